@@ -1,0 +1,153 @@
+/**
+ * Domain errors. Each class's `name` is the Step Functions error name that the ASL matches in
+ * `ErrorEquals`, so `WeightsDrifted` means one thing in the domain, the handlers and the state machine.
+ * Lambda's Node.js runtime reports `error.name` as the errorType, which Step Functions uses as the error.
+ */
+export abstract class SwingError extends Error {
+  abstract override readonly name: SwingErrorName;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export const SWING_ERROR_NAMES = [
+  'ValidationFailed',
+  'ListenerShapeInvalid',
+  'AlarmFiring',
+  'AlarmFired',
+  'SmokeTestFailed',
+  'WeightsDrifted',
+  'WeightsNotApplied',
+  'TargetUnhealthy',
+  'RolloutLocked',
+  'LockLost',
+  'Aborted',
+  'GateTimedOut',
+  'TransientFailure',
+] as const;
+export type SwingErrorName = (typeof SWING_ERROR_NAMES)[number];
+
+export interface FieldIssue {
+  /** Dotted path of the offending field, e.g. `plan.steps[1].targetPercent`. */
+  readonly field: string;
+  /** What is wrong and how to fix it. */
+  readonly message: string;
+}
+
+/** Input that cannot be used. Nothing has been written when this is thrown (I6). */
+export class ValidationFailed extends SwingError {
+  readonly name = 'ValidationFailed' as const;
+  readonly issues: readonly FieldIssue[];
+  constructor(issues: readonly FieldIssue[], options?: { cause?: unknown }) {
+    super(issues.map((issue) => `${issue.field}: ${issue.message}`).join('; '), options);
+    this.issues = issues;
+  }
+}
+
+/** The listener's default action is not a forward to exactly the configured source and target groups. */
+export class ListenerShapeInvalid extends SwingError {
+  readonly name = 'ListenerShapeInvalid' as const;
+}
+
+/** A watched alarm is in ALARM (or unreadable) when a check runs: no weight may go up (I2). */
+export class AlarmFiring extends SwingError {
+  readonly name = 'AlarmFiring' as const;
+  constructor(
+    message: string,
+    readonly alarms: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** An alarm state change reached a running bake or gate through EventBridge (I5). */
+export class AlarmFired extends SwingError {
+  readonly name = 'AlarmFired' as const;
+}
+
+export class SmokeTestFailed extends SwingError {
+  readonly name = 'SmokeTestFailed' as const;
+}
+
+/** The listener's weights are not what Swing last wrote: someone changed them by hand (I4). */
+export class WeightsDrifted extends SwingError {
+  readonly name = 'WeightsDrifted' as const;
+}
+
+/** ModifyListener returned but reading the listener back did not show the weights Swing wrote. */
+export class WeightsNotApplied extends SwingError {
+  readonly name = 'WeightsNotApplied' as const;
+}
+
+/** The target target group has no healthy targets: it must never be handed more traffic. */
+export class TargetUnhealthy extends SwingError {
+  readonly name = 'TargetUnhealthy' as const;
+}
+
+/** Another execution holds the listener's lock (I3). */
+export class RolloutLocked extends SwingError {
+  readonly name = 'RolloutLocked' as const;
+  constructor(
+    message: string,
+    readonly holder: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** This execution no longer holds the lock it took (for example the safety net released it). */
+export class LockLost extends SwingError {
+  readonly name = 'LockLost' as const;
+}
+
+/** An operator asked for the rollout to stop and roll back. */
+export class Aborted extends SwingError {
+  readonly name = 'Aborted' as const;
+}
+
+/** A manual gate waited longer than its timeout and its timeout action is to roll back. */
+export class GateTimedOut extends SwingError {
+  readonly name = 'GateTimedOut' as const;
+}
+
+/** An AWS call failed in a way worth retrying (throttling, 5xx). The ASL retries this name with backoff. */
+export class TransientFailure extends SwingError {
+  readonly name = 'TransientFailure' as const;
+}
+
+const TRANSIENT_AWS_ERRORS = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'ProvisionedThroughputExceededException',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'InternalFailure',
+  'InternalServerError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+]);
+
+/** True for AWS SDK errors that a retry with backoff can fix. */
+export function isTransientAwsError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const fault = (error as { $fault?: string }).$fault;
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return TRANSIENT_AWS_ERRORS.has(error.name) || fault === 'server' || status === 429 || (status ?? 0) >= 500;
+}
+
+/** Wraps transient AWS errors as `TransientFailure` so the ASL's Retry can match one name. */
+export function classifyAwsError(error: unknown, doing: string): unknown {
+  if (error instanceof SwingError) return error;
+  if (isTransientAwsError(error)) {
+    return new TransientFailure(`${doing}: ${(error as Error).name}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return error;
+}

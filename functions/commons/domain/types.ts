@@ -1,0 +1,190 @@
+/**
+ * Shapes and ports shared by the handlers, the CLI and the local mode.
+ * Adapters (ELBv2, CloudWatch, DynamoDB, Step Functions, HTTP) implement the ports; AWS clients are
+ * passed to the adapters, never created inside domain code.
+ */
+
+/** A pair of ALB forward weights (integers 0..999 each, never both 0). */
+export interface Weights {
+  readonly source: number;
+  readonly target: number;
+}
+
+export interface PlanStep {
+  /** Percent of 9200 traffic sent to the target after this step, in (0, 100], 0.1 resolution. */
+  readonly targetPercent: number;
+  /** How long the step bakes under alarm watch, 0..86400 s. */
+  readonly bakeSeconds: number;
+  /** Wait for an operator's `promote` (or `abort`) after the bake. */
+  readonly gate: boolean;
+}
+
+export interface Plan {
+  readonly steps: readonly PlanStep[];
+}
+
+/** The weighted 9200 listener and the two target groups it must forward to. */
+export interface ListenerTarget {
+  readonly listenerArn: string;
+  readonly sourceTargetGroupArn: string;
+  readonly targetTargetGroupArn: string;
+}
+
+export type AlarmStateValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+/** What INSUFFICIENT_DATA means for a rollout. Default `not-firing`: a 1 % step often has no datapoint. */
+export type InsufficientDataPolicy = 'firing' | 'not-firing';
+
+export interface AlarmStatus {
+  readonly name: string;
+  readonly state: AlarmStateValue | 'UNREADABLE' | 'MISSING';
+  readonly reason: string;
+  readonly firing: boolean;
+}
+
+export interface AlarmEvaluation {
+  readonly alarms: readonly AlarmStatus[];
+  readonly firing: readonly AlarmStatus[];
+}
+
+/** Reads and writes the 9200 listener's weighted default action. */
+export interface ListenerPort {
+  /** Describes the listener, checks its shape (else `ListenerShapeInvalid`) and returns its weights. */
+  readWeights(): Promise<Weights>;
+  /**
+   * Writes the weights, keeping everything else of the action list as it was, then reads the listener
+   * back and verifies (else `WeightsNotApplied`).
+   */
+  writeWeights(weights: Weights): Promise<void>;
+  /** Healthy targets in the target target group (DescribeTargetHealth). */
+  healthyTargetCount(): Promise<number>;
+  /** Stickiness on the weighted action, if any: real traffic lags the weights by up to this long. */
+  stickinessSeconds(): Promise<number | undefined>;
+}
+
+/** Evaluates the watched alarms. Unreadable alarm state counts as firing (fail closed). */
+export interface AlarmPort {
+  evaluate(): Promise<AlarmEvaluation>;
+}
+
+export type RolloutStatus =
+  | 'preflight'
+  | 'smoke-testing'
+  | 'shifting'
+  | 'baking'
+  | 'gated'
+  | 'rolling-back'
+  | 'completed'
+  | 'rolled-back'
+  | 'halted';
+
+export type RolloutOutcome = 'completed' | 'rolled-back' | 'halted';
+
+export interface StepRecord {
+  readonly index: number;
+  readonly targetPercent: number;
+  readonly weights: Weights;
+  readonly startedAt: string;
+  readonly bakedAt?: string;
+  readonly endedAt?: string;
+}
+
+export interface RollbackReason {
+  /** The named Step Functions error, e.g. `AlarmFired`. */
+  readonly error: string;
+  readonly cause: string;
+  /** The alarm that fired, when an alarm caused the rollback. */
+  readonly alarm?: string;
+  /** When the failure was signalled (alarm event, abort), ISO 8601. */
+  readonly at: string;
+}
+
+/** The rollout part of the one record per listener. */
+export interface Rollout {
+  readonly executionArn: string;
+  readonly startedAt: string;
+  readonly plan: Plan;
+  /** What rollback restores. */
+  readonly startingWeights: Weights;
+  /** The weights Swing last wrote and verified (starting weights before the first write). */
+  readonly lastWritten: Weights;
+  /** Set just before a write so that a crash between ModifyListener and the record is not taken for drift. */
+  readonly pendingWeights?: Weights;
+  readonly stepIndex: number;
+  readonly status: RolloutStatus;
+  readonly steps: readonly StepRecord[];
+  /** The open bake or gate task token; an alarm or an abort fails it. Never logged. */
+  readonly taskToken?: string;
+  readonly taskKind?: 'bake' | 'gate';
+  readonly bakeEndsAt?: string;
+  readonly abortRequested?: boolean;
+  readonly pauseRequested?: boolean;
+  readonly reason?: RollbackReason;
+  readonly endedAt?: string;
+  readonly outcome?: RolloutOutcome;
+  /** True once rollback or the safety net has put the starting weights back. */
+  readonly restored?: boolean;
+}
+
+export interface ListenerRecord {
+  readonly listenerArn: string;
+  /** Execution ARN that holds the lock; absent when free. */
+  readonly lockOwner?: string;
+  /** The running rollout, or the last one when free. */
+  readonly rollout?: Rollout;
+  /** Finished rollouts, newest last, bounded. */
+  readonly history: readonly Rollout[];
+}
+
+export type RolloutPatch = Partial<Omit<Rollout, 'executionArn' | 'startedAt' | 'plan' | 'startingWeights'>>;
+
+/** The rollout record and the per-listener lock (I3). */
+export interface RolloutStore {
+  get(listenerArn: string): Promise<ListenerRecord | undefined>;
+  /** Takes the lock atomically (a conditional write); throws `RolloutLocked` naming the holder. */
+  acquire(listenerArn: string, rollout: Rollout): Promise<void>;
+  /** Updates the rollout if `executionArn` still holds the lock; throws `LockLost` otherwise. */
+  update(listenerArn: string, executionArn: string, patch: RolloutPatch): Promise<Rollout>;
+  /**
+   * Releases the lock held by `executionArn`, recording the outcome and moving the rollout to history.
+   * Returns false (and changes nothing) if `executionArn` does not hold it, so it is safe to repeat.
+   */
+  release(listenerArn: string, executionArn: string, final: RolloutPatch): Promise<boolean>;
+  /** Operator requests (abort, pause) on whoever holds the lock; throws `LockLost` if nobody does. */
+  request(listenerArn: string, flags: Pick<RolloutPatch, 'abortRequested' | 'pauseRequested'>): Promise<Rollout>;
+}
+
+/** Step Functions task-token callbacks. */
+export interface TaskCallbackPort {
+  /** Returns `stale` when the token already timed out or finished: that is fine, not an error. */
+  fail(token: string, error: string, cause: string): Promise<'sent' | 'stale'>;
+  succeed(token: string, output: unknown): Promise<'sent' | 'stale'>;
+}
+
+export interface SmokeCheckResult {
+  readonly name: string;
+  readonly path: 'source' | 'target' | 'compare';
+  readonly ok: boolean;
+  readonly detail: string;
+  readonly durationMs: number;
+}
+
+export interface SmokeReport {
+  readonly ok: boolean;
+  readonly results: readonly SmokeCheckResult[];
+}
+
+export interface SmokePort {
+  run(): Promise<SmokeReport>;
+}
+
+export interface Notification {
+  readonly outcome: RolloutOutcome;
+  readonly listenerArn: string;
+  readonly executionArn: string;
+  readonly finalWeights?: Weights;
+  readonly reason?: RollbackReason;
+}
+
+export interface NotifierPort {
+  notify(notification: Notification): Promise<void>;
+}
