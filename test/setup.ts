@@ -1,5 +1,3 @@
-import { allCustomMatcher } from 'aws-sdk-client-mock-vitest';
-import { expect } from 'vitest';
 import '#commons/polyfills.ts';
-
-expect.extend(allCustomMatcher);
+// Registers toReceiveCommandWith & co. and their types.
+import 'aws-sdk-client-mock-vitest/extend';

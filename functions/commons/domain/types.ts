@@ -150,7 +150,10 @@ export interface RolloutStore {
    */
   release(listenerArn: string, executionArn: string, final: RolloutPatch): Promise<boolean>;
   /** Operator requests (abort, pause) on whoever holds the lock; throws `LockLost` if nobody does. */
-  request(listenerArn: string, flags: Pick<RolloutPatch, 'abortRequested' | 'pauseRequested'>): Promise<Rollout>;
+  request(
+    listenerArn: string,
+    flags: Pick<RolloutPatch, 'abortRequested' | 'pauseRequested'>,
+  ): Promise<Rollout>;
 }
 
 /** Step Functions task-token callbacks. */

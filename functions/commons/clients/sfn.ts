@@ -1,0 +1,3 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
+
+export const sfnClient = new SFNClient({ maxAttempts: 3 });

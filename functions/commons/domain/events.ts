@@ -1,0 +1,112 @@
+import { z } from 'zod';
+
+/** What Step Functions passes to each task, and what EventBridge delivers. Parsed at each handler's edge. */
+
+const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+$/;
+
+export const ExecutionArnSchema = z
+  .string({ error: 'is required: pass $$.Execution.Id from the state machine' })
+  .regex(EXECUTION_ARN, {
+    error: 'is not a Step Functions execution ARN (arn:aws:states:REGION:ACCOUNT:execution:MACHINE:NAME)',
+  });
+
+const StepIndexSchema = z
+  .number({ error: 'must be a step index (integer >= 0) from the state machine cursor' })
+  .int({ error: 'must be an integer step index' })
+  .min(0, { error: 'must be >= 0' });
+
+export const GateSettingsSchema = z.strictObject({
+  timeoutSeconds: z
+    .number({ error: 'must be a number of seconds' })
+    .int({ error: 'must be a whole number of seconds' })
+    .min(60, { error: 'must be at least 60 s: a shorter gate gives nobody time to promote' })
+    .max(31_536_000, { error: 'must be at most 31536000 s (one year, the Step Functions limit)' }),
+  action: z.enum(['rollback', 'promote'], {
+    error: "must be 'rollback' (default: a forgotten gate rolls back) or 'promote'",
+  }),
+});
+export type GateSettings = z.infer<typeof GateSettingsSchema>;
+
+export const DEFAULT_GATE: GateSettings = { timeoutSeconds: 3600, action: 'rollback' };
+
+/** The execution input an operator, the CLI or a schedule passes to StartExecution. */
+export const ExecutionInputSchema = z.strictObject(
+  {
+    plan: z.unknown().refine((value) => value !== undefined, {
+      error: "is required: a preset ('canary'), a spec ('5:5m,25:10m,100') or { steps: [...] }",
+    }),
+    requestedBy: z.string().max(256, { error: 'must be at most 256 characters' }).optional(),
+    gate: GateSettingsSchema.partial().optional(),
+  },
+  { error: 'must be an object like { "plan": "canary" }' },
+);
+export type ExecutionInput = z.infer<typeof ExecutionInputSchema>;
+
+export const PreflightEventSchema = z.object({ executionArn: ExecutionArnSchema, input: z.unknown() });
+
+export const StepEventSchema = z.object({ executionArn: ExecutionArnSchema, index: StepIndexSchema });
+
+export const CursorSchema = z.object({
+  index: StepIndexSchema,
+  stepCount: z.number().int().min(1),
+  done: z.boolean(),
+  hold: z.boolean(),
+  gate: GateSettingsSchema,
+});
+export type Cursor = z.infer<typeof CursorSchema>;
+
+export const AfterBakeEventSchema = z.object({ executionArn: ExecutionArnSchema, cursor: CursorSchema });
+
+export const WaitTaskEventSchema = z.object({
+  executionArn: ExecutionArnSchema,
+  index: StepIndexSchema,
+  kind: z.enum(['bake', 'gate']),
+  taskToken: z.string().min(1, { error: 'is required: pass $$.Task.Token' }),
+  timeoutSeconds: z.number().int().min(1),
+});
+
+export const StateErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+export type StateError = z.infer<typeof StateErrorSchema>;
+
+export const RollbackEventSchema = z.object({
+  executionArn: ExecutionArnSchema,
+  error: StateErrorSchema.optional(),
+});
+
+export const FinalizeEventSchema = z.object({
+  executionArn: ExecutionArnSchema,
+  outcome: z.enum(['completed', 'rolled-back', 'halted']),
+  error: StateErrorSchema.optional(),
+});
+
+/** EventBridge "CloudWatch Alarm State Change". */
+export const AlarmStateChangeSchema = z.object({
+  source: z.literal('aws.cloudwatch', { error: "must be 'aws.cloudwatch': route only alarm events here" }),
+  'detail-type': z.literal('CloudWatch Alarm State Change', {
+    error: "must be 'CloudWatch Alarm State Change'",
+  }),
+  time: z.string().optional(),
+  detail: z.object({
+    alarmName: z.string().min(1),
+    state: z.object({
+      value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
+      reason: z.string().optional(),
+      timestamp: z.string().optional(),
+    }),
+  }),
+});
+export type AlarmStateChange = z.infer<typeof AlarmStateChangeSchema>;
+
+/** EventBridge "Step Functions Execution Status Change". */
+export const ExecutionStatusChangeSchema = z.object({
+  source: z.literal('aws.states', { error: "must be 'aws.states': route only Step Functions events here" }),
+  'detail-type': z.literal('Step Functions Execution Status Change', {
+    error: "must be 'Step Functions Execution Status Change'",
+  }),
+  time: z.string().optional(),
+  detail: z.object({
+    executionArn: ExecutionArnSchema,
+    status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE']),
+  }),
+});
+export type ExecutionStatusChange = z.infer<typeof ExecutionStatusChangeSchema>;

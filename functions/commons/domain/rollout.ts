@@ -1,0 +1,561 @@
+import {
+  Aborted,
+  AlarmFired,
+  AlarmFiring,
+  LockLost,
+  SmokeTestFailed,
+  TargetUnhealthy,
+  ValidationFailed,
+  WeightsDrifted,
+} from './errors.ts';
+import {
+  AfterBakeEventSchema,
+  AlarmStateChangeSchema,
+  type Cursor,
+  DEFAULT_GATE,
+  ExecutionInputSchema,
+  ExecutionStatusChangeSchema,
+  FinalizeEventSchema,
+  PreflightEventSchema,
+  RollbackEventSchema,
+  type StateError,
+  StepEventSchema,
+  WaitTaskEventSchema,
+} from './events.ts';
+import type { LogPort } from './log.ts';
+import { resolvePlan } from './plan.ts';
+import type {
+  AlarmEvaluation,
+  AlarmPort,
+  ListenerPort,
+  NotifierPort,
+  RollbackReason,
+  Rollout,
+  RolloutOutcome,
+  RolloutStore,
+  SmokePort,
+  SmokeReport,
+  StepRecord,
+  TaskCallbackPort,
+  Weights,
+} from './types.ts';
+import { parseOrThrow } from './validation.ts';
+import { formatWeights, isIncrease, percentToWeights, sameWeights } from './weights.ts';
+
+/**
+ * The rollout engine: one function per state-machine task. Lambda handlers, the local mode and the tests
+ * call these with their own adapters; nothing here knows whether it runs in AWS.
+ */
+export interface EngineDeps {
+  readonly listenerArn: string;
+  readonly watchedAlarms: readonly string[];
+  readonly listener: ListenerPort;
+  readonly alarms: AlarmPort;
+  readonly store: RolloutStore;
+  readonly callbacks: TaskCallbackPort;
+  readonly smoke: SmokePort;
+  readonly notifier: NotifierPort;
+  readonly log: LogPort;
+  readonly now: () => Date;
+  /** Called after each verified write, e.g. to emit the target-weight metric. */
+  readonly onWeightsWritten?: (weights: Weights, targetPercent: number) => void;
+}
+
+async function ownRollout(deps: Pick<EngineDeps, 'store' | 'listenerArn'>, executionArn: string) {
+  const record = await deps.store.get(deps.listenerArn);
+  if (record?.lockOwner !== executionArn || !record.rollout) {
+    throw new LockLost(
+      `execution ${executionArn} no longer holds the lock on listener ${deps.listenerArn}` +
+        (record?.lockOwner ? ` (held by ${record.lockOwner})` : ' (nobody holds it)') +
+        ': it was released by the safety net or an operator; start a new rollout',
+    );
+  }
+  return record.rollout;
+}
+
+function throwIfAborted(rollout: Rollout): void {
+  if (rollout.abortRequested) throw new Aborted('an operator aborted the rollout: rolling back');
+}
+
+function firingSummary(evaluation: AlarmEvaluation): string {
+  return evaluation.firing.map((alarm) => `${alarm.name} (${alarm.state}: ${alarm.reason})`).join(', ');
+}
+
+/** Weights Swing may legitimately find on the listener: what it last wrote, or a write it had begun. */
+function isOwnWrite(rollout: Rollout, current: Weights): boolean {
+  return (
+    sameWeights(current, rollout.lastWritten) ||
+    (rollout.pendingWeights !== undefined && sameWeights(current, rollout.pendingWeights))
+  );
+}
+
+function driftError(rollout: Rollout, current: Weights, listenerArn: string): WeightsDrifted {
+  return new WeightsDrifted(
+    `listener ${listenerArn} is at ${formatWeights(current)} but Swing last wrote ${formatWeights(rollout.lastWritten)}: ` +
+      'someone changed the weights by hand, so Swing halts and leaves them alone. ' +
+      'Check who changed them, then set the weights you want and start a new rollout',
+  );
+}
+
+function upsertStep(steps: readonly StepRecord[], step: StepRecord): StepRecord[] {
+  return [...steps.filter((existing) => existing.index !== step.index), step].sort(
+    (a, b) => a.index - b.index,
+  );
+}
+
+// ---- Preflight ------------------------------------------------------------------------------------------
+
+export type PreflightDeps = Pick<EngineDeps, 'listenerArn' | 'listener' | 'alarms' | 'store' | 'log' | 'now'>;
+
+/**
+ * Validates the input, checks the listener's shape, refuses while an alarm fires, and takes the lock
+ * last, so that every refusal before it writes nothing (I6).
+ */
+export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cursor> {
+  const { executionArn, input } = parseOrThrow(PreflightEventSchema, event);
+  const parsedInput = parseOrThrow(ExecutionInputSchema, input, '');
+  const plan = resolvePlan(parsedInput.plan, 'plan');
+  const gate = { ...DEFAULT_GATE, ...parsedInput.gate };
+
+  const startingWeights = await deps.listener.readWeights();
+  const evaluation = await deps.alarms.evaluate();
+  if (evaluation.firing.length > 0) {
+    throw new AlarmFiring(
+      `refusing to start: watched alarms are firing: ${firingSummary(evaluation)}. ` +
+        'Fix the target first, or remove the alarm from the watch list on purpose',
+      evaluation.firing.map((alarm) => alarm.name),
+    );
+  }
+
+  await deps.store.acquire(deps.listenerArn, {
+    executionArn,
+    startedAt: deps.now().toISOString(),
+    plan,
+    startingWeights,
+    lastWritten: startingWeights,
+    stepIndex: 0,
+    status: 'smoke-testing',
+    steps: [],
+  });
+  deps.log.info('rollout started', {
+    executionArn,
+    startingWeights,
+    steps: plan.steps.length,
+    requestedBy: parsedInput.requestedBy,
+  });
+  return { index: 0, stepCount: plan.steps.length, done: false, hold: false, gate };
+}
+
+// ---- Smoke test -----------------------------------------------------------------------------------------
+
+export type SmokeDeps = Pick<EngineDeps, 'listenerArn' | 'store' | 'smoke' | 'log'>;
+
+/** Both paths must answer before any weight changes. */
+export async function smokeTest(deps: SmokeDeps, event: unknown): Promise<SmokeReport> {
+  const { executionArn } = parseOrThrow(StepEventSchema.pick({ executionArn: true }), event);
+  throwIfAborted(await ownRollout(deps, executionArn));
+  const report = await deps.smoke.run();
+  if (!report.ok) {
+    const failures = report.results.filter((result) => !result.ok);
+    throw new SmokeTestFailed(
+      `smoke test failed, no weight was changed: ${failures.map((f) => `${f.path} ${f.name}: ${f.detail}`).join('; ')}`,
+    );
+  }
+  deps.log.info('smoke test passed', { checks: report.results.length });
+  return report;
+}
+
+// ---- Shift weights --------------------------------------------------------------------------------------
+
+export type ShiftDeps = Pick<
+  EngineDeps,
+  'listenerArn' | 'listener' | 'alarms' | 'store' | 'log' | 'now' | 'onWeightsWritten'
+>;
+
+export interface ShiftResult {
+  readonly index: number;
+  readonly targetPercent: number;
+  readonly weights: Weights;
+  readonly bakeSeconds: number;
+  /** Step Functions task timeouts are at least 1 s, so a 0 s bake waits 1 s. */
+  readonly bakeTimeoutSeconds: number;
+}
+
+/**
+ * Moves the listener to the step's weights. Refuses to go up while an alarm fires (I2) or while the target
+ * group has no healthy target; halts on drift (I4); marks the write as pending first so a crash between
+ * ModifyListener and the record is not mistaken for drift.
+ */
+export async function shiftWeights(deps: ShiftDeps, event: unknown): Promise<ShiftResult> {
+  const { executionArn, index } = parseOrThrow(StepEventSchema, event);
+  const rollout = await ownRollout(deps, executionArn);
+  throwIfAborted(rollout);
+  const step = rollout.plan.steps[index];
+  if (!step) {
+    throw new ValidationFailed([
+      { field: 'index', message: `is ${index} but the plan has ${rollout.plan.steps.length} steps` },
+    ]);
+  }
+
+  const current = await deps.listener.readWeights();
+  if (!isOwnWrite(rollout, current)) throw driftError(rollout, current, deps.listenerArn);
+
+  const desired = percentToWeights(step.targetPercent);
+  if (isIncrease(current, desired)) {
+    // Checked here, immediately before the write, not in an earlier state: no window for I2.
+    const evaluation = await deps.alarms.evaluate();
+    if (evaluation.firing.length > 0) {
+      throw new AlarmFiring(
+        `not raising the target to ${step.targetPercent} %: watched alarms are firing: ${firingSummary(evaluation)}`,
+        evaluation.firing.map((alarm) => alarm.name),
+      );
+    }
+    if ((await deps.listener.healthyTargetCount()) === 0) {
+      throw new TargetUnhealthy(
+        `not raising the target to ${step.targetPercent} %: the target target group has no healthy targets`,
+      );
+    }
+  }
+
+  const startedAt = deps.now().toISOString();
+  await deps.store.update(deps.listenerArn, executionArn, {
+    pendingWeights: desired,
+    stepIndex: index,
+    status: 'shifting',
+    taskToken: undefined,
+    taskKind: undefined,
+  });
+  await deps.listener.writeWeights(desired);
+  await deps.store.update(deps.listenerArn, executionArn, {
+    lastWritten: desired,
+    pendingWeights: undefined,
+    status: 'baking',
+    steps: upsertStep(rollout.steps, {
+      index,
+      targetPercent: step.targetPercent,
+      weights: desired,
+      startedAt,
+    }),
+  });
+  deps.onWeightsWritten?.(desired, step.targetPercent);
+  deps.log.info('weights shifted', {
+    executionArn,
+    index,
+    targetPercent: step.targetPercent,
+    weights: desired,
+  });
+  return {
+    index,
+    targetPercent: step.targetPercent,
+    weights: desired,
+    bakeSeconds: step.bakeSeconds,
+    bakeTimeoutSeconds: Math.max(1, step.bakeSeconds),
+  };
+}
+
+// ---- Bake and gate: the task-token holders ---------------------------------------------------------------
+
+export type WaitTaskDeps = Pick<EngineDeps, 'listenerArn' | 'alarms' | 'store' | 'log' | 'now'>;
+
+/**
+ * Stores the bake's (or gate's) task token so that an alarm event or an operator can fail it, then checks
+ * once more: an alarm that fired between the shift and this moment found no token to fail.
+ */
+export async function openWaitTask(deps: WaitTaskDeps, event: unknown): Promise<{ waiting: true }> {
+  const { executionArn, index, kind, taskToken, timeoutSeconds } = parseOrThrow(WaitTaskEventSchema, event);
+  // The update is conditional on holding the lock: no separate read needed.
+  const rollout = await deps.store.update(deps.listenerArn, executionArn, {
+    taskToken,
+    taskKind: kind,
+    status: kind === 'bake' ? 'baking' : 'gated',
+    stepIndex: index,
+    bakeEndsAt: new Date(deps.now().getTime() + timeoutSeconds * 1000).toISOString(),
+  });
+  throwIfAborted(rollout);
+  const evaluation = await deps.alarms.evaluate();
+  if (evaluation.firing.length > 0) {
+    throw new AlarmFired(
+      JSON.stringify({
+        alarm: evaluation.firing[0]?.name,
+        reason: firingSummary(evaluation),
+        at: deps.now().toISOString(),
+      }),
+    );
+  }
+  deps.log.info(kind === 'bake' ? 'baking' : 'waiting at gate', { executionArn, index, timeoutSeconds });
+  return { waiting: true };
+}
+
+// ---- After the bake --------------------------------------------------------------------------------------
+
+export type AfterBakeDeps = Pick<EngineDeps, 'listenerArn' | 'alarms' | 'store' | 'log' | 'now'>;
+
+/** Checks the alarms once more after a clean bake and moves the cursor on (or holds at a gate). */
+export async function afterBake(deps: AfterBakeDeps, event: unknown): Promise<Cursor> {
+  const { executionArn, cursor } = parseOrThrow(AfterBakeEventSchema, event);
+  const rollout = await ownRollout(deps, executionArn);
+  throwIfAborted(rollout);
+  const evaluation = await deps.alarms.evaluate();
+  if (evaluation.firing.length > 0) {
+    throw new AlarmFiring(
+      `watched alarms fired during the bake of step ${cursor.index + 1}: ${firingSummary(evaluation)}`,
+      evaluation.firing.map((alarm) => alarm.name),
+    );
+  }
+  const step = rollout.plan.steps[cursor.index];
+  const next = cursor.index + 1;
+  const done = next >= rollout.plan.steps.length;
+  const hold = Boolean(step?.gate) || Boolean(rollout.pauseRequested);
+  const bakedAt = deps.now().toISOString();
+  const bakedStep = rollout.steps.find((recorded) => recorded.index === cursor.index);
+  await deps.store.update(deps.listenerArn, executionArn, {
+    taskToken: undefined,
+    taskKind: undefined,
+    bakeEndsAt: undefined,
+    pauseRequested: false,
+    status: hold ? 'gated' : 'shifting',
+    steps: bakedStep ? upsertStep(rollout.steps, { ...bakedStep, bakedAt }) : rollout.steps,
+  });
+  return { ...cursor, index: done ? cursor.index : next, done, hold };
+}
+
+// ---- Rollback --------------------------------------------------------------------------------------------
+
+export type RollbackDeps = Pick<EngineDeps, 'listenerArn' | 'listener' | 'store' | 'log' | 'now'>;
+
+interface CauseFields {
+  alarm?: unknown;
+  at?: unknown;
+  reason?: unknown;
+  errorMessage?: unknown;
+}
+
+function parseCause(text: string): CauseFields | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null ? (parsed as CauseFields) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads what an alarm or abort put in the error's cause. SendTaskFailure passes Swing's JSON as the cause;
+ * a Lambda error wraps the message in { errorType, errorMessage }, so look one level in as well.
+ */
+export function reasonFrom(error: StateError | undefined, now: Date): RollbackReason {
+  if (!error)
+    return { error: 'Unknown', cause: 'no error was passed to the rollback', at: now.toISOString() };
+  let fields = parseCause(error.Cause ?? '');
+  let cause = error.Cause ?? '';
+  if (fields && typeof fields.errorMessage === 'string') {
+    cause = fields.errorMessage;
+    fields = parseCause(fields.errorMessage) ?? fields;
+  }
+  if (fields && typeof fields.reason === 'string') cause = fields.reason;
+  const alarm = typeof fields?.alarm === 'string' ? fields.alarm : undefined;
+  const at = typeof fields?.at === 'string' ? fields.at : now.toISOString();
+  return { error: error.Error, cause: cause.slice(0, 2000), at, ...(alarm ? { alarm } : {}) };
+}
+
+export interface RollbackResult {
+  readonly restored: boolean;
+  readonly weights?: Weights;
+  readonly note: string;
+}
+
+/**
+ * Restores the starting weights and verifies them. The state machine retries it until it succeeds: it is
+ * the last writer of the listener. Drift is the one case it leaves alone (I4).
+ */
+export async function rollback(deps: RollbackDeps, event: unknown): Promise<RollbackResult> {
+  const { executionArn, error } = parseOrThrow(RollbackEventSchema, event);
+  const record = await deps.store.get(deps.listenerArn);
+  if (record?.lockOwner !== executionArn || !record.rollout) {
+    return {
+      restored: false,
+      note: 'this execution holds no lock: it changed no weight, nothing to restore',
+    };
+  }
+  const rollout = record.rollout;
+  const reason = rollout.reason ?? reasonFrom(error, deps.now());
+  await deps.store.update(deps.listenerArn, executionArn, {
+    status: 'rolling-back',
+    reason,
+    taskToken: undefined,
+    taskKind: undefined,
+  });
+  const current = await deps.listener.readWeights();
+  if (!sameWeights(current, rollout.startingWeights)) {
+    if (!isOwnWrite(rollout, current)) throw driftError(rollout, current, deps.listenerArn);
+    await deps.listener.writeWeights(rollout.startingWeights);
+  }
+  await deps.store.update(deps.listenerArn, executionArn, {
+    lastWritten: rollout.startingWeights,
+    pendingWeights: undefined,
+    restored: true,
+  });
+  deps.log.warn('rolled back to the starting weights', {
+    executionArn,
+    reason,
+    weights: rollout.startingWeights,
+  });
+  return { restored: true, weights: rollout.startingWeights, note: `restored after ${reason.error}` };
+}
+
+// ---- Finalize --------------------------------------------------------------------------------------------
+
+export type FinalizeDeps = Pick<
+  EngineDeps,
+  'listenerArn' | 'listener' | 'store' | 'notifier' | 'log' | 'now'
+>;
+
+async function notifyQuietly(
+  deps: Pick<EngineDeps, 'notifier' | 'log'>,
+  ...args: Parameters<NotifierPort['notify']>
+) {
+  // A notification that cannot be sent must not turn a finished rollout into a failed one.
+  try {
+    await deps.notifier.notify(...args);
+  } catch (error) {
+    deps.log.error('could not send the outcome notification', { error: String(error) });
+  }
+}
+
+async function readWeightsQuietly(deps: Pick<EngineDeps, 'listener' | 'log'>): Promise<Weights | undefined> {
+  try {
+    return await deps.listener.readWeights();
+  } catch (error) {
+    deps.log.warn('could not read the final weights for the record', { error: String(error) });
+    return undefined;
+  }
+}
+
+/** Records the outcome, notifies and releases the lock. Safe to repeat. */
+export async function finalize(
+  deps: FinalizeDeps,
+  event: unknown,
+): Promise<{ outcome: RolloutOutcome; released: boolean }> {
+  const { executionArn, outcome, error } = parseOrThrow(FinalizeEventSchema, event);
+  const record = await deps.store.get(deps.listenerArn);
+  if (record?.lockOwner !== executionArn || !record.rollout) return { outcome, released: false };
+  const reason = record.rollout.reason ?? (error ? reasonFrom(error, deps.now()) : undefined);
+  const finalWeights = await readWeightsQuietly(deps);
+  await notifyQuietly(deps, {
+    outcome,
+    listenerArn: deps.listenerArn,
+    executionArn,
+    ...(finalWeights ? { finalWeights } : {}),
+    ...(reason ? { reason } : {}),
+  });
+  const released = await deps.store.release(deps.listenerArn, executionArn, {
+    outcome,
+    status: outcome,
+    endedAt: deps.now().toISOString(),
+    taskToken: undefined,
+    taskKind: undefined,
+    bakeEndsAt: undefined,
+    ...(reason ? { reason } : {}),
+  });
+  deps.log.info('rollout finished', { executionArn, outcome, reason });
+  return { outcome, released };
+}
+
+// ---- Alarm event (EventBridge) ------------------------------------------------------------------------------
+
+export type AlarmEventDeps = Pick<
+  EngineDeps,
+  'listenerArn' | 'watchedAlarms' | 'store' | 'callbacks' | 'log'
+>;
+
+export type AlarmEventAction =
+  | 'ignored-state'
+  | 'not-watched'
+  | 'no-open-task'
+  | 'failed-task'
+  | 'stale-token';
+
+/**
+ * One event hop from an alarm to the rollback (I5): fail the open bake or gate task with `AlarmFired`.
+ * With no open task there is nothing to fail: the bake checks the alarms itself when it opens.
+ */
+export async function handleAlarmEvent(deps: AlarmEventDeps, event: unknown): Promise<AlarmEventAction> {
+  const change = parseOrThrow(AlarmStateChangeSchema, event);
+  const { alarmName, state } = change.detail;
+  if (state.value !== 'ALARM') return 'ignored-state';
+  if (!deps.watchedAlarms.includes(alarmName)) return 'not-watched';
+  const record = await deps.store.get(deps.listenerArn);
+  const token = record?.lockOwner ? record.rollout?.taskToken : undefined;
+  if (!token) return 'no-open-task';
+  const cause = JSON.stringify({
+    alarm: alarmName,
+    reason: `${alarmName} went to ALARM: ${state.reason ?? 'no reason given'}`,
+    at: change.time ?? state.timestamp ?? new Date().toISOString(),
+  });
+  const sent = await deps.callbacks.fail(token, 'AlarmFired', cause);
+  deps.log.warn('alarm fired during a rollout', { alarmName, executionArn: record?.lockOwner, sent });
+  return sent === 'sent' ? 'failed-task' : 'stale-token';
+}
+
+// ---- Safety net (EventBridge) --------------------------------------------------------------------------------
+
+export type SafetyNetDeps = Pick<
+  EngineDeps,
+  'listenerArn' | 'listener' | 'store' | 'notifier' | 'log' | 'now'
+>;
+
+const STOPPED_OUTSIDE_CATCH = {
+  ABORTED: 'ExecutionAborted',
+  FAILED: 'ExecutionFailed',
+  TIMED_OUT: 'ExecutionTimedOut',
+} as const;
+
+export type SafetyNetAction =
+  | 'ignored-status'
+  | 'nothing-held'
+  | 'restored'
+  | 'already-restored'
+  | 'halted-drift';
+
+/**
+ * I7: an execution stopped, timed out or failed outside the catch paths still holds the lock; put the
+ * starting weights back (unless someone changed them by hand) and release it.
+ */
+export async function safetyNet(deps: SafetyNetDeps, event: unknown): Promise<SafetyNetAction> {
+  const change = parseOrThrow(ExecutionStatusChangeSchema, event);
+  const { executionArn, status } = change.detail;
+  if (status !== 'ABORTED' && status !== 'FAILED' && status !== 'TIMED_OUT') return 'ignored-status';
+  const record = await deps.store.get(deps.listenerArn);
+  if (record?.lockOwner !== executionArn || !record.rollout) return 'nothing-held';
+  const rollout = record.rollout;
+  const reason: RollbackReason = rollout.reason ?? {
+    error: STOPPED_OUTSIDE_CATCH[status],
+    cause: `the execution ended ${status} outside the state machine's catch paths; the safety net restored it`,
+    at: change.time ?? deps.now().toISOString(),
+  };
+  const current = await deps.listener.readWeights();
+  let action: SafetyNetAction;
+  if (sameWeights(current, rollout.startingWeights)) {
+    action = 'already-restored';
+  } else if (isOwnWrite(rollout, current)) {
+    await deps.listener.writeWeights(rollout.startingWeights);
+    action = 'restored';
+  } else {
+    action = 'halted-drift';
+  }
+  const outcome: RolloutOutcome = action === 'halted-drift' ? 'halted' : 'rolled-back';
+  await notifyQuietly(deps, { outcome, listenerArn: deps.listenerArn, executionArn, reason });
+  await deps.store.release(deps.listenerArn, executionArn, {
+    outcome,
+    status: outcome,
+    reason,
+    restored: action !== 'halted-drift',
+    ...(action === 'halted-drift' ? {} : { lastWritten: rollout.startingWeights }),
+    endedAt: deps.now().toISOString(),
+    taskToken: undefined,
+    taskKind: undefined,
+    pendingWeights: undefined,
+  });
+  deps.log.warn('safety net acted', { executionArn, status, action });
+  return action;
+}

@@ -1,0 +1,138 @@
+import { ValidationFailed } from '#domain/errors.ts';
+import { resolvePlan } from '#domain/plan.ts';
+import type { Plan } from '#domain/types.ts';
+
+/** What `swing local` (and `npm start`) accepts, validated before anything starts. */
+export interface LocalOptions {
+  readonly plan: Plan;
+  readonly planSpec: string;
+  /** First of three consecutive ports (9200 weighted, +1 source, +2 target); 0 = three ephemeral ports. */
+  readonly portBase: number;
+  readonly upstreamSource?: string;
+  readonly upstreamTarget?: string;
+  readonly targetErrors?: { readonly rate: number; readonly atPercent: number };
+  readonly targetLatency?: { readonly ms: number; readonly atPercent: number };
+  readonly abortAt?: number;
+  readonly rate: number;
+  readonly writeRatio: number;
+  readonly json: boolean;
+  readonly seed?: number;
+}
+
+export interface RawLocalOptions {
+  plan?: string;
+  portBase?: string;
+  upstreamSource?: string;
+  upstreamTarget?: string;
+  targetErrors?: string;
+  targetLatency?: string;
+  abortAt?: string;
+  rate?: string;
+  writeRatio?: string;
+  json?: boolean;
+  seed?: string;
+}
+
+/** Finishes a full ramp in well under 30 s with a visible bake at each step. */
+export const DEFAULT_LOCAL_PLAN = '10:3s,25:3s,50:3s,100:2s';
+
+function numberIn(
+  raw: string | undefined,
+  flag: string,
+  min: number,
+  max: number,
+  fix: string,
+): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
+    throw new ValidationFailed([{ field: flag, message: `is '${raw}': ${fix}` }]);
+  }
+  return value;
+}
+
+/** `RATE[@PERCENT]`, e.g. `0.5@50`: the fault starts once the target's weight reaches PERCENT. */
+function faultSpec(raw: string | undefined, flag: string, valueMax: number, fix: string) {
+  if (raw === undefined) return undefined;
+  const [value, at, extra] = raw.split('@');
+  if (extra !== undefined) throw new ValidationFailed([{ field: flag, message: `is '${raw}': ${fix}` }]);
+  const parsedValue = numberIn(value, flag, 0, valueMax, fix);
+  const atPercent = at === undefined ? 0 : numberIn(at, flag, 0, 100, fix);
+  return { value: parsedValue ?? 0, atPercent: atPercent ?? 0 };
+}
+
+function url(raw: string | undefined, flag: string): string | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    const parsed = new URL(raw);
+    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return raw.replace(/\/$/, '');
+  } catch {
+    // reported below
+  }
+  throw new ValidationFailed([
+    { field: flag, message: `is '${raw}': give an http(s) URL such as http://127.0.0.1:19200` },
+  ]);
+}
+
+export function parseLocalOptions(raw: RawLocalOptions): LocalOptions {
+  const planSpec = raw.plan ?? DEFAULT_LOCAL_PLAN;
+  const plan = resolvePlan(planSpec, '--plan');
+  const portBase =
+    numberIn(
+      raw.portBase,
+      '--port-base',
+      0,
+      65533,
+      'use a port from 1024 to 65533, or 0 for ephemeral ports',
+    ) ?? 9200;
+  if (portBase !== 0 && (portBase < 1024 || !Number.isInteger(portBase))) {
+    throw new ValidationFailed([
+      { field: '--port-base', message: `is '${raw.portBase}': use a whole port from 1024 to 65533, or 0` },
+    ]);
+  }
+  const upstreamSource = url(raw.upstreamSource, '--upstream-source');
+  const upstreamTarget = url(raw.upstreamTarget, '--upstream-target');
+  if ((upstreamSource === undefined) !== (upstreamTarget === undefined)) {
+    throw new ValidationFailed([
+      {
+        field: upstreamSource ? '--upstream-target' : '--upstream-source',
+        message:
+          'is missing: give both --upstream-source and --upstream-target, or neither for the stand-ins',
+      },
+    ]);
+  }
+  const errors = faultSpec(
+    raw.targetErrors,
+    '--target-errors',
+    1,
+    'use RATE[@PERCENT] with RATE in 0..1, e.g. 0.5@50',
+  );
+  const latency = faultSpec(raw.targetLatency, '--target-latency', 60_000, 'use MS[@PERCENT], e.g. 1500@25');
+  if ((errors || latency) && upstreamSource) {
+    throw new ValidationFailed([
+      {
+        field: errors ? '--target-errors' : '--target-latency',
+        message:
+          'works only with the built-in stand-ins: drop --upstream-source/--upstream-target to inject faults',
+      },
+    ]);
+  }
+  const abortAt = numberIn(raw.abortAt, '--abort-at', 0.1, 100, 'use a target percent in (0, 100], e.g. 50');
+  const rate = numberIn(raw.rate, '--rate', 1, 2000, 'use requests per second from 1 to 2000') ?? 100;
+  const writeRatio =
+    numberIn(raw.writeRatio, '--write-ratio', 0, 1, 'use a fraction from 0 to 1, e.g. 0.2') ?? 0.2;
+  const seed = numberIn(raw.seed, '--seed', 0, 2 ** 31, 'use a whole number');
+  return {
+    plan,
+    planSpec,
+    portBase,
+    ...(upstreamSource && upstreamTarget ? { upstreamSource, upstreamTarget } : {}),
+    ...(errors ? { targetErrors: { rate: errors.value, atPercent: errors.atPercent } } : {}),
+    ...(latency ? { targetLatency: { ms: latency.value, atPercent: latency.atPercent } } : {}),
+    ...(abortAt !== undefined ? { abortAt } : {}),
+    rate,
+    writeRatio,
+    json: raw.json ?? false,
+    ...(seed !== undefined ? { seed } : {}),
+  };
+}

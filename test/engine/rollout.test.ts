@@ -1,0 +1,266 @@
+import { describe, expect, it } from 'vitest';
+import { abortRollout, promoteGate } from '#domain/operator.ts';
+import { resolvePlan } from '#domain/plan.ts';
+import { percentToWeights } from '#domain/weights.ts';
+import { LISTENER } from '#test/support/fake-aws.ts';
+import { ALARM, baking, gated, makeWorld } from '#test/support/rollout-world.ts';
+
+const START = { source: 1, target: 0 };
+const operator = (world: ReturnType<typeof makeWorld>) => ({
+  listenerArn: LISTENER.listenerArn,
+  store: world.store,
+  callbacks: world.sfn,
+});
+
+describe('State machine: rollout.asl.json with the real engine', () => {
+  it('writes the weights in plan order, ends at 0/999 and releases the lock', async () => {
+    const world = makeWorld();
+    const spec = '5:30,25:30,50:30,100';
+
+    const execution = world.start({ plan: spec });
+    const result = await execution.result;
+
+    expect(result).toMatchObject({ status: 'SUCCEEDED' });
+    const expected = resolvePlan(spec).steps.map((step) => percentToWeights(step.targetPercent));
+    expect(world.elb.writes).toEqual(expected);
+    expect(world.elb.weights).toEqual({ source: 0, target: 999 });
+    expect(await world.lockOwner()).toBeUndefined();
+    const record = await world.store.get(LISTENER.listenerArn);
+    expect(record?.history.at(-1)).toMatchObject({
+      outcome: 'completed',
+      executionArn: execution.executionArn,
+    });
+    expect(world.notifications).toMatchObject([
+      { outcome: 'completed', finalWeights: { source: 0, target: 999 } },
+    ]);
+    expect(world.increasesUnderAlarm).toEqual([]);
+  });
+
+  it('costs the same transitions whatever the bake time (no polling loop)', async () => {
+    const short = makeWorld({ msPerSecond: 0.01 });
+    const long = makeWorld({ msPerSecond: 0.001 });
+
+    const a = short.start({ plan: '10:60,50:60,100:60' });
+    const b = long.start({ plan: '10:3600,50:3600,100:3600' });
+    await Promise.all([a.result, b.result]);
+
+    expect(a.transitions()).toBe(b.transitions());
+    // Preflight, SmokeTest, 4 per step (shift, bake, after-bake, choice), Complete, Succeeded.
+    expect(a.transitions()).toBe(2 + 4 * 3 + 2);
+  });
+
+  it('changes no weight when the smoke test fails, and fails with SmokeTestFailed', async () => {
+    const world = makeWorld({
+      smoke: {
+        ok: false,
+        results: [
+          { name: 'GET /_cluster/health', path: 'target', ok: false, detail: 'status red', durationMs: 3 },
+        ],
+      },
+    });
+
+    const result = await world.start({ plan: 'canary' }).result;
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'SmokeTestFailed' });
+    expect(world.elb.writes).toEqual([]);
+    expect(world.elb.weights).toEqual(START);
+    expect(await world.lockOwner()).toBeUndefined();
+  });
+
+  it('restores the starting weights when an alarm fires mid-bake, failing with AlarmFired', async () => {
+    const world = makeWorld({ starting: { source: 7, target: 3 } });
+    const execution = world.start({ plan: '10:1000,50:1000,100' });
+    await world.until(baking(1), 'bake of step 2');
+
+    const action = await world.fireAlarm();
+    const result = await execution.result;
+
+    expect(action).toBe('failed-task');
+    expect(result).toMatchObject({ status: 'FAILED', error: 'AlarmFired' });
+    expect(world.elb.weights).toEqual({ source: 7, target: 3 });
+    expect(world.elb.writes.at(-1)).toEqual({ source: 7, target: 3 });
+    expect(await world.lockOwner()).toBeUndefined();
+    const last = (await world.store.get(LISTENER.listenerArn))?.history.at(-1);
+    expect(last).toMatchObject({
+      outcome: 'rolled-back',
+      restored: true,
+      reason: { error: 'AlarmFired', alarm: ALARM },
+    });
+    expect(world.notifications.at(-1)).toMatchObject({ outcome: 'rolled-back', reason: { alarm: ALARM } });
+  });
+
+  it('refuses to start while a watched alarm is already in ALARM, writing nothing', async () => {
+    const world = makeWorld();
+    world.cloudWatch.set(ALARM, 'ALARM');
+
+    const result = await world.start({ plan: 'canary' }).result;
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'AlarmFiring' });
+    expect(world.elb.writes).toEqual([]);
+    expect(await world.store.get(LISTENER.listenerArn)).toBeUndefined();
+  });
+
+  it('makes no increase when an alarm is in ALARM before a step, and rolls back', async () => {
+    const world = makeWorld();
+    const execution = world.start({ plan: '10:1000,50:1000,100' });
+    await world.until(baking(0), 'bake of step 1');
+
+    // CloudWatch says ALARM but the event never arrives: the after-bake check must still catch it.
+    world.cloudWatch.set(ALARM, 'ALARM');
+    const result = await execution.result;
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'AlarmFiring' });
+    expect(world.elb.writes).toEqual([percentToWeights(10), START]);
+    expect(world.increasesUnderAlarm).toEqual([]);
+    expect(world.elb.weights).toEqual(START);
+  });
+
+  it('halts on drift and never writes after the hand change', async () => {
+    const world = makeWorld();
+    const execution = world.start({ plan: '10:500,50:500,100' });
+    await world.until(baking(0), 'bake of step 1');
+
+    world.elb.setByHand({ source: 500, target: 500 });
+    const writesBefore = world.elb.writes.length;
+    const result = await execution.result;
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'WeightsDrifted' });
+    expect(world.elb.writes.length).toBe(writesBefore);
+    expect(world.elb.weights).toEqual({ source: 500, target: 500 });
+    expect(await world.lockOwner()).toBeUndefined();
+    expect((await world.store.get(LISTENER.listenerArn))?.history.at(-1)).toMatchObject({
+      outcome: 'halted',
+    });
+  });
+
+  it('rolls back when an operator aborts during a bake', async () => {
+    const world = makeWorld();
+    const execution = world.start({ plan: '10:1000,50:1000,100' });
+    await world.until(baking(1), 'bake of step 2');
+
+    const abort = await abortRollout(operator(world), 'test');
+    const result = await execution.result;
+
+    expect(abort).toEqual({ executionArn: execution.executionArn, delivered: 'task-failed' });
+    expect(result).toMatchObject({ status: 'FAILED', error: 'Aborted' });
+    expect(world.elb.weights).toEqual(START);
+    expect(await world.lockOwner()).toBeUndefined();
+  });
+
+  it('holds at a manual gate until promoted, then completes', async () => {
+    const world = makeWorld();
+    const execution = world.start({ plan: '10:5,50:5!,100' });
+    const atGate = await world.until(gated(1), 'gate after step 2');
+
+    expect(world.elb.weights).toEqual(percentToWeights(50));
+    expect(atGate?.status).toBe('gated');
+    await promoteGate(operator(world));
+    const result = await execution.result;
+
+    expect(result).toMatchObject({ status: 'SUCCEEDED' });
+    expect(world.elb.weights).toEqual({ source: 0, target: 999 });
+    expect(execution.transitions()).toBe(2 + 4 * 3 + 2 + 2);
+  });
+
+  it('rolls back when an operator aborts at a gate', async () => {
+    const world = makeWorld();
+    const execution = world.start({ plan: '10:5!,50:5,100' });
+    await world.until(gated(0), 'gate after step 1');
+
+    await abortRollout(operator(world));
+    const result = await execution.result;
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'Aborted' });
+    expect(world.elb.weights).toEqual(START);
+  });
+
+  it('rolls back a forgotten gate when its timeout action is rollback', async () => {
+    const world = makeWorld({ msPerSecond: 0.05 });
+
+    const result = await world.start({ plan: '10:5!,100', gate: { timeoutSeconds: 120 } }).result;
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'GateTimedOut' });
+    expect(world.elb.weights).toEqual(START);
+  });
+
+  it('promotes a forgotten gate when its timeout action is promote', async () => {
+    const world = makeWorld({ msPerSecond: 0.05 });
+
+    const result = await world.start({ plan: '10:5!,100', gate: { timeoutSeconds: 120, action: 'promote' } })
+      .result;
+
+    expect(result).toMatchObject({ status: 'SUCCEEDED' });
+    expect(world.elb.weights).toEqual({ source: 0, target: 999 });
+  });
+
+  it('retries a throttled ModifyListener and completes', async () => {
+    const world = makeWorld();
+    world.elb.throttleModify = 2;
+
+    const result = await world.start({ plan: '50:5,100' }).result;
+
+    expect(result).toMatchObject({ status: 'SUCCEEDED' });
+    expect(world.elb.writes).toEqual([percentToWeights(50), percentToWeights(100)]);
+    expect(
+      world.elb.mock.calls().filter((call) => call.args[0].constructor.name === 'ModifyListenerCommand'),
+    ).toHaveLength(4);
+  });
+
+  it('keeps retrying the rollback until the listener is restored', async () => {
+    const world = makeWorld();
+    const execution = world.start({ plan: '10:1000,50:1000,100' });
+    await world.until(baking(1), 'bake of step 2');
+
+    world.elb.throttleModify = 2;
+    await world.fireAlarm();
+    const result = await execution.result;
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'AlarmFired' });
+    expect(world.elb.weights).toEqual(START);
+    expect(world.elb.throttleModify).toBe(0);
+    expect(await world.lockOwner()).toBeUndefined();
+  });
+
+  it('refuses a second rollout on the same listener with RolloutLocked, and it writes nothing', async () => {
+    const world = makeWorld();
+    const first = world.start({ plan: '10:500,100' }, 'first');
+    await world.until(baking(0), 'first rollout baking');
+    const writesBefore = world.elb.writes.length;
+
+    const second = await world.start({ plan: '90' }, 'second').result;
+
+    expect(second).toMatchObject({ status: 'FAILED', error: 'RolloutLocked' });
+    expect(world.elb.writes.length).toBe(writesBefore);
+    expect(await world.lockOwner()).toBe(first.executionArn);
+    expect(await first.result).toMatchObject({ status: 'SUCCEEDED' });
+    expect(world.elb.writes).toEqual([percentToWeights(10), percentToWeights(100)]);
+  });
+
+  it('restores the listener through the safety net when the execution is stopped from outside', async () => {
+    const world = makeWorld();
+    const execution = world.start({ plan: '10:1000,50:1000,100' });
+    await world.until(baking(1), 'bake of step 2');
+
+    execution.stop();
+    const result = await execution.result;
+
+    expect(result).toMatchObject({ status: 'ABORTED', safetyNet: 'restored' });
+    expect(world.elb.weights).toEqual(START);
+    expect(await world.lockOwner()).toBeUndefined();
+    expect((await world.store.get(LISTENER.listenerArn))?.history.at(-1)).toMatchObject({
+      outcome: 'rolled-back',
+      reason: { error: 'ExecutionAborted' },
+    });
+  });
+
+  it('refuses an invalid plan before any write, naming the field', async () => {
+    const world = makeWorld();
+
+    const result = await world.start({ plan: '50,25' }).result;
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'ValidationFailed' });
+    expect(result.status === 'FAILED' && result.cause).toMatch(/plan/);
+    expect(world.elb.writes).toEqual([]);
+    expect(await world.store.get(LISTENER.listenerArn)).toBeUndefined();
+  });
+});

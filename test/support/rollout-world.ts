@@ -1,0 +1,108 @@
+import { CloudWatchAlarms } from '#adapters/alarms.ts';
+import { AlbListener } from '#adapters/listener.ts';
+import { MemoryRolloutStore } from '#adapters/store-memory.ts';
+import { silentLog } from '#domain/log.ts';
+import type { EngineDeps } from '#domain/rollout.ts';
+import { handleAlarmEvent } from '#domain/rollout.ts';
+import type { Notification, Rollout, SmokeReport, Weights } from '#domain/types.ts';
+import { isIncrease } from '#domain/weights.ts';
+import { LocalStepFunctions } from '#local/executor.ts';
+import { FakeCloudWatch, FakeElbv2, LISTENER } from './fake-aws.ts';
+
+export const ALARM = 'swing-target-composite';
+
+const PASSING_SMOKE: SmokeReport = {
+  ok: true,
+  results: [{ name: 'GET /', path: 'source', ok: true, detail: '200', durationMs: 1 }],
+};
+
+export interface WorldOptions {
+  readonly starting?: Weights;
+  readonly alarms?: readonly string[];
+  readonly smoke?: SmokeReport;
+  /** Milliseconds per second of bake: 1 turns a 1000 s bake into 1 s. */
+  readonly msPerSecond?: number;
+}
+
+/**
+ * The real ASL and the real engine over stateful fakes of ELBv2 and CloudWatch (behind real SDK clients and
+ * the real adapters), the in-memory record store, and the local Step Functions callbacks.
+ */
+export function makeWorld(options: WorldOptions = {}) {
+  const alarmNames = options.alarms ?? [ALARM];
+  const elb = new FakeElbv2(options.starting);
+  const cloudWatch = new FakeCloudWatch(alarmNames);
+  const store = new MemoryRolloutStore();
+  const sfn = new LocalStepFunctions({ msPerSecond: options.msPerSecond ?? 1, retryDelayMs: 1 });
+  const notifications: Notification[] = [];
+  /** Every weight increase made while a watched alarm was in ALARM (I2): must stay empty. */
+  const increasesUnderAlarm: Weights[] = [];
+  elb.onModify = (weights) => {
+    if (isIncrease(elb.weights, weights) && cloudWatch.firing().length > 0) increasesUnderAlarm.push(weights);
+  };
+  const deps: EngineDeps = {
+    listenerArn: LISTENER.listenerArn,
+    watchedAlarms: alarmNames,
+    listener: new AlbListener(elb.client, LISTENER, { verifyAttempts: 1, verifyDelayMs: 0 }),
+    alarms: new CloudWatchAlarms(cloudWatch.client, { alarmNames, attempts: 1, retryDelayMs: 0 }),
+    store,
+    callbacks: sfn,
+    smoke: { run: async () => options.smoke ?? PASSING_SMOKE },
+    notifier: { notify: async (notification) => void notifications.push(notification) },
+    log: silentLog,
+    now: () => new Date(),
+  };
+
+  async function rollout(): Promise<Rollout | undefined> {
+    return (await store.get(LISTENER.listenerArn))?.rollout;
+  }
+
+  return {
+    elb,
+    cloudWatch,
+    store,
+    sfn,
+    deps,
+    notifications,
+    increasesUnderAlarm,
+    start: (input: unknown, name?: string) => sfn.start(deps, input, name ? { name } : {}),
+    rollout,
+    lockOwner: async () => (await store.get(LISTENER.listenerArn))?.lockOwner,
+    /** Waits until the record says so (bounded: fails the test instead of hanging). */
+    async until(predicate: (rollout: Rollout | undefined) => boolean, what: string, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const current = await rollout();
+        if (predicate(current)) return current;
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      throw new Error(`timed out waiting for: ${what}; record: ${JSON.stringify(await rollout())}`);
+    },
+    /** CloudWatch flips the alarm and EventBridge delivers the state change to the alarm-event handler. */
+    async fireAlarm(name = alarmNames[0] ?? ALARM) {
+      cloudWatch.set(name, 'ALARM');
+      return handleAlarmEvent(deps, {
+        source: 'aws.cloudwatch',
+        'detail-type': 'CloudWatch Alarm State Change',
+        time: new Date().toISOString(),
+        detail: {
+          alarmName: name,
+          state: { value: 'ALARM', reason: 'Threshold Crossed: 5xx rate 12 % > 5 %' },
+          previousState: { value: 'OK' },
+        },
+      });
+    },
+  };
+}
+
+export const baking = (index: number) => (rollout: Rollout | undefined) =>
+  rollout?.status === 'baking' &&
+  rollout.stepIndex === index &&
+  rollout.taskKind === 'bake' &&
+  !!rollout.taskToken;
+
+export const gated = (index: number) => (rollout: Rollout | undefined) =>
+  rollout?.status === 'gated' &&
+  rollout.stepIndex === index &&
+  rollout.taskKind === 'gate' &&
+  !!rollout.taskToken;
