@@ -1,0 +1,77 @@
+import { Command, CommanderError } from 'commander';
+import { ValidationFailed } from '#domain/errors.ts';
+import { parseLocalOptions, type RawLocalOptions } from './options.ts';
+import { EXIT, runLocal } from './run.ts';
+
+/** The `local` command's flags: `npm start` and `swing local` both parse them here. */
+export function addLocalOptions(command: Command): Command {
+  return command
+    .option('--plan <plan>', "preset (canary, linear-10, linear-25) or spec like '10:2s,50:2s,100'")
+    .option(
+      '--port-base <port>',
+      'weighted listener port; +1 source, +2 target; 0 for ephemeral ports',
+      '9200',
+    )
+    .option('--upstream-source <url>', 'a real source cluster instead of the stand-in')
+    .option('--upstream-target <url>', 'a real target cluster instead of the stand-in')
+    .option('--target-errors <rate[@percent]>', 'target answers 5xx at RATE once its weight reaches PERCENT')
+    .option('--target-latency <ms[@percent]>', 'target answers MS late once its weight reaches PERCENT')
+    .option('--abort-at <percent>', 'an operator aborts once the target weight reaches PERCENT')
+    .option('--rate <rps>', 'client requests per second', '100')
+    .option('--write-ratio <fraction>', 'share of client requests that are writes', '0.2')
+    .option('--seed <n>', 'seed for the traffic split')
+    .option('--json', 'print one machine-readable summary at the end');
+}
+
+/** Runs the local mode from command-line flags and returns the exit code (0 completed, 1 rolled back, 2 bad input, 3 halted). */
+export async function runLocalCommand(
+  raw: RawLocalOptions,
+  io: { stdout: (text: string) => void; stderr: (text: string) => void; isTTY: boolean },
+): Promise<number> {
+  let options: ReturnType<typeof parseLocalOptions>;
+  try {
+    options = parseLocalOptions(raw);
+  } catch (error) {
+    if (error instanceof ValidationFailed) {
+      io.stderr(`swing local: ${error.message}\n`);
+      return EXIT.badInput;
+    }
+    throw error;
+  }
+  try {
+    const { exitCode } = await runLocal(options, io);
+    return exitCode;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'EADDRINUSE') {
+      io.stderr(
+        `swing local: port ${options.portBase}..${options.portBase + 2} is in use: pass --port-base 0 or another port\n`,
+      );
+      return EXIT.badInput;
+    }
+    io.stderr(`swing local: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT.haltedOrInternal;
+  }
+}
+
+async function main(): Promise<void> {
+  const program = addLocalOptions(new Command('swing-local'))
+    .description(
+      'Run a real rollout on this machine: stand-in clusters, a local ALB, real traffic, the real state machine',
+    )
+    .exitOverride();
+  try {
+    program.parse(process.argv);
+  } catch (error) {
+    if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : EXIT.badInput);
+    throw error;
+  }
+  const code = await runLocalCommand(program.opts<RawLocalOptions>(), {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    isTTY: Boolean(process.stdout.isTTY),
+  });
+  process.exit(code);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();

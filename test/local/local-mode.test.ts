@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalAlb, startLocalAlb } from '#local/alb.ts';
+import { type ClusterStandIn, startClusterStandIn } from '#local/clusters.ts';
+import { runLocalCommand } from '#local/main.ts';
+import { parseLocalOptions } from '#local/options.ts';
+import { runLocal, seeded } from '#local/run.ts';
+import { startTraffic } from '#local/traffic.ts';
+
+const quiet = { stdout: () => {}, isTTY: false };
+
+describe('Local mode: swing local', () => {
+  it('completes a full ramp with real traffic and ends at 0/999', async () => {
+    const { exitCode, summary } = await runLocal(
+      parseLocalOptions({ plan: '10:1s,50:1s,100', portBase: '0', rate: '200' }),
+      quiet,
+    );
+
+    expect(exitCode).toBe(0);
+    expect(summary.outcome).toBe('completed');
+    expect(summary.finalWeights).toEqual({ source: 0, target: 999 });
+    expect(summary.steps.map((step) => step.percent)).toEqual([10, 50, 100]);
+    expect(summary.steps[0]?.requests.source).toBeGreaterThan(summary.steps[0]?.requests.target ?? 0);
+    expect(summary.clientRequests.sent).toBeGreaterThan(200);
+    expect(summary.clientRequests.failed).toBe(0);
+    expect(summary.clientRequests.failedBySwitching).toBe(0);
+  });
+
+  it('rolls back to the starting weights when injected target errors fire the 5xx alarm at 50 %', async () => {
+    const { exitCode, summary } = await runLocal(
+      parseLocalOptions({ plan: '10:1s,50:5s,100', portBase: '0', rate: '200', targetErrors: '0.5@50' }),
+      quiet,
+    );
+
+    expect(exitCode).toBe(1);
+    expect(summary.outcome).toBe('rolled-back');
+    expect(summary.finalWeights).toEqual(summary.startingWeights);
+    expect(summary.rollback).toMatchObject({ reason: 'AlarmFired', alarm: 'local-target-5xx-rate' });
+    expect(summary.rollback?.cause).toContain('local-target-5xx-rate');
+    expect(summary.rollback?.msFromAlarmToRestore).toBeGreaterThanOrEqual(0);
+    expect(summary.steps.map((step) => step.percent)).toEqual([10, 50]);
+    expect(summary.clientRequests.failedBySwitching).toBe(0);
+  });
+
+  it('rolls back when an operator aborts mid-bake', async () => {
+    const { exitCode, summary } = await runLocal(
+      parseLocalOptions({ plan: '10:1s,50:5s,100', portBase: '0', rate: '100', abortAt: '50' }),
+      quiet,
+    );
+
+    expect(exitCode).toBe(1);
+    expect(summary).toMatchObject({ outcome: 'rolled-back', error: 'Aborted' });
+    expect(summary.finalWeights).toEqual(summary.startingWeights);
+  });
+
+  it.each([
+    [{ plan: '50,25' }, '--plan'],
+    [{ portBase: 'abc' }, '--port-base'],
+    [{ targetErrors: '2@50' }, '--target-errors'],
+    [{ upstreamSource: 'http://127.0.0.1:1' }, '--upstream-target'],
+    [{ abortAt: '0' }, '--abort-at'],
+  ])('exits 2 naming the flag for bad input %o', async (raw, flag) => {
+    const errors: string[] = [];
+
+    const code = await runLocalCommand(raw, {
+      stdout: () => {},
+      stderr: (text) => errors.push(text),
+      isTTY: false,
+    });
+
+    expect(code).toBe(2);
+    expect(errors.join('')).toContain(flag);
+  });
+});
+
+describe('Local ALB stand-in', () => {
+  let source: ClusterStandIn;
+  let target: ClusterStandIn;
+  let alb: LocalAlb;
+
+  beforeAll(async () => {
+    source = await startClusterStandIn({ name: 'source', port: 0 });
+    target = await startClusterStandIn({ name: 'target', port: 0 });
+    alb = await startLocalAlb({
+      portBase: 0,
+      sourceUrl: source.url,
+      targetUrl: target.url,
+      random: seeded(7),
+    });
+  });
+  afterAll(async () => {
+    await alb.close();
+    await source.close();
+    await target.close();
+  });
+
+  it.each([10, 25, 50, 90])('sends %i % of 1200 requests to the target, within 3 points', async (percent) => {
+    const targetWeight = Math.round((percent * 999) / 100);
+    alb.setWeights({ source: 999 - targetWeight, target: targetWeight });
+    const traffic = startTraffic({
+      url: `http://127.0.0.1:${alb.ports.weighted}`,
+      ratePerSecond: 2000,
+      random: seeded(percent),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 600));
+
+    const counts = await traffic.stop();
+
+    const served = (counts.servedBy.source ?? 0) + (counts.servedBy.target ?? 0);
+    expect(served).toBeGreaterThanOrEqual(1000);
+    expect(Math.abs(((counts.servedBy.target ?? 0) / served) * 100 - percent)).toBeLessThanOrEqual(3);
+  });
+
+  it('fails no request while the weights change under load', async () => {
+    const traffic = startTraffic({ url: `http://127.0.0.1:${alb.ports.weighted}`, ratePerSecond: 1000 });
+    for (let i = 0; i < 40; i += 1) {
+      alb.setWeights(i % 2 === 0 ? { source: 0, target: 999 } : { source: 999, target: 0 });
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+
+    const counts = await traffic.stop();
+
+    expect(counts.sent).toBeGreaterThan(100);
+    expect(counts.failed).toBe(0);
+    expect(counts.servedBy.source).toBeGreaterThan(0);
+    expect(counts.servedBy.target).toBeGreaterThan(0);
+  });
+
+  it('serves 9201 from the source only and 9202 from the target only', async () => {
+    const bodies = await Promise.all(
+      [alb.ports.source, alb.ports.target].map(async (port) =>
+        (await fetch(`http://127.0.0.1:${port}/`)).json(),
+      ),
+    );
+
+    expect(bodies.map((body) => (body as { _served_by: string })._served_by)).toEqual(['source', 'target']);
+  });
+});
