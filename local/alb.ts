@@ -146,15 +146,14 @@ export async function startLocalAlb(options: {
     return server;
   };
   const base = options.portBase ?? 9200;
-  const servers: Server[] = [
-    await listen(weightedHandler, base === 0 ? 0 : base),
-    await listen(forward('source', false), base === 0 ? 0 : base + 1),
-    await listen(forward('target', false), base === 0 ? 0 : base + 2),
-  ];
-  const portOf = (server: Server | undefined) => (server?.address() as AddressInfo).port;
+  const weightedServer = await listen(weightedHandler, base === 0 ? 0 : base);
+  const sourceServer = await listen(forward('source', false), base === 0 ? 0 : base + 1);
+  const targetServer = await listen(forward('target', false), base === 0 ? 0 : base + 2);
+  const servers: Server[] = [weightedServer, sourceServer, targetServer];
+  const portOf = (server: Server) => (server.address() as AddressInfo).port;
 
   return {
-    ports: { weighted: portOf(servers[0]), source: portOf(servers[1]), target: portOf(servers[2]) },
+    ports: { weighted: portOf(weightedServer), source: portOf(sourceServer), target: portOf(targetServer) },
     getWeights: () => ({ ...weights }),
     setWeights: (next) => {
       const valid = (value: number) => Number.isInteger(value) && value >= 0 && value <= 999;
