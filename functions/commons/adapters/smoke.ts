@@ -1,3 +1,4 @@
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SmokeCheck, SmokeConfig } from '#domain/smoke-config.ts';
 import { DEFAULT_SMOKE_CHECKS } from '#domain/smoke-config.ts';
 import type { SmokeCheckResult, SmokePort, SmokeReport } from '#domain/types.ts';
@@ -15,20 +16,62 @@ function pointerValue(document: unknown, pointer: string): unknown {
     );
 }
 
+export interface SmokeDeps {
+  /** Returns the secret string of a Secrets Manager secret: JSON { username, password } for basic auth. */
+  readonly fetchSecret?: (secretArn: string) => Promise<string>;
+}
+
+export function secretsManagerFetcher(client: SecretsManagerClient): (secretArn: string) => Promise<string> {
+  return async (secretArn) => {
+    const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
+    if (!SecretString) throw new Error(`secret ${secretArn} has no SecretString`);
+    return SecretString;
+  };
+}
+
 /** Sends each check to the source path (:9201) and the target path (:9202). Failures are results, not throws. */
 export class HttpSmokeTester implements SmokePort {
   constructor(
     private readonly config: SmokeConfig,
-    _deps: object = {},
+    private readonly deps: SmokeDeps = {},
   ) {}
+
+  private authorization?: Promise<Record<string, string>>;
+
+  /** Read once per run; the header value never leaves this object. */
+  private authHeaders(): Promise<Record<string, string>> {
+    const auth = this.config.auth;
+    if (auth.type === 'sigv4') {
+      return Promise.reject(
+        new Error('SigV4 signing is not available in this smoke tester yet: use auth none or basic'),
+      );
+    }
+    if (auth.type !== 'basic') return Promise.resolve({});
+    this.authorization ??= (async () => {
+      if (!this.deps.fetchSecret) throw new Error('basic auth needs a secret fetcher');
+      let parsed: { username?: unknown; password?: unknown };
+      try {
+        parsed = JSON.parse(await this.deps.fetchSecret(auth.secretArn));
+      } catch {
+        throw new Error(`secret ${auth.secretArn} is not JSON {"username","password"}`);
+      }
+      if (typeof parsed.username !== 'string' || typeof parsed.password !== 'string') {
+        throw new Error(`secret ${auth.secretArn} must hold JSON with string username and password`);
+      }
+      const token = Buffer.from(`${parsed.username}:${parsed.password}`).toString('base64');
+      return { authorization: `Basic ${token}` };
+    })();
+    return this.authorization;
+  }
 
   private async call(endpoint: string, check: SmokeCheck) {
     const started = performance.now();
+    const headers: Record<string, string> = { ...(await this.authHeaders()) };
+    if (check.body !== undefined) headers['content-type'] = 'application/json';
     const response = await fetch(`${endpoint.replace(/\/$/, '')}${check.path}`, {
       method: check.method,
-      ...(check.body !== undefined
-        ? { body: JSON.stringify(check.body), headers: { 'content-type': 'application/json' } }
-        : {}),
+      headers,
+      ...(check.body !== undefined ? { body: JSON.stringify(check.body) } : {}),
       signal: AbortSignal.timeout(this.config.timeoutMs),
     });
     const text = await response.text();

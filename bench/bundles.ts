@@ -1,0 +1,79 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+
+export interface BundleRow {
+  readonly handler: string;
+  readonly minifiedBytes: number;
+  readonly coldImportMsMedian: number;
+}
+
+const HANDLER_ENV = {
+  LISTENER_ARN: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/alb/1/2',
+  SOURCE_TARGET_GROUP_ARN: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/source/1',
+  TARGET_TARGET_GROUP_ARN: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/target/2',
+  TABLE_NAME: 'swing-bench',
+  WATCHED_ALARMS: '["bench-alarm"]',
+  SMOKE_CONFIG: '{"sourceEndpoint":"http://127.0.0.1:9201","targetEndpoint":"http://127.0.0.1:9202"}',
+  AWS_REGION: 'us-east-1',
+};
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+
+/**
+ * Bundles each handler as CDK's NodejsFunction does (esbuild, ESM, minified, tree-shaken, AWS SDK external)
+ * and times a cold import in a fresh Node process, SDK clients included.
+ */
+export async function measureBundles(imports = 10): Promise<BundleRow[]> {
+  const root = new URL('..', import.meta.url).pathname;
+  const handlers = readdirSync(join(root, 'functions'))
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => file.replace(/\.ts$/, ''));
+  // Inside the repository so that the runtime-provided AWS SDK resolves from node_modules on import.
+  mkdirSync(join(root, 'node_modules', '.cache'), { recursive: true });
+  const out = mkdtempSync(join(root, 'node_modules', '.cache', 'swing-bench-'));
+  try {
+    const rows: BundleRow[] = [];
+    for (const handler of handlers) {
+      const outfile = join(out, `${handler}.mjs`);
+      await build({
+        entryPoints: [join(root, 'functions', `${handler}.ts`)],
+        outfile,
+        bundle: true,
+        minify: true,
+        treeShaking: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node22',
+        // As CDK's NodejsFunction does on Node.js 18+ runtimes: the runtime provides AWS SDK v3.
+        external: ['@aws-sdk/*'],
+        banner: {
+          js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+        },
+        logLevel: 'silent',
+      });
+      const times: number[] = [];
+      for (let i = 0; i < imports; i += 1) {
+        const printed = execFileSync(
+          process.execPath,
+          [
+            '--input-type=module',
+            '-e',
+            `const t = performance.now(); await import(${JSON.stringify(outfile)}); console.log(performance.now() - t);`,
+          ],
+          { env: { ...process.env, ...HANDLER_ENV }, encoding: 'utf8' },
+        );
+        times.push(Number(printed.trim()));
+      }
+      rows.push({
+        handler,
+        minifiedBytes: statSync(outfile).size,
+        coldImportMsMedian: Math.round(median(times) * 10) / 10,
+      });
+    }
+    return rows;
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,37 @@
+import { writeFileSync } from 'node:fs';
+import { measureBundles } from './bundles.ts';
+import { measureTransitions } from './transitions.ts';
+
+/**
+ * `npm run bench`: the cost and speed figures, printed and written to bench/results.json. Targets live here,
+ * not in timed tests: a slow CI machine must not fail the build, but a regression must be visible.
+ */
+const sections = new Set(process.argv.slice(2));
+const want = (name: string) => sections.size === 0 || sections.has(name);
+const results: Record<string, unknown> = { measuredAt: new Date().toISOString(), node: process.version };
+
+if (want('transitions')) {
+  const rows = await measureTransitions();
+  console.log('\nState transitions per rollout: Swing (task-token bake) vs a 30 s polling baseline');
+  console.table(rows);
+  const sameAcrossBakes = [1, 5, 10].every((steps) => {
+    const [short, long] = rows.filter((row) => row.steps === steps);
+    return short?.swing === long?.swing;
+  });
+  console.log(
+    `Swing's count is the same at bake 1 min and 1 h for every plan: ${sameAcrossBakes ? 'yes' : 'NO'}`,
+  );
+  results.transitions = { rows, sameAcrossBakes };
+}
+
+if (want('bundles')) {
+  const rows = await measureBundles();
+  console.log(
+    '\nHandler bundles (esbuild, ESM, minified) and cold import time (median of 10 fresh Node processes)',
+  );
+  console.table(rows);
+  results.bundles = rows;
+}
+
+writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+console.log('\nwrote bench/results.json');

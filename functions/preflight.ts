@@ -1,0 +1,22 @@
+import { CloudWatchAlarms } from '#adapters/alarms.ts';
+import { AlbListener } from '#adapters/listener.ts';
+import { DynamoDbRolloutStore } from '#adapters/store-dynamodb.ts';
+import { cloudWatchClient } from '#clients/cloudwatch.ts';
+import { documentClient } from '#clients/dynamodb.ts';
+import { elbv2Client } from '#clients/elbv2.ts';
+import { alarmOptionsFromEnv, listenerTargetFromEnv, requireEnv } from '#commons/config.ts';
+import { type PreflightDeps, preflight } from '#domain/rollout.ts';
+import { lambdaHandler } from '#powertools/handler.ts';
+import { logger } from '#powertools/logger.ts';
+
+const target = listenerTargetFromEnv();
+const deps: PreflightDeps = {
+  listenerArn: target.listenerArn,
+  listener: new AlbListener(elbv2Client, target),
+  alarms: new CloudWatchAlarms(cloudWatchClient, alarmOptionsFromEnv()),
+  store: new DynamoDbRolloutStore(documentClient, requireEnv('TABLE_NAME')),
+  log: logger,
+  now: () => new Date(),
+};
+
+export const handler = lambdaHandler('preflight', (event) => preflight(deps, event));

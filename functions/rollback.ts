@@ -1,0 +1,19 @@
+import { AlbListener } from '#adapters/listener.ts';
+import { DynamoDbRolloutStore } from '#adapters/store-dynamodb.ts';
+import { documentClient } from '#clients/dynamodb.ts';
+import { elbv2Client } from '#clients/elbv2.ts';
+import { listenerTargetFromEnv, requireEnv } from '#commons/config.ts';
+import { type RollbackDeps, rollback } from '#domain/rollout.ts';
+import { lambdaHandler } from '#powertools/handler.ts';
+import { logger } from '#powertools/logger.ts';
+
+const target = listenerTargetFromEnv();
+const deps: RollbackDeps = {
+  listenerArn: target.listenerArn,
+  listener: new AlbListener(elbv2Client, target),
+  store: new DynamoDbRolloutStore(documentClient, requireEnv('TABLE_NAME')),
+  log: logger,
+  now: () => new Date(),
+};
+
+export const handler = lambdaHandler('rollback', (event) => rollback(deps, event));

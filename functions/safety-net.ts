@@ -1,0 +1,24 @@
+import { AlbListener } from '#adapters/listener.ts';
+import { DynamoDbRolloutStore } from '#adapters/store-dynamodb.ts';
+import { documentClient } from '#clients/dynamodb.ts';
+import { elbv2Client } from '#clients/elbv2.ts';
+import { notifierFromEnv } from '#clients/notifier.ts';
+import { listenerTargetFromEnv, requireEnv } from '#commons/config.ts';
+import { type SafetyNetDeps, safetyNet } from '#domain/rollout.ts';
+import { lambdaHandler } from '#powertools/handler.ts';
+import { logger } from '#powertools/logger.ts';
+
+const target = listenerTargetFromEnv();
+const deps: SafetyNetDeps = {
+  listenerArn: target.listenerArn,
+  listener: new AlbListener(elbv2Client, target),
+  store: new DynamoDbRolloutStore(documentClient, requireEnv('TABLE_NAME')),
+  notifier: notifierFromEnv(),
+  log: logger,
+  now: () => new Date(),
+};
+
+/** EventBridge "Step Functions Execution Status Change" (ABORTED, FAILED, TIMED_OUT) -> restore (I7). */
+export const handler = lambdaHandler('safety-net', async (event) => ({
+  action: await safetyNet(deps, event),
+}));

@@ -1,0 +1,81 @@
+import { SendTaskFailureCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { LISTENER } from '#test/support/fake-aws.ts';
+
+const ENV = {
+  LISTENER_ARN: LISTENER.listenerArn,
+  SOURCE_TARGET_GROUP_ARN: LISTENER.sourceTargetGroupArn,
+  TARGET_TARGET_GROUP_ARN: LISTENER.targetTargetGroupArn,
+  TABLE_NAME: 'swing-rollouts',
+  WATCHED_ALARMS: JSON.stringify(['swing-target-composite']),
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+};
+
+const alarmEvent = (alarmName: string, value = 'ALARM') => ({
+  source: 'aws.cloudwatch',
+  'detail-type': 'CloudWatch Alarm State Change',
+  time: '2026-11-24T10:00:00Z',
+  detail: { alarmName, state: { value, reason: 'Threshold Crossed' } },
+});
+
+describe('Lambda entry files', () => {
+  const dynamo = mockClient(DynamoDBDocumentClient);
+  const sfn = mockClient(SFNClient);
+
+  beforeEach(() => {
+    vi.resetModules();
+    dynamo.reset();
+    sfn.reset();
+    for (const [key, value] of Object.entries(ENV)) vi.stubEnv(key, value);
+  });
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('alarm-event fails the open bake token with AlarmFired', async () => {
+    dynamo.on(GetCommand).resolves({
+      Item: {
+        listenerArn: LISTENER.listenerArn,
+        lockOwner: 'arn:aws:states:us-east-1:123456789012:execution:swing:run-1',
+        rollout: { taskToken: 'token-123', taskKind: 'bake' },
+        history: [],
+      },
+    });
+    sfn.on(SendTaskFailureCommand).resolves({});
+    const { handler } = await import('#functions/alarm-event.ts');
+
+    const result = await handler(alarmEvent('swing-target-composite'));
+
+    expect(result).toEqual({ action: 'failed-task' });
+    expect(sfn).toReceiveCommandWith(SendTaskFailureCommand, { taskToken: 'token-123', error: 'AlarmFired' });
+  });
+
+  it('alarm-event ignores alarms Swing does not watch and OK transitions', async () => {
+    const { handler } = await import('#functions/alarm-event.ts');
+
+    expect(await handler(alarmEvent('someone-elses-alarm'))).toEqual({ action: 'not-watched' });
+    expect(await handler(alarmEvent('swing-target-composite', 'OK'))).toEqual({ action: 'ignored-state' });
+    expect(sfn).not.toReceiveCommand(SendTaskFailureCommand);
+  });
+
+  it('refuses a malformed event naming the field, before any call', async () => {
+    const { handler } = await import('#functions/alarm-event.ts');
+
+    await expect(handler({ source: 'aws.cloudwatch', detail: {} })).rejects.toMatchObject({
+      name: 'ValidationFailed',
+      message: expect.stringContaining('detail-type'),
+    });
+    expect(dynamo.calls()).toHaveLength(0);
+  });
+
+  it('fails at load time, naming the variable, when the environment is incomplete', async () => {
+    vi.stubEnv('TABLE_NAME', '');
+
+    await expect(import('#functions/rollback.ts')).rejects.toMatchObject({
+      name: 'ValidationFailed',
+      message: expect.stringContaining('TABLE_NAME'),
+    });
+  });
+});
