@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { measureBundles } from './bundles.ts';
+import { measureAlarmToRestore, measureLocalAlb } from './local.ts';
 import { measureTransitions } from './transitions.ts';
 
 /**
@@ -31,6 +32,24 @@ if (want('bundles')) {
   );
   console.table(rows);
   results.bundles = rows;
+}
+
+if (want('alarm-latency')) {
+  const latency = await measureAlarmToRestore();
+  console.log(
+    '\nAlarm state change to starting weights restored, local mode (real engine, real HTTP traffic)',
+  );
+  console.table([latency]);
+  results.alarmToRestore = latency;
+}
+
+if (want('local-alb')) {
+  const alb = await measureLocalAlb();
+  console.log(
+    '\nLocal ALB stand-in: throughput and latency added over calling the cluster stand-in directly',
+  );
+  console.table([alb]);
+  results.localAlb = alb;
 }
 
 writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);

@@ -98,10 +98,12 @@ export class LiveView {
       out.push(`  ${summary.rollback.cause}`);
     }
     const clients = summary.clientRequests;
+    const byCluster = Object.entries(clients.failedByCluster).map(
+      ([cluster, count]) => `${cluster} ${count}`,
+    );
     out.push(
-      `clients: ${clients.sent} requests, ${clients.failed} failed (${Object.entries(clients.failedByCluster)
-        .map(([cluster, count]) => `${cluster} ${count}`)
-        .join(', ')}); failed by a weight change: ${clients.failedBySwitching}`,
+      `clients: ${clients.sent} requests, ${clients.failed} failed${byCluster.length ? ` (${byCluster.join(', ')})` : ''}; ` +
+        `failed by a weight change: ${clients.failedBySwitching}`,
     );
     out.push(
       `state transitions: ${summary.stateTransitions}; took ${(summary.durationMs / 1000).toFixed(1)} s`,
