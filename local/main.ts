@@ -1,3 +1,4 @@
+import './quiet-sdk.ts';
 import { Command, CommanderError } from 'commander';
 import { ValidationFailed } from '#domain/errors.ts';
 import { parseLocalOptions, type RawLocalOptions } from './options.ts';
