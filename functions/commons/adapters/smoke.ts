@@ -1,9 +1,30 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { Sha256 } from '@aws-crypto/sha256-js';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { SmokeCheck, SmokeConfig } from '#domain/smoke-config.ts';
 import { DEFAULT_SMOKE_CHECKS } from '#domain/smoke-config.ts';
 import type { SmokeCheckResult, SmokePort, SmokeReport } from '#domain/types.ts';
 
-function pointerValue(document: unknown, pointer: string): unknown {
+export interface SmokeDeps {
+  /** Returns the secret string of a Secrets Manager secret: JSON { username, password } for basic auth. */
+  readonly fetchSecret?: (secretArn: string) => Promise<string>;
+  /** Credentials for SigV4; the default provider chain when omitted. */
+  readonly credentials?: AwsCredentialIdentityProvider;
+}
+
+export function secretsManagerFetcher(client: SecretsManagerClient): (secretArn: string) => Promise<string> {
+  return async (secretArn) => {
+    const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
+    if (!SecretString) throw new Error(`secret ${secretArn} has no SecretString`);
+    return SecretString;
+  };
+}
+
+/** RFC 6901 JSON pointer lookup. */
+export function pointerValue(document: unknown, pointer: string): unknown {
   if (pointer === '') return document;
   return pointer
     .slice(1)
@@ -16,118 +37,201 @@ function pointerValue(document: unknown, pointer: string): unknown {
     );
 }
 
-export interface SmokeDeps {
-  /** Returns the secret string of a Secrets Manager secret: JSON { username, password } for basic auth. */
-  readonly fetchSecret?: (secretArn: string) => Promise<string>;
+interface Answer {
+  readonly status: number;
+  readonly json: unknown;
+  readonly durationMs: number;
 }
 
-export function secretsManagerFetcher(client: SecretsManagerClient): (secretArn: string) => Promise<string> {
-  return async (secretArn) => {
-    const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
-    if (!SecretString) throw new Error(`secret ${secretArn} has no SecretString`);
-    return SecretString;
-  };
-}
+class SmokeRequestError extends Error {}
 
-/** Sends each check to the source path (:9201) and the target path (:9202). Failures are results, not throws. */
+/**
+ * Sends each check to the source path (:9201) and the target path (:9202) and compares where asked.
+ * A failing check is a result, never a throw; credentials never appear in a result or an error.
+ */
 export class HttpSmokeTester implements SmokePort {
+  private basicAuth?: Promise<string>;
+
   constructor(
     private readonly config: SmokeConfig,
     private readonly deps: SmokeDeps = {},
   ) {}
 
-  private authorization?: Promise<Record<string, string>>;
-
-  /** Read once per run; the header value never leaves this object. */
-  private authHeaders(): Promise<Record<string, string>> {
-    const auth = this.config.auth;
-    if (auth.type === 'sigv4') {
-      return Promise.reject(
-        new Error('SigV4 signing is not available in this smoke tester yet: use auth none or basic'),
-      );
-    }
-    if (auth.type !== 'basic') return Promise.resolve({});
-    this.authorization ??= (async () => {
-      if (!this.deps.fetchSecret) throw new Error('basic auth needs a secret fetcher');
-      let parsed: { username?: unknown; password?: unknown };
+  private basicHeader(secretArn: string): Promise<string> {
+    this.basicAuth ??= (async () => {
+      if (!this.deps.fetchSecret) throw new SmokeRequestError('basic auth needs a secret fetcher');
+      let parsed: { username?: unknown; password?: unknown } = {};
       try {
-        parsed = JSON.parse(await this.deps.fetchSecret(auth.secretArn));
+        parsed = JSON.parse(await this.deps.fetchSecret(secretArn));
       } catch {
-        throw new Error(`secret ${auth.secretArn} is not JSON {"username","password"}`);
+        throw new SmokeRequestError(`secret ${secretArn} is not JSON {"username","password"}`);
       }
       if (typeof parsed.username !== 'string' || typeof parsed.password !== 'string') {
-        throw new Error(`secret ${auth.secretArn} must hold JSON with string username and password`);
+        throw new SmokeRequestError(`secret ${secretArn} must hold JSON with string username and password`);
       }
-      const token = Buffer.from(`${parsed.username}:${parsed.password}`).toString('base64');
-      return { authorization: `Basic ${token}` };
+      return `Basic ${Buffer.from(`${parsed.username}:${parsed.password}`).toString('base64')}`;
     })();
-    return this.authorization;
+    return this.basicAuth;
   }
 
-  private async call(endpoint: string, check: SmokeCheck) {
-    const started = performance.now();
-    const headers: Record<string, string> = { ...(await this.authHeaders()) };
-    if (check.body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(`${endpoint.replace(/\/$/, '')}${check.path}`, {
-      method: check.method,
-      headers,
-      ...(check.body !== undefined ? { body: JSON.stringify(check.body) } : {}),
-      signal: AbortSignal.timeout(this.config.timeoutMs),
-    });
-    const text = await response.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
+  private async credentials(): Promise<AwsCredentialIdentity> {
+    if (this.deps.credentials) return this.deps.credentials();
+    // Loaded only when SigV4 is configured: the local mode and the tests need no AWS credentials.
+    const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
+    return defaultProvider()();
+  }
+
+  private async headersFor(
+    url: URL,
+    method: string,
+    body: string | undefined,
+  ): Promise<Record<string, string>> {
+    const headers: Record<string, string> = { host: url.host, accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const auth = this.config.auth;
+    if (auth.type === 'basic') headers.authorization = await this.basicHeader(auth.secretArn);
+    if (auth.type === 'sigv4') {
+      const signer = new SignatureV4({
+        service: auth.service,
+        region: auth.region,
+        credentials: () => this.credentials(),
+        sha256: Sha256,
+      });
+      const payloadHash = Buffer.from(
+        await (async () => {
+          const hash = new Sha256();
+          hash.update(body ?? '');
+          return hash.digest();
+        })(),
+      ).toString('hex');
+      // OpenSearch Serverless requires the payload hash header.
+      if (auth.service === 'aoss') headers['x-amz-content-sha256'] = payloadHash;
+      const signed = await signer.sign({
+        method,
+        protocol: url.protocol,
+        hostname: url.hostname,
+        ...(url.port ? { port: Number(url.port) } : {}),
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        headers,
+        ...(body !== undefined ? { body } : {}),
+      });
+      return signed.headers as Record<string, string>;
     }
-    return { status: response.status, json, durationMs: Math.round(performance.now() - started) };
+    return headers;
+  }
+
+  private async call(endpoint: string, check: SmokeCheck): Promise<Answer> {
+    const url = new URL(`${endpoint.replace(/\/$/, '')}${check.path}`);
+    const body = check.body === undefined ? undefined : JSON.stringify(check.body);
+    const headers = await this.headersFor(url, check.method, body);
+    const started = performance.now();
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise<Answer>((resolve, reject) => {
+      const call = send(
+        url,
+        {
+          method: check.method,
+          headers,
+          timeout: this.config.timeoutMs,
+          // Opt-in only: a sandbox ALB with a self-signed certificate.
+          ...(url.protocol === 'https:' ? { rejectUnauthorized: !this.config.insecureTls } : {}),
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => {
+            let json: unknown;
+            try {
+              json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+            } catch {
+              json = undefined;
+            }
+            resolve({
+              status: response.statusCode ?? 0,
+              json,
+              durationMs: Math.round(performance.now() - started),
+            });
+          });
+        },
+      );
+      call.on('timeout', () =>
+        call.destroy(new SmokeRequestError(`timed out after ${this.config.timeoutMs} ms`)),
+      );
+      call.on('error', (error) =>
+        reject(
+          error instanceof SmokeRequestError ? error : new SmokeRequestError(describeNetworkError(error)),
+        ),
+      );
+      call.end(body);
+    });
+  }
+
+  private judge(check: SmokeCheck, answer: Answer): { ok: boolean; detail: string } {
+    const expected = Array.isArray(check.expectStatus) ? check.expectStatus : [check.expectStatus];
+    let ok = expected.includes(answer.status);
+    let detail = `status ${answer.status}, expected ${expected.join(' or ')}`;
+    if (ok && check.expectJson) {
+      const value = pointerValue(answer.json, check.expectJson.pointer);
+      if (check.expectJson.notEqual !== undefined && value === check.expectJson.notEqual) ok = false;
+      if (check.expectJson.equal !== undefined && value !== check.expectJson.equal) ok = false;
+      detail += `; ${check.expectJson.pointer} is ${JSON.stringify(value)}`;
+    }
+    return { ok, detail };
   }
 
   async run(): Promise<SmokeReport> {
     const results: SmokeCheckResult[] = [];
     for (const check of this.config.checks ?? DEFAULT_SMOKE_CHECKS) {
       const name = check.name ?? `${check.method} ${check.path}`;
-      const answers: Partial<Record<'source' | 'target', unknown>> = {};
+      const compared: Partial<Record<'source' | 'target', unknown>> = {};
       for (const path of ['source', 'target'] as const) {
         const endpoint = path === 'source' ? this.config.sourceEndpoint : this.config.targetEndpoint;
         try {
           const answer = await this.call(endpoint, check);
-          const expected = Array.isArray(check.expectStatus) ? check.expectStatus : [check.expectStatus];
-          let ok = expected.includes(answer.status);
-          let detail = `status ${answer.status}, expected ${expected.join(' or ')}`;
-          if (ok && check.expectJson) {
-            const value = pointerValue(answer.json, check.expectJson.pointer);
-            if (check.expectJson.notEqual !== undefined && value === check.expectJson.notEqual) ok = false;
-            if (check.expectJson.equal !== undefined && value !== check.expectJson.equal) ok = false;
-            detail += `; ${check.expectJson.pointer} is ${JSON.stringify(value)}`;
-          }
-          if (check.compare) answers[path] = pointerValue(answer.json, check.compare.pointer);
+          const { ok, detail } = this.judge(check, answer);
+          if (check.compare) compared[path] = pointerValue(answer.json, check.compare.pointer);
           results.push({ name, path, ok, detail, durationMs: answer.durationMs });
         } catch (error) {
-          const why =
-            error instanceof Error && error.name === 'TimeoutError'
-              ? `timed out after ${this.config.timeoutMs} ms`
-              : String((error as Error).cause ?? error);
+          const why = error instanceof SmokeRequestError ? error.message : 'request failed';
           results.push({ name, path, ok: false, detail: `${path} ${name}: ${why}`, durationMs: 0 });
         }
       }
-      if (check.compare) {
-        const { source, target } = answers;
-        const tolerance = check.compare.tolerancePercent;
-        const ok =
-          typeof source === 'number' && typeof target === 'number'
-            ? Math.abs(source - target) <= (Math.abs(source) * tolerance) / 100
-            : JSON.stringify(source) === JSON.stringify(target);
-        results.push({
-          name,
-          path: 'compare',
-          ok,
-          detail: `source ${JSON.stringify(source)} vs target ${JSON.stringify(target)} at ${check.compare.pointer}`,
-          durationMs: 0,
-        });
-      }
+      if (check.compare) results.push(compareResult(name, check.compare, compared));
     }
     return { ok: results.every((result) => result.ok), results };
   }
+}
+
+function describeNetworkError(error: Error): string {
+  const code = (error as { code?: string }).code;
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (
+    code?.startsWith('ERR_TLS') ||
+    code === 'DEPTH_ZERO_SELF_SIGNED_CERT' ||
+    code === 'SELF_SIGNED_CERT_IN_CHAIN'
+  ) {
+    return `TLS error ${code}: fix the certificate, or set insecureTls for a sandbox`;
+  }
+  return code ?? error.name;
+}
+
+function compareResult(
+  name: string,
+  compare: NonNullable<SmokeCheck['compare']>,
+  values: Partial<Record<'source' | 'target', unknown>>,
+): SmokeCheckResult {
+  const { source, target } = values;
+  const tolerance = compare.tolerancePercent;
+  const ok =
+    typeof source === 'number' && typeof target === 'number'
+      ? Math.abs(source - target) <= (Math.abs(source) * tolerance) / 100
+      : source !== undefined && JSON.stringify(source) === JSON.stringify(target);
+  return {
+    name,
+    path: 'compare',
+    ok,
+    detail: `${compare.pointer}: source ${JSON.stringify(source)}, target ${JSON.stringify(target)} (tolerance ${tolerance} %)`,
+    durationMs: 0,
+  };
 }
