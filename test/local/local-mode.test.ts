@@ -52,6 +52,30 @@ describe('Local mode: swing local', () => {
     expect(summary.finalWeights).toEqual(summary.startingWeights);
   });
 
+  it('drives real upstream clusters given by URL instead of the stand-ins', async () => {
+    const upstreamSource = await startClusterStandIn({ name: 'source', port: 0 });
+    const upstreamTarget = await startClusterStandIn({ name: 'target', port: 0 });
+    try {
+      const { exitCode } = await runLocal(
+        parseLocalOptions({
+          plan: '50:1s,100',
+          portBase: '0',
+          rate: '100',
+          upstreamSource: upstreamSource.url,
+          upstreamTarget: upstreamTarget.url,
+        }),
+        quiet,
+      );
+
+      expect(exitCode).toBe(0);
+      expect(upstreamSource.stats().requests).toBeGreaterThan(10);
+      expect(upstreamTarget.stats().requests).toBeGreaterThan(10);
+    } finally {
+      await upstreamSource.close();
+      await upstreamTarget.close();
+    }
+  });
+
   it.each([
     [{ plan: '50,25' }, '--plan'],
     [{ portBase: 'abc' }, '--port-base'],
