@@ -1,47 +1,115 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  applyRolloutPatch,
+  lockedMessage,
+  lockLostMessage,
+  nobodyHoldsMessage,
+} from '#adapters/rollout-record.ts';
 import { classifyAwsError, LockLost, RolloutLocked } from '#domain/errors.ts';
 import type { ListenerRecord, Rollout, RolloutPatch, RolloutStore } from '#domain/types.ts';
 
-/** `SET rollout.#k = :k` for defined values, `REMOVE rollout.#k` for keys explicitly undefined. */
-function patchExpression(patch: RolloutPatch, prefix = 'rollout') {
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = {};
-  const sets: string[] = [];
-  const removes: string[] = [];
-  Object.entries(patch).forEach(([key, value], i) => {
-    names[`#p${i}`] = key;
-    if (value === undefined) removes.push(`${prefix}.#p${i}`);
-    else {
-      values[`:p${i}`] = value;
-      sets.push(`${prefix}.#p${i} = :p${i}`);
-    }
-  });
-  return { names, values, sets, removes };
+export interface DynamoDbRolloutStoreOptions {
+  /** Finished rollouts kept per listener, oldest dropped first. @default 25 */
+  readonly historyLimit?: number;
+}
+
+interface PatchExpression {
+  readonly sets: string[];
+  readonly removes: string[];
+  readonly names: Record<string, string>;
+  readonly values: Record<string, unknown>;
 }
 
 /**
- * The one record per listener in DynamoDB. The lock is a conditional write (I3): `attribute_not_exists`
- * on the owner, never a read-then-write; every later write is conditional on still owning it.
+ * `SET rollout.#p0 = :p0` for each defined value and `REMOVE rollout.#p1` for each key explicitly set to
+ * `undefined`. Names always go through placeholders: `status` is a DynamoDB reserved word.
+ */
+function patchExpression(patch: RolloutPatch): PatchExpression {
+  const expression: PatchExpression = { sets: [], removes: [], names: {}, values: {} };
+  Object.entries(patch).forEach(([key, value], i) => {
+    expression.names[`#p${i}`] = key;
+    if (value === undefined) {
+      expression.removes.push(`rollout.#p${i}`);
+    } else {
+      expression.values[`:p${i}`] = withoutUndefined(value);
+      expression.sets.push(`rollout.#p${i} = :p${i}`);
+    }
+  });
+  return expression;
+}
+
+function updateExpression(sets: readonly string[], removes: readonly string[]): string {
+  return [
+    sets.length > 0 ? `SET ${sets.join(', ')}` : '',
+    removes.length > 0 ? `REMOVE ${removes.join(', ')}` : '',
+  ]
+    .filter((clause) => clause !== '')
+    .join(' ');
+}
+
+/**
+ * Drops `undefined` members at any depth. The document client refuses them unless it was built with
+ * `removeUndefinedValues`, and this store must not depend on how its injected client was configured.
+ */
+function withoutUndefined<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(withoutUndefined) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, member]) => member !== undefined)
+        .map(([key, member]) => [key, withoutUndefined(member)]),
+    ) as T;
+  }
+  return value;
+}
+
+/**
+ * The lock owner in the item a failed condition returned. It arrives marshalled (`{ S: ... }`): the document
+ * client passes errors through without converting them.
+ */
+function holderIn(item: unknown): string | undefined {
+  const owner = (item as { lockOwner?: unknown } | undefined)?.lockOwner;
+  if (typeof owner === 'string') return owner;
+  const marshalled = (owner as { S?: unknown } | undefined)?.S;
+  return typeof marshalled === 'string' ? marshalled : undefined;
+}
+
+function rolloutIn(attributes: Record<string, unknown> | undefined, doing: string): Rollout {
+  const rollout = (attributes as Partial<ListenerRecord> | undefined)?.rollout;
+  if (!rollout) throw new Error(`${doing}: DynamoDB returned no rollout although ReturnValues was ALL_NEW`);
+  return rollout;
+}
+
+/**
+ * The one record per listener in DynamoDB (partition key `listenerArn`, a string; no sort key), holding
+ * `lockOwner`, `rollout` and `history`. The lock is a conditional write (I3), never a read-then-write;
+ * every later write is conditional on still owning it, so an execution whose lock was taken away (the
+ * safety net released it) cannot touch the record again.
  */
 export class DynamoDbRolloutStore implements RolloutStore {
+  private readonly historyLimit: number;
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
-    private readonly options: { historyLimit?: number } = {},
-  ) {}
+    options: DynamoDbRolloutStoreOptions = {},
+  ) {
+    this.historyLimit = options.historyLimit ?? 25;
+  }
 
   async get(listenerArn: string): Promise<ListenerRecord | undefined> {
+    let item: Record<string, unknown> | undefined;
     try {
-      const { Item } = await this.client.send(
+      ({ Item: item } = await this.client.send(
         new GetCommand({ TableName: this.tableName, Key: { listenerArn }, ConsistentRead: true }),
-      );
-      if (!Item) return undefined;
-      const record = Item as ListenerRecord;
-      return { ...record, history: (record.history ?? []).slice(-(this.options.historyLimit ?? 25)) };
+      ));
     } catch (error) {
-      throw classifyAwsError(error, 'GetItem');
+      throw classifyAwsError(error, `GetItem on listener record ${listenerArn}`);
     }
+    if (!item) return undefined;
+    const record = item as unknown as ListenerRecord;
+    return { ...record, history: (record.history ?? []).slice(-this.historyLimit) };
   }
 
   async acquire(listenerArn: string, rollout: Rollout): Promise<void> {
@@ -54,75 +122,77 @@ export class DynamoDbRolloutStore implements RolloutStore {
             'SET lockOwner = :owner, rollout = :rollout, history = if_not_exists(history, :empty)',
           // The same owner again is a Lambda retry of preflight: idempotent.
           ConditionExpression: 'attribute_not_exists(lockOwner) OR lockOwner = :owner',
-          ExpressionAttributeValues: { ':owner': rollout.executionArn, ':rollout': rollout, ':empty': [] },
+          ExpressionAttributeValues: {
+            ':owner': rollout.executionArn,
+            ':rollout': withoutUndefined(rollout),
+            ':empty': [],
+          },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        const holder = (error.Item as { lockOwner?: { S?: string } } | undefined)?.lockOwner?.S;
-        throw new RolloutLocked(
-          `listener ${listenerArn} is held by rollout ${holder ?? '(unknown)'}: wait for it to finish, or abort it with \`swing abort\``,
-          holder,
-          { cause: error },
-        );
+        const holder = holderIn(error.Item);
+        throw new RolloutLocked(lockedMessage(listenerArn, holder), holder, { cause: error });
       }
-      throw classifyAwsError(error, 'UpdateItem (acquire)');
+      throw classifyAwsError(error, `UpdateItem taking the lock on ${listenerArn}`);
     }
   }
 
   async update(listenerArn: string, executionArn: string, patch: RolloutPatch): Promise<Rollout> {
-    const { names, values, sets, removes } = patchExpression(patch);
-    const expression = [
-      sets.length ? `SET ${sets.join(', ')}` : '',
-      removes.length ? `REMOVE ${removes.join(', ')}` : '',
-    ]
-      .filter(Boolean)
-      .join(' ');
+    const { sets, removes, names, values } = patchExpression(patch);
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { listenerArn },
-          UpdateExpression: expression || 'SET lockOwner = :owner',
+          // An empty patch still checks the lock: a no-op SET keeps the expression valid.
+          UpdateExpression: updateExpression(sets, removes) || 'SET lockOwner = :owner',
           ConditionExpression: 'lockOwner = :owner',
-          ExpressionAttributeNames: Object.keys(names).length ? names : undefined,
+          ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
           ExpressionAttributeValues: { ...values, ':owner': executionArn },
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return (Attributes as ListenerRecord).rollout as Rollout;
+      return rolloutIn(Attributes, 'UpdateItem');
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        throw new LockLost(`execution ${executionArn} does not hold the lock on listener ${listenerArn}`, {
-          cause: error,
-        });
+        throw new LockLost(lockLostMessage(listenerArn, executionArn), { cause: error });
       }
-      throw classifyAwsError(error, 'UpdateItem');
+      throw classifyAwsError(error, `UpdateItem on the rollout of ${listenerArn}`);
     }
   }
 
+  /**
+   * History is read, appended to, trimmed and written back whole. That read-modify-write is safe because
+   * the write is conditional on `lockOwner = :owner` and only the lock holder ever writes `history`: once
+   * this write lands the lock is gone, so a concurrent or repeated release fails its condition instead
+   * of writing a stale list. `list_append` with trimming on read was the alternative, but it lets the item
+   * grow with every rollout until it hits DynamoDB's 400 KB item limit and every write on the listener fails.
+   * The live `rollout` is patched key by key, so an operator flag set between the read and the write stays.
+   */
   async release(listenerArn: string, executionArn: string, final: RolloutPatch): Promise<boolean> {
     const record = await this.get(listenerArn);
     if (record?.lockOwner !== executionArn || !record.rollout) return false;
-    const finished: Record<string, unknown> = { ...record.rollout, ...final };
-    for (const key of Object.keys(finished)) if (finished[key] === undefined) delete finished[key];
-    const history = [...record.history, finished].slice(-(this.options.historyLimit ?? 25));
+    const finished = withoutUndefined(applyRolloutPatch(record.rollout, final));
+    const history = [...record.history, finished].slice(-this.historyLimit);
+    const { sets, removes, names, values } = patchExpression(final);
     try {
-      // Read-modify-write is safe only because the write is conditional on still owning the lock.
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { listenerArn },
-          UpdateExpression: 'SET rollout = :rollout, history = :history REMOVE lockOwner',
+          UpdateExpression: updateExpression([...sets, 'history = :history'], ['lockOwner', ...removes]),
           ConditionExpression: 'lockOwner = :owner',
-          ExpressionAttributeValues: { ':rollout': finished, ':history': history, ':owner': executionArn },
+          ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+          ExpressionAttributeValues: { ...values, ':history': history, ':owner': executionArn },
         }),
       );
       return true;
     } catch (error) {
+      // Someone released it between the read and the write (a retry of this very call): already done.
       if (error instanceof ConditionalCheckFailedException) return false;
-      throw classifyAwsError(error, 'UpdateItem (release)');
+      throw classifyAwsError(error, `UpdateItem releasing the lock on ${listenerArn}`);
     }
   }
 
@@ -130,27 +200,26 @@ export class DynamoDbRolloutStore implements RolloutStore {
     listenerArn: string,
     flags: Pick<RolloutPatch, 'abortRequested' | 'pauseRequested'>,
   ): Promise<Rollout> {
-    const { names, values, sets } = patchExpression(flags);
+    const { sets, removes, names, values } = patchExpression(flags);
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { listenerArn },
-          UpdateExpression: `SET ${sets.join(', ')}`,
+          // An empty request still proves someone holds the lock: a no-op SET keeps the expression valid.
+          UpdateExpression: updateExpression(sets, removes) || 'SET lockOwner = lockOwner',
           ConditionExpression: 'attribute_exists(lockOwner)',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+          ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return (Attributes as ListenerRecord).rollout as Rollout;
+      return rolloutIn(Attributes, 'UpdateItem');
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        throw new LockLost(`no rollout holds listener ${listenerArn}: start one with \`swing start\``, {
-          cause: error,
-        });
+        throw new LockLost(nobodyHoldsMessage(listenerArn), { cause: error });
       }
-      throw classifyAwsError(error, 'UpdateItem (request)');
+      throw classifyAwsError(error, `UpdateItem requesting on the rollout of ${listenerArn}`);
     }
   }
 }

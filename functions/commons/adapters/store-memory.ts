@@ -1,35 +1,47 @@
+import {
+  applyRolloutPatch,
+  lockedMessage,
+  lockLostMessage,
+  nobodyHoldsMessage,
+} from '#adapters/rollout-record.ts';
 import { LockLost, RolloutLocked } from '#domain/errors.ts';
 import type { ListenerRecord, Rollout, RolloutPatch, RolloutStore } from '#domain/types.ts';
 
-function applyPatch(rollout: Rollout, patch: RolloutPatch): Rollout {
-  const next: Record<string, unknown> = { ...rollout };
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === undefined) delete next[key];
-    else next[key] = value;
-  }
-  return next as unknown as Rollout;
+export interface MemoryRolloutStoreOptions {
+  /** Finished rollouts kept per listener, oldest dropped first. @default 25 */
+  readonly historyLimit?: number;
 }
 
-/** The record store in process memory: the local mode's and the tests' stand-in for DynamoDB. */
+/**
+ * The record store in process memory: the local mode's and the tests' stand-in for DynamoDB, with the same
+ * semantics. Every method checks and writes with no `await` in between, so for callers in one process each
+ * call is as atomic as DynamoDB's conditional write (I3). What goes in and what comes out is deep-copied:
+ * a caller that mutates an object it passed or received cannot change the record behind the store's back.
+ */
 export class MemoryRolloutStore implements RolloutStore {
   private readonly records = new Map<string, ListenerRecord>();
-  writes = 0;
+  private readonly historyLimit: number;
+  private successfulWrites = 0;
 
-  constructor(private readonly historyLimit = 25) {}
+  constructor(options: MemoryRolloutStoreOptions = {}) {
+    this.historyLimit = options.historyLimit ?? 25;
+  }
+
+  /** Mutating calls that changed the record (acquire, update, release, request); refusals do not count. */
+  get writes(): number {
+    return this.successfulWrites;
+  }
 
   async get(listenerArn: string): Promise<ListenerRecord | undefined> {
     const record = this.records.get(listenerArn);
     return record ? structuredClone(record) : undefined;
   }
 
-  // No await between the check and the write: atomic for every caller in this process, like a conditional write.
   async acquire(listenerArn: string, rollout: Rollout): Promise<void> {
     const record = this.records.get(listenerArn);
-    if (record?.lockOwner && record.lockOwner !== rollout.executionArn) {
-      throw new RolloutLocked(
-        `listener ${listenerArn} is held by rollout ${record.lockOwner}: wait for it to finish, or abort it with \`swing abort\``,
-        record.lockOwner,
-      );
+    // The same execution again is a retry of preflight: idempotent, as in DynamoDB.
+    if (record?.lockOwner !== undefined && record.lockOwner !== rollout.executionArn) {
+      throw new RolloutLocked(lockedMessage(listenerArn, record.lockOwner), record.lockOwner);
     }
     this.records.set(listenerArn, {
       listenerArn,
@@ -37,30 +49,27 @@ export class MemoryRolloutStore implements RolloutStore {
       rollout: structuredClone(rollout),
       history: record?.history ?? [],
     });
-    this.writes += 1;
+    this.successfulWrites += 1;
   }
 
   async update(listenerArn: string, executionArn: string, patch: RolloutPatch): Promise<Rollout> {
     const record = this.records.get(listenerArn);
     if (record?.lockOwner !== executionArn || !record.rollout) {
-      throw new LockLost(`execution ${executionArn} does not hold the lock on listener ${listenerArn}`);
+      throw new LockLost(lockLostMessage(listenerArn, executionArn));
     }
-    const rollout = applyPatch(record.rollout, structuredClone(patch));
-    this.records.set(listenerArn, { ...record, rollout });
-    this.writes += 1;
-    return structuredClone(rollout);
+    return this.patchHeld(record, patch);
   }
 
   async release(listenerArn: string, executionArn: string, final: RolloutPatch): Promise<boolean> {
     const record = this.records.get(listenerArn);
     if (record?.lockOwner !== executionArn || !record.rollout) return false;
-    const rollout = applyPatch(record.rollout, structuredClone(final));
+    const rollout = applyRolloutPatch(record.rollout, structuredClone(final));
     this.records.set(listenerArn, {
       listenerArn,
       rollout,
-      history: [...record.history, rollout].slice(-this.historyLimit),
+      history: [...record.history, structuredClone(rollout)].slice(-this.historyLimit),
     });
-    this.writes += 1;
+    this.successfulWrites += 1;
     return true;
   }
 
@@ -69,9 +78,17 @@ export class MemoryRolloutStore implements RolloutStore {
     flags: Pick<RolloutPatch, 'abortRequested' | 'pauseRequested'>,
   ): Promise<Rollout> {
     const record = this.records.get(listenerArn);
-    if (!record?.lockOwner || !record.rollout) {
-      throw new LockLost(`no rollout holds listener ${listenerArn}: start one with \`swing start\``);
+    if (record?.lockOwner === undefined || !record.rollout) {
+      throw new LockLost(nobodyHoldsMessage(listenerArn));
     }
-    return this.update(listenerArn, record.lockOwner, flags);
+    return this.patchHeld(record, flags);
+  }
+
+  /** Synchronous on purpose: the caller's ownership check and this write must not be split by an await. */
+  private patchHeld(record: ListenerRecord, patch: RolloutPatch): Rollout {
+    const rollout = applyRolloutPatch(record.rollout as Rollout, structuredClone(patch));
+    this.records.set(record.listenerArn, { ...record, rollout });
+    this.successfulWrites += 1;
+    return structuredClone(rollout);
   }
 }

@@ -1,0 +1,34 @@
+import type { Rollout, RolloutPatch } from '#domain/types.ts';
+
+// What both record stores share, so that the local mode and AWS behave and read the same.
+
+/**
+ * The rollout with `patch` applied: a key whose value is `undefined` is removed (so `taskToken: undefined`
+ * closes the task), every other key is replaced whole.
+ */
+export function applyRolloutPatch(rollout: Rollout, patch: RolloutPatch): Rollout {
+  const next: Record<string, unknown> = { ...rollout };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) delete next[key];
+    else next[key] = value;
+  }
+  return next as unknown as Rollout;
+}
+
+export function lockedMessage(listenerArn: string, holder: string | undefined): string {
+  return (
+    `listener ${listenerArn} is held by rollout ${holder ?? '(holder not returned)'}: ` +
+    'wait for it to finish, or abort it with `swing abort`'
+  );
+}
+
+export function lockLostMessage(listenerArn: string, executionArn: string): string {
+  return (
+    `execution ${executionArn} does not hold the lock on listener ${listenerArn} (it was released, ` +
+    'for example by the safety net, or another rollout holds it): this execution must not change the listener'
+  );
+}
+
+export function nobodyHoldsMessage(listenerArn: string): string {
+  return `no rollout holds listener ${listenerArn}: there is nothing to abort, pause or resume`;
+}

@@ -1,0 +1,579 @@
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  DynamoDBServiceException,
+  ProvisionedThroughputExceededException,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { DynamoDbRolloutStore } from '#adapters/store-dynamodb.ts';
+import { MemoryRolloutStore } from '#adapters/store-memory.ts';
+import { LockLost, RolloutLocked, TransientFailure } from '#domain/errors.ts';
+import type { Rollout } from '#domain/types.ts';
+
+const LISTENER_ARN =
+  'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/migration-alb/50dc6c495c0c9188/f2f7dc8efc522ab2';
+const OTHER_LISTENER_ARN =
+  'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/migration-alb/50dc6c495c0c9188/0000000000000000';
+
+const executionArn = (name: string) => `arn:aws:states:us-east-1:123456789012:execution:swing:${name}`;
+
+function rolloutOf(name: string, overrides: Partial<Rollout> = {}): Rollout {
+  return {
+    executionArn: executionArn(name),
+    startedAt: '2026-11-24T10:00:00.000Z',
+    plan: { steps: [{ targetPercent: 100, bakeSeconds: 600, gate: false }] },
+    startingWeights: { source: 999, target: 0 },
+    lastWritten: { source: 999, target: 0 },
+    stepIndex: 0,
+    status: 'smoke-testing',
+    steps: [],
+    ...overrides,
+  };
+}
+
+const FINAL = { status: 'completed', outcome: 'completed', endedAt: '2026-11-24T11:00:00.000Z' } as const;
+
+describe('Contract: RolloutStore, run against MemoryRolloutStore', () => {
+  describe('Method: acquire', () => {
+    it('lets exactly one of 20 concurrent rollouts take the lock, and refuses the others naming the winner', async () => {
+      // Prepare
+      const store = new MemoryRolloutStore();
+      const contenders = Array.from({ length: 20 }, (_, i) => rolloutOf(`run-${i}`));
+
+      // Act
+      const results = await Promise.allSettled(
+        contenders.map((rollout) => store.acquire(LISTENER_ARN, rollout)),
+      );
+
+      // Assess
+      const won = results.flatMap((result, i) => (result.status === 'fulfilled' ? [contenders[i]!] : []));
+      expect(won).toHaveLength(1);
+      const winner = won[0]!.executionArn;
+      const refusals = results.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
+      expect(refusals).toHaveLength(19);
+      for (const refusal of refusals) {
+        expect(refusal).toBeInstanceOf(RolloutLocked);
+        expect(refusal).toMatchObject({ name: 'RolloutLocked', holder: winner });
+        expect((refusal as RolloutLocked).message).toContain(winner);
+        expect((refusal as RolloutLocked).message).toContain('swing abort');
+      }
+      expect(await store.get(LISTENER_ARN)).toMatchObject({
+        lockOwner: winner,
+        rollout: { executionArn: winner },
+      });
+      expect(store.writes).toBe(1);
+    });
+
+    it('treats a second acquire by the holder as a retry that succeeds', async () => {
+      const store = new MemoryRolloutStore();
+      await store.acquire(LISTENER_ARN, rolloutOf('run-1'));
+
+      await store.acquire(LISTENER_ARN, rolloutOf('run-1', { status: 'preflight' }));
+
+      expect(await store.get(LISTENER_ARN)).toMatchObject({
+        lockOwner: executionArn('run-1'),
+        rollout: { status: 'preflight' },
+      });
+    });
+
+    it('locks each listener separately', async () => {
+      const store = new MemoryRolloutStore();
+      await store.acquire(LISTENER_ARN, rolloutOf('run-1'));
+
+      await store.acquire(OTHER_LISTENER_ARN, rolloutOf('run-2'));
+
+      expect((await store.get(OTHER_LISTENER_ARN))?.lockOwner).toBe(executionArn('run-2'));
+    });
+
+    it('starts a new record with an empty history', async () => {
+      const store = new MemoryRolloutStore();
+
+      await store.acquire(LISTENER_ARN, rolloutOf('run-1'));
+
+      expect(await store.get(LISTENER_ARN)).toEqual({
+        listenerArn: LISTENER_ARN,
+        lockOwner: executionArn('run-1'),
+        rollout: rolloutOf('run-1'),
+        history: [],
+      });
+    });
+  });
+
+  describe('Method: update', () => {
+    it('applies the patch for the holder and removes keys set to undefined', async () => {
+      const store = new MemoryRolloutStore();
+      await store.acquire(LISTENER_ARN, rolloutOf('run-1', { taskToken: 'token-1', taskKind: 'bake' }));
+
+      const updated = await store.update(LISTENER_ARN, executionArn('run-1'), {
+        status: 'shifting',
+        stepIndex: 1,
+        taskToken: undefined,
+        taskKind: undefined,
+      });
+
+      expect(updated).toEqual(rolloutOf('run-1', { status: 'shifting', stepIndex: 1 }));
+      expect(updated).not.toHaveProperty('taskToken');
+      expect((await store.get(LISTENER_ARN))?.rollout).toEqual(updated);
+    });
+
+    it('refuses an execution that does not hold the lock, changing nothing', async () => {
+      const store = new MemoryRolloutStore();
+      await store.acquire(LISTENER_ARN, rolloutOf('run-1'));
+      const before = await store.get(LISTENER_ARN);
+
+      await expect(store.update(LISTENER_ARN, executionArn('run-2'), { status: 'baking' })).rejects.toThrow(
+        LockLost,
+      );
+
+      expect(await store.get(LISTENER_ARN)).toEqual(before);
+      expect(store.writes).toBe(1);
+    });
+
+    it('refuses the former holder after it released the lock', async () => {
+      const store = new MemoryRolloutStore();
+      await store.acquire(LISTENER_ARN, rolloutOf('run-1'));
+      await store.release(LISTENER_ARN, executionArn('run-1'), FINAL);
+
+      await expect(
+        store.update(LISTENER_ARN, executionArn('run-1'), { status: 'baking' }),
+      ).rejects.toMatchObject({ name: 'LockLost', message: expect.stringContaining(executionArn('run-1')) });
+    });
+
+    it('refuses an update on a listener that has no record', async () => {
+      const store = new MemoryRolloutStore();
+
+      await expect(store.update(LISTENER_ARN, executionArn('run-1'), {})).rejects.toThrow(LockLost);
+    });
+  });
+
+  describe('Method: release', () => {
+    it('frees the lock and moves the final rollout to history, newest last', async () => {
+      const store = new MemoryRolloutStore();
+      await store.acquire(LISTENER_ARN, rolloutOf('run-1', { taskToken: 'token-1' }));
+
+      const released = await store.release(LISTENER_ARN, executionArn('run-1'), {
+        ...FINAL,
+        taskToken: undefined,
+      });
+
+      const finished = rolloutOf('run-1', FINAL);
+      expect(released).toBe(true);
+      const record = await store.get(LISTENER_ARN);
+      expect(record).not.toHaveProperty('lockOwner');
+      expect(record?.rollout).toEqual(finished);
+      expect(record?.history).toEqual([finished]);
+    });
+
+    it('returns false the second time and changes nothing', async () => {
+      const store = new MemoryRolloutStore();
+      await store.acquire(LISTENER_ARN, rolloutOf('run-1'));
+      await store.release(LISTENER_ARN, executionArn('run-1'), FINAL);
+      const before = await store.get(LISTENER_ARN);
+      const writesBefore = store.writes;
+
+      const second = await store.release(LISTENER_ARN, executionArn('run-1'), { outcome: 'rolled-back' });
+
+      expect(second).toBe(false);
+      expect(await store.get(LISTENER_ARN)).toEqual(before);
+      expect(store.writes).toBe(writesBefore);
+    });
+
+    it('returns false for an execution that does not hold the lock, leaving the holder in place', async () => {
+      const store = new MemoryRolloutStore();
+      await store.acquire(LISTENER_ARN, rolloutOf('run-1'));
+
+      const released = await store.release(LISTENER_ARN, executionArn('run-2'), FINAL);
+
+      expect(released).toBe(false);
+      expect((await store.get(LISTENER_ARN))?.lockOwner).toBe(executionArn('run-1'));
+    });
+
+    it('keeps only the newest historyLimit rollouts, and keeps them across new acquires', async () => {
+      const store = new MemoryRolloutStore({ historyLimit: 3 });
+
+      for (let i = 1; i <= 5; i++) {
+        await store.acquire(LISTENER_ARN, rolloutOf(`run-${i}`));
+        await store.release(LISTENER_ARN, executionArn(`run-${i}`), FINAL);
+      }
+      await store.acquire(LISTENER_ARN, rolloutOf('run-6'));
+
+      const history = (await store.get(LISTENER_ARN))?.history ?? [];
+      expect(history.map((rollout) => rollout.executionArn)).toEqual([
+        executionArn('run-3'),
+        executionArn('run-4'),
+        executionArn('run-5'),
+      ]);
+    });
+
+    it('lets the next rollout take the lock once released', async () => {
+      const store = new MemoryRolloutStore();
+      await store.acquire(LISTENER_ARN, rolloutOf('run-1'));
+      await expect(store.acquire(LISTENER_ARN, rolloutOf('run-2'))).rejects.toThrow(RolloutLocked);
+      await store.release(LISTENER_ARN, executionArn('run-1'), FINAL);
+
+      await store.acquire(LISTENER_ARN, rolloutOf('run-2'));
+
+      expect((await store.get(LISTENER_ARN))?.lockOwner).toBe(executionArn('run-2'));
+    });
+  });
+
+  describe('Method: request', () => {
+    it('sets the operator flags on whoever holds the lock', async () => {
+      const store = new MemoryRolloutStore();
+      await store.acquire(LISTENER_ARN, rolloutOf('run-1'));
+
+      const rollout = await store.request(LISTENER_ARN, { abortRequested: true });
+
+      expect(rollout).toMatchObject({ executionArn: executionArn('run-1'), abortRequested: true });
+      expect((await store.get(LISTENER_ARN))?.rollout?.abortRequested).toBe(true);
+    });
+
+    it('refuses with LockLost naming the listener when no rollout holds it', async () => {
+      const store = new MemoryRolloutStore();
+      await store.acquire(LISTENER_ARN, rolloutOf('run-1'));
+      await store.release(LISTENER_ARN, executionArn('run-1'), FINAL);
+
+      await expect(store.request(LISTENER_ARN, { abortRequested: true })).rejects.toMatchObject({
+        name: 'LockLost',
+        message: expect.stringContaining(`no rollout holds listener ${LISTENER_ARN}`),
+      });
+      await expect(store.request(OTHER_LISTENER_ARN, { pauseRequested: true })).rejects.toThrow(LockLost);
+      expect((await store.get(LISTENER_ARN))?.rollout).not.toHaveProperty('abortRequested');
+    });
+  });
+
+  describe('Copies', () => {
+    it('keeps what it stores away from the caller: mutating inputs or results changes nothing', async () => {
+      // Prepare
+      const store = new MemoryRolloutStore();
+      const input = rolloutOf('run-1') as { -readonly [K in keyof Rollout]: Rollout[K] };
+      await store.acquire(LISTENER_ARN, input);
+      const patch = { lastWritten: { source: 899, target: 100 } };
+      const updated = (await store.update(LISTENER_ARN, executionArn('run-1'), patch)) as {
+        status: string;
+      };
+      const read = await store.get(LISTENER_ARN);
+
+      // Act
+      input.status = 'halted';
+      (input.startingWeights as { source: number }).source = 1;
+      (patch.lastWritten as { target: number }).target = 999;
+      updated.status = 'halted';
+      (read!.rollout!.plan.steps as unknown[]).push({ targetPercent: 1, bakeSeconds: 0, gate: false });
+      (read!.history as unknown[]).push(rolloutOf('intruder'));
+
+      // Assess
+      expect(await store.get(LISTENER_ARN)).toEqual({
+        listenerArn: LISTENER_ARN,
+        lockOwner: executionArn('run-1'),
+        rollout: rolloutOf('run-1', { lastWritten: { source: 899, target: 100 } }),
+        history: [],
+      });
+    });
+
+    it('keeps history entries apart from the released rollout and from callers', async () => {
+      const store = new MemoryRolloutStore();
+      await store.acquire(LISTENER_ARN, rolloutOf('run-1'));
+      await store.release(LISTENER_ARN, executionArn('run-1'), FINAL);
+
+      const first = await store.get(LISTENER_ARN);
+      (first!.history[0]!.steps as unknown[]).push({ index: 9 });
+
+      expect((await store.get(LISTENER_ARN))?.history[0]?.steps).toEqual([]);
+    });
+  });
+
+  describe('Property: writes', () => {
+    it('counts successful mutating calls only', async () => {
+      const store = new MemoryRolloutStore();
+
+      await store.acquire(LISTENER_ARN, rolloutOf('run-1'));
+      await store.update(LISTENER_ARN, executionArn('run-1'), { status: 'shifting' });
+      await store.request(LISTENER_ARN, { pauseRequested: true });
+      await store.get(LISTENER_ARN);
+      await expect(store.acquire(LISTENER_ARN, rolloutOf('run-2'))).rejects.toThrow(RolloutLocked);
+      await expect(store.update(LISTENER_ARN, executionArn('run-2'), {})).rejects.toThrow(LockLost);
+      await store.release(LISTENER_ARN, executionArn('run-1'), FINAL);
+      await store.release(LISTENER_ARN, executionArn('run-1'), FINAL);
+
+      expect(store.writes).toBe(4);
+    });
+  });
+});
+
+describe('Class: DynamoDbRolloutStore', () => {
+  const dynamo = mockClient(DynamoDBDocumentClient);
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+  const store = new DynamoDbRolloutStore(client, 'swing-rollouts');
+  const owner = executionArn('run-1');
+
+  const conditionFailed = (item?: Record<string, unknown>) =>
+    new ConditionalCheckFailedException({
+      message: 'The conditional request failed',
+      $metadata: {},
+      ...(item ? { Item: item as never } : {}),
+    });
+  const throttled = () =>
+    new ProvisionedThroughputExceededException({
+      message: 'Rate of requests exceeds capacity',
+      $metadata: {},
+    });
+
+  beforeEach(() => dynamo.reset());
+
+  describe('Method: acquire', () => {
+    it('takes the lock with one conditional write, never a read', async () => {
+      // Prepare
+      dynamo.on(UpdateCommand).resolves({});
+      const rollout = rolloutOf('run-1', { taskToken: undefined });
+
+      // Act
+      await store.acquire(LISTENER_ARN, rollout);
+
+      // Assess
+      expect(dynamo).toReceiveCommandTimes(UpdateCommand, 1);
+      expect(dynamo).not.toReceiveCommand(GetCommand);
+      expect(dynamo).toReceiveCommandWith(UpdateCommand, {
+        TableName: 'swing-rollouts',
+        Key: { listenerArn: LISTENER_ARN },
+        UpdateExpression:
+          'SET lockOwner = :owner, rollout = :rollout, history = if_not_exists(history, :empty)',
+        ConditionExpression: 'attribute_not_exists(lockOwner) OR lockOwner = :owner',
+        ExpressionAttributeValues: { ':owner': owner, ':rollout': rolloutOf('run-1'), ':empty': [] },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      });
+      const sent = dynamo.commandCalls(UpdateCommand)[0]!.args[0].input.ExpressionAttributeValues!;
+      expect(sent[':rollout']).not.toHaveProperty('taskToken');
+    });
+
+    it('refuses with RolloutLocked naming the holder from the item the failed condition returned', async () => {
+      const holder = executionArn('run-0');
+      dynamo
+        .on(UpdateCommand)
+        .rejects(conditionFailed({ listenerArn: { S: LISTENER_ARN }, lockOwner: { S: holder } }));
+
+      const refusal = store.acquire(LISTENER_ARN, rolloutOf('run-1'));
+
+      await expect(refusal).rejects.toBeInstanceOf(RolloutLocked);
+      await expect(refusal).rejects.toMatchObject({
+        holder,
+        message: expect.stringMatching(
+          new RegExp(`${holder}.*wait for it to finish, or abort it with \`swing abort\``),
+        ),
+      });
+    });
+
+    it('still refuses when the failed condition returned no item', async () => {
+      dynamo.on(UpdateCommand).rejects(conditionFailed());
+
+      await expect(store.acquire(LISTENER_ARN, rolloutOf('run-1'))).rejects.toMatchObject({
+        name: 'RolloutLocked',
+        holder: undefined,
+      });
+    });
+
+    it('wraps throttling as TransientFailure, so the state machine retries it', async () => {
+      dynamo.on(UpdateCommand).rejects(throttled());
+
+      await expect(store.acquire(LISTENER_ARN, rolloutOf('run-1'))).rejects.toBeInstanceOf(TransientFailure);
+    });
+
+    it('lets a permanent AWS error through as it is', async () => {
+      const denied = new DynamoDBServiceException({
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+        message: 'not authorized to perform dynamodb:UpdateItem',
+      });
+      dynamo.on(UpdateCommand).rejects(denied);
+
+      await expect(store.acquire(LISTENER_ARN, rolloutOf('run-1'))).rejects.toBe(denied);
+    });
+  });
+
+  describe('Method: update', () => {
+    it('sets and removes rollout keys only while the caller holds the lock, returning the new rollout', async () => {
+      const after = rolloutOf('run-1', { status: 'baking' });
+      dynamo
+        .on(UpdateCommand)
+        .resolves({ Attributes: { listenerArn: LISTENER_ARN, lockOwner: owner, rollout: after } });
+
+      const returned = await store.update(LISTENER_ARN, owner, {
+        status: 'baking',
+        reason: { error: 'AlarmFired', cause: 'x', at: '2026-11-24T10:05:00.000Z', alarm: undefined },
+        taskToken: undefined,
+      });
+
+      expect(returned).toEqual(after);
+      expect(dynamo).toReceiveCommandWith(UpdateCommand, {
+        TableName: 'swing-rollouts',
+        Key: { listenerArn: LISTENER_ARN },
+        UpdateExpression: 'SET rollout.#p0 = :p0, rollout.#p1 = :p1 REMOVE rollout.#p2',
+        ConditionExpression: 'lockOwner = :owner',
+        ExpressionAttributeNames: { '#p0': 'status', '#p1': 'reason', '#p2': 'taskToken' },
+        ExpressionAttributeValues: {
+          ':p0': 'baking',
+          ':p1': { error: 'AlarmFired', cause: 'x', at: '2026-11-24T10:05:00.000Z' },
+          ':owner': owner,
+        },
+        ReturnValues: 'ALL_NEW',
+      });
+    });
+
+    it('still checks the lock for an empty patch', async () => {
+      dynamo.on(UpdateCommand).resolves({ Attributes: { rollout: rolloutOf('run-1') } });
+
+      await store.update(LISTENER_ARN, owner, {});
+
+      expect(dynamo).toReceiveCommandWith(UpdateCommand, {
+        UpdateExpression: 'SET lockOwner = :owner',
+        ConditionExpression: 'lockOwner = :owner',
+        ExpressionAttributeValues: { ':owner': owner },
+      });
+    });
+
+    it('reports LockLost when the condition fails', async () => {
+      dynamo.on(UpdateCommand).rejects(conditionFailed());
+
+      await expect(store.update(LISTENER_ARN, owner, { status: 'baking' })).rejects.toMatchObject({
+        name: 'LockLost',
+        message: expect.stringContaining(owner),
+      });
+    });
+
+    it('wraps throttling as TransientFailure', async () => {
+      dynamo.on(UpdateCommand).rejects(throttled());
+
+      await expect(store.update(LISTENER_ARN, owner, { status: 'baking' })).rejects.toBeInstanceOf(
+        TransientFailure,
+      );
+    });
+  });
+
+  describe('Method: release', () => {
+    const held = (history: Rollout[]) => ({
+      Item: {
+        listenerArn: LISTENER_ARN,
+        lockOwner: owner,
+        rollout: rolloutOf('run-1', { taskToken: 't' }),
+        history,
+      },
+    });
+
+    it('removes the lock, patches the rollout and appends it to a bounded history, all conditional on the lock', async () => {
+      // Prepare
+      const bounded = new DynamoDbRolloutStore(client, 'swing-rollouts', { historyLimit: 2 });
+      dynamo.on(GetCommand).resolves(held([rolloutOf('run-a'), rolloutOf('run-b')]));
+      dynamo.on(UpdateCommand).resolves({});
+
+      // Act
+      const released = await bounded.release(LISTENER_ARN, owner, { ...FINAL, taskToken: undefined });
+
+      // Assess
+      expect(released).toBe(true);
+      expect(dynamo).toReceiveCommandWith(GetCommand, {
+        Key: { listenerArn: LISTENER_ARN },
+        ConsistentRead: true,
+      });
+      expect(dynamo).toReceiveCommandWith(UpdateCommand, {
+        Key: { listenerArn: LISTENER_ARN },
+        UpdateExpression:
+          'SET rollout.#p0 = :p0, rollout.#p1 = :p1, rollout.#p2 = :p2, history = :history ' +
+          'REMOVE lockOwner, rollout.#p3',
+        ConditionExpression: 'lockOwner = :owner',
+        ExpressionAttributeNames: { '#p0': 'status', '#p1': 'outcome', '#p2': 'endedAt', '#p3': 'taskToken' },
+        ExpressionAttributeValues: {
+          ':p0': 'completed',
+          ':p1': 'completed',
+          ':p2': FINAL.endedAt,
+          ':history': [rolloutOf('run-b'), rolloutOf('run-1', FINAL)],
+          ':owner': owner,
+        },
+      });
+    });
+
+    it('returns false without writing when the caller does not hold the lock', async () => {
+      dynamo
+        .on(GetCommand)
+        .resolves({ Item: { listenerArn: LISTENER_ARN, rollout: rolloutOf('run-1'), history: [] } });
+
+      expect(await store.release(LISTENER_ARN, owner, FINAL)).toBe(false);
+      expect(dynamo).not.toReceiveCommand(UpdateCommand);
+    });
+
+    it('returns false when the lock went away between the read and the conditional write', async () => {
+      dynamo.on(GetCommand).resolves(held([]));
+      dynamo.on(UpdateCommand).rejects(conditionFailed());
+
+      expect(await store.release(LISTENER_ARN, owner, FINAL)).toBe(false);
+    });
+
+    it('wraps throttling as TransientFailure rather than reporting it as released or not', async () => {
+      dynamo.on(GetCommand).resolves(held([]));
+      dynamo.on(UpdateCommand).rejects(throttled());
+
+      await expect(store.release(LISTENER_ARN, owner, FINAL)).rejects.toBeInstanceOf(TransientFailure);
+    });
+  });
+
+  describe('Method: request', () => {
+    it('sets the flags on whoever holds the lock', async () => {
+      const after = rolloutOf('run-1', { abortRequested: true });
+      dynamo.on(UpdateCommand).resolves({ Attributes: { lockOwner: owner, rollout: after } });
+
+      expect(await store.request(LISTENER_ARN, { abortRequested: true })).toEqual(after);
+      expect(dynamo).toReceiveCommandWith(UpdateCommand, {
+        UpdateExpression: 'SET rollout.#p0 = :p0',
+        ConditionExpression: 'attribute_exists(lockOwner)',
+        ExpressionAttributeNames: { '#p0': 'abortRequested' },
+        ExpressionAttributeValues: { ':p0': true },
+        ReturnValues: 'ALL_NEW',
+      });
+    });
+
+    it('reports LockLost naming the listener when nobody holds it', async () => {
+      dynamo.on(UpdateCommand).rejects(conditionFailed());
+
+      await expect(store.request(LISTENER_ARN, { pauseRequested: true })).rejects.toMatchObject({
+        name: 'LockLost',
+        message: expect.stringContaining(`no rollout holds listener ${LISTENER_ARN}`),
+      });
+    });
+  });
+
+  describe('Method: get', () => {
+    it('reads consistently and defaults a missing history to empty', async () => {
+      dynamo
+        .on(GetCommand)
+        .resolves({ Item: { listenerArn: LISTENER_ARN, lockOwner: owner, rollout: rolloutOf('run-1') } });
+
+      const record = await store.get(LISTENER_ARN);
+
+      expect(record).toEqual({
+        listenerArn: LISTENER_ARN,
+        lockOwner: owner,
+        rollout: rolloutOf('run-1'),
+        history: [],
+      });
+      expect(dynamo).toReceiveCommandWith(GetCommand, {
+        TableName: 'swing-rollouts',
+        Key: { listenerArn: LISTENER_ARN },
+        ConsistentRead: true,
+      });
+    });
+
+    it('returns undefined for a listener with no record', async () => {
+      dynamo.on(GetCommand).resolves({});
+
+      expect(await store.get(LISTENER_ARN)).toBeUndefined();
+    });
+
+    it('wraps throttling as TransientFailure', async () => {
+      dynamo.on(GetCommand).rejects(throttled());
+
+      await expect(store.get(LISTENER_ARN)).rejects.toBeInstanceOf(TransientFailure);
+    });
+  });
+});
