@@ -1,0 +1,415 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { type FieldIssue, ValidationFailed } from '#domain/errors.ts';
+import { resolvePlan } from '#domain/plan.ts';
+import { SmokeConfigSchema } from '#domain/smoke-config.ts';
+import { fieldIssuesFrom } from '#domain/validation.ts';
+
+/**
+ * The CDK app's configuration: a JSON file (context `swing:configFile`) or an inline object (context
+ * `swing:config`). Parsed at synth time so that a bad ARN, plan or schedule fails `cdk synth` with a message
+ * naming the field and the fix, before anything is deployed.
+ */
+
+const PARTITION = 'arn:aws[a-z-]*';
+const REGION = '[a-z]{2}(?:-[a-z]+)+-\\d';
+const ACCOUNT = '\\d{12}';
+
+export const LISTENER_ARN = new RegExp(
+  `^${PARTITION}:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/app/[A-Za-z0-9-]+/[0-9a-f]+/[0-9a-f]+$`,
+);
+export const TARGET_GROUP_ARN = new RegExp(
+  `^${PARTITION}:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/[A-Za-z0-9-]+/[0-9a-f]+$`,
+);
+export const LOAD_BALANCER_ARN = new RegExp(
+  `^${PARTITION}:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/[A-Za-z0-9-]+/[0-9a-f]+$`,
+);
+const CERTIFICATE_ARN = new RegExp(`^${PARTITION}:acm:${REGION}:${ACCOUNT}:certificate/[A-Za-z0-9-]+$`);
+const SECRET_ARN = new RegExp(
+  `^${PARTITION}:secretsmanager:${REGION}:${ACCOUNT}:secret:[A-Za-z0-9/_+=.@-]+$`,
+);
+const KMS_KEY_ARN = new RegExp(`^${PARTITION}:kms:${REGION}:${ACCOUNT}:key/[A-Za-z0-9-]+$`);
+const OPENSEARCH_ARN = new RegExp(`^${PARTITION}:(?:es|aoss):${REGION}:${ACCOUNT}:(?:domain|collection)/.+$`);
+const CIDR = /^(?:\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
+const IPV4 = /^(?:\d{1,3}\.){3}\d{1,3}$/;
+const ALARM_NAME = /^[^\s][\x20-\x7e]{0,254}$/;
+
+const arn = (pattern: RegExp, example: string) =>
+  z
+    .string({ error: `is required: e.g. ${example}` })
+    .regex(pattern, { error: `is not a valid ARN: e.g. ${example}` });
+
+export const AlarmThresholdsSchema = z.strictObject({
+  /** Target 5xx share of target requests, in %, above which the rollout rolls back. */
+  errorRatePercent: z.number().gt(0).max(100).default(5),
+  /** Requests per period below which the error-rate alarms stay quiet: one error at a 1 % step is not 100 %. */
+  minRequests: z.number().int().min(1).default(50),
+  /** p99 TargetResponseTime of the target group, in seconds. */
+  p99LatencySeconds: z.number().gt(0).max(600).default(2),
+  /** Target error rate minus source error rate, in percentage points. */
+  relativeErrorRatePoints: z.number().gt(0).max(100).default(2),
+  periodSeconds: z
+    .number()
+    .int()
+    .refine((s) => s === 10 || s === 30 || (s >= 60 && s % 60 === 0), {
+      error: 'must be 10, 30 or a multiple of 60 (CloudWatch alarm periods)',
+    })
+    .default(60),
+  evaluationPeriods: z.number().int().min(1).max(100).default(3),
+  datapointsToAlarm: z.number().int().min(1).max(100).default(2),
+  /** More alarms the rollout watches besides its own composite alarm (same account and region). */
+  extraWatchedAlarmNames: z
+    .array(
+      z.string().regex(ALARM_NAME, { error: 'must be a CloudWatch alarm name (1-255 printable characters)' }),
+    )
+    .default([]),
+});
+export type AlarmThresholds = z.infer<typeof AlarmThresholdsSchema>;
+export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = AlarmThresholdsSchema.parse({});
+
+const TIME_ZONE = z.string().refine(
+  (zone) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'is not an IANA time zone: use e.g. UTC, Europe/Berlin, America/New_York' },
+);
+
+/** EventBridge Scheduler cron: six fields, and one of day-of-month / day-of-week must be '?'. */
+export function cronIssue(expression: string): string | undefined {
+  const fields = expression.trim().split(/\s+/);
+  if (fields.length !== 6) {
+    return `has ${fields.length} fields: write the six Scheduler fields "minutes hours day-of-month month day-of-week year", e.g. "0 2 ? * TUE *"`;
+  }
+  if (fields[2] !== '?' && fields[4] !== '?') {
+    return 'sets both day-of-month and day-of-week: put \'?\' in one of them, e.g. "0 2 ? * TUE *"';
+  }
+  return undefined;
+}
+
+export const ScheduleSchema = z
+  .strictObject({
+    /** Names the schedule in the template and the execution's `requestedBy`. */
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,40}$/, { error: 'must be 1-40 letters, digits, ".", "_" or "-"' }),
+    /** Recurring: the six EventBridge Scheduler cron fields, e.g. "0 2 ? * TUE *". */
+    cron: z.string().optional(),
+    /** One time: local date-time in `timezone`, e.g. "2030-01-15T02:00:00". */
+    at: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/, {
+        error: 'must be a local date-time yyyy-mm-ddThh:mm:ss, e.g. 2030-01-15T02:00:00',
+      })
+      .optional(),
+    timezone: TIME_ZONE.default('UTC'),
+    /** The execution input's plan: a preset, a spec or { steps }, checked here as the state machine will. */
+    plan: z.unknown(),
+    requestedBy: z.string().min(1).max(256).optional(),
+    enabled: z.boolean().default(true),
+    description: z.string().max(512).optional(),
+  })
+  .superRefine((schedule, context) => {
+    if ((schedule.cron === undefined) === (schedule.at === undefined)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['cron'],
+        message: 'set exactly one of cron (recurring) or at (one time)',
+      });
+    }
+    const problem = schedule.cron === undefined ? undefined : cronIssue(schedule.cron);
+    if (problem) context.addIssue({ code: 'custom', path: ['cron'], message: problem });
+  });
+export type ScheduleConfig = z.infer<typeof ScheduleSchema>;
+
+const TargetGroupSchema = z.strictObject({
+  port: z.number().int().min(1).max(65_535).default(9200),
+  protocol: z.enum(['HTTPS', 'HTTP']).default('HTTPS'),
+  healthCheck: z
+    .strictObject({
+      path: z.string().startsWith('/', { error: "must start with '/', e.g. /" }).default('/'),
+      healthyHttpCodes: z.string().default('200'),
+      intervalSeconds: z.number().int().min(10).max(300).default(10),
+    })
+    .default({ path: '/', healthyHttpCodes: '200', intervalSeconds: 10 }),
+  targets: z
+    .array(
+      z.strictObject({
+        ip: z.string().regex(IPV4, { error: 'must be an IPv4 address, e.g. 10.42.1.10' }),
+        port: z.number().int().min(1).max(65_535).optional(),
+        /** `all` for an address outside the VPC (peered or on premises). */
+        availabilityZone: z.string().optional(),
+      }),
+    )
+    .default([]),
+});
+
+export const CreateModeSchema = z
+  .strictObject({
+    /** ACM certificate for the three HTTPS listeners. */
+    certificateArn: arn(
+      CERTIFICATE_ARN,
+      'arn:aws:acm:us-east-1:111111111111:certificate/0000-1111',
+    ).optional(),
+    /** Plain HTTP listeners: only for a throwaway sandbox, and only when set on purpose. */
+    insecureHttp: z.boolean().default(false),
+    internetFacing: z.boolean().default(false),
+    /** Who may reach ports 9200-9202. @default the VPC's CIDR */
+    allowedCidrs: z.array(z.string().regex(CIDR, { error: 'must be a CIDR, e.g. 10.0.0.0/8' })).optional(),
+    vpcCidr: z.string().regex(CIDR, { error: 'must be a CIDR, e.g. 10.42.0.0/16' }).default('10.42.0.0/16'),
+    /** @default two zones of env.region ("a" and "b") */
+    availabilityZones: z.array(z.string().min(1)).min(2).optional(),
+    /** DNS name covered by the certificate, used for the smoke endpoints. @default the ALB's DNS name */
+    domainName: z.string().min(1).optional(),
+    /** Target group stickiness on the weighted 9200 action. @default off */
+    stickinessSeconds: z.number().int().min(1).max(604_800).optional(),
+    source: TargetGroupSchema.default(TargetGroupSchema.parse({})),
+    target: TargetGroupSchema.default(TargetGroupSchema.parse({})),
+  })
+  .superRefine((create, context) => {
+    if (!create.insecureHttp && create.certificateArn === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['certificateArn'],
+        message:
+          'is required for HTTPS listeners: set an ACM certificate ARN, or insecureHttp: true for a throwaway sandbox',
+      });
+    }
+  });
+export type CreateModeConfig = z.infer<typeof CreateModeSchema>;
+
+export const ImportModeSchema = z.strictObject({
+  listenerArn: arn(
+    LISTENER_ARN,
+    'arn:aws:elasticloadbalancing:us-east-1:111111111111:listener/app/migration-alb/0123456789abcdef/0123456789abcdef',
+  ),
+  sourceTargetGroupArn: arn(
+    TARGET_GROUP_ARN,
+    'arn:aws:elasticloadbalancing:us-east-1:111111111111:targetgroup/capture-proxy/0123456789abcdef',
+  ),
+  targetTargetGroupArn: arn(
+    TARGET_GROUP_ARN,
+    'arn:aws:elasticloadbalancing:us-east-1:111111111111:targetgroup/target-proxy/0123456789abcdef',
+  ),
+  /** @default the load balancer in listenerArn */
+  loadBalancerArn: arn(
+    LOAD_BALANCER_ARN,
+    'arn:aws:elasticloadbalancing:us-east-1:111111111111:loadbalancer/app/migration-alb/0123456789abcdef',
+  ).optional(),
+  /** Runs the smoke-test function in the VPC: needed when the ALB is internal. */
+  smokeVpc: z
+    .strictObject({
+      vpcId: z.string().regex(/^vpc-[0-9a-f]+$/, { error: 'must be a VPC id, e.g. vpc-0123456789abcdef0' }),
+      subnetIds: z
+        .array(z.string().regex(/^subnet-[0-9a-f]+$/, { error: 'must be a subnet id, e.g. subnet-0123abcd' }))
+        .min(1),
+      /** @default a new security group with outbound access only */
+      securityGroupIds: z
+        .array(z.string().regex(/^sg-[0-9a-f]+$/, { error: 'must be a security group id' }))
+        .optional(),
+    })
+    .optional(),
+});
+export type ImportModeConfig = z.infer<typeof ImportModeSchema>;
+
+/** The handlers' SMOKE_CONFIG; in create mode the endpoints default to the sandbox ALB's 9201 and 9202. */
+const SmokeSectionSchema = SmokeConfigSchema.partial({ sourceEndpoint: true, targetEndpoint: true });
+
+export const SwingConfigSchema = z
+  .strictObject({
+    stackName: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, {
+        error: 'must start with a letter: letters, digits and "-", up to 64',
+      })
+      .default('Swing'),
+    /** Leave out for an environment-agnostic template (import mode). Create mode needs the region. */
+    env: z
+      .strictObject({
+        account: z
+          .string()
+          .regex(/^\d{12}$/, { error: 'must be a 12-digit account id' })
+          .optional(),
+        region: z
+          .string()
+          .regex(new RegExp(`^${REGION}$`), { error: 'must be a region, e.g. us-east-1' })
+          .optional(),
+      })
+      .optional(),
+    mode: z.enum(['import', 'create'], {
+      error: "must be 'import' (an existing listener) or 'create' (a sandbox ALB)",
+    }),
+    import: ImportModeSchema.optional(),
+    create: CreateModeSchema.optional(),
+    smoke: SmokeSectionSchema.default({ timeoutMs: 5000, insecureTls: false, auth: { type: 'none' } }),
+    /** What the smoke-test function may read besides the secret itself. */
+    smokeAccess: z
+      .strictObject({
+        /** The customer managed key of the basic-auth secret, when it is not the AWS managed key. */
+        secretKmsKeyArn: arn(KMS_KEY_ARN, 'arn:aws:kms:us-east-1:111111111111:key/0000-1111').optional(),
+        /** Domains or collections that SigV4 smoke requests read. */
+        sigv4ResourceArns: z
+          .array(arn(OPENSEARCH_ARN, 'arn:aws:es:us-east-1:111111111111:domain/target-domain'))
+          .optional(),
+      })
+      .default({}),
+    alarms: AlarmThresholdsSchema.default(DEFAULT_ALARM_THRESHOLDS),
+    insufficientDataPolicy: z.enum(['not-firing', 'firing']).default('not-firing'),
+    notificationEmails: z.array(z.email({ error: 'must be an email address' })).default([]),
+    schedules: z.array(ScheduleSchema).default([]),
+    scheduleDelivery: z
+      .strictObject({
+        retryAttempts: z.number().int().min(0).max(185).default(3),
+        /** A start later than this is dropped to the dead-letter queue: a 2 am canary must not start at 9. */
+        maxDelaySeconds: z.number().int().min(60).max(86_400).default(900),
+      })
+      .default({ retryAttempts: 3, maxDelaySeconds: 900 }),
+  })
+  .superRefine((config, context) => {
+    const issue = (path: (string | number)[], message: string) =>
+      context.addIssue({ code: 'custom', path, message });
+    if (config.mode === 'import' && !config.import) {
+      issue(
+        ['import'],
+        'is required in import mode: set listenerArn, sourceTargetGroupArn, targetTargetGroupArn',
+      );
+    }
+    if (config.mode === 'create' && !config.create) {
+      issue(
+        ['create'],
+        'is required in create mode: set at least certificateArn (or insecureHttp) and targets',
+      );
+    }
+    if (config.mode === 'create' && !config.env?.region) {
+      issue(['env', 'region'], 'is required in create mode: the ALB access logs need a concrete region');
+    }
+    if (config.mode === 'import') {
+      if (!config.smoke.sourceEndpoint) {
+        issue(
+          ['smoke', 'sourceEndpoint'],
+          'is required in import mode: the 9201 URL, e.g. https://alb.example.com:9201',
+        );
+      }
+      if (!config.smoke.targetEndpoint) {
+        issue(
+          ['smoke', 'targetEndpoint'],
+          'is required in import mode: the 9202 URL, e.g. https://alb.example.com:9202',
+        );
+      }
+    }
+    const auth = config.smoke.auth;
+    if (auth.type === 'basic' && !SECRET_ARN.test(auth.secretArn)) {
+      issue(
+        ['smoke', 'auth', 'secretArn'],
+        'must be the complete Secrets Manager ARN (with its 6-character suffix): the function may read only it',
+      );
+    }
+    if (auth.type === 'sigv4' && !config.smokeAccess.sigv4ResourceArns?.length) {
+      issue(
+        ['smokeAccess', 'sigv4ResourceArns'],
+        'is required with sigv4 auth: list the domain or collection ARNs the smoke requests read',
+      );
+    }
+    if (config.alarms.datapointsToAlarm > config.alarms.evaluationPeriods) {
+      issue(['alarms', 'datapointsToAlarm'], 'must be at most alarms.evaluationPeriods');
+    }
+    const names = new Set<string>();
+    config.schedules.forEach((schedule, index) => {
+      if (names.has(schedule.name))
+        issue(['schedules', index, 'name'], 'is used twice: give each schedule its own');
+      names.add(schedule.name);
+    });
+  });
+export type SwingConfig = z.infer<typeof SwingConfigSchema>;
+export type SwingConfigInput = z.input<typeof SwingConfigSchema>;
+
+/** Parses a config; the issues name the field (`import.listenerArn`, `schedules[0].plan (step 2 "x")`). */
+export function parseSwingConfig(input: unknown, field = 'config'): SwingConfig {
+  const result = SwingConfigSchema.safeParse(input);
+  if (!result.success) throw new ValidationFailed(fieldIssuesFrom(result.error, field));
+  const planIssues: FieldIssue[] = [];
+  result.data.schedules.forEach((schedule, index) => {
+    try {
+      resolvePlan(schedule.plan, `${field}.schedules[${index}].plan`);
+    } catch (error) {
+      if (!(error instanceof ValidationFailed)) throw error;
+      planIssues.push(...error.issues);
+    }
+  });
+  if (planIssues.length > 0) throw new ValidationFailed(planIssues);
+  return result.data;
+}
+
+export const CONFIG_FILE_CONTEXT = 'swing:configFile';
+export const INLINE_CONFIG_CONTEXT = 'swing:config';
+
+/**
+ * The config from CDK context: `swing:config` (an object, or its JSON text from `-c`) wins over
+ * `swing:configFile` (a path relative to `baseDir`, where cdk.json is).
+ */
+export function loadSwingConfig(context: (key: string) => unknown, baseDir = process.cwd()): SwingConfig {
+  const inline = context(INLINE_CONFIG_CONTEXT);
+  if (inline !== undefined) {
+    if (typeof inline !== 'string') return parseSwingConfig(inline, INLINE_CONFIG_CONTEXT);
+    try {
+      return parseSwingConfig(JSON.parse(inline), INLINE_CONFIG_CONTEXT);
+    } catch (error) {
+      if (error instanceof ValidationFailed) throw error;
+      throw new ValidationFailed([
+        {
+          field: INLINE_CONFIG_CONTEXT,
+          message: `is not JSON (${(error as Error).message}): pass a JSON object`,
+        },
+      ]);
+    }
+  }
+  const file = context(CONFIG_FILE_CONTEXT);
+  if (typeof file !== 'string' || file.trim() === '') {
+    throw new ValidationFailed([
+      {
+        field: CONFIG_FILE_CONTEXT,
+        message: 'is not set: pass -c swing:configFile=path/to/config.json (see infra/example.config.json)',
+      },
+    ]);
+  }
+  const path = isAbsolute(file) ? file : resolve(baseDir, file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ValidationFailed([
+      {
+        field: CONFIG_FILE_CONTEXT,
+        message: `cannot read ${path} (${(error as NodeJS.ErrnoException).code}): check the path`,
+      },
+    ]);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ValidationFailed([
+      {
+        field: CONFIG_FILE_CONTEXT,
+        message: `${path} is not JSON (${(error as Error).message}): fix the file`,
+      },
+    ]);
+  }
+  // `$comment` keys document the example files; they are not settings.
+  return parseSwingConfig(withoutComments(parsed), path);
+}
+
+function withoutComments(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutComments);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => key !== '$comment')
+      .map(([key, inner]) => [key, withoutComments(inner)]),
+  );
+}

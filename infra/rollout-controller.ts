@@ -1,0 +1,622 @@
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { z } from 'zod';
+import { ValidationFailed } from '#domain/errors.ts';
+import { resolvePlan } from '#domain/plan.ts';
+import { parseSmokeConfig, type SmokeConfigSchema } from '#domain/smoke-config.ts';
+import type { InsufficientDataPolicy } from '#domain/types.ts';
+import { ASL_PATH, FUNCTION_PLACEHOLDERS } from '../statemachine/definition.ts';
+import { LISTENER_ARN, LOAD_BALANCER_ARN, TARGET_GROUP_ARN } from './config.ts';
+import {
+  bundledHandler,
+  HANDLER_NAMES,
+  type HandlerFunctionFactory,
+  type HandlerName,
+} from './handler-functions.ts';
+import {
+  type AlarmSettings,
+  type AlbMetricDimensions,
+  loadBalancerDimension,
+  RolloutAlarms,
+  targetGroupDimension,
+} from './rollout-alarms.ts';
+import { RolloutDashboard, TARGET_WEIGHT_METRIC } from './rollout-dashboard.ts';
+
+/** The handlers' SMOKE_CONFIG, as written (defaults apply in the handler). Endpoints may be tokens. */
+export type SmokeSettings = z.input<typeof SmokeConfigSchema>;
+
+export interface SmokeAccess {
+  /** Customer managed KMS key of the basic-auth secret. @default the secret uses the AWS managed key */
+  readonly secretKmsKeyArn?: string;
+  /** OpenSearch domain or Serverless collection ARNs that SigV4 smoke requests read. @default none */
+  readonly sigv4ResourceArns?: readonly string[];
+}
+
+/** Where the smoke-test function runs when :9201 / :9202 are reachable only inside a VPC. */
+export interface SmokeNetwork {
+  readonly vpc: ec2.IVpc;
+  /** @default the VPC's private subnets */
+  readonly subnets?: ec2.SubnetSelection;
+  /** @default a new security group with outbound access only */
+  readonly securityGroups?: readonly ec2.ISecurityGroup[];
+}
+
+/** A rollout that EventBridge Scheduler starts. */
+export interface RolloutSchedule {
+  /** Names the schedule and, by default, the execution's `requestedBy`. */
+  readonly name: string;
+  /** e.g. `ScheduleExpression.expression('cron(0 2 ? * TUE *)', TimeZone.EUROPE_BERLIN)` */
+  readonly expression: scheduler.ScheduleExpression;
+  /** A preset, a compact spec or `{ steps }`: checked at synth time as preflight will check it. */
+  readonly plan: unknown;
+  /** @default `schedule:<name>` */
+  readonly requestedBy?: string;
+  /** @default true */
+  readonly enabled?: boolean;
+  readonly description?: string;
+}
+
+export interface RolloutControllerProps {
+  /** The weighted 9200 listener. */
+  readonly listenerArn: string;
+  /** The Capture Proxy target group (source path). */
+  readonly sourceTargetGroupArn: string;
+  /** The Target Cluster Proxy target group (target path). */
+  readonly targetTargetGroupArn: string;
+  /**
+   * CloudWatch dimensions of the load balancer and the target groups.
+   * @default derived from listenerArn (or loadBalancerArn) and the target group ARNs
+   */
+  readonly metricDimensions?: AlbMetricDimensions;
+  /** @default the load balancer in listenerArn */
+  readonly loadBalancerArn?: string;
+  /** Requests to :9201 and :9202 before any weight changes. */
+  readonly smoke: SmokeSettings;
+  /** @default nothing beyond the basic-auth secret named in `smoke.auth` */
+  readonly smokeAccess?: SmokeAccess;
+  /** @default the smoke-test function runs outside any VPC */
+  readonly smokeNetwork?: SmokeNetwork;
+  /** @default DEFAULT_ALARM_THRESHOLDS */
+  readonly alarmThresholds?: Partial<AlarmSettings>;
+  /** Alarms the rollout watches besides its own composite alarm. @default none */
+  readonly extraWatchedAlarmNames?: readonly string[];
+  /** @default 'not-firing': a 1 % step often has too few requests for a datapoint */
+  readonly insufficientDataPolicy?: InsufficientDataPolicy;
+  /** @default none */
+  readonly schedules?: readonly RolloutSchedule[];
+  /** Scheduler retries before a start goes to the dead-letter queue. @default 3 */
+  readonly scheduleRetryAttempts?: number;
+  /** A scheduled start older than this goes to the dead-letter queue instead. @default 15 minutes */
+  readonly scheduleMaxDelay?: Duration;
+  /** Subscribed to the outcome topic. @default none */
+  readonly notificationEmails?: readonly string[];
+  /** Starts alarm, dashboard and log group names. @default the stack name */
+  readonly namePrefix?: string;
+  /** The table holds the listener lock and the rollout history. @default RemovalPolicy.RETAIN */
+  readonly tableRemovalPolicy?: RemovalPolicy;
+  /** @default three months */
+  readonly logRetention?: logs.RetentionDays;
+  /** Builds each handler's function. @default bundledHandler (esbuild, ESM, minified) */
+  readonly handlerFunction?: HandlerFunctionFactory;
+}
+
+/** DynamoDbRolloutStore issues GetItem and conditional UpdateItem only. */
+const TABLE_READ = ['dynamodb:GetItem'];
+const TABLE_READ_WRITE = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
+
+/** Per handler: what it calls, and nothing else. */
+const ACCESS: Record<
+  HandlerName,
+  {
+    table: 'read' | 'read-write';
+    describeElb?: readonly string[];
+    modifyListener?: true;
+    describeAlarms?: true;
+    publish?: true;
+    failTasks?: true;
+    asyncFromEventBridge?: true;
+    timeout: Duration;
+  }
+> = {
+  preflight: {
+    table: 'read-write',
+    describeElb: ['DescribeListeners', 'DescribeRules', 'DescribeTargetHealth'],
+    describeAlarms: true,
+    timeout: Duration.seconds(30),
+  },
+  'smoke-test': { table: 'read-write', timeout: Duration.seconds(60) },
+  'shift-weights': {
+    table: 'read-write',
+    describeElb: ['DescribeListeners', 'DescribeTargetHealth'],
+    modifyListener: true,
+    describeAlarms: true,
+    timeout: Duration.seconds(30),
+  },
+  'check-alarms': { table: 'read-write', describeAlarms: true, timeout: Duration.seconds(30) },
+  bake: { table: 'read-write', describeAlarms: true, timeout: Duration.seconds(30) },
+  'alarm-event': {
+    table: 'read',
+    failTasks: true,
+    asyncFromEventBridge: true,
+    timeout: Duration.seconds(30),
+  },
+  rollback: {
+    table: 'read-write',
+    describeElb: ['DescribeListeners', 'DescribeTargetHealth'],
+    modifyListener: true,
+    timeout: Duration.seconds(60),
+  },
+  finalize: {
+    table: 'read-write',
+    describeElb: ['DescribeListeners', 'DescribeTargetHealth'],
+    publish: true,
+    timeout: Duration.seconds(30),
+  },
+  'safety-net': {
+    table: 'read-write',
+    describeElb: ['DescribeListeners', 'DescribeTargetHealth'],
+    modifyListener: true,
+    publish: true,
+    asyncFromEventBridge: true,
+    timeout: Duration.seconds(60),
+  },
+};
+
+const pascal = (name: string) =>
+  name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part[0]!.toUpperCase() + part.slice(1))
+    .join('');
+
+function checkArn(field: string, value: string | undefined, pattern: RegExp, example: string) {
+  if (value === undefined || Token.isUnresolved(value) || pattern.test(value)) return;
+  throw new ValidationFailed([{ field, message: `is '${value}', not a valid ARN: e.g. ${example}` }]);
+}
+
+/**
+ * Everything a Swing rollout needs in an account: the nine handlers with their own least-privilege roles,
+ * the state machine from `statemachine/rollout.asl.json`, the alarms it watches, the EventBridge rules that
+ * make rollback event-driven (I5) and the safety net (I7), schedules, the listener-lock table, the outcome
+ * topic and a dashboard. It works on an existing listener; `SandboxAlb` can create one.
+ */
+export class RolloutController extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly table: dynamodb.Table;
+  readonly topic: sns.Topic;
+  readonly topicKey: kms.Key;
+  readonly alarms: RolloutAlarms;
+  readonly dashboard: cloudwatch.Dashboard;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly functions: Readonly<Record<HandlerName, lambda.Function>>;
+  /** The composite alarm's name first, then the extra names: the handlers' WATCHED_ALARMS. */
+  readonly watchedAlarmNames: readonly string[];
+  readonly schedules: readonly scheduler.Schedule[];
+
+  constructor(scope: Construct, id: string, props: RolloutControllerProps) {
+    // Checked before anything is created: bad input builds nothing.
+    validateControllerProps(props);
+    super(scope, id);
+    const stack = Stack.of(this);
+    const scheduleSpecs = props.schedules ?? [];
+
+    const prefix = props.namePrefix ?? stack.stackName;
+    const retention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
+    const handlerFunction = props.handlerFunction ?? bundledHandler;
+
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: 'listenerArn', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+
+    this.topicKey = new kms.Key(this, 'TopicKey', {
+      description: `Encrypts the ${prefix} rollout outcome topic`,
+      enableKeyRotation: true,
+    });
+    // The dead-letter alarm publishes to the encrypted topic: CloudWatch needs to use the key.
+    this.topicKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    );
+    this.topic = new sns.Topic(this, 'Topic', {
+      displayName: 'Swing rollout outcomes',
+      masterKey: this.topicKey,
+      enforceSSL: true,
+    });
+    for (const email of props.notificationEmails ?? []) {
+      this.topic.addSubscription(new snsSubscriptions.EmailSubscription(email));
+    }
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+
+    const dimensions = props.metricDimensions ?? {
+      loadBalancer: loadBalancerDimension(props.loadBalancerArn ?? props.listenerArn),
+      sourceTargetGroup: targetGroupDimension(props.sourceTargetGroupArn),
+      targetTargetGroup: targetGroupDimension(props.targetTargetGroupArn),
+    };
+    this.alarms = new RolloutAlarms(this, 'Alarms', {
+      namePrefix: prefix,
+      dimensions,
+      thresholds: props.alarmThresholds,
+    });
+    const extraNames = [...(props.extraWatchedAlarmNames ?? [])];
+    this.watchedAlarmNames = [this.alarms.healthAlarmName, ...extraNames];
+    const watchedAlarmArns = [
+      this.alarms.health.alarmArn,
+      ...extraNames.map((name) =>
+        stack.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: name,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ),
+    ];
+
+    const commonEnvironment: Record<string, string> = {
+      LISTENER_ARN: props.listenerArn,
+      SOURCE_TARGET_GROUP_ARN: props.sourceTargetGroupArn,
+      TARGET_TARGET_GROUP_ARN: props.targetTargetGroupArn,
+      TABLE_NAME: this.table.tableName,
+      WATCHED_ALARMS: stack.toJsonString(this.watchedAlarmNames),
+      INSUFFICIENT_DATA_POLICY: props.insufficientDataPolicy ?? 'not-firing',
+      TOPIC_ARN: this.topic.topicArn,
+      POWERTOOLS_SERVICE_NAME: TARGET_WEIGHT_METRIC.serviceName,
+      POWERTOOLS_METRICS_NAMESPACE: TARGET_WEIGHT_METRIC.namespace,
+    };
+
+    const functions = {} as Record<HandlerName, lambda.Function>;
+    for (const name of HANDLER_NAMES) {
+      const id = pascal(name);
+      const access = ACCESS[name];
+      const role = new iam.Role(this, `${id}Role`, {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `Swing ${name} handler: only what it calls`,
+      });
+      const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention });
+      logGroup.grantWrite(role);
+      const table = access.table === 'read' ? TABLE_READ : TABLE_READ_WRITE;
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: table, resources: [this.table.tableArn] }),
+      );
+      if (access.modifyListener) {
+        role.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            actions: ['elasticloadbalancing:ModifyListener'],
+            resources: [props.listenerArn],
+          }),
+        );
+      }
+      if (access.describeAlarms) {
+        role.addToPrincipalPolicy(
+          new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: watchedAlarmArns }),
+        );
+      }
+      if (access.publish) {
+        role.addToPrincipalPolicy(
+          new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [this.topic.topicArn] }),
+        );
+        role.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+            resources: [this.topicKey.keyArn],
+          }),
+        );
+      }
+      // Shift-weights writes TargetWeightPercent as EMF log lines (Powertools Metrics): no PutMetricData.
+      const dependsOn: iam.Policy[] = [];
+      if (access.describeElb) {
+        const describe = new iam.Policy(this, `${id}DescribeElb`, {
+          statements: [
+            new iam.PolicyStatement({
+              actions: access.describeElb.map((action) => `elasticloadbalancing:${action}`),
+              resources: ['*'],
+            }),
+          ],
+        });
+        describe.attachToRole(role);
+        Validations.of(describe).acknowledge({
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'ELBv2 Describe* actions support no resource-level permissions: AWS requires Resource "*". ' +
+            'They are read-only; the one write (ModifyListener) is scoped to the listener ARN in another policy.',
+        });
+        dependsOn.push(describe);
+      }
+
+      const environment: Record<string, string> = { ...commonEnvironment };
+      let network: Pick<lambda.FunctionOptions, 'vpc' | 'vpcSubnets' | 'securityGroups'> = {};
+      if (name === 'smoke-test') {
+        environment.SMOKE_CONFIG = stack.toJsonString(props.smoke);
+        this.grantSmokeAccess(role, props.smoke, props.smokeAccess ?? {});
+        if (props.smokeNetwork) {
+          network = {
+            vpc: props.smokeNetwork.vpc,
+            vpcSubnets: props.smokeNetwork.subnets,
+            securityGroups: props.smokeNetwork.securityGroups
+              ? [...props.smokeNetwork.securityGroups]
+              : undefined,
+          };
+          const eni = new iam.Policy(this, 'SmokeTestNetwork', {
+            statements: [
+              new iam.PolicyStatement({
+                actions: [
+                  'ec2:CreateNetworkInterface',
+                  'ec2:DescribeNetworkInterfaces',
+                  'ec2:DescribeSubnets',
+                  'ec2:DeleteNetworkInterface',
+                  'ec2:AssignPrivateIpAddresses',
+                  'ec2:UnassignPrivateIpAddresses',
+                ],
+                resources: ['*'],
+              }),
+            ],
+          });
+          eni.attachToRole(role);
+          Validations.of(eni).acknowledge({
+            id: 'AwsSolutions-IAM5[Resource::*]',
+            reason:
+              'Lambda manages the VPC network interfaces of the smoke-test function; these EC2 actions are what ' +
+              'the AWS managed AWSLambdaVPCAccessExecutionRole grants, on "*" as Lambda requires, without a managed policy.',
+          });
+          dependsOn.push(eni);
+        }
+      }
+
+      const fn = handlerFunction(this, id, name, {
+        description: `Swing ${name}`,
+        runtime: lambda.Runtime.NODEJS_24_X,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: 256,
+        timeout: name === 'smoke-test' ? smokeTimeout(props.smoke) : access.timeout,
+        role,
+        logGroup,
+        environment,
+        ...network,
+        ...(access.asyncFromEventBridge ? { deadLetterQueue: this.deadLetterQueue, retryAttempts: 2 } : {}),
+      });
+      // Lambda checks the role's permissions (network interfaces) when it creates the function.
+      for (const policy of dependsOn) fn.node.addDependency(policy);
+      functions[name] = fn;
+    }
+    this.functions = functions;
+
+    const stateMachineLogs = new logs.LogGroup(this, 'StateMachineLogs', {
+      // Under /aws/vendedlogs/ the log group's resource policy does not grow with every state machine.
+      logGroupName: `/aws/vendedlogs/states/${prefix}-rollout`,
+      retention,
+    });
+    const definitionSubstitutions: Record<string, string> = {};
+    for (const [placeholder, handler] of Object.entries(FUNCTION_PLACEHOLDERS)) {
+      definitionSubstitutions[placeholder] = functions[handler].functionArn;
+    }
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      comment: 'Swing: progressive traffic swing of the 9200 listener from source to target',
+      definitionBody: sfn.DefinitionBody.fromFile(ASL_PATH),
+      definitionSubstitutions,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      tracingEnabled: true,
+      logs: { destination: stateMachineLogs, level: sfn.LogLevel.ALL, includeExecutionData: true },
+    });
+    // The seven task functions by their exact, unqualified ARNs: the ASL calls no version or alias.
+    this.stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: [...new Set(Object.values(FUNCTION_PLACEHOLDERS))].map(
+          (handler) => functions[handler].functionArn,
+        ),
+      }),
+    );
+    // Covers the state machine's role policy only (acknowledgements apply to the construct's subtree).
+    Validations.of(this.stateMachine).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'CDK grants these for state machine logging (logs:*LogDelivery*, DescribeResourcePolicies, ' +
+        'DescribeLogGroups) and X-Ray tracing (xray:PutTraceSegments & co.): AWS supports only Resource "*" for them.',
+    });
+
+    // I5: one event hop from the watched alarm to the failed bake token.
+    new events.Rule(this, 'AlarmStateChangeRule', {
+      description: 'A watched alarm went to ALARM: fail the open bake or gate so the rollout rolls back',
+      eventPattern: {
+        source: ['aws.cloudwatch'],
+        detailType: ['CloudWatch Alarm State Change'],
+        detail: { alarmName: [...this.watchedAlarmNames], state: { value: ['ALARM'] } },
+      },
+      targets: [this.eventTarget(functions['alarm-event'])],
+    });
+    // I7: an execution that ended outside the catch paths still gets its listener restored.
+    new events.Rule(this, 'ExecutionStoppedRule', {
+      description: 'A rollout execution was aborted, failed or timed out: restore its starting weights',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: {
+          stateMachineArn: [this.stateMachine.stateMachineArn],
+          status: ['ABORTED', 'FAILED', 'TIMED_OUT'],
+        },
+      },
+      targets: [this.eventTarget(functions['safety-net'])],
+    });
+    // SendTaskFailure on this state machine only: the alarm-event function can fail no other task.
+    functions['alarm-event'].addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['states:SendTaskFailure'],
+        resources: [this.stateMachine.stateMachineArn],
+      }),
+    );
+
+    this.schedules = scheduleSpecs.map(
+      (spec) =>
+        new scheduler.Schedule(this, `Schedule${pascal(spec.name)}`, {
+          schedule: spec.expression,
+          description: spec.description ?? `Swing: start a rollout (${spec.name})`,
+          enabled: spec.enabled ?? true,
+          target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
+            input: scheduler.ScheduleTargetInput.fromObject({
+              plan: spec.plan,
+              requestedBy: spec.requestedBy ?? `schedule:${spec.name}`,
+            }),
+            deadLetterQueue: this.deadLetterQueue,
+            retryAttempts: props.scheduleRetryAttempts ?? 3,
+            maxEventAge: props.scheduleMaxDelay ?? Duration.minutes(15),
+          }),
+        }),
+    );
+
+    // Something that should have reached a handler or started a rollout did not: say so, loudly.
+    const undelivered = new cloudwatch.Alarm(this, 'UndeliveredAlarm', {
+      alarmName: `${prefix}-undelivered-events`,
+      alarmDescription:
+        'A Swing alarm event, safety-net event or scheduled start was not delivered: read the dead-letter queue.',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    undelivered.addAlarmAction(new cloudwatchActions.SnsAction(this.topic));
+
+    this.dashboard = new RolloutDashboard(this, 'Dashboard', {
+      dashboardName: `${prefix}-rollouts`,
+      listenerArn: props.listenerArn,
+      alarms: this.alarms,
+      extraAlarms: extraNames.map((name, index) =>
+        cloudwatch.Alarm.fromAlarmName(this, `ExtraAlarm${index}`, name),
+      ),
+      stateMachine: this.stateMachine,
+    }).dashboard;
+
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is the dead-letter queue (of the EventBridge rule targets, the async handlers and the ' +
+        'schedules); its depth raises the undelivered-events alarm to the outcome topic.',
+    });
+  }
+
+  private eventTarget(fn: lambda.IFunction): eventTargets.LambdaFunction {
+    return new eventTargets.LambdaFunction(fn, {
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts: 8,
+      maxEventAge: Duration.hours(1),
+    });
+  }
+
+  private grantSmokeAccess(role: iam.Role, smoke: SmokeSettings, access: SmokeAccess): void {
+    const auth = smoke.auth;
+    if (auth?.type === 'basic') {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [auth.secretArn] }),
+      );
+      if (access.secretKmsKeyArn) {
+        role.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            actions: ['kms:Decrypt'],
+            resources: [access.secretKmsKeyArn],
+            conditions: {
+              StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
+            },
+          }),
+        );
+      }
+    }
+    if (auth?.type === 'sigv4') {
+      const resources = [...(access.sigv4ResourceArns ?? [])];
+      if (resources.length === 0) {
+        throw new ValidationFailed([
+          {
+            field: 'smokeAccess.sigv4ResourceArns',
+            message:
+              'is required with sigv4 auth: list the domain or collection ARNs the smoke requests read',
+          },
+        ]);
+      }
+      const statement =
+        auth.service === 'es'
+          ? new iam.PolicyStatement({
+              actions: ['es:ESHttpGet', 'es:ESHttpHead', 'es:ESHttpPost'],
+              resources: resources.flatMap((arn) => [arn, `${arn}/*`]),
+            })
+          : new iam.PolicyStatement({ actions: ['aoss:APIAccessAll'], resources });
+      role.addToPrincipalPolicy(statement);
+      if (auth.service === 'es') {
+        Validations.of(role).acknowledge(
+          ...resources.map((arn) => ({
+            id: `AwsSolutions-IAM5[Resource::${arn}/*]`,
+            reason:
+              'OpenSearch HTTP permissions are granted per path: "<domain ARN>/*" covers the smoke check paths ' +
+              'of the configured domains only, with the read and search methods only.',
+          })),
+        );
+      }
+    }
+  }
+}
+
+/**
+ * What preflight and the smoke-test handler would refuse at run time, refused at synth time instead: the
+ * ARNs, the smoke config (the handler parses it at its cold start) and every scheduled plan.
+ */
+export function validateControllerProps(props: RolloutControllerProps): void {
+  const example = 'arn:aws:elasticloadbalancing:REGION:ACCOUNT';
+  checkArn('listenerArn', props.listenerArn, LISTENER_ARN, `${example}:listener/app/NAME/ID/ID`);
+  checkArn(
+    'sourceTargetGroupArn',
+    props.sourceTargetGroupArn,
+    TARGET_GROUP_ARN,
+    `${example}:targetgroup/NAME/ID`,
+  );
+  checkArn(
+    'targetTargetGroupArn',
+    props.targetTargetGroupArn,
+    TARGET_GROUP_ARN,
+    `${example}:targetgroup/NAME/ID`,
+  );
+  checkArn(
+    'loadBalancerArn',
+    props.loadBalancerArn,
+    LOAD_BALANCER_ARN,
+    `${example}:loadbalancer/app/NAME/ID`,
+  );
+  const endpointsAreTokens =
+    Token.isUnresolved(props.smoke.sourceEndpoint) || Token.isUnresolved(props.smoke.targetEndpoint);
+  if (!endpointsAreTokens) parseSmokeConfig(props.smoke, 'smoke');
+  (props.schedules ?? []).forEach((schedule, index) => {
+    resolvePlan(schedule.plan, `schedules[${index}].plan`);
+  });
+}
+
+/** Every check against both paths, each up to its timeout, plus the record writes. */
+function smokeTimeout(smoke: SmokeSettings): Duration {
+  const checks = smoke.checks?.length ?? 2;
+  const perRequestMs = smoke.timeoutMs ?? 5000;
+  const seconds = Math.ceil((checks * 2 * perRequestMs) / 1000) + 15;
+  return Duration.seconds(Math.min(Math.max(seconds, 30), 900));
+}

@@ -1,0 +1,168 @@
+import { CfnOutput, Duration, Fn, Stack, type StackProps, TimeZone, Token, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type { Construct } from 'constructs';
+import type { ScheduleConfig, SwingConfig } from './config.ts';
+import type { HandlerFunctionFactory } from './handler-functions.ts';
+import { RolloutController, type RolloutControllerProps, type SmokeNetwork } from './rollout-controller.ts';
+import { SandboxAlb } from './sandbox-alb.ts';
+
+export interface SwingStackProps extends StackProps {
+  /** Parsed with `parseSwingConfig` / `loadSwingConfig`. */
+  readonly config: SwingConfig;
+  /** @default bundledHandler */
+  readonly handlerFunction?: HandlerFunctionFactory;
+}
+
+export function scheduleExpression(schedule: ScheduleConfig): scheduler.ScheduleExpression {
+  const zone = TimeZone.of(schedule.timezone);
+  return schedule.cron !== undefined
+    ? scheduler.ScheduleExpression.expression(`cron(${schedule.cron.trim()})`, zone)
+    : scheduler.ScheduleExpression.expression(`at(${schedule.at})`, zone);
+}
+
+/** The Swing app's one stack: import mode wraps an existing listener; create mode builds a sandbox ALB too. */
+export class SwingStack extends Stack {
+  readonly controller: RolloutController;
+  readonly sandbox?: SandboxAlb;
+  private readonly zones?: string[];
+
+  constructor(scope: Construct, id: string, props: SwingStackProps) {
+    const { config } = props;
+    super(scope, id, {
+      description: `Swing: progressive traffic swing of a migration ALB listener (${config.mode} mode)`,
+      ...props,
+      env: props.env ?? config.env,
+    });
+    this.zones = config.create?.availabilityZones;
+
+    let target: Pick<
+      RolloutControllerProps,
+      'listenerArn' | 'sourceTargetGroupArn' | 'targetTargetGroupArn' | 'loadBalancerArn' | 'metricDimensions'
+    >;
+    let smokeNetwork: SmokeNetwork | undefined;
+    let endpoints: { source?: string; target?: string } = {};
+
+    if (config.mode === 'create' && config.create) {
+      const create = config.create;
+      this.sandbox = new SandboxAlb(this, 'Sandbox', {
+        certificateArn: create.certificateArn,
+        insecureHttp: create.insecureHttp,
+        internetFacing: create.internetFacing,
+        allowedCidrs: create.allowedCidrs,
+        vpcCidr: create.vpcCidr,
+        domainName: create.domainName,
+        stickiness: create.stickinessSeconds ? Duration.seconds(create.stickinessSeconds) : undefined,
+        source: create.source,
+        target: create.target,
+      });
+      target = {
+        listenerArn: this.sandbox.weightedListener.listenerArn,
+        sourceTargetGroupArn: this.sandbox.sourceTargetGroup.targetGroupArn,
+        targetTargetGroupArn: this.sandbox.targetTargetGroup.targetGroupArn,
+        metricDimensions: this.sandbox.metricDimensions,
+      };
+      smokeNetwork = this.sandbox.smokeNetwork;
+      endpoints = { source: this.sandbox.smokeEndpoints.source, target: this.sandbox.smokeEndpoints.target };
+      if (smokeNetwork && config.smoke.auth.type === 'basic') {
+        // The isolated subnets have no route out: the smoke-test function reaches Secrets Manager privately.
+        this.sandbox.vpc.addInterfaceEndpoint('SecretsManager', {
+          service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+        });
+      }
+    } else if (config.import) {
+      const imported = config.import;
+      target = {
+        listenerArn: imported.listenerArn,
+        sourceTargetGroupArn: imported.sourceTargetGroupArn,
+        targetTargetGroupArn: imported.targetTargetGroupArn,
+        loadBalancerArn: imported.loadBalancerArn,
+      };
+      if (imported.smokeVpc) {
+        const { vpcId, subnetIds, securityGroupIds } = imported.smokeVpc;
+        smokeNetwork = {
+          // Attributes, not Vpc.fromLookup: synth never calls AWS. The subnets are explicit, so the zone list
+          // only satisfies fromVpcAttributes and appears nowhere in the template.
+          vpc: ec2.Vpc.fromVpcAttributes(this, 'SmokeVpc', {
+            vpcId,
+            availabilityZones: [Fn.select(0, Fn.getAzs())],
+          }),
+          subnets: {
+            subnets: subnetIds.map((subnetId, i) => {
+              const subnet = ec2.Subnet.fromSubnetId(this, `SmokeSubnet${i}`, subnetId);
+              Validations.of(subnet).acknowledge({
+                id: 'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId',
+                reason:
+                  'Lambda only places the smoke-test network interfaces here; nothing reads the route table.',
+              });
+              return subnet;
+            }),
+          },
+          securityGroups: securityGroupIds?.map((sg, i) =>
+            ec2.SecurityGroup.fromSecurityGroupId(this, `SmokeSg${i}`, sg),
+          ),
+        };
+      }
+    } else {
+      throw new Error(
+        `config.mode is ${config.mode} but config.${config.mode} is missing: parse it with parseSwingConfig`,
+      );
+    }
+
+    this.controller = new RolloutController(this, 'Controller', {
+      ...target,
+      smoke: {
+        ...config.smoke,
+        sourceEndpoint: config.smoke.sourceEndpoint ?? endpoints.source!,
+        targetEndpoint: config.smoke.targetEndpoint ?? endpoints.target!,
+      },
+      smokeAccess: config.smokeAccess,
+      smokeNetwork,
+      alarmThresholds: config.alarms,
+      extraWatchedAlarmNames: config.alarms.extraWatchedAlarmNames,
+      insufficientDataPolicy: config.insufficientDataPolicy,
+      notificationEmails: config.notificationEmails,
+      schedules: config.schedules.map((schedule) => ({
+        name: schedule.name,
+        expression: scheduleExpression(schedule),
+        plan: schedule.plan,
+        requestedBy: schedule.requestedBy,
+        enabled: schedule.enabled,
+        description: schedule.description,
+      })),
+      scheduleRetryAttempts: config.scheduleDelivery.retryAttempts,
+      scheduleMaxDelay: Duration.seconds(config.scheduleDelivery.maxDelaySeconds),
+      handlerFunction: props.handlerFunction,
+    });
+    if (this.sandbox && smokeNetwork) this.sandbox.allowSmokeFrom(this.controller.functions['smoke-test']);
+
+    new CfnOutput(this, 'StateMachineArn', {
+      value: this.controller.stateMachine.stateMachineArn,
+      description:
+        'Start a rollout: aws stepfunctions start-execution --state-machine-arn <this> --input \'{"plan":"canary"}\'',
+    });
+    new CfnOutput(this, 'TableName', {
+      value: this.controller.table.tableName,
+      description: 'Listener lock and rollout history',
+    });
+    new CfnOutput(this, 'TopicArn', {
+      value: this.controller.topic.topicArn,
+      description: 'Rollout outcomes',
+    });
+    new CfnOutput(this, 'DashboardName', { value: this.controller.dashboard.dashboardName });
+    if (this.sandbox) {
+      new CfnOutput(this, 'LoadBalancerDnsName', { value: this.sandbox.loadBalancer.loadBalancerDnsName });
+      new CfnOutput(this, 'WeightedListenerArn', { value: this.sandbox.weightedListener.listenerArn });
+    }
+  }
+
+  /**
+   * With a concrete account and region, CDK would look the zones up in the account (a context lookup that
+   * needs credentials). Naming them keeps `cdk synth` offline: `create.availabilityZones`, else the region's
+   * "a" and "b" zones.
+   */
+  override get availabilityZones(): string[] {
+    if (Token.isUnresolved(this.account) || Token.isUnresolved(this.region)) return super.availabilityZones;
+    return this.zones ?? [`${this.region}a`, `${this.region}b`];
+  }
+}

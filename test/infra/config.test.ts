@@ -1,0 +1,228 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ValidationFailed } from '#domain/errors.ts';
+import {
+  CONFIG_FILE_CONTEXT,
+  cronIssue,
+  INLINE_CONFIG_CONTEXT,
+  loadSwingConfig,
+  parseSwingConfig,
+} from '../../infra/config.ts';
+import { exampleConfigInput, REPO_ROOT } from './stacks.ts';
+
+type Json = Record<string, unknown>;
+
+/** The issues of the ValidationFailed that `parse` throws. */
+function issuesOf(parse: () => unknown) {
+  try {
+    parse();
+  } catch (error) {
+    if (error instanceof ValidationFailed) return error.issues;
+    throw error;
+  }
+  throw new Error('expected ValidationFailed, nothing was thrown');
+}
+
+const importExample = (patch: (raw: Json) => void) => exampleConfigInput('example.config.json', patch);
+
+describe('Function: parseSwingConfig', () => {
+  it('accepts both documented examples, applying the defaults', () => {
+    const imported = parseSwingConfig(exampleConfigInput('example.config.json'));
+    expect(imported.mode).toBe('import');
+    expect(imported.schedules.map((s) => s.name)).toEqual(['tuesday-canary', 'cutover']);
+    expect(imported.scheduleDelivery).toEqual({ retryAttempts: 3, maxDelaySeconds: 900 });
+    const created = parseSwingConfig(exampleConfigInput('example-create.config.json'));
+    expect(created.mode).toBe('create');
+    expect(created.alarms).toMatchObject({ errorRatePercent: 5, minRequests: 50, p99LatencySeconds: 2 });
+    expect(created.create?.source.healthCheck).toEqual({
+      path: '/',
+      healthyHttpCodes: '200,401',
+      intervalSeconds: 10,
+    });
+  });
+
+  it('names an invalid listener ARN and shows a valid one', () => {
+    const issues = issuesOf(() =>
+      parseSwingConfig(importExample((raw) => ((raw.import as Json).listenerArn = 'arn:aws:elb:listener/x'))),
+    );
+    expect(issues).toEqual([
+      {
+        field: 'config.import.listenerArn',
+        message: expect.stringMatching(
+          /^is not a valid ARN: e\.g\. arn:aws:elasticloadbalancing:.*:listener\/app\//,
+        ),
+      },
+    ]);
+  });
+
+  it('refuses a target group ARN given where the listener ARN belongs', () => {
+    const issues = issuesOf(() =>
+      parseSwingConfig(
+        importExample((raw) => {
+          const section = raw.import as Json;
+          section.listenerArn = section.targetTargetGroupArn;
+        }),
+      ),
+    );
+    expect(issues.map((issue) => issue.field)).toEqual(['config.import.listenerArn']);
+  });
+
+  it('requires the section of the chosen mode, and the smoke endpoints in import mode', () => {
+    expect(issuesOf(() => parseSwingConfig({ mode: 'import' }))).toEqual(
+      expect.arrayContaining([
+        { field: 'config.import', message: expect.stringContaining('is required in import mode') },
+        { field: 'config.smoke.sourceEndpoint', message: expect.stringContaining(':9201') },
+        { field: 'config.smoke.targetEndpoint', message: expect.stringContaining(':9202') },
+      ]),
+    );
+    expect(issuesOf(() => parseSwingConfig({ mode: 'create' }))).toEqual(
+      expect.arrayContaining([
+        { field: 'config.create', message: expect.stringContaining('is required in create mode') },
+        {
+          field: 'config.env.region',
+          message: expect.stringContaining('access logs need a concrete region'),
+        },
+      ]),
+    );
+    expect(issuesOf(() => parseSwingConfig({ mode: 'blue-green' }))[0]).toMatchObject({
+      field: 'config.mode',
+      message: expect.stringContaining("'import'"),
+    });
+  });
+
+  it('checks each scheduled plan as preflight will, naming the schedule and the step', () => {
+    const issues = issuesOf(() =>
+      parseSwingConfig(
+        importExample((raw) => {
+          (raw.schedules as Json[])[1]!.plan = '5:5m,2:1m,100';
+        }),
+      ),
+    );
+    expect(issues).toHaveLength(1);
+    expect(issues[0]!.field).toMatch(/^config\.schedules\[1\]\.plan \(step 2 "2:1m"\)$/);
+  });
+
+  it('wants exactly one of cron or at, Scheduler cron syntax, a real time zone and unique names', () => {
+    const issues = issuesOf(() =>
+      parseSwingConfig(
+        importExample((raw) => {
+          raw.schedules = [
+            { name: 'both', cron: '0 2 ? * TUE *', at: '2030-01-01T00:00:00', plan: 'canary' },
+            { name: 'five-fields', cron: '0 2 * * TUE', plan: 'canary' },
+            { name: 'zone', at: '2030-01-01T00:00:00', timezone: 'Mars/Olympus', plan: 'canary' },
+            { name: 'zone', at: '2030-01-01 00:00', plan: 'canary' },
+          ];
+        }),
+      ),
+    );
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        {
+          field: 'config.schedules[0].cron',
+          message: 'set exactly one of cron (recurring) or at (one time)',
+        },
+        { field: 'config.schedules[1].cron', message: expect.stringContaining('has 5 fields') },
+        { field: 'config.schedules[2].timezone', message: expect.stringContaining('IANA time zone') },
+        { field: 'config.schedules[3].at', message: expect.stringContaining('yyyy-mm-ddThh:mm:ss') },
+        { field: 'config.schedules[3].name', message: expect.stringContaining('is used twice') },
+      ]),
+    );
+  });
+
+  it('wants the complete secret ARN for basic auth, and the readable resources for SigV4', () => {
+    const basic = issuesOf(() =>
+      parseSwingConfig(
+        importExample((raw) => {
+          (raw.smoke as Json).auth = { type: 'basic', secretArn: 'swing/smoke' };
+        }),
+      ),
+    );
+    expect(basic).toEqual([
+      { field: 'config.smoke.auth.secretArn', message: expect.stringContaining('complete') },
+    ]);
+    const sigv4 = issuesOf(() =>
+      parseSwingConfig(
+        importExample((raw) => {
+          (raw.smoke as Json).auth = { type: 'sigv4', service: 'es', region: 'us-east-1' };
+        }),
+      ),
+    );
+    expect(sigv4).toEqual([{ field: 'config.smokeAccess.sigv4ResourceArns', message: expect.any(String) }]);
+  });
+
+  it('refuses unknown keys (a typo is not silently ignored) and inconsistent alarm settings', () => {
+    const issues = issuesOf(() =>
+      parseSwingConfig(
+        importExample((raw) => {
+          raw.alarm = {};
+          (raw.alarms as Json).datapointsToAlarm = 5;
+        }),
+      ),
+    );
+    expect(issues.map((issue) => issue.field)).toEqual(expect.arrayContaining(['config']));
+    expect(JSON.stringify(issues)).toContain('alarm');
+  });
+});
+
+describe('Function: cronIssue', () => {
+  it('accepts Scheduler cron and explains the two classic mistakes', () => {
+    expect(cronIssue('0 2 ? * TUE *')).toBeUndefined();
+    expect(cronIssue('30 1 15 * ? *')).toBeUndefined();
+    expect(cronIssue('0 2 * * TUE *')).toMatch(/put '\?' in one of them/);
+    expect(cronIssue('0 2 * * 2')).toMatch(/has 5 fields/);
+  });
+});
+
+describe('Function: loadSwingConfig', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'swing-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const contextOf = (values: Record<string, unknown>) => (key: string) => values[key];
+
+  it('reads the file named by swing:configFile relative to the cdk.json directory, ignoring $comment', () => {
+    const config = loadSwingConfig(
+      contextOf({ [CONFIG_FILE_CONTEXT]: 'infra/example.config.json' }),
+      REPO_ROOT,
+    );
+    expect(config.import?.smokeVpc?.subnetIds).toHaveLength(2);
+  });
+
+  it('prefers an inline swing:config, as an object or as JSON text from -c', () => {
+    const inline = exampleConfigInput('example-create.config.json');
+    const context = { [CONFIG_FILE_CONTEXT]: 'infra/example.config.json', [INLINE_CONFIG_CONTEXT]: inline };
+    expect(loadSwingConfig(contextOf(context), REPO_ROOT).mode).toBe('create');
+    const asText = { ...context, [INLINE_CONFIG_CONTEXT]: JSON.stringify(inline) };
+    expect(loadSwingConfig(contextOf(asText), REPO_ROOT).mode).toBe('create');
+  });
+
+  it('names the context key and the fix when nothing usable is given', () => {
+    expect(issuesOf(() => loadSwingConfig(contextOf({}), dir))).toEqual([
+      { field: CONFIG_FILE_CONTEXT, message: expect.stringContaining('-c swing:configFile=') },
+    ]);
+    expect(
+      issuesOf(() => loadSwingConfig(contextOf({ [CONFIG_FILE_CONTEXT]: 'missing.json' }), dir)),
+    ).toEqual([
+      {
+        field: CONFIG_FILE_CONTEXT,
+        message: expect.stringMatching(/cannot read .*missing\.json \(ENOENT\)/),
+      },
+    ]);
+    writeFileSync(join(dir, 'broken.json'), '{ "mode": ');
+    expect(
+      issuesOf(() => loadSwingConfig(contextOf({ [CONFIG_FILE_CONTEXT]: 'broken.json' }), dir))[0]!.message,
+    ).toMatch(/broken\.json is not JSON/);
+    expect(issuesOf(() => loadSwingConfig(contextOf({ [INLINE_CONFIG_CONTEXT]: '{nope' }), dir))).toEqual([
+      { field: INLINE_CONFIG_CONTEXT, message: expect.stringContaining('is not JSON') },
+    ]);
+  });
+
+  it('prefixes field names with the file they came from', () => {
+    writeFileSync(
+      join(dir, 'bad.json'),
+      JSON.stringify({ mode: 'create', env: { region: 'us-east-1' }, create: {} }),
+    );
+    const [issue] = issuesOf(() => loadSwingConfig(contextOf({ [CONFIG_FILE_CONTEXT]: 'bad.json' }), dir));
+    expect(issue!.field).toBe(`${join(dir, 'bad.json')}.create.certificateArn`);
+  });
+});

@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { build } from 'esbuild';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { HANDLER_NAMES, type HandlerName, handlerEntry } from '../../infra/handler-functions.ts';
+import { exampleConfig, grantedStatements, handlerRoles, REPO_ROOT, synthSwing } from './stacks.ts';
+
+/** IAM service prefix of each AWS SDK package the handlers import. */
+const SERVICE_OF_PACKAGE: Record<string, string> = {
+  'client-elastic-load-balancing-v2': 'elasticloadbalancing',
+  'client-cloudwatch': 'cloudwatch',
+  'client-dynamodb': 'dynamodb',
+  'lib-dynamodb': 'dynamodb',
+  'client-sfn': 'states',
+  'client-sns': 'sns',
+  'client-secrets-manager': 'secretsmanager',
+};
+/** The document client's commands are named after the item, the API after the action. */
+const DOCUMENT_COMMAND_ACTION: Record<string, string> = {
+  Get: 'GetItem',
+  Put: 'PutItem',
+  Update: 'UpdateItem',
+  Delete: 'DeleteItem',
+  BatchGet: 'BatchGetItem',
+  BatchWrite: 'BatchWriteItem',
+  TransactGet: 'TransactGetItems',
+  TransactWrite: 'TransactWriteItems',
+};
+/**
+ * In a bundled file but never sent by that handler: adapters are classes, and a handler uses some of their
+ * methods. Each entry is a least-privilege decision; the engine tests prove the handler does not need it.
+ */
+const BUNDLED_NOT_CALLED: Partial<Record<HandlerName, string[]>> = {
+  // StepFunctionsCallbacks.succeed is the operator's promote; alarm-event only fails tokens. It only reads
+  // the record (the open token), never updates it.
+  'alarm-event': ['states:SendTaskSuccess', 'dynamodb:UpdateItem'],
+  // AlbListener.writeWeights: preflight reads the starting weights, finalize the final ones; neither writes.
+  preflight: ['elasticloadbalancing:ModifyListener'],
+  finalize: ['elasticloadbalancing:ModifyListener'],
+};
+/** Granted without an SDK call in the code: the Lambda service, SNS encryption, or the contract. */
+const GRANTED_WITHOUT_SDK_CALL =
+  /^(logs:(CreateLogStream|PutLogEvents)|sqs:SendMessage|kms:(GenerateDataKey|Decrypt)|ec2:.*|elasticloadbalancing:DescribeRules)$/;
+
+/** The IAM actions behind every `new XCommand(` in the project files a handler's bundle is built from. */
+async function actionsInBundle(name: HandlerName): Promise<Set<string>> {
+  const result = await build({
+    entryPoints: [handlerEntry(name)],
+    absWorkingDir: REPO_ROOT,
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: 'node',
+    format: 'esm',
+    external: ['@aws-sdk/*'],
+    logLevel: 'silent',
+  });
+  const actions = new Set<string>();
+  for (const input of Object.keys(result.metafile.inputs).filter((path) => path.startsWith('functions/'))) {
+    const source = readFileSync(join(REPO_ROOT, input), 'utf8');
+    const packageOf = new Map<string, string>();
+    for (const [, names, pkg] of source.matchAll(/import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/([a-z0-9-]+)'/g)) {
+      for (const imported of names!.split(',')) packageOf.set(imported.replace(/\btype\b/, '').trim(), pkg!);
+    }
+    for (const [, command] of source.matchAll(/new (\w+)Command\(/g)) {
+      const pkg = packageOf.get(`${command}Command`);
+      const service = pkg ? SERVICE_OF_PACKAGE[pkg] : undefined;
+      if (!service)
+        throw new Error(`${input}: map the package of ${command}Command (${pkg}) to its IAM service here`);
+      const action = pkg === 'lib-dynamodb' ? DOCUMENT_COMMAND_ACTION[command!] : command;
+      actions.add(`${service}:${action}`);
+    }
+  }
+  for (const exempt of BUNDLED_NOT_CALLED[name] ?? []) actions.delete(exempt);
+  return actions;
+}
+
+describe('IAM: each handler may call exactly what its code calls', () => {
+  let template: Template;
+  const granted: Record<string, Set<string>> = {};
+  const called: Record<string, Set<string>> = {};
+
+  beforeAll(async () => {
+    template = synthSwing(exampleConfig('example.config.json')).template;
+    const roles = handlerRoles(template);
+    const statements = grantedStatements(template);
+    for (const name of HANDLER_NAMES) {
+      granted[name] = new Set(
+        statements.filter((s) => s.roles.includes(roles[name]!)).flatMap((s) => s.actions),
+      );
+      called[name] = await actionsInBundle(name);
+    }
+  });
+
+  it.each(HANDLER_NAMES)('grants %s every AWS call in its bundle', (name) => {
+    const missing = [...called[name]!].filter((action) => !granted[name]!.has(action));
+    expect(missing, `add these to ACCESS['${name}'] in infra/rollout-controller.ts`).toEqual([]);
+  });
+
+  it.each(HANDLER_NAMES)('grants %s nothing its code does not call', (name) => {
+    const unused = [...granted[name]!].filter(
+      (action) => !called[name]!.has(action) && !GRANTED_WITHOUT_SDK_CALL.test(action),
+    );
+    expect(unused).toEqual([]);
+  });
+});
