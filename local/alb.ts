@@ -2,7 +2,9 @@ import {
   Agent,
   createServer,
   request as httpRequest,
+  type IncomingHttpHeaders,
   type IncomingMessage,
+  type OutgoingHttpHeaders,
   type Server,
   type ServerResponse,
 } from 'node:http';
@@ -11,8 +13,11 @@ import { ValidationFailed } from '#domain/errors.ts';
 import type { Weights } from '#domain/types.ts';
 
 export type Group = 'source' | 'target';
+/** Which listeners' traffic a figure covers: all three (CloudWatch's per-target-group view) or 9200 only. */
+export type ListenerScope = 'all' | 'weighted';
 
 interface Sample {
+  /** performance.now(): monotonic, so a wall-clock jump cannot empty or stretch a window. */
   readonly at: number;
   readonly group: Group;
   readonly weighted: boolean;
@@ -23,7 +28,9 @@ interface Sample {
 export interface GroupWindow {
   readonly requests: number;
   readonly errors5xx: number;
+  /** errors5xx / requests, 0 when there were no requests. */
   readonly errorRate: number;
+  /** 0 when there were no requests. */
   readonly p99LatencyMs: number;
 }
 
@@ -42,13 +49,50 @@ export interface AlbTotals {
 export interface LocalAlb {
   readonly ports: { readonly weighted: number; readonly source: number; readonly target: number };
   getWeights(): Weights;
+  /** Takes effect for the next request; requests already forwarded finish where they were sent. */
   setWeights(weights: Weights): void;
-  window(group: Group, ms: number): GroupWindow;
+  /** Counts over the last `ms` (at most `metricsWindowMs`), like an ALB metric over an alarm period. */
+  window(group: Group, ms: number, scope?: ListenerScope): GroupWindow;
   totals(): AlbTotals;
   close(): Promise<void>;
 }
 
-const KEEP_SAMPLES_MS = 60_000;
+export interface LocalAlbOptions {
+  readonly sourceUrl: string;
+  readonly targetUrl: string;
+  /** 9200 (weighted), +1 (source only), +2 (target only). Default 9200; 0 = three ephemeral ports. */
+  readonly portBase?: number;
+  readonly host?: string;
+  /** Decides each weighted request; inject a seeded one for repeatable splits. */
+  readonly random?: () => number;
+  /** How long samples are kept for `window()`. Default 60 s. */
+  readonly metricsWindowMs?: number;
+  /** Weights before the first `setWeights`. Default all to the source. */
+  readonly weights?: Weights;
+  /** An upstream that has not answered after this long gets a 504, as an ALB's idle timeout. Default 60 s. */
+  readonly upstreamTimeoutMs?: number;
+}
+
+// Hop-by-hop headers belong to one connection (RFC 9110 7.6.1); a proxy must not forward them.
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const kept: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined && !HOP_BY_HOP.has(name)) kept[name] = value;
+  }
+  return kept;
+}
 
 function percentile(values: number[], p: number): number {
   if (values.length === 0) return 0;
@@ -56,35 +100,71 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 }
 
+function validWeights(weights: Weights): void {
+  const issues = (['source', 'target'] as const)
+    .filter((group) => {
+      const value = weights[group];
+      return !(Number.isInteger(value) && value >= 0 && value <= 999);
+    })
+    .map((group) => ({
+      field: `weights.${group}`,
+      message: `${String(weights[group])} is not an ALB weight: use an integer from 0 to 999`,
+    }));
+  if (issues.length === 0 && weights.source + weights.target === 0) {
+    issues.push({ field: 'weights', message: 'both are 0: give at least one target group a weight above 0' });
+  }
+  if (issues.length > 0) throw new ValidationFailed(issues);
+}
+
 /**
  * A local stand-in for the migration ALB: 9200 picks source or target per request by weight (as ALB's
  * weighted forward does), 9201 and 9202 go to one side each. It counts per-target-group requests, 5xx
  * and latency like CloudWatch's ALB metrics, so local alarms judge real traffic.
  */
-export async function startLocalAlb(options: {
-  sourceUrl: string;
-  targetUrl: string;
-  portBase?: number;
-  host?: string;
-  random?: () => number;
-}): Promise<LocalAlb> {
+export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb> {
   const { host = '127.0.0.1', random = Math.random } = options;
+  const keepMs = options.metricsWindowMs ?? 60_000;
+  const upstreamTimeoutMs = options.upstreamTimeoutMs ?? 60_000;
   const upstream: Record<Group, URL> = {
     source: new URL(options.sourceUrl),
     target: new URL(options.targetUrl),
   };
+  for (const group of ['source', 'target'] as const) {
+    if (upstream[group].protocol !== 'http:') {
+      throw new ValidationFailed([
+        {
+          field: `${group}Url`,
+          message: `${upstream[group].href} is not http://: the stand-in proxies plain HTTP`,
+        },
+      ]);
+    }
+  }
+  const base = options.portBase ?? 9200;
+  if (!(Number.isInteger(base) && base >= 0 && base <= 65533)) {
+    throw new ValidationFailed([
+      { field: 'portBase', message: `${base} is not a port base: use 1..65533, or 0 for ephemeral ports` },
+    ]);
+  }
+  if (options.weights) validWeights(options.weights);
+
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-  let weights: Weights = { source: 1, target: 0 };
-  const samples: Sample[] = [];
+  let weights: Weights = options.weights ? { ...options.weights } : { source: 1, target: 0 };
+  let samples: Sample[] = [];
+  let prunedAt = performance.now();
   const totals: AlbTotals = {
     weighted: { source: { requests: 0, errors5xx: 0 }, target: { requests: 0, errors5xx: 0 } },
     all: { source: { requests: 0, errors5xx: 0 }, target: { requests: 0, errors5xx: 0 } },
   };
 
   const record = (group: Group, weighted: boolean, status: number, latencyMs: number) => {
-    const now = Date.now();
+    const now = performance.now();
     samples.push({ at: now, group, weighted, status, latencyMs });
-    while (samples.length > 0 && (samples[0]?.at ?? now) < now - KEEP_SAMPLES_MS) samples.shift();
+    // Pruning at most once a second keeps recording O(1) amortized at thousands of requests per second.
+    if (now - prunedAt > 1000) {
+      prunedAt = now;
+      const firstKept = samples.findIndex((sample) => sample.at >= now - keepMs);
+      samples = firstKept === -1 ? [] : samples.slice(firstKept);
+    }
     const error = status >= 500 ? 1 : 0;
     totals.all[group].requests += 1;
     totals.all[group].errors5xx += error;
@@ -94,45 +174,109 @@ export async function startLocalAlb(options: {
     }
   };
 
-  const forward =
-    (group: Group, weighted: boolean) => (request: IncomingMessage, response: ServerResponse) => {
-      const started = performance.now();
-      const base = upstream[group];
-      const proxied = httpRequest(
-        {
-          agent,
-          protocol: base.protocol,
-          hostname: base.hostname,
-          port: base.port,
-          method: request.method,
-          path: `${base.pathname.replace(/\/$/, '')}${request.url ?? '/'}`,
-          headers: { ...request.headers, host: base.host },
-        },
-        (upstreamResponse) => {
-          response.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
-          upstreamResponse.pipe(response);
-          upstreamResponse.on('end', () =>
-            record(group, weighted, upstreamResponse.statusCode ?? 502, performance.now() - started),
-          );
-        },
-      );
-      proxied.on('error', () => {
-        // Like ELB_5XX: the load balancer could not reach the target.
-        record(group, weighted, 502, performance.now() - started);
-        if (!response.headersSent)
-          response.writeHead(502, { 'content-type': 'application/json', 'x-served-by': group });
-        response.end(JSON.stringify({ error: 'bad gateway', group }));
-      });
-      request.pipe(proxied);
+  const forward = (group: Group, weighted: boolean, request: IncomingMessage, response: ServerResponse) => {
+    const started = performance.now();
+    const target = upstream[group];
+    let settled = false;
+    // Counted once, when the answer is complete; a client that hangs up is not the cluster's failure.
+    const settle = (status: number) => {
+      if (settled) return;
+      settled = true;
+      record(group, weighted, status, performance.now() - started);
     };
+    const gatewayError = (status: 502 | 504, reason: string) => {
+      settle(status);
+      if (response.headersSent) {
+        response.destroy();
+        return;
+      }
+      const text = JSON.stringify({ error: { type: 'gateway_error', reason }, status, _served_by: group });
+      // Attributed to the group it was forwarded to, as ALB counts an unreachable target against its group.
+      response.writeHead(status, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(text),
+        'x-served-by': group,
+      });
+      response.end(text);
+    };
+
+    const send = (body: Buffer, retried: boolean) => {
+      const headers = endToEnd(request.headers);
+      headers.host = target.host;
+      if (body.length > 0 || request.headers['content-length'] !== undefined) {
+        headers['content-length'] = body.length;
+      }
+      const proxied = httpRequest({
+        agent,
+        hostname: target.hostname,
+        port: target.port,
+        method: request.method,
+        path: `${target.pathname.replace(/\/$/, '')}${request.url ?? '/'}`,
+        headers,
+        timeout: upstreamTimeoutMs,
+      });
+      response.once('close', () => {
+        if (!response.writableFinished) {
+          settled = true;
+          proxied.destroy();
+        }
+      });
+      proxied.on('response', (answer) => {
+        const status = answer.statusCode ?? 502;
+        const answerHeaders = endToEnd(answer.headers);
+        // A real cluster does not say who it is; the ALB knows which group it forwarded to.
+        answerHeaders['x-served-by'] ??= group;
+        response.writeHead(status, answerHeaders);
+        answer.pipe(response);
+        answer.on('end', () => settle(status));
+        answer.on('close', () => {
+          if (!answer.complete) gatewayError(502, `${group} closed the connection mid-answer`);
+        });
+      });
+      proxied.on('timeout', () =>
+        proxied.destroy(Object.assign(new Error('upstream timeout'), { code: 'TIMEOUT' })),
+      );
+      proxied.on('error', (error: NodeJS.ErrnoException) => {
+        if (settled) return;
+        // A kept-alive socket the cluster closed while idle: the request never reached it, so send it again
+        // on a fresh socket rather than fail a client over connection reuse.
+        if (proxied.reusedSocket && error.code === 'ECONNRESET' && !retried && !response.headersSent) {
+          send(body, true);
+          return;
+        }
+        if (error.code === 'TIMEOUT')
+          gatewayError(504, `${group} did not answer within ${upstreamTimeoutMs} ms`);
+        else gatewayError(502, `${group} is unreachable: ${error.code ?? error.message}`);
+      });
+      proxied.end(body);
+    };
+
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => send(Buffer.concat(chunks), false));
+    request.on('error', () => {
+      settled = true;
+    });
+  };
 
   // The choice is made when the request arrives: a weight change affects the next request only.
   const weightedHandler = (request: IncomingMessage, response: ServerResponse) => {
-    const total = weights.source + weights.target;
-    const group: Group = random() * total < weights.target ? 'target' : 'source';
-    forward(group, true)(request, response);
+    const { source, target } = weights;
+    const group: Group = random() * (source + target) < target ? 'target' : 'source';
+    forward(group, true, request, response);
   };
 
+  const servers: Server[] = [];
+  const closeAll = () =>
+    Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.closeAllConnections();
+            server.close(() => resolve());
+          }),
+      ),
+    );
   const listen = async (
     handler: (request: IncomingMessage, response: ServerResponse) => void,
     port: number,
@@ -143,53 +287,65 @@ export async function startLocalAlb(options: {
       server.once('error', reject);
       server.listen(port, host, () => resolve());
     });
+    servers.push(server);
     return server;
   };
-  const base = options.portBase ?? 9200;
-  const weightedServer = await listen(weightedHandler, base === 0 ? 0 : base);
-  const sourceServer = await listen(forward('source', false), base === 0 ? 0 : base + 1);
-  const targetServer = await listen(forward('target', false), base === 0 ? 0 : base + 2);
-  const servers: Server[] = [weightedServer, sourceServer, targetServer];
+  const portFor = (offset: number) => (base === 0 ? 0 : base + offset);
+  let weightedServer: Server;
+  let sourceServer: Server;
+  let targetServer: Server;
+  try {
+    weightedServer = await listen(weightedHandler, portFor(0));
+    sourceServer = await listen(
+      (request, response) => forward('source', false, request, response),
+      portFor(1),
+    );
+    targetServer = await listen(
+      (request, response) => forward('target', false, request, response),
+      portFor(2),
+    );
+  } catch (error) {
+    await closeAll();
+    agent.destroy();
+    throw new Error(
+      `the local ALB could not listen on ${host}:${base}-${base + 2}: choose another port base, or 0 for ephemeral ports`,
+      { cause: error },
+    );
+  }
   const portOf = (server: Server) => (server.address() as AddressInfo).port;
 
   return {
     ports: { weighted: portOf(weightedServer), source: portOf(sourceServer), target: portOf(targetServer) },
     getWeights: () => ({ ...weights }),
     setWeights: (next) => {
-      const valid = (value: number) => Number.isInteger(value) && value >= 0 && value <= 999;
-      if (!valid(next.source) || !valid(next.target) || next.source + next.target === 0) {
-        throw new ValidationFailed([
-          { field: 'weights', message: 'must be integers 0..999 and not both 0, as ALB requires' },
-        ]);
-      }
-      weights = { ...next };
+      validWeights(next);
+      weights = { source: next.source, target: next.target };
     },
-    window: (group, ms) => {
-      const since = Date.now() - ms;
-      const inWindow = samples.filter((sample) => sample.group === group && sample.at >= since);
-      const errors5xx = inWindow.filter((sample) => sample.status >= 500).length;
+    window: (group, ms, scope = 'all') => {
+      const since = performance.now() - Math.min(ms, keepMs);
+      let requests = 0;
+      let errors5xx = 0;
+      const latencies: number[] = [];
+      // Samples are in time order: walk back from the newest and stop at the window's start.
+      for (let i = samples.length - 1; i >= 0; i -= 1) {
+        const sample = samples[i]!;
+        if (sample.at < since) break;
+        if (sample.group !== group || (scope === 'weighted' && !sample.weighted)) continue;
+        requests += 1;
+        if (sample.status >= 500) errors5xx += 1;
+        latencies.push(sample.latencyMs);
+      }
       return {
-        requests: inWindow.length,
+        requests,
         errors5xx,
-        errorRate: inWindow.length === 0 ? 0 : errors5xx / inWindow.length,
-        p99LatencyMs: percentile(
-          inWindow.map((sample) => sample.latencyMs),
-          99,
-        ),
+        errorRate: requests === 0 ? 0 : errors5xx / requests,
+        p99LatencyMs: percentile(latencies, 99),
       };
     },
     totals: () => structuredClone(totals),
     close: async () => {
+      await closeAll();
       agent.destroy();
-      await Promise.all(
-        servers.map(
-          (server) =>
-            new Promise<void>((resolve) => {
-              server.closeAllConnections();
-              server.close(() => resolve());
-            }),
-        ),
-      );
     },
   };
 }

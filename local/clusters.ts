@@ -1,35 +1,55 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+export type ClusterName = 'source' | 'target';
+
 export interface ClusterFault {
   /** Fraction of requests answered with 503, 0..1. */
   readonly errorRate?: number;
+  /** Added before every answer, injected errors included. */
   readonly latencyMs?: number;
 }
 
+export interface ClusterStats {
+  readonly requests: number;
+  readonly injectedErrors: number;
+  readonly documents: number;
+}
+
 export interface ClusterStandIn {
-  readonly name: 'source' | 'target';
+  readonly name: ClusterName;
   readonly url: string;
   readonly port: number;
+  /** Merges into the current fault: `setFault({ latencyMs: 500 })` keeps an error rate set earlier. */
   setFault(fault: ClusterFault): void;
-  stats(): { requests: number; injectedErrors: number; documents: number };
+  stats(): ClusterStats;
   close(): Promise<void>;
 }
 
+const MAX_BODY_BYTES = 1024 * 1024;
+
 async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new Error('body too large');
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 
 /**
  * An in-memory search-cluster stand-in answering the few OpenSearch/Elasticsearch calls the local mode and
- * its clients make. Every answer says which cluster served it (header and body).
+ * its clients make. Every answer says which cluster served it: header `x-served-by` and `_served_by` in the
+ * JSON body, so clients can attribute each answer (and each failure) to a cluster.
  */
 export async function startClusterStandIn(options: {
-  name: 'source' | 'target';
+  name: ClusterName;
+  /** 0 or absent: an ephemeral port. */
   port?: number;
   host?: string;
+  /** Decides which requests an error rate fails; inject a seeded one for repeatable tests. */
   random?: () => number;
 }): Promise<ClusterStandIn> {
   const { name, host = '127.0.0.1', random = Math.random } = options;
@@ -39,25 +59,25 @@ export async function startClusterStandIn(options: {
   let injectedErrors = 0;
 
   const send = (response: ServerResponse, status: number, body: Record<string, unknown>) => {
+    if (response.destroyed) return;
     const text = JSON.stringify({ ...body, _served_by: name });
     response.writeHead(status, {
-      'content-type': 'application/json',
+      'content-type': 'application/json; charset=UTF-8',
       'content-length': Buffer.byteLength(text),
       'x-served-by': name,
     });
     response.end(text);
   };
+  const error = (response: ServerResponse, status: number, type: string, reason: string) =>
+    send(response, status, { error: { type, reason }, status });
 
-  const server = createServer(async (request, response) => {
+  const answer = async (request: IncomingMessage, response: ServerResponse) => {
     requests += 1;
     const body = await readBody(request);
     if (fault.latencyMs) await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
     if (fault.errorRate && random() < fault.errorRate) {
       injectedErrors += 1;
-      return send(response, 503, {
-        error: { type: 'injected_fault', reason: `${name} fault injection` },
-        status: 503,
-      });
+      return error(response, 503, 'injected_fault', `${name} fault injection`);
     }
     const path = (request.url ?? '/').split('?')[0] ?? '/';
     const method = request.method ?? 'GET';
@@ -70,23 +90,20 @@ export async function startClusterStandIn(options: {
         tagline: 'The OpenSearch Project: https://opensearch.org/',
       });
     }
-    if (parts[0] === '_cluster' && parts[1] === 'health' && method === 'GET') {
+    if (parts.length === 2 && parts[0] === '_cluster' && parts[1] === 'health' && method === 'GET') {
       return send(response, 200, { cluster_name: name, status: 'green', number_of_nodes: 1 });
     }
-    const [index, action, id] = parts;
-    if (index && !index.startsWith('_')) {
+    const [index, action, id, ...rest] = parts;
+    if (index && !index.startsWith('_') && rest.length === 0) {
       const documents = indices.get(index) ?? new Map<string, unknown>();
       if (action === '_doc' && id && (method === 'PUT' || method === 'POST')) {
-        const created = !documents.has(id);
-        let source: unknown = {};
+        let source: unknown;
         try {
           source = body ? JSON.parse(body) : {};
         } catch {
-          return send(response, 400, {
-            error: { type: 'parse_exception', reason: 'body is not JSON' },
-            status: 400,
-          });
+          return error(response, 400, 'parse_exception', 'request body is not JSON: send a JSON document');
         }
+        const created = !documents.has(id);
         documents.set(id, source);
         indices.set(index, documents);
         return send(response, created ? 201 : 200, {
@@ -95,28 +112,46 @@ export async function startClusterStandIn(options: {
           result: created ? 'created' : 'updated',
         });
       }
-      if (action === '_count' && (method === 'GET' || method === 'POST')) {
+      if (action === '_count' && !id && (method === 'GET' || method === 'POST')) {
         return send(response, 200, { count: documents.size });
       }
-      if (action === '_search' && (method === 'GET' || method === 'POST')) {
+      // Any query is answered as match_all: the stand-in proves routing, not search relevance.
+      if (action === '_search' && !id && (method === 'GET' || method === 'POST')) {
         const hits = [...documents]
           .slice(0, 10)
-          .map(([docId, source]) => ({ _index: index, _id: docId, _source: source }));
-        return send(response, 200, { hits: { total: { value: documents.size, relation: 'eq' }, hits } });
+          .map(([docId, source]) => ({ _index: index, _id: docId, _score: 1, _source: source }));
+        return send(response, 200, {
+          took: 1,
+          timed_out: false,
+          hits: { total: { value: documents.size, relation: 'eq' }, max_score: hits.length ? 1 : null, hits },
+        });
       }
     }
-    return send(response, 404, {
-      error: { type: 'not_found', reason: `no handler for ${method} ${path}` },
-      status: 404,
+    return error(response, 404, 'not_found', `no handler for ${method} ${path}`);
+  };
+
+  const server = createServer((request, response) => {
+    // A client that goes away mid-body must not become an unhandled rejection that ends the process.
+    answer(request, response).catch(() => {
+      error(response, 400, 'bad_request', 'could not read the request body (at most 1 MiB)');
     });
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
   const port = (server.address() as AddressInfo).port;
   return {
     name,
     url: `http://${host}:${port}`,
     port,
     setFault: (next) => {
+      if (next.errorRate !== undefined && !(next.errorRate >= 0 && next.errorRate <= 1)) {
+        throw new RangeError(`errorRate ${next.errorRate} must be a fraction between 0 and 1`);
+      }
+      if (next.latencyMs !== undefined && !(next.latencyMs >= 0)) {
+        throw new RangeError(`latencyMs ${next.latencyMs} must be >= 0`);
+      }
       fault = { ...fault, ...next };
     },
     stats: () => ({

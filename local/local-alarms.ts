@@ -1,31 +1,64 @@
+import { randomUUID } from 'node:crypto';
 import { alarmStatusFrom } from '#adapters/alarms.ts';
-import type { AlarmEvaluation, AlarmPort, AlarmStatus, InsufficientDataPolicy } from '#domain/types.ts';
-import type { Group, LocalAlb } from './alb.ts';
+import type {
+  AlarmEvaluation,
+  AlarmPort,
+  AlarmStateValue,
+  AlarmStatus,
+  InsufficientDataPolicy,
+} from '#domain/types.ts';
+import type { Group, ListenerScope, LocalAlb } from './alb.ts';
 
 export interface LocalAlarmDefinition {
   readonly name: string;
   readonly group: Group;
   readonly kind: '5xx-rate' | 'p99-latency';
-  /** A fraction for 5xx-rate, milliseconds for p99-latency. */
+  /** A fraction for 5xx-rate (0.05 = 5 %), milliseconds for p99-latency. */
   readonly threshold: number;
   readonly windowMs: number;
   /** Below this many requests in the window the alarm has INSUFFICIENT_DATA, as a sparse CloudWatch metric. */
   readonly minRequests: number;
+  /** Whose traffic counts: every listener's (CloudWatch's per-target-group metric, the default) or 9200's. */
+  readonly scope?: ListenerScope;
 }
 
-/** The same shape EventBridge delivers for "CloudWatch Alarm State Change". */
+interface AlarmStateDetail {
+  readonly value: AlarmStateValue;
+  readonly reason: string;
+  readonly timestamp: string;
+}
+
+/** The event EventBridge delivers for "CloudWatch Alarm State Change", field for field. */
 export interface AlarmStateChangeEvent {
-  readonly source: 'aws.cloudwatch';
+  readonly version: '0';
+  readonly id: string;
   readonly 'detail-type': 'CloudWatch Alarm State Change';
+  readonly source: 'aws.cloudwatch';
+  readonly account: string;
   readonly time: string;
+  readonly region: string;
   readonly resources: string[];
   readonly detail: {
     readonly alarmName: string;
-    readonly state: { readonly value: string; readonly reason: string; readonly timestamp: string };
-    readonly previousState: { readonly value: string };
+    readonly configuration: { readonly description: string };
+    readonly state: AlarmStateDetail;
+    readonly previousState: AlarmStateDetail;
   };
 }
 
+export interface LocalAlarmsOptions {
+  readonly policy?: InsufficientDataPolicy;
+  readonly onStateChange?: (event: AlarmStateChangeEvent) => void | Promise<void>;
+  /** Used in the alarm ARNs and the event envelope. Defaults: us-east-1, 000000000000. */
+  readonly region?: string;
+  readonly account?: string;
+  readonly now?: () => Date;
+}
+
+export const LOCAL_ALARM_REGION = 'us-east-1';
+export const LOCAL_ALARM_ACCOUNT = '000000000000';
+
+/** Target 5xx rate above 5 % over 3 s (at least 20 requests), and target p99 latency above 1 s. */
 export function defaultLocalAlarms(): LocalAlarmDefinition[] {
   return [
     {
@@ -47,73 +80,128 @@ export function defaultLocalAlarms(): LocalAlarmDefinition[] {
   ];
 }
 
+function describeAlarm(definition: LocalAlarmDefinition): string {
+  const limit =
+    definition.kind === '5xx-rate'
+      ? `5xx rate > ${(definition.threshold * 100).toFixed(1)} %`
+      : `p99 latency > ${definition.threshold} ms`;
+  return `${definition.group} ${limit} over ${definition.windowMs} ms, at least ${definition.minRequests} requests`;
+}
+
 /**
  * Alarms judged from the local ALB's real per-target-group counts, like CloudWatch alarms on the ALB's
- * metrics. A periodic evaluator emits state changes in EventBridge's shape, so the alarm-event handler of the
- * AWS path is the one that reacts.
+ * metrics. `evaluate()` is the AlarmPort the engine reads; `start()` runs a periodic evaluator that emits
+ * each state change in EventBridge's shape, so the AWS path's alarm-event handler is the one that reacts.
  */
 export class LocalAlarms implements AlarmPort {
-  onStateChange?: (event: AlarmStateChangeEvent) => void;
-  private readonly states = new Map<string, string>();
+  onStateChange?: (event: AlarmStateChangeEvent) => void | Promise<void>;
+  private readonly states = new Map<string, AlarmStateDetail>();
+  private readonly policy: InsufficientDataPolicy;
+  private readonly region: string;
+  private readonly account: string;
+  private readonly now: () => Date;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly alb: Pick<LocalAlb, 'window'>,
-    private readonly definitions: readonly LocalAlarmDefinition[],
-    private readonly policy: InsufficientDataPolicy = 'not-firing',
-  ) {}
-
-  private judge(definition: LocalAlarmDefinition): AlarmStatus {
-    const window = this.alb.window(definition.group, definition.windowMs);
-    if (window.requests < definition.minRequests) {
-      return alarmStatusFrom(
-        definition.name,
-        'INSUFFICIENT_DATA',
-        `${window.requests} requests in ${definition.windowMs} ms, fewer than ${definition.minRequests}`,
-        this.policy,
-      );
+    private readonly definitions: readonly LocalAlarmDefinition[] = defaultLocalAlarms(),
+    /** A policy (the historical third argument) or the full options. */
+    options: InsufficientDataPolicy | LocalAlarmsOptions = {},
+  ) {
+    const settings: LocalAlarmsOptions = typeof options === 'string' ? { policy: options } : options;
+    this.policy = settings.policy ?? 'not-firing';
+    this.region = settings.region ?? LOCAL_ALARM_REGION;
+    this.account = settings.account ?? LOCAL_ALARM_ACCOUNT;
+    this.now = settings.now ?? (() => new Date());
+    this.onStateChange = settings.onStateChange;
+    const names = new Set<string>();
+    for (const definition of definitions) {
+      if (names.has(definition.name)) throw new RangeError(`two local alarms are named ${definition.name}`);
+      names.add(definition.name);
     }
-    const value = definition.kind === '5xx-rate' ? window.errorRate : window.p99LatencyMs;
-    const shown =
-      definition.kind === '5xx-rate'
-        ? `5xx rate ${(value * 100).toFixed(1)} %`
-        : `p99 ${Math.round(value)} ms`;
-    const limit =
-      definition.kind === '5xx-rate'
-        ? `${(definition.threshold * 100).toFixed(1)} %`
-        : `${definition.threshold} ms`;
+  }
+
+  alarmArn(name: string): string {
+    return `arn:aws:cloudwatch:${this.region}:${this.account}:alarm:${name}`;
+  }
+
+  /** The state and reason each alarm has right now, from the ALB's window counts. */
+  private judge(definition: LocalAlarmDefinition): { value: AlarmStateValue; reason: string } {
+    const window = this.alb.window(definition.group, definition.windowMs, definition.scope ?? 'all');
+    if (window.requests < definition.minRequests) {
+      return {
+        value: 'INSUFFICIENT_DATA',
+        reason: `${window.requests} requests to ${definition.group} in ${definition.windowMs} ms, fewer than the ${definition.minRequests} needed`,
+      };
+    }
+    const rate = definition.kind === '5xx-rate';
+    const value = rate ? window.errorRate : window.p99LatencyMs;
+    const shown = rate ? `5xx rate ${(value * 100).toFixed(1)} %` : `p99 ${Math.round(value)} ms`;
+    const limit = rate ? `${(definition.threshold * 100).toFixed(1)} %` : `${definition.threshold} ms`;
     const breaching = value > definition.threshold;
-    return alarmStatusFrom(
-      definition.name,
-      breaching ? 'ALARM' : 'OK',
-      `Threshold ${breaching ? 'Crossed' : 'not crossed'}: ${definition.group} ${shown} ${breaching ? '>' : '<='} ${limit} over ${window.requests} requests`,
-      this.policy,
-    );
+    return {
+      value: breaching ? 'ALARM' : 'OK',
+      reason: `Threshold ${breaching ? 'Crossed' : 'not crossed'}: ${definition.group} ${shown} ${breaching ? '>' : '<='} ${limit} over ${window.requests} requests in ${definition.windowMs} ms`,
+    };
   }
 
   async evaluate(): Promise<AlarmEvaluation> {
-    const alarms = this.definitions.map((definition) => this.judge(definition));
+    const alarms: AlarmStatus[] = this.definitions.map((definition) => {
+      const { value, reason } = this.judge(definition);
+      return alarmStatusFrom(definition.name, value, reason, this.policy);
+    });
     return { alarms, firing: alarms.filter((alarm) => alarm.firing) };
   }
 
-  /** One evaluation pass: emits an event for each alarm whose state changed since the last pass. */
-  tick(): void {
-    for (const status of this.definitions.map((definition) => this.judge(definition))) {
-      const previous = this.states.get(status.name) ?? 'INSUFFICIENT_DATA';
-      this.states.set(status.name, status.state);
-      if (previous === status.state) continue;
-      const now = new Date().toISOString();
-      this.onStateChange?.({
-        source: 'aws.cloudwatch',
+  /**
+   * One evaluation pass: an event for each alarm whose state changed since the last pass. Alarms start in
+   * INSUFFICIENT_DATA, as a new CloudWatch alarm does.
+   */
+  tick(): AlarmStateChangeEvent[] {
+    const events: AlarmStateChangeEvent[] = [];
+    const now = this.now().toISOString();
+    for (const definition of this.definitions) {
+      const judged = this.judge(definition);
+      let previous = this.states.get(definition.name);
+      if (!previous) {
+        previous = {
+          value: 'INSUFFICIENT_DATA',
+          reason: 'Unchecked: Initial alarm creation',
+          timestamp: now,
+        };
+        this.states.set(definition.name, previous);
+      }
+      if (previous.value === judged.value) continue;
+      const state: AlarmStateDetail = { ...judged, timestamp: now };
+      this.states.set(definition.name, state);
+      events.push({
+        version: '0',
+        id: randomUUID(),
         'detail-type': 'CloudWatch Alarm State Change',
+        source: 'aws.cloudwatch',
+        account: this.account,
         time: now,
-        resources: [`arn:aws:cloudwatch:us-east-1:000000000000:alarm:${status.name}`],
+        region: this.region,
+        resources: [this.alarmArn(definition.name)],
         detail: {
-          alarmName: status.name,
-          state: { value: status.state, reason: status.reason, timestamp: now },
-          previousState: { value: previous },
+          alarmName: definition.name,
+          configuration: { description: describeAlarm(definition) },
+          state,
+          previousState: previous,
         },
       });
+    }
+    for (const event of events) this.deliver(event);
+    return events;
+  }
+
+  // A failing consumer must not stop the evaluator, as a failed Lambda does not stop CloudWatch.
+  private deliver(event: AlarmStateChangeEvent): void {
+    try {
+      const delivered = this.onStateChange?.(event);
+      if (delivered instanceof Promise) delivered.catch(() => {});
+    } catch {
+      // ignored on purpose: see above
     }
   }
 

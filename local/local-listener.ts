@@ -6,27 +6,32 @@ import type { LocalAlb } from './alb.ts';
 export class LocalListener implements ListenerPort {
   constructor(
     private readonly alb: Pick<LocalAlb, 'getWeights' | 'setWeights'>,
-    /** Where the target group's health check goes (the target path, like ALB's health check). */
-    private readonly targetHealthUrl?: string,
+    /** Where the target group's health check goes: the target-only path, e.g. http://127.0.0.1:9202/. */
+    private readonly targetHealthUrl: string,
+    private readonly healthTimeoutMs = 1000,
   ) {}
 
   async readWeights(): Promise<Weights> {
     return this.alb.getWeights();
   }
 
+  /** Bad weights throw `ValidationFailed` before anything changes, as ModifyListener refuses them. */
   async writeWeights(weights: Weights): Promise<void> {
     this.alb.setWeights(weights);
     const seen = this.alb.getWeights();
     if (seen.source !== weights.source || seen.target !== weights.target) {
-      throw new WeightsNotApplied('the local ALB did not keep the weights written');
+      throw new WeightsNotApplied(
+        `the local ALB holds ${seen.source}/${seen.target} after writing ${weights.source}/${weights.target}`,
+      );
     }
   }
 
-  /** Like an ALB health check: 1 healthy target if the target answers GET / within a second, else 0. */
+  /** Checked on each call, like an ALB health check: 1 if the target answers GET / below 500 in time, else 0. */
   async healthyTargetCount(): Promise<number> {
-    if (!this.targetHealthUrl) return 1;
     try {
-      const response = await fetch(this.targetHealthUrl, { signal: AbortSignal.timeout(1000) });
+      const response = await fetch(this.targetHealthUrl, {
+        signal: AbortSignal.timeout(this.healthTimeoutMs),
+      });
       await response.arrayBuffer();
       return response.status < 500 ? 1 : 0;
     } catch {
@@ -34,6 +39,7 @@ export class LocalListener implements ListenerPort {
     }
   }
 
+  /** The stand-in has no stickiness: every request is weighted on its own. */
   async stickinessSeconds(): Promise<number | undefined> {
     return undefined;
   }

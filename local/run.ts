@@ -86,7 +86,8 @@ export async function runLocal(
   const sfn = new LocalStepFunctions({ msPerSecond: tuning.msPerSecond ?? 1000, retryDelayMs: 50 });
   const notifications: Notification[] = [];
   const writes: Write[] = [];
-  const baseListener = new LocalListener(alb, `http://127.0.0.1:${alb.ports.target}/`);
+  // Like an ALB health check: straight to the target, not through a listener (so not in its metrics).
+  const baseListener = new LocalListener(alb, `${options.upstreamTarget ?? target?.url}/`);
   const listener: ListenerPort = {
     readWeights: () => baseListener.readWeights(),
     healthyTargetCount: () => baseListener.healthyTargetCount(),

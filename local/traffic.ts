@@ -1,12 +1,36 @@
 import { Agent, request as httpRequest } from 'node:http';
 
-export interface TrafficCounts {
+/** Counts per cluster; `unknown` appears when no cluster answered (a connection error or timeout at the ALB). */
+export interface ClusterTally {
+  source: number;
+  target: number;
+  [cluster: string]: number;
+}
+
+export interface TrafficSecond {
+  /** Seconds since the traffic started; requests are counted in the second they were sent. */
+  readonly second: number;
   sent: number;
   ok: number;
   failed: number;
-  servedBy: Record<string, number>;
+  servedBy: ClusterTally;
+  failedByCluster: ClusterTally;
+}
+
+export interface TrafficCounts {
+  /** Requests sent. Once `stop()` has returned, sent = ok + failed. */
+  sent: number;
+  /** Answered below 500 (a 404 is the cluster answering, not failing). */
+  ok: number;
+  /** Answered 5xx, or not answered at all. */
+  failed: number;
+  /** Sends skipped because `maxInFlight` requests were still waiting: the clients were slower than the rate. */
+  skipped: number;
+  /** Answers (ok or not) by the cluster named in `x-served-by`. */
+  servedBy: ClusterTally;
   /** Failed requests by the cluster that answered (x-served-by), or `unknown` when nothing answered. */
-  failedByCluster: Record<string, number>;
+  failedByCluster: ClusterTally;
+  perSecond: TrafficSecond[];
 }
 
 export interface Traffic {
@@ -15,25 +39,72 @@ export interface Traffic {
   stop(): Promise<TrafficCounts>;
 }
 
-/** Plays the clients: reads and writes against the weighted listener at a steady rate, bounded in flight. */
-export function startTraffic(options: {
-  url: string;
-  ratePerSecond?: number;
-  writeRatio?: number;
-  index?: string;
-  random?: () => number;
-  maxInFlight?: number;
-}): Traffic {
-  const { url, ratePerSecond = 50, writeRatio = 0.2, index = 'swing-demo', random = Math.random } = options;
-  const maxInFlight = options.maxInFlight ?? 64;
+export interface TrafficOptions {
+  /** Where the clients send, normally the weighted listener: http://127.0.0.1:9200. */
+  readonly url: string;
+  readonly ratePerSecond?: number;
+  /** Fraction of requests that are writes (`PUT /<index>/_doc/<n>`); the rest are `_search` and `_count`. */
+  readonly writeRatio?: number;
+  readonly index?: string;
+  readonly random?: () => number;
+  /** Requests waiting for an answer at most; beyond it sends are skipped and counted. Default 64. */
+  readonly maxInFlight?: number;
+  /** A request not answered by then fails as `unknown`. Default 5 s. */
+  readonly timeoutMs?: number;
+}
+
+const tally = (): ClusterTally => ({ source: 0, target: 0 });
+
+/** Plays the clients: reads and writes at a steady rate, bounded in flight, each answer attributed. */
+export function startTraffic(options: TrafficOptions): Traffic {
+  const {
+    url,
+    ratePerSecond = 50,
+    writeRatio = 0.2,
+    index = 'swing-demo',
+    random = Math.random,
+    maxInFlight = 64,
+    timeoutMs = 5000,
+  } = options;
+  if (!(ratePerSecond > 0 && Number.isFinite(ratePerSecond))) {
+    throw new RangeError(`ratePerSecond ${ratePerSecond} must be a positive number`);
+  }
+  if (!(writeRatio >= 0 && writeRatio <= 1)) {
+    throw new RangeError(`writeRatio ${writeRatio} must be a fraction between 0 and 1`);
+  }
   const target = new URL(url);
   const agent = new Agent({ keepAlive: true, maxSockets: maxInFlight });
-  const counts: TrafficCounts = { sent: 0, ok: 0, failed: 0, servedBy: {}, failedByCluster: {} };
+  const counts: TrafficCounts = {
+    sent: 0,
+    ok: 0,
+    failed: 0,
+    skipped: 0,
+    servedBy: tally(),
+    failedByCluster: tally(),
+    perSecond: [],
+  };
   const inFlight = new Set<Promise<void>>();
+  const startedAt = performance.now();
   let documentId = 0;
 
-  const bump = (table: Record<string, number>, key: string) => {
-    table[key] = (table[key] ?? 0) + 1;
+  const bump = (table: ClusterTally, cluster: string) => {
+    table[cluster] = (table[cluster] ?? 0) + 1;
+  };
+  const secondNow = (): TrafficSecond => {
+    const second = Math.floor((performance.now() - startedAt) / 1000);
+    let last = counts.perSecond.at(-1);
+    while (!last || last.second < second) {
+      last = {
+        second: last ? last.second + 1 : 0,
+        sent: 0,
+        ok: 0,
+        failed: 0,
+        servedBy: tally(),
+        failedByCluster: tally(),
+      };
+      counts.perSecond.push(last);
+    }
+    return last;
   };
 
   const once = (): Promise<void> => {
@@ -45,8 +116,24 @@ export function startTraffic(options: {
         ? `/${index}/_search`
         : `/${index}/_count`;
     const body = write ? JSON.stringify({ n: documentId, at: new Date().toISOString() }) : undefined;
+    const second = secondNow();
     counts.sent += 1;
+    second.sent += 1;
     return new Promise<void>((resolve) => {
+      let done = false;
+      const settle = (cluster: string, ok: boolean) => {
+        if (done) return;
+        done = true;
+        for (const bucket of [counts, second]) {
+          if (cluster !== 'unknown') bump(bucket.servedBy, cluster);
+          if (ok) bucket.ok += 1;
+          else {
+            bucket.failed += 1;
+            bump(bucket.failedByCluster, cluster);
+          }
+        }
+        resolve();
+      };
       const request = httpRequest(
         {
           agent,
@@ -57,28 +144,20 @@ export function startTraffic(options: {
           headers: body
             ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }
             : {},
-          timeout: 5000,
+          timeout: timeoutMs,
         },
         (response) => {
+          const header = response.headers['x-served-by'];
+          const cluster = typeof header === 'string' && header ? header : 'unknown';
+          const status = response.statusCode ?? 500;
           response.resume();
-          response.on('end', () => {
-            const cluster = String(response.headers['x-served-by'] ?? 'unknown');
-            bump(counts.servedBy, cluster);
-            if ((response.statusCode ?? 500) < 500) counts.ok += 1;
-            else {
-              counts.failed += 1;
-              bump(counts.failedByCluster, cluster);
-            }
-            resolve();
-          });
+          response.on('end', () => settle(cluster, status < 500));
+          // Cut off mid-answer: the cluster started answering but the client never got it whole.
+          response.on('close', () => settle(cluster, false));
         },
       );
       request.on('timeout', () => request.destroy(new Error('timed out')));
-      request.on('error', () => {
-        counts.failed += 1;
-        bump(counts.failedByCluster, 'unknown');
-        resolve();
-      });
+      request.on('error', () => settle('unknown', false));
       request.end(body);
     });
   };
@@ -86,18 +165,27 @@ export function startTraffic(options: {
   const interval = 1000 / ratePerSecond;
   let next = performance.now();
   let stopped = false;
+  let timer: NodeJS.Timeout;
   const pump = () => {
     if (stopped) return;
     const now = performance.now();
+    // After a long stall, do not fire a whole backlog at once: at most one second of it.
+    if (next < now - 1000) {
+      counts.skipped += Math.floor((now - 1000 - next) / interval);
+      next = now - 1000;
+    }
     while (next <= now) {
       next += interval;
-      if (inFlight.size >= maxInFlight) continue;
+      if (inFlight.size >= maxInFlight) {
+        counts.skipped += 1;
+        continue;
+      }
       const pending = once().finally(() => inFlight.delete(pending));
       inFlight.add(pending);
     }
     timer = setTimeout(pump, Math.max(1, next - performance.now()));
   };
-  let timer = setTimeout(pump, 0);
+  timer = setTimeout(pump, 0);
 
   return {
     counts: () => structuredClone(counts),

@@ -98,9 +98,9 @@ export class LiveView {
       out.push(`  ${summary.rollback.cause}`);
     }
     const clients = summary.clientRequests;
-    const byCluster = Object.entries(clients.failedByCluster).map(
-      ([cluster, count]) => `${cluster} ${count}`,
-    );
+    const byCluster = Object.entries(clients.failedByCluster)
+      .filter(([, count]) => count > 0)
+      .map(([cluster, count]) => `${cluster} ${count}`);
     out.push(
       `clients: ${clients.sent} requests, ${clients.failed} failed${byCluster.length ? ` (${byCluster.join(', ')})` : ''}; ` +
         `failed by a weight change: ${clients.failedBySwitching}`,
