@@ -150,6 +150,18 @@ export class SwingStack extends Stack {
       description: 'Rollout outcomes',
     });
     new CfnOutput(this, 'DashboardName', { value: this.controller.dashboard.dashboardName });
+    // What an operator's tools (the swing CLI) need to find the listener and the watch list without flags.
+    new CfnOutput(this, 'ListenerArn', {
+      value: target.listenerArn,
+      description: 'The weighted 9200 listener',
+    });
+    new CfnOutput(this, 'SourceTargetGroupArn', { value: target.sourceTargetGroupArn });
+    new CfnOutput(this, 'TargetTargetGroupArn', { value: target.targetTargetGroupArn });
+    new CfnOutput(this, 'WatchedAlarms', {
+      value: this.toJsonString([...this.controller.watchedAlarmNames]),
+      description: 'JSON array of the alarm names a rollout watches',
+    });
+    new CfnOutput(this, 'ScheduleDlqArn', { value: this.controller.deadLetterQueue.queueArn });
     if (this.sandbox) {
       new CfnOutput(this, 'LoadBalancerDnsName', { value: this.sandbox.loadBalancer.loadBalancerDnsName });
       new CfnOutput(this, 'WeightedListenerArn', { value: this.sandbox.weightedListener.listenerArn });

@@ -575,6 +575,15 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
     });
   });
 
+  it('outputs the listener, its target groups and the watch list for the operator CLI', () => {
+    template.hasOutput('ListenerArn', { Value: Match.stringLikeRegexp(':listener/app/migration-alb/') });
+    template.hasOutput('SourceTargetGroupArn', { Value: Match.stringLikeRegexp(':targetgroup/') });
+    template.hasOutput('TargetTargetGroupArn', { Value: Match.stringLikeRegexp(':targetgroup/') });
+    const watched = JSON.stringify(template.findOutputs('WatchedAlarms'));
+    expect(watched).toContain('Swing-rollout-health');
+    template.hasOutput('ScheduleDlqArn', { Value: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } });
+  });
+
   it('synthesizes with no context lookup (offline, no credentials)', () => {
     expect(swing.missingContext).toEqual([]);
   });
