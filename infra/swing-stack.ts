@@ -162,6 +162,15 @@ export class SwingStack extends Stack {
       description: 'JSON array of the alarm names a rollout watches',
     });
     new CfnOutput(this, 'ScheduleDlqArn', { value: this.controller.deadLetterQueue.queueArn });
+    new CfnOutput(this, 'SmokeConfig', {
+      // Endpoints, checks and the secret's ARN only: never a secret value.
+      value: this.toJsonString({
+        ...config.smoke,
+        sourceEndpoint: config.smoke.sourceEndpoint ?? endpoints.source,
+        targetEndpoint: config.smoke.targetEndpoint ?? endpoints.target,
+      }),
+      description: 'JSON smoke-check config for `swing smoke`',
+    });
     if (this.sandbox) {
       new CfnOutput(this, 'LoadBalancerDnsName', { value: this.sandbox.loadBalancer.loadBalancerDnsName });
       new CfnOutput(this, 'WeightedListenerArn', { value: this.sandbox.weightedListener.listenerArn });

@@ -1,0 +1,69 @@
+import type { Command } from 'commander';
+import { formatPlanSpec } from '#domain/plan.ts';
+import type { Rollout } from '#domain/types.ts';
+import { action, integerOption } from '../action.ts';
+import type { CliDeps } from '../deps.ts';
+import { durationText, executionName, publicRollout, secondsBetween, table } from '../render.ts';
+
+function durationOf(rollout: Rollout): number | undefined {
+  return rollout.endedAt ? Math.max(0, secondsBetween(rollout.startedAt, rollout.endedAt)) : undefined;
+}
+
+function reasonOf(rollout: Rollout): string {
+  if (!rollout.reason) return '';
+  const alarm = rollout.reason.alarm ? ` (alarm ${rollout.reason.alarm})` : '';
+  const text = `${rollout.reason.error}: ${rollout.reason.cause}${alarm}`.replace(/\s+/g, ' ');
+  return text.length > 100 ? `${text.slice(0, 97)}...` : text;
+}
+
+export function registerHistory(program: Command, deps: CliDeps): void {
+  program
+    .command('history')
+    .description('Finished rollouts, newest first: outcome, reason, duration')
+    .option('--limit <n>', 'how many to show', '10')
+    .addHelpText(
+      'after',
+      `
+The record keeps the last 25 rollouts per listener.
+
+Examples:
+  $ swing history
+  $ swing history --limit 3 --json`,
+    )
+    .action(
+      action(deps, async (ctx, command) => {
+        const limit = integerOption(command.opts<{ limit: string }>().limit, '--limit', 1, 1000) ?? 10;
+        const { store, listenerArn } = await ctx.store();
+        const record = await store.get(listenerArn);
+        const finished = [...(record?.history ?? [])].reverse().slice(0, limit);
+        ctx.result(
+          {
+            listenerArn,
+            running: record?.lockOwner ?? null,
+            rollouts: finished.map((rollout) => ({
+              ...publicRollout(rollout),
+              durationSeconds: durationOf(rollout) ?? null,
+            })),
+          },
+          () => {
+            if (finished.length === 0) return `No finished rollouts on listener ${listenerArn}.`;
+            const rows = finished.map((rollout) => {
+              const seconds = durationOf(rollout);
+              return [
+                rollout.endedAt ?? '-',
+                rollout.outcome ?? rollout.status,
+                seconds === undefined ? '-' : durationText(seconds),
+                executionName(rollout.executionArn),
+                formatPlanSpec(rollout.plan),
+                reasonOf(rollout),
+              ];
+            });
+            const running = record?.lockOwner
+              ? `\nRunning now: ${executionName(record.lockOwner)} (see \`swing status\`)`
+              : '';
+            return `${table(['ENDED', 'OUTCOME', 'DURATION', 'EXECUTION', 'PLAN', 'REASON'], rows)}${running}`;
+          },
+        );
+      }),
+    );
+}

@@ -1,0 +1,35 @@
+import type { Command } from 'commander';
+import { action } from '../action.ts';
+import type { CliDeps } from '../deps.ts';
+import { CliFailure } from '../exit-codes.ts';
+
+/** `swing local`: the slot for the local mode. Its flags and its run come from `deps`. */
+export function registerLocal(program: Command, deps: CliDeps): void {
+  const command = program
+    .command('local')
+    .description('Run a real rollout on this machine (no AWS needed)')
+    .addHelpText(
+      'after',
+      `
+Needs no AWS account. Exit codes as for the other commands: 0 completed, 1 rolled back, 2 bad input, 3 halted.
+
+Examples:
+  $ swing local
+  $ swing local --plan '10:3s,50:3s,100' --target-errors 0.5@50`,
+    );
+  if (deps.configureLocal) deps.configureLocal(command);
+  else command.allowUnknownOption().allowExcessArguments();
+  command.action(
+    action(deps, async (ctx, invoked) => {
+      // `--json` is a program-wide option: hand it to the local mode with its own flags.
+      const options = { ...invoked.opts(), ...(ctx.json ? { json: true } : {}) };
+      const exitCode = await deps.runLocal(options, {
+        stdout: deps.stdout,
+        stderr: deps.stderr,
+        isTTY: deps.isTTY,
+      });
+      // The local mode printed its own outcome; only the code is left to pass on.
+      if (exitCode !== 0) throw new CliFailure(exitCode, '');
+    }),
+  );
+}

@@ -1,0 +1,190 @@
+import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import type { Command } from 'commander';
+import type { RolloutPatch } from '#domain/types.ts';
+import { formatWeights, sameWeights } from '#domain/weights.ts';
+import { action } from '../action.ts';
+import type { CommandContext } from '../context.ts';
+import type { CliDeps } from '../deps.ts';
+import { CliFailure, ExitCodes } from '../exit-codes.ts';
+import { executionName } from '../render.ts';
+
+/** Step Functions' status of an execution, or undefined when it cannot be read (then nothing is stopped). */
+async function statusOf(ctx: CommandContext, executionArn: string): Promise<string | undefined> {
+  try {
+    return (await ctx.clients.sfn.send(new DescribeExecutionCommand({ executionArn })))?.status;
+  } catch {
+    return undefined;
+  }
+}
+
+interface RollbackOptions {
+  force?: boolean;
+  yes?: boolean;
+  releaseLock?: boolean;
+}
+
+export function registerRollback(program: Command, deps: CliDeps): void {
+  program
+    .command('rollback')
+    .description('Emergency: restore the starting weights directly through ELBv2 (--force)')
+    .option('--force', 'required: this writes the listener directly')
+    .option('--yes', 'do not ask for confirmation (required without a terminal)')
+    .option(
+      '--release-lock',
+      'also free the listener: release the rollout lock and stop its execution if it still runs',
+    )
+    .addHelpText(
+      'after',
+      `
+Use \`swing abort\` first: it rolls back through the state machine. This command is for when that cannot work.
+
+What it does:
+  - writes the starting weights recorded by the current rollout (or, if none runs, the last one: that undoes
+    a completed rollout), then reads the listener back to verify them;
+  - without --release-lock it leaves the lock alone: a rollout that still runs sees the change as drift and
+    halts at its next check without touching the listener (or end it now with \`swing abort\`);
+  - with --release-lock it also records the rollout as rolled back, releases the lock, and stops the execution
+    if it still runs, so the next \`swing start\` is possible. Use it when the lock holder is dead (status
+    says STALE LOCK).
+Asks before writing unless --yes; without a terminal, --yes is required (exit 2 otherwise).
+
+Examples:
+  $ swing rollback --force
+  $ swing rollback --force --yes --release-lock`,
+    )
+    .action(
+      action(deps, async (ctx, command) => {
+        const options = command.opts<RollbackOptions>();
+        if (!options.force) {
+          throw new CliFailure(
+            ExitCodes.BadInput,
+            'this writes the listener directly, bypassing the state machine: pass --force if this is an ' +
+              'emergency; to roll back a running rollout normally use `swing abort`',
+          );
+        }
+        if (!options.yes && !deps.isTTY) {
+          throw new CliFailure(
+            ExitCodes.BadInput,
+            'rollback --force changes live traffic and needs confirmation, and there is no terminal to ask on: ' +
+              'rerun with --yes',
+          );
+        }
+        const { store, listenerArn } = await ctx.store();
+        const listener = await ctx.listener();
+        const record = await store.get(listenerArn);
+        const rollout = record?.rollout;
+        if (!rollout) {
+          throw new CliFailure(
+            ExitCodes.BadInput,
+            `no rollout is recorded for listener ${listenerArn}, so there are no starting weights to restore: ` +
+              'set weights with `swing set-weights --target 0`',
+          );
+        }
+        const starting = rollout.startingWeights;
+        const current = await listener.readWeights();
+        const owner = record.lockOwner;
+        const ownerStatus = owner ? await statusOf(ctx, owner) : undefined;
+        const needsWrite = !sameWeights(current, starting);
+        const release = Boolean(options.releaseLock && owner);
+        const name = executionName(rollout.executionArn);
+
+        if (needsWrite || release) {
+          if (!options.yes) {
+            const question = [
+              needsWrite
+                ? `Write listener ${listenerArn}\n  from ${formatWeights(current)}\n  to   ${formatWeights(starting)} ` +
+                  `(the starting weights of rollout ${name})`
+                : `The listener is already at the starting weights of rollout ${name}.`,
+              ...(current.target > starting.target
+                ? ['Client writes sent to the target while it had traffic were not captured for the source.']
+                : []),
+              ...(release
+                ? [`Release the lock held by ${executionName(owner ?? '')} and stop it if it runs.`]
+                : []),
+              'Proceed? [y/N] ',
+            ].join('\n');
+            if (!(await deps.confirm(question))) {
+              throw new CliFailure(ExitCodes.RolledBackOrRefused, 'not confirmed: nothing was changed');
+            }
+          }
+          if (needsWrite) await listener.writeWeights(starting);
+        }
+
+        let released = false;
+        let stopped = false;
+        if (release && owner) {
+          const at = deps.now().toISOString();
+          const final: RolloutPatch = {
+            outcome: 'rolled-back',
+            status: 'rolled-back',
+            reason: {
+              error: 'ForcedRollback',
+              cause: `swing rollback --force --release-lock by ${deps.requestedBy}`,
+              at,
+            },
+            restored: true,
+            lastWritten: starting,
+            endedAt: at,
+            pendingWeights: undefined,
+            taskToken: undefined,
+            taskKind: undefined,
+            bakeEndsAt: undefined,
+          };
+          released = await store.release(listenerArn, owner, final);
+          // Stopped after the release: the safety net it triggers then finds nothing held and writes nothing.
+          if (ownerStatus === 'RUNNING') {
+            await ctx.clients.sfn.send(
+              new StopExecutionCommand({
+                executionArn: owner,
+                error: 'ForcedRollback',
+                cause: `the listener was restored by swing rollback --force (${deps.requestedBy})`,
+              }),
+            );
+            stopped = true;
+          }
+        }
+
+        const lockNote = (): string | undefined => {
+          if (!owner) return undefined;
+          if (release) {
+            return (
+              `${released ? 'Released' : 'Found already released'} the lock of ${executionName(owner)}` +
+              (stopped ? ' and stopped its execution.' : '.')
+            );
+          }
+          if (ownerStatus === 'RUNNING') {
+            return (
+              `Rollout ${executionName(owner)} still runs and holds the lock: it sees this change as drift and ` +
+              'halts at its next check without touching the listener; end it now with `swing abort`.'
+            );
+          }
+          return (
+            `Execution ${executionName(owner)} (${ownerStatus ?? 'status unknown'}) still holds the lock: ` +
+            'rerun with --release-lock to free the listener for the next rollout.'
+          );
+        };
+        const note = lockNote();
+        ctx.result(
+          {
+            listenerArn,
+            executionArn: rollout.executionArn,
+            previousWeights: current,
+            weights: starting,
+            written: needsWrite,
+            lockOwner: owner ?? null,
+            lockOwnerStatus: ownerStatus ?? null,
+            released,
+            stopped,
+          },
+          () =>
+            [
+              needsWrite
+                ? `Restored listener ${listenerArn} to ${formatWeights(starting)} (was ${formatWeights(current)}), ` +
+                  `the starting weights of rollout ${name}.`
+                : `Listener ${listenerArn} is already at ${formatWeights(starting)}, the starting weights of rollout ${name}: nothing written.`,
+              ...(note ? [note] : []),
+            ].join('\n'),
+        );
+      }),
+    );
+}

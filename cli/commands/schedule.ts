@@ -1,0 +1,392 @@
+import {
+  CreateScheduleCommand,
+  type CreateScheduleCommandInput,
+  DeleteScheduleCommand,
+  GetScheduleCommand,
+  type GetScheduleCommandOutput,
+  ListSchedulesCommand,
+  type ScheduleSummary,
+} from '@aws-sdk/client-scheduler';
+import type { Command } from 'commander';
+import { ValidationFailed } from '#domain/errors.ts';
+import type { ExecutionInput } from '#domain/events.ts';
+import { formatPlanSpec, resolvePlan } from '#domain/plan.ts';
+import { action, gateFromOptions, planFromText } from '../action.ts';
+import type { CommandContext } from '../context.ts';
+import type { CliDeps } from '../deps.ts';
+import { CliFailure, ExitCodes } from '../exit-codes.ts';
+import { table } from '../render.ts';
+import { DEFAULT_PLAN } from './start.ts';
+
+/** As the stack's own schedules: retried 3 times, dropped to the dead-letter queue after 15 minutes. */
+export const SCHEDULE_RETRY_POLICY = { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 900 } as const;
+
+const SCHEDULE_NAME = /^[0-9A-Za-z_.-]{1,64}$/;
+const LOCAL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})$/;
+
+function checkName(name: string): string {
+  if (!SCHEDULE_NAME.test(name)) {
+    throw new ValidationFailed([
+      {
+        field: 'name',
+        message: `is '${name}': use 1-64 letters, digits, ".", "_" or "-", e.g. saturday-ramp`,
+      },
+    ]);
+  }
+  return name;
+}
+
+function checkTimeZone(timeZone: string): string {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return timeZone;
+  } catch {
+    throw new ValidationFailed([
+      {
+        field: '--timezone',
+        message: `is '${timeZone}', not an IANA time zone: use e.g. UTC, Europe/Berlin`,
+      },
+    ]);
+  }
+}
+
+/** Milliseconds that `timeZone` is ahead of UTC at `instant`. */
+function zoneOffset(instant: number, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(new Date(instant));
+  const part = (type: string) => Number(parts.find((candidate) => candidate.type === type)?.value ?? 0);
+  const asUtc = Date.UTC(
+    part('year'),
+    part('month') - 1,
+    part('day'),
+    part('hour'),
+    part('minute'),
+    part('second'),
+  );
+  return asUtc - Math.floor(instant / 1000) * 1000;
+}
+
+/** The instant a wall-clock time in `timeZone` names (the later one across a DST change). */
+export function instantOf(localDateTime: string, timeZone: string): Date {
+  const match = LOCAL_DATE_TIME.exec(localDateTime);
+  const fields = match?.slice(1).map(Number) ?? [];
+  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = fields;
+  const wall = Date.UTC(year, month - 1, day, hour, minute, second);
+  const check = new Date(wall);
+  if (
+    !match ||
+    check.getUTCFullYear() !== year ||
+    check.getUTCMonth() !== month - 1 ||
+    check.getUTCDate() !== day ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 59
+  ) {
+    throw new ValidationFailed([
+      {
+        field: '--at',
+        message: `is '${localDateTime}': write a real local date-time yyyy-mm-ddThh:mm:ss, e.g. 2026-12-01T02:00:00`,
+      },
+    ]);
+  }
+  const first = wall - zoneOffset(wall, timeZone);
+  return new Date(wall - zoneOffset(first, timeZone));
+}
+
+/** EventBridge Scheduler cron: six fields, and one of day-of-month / day-of-week must be '?'. */
+export function checkCron(expression: string): string {
+  const fields = expression.trim().split(/\s+/);
+  const problem =
+    fields.length !== 6
+      ? `has ${fields.length} fields: write the six Scheduler fields "minutes hours day-of-month month day-of-week year", e.g. "0 2 ? * SAT *"`
+      : fields[2] !== '?' && fields[4] !== '?'
+        ? 'sets both day-of-month and day-of-week: put \'?\' in one of them, e.g. "0 2 ? * SAT *"'
+        : undefined;
+  if (problem) throw new ValidationFailed([{ field: '--cron', message: problem }]);
+  return fields.join(' ');
+}
+
+interface AddOptions {
+  at?: string;
+  cron?: string;
+  timezone: string;
+  plan: string;
+  description?: string;
+  gateTimeout?: string;
+  gateAction?: string;
+}
+
+export interface ScheduleRequest {
+  readonly name: string;
+  readonly expression: string;
+  readonly timeZone: string;
+  readonly oneTime: boolean;
+  readonly input: ExecutionInput;
+  readonly description: string;
+}
+
+/** Checks everything the operator typed, before any AWS call. */
+export function scheduleRequest(name: string, options: AddOptions, now: Date): ScheduleRequest {
+  checkName(name);
+  const timeZone = checkTimeZone(options.timezone);
+  if ((options.at === undefined) === (options.cron === undefined)) {
+    throw new ValidationFailed([
+      {
+        field: '--at/--cron',
+        message: 'give exactly one: --at 2026-12-01T02:00:00 (once) or --cron "0 2 ? * SAT *"',
+      },
+    ]);
+  }
+  let expression: string;
+  if (options.at !== undefined) {
+    if (instantOf(options.at, timeZone).getTime() <= now.getTime()) {
+      throw new ValidationFailed([
+        { field: '--at', message: `is ${options.at} ${timeZone}, which is in the past: give a future time` },
+      ]);
+    }
+    expression = `at(${options.at})`;
+  } else {
+    expression = `cron(${checkCron(options.cron ?? '')})`;
+  }
+  const plan = planFromText(options.plan, '--plan');
+  const gate = gateFromOptions(options);
+  return {
+    name,
+    expression,
+    timeZone,
+    oneTime: options.at !== undefined,
+    input: { plan, requestedBy: `schedule:${name}`, ...(Object.keys(gate).length > 0 ? { gate } : {}) },
+    description: (options.description ?? `Swing rollout, plan ${formatPlanSpec(plan)}`).slice(0, 512),
+  };
+}
+
+export interface ScheduleTarget {
+  readonly stateMachineArn: string;
+  readonly schedulerRoleArn: string;
+  readonly scheduleGroupName: string;
+  readonly scheduleDlqArn?: string;
+}
+
+/** The CreateSchedule request: StartExecution of the state machine through the stack's Scheduler role. */
+export function createScheduleInput(
+  request: ScheduleRequest,
+  target: ScheduleTarget,
+): CreateScheduleCommandInput {
+  return {
+    Name: request.name,
+    GroupName: target.scheduleGroupName,
+    ScheduleExpression: request.expression,
+    ScheduleExpressionTimezone: request.timeZone,
+    FlexibleTimeWindow: { Mode: 'OFF' },
+    State: 'ENABLED',
+    Description: request.description,
+    // A one-time ramp removes itself once it has started the execution.
+    ActionAfterCompletion: request.oneTime ? 'DELETE' : 'NONE',
+    Target: {
+      Arn: target.stateMachineArn,
+      RoleArn: target.schedulerRoleArn,
+      Input: JSON.stringify(request.input),
+      RetryPolicy: { ...SCHEDULE_RETRY_POLICY },
+      ...(target.scheduleDlqArn ? { DeadLetterConfig: { Arn: target.scheduleDlqArn } } : {}),
+    },
+  };
+}
+
+function planOfInput(input: string | undefined): string {
+  try {
+    return formatPlanSpec(resolvePlan((JSON.parse(input ?? '{}') as { plan?: unknown }).plan));
+  } catch {
+    return '(unreadable input)';
+  }
+}
+
+async function swingSchedules(ctx: CommandContext, group: string, stateMachineArn: string) {
+  const summaries: ScheduleSummary[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await ctx.clients.scheduler.send(
+      new ListSchedulesCommand({ GroupName: group, ...(nextToken ? { NextToken: nextToken } : {}) }),
+    );
+    summaries.push(...(page?.Schedules ?? []));
+    nextToken = page?.NextToken;
+  } while (nextToken);
+  // The group may hold other schedules: only those that start this state machine are Swing's.
+  const ours = summaries.filter((summary) => summary.Target?.Arn === stateMachineArn && summary.Name);
+  const details: GetScheduleCommandOutput[] = [];
+  for (const summary of ours) {
+    details.push(
+      await ctx.clients.scheduler.send(new GetScheduleCommand({ Name: summary.Name, GroupName: group })),
+    );
+  }
+  return details;
+}
+
+export function registerSchedule(program: Command, deps: CliDeps): void {
+  const schedule = program
+    .command('schedule')
+    .description('Rollouts started by EventBridge Scheduler, once (--at) or recurring (--cron)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ swing schedule add night-ramp --at 2026-12-01T02:00:00 --timezone Europe/Berlin --plan canary
+  $ swing schedule add saturday-ramp --cron "0 2 ? * SAT *" --timezone UTC --plan linear-25
+  $ swing schedule list
+  $ swing schedule rm saturday-ramp`,
+    );
+
+  schedule
+    .command('add')
+    .description('Create a schedule that starts a rollout')
+    .argument('<name>', 'schedule name: 1-64 letters, digits, ".", "_" or "-"')
+    .option(
+      '--at <local-date-time>',
+      'once, at yyyy-mm-ddThh:mm:ss in --timezone; the schedule then deletes itself',
+    )
+    .option(
+      '--cron <expression>',
+      'recurring: six Scheduler cron fields "min hour day-of-month month day-of-week year"',
+    )
+    .option('--timezone <zone>', 'IANA time zone of --at / --cron', 'UTC')
+    .option(
+      '--plan <plan>',
+      'a preset, a spec like 5:5m,25:10m,100, or { "steps": [...] } JSON',
+      DEFAULT_PLAN,
+    )
+    .option('--description <text>', 'shown in the Scheduler console')
+    .option('--gate-timeout <duration>', 'how long a manual gate waits for `swing promote` (default 1h)')
+    .option('--gate-action <action>', 'what a gate does when it times out: rollback (default) or promote')
+    .addHelpText(
+      'after',
+      `
+The schedule starts the state machine with {"plan": ..., "requestedBy": "schedule:<name>"} through the stack's
+SchedulerRoleArn, retries 3 times within 15 minutes, then goes to the ScheduleDlqArn queue if the stack has one.
+A scheduled start is refused like any other while a rollout holds the listener.
+
+Examples:
+  $ swing schedule add night-ramp --at 2026-12-01T02:00:00 --timezone Europe/Berlin --plan canary
+  $ swing schedule add saturday-ramp --cron "0 2 ? * SAT *" --timezone America/New_York --plan '10:10m,50:10m!,100'`,
+    )
+    .action(
+      action(deps, async (ctx, command) => {
+        const [name] = command.processedArgs as [string];
+        const options = command.opts<AddOptions>();
+        // Checked before the stack is even read: bad input costs no AWS call.
+        const request = scheduleRequest(name, options, deps.now());
+        const target = await ctx.config.require(['stateMachineArn', 'schedulerRoleArn', 'scheduleGroupName']);
+        const scheduleDlqArn = await ctx.config.optional('scheduleDlqArn');
+        const input = createScheduleInput(request, {
+          ...target,
+          ...(scheduleDlqArn ? { scheduleDlqArn } : {}),
+        });
+        let scheduleArn: string | undefined;
+        try {
+          ({ ScheduleArn: scheduleArn } =
+            (await ctx.clients.scheduler.send(new CreateScheduleCommand(input))) ?? {});
+        } catch (error) {
+          if (error instanceof Error && error.name === 'ConflictException') {
+            throw new CliFailure(
+              ExitCodes.BadInput,
+              `a schedule named '${name}' already exists in group ${target.scheduleGroupName}: pick another name, ` +
+                `or remove it with \`swing schedule rm ${name}\``,
+            );
+          }
+          throw error;
+        }
+        ctx.result({ scheduleArn: scheduleArn ?? null, input }, () =>
+          [
+            `Scheduled ${name}: ${input.ScheduleExpression} ${input.ScheduleExpressionTimezone}, plan ${planOfInput(input.Target?.Input)}`,
+            scheduleDlqArn
+              ? `Undelivered starts go to ${scheduleDlqArn}.`
+              : 'The stack exports no ScheduleDlqArn: undelivered starts are dropped after 3 retries.',
+          ].join('\n'),
+        );
+      }),
+    );
+
+  schedule
+    .command('list')
+    .description("List the schedules that start this stack's state machine")
+    .addHelpText('after', '\nExample:\n  $ swing schedule list --json')
+    .action(
+      action(deps, async (ctx) => {
+        const { stateMachineArn, scheduleGroupName } = await ctx.config.require([
+          'stateMachineArn',
+          'scheduleGroupName',
+        ]);
+        const schedules = await swingSchedules(ctx, scheduleGroupName, stateMachineArn);
+        ctx.result(
+          schedules.map((item) => ({
+            name: item.Name,
+            groupName: item.GroupName,
+            state: item.State,
+            expression: item.ScheduleExpression,
+            timezone: item.ScheduleExpressionTimezone ?? 'UTC',
+            plan: planOfInput(item.Target?.Input),
+            description: item.Description ?? null,
+          })),
+          () =>
+            schedules.length === 0
+              ? `No schedules start ${stateMachineArn} in group ${scheduleGroupName}.`
+              : table(
+                  ['NAME', 'STATE', 'WHEN', 'TIMEZONE', 'PLAN'],
+                  schedules.map((item) => [
+                    item.Name ?? '',
+                    item.State ?? '',
+                    item.ScheduleExpression ?? '',
+                    item.ScheduleExpressionTimezone ?? 'UTC',
+                    planOfInput(item.Target?.Input),
+                  ]),
+                ),
+        );
+      }),
+    );
+
+  schedule
+    .command('rm')
+    .description("Delete a schedule (only one that starts this stack's state machine)")
+    .argument('<name>', 'the schedule name')
+    .addHelpText('after', '\nExample:\n  $ swing schedule rm saturday-ramp')
+    .action(
+      action(deps, async (ctx, command) => {
+        const [name] = command.processedArgs as [string];
+        checkName(name);
+        const { stateMachineArn, scheduleGroupName } = await ctx.config.require([
+          'stateMachineArn',
+          'scheduleGroupName',
+        ]);
+        let existing: GetScheduleCommandOutput;
+        try {
+          existing = await ctx.clients.scheduler.send(
+            new GetScheduleCommand({ Name: name, GroupName: scheduleGroupName }),
+          );
+        } catch (error) {
+          if (error instanceof Error && error.name === 'ResourceNotFoundException') {
+            throw new CliFailure(
+              ExitCodes.BadInput,
+              `no schedule named '${name}' in group ${scheduleGroupName}: see \`swing schedule list\``,
+            );
+          }
+          throw error;
+        }
+        if (existing?.Target?.Arn !== stateMachineArn) {
+          throw new CliFailure(
+            ExitCodes.BadInput,
+            `schedule '${name}' does not start ${stateMachineArn}: it is not Swing's, so it was not deleted`,
+          );
+        }
+        await ctx.clients.scheduler.send(
+          new DeleteScheduleCommand({ Name: name, GroupName: scheduleGroupName }),
+        );
+        ctx.result({ deleted: name, groupName: scheduleGroupName }, () => `Deleted schedule ${name}.`);
+      }),
+    );
+}

@@ -1,0 +1,146 @@
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { Command } from 'commander';
+import { ValidationFailed } from '#domain/errors.ts';
+import type { ExecutionInput } from '#domain/events.ts';
+import { formatPlanSpec } from '#domain/plan.ts';
+import { action, durationOption, gateFromOptions, planFromText } from '../action.ts';
+import type { CliDeps } from '../deps.ts';
+import { CliFailure, ExitCodes } from '../exit-codes.ts';
+import { executionName } from '../render.ts';
+import { renderTimeline } from './plan.ts';
+import { addWatchOptions, watchToEnd } from './status.ts';
+
+export const DEFAULT_PLAN = 'canary';
+
+/** Step Functions execution names: 1-80 characters; these are the ones that need no escaping anywhere. */
+const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+
+interface StartOptions {
+  plan: string;
+  name?: string;
+  dryRun?: boolean;
+  gateTimeout?: string;
+  gateAction?: string;
+  watch?: boolean;
+  interval: string;
+  maxWait: string;
+}
+
+export function registerStart(program: Command, deps: CliDeps): void {
+  addWatchOptions(
+    program
+      .command('start')
+      .description('Start a rollout: smoke test both paths, then shift the weights step by step')
+      .option(
+        '--plan <plan>',
+        'a preset, a spec like 5:5m,25:10m,50:10m!,100, or { "steps": [...] } JSON',
+        DEFAULT_PLAN,
+      )
+      .option('--name <name>', 'execution name (1-80 letters, digits, "-" or "_"); default: generated')
+      .option('--dry-run', 'validate and print what would start, without starting it')
+      .option('--gate-timeout <duration>', 'how long a manual gate waits for `swing promote` (default 1h)')
+      .option('--gate-action <action>', 'what a gate does when it times out: rollback (default) or promote'),
+    'after starting, refresh until the rollout ends and exit with its outcome',
+  )
+    .addHelpText(
+      'after',
+      `
+Refused (exit 1) while another rollout holds the listener; the state machine takes the lock atomically anyway.
+
+Examples:
+  $ swing start --plan canary --dry-run
+  $ swing start --plan '5:5m,25:10m,50:10m!,100' --name migrate-orders --watch
+  $ swing start --plan linear-25 --gate-timeout 2h --gate-action rollback`,
+    )
+    .action(
+      action(deps, async (ctx, command) => {
+        const options = command.opts<StartOptions>();
+        const plan = planFromText(options.plan, '--plan');
+        const gate = gateFromOptions(options);
+        if (options.name !== undefined && !EXECUTION_NAME.test(options.name)) {
+          throw new ValidationFailed([
+            {
+              field: '--name',
+              message: `is '${options.name}': use 1-80 letters, digits, "-" or "_", e.g. migrate-orders-1`,
+            },
+          ]);
+        }
+        if (options.watch) {
+          durationOption(options.interval, '--interval', 1);
+          durationOption(options.maxWait, '--max-wait', 1);
+        }
+        const { stateMachineArn } = await ctx.config.require(['stateMachineArn']);
+        const { store, listenerArn } = await ctx.store();
+
+        // A courtesy check for a clear message: the atomic refusal is preflight's conditional write (I3).
+        const record = await store.get(listenerArn);
+        if (record?.lockOwner) {
+          const rollout = record.rollout;
+          const where = rollout
+            ? ` (${rollout.status}, step ${rollout.stepIndex + 1} of ${rollout.plan.steps.length})`
+            : '';
+          throw new CliFailure(
+            ExitCodes.RolledBackOrRefused,
+            `listener ${listenerArn} is held by rollout ${executionName(record.lockOwner)}${where}: ` +
+              'watch it with `swing status --watch`, or stop it with `swing abort`',
+          );
+        }
+
+        const input: ExecutionInput = {
+          plan,
+          requestedBy: deps.requestedBy,
+          ...(Object.keys(gate).length > 0 ? { gate } : {}),
+        };
+        if (options.dryRun) {
+          ctx.result({ dryRun: true, stateMachineArn, listenerArn, name: options.name ?? null, input }, () =>
+            [
+              `Dry run: would start ${stateMachineArn}${options.name ? ` as ${options.name}` : ''}`,
+              `Listener ${listenerArn} is free.`,
+              `Plan ${formatPlanSpec(plan)}`,
+              renderTimeline(plan),
+              `Input ${JSON.stringify(input)}`,
+            ].join('\n'),
+          );
+          return;
+        }
+
+        let started: { executionArn?: string; startDate?: Date };
+        try {
+          started = await ctx.clients.sfn.send(
+            new StartExecutionCommand({
+              stateMachineArn,
+              ...(options.name ? { name: options.name } : {}),
+              input: JSON.stringify(input),
+            }),
+          );
+        } catch (error) {
+          if (error instanceof Error && error.name === 'ExecutionAlreadyExists') {
+            throw new CliFailure(
+              ExitCodes.BadInput,
+              `an execution named '${options.name}' already exists: execution names are single-use, pick another --name`,
+            );
+          }
+          if (error instanceof Error && error.name === 'StateMachineDoesNotExist') {
+            throw new CliFailure(
+              ExitCodes.BadInput,
+              `state machine ${stateMachineArn} does not exist: check --stack-name, --region and --state-machine-arn`,
+            );
+          }
+          throw error;
+        }
+        const executionArn = started.executionArn ?? '';
+        if (!options.watch) {
+          ctx.result({ executionArn, startDate: started.startDate ?? null, input }, () =>
+            [
+              `Started ${executionName(executionArn)} (${executionArn})`,
+              `Plan ${formatPlanSpec(plan)}`,
+              'Watch it with `swing status --watch`; stop it with `swing abort`.',
+            ].join('\n'),
+          );
+        } else {
+          ctx.say(`Started ${executionName(executionArn)} (${executionArn})`);
+        }
+        if (options.watch) await watchToEnd(ctx, executionArn, options);
+      }),
+    );
+}

@@ -1,0 +1,80 @@
+import './sdk-environment.ts';
+import { hostname, userInfo } from 'node:os';
+import { createInterface } from 'node:readline/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Command } from 'commander';
+import { defaultAwsClients, defaultSmokeCredentials } from './aws-clients.ts';
+import { SETTINGS } from './config.ts';
+import type { CliDeps } from './deps.ts';
+import { runCli } from './program.ts';
+
+function whoAmI(): string {
+  try {
+    return `cli:${userInfo().username}@${hostname()}`;
+  } catch {
+    // No passwd entry (some containers): the host still says where the request came from.
+    return `cli:${hostname()}`;
+  }
+}
+
+async function confirmOnTerminal(question: string): Promise<boolean> {
+  // Asked on stderr so that `--json` output on stdout stays clean.
+  const terminal = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await terminal.question(question)).trim());
+  } finally {
+    terminal.close();
+  }
+}
+
+const argv = process.argv.slice(2);
+const valueFlags = new Set([
+  '--stack-name',
+  '--region',
+  '--profile',
+  ...Object.values(SETTINGS).map((s) => s.flag),
+]);
+
+/** The command word in argv, skipping global options and their values. */
+function commandWord(args: readonly string[]): string | undefined {
+  for (let index = 0; index < args.length; index += 1) {
+    const arg = args[index] ?? '';
+    if (valueFlags.has(arg)) index += 1;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
+}
+
+// The local mode (and its flags, declared in local/main.ts) is loaded only for `swing local`: the AWS
+// commands start faster without it.
+const localMode = commandWord(argv) === 'local' ? await import('#local/main.ts') : undefined;
+
+const deps: CliDeps = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  // Confirmation needs someone to answer: both ends must be a terminal.
+  isTTY: Boolean(process.stdout.isTTY && process.stdin.isTTY),
+  awsClients: defaultAwsClients,
+  smokeCredentials: defaultSmokeCredentials,
+  now: () => new Date(),
+  sleep: (ms) => sleep(ms),
+  confirm: confirmOnTerminal,
+  requestedBy: whoAmI(),
+  ...(localMode
+    ? {
+        // `--json` is the program's own option; the local mode's flags are added next to it.
+        configureLocal: (command: Command) => {
+          const flags = localMode.addLocalOptions(new Command('local')).options;
+          for (const option of flags.filter((candidate) => candidate.long !== '--json'))
+            command.addOption(option);
+          return command;
+        },
+      }
+    : {}),
+  runLocal: async (options, io) => {
+    const { runLocalCommand } = localMode ?? (await import('#local/main.ts'));
+    return runLocalCommand(options, io);
+  },
+};
+
+process.exitCode = await runCli(argv, deps);

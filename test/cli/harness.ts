@@ -1,0 +1,141 @@
+import { readFileSync } from 'node:fs';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeListenersCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { CommanderError } from 'commander';
+import type { ListenerRecord } from '#domain/types.ts';
+import type { AwsClients, CliDeps } from '../../cli/deps.ts';
+import { makeProgram } from '../../cli/program.ts';
+
+/** Recorded-shape AWS responses from test/fixtures/aws. */
+export function fixture<T>(name: string): T {
+  return JSON.parse(readFileSync(new URL(`../fixtures/aws/${name}.json`, import.meta.url), 'utf8')) as T;
+}
+
+/** The listener record as the document client returns it: the GetItem fixture, unmarshalled. */
+export function runningRecord(): ListenerRecord {
+  return unmarshall(
+    fixture<{ Item: Parameters<typeof unmarshall>[0] }>('dynamodb-get-item-running').Item,
+  ) as ListenerRecord;
+}
+
+export const STACK = {
+  stateMachineArn:
+    'arn:aws:states:us-east-1:123456789012:stateMachine:SwingRolloutStateMachine6C9F7F4A-Xq3mPz1vR0aB',
+  tableName: 'Swing-ControllerRolloutTable5A1B7C3D-1QW2E3R4T5Y6',
+  listenerArn:
+    'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/migration-alb/50dc6c495c0c9188/f2f7dc8efc522ab2',
+  sourceTargetGroupArn:
+    'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/capture-proxy/73e2d6bc24d8a067',
+  targetTargetGroupArn:
+    'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/target-proxy/09e2d6bc24d8a0aa',
+  schedulerRoleArn: 'arn:aws:iam::123456789012:role/Swing-ControllerSchedulerRole8D6F1B2C-9KJH8GF7DS6A',
+  scheduleDlqArn: 'arn:aws:sqs:us-east-1:123456789012:Swing-ControllerDeadLetterQueue7E5D3C1B-lKjHgFdSaQwE',
+} as const;
+
+export const RUNNING_EXECUTION =
+  'arn:aws:states:us-east-1:123456789012:execution:SwingRolloutStateMachine6C9F7F4A-Xq3mPz1vR0aB:migrate-orders-3';
+
+/** One mock per client class; mockClient replaces `send` on every instance of the class. */
+export const aws = {
+  sfn: mockClient(SFNClient),
+  elbv2: mockClient(ElasticLoadBalancingV2Client),
+  cloudWatch: mockClient(CloudWatchClient),
+  dynamo: mockClient(DynamoDBDocumentClient),
+  cloudFormation: mockClient(CloudFormationClient),
+  scheduler: mockClient(SchedulerClient),
+  secretsManager: mockClient(SecretsManagerClient),
+};
+
+export function resetAws(): void {
+  for (const mock of Object.values(aws)) mock.reset();
+}
+
+/** The stack, listener, alarms and record of a rollout baking its second step, as AWS returns them. */
+export function mockDeployedStack(record: ListenerRecord | undefined = runningRecord()): void {
+  aws.cloudFormation.on(DescribeStacksCommand).resolves(fixture('cloudformation-describe-stacks'));
+  aws.elbv2.on(DescribeListenersCommand).resolves(fixture('elbv2-describe-listeners'));
+  aws.cloudWatch.on(DescribeAlarmsCommand).resolves(fixture('cloudwatch-describe-alarms'));
+  aws.dynamo.on(GetCommand).resolves(record ? { Item: record } : {});
+}
+
+const region = { region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' } };
+
+export interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** How often the CLI asked for AWS clients: 0 means it made no AWS call at all. */
+  readonly clientRequests: number;
+  readonly questions: readonly string[];
+}
+
+export interface HarnessOptions {
+  readonly isTTY?: boolean;
+  readonly answer?: boolean;
+  readonly now?: string;
+  readonly runLocal?: CliDeps['runLocal'];
+  readonly configureLocal?: CliDeps['configureLocal'];
+}
+
+/** Runs `swing <argv>` through makeProgram with captured output and the mocked clients. */
+export async function swing(argv: readonly string[], options: HarnessOptions = {}): Promise<RunResult> {
+  let stdout = '';
+  let stderr = '';
+  let clientRequests = 0;
+  const questions: string[] = [];
+  let now = new Date(options.now ?? '2026-03-02T10:11:00.000Z').getTime();
+  const clients: AwsClients = {
+    sfn: new SFNClient(region),
+    elbv2: new ElasticLoadBalancingV2Client(region),
+    cloudWatch: new CloudWatchClient(region),
+    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(region)),
+    cloudFormation: new CloudFormationClient(region),
+    scheduler: new SchedulerClient(region),
+    secretsManager: new SecretsManagerClient(region),
+  };
+  const deps: CliDeps = {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    isTTY: options.isTTY ?? false,
+    awsClients: () => {
+      clientRequests += 1;
+      return clients;
+    },
+    now: () => new Date(now),
+    // Time moves only when the CLI waits: a watch loop runs instantly and deterministically.
+    sleep: async (ms) => {
+      now += ms;
+    },
+    confirm: async (question) => {
+      questions.push(question);
+      return options.answer ?? false;
+    },
+    requestedBy: 'cli:alice@laptop',
+    runLocal: options.runLocal ?? (async () => 0),
+    ...(options.configureLocal ? { configureLocal: options.configureLocal } : {}),
+  };
+  const program = makeProgram(deps);
+  let code = 0;
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    code = error.exitCode;
+  }
+  return { code, stdout, stderr, clientRequests, questions };
+}

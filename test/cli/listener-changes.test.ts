@@ -1,0 +1,236 @@
+import {
+  DescribeListenersCommand,
+  type DescribeListenersCommandOutput,
+  DescribeTargetHealthCommand,
+  ModifyListenerCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  aws,
+  fixture,
+  mockDeployedStack,
+  RUNNING_EXECUTION,
+  resetAws,
+  runningRecord,
+  STACK,
+  swing,
+} from './harness.ts';
+
+type ListenersFixture = {
+  Listeners: { DefaultActions: { ForwardConfig: { TargetGroups: { Weight: number }[] } }[] }[];
+};
+
+function listenerAt(source: number, target: number): DescribeListenersCommandOutput {
+  const described = fixture<ListenersFixture>('elbv2-describe-listeners');
+  const groups = described.Listeners[0]?.DefaultActions[0]?.ForwardConfig.TargetGroups ?? [];
+  groups[0]!.Weight = source;
+  groups[1]!.Weight = target;
+  return described as unknown as DescribeListenersCommandOutput;
+}
+
+/** The listener at `before` until ModifyListener, then at whatever was written: a listener that obeys. */
+function listenerObeying(before: [number, number]) {
+  let current = listenerAt(...before);
+  aws.elbv2.on(DescribeListenersCommand).callsFake(() => current);
+  aws.elbv2.on(ModifyListenerCommand).callsFake((input) => {
+    const tuples = input.DefaultActions[0].ForwardConfig.TargetGroups as { Weight: number }[];
+    current = listenerAt(tuples[0]!.Weight, tuples[1]!.Weight);
+    return {};
+  });
+}
+
+function writtenWeights() {
+  const call = aws.elbv2.commandCalls(ModifyListenerCommand)[0];
+  return call?.args[0].input.DefaultActions?.[0]?.ForwardConfig;
+}
+
+describe('Command: swing rollback --force', () => {
+  beforeEach(() => {
+    resetAws();
+    mockDeployedStack();
+    listenerObeying([749, 250]);
+    aws.sfn.on(DescribeExecutionCommand).resolves(fixture('sfn-describe-execution-running'));
+  });
+
+  it('refuses without --yes when there is no terminal to ask on: exit 2, no ModifyListener', async () => {
+    // Act
+    const result = await swing(['rollback', '--force'], { isTTY: false });
+
+    // Assess
+    expect(result.code).toBe(2);
+    expect(aws.elbv2).not.toReceiveCommand(ModifyListenerCommand);
+    expect(result.questions).toHaveLength(0);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain('rerun with --yes');
+  });
+
+  it('refuses without --force, pointing at swing abort', async () => {
+    // Act
+    const result = await swing(['rollback', '--yes']);
+
+    // Assess
+    expect(result.code).toBe(2);
+    expect(aws.elbv2).not.toReceiveCommand(ModifyListenerCommand);
+    expect(result.stderr).toContain('pass --force');
+    expect(result.stderr).toContain('`swing abort`');
+  });
+
+  it('asks on a terminal and writes nothing when the answer is no', async () => {
+    // Act
+    const result = await swing(['rollback', '--force'], { isTTY: true, answer: false });
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.questions).toHaveLength(1);
+    expect(result.questions[0]).toContain('to   source 999 / target 0 (0.0 % target)');
+    expect(result.questions[0]).toContain('were not captured for the source');
+    expect(aws.elbv2).not.toReceiveCommand(ModifyListenerCommand);
+  });
+
+  it('restores the starting weights directly, keeping stickiness, after a yes on the terminal', async () => {
+    // Act
+    const result = await swing(['rollback', '--force'], { isTTY: true, answer: true });
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(aws.elbv2).toReceiveCommandTimes(ModifyListenerCommand, 1);
+    expect(writtenWeights()).toEqual({
+      TargetGroups: [
+        { TargetGroupArn: STACK.sourceTargetGroupArn, Weight: 999 },
+        { TargetGroupArn: STACK.targetTargetGroupArn, Weight: 0 },
+      ],
+      TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 3600 },
+    });
+    expect(result.stdout).toContain('Restored listener');
+    expect(result.stdout).toContain('still runs and holds the lock: it sees this change as drift');
+    // Without --release-lock the lock and the execution are left alone.
+    expect(aws.dynamo).not.toReceiveCommand(UpdateCommand);
+    expect(aws.sfn).not.toReceiveCommand(StopExecutionCommand);
+  });
+
+  it('with --release-lock records the rollback, releases the lock, then stops the running execution', async () => {
+    // Act
+    const result = await swing(['rollback', '--force', '--yes', '--release-lock', '--json']);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(aws.elbv2).toReceiveCommandTimes(ModifyListenerCommand, 1);
+    const release = aws.dynamo.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(release?.ConditionExpression).toBe('lockOwner = :owner');
+    expect(release?.ExpressionAttributeValues?.[':owner']).toBe(RUNNING_EXECUTION);
+    expect(release?.UpdateExpression).toContain('REMOVE lockOwner');
+    expect(Object.values(release?.ExpressionAttributeValues ?? {})).toContainEqual(
+      expect.objectContaining({ error: 'ForcedRollback' }),
+    );
+    expect(aws.sfn).toReceiveCommandWith(StopExecutionCommand, {
+      executionArn: RUNNING_EXECUTION,
+      error: 'ForcedRollback',
+    });
+    expect(JSON.parse(result.stdout)).toMatchObject({ written: true, released: true, stopped: true });
+  });
+
+  it('writes nothing when the listener is already at the starting weights', async () => {
+    // Prepare
+    listenerObeying([999, 0]);
+
+    // Act
+    const result = await swing(['rollback', '--force', '--yes']);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(aws.elbv2).not.toReceiveCommand(ModifyListenerCommand);
+    expect(result.stdout).toContain('already at source 999 / target 0');
+  });
+
+  it('undoes the last rollout when none is running', async () => {
+    // Prepare: the last rollout completed from 1/0 to 0/999; nobody holds the lock.
+    const record = runningRecord();
+    aws.dynamo.on(GetCommand).resolves({
+      Item: { listenerArn: STACK.listenerArn, rollout: record.history[0], history: record.history },
+    });
+    listenerObeying([0, 999]);
+
+    // Act
+    const result = await swing(['rollback', '--force', '--yes']);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(writtenWeights()?.TargetGroups?.map((group) => group.Weight)).toEqual([1, 0]);
+    expect(aws.sfn).not.toReceiveCommand(DescribeExecutionCommand);
+  });
+
+  it('refuses with exit 2 when no rollout was ever recorded', async () => {
+    // Prepare
+    aws.dynamo.on(GetCommand).resolves({});
+
+    // Act
+    const result = await swing(['rollback', '--force', '--yes']);
+
+    // Assess
+    expect(result.code).toBe(2);
+    expect(aws.elbv2).not.toReceiveCommand(ModifyListenerCommand);
+    expect(result.stderr).toContain('swing set-weights --target 0');
+  });
+});
+
+describe('Command: swing set-weights', () => {
+  beforeEach(() => {
+    resetAws();
+    mockDeployedStack();
+    listenerObeying([749, 250]);
+  });
+
+  it('refuses with exit 1 while a rollout holds the listener and writes nothing', async () => {
+    // Act
+    const result = await swing(['set-weights', '--target', '0']);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(aws.elbv2).not.toReceiveCommand(ModifyListenerCommand);
+    expect(result.stderr).toContain('is held by rollout migrate-orders-3');
+    expect(result.stderr).toContain('--force');
+  });
+
+  it('writes percentToWeights(N) with --force and warns that the rollout will halt on drift', async () => {
+    // Act
+    const result = await swing(['set-weights', '--target', '10', '--force']);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(writtenWeights()?.TargetGroups?.map((group) => group.Weight)).toEqual([899, 100]);
+    expect(result.stderr).toContain('sees this change as drift and halts');
+    expect(result.stdout).toContain('Set listener');
+  });
+
+  it('writes when the listener is free, and refuses to raise the target with no healthy target', async () => {
+    // Prepare
+    aws.dynamo.on(GetCommand).resolves({});
+    aws.elbv2.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+
+    // Act
+    const lowered = await swing(['set-weights', '--target', '12.5']);
+    const raised = await swing(['set-weights', '--target', '60']);
+
+    // Assess
+    expect(lowered.code).toBe(0);
+    expect(raised.code).toBe(1);
+    expect(raised.stderr).toContain('has no healthy target');
+    expect(aws.elbv2).toReceiveCommandTimes(ModifyListenerCommand, 1);
+    expect(writtenWeights()?.TargetGroups?.map((group) => group.Weight)).toEqual([874, 125]);
+  });
+
+  it.each(['101', '-1', 'half', '12.25'])(
+    'rejects --target %s with exit 2 before any AWS call',
+    async (value) => {
+      // Act
+      const result = await swing(['set-weights', '--target', value]);
+
+      // Assess
+      expect(result.code).toBe(2);
+      expect(result.clientRequests).toBe(0);
+      expect(result.stderr).toContain('--target: ');
+    },
+  );
+});

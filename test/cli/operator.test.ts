@@ -1,0 +1,201 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { ListenerRecord } from '#domain/types.ts';
+import {
+  aws,
+  mockDeployedStack,
+  RUNNING_EXECUTION,
+  resetAws,
+  runningRecord,
+  STACK,
+  swing,
+} from './harness.ts';
+
+const TOKEN = runningRecord().rollout!.taskToken!;
+
+/** What UpdateItem with ReturnValues ALL_NEW returns for the operator's request. */
+function updatedTo(record: ListenerRecord) {
+  return { Attributes: record };
+}
+
+function nobodyHolds() {
+  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+}
+
+describe('Command: swing abort', () => {
+  beforeEach(() => {
+    resetAws();
+    mockDeployedStack();
+  });
+
+  it("flags the abort and sends SendTaskFailure with error 'Aborted' to the record's task token", async () => {
+    // Prepare
+    const record = runningRecord();
+    aws.dynamo
+      .on(UpdateCommand)
+      .resolves(updatedTo({ ...record, rollout: { ...record.rollout!, abortRequested: true } }));
+
+    // Act
+    const result = await swing(['abort']);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(aws.dynamo).toReceiveCommandWith(UpdateCommand, {
+      TableName: STACK.tableName,
+      Key: { listenerArn: STACK.listenerArn },
+      ConditionExpression: 'attribute_exists(lockOwner)',
+    });
+    expect(aws.sfn).toReceiveCommandTimes(SendTaskFailureCommand, 1);
+    const failure = aws.sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input;
+    expect(failure?.taskToken).toBe(TOKEN);
+    expect(failure?.error).toBe('Aborted');
+    expect(JSON.parse(failure?.cause ?? '{}').reason).toBe('aborted by cli:alice@laptop');
+    expect(result.stdout).toContain('the open bake or gate failed with Aborted: the rollback starts now');
+    expect(result.stdout).not.toContain(TOKEN);
+  });
+
+  it('only flags the rollout when no bake or gate is open, and says when it takes effect', async () => {
+    // Prepare
+    const record = runningRecord();
+    const { taskToken: _token, taskKind: _kind, ...shifting } = record.rollout!;
+    aws.dynamo
+      .on(UpdateCommand)
+      .resolves(updatedTo({ ...record, rollout: { ...shifting, status: 'shifting' } }));
+
+    // Act
+    const result = await swing(['abort', '--json']);
+
+    // Assess
+    expect(aws.sfn).not.toReceiveCommand(SendTaskFailureCommand);
+    expect(JSON.parse(result.stdout)).toEqual({
+      action: 'abort',
+      executionArn: RUNNING_EXECUTION,
+      delivered: 'flag-only',
+    });
+  });
+
+  it('refuses with exit 1 when no rollout holds the listener', async () => {
+    // Prepare
+    aws.dynamo.on(UpdateCommand).rejects(nobodyHolds());
+
+    // Act
+    const result = await swing(['abort']);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(aws.sfn).not.toReceiveCommand(SendTaskFailureCommand);
+    expect(result.stderr).toContain('no rollout holds listener');
+    expect(result.stderr).toContain('nothing to abort');
+  });
+});
+
+describe('Command: swing promote', () => {
+  beforeEach(() => {
+    resetAws();
+    mockDeployedStack();
+  });
+
+  it('passes the gate with SendTaskSuccess to the gate token', async () => {
+    // Prepare
+    const record = runningRecord();
+    aws.dynamo.on(GetCommand).resolves({
+      Item: { ...record, rollout: { ...record.rollout!, status: 'gated', taskKind: 'gate' } },
+    });
+
+    // Act
+    const result = await swing(['promote']);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(aws.sfn).toReceiveCommandWith(SendTaskSuccessCommand, { taskToken: TOKEN });
+    expect(result.stdout).toContain('the gate was passed');
+  });
+
+  it('refuses with exit 1 while the rollout bakes rather than waits at a gate', async () => {
+    // Act
+    const result = await swing(['promote']);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(aws.sfn).not.toReceiveCommand(SendTaskSuccessCommand);
+    expect(result.stderr).toContain('is baking, not waiting at a gate');
+  });
+});
+
+describe('Command: swing pause / resume', () => {
+  beforeEach(() => {
+    resetAws();
+    mockDeployedStack();
+  });
+
+  it('pause sets pauseRequested on the lock holder and sends no callback', async () => {
+    // Prepare
+    const record = runningRecord();
+    aws.dynamo
+      .on(UpdateCommand)
+      .resolves(updatedTo({ ...record, rollout: { ...record.rollout!, pauseRequested: true } }));
+
+    // Act
+    const result = await swing(['pause']);
+
+    // Assess
+    expect(result.code).toBe(0);
+    const update = aws.dynamo.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(Object.values(update?.ExpressionAttributeNames ?? {})).toEqual(['pauseRequested']);
+    expect(Object.values(update?.ExpressionAttributeValues ?? {})).toEqual([true]);
+    expect(aws.sfn.calls()).toHaveLength(0);
+    expect(result.stdout).toContain('holds at the end of the current bake');
+  });
+
+  it('resume passes the hold a pause created', async () => {
+    // Prepare
+    const record = runningRecord();
+    const held = {
+      ...record,
+      rollout: { ...record.rollout!, status: 'gated' as const, taskKind: 'gate' as const },
+    };
+    aws.dynamo.on(UpdateCommand).resolves(updatedTo(held));
+    aws.dynamo.on(GetCommand).resolves({ Item: held });
+
+    // Act
+    const result = await swing(['resume']);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(aws.sfn).toReceiveCommandWith(SendTaskSuccessCommand, { taskToken: TOKEN });
+  });
+});
+
+describe('Command: swing history', () => {
+  beforeEach(() => {
+    resetAws();
+    mockDeployedStack();
+  });
+
+  it('lists finished rollouts newest first with outcome, duration and reason', async () => {
+    // Act
+    const result = await swing(['history']);
+
+    // Assess
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^ENDED\s+OUTCOME\s+DURATION\s+EXECUTION\s+PLAN\s+REASON$/);
+    expect(lines[1]).toMatch(
+      /rolled-back\s+7m41s\s+migrate-orders-2\s+5:5m,25:10m,50:10m!,100\s+AlarmFired: swing-target-5xx/,
+    );
+    expect(lines[2]).toMatch(/completed\s+40s\s+migrate-orders-1\s+100/);
+    expect(result.stdout).toContain('Running now: migrate-orders-3');
+  });
+
+  it('honours --limit and gives durations in --json', async () => {
+    // Act
+    const result = await swing(['history', '--limit', '1', '--json']);
+
+    // Assess
+    const history = JSON.parse(result.stdout);
+    expect(history.rollouts).toHaveLength(1);
+    expect(history.rollouts[0]).toMatchObject({ outcome: 'rolled-back', durationSeconds: 461 });
+  });
+});

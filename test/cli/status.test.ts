@@ -1,0 +1,299 @@
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  DescribeListenersCommand,
+  type DescribeListenersCommandOutput,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { ListenerRecord, Rollout } from '#domain/types.ts';
+import {
+  aws,
+  fixture,
+  mockDeployedStack,
+  RUNNING_EXECUTION,
+  resetAws,
+  runningRecord,
+  STACK,
+  swing,
+} from './harness.ts';
+
+type ListenersFixture = {
+  Listeners: { DefaultActions: { ForwardConfig: { TargetGroups: { Weight: number }[] } }[] }[];
+};
+
+function listenerAt(source: number, target: number): DescribeListenersCommandOutput {
+  const described = fixture<ListenersFixture>('elbv2-describe-listeners');
+  const groups = described.Listeners[0]?.DefaultActions[0]?.ForwardConfig.TargetGroups ?? [];
+  groups[0]!.Weight = source;
+  groups[1]!.Weight = target;
+  return described as unknown as DescribeListenersCommandOutput;
+}
+
+/** The record after the running rollout released the lock with `outcome`. */
+function releasedRecord(patch: Partial<Rollout>): ListenerRecord {
+  const record = runningRecord();
+  const rollout = {
+    ...record.rollout!,
+    taskToken: undefined,
+    taskKind: undefined,
+    bakeEndsAt: undefined,
+    ...patch,
+  };
+  return { listenerArn: record.listenerArn, rollout, history: [...record.history, rollout] };
+}
+
+describe('Command: swing status', () => {
+  beforeEach(() => {
+    resetAws();
+    mockDeployedStack();
+    aws.sfn.on(DescribeExecutionCommand).resolves(fixture('sfn-describe-execution-running'));
+  });
+
+  it('renders the step, the weights read from the listener, the progress bar, the bake left and every alarm', async () => {
+    // Act
+    const result = await swing(['status']);
+
+    // Assess
+    expect(result.code).toBe(0);
+    const text = result.stdout;
+    expect(text).toMatch(
+      /Listener\s+arn:aws:elasticloadbalancing:us-east-1:123456789012:listener\/app\/migration-alb/,
+    );
+    expect(text).toMatch(/Weights\s+source 749 \/ target 250 \(25\.0 % target\), read from the listener/);
+    expect(text).toMatch(/Rollout\s+migrate-orders-3: baking, step 2 of 4, started 11m ago/);
+    expect(text).toMatch(/Progress\s+\[#{8}\.{22}\] 25\.0 % to the target; the plan ends at 100 %/);
+    // bakeEndsAt 10:15:23, now 10:11:00.
+    expect(text).toMatch(/Bake\s+4m23s left of 10m/);
+    expect(text).toMatch(/Alarms\s+3 watched, 0 firing/);
+    expect(text).toMatch(/OK\s+swing-target-5xx/);
+    expect(text).toMatch(/INSUFFICIENT_DATA\s+swing-target-latency-p99/);
+    expect(text).toMatch(/OK\s+swing-target-health/);
+    expect(text).not.toContain('DRIFT');
+    expect(text).not.toContain('STALE LOCK');
+  });
+
+  it('reads the weights from the listener by its exact ARN and the alarms the stack watches', async () => {
+    // Act
+    await swing(['status']);
+
+    // Assess
+    expect(aws.elbv2).toReceiveCommandWith(DescribeListenersCommand, { ListenerArns: [STACK.listenerArn] });
+    expect(aws.cloudWatch).toReceiveCommandWith(DescribeAlarmsCommand, {
+      AlarmNames: ['swing-target-5xx', 'swing-target-latency-p99', 'swing-target-health'],
+    });
+    expect(aws.dynamo).toReceiveCommandWith(GetCommand, {
+      TableName: STACK.tableName,
+      Key: { listenerArn: STACK.listenerArn },
+    });
+  });
+
+  it('says that real traffic lags the weights while target-group stickiness is on', async () => {
+    // Act
+    const result = await swing(['status']);
+
+    // Assess
+    expect(result.stdout).toMatch(
+      /Stickiness\s+on, 1h: clients stay on their target group that long, so real traffic lags/,
+    );
+  });
+
+  it('says DRIFT loudly when the listener is not at the weights Swing last wrote', async () => {
+    // Prepare: someone set 50/50 by hand; Swing last wrote 749/250.
+    aws.elbv2.on(DescribeListenersCommand).resolves(listenerAt(1, 1));
+
+    // Act
+    const result = await swing(['status']);
+
+    // Assess
+    expect(result.stdout).toMatch(
+      /DRIFT\s+!! the listener is at source 1 \/ target 1 \(50\.0 % target\) but Swing last wrote source 749 \/ target 250/,
+    );
+  });
+
+  it('is not drift while the listener shows the write Swing has begun', async () => {
+    // Prepare
+    const record = runningRecord();
+    aws.dynamo.on(GetCommand).resolves({
+      Item: { ...record, rollout: { ...record.rollout!, pendingWeights: { source: 499, target: 500 } } },
+    });
+    aws.elbv2.on(DescribeListenersCommand).resolves(listenerAt(499, 500));
+
+    // Act
+    const result = await swing(['status']);
+
+    // Assess
+    expect(result.stdout).not.toContain('DRIFT');
+    expect(result.stdout).toMatch(/Writing\s+Swing is moving the listener to source 499 \/ target 500/);
+  });
+
+  it('flags a stale lock held by an execution that no longer runs', async () => {
+    // Prepare
+    aws.sfn
+      .on(DescribeExecutionCommand)
+      .resolves({ ...fixture('sfn-describe-execution-running'), status: 'FAILED' });
+
+    // Act
+    const result = await swing(['status']);
+
+    // Assess
+    expect(result.stdout).toMatch(
+      /STALE LOCK\s+execution migrate-orders-3 is FAILED but still holds the lock/,
+    );
+    expect(result.stdout).toContain('swing rollback --force --release-lock');
+  });
+
+  it('shows a gate waiting for promote with the time until it times out', async () => {
+    // Prepare
+    const record = runningRecord();
+    aws.dynamo.on(GetCommand).resolves({
+      Item: { ...record, rollout: { ...record.rollout!, status: 'gated', taskKind: 'gate', stepIndex: 2 } },
+    });
+
+    // Act
+    const result = await swing(['status']);
+
+    // Assess
+    expect(result.stdout).toMatch(
+      /Gate\s+waiting for `swing promote` \(or `swing abort`\); the gate times out in 4m23s/,
+    );
+  });
+
+  it('gives scripts JSON with the live weights, drift flag and only a short hash of the task token', async () => {
+    // Act
+    const result = await swing(['status', '--json']);
+
+    // Assess
+    const status = JSON.parse(result.stdout);
+    expect(status.weights).toEqual({ source: 749, target: 250 });
+    expect(status.targetPercent).toBeCloseTo(25.025, 2);
+    expect(status.drift).toBe(false);
+    expect(status.running).toBe(true);
+    expect(status.step).toEqual({ number: 2, of: 4 });
+    expect(status.secondsLeft).toBe(263);
+    expect(status.stickinessSeconds).toBe(3600);
+    expect(status.rollout.taskTokenHash).toMatch(/^sha256:[0-9a-f]{12}$/);
+    expect(result.stdout).not.toContain(runningRecord().rollout?.taskToken);
+    expect(result.stdout).not.toContain('"taskToken"');
+  });
+
+  it('shows the last rollout and its reason when none is running', async () => {
+    // Prepare
+    const record = runningRecord();
+    const last = record.history[1]!;
+    aws.dynamo
+      .on(GetCommand)
+      .resolves({ Item: { listenerArn: STACK.listenerArn, rollout: last, history: record.history } });
+    aws.elbv2.on(DescribeListenersCommand).resolves(listenerAt(999, 0));
+
+    // Act
+    const result = await swing(['status']);
+
+    // Assess
+    expect(result.stdout).toMatch(/Rollout\s+none running/);
+    expect(result.stdout).toMatch(
+      /Last\s+migrate-orders-2 rolled-back at 2026-03-01T22:07:41.000Z after 7m41s: AlarmFired:/,
+    );
+    expect(result.stdout).not.toContain('Changed');
+  });
+
+  it('says how to start one when the listener has no record', async () => {
+    // Prepare
+    aws.dynamo.on(GetCommand).resolves({});
+
+    // Act
+    const result = await swing(['status']);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /Rollout\s+none recorded for this listener: start one with `swing start --plan canary`/,
+    );
+  });
+});
+
+describe('Command: swing status --watch', () => {
+  beforeEach(() => {
+    resetAws();
+    mockDeployedStack();
+    aws.sfn.on(DescribeExecutionCommand).resolves(fixture('sfn-describe-execution-running'));
+  });
+
+  it('refreshes until the rollout releases the lock, then prints the outcome and exits 1 for a rollback', async () => {
+    // Prepare: two refreshes while baking, then rolled back by an alarm.
+    const rolledBack = releasedRecord({
+      status: 'rolled-back',
+      outcome: 'rolled-back',
+      restored: true,
+      lastWritten: { source: 999, target: 0 },
+      endedAt: '2026-03-02T10:12:30.000Z',
+      reason: {
+        error: 'AlarmFired',
+        cause: 'swing-target-5xx went to ALARM',
+        alarm: 'swing-target-5xx',
+        at: '2026-03-02T10:12:10.000Z',
+      },
+    });
+    aws.dynamo
+      .on(GetCommand)
+      .resolvesOnce({ Item: runningRecord() })
+      .resolvesOnce({ Item: runningRecord() })
+      .resolvesOnce({ Item: runningRecord() })
+      .resolves({ Item: rolledBack });
+
+    // Act
+    const result = await swing(['status', '--watch', '--interval', '10s']);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(aws.dynamo.commandCalls(GetCommand)).toHaveLength(4);
+    expect(result.stdout).toContain('step 2/4 baking, bake 4m23s left');
+    expect(result.stdout).toMatch(
+      /Rollout migrate-orders-3 ROLLED BACK in 12m30s: AlarmFired: swing-target-5xx went to ALARM \(alarm swing-target-5xx\); starting weights restored/,
+    );
+    expect(result.stdout).toContain('were not captured for the source');
+  });
+
+  it('exits 0 with the final weights when the rollout completes', async () => {
+    // Prepare
+    const completed = releasedRecord({
+      status: 'completed',
+      outcome: 'completed',
+      lastWritten: { source: 0, target: 999 },
+      endedAt: '2026-03-02T10:40:00.000Z',
+    });
+    aws.dynamo
+      .on(GetCommand)
+      .resolvesOnce({ Item: runningRecord() })
+      .resolvesOnce({ Item: runningRecord() })
+      .resolves({ Item: completed });
+
+    // Act
+    const result = await swing(['status', '--watch', '--json']);
+
+    // Assess
+    expect(result.code).toBe(0);
+    const end = JSON.parse(result.stdout);
+    expect(end).toMatchObject({ executionArn: RUNNING_EXECUTION, outcome: 'completed', exitCode: 0 });
+  });
+
+  it('gives up with exit 5 when the rollout is still running after --max-wait', async () => {
+    // Act
+    const result = await swing(['status', '--watch', '--interval', '30s', '--max-wait', '1m']);
+
+    // Assess
+    expect(result.code).toBe(5);
+    expect(result.stderr).toContain('is still running after --max-wait');
+    expect(aws.dynamo.commandCalls(GetCommand).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('rejects a bad --interval with exit 2 before calling AWS', async () => {
+    // Act
+    const result = await swing(['status', '--watch', '--interval', 'soon']);
+
+    // Assess
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--interval: 'soon' is not a duration");
+    expect(result.clientRequests).toBe(0);
+  });
+});
