@@ -165,6 +165,8 @@ export class LocalStepFunctions implements TaskCallbackPort {
     const name = options.name ?? `rollout-${Date.now()}-${this.counter}`;
     const executionArn = `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
     const inFlight = new Set<Promise<unknown>>();
+    // After StopExecution the library may still re-invoke a task whose retry pause the abort cut short.
+    let stopped = false;
     const track = <T>(promise: Promise<T>): Promise<T> => {
       inFlight.add(promise);
       void promise.finally(() => inFlight.delete(promise)).catch(() => {});
@@ -175,9 +177,14 @@ export class LocalStepFunctions implements TaskCallbackPort {
     for (const [stateName, state] of Object.entries(this.taskStates())) {
       const handler = this.handlerFor(state);
       const engineFn = ENGINE[handler];
-      overrides[stateName] = state.Resource.endsWith('.waitForTaskToken')
-        ? (taskInput) => track(this.runWaitTask(deps, executionArn, engineFn, taskInput))
-        : (taskInput) => track(this.invoke(deps, engineFn, taskInput));
+      overrides[stateName] = (taskInput) => {
+        if (stopped) return Promise.reject(stateError('States.Aborted', 'the execution was stopped'));
+        return track(
+          state.Resource.endsWith('.waitForTaskToken')
+            ? this.runWaitTask(deps, executionArn, engineFn, taskInput)
+            : this.invoke(deps, engineFn, taskInput),
+        );
+      };
     }
     const retryIntervalOverrides =
       this.options.retryDelayMs === undefined
@@ -217,8 +224,9 @@ export class LocalStepFunctions implements TaskCallbackPort {
     const result = (async () => {
       const ended = await settle();
       // A stopped execution's open bake or gate ends with it; an in-flight Lambda still runs to completion.
+      stopped = true;
       this.dropTasksOf(executionArn);
-      await Promise.allSettled([...inFlight]);
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
       await drained;
       if (ended.status === 'SUCCEEDED') return ended;
       const status = ended.status === 'ABORTED' ? 'ABORTED' : 'FAILED';
@@ -234,7 +242,10 @@ export class LocalStepFunctions implements TaskCallbackPort {
     return {
       executionArn,
       result,
-      stop: () => execution.abort(),
+      stop: () => {
+        stopped = true;
+        execution.abort();
+      },
       transitions: () => events.filter((event) => event.type === 'StateEntered').length,
       events,
     };
@@ -286,6 +297,8 @@ export class LocalStepFunctions implements TaskCallbackPort {
       }, payload.timeoutSeconds * this.msPerSecond);
       this.openTasks.set(token, { executionArn, resolve, reject, timer });
     });
+    // A callback can fail the token while the opening task itself fails: nobody awaits `waiting` then.
+    waiting.catch(() => {});
     try {
       await this.invoke(deps, engineFn, { ...payload, taskToken: token });
     } catch (error) {

@@ -133,6 +133,62 @@ describe('State machine: rollout.asl.json with the real engine', () => {
     });
   });
 
+  it('halts without writing when someone reshapes the listener by hand mid-rollout', async () => {
+    const world = makeWorld();
+    const execution = world.start({ plan: '10:500,50:500,100' });
+    await world.until(baking(0), 'bake of step 1');
+
+    world.elb.setDefaultActions([
+      {
+        Type: 'fixed-response',
+        Order: 1,
+        FixedResponseConfig: { StatusCode: '503', ContentType: 'text/plain' },
+      },
+    ]);
+    const writesBefore = world.elb.writes.length;
+    const result = await execution.result;
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'ListenerShapeInvalid' });
+    expect(world.elb.writes.length).toBe(writesBefore);
+    expect(await world.lockOwner()).toBeUndefined();
+    expect((await world.store.get(LISTENER.listenerArn))?.history.at(-1)).toMatchObject({
+      outcome: 'halted',
+    });
+  });
+
+  it('halts instead of completing when the weights are changed by hand during the last bake', async () => {
+    const world = makeWorld();
+    const execution = world.start({ plan: '10:5,100:500' });
+    await world.until(baking(1), 'last bake');
+
+    world.elb.setByHand({ source: 500, target: 500 });
+    const result = await execution.result;
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'WeightsDrifted' });
+    expect(world.elb.weights).toEqual({ source: 500, target: 500 });
+    expect((await world.store.get(LISTENER.listenerArn))?.history.at(-1)).toMatchObject({
+      outcome: 'halted',
+    });
+  });
+
+  it('releases the lock through the safety net when a stopped rollout finds the listener reshaped', async () => {
+    const world = makeWorld();
+    const execution = world.start({ plan: '10:1000,100' });
+    await world.until(baking(0), 'first bake');
+
+    world.elb.setDefaultActions([
+      {
+        Type: 'fixed-response',
+        Order: 1,
+        FixedResponseConfig: { StatusCode: '503', ContentType: 'text/plain' },
+      },
+    ]);
+    execution.stop();
+
+    expect(await execution.result).toMatchObject({ status: 'ABORTED', safetyNet: 'halted-drift' });
+    expect(await world.lockOwner()).toBeUndefined();
+  });
+
   it('rolls back when an operator aborts during a bake', async () => {
     const world = makeWorld();
     const execution = world.start({ plan: '10:1000,50:1000,100' });

@@ -12,7 +12,7 @@ import {
   ModifyListenerCommand,
   type ModifyListenerCommandInput,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { mockClient } from 'aws-sdk-client-mock';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import type { ListenerTarget, Weights } from '#domain/types.ts';
 
 export const LISTENER: ListenerTarget = {
@@ -31,6 +31,44 @@ function throttled(): Error {
   return error;
 }
 
+/** A 4xx that no retry fixes, as ELBv2 returns when the listener cannot take the action list. */
+function invalidConfiguration(): Error {
+  const error = new Error('The load balancer is being reconfigured');
+  error.name = 'InvalidConfigurationRequest';
+  Object.assign(error, { $fault: 'client', $metadata: { httpStatusCode: 400 } });
+  return error;
+}
+
+/** One order for everything that happens on both fakes, so a test can tell what came before what. */
+let sequence = 0;
+const nextSequence = () => {
+  sequence += 1;
+  return sequence;
+};
+
+export type ElbOperation = 'DescribeListeners' | 'ModifyListener' | 'DescribeTargetHealth';
+
+/** What happened on the fake ELBv2, in order (`seq` is shared with FakeCloudWatch). */
+export type ElbEvent =
+  | {
+      readonly seq: number;
+      readonly kind: 'call';
+      readonly operation: ElbOperation;
+      readonly caller: string;
+      readonly outcome: 'ok' | 'throttled' | 'failed';
+      /** ModifyListener: the weights written (or attempted); DescribeTargetHealth: none. */
+      readonly weights?: Weights;
+      /** DescribeTargetHealth: how many healthy targets it reported. */
+      readonly healthy?: number;
+    }
+  /**
+   * A change made from outside: weights set by hand, or the default actions replaced. `actions` is the list
+   * right after it; `weights` as this fake reads them (0 for an absent group).
+   */
+  | { readonly seq: number; readonly kind: 'hand'; readonly actions: Action[]; readonly weights: Weights }
+  | { readonly seq: number; readonly kind: 'reshape'; readonly actions: Action[]; readonly weights: Weights }
+  | { readonly seq: number; readonly kind: 'health'; readonly healthy: number };
+
 /**
  * A stateful ELBv2 behind a real SDK client instance: DescribeListeners returns what ModifyListener last
  * stored, so the adapter's read-back and drift checks run against real state, in the API's own shapes.
@@ -42,12 +80,21 @@ export class FakeElbv2 {
   readonly writes: Weights[] = [];
   /** Everything that happened to the listener, in order: Swing's writes and hand changes. */
   readonly history: { by: 'swing' | 'hand'; weights: Weights }[] = [];
+  /** Every call and every change made from outside, in order, with the sequence shared with FakeCloudWatch. */
+  readonly log: ElbEvent[] = [];
   private actions: Action[];
   healthyTargets = 2;
   /** The next N ModifyListener calls fail with Throttling. */
   throttleModify = 0;
+  /** The next N ModifyListener calls fail with InvalidConfigurationRequest, an error no retry is meant for. */
+  failModify = 0;
   /** Called before each ModifyListener takes effect; a test can inspect the world at that moment. */
   onModify?: (weights: Weights) => void;
+  /**
+   * Called as each call arrives, before it is served, with the name of the client that made it: a test can
+   * inject a fault at exactly the Nth call of a rollout.
+   */
+  beforeCall?: (operation: ElbOperation, caller: string) => void;
 
   constructor(
     starting: Weights = { source: 1, target: 0 },
@@ -66,12 +113,35 @@ export class FakeElbv2 {
         },
       },
     ];
-    this.mock.on(DescribeListenersCommand).callsFake((input: { ListenerArns?: string[] }) => {
+    this.serve(this.mock, 'swing');
+  }
+
+  /**
+   * Another SDK client on the same listener, for a second caller (a racing rollout): its calls are logged
+   * under `caller`, and its own `mock` tells exactly which commands it sent.
+   */
+  connect(caller: string) {
+    const client = new ElasticLoadBalancingV2Client({ region: 'us-east-1' });
+    const mock = mockClient(client);
+    this.serve(mock, caller);
+    return { client, mock };
+  }
+
+  private record(event: Omit<Extract<ElbEvent, { kind: 'call' }>, 'seq' | 'kind'>): void {
+    this.log.push({ seq: nextSequence(), kind: 'call', ...event });
+  }
+
+  private serve(mock: AwsClientStub<ElasticLoadBalancingV2Client>, caller: string): void {
+    const target = this.target;
+    mock.on(DescribeListenersCommand).callsFake((input: { ListenerArns?: string[] }) => {
+      this.beforeCall?.('DescribeListeners', caller);
       if (!input.ListenerArns?.includes(target.listenerArn)) {
+        this.record({ operation: 'DescribeListeners', caller, outcome: 'failed' });
         const error = new Error('One or more listeners not found');
         error.name = 'ListenerNotFoundException';
         throw error;
       }
+      this.record({ operation: 'DescribeListeners', caller, outcome: 'ok' });
       return {
         Listeners: [
           {
@@ -83,24 +153,37 @@ export class FakeElbv2 {
         ],
       };
     });
-    this.mock.on(ModifyListenerCommand).callsFake((input: ModifyListenerCommandInput) => {
+    mock.on(ModifyListenerCommand).callsFake((input: ModifyListenerCommandInput) => {
+      this.beforeCall?.('ModifyListener', caller);
+      const weights = FakeElbv2.weightsIn(input.DefaultActions ?? [], target);
       if (this.throttleModify > 0) {
         this.throttleModify -= 1;
+        this.record({ operation: 'ModifyListener', caller, outcome: 'throttled', weights });
         throw throttled();
       }
-      const weights = FakeElbv2.weightsIn(input.DefaultActions ?? [], target);
+      if (this.failModify > 0) {
+        this.failModify -= 1;
+        this.record({ operation: 'ModifyListener', caller, outcome: 'failed', weights });
+        throw invalidConfiguration();
+      }
       this.onModify?.(weights);
       this.actions = structuredClone(input.DefaultActions ?? []);
       this.writes.push(weights);
       this.history.push({ by: 'swing', weights });
+      this.record({ operation: 'ModifyListener', caller, outcome: 'ok', weights });
       return { Listeners: [] };
     });
-    this.mock.on(DescribeTargetHealthCommand).callsFake(() => ({
-      TargetHealthDescriptions: Array.from({ length: this.healthyTargets }, (_, i) => ({
-        Target: { Id: `10.0.0.${i + 10}`, Port: 9200 },
-        TargetHealth: { State: 'healthy' },
-      })),
-    }));
+    mock.on(DescribeTargetHealthCommand).callsFake(() => {
+      this.beforeCall?.('DescribeTargetHealth', caller);
+      const healthy = this.healthyTargets;
+      this.record({ operation: 'DescribeTargetHealth', caller, outcome: 'ok', healthy });
+      return {
+        TargetHealthDescriptions: Array.from({ length: healthy }, (_, i) => ({
+          Target: { Id: `10.0.0.${i + 10}`, Port: 9200 },
+          TargetHealth: { State: 'healthy' },
+        })),
+      };
+    });
   }
 
   static weightsIn(actions: readonly Action[], target: ListenerTarget): Weights {
@@ -125,10 +208,38 @@ export class FakeElbv2 {
         group.TargetGroupArn === this.target.sourceTargetGroupArn ? weights.source : weights.target;
     }
     this.history.push({ by: 'hand', weights });
+    this.log.push({ seq: nextSequence(), kind: 'hand', actions: structuredClone(this.actions), weights });
+  }
+
+  /** The target group's targets turn unhealthy (or come back). */
+  setHealthyTargets(count: number): void {
+    this.healthyTargets = count;
+    this.log.push({ seq: nextSequence(), kind: 'health', healthy: count });
+  }
+
+  /** Someone reconfigures the listener's default actions (a wrong group, a redirect): for shape checks. */
+  setDefaultActions(actions: Action[]): void {
+    this.actions = structuredClone(actions);
+    this.log.push({
+      seq: nextSequence(),
+      kind: 'reshape',
+      actions: structuredClone(actions),
+      weights: FakeElbv2.weightsIn(actions, this.target),
+    });
   }
 }
 
 export type AlarmValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+
+/** What happened on the fake CloudWatch, in order (`seq` is shared with FakeElbv2). */
+export type CloudWatchEvent =
+  | {
+      readonly seq: number;
+      readonly kind: 'describe';
+      /** The states DescribeAlarms reported for the names asked, or `failed`. */
+      readonly outcome: 'failed' | readonly AlarmValue[];
+    }
+  | { readonly seq: number; readonly kind: 'set'; readonly name: string; readonly value: AlarmValue };
 
 /** A stateful CloudWatch: alarm states a test sets, served through DescribeAlarms. */
 export class FakeCloudWatch {
@@ -138,13 +249,19 @@ export class FakeCloudWatch {
   /** The next N DescribeAlarms calls fail. */
   failDescribe = 0;
   describeCalls = 0;
+  /** Every DescribeAlarms and every state change, in order, with the sequence shared with FakeElbv2. */
+  readonly log: CloudWatchEvent[] = [];
+  /** Called as each DescribeAlarms arrives, before it is served: a test can inject a fault at that call. */
+  beforeCall?: (operation: 'DescribeAlarms') => void;
 
   constructor(names: readonly string[]) {
     for (const name of names) this.states.set(name, 'OK');
     this.mock.on(DescribeAlarmsCommand).callsFake((input: DescribeAlarmsCommandInput) => {
+      this.beforeCall?.('DescribeAlarms');
       this.describeCalls += 1;
       if (this.failDescribe > 0) {
         this.failDescribe -= 1;
+        this.log.push({ seq: nextSequence(), kind: 'describe', outcome: 'failed' });
         const error = new Error('Internal failure');
         error.name = 'InternalFailure';
         Object.assign(error, { $fault: 'server', $metadata: { httpStatusCode: 500 } });
@@ -158,12 +275,18 @@ export class FakeCloudWatch {
           StateValue: this.states.get(name),
           StateReason: `Threshold Crossed: fake state ${this.states.get(name)}`,
         }));
+      this.log.push({
+        seq: nextSequence(),
+        kind: 'describe',
+        outcome: alarms.map((alarm) => alarm.StateValue as AlarmValue),
+      });
       return { MetricAlarms: alarms, CompositeAlarms: [] };
     });
   }
 
   set(name: string, value: AlarmValue): void {
     this.states.set(name, value);
+    this.log.push({ seq: nextSequence(), kind: 'set', name, value });
   }
 
   firing(): string[] {

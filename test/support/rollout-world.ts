@@ -4,12 +4,26 @@ import { MemoryRolloutStore } from '#adapters/store-memory.ts';
 import { silentLog } from '#domain/log.ts';
 import type { EngineDeps } from '#domain/rollout.ts';
 import { handleAlarmEvent } from '#domain/rollout.ts';
-import type { Notification, Rollout, SmokeReport, Weights } from '#domain/types.ts';
+import type { Notification, Rollout, RolloutPatch, SmokeReport, Weights } from '#domain/types.ts';
 import { isIncrease } from '#domain/weights.ts';
 import { LocalStepFunctions } from '#local/executor.ts';
 import { FakeCloudWatch, FakeElbv2, LISTENER } from './fake-aws.ts';
 
 export const ALARM = 'swing-target-composite';
+
+/**
+ * The in-memory store, with a hook called once an update is applied and before its caller resumes: a test
+ * can act at the exact moment a bake or gate stores its task token.
+ */
+export class ObservedRolloutStore extends MemoryRolloutStore {
+  onUpdate?: (executionArn: string, patch: RolloutPatch, rollout: Rollout) => void;
+
+  override async update(listenerArn: string, executionArn: string, patch: RolloutPatch): Promise<Rollout> {
+    const rollout = await super.update(listenerArn, executionArn, patch);
+    this.onUpdate?.(executionArn, patch, rollout);
+    return rollout;
+  }
+}
 
 const PASSING_SMOKE: SmokeReport = {
   ok: true,
@@ -22,6 +36,11 @@ export interface WorldOptions {
   readonly smoke?: SmokeReport;
   /** Milliseconds per second of bake: 1 turns a 1000 s bake into 1 s. */
   readonly msPerSecond?: number;
+  /**
+   * An executor to share between worlds (its `msPerSecond` then applies): building one validates the ASL,
+   * which costs far more than a short rollout, so tests that build hundreds of worlds pass one in.
+   */
+  readonly stepFunctions?: LocalStepFunctions;
 }
 
 /**
@@ -32,8 +51,10 @@ export function makeWorld(options: WorldOptions = {}) {
   const alarmNames = options.alarms ?? [ALARM];
   const elb = new FakeElbv2(options.starting);
   const cloudWatch = new FakeCloudWatch(alarmNames);
-  const store = new MemoryRolloutStore();
-  const sfn = new LocalStepFunctions({ msPerSecond: options.msPerSecond ?? 1, retryDelayMs: 1 });
+  const store = new ObservedRolloutStore();
+  const sfn =
+    options.stepFunctions ??
+    new LocalStepFunctions({ msPerSecond: options.msPerSecond ?? 1, retryDelayMs: 1 });
   const notifications: Notification[] = [];
   /** Every weight increase made while a watched alarm was in ALARM (I2): must stay empty. */
   const increasesUnderAlarm: Weights[] = [];

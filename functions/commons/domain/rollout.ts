@@ -2,9 +2,11 @@ import {
   Aborted,
   AlarmFired,
   AlarmFiring,
+  ListenerShapeInvalid,
   LockLost,
   SmokeTestFailed,
   TargetUnhealthy,
+  TransientFailure,
   ValidationFailed,
   WeightsDrifted,
 } from './errors.ts';
@@ -440,6 +442,11 @@ export async function finalize(
   const record = await deps.store.get(deps.listenerArn);
   if (record?.lockOwner !== executionArn || !record.rollout) return { outcome, released: false };
   const reason = record.rollout.reason ?? (error ? reasonFrom(error, deps.now()) : undefined);
+  if (outcome === 'completed') {
+    // A hand change during the last bake or gate must not be recorded as a completed rollout (I4).
+    const current = await deps.listener.readWeights();
+    if (!isOwnWrite(record.rollout, current)) throw driftError(record.rollout, current, deps.listenerArn);
+  }
   const finalWeights = await readWeightsQuietly(deps);
   await notifyQuietly(deps, {
     outcome,
@@ -504,6 +511,18 @@ export type SafetyNetDeps = Pick<
   'listenerArn' | 'listener' | 'store' | 'notifier' | 'log' | 'now'
 >;
 
+/** The safety net has no state machine Retry around it: absorb throttling here, as the ASL tasks do. */
+async function withTransientRetries<T>(call: () => Promise<T>, attempts = 5, delayMs = 100): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error instanceof TransientFailure) || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delayMs * 2 ** (attempt - 1)));
+    }
+  }
+}
+
 const STOPPED_OUTSIDE_CATCH = {
   ABORTED: 'ExecutionAborted',
   FAILED: 'ExecutionFailed',
@@ -533,14 +552,20 @@ export async function safetyNet(deps: SafetyNetDeps, event: unknown): Promise<Sa
     cause: `the execution ended ${status} outside the state machine's catch paths; the safety net restored it`,
     at: change.time ?? deps.now().toISOString(),
   };
-  const current = await deps.listener.readWeights();
   let action: SafetyNetAction;
-  if (sameWeights(current, rollout.startingWeights)) {
-    action = 'already-restored';
-  } else if (isOwnWrite(rollout, current)) {
-    await deps.listener.writeWeights(rollout.startingWeights);
-    action = 'restored';
-  } else {
+  try {
+    const current = await withTransientRetries(() => deps.listener.readWeights());
+    if (sameWeights(current, rollout.startingWeights)) {
+      action = 'already-restored';
+    } else if (isOwnWrite(rollout, current)) {
+      await withTransientRetries(() => deps.listener.writeWeights(rollout.startingWeights));
+      action = 'restored';
+    } else {
+      action = 'halted-drift';
+    }
+  } catch (error) {
+    // A listener reshaped by hand is the operator's: leave it, but do not hold the lock forever.
+    if (!(error instanceof ListenerShapeInvalid)) throw error;
     action = 'halted-drift';
   }
   const outcome: RolloutOutcome = action === 'halted-drift' ? 'halted' : 'rolled-back';

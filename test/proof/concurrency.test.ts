@@ -1,0 +1,86 @@
+import { ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { describe, expect, it } from 'vitest';
+import { resolvePlan } from '#domain/plan.ts';
+import type { TaskCallbackPort } from '#domain/types.ts';
+import { percentToWeights } from '#domain/weights.ts';
+import { LISTENER } from '#test/support/fake-aws.ts';
+import { makeWorld } from '#test/support/rollout-world.ts';
+
+const STARTS = 24;
+
+/** Each contender gets its own plan, so the listener's writes tell exactly whose rollout made them. */
+const planOf = (index: number) => `${index + 1}:2,${50 + index}:2,100`;
+
+function countingCallbacks(inner: TaskCallbackPort) {
+  const calls = { fail: 0, succeed: 0 };
+  const port: TaskCallbackPort = {
+    fail: (token, error, cause) => {
+      calls.fail += 1;
+      return inner.fail(token, error, cause);
+    },
+    succeed: (token, output) => {
+      calls.succeed += 1;
+      return inner.succeed(token, output);
+    },
+  };
+  return { port, calls };
+}
+
+describe('Lock: simultaneous starts on one listener (I3)', () => {
+  it(`lets exactly one of ${STARTS} simultaneous starts proceed; the others fail with RolloutLocked and write nothing`, async () => {
+    // Prepare: one listener, one record store, one executor; a reference run counts one rollout's store writes.
+    const reference = makeWorld();
+    await reference.start({ plan: planOf(0) }).result;
+    const storeWritesOfOneRollout = reference.store.writes;
+    const world = makeWorld();
+    const callbacks = countingCallbacks(world.sfn);
+    const deps = { ...world.deps, callbacks: callbacks.port };
+
+    // Act: every start is issued before any of them has run a single task.
+    const executions = Array.from({ length: STARTS }, (_, index) =>
+      world.sfn.start(deps, { plan: planOf(index) }, { name: `contender-${index}` }),
+    );
+    const results = await Promise.all(executions.map((execution) => execution.result));
+
+    // Assess
+    const winners = results.flatMap((result, index) => (result.status === 'SUCCEEDED' ? [index] : []));
+    expect(winners).toHaveLength(1);
+    const winner = winners[0] ?? -1;
+    const losers = results.filter((_, index) => index !== winner);
+    expect(losers).toHaveLength(STARTS - 1);
+    for (const result of losers) {
+      expect(result).toMatchObject({ status: 'FAILED', error: 'RolloutLocked', safetyNet: 'nothing-held' });
+      expect(result.status === 'FAILED' && result.cause).toContain(executions[winner]?.executionArn);
+    }
+    const expectedWrites = resolvePlan(planOf(winner)).steps.map((step) =>
+      percentToWeights(step.targetPercent),
+    );
+    expect(world.elb.writes).toEqual(expectedWrites);
+    expect(world.elb.mock.commandCalls(ModifyListenerCommand)).toHaveLength(expectedWrites.length);
+    expect(world.elb.weights).toEqual(percentToWeights(100));
+    expect(world.store.writes).toBe(storeWritesOfOneRollout);
+    const record = await world.store.get(LISTENER.listenerArn);
+    expect(record?.lockOwner).toBeUndefined();
+    expect(record?.history.map((rollout) => rollout.executionArn)).toEqual([
+      executions[winner]?.executionArn,
+    ]);
+    expect(world.notifications).toHaveLength(1);
+    // The winner's bakes end by timing out; nobody sent a task callback.
+    expect(callbacks.calls).toEqual({ fail: 0, succeed: 0 });
+    expect(world.increasesUnderAlarm).toEqual([]);
+  });
+
+  it('frees the lock when the winner finishes, so the next start proceeds', async () => {
+    const world = makeWorld();
+    const first = world.sfn.start(world.deps, { plan: '10:2,100' }, { name: 'first' });
+    const refused = world.sfn.start(world.deps, { plan: '20:2,100' }, { name: 'refused' });
+    await Promise.all([first.result, refused.result]);
+
+    const next = await world.start({ plan: '0.1' }, 'next').result;
+
+    expect(await refused.result).toMatchObject({ status: 'FAILED', error: 'RolloutLocked' });
+    expect(next).toMatchObject({ status: 'SUCCEEDED' });
+    expect(world.elb.writes).toEqual([percentToWeights(10), percentToWeights(100), percentToWeights(0.1)]);
+    expect(await world.lockOwner()).toBeUndefined();
+  });
+});
