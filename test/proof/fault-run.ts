@@ -1,0 +1,408 @@
+import { type Action, ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CloudWatchAlarms } from '#adapters/alarms.ts';
+import { AlbListener } from '#adapters/listener.ts';
+import { abortRollout, promoteGate } from '#domain/operator.ts';
+import { formatPlanSpec } from '#domain/plan.ts';
+import { type EngineDeps, handleAlarmEvent, type SafetyNetAction, safetyNet } from '#domain/rollout.ts';
+import type { ListenerRecord, PlanStep, Rollout, RolloutPatch, RolloutStore } from '#domain/types.ts';
+import type { ExecutionResult, LocalExecution, LocalStepFunctions } from '#local/executor.ts';
+import { FakeCloudWatch, LISTENER } from '#test/support/fake-aws.ts';
+import { ALARM, makeWorld } from '#test/support/rollout-world.ts';
+import {
+  type Fault,
+  type GateResolution,
+  MS_PER_SECOND,
+  planSteps,
+  type ReshapedTo,
+  type Scenario,
+  type Trigger,
+} from './fault-scenario.ts';
+
+export type World = ReturnType<typeof makeWorld>;
+export type MainResult = ExecutionResult & { readonly safetyNet?: SafetyNetAction };
+
+export interface OpenedWait {
+  readonly kind: 'bake' | 'gate';
+  readonly step: number;
+  readonly openedAt: number;
+  /** When its timeout would end it, on the scaled clock. */
+  readonly lengthMs: number;
+}
+
+export interface FiredFault {
+  readonly fault: Fault;
+  readonly firedAt: number;
+  /** The library execution had already ended: only the executor's safety net could still be running. */
+  readonly executionEnded: boolean;
+  /** The main result had settled (nothing of the main rollout was running any more). */
+  readonly settled: boolean;
+  /** The wait it struck in, for `wait` triggers. */
+  readonly wait?: OpenedWait;
+  /** The listener record at the moment the fault struck. */
+  record?: ListenerRecord;
+  /** What the fault's own call returned: the alarm-event action, the abort's delivery, or an error name. */
+  outcome?: string;
+  outcomeAt?: number;
+}
+
+export interface GateOutcome {
+  readonly resolution: GateResolution;
+  outcome?: string;
+}
+
+export interface RacerObservation {
+  result?: MainResult;
+  /** ModifyListener calls the racer's own ELBv2 client sent. */
+  modifyCalls: number;
+  /** Store writes (lock, updates, releases) that succeeded for the racer. */
+  storeWrites: number;
+  notifications: number;
+}
+
+export interface Run {
+  readonly scenario: Scenario;
+  /** The plan as run (bakes stretched to hold the faults planned inside them). */
+  readonly steps: readonly PlanStep[];
+  readonly world: World;
+  readonly executionArn: string;
+  readonly result: MainResult;
+  /** Times the safety net was delivered after the executor's own delivery threw (Lambda retries twice). */
+  readonly safetyNetRedeliveries: number;
+  readonly settledAt: number;
+  readonly fired: readonly FiredFault[];
+  readonly waits: readonly OpenedWait[];
+  readonly gates: readonly GateOutcome[];
+  readonly racers: readonly RacerObservation[];
+  readonly execution: LocalExecution;
+}
+
+/** A store view that counts the writes that succeeded through it: a racer must make none. */
+class CountingStore implements RolloutStore {
+  writes = 0;
+  constructor(private readonly inner: RolloutStore) {}
+  get(listenerArn: string) {
+    return this.inner.get(listenerArn);
+  }
+  async acquire(listenerArn: string, rollout: Rollout) {
+    await this.inner.acquire(listenerArn, rollout);
+    this.writes += 1;
+  }
+  async update(listenerArn: string, executionArn: string, patch: RolloutPatch) {
+    const rollout = await this.inner.update(listenerArn, executionArn, patch);
+    this.writes += 1;
+    return rollout;
+  }
+  async release(listenerArn: string, executionArn: string, final: RolloutPatch) {
+    const released = await this.inner.release(listenerArn, executionArn, final);
+    if (released) this.writes += 1;
+    return released;
+  }
+  async request(listenerArn: string, flags: Pick<RolloutPatch, 'abortRequested' | 'pauseRequested'>) {
+    const rollout = await this.inner.request(listenerArn, flags);
+    this.writes += 1;
+    return rollout;
+  }
+}
+
+function alarmChange(value: 'ALARM' | 'INSUFFICIENT_DATA') {
+  return {
+    source: 'aws.cloudwatch',
+    'detail-type': 'CloudWatch Alarm State Change',
+    time: new Date().toISOString(),
+    detail: {
+      alarmName: ALARM,
+      state: { value, reason: 'Threshold Crossed: fault schedule' },
+      previousState: { value: 'OK' },
+    },
+  };
+}
+
+const OTHER_GROUP =
+  'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/maintenance/0f0f0f0f0f0f0f0f';
+
+/** What an operator puts on the listener by hand instead of Swing's weighted forward. */
+export function reshapedActions(to: ReshapedTo): Action[] {
+  if (to === 'fixed-response') {
+    return [
+      {
+        Type: 'fixed-response',
+        Order: 1,
+        FixedResponseConfig: { StatusCode: '503', ContentType: 'text/plain' },
+      },
+    ];
+  }
+  if (to === 'redirect') {
+    return [
+      {
+        Type: 'redirect',
+        Order: 1,
+        RedirectConfig: { Host: 'maintenance.example.com', StatusCode: 'HTTP_302' },
+      },
+    ];
+  }
+  return [{ Type: 'forward', Order: 1, TargetGroupArn: OTHER_GROUP }];
+}
+
+const ENDED = new Set(['ExecutionSucceeded', 'ExecutionFailed', 'ExecutionAborted']);
+
+let runs = 0;
+
+/**
+ * Runs the scenario's rollout through the real ASL and engine over the fakes, striking each fault at its
+ * trigger, and returns everything the invariant checks need once every part of it has settled.
+ */
+export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFunctions): Promise<Run> {
+  runs += 1;
+  const world = makeWorld({ starting: scenario.starting, stepFunctions });
+  const steps = planSteps(scenario);
+  const name = `main-${runs}`;
+  const executionArn = `${stepFunctions.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  const operator = { listenerArn: LISTENER.listenerArn, store: world.store, callbacks: stepFunctions };
+
+  const fired: FiredFault[] = [];
+  const waits: OpenedWait[] = [];
+  const gates: GateOutcome[] = [];
+  const racers: RacerObservation[] = [];
+  const pending: Promise<unknown>[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  let execution: LocalExecution | undefined;
+  let settled = false;
+  let outage = false;
+
+  const executionEnded = () => execution?.events.some((event) => ENDED.has(event.type)) ?? false;
+  const later = (ms: number, act: () => void) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      act();
+    }, ms);
+    timers.add(timer);
+  };
+  const follow = (target: { outcome?: string; outcomeAt?: number }, promise: Promise<unknown>) => {
+    pending.push(
+      promise.then(
+        (value) => {
+          target.outcome = String(value);
+          target.outcomeAt = performance.now();
+        },
+        (error: unknown) => {
+          target.outcome = error instanceof Error ? error.name : String(error);
+          target.outcomeAt = performance.now();
+        },
+      ),
+    );
+  };
+
+  function startRacer(): void {
+    const index = racers.length;
+    const elb = world.elb.connect(`racer-${index}`);
+    // Its own alarms, all OK, so that it gets as far as the lock whatever the main rollout's alarms do.
+    const cloudWatch = new FakeCloudWatch([ALARM]);
+    const store = new CountingStore(world.store);
+    const observation: RacerObservation = { modifyCalls: 0, storeWrites: 0, notifications: 0 };
+    racers.push(observation);
+    const deps: EngineDeps = {
+      ...world.deps,
+      listener: new AlbListener(elb.client, LISTENER, { verifyAttempts: 1, verifyDelayMs: 0 }),
+      alarms: new CloudWatchAlarms(cloudWatch.client, { alarmNames: [ALARM], attempts: 1, retryDelayMs: 0 }),
+      store,
+      notifier: {
+        notify: async () => {
+          observation.notifications += 1;
+        },
+      },
+    };
+    const racer = stepFunctions.start(deps, { plan: '100' }, { name: `racer-${runs}-${index}` });
+    pending.push(
+      racer.result.then((result) => {
+        observation.result = result;
+        observation.modifyCalls = elb.mock.commandCalls(ModifyListenerCommand).length;
+        observation.storeWrites = store.writes;
+      }),
+    );
+  }
+
+  function strike(fault: Fault, wait?: OpenedWait): void {
+    const struck: FiredFault = {
+      fault,
+      firedAt: performance.now(),
+      executionEnded: executionEnded(),
+      settled,
+      ...(wait ? { wait } : {}),
+    };
+    fired.push(struck);
+    // The in-memory store clones the record when called, so this is the record at this very moment.
+    pending.push(
+      world.store.get(LISTENER.listenerArn).then((record) => {
+        struck.record = record;
+      }),
+    );
+    switch (fault.kind) {
+      case 'alarm':
+        world.cloudWatch.set(ALARM, fault.value);
+        if (fault.delivered) follow(struck, handleAlarmEvent(world.deps, alarmChange(fault.value)));
+        break;
+      case 'throttle':
+        world.elb.throttleModify += fault.times;
+        break;
+      case 'modify-error':
+        world.elb.failModify += fault.times;
+        break;
+      case 'describe-error':
+        world.cloudWatch.failDescribe += fault.times;
+        break;
+      case 'unhealthy-target':
+        world.elb.setHealthyTargets(0);
+        break;
+      case 'outage':
+        world.elb.failModify = Number.MAX_SAFE_INTEGER;
+        outage = true;
+        break;
+      case 'abort':
+        follow(
+          struck,
+          abortRollout(operator, 'fault schedule').then((result) => result.delivered),
+        );
+        break;
+      case 'stop':
+        // A call during start() strikes before start() has returned the execution.
+        if (execution) execution.stop();
+        else queueMicrotask(() => execution?.stop());
+        break;
+      case 'drift':
+        world.elb.setByHand(fault.weights);
+        break;
+      case 'reshape':
+        world.elb.setDefaultActions(reshapedActions(fault.to));
+        break;
+      case 'racer':
+        startRacer();
+        break;
+    }
+  }
+
+  const byCall = new Map<number, Fault[]>();
+  const byWait = new Map<number, Fault[]>();
+  for (const fault of scenario.faults) {
+    const at: Trigger = fault.at;
+    const table = at.on === 'call' ? byCall : byWait;
+    const key = at.on === 'call' ? at.n : at.k;
+    table.set(key, [...(table.get(key) ?? []), fault]);
+  }
+
+  let calls = 0;
+  const onMainCall = (operation: string) => {
+    calls += 1;
+    for (const fault of byCall.get(calls) ?? []) strike(fault);
+    // The outage lasts until the execution has ended: then ELBv2 recovers and the safety net can act.
+    if (operation === 'ModifyListener' && outage && executionEnded()) {
+      world.elb.failModify = 0;
+      outage = false;
+    }
+  };
+  world.elb.beforeCall = (operation, caller) => {
+    if (caller === 'swing') onMainCall(operation);
+  };
+  world.cloudWatch.beforeCall = onMainCall;
+
+  const gatedSteps = scenario.steps.flatMap((step, index) => (step.gate ? [index] : []));
+  world.store.onUpdate = (owner, patch, rollout) => {
+    if (owner !== executionArn || patch.taskToken === undefined || !patch.taskKind) return;
+    const k = waits.length;
+    const kind = patch.taskKind;
+    const lengthMs =
+      kind === 'bake'
+        ? (steps[rollout.stepIndex]?.bakeSeconds ?? 0) * MS_PER_SECOND
+        : scenario.gate.timeoutSeconds * MS_PER_SECOND;
+    const wait: OpenedWait = { kind, step: rollout.stepIndex, openedAt: performance.now(), lengthMs };
+    waits.push(wait);
+    const planned = byWait.get(k) ?? [];
+    // Timers first, while the clock is where the wait's own timeout started from: work done before a timer is
+    // created (a racer's synchronous start) would push it towards the timeout.
+    for (const fault of planned) {
+      if (fault.at.on === 'wait' && fault.at.afterMs > 0) later(fault.at.afterMs, () => strike(fault, wait));
+    }
+    if (kind === 'gate') {
+      const resolution = scenario.gateResolutions[gatedSteps.indexOf(rollout.stepIndex)];
+      if (resolution) {
+        const gate: GateOutcome = { resolution };
+        gates.push(gate);
+        if (resolution.by !== 'timeout') {
+          later(resolution.afterMs, () =>
+            follow(
+              gate,
+              resolution.by === 'promote'
+                ? promoteGate(operator).then((result) => result.delivered)
+                : abortRollout(operator, 'gate').then((result) => result.delivered),
+            ),
+          );
+        }
+      }
+    }
+    // Then what strikes at once; racers first: they must reach the lock while this wait holds it.
+    const atOnce = planned
+      .filter((fault) => fault.at.on === 'wait' && fault.at.afterMs === 0)
+      .sort((a, b) => Number(b.kind === 'racer') - Number(a.kind === 'racer'));
+    for (const fault of atOnce) strike(fault, wait);
+  };
+
+  const plan = scenario.asSpec ? formatPlanSpec({ steps }) : { steps };
+  execution = world.start({ plan, gate: scenario.gate }, name);
+  const started = execution;
+
+  let result: MainResult;
+  let safetyNetRedeliveries = 0;
+  try {
+    result = await started.result;
+  } catch {
+    // The executor's delivery of the status event threw (the safety net's ModifyListener failed). EventBridge
+    // invokes the safety net asynchronously and Lambda retries a failed async invocation twice.
+    const aborted = started.events.some((event) => event.type === 'ExecutionAborted');
+    const failure = started.events.find((event) => event.type === 'ExecutionFailed') as
+      | { Error?: string; Cause?: string }
+      | undefined;
+    const status = aborted ? 'ABORTED' : 'FAILED';
+    let action: SafetyNetAction | undefined;
+    for (let attempt = 0; attempt < 2 && !action; attempt += 1) {
+      safetyNetRedeliveries += 1;
+      try {
+        action = await safetyNet(world.deps, {
+          source: 'aws.states',
+          'detail-type': 'Step Functions Execution Status Change',
+          time: new Date().toISOString(),
+          detail: { executionArn, stateMachineArn: stepFunctions.stateMachineArn, status },
+        });
+      } catch {
+        // Counted; the checks see a listener that was not restored.
+      }
+    }
+    const ended: ExecutionResult = aborted
+      ? { status: 'ABORTED' }
+      : { status: 'FAILED', error: failure?.Error ?? 'Unknown', cause: failure?.Cause ?? '' };
+    result = action ? { ...ended, safetyNet: action } : ended;
+  }
+  const settledAt = performance.now();
+  settled = true;
+  for (const timer of timers) clearTimeout(timer);
+  timers.clear();
+  // Operator calls, alarm events and racers that are still running belong to this run: let them finish.
+  for (let seen = 0; seen < pending.length; ) {
+    const batch = pending.slice(seen);
+    seen = pending.length;
+    await Promise.allSettled(batch);
+  }
+
+  return {
+    scenario,
+    steps,
+    world,
+    executionArn,
+    result,
+    safetyNetRedeliveries,
+    settledAt,
+    fired,
+    waits,
+    gates,
+    racers,
+    execution: started,
+  };
+}

@@ -1,0 +1,378 @@
+import { expect } from 'vitest';
+import type { ListenerRecord, Rollout } from '#domain/types.ts';
+import { formatWeights, isIncrease, percentToWeights } from '#domain/weights.ts';
+import type { CloudWatchEvent, ElbEvent } from '#test/support/fake-aws.ts';
+import { LISTENER } from '#test/support/fake-aws.ts';
+import type { FiredFault, Run } from './fault-run.ts';
+import { LONG_BAKE_MS } from './fault-scenario.ts';
+
+/**
+ * DESIGN.md's invariants, checked on the fakes' actual state after a run of the model-based fault test.
+ * Each check reads what happened (the fakes' logs, the record, the execution's events) rather than predicting
+ * the path: where two interleavings are both correct, the check accepts either and says why.
+ */
+
+/** A few lines that tell the story of a run, attached to every failed expectation. */
+export function story(run: Run): string {
+  const record = (fault: FiredFault) =>
+    fault.record?.lockOwner === run.executionArn
+      ? `${fault.record.rollout?.status}${fault.record.rollout?.taskKind ? `/${fault.record.rollout.taskKind}` : ''}`
+      : 'unlocked';
+  const timeline = [...run.world.elb.log, ...run.world.cloudWatch.log]
+    .sort((a, b) => a.seq - b.seq)
+    .map((event) => {
+      if (event.kind === 'hand') return `HAND ${event.weights.source}/${event.weights.target}`;
+      if (event.kind === 'reshape') return `RESHAPE ${event.actions.map((action) => action.Type).join('+')}`;
+      if (event.kind === 'health') return `HEALTHY=${event.healthy}`;
+      if (event.kind === 'set') return `${event.value}`;
+      if (event.kind === 'describe')
+        return `alarms:${event.outcome === 'failed' ? 'ERR' : event.outcome.join('|')}`;
+      const who = event.caller === 'swing' ? '' : `${event.caller}:`;
+      if (event.operation === 'ModifyListener')
+        return `${who}modify ${event.weights?.source}/${event.weights?.target}${event.outcome === 'ok' ? '' : ` ${event.outcome}`}`;
+      return `${who}${event.operation === 'DescribeListeners' ? 'read' : `health=${event.healthy}`}`;
+    });
+  return [
+    `starting ${formatWeights(run.scenario.starting)}; plan ${run.steps
+      .map((step) => `${step.targetPercent}:${step.bakeSeconds}s${step.gate ? '!' : ''}`)
+      .join(',')}; gate ${JSON.stringify(run.scenario.gate)} ${JSON.stringify(run.gates)}`,
+    `faults fired: ${
+      run.fired
+        .map(
+          (fault) =>
+            `${fault.fault.kind}@${JSON.stringify(fault.fault.at)} [${record(fault)}${fault.settled ? ', after settle' : ''}]${fault.outcome ? ` -> ${fault.outcome}` : ''}`,
+        )
+        .join('; ') || 'none'
+    }`,
+    `result ${JSON.stringify(run.result).slice(0, 300)}; redeliveries ${run.safetyNetRedeliveries}`,
+    `racers ${JSON.stringify(run.racers)}`,
+    `listener ends at ${formatWeights(run.world.elb.weights)}`,
+    `timeline: ${timeline.join(', ')}`,
+    `states: ${run.execution.events
+      .filter((event) => event.type === 'StateEntered')
+      .map((event) => (event as { state: { name: string } }).state.name)
+      .join(' > ')}`,
+  ].join('\n  ');
+}
+
+export async function finalRecord(run: Run): Promise<ListenerRecord | undefined> {
+  return run.world.store.get(LISTENER.listenerArn);
+}
+
+function mainRollout(run: Run, record: ListenerRecord | undefined): Rollout | undefined {
+  const mine = record?.history.filter((rollout) => rollout.executionArn === run.executionArn) ?? [];
+  expect(mine.length, `one finished record per rollout\n  ${story(run)}`).toBeLessThanOrEqual(1);
+  return mine[0];
+}
+
+type ManualChange = Extract<ElbEvent, { kind: 'hand' | 'reshape' }>;
+
+/** Changes an operator made to the listener: weights set by hand, or the default actions replaced. */
+const manualChanges = (run: Run) =>
+  run.world.elb.log.filter(
+    (event): event is ManualChange => event.kind === 'hand' || event.kind === 'reshape',
+  );
+
+const stoppedWhileRunning = (run: Run) =>
+  run.fired.some((fault) => fault.fault.kind === 'stop' && !fault.executionEnded && !fault.settled);
+
+const statesEntered = (run: Run) =>
+  run.execution.events
+    .filter((event) => event.type === 'StateEntered')
+    .map((event) => (event as { state: { name: string } }).state.name);
+
+/**
+ * I1: the listener ends at the plan's final weights (succeeded) or at the starting weights (anything else),
+ * the lock is released, the outcome is recorded and notified once. Drift is the one exception (see I4).
+ */
+export function expectEndState(run: Run, record: ListenerRecord | undefined): void {
+  const why = `\n  ${story(run)}`;
+  const { world, result } = run;
+  expect(record?.lockOwner, `the lock is released${why}`).toBeUndefined();
+  const finished = mainRollout(run, record);
+  const last = run.steps.at(-1);
+  const finalWeights = percentToWeights(last?.targetPercent ?? 0);
+  const hand = manualChanges(run).at(-1);
+
+  if (hand) {
+    // I4: whoever changed the listener by hand had the last word.
+    expect(world.elb.rawActions, `the listener changed by hand is left alone${why}`).toEqual(hand.actions);
+  } else if (result.status === 'SUCCEEDED') {
+    expect(world.elb.weights, `a succeeded rollout ends at the plan's final weights${why}`).toEqual(
+      finalWeights,
+    );
+  } else if (result.status === 'ABORTED' && finished?.outcome === 'completed') {
+    // StopExecution raced with Complete: the finalize task was already running, it ran to its end (as a
+    // Lambda does) and released the lock as completed, so the safety net found nothing to restore. Both end
+    // states are correct for a stop that arrives as the rollout completes; the record says which one happened.
+    expect(world.elb.weights, `a rollout completed before the stop keeps its final weights${why}`).toEqual(
+      finalWeights,
+    );
+  } else {
+    expect(world.elb.weights, `an execution that did not succeed ends at the starting weights${why}`).toEqual(
+      run.scenario.starting,
+    );
+  }
+
+  if (result.status === 'SUCCEEDED') {
+    expect(finished?.outcome, `a succeeded rollout is recorded as completed${why}`).toBe('completed');
+  }
+  if (finished?.outcome === 'rolled-back') {
+    expect(finished.restored, `a rolled-back rollout is recorded as restored${why}`).toBe(true);
+  }
+  if (finished?.outcome === 'halted') {
+    expect(hand, `a rollout halts only when someone changed the listener by hand${why}`).toBeDefined();
+  }
+  if (!finished) {
+    // It never took the lock: a refusal before any write.
+    expect(
+      world.elb.log.filter((event) => event.kind === 'call' && event.operation === 'ModifyListener'),
+      `a rollout refused before the lock wrote nothing${why}`,
+    ).toEqual([]);
+    if (result.status === 'FAILED') {
+      expect(['ValidationFailed', 'ListenerShapeInvalid', 'AlarmFiring', 'RolloutLocked'], why).toContain(
+        result.error,
+      );
+    }
+  }
+  expect(world.notifications.length, `each rollout that took the lock is notified exactly once${why}`).toBe(
+    finished ? 1 : 0,
+  );
+}
+
+/**
+ * I2 (with the fail-closed policy): every weight increase was preceded, since the previous write, by a
+ * successful alarm read showing no alarm in ALARM and by a health read showing a healthy target. An alarm (or
+ * health) that changes between that read and ModifyListener is the one unavoidable window (ELBv2 and
+ * CloudWatch share no transaction); an alarm increase in that window must be followed by another alarm check
+ * (the bake's opening check) before the rollout may succeed. Restoring the starting weights is exempt even
+ * when it raises the target's share (a rollout that started above its first step): it is the state the
+ * operator started from, and a rollback must not wait for health.
+ */
+export function expectNoIncreaseUnderAlarm(run: Run): void {
+  const why = `\n  ${story(run)}`;
+  const { world } = run;
+  const starting = run.scenario.starting;
+  const timeline: (ElbEvent | CloudWatchEvent)[] = [...world.elb.log, ...world.cloudWatch.log].sort(
+    (a, b) => a.seq - b.seq,
+  );
+  let weights = starting;
+  let alarmRead: 'clear' | 'firing' | undefined;
+  let healthRead: number | undefined;
+  let alarmState = 'OK';
+  let healthy = 2;
+  let alarmChangedSinceRead = false;
+  let healthChangedSinceRead = false;
+  let restoresUnderAlarm = 0;
+  let increasesInWindow = 0;
+  let awaitingRecheck = false;
+  let sawFiring = false;
+  for (const event of timeline) {
+    if (event.kind === 'set') {
+      alarmState = event.value;
+      alarmChangedSinceRead = true;
+    } else if (event.kind === 'describe') {
+      const firing = event.outcome === 'failed' || event.outcome.includes('ALARM');
+      alarmRead = firing ? 'firing' : 'clear';
+      sawFiring ||= firing;
+      alarmChangedSinceRead = false;
+      awaitingRecheck = false;
+    } else if (event.kind === 'health') {
+      healthy = event.healthy;
+      healthChangedSinceRead = true;
+    } else if (event.kind === 'hand' || event.kind === 'reshape') {
+      weights = event.weights;
+    } else if (event.operation === 'DescribeTargetHealth' && event.caller === 'swing') {
+      healthRead = event.healthy;
+      healthChangedSinceRead = false;
+    } else if (event.operation === 'ModifyListener' && event.weights) {
+      const restore = event.weights.source === starting.source && event.weights.target === starting.target;
+      if (event.outcome === 'ok' && isIncrease(weights, event.weights)) {
+        if (restore) {
+          if (alarmState === 'ALARM') restoresUnderAlarm += 1;
+        } else {
+          expect(alarmRead, `an increase needs a fresh, readable, all-clear alarm check${why}`).toBe('clear');
+          expect(
+            healthRead ?? 0,
+            `an increase needs a fresh check that the target is healthy${why}`,
+          ).toBeGreaterThan(0);
+          if (alarmState === 'ALARM') {
+            expect(alarmChangedSinceRead, `no increase while an alarm Swing had seen is in ALARM${why}`).toBe(
+              true,
+            );
+            increasesInWindow += 1;
+            awaitingRecheck = true;
+          }
+          // A target that turns unhealthy in the window is re-checked only before the next increase: the
+          // design watches a bake through its alarms.
+          if (healthy === 0) {
+            expect(healthChangedSinceRead, `no increase to a target Swing had seen unhealthy${why}`).toBe(
+              true,
+            );
+          }
+        }
+      }
+      if (event.outcome === 'ok') weights = event.weights;
+      alarmRead = undefined;
+      healthRead = undefined;
+    }
+  }
+  expect(
+    world.increasesUnderAlarm.length,
+    `increases under alarm are restores or fall in the read-write window${why}`,
+  ).toBeLessThanOrEqual(increasesInWindow + restoresUnderAlarm);
+  if (run.result.status === 'SUCCEEDED') {
+    expect(awaitingRecheck, `an increase made as an alarm fired is checked again before success${why}`).toBe(
+      false,
+    );
+    // Fail closed: an alarm that Swing saw in ALARM, or could not read, ends the rollout.
+    expect(sawFiring, `a rollout that saw a firing or unreadable alarm does not succeed${why}`).toBe(false);
+  }
+}
+
+/** I3: a second rollout started while the first holds the lock is refused and writes nothing. */
+export function expectRacersRefused(run: Run): void {
+  const why = `\n  ${story(run)}`;
+  for (const racer of run.racers) {
+    expect(racer.result, `the racer is refused with RolloutLocked${why}`).toMatchObject({
+      status: 'FAILED',
+      error: 'RolloutLocked',
+      safetyNet: 'nothing-held',
+    });
+    expect(racer.modifyCalls, `the racer sent no ModifyListener${why}`).toBe(0);
+    expect(racer.storeWrites, `the racer wrote nothing to the store${why}`).toBe(0);
+    expect(racer.notifications, `the racer notified nothing${why}`).toBe(0);
+  }
+}
+
+/**
+ * I4: after a hand change (weights set by hand, or the listener reshaped), Swing sends no ModifyListener at
+ * all, and a rollout that was live when the operator acted halts, loudly (outcome `halted`), rather than
+ * completing or rolling back over it.
+ */
+export function expectDriftLeftAlone(run: Run, record: ListenerRecord | undefined): void {
+  const why = `\n  ${story(run)}`;
+  const first = manualChanges(run)[0];
+  if (!first) return;
+  const writesAfter = run.world.elb.log.filter(
+    (event) => event.kind === 'call' && event.operation === 'ModifyListener' && event.seq > first.seq,
+  );
+  expect(writesAfter, `no ModifyListener after the listener was changed by hand${why}`).toEqual([]);
+  const live = run.fired.some(
+    (fault) =>
+      (fault.fault.kind === 'drift' || fault.fault.kind === 'reshape') &&
+      !fault.settled &&
+      fault.record?.lockOwner === run.executionArn &&
+      fault.record.rollout?.restored !== true,
+  );
+  if (!live) return;
+  expect(run.result.status, `a rollout whose listener was changed by hand does not succeed${why}`).not.toBe(
+    'SUCCEEDED',
+  );
+  expect(mainRollout(run, record)?.outcome, `it is recorded as halted${why}`).toBe('halted');
+}
+
+/**
+ * I5: an alarm event that reaches an open bake or gate fails its token, and the execution goes straight to
+ * Rollback: it fails with AlarmFired, the state machine (not the safety net) restores the weights, and, for
+ * a long bake, it settles long before the bake would have timed out.
+ */
+export function expectEventDrivenRollback(run: Run): void {
+  const why = `\n  ${story(run)}`;
+  const delivered = run.fired.filter(
+    (fault) => fault.fault.kind === 'alarm' && fault.outcome === 'failed-task',
+  );
+  if (delivered.length === 0 || stoppedWhileRunning(run)) return;
+  // Another failure that struck the same task at the same moment may name the error instead: an abort seen by
+  // the bake's own check, or drift found by the rollback (which then halts).
+  const allowed = ['AlarmFired'];
+  if (
+    run.fired.some((fault) => fault.fault.kind === 'abort') ||
+    run.gates.some((gate) => gate.resolution.by === 'abort')
+  )
+    allowed.push('Aborted');
+  if (manualChanges(run).some((change) => change.kind === 'hand')) allowed.push('WeightsDrifted');
+  if (manualChanges(run).some((change) => change.kind === 'reshape')) allowed.push('ListenerShapeInvalid');
+  // ELBv2 failing for longer than the rollback's retries: the rollback gives up and the safety net restores
+  // the listener (checked as I7).
+  if (run.fired.some((fault) => fault.fault.kind === 'outage')) allowed.push('RollbackFailed');
+  expect(run.result.status, `an alarm event fails the execution${why}`).toBe('FAILED');
+  const error = run.result.status === 'FAILED' ? run.result.error : '';
+  expect(allowed, `with AlarmFired${why}`).toContain(error);
+  expect(statesEntered(run), `through the Rollback state${why}`).toContain('Rollback');
+  if (error !== 'RollbackFailed') {
+    expect(run.result.safetyNet, `restored by the state machine, not the safety net${why}`).toBe(
+      'nothing-held',
+    );
+  }
+  for (const fault of delivered) {
+    const wait = fault.wait;
+    if (wait?.kind !== 'bake' || wait.lengthMs < LONG_BAKE_MS || fault.outcomeAt === undefined) continue;
+    expect(
+      run.settledAt - fault.outcomeAt,
+      `rolled back without waiting for the bake to end (${wait.lengthMs} ms)${why}`,
+    ).toBeLessThan(wait.lengthMs / 3);
+  }
+}
+
+/**
+ * I7: an execution stopped from outside, or failed outside the catch paths (RollbackFailed), ends with the
+ * safety net having put the starting weights back (end state checked by I1) and released the lock.
+ */
+export function expectRestoredByTheSafetyNet(run: Run): void {
+  const why = `\n  ${story(run)}`;
+  const { result } = run;
+  if (stoppedWhileRunning(run)) {
+    expect(result.status, `a stopped execution ends ABORTED${why}`).toBe('ABORTED');
+  }
+  if (result.status === 'ABORTED' || statesEntered(run).includes('RollbackFailed')) {
+    expect(
+      ['restored', 'already-restored', 'nothing-held', 'halted-drift'],
+      `the safety net acted${why}`,
+    ).toContain(result.safetyNet);
+  }
+  if (statesEntered(run).includes('RollbackFailed')) {
+    expect(result, `the rollback gave up${why}`).toMatchObject({ status: 'FAILED', error: 'RollbackFailed' });
+    const expected = manualChanges(run).length > 0 ? ['halted-drift'] : ['restored', 'already-restored'];
+    expect(expected, `and the safety net restored the listener${why}`).toContain(result.safetyNet);
+  }
+}
+
+/**
+ * With nothing but harmless faults (INSUFFICIENT_DATA, which the default policy does not count as firing; a
+ * few throttles, which the ASL retries; a refused racer) and every gate promoted, the rollout completes.
+ */
+export function expectHarmlessFaultsTolerated(run: Run): void {
+  const harmless = run.fired.every(
+    (fault) =>
+      (fault.fault.kind === 'alarm' && fault.fault.value === 'INSUFFICIENT_DATA') ||
+      fault.fault.kind === 'throttle' ||
+      fault.fault.kind === 'racer',
+  );
+  const throttles = run.fired.reduce(
+    (sum, fault) => sum + (fault.fault.kind === 'throttle' ? fault.fault.times : 0),
+    0,
+  );
+  const gatesPass = run.gates.every(
+    (gate) =>
+      gate.resolution.by === 'promote' ||
+      (gate.resolution.by === 'timeout' && run.scenario.gate.action === 'promote'),
+  );
+  // ShiftWeights makes 5 attempts: 4 throttles in a row are absorbed.
+  if (harmless && throttles <= 4 && gatesPass) {
+    expect(run.result, `a rollout with only harmless faults completes\n  ${story(run)}`).toMatchObject({
+      status: 'SUCCEEDED',
+    });
+  }
+}
+
+export async function expectInvariants(run: Run): Promise<void> {
+  const record = await finalRecord(run);
+  expectEndState(run, record);
+  expectNoIncreaseUnderAlarm(run);
+  expectRacersRefused(run);
+  expectDriftLeftAlone(run, record);
+  expectEventDrivenRollback(run);
+  expectRestoredByTheSafetyNet(run);
+  expectHarmlessFaultsTolerated(run);
+}
