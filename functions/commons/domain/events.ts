@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { objectError } from './validation.ts';
 
 /** What Step Functions passes to each task, and what EventBridge delivers. Parsed at each handler's edge. */
 
@@ -15,16 +16,24 @@ const StepIndexSchema = z
   .int({ error: 'must be an integer step index' })
   .min(0, { error: 'must be >= 0' });
 
-export const GateSettingsSchema = z.strictObject({
-  timeoutSeconds: z
-    .number({ error: 'must be a number of seconds' })
-    .int({ error: 'must be a whole number of seconds' })
-    .min(60, { error: 'must be at least 60 s: a shorter gate gives nobody time to promote' })
-    .max(31_536_000, { error: 'must be at most 31536000 s (one year, the Step Functions limit)' }),
-  action: z.enum(['rollback', 'promote'], {
-    error: "must be 'rollback' (default: a forgotten gate rolls back) or 'promote'",
-  }),
-});
+export const GateSettingsSchema = z.strictObject(
+  {
+    timeoutSeconds: z
+      .number({ error: 'must be a number of seconds' })
+      .int({ error: 'must be a whole number of seconds' })
+      .min(60, { error: 'must be at least 60 s: a shorter gate gives nobody time to promote' })
+      .max(31_536_000, { error: 'must be at most 31536000 s (one year, the Step Functions limit)' }),
+    action: z.enum(['rollback', 'promote'], {
+      error: "must be 'rollback' (default: a forgotten gate rolls back) or 'promote'",
+    }),
+  },
+  {
+    error: objectError('an object like { "timeoutSeconds": 3600, "action": "rollback" }', [
+      'timeoutSeconds',
+      'action',
+    ]),
+  },
+);
 export type GateSettings = z.infer<typeof GateSettingsSchema>;
 
 export const DEFAULT_GATE: GateSettings = { timeoutSeconds: 3600, action: 'rollback' };
@@ -38,7 +47,7 @@ export const ExecutionInputSchema = z.strictObject(
     requestedBy: z.string().max(256, { error: 'must be at most 256 characters' }).optional(),
     gate: GateSettingsSchema.partial().optional(),
   },
-  { error: 'must be an object like { "plan": "canary" }' },
+  { error: objectError('an object like { "plan": "canary" }', ['plan', 'requestedBy', 'gate']) },
 );
 export type ExecutionInput = z.infer<typeof ExecutionInputSchema>;
 

@@ -1,7 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type FieldIssue, ValidationFailed } from './errors.ts';
 import type { Plan, PlanStep } from './types.ts';
-import { fieldIssuesFrom } from './validation.ts';
+import { fieldIssuesFrom, objectError } from './validation.ts';
 
 /** A plan is a preset name, a compact spec (`5:5m,25:10m,50:10m!,100`) or `{ steps: [...] }`. */
 
@@ -22,14 +22,6 @@ const PRESET_BAKE_SECONDS = 300;
 const hasOneDecimalAtMost = (value: number) => Number(value.toFixed(1)) === value;
 const isStepPercent = (value: unknown): value is number =>
   typeof value === 'number' && value > 0 && value <= 100;
-
-/** The message for an object's own issues: unknown keys (typos) get the list of keys that exist. */
-function objectError(shape: string, keys: readonly string[]) {
-  return (issue: { code?: string; keys?: readonly string[] }) =>
-    issue.code === 'unrecognized_keys'
-      ? `has unknown key ${(issue.keys ?? []).map((key) => `'${key}'`).join(', ')}: use only ${keys.join(', ')}`
-      : `must be ${shape}`;
-}
 
 export const PlanStepSchema = z.strictObject(
   {

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { type FieldIssue, ValidationFailed } from './errors.ts';
 
 /** Turns zod issues into field issues whose path reads like the input, e.g. `detail.state.value`. */
@@ -10,6 +10,14 @@ export function fieldIssuesFrom(error: z.ZodError, prefix: string): FieldIssue[]
     }, prefix);
     return { field: path === '' ? '(input)' : path, message: issue.message };
   });
+}
+
+/** The message for an object's own issues: unknown keys (typos) get the list of keys that exist. */
+export function objectError(shape: string, keys: readonly string[]) {
+  return (issue: { code?: string; keys?: readonly string[] }) =>
+    issue.code === 'unrecognized_keys'
+      ? `has unknown key ${(issue.keys ?? []).map((key) => `'${key}'`).join(', ')}: use only ${keys.join(', ')}`
+      : `must be ${shape}`;
 }
 
 /** Parses at the edge: inside, types are safe; outside, the error names the field and the fix. */
