@@ -309,6 +309,24 @@ describe('State machine: rollout.asl.json with the real engine', () => {
     });
   });
 
+  it('re-reads the listener before the safety net retries a throttled restore, leaving a hand change alone', async () => {
+    const world = makeWorld();
+    const execution = world.start({ plan: '10:1000,50:1000,100' });
+    await world.until(baking(1), 'bake of step 2');
+    // The restore is throttled, and an operator sets the weights by hand while it is in flight.
+    world.elb.throttleModify = 1;
+    world.elb.beforeCall = (operation) => {
+      if (operation === 'ModifyListener' && world.elb.throttleModify === 1)
+        world.elb.setByHand({ source: 3, target: 7 });
+    };
+
+    execution.stop();
+
+    expect(await execution.result).toMatchObject({ status: 'ABORTED', safetyNet: 'halted-drift' });
+    expect(world.elb.weights).toEqual({ source: 3, target: 7 });
+    expect(await world.lockOwner()).toBeUndefined();
+  });
+
   it('refuses an invalid plan before any write, naming the field', async () => {
     const world = makeWorld();
 

@@ -554,15 +554,14 @@ export async function safetyNet(deps: SafetyNetDeps, event: unknown): Promise<Sa
   };
   let action: SafetyNetAction;
   try {
-    const current = await withTransientRetries(() => deps.listener.readWeights());
-    if (sameWeights(current, rollout.startingWeights)) {
-      action = 'already-restored';
-    } else if (isOwnWrite(rollout, current)) {
-      await withTransientRetries(() => deps.listener.writeWeights(rollout.startingWeights));
-      action = 'restored';
-    } else {
-      action = 'halted-drift';
-    }
+    // Each attempt reads before it writes: a hand change made while a throttled write was in flight wins.
+    action = await withTransientRetries(async () => {
+      const current = await deps.listener.readWeights();
+      if (sameWeights(current, rollout.startingWeights)) return 'already-restored';
+      if (!isOwnWrite(rollout, current)) return 'halted-drift';
+      await deps.listener.writeWeights(rollout.startingWeights);
+      return 'restored';
+    });
   } catch (error) {
     // A listener reshaped by hand is the operator's: leave it, but do not hold the lock forever.
     if (!(error instanceof ListenerShapeInvalid)) throw error;
