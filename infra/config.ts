@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type FieldIssue, ValidationFailed } from '#domain/errors.ts';
 import { resolvePlan } from '#domain/plan.ts';
 import { SmokeConfigSchema } from '#domain/smoke-config.ts';

@@ -16,7 +16,7 @@ import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ValidationFailed } from '#domain/errors.ts';
 import { resolvePlan } from '#domain/plan.ts';
 import { parseSmokeConfig, type SmokeConfigSchema } from '#domain/smoke-config.ts';
