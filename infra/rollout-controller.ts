@@ -208,6 +208,8 @@ export class RolloutController extends Construct {
   /** The composite alarm's name first, then the extra names: the handlers' WATCHED_ALARMS. */
   readonly watchedAlarmNames: readonly string[];
   readonly schedules: readonly scheduler.Schedule[];
+  /** The role EventBridge Scheduler starts rollouts with: the declared schedules and `swing schedule add`. */
+  readonly schedulerRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: RolloutControllerProps) {
     // Checked before anything is created: bad input builds nothing.
@@ -472,6 +474,16 @@ export class RolloutController extends Construct {
       }),
     );
 
+    // One role, also for schedules added later by `swing schedule add`, which cannot create IAM roles.
+    this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: 'EventBridge Scheduler starts Swing rollouts with this role',
+    });
+    this.stateMachine.grantStartExecution(this.schedulerRole);
+    this.deadLetterQueue.grantSendMessages(this.schedulerRole);
+
     this.schedules = scheduleSpecs.map(
       (spec) =>
         new scheduler.Schedule(this, `Schedule${pascal(spec.name)}`, {
@@ -483,6 +495,7 @@ export class RolloutController extends Construct {
               plan: spec.plan,
               requestedBy: spec.requestedBy ?? `schedule:${spec.name}`,
             }),
+            role: this.schedulerRole,
             deadLetterQueue: this.deadLetterQueue,
             retryAttempts: props.scheduleRetryAttempts ?? 3,
             maxEventAge: props.scheduleMaxDelay ?? Duration.minutes(15),

@@ -162,6 +162,10 @@ export class SwingStack extends Stack {
       description: 'JSON array of the alarm names a rollout watches',
     });
     new CfnOutput(this, 'ScheduleDlqArn', { value: this.controller.deadLetterQueue.queueArn });
+    new CfnOutput(this, 'SchedulerRoleArn', {
+      value: this.controller.schedulerRole.roleArn,
+      description: 'The role for schedules added with swing schedule add',
+    });
     new CfnOutput(this, 'SmokeConfig', {
       // Endpoints, checks and the secret's ARN only: never a secret value.
       value: this.toJsonString({

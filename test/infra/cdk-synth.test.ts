@@ -73,12 +73,13 @@ describe('CLI: npx cdk synth with the example config (offline, no credentials)',
       const asset = join(outdir, fn.Metadata!['aws:asset:path']!);
       expect(readdirSync(asset)).toEqual(['index.mjs']);
       const code = readFileSync(join(asset, 'index.mjs'), 'utf8');
-      // Minified: a handful of very long lines (the few line breaks left are inside template literals).
-      expect(code.length / code.split('\n').length).toBeGreaterThan(2000);
+      // Minified: long lines (unminified code averages under 40 characters; the breaks left are in template literals).
+      expect(code.length / code.split('\n').length).toBeGreaterThan(500);
       expect(code).toMatch(/export\s*\{[^}]*as handler\s*\}/);
       expect(code).toMatch(/from\s*"@aws-sdk\/client-[a-z-]+"/);
       expect(code).not.toMatch(/\bmodule\.exports\s*=/);
-      expect(statSync(join(asset, 'index.mjs')).size).toBeLessThan(1024 * 1024);
+      // Tree-shaken: zod's locales alone would add ~370 KB (see the zod import rule in biome.json).
+      expect(statSync(join(asset, 'index.mjs')).size).toBeLessThan(256 * 1024);
     }
   });
 

@@ -492,9 +492,20 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
       const role = template.findResources('AWS::IAM::Role')[statements[0]!.roles[0]!] as {
         Properties: { AssumeRolePolicyDocument: { Statement: { Principal: unknown }[] } };
       };
-      expect(role.Properties.AssumeRolePolicyDocument.Statement[0]!.Principal).toEqual({
-        Service: 'scheduler.amazonaws.com',
+      expect(role.Properties.AssumeRolePolicyDocument.Statement[0]).toMatchObject({
+        Principal: { Service: 'scheduler.amazonaws.com' },
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
       });
+      // One role for the declared schedules and for `swing schedule add`, which finds it in the outputs.
+      const roleArn = { 'Fn::GetAtt': [statements[0]!.roles[0]!, 'Arn'] };
+      for (const schedule of Object.values(template.findResources('AWS::Scheduler::Schedule'))) {
+        expect(
+          (schedule as { Properties: { Target: { RoleArn: unknown } } }).Properties.Target.RoleArn,
+        ).toEqual(roleArn);
+      }
+      template.hasOutput('SchedulerRoleArn', { Value: roleArn });
+      const sendsToDlq = grantedStatements(template).filter((s) => s.actions.includes('sqs:SendMessage'));
+      expect(sendsToDlq.some((s) => s.roles.includes(statements[0]!.roles[0]!))).toBe(true);
     });
 
     it('alarms to the topic when anything lands in the dead-letter queue', () => {
