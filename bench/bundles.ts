@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { HANDLER_BUNDLING } from '../infra/handler-functions.ts';
 
 export interface BundleRow {
   readonly handler: string;
@@ -46,11 +47,10 @@ export async function measureBundles(imports = 10): Promise<BundleRow[]> {
         platform: 'node',
         format: 'esm',
         target: 'node22',
-        // As CDK's NodejsFunction does on Node.js 18+ runtimes: the runtime provides AWS SDK v3.
-        external: ['@aws-sdk/*'],
-        banner: {
-          js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-        },
+        // As the deployed functions are bundled (infra/handler-functions.ts): the runtime provides AWS SDK v3.
+        external: HANDLER_BUNDLING.externalModules,
+        mainFields: HANDLER_BUNDLING.mainFields,
+        banner: { js: HANDLER_BUNDLING.banner },
         logLevel: 'silent',
       });
       const times: number[] = [];

@@ -36,6 +36,15 @@ export type HandlerFunctionFactory = (
   options: HandlerFunctionOptions,
 ) => lambda.Function;
 
+/** What esbuild is told beyond ESM and minify; `npm run bench` bundles with the same. */
+export const HANDLER_BUNDLING = {
+  externalModules: ['@aws-sdk/*'],
+  // The ESM builds of the bundled @smithy packages tree-shake; their CommonJS builds do not.
+  mainFields: ['module', 'main'],
+  // Some bundled CommonJS dependencies call require(); ESM output has no require of its own.
+  banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+};
+
 /**
  * The deployed shape: esbuild (local, no Docker), ESM, minified, tree-shaken. The AWS SDK v3 comes from the
  * Node.js runtime, as CDK does by default, which keeps each bundle small.
@@ -51,10 +60,9 @@ export const bundledHandler: HandlerFunctionFactory = (scope, id, name, options)
       format: OutputFormat.ESM,
       minify: true,
       sourceMap: false,
-      externalModules: ['@aws-sdk/*'],
-      mainFields: ['module', 'main'],
-      // Some bundled CommonJS dependencies call require(); ESM output has no require of its own.
-      banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+      externalModules: HANDLER_BUNDLING.externalModules,
+      mainFields: HANDLER_BUNDLING.mainFields,
+      banner: HANDLER_BUNDLING.banner,
       forceDockerBundling: false,
     },
   });
