@@ -174,7 +174,8 @@ const ACCESS: Record<
     modifyListener: true,
     publish: true,
     asyncFromEventBridge: true,
-    timeout: Duration.seconds(60),
+    // It may first wait out a ShiftWeights write still in flight (up to that function's 30 s timeout).
+    timeout: Duration.seconds(90),
   },
 };
 
@@ -354,6 +355,9 @@ export class RolloutController extends Construct {
 
       const environment: Record<string, string> = { ...commonEnvironment };
       let network: Pick<lambda.FunctionOptions, 'vpc' | 'vpcSubnets' | 'securityGroups'> = {};
+      if (name === 'safety-net') {
+        environment.SHIFT_WEIGHTS_TIMEOUT_SECONDS = String(ACCESS['shift-weights'].timeout.toSeconds());
+      }
       if (name === 'smoke-test') {
         environment.SMOKE_CONFIG = stack.toJsonString(props.smoke);
         this.grantSmokeAccess(role, props.smoke, props.smokeAccess ?? {});

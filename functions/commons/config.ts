@@ -58,3 +58,18 @@ export function insufficientDataPolicyFromEnv(env: NodeJS.ProcessEnv = process.e
 export function alarmOptionsFromEnv(env: NodeJS.ProcessEnv = process.env) {
   return { alarmNames: watchedAlarmsFromEnv(env), insufficientData: insufficientDataPolicyFromEnv(env) };
 }
+
+/** How long a ShiftWeights write may still land after its execution stopped: that function's timeout. */
+export function inFlightWriteMsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = requireEnv('SHIFT_WEIGHTS_TIMEOUT_SECONDS', env);
+  const seconds = Number(raw);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 900) {
+    throw new ValidationFailed([
+      {
+        field: 'SHIFT_WEIGHTS_TIMEOUT_SECONDS',
+        message: `is '${raw}': set the shift-weights function's timeout in whole seconds (1-900)`,
+      },
+    ]);
+  }
+  return seconds * 1000;
+}

@@ -10,6 +10,7 @@ const ENV = {
   TARGET_TARGET_GROUP_ARN: LISTENER.targetTargetGroupArn,
   TABLE_NAME: 'swing-rollouts',
   WATCHED_ALARMS: JSON.stringify(['swing-target-composite']),
+  SHIFT_WEIGHTS_TIMEOUT_SECONDS: '30',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'test',
   AWS_SECRET_ACCESS_KEY: 'test',
@@ -68,6 +69,41 @@ describe('Lambda entry files', () => {
       message: expect.stringContaining('detail-type'),
     });
     expect(dynamo.calls()).toHaveLength(0);
+  });
+
+  it('safety-net leaves a listener it does not hold alone', async () => {
+    dynamo.on(GetCommand).resolves({
+      Item: {
+        listenerArn: LISTENER.listenerArn,
+        lockOwner: 'arn:aws:states:us-east-1:123456789012:execution:swing:other',
+        history: [],
+      },
+    });
+    const { handler } = await import('#functions/safety-net.ts');
+
+    const result = await handler({
+      source: 'aws.states',
+      'detail-type': 'Step Functions Execution Status Change',
+      detail: {
+        executionArn: 'arn:aws:states:us-east-1:123456789012:execution:swing:run-1',
+        status: 'ABORTED',
+      },
+    });
+
+    expect(result).toEqual({ action: 'nothing-held' });
+  });
+
+  it.each([
+    ['missing', ''],
+    ['not a whole number', '30s'],
+    ['over the Lambda maximum', '901'],
+  ])('safety-net fails at load time when SHIFT_WEIGHTS_TIMEOUT_SECONDS is %s', async (_, value) => {
+    vi.stubEnv('SHIFT_WEIGHTS_TIMEOUT_SECONDS', value);
+
+    await expect(import('#functions/safety-net.ts')).rejects.toMatchObject({
+      name: 'ValidationFailed',
+      message: expect.stringContaining('SHIFT_WEIGHTS_TIMEOUT_SECONDS'),
+    });
   });
 
   it('fails at load time, naming the variable, when the environment is incomplete', async () => {

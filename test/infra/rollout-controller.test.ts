@@ -92,6 +92,15 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
       }
     });
 
+    it('lets the safety net wait out a shift-weights write still in flight, within its own timeout', () => {
+      const shiftTimeout = handlerFunction(template, 'shift-weights').Timeout as number;
+      const safetyNet = handlerFunction(template, 'safety-net');
+      const variables = (safetyNet.Environment as { Variables: Record<string, string> }).Variables;
+      expect(variables.SHIFT_WEIGHTS_TIMEOUT_SECONDS).toBe(String(shiftTimeout));
+      // The wait, then a read, a write with its read-backs, a notification and the release.
+      expect(safetyNet.Timeout as number).toBeGreaterThanOrEqual(shiftTimeout + 30);
+    });
+
     it('passes the smoke config through as JSON the smoke-test handler parses', () => {
       const variables = (
         handlerFunction(template, 'smoke-test').Environment as { Variables: Record<string, string> }

@@ -30,6 +30,7 @@ import type {
   AlarmEvaluation,
   AlarmPort,
   ListenerPort,
+  ListenerRecord,
   NotifierPort,
   RollbackReason,
   Rollout,
@@ -222,6 +223,7 @@ export async function shiftWeights(deps: ShiftDeps, event: unknown): Promise<Shi
   const startedAt = deps.now().toISOString();
   await deps.store.update(deps.listenerArn, executionArn, {
     pendingWeights: desired,
+    pendingSince: startedAt,
     stepIndex: index,
     status: 'shifting',
     taskToken: undefined,
@@ -231,6 +233,7 @@ export async function shiftWeights(deps: ShiftDeps, event: unknown): Promise<Shi
   await deps.store.update(deps.listenerArn, executionArn, {
     lastWritten: desired,
     pendingWeights: undefined,
+    pendingSince: undefined,
     status: 'baking',
     steps: upsertStep(rollout.steps, {
       index,
@@ -395,6 +398,7 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
   await deps.store.update(deps.listenerArn, executionArn, {
     lastWritten: rollout.startingWeights,
     pendingWeights: undefined,
+    pendingSince: undefined,
     restored: true,
   });
   deps.log.warn('rolled back to the starting weights', {
@@ -509,7 +513,31 @@ export async function handleAlarmEvent(deps: AlarmEventDeps, event: unknown): Pr
 export type SafetyNetDeps = Pick<
   EngineDeps,
   'listenerArn' | 'listener' | 'store' | 'notifier' | 'log' | 'now'
->;
+> & {
+  /**
+   * How long a ShiftWeights write begun at `pendingSince` may still land: that Lambda's timeout. StopExecution
+   * does not stop a running Lambda, so the safety net waits it out before it reads the listener. 0 (the
+   * default) where the executor settles running tasks before the safety net runs (local mode, tests).
+   */
+  readonly inFlightWriteMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+};
+
+const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The record once no ShiftWeights write of this execution can still land; re-read if it had to wait. */
+async function afterInFlightWrite(
+  deps: SafetyNetDeps,
+  record: ListenerRecord,
+): Promise<ListenerRecord | undefined> {
+  const since = record.rollout?.pendingWeights ? record.rollout.pendingSince : undefined;
+  if (since === undefined) return record;
+  const waitMs = Date.parse(since) + (deps.inFlightWriteMs ?? 0) - deps.now().getTime();
+  if (waitMs <= 0) return record;
+  deps.log.info('safety net waits for a write that may still land', { pendingSince: since, waitMs });
+  await (deps.sleep ?? sleepFor)(waitMs);
+  return deps.store.get(deps.listenerArn);
+}
 
 /** The safety net has no state machine Retry around it: absorb throttling here, as the ASL tasks do. */
 async function withTransientRetries<T>(call: () => Promise<T>, attempts = 5, delayMs = 100): Promise<T> {
@@ -544,7 +572,9 @@ export async function safetyNet(deps: SafetyNetDeps, event: unknown): Promise<Sa
   const change = parseOrThrow(ExecutionStatusChangeSchema, event);
   const { executionArn, status } = change.detail;
   if (status !== 'ABORTED' && status !== 'FAILED' && status !== 'TIMED_OUT') return 'ignored-status';
-  const record = await deps.store.get(deps.listenerArn);
+  const found = await deps.store.get(deps.listenerArn);
+  if (found?.lockOwner !== executionArn || !found.rollout) return 'nothing-held';
+  const record = await afterInFlightWrite(deps, found);
   if (record?.lockOwner !== executionArn || !record.rollout) return 'nothing-held';
   const rollout = record.rollout;
   const reason: RollbackReason = rollout.reason ?? {
@@ -579,6 +609,7 @@ export async function safetyNet(deps: SafetyNetDeps, event: unknown): Promise<Sa
     taskToken: undefined,
     taskKind: undefined,
     pendingWeights: undefined,
+    pendingSince: undefined,
   });
   deps.log.warn('safety net acted', { executionArn, status, action });
   return action;
