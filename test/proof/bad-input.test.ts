@@ -33,7 +33,9 @@ import { baking, makeWorld } from '#test/support/rollout-world.ts';
  * store took no write, no task callback (SendTaskSuccess/Failure) was sent, and the listener's weights are
  * the ones it had.
  *
- * Not covered: CLI schedule specs (the CLI has no schedule command yet).
+ * Schedule specs are refused in their own suites, before anything is created: `swing schedule add`
+ * (test/cli/schedule.test.ts, "rejects %j with exit 2 before any AWS call": no AWS client is even created) and
+ * the CDK config's `schedules` (test/infra/config.test.ts, which fails synth naming the schedule and field).
  */
 
 const STARTING: Weights = { source: 999, target: 0 };
@@ -507,6 +509,11 @@ const configurations: [string, () => unknown, Refusal][] = [
     'a smoke source endpoint that is not a URL',
     () => parseSmokeConfig({ ...SMOKE, sourceEndpoint: 'alb.example.com 9201' }),
     { error: 'ValidationFailed', names: 'smoke.sourceEndpoint:' },
+  ],
+  [
+    'a smoke target endpoint that is not http or https',
+    () => parseSmokeConfig({ ...SMOKE, targetEndpoint: 'ftp://alb.example.com:9202' }),
+    { error: 'ValidationFailed', names: 'smoke.targetEndpoint: must be the target path URL (http or https)' },
   ],
   [
     'a smoke config with no target endpoint',

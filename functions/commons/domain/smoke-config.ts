@@ -16,8 +16,14 @@ const CheckSchema = z.strictObject({
 });
 
 export const SmokeConfigSchema = z.strictObject({
-  sourceEndpoint: z.url({ error: 'must be the source path URL, e.g. https://alb.example.com:9201' }),
-  targetEndpoint: z.url({ error: 'must be the target path URL, e.g. https://alb.example.com:9202' }),
+  sourceEndpoint: z.url({
+    protocol: /^https?$/,
+    error: 'must be the source path URL (http or https), e.g. https://alb.example.com:9201',
+  }),
+  targetEndpoint: z.url({
+    protocol: /^https?$/,
+    error: 'must be the target path URL (http or https), e.g. https://alb.example.com:9202',
+  }),
   timeoutMs: z.number().int().min(100).max(60_000).default(5000),
   insecureTls: z.boolean().default(false),
   auth: z
