@@ -13,9 +13,9 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CommanderError } from 'commander';
+import type { AwsClients, CliDeps } from '#cli/deps.ts';
+import { makeProgram } from '#cli/program.ts';
 import type { ListenerRecord } from '#domain/types.ts';
-import type { AwsClients, CliDeps } from '../../cli/deps.ts';
-import { makeProgram } from '../../cli/program.ts';
 
 /** Recorded-shape AWS responses from test/fixtures/aws. */
 export function fixture<T>(name: string): T {

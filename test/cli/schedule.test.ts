@@ -6,7 +6,7 @@ import {
   ListSchedulesCommand,
 } from '@aws-sdk/client-scheduler';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { instantOf } from '../../cli/commands/schedule.ts';
+import { instantOf } from '#cli/commands/schedule.ts';
 import { aws, fixture, mockDeployedStack, resetAws, STACK, swing } from './harness.ts';
 
 const CANARY_STEPS = [

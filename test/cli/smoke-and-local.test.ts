@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { classifyError, ExitCodes } from '../../cli/exit-codes.ts';
+import { classifyError, ExitCodes } from '#cli/exit-codes.ts';
 import { aws, resetAws, swing } from './harness.ts';
 
 const PASSWORD = 's3cr3t-smoke-password';
