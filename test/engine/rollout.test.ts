@@ -337,4 +337,45 @@ describe('State machine: rollout.asl.json with the real engine', () => {
     expect(world.elb.writes).toEqual([]);
     expect(await world.store.get(LISTENER.listenerArn)).toBeUndefined();
   });
+
+  it('reports a refused start with who asked and why, so that an unwatched schedule is not refused in silence', async () => {
+    const world = makeWorld();
+    const first = world.start({ plan: '10:1000,100' });
+    await world.until(baking(0), 'first bake');
+
+    const refused = await world.start({ plan: 'canary', requestedBy: 'schedule:tuesday-canary' }).result;
+
+    expect(refused).toMatchObject({ status: 'FAILED', error: 'RolloutLocked' });
+    expect(world.notifications).toEqual([
+      {
+        outcome: 'refused',
+        listenerArn: LISTENER.listenerArn,
+        executionArn: expect.stringContaining(':execution:'),
+        requestedBy: 'schedule:tuesday-canary',
+        reason: expect.objectContaining({
+          error: 'RolloutLocked',
+          cause: expect.stringContaining(first.executionArn),
+        }),
+      },
+    ]);
+    first.stop();
+    await first.result;
+  });
+
+  it('still refuses, with the same error, when the refusal cannot be reported', async () => {
+    const world = makeWorld();
+    const deps = {
+      ...world.deps,
+      notifier: {
+        notify: async () => {
+          throw new Error('SNS is down');
+        },
+      },
+    };
+
+    const result = await world.sfn.start(deps, { plan: '50,25' }).result;
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'ValidationFailed' });
+    expect(world.elb.writes).toEqual([]);
+  });
 });

@@ -223,6 +223,14 @@ describe('Bad input: plans and execution input (I6)', () => {
     expect(messageOf(result.status === 'FAILED' ? result.cause : '')).toContain(refusal.names);
     expect(snapshot()).toEqual({ modifyCalls: 0, storeWrites: 0, callbacks: 0, weights: STARTING });
     expect(await world.store.get(LISTENER.listenerArn)).toBeUndefined();
+    // Refused out loud: one notification, with the same error and message.
+    expect(world.notifications).toEqual([
+      expect.objectContaining({
+        outcome: 'refused',
+        reason: expect.objectContaining({ error: refusal.error }),
+      }),
+    ]);
+    expect(world.notifications[0]?.reason?.cause).toContain(refusal.names);
   });
 });
 

@@ -64,7 +64,16 @@ describe('Lock: simultaneous starts on one listener (I3)', () => {
     expect(record?.history.map((rollout) => rollout.executionArn)).toEqual([
       executions[winner]?.executionArn,
     ]);
-    expect(world.notifications).toHaveLength(1);
+    // The winner's outcome, and each refusal reported, naming the winner.
+    const refusals = world.notifications.filter((notification) => notification.outcome === 'refused');
+    expect(world.notifications.filter((notification) => notification.outcome !== 'refused')).toEqual([
+      expect.objectContaining({ outcome: 'completed', executionArn: executions[winner]?.executionArn }),
+    ]);
+    expect(refusals).toHaveLength(STARTS - 1);
+    for (const refusal of refusals) {
+      expect(refusal.reason).toMatchObject({ error: 'RolloutLocked' });
+      expect(refusal.reason?.cause).toContain(executions[winner]?.executionArn);
+    }
     // The winner's bakes end by timing out; nobody sent a task callback.
     expect(callbacks.calls).toEqual({ fail: 0, succeed: 0 });
     expect(world.increasesUnderAlarm).toEqual([]);

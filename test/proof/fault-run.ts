@@ -56,7 +56,8 @@ export interface RacerObservation {
   modifyCalls: number;
   /** Store writes (lock, updates, releases) that succeeded for the racer. */
   storeWrites: number;
-  notifications: number;
+  /** The outcome of each notification the racer sent. */
+  notified: string[];
 }
 
 export interface Run {
@@ -198,7 +199,7 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
     // Its own alarms, all OK, so that it gets as far as the lock whatever the main rollout's alarms do.
     const cloudWatch = new FakeCloudWatch([ALARM]);
     const store = new CountingStore(world.store);
-    const observation: RacerObservation = { modifyCalls: 0, storeWrites: 0, notifications: 0 };
+    const observation: RacerObservation = { modifyCalls: 0, storeWrites: 0, notified: [] };
     racers.push(observation);
     const deps: EngineDeps = {
       ...world.deps,
@@ -206,8 +207,8 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
       alarms: new CloudWatchAlarms(cloudWatch.client, { alarmNames: [ALARM], attempts: 1, retryDelayMs: 0 }),
       store,
       notifier: {
-        notify: async () => {
-          observation.notifications += 1;
+        notify: async (notification) => {
+          observation.notified.push(notification.outcome);
         },
       },
     };

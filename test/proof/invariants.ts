@@ -135,9 +135,16 @@ export function expectEndState(run: Run, record: ListenerRecord | undefined): vo
       );
     }
   }
-  expect(world.notifications.length, `each rollout that took the lock is notified exactly once${why}`).toBe(
+  const outcomes = world.notifications.filter((notification) => notification.outcome !== 'refused');
+  expect(outcomes.length, `each rollout that took the lock is notified exactly once${why}`).toBe(
     finished ? 1 : 0,
   );
+  const refusals = world.notifications.filter((notification) => notification.outcome === 'refused');
+  const refused = !finished && result.status === 'FAILED';
+  expect(refusals.length, `a start refused before the lock is reported once, as refused${why}`).toBe(
+    refused ? 1 : 0,
+  );
+  if (refused) expect(refusals[0]?.reason?.error, why).toBe(result.error);
 }
 
 /**
@@ -252,7 +259,7 @@ export function expectRacersRefused(run: Run): void {
     expect(refusals, `the racer is refused with ${refusals.join(' or ')}${why}`).toContain(error);
     expect(racer.modifyCalls, `the racer sent no ModifyListener${why}`).toBe(0);
     expect(racer.storeWrites, `the racer wrote nothing to the store${why}`).toBe(0);
-    expect(racer.notifications, `the racer notified nothing${why}`).toBe(0);
+    expect(racer.notified, `the racer's refusal is reported, and nothing else${why}`).toEqual(['refused']);
   }
 }
 

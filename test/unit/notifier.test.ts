@@ -69,6 +69,17 @@ describe('Function: subjectOf', () => {
     ).toBe('Swing: rollout halted (WeightsDrifted)');
   });
 
+  it('says who started a refused rollout', () => {
+    expect(
+      subjectOf({
+        ...ROLLED_BACK,
+        outcome: 'refused',
+        requestedBy: 'schedule:tuesday-canary',
+        reason: { ...ROLLED_BACK.reason!, error: 'RolloutLocked' },
+      }),
+    ).toBe('Swing: rollout refused (RolloutLocked), started by schedule:tuesday-canary');
+  });
+
   it('stays under 100 characters with no line breaks or control characters, whatever the error says', () => {
     const subject = subjectOf({
       ...ROLLED_BACK,

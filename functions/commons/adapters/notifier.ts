@@ -9,8 +9,9 @@ export const MAX_SUBJECT_LENGTH = 99;
 export function subjectOf(notification: Notification): string {
   const outcome = notification.outcome.replace('-', ' ');
   const why = notification.reason ? ` (${notification.reason.error})` : '';
+  const by = notification.requestedBy ? `, started by ${notification.requestedBy}` : '';
   // Printable ASCII only: SNS rewrites subjects holding control or non-ASCII characters.
-  const printable = `Swing: rollout ${outcome}${why}`.replace(/\s+/g, ' ').replace(/[^\x20-\x7e]/g, '?');
+  const printable = `Swing: rollout ${outcome}${why}${by}`.replace(/\s+/g, ' ').replace(/[^\x20-\x7e]/g, '?');
   return printable.slice(0, MAX_SUBJECT_LENGTH);
 }
 

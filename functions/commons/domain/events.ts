@@ -84,8 +84,10 @@ export const RollbackEventSchema = z.object({
 
 export const FinalizeEventSchema = z.object({
   executionArn: ExecutionArnSchema,
-  outcome: z.enum(['completed', 'rolled-back', 'halted']),
+  outcome: z.enum(['completed', 'rolled-back', 'halted', 'refused']),
   error: StateErrorSchema.optional(),
+  /** `refused` only: the execution input as given, which may not even be an object. */
+  input: z.unknown().optional(),
 });
 
 /** EventBridge "CloudWatch Alarm State Change". */

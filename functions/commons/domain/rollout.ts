@@ -31,6 +31,7 @@ import type {
   AlarmPort,
   ListenerPort,
   ListenerRecord,
+  NotificationOutcome,
   NotifierPort,
   RollbackReason,
   Rollout,
@@ -437,12 +438,34 @@ async function readWeightsQuietly(deps: Pick<EngineDeps, 'listener' | 'log'>): P
   }
 }
 
-/** Records the outcome, notifies and releases the lock. Safe to repeat. */
+/** `requestedBy` from an execution input that may be malformed: a refusal must still be reported. */
+function requestedByOf(input: unknown): string | undefined {
+  if (typeof input !== 'object' || input === null || !('requestedBy' in input)) return undefined;
+  return typeof input.requestedBy === 'string' ? input.requestedBy.slice(0, 256) : undefined;
+}
+
+/**
+ * Records the outcome, notifies and releases the lock. Safe to repeat. A `refused` start held nothing: it is
+ * only reported, so that a start nobody watches (a schedule at night) is not turned down in silence.
+ */
 export async function finalize(
   deps: FinalizeDeps,
   event: unknown,
-): Promise<{ outcome: RolloutOutcome; released: boolean }> {
-  const { executionArn, outcome, error } = parseOrThrow(FinalizeEventSchema, event);
+): Promise<{ outcome: NotificationOutcome; released: boolean }> {
+  const { executionArn, outcome, error, input } = parseOrThrow(FinalizeEventSchema, event);
+  if (outcome === 'refused') {
+    const requestedBy = requestedByOf(input);
+    const reason = reasonFrom(error, deps.now());
+    await notifyQuietly(deps, {
+      outcome,
+      listenerArn: deps.listenerArn,
+      executionArn,
+      ...(requestedBy ? { requestedBy } : {}),
+      reason,
+    });
+    deps.log.warn('rollout refused', { executionArn, requestedBy, reason });
+    return { outcome, released: false };
+  }
   const record = await deps.store.get(deps.listenerArn);
   if (record?.lockOwner !== executionArn || !record.rollout) return { outcome, released: false };
   const reason = record.rollout.reason ?? (error ? reasonFrom(error, deps.now()) : undefined);

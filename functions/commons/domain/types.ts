@@ -182,10 +182,15 @@ export interface SmokePort {
   run(): Promise<SmokeReport>;
 }
 
+/** A rollout's outcome, or `refused`: preflight turned the start down before taking the lock. */
+export type NotificationOutcome = RolloutOutcome | 'refused';
+
 export interface Notification {
-  readonly outcome: RolloutOutcome;
+  readonly outcome: NotificationOutcome;
   readonly listenerArn: string;
   readonly executionArn: string;
+  /** Who started it (`schedule:<name>`, `cli:<user>`), when the execution input says. */
+  readonly requestedBy?: string;
   readonly finalWeights?: Weights;
   readonly reason?: RollbackReason;
 }
