@@ -554,6 +554,21 @@ const configurations: [string, () => unknown, Refusal][] = [
     { error: 'ValidationFailed', names: 'smoke.checks[0].path:' },
   ],
   [
+    'a smoke check status given as text',
+    () => parseSmokeConfig({ ...SMOKE, checks: [{ path: '/', expectStatus: '200' }] }),
+    { error: 'ValidationFailed', names: 'smoke.checks[0].expectStatus: must be an HTTP status code' },
+  ],
+  [
+    'a smoke comparison pointer without its leading slash',
+    () => parseSmokeConfig({ ...SMOKE, checks: [{ path: '/_count', compare: { pointer: 'count' } }] }),
+    { error: 'ValidationFailed', names: 'smoke.checks[0].compare.pointer: must be a JSON pointer' },
+  ],
+  [
+    'basic smoke auth with a username beside the secret',
+    () => parseSmokeConfig({ ...SMOKE, auth: { type: 'basic', secretArn: 'arn:x', username: 'admin' } }),
+    { error: 'ValidationFailed', names: "smoke.auth: has unknown key 'username': use only type, secretArn" },
+  ],
+  [
     'an empty list of smoke checks',
     () => parseSmokeConfig({ ...SMOKE, checks: [] }),
     { error: 'ValidationFailed', names: 'smoke.checks:' },

@@ -97,14 +97,24 @@ export const AlarmStateChangeSchema = z.object({
     error: "must be 'CloudWatch Alarm State Change'",
   }),
   time: z.string().optional(),
-  detail: z.object({
-    alarmName: z.string().min(1),
-    state: z.object({
-      value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
-      reason: z.string().optional(),
-      timestamp: z.string().optional(),
-    }),
-  }),
+  detail: z.object(
+    {
+      alarmName: z
+        .string({ error: 'is required: the name of the alarm that changed state' })
+        .min(1, { error: 'must not be empty' }),
+      state: z.object(
+        {
+          value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA'], {
+            error: "must be 'OK', 'ALARM' or 'INSUFFICIENT_DATA'",
+          }),
+          reason: z.string().optional(),
+          timestamp: z.string().optional(),
+        },
+        { error: 'is required: the new state, e.g. { "value": "ALARM" }' },
+      ),
+    },
+    { error: 'is required: the alarm event detail (EventBridge puts it there)' },
+  ),
 });
 export type AlarmStateChange = z.infer<typeof AlarmStateChangeSchema>;
 
@@ -115,9 +125,14 @@ export const ExecutionStatusChangeSchema = z.object({
     error: "must be 'Step Functions Execution Status Change'",
   }),
   time: z.string().optional(),
-  detail: z.object({
-    executionArn: ExecutionArnSchema,
-    status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE']),
-  }),
+  detail: z.object(
+    {
+      executionArn: ExecutionArnSchema,
+      status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'], {
+        error: 'must be a Step Functions execution status (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED)',
+      }),
+    },
+    { error: 'is required: the execution status detail (EventBridge puts it there)' },
+  ),
 });
 export type ExecutionStatusChange = z.infer<typeof ExecutionStatusChangeSchema>;
