@@ -18,77 +18,131 @@ const aborted = {
   detail: { executionArn: EXECUTION, status: 'ABORTED' },
 };
 
-/** A rollout at step 1 (10 %) whose ShiftWeights to step 2 (50 %) has marked its write and not yet sent it. */
-async function stoppedMidShift() {
+/**
+ * A rollout at step 1 (10 %) whose ShiftWeights to step 2 (50 %) is held in flight: still checking the alarms
+ * (it has not marked its write yet), or with its write marked and not yet sent.
+ */
+async function stoppedMidShift(heldAt: 'alarm check' | 'write') {
   const world = makeWorld({ starting: START });
-  let sendWrite: () => void = () => undefined;
-  const writeHeld = new Promise<void>((resolve) => {
-    sendWrite = resolve;
+  let resume: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => {
+    resume = resolve;
   });
-  let holdNextWrite = false;
+  let holding = false;
+  const holdOnce = async () => {
+    if (!holding) return;
+    holding = false;
+    await held;
+  };
   const listener = {
     ...world.deps.listener,
     readWeights: () => world.deps.listener.readWeights(),
     healthyTargetCount: () => world.deps.listener.healthyTargetCount(),
     writeWeights: async (weights: Weights) => {
-      if (holdNextWrite) {
-        holdNextWrite = false;
-        await writeHeld;
-      }
+      if (heldAt === 'write') await holdOnce();
       return world.deps.listener.writeWeights(weights);
     },
   };
-  const deps = { ...world.deps, listener };
+  const alarms = {
+    evaluate: async () => {
+      if (heldAt === 'alarm check') await holdOnce();
+      return world.deps.alarms.evaluate();
+    },
+  };
+  const deps = { ...world.deps, listener, alarms };
   await preflight(deps, { executionArn: EXECUTION, input: { plan: '10:1000,50:1000,100' } });
   await shiftWeights(deps, { executionArn: EXECUTION, index: 0 });
-  holdNextWrite = true;
+  holding = true;
   const inFlight = shiftWeights(deps, { executionArn: EXECUTION, index: 1 });
-  await world.until((rollout) => rollout?.pendingWeights !== undefined, 'the write marked');
-  return { world, deps, inFlight, sendWrite };
+  // The task is parked once the hold has been taken.
+  await world.until(() => !holding, `ShiftWeights held at the ${heldAt}`);
+  return { world, deps, inFlight, resume };
 }
 
-describe('Safety net: a ShiftWeights write still in flight when the execution stops', () => {
-  it('waits until the write can no longer land, then restores the starting weights', async () => {
-    const { world, deps, inFlight, sendWrite } = await stoppedMidShift();
+const stoppedAt = (msAgo: number) => ({ ...aborted, time: new Date(Date.now() - msAgo).toISOString() });
+
+describe('Safety net: a ShiftWeights task still running when the execution stops', () => {
+  it.each(['alarm check', 'write'] as const)(
+    'waits until no task can still write (held at its %s), then restores the starting weights',
+    async (heldAt) => {
+      const { world, deps, inFlight, resume } = await stoppedMidShift(heldAt);
+      const slept: number[] = [];
+      const safetyNetDeps: SafetyNetDeps = {
+        ...deps,
+        inFlightWriteMs: 30_000,
+        // The held task finishes its write while the safety net waits.
+        sleep: async (ms) => {
+          slept.push(ms);
+          resume();
+          await inFlight;
+        },
+      };
+
+      const action = await safetyNet(safetyNetDeps, stoppedAt(0));
+      // Had the safety net not waited, the held write would land now, after the restore.
+      resume();
+      await inFlight.catch(() => undefined);
+
+      expect(action).toBe('restored');
+      expect(world.elb.writes).toEqual([percentToWeights(10), percentToWeights(50), START]);
+      expect(world.elb.weights).toEqual(START);
+      expect(await world.lockOwner()).toBeUndefined();
+      expect(slept).toHaveLength(1);
+      expect(slept[0]).toBeGreaterThan(29_000);
+      expect(slept[0]).toBeLessThanOrEqual(30_000);
+    },
+  );
+
+  it('does not wait when the execution stopped longer ago than any task can run', async () => {
+    const { world, deps } = await stoppedMidShift('write');
     const slept: number[] = [];
-    const safetyNetDeps: SafetyNetDeps = {
-      ...deps,
-      inFlightWriteMs: 30_000,
-      // The in-flight write lands while the safety net waits.
-      sleep: async (ms) => {
-        slept.push(ms);
-        sendWrite();
-        await inFlight;
-      },
-    };
-
-    const action = await safetyNet(safetyNetDeps, aborted);
-    // Had the safety net not waited, the write would land now, after the restore.
-    sendWrite();
-    await inFlight.catch(() => undefined);
-
-    expect(action).toBe('restored');
-    expect(world.elb.writes).toEqual([percentToWeights(10), percentToWeights(50), START]);
-    expect(world.elb.weights).toEqual(START);
-    expect(await world.lockOwner()).toBeUndefined();
-    expect(slept).toHaveLength(1);
-    expect(slept[0]).toBeGreaterThan(29_000);
-    expect(slept[0]).toBeLessThanOrEqual(30_000);
-  });
-
-  it('does not wait for a write marked longer ago than ShiftWeights can run (that Lambda has timed out)', async () => {
-    const { world, deps } = await stoppedMidShift();
-    const slept: number[] = [];
-    const later = new Date(Date.now() + 31_000);
 
     const action = await safetyNet(
-      { ...deps, now: () => later, inFlightWriteMs: 30_000, sleep: async (ms) => void slept.push(ms) },
-      aborted,
+      { ...deps, inFlightWriteMs: 30_000, sleep: async (ms) => void slept.push(ms) },
+      stoppedAt(31_000),
     );
 
     expect(action).toBe('restored');
     expect(slept).toEqual([]);
     expect(world.elb.weights).toEqual(START);
     expect(await world.lockOwner()).toBeUndefined();
+  });
+
+  it('does not wait for an execution that ended through its own paths', async () => {
+    const world = makeWorld({ starting: START });
+    const execution = world.start({ plan: '10:0,100' });
+    await execution.result;
+    const slept: number[] = [];
+
+    const action = await safetyNet(
+      { ...world.deps, inFlightWriteMs: 30_000, sleep: async (ms) => void slept.push(ms) },
+      { ...stoppedAt(0), detail: { executionArn: execution.executionArn, status: 'FAILED' } },
+    );
+
+    expect(action).toBe('nothing-held');
+    expect(slept).toEqual([]);
+  });
+
+  it('waits out a Preflight that takes the lock after the stop, then releases it', async () => {
+    const world = makeWorld({ starting: START });
+    const slept: number[] = [];
+
+    const action = await safetyNet(
+      {
+        ...world.deps,
+        inFlightWriteMs: 30_000,
+        // The Preflight that was running when the execution stopped takes the lock meanwhile.
+        sleep: async (ms) => {
+          slept.push(ms);
+          await preflight(world.deps, { executionArn: EXECUTION, input: { plan: 'canary' } });
+        },
+      },
+      stoppedAt(0),
+    );
+
+    expect(slept).toHaveLength(1);
+    expect(action).toBe('already-restored');
+    expect(await world.lockOwner()).toBeUndefined();
+    expect(world.elb.writes).toEqual([]);
   });
 });

@@ -10,7 +10,7 @@ const ENV = {
   TARGET_TARGET_GROUP_ARN: LISTENER.targetTargetGroupArn,
   TABLE_NAME: 'swing-rollouts',
   WATCHED_ALARMS: JSON.stringify(['swing-target-composite']),
-  SHIFT_WEIGHTS_TIMEOUT_SECONDS: '30',
+  WRITER_TIMEOUT_SECONDS: '30',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'test',
   AWS_SECRET_ACCESS_KEY: 'test',
@@ -71,12 +71,12 @@ describe('Lambda entry files', () => {
     expect(dynamo.calls()).toHaveLength(0);
   });
 
-  it('safety-net leaves a listener it does not hold alone', async () => {
+  it('safety-net leaves alone a listener whose rollout ended through the state machine', async () => {
+    const run1 = 'arn:aws:states:us-east-1:123456789012:execution:swing:run-1';
     dynamo.on(GetCommand).resolves({
       Item: {
         listenerArn: LISTENER.listenerArn,
-        lockOwner: 'arn:aws:states:us-east-1:123456789012:execution:swing:other',
-        history: [],
+        history: [{ executionArn: run1, outcome: 'rolled-back' }],
       },
     });
     const { handler } = await import('#functions/safety-net.ts');
@@ -84,10 +84,7 @@ describe('Lambda entry files', () => {
     const result = await handler({
       source: 'aws.states',
       'detail-type': 'Step Functions Execution Status Change',
-      detail: {
-        executionArn: 'arn:aws:states:us-east-1:123456789012:execution:swing:run-1',
-        status: 'ABORTED',
-      },
+      detail: { executionArn: run1, status: 'ABORTED' },
     });
 
     expect(result).toEqual({ action: 'nothing-held' });
@@ -97,12 +94,12 @@ describe('Lambda entry files', () => {
     ['missing', ''],
     ['not a whole number', '30s'],
     ['over the Lambda maximum', '901'],
-  ])('safety-net fails at load time when SHIFT_WEIGHTS_TIMEOUT_SECONDS is %s', async (_, value) => {
-    vi.stubEnv('SHIFT_WEIGHTS_TIMEOUT_SECONDS', value);
+  ])('safety-net fails at load time when WRITER_TIMEOUT_SECONDS is %s', async (_, value) => {
+    vi.stubEnv('WRITER_TIMEOUT_SECONDS', value);
 
     await expect(import('#functions/safety-net.ts')).rejects.toMatchObject({
       name: 'ValidationFailed',
-      message: expect.stringContaining('SHIFT_WEIGHTS_TIMEOUT_SECONDS'),
+      message: expect.stringContaining('WRITER_TIMEOUT_SECONDS'),
     });
   });
 

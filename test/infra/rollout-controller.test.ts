@@ -92,13 +92,15 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
       }
     });
 
-    it('lets the safety net wait out a shift-weights write still in flight, within its own timeout', () => {
-      const shiftTimeout = handlerFunction(template, 'shift-weights').Timeout as number;
+    it('lets the safety net wait out the tasks of a stopped execution, within its own timeout', () => {
+      const writers = ['preflight', 'shift-weights'].map(
+        (name) => handlerFunction(template, name).Timeout as number,
+      );
       const safetyNet = handlerFunction(template, 'safety-net');
       const variables = (safetyNet.Environment as { Variables: Record<string, string> }).Variables;
-      expect(variables.SHIFT_WEIGHTS_TIMEOUT_SECONDS).toBe(String(shiftTimeout));
+      expect(variables.WRITER_TIMEOUT_SECONDS).toBe(String(Math.max(...writers)));
       // The wait, then a read, a write with its read-backs, a notification and the release.
-      expect(safetyNet.Timeout as number).toBeGreaterThanOrEqual(shiftTimeout + 30);
+      expect(safetyNet.Timeout as number).toBeGreaterThanOrEqual(Math.max(...writers) + 30);
     });
 
     it('passes the smoke config through as JSON the smoke-test handler parses', () => {

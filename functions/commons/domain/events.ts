@@ -124,7 +124,7 @@ export const ExecutionStatusChangeSchema = z.object({
   'detail-type': z.literal('Step Functions Execution Status Change', {
     error: "must be 'Step Functions Execution Status Change'",
   }),
-  time: z.string().optional(),
+  time: z.iso.datetime({ error: 'must be an ISO 8601 UTC time, e.g. 2026-11-24T10:00:00Z' }).optional(),
   detail: z.object(
     {
       executionArn: ExecutionArnSchema,

@@ -30,7 +30,6 @@ import type {
   AlarmEvaluation,
   AlarmPort,
   ListenerPort,
-  ListenerRecord,
   NotificationOutcome,
   NotifierPort,
   RollbackReason,
@@ -224,7 +223,6 @@ export async function shiftWeights(deps: ShiftDeps, event: unknown): Promise<Shi
   const startedAt = deps.now().toISOString();
   await deps.store.update(deps.listenerArn, executionArn, {
     pendingWeights: desired,
-    pendingSince: startedAt,
     stepIndex: index,
     status: 'shifting',
     taskToken: undefined,
@@ -234,7 +232,6 @@ export async function shiftWeights(deps: ShiftDeps, event: unknown): Promise<Shi
   await deps.store.update(deps.listenerArn, executionArn, {
     lastWritten: desired,
     pendingWeights: undefined,
-    pendingSince: undefined,
     status: 'baking',
     steps: upsertStep(rollout.steps, {
       index,
@@ -399,7 +396,6 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
   await deps.store.update(deps.listenerArn, executionArn, {
     lastWritten: rollout.startingWeights,
     pendingWeights: undefined,
-    pendingSince: undefined,
     restored: true,
   });
   deps.log.warn('rolled back to the starting weights', {
@@ -538,8 +534,9 @@ export type SafetyNetDeps = Pick<
   'listenerArn' | 'listener' | 'store' | 'notifier' | 'log' | 'now'
 > & {
   /**
-   * How long a ShiftWeights write begun at `pendingSince` may still land: that Lambda's timeout. StopExecution
-   * does not stop a running Lambda, so the safety net waits it out before it reads the listener. 0 (the
+   * How long a task the execution started before it stopped may still run: the longest timeout of the
+   * functions that take the lock or write the listener (Preflight, ShiftWeights). StopExecution does not stop
+   * a running Lambda, so the safety net waits until that long after the stop before it decides. 0 (the
    * default) where the executor settles running tasks before the safety net runs (local mode, tests).
    */
   readonly inFlightWriteMs?: number;
@@ -548,18 +545,19 @@ export type SafetyNetDeps = Pick<
 
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** The record once no ShiftWeights write of this execution can still land; re-read if it had to wait. */
-async function afterInFlightWrite(
-  deps: SafetyNetDeps,
-  record: ListenerRecord,
-): Promise<ListenerRecord | undefined> {
-  const since = record.rollout?.pendingWeights ? record.rollout.pendingSince : undefined;
-  if (since === undefined) return record;
-  const waitMs = Date.parse(since) + (deps.inFlightWriteMs ?? 0) - deps.now().getTime();
-  if (waitMs <= 0) return record;
-  deps.log.info('safety net waits for a write that may still land', { pendingSince: since, waitMs });
+/**
+ * Waits until no task the execution started can still act (a Preflight that may yet take the lock, a
+ * ShiftWeights that may yet write): StopExecution stops neither. Returns whether it waited.
+ */
+async function waitOutInFlightTasks(deps: SafetyNetDeps, stoppedAt: Date): Promise<boolean> {
+  const waitMs = stoppedAt.getTime() + (deps.inFlightWriteMs ?? 0) - deps.now().getTime();
+  if (waitMs <= 0) return false;
+  deps.log.info('safety net waits out tasks that may still act', {
+    stoppedAt: stoppedAt.toISOString(),
+    waitMs,
+  });
   await (deps.sleep ?? sleepFor)(waitMs);
-  return deps.store.get(deps.listenerArn);
+  return true;
 }
 
 /** The safety net has no state machine Retry around it: absorb throttling here, as the ASL tasks do. */
@@ -595,9 +593,14 @@ export async function safetyNet(deps: SafetyNetDeps, event: unknown): Promise<Sa
   const change = parseOrThrow(ExecutionStatusChangeSchema, event);
   const { executionArn, status } = change.detail;
   if (status !== 'ABORTED' && status !== 'FAILED' && status !== 'TIMED_OUT') return 'ignored-status';
-  const found = await deps.store.get(deps.listenerArn);
-  if (found?.lockOwner !== executionArn || !found.rollout) return 'nothing-held';
-  const record = await afterInFlightWrite(deps, found);
+  let record = await deps.store.get(deps.listenerArn);
+  const endedThroughItsOwnPaths =
+    record?.lockOwner !== executionArn &&
+    (record?.rollout?.executionArn === executionArn ||
+      (record?.history ?? []).some((rollout) => rollout.executionArn === executionArn));
+  if (endedThroughItsOwnPaths) return 'nothing-held';
+  const stoppedAt = change.time ? new Date(change.time) : deps.now();
+  if (await waitOutInFlightTasks(deps, stoppedAt)) record = await deps.store.get(deps.listenerArn);
   if (record?.lockOwner !== executionArn || !record.rollout) return 'nothing-held';
   const rollout = record.rollout;
   const reason: RollbackReason = rollout.reason ?? {
@@ -632,7 +635,6 @@ export async function safetyNet(deps: SafetyNetDeps, event: unknown): Promise<Sa
     taskToken: undefined,
     taskKind: undefined,
     pendingWeights: undefined,
-    pendingSince: undefined,
   });
   deps.log.warn('safety net acted', { executionArn, status, action });
   return action;

@@ -109,8 +109,6 @@ export interface Rollout {
   readonly lastWritten: Weights;
   /** Set just before a write so that a crash between ModifyListener and the record is not taken for drift. */
   readonly pendingWeights?: Weights;
-  /** When `pendingWeights` was set (ISO 8601): the write may land until the ShiftWeights Lambda times out. */
-  readonly pendingSince?: string;
   readonly stepIndex: number;
   readonly status: RolloutStatus;
   readonly steps: readonly StepRecord[];
