@@ -2,7 +2,7 @@ import { StepFunctionsCallbacks } from '#adapters/callbacks.ts';
 import { DynamoDbRolloutStore } from '#adapters/store-dynamodb.ts';
 import { documentClient } from '#clients/dynamodb.ts';
 import { sfnClient } from '#clients/sfn.ts';
-import { requireEnv, watchedAlarmsFromEnv } from '#commons/config.ts';
+import { insufficientDataPolicyFromEnv, requireEnv, watchedAlarmsFromEnv } from '#commons/config.ts';
 import { type AlarmEventDeps, handleAlarmEvent } from '#domain/rollout.ts';
 import { lambdaHandler } from '#powertools/handler.ts';
 import { logger } from '#powertools/logger.ts';
@@ -10,6 +10,7 @@ import { logger } from '#powertools/logger.ts';
 const deps: AlarmEventDeps = {
   listenerArn: requireEnv('LISTENER_ARN'),
   watchedAlarms: watchedAlarmsFromEnv(),
+  insufficientData: insufficientDataPolicyFromEnv(),
   store: new DynamoDbRolloutStore(documentClient, requireEnv('TABLE_NAME')),
   callbacks: new StepFunctionsCallbacks(sfnClient),
   log: logger,

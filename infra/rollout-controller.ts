@@ -451,7 +451,13 @@ export class RolloutController extends Construct {
       eventPattern: {
         source: ['aws.cloudwatch'],
         detailType: ['CloudWatch Alarm State Change'],
-        detail: { alarmName: [...this.watchedAlarmNames], state: { value: ['ALARM'] } },
+        detail: {
+          alarmName: [...this.watchedAlarmNames],
+          // With the 'firing' policy, an alarm that lost its data (a dead target) rolls back as fast.
+          state: {
+            value: props.insufficientDataPolicy === 'firing' ? ['ALARM', 'INSUFFICIENT_DATA'] : ['ALARM'],
+          },
+        },
       },
       targets: [this.eventTarget(functions['alarm-event'])],
     });

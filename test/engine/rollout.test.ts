@@ -89,6 +89,29 @@ describe('State machine: rollout.asl.json with the real engine', () => {
     expect(world.notifications.at(-1)).toMatchObject({ outcome: 'rolled-back', reason: { alarm: ALARM } });
   });
 
+  it.each([
+    ['firing', 'failed-task', 'FAILED'],
+    ['not-firing', 'ignored-state', undefined],
+  ] as const)(
+    'with the %s policy, an alarm event for INSUFFICIENT_DATA is %s',
+    async (policy, action, status) => {
+      const world = makeWorld();
+      const execution = world.start({ plan: '10:1000,100' });
+      await world.until(baking(0), 'first bake');
+
+      expect(await world.fireAlarm(ALARM, 'INSUFFICIENT_DATA', policy)).toBe(action);
+
+      if (status) {
+        expect(await execution.result).toMatchObject({ status, error: 'AlarmFired' });
+        expect(world.elb.weights).toEqual(START);
+      } else {
+        expect((await world.rollout())?.taskKind).toBe('bake');
+        execution.stop();
+        await execution.result;
+      }
+    },
+  );
+
   it('refuses to start while a watched alarm is already in ALARM, writing nothing', async () => {
     const world = makeWorld();
     world.cloudWatch.set(ALARM, 'ALARM');

@@ -421,6 +421,24 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
   });
 
   describe('Events and schedules', () => {
+    it('routes INSUFFICIENT_DATA too when the policy counts it as firing, so a dead target rolls back as fast', () => {
+      const firing = synthSwing(
+        exampleConfig('example.config.json', (raw) => {
+          raw.insufficientDataPolicy = 'firing';
+        }),
+      ).template;
+      firing.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: Match.objectLike({
+          source: ['aws.cloudwatch'],
+          detail: Match.objectLike({ state: { value: ['ALARM', 'INSUFFICIENT_DATA'] } }),
+        }),
+      });
+      expect(
+        (handlerFunction(firing, 'alarm-event').Environment as { Variables: Record<string, string> })
+          .Variables.INSUFFICIENT_DATA_POLICY,
+      ).toBe('firing');
+    });
+
     it('routes ALARM of every watched alarm to the alarm-event function, with retries and a dead-letter queue', () => {
       template.hasResourceProperties('AWS::Events::Rule', {
         EventPattern: {

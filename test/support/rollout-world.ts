@@ -4,7 +4,14 @@ import { MemoryRolloutStore } from '#adapters/store-memory.ts';
 import { silentLog } from '#domain/log.ts';
 import type { EngineDeps } from '#domain/rollout.ts';
 import { handleAlarmEvent } from '#domain/rollout.ts';
-import type { Notification, Rollout, RolloutPatch, SmokeReport, Weights } from '#domain/types.ts';
+import type {
+  InsufficientDataPolicy,
+  Notification,
+  Rollout,
+  RolloutPatch,
+  SmokeReport,
+  Weights,
+} from '#domain/types.ts';
 import { isIncrease } from '#domain/weights.ts';
 import { LocalStepFunctions } from '#local/executor.ts';
 import { FakeCloudWatch, FakeElbv2, LISTENER } from './fake-aws.ts';
@@ -100,18 +107,25 @@ export function makeWorld(options: WorldOptions = {}) {
       throw new Error(`timed out waiting for: ${what}; record: ${JSON.stringify(await rollout())}`);
     },
     /** CloudWatch flips the alarm and EventBridge delivers the state change to the alarm-event handler. */
-    async fireAlarm(name = alarmNames[0] ?? ALARM) {
-      cloudWatch.set(name, 'ALARM');
-      return handleAlarmEvent(deps, {
-        source: 'aws.cloudwatch',
-        'detail-type': 'CloudWatch Alarm State Change',
-        time: new Date().toISOString(),
-        detail: {
-          alarmName: name,
-          state: { value: 'ALARM', reason: 'Threshold Crossed: 5xx rate 12 % > 5 %' },
-          previousState: { value: 'OK' },
+    async fireAlarm(
+      name = alarmNames[0] ?? ALARM,
+      value: 'ALARM' | 'INSUFFICIENT_DATA' = 'ALARM',
+      insufficientData: InsufficientDataPolicy = 'not-firing',
+    ) {
+      cloudWatch.set(name, value);
+      return handleAlarmEvent(
+        { ...deps, insufficientData },
+        {
+          source: 'aws.cloudwatch',
+          'detail-type': 'CloudWatch Alarm State Change',
+          time: new Date().toISOString(),
+          detail: {
+            alarmName: name,
+            state: { value, reason: 'Threshold Crossed: 5xx rate 12 % > 5 %' },
+            previousState: { value: 'OK' },
+          },
         },
-      });
+      );
     },
   };
 }

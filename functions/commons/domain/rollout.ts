@@ -29,6 +29,7 @@ import { resolvePlan } from './plan.ts';
 import type {
   AlarmEvaluation,
   AlarmPort,
+  InsufficientDataPolicy,
   ListenerPort,
   NotificationOutcome,
   NotifierPort,
@@ -496,7 +497,10 @@ export async function finalize(
 export type AlarmEventDeps = Pick<
   EngineDeps,
   'listenerArn' | 'watchedAlarms' | 'store' | 'callbacks' | 'log'
->;
+> & {
+  /** As the alarm checks read INSUFFICIENT_DATA; with 'firing' its event rolls back too. @default 'not-firing' */
+  readonly insufficientData?: InsufficientDataPolicy;
+};
 
 export type AlarmEventAction =
   | 'ignored-state'
@@ -512,14 +516,16 @@ export type AlarmEventAction =
 export async function handleAlarmEvent(deps: AlarmEventDeps, event: unknown): Promise<AlarmEventAction> {
   const change = parseOrThrow(AlarmStateChangeSchema, event);
   const { alarmName, state } = change.detail;
-  if (state.value !== 'ALARM') return 'ignored-state';
+  const firing =
+    state.value === 'ALARM' || (state.value === 'INSUFFICIENT_DATA' && deps.insufficientData === 'firing');
+  if (!firing) return 'ignored-state';
   if (!deps.watchedAlarms.includes(alarmName)) return 'not-watched';
   const record = await deps.store.get(deps.listenerArn);
   const token = record?.lockOwner ? record.rollout?.taskToken : undefined;
   if (!token) return 'no-open-task';
   const cause = JSON.stringify({
     alarm: alarmName,
-    reason: `${alarmName} went to ALARM: ${state.reason ?? 'no reason given'}`,
+    reason: `${alarmName} went to ${state.value}: ${state.reason ?? 'no reason given'}`,
     at: change.time ?? state.timestamp ?? new Date().toISOString(),
   });
   const sent = await deps.callbacks.fail(token, 'AlarmFired', cause);
