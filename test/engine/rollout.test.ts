@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { abortRollout, promoteGate } from '#domain/operator.ts';
+import { abortRollout, pauseRollout, promoteGate, resumeRollout } from '#domain/operator.ts';
 import { resolvePlan } from '#domain/plan.ts';
 import { percentToWeights } from '#domain/weights.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
@@ -224,6 +224,65 @@ describe('State machine: rollout.asl.json with the real engine', () => {
     expect(result).toMatchObject({ status: 'FAILED', error: 'Aborted' });
     expect(world.elb.weights).toEqual(START);
     expect(await world.lockOwner()).toBeUndefined();
+  });
+
+  it('rolls back on an abort that arrives after the last bake, when no task is open to fail', async () => {
+    const world = makeWorld();
+    const execution = world.start({ plan: '10:200,100' });
+    await world.until(baking(1), 'last bake');
+    // The abort lands while AfterBake of the last step runs: the bake token is spent, only the flag remains.
+    let abort: Promise<unknown> | undefined;
+    world.store.onUpdate = (_, patch) => {
+      if (patch.taskToken === undefined && 'taskToken' in patch && !abort)
+        abort = abortRollout(operator(world));
+    };
+
+    const result = await execution.result;
+
+    expect(await abort).toMatchObject({ delivered: 'flag-only' });
+    expect(result).toMatchObject({ status: 'FAILED', error: 'Aborted' });
+    expect(world.elb.weights).toEqual(START);
+    expect((await world.store.get(LISTENER.listenerArn))?.history.at(-1)).toMatchObject({
+      outcome: 'rolled-back',
+    });
+  });
+
+  it('holds at the end of the bake after a pause, and goes on when resumed', async () => {
+    const world = makeWorld();
+    const execution = world.start({ plan: '10:200,50:200,100' });
+    await world.until(baking(0), 'first bake');
+
+    expect(await pauseRollout(operator(world))).toMatchObject({ delivered: 'flag-only' });
+    const held = await world.until(gated(0), 'the hold after step 1');
+
+    expect(world.elb.weights).toEqual(percentToWeights(10));
+    expect(held?.pauseRequested).toBe(false);
+    expect(await resumeRollout(operator(world))).toMatchObject({ delivered: 'task-succeeded' });
+    expect(await execution.result).toMatchObject({ status: 'SUCCEEDED' });
+  });
+
+  it('keeps a pause that arrives while AfterBake decides, holding at the next end of bake', async () => {
+    const world = makeWorld();
+    // Evaluations since the first bake opened: the bake's own check, then AfterBake's, which has already read
+    // the record (no pause yet) when the pause lands.
+    let sinceBakeOpened: number | undefined;
+    world.store.onUpdate = (_, patch) => {
+      if (patch.taskKind === 'bake' && patch.stepIndex === 0) sinceBakeOpened = 0;
+    };
+    const evaluate = world.deps.alarms.evaluate.bind(world.deps.alarms);
+    world.deps.alarms.evaluate = async () => {
+      if (sinceBakeOpened !== undefined && ++sinceBakeOpened === 2) await pauseRollout(operator(world));
+      return evaluate();
+    };
+    const execution = world.start({ plan: '10:200,100' });
+
+    const held = await world.until(gated(1), 'the hold after the last step');
+
+    expect(sinceBakeOpened).toBeGreaterThanOrEqual(2);
+    expect(held?.status).toBe('gated');
+    expect(world.elb.weights).toEqual(percentToWeights(100));
+    await promoteGate(operator(world));
+    expect(await execution.result).toMatchObject({ status: 'SUCCEEDED' });
   });
 
   it('holds at a manual gate until promoted, then completes', async () => {

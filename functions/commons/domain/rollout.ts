@@ -274,6 +274,9 @@ export async function openWaitTask(deps: WaitTaskDeps, event: unknown): Promise<
     status: kind === 'bake' ? 'baking' : 'gated',
     stepIndex: index,
     bakeEndsAt: new Date(deps.now().getTime() + timeoutSeconds * 1000).toISOString(),
+    // A pause has taken effect once its hold is open; cleared here, not when AfterBake decided to hold, so
+    // that a pause arriving meanwhile, or a retried AfterBake, cannot lose it.
+    ...(kind === 'gate' ? { pauseRequested: false } : {}),
   });
   throwIfAborted(rollout);
   const evaluation = await deps.alarms.evaluate();
@@ -316,7 +319,6 @@ export async function afterBake(deps: AfterBakeDeps, event: unknown): Promise<Cu
     taskToken: undefined,
     taskKind: undefined,
     bakeEndsAt: undefined,
-    pauseRequested: false,
     status: hold ? 'gated' : 'shifting',
     steps: bakedStep ? upsertStep(rollout.steps, { ...bakedStep, bakedAt }) : rollout.steps,
   });
@@ -467,6 +469,8 @@ export async function finalize(
   if (record?.lockOwner !== executionArn || !record.rollout) return { outcome, released: false };
   const reason = record.rollout.reason ?? (error ? reasonFrom(error, deps.now()) : undefined);
   if (outcome === 'completed') {
+    // An abort that came after the last bake (no task open to fail) still rolls back.
+    throwIfAborted(record.rollout);
     // A hand change during the last bake or gate must not be recorded as a completed rollout (I4).
     const current = await deps.listener.readWeights();
     if (!isOwnWrite(record.rollout, current)) throw driftError(record.rollout, current, deps.listenerArn);
