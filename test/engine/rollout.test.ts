@@ -68,7 +68,7 @@ describe('State machine: rollout.asl.json with the real engine', () => {
   });
 
   it('restores the starting weights when an alarm fires mid-bake, failing with AlarmFired', async () => {
-    const world = makeWorld({ starting: { source: 7, target: 3 } });
+    const world = makeWorld({ starting: { source: 19, target: 1 } });
     const execution = world.start({ plan: '10:1000,50:1000,100' });
     await world.until(baking(1), 'bake of step 2');
 
@@ -77,8 +77,8 @@ describe('State machine: rollout.asl.json with the real engine', () => {
 
     expect(action).toBe('failed-task');
     expect(result).toMatchObject({ status: 'FAILED', error: 'AlarmFired' });
-    expect(world.elb.weights).toEqual({ source: 7, target: 3 });
-    expect(world.elb.writes.at(-1)).toEqual({ source: 7, target: 3 });
+    expect(world.elb.weights).toEqual({ source: 19, target: 1 });
+    expect(world.elb.writes.at(-1)).toEqual({ source: 19, target: 1 });
     expect(await world.lockOwner()).toBeUndefined();
     const last = (await world.store.get(LISTENER.listenerArn))?.history.at(-1);
     expect(last).toMatchObject({
@@ -407,6 +407,20 @@ describe('State machine: rollout.asl.json with the real engine', () => {
     expect(await execution.result).toMatchObject({ status: 'ABORTED', safetyNet: 'halted-drift' });
     expect(world.elb.weights).toEqual({ source: 3, target: 7 });
     expect(await world.lockOwner()).toBeUndefined();
+  });
+
+  it('refuses a plan that starts below the target share, so that no rollback can raise it under alarm', async () => {
+    const world = makeWorld({ starting: percentToWeights(50) });
+
+    const result = await world.start({ plan: 'canary' }).result;
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'ValidationFailed' });
+    expect(result.status === 'FAILED' && result.cause).toContain(
+      'plan.steps[0].targetPercent: is 5 % but the target already gets 50.1 %',
+    );
+    expect(world.elb.writes).toEqual([]);
+    expect(await world.store.get(LISTENER.listenerArn)).toBeUndefined();
+    expect(await world.start({ plan: '50.1:1,100' }).result).toMatchObject({ status: 'SUCCEEDED' });
   });
 
   it('refuses an invalid plan before any write, naming the field', async () => {

@@ -85,11 +85,11 @@ describe('Lock: simultaneous starts on one listener (I3)', () => {
     const refused = world.sfn.start(world.deps, { plan: '20:2,100' }, { name: 'refused' });
     await Promise.all([first.result, refused.result]);
 
-    const next = await world.start({ plan: '0.1' }, 'next').result;
+    const next = await world.start({ plan: '100' }, 'next').result;
 
     expect(await refused.result).toMatchObject({ status: 'FAILED', error: 'RolloutLocked' });
     expect(next).toMatchObject({ status: 'SUCCEEDED' });
-    expect(world.elb.writes).toEqual([percentToWeights(10), percentToWeights(100), percentToWeights(0.1)]);
+    expect(world.elb.writes).toEqual([percentToWeights(10), percentToWeights(100), percentToWeights(100)]);
     expect(await world.lockOwner()).toBeUndefined();
   });
 });

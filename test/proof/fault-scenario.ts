@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { PlanStep, Weights } from '#domain/types.ts';
-import { WEIGHT_TOTAL } from '#domain/weights.ts';
+import { isIncrease, percentToWeights, WEIGHT_TOTAL } from '#domain/weights.ts';
 
 /**
  * Random rollouts and random fault schedules for the model-based fault test.
@@ -279,22 +279,38 @@ const gateResolutionArbitrary: fc.Arbitrary<GateResolution> = fc.oneof(
   fc.constant({ by: 'timeout' as const }),
 );
 
-export const scenarioArbitrary: fc.Arbitrary<Scenario> = fc
-  .tuple(weightsArbitrary, stepsArbitrary)
-  .chain(([starting, steps]) =>
-    fc.record({
-      starting: fc.constant(starting),
-      steps: fc.constant(steps),
-      asSpec: fc.boolean(),
-      gate: fc.record({
-        timeoutSeconds: fc.integer({ min: 60, max: 120 }),
-        action: fc.constantFrom('rollback' as const, 'promote' as const),
-      }),
-      gateResolutions: fc.tuple(...steps.filter((step) => step.gate).map(() => gateResolutionArbitrary)),
-      // One run in seven has no fault at all: it must complete (or end as its gates say).
-      faults: fc.oneof(
-        { weight: 1, arbitrary: fc.constant([]) },
-        { weight: 6, arbitrary: fc.array(faultArbitrary(starting, steps), { minLength: 1, maxLength: 3 }) },
-      ),
+/**
+ * Starting weights and a plan. Preflight refuses a plan whose first step is below the target's share, so most
+ * runs lower the starting share to at most the first step (keeping the source weight, so odd sums stay);
+ * one in eight keeps it as drawn, to exercise the refusal.
+ */
+const startAndStepsArbitrary: fc.Arbitrary<[Weights, ScenarioStep[]]> = fc
+  .tuple(weightsArbitrary, stepsArbitrary, fc.integer({ min: 0, max: 7 }))
+  .map(([drawn, steps, keepAsDrawn]) => {
+    const first = percentToWeights(steps[0]?.targetPercent ?? 100);
+    if (keepAsDrawn === 0 || !isIncrease(first, drawn)) return [drawn, steps];
+    // Below 100 % (first.source > 0): shrink the target's weight until its share is at most the first step's.
+    if (drawn.source === 0) return [first, steps];
+    return [
+      { source: drawn.source, target: Math.floor((first.target * drawn.source) / first.source) },
+      steps,
+    ];
+  });
+
+export const scenarioArbitrary: fc.Arbitrary<Scenario> = startAndStepsArbitrary.chain(([starting, steps]) =>
+  fc.record({
+    starting: fc.constant(starting),
+    steps: fc.constant(steps),
+    asSpec: fc.boolean(),
+    gate: fc.record({
+      timeoutSeconds: fc.integer({ min: 60, max: 120 }),
+      action: fc.constantFrom('rollback' as const, 'promote' as const),
     }),
-  );
+    gateResolutions: fc.tuple(...steps.filter((step) => step.gate).map(() => gateResolutionArbitrary)),
+    // One run in seven has no fault at all: it must complete (or end as its gates say).
+    faults: fc.oneof(
+      { weight: 1, arbitrary: fc.constant([]) },
+      { weight: 6, arbitrary: fc.array(faultArbitrary(starting, steps), { minLength: 1, maxLength: 3 }) },
+    ),
+  }),
+);

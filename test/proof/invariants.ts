@@ -93,6 +93,21 @@ export function expectEndState(run: Run, record: ListenerRecord | undefined): vo
   const last = run.steps.at(-1);
   const finalWeights = percentToWeights(last?.targetPercent ?? 0);
   const hand = manualChanges(run).at(-1);
+  const first = run.steps[0];
+  if (first && isIncrease(percentToWeights(first.targetPercent), run.scenario.starting) && !hand) {
+    // I2 at the root: a rollback of this plan would raise the target's share, so it never starts (unless it
+    // was stopped even before preflight refused it).
+    expect(
+      world.elb.log.filter((event) => event.kind === 'call' && event.operation === 'ModifyListener'),
+      `a plan that starts below the target's share writes nothing${why}`,
+    ).toEqual([]);
+    if (result.status !== 'ABORTED') {
+      expect(result, `a plan that starts below the target's share is refused${why}`).toMatchObject({
+        status: 'FAILED',
+        error: 'ValidationFailed',
+      });
+    }
+  }
 
   if (hand) {
     // I4: whoever changed the listener by hand had the last word.
@@ -170,7 +185,6 @@ export function expectNoIncreaseUnderAlarm(run: Run): void {
   let healthy = 2;
   let alarmChangedSinceRead = false;
   let healthChangedSinceRead = false;
-  let restoresUnderAlarm = 0;
   let increasesInWindow = 0;
   let awaitingRecheck = false;
   let sawFiring = false;
@@ -195,28 +209,26 @@ export function expectNoIncreaseUnderAlarm(run: Run): void {
     } else if (event.operation === 'ModifyListener' && event.weights) {
       const restore = event.weights.source === starting.source && event.weights.target === starting.target;
       if (event.outcome === 'ok' && isIncrease(weights, event.weights)) {
-        if (restore) {
-          if (alarmState === 'ALARM') restoresUnderAlarm += 1;
-        } else {
-          expect(alarmRead, `an increase needs a fresh, readable, all-clear alarm check${why}`).toBe('clear');
-          expect(
-            healthRead ?? 0,
-            `an increase needs a fresh check that the target is healthy${why}`,
-          ).toBeGreaterThan(0);
-          if (alarmState === 'ALARM') {
-            expect(alarmChangedSinceRead, `no increase while an alarm Swing had seen is in ALARM${why}`).toBe(
-              true,
-            );
-            increasesInWindow += 1;
-            awaitingRecheck = true;
-          }
-          // A target that turns unhealthy in the window is re-checked only before the next increase: the
-          // design watches a bake through its alarms.
-          if (healthy === 0) {
-            expect(healthChangedSinceRead, `no increase to a target Swing had seen unhealthy${why}`).toBe(
-              true,
-            );
-          }
+        // Preflight refuses a plan that starts below the target's share, so a rollback only ever lowers it.
+        expect(restore, `a restore of the starting weights never raises the target's share${why}`).toBe(
+          false,
+        );
+        expect(alarmRead, `an increase needs a fresh, readable, all-clear alarm check${why}`).toBe('clear');
+        expect(
+          healthRead ?? 0,
+          `an increase needs a fresh check that the target is healthy${why}`,
+        ).toBeGreaterThan(0);
+        if (alarmState === 'ALARM') {
+          expect(alarmChangedSinceRead, `no increase while an alarm Swing had seen is in ALARM${why}`).toBe(
+            true,
+          );
+          increasesInWindow += 1;
+          awaitingRecheck = true;
+        }
+        // A target that turns unhealthy in the window is re-checked only before the next increase: the
+        // design watches a bake through its alarms.
+        if (healthy === 0) {
+          expect(healthChangedSinceRead, `no increase to a target Swing had seen unhealthy${why}`).toBe(true);
         }
       }
       if (event.outcome === 'ok') weights = event.weights;
@@ -226,8 +238,8 @@ export function expectNoIncreaseUnderAlarm(run: Run): void {
   }
   expect(
     world.increasesUnderAlarm.length,
-    `increases under alarm are restores or fall in the read-write window${why}`,
-  ).toBeLessThanOrEqual(increasesInWindow + restoresUnderAlarm);
+    `increases under alarm fall in the read-write window${why}`,
+  ).toBeLessThanOrEqual(increasesInWindow);
   if (run.result.status === 'SUCCEEDED') {
     expect(awaitingRecheck, `an increase made as an alarm fired is checked again before success${why}`).toBe(
       false,
@@ -376,8 +388,11 @@ export function expectHarmlessFaultsTolerated(run: Run): void {
       gate.resolution.by === 'promote' ||
       (gate.resolution.by === 'timeout' && run.scenario.gate.action === 'promote'),
   );
+  const first = run.steps[0];
+  const startsBelowShare =
+    first !== undefined && isIncrease(percentToWeights(first.targetPercent), run.scenario.starting);
   // ShiftWeights makes 5 attempts: 4 throttles in a row are absorbed.
-  if (harmless && throttles <= 4 && gatesPass) {
+  if (harmless && throttles <= 4 && gatesPass && !startsBelowShare) {
     expect(run.result, `a rollout with only harmless faults completes\n  ${story(run)}`).toMatchObject({
       status: 'SUCCEEDED',
     });

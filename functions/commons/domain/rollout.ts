@@ -33,6 +33,7 @@ import type {
   ListenerPort,
   NotificationOutcome,
   NotifierPort,
+  PlanStep,
   RollbackReason,
   Rollout,
   RolloutOutcome,
@@ -44,7 +45,7 @@ import type {
   Weights,
 } from './types.ts';
 import { parseOrThrow } from './validation.ts';
-import { formatWeights, isIncrease, percentToWeights, sameWeights } from './weights.ts';
+import { formatWeights, isIncrease, percentToWeights, sameWeights, weightsToPercent } from './weights.ts';
 
 /**
  * The rollout engine: one function per state-machine task. Lambda handlers, the local mode and the tests
@@ -112,6 +113,24 @@ function upsertStep(steps: readonly StepRecord[], step: StepRecord): StepRecord[
 export type PreflightDeps = Pick<EngineDeps, 'listenerArn' | 'listener' | 'alarms' | 'store' | 'log' | 'now'>;
 
 /**
+ * A rollback restores the starting weights. If the plan began below the target's current share, that restore
+ * would raise the target's share while its alarms fire (I2): refuse such a plan instead.
+ */
+function refuseStartBelowCurrentShare(first: PlanStep | undefined, starting: Weights): void {
+  if (!first || !isIncrease(percentToWeights(first.targetPercent), starting)) return;
+  const current = weightsToPercent(starting).toFixed(1);
+  throw new ValidationFailed([
+    {
+      field: 'plan.steps[0].targetPercent',
+      message:
+        `is ${first.targetPercent} % but the target already gets ${current} % (${formatWeights(starting)}): ` +
+        `a rollback would raise it back to ${current} % while its alarms fire. Start the plan at ${current} % ` +
+        'or more, or lower the weights first (swing set-weights)',
+    },
+  ]);
+}
+
+/**
  * Validates the input, checks the listener's shape, refuses while an alarm fires, and takes the lock
  * last, so that every refusal before it writes nothing (I6).
  */
@@ -122,6 +141,10 @@ export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cu
   const gate = { ...DEFAULT_GATE, ...parsedInput.gate };
 
   const startingWeights = await deps.listener.readWeights();
+  // While another rollout holds the listener its weights say nothing about this plan: the lock refuses it.
+  if ((await deps.store.get(deps.listenerArn))?.lockOwner === undefined) {
+    refuseStartBelowCurrentShare(plan.steps[0], startingWeights);
+  }
   const evaluation = await deps.alarms.evaluate();
   if (evaluation.firing.length > 0) {
     throw new AlarmFiring(
