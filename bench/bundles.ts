@@ -16,7 +16,6 @@ const HANDLER_ENV = {
   TARGET_TARGET_GROUP_ARN: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/target/2',
   TABLE_NAME: 'swing-bench',
   WATCHED_ALARMS: '["bench-alarm"]',
-  WRITER_TIMEOUT_SECONDS: '30',
   SMOKE_CONFIG: '{"sourceEndpoint":"http://127.0.0.1:9201","targetEndpoint":"http://127.0.0.1:9202"}',
   AWS_REGION: 'us-east-1',
 };

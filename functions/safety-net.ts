@@ -3,8 +3,8 @@ import { DynamoDbRolloutStore } from '#adapters/store-dynamodb.ts';
 import { documentClient } from '#clients/dynamodb.ts';
 import { elbv2Client } from '#clients/elbv2.ts';
 import { notifierFromEnv } from '#clients/notifier.ts';
-import { inFlightWriteMsFromEnv, listenerTargetFromEnv, requireEnv } from '#commons/config.ts';
-import { type SafetyNetDeps, safetyNet } from '#domain/rollout.ts';
+import { listenerTargetFromEnv, requireEnv } from '#commons/config.ts';
+import { SAFETY_NET_WAIT_SECONDS, type SafetyNetDeps, safetyNet } from '#domain/rollout.ts';
 import { lambdaHandler } from '#powertools/handler.ts';
 import { logger } from '#powertools/logger.ts';
 
@@ -16,7 +16,7 @@ const deps: SafetyNetDeps = {
   notifier: notifierFromEnv(),
   log: logger,
   now: () => new Date(),
-  inFlightWriteMs: inFlightWriteMsFromEnv(),
+  inFlightWriteMs: SAFETY_NET_WAIT_SECONDS * 1000,
 };
 
 /** EventBridge "Step Functions Execution Status Change" (ABORTED, FAILED, TIMED_OUT) -> restore (I7). */

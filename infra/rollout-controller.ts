@@ -174,8 +174,8 @@ const ACCESS: Record<
     modifyListener: true,
     publish: true,
     asyncFromEventBridge: true,
-    // It first waits out tasks of the stopped execution that may still act (writerTimeoutSeconds, 30 s).
-    timeout: Duration.seconds(90),
+    // It first waits out tasks of the stopped execution that may still act (SAFETY_NET_WAIT_SECONDS, 75 s).
+    timeout: Duration.seconds(150),
   },
 };
 
@@ -355,7 +355,6 @@ export class RolloutController extends Construct {
 
       const environment: Record<string, string> = { ...commonEnvironment };
       let network: Pick<lambda.FunctionOptions, 'vpc' | 'vpcSubnets' | 'securityGroups'> = {};
-      if (name === 'safety-net') environment.WRITER_TIMEOUT_SECONDS = String(writerTimeoutSeconds());
       if (name === 'smoke-test') {
         environment.SMOKE_CONFIG = stack.toJsonString(props.smoke);
         this.grantSmokeAccess(role, props.smoke, props.smokeAccess ?? {});
@@ -632,11 +631,6 @@ export function validateControllerProps(props: RolloutControllerProps): void {
   (props.schedules ?? []).forEach((schedule, index) => {
     resolvePlan(schedule.plan, `schedules[${index}].plan`);
   });
-}
-
-/** The longest a task that takes the lock or writes the listener can still run after its execution stopped. */
-function writerTimeoutSeconds(): number {
-  return Math.max(ACCESS.preflight.timeout.toSeconds(), ACCESS['shift-weights'].timeout.toSeconds());
 }
 
 /** Every check against both paths, each up to its timeout, plus the record writes. */

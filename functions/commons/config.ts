@@ -58,21 +58,3 @@ export function insufficientDataPolicyFromEnv(env: NodeJS.ProcessEnv = process.e
 export function alarmOptionsFromEnv(env: NodeJS.ProcessEnv = process.env) {
   return { alarmNames: watchedAlarmsFromEnv(env), insufficientData: insufficientDataPolicyFromEnv(env) };
 }
-
-/**
- * How long a task of a stopped execution may still act: the longest timeout of the functions that take the
- * lock or write the listener, which the stack sets.
- */
-export function inFlightWriteMsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = requireEnv('WRITER_TIMEOUT_SECONDS', env);
-  const seconds = Number(raw);
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 900) {
-    throw new ValidationFailed([
-      {
-        field: 'WRITER_TIMEOUT_SECONDS',
-        message: `is '${raw}': set the longest timeout of the preflight and shift-weights functions, in whole seconds (1-900)`,
-      },
-    ]);
-  }
-  return seconds * 1000;
-}

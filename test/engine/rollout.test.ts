@@ -416,11 +416,22 @@ describe('State machine: rollout.asl.json with the real engine', () => {
 
     expect(result).toMatchObject({ status: 'FAILED', error: 'ValidationFailed' });
     expect(result.status === 'FAILED' && result.cause).toContain(
-      'plan.steps[0].targetPercent: is 5 % but the target already gets 50.1 %',
+      'plan.steps[0].targetPercent: is 5 % but the target already gets 50.05 %',
     );
+    expect(result.status === 'FAILED' && result.cause).toContain('Start the plan at 50 % or more');
     expect(world.elb.writes).toEqual([]);
     expect(await world.store.get(LISTENER.listenerArn)).toBeUndefined();
-    expect(await world.start({ plan: '50.1:1,100' }).result).toMatchObject({ status: 'SUCCEEDED' });
+    expect(await world.start({ plan: '50:1,100' }).result).toMatchObject({ status: 'SUCCEEDED' });
+  });
+
+  it('names the lowest first step it accepts over hand-set weights, and accepts it', async () => {
+    const world = makeWorld({ starting: { source: 10, target: 90 } });
+
+    const refused = await world.start({ plan: '90,100' }).result;
+    const accepted = await world.start({ plan: '90.1:1,100' }).result;
+
+    expect(refused.status === 'FAILED' && refused.cause).toContain('Start the plan at 90.1 % or more');
+    expect(accepted).toMatchObject({ status: 'SUCCEEDED' });
   });
 
   it('refuses an invalid plan before any write, naming the field', async () => {

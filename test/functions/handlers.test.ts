@@ -10,7 +10,6 @@ const ENV = {
   TARGET_TARGET_GROUP_ARN: LISTENER.targetTargetGroupArn,
   TABLE_NAME: 'swing-rollouts',
   WATCHED_ALARMS: JSON.stringify(['swing-target-composite']),
-  WRITER_TIMEOUT_SECONDS: '30',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'test',
   AWS_SECRET_ACCESS_KEY: 'test',
@@ -88,19 +87,6 @@ describe('Lambda entry files', () => {
     });
 
     expect(result).toEqual({ action: 'nothing-held' });
-  });
-
-  it.each([
-    ['missing', ''],
-    ['not a whole number', '30s'],
-    ['over the Lambda maximum', '901'],
-  ])('safety-net fails at load time when WRITER_TIMEOUT_SECONDS is %s', async (_, value) => {
-    vi.stubEnv('WRITER_TIMEOUT_SECONDS', value);
-
-    await expect(import('#functions/safety-net.ts')).rejects.toMatchObject({
-      name: 'ValidationFailed',
-      message: expect.stringContaining('WRITER_TIMEOUT_SECONDS'),
-    });
   });
 
   it('fails at load time, naming the variable, when the environment is incomplete', async () => {

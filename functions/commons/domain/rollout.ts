@@ -116,16 +116,23 @@ export type PreflightDeps = Pick<EngineDeps, 'listenerArn' | 'listener' | 'alarm
  * A rollback restores the starting weights. If the plan began below the target's current share, that restore
  * would raise the target's share while its alarms fire (I2): refuse such a plan instead.
  */
-function refuseStartBelowCurrentShare(first: PlanStep | undefined, starting: Weights): void {
+export function refuseStartBelowCurrentShare(
+  first: PlanStep | undefined,
+  starting: Weights,
+  field = 'plan.steps[0].targetPercent',
+): void {
   if (!first || !isIncrease(percentToWeights(first.targetPercent), starting)) return;
-  const current = weightsToPercent(starting).toFixed(1);
+  const current = weightsToPercent(starting);
+  // The smallest step (0.1 % resolution) whose weights give the target at least its current share.
+  let lowest = Math.floor(current * 10) / 10;
+  while (isIncrease(percentToWeights(lowest), starting)) lowest = Math.round(lowest * 10 + 1) / 10;
   throw new ValidationFailed([
     {
-      field: 'plan.steps[0].targetPercent',
+      field,
       message:
-        `is ${first.targetPercent} % but the target already gets ${current} % (${formatWeights(starting)}): ` +
-        `a rollback would raise it back to ${current} % while its alarms fire. Start the plan at ${current} % ` +
-        'or more, or lower the weights first (swing set-weights)',
+        `is ${first.targetPercent} % but the target already gets ${current.toFixed(2)} % ` +
+        `(${formatWeights(starting)}): a rollback would raise it back while its alarms fire. Start the plan ` +
+        `at ${lowest} % or more, or lower the weights first (swing set-weights)`,
     },
   ]);
 }
@@ -140,11 +147,14 @@ export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cu
   const plan = resolvePlan(parsedInput.plan, 'plan');
   const gate = { ...DEFAULT_GATE, ...parsedInput.gate };
 
+  const cursor: Cursor = { index: 0, stepCount: plan.steps.length, done: false, hold: false, gate };
+  const holder = (await deps.store.get(deps.listenerArn))?.lockOwner;
+  // A retry after this execution took the lock (its answer was lost) has nothing left to check.
+  if (holder === executionArn) return cursor;
+
   const startingWeights = await deps.listener.readWeights();
   // While another rollout holds the listener its weights say nothing about this plan: the lock refuses it.
-  if ((await deps.store.get(deps.listenerArn))?.lockOwner === undefined) {
-    refuseStartBelowCurrentShare(plan.steps[0], startingWeights);
-  }
+  if (holder === undefined) refuseStartBelowCurrentShare(plan.steps[0], startingWeights);
   const evaluation = await deps.alarms.evaluate();
   if (evaluation.firing.length > 0) {
     throw new AlarmFiring(
@@ -170,7 +180,7 @@ export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cu
     steps: plan.steps.length,
     requestedBy: parsedInput.requestedBy,
   });
-  return { index: 0, stepCount: plan.steps.length, done: false, hold: false, gate };
+  return cursor;
 }
 
 // ---- Smoke test -----------------------------------------------------------------------------------------
@@ -492,11 +502,15 @@ export async function finalize(
   if (record?.lockOwner !== executionArn || !record.rollout) return { outcome, released: false };
   const reason = record.rollout.reason ?? (error ? reasonFrom(error, deps.now()) : undefined);
   if (outcome === 'completed') {
-    // An abort that came after the last bake (no task open to fail) still rolls back.
-    throwIfAborted(record.rollout);
+    // An abort that came after the last bake (no task open to fail) still rolls back, unless an earlier
+    // attempt of this task already decided to complete (and may have said so).
+    if (record.rollout.status !== 'completing') throwIfAborted(record.rollout);
     // A hand change during the last bake or gate must not be recorded as a completed rollout (I4).
     const current = await deps.listener.readWeights();
     if (!isOwnWrite(record.rollout, current)) throw driftError(record.rollout, current, deps.listenerArn);
+    if (record.rollout.status !== 'completing') {
+      await deps.store.update(deps.listenerArn, executionArn, { status: 'completing' });
+    }
   }
   const finalWeights = await readWeightsQuietly(deps);
   await notifyQuietly(deps, {
@@ -567,14 +581,21 @@ export type SafetyNetDeps = Pick<
   'listenerArn' | 'listener' | 'store' | 'notifier' | 'log' | 'now'
 > & {
   /**
-   * How long a task the execution started before it stopped may still run: the longest timeout of the
-   * functions that take the lock or write the listener (Preflight, ShiftWeights). StopExecution does not stop
-   * a running Lambda, so the safety net waits until that long after the stop before it decides. 0 (the
-   * default) where the executor settles running tasks before the safety net runs (local mode, tests).
+   * How long a task the execution started before it stopped may still act (SAFETY_NET_WAIT_SECONDS in
+   * AWS): StopExecution does not stop a running Lambda, so the safety net waits until that long after the
+   * stop before it decides. 0 (the default) where the executor settles running tasks before the safety net
+   * runs (local mode, tests).
    */
   readonly inFlightWriteMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
 };
+
+/**
+ * How long after an execution stops the safety net waits before it decides: the longest timeout of the
+ * functions that take the lock or write the listener (Rollback, 60 s; the infra tests hold the stack to it),
+ * plus 15 s for a Lambda's start-up, which its timeout does not count, and EventBridge's whole-second times.
+ */
+export const SAFETY_NET_WAIT_SECONDS = 75;
 
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

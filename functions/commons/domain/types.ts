@@ -73,6 +73,7 @@ export type RolloutStatus =
   | 'baking'
   | 'gated'
   | 'rolling-back'
+  | 'completing'
   | 'completed'
   | 'rolled-back'
   | 'halted';

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { abortRollout } from '#domain/operator.ts';
+import { finalize, preflight, shiftWeights } from '#domain/rollout.ts';
+import { percentToWeights } from '#domain/weights.ts';
+import { LISTENER } from '#test/support/fake-aws.ts';
+import { ALARM, makeWorld } from '#test/support/rollout-world.ts';
+
+/**
+ * Step Functions retries a task whose answer it lost, even when the first attempt did its work. These tests
+ * call the engine functions twice, as such a retry would.
+ */
+
+const EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:swing:retried';
+const operator = (world: ReturnType<typeof makeWorld>) => ({
+  listenerArn: LISTENER.listenerArn,
+  store: world.store,
+  callbacks: world.sfn,
+});
+
+describe('Engine: a task retried after it did its work', () => {
+  it('Preflight that already took the lock returns the same cursor, whatever changed since', async () => {
+    const world = makeWorld();
+    const event = { executionArn: EXECUTION, input: { plan: 'canary' } };
+    const first = await preflight(world.deps, event);
+    world.cloudWatch.set(ALARM, 'ALARM');
+
+    const retried = await preflight(world.deps, event);
+
+    expect(retried).toEqual(first);
+    expect(await world.lockOwner()).toBe(EXECUTION);
+    expect(world.notifications).toEqual([]);
+  });
+
+  it('Complete that already decided to complete does not turn into a rollback on a late abort', async () => {
+    const world = makeWorld();
+    await preflight(world.deps, { executionArn: EXECUTION, input: { plan: '100' } });
+    await shiftWeights(world.deps, { executionArn: EXECUTION, index: 0 });
+    // The first attempt notifies, then its release fails; an abort lands before the retry.
+    const release = world.store.release.bind(world.store);
+    let failRelease = true;
+    world.store.release = async (...args) => {
+      if (failRelease) {
+        failRelease = false;
+        await abortRollout(operator(world));
+        throw Object.assign(new Error('throttled'), { name: 'TransientFailure' });
+      }
+      return release(...args);
+    };
+    const event = { executionArn: EXECUTION, outcome: 'completed' };
+
+    await expect(finalize(world.deps, event)).rejects.toThrow('throttled');
+    const retried = await finalize(world.deps, event);
+
+    expect(retried).toEqual({ outcome: 'completed', released: true });
+    expect(world.elb.weights).toEqual(percentToWeights(100));
+    expect(world.notifications.map((notification) => notification.outcome)).toEqual([
+      'completed',
+      'completed',
+    ]);
+    expect((await world.store.get(LISTENER.listenerArn))?.history.at(-1)).toMatchObject({
+      outcome: 'completed',
+    });
+  });
+
+  it('Complete still rolls back on an abort that came before it decided', async () => {
+    const world = makeWorld();
+    await preflight(world.deps, { executionArn: EXECUTION, input: { plan: '100' } });
+    await shiftWeights(world.deps, { executionArn: EXECUTION, index: 0 });
+    await abortRollout(operator(world));
+
+    await expect(
+      finalize(world.deps, { executionArn: EXECUTION, outcome: 'completed' }),
+    ).rejects.toMatchObject({
+      name: 'Aborted',
+    });
+    expect(world.notifications).toEqual([]);
+  });
+});
