@@ -1,5 +1,6 @@
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { SwingError } from '#domain/errors.ts';
+import { SAFETY_NET_WAIT_SECONDS } from '#domain/rollout.ts';
 import type {
   AlarmEvaluation,
   ListenerRecord,
@@ -33,6 +34,17 @@ export interface StatusSnapshot {
   readonly alarms: AlarmEvaluation;
   /** Step Functions' view of the lock holder: a lock held by an execution that is not RUNNING is stale. */
   readonly lockOwnerStatus?: string;
+  /** When the lock holder stopped, if it did: the safety net acts SAFETY_NET_WAIT_SECONDS later. */
+  readonly lockOwnerStoppedAt?: Date;
+}
+
+/** When the safety net will have acted for a lock holder that stopped, while that moment is still ahead. */
+export function safetyNetDueAt(
+  snapshot: Pick<StatusSnapshot, 'at' | 'lockOwnerStoppedAt'>,
+): Date | undefined {
+  if (!snapshot.lockOwnerStoppedAt) return undefined;
+  const due = new Date(snapshot.lockOwnerStoppedAt.getTime() + SAFETY_NET_WAIT_SECONDS * 1000);
+  return due > snapshot.at ? due : undefined;
 }
 
 export interface StatusSources {
@@ -76,6 +88,7 @@ export async function readSnapshot({ ctx, store, listenerArn }: StatusSources): 
     ...(stickinessSeconds !== undefined ? { stickinessSeconds } : {}),
     alarms: evaluation,
     ...(owner?.status ? { lockOwnerStatus: owner.status } : {}),
+    ...(owner?.stopDate ? { lockOwnerStoppedAt: owner.stopDate } : {}),
   };
 }
 
@@ -116,7 +129,12 @@ export function snapshotJson(snapshot: StatusSnapshot) {
     running,
     lockOwner: record?.lockOwner ?? null,
     lockOwnerStatus: snapshot.lockOwnerStatus ?? null,
-    staleLock: running && snapshot.lockOwnerStatus !== undefined && snapshot.lockOwnerStatus !== 'RUNNING',
+    staleLock:
+      running &&
+      snapshot.lockOwnerStatus !== undefined &&
+      snapshot.lockOwnerStatus !== 'RUNNING' &&
+      !safetyNetDueAt(snapshot),
+    safetyNetDueAt: running ? (safetyNetDueAt(snapshot)?.toISOString() ?? null) : null,
     drift: running && rollout && weights ? driftOf(rollout, weights) === 'drift' : false,
     step: rollout ? { number: rollout.stepIndex + 1, of: rollout.plan.steps.length } : null,
     secondsLeft: running && rollout ? (secondsLeft(snapshot, rollout) ?? null) : null,
@@ -172,7 +190,14 @@ function runningLines(snapshot: StatusSnapshot, rollout: Rollout, isTTY: boolean
       `started ${started} ago`,
   ]);
   const owner = snapshot.record?.lockOwner;
-  if (owner && snapshot.lockOwnerStatus && snapshot.lockOwnerStatus !== 'RUNNING') {
+  const due = safetyNetDueAt(snapshot);
+  if (owner && snapshot.lockOwnerStatus && snapshot.lockOwnerStatus !== 'RUNNING' && due) {
+    lines.push([
+      'Safety net',
+      `execution ${executionName(owner)} is ${snapshot.lockOwnerStatus}: the safety net restores the starting ` +
+        `weights and frees the lock by ${due.toISOString()}, once no task of it can still write`,
+    ]);
+  } else if (owner && snapshot.lockOwnerStatus && snapshot.lockOwnerStatus !== 'RUNNING') {
     lines.push([
       'STALE LOCK',
       loud(

@@ -7,11 +7,12 @@ import type { CommandContext } from '../context.ts';
 import type { CliDeps } from '../deps.ts';
 import { CliFailure, ExitCodes } from '../exit-codes.ts';
 import { executionName } from '../render.ts';
+import { safetyNetDueAt } from '../rollout-view.ts';
 
 /** Step Functions' status of an execution, or undefined when it cannot be read (then nothing is stopped). */
-async function statusOf(ctx: CommandContext, executionArn: string): Promise<string | undefined> {
+async function describe(ctx: CommandContext, executionArn: string) {
   try {
-    return (await ctx.clients.sfn.send(new DescribeExecutionCommand({ executionArn })))?.status;
+    return await ctx.clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
   } catch {
     return undefined;
   }
@@ -83,7 +84,18 @@ Examples:
         const starting = rollout.startingWeights;
         const current = await listener.readWeights();
         const owner = record.lockOwner;
-        const ownerStatus = owner ? await statusOf(ctx, owner) : undefined;
+        const ownerExecution = owner ? await describe(ctx, owner) : undefined;
+        const ownerStatus = ownerExecution?.status;
+        const due = safetyNetDueAt({ at: deps.now(), lockOwnerStoppedAt: ownerExecution?.stopDate });
+        if (options.releaseLock && ownerStatus !== 'RUNNING' && due) {
+          // Released now, a task of that execution still running could write after us, with no lock left.
+          throw new CliFailure(
+            ExitCodes.RolledBackOrRefused,
+            `execution ${executionName(owner ?? '')} is ${ownerStatus ?? 'stopped'}: the safety net restores the ` +
+              `starting weights and frees the lock by ${due.toISOString()}, once no task of it can still ` +
+              'write. Check `swing status` then; run this again only if the lock is still held',
+          );
+        }
         const needsWrite = !sameWeights(current, starting);
         const release = Boolean(options.releaseLock && owner);
         const name = executionName(rollout.executionArn);

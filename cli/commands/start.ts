@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { ValidationFailed } from '#domain/errors.ts';
 import type { ExecutionInput } from '#domain/events.ts';
 import { formatPlanSpec } from '#domain/plan.ts';
+import { refuseStartBelowCurrentShare } from '#domain/rollout.ts';
+import { formatWeights } from '#domain/weights.ts';
 import { action, durationOption, gateFromOptions, planFromText } from '../action.ts';
 import type { CliDeps } from '../deps.ts';
 import { CliFailure, ExitCodes } from '../exit-codes.ts';
@@ -86,6 +88,10 @@ Examples:
           );
         }
 
+        // The same check preflight makes, so that a plan it would refuse is not started at all.
+        const current = await (await ctx.listener()).readWeights();
+        refuseStartBelowCurrentShare(plan.steps[0], current, '--plan (step 1)');
+
         const input: ExecutionInput = {
           plan,
           requestedBy: deps.requestedBy,
@@ -95,7 +101,7 @@ Examples:
           ctx.result({ dryRun: true, stateMachineArn, listenerArn, name: options.name ?? null, input }, () =>
             [
               `Dry run: would start ${stateMachineArn}${options.name ? ` as ${options.name}` : ''}`,
-              `Listener ${listenerArn} is free.`,
+              `Listener ${listenerArn} is free, at ${formatWeights(current)}.`,
               `Plan ${formatPlanSpec(plan)}`,
               renderTimeline(plan),
               `Input ${JSON.stringify(input)}`,

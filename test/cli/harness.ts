@@ -4,6 +4,7 @@ import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwa
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeListenersCommand,
+  type DescribeListenersCommandOutput,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
@@ -59,6 +60,19 @@ export const aws = {
 
 export function resetAws(): void {
   for (const mock of Object.values(aws)) mock.reset();
+}
+
+type ListenersFixture = {
+  Listeners: { DefaultActions: { ForwardConfig: { TargetGroups: { Weight: number }[] } }[] }[];
+};
+
+/** The recorded DescribeListeners answer with the two weights replaced. */
+export function listenerAt(source: number, target: number): DescribeListenersCommandOutput {
+  const described = fixture<ListenersFixture>('elbv2-describe-listeners');
+  const groups = described.Listeners[0]?.DefaultActions[0]?.ForwardConfig.TargetGroups ?? [];
+  groups[0]!.Weight = source;
+  groups[1]!.Weight = target;
+  return described as unknown as DescribeListenersCommandOutput;
 }
 
 /** The stack, listener, alarms and record of a rollout baking its second step, as AWS returns them. */

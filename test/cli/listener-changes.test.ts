@@ -1,6 +1,5 @@
 import {
   DescribeListenersCommand,
-  type DescribeListenersCommandOutput,
   DescribeTargetHealthCommand,
   ModifyListenerCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -10,6 +9,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import {
   aws,
   fixture,
+  listenerAt,
   mockDeployedStack,
   RUNNING_EXECUTION,
   resetAws,
@@ -17,18 +17,6 @@ import {
   STACK,
   swing,
 } from './harness.ts';
-
-type ListenersFixture = {
-  Listeners: { DefaultActions: { ForwardConfig: { TargetGroups: { Weight: number }[] } }[] }[];
-};
-
-function listenerAt(source: number, target: number): DescribeListenersCommandOutput {
-  const described = fixture<ListenersFixture>('elbv2-describe-listeners');
-  const groups = described.Listeners[0]?.DefaultActions[0]?.ForwardConfig.TargetGroups ?? [];
-  groups[0]!.Weight = source;
-  groups[1]!.Weight = target;
-  return described as unknown as DescribeListenersCommandOutput;
-}
 
 /** The listener at `before` until ModifyListener, then at whatever was written: a listener that obeys. */
 function listenerObeying(before: [number, number]) {
@@ -129,6 +117,42 @@ describe('Command: swing rollback --force', () => {
       error: 'ForcedRollback',
     });
     expect(JSON.parse(result.stdout)).toMatchObject({ written: true, released: true, stopped: true });
+  });
+
+  it('refuses --release-lock while the safety net still waits out a stopped execution, writing nothing', async () => {
+    // Prepare: the holder stopped 20 s ago (the harness clock reads 2026-03-02T10:11:00Z).
+    aws.sfn.on(DescribeExecutionCommand).resolves({
+      ...fixture('sfn-describe-execution-running'),
+      status: 'ABORTED',
+      stopDate: new Date('2026-03-02T10:10:40Z'),
+    });
+
+    // Act
+    const result = await swing(['rollback', '--force', '--yes', '--release-lock']);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'the safety net restores the starting weights and frees the lock by 2026-03-02T10:11:55.000Z',
+    );
+    expect(aws.elbv2).not.toReceiveCommand(ModifyListenerCommand);
+    expect(aws.dynamo).not.toReceiveCommand(UpdateCommand);
+  });
+
+  it('releases the lock of an execution that stopped longer ago than the safety net waits', async () => {
+    // Prepare
+    aws.sfn.on(DescribeExecutionCommand).resolves({
+      ...fixture('sfn-describe-execution-running'),
+      status: 'FAILED',
+      stopDate: new Date('2026-03-02T10:09:00Z'),
+    });
+
+    // Act
+    const result = await swing(['rollback', '--force', '--yes', '--release-lock', '--json']);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ written: true, released: true, stopped: false });
   });
 
   it('writes nothing when the listener is already at the starting weights', async () => {

@@ -1,8 +1,18 @@
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeListenersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { aws, fixture, mockDeployedStack, resetAws, runningRecord, STACK, swing } from './harness.ts';
+import {
+  aws,
+  fixture,
+  listenerAt,
+  mockDeployedStack,
+  resetAws,
+  runningRecord,
+  STACK,
+  swing,
+} from './harness.ts';
 
 const STARTED = `${STACK.stateMachineArn.replace(':stateMachine:', ':execution:')}:migrate-orders-4`;
 
@@ -20,6 +30,8 @@ describe('Command: swing start', () => {
   beforeEach(() => {
     resetAws();
     mockDeployedStack(freeRecord());
+    // The last rollout was rolled back: all traffic on the source.
+    aws.elbv2.on(DescribeListenersCommand).resolves(listenerAt(999, 0));
     aws.sfn
       .on(StartExecutionCommand)
       .resolves({ executionArn: STARTED, startDate: new Date('2026-03-02T11:00:00Z') });
@@ -103,6 +115,10 @@ describe('Command: swing start', () => {
       STACK.tableName,
       '--listener-arn',
       STACK.listenerArn,
+      '--source-target-group-arn',
+      STACK.sourceTargetGroupArn,
+      '--target-target-group-arn',
+      STACK.targetTargetGroupArn,
     ]);
 
     // Assess
@@ -124,6 +140,20 @@ describe('Command: swing start', () => {
       listenerArn: STACK.listenerArn,
     });
     expect(dryRun.input.plan.steps).toHaveLength(4);
+  });
+
+  it('refuses, as preflight would, a plan that starts below the target share, starting nothing', async () => {
+    // Prepare: someone left the target at 25 %.
+    aws.elbv2.on(DescribeListenersCommand).resolves(listenerAt(749, 250));
+
+    // Act
+    const result = await swing(['start', '--plan', 'canary']);
+
+    // Assess
+    expect(result.code).toBe(2);
+    expect(aws.sfn).not.toReceiveCommand(StartExecutionCommand);
+    expect(result.stderr).toContain('--plan (step 1): is 5 % but the target already gets 25.03 %');
+    expect(result.stderr).toContain('Start the plan at 25 % or more');
   });
 
   it('rejects a bad plan with exit 2 before any AWS call', async () => {

@@ -143,6 +143,26 @@ describe('Command: swing status', () => {
     expect(result.stdout).toContain('swing rollback --force --release-lock');
   });
 
+  it('says when the safety net will have acted for a holder that stopped moments ago, not STALE LOCK', async () => {
+    // Prepare: stopped 10 s ago (the harness clock reads 2026-03-02T10:11:00Z).
+    aws.sfn.on(DescribeExecutionCommand).resolves({
+      ...fixture('sfn-describe-execution-running'),
+      status: 'ABORTED',
+      stopDate: new Date('2026-03-02T10:10:50Z'),
+    });
+
+    // Act
+    const text = (await swing(['status'])).stdout;
+    const json = JSON.parse((await swing(['status', '--json'])).stdout);
+
+    // Assess
+    expect(text).toMatch(
+      /Safety net\s+execution migrate-orders-3 is ABORTED: the safety net restores the starting weights and frees the lock by 2026-03-02T10:12:05.000Z/,
+    );
+    expect(text).not.toContain('STALE LOCK');
+    expect(json).toMatchObject({ staleLock: false, safetyNetDueAt: '2026-03-02T10:12:05.000Z' });
+  });
+
   it('shows a gate waiting for promote with the time until it times out', async () => {
     // Prepare
     const record = runningRecord();
