@@ -38,12 +38,16 @@ export interface StatusSnapshot {
   readonly lockOwnerStoppedAt?: Date;
 }
 
+/** Beyond its wait: the safety net's own work, and a laptop clock that is off from AWS's by some seconds. */
+export const SAFETY_NET_MARGIN_SECONDS = 30;
+
 /** When the safety net will have acted for a lock holder that stopped, while that moment is still ahead. */
 export function safetyNetDueAt(
   snapshot: Pick<StatusSnapshot, 'at' | 'lockOwnerStoppedAt'>,
 ): Date | undefined {
   if (!snapshot.lockOwnerStoppedAt) return undefined;
-  const due = new Date(snapshot.lockOwnerStoppedAt.getTime() + SAFETY_NET_WAIT_SECONDS * 1000);
+  const afterStop = (SAFETY_NET_WAIT_SECONDS + SAFETY_NET_MARGIN_SECONDS) * 1000;
+  const due = new Date(snapshot.lockOwnerStoppedAt.getTime() + afterStop);
   return due > snapshot.at ? due : undefined;
 }
 
@@ -240,8 +244,9 @@ function runningLines(snapshot: StatusSnapshot, rollout: Rollout, isTTY: boolean
     const timeout = left !== undefined ? `; the gate times out in ${durationText(left)}` : '';
     lines.push(['Gate', `waiting for \`swing promote\` (or \`swing abort\`)${timeout}`]);
   }
-  if (rollout.abortRequested) lines.push(['Abort', 'requested: the rollout is rolling back']);
-  else if (rollout.pauseRequested) {
+  if (rollout.abortRequested && rollout.status !== 'completing') {
+    lines.push(['Abort', 'requested: the rollout is rolling back']);
+  } else if (rollout.pauseRequested) {
     lines.push(['Pause', 'requested: the rollout holds after this bake; `swing resume` continues']);
   }
   return lines;

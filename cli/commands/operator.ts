@@ -8,6 +8,7 @@ import {
 } from '#domain/operator.ts';
 import { action, durationOption } from '../action.ts';
 import type { CliDeps } from '../deps.ts';
+import { CliFailure, ExitCodes } from '../exit-codes.ts';
 import { executionName } from '../render.ts';
 import { addWatchOptions, watchToEnd } from './status.ts';
 
@@ -17,21 +18,25 @@ const DELIVERED: Record<string, Record<OperatorResult['delivered'], string>> = {
     'task-failed': 'the open bake or gate failed with Aborted: the rollback starts now',
     'task-succeeded': 'the open gate was passed',
     'flag-only': 'no bake or gate was open: the rollout rolls back at its next task',
+    'too-late': 'too late: the rollout had already verified its final weights and is completing',
   },
   pause: {
     'task-failed': 'the open task failed',
     'task-succeeded': 'the open gate was passed',
     'flag-only': 'the rollout holds at the end of the current bake; `swing resume` continues it',
+    'too-late': 'too late: the rollout is completing',
   },
   resume: {
     'task-failed': 'the open task failed',
     'task-succeeded': 'the hold was passed: the rollout continues with the next step',
     'flag-only': 'the pause request was withdrawn: the rollout continues as planned',
+    'too-late': 'too late: the rollout is completing',
   },
   promote: {
     'task-failed': 'the open task failed',
     'task-succeeded': 'the gate was passed: the rollout continues with the next step',
     'flag-only': 'nothing was open to promote',
+    'too-late': 'too late: the rollout is completing',
   },
 };
 
@@ -114,6 +119,13 @@ Examples:
           durationOption(options.maxWait, '--max-wait', 1);
         }
         const result = await abortRollout(await ctx.operator(), deps.requestedBy);
+        if (result.delivered === 'too-late') {
+          throw new CliFailure(
+            ExitCodes.RolledBackOrRefused,
+            `rollout ${executionName(result.executionArn)} had already verified its final weights and is ` +
+              'completing: nothing was aborted. To undo it, start a new rollout or use `swing rollback --force`',
+          );
+        }
         const { json, human } = report('abort', result);
         if (options.watch) {
           ctx.say(human());

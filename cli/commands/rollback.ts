@@ -1,5 +1,7 @@
 import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
+import { LockLost } from '#domain/errors.ts';
+import { SAFETY_NET_WAIT_SECONDS } from '#domain/rollout.ts';
 import type { RolloutPatch } from '#domain/types.ts';
 import { formatWeights, sameWeights } from '#domain/weights.ts';
 import { action } from '../action.ts';
@@ -7,7 +9,7 @@ import type { CommandContext } from '../context.ts';
 import type { CliDeps } from '../deps.ts';
 import { CliFailure, ExitCodes } from '../exit-codes.ts';
 import { executionName } from '../render.ts';
-import { safetyNetDueAt } from '../rollout-view.ts';
+import { SAFETY_NET_MARGIN_SECONDS, safetyNetDueAt } from '../rollout-view.ts';
 
 /** Step Functions' status of an execution, or undefined when it cannot be read (then nothing is stopped). */
 async function describe(ctx: CommandContext, executionArn: string) {
@@ -44,9 +46,9 @@ What it does:
     a completed rollout), then reads the listener back to verify them;
   - without --release-lock it leaves the lock alone: a rollout that still runs sees the change as drift and
     halts at its next check without touching the listener (or end it now with \`swing abort\`);
-  - with --release-lock it also records the rollout as rolled back, releases the lock, and stops the execution
-    if it still runs, so the next \`swing start\` is possible. Use it when the lock holder is dead (status
-    says STALE LOCK).
+  - with --release-lock it also frees the listener for the next \`swing start\`: a lock holder that no longer
+    runs (status says STALE LOCK) is recorded as rolled back and released at once; one that still runs is
+    stopped, and its safety net releases the lock about 75 s later, once no task of it can still write.
 Asks before writing unless --yes; without a terminal, --yes is required (exit 2 otherwise).
 
 Examples:
@@ -111,7 +113,11 @@ Examples:
                 ? ['Client writes sent to the target while it had traffic were not captured for the source.']
                 : []),
               ...(release
-                ? [`Release the lock held by ${executionName(owner ?? '')} and stop it if it runs.`]
+                ? [
+                    ownerStatus === 'RUNNING'
+                      ? `Stop ${executionName(owner ?? '')}; its safety net then frees the lock.`
+                      : `Release the lock held by ${executionName(owner ?? '')}.`,
+                  ]
                 : []),
               'Proceed? [y/N] ',
             ].join('\n');
@@ -124,45 +130,56 @@ Examples:
 
         let released = false;
         let stopped = false;
-        if (release && owner) {
-          const at = deps.now().toISOString();
+        let lockFreesBy: Date | undefined;
+        const reason = {
+          error: 'ForcedRollback',
+          cause: `swing rollback --force --release-lock by ${deps.requestedBy}`,
+          at: deps.now().toISOString(),
+        };
+        if (release && owner && ownerStatus === 'RUNNING') {
+          // Not released here: a task of the running execution could still write after the lock was gone.
+          // Stopped instead; its safety net waits those tasks out, restores if needed, records this reason
+          // and releases the lock.
+          await store.update(listenerArn, owner, { reason }).catch((error: unknown) => {
+            if (!(error instanceof LockLost)) throw error;
+          });
+          await ctx.clients.sfn.send(
+            new StopExecutionCommand({
+              executionArn: owner,
+              error: 'ForcedRollback',
+              cause: `the listener was restored by swing rollback --force (${deps.requestedBy})`,
+            }),
+          );
+          stopped = true;
+          lockFreesBy = new Date(
+            deps.now().getTime() + (SAFETY_NET_WAIT_SECONDS + SAFETY_NET_MARGIN_SECONDS) * 1000,
+          );
+        } else if (release && owner) {
           const final: RolloutPatch = {
             outcome: 'rolled-back',
             status: 'rolled-back',
-            reason: {
-              error: 'ForcedRollback',
-              cause: `swing rollback --force --release-lock by ${deps.requestedBy}`,
-              at,
-            },
+            reason,
             restored: true,
             lastWritten: starting,
-            endedAt: at,
+            endedAt: reason.at,
             pendingWeights: undefined,
             taskToken: undefined,
             taskKind: undefined,
             bakeEndsAt: undefined,
           };
           released = await store.release(listenerArn, owner, final);
-          // Stopped after the release: the safety net it triggers then finds nothing held and writes nothing.
-          if (ownerStatus === 'RUNNING') {
-            await ctx.clients.sfn.send(
-              new StopExecutionCommand({
-                executionArn: owner,
-                error: 'ForcedRollback',
-                cause: `the listener was restored by swing rollback --force (${deps.requestedBy})`,
-              }),
-            );
-            stopped = true;
-          }
         }
 
         const lockNote = (): string | undefined => {
           if (!owner) return undefined;
-          if (release) {
+          if (stopped && lockFreesBy) {
             return (
-              `${released ? 'Released' : 'Found already released'} the lock of ${executionName(owner)}` +
-              (stopped ? ' and stopped its execution.' : '.')
+              `Stopped execution ${executionName(owner)}: its safety net frees the lock by ` +
+              `${lockFreesBy.toISOString()}, once no task of it can still write (\`swing status\` shows it).`
             );
+          }
+          if (release) {
+            return `${released ? 'Released' : 'Found already released'} the lock of ${executionName(owner)}.`;
           }
           if (ownerStatus === 'RUNNING') {
             return (
@@ -187,6 +204,7 @@ Examples:
             lockOwnerStatus: ownerStatus ?? null,
             released,
             stopped,
+            lockFreesBy: lockFreesBy?.toISOString() ?? null,
           },
           () =>
             [

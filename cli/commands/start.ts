@@ -1,9 +1,10 @@
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
-import { ValidationFailed } from '#domain/errors.ts';
+import { ListenerShapeInvalid, ValidationFailed } from '#domain/errors.ts';
 import type { ExecutionInput } from '#domain/events.ts';
 import { formatPlanSpec } from '#domain/plan.ts';
 import { refuseStartBelowCurrentShare } from '#domain/rollout.ts';
+import type { Weights } from '#domain/types.ts';
 import { formatWeights } from '#domain/weights.ts';
 import { action, durationOption, gateFromOptions, planFromText } from '../action.ts';
 import type { CliDeps } from '../deps.ts';
@@ -47,7 +48,9 @@ export function registerStart(program: Command, deps: CliDeps): void {
     .addHelpText(
       'after',
       `
-Refused (exit 1) while another rollout holds the listener; the state machine takes the lock atomically anyway.
+Refused (exit 1) while another rollout holds the listener (the state machine takes the lock atomically anyway)
+or when the listener's shape cannot be swung; exit 2 for a bad plan, including one whose first step is below
+the target's current share. Needs the listener's target groups (stack outputs or flags) to read its weights.
 
 Examples:
   $ swing start --plan canary --dry-run
@@ -89,7 +92,14 @@ Examples:
         }
 
         // The same check preflight makes, so that a plan it would refuse is not started at all.
-        const current = await (await ctx.listener()).readWeights();
+        let current: Weights;
+        try {
+          current = await (await ctx.listener()).readWeights();
+        } catch (error) {
+          // Preflight would refuse it the same way; nothing started.
+          if (!(error instanceof ListenerShapeInvalid)) throw error;
+          throw new CliFailure(ExitCodes.RolledBackOrRefused, error.message);
+        }
         refuseStartBelowCurrentShare(plan.steps[0], current, '--plan (step 1)');
 
         const input: ExecutionInput = {

@@ -98,25 +98,33 @@ describe('Command: swing rollback --force', () => {
     expect(aws.sfn).not.toReceiveCommand(StopExecutionCommand);
   });
 
-  it('with --release-lock records the rollback, releases the lock, then stops the running execution', async () => {
+  it('with --release-lock stops a running holder and leaves the release to its safety net', async () => {
+    // Prepare
+    aws.dynamo.on(UpdateCommand).resolves({ Attributes: runningRecord() });
+
     // Act
     const result = await swing(['rollback', '--force', '--yes', '--release-lock', '--json']);
 
-    // Assess
+    // Assess: the reason is recorded for the safety net, the lock is not released under a live task.
     expect(result.code).toBe(0);
     expect(aws.elbv2).toReceiveCommandTimes(ModifyListenerCommand, 1);
-    const release = aws.dynamo.commandCalls(UpdateCommand)[0]?.args[0].input;
-    expect(release?.ConditionExpression).toBe('lockOwner = :owner');
-    expect(release?.ExpressionAttributeValues?.[':owner']).toBe(RUNNING_EXECUTION);
-    expect(release?.UpdateExpression).toContain('REMOVE lockOwner');
-    expect(Object.values(release?.ExpressionAttributeValues ?? {})).toContainEqual(
+    const updates = aws.dynamo.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    expect(updates).toHaveLength(1);
+    expect(updates[0]?.ConditionExpression).toContain('lockOwner = :owner');
+    expect(updates[0]?.UpdateExpression).not.toContain('REMOVE lockOwner');
+    expect(Object.values(updates[0]?.ExpressionAttributeValues ?? {})).toContainEqual(
       expect.objectContaining({ error: 'ForcedRollback' }),
     );
     expect(aws.sfn).toReceiveCommandWith(StopExecutionCommand, {
       executionArn: RUNNING_EXECUTION,
       error: 'ForcedRollback',
     });
-    expect(JSON.parse(result.stdout)).toMatchObject({ written: true, released: true, stopped: true });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      written: true,
+      released: false,
+      stopped: true,
+      lockFreesBy: '2026-03-02T10:12:45.000Z',
+    });
   });
 
   it('refuses --release-lock while the safety net still waits out a stopped execution, writing nothing', async () => {
@@ -133,7 +141,7 @@ describe('Command: swing rollback --force', () => {
     // Assess
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
-      'the safety net restores the starting weights and frees the lock by 2026-03-02T10:11:55.000Z',
+      'the safety net restores the starting weights and frees the lock by 2026-03-02T10:12:25.000Z',
     );
     expect(aws.elbv2).not.toReceiveCommand(ModifyListenerCommand);
     expect(aws.dynamo).not.toReceiveCommand(UpdateCommand);

@@ -76,6 +76,27 @@ describe('Command: swing abort', () => {
     });
   });
 
+  it('says it is too late, exit 1, when the rollout had already verified its final weights', async () => {
+    // Prepare
+    const record = runningRecord();
+    const { taskToken: _token, taskKind: _kind, ...completing } = record.rollout!;
+    aws.dynamo
+      .on(UpdateCommand)
+      .resolves(
+        updatedTo({ ...record, rollout: { ...completing, status: 'completing', abortRequested: true } }),
+      );
+
+    // Act
+    const result = await swing(['abort']);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(aws.sfn).not.toReceiveCommand(SendTaskFailureCommand);
+    expect(result.stderr).toContain(
+      'had already verified its final weights and is completing: nothing was aborted',
+    );
+  });
+
   it('refuses with exit 1 when no rollout holds the listener', async () => {
     // Prepare
     aws.dynamo.on(UpdateCommand).rejects(nobodyHolds());

@@ -156,6 +156,21 @@ describe('Command: swing start', () => {
     expect(result.stderr).toContain('Start the plan at 25 % or more');
   });
 
+  it('refuses with exit 1, as preflight would, a listener whose shape it cannot swing, starting nothing', async () => {
+    // Prepare
+    const reshaped = listenerAt(999, 0);
+    (reshaped.Listeners![0]!.DefaultActions as unknown as { Type: string }[])[0]!.Type = 'redirect';
+    aws.elbv2.on(DescribeListenersCommand).resolves(reshaped);
+
+    // Act
+    const result = await swing(['start', '--plan', 'canary', '--dry-run']);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(aws.sfn).not.toReceiveCommand(StartExecutionCommand);
+    expect(result.stderr).toContain('redirect');
+  });
+
   it('rejects a bad plan with exit 2 before any AWS call', async () => {
     // Act
     const result = await swing(['start', '--plan', '50:5m,20']);

@@ -157,10 +157,10 @@ describe('Command: swing status', () => {
 
     // Assess
     expect(text).toMatch(
-      /Safety net\s+execution migrate-orders-3 is ABORTED: the safety net restores the starting weights and frees the lock by 2026-03-02T10:12:05.000Z/,
+      /Safety net\s+execution migrate-orders-3 is ABORTED: the safety net restores the starting weights and frees the lock by 2026-03-02T10:12:35.000Z/,
     );
     expect(text).not.toContain('STALE LOCK');
-    expect(json).toMatchObject({ staleLock: false, safetyNetDueAt: '2026-03-02T10:12:05.000Z' });
+    expect(json).toMatchObject({ staleLock: false, safetyNetDueAt: '2026-03-02T10:12:35.000Z' });
   });
 
   it('shows a gate waiting for promote with the time until it times out', async () => {

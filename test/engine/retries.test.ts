@@ -37,11 +37,10 @@ describe('Engine: a task retried after it did its work', () => {
     await shiftWeights(world.deps, { executionArn: EXECUTION, index: 0 });
     // The first attempt notifies, then its release fails; an abort lands before the retry.
     const release = world.store.release.bind(world.store);
-    let failRelease = true;
+    let lateAbort: unknown;
     world.store.release = async (...args) => {
-      if (failRelease) {
-        failRelease = false;
-        await abortRollout(operator(world));
+      if (lateAbort === undefined) {
+        lateAbort = await abortRollout(operator(world));
         throw Object.assign(new Error('throttled'), { name: 'TransientFailure' });
       }
       return release(...args);
@@ -51,6 +50,7 @@ describe('Engine: a task retried after it did its work', () => {
     await expect(finalize(world.deps, event)).rejects.toThrow('throttled');
     const retried = await finalize(world.deps, event);
 
+    expect(lateAbort).toMatchObject({ delivered: 'too-late' });
     expect(retried).toEqual({ outcome: 'completed', released: true });
     expect(world.elb.weights).toEqual(percentToWeights(100));
     expect(world.notifications.map((notification) => notification.outcome)).toEqual([
@@ -73,6 +73,34 @@ describe('Engine: a task retried after it did its work', () => {
     ).rejects.toMatchObject({
       name: 'Aborted',
     });
+    expect(world.notifications).toEqual([]);
+  });
+
+  it('Complete rolls back on an abort that lands between its read and its decision', async () => {
+    const world = makeWorld();
+    await preflight(world.deps, { executionArn: EXECUTION, input: { plan: '100' } });
+    await shiftWeights(world.deps, { executionArn: EXECUTION, index: 0 });
+    // Complete reads the record, then the listener: the abort lands in between.
+    const readWeights = world.deps.listener.readWeights.bind(world.deps.listener);
+    let abort: unknown;
+    const deps = {
+      ...world.deps,
+      listener: {
+        ...world.deps.listener,
+        healthyTargetCount: () => world.deps.listener.healthyTargetCount(),
+        writeWeights: (weights: Parameters<typeof world.deps.listener.writeWeights>[0]) =>
+          world.deps.listener.writeWeights(weights),
+        readWeights: async () => {
+          abort ??= await abortRollout(operator(world));
+          return readWeights();
+        },
+      },
+    };
+
+    await expect(finalize(deps, { executionArn: EXECUTION, outcome: 'completed' })).rejects.toMatchObject({
+      name: 'Aborted',
+    });
+    expect(abort).toMatchObject({ delivered: 'flag-only' });
     expect(world.notifications).toEqual([]);
   });
 });

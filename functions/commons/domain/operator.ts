@@ -10,8 +10,11 @@ export interface OperatorDeps {
 
 export interface OperatorResult {
   readonly executionArn: string;
-  /** What reached the state machine: a callback to the open bake/gate, or only a flag it reads next. */
-  readonly delivered: 'task-failed' | 'task-succeeded' | 'flag-only';
+  /**
+   * What reached the state machine: a callback to the open bake/gate, or only a flag it reads next; or
+   * nothing, because the rollout had already decided to complete (abort only).
+   */
+  readonly delivered: 'task-failed' | 'task-succeeded' | 'flag-only' | 'too-late';
 }
 
 /**
@@ -20,6 +23,8 @@ export interface OperatorResult {
  */
 export async function abortRollout(deps: OperatorDeps, by = 'operator'): Promise<OperatorResult> {
   const rollout = await deps.store.request(deps.listenerArn, { abortRequested: true });
+  // Complete marks 'completing' with a conditional write too: whichever write came second sees the other.
+  if (rollout.status === 'completing') return { executionArn: rollout.executionArn, delivered: 'too-late' };
   if (rollout.taskToken) {
     const cause = JSON.stringify({ reason: `aborted by ${by}`, at: new Date().toISOString() });
     if ((await deps.callbacks.fail(rollout.taskToken, 'Aborted', cause)) === 'sent') {

@@ -509,7 +509,9 @@ export async function finalize(
     const current = await deps.listener.readWeights();
     if (!isOwnWrite(record.rollout, current)) throw driftError(record.rollout, current, deps.listenerArn);
     if (record.rollout.status !== 'completing') {
-      await deps.store.update(deps.listenerArn, executionArn, { status: 'completing' });
+      const marked = await deps.store.update(deps.listenerArn, executionArn, { status: 'completing' });
+      // An abort that landed since the read: the two conditional writes are ordered, one sees the other.
+      throwIfAborted(marked);
     }
   }
   const finalWeights = await readWeightsQuietly(deps);
