@@ -154,7 +154,11 @@ let runs = 0;
  */
 export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFunctions): Promise<Run> {
   runs += 1;
-  const world = makeWorld({ starting: scenario.starting, stepFunctions });
+  const world = makeWorld({
+    starting: scenario.starting,
+    stepFunctions,
+    insufficientData: scenario.insufficientData,
+  });
   const steps = planSteps(scenario);
   const name = `main-${runs}`;
   const executionArn = `${stepFunctions.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
@@ -240,7 +244,10 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
     switch (fault.kind) {
       case 'alarm':
         world.cloudWatch.set(ALARM, fault.value);
-        if (fault.delivered) follow(struck, handleAlarmEvent(world.deps, alarmChange(fault.value)));
+        if (fault.delivered) {
+          const deps = { ...world.deps, insufficientData: scenario.insufficientData };
+          follow(struck, handleAlarmEvent(deps, alarmChange(fault.value)));
+        }
         break;
       case 'throttle':
         world.elb.throttleModify += fault.times;

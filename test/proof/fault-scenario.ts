@@ -92,6 +92,8 @@ export interface Scenario {
   /** One per gated step, in order. */
   readonly gateResolutions: readonly GateResolution[];
   readonly faults: readonly Fault[];
+  /** How both the alarm checks and the alarm events treat INSUFFICIENT_DATA. */
+  readonly insufficientData: 'not-firing' | 'firing';
 }
 
 export interface Wait {
@@ -307,6 +309,7 @@ export const scenarioArbitrary: fc.Arbitrary<Scenario> = startAndStepsArbitrary.
       action: fc.constantFrom('rollback' as const, 'promote' as const),
     }),
     gateResolutions: fc.tuple(...steps.filter((step) => step.gate).map(() => gateResolutionArbitrary)),
+    insufficientData: fc.constantFrom<'not-firing' | 'firing'>('not-firing', 'not-firing', 'firing'),
     // One run in seven has no fault at all: it must complete (or end as its gates say).
     faults: fc.oneof(
       { weight: 1, arbitrary: fc.constant([]) },

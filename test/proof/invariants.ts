@@ -167,9 +167,9 @@ export function expectEndState(run: Run, record: ListenerRecord | undefined): vo
  * successful alarm read showing no alarm in ALARM and by a health read showing a healthy target. An alarm (or
  * health) that changes between that read and ModifyListener is the one unavoidable window (ELBv2 and
  * CloudWatch share no transaction); an alarm increase in that window must be followed by another alarm check
- * (the bake's opening check) before the rollout may succeed. Restoring the starting weights is exempt even
- * when it raises the target's share (a rollout that started above its first step): it is the state the
- * operator started from, and a rollback must not wait for health.
+ * (the bake's opening check) before the rollout may succeed. A restore of the starting weights never raises
+ * the target's share: preflight refuses a plan that starts below it. With the 'firing' policy,
+ * INSUFFICIENT_DATA counts as ALARM throughout.
  */
 export function expectNoIncreaseUnderAlarm(run: Run): void {
   const why = `\n  ${story(run)}`;
@@ -182,6 +182,8 @@ export function expectNoIncreaseUnderAlarm(run: Run): void {
   let alarmRead: 'clear' | 'firing' | undefined;
   let healthRead: number | undefined;
   let alarmState = 'OK';
+  const firingStates =
+    run.scenario.insufficientData === 'firing' ? ['ALARM', 'INSUFFICIENT_DATA'] : ['ALARM'];
   let healthy = 2;
   let alarmChangedSinceRead = false;
   let healthChangedSinceRead = false;
@@ -193,7 +195,8 @@ export function expectNoIncreaseUnderAlarm(run: Run): void {
       alarmState = event.value;
       alarmChangedSinceRead = true;
     } else if (event.kind === 'describe') {
-      const firing = event.outcome === 'failed' || event.outcome.includes('ALARM');
+      const firing =
+        event.outcome === 'failed' || event.outcome.some((state) => firingStates.includes(state));
       alarmRead = firing ? 'firing' : 'clear';
       sawFiring ||= firing;
       alarmChangedSinceRead = false;
@@ -218,7 +221,7 @@ export function expectNoIncreaseUnderAlarm(run: Run): void {
           healthRead ?? 0,
           `an increase needs a fresh check that the target is healthy${why}`,
         ).toBeGreaterThan(0);
-        if (alarmState === 'ALARM') {
+        if (firingStates.includes(alarmState)) {
           expect(alarmChangedSinceRead, `no increase while an alarm Swing had seen is in ALARM${why}`).toBe(
             true,
           );
@@ -309,6 +312,17 @@ export function expectDriftLeftAlone(run: Run, record: ListenerRecord | undefine
  */
 export function expectEventDrivenRollback(run: Run): void {
   const why = `\n  ${story(run)}`;
+  // Every delivered event for a state the policy counts as firing is acted on, never ignored.
+  const firingStates =
+    run.scenario.insufficientData === 'firing' ? ['ALARM', 'INSUFFICIENT_DATA'] : ['ALARM'];
+  for (const fault of run.fired) {
+    if (fault.fault.kind !== 'alarm' || !fault.fault.delivered || fault.outcome === undefined) continue;
+    const counted = firingStates.includes(fault.fault.value);
+    expect(
+      fault.outcome === 'ignored-state',
+      `an alarm event is ignored only if the policy says so${why}`,
+    ).toBe(!counted);
+  }
   const delivered = run.fired.filter(
     (fault) => fault.fault.kind === 'alarm' && fault.outcome === 'failed-task',
   );
@@ -369,13 +383,15 @@ export function expectRestoredByTheSafetyNet(run: Run): void {
 }
 
 /**
- * With nothing but harmless faults (INSUFFICIENT_DATA, which the default policy does not count as firing; a
+ * With nothing but harmless faults (INSUFFICIENT_DATA under the default policy, which does not count it; a
  * few throttles, which the ASL retries; a refused racer) and every gate promoted, the rollout completes.
  */
 export function expectHarmlessFaultsTolerated(run: Run): void {
   const harmless = run.fired.every(
     (fault) =>
-      (fault.fault.kind === 'alarm' && fault.fault.value === 'INSUFFICIENT_DATA') ||
+      (fault.fault.kind === 'alarm' &&
+        fault.fault.value === 'INSUFFICIENT_DATA' &&
+        run.scenario.insufficientData === 'not-firing') ||
       fault.fault.kind === 'throttle' ||
       fault.fault.kind === 'racer',
   );

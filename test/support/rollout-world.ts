@@ -48,6 +48,8 @@ export interface WorldOptions {
    * which costs far more than a short rollout, so tests that build hundreds of worlds pass one in.
    */
   readonly stepFunctions?: LocalStepFunctions;
+  /** How the alarm checks read INSUFFICIENT_DATA. @default 'not-firing' */
+  readonly insufficientData?: InsufficientDataPolicy;
 }
 
 /**
@@ -72,7 +74,12 @@ export function makeWorld(options: WorldOptions = {}) {
     listenerArn: LISTENER.listenerArn,
     watchedAlarms: alarmNames,
     listener: new AlbListener(elb.client, LISTENER, { verifyAttempts: 1, verifyDelayMs: 0 }),
-    alarms: new CloudWatchAlarms(cloudWatch.client, { alarmNames, attempts: 1, retryDelayMs: 0 }),
+    alarms: new CloudWatchAlarms(cloudWatch.client, {
+      alarmNames,
+      attempts: 1,
+      retryDelayMs: 0,
+      insufficientData: options.insufficientData ?? 'not-firing',
+    }),
     store,
     callbacks: sfn,
     smoke: { run: async () => options.smoke ?? PASSING_SMOKE },
