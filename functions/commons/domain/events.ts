@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { objectError } from './validation.ts';
+import { strictObjectOf } from './validation.ts';
 
 /** What Step Functions passes to each task, and what EventBridge delivers. Parsed at each handler's edge. */
 
@@ -16,7 +16,7 @@ const StepIndexSchema = z
   .int({ error: 'must be an integer step index' })
   .min(0, { error: 'must be >= 0' });
 
-export const GateSettingsSchema = z.strictObject(
+export const GateSettingsSchema = strictObjectOf(
   {
     timeoutSeconds: z
       .number({ error: 'must be a number of seconds' })
@@ -27,19 +27,14 @@ export const GateSettingsSchema = z.strictObject(
       error: "must be 'rollback' (default: a forgotten gate rolls back) or 'promote'",
     }),
   },
-  {
-    error: objectError('an object like { "timeoutSeconds": 3600, "action": "rollback" }', [
-      'timeoutSeconds',
-      'action',
-    ]),
-  },
+  'an object like { "timeoutSeconds": 3600, "action": "rollback" }',
 );
 export type GateSettings = z.infer<typeof GateSettingsSchema>;
 
 export const DEFAULT_GATE: GateSettings = { timeoutSeconds: 3600, action: 'rollback' };
 
 /** The execution input an operator, the CLI or a schedule passes to StartExecution. */
-export const ExecutionInputSchema = z.strictObject(
+export const ExecutionInputSchema = strictObjectOf(
   {
     plan: z.unknown().refine((value) => value !== undefined, {
       error: "is required: a preset ('canary'), a spec ('5:5m,25:10m,100') or { steps: [...] }",
@@ -47,7 +42,7 @@ export const ExecutionInputSchema = z.strictObject(
     requestedBy: z.string().max(256, { error: 'must be at most 256 characters' }).optional(),
     gate: GateSettingsSchema.partial().optional(),
   },
-  { error: objectError('an object like { "plan": "canary" }', ['plan', 'requestedBy', 'gate']) },
+  'an object like { "plan": "canary" }',
 );
 export type ExecutionInput = z.infer<typeof ExecutionInputSchema>;
 

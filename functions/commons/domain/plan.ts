@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { type FieldIssue, ValidationFailed } from './errors.ts';
 import type { Plan, PlanStep } from './types.ts';
-import { fieldIssuesFrom, objectError } from './validation.ts';
+import { fieldIssuesFrom, strictObjectOf } from './validation.ts';
 
 /** A plan is a preset name, a compact spec (`5:5m,25:10m,50:10m!,100`) or `{ steps: [...] }`. */
 
@@ -23,7 +23,7 @@ const hasOneDecimalAtMost = (value: number) => Number(value.toFixed(1)) === valu
 const isStepPercent = (value: unknown): value is number =>
   typeof value === 'number' && value > 0 && value <= 100;
 
-export const PlanStepSchema = z.strictObject(
+export const PlanStepSchema = strictObjectOf(
   {
     targetPercent: z
       .number({ error: 'is required: the percent of traffic to the target after this step, e.g. 25' })
@@ -45,16 +45,10 @@ export const PlanStepSchema = z.strictObject(
       .default(0),
     gate: z.boolean({ error: 'must be true or false' }).default(false),
   },
-  {
-    error: objectError('an object like { "targetPercent": 25, "bakeSeconds": 300, "gate": false }', [
-      'targetPercent',
-      'bakeSeconds',
-      'gate',
-    ]),
-  },
+  'an object like { "targetPercent": 25, "bakeSeconds": 300, "gate": false }',
 );
 
-export const PlanSchema = z.strictObject(
+export const PlanSchema = strictObjectOf(
   {
     steps: z
       .array(PlanStepSchema, {
@@ -82,12 +76,7 @@ export const PlanSchema = z.strictObject(
         }
       }),
   },
-  {
-    error: objectError(
-      `a preset (${PRESETS.join(', ')}), a spec like ${SPEC_EXAMPLE}, or { "steps": [...] }`,
-      ['steps'],
-    ),
-  },
+  `a preset (${PRESETS.join(', ')}), a spec like ${SPEC_EXAMPLE}, or { "steps": [...] }`,
 );
 
 /** The plan for a preset: every step bakes 5 minutes except the last, which ends the rollout at once. */

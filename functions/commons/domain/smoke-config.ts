@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { objectError, parseOrThrow } from './validation.ts';
+import { parseOrThrow, strictObjectOf } from './validation.ts';
 
 const HTTP_STATUS = z
   .number({ error: 'must be an HTTP status code, e.g. 200' })
@@ -10,7 +10,7 @@ const JSON_POINTER = z
   .string({ error: 'must be a JSON pointer into the response, e.g. /count' })
   .regex(/^(\/.*)?$/, { error: "must be a JSON pointer: '' or starting with '/', e.g. /count" });
 
-const CheckSchema = z.strictObject(
+const CheckSchema = strictObjectOf(
   {
     name: z.string({ error: 'must be text naming the check' }).optional(),
     method: z
@@ -25,59 +25,26 @@ const CheckSchema = z.strictObject(
         error: 'must be an HTTP status code or a list of them, e.g. 200 or [200, 201]',
       })
       .default(200),
-    compare: z
-      .strictObject(
-        {
-          pointer: JSON_POINTER,
-          tolerancePercent: z
-            .number({ error: 'must be a percent, e.g. 1' })
-            .min(0, { error: 'must be 0-100' })
-            .max(100, { error: 'must be 0-100' })
-            .default(0),
-        },
-        {
-          error: objectError('an object like { "pointer": "/count", "tolerancePercent": 1 }', [
-            'pointer',
-            'tolerancePercent',
-          ]),
-        },
-      )
-      .optional(),
-    expectJson: z
-      .strictObject(
-        { pointer: JSON_POINTER, equal: z.unknown().optional(), notEqual: z.unknown().optional() },
-        {
-          error: objectError('an object like { "pointer": "/status", "notEqual": "red" }', [
-            'pointer',
-            'equal',
-            'notEqual',
-          ]),
-        },
-      )
-      .optional(),
+    compare: strictObjectOf(
+      {
+        pointer: JSON_POINTER,
+        tolerancePercent: z
+          .number({ error: 'must be a percent, e.g. 1' })
+          .min(0, { error: 'must be 0-100' })
+          .max(100, { error: 'must be 0-100' })
+          .default(0),
+      },
+      'an object like { "pointer": "/count", "tolerancePercent": 1 }',
+    ).optional(),
+    expectJson: strictObjectOf(
+      { pointer: JSON_POINTER, equal: z.unknown().optional(), notEqual: z.unknown().optional() },
+      'an object like { "pointer": "/status", "notEqual": "red" }',
+    ).optional(),
   },
-  {
-    error: objectError('an object like { "path": "/_cluster/health", "expectStatus": 200 }', [
-      'name',
-      'method',
-      'path',
-      'body',
-      'expectStatus',
-      'compare',
-      'expectJson',
-    ]),
-  },
+  'an object like { "path": "/_cluster/health", "expectStatus": 200 }',
 );
 
-const AUTH_KEYS: Record<string, string[]> = {
-  none: ['type'],
-  basic: ['type', 'secretArn'],
-  sigv4: ['type', 'service', 'region'],
-};
-const authObject = (type: keyof typeof AUTH_KEYS, example: string) =>
-  objectError(`an object like ${example}`, AUTH_KEYS[type] ?? []);
-
-export const SmokeConfigSchema = z.strictObject(
+export const SmokeConfigSchema = strictObjectOf(
   {
     sourceEndpoint: z.url({
       protocol: /^https?$/,
@@ -100,8 +67,8 @@ export const SmokeConfigSchema = z.strictObject(
       .discriminatedUnion(
         'type',
         [
-          z.strictObject({ type: z.literal('none') }, { error: authObject('none', '{ "type": "none" }') }),
-          z.strictObject(
+          strictObjectOf({ type: z.literal('none') }, 'an object like { "type": "none" }'),
+          strictObjectOf(
             {
               type: z.literal('basic'),
               secretArn: z
@@ -110,9 +77,9 @@ export const SmokeConfigSchema = z.strictObject(
                   error: 'must not be empty: the Secrets Manager ARN of { "username", "password" }',
                 }),
             },
-            { error: authObject('basic', '{ "type": "basic", "secretArn": "arn:aws:secretsmanager:..." }') },
+            'an object like { "type": "basic", "secretArn": "arn:aws:secretsmanager:..." }',
           ),
-          z.strictObject(
+          strictObjectOf(
             {
               type: z.literal('sigv4'),
               service: z.enum(['es', 'aoss'], {
@@ -122,7 +89,7 @@ export const SmokeConfigSchema = z.strictObject(
                 .string({ error: 'is required: the cluster region, e.g. us-east-1' })
                 .min(1, { error: 'must not be empty: the cluster region, e.g. us-east-1' }),
             },
-            { error: authObject('sigv4', '{ "type": "sigv4", "service": "es", "region": "us-east-1" }') },
+            'an object like { "type": "sigv4", "service": "es", "region": "us-east-1" }',
           ),
         ],
         { error: "must have a type of 'none', 'basic' (a Secrets Manager secret) or 'sigv4' (es or aoss)" },
@@ -133,12 +100,7 @@ export const SmokeConfigSchema = z.strictObject(
       .min(1, { error: 'must hold at least one check, or be left out for the default checks' })
       .optional(),
   },
-  {
-    error: objectError(
-      'an object like { "sourceEndpoint": "https://...:9201", "targetEndpoint": "https://...:9202" }',
-      ['sourceEndpoint', 'targetEndpoint', 'timeoutMs', 'insecureTls', 'auth', 'checks'],
-    ),
-  },
+  'an object like { "sourceEndpoint": "https://...:9201", "targetEndpoint": "https://...:9202" }',
 );
 export type SmokeConfig = z.infer<typeof SmokeConfigSchema>;
 export type SmokeCheck = z.infer<typeof CheckSchema>;

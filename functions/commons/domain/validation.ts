@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import * as z from 'zod';
 import { type FieldIssue, ValidationFailed } from './errors.ts';
 
 /** Turns zod issues into field issues whose path reads like the input, e.g. `detail.state.value`. */
@@ -12,12 +12,18 @@ export function fieldIssuesFrom(error: z.ZodError, prefix: string): FieldIssue[]
   });
 }
 
-/** The message for an object's own issues: unknown keys (typos) get the list of keys that exist. */
-export function objectError(shape: string, keys: readonly string[]) {
-  return (issue: { code?: string; keys?: readonly string[] }) =>
-    issue.code === 'unrecognized_keys'
-      ? `has unknown key ${(issue.keys ?? []).map((key) => `'${key}'`).join(', ')}: use only ${keys.join(', ')}`
-      : `must be ${shape}`;
+/**
+ * A strict object whose own issues read well: an unknown key (a typo) is named with the keys that exist, taken
+ * from the shape itself; anything else says what is expected, e.g. `must be an object like { ... }`.
+ */
+export function strictObjectOf<Shape extends z.core.$ZodLooseShape>(shape: Shape, expected: string) {
+  const keys = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `has unknown key ${issue.keys.map((key) => `'${key}'`).join(', ')}: use only ${keys.join(', ')}`
+        : `must be ${expected}`,
+  });
 }
 
 /** Parses at the edge: inside, types are safe; outside, the error names the field and the fix. */
