@@ -39,15 +39,19 @@ export interface StatusSnapshot {
 }
 
 /** Beyond its wait: the safety net's own work, and a laptop clock that is off from AWS's by some seconds. */
-export const SAFETY_NET_MARGIN_SECONDS = 30;
+const SAFETY_NET_MARGIN_SECONDS = 30;
+
+/** When the safety net will have acted for an execution that stopped at `stoppedAt`. */
+export function safetyNetActsBy(stoppedAt: Date): Date {
+  return new Date(stoppedAt.getTime() + (SAFETY_NET_WAIT_SECONDS + SAFETY_NET_MARGIN_SECONDS) * 1000);
+}
 
 /** When the safety net will have acted for a lock holder that stopped, while that moment is still ahead. */
 export function safetyNetDueAt(
   snapshot: Pick<StatusSnapshot, 'at' | 'lockOwnerStoppedAt'>,
 ): Date | undefined {
   if (!snapshot.lockOwnerStoppedAt) return undefined;
-  const afterStop = (SAFETY_NET_WAIT_SECONDS + SAFETY_NET_MARGIN_SECONDS) * 1000;
-  const due = new Date(snapshot.lockOwnerStoppedAt.getTime() + afterStop);
+  const due = safetyNetActsBy(snapshot.lockOwnerStoppedAt);
   return due > snapshot.at ? due : undefined;
 }
 

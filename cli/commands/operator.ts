@@ -13,30 +13,26 @@ import { executionName } from '../render.ts';
 import { addWatchOptions, watchToEnd } from './status.ts';
 
 /** What each request did, in words an operator can act on. */
-const DELIVERED: Record<string, Record<OperatorResult['delivered'], string>> = {
+const DELIVERED: Record<string, Partial<Record<OperatorResult['delivered'], string>>> = {
   abort: {
     'task-failed': 'the open bake or gate failed with Aborted: the rollback starts now',
     'task-succeeded': 'the open gate was passed',
     'flag-only': 'no bake or gate was open: the rollout rolls back at its next task',
-    'too-late': 'too late: the rollout had already verified its final weights and is completing',
   },
   pause: {
     'task-failed': 'the open task failed',
     'task-succeeded': 'the open gate was passed',
     'flag-only': 'the rollout holds at the end of the current bake; `swing resume` continues it',
-    'too-late': 'too late: the rollout is completing',
   },
   resume: {
     'task-failed': 'the open task failed',
     'task-succeeded': 'the hold was passed: the rollout continues with the next step',
     'flag-only': 'the pause request was withdrawn: the rollout continues as planned',
-    'too-late': 'too late: the rollout is completing',
   },
   promote: {
     'task-failed': 'the open task failed',
     'task-succeeded': 'the gate was passed: the rollout continues with the next step',
     'flag-only': 'nothing was open to promote',
-    'too-late': 'too late: the rollout is completing',
   },
 };
 

@@ -1,7 +1,6 @@
 import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
 import { LockLost } from '#domain/errors.ts';
-import { SAFETY_NET_WAIT_SECONDS } from '#domain/rollout.ts';
 import type { RolloutPatch } from '#domain/types.ts';
 import { formatWeights, sameWeights } from '#domain/weights.ts';
 import { action } from '../action.ts';
@@ -9,7 +8,7 @@ import type { CommandContext } from '../context.ts';
 import type { CliDeps } from '../deps.ts';
 import { CliFailure, ExitCodes } from '../exit-codes.ts';
 import { executionName } from '../render.ts';
-import { SAFETY_NET_MARGIN_SECONDS, safetyNetDueAt } from '../rollout-view.ts';
+import { safetyNetActsBy, safetyNetDueAt } from '../rollout-view.ts';
 
 /** Step Functions' status of an execution, or undefined when it cannot be read (then nothing is stopped). */
 async function describe(ctx: CommandContext, executionArn: string) {
@@ -151,9 +150,7 @@ Examples:
             }),
           );
           stopped = true;
-          lockFreesBy = new Date(
-            deps.now().getTime() + (SAFETY_NET_WAIT_SECONDS + SAFETY_NET_MARGIN_SECONDS) * 1000,
-          );
+          lockFreesBy = safetyNetActsBy(deps.now());
         } else if (release && owner) {
           const final: RolloutPatch = {
             outcome: 'rolled-back',

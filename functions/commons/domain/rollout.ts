@@ -502,13 +502,14 @@ export async function finalize(
   if (record?.lockOwner !== executionArn || !record.rollout) return { outcome, released: false };
   const reason = record.rollout.reason ?? (error ? reasonFrom(error, deps.now()) : undefined);
   if (outcome === 'completed') {
-    // An abort that came after the last bake (no task open to fail) still rolls back, unless an earlier
-    // attempt of this task already decided to complete (and may have said so).
-    if (record.rollout.status !== 'completing') throwIfAborted(record.rollout);
+    // An earlier attempt of this task may already have decided to complete (and said so).
+    const deciding = record.rollout.status !== 'completing';
+    // An abort that came after the last bake (no task open to fail) still rolls back.
+    if (deciding) throwIfAborted(record.rollout);
     // A hand change during the last bake or gate must not be recorded as a completed rollout (I4).
     const current = await deps.listener.readWeights();
     if (!isOwnWrite(record.rollout, current)) throw driftError(record.rollout, current, deps.listenerArn);
-    if (record.rollout.status !== 'completing') {
+    if (deciding) {
       const marked = await deps.store.update(deps.listenerArn, executionArn, { status: 'completing' });
       // An abort that landed since the read: the two conditional writes are ordered, one sees the other.
       throwIfAborted(marked);
