@@ -3,7 +3,7 @@ import { abortRollout } from '#domain/operator.ts';
 import { finalize, preflight, shiftWeights } from '#domain/rollout.ts';
 import { percentToWeights } from '#domain/weights.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
-import { ALARM, makeWorld } from '#test/support/rollout-world.ts';
+import { ALARM, makeWorld, operatorOf } from '#test/support/rollout-world.ts';
 
 /**
  * Step Functions retries a task whose answer it lost, even when the first attempt did its work. These tests
@@ -11,12 +11,6 @@ import { ALARM, makeWorld } from '#test/support/rollout-world.ts';
  */
 
 const EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:swing:retried';
-const operator = (world: ReturnType<typeof makeWorld>) => ({
-  listenerArn: LISTENER.listenerArn,
-  store: world.store,
-  callbacks: world.sfn,
-});
-
 describe('Engine: a task retried after it did its work', () => {
   it('Preflight that already took the lock returns the same cursor, whatever changed since', async () => {
     const world = makeWorld();
@@ -40,7 +34,7 @@ describe('Engine: a task retried after it did its work', () => {
     let lateAbort: unknown;
     world.store.release = async (...args) => {
       if (lateAbort === undefined) {
-        lateAbort = await abortRollout(operator(world));
+        lateAbort = await abortRollout(operatorOf(world));
         throw Object.assign(new Error('throttled'), { name: 'TransientFailure' });
       }
       return release(...args);
@@ -66,7 +60,7 @@ describe('Engine: a task retried after it did its work', () => {
     const world = makeWorld();
     await preflight(world.deps, { executionArn: EXECUTION, input: { plan: '100' } });
     await shiftWeights(world.deps, { executionArn: EXECUTION, index: 0 });
-    await abortRollout(operator(world));
+    await abortRollout(operatorOf(world));
 
     await expect(
       finalize(world.deps, { executionArn: EXECUTION, outcome: 'completed' }),
@@ -91,7 +85,7 @@ describe('Engine: a task retried after it did its work', () => {
         writeWeights: (weights: Parameters<typeof world.deps.listener.writeWeights>[0]) =>
           world.deps.listener.writeWeights(weights),
         readWeights: async () => {
-          abort ??= await abortRollout(operator(world));
+          abort ??= await abortRollout(operatorOf(world));
           return readWeights();
         },
       },

@@ -3,15 +3,9 @@ import { abortRollout, pauseRollout, promoteGate, resumeRollout } from '#domain/
 import { resolvePlan } from '#domain/plan.ts';
 import { percentToWeights } from '#domain/weights.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
-import { ALARM, baking, gated, makeWorld } from '#test/support/rollout-world.ts';
+import { ALARM, baking, gated, makeWorld, operatorOf } from '#test/support/rollout-world.ts';
 
 const START = { source: 1, target: 0 };
-const operator = (world: ReturnType<typeof makeWorld>) => ({
-  listenerArn: LISTENER.listenerArn,
-  store: world.store,
-  callbacks: world.sfn,
-});
-
 describe('State machine: rollout.asl.json with the real engine', () => {
   it('writes the weights in plan order, ends at 0/999 and releases the lock', async () => {
     const world = makeWorld();
@@ -217,7 +211,7 @@ describe('State machine: rollout.asl.json with the real engine', () => {
     const execution = world.start({ plan: '10:1000,50:1000,100' });
     await world.until(baking(1), 'bake of step 2');
 
-    const abort = await abortRollout(operator(world), 'test');
+    const abort = await abortRollout(operatorOf(world), 'test');
     const result = await execution.result;
 
     expect(abort).toEqual({ executionArn: execution.executionArn, delivered: 'task-failed' });
@@ -234,7 +228,7 @@ describe('State machine: rollout.asl.json with the real engine', () => {
     let abort: Promise<unknown> | undefined;
     world.store.onUpdate = (_, patch) => {
       if (patch.taskToken === undefined && 'taskToken' in patch && !abort)
-        abort = abortRollout(operator(world));
+        abort = abortRollout(operatorOf(world));
     };
 
     const result = await execution.result;
@@ -252,12 +246,12 @@ describe('State machine: rollout.asl.json with the real engine', () => {
     const execution = world.start({ plan: '10:200,50:200,100' });
     await world.until(baking(0), 'first bake');
 
-    expect(await pauseRollout(operator(world))).toMatchObject({ delivered: 'flag-only' });
+    expect(await pauseRollout(operatorOf(world))).toMatchObject({ delivered: 'flag-only' });
     const held = await world.until(gated(0), 'the hold after step 1');
 
     expect(world.elb.weights).toEqual(percentToWeights(10));
     expect(held?.pauseRequested).toBe(false);
-    expect(await resumeRollout(operator(world))).toMatchObject({ delivered: 'task-succeeded' });
+    expect(await resumeRollout(operatorOf(world))).toMatchObject({ delivered: 'task-succeeded' });
     expect(await execution.result).toMatchObject({ status: 'SUCCEEDED' });
   });
 
@@ -271,7 +265,7 @@ describe('State machine: rollout.asl.json with the real engine', () => {
     };
     const evaluate = world.deps.alarms.evaluate.bind(world.deps.alarms);
     world.deps.alarms.evaluate = async () => {
-      if (sinceBakeOpened !== undefined && ++sinceBakeOpened === 2) await pauseRollout(operator(world));
+      if (sinceBakeOpened !== undefined && ++sinceBakeOpened === 2) await pauseRollout(operatorOf(world));
       return evaluate();
     };
     const execution = world.start({ plan: '10:200,100' });
@@ -281,7 +275,7 @@ describe('State machine: rollout.asl.json with the real engine', () => {
     expect(sinceBakeOpened).toBeGreaterThanOrEqual(2);
     expect(held?.status).toBe('gated');
     expect(world.elb.weights).toEqual(percentToWeights(100));
-    await promoteGate(operator(world));
+    await promoteGate(operatorOf(world));
     expect(await execution.result).toMatchObject({ status: 'SUCCEEDED' });
   });
 
@@ -292,7 +286,7 @@ describe('State machine: rollout.asl.json with the real engine', () => {
 
     expect(world.elb.weights).toEqual(percentToWeights(50));
     expect(atGate?.status).toBe('gated');
-    await promoteGate(operator(world));
+    await promoteGate(operatorOf(world));
     const result = await execution.result;
 
     expect(result).toMatchObject({ status: 'SUCCEEDED' });
@@ -305,7 +299,7 @@ describe('State machine: rollout.asl.json with the real engine', () => {
     const execution = world.start({ plan: '10:5!,50:5,100' });
     await world.until(gated(0), 'gate after step 1');
 
-    await abortRollout(operator(world));
+    await abortRollout(operatorOf(world));
     const result = await execution.result;
 
     expect(result).toMatchObject({ status: 'FAILED', error: 'Aborted' });

@@ -7,7 +7,7 @@ import { type EngineDeps, handleAlarmEvent, type SafetyNetAction, safetyNet } fr
 import type { ListenerRecord, PlanStep, Rollout, RolloutPatch, RolloutStore } from '#domain/types.ts';
 import type { ExecutionResult, LocalExecution, LocalStepFunctions } from '#local/executor.ts';
 import { FakeCloudWatch, LISTENER } from '#test/support/fake-aws.ts';
-import { ALARM, makeWorld } from '#test/support/rollout-world.ts';
+import { ALARM, alarmStateChange, makeWorld, operatorOf } from '#test/support/rollout-world.ts';
 import {
   type Fault,
   type GateResolution,
@@ -105,19 +105,6 @@ class CountingStore implements RolloutStore {
   }
 }
 
-function alarmChange(value: 'ALARM' | 'INSUFFICIENT_DATA') {
-  return {
-    source: 'aws.cloudwatch',
-    'detail-type': 'CloudWatch Alarm State Change',
-    time: new Date().toISOString(),
-    detail: {
-      alarmName: ALARM,
-      state: { value, reason: 'Threshold Crossed: fault schedule' },
-      previousState: { value: 'OK' },
-    },
-  };
-}
-
 const OTHER_GROUP =
   'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/maintenance/0f0f0f0f0f0f0f0f';
 
@@ -162,7 +149,7 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
   const steps = planSteps(scenario);
   const name = `main-${runs}`;
   const executionArn = `${stepFunctions.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
-  const operator = { listenerArn: LISTENER.listenerArn, store: world.store, callbacks: stepFunctions };
+  const operator = operatorOf(world);
 
   const fired: FiredFault[] = [];
   const waits: OpenedWait[] = [];
@@ -246,7 +233,10 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
         world.cloudWatch.set(ALARM, fault.value);
         if (fault.delivered) {
           const deps = { ...world.deps, insufficientData: scenario.insufficientData };
-          follow(struck, handleAlarmEvent(deps, alarmChange(fault.value)));
+          follow(
+            struck,
+            handleAlarmEvent(deps, alarmStateChange(ALARM, fault.value, 'Threshold Crossed: fault schedule')),
+          );
         }
         break;
       case 'throttle':

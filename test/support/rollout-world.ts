@@ -122,19 +122,25 @@ export function makeWorld(options: WorldOptions = {}) {
       cloudWatch.set(name, value);
       return handleAlarmEvent(
         { ...deps, insufficientData },
-        {
-          source: 'aws.cloudwatch',
-          'detail-type': 'CloudWatch Alarm State Change',
-          time: new Date().toISOString(),
-          detail: {
-            alarmName: name,
-            state: { value, reason: 'Threshold Crossed: 5xx rate 12 % > 5 %' },
-            previousState: { value: 'OK' },
-          },
-        },
+        alarmStateChange(name, value, 'Threshold Crossed: 5xx rate 12 % > 5 %'),
       );
     },
   };
+}
+
+/** The EventBridge event CloudWatch sends when an alarm leaves OK. */
+export function alarmStateChange(alarmName: string, value: 'ALARM' | 'INSUFFICIENT_DATA', reason: string) {
+  return {
+    source: 'aws.cloudwatch',
+    'detail-type': 'CloudWatch Alarm State Change',
+    time: new Date().toISOString(),
+    detail: { alarmName, state: { value, reason }, previousState: { value: 'OK' } },
+  };
+}
+
+/** What an operator's command (abort, pause, promote) acts through, for this world's listener. */
+export function operatorOf(world: { store: MemoryRolloutStore; sfn: LocalStepFunctions }) {
+  return { listenerArn: LISTENER.listenerArn, store: world.store, callbacks: world.sfn };
 }
 
 export const baking = (index: number) => (rollout: Rollout | undefined) =>
