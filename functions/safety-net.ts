@@ -16,7 +16,7 @@ const deps: SafetyNetDeps = {
   notifier: notifierFromEnv(),
   log: logger,
   now: () => new Date(),
-  inFlightWriteMs: SAFETY_NET_WAIT_SECONDS * 1000,
+  waitAfterStopMs: SAFETY_NET_WAIT_SECONDS * 1000,
 };
 
 /** EventBridge "Step Functions Execution Status Change" (ABORTED, FAILED, TIMED_OUT) -> restore (I7). */

@@ -69,7 +69,7 @@ describe('Safety net: a ShiftWeights task still running when the execution stops
       const slept: number[] = [];
       const safetyNetDeps: SafetyNetDeps = {
         ...deps,
-        inFlightWriteMs: 30_000,
+        waitAfterStopMs: 30_000,
         // The held task finishes its write while the safety net waits.
         sleep: async (ms) => {
           slept.push(ms);
@@ -98,7 +98,7 @@ describe('Safety net: a ShiftWeights task still running when the execution stops
     const slept: number[] = [];
 
     const action = await safetyNet(
-      { ...deps, inFlightWriteMs: 30_000, sleep: async (ms) => void slept.push(ms) },
+      { ...deps, waitAfterStopMs: 30_000, sleep: async (ms) => void slept.push(ms) },
       stoppedAt(31_000),
     );
 
@@ -115,7 +115,7 @@ describe('Safety net: a ShiftWeights task still running when the execution stops
     const slept: number[] = [];
 
     const action = await safetyNet(
-      { ...world.deps, inFlightWriteMs: 30_000, sleep: async (ms) => void slept.push(ms) },
+      { ...world.deps, waitAfterStopMs: 30_000, sleep: async (ms) => void slept.push(ms) },
       { ...stoppedAt(0), detail: { executionArn: execution.executionArn, status: 'FAILED' } },
     );
 
@@ -130,7 +130,7 @@ describe('Safety net: a ShiftWeights task still running when the execution stops
     const action = await safetyNet(
       {
         ...world.deps,
-        inFlightWriteMs: 30_000,
+        waitAfterStopMs: 30_000,
         // The Preflight that was running when the execution stopped takes the lock meanwhile.
         sleep: async (ms) => {
           slept.push(ms);

@@ -589,7 +589,7 @@ export type SafetyNetDeps = Pick<
    * stop before it decides. 0 (the default) where the executor settles running tasks before the safety net
    * runs (local mode, tests).
    */
-  readonly inFlightWriteMs?: number;
+  readonly waitAfterStopMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
 };
 
@@ -600,20 +600,21 @@ export type SafetyNetDeps = Pick<
  */
 export const SAFETY_NET_WAIT_SECONDS = 75;
 
-const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+// Global setTimeout, not node:timers/promises: test fake timers drive it.
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Waits until no task the execution started can still act (a Preflight that may yet take the lock, a
  * ShiftWeights that may yet write): StopExecution stops neither. Returns whether it waited.
  */
 async function waitOutInFlightTasks(deps: SafetyNetDeps, stoppedAt: Date): Promise<boolean> {
-  const waitMs = stoppedAt.getTime() + (deps.inFlightWriteMs ?? 0) - deps.now().getTime();
+  const waitMs = stoppedAt.getTime() + (deps.waitAfterStopMs ?? 0) - deps.now().getTime();
   if (waitMs <= 0) return false;
   deps.log.info('safety net waits out tasks that may still act', {
     stoppedAt: stoppedAt.toISOString(),
     waitMs,
   });
-  await (deps.sleep ?? sleepFor)(waitMs);
+  await (deps.sleep ?? sleep)(waitMs);
   return true;
 }
 
@@ -624,7 +625,7 @@ async function withTransientRetries<T>(call: () => Promise<T>, attempts = 5, del
       return await call();
     } catch (error) {
       if (!(error instanceof TransientFailure) || attempt >= attempts) throw error;
-      await new Promise((resolve) => setTimeout(resolve, delayMs * 2 ** (attempt - 1)));
+      await sleep(delayMs * 2 ** (attempt - 1));
     }
   }
 }
