@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { StateMachine } from 'aws-local-stepfunctions';
-import '#commons/polyfills.ts';
 import { makeWorld } from '#test/support/rollout-world.ts';
 
 export interface TransitionRow {

@@ -1,4 +1,3 @@
-import '#commons/polyfills.ts';
 import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
 import {
   afterBake,

@@ -1,4 +1,3 @@
-import '#commons/polyfills.ts';
 import { HttpSmokeTester } from '#adapters/smoke.ts';
 import { MemoryRolloutStore } from '#adapters/store-memory.ts';
 import { abortRollout } from '#domain/operator.ts';

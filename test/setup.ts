@@ -1,3 +1,2 @@
-import '#commons/polyfills.ts';
 // Registers toReceiveCommandWith & co. and their types.
 import 'aws-sdk-client-mock-vitest/extend';
