@@ -522,6 +522,20 @@ export class RolloutController extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     undelivered.addAlarmAction(new cloudwatchActions.SnsAction(this.topic));
+    // enforceSSL gives the topic a policy of its own, which replaces SNS's default: without this statement
+    // nothing allows CloudWatch to publish, and the alarm above fires into nothing.
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': [undelivered.alarmArn] },
+        },
+      }),
+    );
 
     this.dashboard = new RolloutDashboard(this, 'Dashboard', {
       dashboardName: `${prefix}-rollouts`,

@@ -580,6 +580,30 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
       });
     });
 
+    it('lets CloudWatch publish the alarms that act on the topic, from this account and those alarms only', () => {
+      const undelivered = logicalIdOf(template, 'AWS::CloudWatch::Alarm', {
+        Properties: { AlarmName: 'Swing-undelivered-events' },
+      });
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        Topics: [{ Ref: logicalIdOf(template, 'AWS::SNS::Topic') }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            {
+              Sid: 'AllowCloudWatchAlarmsToPublish',
+              Effect: 'Allow',
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: 'sns:Publish',
+              Resource: { Ref: logicalIdOf(template, 'AWS::SNS::Topic') },
+              Condition: {
+                StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+                ArnLike: { 'aws:SourceArn': [{ 'Fn::GetAtt': [undelivered, 'Arn'] }] },
+              },
+            },
+          ]),
+        },
+      });
+    });
+
     it('charts the target weight that shift-weights emits, per-side traffic, errors, p99, alarms and executions', () => {
       const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard')) as {
         Properties: { DashboardName: string; DashboardBody: unknown };
