@@ -325,6 +325,20 @@ describe('State machine: rollout.asl.json with the real engine', () => {
     expect(world.elb.weights).toEqual({ source: 0, target: 999 });
   });
 
+  it('rolls back a pause that times out, even when the gate timeout action is promote', async () => {
+    const world = makeWorld({ msPerSecond: 0.05 });
+    const execution = world.start({ plan: '10:2000,100', gate: { timeoutSeconds: 120, action: 'promote' } });
+    await world.until(baking(0), 'first bake');
+
+    await pauseRollout(operatorOf(world));
+    const result = await execution.result;
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'GateTimedOut' });
+    expect(result.status === 'FAILED' && result.cause).toContain('pause');
+    expect(world.elb.weights).toEqual(START);
+    expect(world.elb.writes).not.toContainEqual({ source: 0, target: 999 });
+  });
+
   it('retries a throttled ModifyListener and completes', async () => {
     const world = makeWorld();
     world.elb.throttleModify = 2;

@@ -55,6 +55,8 @@ export const CursorSchema = z.object({
   stepCount: z.number().int().min(1),
   done: z.boolean(),
   hold: z.boolean(),
+  /** The hold is an operator's pause: its timeout rolls back whatever the gate action (a pause never promotes). */
+  paused: z.boolean().default(false),
   gate: GateSettingsSchema,
 });
 export type Cursor = z.infer<typeof CursorSchema>;

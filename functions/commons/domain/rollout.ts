@@ -147,7 +147,14 @@ export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cu
   const plan = resolvePlan(parsedInput.plan, 'plan');
   const gate = { ...DEFAULT_GATE, ...parsedInput.gate };
 
-  const cursor: Cursor = { index: 0, stepCount: plan.steps.length, done: false, hold: false, gate };
+  const cursor: Cursor = {
+    index: 0,
+    stepCount: plan.steps.length,
+    done: false,
+    hold: false,
+    paused: false,
+    gate,
+  };
   const holder = (await deps.store.get(deps.listenerArn))?.lockOwner;
   // A retry after this execution took the lock (its answer was lost) has nothing left to check.
   if (holder === executionArn) return cursor;
@@ -345,7 +352,8 @@ export async function afterBake(deps: AfterBakeDeps, event: unknown): Promise<Cu
   const step = rollout.plan.steps[cursor.index];
   const next = cursor.index + 1;
   const done = next >= rollout.plan.steps.length;
-  const hold = Boolean(step?.gate) || Boolean(rollout.pauseRequested);
+  const paused = Boolean(rollout.pauseRequested);
+  const hold = Boolean(step?.gate) || paused;
   const bakedAt = deps.now().toISOString();
   const bakedStep = rollout.steps.find((recorded) => recorded.index === cursor.index);
   await deps.store.update(deps.listenerArn, executionArn, {
@@ -355,7 +363,7 @@ export async function afterBake(deps: AfterBakeDeps, event: unknown): Promise<Cu
     status: hold ? 'gated' : 'shifting',
     steps: bakedStep ? upsertStep(rollout.steps, { ...bakedStep, bakedAt }) : rollout.steps,
   });
-  return { ...cursor, index: done ? cursor.index : next, done, hold };
+  return { ...cursor, index: done ? cursor.index : next, done, hold, paused };
 }
 
 // ---- Rollback --------------------------------------------------------------------------------------------
