@@ -1,7 +1,14 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpSmokeTester } from '#adapters/smoke.ts';
+import {
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+  SecretsManagerServiceException,
+} from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { HttpSmokeTester, SECRET_TTL_MS, secretsManagerFetcher } from '#adapters/smoke.ts';
 import { parseSmokeConfig } from '#domain/smoke-config.ts';
 
 interface Cluster {
@@ -121,6 +128,99 @@ describe('Class: HttpSmokeTester', () => {
     );
     expect(JSON.stringify(report)).not.toContain('s3cret-pa55');
     expect(JSON.stringify(report)).not.toContain(Buffer.from('admin:s3cret-pa55').toString('base64'));
+  });
+
+  describe('Method: basic auth from Secrets Manager', () => {
+    const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:smoke';
+    const basicAuth = { auth: { type: 'basic', secretArn: SECRET_ARN }, checks: [{ path: '/' }] };
+    const header = (username: string, password: string) =>
+      `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+    const secretsManager = mockClient(SecretsManagerClient);
+    const basicTester = () =>
+      tester(basicAuth, { fetchSecret: secretsManagerFetcher(new SecretsManagerClient({})) });
+    afterEach(() => {
+      secretsManager.reset();
+      vi.useRealTimers();
+    });
+
+    it('does not cache a failed fetch: the next run reads the secret again and passes', async () => {
+      // Prepare
+      secretsManager
+        .on(GetSecretValueCommand)
+        .rejectsOnce(
+          new SecretsManagerServiceException({
+            name: 'AccessDeniedException',
+            $fault: 'client',
+            $metadata: { httpStatusCode: 400 },
+            message:
+              'User: arn:aws:sts::123456789012:assumed-role/smoke is not authorized to perform: GetSecretValue',
+          }),
+        )
+        .resolves({ SecretString: JSON.stringify({ username: 'admin', password: 'pa55' }) });
+      const smoke = basicTester();
+
+      // Act
+      const denied = await smoke.run();
+      target.seen.length = 0;
+      const allowed = await smoke.run();
+
+      // Assess
+      expect(denied.ok).toBe(false);
+      expect(denied.results[0]?.detail).toContain('AccessDeniedException');
+      expect(denied.results[0]?.detail).not.toContain('not JSON');
+      expect(allowed.ok).toBe(true);
+      expect(target.seen[0]?.authorization).toBe(header('admin', 'pa55'));
+    });
+
+    it('names a secret that does not exist as ResourceNotFoundException', async () => {
+      secretsManager.on(GetSecretValueCommand).rejects(
+        new ResourceNotFoundException({
+          $metadata: { httpStatusCode: 400 },
+          message: "Secrets Manager can't find the specified secret.",
+        }),
+      );
+
+      const report = await basicTester().run();
+
+      expect(report.results[0]?.detail).toContain(`secret ${SECRET_ARN}`);
+      expect(report.results[0]?.detail).toContain('ResourceNotFoundException');
+    });
+
+    it('re-reads a rotated secret once the value it holds is older than its TTL, and not before', async () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      secretsManager
+        .on(GetSecretValueCommand)
+        .resolvesOnce({ SecretString: JSON.stringify({ username: 'admin', password: 'before' }) })
+        .resolves({ SecretString: JSON.stringify({ username: 'admin', password: 'rotated' }) });
+      const smoke = basicTester();
+
+      await smoke.run();
+      vi.advanceTimersByTime(SECRET_TTL_MS - 1000);
+      target.seen.length = 0;
+      await smoke.run();
+      const withinTtl = target.seen[0]?.authorization;
+      vi.advanceTimersByTime(2000);
+      target.seen.length = 0;
+      await smoke.run();
+
+      expect(withinTtl).toBe(header('admin', 'before'));
+      expect(target.seen[0]?.authorization).toBe(header('admin', 'rotated'));
+      expect(secretsManager).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
+    });
+
+    it.each([
+      ['hunter2-is-no-json', 'is not JSON', 'hunter2'],
+      [JSON.stringify({ username: 'admin', pass: 'hunter2' }), 'field "password"', 'hunter2'],
+      [JSON.stringify({ username: 42, password: 'hunter2' }), 'field "username"', 'hunter2'],
+    ])('names what is wrong with the secret string %#, never its value', async (secret, why, value) => {
+      secretsManager.on(GetSecretValueCommand).resolves({ SecretString: secret });
+
+      const report = await basicTester().run();
+
+      expect(report.ok).toBe(false);
+      expect(report.results[0]?.detail).toContain(why);
+      expect(JSON.stringify(report)).not.toContain(value);
+    });
   });
 
   it.each(['es', 'aoss'] as const)('signs requests with SigV4 for service %s', async (service) => {

@@ -8,19 +8,50 @@ import type { SmokeCheck, SmokeConfig } from '#domain/smoke-config.ts';
 import { DEFAULT_SMOKE_CHECKS } from '#domain/smoke-config.ts';
 import type { SmokeCheckResult, SmokePort, SmokeReport } from '#domain/types.ts';
 
+/**
+ * How long a fetched basic-auth secret is used before it is read again, so that a rotated secret is picked
+ * up by a warm Lambda container. Five minutes, as the AWS Parameters and Secrets Lambda Extension's default.
+ */
+export const SECRET_TTL_MS = 300_000;
+
 export interface SmokeDeps {
   /** Returns the secret string of a Secrets Manager secret: JSON { username, password } for basic auth. */
   readonly fetchSecret?: (secretArn: string) => Promise<string>;
   /** Credentials for SigV4; the default provider chain when omitted. */
   readonly credentials?: AwsCredentialIdentityProvider;
+  /** How long a fetched secret is reused. @default SECRET_TTL_MS */
+  readonly secretTtlMs?: number;
 }
 
 export function secretsManagerFetcher(client: SecretsManagerClient): (secretArn: string) => Promise<string> {
   return async (secretArn) => {
     const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
-    if (!SecretString) throw new Error(`secret ${secretArn} has no SecretString`);
+    if (!SecretString) {
+      throw new SmokeRequestError(`secret ${secretArn} has no SecretString (a binary secret cannot be used)`);
+    }
     return SecretString;
   };
+}
+
+/** The basic-auth header from a secret string; the message names what is wrong, never the value. */
+function basicHeaderFrom(secretArn: string, secretString: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(secretString);
+  } catch {
+    // JSON.parse's own message quotes the text: it would put the secret in the report.
+    throw new SmokeRequestError(`secret ${secretArn} is not JSON: it must hold {"username","password"}`);
+  }
+  const fields = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+  for (const field of ['username', 'password'] as const) {
+    if (typeof fields[field] !== 'string') {
+      throw new SmokeRequestError(
+        `secret ${secretArn}: field "${field}" is ${field in fields ? 'not a string' : 'missing'}; ` +
+          'it must hold JSON {"username","password"} with string values',
+      );
+    }
+  }
+  return `Basic ${Buffer.from(`${fields.username}:${fields.password}`).toString('base64')}`;
 }
 
 /** RFC 6901 JSON pointer lookup. */
@@ -50,7 +81,8 @@ class SmokeRequestError extends Error {}
  * A failing check is a result, never a throw; credentials never appear in a result or an error.
  */
 export class HttpSmokeTester implements SmokePort {
-  private basicAuth?: Promise<string>;
+  /** The header from the last successful fetch and when it expires; a failed fetch is never kept. */
+  private basicAuth?: { readonly header: Promise<string>; readonly expiresAt: number };
 
   constructor(
     private readonly config: SmokeConfig,
@@ -58,20 +90,30 @@ export class HttpSmokeTester implements SmokePort {
   ) {}
 
   private basicHeader(secretArn: string): Promise<string> {
-    this.basicAuth ??= (async () => {
-      if (!this.deps.fetchSecret) throw new SmokeRequestError('basic auth needs a secret fetcher');
-      let parsed: { username?: unknown; password?: unknown } = {};
-      try {
-        parsed = JSON.parse(await this.deps.fetchSecret(secretArn));
-      } catch {
-        throw new SmokeRequestError(`secret ${secretArn} is not JSON {"username","password"}`);
-      }
-      if (typeof parsed.username !== 'string' || typeof parsed.password !== 'string') {
-        throw new SmokeRequestError(`secret ${secretArn} must hold JSON with string username and password`);
-      }
-      return `Basic ${Buffer.from(`${parsed.username}:${parsed.password}`).toString('base64')}`;
-    })();
-    return this.basicAuth;
+    const cached = this.basicAuth;
+    if (cached && Date.now() < cached.expiresAt) return cached.header;
+    const header = this.fetchBasicHeader(secretArn);
+    const entry = { header, expiresAt: Date.now() + (this.deps.secretTtlMs ?? SECRET_TTL_MS) };
+    this.basicAuth = entry;
+    // A failure (access denied, a throttled call) must not refuse every later start of this container.
+    header.catch(() => {
+      if (this.basicAuth === entry) this.basicAuth = undefined;
+    });
+    return header;
+  }
+
+  private async fetchBasicHeader(secretArn: string): Promise<string> {
+    if (!this.deps.fetchSecret) throw new SmokeRequestError('basic auth needs a secret fetcher');
+    let secretString: string;
+    try {
+      secretString = await this.deps.fetchSecret(secretArn);
+    } catch (error) {
+      if (error instanceof SmokeRequestError) throw error;
+      const name = error instanceof Error ? error.name : 'Error';
+      const message = error instanceof Error ? error.message : String(error);
+      throw new SmokeRequestError(`could not read secret ${secretArn}: ${name}: ${message}`);
+    }
+    return basicHeaderFrom(secretArn, secretString);
   }
 
   private async credentials(): Promise<AwsCredentialIdentity> {
