@@ -44,6 +44,11 @@ export interface AlbTotals {
   readonly weighted: Record<Group, GroupTotals>;
   /** All traffic each target group received, smoke tests on 9201/9202 included (CloudWatch's view). */
   readonly all: Record<Group, GroupTotals>;
+  /**
+   * Requests the weighted listener sent to each group, counted when it chose (on arrival), so a snapshot
+   * taken as the weights change splits them exactly between the old and the new weights.
+   */
+  readonly routed: Record<Group, number>;
 }
 
 export interface LocalAlb {
@@ -154,6 +159,7 @@ export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb>
   const totals: AlbTotals = {
     weighted: { source: { requests: 0, errors5xx: 0 }, target: { requests: 0, errors5xx: 0 } },
     all: { source: { requests: 0, errors5xx: 0 }, target: { requests: 0, errors5xx: 0 } },
+    routed: { source: 0, target: 0 },
   };
 
   const record = (group: Group, weighted: boolean, status: number, latencyMs: number) => {
@@ -263,6 +269,7 @@ export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb>
   const weightedHandler = (request: IncomingMessage, response: ServerResponse) => {
     const { source, target } = weights;
     const group: Group = random() * (source + target) < target ? 'target' : 'source';
+    totals.routed[group] += 1;
     forward(group, true, request, response);
   };
 

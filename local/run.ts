@@ -1,9 +1,10 @@
 import { HttpSmokeTester } from '#adapters/smoke.ts';
 import { MemoryRolloutStore } from '#adapters/store-memory.ts';
+import type { DeliveredSplit } from '#domain/delivered-split.ts';
 import { abortRollout } from '#domain/operator.ts';
 import { type EngineDeps, handleAlarmEvent } from '#domain/rollout.ts';
 import { parseSmokeConfig } from '#domain/smoke-config.ts';
-import type { ListenerPort, Notification, Rollout, Weights } from '#domain/types.ts';
+import type { ListenerPort, Notification, Plan, Rollout, Weights } from '#domain/types.ts';
 import { sameWeights, weightsToPercent } from '#domain/weights.ts';
 import { type AlbTotals, startLocalAlb } from './alb.ts';
 import { startClusterStandIn } from './clusters.ts';
@@ -11,6 +12,7 @@ import { type ExecutionResult, LocalStepFunctions } from './executor.ts';
 import { defaultLocalAlarms, LocalAlarms } from './local-alarms.ts';
 import { LocalListener } from './local-listener.ts';
 import type { LocalOptions } from './options.ts';
+import { LocalTimeline, type TimelineData } from './timeline.ts';
 import type { TrafficCounts } from './traffic.ts';
 import { startTraffic } from './traffic.ts';
 import { LiveView } from './view.ts';
@@ -26,6 +28,9 @@ export interface StepSummary {
   readonly endedAt?: string;
   readonly requests: { source: number; target: number };
   readonly errors: { source: number; target: number };
+  /** The requests the weighted listener routed from this step's write to the next, judged against its weights. */
+  readonly delivered: DeliveredSplit;
+  readonly gate: boolean;
 }
 
 export interface LocalSummary {
@@ -45,6 +50,9 @@ export interface LocalSummary {
     failedBySwitching: number;
   };
   readonly durationMs: number;
+  readonly plan: Plan;
+  /** Per-second series and the events of the run: what the live view and the report draw. */
+  readonly timeline: TimelineData;
 }
 
 export interface LocalIo {
@@ -80,13 +88,25 @@ export async function runLocal(
   });
   alb.setWeights({ source: 1, target: 0 });
   const startingWeights = alb.getWeights();
+  const timeline = new LocalTimeline(alb);
+  timeline.recordWeights(startingWeights);
+  timeline.start();
 
   const store = new MemoryRolloutStore();
   const sfn = new LocalStepFunctions({ msPerSecond: tuning.msPerSecond ?? 1000, retryDelayMs: 50 });
   const notifications: Notification[] = [];
   const writes: Write[] = [];
   // Like an ALB health check: straight to the target, not through a listener (so not in its metrics).
-  const baseListener = new LocalListener(alb, `${options.upstreamTarget ?? target?.url}/`);
+  const baseListener = new LocalListener(
+    {
+      getWeights: () => alb.getWeights(),
+      setWeights: (weights) => {
+        alb.setWeights(weights);
+        timeline.recordWeights(weights);
+      },
+    },
+    `${options.upstreamTarget ?? target?.url}/`,
+  );
   const listener: ListenerPort = {
     readWeights: () => baseListener.readWeights(),
     healthyTargetCount: () => baseListener.healthyTargetCount(),
@@ -116,11 +136,19 @@ export async function runLocal(
     notifier: { notify: async (notification) => void notifications.push(notification) },
     log: { info: () => {}, warn: () => {}, error: () => {} },
     now: () => new Date(),
+    measureDeliveredSplit: async (step) => timeline.splitUntilNow(step),
   };
 
   let firstAlarmAt: number | undefined;
   alarms.onStateChange = (event) => {
     if (event.detail.state.value === 'ALARM') firstAlarmAt ??= Date.now();
+    timeline.recordAlarm({
+      alarm: event.detail.alarmName,
+      state: event.detail.state.value,
+      previous: event.detail.previousState.value,
+      reason: event.detail.state.reason,
+      at: event.detail.state.timestamp,
+    });
     // The same handler EventBridge would invoke in AWS, with the same event shape.
     void handleAlarmEvent(deps, event).catch(() => {});
   };
@@ -151,6 +179,7 @@ export async function runLocal(
         target?.setFault({ latencyMs: options.targetLatency.ms });
       }
       const rollout = (await store.get(LOCAL_LISTENER_ARN))?.rollout;
+      timeline.recordPhase(rollout);
       if (
         options.abortAt !== undefined &&
         !aborted &&
@@ -179,6 +208,8 @@ export async function runLocal(
   const clients = await traffic.stop();
   const record = await store.get(LOCAL_LISTENER_ARN);
   const rollout = record?.history.at(-1) ?? record?.rollout;
+  timeline.recordPhase(rollout);
+  timeline.stop();
   const summary = summarize({
     result,
     rollout,
@@ -190,6 +221,8 @@ export async function runLocal(
     clients,
     startedAt,
     endTotals: alb.totals().weighted,
+    plan: options.plan,
+    timeline,
   });
   view.finish(summary);
   await alb.close();
@@ -227,12 +260,15 @@ function summarize(input: {
   clients: TrafficCounts;
   startedAt: number;
   endTotals: AlbTotals['weighted'];
+  plan: Plan;
+  timeline: LocalTimeline;
 }): LocalSummary {
   const { result, rollout, writes } = input;
   const outcome: LocalSummary['outcome'] =
     result.status === 'SUCCEEDED' ? 'completed' : (rollout?.outcome ?? 'failed');
   // Each step runs from its write to the next write (the next step, or the restore) or to the end.
-  const steps: StepSummary[] = (rollout?.steps ?? []).map((step) => {
+  const delivered = input.timeline.stepSplits(rollout?.steps ?? []);
+  const steps: StepSummary[] = (rollout?.steps ?? []).map((step, position) => {
     const at = writes.findIndex(
       (write) => write.at >= Date.parse(step.startedAt) - 5 && sameWeights(write.weights, step.weights),
     );
@@ -247,6 +283,8 @@ function summarize(input: {
       ...(endedAt ? { endedAt } : {}),
       requests: { source: delta('source', 'requests'), target: delta('target', 'requests') },
       errors: { source: delta('source', 'errors5xx'), target: delta('target', 'errors5xx') },
+      delivered: delivered[position]!,
+      gate: input.plan.steps[step.index]?.gate ?? false,
     };
   });
   const reason = rollout?.reason;
@@ -283,5 +321,7 @@ function summarize(input: {
       failedBySwitching: clients.failed - explained,
     },
     durationMs: Date.now() - input.startedAt,
+    plan: input.plan,
+    timeline: input.timeline.data(),
   };
 }

@@ -1,3 +1,4 @@
+import { describeDeliveredSplit } from '#domain/delivered-split.ts';
 import type { AlarmEvaluation, Plan, Rollout, Weights } from '#domain/types.ts';
 import { formatWeights, weightsToPercent } from '#domain/weights.ts';
 import type { LocalIo, LocalSummary } from './run.ts';
@@ -86,6 +87,7 @@ export class LiveView {
         `  step ${String(step.percent).padStart(5)} %: requests source ${step.requests.source}, target ${step.requests.target}; ` +
           `5xx source ${step.errors.source}, target ${step.errors.target}`,
       );
+      out.push(`    delivered split: ${describeDeliveredSplit(step.delivered)}`);
     }
     if (summary.rollback) {
       const latency =

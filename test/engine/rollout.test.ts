@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { judgeDeliveredSplit } from '#domain/delivered-split.ts';
 import { abortRollout, pauseRollout, promoteGate, resumeRollout } from '#domain/operator.ts';
 import { resolvePlan } from '#domain/plan.ts';
+import type { StepRecord } from '#domain/types.ts';
 import { percentToWeights } from '#domain/weights.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
 import { ALARM, baking, gated, makeWorld, operatorOf } from '#test/support/rollout-world.ts';
@@ -28,6 +30,30 @@ describe('State machine: rollout.asl.json with the real engine', () => {
       { outcome: 'completed', finalWeights: { source: 0, target: 999 } },
     ]);
     expect(world.increasesUnderAlarm).toEqual([]);
+  });
+
+  it('records the delivered split measured after each bake in its step record; a failed measure changes nothing else', async () => {
+    const world = makeWorld();
+    const measured: Array<{ index: number; until: Date }> = [];
+    const deps = {
+      ...world.deps,
+      measureDeliveredSplit: async (step: StepRecord, until: Date) => {
+        measured.push({ index: step.index, until });
+        if (step.index === 1) throw new Error('GetMetricData throttled');
+        return judgeDeliveredSplit({ weights: step.weights, requests: { source: 700, target: 300 } });
+      },
+    };
+
+    const result = await world.sfn.start(deps, { plan: '50:1,75:1,100' }).result;
+
+    expect(result).toMatchObject({ status: 'SUCCEEDED' });
+    expect(measured.map((call) => call.index)).toEqual([0, 1, 2]);
+    const steps = (await world.store.get(LISTENER.listenerArn))?.history.at(-1)?.steps ?? [];
+    expect(steps[0]?.delivered).toMatchObject({ askedPercent: 50.05, deliveredPercent: 30, verdict: 'off' });
+    expect(steps[0]?.bakedAt).toBe(measured[0]?.until.toISOString());
+    expect(steps[1]?.delivered).toBeUndefined();
+    expect(steps[1]?.bakedAt).toBeDefined();
+    expect(steps[2]?.delivered).toMatchObject({ askedPercent: 100, verdict: 'off' });
   });
 
   it('costs the same transitions whatever the bake time (no polling loop)', async () => {

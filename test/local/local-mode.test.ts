@@ -41,6 +41,30 @@ describe('Local mode: swing local', () => {
     expect(summary.clientRequests.failedBySwitching).toBe(0);
   });
 
+  it('measures the delivered split of each step exactly, from its write to the next', async () => {
+    const { summary } = await runLocal(
+      parseLocalOptions({ plan: '50:1s,100:1s', portBase: '0', rate: '300', seed: '7' }),
+      quiet,
+    );
+
+    const [half, full] = summary.steps;
+    // Counted when the listener chose, split at the write: the two steps' requests are disjoint and exact.
+    // The verdict of the 50 % step depends on chance (timing decides how many requests it gets): not asserted.
+    expect(half?.delivered).toMatchObject({ askedPercent: 50.05, pValue: expect.any(Number) });
+    const { source = 0, target = 0 } = half?.delivered.requests ?? {};
+    expect(half?.delivered.deliveredPercent).toBeCloseTo((target / (source + target)) * 100, 1);
+    expect(full?.delivered).toMatchObject({ askedPercent: 100, deliveredPercent: 100, verdict: 'as-asked' });
+    expect(full?.delivered.requests?.source).toBe(0);
+    expect(half?.delivered.to).toBe(full?.delivered.from);
+    expect(source + target).toBeGreaterThan(100);
+    // The same series the report draws, one sample a second.
+    expect(summary.timeline.series.t.length).toBeGreaterThanOrEqual(2);
+    expect(summary.timeline.series.targetPercent).toContain(100);
+    expect(
+      summary.timeline.events.filter((event) => event.kind === 'weights').map((event) => event.targetPercent),
+    ).toEqual([0, 50.05, 100]);
+  });
+
   it('rolls back to the starting weights when injected target errors fire the 5xx alarm at 50 %', async () => {
     const { exitCode, summary } = await runLocal(
       parseLocalOptions({ plan: '10:1s,50:5s,100', portBase: '0', rate: '200', targetErrors: '0.5@50' }),

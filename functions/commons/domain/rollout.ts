@@ -1,3 +1,4 @@
+import type { DeliveredSplit } from './delivered-split.ts';
 import {
   Aborted,
   AlarmFired,
@@ -64,6 +65,11 @@ export interface EngineDeps {
   readonly now: () => Date;
   /** Called after each verified write, e.g. to emit the target-weight metric. */
   readonly onWeightsWritten?: (weights: Weights, targetPercent: number) => void;
+  /**
+   * Measures the split the target really got from the step's start until `until`; its answer goes in the
+   * step record and a split the binomial test rejects is logged as a warning. Absent: not measured.
+   */
+  readonly measureDeliveredSplit?: (step: StepRecord, until: Date) => Promise<DeliveredSplit>;
 }
 
 async function ownRollout(deps: Pick<EngineDeps, 'store' | 'listenerArn'>, executionArn: string) {
@@ -335,7 +341,34 @@ export async function openWaitTask(deps: WaitTaskDeps, event: unknown): Promise<
 
 // ---- After the bake --------------------------------------------------------------------------------------
 
-export type AfterBakeDeps = Pick<EngineDeps, 'listenerArn' | 'alarms' | 'store' | 'log' | 'now'>;
+export type AfterBakeDeps = Pick<
+  EngineDeps,
+  'listenerArn' | 'alarms' | 'store' | 'log' | 'now' | 'measureDeliveredSplit'
+>;
+
+/** The bake's delivered split, or undefined: measuring is advice, so its failure never fails the rollout. */
+async function deliveredDuringBake(
+  deps: AfterBakeDeps,
+  executionArn: string,
+  step: StepRecord,
+  bakedAt: Date,
+): Promise<DeliveredSplit | undefined> {
+  if (!deps.measureDeliveredSplit) return undefined;
+  try {
+    const delivered = await deps.measureDeliveredSplit(step, bakedAt);
+    if (delivered.verdict === 'off') {
+      deps.log.warn('delivered split differs from the weights', {
+        executionArn,
+        index: step.index,
+        delivered,
+      });
+    }
+    return delivered;
+  } catch (error) {
+    deps.log.warn('delivered split not measured', { executionArn, index: step.index, error: String(error) });
+    return undefined;
+  }
+}
 
 /** Checks the alarms once more after a clean bake and moves the cursor on (or holds at a gate). */
 export async function afterBake(deps: AfterBakeDeps, event: unknown): Promise<Cursor> {
@@ -354,14 +387,20 @@ export async function afterBake(deps: AfterBakeDeps, event: unknown): Promise<Cu
   const done = next >= rollout.plan.steps.length;
   const paused = Boolean(rollout.pauseRequested);
   const hold = Boolean(step?.gate) || paused;
-  const bakedAt = deps.now().toISOString();
+  const bakedAtDate = deps.now();
+  const bakedAt = bakedAtDate.toISOString();
   const bakedStep = rollout.steps.find((recorded) => recorded.index === cursor.index);
+  const delivered = bakedStep
+    ? await deliveredDuringBake(deps, executionArn, bakedStep, bakedAtDate)
+    : undefined;
   await deps.store.update(deps.listenerArn, executionArn, {
     taskToken: undefined,
     taskKind: undefined,
     bakeEndsAt: undefined,
     status: hold ? 'gated' : 'shifting',
-    steps: bakedStep ? upsertStep(rollout.steps, { ...bakedStep, bakedAt }) : rollout.steps,
+    steps: bakedStep
+      ? upsertStep(rollout.steps, { ...bakedStep, bakedAt, ...(delivered ? { delivered } : {}) })
+      : rollout.steps,
   });
   return { ...cursor, index: done ? cursor.index : next, done, hold, paused };
 }

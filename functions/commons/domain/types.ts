@@ -4,6 +4,8 @@
  * passed to the adapters, never created inside domain code.
  */
 
+import type { DeliveredSplit } from './delivered-split.ts';
+
 /** A pair of ALB forward weights (integers 0..999 each, never both 0). */
 export interface Weights {
   readonly source: number;
@@ -87,6 +89,8 @@ export interface StepRecord {
   readonly startedAt: string;
   readonly bakedAt?: string;
   readonly endedAt?: string;
+  /** The share the target really got during the bake, against the share asked (when measured). */
+  readonly delivered?: DeliveredSplit;
 }
 
 export interface RollbackReason {
