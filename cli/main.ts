@@ -27,6 +27,21 @@ async function confirmOnTerminal(question: string): Promise<boolean> {
   }
 }
 
+/**
+ * A reader that stops early (`swing --help | head -1`) closes the pipe. The command still runs to its end (a
+ * rollback must not stop half-way because nobody reads its output); it just prints nothing more there.
+ */
+function writerTo(stream: NodeJS.WriteStream): (text: string) => void {
+  let readerGone = false;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    readerGone = true;
+  });
+  return (text) => {
+    if (!readerGone) stream.write(text);
+  };
+}
+
 const argv = process.argv.slice(2);
 const valueFlags = new Set([
   '--stack-name',
@@ -50,8 +65,8 @@ function commandWord(args: readonly string[]): string | undefined {
 const localMode = commandWord(argv) === 'local' ? await import('#local/main.ts') : undefined;
 
 const deps: CliDeps = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
+  stdout: writerTo(process.stdout),
+  stderr: writerTo(process.stderr),
   // Confirmation needs someone to answer: both ends must be a terminal.
   isTTY: Boolean(process.stdout.isTTY && process.stdin.isTTY),
   awsClients: defaultAwsClients,

@@ -31,8 +31,6 @@ const SECRET_ARN = new RegExp(
 );
 const KMS_KEY_ARN = new RegExp(`^${PARTITION}:kms:${REGION}:${ACCOUNT}:key/[A-Za-z0-9-]+$`);
 const OPENSEARCH_ARN = new RegExp(`^${PARTITION}:(?:es|aoss):${REGION}:${ACCOUNT}:(?:domain|collection)/.+$`);
-const CIDR = /^(?:\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
-const IPV4 = /^(?:\d{1,3}\.){3}\d{1,3}$/;
 const ALARM_NAME = /^[^\s][\x20-\x7e]{0,254}$/;
 
 const arn = (pattern: RegExp, example: string) =>
@@ -140,7 +138,7 @@ const TargetGroupSchema = z.strictObject({
   targets: z
     .array(
       z.strictObject({
-        ip: z.string().regex(IPV4, { error: 'must be an IPv4 address, e.g. 10.42.1.10' }),
+        ip: z.ipv4({ error: 'must be an IPv4 address, e.g. 10.42.1.10' }),
         port: z.number().int().min(1).max(65_535).optional(),
         /** `all` for an address outside the VPC (peered or on premises). */
         availabilityZone: z.string().optional(),
@@ -160,8 +158,8 @@ export const CreateModeSchema = z
     insecureHttp: z.boolean().default(false),
     internetFacing: z.boolean().default(false),
     /** Who may reach ports 9200-9202. @default the VPC's CIDR */
-    allowedCidrs: z.array(z.string().regex(CIDR, { error: 'must be a CIDR, e.g. 10.0.0.0/8' })).optional(),
-    vpcCidr: z.string().regex(CIDR, { error: 'must be a CIDR, e.g. 10.42.0.0/16' }).default('10.42.0.0/16'),
+    allowedCidrs: z.array(z.cidrv4({ error: 'must be a CIDR, e.g. 10.0.0.0/8' })).optional(),
+    vpcCidr: z.cidrv4({ error: 'must be a CIDR, e.g. 10.42.0.0/16' }).default('10.42.0.0/16'),
     /** @default two zones of env.region ("a" and "b") */
     availabilityZones: z.array(z.string().min(1)).min(2).optional(),
     /** DNS name covered by the certificate, used for the smoke endpoints. @default the ALB's DNS name */

@@ -164,6 +164,24 @@ describe('Function: parseSwingConfig', () => {
     expect(issues.map((issue) => issue.field)).toEqual(expect.arrayContaining(['config']));
     expect(JSON.stringify(issues)).toContain('alarm');
   });
+
+  it('refuses an IP or CIDR whose octets or prefix are out of range, naming each field', () => {
+    const issues = issuesOf(() =>
+      parseSwingConfig(
+        exampleConfigInput('example-create.config.json', (raw) => {
+          const create = raw.create as Json;
+          create.vpcCidr = '10.42.0.0/33';
+          create.allowedCidrs = ['300.0.0.0/8'];
+          ((create.source as Json).targets as Json[])[1] = { ip: '999.1.1.1' };
+        }),
+      ),
+    );
+    expect(issues).toEqual([
+      { field: 'config.create.allowedCidrs[0]', message: 'must be a CIDR, e.g. 10.0.0.0/8' },
+      { field: 'config.create.vpcCidr', message: 'must be a CIDR, e.g. 10.42.0.0/16' },
+      { field: 'config.create.source.targets[1].ip', message: 'must be an IPv4 address, e.g. 10.42.1.10' },
+    ]);
+  });
 });
 
 describe('Function: cronIssue', () => {
