@@ -1,3 +1,4 @@
+import { ACMClient } from '@aws-sdk/client-acm';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -5,6 +6,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
@@ -52,6 +54,12 @@ export function defaultAwsClients(options: AwsClientOptions): AwsClients {
     },
     get secretsManager() {
       return lazy('secretsManager', () => new SecretsManagerClient(config));
+    },
+    get ssm() {
+      return lazy('ssm', () => new SSMClient(config));
+    },
+    get acm() {
+      return lazy('acm', () => new ACMClient(config));
     },
   };
 }

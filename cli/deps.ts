@@ -1,9 +1,11 @@
+import type { ACMClient } from '@aws-sdk/client-acm';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Command } from 'commander';
@@ -17,6 +19,8 @@ export interface AwsClients {
   readonly cloudFormation: CloudFormationClient;
   readonly scheduler: SchedulerClient;
   readonly secretsManager: SecretsManagerClient;
+  readonly ssm: SSMClient;
+  readonly acm: ACMClient;
 }
 
 /** `--region` and `--profile`; absent means the SDK's standard environment and config files. */

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { registerHistory } from './commands/history.ts';
+import { registerInit } from './commands/init.ts';
 import { registerLocal } from './commands/local.ts';
 import { registerOperatorCommands } from './commands/operator.ts';
 import { registerPlan } from './commands/plan.ts';
@@ -72,6 +73,8 @@ export function makeProgram(deps: CliDeps): Command {
   registerRollback(program, deps);
   registerSetWeights(program, deps);
   registerSmoke(program, deps);
+  program.commandsGroup('Setting up:');
+  registerInit(program, deps);
   program.commandsGroup('Scheduling and local mode:');
   registerSchedule(program, deps);
   registerLocal(program, deps);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { ACMClient } from '@aws-sdk/client-acm';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -10,6 +11,7 @@ import {
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -56,6 +58,8 @@ export const aws = {
   cloudFormation: mockClient(CloudFormationClient),
   scheduler: mockClient(SchedulerClient),
   secretsManager: mockClient(SecretsManagerClient),
+  ssm: mockClient(SSMClient),
+  acm: mockClient(ACMClient),
 };
 
 export function resetAws(): void {
@@ -117,6 +121,8 @@ export async function swing(argv: readonly string[], options: HarnessOptions = {
     cloudFormation: new CloudFormationClient(region),
     scheduler: new SchedulerClient(region),
     secretsManager: new SecretsManagerClient(region),
+    ssm: new SSMClient(region),
+    acm: new ACMClient(region),
   };
   const deps: CliDeps = {
     stdout: (text) => {

@@ -7,6 +7,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smit
 import type { SmokeCheck, SmokeConfig } from '#domain/smoke-config.ts';
 import { DEFAULT_SMOKE_CHECKS } from '#domain/smoke-config.ts';
 import type { SmokeCheckResult, SmokePort, SmokeReport } from '#domain/types.ts';
+import { CertificatePinMismatch, PinnedCertificateAgent } from './pinned-tls.ts';
 
 /**
  * How long a fetched basic-auth secret is used before it is read again, so that a rotated secret is picked
@@ -163,6 +164,14 @@ export class HttpSmokeTester implements SmokePort {
     return headers;
   }
 
+  private pinnedAgentCache?: PinnedCertificateAgent;
+
+  private get pinnedAgent(): PinnedCertificateAgent | undefined {
+    const pin = this.config.trustedCertificateSha256;
+    if (pin) this.pinnedAgentCache ??= new PinnedCertificateAgent(pin);
+    return this.pinnedAgentCache;
+  }
+
   private async call(endpoint: string, check: SmokeCheck): Promise<Answer> {
     const url = new URL(`${endpoint.replace(/\/$/, '')}${check.path}`);
     const body = check.body === undefined ? undefined : JSON.stringify(check.body);
@@ -178,6 +187,7 @@ export class HttpSmokeTester implements SmokePort {
           timeout: this.config.timeoutMs,
           // Opt-in only: a sandbox ALB with a self-signed certificate.
           ...(url.protocol === 'https:' ? { rejectUnauthorized: !this.config.insecureTls } : {}),
+          ...(url.protocol === 'https:' && this.pinnedAgent ? { agent: this.pinnedAgent } : {}),
         },
         (response) => {
           const chunks: Buffer[] = [];
@@ -253,7 +263,8 @@ function describeNetworkError(error: Error): string {
     code === 'DEPTH_ZERO_SELF_SIGNED_CERT' ||
     code === 'SELF_SIGNED_CERT_IN_CHAIN'
   ) {
-    return `TLS error ${code}: fix the certificate, or set insecureTls for a sandbox`;
+    if (error instanceof CertificatePinMismatch) return `TLS error ${code}: ${error.message}`;
+    return `TLS error ${code}: fix the certificate, pin it with trustedCertificateSha256, or set insecureTls for a sandbox`;
   }
   return code ?? error.name;
 }

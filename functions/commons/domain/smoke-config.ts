@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { ValidationFailed } from './errors.ts';
 import { parseOrThrow, strictObjectOf } from './validation.ts';
 
 const HTTP_STATUS = z
@@ -63,6 +64,20 @@ export const SmokeConfigSchema = strictObjectOf(
     insecureTls: z
       .boolean({ error: 'must be true (accept a self-signed certificate) or false' })
       .default(false),
+    /**
+     * Trust exactly this certificate (its SHA-256 fingerprint), whatever its issuer and names: the Migration
+     * Assistant's ALB serves a self-signed certificate for a name in a private zone. Nothing is sent to a
+     * server that presents another certificate.
+     */
+    trustedCertificateSha256: z
+      .string({ error: 'must be a SHA-256 certificate fingerprint, e.g. AB:CD:...(32 bytes in hex)' })
+      .regex(/^(?:[0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/, {
+        error:
+          'must be a SHA-256 certificate fingerprint: 32 bytes in hex, colons optional ' +
+          '(openssl x509 -noout -fingerprint -sha256)',
+      })
+      .transform((hex) => hex.replaceAll(':', '').toUpperCase().match(/../g)!.join(':'))
+      .optional(),
     auth: z
       .discriminatedUnion(
         'type',
@@ -106,7 +121,18 @@ export type SmokeConfig = z.infer<typeof SmokeConfigSchema>;
 export type SmokeCheck = z.infer<typeof CheckSchema>;
 
 export function parseSmokeConfig(input: unknown, field = 'smoke'): SmokeConfig {
-  return parseOrThrow(SmokeConfigSchema, input, field);
+  const config = parseOrThrow(SmokeConfigSchema, input, field);
+  if (config.insecureTls && config.trustedCertificateSha256) {
+    throw new ValidationFailed([
+      {
+        field: `${field}.insecureTls`,
+        message:
+          'cannot be true together with trustedCertificateSha256: pinning the certificate is the safe way to ' +
+          'reach a self-signed ALB; remove insecureTls',
+      },
+    ]);
+  }
+  return config;
 }
 
 export const DEFAULT_SMOKE_CHECKS: SmokeCheck[] = [
