@@ -82,7 +82,7 @@ export const SETTINGS = {
   listenerArn: {
     output: 'ListenerArn',
     flag: '--listener-arn',
-    description: 'the weighted 9200 listener',
+    description: 'the weighted listener (443 on the Migration Assistant)',
     parse: arn(
       ARN_PATTERNS.listener,
       'an ALB listener ARN (arn:aws:elasticloadbalancing:...:listener/app/...)',

@@ -73,7 +73,7 @@ export interface RolloutSchedule {
 }
 
 export interface RolloutControllerProps {
-  /** The weighted 9200 listener. */
+  /** The weighted listener (443 on the Migration Assistant). */
   readonly listenerArn: string;
   /** The Capture Proxy target group (source path). */
   readonly sourceTargetGroupArn: string;
@@ -420,7 +420,7 @@ export class RolloutController extends Construct {
       definitionSubstitutions[placeholder] = functions[handler].functionArn;
     }
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      comment: 'Swing: progressive traffic swing of the 9200 listener from source to target',
+      comment: 'Swing: progressive traffic swing of the weighted listener from source to target',
       definitionBody: sfn.DefinitionBody.fromFile(ASL_PATH),
       definitionSubstitutions,
       stateMachineType: sfn.StateMachineType.STANDARD,

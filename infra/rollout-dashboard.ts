@@ -48,7 +48,7 @@ export class RolloutDashboard extends Construct {
     });
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
-        title: 'Target weight over time (% of 9200 traffic to the target)',
+        title: "Target weight over time (% of the weighted listener's traffic to the target)",
         left: [targetWeight],
         leftYAxis: { min: 0, max: 100, label: '%', showUnits: false },
         width: 12,

@@ -153,7 +153,7 @@ export class SwingStack extends Stack {
     // What an operator's tools (the swing CLI) need to find the listener and the watch list without flags.
     new CfnOutput(this, 'ListenerArn', {
       value: target.listenerArn,
-      description: 'The weighted 9200 listener',
+      description: 'The weighted listener',
     });
     new CfnOutput(this, 'SourceTargetGroupArn', { value: target.sourceTargetGroupArn });
     new CfnOutput(this, 'TargetTargetGroupArn', { value: target.targetTargetGroupArn });

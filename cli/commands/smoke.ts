@@ -8,7 +8,7 @@ import { table } from '../render.ts';
 export function registerSmoke(program: Command, deps: CliDeps): void {
   program
     .command('smoke')
-    .description('Run the smoke checks now against the :9201 and :9202 paths')
+    .description('Run the smoke checks now against the source-only and target-only smoke endpoints')
     .addHelpText(
       'after',
       `

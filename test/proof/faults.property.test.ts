@@ -8,8 +8,8 @@ import { expectInvariants } from './invariants.ts';
 /**
  * Model-based fault testing: random plans and random fault schedules run through the real ASL and the real
  * engine over stateful fakes of ELBv2, CloudWatch, the record store and the Step Functions callbacks, and
- * DESIGN.md's invariants are checked on the fakes' actual state (invariants.ts has one function per
- * invariant).
+ * the invariants of docs/guarantees.md are checked on the fakes' actual state (invariants.ts has one function
+ * per invariant).
  *
  * A failure prints fast-check's seed, path and shrunk scenario; replay one with
  * `fc.assert(property, { seed, path, endOnFailure: true })`. Faults strike at the Nth AWS call of the rollout

@@ -7,7 +7,7 @@ import type { FiredFault, Run } from './fault-run.ts';
 import { LONG_BAKE_MS } from './fault-scenario.ts';
 
 /**
- * DESIGN.md's invariants, checked on the fakes' actual state after a run of the model-based fault test.
+ * The invariants of docs/guarantees.md, checked on the fakes' actual state after a run of the model-based fault test.
  * Each check reads what happened (the fakes' logs, the record, the execution's events) rather than predicting
  * the path: where two interleavings are both correct, the check accepts either and says why.
  */
