@@ -503,6 +503,57 @@ describe('State machine: rollout.asl.json with the real engine', () => {
     await first.result;
   });
 
+  it('notifies a start that fails in Preflight with a platform error as refused, carrying the error', async () => {
+    const world = makeWorld();
+    world.elb.beforeCall = (operation) => {
+      if (operation !== 'DescribeListeners') return;
+      throw Object.assign(
+        new Error(
+          'User: arn:aws:sts::123456789012:assumed-role/preflight is not authorized to perform: DescribeListeners',
+        ),
+        { name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } },
+      );
+    };
+
+    const result = await world.start({ plan: 'canary', requestedBy: 'schedule:nightly' }).result;
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'AccessDenied' });
+    expect(world.notifications).toEqual([
+      {
+        outcome: 'refused',
+        listenerArn: LISTENER.listenerArn,
+        executionArn: expect.stringContaining(':execution:'),
+        requestedBy: 'schedule:nightly',
+        reason: expect.objectContaining({
+          error: 'AccessDenied',
+          cause: expect.stringContaining('is not authorized to perform: DescribeListeners'),
+        }),
+      },
+    ]);
+    expect(world.elb.writes).toEqual([]);
+    expect(await world.store.get(LISTENER.listenerArn)).toBeUndefined();
+  });
+
+  it('notifies a Preflight that failed after taking the lock as refused, and releases the lock', async () => {
+    const world = makeWorld();
+    const acquire = world.store.acquire.bind(world.store);
+    world.store.acquire = async (...args) => {
+      await acquire(...args);
+      throw Object.assign(new Error('Task timed out after 30.00 seconds'), { name: 'Sandbox.Timedout' });
+    };
+
+    const result = await world.start({ plan: 'canary' }).result;
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'Sandbox.Timedout' });
+    expect(world.notifications[0]).toMatchObject({
+      outcome: 'refused',
+      reason: { error: 'Sandbox.Timedout', cause: 'Task timed out after 30.00 seconds' },
+    });
+    expect(world.elb.writes).toEqual([]);
+    expect(world.elb.weights).toEqual(START);
+    expect(await world.lockOwner()).toBeUndefined();
+  });
+
   it('still refuses, with the same error, when the refusal cannot be reported', async () => {
     const world = makeWorld();
     const deps = {
