@@ -35,8 +35,15 @@ export type ExecutionResult =
 
 export interface LocalExecution {
   readonly executionArn: string;
-  /** Settles when the execution has ended and, for FAILED/ABORTED, the safety net has run (as EventBridge would). */
-  readonly result: Promise<ExecutionResult & { readonly safetyNet?: SafetyNetAction }>;
+  /**
+   * Settles when the execution has ended and, for FAILED/ABORTED, the safety net has run (as EventBridge
+   * would), unless the status event was lost (`statusEventLost`).
+   */
+  readonly result: Promise<
+    ExecutionResult & { readonly safetyNet?: SafetyNetAction; readonly statusEventLost?: true }
+  >;
+  /** Settles once the result has and every Lambda invocation the execution started has finished too. */
+  readonly idle: Promise<void>;
   /** StopExecution. */
   stop(): void;
   /** State transitions so far (StateEntered events), the unit Step Functions bills. */
@@ -52,10 +59,45 @@ export interface LocalStepFunctionsOptions {
   readonly region?: string;
   readonly account?: string;
   readonly stateMachineName?: string;
+  /** How each Lambda invocation behaves on the executor's clock; by default it starts at once and answers. */
+  readonly invocations?: (call: InvocationCall) => InvocationTiming | undefined;
+  /**
+   * When the "Execution Status Change" event reaches the safety net:
+   * - `after-tasks` (default): once every invocation the execution started has finished, so a safety net
+   *   with no wait of its own sees their last writes (local mode, most tests);
+   * - `at-once`: as the execution ends, as on AWS, while its Lambdas may still run (StopExecution does not
+   *   stop them): the safety net must wait them out itself (`waitAfterStopMs`).
+   */
+  readonly statusEventTiming?: 'after-tasks' | 'at-once';
+  /** Whether EventBridge delivers this execution's status event (best effort on AWS). @default always */
+  readonly deliverStatusEvent?: (executionArn: string, status: 'ABORTED' | 'FAILED') => boolean;
+}
+
+/** One Lambda invocation a Task state attempt makes. */
+export interface InvocationCall {
+  readonly executionArn: string;
+  readonly stateName: string;
+  readonly handler: HandlerName;
+  /** `$$.State.RetryCount`: 0 for the state's first attempt. */
+  readonly retryCount: number;
+  /** The execution's invocations so far, this one included. */
+  readonly n: number;
+}
+
+/** Milliseconds on the executor's clock (`setTimeout`: a test's fake timers make it virtual). */
+export interface InvocationTiming {
+  /** From the state's attempt to the function's first line: queueing, a cold start. */
+  readonly startDelayMs?: number;
+  /**
+   * The answer never reaches Step Functions: this long after the attempt began it fails with
+   * `Lambda.ServiceException` (which the Retry may retry) while the function runs on.
+   */
+  readonly answerLostAfterMs?: number;
 }
 
 interface OpenTask {
   readonly executionArn: string;
+  readonly stateName: string;
   readonly resolve: (output: unknown) => void;
   readonly reject: (error: Error) => void;
   readonly timer: NodeJS.Timeout;
@@ -87,6 +129,35 @@ export function withLibraryTimeoutPaths(definition: Record<string, unknown>): Re
     state.TimeoutSecondsPath = `$.Payload.${key.replace(/\.\$$/, '')}`;
   }
   return copy;
+}
+
+/**
+ * aws-local-stepfunctions takes one context object per execution and has no `$$.State`: the executor passes
+ * these stand-ins and puts each attempt's real values in their place, as it does for `$$.Task.Token`.
+ */
+const ENTERED_TIME_STAND_IN = '1970-01-01T00:00:00.000Z';
+const RETRY_COUNT_STAND_IN = -1;
+
+const sleep = (ms: number) =>
+  ms > 0 ? new Promise<void>((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+
+interface TaskState {
+  readonly Type: string;
+  readonly Resource: string;
+  readonly Parameters?: { FunctionName?: string; Payload?: Record<string, unknown> } & Record<
+    string,
+    unknown
+  >;
+}
+
+/** The field names under which a state's Parameters (or its Payload) pass `$$.State.*`. */
+function contextFields(state: TaskState): { enteredTime: string[]; retryCount: string[] } {
+  const parameters = state.Parameters?.Payload ?? state.Parameters ?? {};
+  const fieldsOf = (path: string) =>
+    Object.entries(parameters)
+      .filter(([key, value]) => key.endsWith('.$') && value === path)
+      .map(([key]) => key.slice(0, -2));
+  return { enteredTime: fieldsOf('$$.State.EnteredTime'), retryCount: fieldsOf('$$.State.RetryCount') };
 }
 
 /** An error as Step Functions sees it: `name` is the error, `message` the cause. */
@@ -166,23 +237,50 @@ export class LocalStepFunctions implements TaskCallbackPort {
     const inFlight = new Set<Promise<unknown>>();
     // After StopExecution the library may still re-invoke a task whose retry pause the abort cut short.
     let stopped = false;
+    let invocations = 0;
     const track = <T>(promise: Promise<T>): Promise<T> => {
       inFlight.add(promise);
       void promise.finally(() => inFlight.delete(promise)).catch(() => {});
       return promise;
     };
+    // $$.State of the attempt under way: the library runs one state at a time, and the only way a Task state
+    // follows a failed attempt of itself is its Retry (no Catch of this ASL leads back to its own state).
+    let lastAttempt:
+      | { stateName: string; enteredTime: string; retryCount: number; failed: boolean }
+      | undefined;
 
     const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [stateName, state] of Object.entries(this.taskStates())) {
       const handler = this.handlerFor(state);
       const engineFn = ENGINE[handler];
+      const fields = contextFields(state);
       overrides[stateName] = (taskInput) => {
         if (stopped) return Promise.reject(stateError('States.Aborted', 'the execution was stopped'));
-        return track(
-          state.Resource.endsWith('.waitForTaskToken')
-            ? this.runWaitTask(deps, executionArn, engineFn, taskInput)
-            : this.invoke(deps, engineFn, taskInput),
-        );
+        const retried = lastAttempt?.stateName === stateName && lastAttempt.failed;
+        const attempt = {
+          stateName,
+          enteredTime: retried && lastAttempt ? lastAttempt.enteredTime : new Date().toISOString(),
+          retryCount: retried && lastAttempt ? lastAttempt.retryCount + 1 : 0,
+          failed: false,
+        };
+        lastAttempt = attempt;
+        invocations += 1;
+        const timing =
+          this.options.invocations?.({
+            executionArn,
+            stateName,
+            handler,
+            retryCount: attempt.retryCount,
+            n: invocations,
+          }) ?? {};
+        const withContext = this.withStateContext(taskInput, fields, attempt);
+        const outcome = state.Resource.endsWith('.waitForTaskToken')
+          ? this.runWaitTask(deps, executionArn, stateName, engineFn, withContext, timing, track)
+          : this.runTask(deps, engineFn, withContext, timing, track);
+        outcome.catch(() => {
+          attempt.failed = true;
+        });
+        return outcome;
       };
     }
     const retryIntervalOverrides =
@@ -200,8 +298,9 @@ export class LocalStepFunctions implements TaskCallbackPort {
       context: {
         Execution: { Id: executionArn, Name: name },
         StateMachine: { Id: this.stateMachineArn, Name: this.options.stateMachineName ?? 'swing-rollout' },
+        State: { EnteredTime: ENTERED_TIME_STAND_IN, RetryCount: RETRY_COUNT_STAND_IN },
         Task: { Token: 'replaced-per-task' },
-      },
+      } as never,
     });
 
     const events: EventLog[] = [];
@@ -219,16 +318,22 @@ export class LocalStepFunctions implements TaskCallbackPort {
         return { status: 'FAILED', error: 'States.Runtime', cause: String(error) };
       }
     };
+    const allInvocationsDone = async () => {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    };
 
     const result = (async () => {
       const ended = await settle();
       // A stopped execution's open bake or gate ends with it; an in-flight Lambda still runs to completion.
       stopped = true;
       this.dropTasksOf(executionArn);
-      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      if ((this.options.statusEventTiming ?? 'after-tasks') === 'after-tasks') await allInvocationsDone();
       await drained;
       if (ended.status === 'SUCCEEDED') return ended;
       const status = ended.status === 'ABORTED' ? 'ABORTED' : 'FAILED';
+      if (this.options.deliverStatusEvent && !this.options.deliverStatusEvent(executionArn, status)) {
+        return { ...ended, statusEventLost: true as const };
+      }
       const action = await safetyNet(deps, {
         source: 'aws.states',
         'detail-type': 'Step Functions Execution Status Change',
@@ -237,10 +342,12 @@ export class LocalStepFunctions implements TaskCallbackPort {
       });
       return { ...ended, safetyNet: action };
     })();
+    const idle = result.then(allInvocationsDone, allInvocationsDone);
 
     return {
       executionArn,
       result,
+      idle,
       stop: () => {
         stopped = true;
         execution.abort();
@@ -250,20 +357,32 @@ export class LocalStepFunctions implements TaskCallbackPort {
     };
   }
 
-  private taskStates(): Record<string, { Resource: string; Parameters?: { FunctionName?: string } }> {
-    const definition = loadDefinition(localFunctionArn) as {
-      States: Record<string, { Type: string; Resource: string; Parameters?: { FunctionName?: string } }>;
-    };
+  private taskStates(): Record<string, TaskState> {
+    const definition = loadDefinition(localFunctionArn) as { States: Record<string, TaskState> };
     return Object.fromEntries(Object.entries(definition.States).filter(([, state]) => state.Type === 'Task'));
   }
 
-  private handlerFor(state: { Resource: string; Parameters?: { FunctionName?: string } }): HandlerName {
+  private handlerFor(state: TaskState): HandlerName {
     const arn = state.Resource.startsWith('arn:aws:states:::')
       ? state.Parameters?.FunctionName
       : state.Resource;
     const handler = arn?.split(':function:swing-')[1] as HandlerName | undefined;
     if (!handler || !(handler in ENGINE)) throw new Error(`no local handler for task resource ${arn}`);
     return handler;
+  }
+
+  /** The task's input with this attempt's `$$.State.EnteredTime` and `$$.State.RetryCount` in place. */
+  private withStateContext(
+    input: unknown,
+    fields: ReturnType<typeof contextFields>,
+    attempt: { enteredTime: string; retryCount: number },
+  ): unknown {
+    if (fields.enteredTime.length === 0 && fields.retryCount.length === 0) return input;
+    const copy = structuredClone(input) as { Payload?: Record<string, unknown> } & Record<string, unknown>;
+    const target = copy.Payload ?? copy;
+    for (const field of fields.enteredTime) target[field] = attempt.enteredTime;
+    for (const field of fields.retryCount) target[field] = attempt.retryCount;
+    return copy;
   }
 
   /** Lambda semantics: JSON in, JSON out, errors named by their class. */
@@ -280,12 +399,38 @@ export class LocalStepFunctions implements TaskCallbackPort {
     }
   }
 
-  /** `.waitForTaskToken`: invoke the function with a fresh token, then wait for a callback or the timeout. */
-  private async runWaitTask(
+  /**
+   * One invocation, after its start delay. The attempt ends with its answer, or with Lambda.ServiceException
+   * when the answer is lost, and then the function runs on: it stays tracked until it ends.
+   */
+  private runTask(
     deps: EngineDeps,
-    executionArn: string,
     engineFn: (deps: EngineDeps, event: unknown) => Promise<unknown>,
     input: unknown,
+    timing: InvocationTiming,
+    track: <T>(promise: Promise<T>) => Promise<T>,
+  ): Promise<unknown> {
+    const running = track(sleep(timing.startDelayMs ?? 0).then(() => this.invoke(deps, engineFn, input)));
+    if (timing.answerLostAfterMs === undefined) return running;
+    running.catch(() => {});
+    return sleep(timing.answerLostAfterMs).then(() => {
+      throw lostAnswer();
+    });
+  }
+
+  /**
+   * `.waitForTaskToken`: invoke the function with a fresh token and wait for a callback, the timeout, or the
+   * invocation's failure, whichever comes first. As on AWS the timeout races the invocation: it runs from the
+   * attempt's start, and a slow invocation runs on after it, its token dead.
+   */
+  private runWaitTask(
+    deps: EngineDeps,
+    executionArn: string,
+    stateName: string,
+    engineFn: (deps: EngineDeps, event: unknown) => Promise<unknown>,
+    input: unknown,
+    timing: InvocationTiming,
+    track: <T>(promise: Promise<T>) => Promise<T>,
   ): Promise<unknown> {
     const payload = (input as { Payload: { timeoutSeconds: number } }).Payload;
     this.counter += 1;
@@ -294,15 +439,23 @@ export class LocalStepFunctions implements TaskCallbackPort {
       const timer = setTimeout(() => {
         if (this.takeTask(token)) reject(stateError('States.Timeout', 'the task timed out'));
       }, payload.timeoutSeconds * this.msPerSecond);
-      this.openTasks.set(token, { executionArn, resolve, reject, timer });
+      this.openTasks.set(token, { executionArn, stateName, resolve, reject, timer });
     });
     // A callback can fail the token while the opening task itself fails: nobody awaits `waiting` then.
     waiting.catch(() => {});
-    try {
-      await this.invoke(deps, engineFn, { ...payload, taskToken: token });
-    } catch (error) {
-      this.takeTask(token);
-      throw error;
+    const endWith = (error: Error) => {
+      const task = this.takeTask(token);
+      task?.reject(error);
+    };
+    const running = track(
+      sleep(timing.startDelayMs ?? 0).then(() =>
+        this.invoke(deps, engineFn, { ...payload, taskToken: token }),
+      ),
+    );
+    // The invocation failing fails the task, if it is still open; its success only means it stored the token.
+    running.catch((error: Error) => endWith(error));
+    if (timing.answerLostAfterMs !== undefined) {
+      void sleep(timing.answerLostAfterMs).then(() => endWith(lostAnswer()));
     }
     return waiting;
   }
@@ -316,4 +469,12 @@ export class LocalStepFunctions implements TaskCallbackPort {
       }
     }
   }
+}
+
+/** What Step Functions reports when a Lambda invocation's answer does not come back. */
+function lostAnswer(): Error {
+  return stateError(
+    'Lambda.ServiceException',
+    JSON.stringify({ errorType: 'Lambda.ServiceException', errorMessage: 'the invocation answer was lost' }),
+  );
 }

@@ -286,8 +286,8 @@ describe('State machine: rollout.asl.json with the real engine', () => {
     // Evaluations since the first bake opened: the bake's own check, then AfterBake's, which has already read
     // the record (no pause yet) when the pause lands.
     let sinceBakeOpened: number | undefined;
-    world.store.onUpdate = (_, patch) => {
-      if (patch.taskKind === 'bake' && patch.stepIndex === 0) sinceBakeOpened = 0;
+    world.store.onUpdate = (_, patch, rollout) => {
+      if (patch.taskKind === 'bake' && rollout.stepIndex === 0) sinceBakeOpened = 0;
     };
     const evaluate = world.deps.alarms.evaluate.bind(world.deps.alarms);
     world.deps.alarms.evaluate = async () => {

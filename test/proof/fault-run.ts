@@ -4,7 +4,14 @@ import { AlbListener } from '#adapters/listener.ts';
 import { abortRollout, promoteGate } from '#domain/operator.ts';
 import { formatPlanSpec } from '#domain/plan.ts';
 import { type EngineDeps, handleAlarmEvent, type SafetyNetAction, safetyNet } from '#domain/rollout.ts';
-import type { ListenerRecord, PlanStep, Rollout, RolloutPatch, RolloutStore } from '#domain/types.ts';
+import type {
+  ListenerRecord,
+  PlanStep,
+  Rollout,
+  RolloutPatch,
+  RolloutStore,
+  WaitOpening,
+} from '#domain/types.ts';
 import type { ExecutionResult, LocalExecution, LocalStepFunctions } from '#local/executor.ts';
 import { FakeCloudWatch, LISTENER } from '#test/support/fake-aws.ts';
 import { ALARM, alarmStateChange, makeWorld, operatorOf } from '#test/support/rollout-world.ts';
@@ -91,6 +98,11 @@ class CountingStore implements RolloutStore {
   async update(listenerArn: string, executionArn: string, patch: RolloutPatch) {
     const rollout = await this.inner.update(listenerArn, executionArn, patch);
     this.writes += 1;
+    return rollout;
+  }
+  async openWait(listenerArn: string, executionArn: string, opening: WaitOpening, patch: RolloutPatch) {
+    const rollout = await this.inner.openWait(listenerArn, executionArn, opening, patch);
+    if (rollout) this.writes += 1;
     return rollout;
   }
   async release(listenerArn: string, executionArn: string, final: RolloutPatch) {

@@ -10,6 +10,7 @@ import type {
   Rollout,
   RolloutPatch,
   SmokeReport,
+  WaitOpening,
   Weights,
 } from '#domain/types.ts';
 import { isIncrease } from '#domain/weights.ts';
@@ -19,7 +20,7 @@ import { FakeCloudWatch, FakeElbv2, LISTENER } from './fake-aws.ts';
 export const ALARM = 'swing-target-composite';
 
 /**
- * The in-memory store, with a hook called once an update is applied and before its caller resumes: a test
+ * The in-memory store, with a hook called once an update (or a wait's opening) is applied and before its caller resumes: a test
  * can act at the exact moment a bake or gate stores its task token.
  */
 export class ObservedRolloutStore extends MemoryRolloutStore {
@@ -28,6 +29,17 @@ export class ObservedRolloutStore extends MemoryRolloutStore {
   override async update(listenerArn: string, executionArn: string, patch: RolloutPatch): Promise<Rollout> {
     const rollout = await super.update(listenerArn, executionArn, patch);
     this.onUpdate?.(executionArn, patch, rollout);
+    return rollout;
+  }
+
+  override async openWait(
+    listenerArn: string,
+    executionArn: string,
+    opening: WaitOpening,
+    patch: RolloutPatch,
+  ): Promise<Rollout | undefined> {
+    const rollout = await super.openWait(listenerArn, executionArn, opening, patch);
+    if (rollout) this.onUpdate?.(executionArn, patch, rollout);
     return rollout;
   }
 }

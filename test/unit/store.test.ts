@@ -148,6 +148,63 @@ describe('Contract: RolloutStore, run against MemoryRolloutStore', () => {
     });
   });
 
+  describe('Method: openWait', () => {
+    const bake = (attempt: string) => ({ kind: 'bake' as const, stepIndex: 1, attempt });
+    const at = (minute: string, retry: number) =>
+      `2026-11-24T10:0${minute}:00.000Z#${String(retry).padStart(6, '0')}`;
+
+    it('stores the token of a later attempt and records the attempt', async () => {
+      const store = new MemoryRolloutStore();
+      await store.acquire(LISTENER_ARN, rolloutOf('run-1', { status: 'baking', stepIndex: 1 }));
+
+      await store.openWait(LISTENER_ARN, executionArn('run-1'), bake(at('1', 0)), { taskToken: 'first' });
+      const retried = await store.openWait(LISTENER_ARN, executionArn('run-1'), bake(at('1', 1)), {
+        taskToken: 'retried',
+      });
+
+      expect(retried).toMatchObject({ taskToken: 'retried', waitAttempt: at('1', 1) });
+    });
+
+    it('refuses an earlier attempt (a retried bake has the same step and status), changing nothing', async () => {
+      const store = new MemoryRolloutStore();
+      await store.acquire(LISTENER_ARN, rolloutOf('run-1', { status: 'baking', stepIndex: 1 }));
+      await store.openWait(LISTENER_ARN, executionArn('run-1'), bake(at('2', 1)), { taskToken: 'live' });
+      const before = await store.get(LISTENER_ARN);
+
+      const stale = await store.openWait(LISTENER_ARN, executionArn('run-1'), bake(at('2', 0)), {
+        taskToken: 'dead',
+      });
+
+      expect(stale).toBeUndefined();
+      expect(await store.get(LISTENER_ARN)).toEqual(before);
+    });
+
+    it('refuses a wait whose state already ended: another step, or a status other than its own', async () => {
+      const store = new MemoryRolloutStore();
+      await store.acquire(LISTENER_ARN, rolloutOf('run-1', { status: 'baking', stepIndex: 2 }));
+
+      const otherStep = await store.openWait(LISTENER_ARN, executionArn('run-1'), bake(at('3', 0)), {
+        taskToken: 'dead',
+      });
+      await store.update(LISTENER_ARN, executionArn('run-1'), { status: 'rolling-back', stepIndex: 1 });
+      const rollingBack = await store.openWait(LISTENER_ARN, executionArn('run-1'), bake(at('3', 0)), {
+        taskToken: 'dead',
+      });
+
+      expect([otherStep, rollingBack]).toEqual([undefined, undefined]);
+      expect((await store.get(LISTENER_ARN))?.rollout?.taskToken).toBeUndefined();
+    });
+
+    it('throws LockLost for an execution that does not hold the lock', async () => {
+      const store = new MemoryRolloutStore();
+      await store.acquire(LISTENER_ARN, rolloutOf('run-1', { status: 'baking', stepIndex: 1 }));
+
+      await expect(
+        store.openWait(LISTENER_ARN, executionArn('run-2'), bake(at('4', 0)), { taskToken: 't' }),
+      ).rejects.toThrow(LockLost);
+    });
+  });
+
   describe('Method: release', () => {
     it('frees the lock and moves the final rollout to history, newest last', async () => {
       const store = new MemoryRolloutStore();
@@ -448,6 +505,50 @@ describe('Class: DynamoDbRolloutStore', () => {
 
       await expect(store.update(LISTENER_ARN, owner, { status: 'baking' })).rejects.toBeInstanceOf(
         TransientFailure,
+      );
+    });
+  });
+
+  describe('Method: openWait', () => {
+    const opening = { kind: 'gate' as const, stepIndex: 2, attempt: '2026-11-24T10:00:00.000Z#000001' };
+
+    it('stores the token with one write conditional on the lock, the wait and no later attempt', async () => {
+      const after = rolloutOf('run-1', { status: 'gated', stepIndex: 2, taskToken: 't' });
+      dynamo.on(UpdateCommand).resolves({ Attributes: { rollout: after } });
+
+      expect(await store.openWait(LISTENER_ARN, owner, opening, { taskToken: 't' })).toEqual(after);
+
+      expect(dynamo).toReceiveCommandWith(UpdateCommand, {
+        UpdateExpression: 'SET rollout.#p0 = :p0, rollout.#p1 = :p1',
+        ConditionExpression:
+          'lockOwner = :owner AND rollout.#waitStatus = :waitStatus AND rollout.stepIndex = :waitStep AND ' +
+          '(attribute_not_exists(rollout.waitAttempt) OR rollout.waitAttempt <= :waitAttempt)',
+        ExpressionAttributeNames: { '#p0': 'taskToken', '#p1': 'waitAttempt', '#waitStatus': 'status' },
+        ExpressionAttributeValues: {
+          ':p0': 't',
+          ':p1': opening.attempt,
+          ':owner': owner,
+          ':waitStatus': 'gated',
+          ':waitStep': 2,
+          ':waitAttempt': opening.attempt,
+        },
+        ReturnValues: 'ALL_NEW',
+      });
+    });
+
+    it('returns undefined for a stale attempt while the caller still holds the lock', async () => {
+      dynamo.on(UpdateCommand).rejects(conditionFailed());
+      dynamo.on(GetCommand).resolves({ Item: { listenerArn: LISTENER_ARN, lockOwner: owner, history: [] } });
+
+      expect(await store.openWait(LISTENER_ARN, owner, opening, { taskToken: 't' })).toBeUndefined();
+    });
+
+    it('reports LockLost when the condition failed because the lock is gone', async () => {
+      dynamo.on(UpdateCommand).rejects(conditionFailed());
+      dynamo.on(GetCommand).resolves({ Item: { listenerArn: LISTENER_ARN, history: [] } });
+
+      await expect(store.openWait(LISTENER_ARN, owner, opening, { taskToken: 't' })).rejects.toThrow(
+        LockLost,
       );
     });
   });

@@ -1,4 +1,4 @@
-import type { Rollout, RolloutPatch } from '#domain/types.ts';
+import type { Rollout, RolloutPatch, RolloutStatus, WaitOpening } from '#domain/types.ts';
 
 // What both record stores share, so that the local mode and AWS behave and read the same.
 
@@ -31,4 +31,18 @@ export function lockLostMessage(listenerArn: string, executionArn: string): stri
 
 export function nobodyHoldsMessage(listenerArn: string): string {
   return `no rollout holds listener ${listenerArn}: there is nothing to abort, pause or resume`;
+}
+
+/** The rollout status at which a wait of this kind opens: ShiftWeights leaves `baking`, AfterBake `gated`. */
+export function statusOpening(kind: WaitOpening['kind']): RolloutStatus {
+  return kind === 'bake' ? 'baking' : 'gated';
+}
+
+/** Whether a wait attempt may store its token on this rollout (the memory store's form of DynamoDB's condition). */
+export function opensOn(rollout: Rollout, opening: WaitOpening): boolean {
+  return (
+    rollout.status === statusOpening(opening.kind) &&
+    rollout.stepIndex === opening.stepIndex &&
+    (rollout.waitAttempt === undefined || rollout.waitAttempt <= opening.attempt)
+  );
 }

@@ -5,9 +5,10 @@ import {
   lockedMessage,
   lockLostMessage,
   nobodyHoldsMessage,
+  statusOpening,
 } from '#adapters/rollout-record.ts';
 import { classifyAwsError, LockLost, RolloutLocked } from '#domain/errors.ts';
-import type { ListenerRecord, Rollout, RolloutPatch, RolloutStore } from '#domain/types.ts';
+import type { ListenerRecord, Rollout, RolloutPatch, RolloutStore, WaitOpening } from '#domain/types.ts';
 
 export interface DynamoDbRolloutStoreOptions {
   /** Finished rollouts kept per listener, oldest dropped first. @default 25 */
@@ -160,6 +161,50 @@ export class DynamoDbRolloutStore implements RolloutStore {
         throw new LockLost(lockLostMessage(listenerArn, executionArn), { cause: error });
       }
       throw classifyAwsError(error, `UpdateItem on the rollout of ${listenerArn}`);
+    }
+  }
+
+  /**
+   * One conditional write: the lock, the wait's status and step, and no later attempt recorded (attempt keys
+   * sort as strings). When the condition fails, a consistent read tells a lost lock from a stale attempt.
+   */
+  async openWait(
+    listenerArn: string,
+    executionArn: string,
+    opening: WaitOpening,
+    patch: RolloutPatch,
+  ): Promise<Rollout | undefined> {
+    const { sets, removes, names, values } = patchExpression({ ...patch, waitAttempt: opening.attempt });
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { listenerArn },
+          UpdateExpression: updateExpression(sets, removes),
+          ConditionExpression:
+            'lockOwner = :owner AND rollout.#waitStatus = :waitStatus AND rollout.stepIndex = :waitStep AND ' +
+            '(attribute_not_exists(rollout.waitAttempt) OR rollout.waitAttempt <= :waitAttempt)',
+          ExpressionAttributeNames: { ...names, '#waitStatus': 'status' },
+          ExpressionAttributeValues: {
+            ...values,
+            ':owner': executionArn,
+            ':waitStatus': statusOpening(opening.kind),
+            ':waitStep': opening.stepIndex,
+            ':waitAttempt': opening.attempt,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return rolloutIn(Attributes, 'UpdateItem');
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) {
+        throw classifyAwsError(error, `UpdateItem opening a wait on the rollout of ${listenerArn}`);
+      }
+      const record = await this.get(listenerArn);
+      if (record?.lockOwner !== executionArn) {
+        throw new LockLost(lockLostMessage(listenerArn, executionArn), { cause: error });
+      }
+      return undefined;
     }
   }
 

@@ -3,9 +3,10 @@ import {
   lockedMessage,
   lockLostMessage,
   nobodyHoldsMessage,
+  opensOn,
 } from '#adapters/rollout-record.ts';
 import { LockLost, RolloutLocked } from '#domain/errors.ts';
-import type { ListenerRecord, Rollout, RolloutPatch, RolloutStore } from '#domain/types.ts';
+import type { ListenerRecord, Rollout, RolloutPatch, RolloutStore, WaitOpening } from '#domain/types.ts';
 
 export interface MemoryRolloutStoreOptions {
   /** Finished rollouts kept per listener, oldest dropped first. @default 25 */
@@ -58,6 +59,20 @@ export class MemoryRolloutStore implements RolloutStore {
       throw new LockLost(lockLostMessage(listenerArn, executionArn));
     }
     return this.patchHeld(record, patch);
+  }
+
+  async openWait(
+    listenerArn: string,
+    executionArn: string,
+    opening: WaitOpening,
+    patch: RolloutPatch,
+  ): Promise<Rollout | undefined> {
+    const record = this.records.get(listenerArn);
+    if (record?.lockOwner !== executionArn || !record.rollout) {
+      throw new LockLost(lockLostMessage(listenerArn, executionArn));
+    }
+    if (!opensOn(record.rollout, opening)) return undefined;
+    return this.patchHeld(record, { ...patch, waitAttempt: opening.attempt });
   }
 
   async release(listenerArn: string, executionArn: string, final: RolloutPatch): Promise<boolean> {

@@ -69,6 +69,8 @@ export const WaitTaskEventSchema = z.object({
   kind: z.enum(['bake', 'gate']),
   taskToken: z.string().min(1, { error: 'is required: pass $$.Task.Token' }),
   timeoutSeconds: z.number().int().min(1),
+  stateEnteredTime: z.iso.datetime({ error: 'is required: pass $$.State.EnteredTime' }),
+  retryCount: z.number({ error: 'is required: pass $$.State.RetryCount' }).int().min(0),
 });
 
 export const StateErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });

@@ -1,4 +1,5 @@
 import { LockLost } from './errors.ts';
+import { failOpenTask } from './rollout.ts';
 import type { Rollout, RolloutStore, TaskCallbackPort } from './types.ts';
 
 /** What an operator does to a running rollout. Shared by the CLI and the local mode. */
@@ -25,11 +26,10 @@ export async function abortRollout(deps: OperatorDeps, by = 'operator'): Promise
   const rollout = await deps.store.request(deps.listenerArn, { abortRequested: true });
   // Complete marks 'completing' with a conditional write too: whichever write came second sees the other.
   if (rollout.status === 'completing') return { executionArn: rollout.executionArn, delivered: 'too-late' };
-  if (rollout.taskToken) {
-    const cause = JSON.stringify({ reason: `aborted by ${by}`, at: new Date().toISOString() });
-    if ((await deps.callbacks.fail(rollout.taskToken, 'Aborted', cause)) === 'sent') {
-      return { executionArn: rollout.executionArn, delivered: 'task-failed' };
-    }
+  const cause = JSON.stringify({ reason: `aborted by ${by}`, at: new Date().toISOString() });
+  // Reads the token again if this one is dead: a retried bake may have replaced it meanwhile.
+  if ((await failOpenTask(deps, 'Aborted', cause, rollout)).sent === 'sent') {
+    return { executionArn: rollout.executionArn, delivered: 'task-failed' };
   }
   return { executionArn: rollout.executionArn, delivered: 'flag-only' };
 }

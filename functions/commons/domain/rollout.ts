@@ -308,22 +308,49 @@ export async function shiftWeights(deps: ShiftDeps, event: unknown): Promise<Shi
 export type WaitTaskDeps = Pick<EngineDeps, 'listenerArn' | 'alarms' | 'store' | 'log' | 'now'>;
 
 /**
+ * Orders the attempts of bake and gate states, as strings: the state's entry time (normalised to a fixed-width
+ * ISO string, so that string order is time order), then its retry count.
+ */
+export function waitAttemptKey(stateEnteredTime: string, retryCount: number): string {
+  return `${new Date(stateEnteredTime).toISOString()}#${String(retryCount).padStart(6, '0')}`;
+}
+
+/**
  * Stores the bake's (or gate's) task token so that an alarm event or an operator can fail it, then checks
  * once more: an alarm that fired between the shift and this moment found no token to fail.
+ *
+ * On AWS the task's timeout races this invocation: a slow attempt (a cold start, an SDK retry, a Retry
+ * that overlapped it) may run on after its state ended. Its token is dead then, so the write is conditional
+ * on this attempt still being the wait that is open (store.openWait); a stale attempt stops there.
  */
-export async function openWaitTask(deps: WaitTaskDeps, event: unknown): Promise<{ waiting: true }> {
-  const { executionArn, index, kind, taskToken, timeoutSeconds } = parseOrThrow(WaitTaskEventSchema, event);
-  // The update is conditional on holding the lock: no separate read needed.
-  const rollout = await deps.store.update(deps.listenerArn, executionArn, {
-    taskToken,
-    taskKind: kind,
-    status: kind === 'bake' ? 'baking' : 'gated',
-    stepIndex: index,
-    bakeEndsAt: new Date(deps.now().getTime() + timeoutSeconds * 1000).toISOString(),
-    // A pause has taken effect once its hold is open; cleared here, not when AfterBake decided to hold, so
-    // that a pause arriving meanwhile, or a retried AfterBake, cannot lose it.
-    ...(kind === 'gate' ? { pauseRequested: false } : {}),
-  });
+export async function openWaitTask(deps: WaitTaskDeps, event: unknown): Promise<{ waiting: boolean }> {
+  const { executionArn, index, kind, taskToken, timeoutSeconds, stateEnteredTime, retryCount } = parseOrThrow(
+    WaitTaskEventSchema,
+    event,
+  );
+  // The write is conditional on holding the lock and on the attempt: no separate read needed.
+  const rollout = await deps.store.openWait(
+    deps.listenerArn,
+    executionArn,
+    { kind, stepIndex: index, attempt: waitAttemptKey(stateEnteredTime, retryCount) },
+    {
+      taskToken,
+      taskKind: kind,
+      bakeEndsAt: new Date(deps.now().getTime() + timeoutSeconds * 1000).toISOString(),
+      // A pause has taken effect once its hold is open; cleared here, not when AfterBake decided to hold, so
+      // that a pause arriving meanwhile, or a retried AfterBake, cannot lose it.
+      ...(kind === 'gate' ? { pauseRequested: false } : {}),
+    },
+  );
+  if (!rollout) {
+    deps.log.info('stale bake or gate attempt: its state already ended, its token is not stored', {
+      executionArn,
+      index,
+      kind,
+      retryCount,
+    });
+    return { waiting: false };
+  }
   throwIfAborted(rollout);
   const evaluation = await deps.alarms.evaluate();
   if (evaluation.firing.length > 0) {
@@ -611,17 +638,43 @@ export async function handleAlarmEvent(deps: AlarmEventDeps, event: unknown): Pr
     state.value === 'ALARM' || (state.value === 'INSUFFICIENT_DATA' && deps.insufficientData === 'firing');
   if (!firing) return 'ignored-state';
   if (!deps.watchedAlarms.includes(alarmName)) return 'not-watched';
-  const record = await deps.store.get(deps.listenerArn);
-  const token = record?.lockOwner ? record.rollout?.taskToken : undefined;
-  if (!token) return 'no-open-task';
   const cause = JSON.stringify({
     alarm: alarmName,
     reason: `${alarmName} went to ${state.value}: ${state.reason ?? 'no reason given'}`,
     at: change.time ?? state.timestamp ?? new Date().toISOString(),
   });
-  const sent = await deps.callbacks.fail(token, 'AlarmFired', cause);
-  deps.log.warn('alarm fired during a rollout', { alarmName, executionArn: record?.lockOwner, sent });
+  const { sent, executionArn } = await failOpenTask(deps, 'AlarmFired', cause);
+  if (sent === undefined) return 'no-open-task';
+  deps.log.warn('alarm fired during a rollout', { alarmName, executionArn, sent });
   return sent === 'sent' ? 'failed-task' : 'stale-token';
+}
+
+/**
+ * Fails the bake or gate token the record holds (`known`: a rollout just read, which saves the first read).
+ * The token may already be dead when the callback lands (a retried attempt stored a new one since): read
+ * again and fail the new one, a few times at most.
+ */
+export async function failOpenTask(
+  deps: Pick<EngineDeps, 'listenerArn' | 'store' | 'callbacks'>,
+  error: string,
+  cause: string,
+  known?: Rollout,
+): Promise<{ sent?: 'sent' | 'stale'; executionArn?: string }> {
+  let failed: string | undefined;
+  let outcome: { sent?: 'sent' | 'stale'; executionArn?: string } = {};
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    let open: { token?: string; owner?: string } = { token: known?.taskToken, owner: known?.executionArn };
+    if (attempt > 0 || !known) {
+      const record = await deps.store.get(deps.listenerArn);
+      open = { token: record?.lockOwner ? record.rollout?.taskToken : undefined, owner: record?.lockOwner };
+    }
+    if (!open.token || open.token === failed) return outcome;
+    const sent = await deps.callbacks.fail(open.token, error, cause);
+    outcome = { sent, executionArn: open.owner };
+    if (sent === 'sent') return outcome;
+    failed = open.token;
+  }
+  return outcome;
 }
 
 // ---- Safety net (EventBridge) --------------------------------------------------------------------------------

@@ -121,6 +121,11 @@ export interface Rollout {
   readonly taskToken?: string;
   readonly taskKind?: 'bake' | 'gate';
   readonly bakeEndsAt?: string;
+  /**
+   * The latest bake or gate attempt that stored its token (`WaitOpening.attempt`): an older attempt, still
+   * running after Step Functions gave up on it, may no longer store its dead token over the open one.
+   */
+  readonly waitAttempt?: string;
   readonly abortRequested?: boolean;
   readonly pauseRequested?: boolean;
   readonly reason?: RollbackReason;
@@ -142,6 +147,18 @@ export interface ListenerRecord {
 
 export type RolloutPatch = Partial<Omit<Rollout, 'executionArn' | 'startedAt' | 'plan' | 'startingWeights'>>;
 
+/** Which attempt of a bake or gate state stores its task token. */
+export interface WaitOpening {
+  readonly kind: 'bake' | 'gate';
+  readonly stepIndex: number;
+  /**
+   * Orders the attempts of the state machine's waits: `$$.State.EnteredTime` then `$$.State.RetryCount`
+   * (see `waitAttemptKey`). A retried bake has the same step and status as the attempt it replaces, so
+   * only this tells the two apart.
+   */
+  readonly attempt: string;
+}
+
 /** The rollout record and the per-listener lock (I3). */
 export interface RolloutStore {
   get(listenerArn: string): Promise<ListenerRecord | undefined>;
@@ -154,6 +171,18 @@ export interface RolloutStore {
    * Returns false (and changes nothing) if `executionArn` does not hold it, so it is safe to repeat.
    */
   release(listenerArn: string, executionArn: string, final: RolloutPatch): Promise<boolean>;
+  /**
+   * Stores an open bake's or gate's token for one attempt, if `executionArn` holds the lock, the rollout is
+   * still at that wait (status `baking` or `gated`, at that step) and no later attempt has stored its own;
+   * records the attempt. Returns undefined (and changes nothing) when the attempt is stale: its state already
+   * ended, and its token is dead. Throws `LockLost` when `executionArn` does not hold the lock.
+   */
+  openWait(
+    listenerArn: string,
+    executionArn: string,
+    opening: WaitOpening,
+    patch: RolloutPatch,
+  ): Promise<Rollout | undefined>;
   /** Operator requests (abort, pause) on whoever holds the lock; throws `LockLost` if nobody does. */
   request(
     listenerArn: string,

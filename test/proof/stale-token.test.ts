@@ -1,0 +1,98 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { abortRollout } from '#domain/operator.ts';
+import { percentToWeights } from '#domain/weights.ts';
+import { type InvocationCall, LocalStepFunctions } from '#local/executor.ts';
+import { makeWorld, operatorOf } from '#test/support/rollout-world.ts';
+
+/**
+ * Issue 10, defect 2.1: on AWS a bake's timeout races its invocation, and an invocation that outlives it runs
+ * on. These tests run the real ASL on the executor's faithful race, on a virtual clock (fake timers: the
+ * executor's seconds are real seconds, which cost nothing), so the order of events is the plan's, not the
+ * machine's load.
+ */
+
+/** Advances the virtual clock until `promise` settles, failing instead of hanging. */
+async function settleWithin<T>(promise: Promise<T>, maxMs: number): Promise<{ value: T; atMs: number }> {
+  const start = Date.now();
+  let settled: { value: T } | undefined;
+  let failure: { error: unknown } | undefined;
+  promise.then(
+    (value) => {
+      settled = { value };
+    },
+    (error: unknown) => {
+      failure = { error };
+    },
+  );
+  while (!settled && !failure && Date.now() - start <= maxMs) await vi.advanceTimersByTimeAsync(50);
+  if (failure) throw failure.error;
+  if (!settled) throw new Error(`not settled within ${maxMs} ms of the virtual clock`);
+  return { value: settled.value, atMs: Date.now() - start };
+}
+
+/** The first bake's invocation starts 3 s late (a cold start): after its 1 s timeout, and after the next bake opened. */
+const slowFirstBake = (call: InvocationCall) =>
+  call.stateName === 'Bake' && call.retryCount === 0 && call.n === 4 ? { startDelayMs: 3000 } : undefined;
+
+describe('Stale bake token: a bake invocation that outlives its timeout', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const start = (plan: string, invocations = slowFirstBake) => {
+    const stepFunctions = new LocalStepFunctions({ msPerSecond: 1000, retryDelayMs: 100, invocations });
+    const world = makeWorld({ stepFunctions });
+    return { world, execution: world.start({ plan }) };
+  };
+
+  it('cannot store its dead token over the next bake, so an alarm event still rolls back at once', async () => {
+    // Prepare: step 1 bakes 1 s (timed out at 1 s); step 2 bakes 600 s from about 1 s; the stale first bake
+    // invocation runs at 3 s.
+    const { world, execution } = start('10:1,50:600,100');
+    await vi.advanceTimersByTimeAsync(4000);
+    expect(world.elb.weights).toEqual(percentToWeights(50));
+
+    // Act: the alarm fires during the second bake.
+    const action = await world.fireAlarm();
+    const { value: result, atMs } = await settleWithin(execution.result, 700_000);
+
+    // Assess: the event failed the open token, and the rollback did not wait for the 600 s bake.
+    expect(action).toBe('failed-task');
+    expect(result).toMatchObject({ status: 'FAILED', error: 'AlarmFired' });
+    expect(atMs).toBeLessThan(1000);
+    expect(world.elb.weights).toEqual({ source: 1, target: 0 });
+  });
+
+  it('cannot store its dead token over the next bake, so `swing abort` still rolls back at once', async () => {
+    const { world, execution } = start('10:1,50:600,100');
+    await vi.advanceTimersByTimeAsync(4000);
+
+    const abort = await abortRollout(operatorOf(world), 'test');
+    const { value: result, atMs } = await settleWithin(execution.result, 700_000);
+
+    expect(abort.delivered).toBe('task-failed');
+    expect(result).toMatchObject({ status: 'FAILED', error: 'Aborted' });
+    expect(atMs).toBeLessThan(1000);
+  });
+
+  it("cannot store a retried attempt's dead token over the live one (same step, same status)", async () => {
+    // Prepare: the first bake attempt's answer is lost at 100 ms (Lambda.ServiceException) while it still
+    // starts up; the Retry's second attempt stores its token at about 200 ms; the first one runs at 500 ms.
+    const { world, execution } = start('10:600,100', (call) =>
+      call.stateName === 'Bake' && call.retryCount === 0
+        ? { startDelayMs: 500, answerLostAfterMs: 100 }
+        : undefined,
+    );
+    await vi.advanceTimersByTimeAsync(1000);
+
+    const action = await world.fireAlarm();
+    const { value: result, atMs } = await settleWithin(execution.result, 700_000);
+
+    expect(action).toBe('failed-task');
+    expect(result).toMatchObject({ status: 'FAILED', error: 'AlarmFired' });
+    expect(atMs).toBeLessThan(1000);
+  });
+});
