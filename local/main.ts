@@ -21,7 +21,11 @@ export function addLocalOptions(command: Command): Command {
     .option('--rate <rps>', 'client requests per second', '100')
     .option('--write-ratio <fraction>', 'share of client requests that are writes', '0.2')
     .option('--seed <n>', 'seed for the traffic split')
-    .option('--json', 'print one machine-readable summary at the end');
+    .option('--json', 'print one machine-readable summary at the end')
+    .option(
+      '--report <file>',
+      'write a self-contained HTML report of the run (charts, steps, rollback) to FILE',
+    );
 }
 
 /** Runs the local mode from command-line flags and returns the exit code (0 completed, 1 rolled back, 2 bad input, 3 halted). */

@@ -1,3 +1,5 @@
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { ValidationFailed } from '#domain/errors.ts';
 import { resolvePlan } from '#domain/plan.ts';
 import type { Plan } from '#domain/types.ts';
@@ -17,6 +19,8 @@ export interface LocalOptions {
   readonly writeRatio: number;
   readonly json: boolean;
   readonly seed?: number;
+  /** Where to write the HTML report of the run. */
+  readonly report?: string;
 }
 
 export interface RawLocalOptions {
@@ -31,6 +35,7 @@ export interface RawLocalOptions {
   writeRatio?: string;
   json?: boolean;
   seed?: string;
+  report?: string;
 }
 
 /** Finishes a full ramp in well under 30 s with a visible bake at each step. */
@@ -72,6 +77,23 @@ function url(raw: string | undefined, flag: string): string | undefined {
   throw new ValidationFailed([
     { field: flag, message: `is '${raw}': give an http(s) URL such as http://127.0.0.1:19200` },
   ]);
+}
+
+/** Checked before the run starts, so that a typo in the directory does not cost a whole run. */
+function reportPath(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const fix = 'give a file path in an existing directory, e.g. --report run.html';
+  if (raw.trim() === '') throw new ValidationFailed([{ field: '--report', message: `is empty: ${fix}` }]);
+  const directory = dirname(resolve(raw));
+  if (!existsSync(directory) || !statSync(directory).isDirectory()) {
+    throw new ValidationFailed([
+      { field: '--report', message: `is '${raw}' but ${directory} is not a directory: ${fix}` },
+    ]);
+  }
+  if (existsSync(raw) && statSync(raw).isDirectory()) {
+    throw new ValidationFailed([{ field: '--report', message: `is '${raw}', a directory: ${fix}` }]);
+  }
+  return raw;
 }
 
 export function parseLocalOptions(raw: RawLocalOptions): LocalOptions {
@@ -122,6 +144,7 @@ export function parseLocalOptions(raw: RawLocalOptions): LocalOptions {
   const writeRatio =
     numberIn(raw.writeRatio, '--write-ratio', 0, 1, 'use a fraction from 0 to 1, e.g. 0.2') ?? 0.2;
   const seed = numberIn(raw.seed, '--seed', 0, 2 ** 31, 'use a whole number');
+  const report = reportPath(raw.report);
   return {
     plan,
     planSpec,
@@ -134,5 +157,6 @@ export function parseLocalOptions(raw: RawLocalOptions): LocalOptions {
     writeRatio,
     json: raw.json ?? false,
     ...(seed !== undefined ? { seed } : {}),
+    ...(report ? { report } : {}),
   };
 }

@@ -1,5 +1,7 @@
+import { writeFileSync } from 'node:fs';
 import { HttpSmokeTester } from '#adapters/smoke.ts';
 import { MemoryRolloutStore } from '#adapters/store-memory.ts';
+import { renderReportHtml } from '#cli/report/html.ts';
 import type { DeliveredSplit } from '#domain/delivered-split.ts';
 import { abortRollout } from '#domain/operator.ts';
 import { type EngineDeps, handleAlarmEvent } from '#domain/rollout.ts';
@@ -12,6 +14,7 @@ import { type ExecutionResult, LocalStepFunctions } from './executor.ts';
 import { defaultLocalAlarms, LocalAlarms } from './local-alarms.ts';
 import { LocalListener } from './local-listener.ts';
 import type { LocalOptions } from './options.ts';
+import { localReportData } from './report.ts';
 import { LocalTimeline, type TimelineData } from './timeline.ts';
 import type { TrafficCounts } from './traffic.ts';
 import { startTraffic } from './traffic.ts';
@@ -23,7 +26,10 @@ export const LOCAL_LISTENER_ARN =
 export const EXIT = { completed: 0, rolledBack: 1, badInput: 2, haltedOrInternal: 3 } as const;
 
 export interface StepSummary {
+  /** 0-based index in the plan. */
+  readonly index: number;
   readonly percent: number;
+  readonly weights: Weights;
   readonly startedAt: string;
   readonly endedAt?: string;
   readonly requests: { source: number; target: number };
@@ -39,7 +45,16 @@ export interface LocalSummary {
   readonly finalWeights: Weights;
   readonly startingWeights: Weights;
   readonly steps: StepSummary[];
-  readonly rollback?: { reason: string; cause: string; alarm?: string; msFromAlarmToRestore?: number };
+  readonly rollback?: {
+    reason: string;
+    cause: string;
+    alarm?: string;
+    /** When the alarm fired or the abort came, ISO 8601. */
+    at?: string;
+    /** When the starting weights were written back, ISO 8601. */
+    restoredAt?: string;
+    msFromAlarmToRestore?: number;
+  };
   readonly stateTransitions: number;
   readonly clientRequests: {
     sent: number;
@@ -49,6 +64,8 @@ export interface LocalSummary {
     /** Failures no cluster explains (not a 5xx the cluster sent): must stay 0, a weight change never fails a request. */
     failedBySwitching: number;
   };
+  readonly startedAt: string;
+  readonly endedAt: string;
   readonly durationMs: number;
   readonly plan: Plan;
   /** Per-second series and the events of the run: what the live view and the report draw. */
@@ -224,6 +241,7 @@ export async function runLocal(
     plan: options.plan,
     timeline,
   });
+  if (options.report) writeFileSync(options.report, renderReportHtml(localReportData(summary)));
   view.finish(summary);
   await alb.close();
   await source?.close();
@@ -278,7 +296,9 @@ function summarize(input: {
       from ? to[group][key] - from[group][key] : 0;
     const endedAt = writes[at + 1] ? new Date(writes[at + 1]!.at).toISOString() : rollout?.endedAt;
     return {
+      index: step.index,
       percent: step.targetPercent,
+      weights: step.weights,
       startedAt: step.startedAt,
       ...(endedAt ? { endedAt } : {}),
       requests: { source: delta('source', 'requests'), target: delta('target', 'requests') },
@@ -306,6 +326,8 @@ function summarize(input: {
             reason: reason.error,
             cause: reason.cause,
             ...(reason.alarm ? { alarm: reason.alarm } : {}),
+            at: reason.at,
+            ...(restoredAt !== undefined ? { restoredAt: new Date(restoredAt).toISOString() } : {}),
             ...(restoredAt !== undefined && alarmAt !== undefined && reason.alarm
               ? { msFromAlarmToRestore: Math.max(0, restoredAt - alarmAt) }
               : {}),
@@ -320,6 +342,8 @@ function summarize(input: {
       failedByCluster: clients.failedByCluster,
       failedBySwitching: clients.failed - explained,
     },
+    startedAt: new Date(input.startedAt).toISOString(),
+    endedAt: new Date().toISOString(),
     durationMs: Date.now() - input.startedAt,
     plan: input.plan,
     timeline: input.timeline.data(),

@@ -122,6 +122,8 @@ describe('Local mode: swing local', () => {
     [{ targetErrors: '2@50' }, '--target-errors'],
     [{ upstreamSource: 'http://127.0.0.1:1' }, '--upstream-target'],
     [{ abortAt: '0' }, '--abort-at'],
+    [{ report: '/no/such/directory/run.html' }, '--report'],
+    [{ report: '/tmp' }, '--report'],
   ])('exits 2 naming the flag for bad input %o', async (raw, flag) => {
     const errors: string[] = [];
 
