@@ -1,5 +1,6 @@
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { SwingError } from '#domain/errors.ts';
+import { RECONCILE_INTERVAL_MINUTES } from '#domain/reconciler.ts';
 import { SAFETY_NET_WAIT_SECONDS } from '#domain/rollout.ts';
 import type {
   AlarmEvaluation,
@@ -53,6 +54,33 @@ export function safetyNetDueAt(
   if (!snapshot.lockOwnerStoppedAt) return undefined;
   const due = safetyNetActsBy(snapshot.lockOwnerStoppedAt);
   return due > snapshot.at ? due : undefined;
+}
+
+/**
+ * When the scheduled reconciler will have acted for a lock holder that ended (at `stoppedAt`, else unknown:
+ * counted from `at`) and whose safety net did not: its first run after the safety net's wait, plus its work.
+ */
+export function reconcilerActsBy(at: Date, stoppedAt: Date | undefined): Date {
+  const from = stoppedAt ? stoppedAt.getTime() + SAFETY_NET_WAIT_SECONDS * 1000 : at.getTime();
+  return new Date(from + (RECONCILE_INTERVAL_MINUTES * 60 + SAFETY_NET_MARGIN_SECONDS) * 1000);
+}
+
+/** The lock holder ended but still holds the lock: when the safety net, else the reconciler, acts. */
+function endedHolderView(snapshot: StatusSnapshot) {
+  const ended =
+    Boolean(snapshot.record?.lockOwner) &&
+    snapshot.lockOwnerStatus !== undefined &&
+    snapshot.lockOwnerStatus !== 'RUNNING' &&
+    snapshot.lockOwnerStatus !== 'PENDING_REDRIVE';
+  if (!ended) return undefined;
+  const safetyNetDue = safetyNetDueAt(snapshot);
+  const reconcilerDue = reconcilerActsBy(snapshot.at, snapshot.lockOwnerStoppedAt);
+  return {
+    safetyNetDue,
+    reconcilerDue,
+    // Past both: something is wrong with the reconciler (its logs say what), and the lock is stale.
+    stale: !safetyNetDue && reconcilerDue <= snapshot.at,
+  };
 }
 
 export interface StatusSources {
@@ -127,6 +155,7 @@ export function snapshotJson(snapshot: StatusSnapshot) {
   const running = Boolean(record?.lockOwner);
   const rollout = record?.rollout;
   const weights = snapshot.weights;
+  const endedHolder = endedHolderView(snapshot);
   return {
     listenerArn: snapshot.listenerArn,
     at: snapshot.at.toISOString(),
@@ -137,12 +166,13 @@ export function snapshotJson(snapshot: StatusSnapshot) {
     running,
     lockOwner: record?.lockOwner ?? null,
     lockOwnerStatus: snapshot.lockOwnerStatus ?? null,
-    staleLock:
-      running &&
-      snapshot.lockOwnerStatus !== undefined &&
-      snapshot.lockOwnerStatus !== 'RUNNING' &&
-      !safetyNetDueAt(snapshot),
+    staleLock: endedHolder?.stale ?? false,
     safetyNetDueAt: running ? (safetyNetDueAt(snapshot)?.toISOString() ?? null) : null,
+    reconcilerDueAt:
+      endedHolder && !endedHolder.safetyNetDue && !endedHolder.stale
+        ? endedHolder.reconcilerDue.toISOString()
+        : null,
+    reconcileFailures: running ? (rollout?.reconcileFailures ?? 0) : 0,
     drift: running && rollout && weights ? driftOf(rollout, weights) === 'drift' : false,
     step: rollout ? { number: rollout.stepIndex + 1, of: rollout.plan.steps.length } : null,
     secondsLeft: running && rollout ? (secondsLeft(snapshot, rollout) ?? null) : null,
@@ -197,20 +227,38 @@ function runningLines(snapshot: StatusSnapshot, rollout: Rollout, isTTY: boolean
     `${executionName(rollout.executionArn)}: ${rollout.status}, step ${rollout.stepIndex + 1} of ${steps}, ` +
       `started ${started} ago`,
   ]);
-  const owner = snapshot.record?.lockOwner;
-  const due = safetyNetDueAt(snapshot);
-  if (owner && snapshot.lockOwnerStatus && snapshot.lockOwnerStatus !== 'RUNNING' && due) {
+  const owner = snapshot.record?.lockOwner ?? '';
+  const endedHolder = endedHolderView(snapshot);
+  if (endedHolder?.safetyNetDue) {
     lines.push([
       'Safety net',
       `execution ${executionName(owner)} is ${snapshot.lockOwnerStatus}: the safety net restores the starting ` +
-        `weights and frees the lock by ${due.toISOString()}, once no task of it can still write`,
+        `weights and frees the lock by ${endedHolder.safetyNetDue.toISOString()}, once no task of it can still write`,
     ]);
-  } else if (owner && snapshot.lockOwnerStatus && snapshot.lockOwnerStatus !== 'RUNNING') {
+  } else if (endedHolder && !endedHolder.stale) {
+    lines.push([
+      'Reconciler',
+      `execution ${executionName(owner)} is ${snapshot.lockOwnerStatus} and still holds the lock: the ` +
+        'reconciler restores the starting weights and frees the lock by ' +
+        `${endedHolder.reconcilerDue.toISOString()} (its status event was lost, or the safety net failed)`,
+    ]);
+  } else if (endedHolder) {
     lines.push([
       'STALE LOCK',
       loud(
-        `execution ${executionName(owner)} is ${snapshot.lockOwnerStatus} but still holds the lock: ` +
+        `execution ${executionName(owner)} is ${snapshot.lockOwnerStatus} but still holds the lock, and the ` +
+          `reconciler should have freed it by ${endedHolder.reconcilerDue.toISOString()}: check its logs, then ` +
           'restore and free it with `swing rollback --force --release-lock`',
+        isTTY,
+      ),
+    ]);
+  }
+  if (rollout.reconcileFailures) {
+    lines.push([
+      'Reconciler',
+      loud(
+        `could not learn whether execution ${executionName(owner)} still runs, ${rollout.reconcileFailures} ` +
+          'runs in a row (DescribeExecution failed): it leaves the lock held until it can',
         isTTY,
       ),
     ]);

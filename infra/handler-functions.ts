@@ -14,6 +14,7 @@ export const HANDLER_NAMES = [
   'rollback',
   'finalize',
   'safety-net',
+  'reconciler',
 ] as const;
 export type HandlerName = (typeof HANDLER_NAMES)[number];
 

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, type CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -19,6 +19,7 @@ import { Construct } from 'constructs';
 import type * as z from 'zod';
 import { ValidationFailed } from '#domain/errors.ts';
 import { resolvePlan } from '#domain/plan.ts';
+import { RECONCILE_INTERVAL_MINUTES } from '#domain/reconciler.ts';
 import { parseSmokeConfig, type SmokeConfigSchema } from '#domain/smoke-config.ts';
 import type { InsufficientDataPolicy } from '#domain/types.ts';
 import { ASL_PATH, FUNCTION_PLACEHOLDERS } from '../statemachine/definition.ts';
@@ -130,6 +131,8 @@ const ACCESS: Record<
     describeAlarms?: true;
     publish?: true;
     failTasks?: true;
+    /** states:DescribeExecution on this state machine's executions. */
+    describeExecutions?: true;
     asyncFromEventBridge?: true;
     timeout: Duration;
   }
@@ -177,6 +180,16 @@ const ACCESS: Record<
     // It first waits out tasks of the stopped execution that may still act (SAFETY_NET_WAIT_SECONDS, 75 s).
     timeout: Duration.seconds(150),
   },
+  reconciler: {
+    table: 'read-write',
+    describeElb: ['DescribeListeners', 'DescribeTargetHealth'],
+    modifyListener: true,
+    publish: true,
+    describeExecutions: true,
+    asyncFromEventBridge: true,
+    // It never sleeps through the safety net's wait (the next run acts): one restore, with its retries.
+    timeout: Duration.seconds(60),
+  },
 };
 
 const pascal = (name: string) =>
@@ -186,15 +199,19 @@ const pascal = (name: string) =>
     .map((part) => part[0]!.toUpperCase() + part.slice(1))
     .join('');
 
+/** A stack's region or account as cdk-nag names it in a finding: the literal, or `<AWS::Region>`. */
+const nagText = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<${pseudo}>` : value);
+
 function checkArn(field: string, value: string | undefined, pattern: RegExp, example: string) {
   if (value === undefined || Token.isUnresolved(value) || pattern.test(value)) return;
   throw new ValidationFailed([{ field, message: `is '${value}', not a valid ARN: e.g. ${example}` }]);
 }
 
 /**
- * Everything a Swing rollout needs in an account: the nine handlers with their own least-privilege roles,
+ * Everything a Swing rollout needs in an account: the ten handlers with their own least-privilege roles,
  * the state machine from `statemachine/rollout.asl.json`, the alarms it watches, the EventBridge rules that
- * make rollback event-driven (I5) and the safety net (I7), schedules, the listener-lock table, the outcome
+ * make rollback event-driven (I5) and the safety net (I7), the reconciler's schedule (I7 when an event is
+ * lost), schedules, the listener-lock table, the outcome
  * topic and a dashboard. It works on an existing listener; `SandboxAlb` can create one.
  */
 export class RolloutController extends Construct {
@@ -209,6 +226,8 @@ export class RolloutController extends Construct {
   /** The composite alarm's name first, then the extra names: the handlers' WATCHED_ALARMS. */
   readonly watchedAlarmNames: readonly string[];
   readonly schedules: readonly scheduler.Schedule[];
+  /** Runs the reconciler every RECONCILE_INTERVAL_MINUTES. */
+  readonly reconcilerSchedule: scheduler.Schedule;
   /** The role EventBridge Scheduler starts rollouts with: the declared schedules and `swing schedule add`. */
   readonly schedulerRole: iam.Role;
 
@@ -480,6 +499,57 @@ export class RolloutController extends Construct {
         resources: [this.stateMachine.stateMachineArn],
       }),
     );
+
+    // I7 when the status event is lost: the reconciler reads the lock and asks Step Functions about its
+    // holder. Only this state machine's executions: it can learn about no other.
+    functions.reconciler.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['states:DescribeExecution'],
+        resources: [
+          stack.formatArn({
+            service: 'states',
+            resource: 'execution',
+            resourceName: `${this.stateMachine.stateMachineName}:*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    const logicalIdOf = (construct: Construct) =>
+      stack.resolve((construct.node.defaultChild as CfnElement).logicalId);
+    // On the role: its default policy is in the role's subtree, not the function's.
+    Validations.of(functions.reconciler.role as iam.Role).acknowledge({
+      // As cdk-nag prints the resource: pseudo parameters and attributes in <>, a stack's literal env as is.
+      id:
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${nagText(stack.region, 'AWS::Region')}:` +
+        `${nagText(stack.account, 'AWS::AccountId')}:execution:<${logicalIdOf(this.stateMachine)}.Name>:*]`,
+      reason:
+        'DescribeExecution is granted on the executions of this one state machine: execution ARNs end in a ' +
+        "name chosen at StartExecution, so '<state machine name>:*' is the narrowest resource that covers them.",
+    });
+    const reconcilerScheduleRole = new iam.Role(this, 'ReconcilerScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: 'EventBridge Scheduler runs the Swing reconciler with this role',
+    });
+    Validations.of(reconcilerScheduleRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(functions.reconciler)}.Arn>:*]`,
+      reason:
+        "The schedule target's grant (Function.grantInvoke) covers the reconciler function and its versions " +
+        '(<function ARN>:*); no other function can be invoked with this role.',
+    });
+    this.reconcilerSchedule = new scheduler.Schedule(this, 'ReconcilerSchedule', {
+      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(RECONCILE_INTERVAL_MINUTES)),
+      description: 'Swing: settle a listener lock whose rollout ended but whose status event was lost',
+      target: new schedulerTargets.LambdaInvoke(functions.reconciler, {
+        role: reconcilerScheduleRole,
+        deadLetterQueue: this.deadLetterQueue,
+        // The next run comes a few minutes later: a missed one is not worth a retry.
+        retryAttempts: 0,
+        maxEventAge: Duration.minutes(RECONCILE_INTERVAL_MINUTES),
+      }),
+    });
 
     // One role, also for schedules added later by `swing schedule add`, which cannot create IAM roles.
     this.schedulerRole = new iam.Role(this, 'SchedulerRole', {

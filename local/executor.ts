@@ -1,4 +1,5 @@
 import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
+import { type ReconcileResult, type ReconcilerDeps, reconcile } from '#domain/reconciler.ts';
 import {
   afterBake,
   type EngineDeps,
@@ -11,7 +12,7 @@ import {
   shiftWeights,
   smokeTest,
 } from '#domain/rollout.ts';
-import type { TaskCallbackPort } from '#domain/types.ts';
+import type { ExecutionStatusPort, ExecutionView, TaskCallbackPort } from '#domain/types.ts';
 import { type FUNCTION_PLACEHOLDERS, loadDefinition, localFunctionArn } from '../statemachine/definition.ts';
 
 type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
@@ -180,8 +181,9 @@ function asLambdaError(error: unknown): Error {
  * task tokens (SendTaskSuccess/Failure), task timeouts on a scaled clock, and the EventBridge status event
  * that triggers the safety net.
  */
-export class LocalStepFunctions implements TaskCallbackPort {
+export class LocalStepFunctions implements TaskCallbackPort, ExecutionStatusPort {
   private readonly openTasks = new Map<string, OpenTask>();
+  private readonly executions = new Map<string, ExecutionView>();
   private readonly machine: StateMachine;
   private readonly msPerSecond: number;
   private counter = 0;
@@ -222,6 +224,24 @@ export class LocalStepFunctions implements TaskCallbackPort {
     return 'sent';
   }
 
+  /** DescribeExecution: RUNNING until the execution ends, then how and when it ended. */
+  async describe(executionArn: string): Promise<ExecutionView> {
+    const view = this.executions.get(executionArn);
+    if (!view) {
+      const error = new Error(`Execution Does Not Exist: '${executionArn}'`);
+      error.name = 'ExecutionDoesNotExist';
+      throw error;
+    }
+    return view;
+  }
+
+  /** One run of the scheduled reconciler, as EventBridge Scheduler would start it, against these executions. */
+  reconcile(
+    deps: EngineDeps & Pick<ReconcilerDeps, 'waitAfterStopMs' | 'notifyAfterFailures'>,
+  ): Promise<ReconcileResult> {
+    return reconcile({ ...deps, executions: this });
+  }
+
   private takeTask(token: string): OpenTask | undefined {
     const task = this.openTasks.get(token);
     if (!task) return undefined;
@@ -234,6 +254,7 @@ export class LocalStepFunctions implements TaskCallbackPort {
     this.counter += 1;
     const name = options.name ?? `rollout-${Date.now()}-${this.counter}`;
     const executionArn = `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    this.executions.set(executionArn, { status: 'RUNNING' });
     const inFlight = new Set<Promise<unknown>>();
     // After StopExecution the library may still re-invoke a task whose retry pause the abort cut short.
     let stopped = false;
@@ -324,6 +345,8 @@ export class LocalStepFunctions implements TaskCallbackPort {
 
     const result = (async () => {
       const ended = await settle();
+      // DescribeExecution reports the end at once; the Lambdas it started may still run (StopExecution).
+      this.executions.set(executionArn, { status: ended.status, stoppedAt: new Date() });
       // A stopped execution's open bake or gate ends with it; an in-flight Lambda still runs to completion.
       stopped = true;
       this.dropTasksOf(executionArn);

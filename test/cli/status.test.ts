@@ -127,20 +127,62 @@ describe('Command: swing status', () => {
     expect(result.stdout).toMatch(/Writing\s+Swing is moving the listener to source 499 \/ target 500/);
   });
 
-  it('flags a stale lock held by an execution that no longer runs', async () => {
+  it('says when the reconciler will act for a holder that ended past the safety net, not STALE LOCK', async () => {
+    // Prepare: ended 3 min ago (the harness clock reads 2026-03-02T10:11:00Z) and its status event was lost.
+    aws.sfn.on(DescribeExecutionCommand).resolves({
+      ...fixture('sfn-describe-execution-running'),
+      status: 'FAILED',
+      stopDate: new Date('2026-03-02T10:08:00Z'),
+    });
+
+    // Act
+    const text = (await swing(['status'])).stdout;
+    const json = JSON.parse((await swing(['status', '--json'])).stdout);
+
+    // Assess: 75 s wait + one 5 min run interval + 30 s for its work and clock skew.
+    expect(text).toMatch(
+      /Reconciler\s+execution migrate-orders-3 is FAILED and still holds the lock: the reconciler restores the starting weights and frees the lock by 2026-03-02T10:14:45.000Z/,
+    );
+    expect(text).not.toContain('STALE LOCK');
+    expect(json).toMatchObject({
+      staleLock: false,
+      safetyNetDueAt: null,
+      reconcilerDueAt: '2026-03-02T10:14:45.000Z',
+    });
+  });
+
+  it('flags a stale lock once the reconciler should have freed it', async () => {
     // Prepare
-    aws.sfn
-      .on(DescribeExecutionCommand)
-      .resolves({ ...fixture('sfn-describe-execution-running'), status: 'FAILED' });
+    aws.sfn.on(DescribeExecutionCommand).resolves({
+      ...fixture('sfn-describe-execution-running'),
+      status: 'FAILED',
+      stopDate: new Date('2026-03-02T09:00:00Z'),
+    });
 
     // Act
     const result = await swing(['status']);
 
     // Assess
     expect(result.stdout).toMatch(
-      /STALE LOCK\s+execution migrate-orders-3 is FAILED but still holds the lock/,
+      /STALE LOCK\s+execution migrate-orders-3 is FAILED but still holds the lock, and the reconciler should have freed it by 2026-03-02T09:06:45.000Z/,
     );
     expect(result.stdout).toContain('swing rollback --force --release-lock');
+  });
+
+  it('says how many runs in a row the reconciler could not learn the holder status', async () => {
+    // Prepare
+    const record = runningRecord();
+    aws.dynamo
+      .on(GetCommand)
+      .resolves({ Item: { ...record, rollout: { ...record.rollout!, reconcileFailures: 4 } } });
+
+    // Act
+    const text = (await swing(['status'])).stdout;
+
+    // Assess
+    expect(text).toMatch(
+      /Reconciler\s+could not learn whether execution migrate-orders-3 still runs, 4 runs in a row/,
+    );
   });
 
   it('says when the safety net will have acted for a holder that stopped moments ago, not STALE LOCK', async () => {

@@ -1,5 +1,5 @@
-import { SendTaskFailureCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DescribeExecutionCommand, SendTaskFailureCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LISTENER } from '#test/support/fake-aws.ts';
@@ -87,6 +87,32 @@ describe('Lambda entry files', () => {
     });
 
     expect(result).toEqual({ action: 'nothing-held' });
+  });
+
+  it('reconciler leaves the lock of a running holder alone, and counts a status it cannot learn', async () => {
+    const run1 = 'arn:aws:states:us-east-1:123456789012:execution:swing:run-1';
+    dynamo.on(GetCommand).resolves({
+      Item: {
+        listenerArn: LISTENER.listenerArn,
+        lockOwner: run1,
+        rollout: { executionArn: run1 },
+        history: [],
+      },
+    });
+    dynamo
+      .on(UpdateCommand)
+      .resolves({ Attributes: { rollout: { executionArn: run1, reconcileFailures: 1 } } });
+    sfn.on(DescribeExecutionCommand).resolvesOnce({ status: 'RUNNING' });
+    const { handler } = await import('#functions/reconciler.ts');
+
+    expect(await handler({})).toMatchObject({ action: 'holder-running', executionArn: run1 });
+    expect(dynamo).not.toReceiveCommand(UpdateCommand);
+
+    const denied = new Error('not authorized to perform: states:DescribeExecution');
+    denied.name = 'AccessDeniedException';
+    sfn.on(DescribeExecutionCommand).rejects(denied);
+    expect(await handler({})).toMatchObject({ action: 'status-unknown', failures: 1 });
+    expect(sfn).toReceiveCommandWith(DescribeExecutionCommand, { executionArn: run1 });
   });
 
   it('fails at load time, naming the variable, when the environment is incomplete', async () => {

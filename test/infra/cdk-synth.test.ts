@@ -63,7 +63,7 @@ describe('CLI: npx cdk synth with the example config (offline, no credentials)',
 
   it('bundles each handler with esbuild as minified ESM, leaving the AWS SDK to the runtime', () => {
     const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(9);
+    expect(functions).toHaveLength(10);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',

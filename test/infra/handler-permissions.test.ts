@@ -91,7 +91,8 @@ describe('IAM: each handler may call exactly what its code calls', () => {
       );
       called[name] = await actionsInBundle(name);
     }
-  });
+    // A synth and ten esbuild bundles: allow for a machine busy with the other test files.
+  }, 120_000);
 
   it.each(HANDLER_NAMES)('grants %s every AWS call in its bundle', (name) => {
     const missing = [...called[name]!].filter((action) => !granted[name]!.has(action));

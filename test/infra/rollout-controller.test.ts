@@ -5,6 +5,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ValidationFailed } from '#domain/errors.ts';
+import { RECONCILE_INTERVAL_MINUTES } from '#domain/reconciler.ts';
 import { SAFETY_NET_WAIT_SECONDS } from '#domain/rollout.ts';
 import { placeholderHandler } from '../../infra/handler-functions.ts';
 import { RolloutController } from '../../infra/rollout-controller.ts';
@@ -37,6 +38,7 @@ const HANDLERS = [
   'rollback',
   'finalize',
   'safety-net',
+  'reconciler',
 ];
 
 const logicalIdOf = (template: Template, type: string, props: Record<string, unknown> = {}) => {
@@ -60,11 +62,11 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
   });
 
   describe('Lambda functions', () => {
-    it('deploys the nine handlers on Node.js 24, arm64, each with its own role and log group', () => {
-      template.resourceCountIs('AWS::Lambda::Function', 9);
+    it('deploys the ten handlers on Node.js 24, arm64, each with its own role and log group', () => {
+      template.resourceCountIs('AWS::Lambda::Function', 10);
       const roles = handlerRoles(template);
       expect(Object.keys(roles).sort()).toEqual([...HANDLERS].sort());
-      expect(new Set(Object.values(roles)).size).toBe(9);
+      expect(new Set(Object.values(roles)).size).toBe(10);
       for (const name of HANDLERS) {
         const fn = handlerFunction(template, name);
         expect(fn.Runtime).toBe('nodejs24.x');
@@ -128,7 +130,7 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
     });
 
     it('sends failed EventBridge-driven invocations to the dead-letter queue', () => {
-      for (const name of ['alarm-event', 'safety-net']) {
+      for (const name of ['alarm-event', 'safety-net', 'reconciler']) {
         expect(handlerFunction(template, name).DeadLetterConfig).toEqual({
           TargetArn: { 'Fn::GetAtt': [expect.stringMatching(/DeadLetterQueue/), 'Arn'] },
         });
@@ -149,7 +151,7 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
       ].sort();
     };
 
-    it('grants ModifyListener only on the listener ARN, and only to shift-weights, rollback and safety-net', () => {
+    it('grants ModifyListener only on the listener ARN, and only to shift-weights, rollback, safety-net and reconciler', () => {
       const statements = grantedStatements(template).filter((s) =>
         s.actions.some((action) => action.startsWith('elasticloadbalancing:Modify')),
       );
@@ -159,6 +161,7 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
         expect(statement.resources).toEqual([LISTENER]);
       }
       expect(rolesWith('elasticloadbalancing:ModifyListener')).toEqual([
+        'reconciler',
         'rollback',
         'safety-net',
         'shift-weights',
@@ -193,10 +196,59 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
     it('puts "*" only where AWS requires it: ELBv2 Describe*, Lambda VPC interfaces, Step Functions logs and X-Ray', () => {
       const allowedOnStar =
         /^(elasticloadbalancing:Describe|ec2:(Create|Describe|Delete|Assign|Unassign)|logs:|xray:)/;
+      // Below a resource, not "*": this state machine's executions, the reconciler's versions.
+      const scopedWildcard = /^(states:DescribeExecution|lambda:InvokeFunction)$/;
       for (const statement of grantedStatements(template)) {
         if (!JSON.stringify(statement.resources).includes('*')) continue;
-        for (const action of statement.actions) expect(action).toMatch(allowedOnStar);
+        for (const action of statement.actions) {
+          if (scopedWildcard.test(action)) expect(statement.resources).not.toContain('*');
+          else expect(action).toMatch(allowedOnStar);
+        }
       }
+    });
+
+    it("lets only the reconciler describe executions, and only this state machine's", () => {
+      const stateMachine = logicalIdOf(template, 'AWS::StepFunctions::StateMachine');
+      const statements = grantedStatements(template).filter((s) =>
+        s.actions.some((action) => action.startsWith('states:Describe')),
+      );
+      expect(statements.map((s) => s.actions)).toEqual([['states:DescribeExecution']]);
+      expect(statements[0]!.resources).toEqual([
+        {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':states:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':execution:',
+              { 'Fn::GetAtt': [stateMachine, 'Name'] },
+              ':*',
+            ],
+          ],
+        },
+      ]);
+      expect(rolesWith('states:DescribeExecution')).toEqual(['reconciler']);
+    });
+
+    it('lets the reconciler change nothing but this table and this listener, and publish to the topic and the DLQ', () => {
+      const roles = handlerRoles(template);
+      const granted = grantedStatements(template).filter((s) => s.roles.includes(roles.reconciler!));
+      const writes = granted.flatMap((s) =>
+        s.actions
+          .filter((action) => !/:(Describe|Get)/.test(action) && !/^logs:|^kms:/.test(action))
+          .map((action) => [action, s.resources]),
+      );
+      expect(writes).toEqual([
+        ['dynamodb:UpdateItem', [{ 'Fn::GetAtt': [logicalIdOf(template, 'AWS::DynamoDB::Table'), 'Arn'] }]],
+        ['elasticloadbalancing:ModifyListener', [LISTENER]],
+        ['sns:Publish', [{ Ref: logicalIdOf(template, 'AWS::SNS::Topic') }]],
+        // Lambda sends an invocation that failed its retries to the dead-letter queue.
+        ['sqs:SendMessage', [{ 'Fn::GetAtt': [logicalIdOf(template, 'AWS::SQS::Queue'), 'Arn'] }]],
+      ]);
     });
 
     it('never grants a wildcard action', () => {
@@ -248,9 +300,9 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
       expect(rolesWith('secretsmanager:GetSecretValue')).toEqual(['smoke-test']);
     });
 
-    it('lets only finalize and safety-net publish, to the topic, with its key', () => {
-      expect(rolesWith('sns:Publish')).toEqual(['finalize', 'safety-net']);
-      expect(rolesWith('kms:GenerateDataKey')).toEqual(['finalize', 'safety-net']);
+    it('lets only finalize, safety-net and reconciler publish, to the topic, with its key', () => {
+      expect(rolesWith('sns:Publish')).toEqual(['finalize', 'reconciler', 'safety-net']);
+      expect(rolesWith('kms:GenerateDataKey')).toEqual(['finalize', 'reconciler', 'safety-net']);
       for (const statement of grantedStatements(template).filter((s) => s.actions.includes('sns:Publish'))) {
         expect(statement.resources).toEqual([{ Ref: logicalIdOf(template, 'AWS::SNS::Topic') }]);
       }
@@ -305,8 +357,13 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
     });
 
     it('may invoke exactly the seven task functions, by unqualified ARN (the bake task token included)', () => {
-      const statements = grantedStatements(template).filter((s) =>
-        s.actions.includes('lambda:InvokeFunction'),
+      const stateMachineRole = (
+        Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0] as {
+          Properties: { RoleArn: { 'Fn::GetAtt': [string, string] } };
+        }
+      ).Properties.RoleArn['Fn::GetAtt'][0];
+      const statements = grantedStatements(template).filter(
+        (s) => s.actions.includes('lambda:InvokeFunction') && s.roles.includes(stateMachineRole),
       );
       expect(statements).toHaveLength(1);
       const invoked = (statements[0]!.resources as { 'Fn::GetAtt': [string, string] }[]).map(
@@ -492,7 +549,8 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
 
     it('starts scheduled rollouts (cron and one-time, in their time zones) with the plan, retries and a DLQ', () => {
       const stateMachine = { Ref: logicalIdOf(template, 'AWS::StepFunctions::StateMachine') };
-      template.resourceCountIs('AWS::Scheduler::Schedule', 2);
+      // The two rollouts, and the reconciler's.
+      template.resourceCountIs('AWS::Scheduler::Schedule', 3);
       template.hasResourceProperties('AWS::Scheduler::Schedule', {
         ScheduleExpression: 'cron(0 2 ? * TUE *)',
         ScheduleExpressionTimezone: 'Europe/Berlin',
@@ -529,7 +587,11 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
       });
       // One role for the declared schedules and for `swing schedule add`, which finds it in the outputs.
       const roleArn = { 'Fn::GetAtt': [statements[0]!.roles[0]!, 'Arn'] };
-      for (const schedule of Object.values(template.findResources('AWS::Scheduler::Schedule'))) {
+      const rolloutSchedules = template.findResources('AWS::Scheduler::Schedule', {
+        Properties: { Target: { Arn: { Ref: stateMachine } } },
+      });
+      expect(Object.keys(rolloutSchedules)).toHaveLength(2);
+      for (const schedule of Object.values(rolloutSchedules)) {
         expect(
           (schedule as { Properties: { Target: { RoleArn: unknown } } }).Properties.Target.RoleArn,
         ).toEqual(roleArn);
@@ -537,6 +599,38 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
       template.hasOutput('SchedulerRoleArn', { Value: roleArn });
       const sendsToDlq = grantedStatements(template).filter((s) => s.actions.includes('sqs:SendMessage'));
       expect(sendsToDlq.some((s) => s.roles.includes(statements[0]!.roles[0]!))).toBe(true);
+    });
+
+    it('runs the reconciler every few minutes, with a role that may invoke the reconciler only', () => {
+      const reconciler = logicalIdOf(template, 'AWS::Lambda::Function', {
+        Properties: { Description: 'Swing reconciler' },
+      });
+      const schedules = template.findResources('AWS::Scheduler::Schedule', {
+        Properties: { Target: { Arn: { 'Fn::GetAtt': [reconciler, 'Arn'] } } },
+      }) as Record<string, { Properties: { Target: { RoleArn: { 'Fn::GetAtt': [string, string] } } } }>;
+      expect(Object.keys(schedules)).toHaveLength(1);
+      template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: `rate(${RECONCILE_INTERVAL_MINUTES} minutes)`,
+        State: 'ENABLED',
+        Target: Match.objectLike({
+          Arn: { 'Fn::GetAtt': [reconciler, 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: RECONCILE_INTERVAL_MINUTES * 60 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::SQS::Queue'), 'Arn'] } },
+        }),
+      });
+      expect(RECONCILE_INTERVAL_MINUTES).toBeLessThanOrEqual(10);
+      const role = Object.values(schedules)[0]!.Properties.Target.RoleArn['Fn::GetAtt'][0];
+      const granted = grantedStatements(template).filter((s) => s.roles.includes(role));
+      expect(granted.map((s) => [s.actions, s.resources])).toEqual([
+        [
+          ['lambda:InvokeFunction'],
+          [
+            { 'Fn::GetAtt': [reconciler, 'Arn'] },
+            { 'Fn::Join': ['', [{ 'Fn::GetAtt': [reconciler, 'Arn'] }, ':*']] },
+          ],
+        ],
+        [['sqs:SendMessage'], [{ 'Fn::GetAtt': [logicalIdOf(template, 'AWS::SQS::Queue'), 'Arn'] }]],
+      ]);
     });
 
     it('alarms to the topic when anything lands in the dead-letter queue', () => {

@@ -155,7 +155,7 @@ describe('Construct: SandboxAlb (create mode, the example config)', () => {
     const modify = grantedStatements(template).filter((s) =>
       s.actions.includes('elasticloadbalancing:ModifyListener'),
     );
-    expect(modify).toHaveLength(3);
+    expect(modify).toHaveLength(4);
     for (const statement of modify) expect(statement.resources).toEqual([{ Ref: weighted }]);
     const [loadBalancer] = logicalIds(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer');
     const [target] = logicalIds(template, 'AWS::ElasticLoadBalancingV2::TargetGroup').filter((id) =>

@@ -24,6 +24,7 @@ export const SWING_ERROR_NAMES = [
   'Aborted',
   'GateTimedOut',
   'TransientFailure',
+  'RestoreRaisesTarget',
 ] as const;
 export type SwingErrorName = (typeof SWING_ERROR_NAMES)[number];
 
@@ -110,6 +111,15 @@ export class Aborted extends SwingError {
 /** A manual gate waited longer than its timeout and its timeout action is to roll back. */
 export class GateTimedOut extends SwingError {
   readonly name = 'GateTimedOut' as const;
+}
+
+/**
+ * A restore (rollback, safety net, reconciler, `swing rollback --force`) would raise the target's share above
+ * what the listener gives it now: the record's starting weights cannot be trusted (a caller with only
+ * UpdateItem on the record can aim them at the target). Nothing is written; the rollout halts.
+ */
+export class RestoreRaisesTarget extends SwingError {
+  readonly name = 'RestoreRaisesTarget' as const;
 }
 
 /** An AWS call failed in a way worth retrying (throttling, 5xx). The ASL retries this name with backoff. */

@@ -5,6 +5,7 @@ import {
   AlarmFiring,
   ListenerShapeInvalid,
   LockLost,
+  RestoreRaisesTarget,
   SmokeTestFailed,
   TargetUnhealthy,
   TransientFailure,
@@ -30,6 +31,7 @@ import { resolvePlan } from './plan.ts';
 import type {
   AlarmEvaluation,
   AlarmPort,
+  ExecutionStatus,
   InsufficientDataPolicy,
   ListenerPort,
   NotificationOutcome,
@@ -105,6 +107,20 @@ function driftError(rollout: Rollout, current: Weights, listenerArn: string): We
     `listener ${listenerArn} is at ${formatWeights(current)} but Swing last wrote ${formatWeights(rollout.lastWritten)}: ` +
       'someone changed the weights by hand, so Swing halts and leaves them alone. ' +
       'Check who changed them, then set the weights you want and start a new rollout',
+  );
+}
+
+/**
+ * I7: a restore never raises the target's share. The starting weights come from the record, which a caller
+ * with UpdateItem on it can change; the listener's current share is what the target really has.
+ */
+function refuseRestoreRaisingTarget(rollout: Rollout, current: Weights, listenerArn: string): void {
+  if (!isIncrease(current, rollout.startingWeights)) return;
+  throw new RestoreRaisesTarget(
+    `not restoring listener ${listenerArn} to ${formatWeights(rollout.startingWeights)}: it is at ` +
+      `${formatWeights(current)}, and a restore never raises the target's share. The record's starting ` +
+      'weights are not what this rollout started from (someone changed the record): Swing halts and leaves ' +
+      'the listener alone. Check who changed the record, then set the weights you want (swing set-weights)',
   );
 }
 
@@ -730,18 +746,135 @@ async function withTransientRetries<T>(call: () => Promise<T>, attempts = 5, del
   }
 }
 
-const STOPPED_OUTSIDE_CATCH = {
+const ENDED_OUTSIDE_CATCH: Record<EndedStatus, string> = {
   ABORTED: 'ExecutionAborted',
   FAILED: 'ExecutionFailed',
   TIMED_OUT: 'ExecutionTimedOut',
-} as const;
+  // Complete releases the lock before Succeeded: a SUCCEEDED holder lost its release somewhere.
+  SUCCEEDED: 'ExecutionSucceeded',
+};
+
+/** Statuses of an execution that no longer runs. */
+export type EndedStatus = Exclude<ExecutionStatus, 'RUNNING' | 'PENDING_REDRIVE'>;
+
+export function hasEnded(status: ExecutionStatus): status is EndedStatus {
+  return status !== 'RUNNING' && status !== 'PENDING_REDRIVE';
+}
 
 export type SafetyNetAction =
   | 'ignored-status'
   | 'nothing-held'
   | 'restored'
   | 'already-restored'
-  | 'halted-drift';
+  | 'halted-drift'
+  | 'halted-restore-raises-target'
+  | 'completed';
+
+/** The execution that ended while holding the lock, as the status event or DescribeExecution tells it. */
+export interface EndedExecution {
+  readonly executionArn: string;
+  readonly status: EndedStatus;
+  /** When it ended, ISO 8601. */
+  readonly at: string;
+  /** Who noticed: the status event's safety net, or the scheduled reconciler when that event was lost. */
+  readonly by?: 'safety net' | 'reconciler';
+}
+
+/**
+ * What the safety net and the reconciler do for a lock whose holder ended: a rollout marked `completing`
+ * (Complete verified the final weights and said so) is finished as completed; any other is restored to its
+ * starting weights, unless someone changed them by hand or the restore would raise the target's share
+ * (halted, the listener left alone). The lock is released either way.
+ */
+export async function settleEndedExecution(
+  deps: SafetyNetDeps,
+  rollout: Rollout,
+  ended: EndedExecution,
+): Promise<SafetyNetAction> {
+  const { executionArn, status } = ended;
+  if (rollout.status === 'completing') return completeDecidedRollout(deps, rollout, ended);
+  const reason: RollbackReason = rollout.reason ?? {
+    error: ENDED_OUTSIDE_CATCH[status],
+    cause:
+      `the execution ended ${status} outside the state machine's catch paths; ` +
+      `the ${ended.by ?? 'safety net'} restored it`,
+    at: ended.at,
+  };
+  let action: SafetyNetAction;
+  let haltReason: RollbackReason | undefined;
+  try {
+    // Each attempt reads before it writes: a hand change made while a throttled write was in flight wins.
+    action = await withTransientRetries(async () => {
+      const current = await deps.listener.readWeights();
+      if (sameWeights(current, rollout.startingWeights)) return 'already-restored';
+      if (!isOwnWrite(rollout, current)) return 'halted-drift';
+      refuseRestoreRaisingTarget(rollout, current, deps.listenerArn);
+      await deps.listener.writeWeights(rollout.startingWeights);
+      return 'restored';
+    });
+  } catch (error) {
+    if (error instanceof RestoreRaisesTarget) {
+      action = 'halted-restore-raises-target';
+      haltReason = { error: error.name, cause: error.message, at: deps.now().toISOString() };
+      // A listener reshaped by hand is the operator's: leave it, but do not hold the lock forever.
+    } else if (error instanceof ListenerShapeInvalid) {
+      action = 'halted-drift';
+    } else {
+      throw error;
+    }
+  }
+  const halted = action === 'halted-drift' || action === 'halted-restore-raises-target';
+  const outcome: RolloutOutcome = halted ? 'halted' : 'rolled-back';
+  const finalReason = haltReason ?? reason;
+  await notifyQuietly(deps, { outcome, listenerArn: deps.listenerArn, executionArn, reason: finalReason });
+  await deps.store.release(deps.listenerArn, executionArn, {
+    outcome,
+    status: outcome,
+    reason: finalReason,
+    restored: !halted,
+    ...(halted ? {} : { lastWritten: rollout.startingWeights }),
+    endedAt: deps.now().toISOString(),
+    taskToken: undefined,
+    taskKind: undefined,
+    pendingWeights: undefined,
+  });
+  deps.log.warn(`${ended.by ?? 'safety net'} acted`, { executionArn, status, action });
+  return action;
+}
+
+/**
+ * Complete marked the rollout `completing` once it had verified the final weights (from then on `swing abort`
+ * says it is too late), then failed for good: the rollout is complete, so it is recorded as such, never
+ * rolled back.
+ */
+async function completeDecidedRollout(
+  deps: SafetyNetDeps,
+  rollout: Rollout,
+  ended: EndedExecution,
+): Promise<SafetyNetAction> {
+  const finalWeights = await readWeightsQuietly(deps);
+  await notifyQuietly(deps, {
+    outcome: 'completed',
+    listenerArn: deps.listenerArn,
+    executionArn: ended.executionArn,
+    ...(finalWeights ? { finalWeights } : {}),
+  });
+  await deps.store.release(deps.listenerArn, ended.executionArn, {
+    outcome: 'completed',
+    status: 'completed',
+    endedAt: deps.now().toISOString(),
+    taskToken: undefined,
+    taskKind: undefined,
+    bakeEndsAt: undefined,
+    pendingWeights: undefined,
+  });
+  deps.log.warn('safety net finished a rollout Complete had decided', {
+    executionArn: ended.executionArn,
+    status: ended.status,
+    weights: finalWeights ?? rollout.lastWritten,
+  });
+  return 'completed';
+}
 
 /**
  * I7: an execution stopped, timed out or failed outside the catch paths still holds the lock; put the
@@ -760,40 +893,9 @@ export async function safetyNet(deps: SafetyNetDeps, event: unknown): Promise<Sa
   const stoppedAt = change.time ? new Date(change.time) : deps.now();
   if (await waitOutInFlightTasks(deps, stoppedAt)) record = await deps.store.get(deps.listenerArn);
   if (record?.lockOwner !== executionArn || !record.rollout) return 'nothing-held';
-  const rollout = record.rollout;
-  const reason: RollbackReason = rollout.reason ?? {
-    error: STOPPED_OUTSIDE_CATCH[status],
-    cause: `the execution ended ${status} outside the state machine's catch paths; the safety net restored it`,
+  return settleEndedExecution(deps, record.rollout, {
+    executionArn,
+    status,
     at: change.time ?? deps.now().toISOString(),
-  };
-  let action: SafetyNetAction;
-  try {
-    // Each attempt reads before it writes: a hand change made while a throttled write was in flight wins.
-    action = await withTransientRetries(async () => {
-      const current = await deps.listener.readWeights();
-      if (sameWeights(current, rollout.startingWeights)) return 'already-restored';
-      if (!isOwnWrite(rollout, current)) return 'halted-drift';
-      await deps.listener.writeWeights(rollout.startingWeights);
-      return 'restored';
-    });
-  } catch (error) {
-    // A listener reshaped by hand is the operator's: leave it, but do not hold the lock forever.
-    if (!(error instanceof ListenerShapeInvalid)) throw error;
-    action = 'halted-drift';
-  }
-  const outcome: RolloutOutcome = action === 'halted-drift' ? 'halted' : 'rolled-back';
-  await notifyQuietly(deps, { outcome, listenerArn: deps.listenerArn, executionArn, reason });
-  await deps.store.release(deps.listenerArn, executionArn, {
-    outcome,
-    status: outcome,
-    reason,
-    restored: action !== 'halted-drift',
-    ...(action === 'halted-drift' ? {} : { lastWritten: rollout.startingWeights }),
-    endedAt: deps.now().toISOString(),
-    taskToken: undefined,
-    taskKind: undefined,
-    pendingWeights: undefined,
   });
-  deps.log.warn('safety net acted', { executionArn, status, action });
-  return action;
 }

@@ -78,7 +78,8 @@ export type RolloutStatus =
   | 'completing'
   | 'completed'
   | 'rolled-back'
-  | 'halted';
+  | 'halted'
+  | 'refused';
 
 export type RolloutOutcome = 'completed' | 'rolled-back' | 'halted';
 
@@ -133,6 +134,11 @@ export interface Rollout {
   readonly outcome?: RolloutOutcome;
   /** True once rollback or the safety net has put the starting weights back. */
   readonly restored?: boolean;
+  /**
+   * Runs in a row in which the reconciler could not learn the lock holder's status (DescribeExecution
+   * failed); it notifies once this reaches its threshold. Cleared when it learns the status.
+   */
+  readonly reconcileFailures?: number;
 }
 
 export interface ListenerRecord {
@@ -190,6 +196,26 @@ export interface RolloutStore {
   ): Promise<Rollout>;
 }
 
+/** Step Functions' status of an execution (DescribeExecution). */
+export type ExecutionStatus =
+  | 'RUNNING'
+  | 'SUCCEEDED'
+  | 'FAILED'
+  | 'TIMED_OUT'
+  | 'ABORTED'
+  | 'PENDING_REDRIVE';
+
+export interface ExecutionView {
+  readonly status: ExecutionStatus;
+  /** When it ended; absent while it runs. */
+  readonly stoppedAt?: Date;
+}
+
+/** What the reconciler asks Step Functions. Throws when the status cannot be learned (throttling, access). */
+export interface ExecutionStatusPort {
+  describe(executionArn: string): Promise<ExecutionView>;
+}
+
 /** Step Functions task-token callbacks. */
 export interface TaskCallbackPort {
   /** Returns `stale` when the token already timed out or finished: that is fine, not an error. */
@@ -214,8 +240,11 @@ export interface SmokePort {
   run(): Promise<SmokeReport>;
 }
 
-/** A rollout's outcome, or `refused`: preflight turned the start down before taking the lock. */
-export type NotificationOutcome = RolloutOutcome | 'refused';
+/**
+ * A rollout's outcome; `refused`: preflight turned the start down; `stuck`: the reconciler cannot learn
+ * whether the lock holder still runs, so the lock stays held until someone looks.
+ */
+export type NotificationOutcome = RolloutOutcome | 'refused' | 'stuck';
 
 export interface Notification {
   readonly outcome: NotificationOutcome;

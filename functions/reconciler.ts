@@ -1,0 +1,27 @@
+import { StepFunctionsExecutions } from '#adapters/executions.ts';
+import { AlbListener } from '#adapters/listener.ts';
+import { DynamoDbRolloutStore } from '#adapters/store-dynamodb.ts';
+import { documentClient } from '#clients/dynamodb.ts';
+import { elbv2Client } from '#clients/elbv2.ts';
+import { notifierFromEnv } from '#clients/notifier.ts';
+import { sfnClient } from '#clients/sfn.ts';
+import { listenerTargetFromEnv, requireEnv } from '#commons/config.ts';
+import { type ReconcilerDeps, reconcile } from '#domain/reconciler.ts';
+import { SAFETY_NET_WAIT_SECONDS } from '#domain/rollout.ts';
+import { lambdaHandler } from '#powertools/handler.ts';
+import { logger } from '#powertools/logger.ts';
+
+const target = listenerTargetFromEnv();
+const deps: ReconcilerDeps = {
+  listenerArn: target.listenerArn,
+  listener: new AlbListener(elbv2Client, target),
+  store: new DynamoDbRolloutStore(documentClient, requireEnv('TABLE_NAME')),
+  executions: new StepFunctionsExecutions(sfnClient),
+  notifier: notifierFromEnv(),
+  log: logger,
+  now: () => new Date(),
+  waitAfterStopMs: SAFETY_NET_WAIT_SECONDS * 1000,
+};
+
+/** EventBridge Scheduler, every few minutes: settle a lock whose holder ended and whose status event was lost (I7). */
+export const handler = lambdaHandler('reconciler', () => reconcile(deps));
