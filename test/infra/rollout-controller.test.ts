@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ValidationFailed } from '#domain/errors.ts';
 import { RECONCILE_INTERVAL_MINUTES } from '#domain/reconciler.ts';
 import { SAFETY_NET_WAIT_SECONDS } from '#domain/rollout.ts';
+import { RECORD_TABLE_KEY } from '#test/support/dynalite.ts';
 import { placeholderHandler } from '../../infra/handler-functions.ts';
 import { RolloutController } from '../../infra/rollout-controller.ts';
 import { ASL_PATH, FUNCTION_PLACEHOLDERS } from '../../statemachine/definition.ts';
@@ -655,6 +656,17 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
         },
         DeletionPolicy: 'Retain',
       });
+    });
+
+    it('deploys the key schema the store tests create their dynalite table with', () => {
+      const tables = Object.values(template.findResources('AWS::DynamoDB::Table'));
+
+      expect(
+        tables.map(({ Properties }) => ({
+          KeySchema: Properties.KeySchema,
+          AttributeDefinitions: Properties.AttributeDefinitions,
+        })),
+      ).toEqual([RECORD_TABLE_KEY]);
     });
 
     it('encrypts the outcome topic with a rotating key, refuses plain HTTP, and subscribes the emails', () => {

@@ -1,8 +1,10 @@
 import { ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DynamoDbRolloutStore } from '#adapters/store-dynamodb.ts';
 import { resolvePlan } from '#domain/plan.ts';
-import type { TaskCallbackPort } from '#domain/types.ts';
+import type { RolloutStore, TaskCallbackPort } from '#domain/types.ts';
 import { percentToWeights } from '#domain/weights.ts';
+import { type DynaliteServer, startDynalite } from '#test/support/dynalite.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
 import { makeWorld } from '#test/support/rollout-world.ts';
 
@@ -26,15 +28,57 @@ function countingCallbacks(inner: TaskCallbackPort) {
   return { port, calls };
 }
 
-describe('Lock: simultaneous starts on one listener (I3)', () => {
+/** A record store for one world, and how many mutating calls it accepted (refusals do not count). */
+interface LockStore {
+  readonly store: RolloutStore;
+  writes(): number;
+}
+
+interface LockStoreKind {
+  readonly name: string;
+  /**
+   * Whether a refusal names the holder: DynamoDB returns the held item with the failed condition, dynalite 4
+   * does not (the adapter then says the holder was not returned).
+   */
+  readonly namesTheHolder: boolean;
+  fresh(world: ReturnType<typeof makeWorld>): Promise<LockStore>;
+}
+
+let dynaliteServer: DynaliteServer | undefined;
+
+/** The lock is the record store's conditional write: the race runs on the in-memory store and on DynamoDB's. */
+const LOCK_STORES: LockStoreKind[] = [
+  {
+    name: 'the in-memory store',
+    namesTheHolder: true,
+    fresh: async (world) => ({ store: world.store, writes: () => world.store.writes }),
+  },
+  {
+    name: 'DynamoDbRolloutStore on dynalite',
+    namesTheHolder: false,
+    fresh: async () => {
+      dynaliteServer ??= await startDynalite();
+      const { client, tableName, writes } = await dynaliteServer.table();
+      return { store: new DynamoDbRolloutStore(client, tableName), writes };
+    },
+  },
+];
+
+afterAll(async () => {
+  await dynaliteServer?.stop();
+});
+
+describe.each(LOCK_STORES)('Lock: simultaneous starts on one listener (I3), on $name', (lockStore) => {
   it(`lets exactly one of ${STARTS} simultaneous starts proceed; the others fail with RolloutLocked and write nothing`, async () => {
     // Prepare: one listener, one record store, one executor; a reference run counts one rollout's store writes.
     const reference = makeWorld();
-    await reference.start({ plan: planOf(0) }).result;
-    const storeWritesOfOneRollout = reference.store.writes;
+    const referenceStore = await lockStore.fresh(reference);
+    await reference.sfn.start({ ...reference.deps, store: referenceStore.store }, { plan: planOf(0) }).result;
+    const storeWritesOfOneRollout = referenceStore.writes();
     const world = makeWorld();
+    const { store, writes } = await lockStore.fresh(world);
     const callbacks = countingCallbacks(world.sfn);
-    const deps = { ...world.deps, callbacks: callbacks.port };
+    const deps = { ...world.deps, store, callbacks: callbacks.port };
 
     // Act: every start is issued before any of them has run a single task.
     const executions = Array.from({ length: STARTS }, (_, index) =>
@@ -46,11 +90,12 @@ describe('Lock: simultaneous starts on one listener (I3)', () => {
     const winners = results.flatMap((result, index) => (result.status === 'SUCCEEDED' ? [index] : []));
     expect(winners).toHaveLength(1);
     const winner = winners[0] ?? -1;
+    const holderNamed = lockStore.namesTheHolder ? executions[winner]?.executionArn : '(holder not returned)';
     const losers = results.filter((_, index) => index !== winner);
     expect(losers).toHaveLength(STARTS - 1);
     for (const result of losers) {
       expect(result).toMatchObject({ status: 'FAILED', error: 'RolloutLocked', safetyNet: 'nothing-held' });
-      expect(result.status === 'FAILED' && result.cause).toContain(executions[winner]?.executionArn);
+      expect(result.status === 'FAILED' && result.cause).toContain(holderNamed);
     }
     const expectedWrites = resolvePlan(planOf(winner)).steps.map((step) =>
       percentToWeights(step.targetPercent),
@@ -58,8 +103,8 @@ describe('Lock: simultaneous starts on one listener (I3)', () => {
     expect(world.elb.writes).toEqual(expectedWrites);
     expect(world.elb.mock.commandCalls(ModifyListenerCommand)).toHaveLength(expectedWrites.length);
     expect(world.elb.weights).toEqual(percentToWeights(100));
-    expect(world.store.writes).toBe(storeWritesOfOneRollout);
-    const record = await world.store.get(LISTENER.listenerArn);
+    expect(writes()).toBe(storeWritesOfOneRollout);
+    const record = await store.get(LISTENER.listenerArn);
     expect(record?.lockOwner).toBeUndefined();
     expect(record?.history.map((rollout) => rollout.executionArn)).toEqual([
       executions[winner]?.executionArn,
@@ -72,7 +117,7 @@ describe('Lock: simultaneous starts on one listener (I3)', () => {
     expect(refusals).toHaveLength(STARTS - 1);
     for (const refusal of refusals) {
       expect(refusal.reason).toMatchObject({ error: 'RolloutLocked' });
-      expect(refusal.reason?.cause).toContain(executions[winner]?.executionArn);
+      expect(refusal.reason?.cause).toContain(holderNamed);
     }
     // The winner's bakes end by timing out; nobody sent a task callback.
     expect(callbacks.calls).toEqual({ fail: 0, succeed: 0 });
@@ -81,15 +126,17 @@ describe('Lock: simultaneous starts on one listener (I3)', () => {
 
   it('frees the lock when the winner finishes, so the next start proceeds', async () => {
     const world = makeWorld();
-    const first = world.sfn.start(world.deps, { plan: '10:2,100' }, { name: 'first' });
-    const refused = world.sfn.start(world.deps, { plan: '20:2,100' }, { name: 'refused' });
+    const { store } = await lockStore.fresh(world);
+    const deps = { ...world.deps, store };
+    const first = world.sfn.start(deps, { plan: '10:2,100' }, { name: 'first' });
+    const refused = world.sfn.start(deps, { plan: '20:2,100' }, { name: 'refused' });
     await Promise.all([first.result, refused.result]);
 
-    const next = await world.start({ plan: '100' }, 'next').result;
+    const next = await world.sfn.start(deps, { plan: '100' }, { name: 'next' }).result;
 
     expect(await refused.result).toMatchObject({ status: 'FAILED', error: 'RolloutLocked' });
     expect(next).toMatchObject({ status: 'SUCCEEDED' });
     expect(world.elb.writes).toEqual([percentToWeights(10), percentToWeights(100), percentToWeights(100)]);
-    expect(await world.lockOwner()).toBeUndefined();
+    expect((await store.get(LISTENER.listenerArn))?.lockOwner).toBeUndefined();
   });
 });
