@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { measureBundles } from './bundles.ts';
 import { measureAlarmToRestore, measureLocalAlb } from './local.ts';
+import { measureStartup } from './startup.ts';
 import { measureTransitions } from './transitions.ts';
 
 /**
@@ -32,6 +33,15 @@ if (want('bundles')) {
   );
   console.table(rows);
   results.bundles = rows;
+}
+
+if (want('startup')) {
+  const rows = measureStartup();
+  console.log(
+    '\nStart-up: `swing --help` (built CLI) beside `node -e 0`, wall time of fresh processes (15 each)',
+  );
+  console.table(rows);
+  results.startup = rows;
 }
 
 if (want('alarm-latency')) {

@@ -1,6 +1,14 @@
 #!/usr/bin/env node
-// The `swing` command: runs the TypeScript CLI through tsx, so there is no build step.
-import { register } from 'tsx/esm/api';
+// The `swing` command: the CLI that `npm run build` compiled to dist/ (nothing is transpiled at run time).
+import module from 'node:module';
 
-register();
-await import('../cli/main.ts');
+const [major = 0] = process.versions.node.split('.').map(Number);
+if (major < 22) {
+  process.stderr.write(
+    `swing needs Node.js 22 or later (this is ${process.version}): install Node.js 24 LTS\n`,
+  );
+  process.exit(1);
+}
+// Node keeps the compiled code of the CLI's files on disk, so every start after the first is faster.
+module.enableCompileCache?.();
+await import('../dist/cli.js');

@@ -1,6 +1,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ValidationFailed } from '#domain/errors.ts';
+import { bundleHandlers } from '../scripts/bundle-handlers.ts';
 import { loadSwingConfig } from './config.ts';
 import { SwingStack } from './swing-stack.ts';
 
@@ -9,6 +10,9 @@ import { SwingStack } from './swing-stack.ts';
  * (cdk.json points it at infra/example.config.json) or `swing:config` (inline JSON). The AwsSolutions
  * pack runs on every synth: an unsuppressed finding is an error and fails it.
  */
+// The functions load the handlers' prebuilt bundles; this app bundles them again first, so that it never
+// deploys bundles older than the source (a no-op when nothing changed).
+await bundleHandlers();
 const app = new App();
 try {
   const config = loadSwingConfig((key) => app.node.tryGetContext(key));

@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
 
 /** The Lambda handlers, one entry file each: `functions/<name>.ts` exporting `handler`. */
@@ -18,11 +19,16 @@ export const HANDLER_NAMES = [
 ] as const;
 export type HandlerName = (typeof HANDLER_NAMES)[number];
 
-const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
-
 export function handlerEntry(name: HandlerName): string {
   return fileURLToPath(new URL(`../functions/${name}.ts`, import.meta.url));
 }
+
+/**
+ * Where `npm run build` writes each handler's bundle (`<name>/index.mjs`). The path is taken relative to this
+ * module, which sits one folder below the package root both as source (`infra/`) and once built into the
+ * package (`dist/`): `../dist/handlers` is the same folder from either.
+ */
+export const HANDLER_BUNDLES_DIR = fileURLToPath(new URL('../dist/handlers/', import.meta.url));
 
 /** Everything about a handler's function except its code. */
 export interface HandlerFunctionOptions extends lambda.FunctionOptions {
@@ -37,7 +43,7 @@ export type HandlerFunctionFactory = (
   options: HandlerFunctionOptions,
 ) => lambda.Function;
 
-/** What esbuild is told beyond ESM and minify; `npm run bench` bundles with the same. */
+/** What esbuild is told beyond ESM and minify, at build time (scripts/bundle-handlers.ts) and in `npm run bench`. */
 export const HANDLER_BUNDLING = {
   externalModules: ['@aws-sdk/*'],
   // The ESM builds of the bundled @smithy packages tree-shake; their CommonJS builds do not.
@@ -47,26 +53,20 @@ export const HANDLER_BUNDLING = {
 };
 
 /**
- * The deployed shape: esbuild (local, no Docker), ESM, minified, tree-shaken. The AWS SDK v3 comes from the
- * Node.js runtime, as CDK does by default, which keeps each bundle small.
+ * The deployed shape: the bundle `npm run build` made (esbuild, ESM, minified, tree-shaken; the AWS SDK v3
+ * comes from the Node.js runtime). Bundled at build time, as projen does, so that synthesizing an app that
+ * installed Swing as a package needs no esbuild, no handler source and no lock file.
  */
-export const bundledHandler: HandlerFunctionFactory = (scope, id, name, options) =>
-  new NodejsFunction(scope, id, {
+export const bundledHandler: HandlerFunctionFactory = (scope, id, name, options) => {
+  const bundle = join(HANDLER_BUNDLES_DIR, name);
+  if (!existsSync(join(bundle, 'index.mjs')))
+    throw new Error(`${bundle}/index.mjs is missing: run \`npm run build\` to bundle the Lambda handlers`);
+  return new lambda.Function(scope, id, {
     ...options,
-    entry: handlerEntry(name),
-    handler: 'handler',
-    projectRoot: PROJECT_ROOT,
-    depsLockFilePath: fileURLToPath(new URL('../package-lock.json', import.meta.url)),
-    bundling: {
-      format: OutputFormat.ESM,
-      minify: true,
-      sourceMap: false,
-      externalModules: HANDLER_BUNDLING.externalModules,
-      mainFields: HANDLER_BUNDLING.mainFields,
-      banner: HANDLER_BUNDLING.banner,
-      forceDockerBundling: false,
-    },
+    code: lambda.Code.fromAsset(bundle),
+    handler: 'index.handler',
   });
+};
 
 /**
  * A stand-in with inline code, for synth-only checks (tests, template reviews) that should not spend time

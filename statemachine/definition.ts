@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** The one ASL file: CDK deploys it, the tests and the local mode execute it. */
-export const ASL_PATH = fileURLToPath(new URL('./rollout.asl.json', import.meta.url));
+/**
+ * The one ASL file: CDK deploys it, the tests and the local mode execute it. The path is taken from one folder
+ * below the package root, where the built dist/*.js sit too (scripts/build.ts).
+ */
+export const ASL_PATH = fileURLToPath(new URL('../statemachine/rollout.asl.json', import.meta.url));
 
 /** ASL placeholder -> the handler (functions/<name>.ts) whose ARN replaces it. */
 export const FUNCTION_PLACEHOLDERS = {

@@ -61,6 +61,11 @@ describe('CLI: npx cdk synth with the example config (offline, no credentials)',
     expect(Object.keys(template.Resources).length).toBeGreaterThan(50);
   });
 
+  it('prints nothing on success: no bundling output, no feature-flag notice', () => {
+    expect(result.code, result.stderr).toBe(0);
+    expect({ stdout: result.stdout, stderr: result.stderr }).toEqual({ stdout: '', stderr: '' });
+  });
+
   it('bundles each handler with esbuild as minified ESM, leaving the AWS SDK to the runtime', () => {
     const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
     expect(functions).toHaveLength(10);
