@@ -5,6 +5,7 @@ import { registerInit } from './commands/init.ts';
 import { registerLocal } from './commands/local.ts';
 import { registerOperatorCommands } from './commands/operator.ts';
 import { registerPlan } from './commands/plan.ts';
+import { registerReport } from './commands/report.ts';
 import { registerRollback } from './commands/rollback.ts';
 import { registerSchedule } from './commands/schedule.ts';
 import { registerSetWeights } from './commands/set-weights.ts';
@@ -69,6 +70,7 @@ export function makeProgram(deps: CliDeps): Command {
   registerStatus(program, deps);
   registerOperatorCommands(program, deps);
   registerHistory(program, deps);
+  registerReport(program, deps);
   program.commandsGroup('Direct listener changes and checks:');
   registerRollback(program, deps);
   registerSetWeights(program, deps);
