@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { formatPlanSpec } from '#domain/plan.ts';
 import type { Rollout } from '#domain/types.ts';
 import { action, integerOption } from '../action.ts';
+import { deliveredSplits, deliveredSummary } from '../delivered.ts';
 import type { CliDeps } from '../deps.ts';
 import { durationText, executionName, publicRollout, secondsBetween, table } from '../render.ts';
 
@@ -24,7 +25,9 @@ export function registerHistory(program: Command, deps: CliDeps): void {
     .addHelpText(
       'after',
       `
-The record keeps the last 25 rollouts per listener.
+The record keeps the last 25 rollouts per listener. DELIVERED SPLIT judges each step's real share of the
+target groups' RequestCount (CloudWatch, whole settled minutes) against its weights; \`swing report\` shows
+the figures.
 
 Examples:
   $ swing history
@@ -36,6 +39,7 @@ Examples:
         const { store, listenerArn } = await ctx.store();
         const record = await store.get(listenerArn);
         const finished = [...(record?.history ?? [])].reverse().slice(0, limit);
+        const splits = await deliveredSplits(ctx, finished);
         ctx.result(
           {
             listenerArn,
@@ -43,6 +47,7 @@ Examples:
             rollouts: finished.map((rollout) => ({
               ...publicRollout(rollout),
               durationSeconds: durationOf(rollout) ?? null,
+              delivered: splits.get(rollout.executionArn) ?? null,
             })),
           },
           () => {
@@ -55,13 +60,14 @@ Examples:
                 seconds === undefined ? '-' : durationText(seconds),
                 executionName(rollout.executionArn),
                 formatPlanSpec(rollout.plan),
+                deliveredSummary(splits.get(rollout.executionArn)),
                 reasonOf(rollout),
               ];
             });
             const running = record?.lockOwner
               ? `\nRunning now: ${executionName(record.lockOwner)} (see \`swing status\`)`
               : '';
-            return `${table(['ENDED', 'OUTCOME', 'DURATION', 'EXECUTION', 'PLAN', 'REASON'], rows)}${running}`;
+            return `${table(['ENDED', 'OUTCOME', 'DURATION', 'EXECUTION', 'PLAN', 'DELIVERED SPLIT', 'REASON'], rows)}${running}`;
           },
         );
       }),

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { action, durationOption } from '../action.ts';
 import type { CommandContext } from '../context.ts';
+import { deliveredLines, deliveredSplits } from '../delivered.ts';
 import type { CliDeps } from '../deps.ts';
 import { CliFailure } from '../exit-codes.ts';
 import {
@@ -68,7 +69,23 @@ Examples:
         const snapshot = await readSnapshot({ ctx, store, listenerArn });
         const owner = snapshot.record?.lockOwner;
         if (!options.watch || !owner) {
-          ctx.result(snapshotJson(snapshot), () => renderSnapshot(snapshot, deps.isTTY));
+          const rollout = snapshot.record?.rollout;
+          // The split that really reached the target, per step; measured once here, not on every watch tick.
+          const splits = rollout
+            ? (await deliveredSplits(ctx, [rollout], snapshot.stickinessSeconds)).get(rollout.executionArn)
+            : undefined;
+          const delivered = rollout ? deliveredLines(rollout, splits) : [];
+          ctx.result({ ...snapshotJson(snapshot), delivered: splits ?? null }, () =>
+            [
+              renderSnapshot(snapshot, deps.isTTY),
+              ...(delivered.length > 0
+                ? [
+                    "Delivered split (target groups' RequestCount, whole settled minutes):",
+                    ...delivered.map((line) => `  ${line}`),
+                  ]
+                : []),
+            ].join('\n'),
+          );
           if (options.watch) ctx.say('No rollout is running: nothing to watch.');
           return;
         }

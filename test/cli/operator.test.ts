@@ -202,9 +202,9 @@ describe('Command: swing history', () => {
     // Assess
     expect(result.code).toBe(0);
     const lines = result.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^ENDED\s+OUTCOME\s+DURATION\s+EXECUTION\s+PLAN\s+REASON$/);
+    expect(lines[0]).toMatch(/^ENDED\s+OUTCOME\s+DURATION\s+EXECUTION\s+PLAN\s+DELIVERED SPLIT\s+REASON$/);
     expect(lines[1]).toMatch(
-      /rolled-back\s+7m41s\s+migrate-orders-2\s+5:5m,25:10m,50:10m!,100\s+AlarmFired: swing-target-5xx/,
+      /rolled-back\s+7m41s\s+migrate-orders-2\s+5:5m,25:10m,50:10m!,100\s+2 not measured\s+AlarmFired: swing-target-5xx/,
     );
     expect(lines[2]).toMatch(/completed\s+40s\s+migrate-orders-1\s+100/);
     expect(result.stdout).toContain('Running now: migrate-orders-3');

@@ -1,4 +1,4 @@
-import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   DescribeListenersCommand,
   type DescribeListenersCommandOutput,
@@ -71,6 +71,24 @@ describe('Command: swing status', () => {
     expect(text).toMatch(/OK\s+swing-target-health/);
     expect(text).not.toContain('DRIFT');
     expect(text).not.toContain('STALE LOCK');
+  });
+
+  it('shows the split each step really delivered, judged on whole settled minutes, warning where it is off', async () => {
+    aws.cloudWatch.on(GetMetricDataCommand).resolves(fixture('cloudwatch-get-metric-data-rollout'));
+
+    const result = await swing(['status']);
+    const json = JSON.parse((await swing(['status', '--json'])).stdout);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/step 1: asked 5\.01 %, delivered 4\.98 % of 12000 \(as asked/);
+    expect(result.stdout).toMatch(
+      /step 2: asked 25\.03 %, delivered 18\.53 % of 6000 \(OFF: the binomial test rejects/,
+    );
+    expect(json.delivered.map((split: { from: string }) => split.from)).toEqual([
+      '2026-03-02T10:01:00.000Z',
+      '2026-03-02T10:06:00.000Z',
+    ]);
+    expect(json.delivered[1].to).toBe('2026-03-02T10:08:00.000Z');
   });
 
   it('reads the weights from the listener by its exact ARN and the alarms the stack watches', async () => {

@@ -152,10 +152,19 @@ export function deliveredSplitFromMinutes(
   const to = Date.parse(window.to) / 1000;
   let source = 0;
   let target = 0;
+  let datapoints = 0;
   for (const minute of minutes) {
     if (minute.t < from || minute.t >= to) continue;
+    if (minute.requests.source !== null || minute.requests.target !== null) datapoints += 1;
     source += minute.requests.source ?? 0;
     target += minute.requests.target ?? 0;
+  }
+  // No datapoint at all is not "no requests": the metrics may have expired (1-minute data lives 15 days).
+  if (datapoints === 0) {
+    return notMeasured(
+      step.weights,
+      `CloudWatch has no RequestCount datapoint from ${window.from} to ${window.to}`,
+    );
   }
   return judgeDeliveredSplit({
     weights: step.weights,
