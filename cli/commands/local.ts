@@ -15,7 +15,8 @@ Needs no AWS account. Exit codes as for the other commands: 0 completed, 1 rolle
 
 Examples:
   $ swing local
-  $ swing local --plan '10:3s,50:3s,100' --target-errors 0.5@50`,
+  $ swing local --plan '10:3s,50:3s,100' --target-errors 0.5@50
+  $ swing local --target-errors 0.5@50 --report run.html   # a self-contained HTML report of the run`,
     );
   if (deps.configureLocal) deps.configureLocal(command);
   else command.allowUnknownOption().allowExcessArguments();
