@@ -46,7 +46,8 @@ export class RolloutAlarms extends Construct {
   readonly latency: cloudwatch.Alarm;
   readonly unhealthyHosts: cloudwatch.Alarm;
   readonly relativeErrorRate: cloudwatch.Alarm;
-  /** Any of the four in ALARM: what the state machine and the alarm-event rule watch. */
+  readonly connectionErrors: cloudwatch.Alarm;
+  /** Any of the five in ALARM: what the state machine and the alarm-event rule watch. */
   readonly health: cloudwatch.CompositeAlarm;
   /** The composite alarm's name as written (not a reference), for environment variables and event patterns. */
   readonly healthAlarmName: string;
@@ -117,6 +118,20 @@ export class RolloutAlarms extends Construct {
       ...evaluation,
     });
 
+    // A target that refuses or drops connection set-up never answers, so it sends no 5xx of its own: the load
+    // balancer answers 502 and counts the failure here. (A reset on an open connection is counted only as the
+    // load balancer's HTTPCode_ELB_502_Count, which has no TargetGroup dimension: it cannot be put on the target.)
+    this.connectionErrors = new cloudwatch.Alarm(this, 'ConnectionErrors', {
+      alarmName: name('target-connection-errors'),
+      alarmDescription:
+        `Connections the load balancer could not open to the target target group above ${s.errorRatePercent} % ` +
+        `of its requests, counted only in periods with at least ${s.minRequests} requests.`,
+      metric: this.connectionErrorRateMetric(),
+      threshold: s.errorRatePercent,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      ...evaluation,
+    });
+
     this.healthAlarmName = name('rollout-health');
     this.health = new cloudwatch.CompositeAlarm(this, 'Health', {
       compositeAlarmName: this.healthAlarmName,
@@ -127,12 +142,13 @@ export class RolloutAlarms extends Construct {
         this.latency,
         this.unhealthyHosts,
         this.relativeErrorRate,
+        this.connectionErrors,
       ),
     });
   }
 
   get metricAlarms(): cloudwatch.Alarm[] {
-    return [this.errorRate, this.latency, this.unhealthyHosts, this.relativeErrorRate];
+    return [this.errorRate, this.latency, this.unhealthyHosts, this.relativeErrorRate, this.connectionErrors];
   }
 
   albMetric(metricName: string, side: Side, statistic: string): cloudwatch.Metric {
@@ -161,6 +177,19 @@ export class RolloutAlarms extends Construct {
         [req]: this.albMetric('RequestCount', side, 'Sum'),
       },
       label: `${side} 5xx rate (%)`,
+      period: Duration.seconds(this.settings.periodSeconds),
+    });
+  }
+
+  /** Target connections that could not be set up, in % of its requests, 0 below `minRequests` requests. */
+  connectionErrorRateMetric(): cloudwatch.MathExpression {
+    return new cloudwatch.MathExpression({
+      expression: `IF(treq >= ${this.settings.minRequests}, 100 * FILL(tconn, 0) / treq, 0)`,
+      usingMetrics: {
+        tconn: this.albMetric('TargetConnectionErrorCount', 'target', 'Sum'),
+        treq: this.albMetric('RequestCount', 'target', 'Sum'),
+      },
+      label: 'target connection errors (%)',
       period: Duration.seconds(this.settings.periodSeconds),
     });
   }

@@ -443,6 +443,36 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
       });
     });
 
+    it('alarms on connections the load balancer could not open to the target, with the minimum request count', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'Swing-target-connection-errors',
+        Threshold: 5,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+        Metrics: Match.arrayWith([
+          Match.objectLike({
+            Expression: 'IF(treq >= 50, 100 * FILL(tconn, 0) / treq, 0)',
+            ReturnData: true,
+          }),
+          Match.objectLike({
+            Id: 'tconn',
+            MetricStat: Match.objectLike({
+              Metric: {
+                Namespace: 'AWS/ApplicationELB',
+                MetricName: 'TargetConnectionErrorCount',
+                Dimensions: dimensions,
+              },
+              Stat: 'Sum',
+            }),
+          }),
+          Match.objectLike({
+            Id: 'treq',
+            MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'RequestCount' }) }),
+          }),
+        ]),
+      });
+    });
+
     it('alarms when the target error rate exceeds the source error rate by the configured points', () => {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         AlarmName: 'Swing-target-vs-source-5xx',
@@ -466,17 +496,17 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
       });
     });
 
-    it('combines the four into the one composite alarm the rollout watches', () => {
+    it('combines the five into the one composite alarm the rollout watches', () => {
       template.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 1);
       const [composite] = Object.values(template.findResources('AWS::CloudWatch::CompositeAlarm')) as {
         Properties: { AlarmName: string; AlarmRule: unknown };
       }[];
       expect(composite!.Properties.AlarmName).toBe('Swing-rollout-health');
       const rule = JSON.stringify(composite!.Properties.AlarmRule);
-      for (const id of ['ErrorRate', 'Latency', 'UnhealthyHosts', 'RelativeErrorRate']) {
+      for (const id of ['ErrorRate', 'Latency', 'UnhealthyHosts', 'RelativeErrorRate', 'ConnectionErrors']) {
         expect(rule).toMatch(new RegExp(`ControllerAlarms${id}[0-9A-F]{8}`));
       }
-      expect(rule.match(/ OR /g)).toHaveLength(3);
+      expect(rule.match(/ OR /g)).toHaveLength(4);
     });
   });
 
