@@ -444,7 +444,9 @@ export class RolloutController extends Construct {
       definitionSubstitutions,
       stateMachineType: sfn.StateMachineType.STANDARD,
       tracingEnabled: true,
-      logs: { destination: stateMachineLogs, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      // Every state change and error, without inputs and outputs: Bake's and Gate's parameters carry the task
+      // token, which would sit in the logs as a credential for the open task.
+      logs: { destination: stateMachineLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
     // The seven task functions by their exact, unqualified ARNs: the ASL calls no version or alias.
     this.stateMachine.addToRolePolicy(

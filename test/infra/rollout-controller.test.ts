@@ -323,13 +323,13 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
   });
 
   describe('State machine', () => {
-    it('deploys the one ASL file as a Standard state machine with full logging and X-Ray tracing', () => {
+    it('deploys the one ASL file as a Standard state machine, logging every state change but no execution data (the bake and gate task tokens), with X-Ray tracing', () => {
       template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
         StateMachineType: 'STANDARD',
         DefinitionS3Location: Match.objectLike({ Key: Match.stringLikeRegexp('\\.json$') }),
         LoggingConfiguration: {
           Level: 'ALL',
-          IncludeExecutionData: true,
+          IncludeExecutionData: false,
           Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: Match.anyValue() } }],
         },
         TracingConfiguration: { Enabled: true },

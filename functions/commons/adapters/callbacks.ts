@@ -1,5 +1,5 @@
 import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { classifyAwsError } from '#domain/errors.ts';
+import { classifyAwsError, withoutSecret } from '#domain/errors.ts';
 import type { TaskCallbackPort } from '#domain/types.ts';
 
 /** SendTaskFailure's limits, in characters. */
@@ -30,22 +30,26 @@ export class StepFunctionsCallbacks implements TaskCallbackPort {
       error: truncate(error, MAX_ERROR_LENGTH),
       cause: truncate(cause, MAX_CAUSE_LENGTH),
     });
-    return this.settle('SendTaskFailure', () => this.client.send(command));
+    return this.settle('SendTaskFailure', token, () => this.client.send(command));
   }
 
   succeed(token: string, output: unknown): Promise<'sent' | 'stale'> {
     // JSON.stringify(undefined) is undefined, and the API requires a JSON document.
     const command = new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(output ?? {}) });
-    return this.settle('SendTaskSuccess', () => this.client.send(command));
+    return this.settle('SendTaskSuccess', token, () => this.client.send(command));
   }
 
-  private async settle(doing: string, call: () => Promise<unknown>): Promise<'sent' | 'stale'> {
+  private async settle(
+    doing: string,
+    token: string,
+    call: () => Promise<unknown>,
+  ): Promise<'sent' | 'stale'> {
     try {
       await call();
       return 'sent';
     } catch (error) {
       if (error instanceof Error && STALE_TOKEN_ERRORS.has(error.name)) return 'stale';
-      throw classifyAwsError(error, doing);
+      throw classifyAwsError(withoutSecret(error, token), doing);
     }
   }
 }

@@ -7,7 +7,7 @@ import {
   nobodyHoldsMessage,
   statusOpening,
 } from '#adapters/rollout-record.ts';
-import { classifyAwsError, LockLost, RolloutLocked } from '#domain/errors.ts';
+import { classifyAwsError, LockLost, RolloutLocked, withoutSecret } from '#domain/errors.ts';
 import type { ListenerRecord, Rollout, RolloutPatch, RolloutStore, WaitOpening } from '#domain/types.ts';
 
 export interface DynamoDbRolloutStoreOptions {
@@ -160,7 +160,9 @@ export class DynamoDbRolloutStore implements RolloutStore {
       if (error instanceof ConditionalCheckFailedException) {
         throw new LockLost(lockLostMessage(listenerArn, executionArn), { cause: error });
       }
-      throw classifyAwsError(error, `UpdateItem on the rollout of ${listenerArn}`);
+      // The patch may carry the bake's or gate's task token, which AWS can echo in an error message.
+      const hidden = patch.taskToken ? withoutSecret(error, patch.taskToken) : error;
+      throw classifyAwsError(hidden, `UpdateItem on the rollout of ${listenerArn}`);
     }
   }
 
@@ -198,7 +200,9 @@ export class DynamoDbRolloutStore implements RolloutStore {
       return rolloutIn(Attributes, 'UpdateItem');
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) {
-        throw classifyAwsError(error, `UpdateItem opening a wait on the rollout of ${listenerArn}`);
+        // The patch carries the wait's task token, which AWS can echo in an error message.
+        const hidden = patch.taskToken ? withoutSecret(error, patch.taskToken) : error;
+        throw classifyAwsError(hidden, `UpdateItem opening a wait on the rollout of ${listenerArn}`);
       }
       const record = await this.get(listenerArn);
       if (record?.lockOwner !== executionArn) {

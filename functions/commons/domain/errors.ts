@@ -161,3 +161,18 @@ export function classifyAwsError(error: unknown, doing: string): unknown {
   }
   return error;
 }
+
+/**
+ * `error` with every occurrence of `secret` (a task token) in its message and stack, and those of its
+ * causes, replaced by `<task token>`. AWS echoes a bad parameter's value in its message, and whatever a handler
+ * throws is logged (by Swing, by the Lambda runtime, in a dead-letter message) or printed by the CLI.
+ */
+export function withoutSecret<T>(error: T, secret: string): T {
+  const hide = (text: string) => text.split(secret).join('<task token>');
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; depth += 1) {
+    if (current.message.includes(secret)) current.message = hide(current.message);
+    if (current.stack?.includes(secret)) current.stack = hide(current.stack);
+    current = current.cause;
+  }
+  return error;
+}
