@@ -471,6 +471,9 @@ export class RolloutController extends Construct {
       eventPattern: {
         source: ['aws.cloudwatch'],
         detailType: ['CloudWatch Alarm State Change'],
+        // By ARN, not by name alone: an alarm of the same name in another account or region is not watched.
+        account: [stack.account],
+        resources: watchedAlarmArns,
         detail: {
           alarmName: [...this.watchedAlarmNames],
           // With the 'firing' policy, an alarm that lost its data (a dead target) rolls back as fast.

@@ -2,10 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { judgeDeliveredSplit } from '#domain/delivered-split.ts';
 import { abortRollout, pauseRollout, promoteGate, resumeRollout } from '#domain/operator.ts';
 import { resolvePlan } from '#domain/plan.ts';
+import { handleAlarmEvent } from '#domain/rollout.ts';
 import type { StepRecord } from '#domain/types.ts';
 import { percentToWeights } from '#domain/weights.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
-import { ALARM, baking, gated, makeWorld, operatorOf } from '#test/support/rollout-world.ts';
+import {
+  ALARM,
+  alarmStateChange,
+  baking,
+  gated,
+  makeWorld,
+  operatorOf,
+} from '#test/support/rollout-world.ts';
 
 const START = { source: 1, target: 0 };
 describe('State machine: rollout.asl.json with the real engine', () => {
@@ -107,6 +115,27 @@ describe('State machine: rollout.asl.json with the real engine', () => {
       reason: { error: 'AlarmFired', alarm: ALARM },
     });
     expect(world.notifications.at(-1)).toMatchObject({ outcome: 'rolled-back', reason: { alarm: ALARM } });
+  });
+
+  it('ignores an alarm event older than the rollout (a late delivery from before it), and fails the bake on a current one', async () => {
+    const world = makeWorld();
+    const execution = world.start({ plan: '10:1000,100' });
+    const opened = await world.until(baking(0), 'first bake');
+    // EventBridge retries an undeliverable event for up to an hour: this one is from before the rollout.
+    const before = new Date(Date.parse(opened!.startedAt) - 10 * 60_000).toISOString();
+    const late = alarmStateChange(ALARM, 'ALARM', 'Threshold Crossed: an earlier incident');
+    const stale = {
+      ...late,
+      time: before,
+      detail: { ...late.detail, state: { ...late.detail.state, timestamp: before } },
+    };
+
+    expect(await handleAlarmEvent(world.deps, stale)).toBe('before-rollout');
+    expect(await world.rollout()).toMatchObject({ status: 'baking', taskToken: opened!.taskToken });
+
+    expect(await world.fireAlarm()).toBe('failed-task');
+    expect(await execution.result).toMatchObject({ status: 'FAILED', error: 'AlarmFired' });
+    expect(world.elb.weights).toEqual(START);
   });
 
   it.each([

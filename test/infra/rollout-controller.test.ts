@@ -529,11 +529,31 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
       ).toBe('firing');
     });
 
-    it('routes ALARM of every watched alarm to the alarm-event function, with retries and a dead-letter queue', () => {
+    it('routes ALARM of every watched alarm, from this account only, to the alarm-event function, with retries and a dead-letter queue', () => {
+      const composite = logicalIdOf(template, 'AWS::CloudWatch::CompositeAlarm');
       template.hasResourceProperties('AWS::Events::Rule', {
         EventPattern: {
           source: ['aws.cloudwatch'],
           'detail-type': ['CloudWatch Alarm State Change'],
+          account: [{ Ref: 'AWS::AccountId' }],
+          // An alarm of the same name in another account or region is not one of ours.
+          resources: [
+            { 'Fn::GetAtt': [composite, 'Arn'] },
+            {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':cloudwatch:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':alarm:search-cluster-red',
+                ],
+              ],
+            },
+          ],
           detail: { alarmName: ['Swing-rollout-health', 'search-cluster-red'], state: { value: ['ALARM'] } },
         },
         Targets: [

@@ -14,6 +14,7 @@ import {
 } from './errors.ts';
 import {
   AfterBakeEventSchema,
+  type AlarmStateChange,
   AlarmStateChangeSchema,
   type Cursor,
   DEFAULT_GATE,
@@ -640,8 +641,28 @@ export type AlarmEventAction =
   | 'ignored-state'
   | 'not-watched'
   | 'no-open-task'
+  | 'before-rollout'
   | 'failed-task'
   | 'stale-token';
+
+/**
+ * EventBridge stamps events in whole seconds: an event up to a second before the rollout's start may come
+ * from a state change after it. Honoured, as a doubt is everywhere else: a spurious rollback is safe.
+ */
+const EVENT_TIME_SLACK_MS = 1000;
+
+/**
+ * True when the state change happened before the rollout started: a late (retried) delivery of an earlier
+ * incident, which must not fail this rollout. An alarm that went to ALARM then and is still in ALARM is
+ * refused by the checks before each increase and when each bake opens, not by this event.
+ */
+function changedBeforeRollout(change: AlarmStateChange, rolloutStartedAt: string | undefined): boolean {
+  const changedAt = Date.parse(change.detail.state.timestamp ?? change.time ?? '');
+  const startedAt = Date.parse(rolloutStartedAt ?? '');
+  // An unreadable time cannot prove the event old: fail closed.
+  if (Number.isNaN(changedAt) || Number.isNaN(startedAt)) return false;
+  return changedAt < startedAt - EVENT_TIME_SLACK_MS;
+}
 
 /**
  * One event hop from an alarm to the rollback (I5): fail the open bake or gate task with `AlarmFired`.
@@ -654,12 +675,23 @@ export async function handleAlarmEvent(deps: AlarmEventDeps, event: unknown): Pr
     state.value === 'ALARM' || (state.value === 'INSUFFICIENT_DATA' && deps.insufficientData === 'firing');
   if (!firing) return 'ignored-state';
   if (!deps.watchedAlarms.includes(alarmName)) return 'not-watched';
+  const record = await deps.store.get(deps.listenerArn);
+  const rollout = record?.lockOwner ? record.rollout : undefined;
+  if (!rollout?.taskToken) return 'no-open-task';
+  if (changedBeforeRollout(change, rollout.startedAt)) {
+    deps.log.info('alarm event from before the rollout ignored', {
+      alarmName,
+      changedAt: state.timestamp ?? change.time,
+      rolloutStartedAt: rollout.startedAt,
+    });
+    return 'before-rollout';
+  }
   const cause = JSON.stringify({
     alarm: alarmName,
     reason: `${alarmName} went to ${state.value}: ${state.reason ?? 'no reason given'}`,
     at: change.time ?? state.timestamp ?? new Date().toISOString(),
   });
-  const { sent, executionArn } = await failOpenTask(deps, 'AlarmFired', cause);
+  const { sent, executionArn } = await failOpenTask(deps, 'AlarmFired', cause, rollout);
   if (sent === undefined) return 'no-open-task';
   deps.log.warn('alarm fired during a rollout', { alarmName, executionArn, sent });
   return sent === 'sent' ? 'failed-task' : 'stale-token';
