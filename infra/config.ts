@@ -33,6 +33,13 @@ const KMS_KEY_ARN = new RegExp(`^${PARTITION}:kms:${REGION}:${ACCOUNT}:key/[A-Za
 const OPENSEARCH_ARN = new RegExp(`^${PARTITION}:(?:es|aoss):${REGION}:${ACCOUNT}:(?:domain|collection)/.+$`);
 const ALARM_NAME = /^[^\s][\x20-\x7e]{0,254}$/;
 
+/** Per function of the rollback path (alarm-event, rollback, safety-net): a small share of the account's pool. */
+export const DEFAULT_ROLLBACK_RESERVED_CONCURRENCY = 5;
+export const ROLLBACK_RESERVED_CONCURRENCY_MAX = 100;
+export const ROLLBACK_RESERVED_CONCURRENCY_ERROR =
+  `must be false (reserve nothing, for an account whose concurrency quota is too low) or a whole number ` +
+  `from 1 to ${ROLLBACK_RESERVED_CONCURRENCY_MAX} of executions per function: 0 would stop the functions`;
+
 const arn = (pattern: RegExp, example: string) =>
   z
     .string({ error: `is required: e.g. ${example}` })
@@ -258,6 +265,23 @@ export const SwingConfigSchema = z
       .default({}),
     alarms: AlarmThresholdsSchema.default(DEFAULT_ALARM_THRESHOLDS),
     insufficientDataPolicy: z.enum(['not-firing', 'firing']).default('not-firing'),
+    /**
+     * Concurrent executions reserved for each function of the rollback path, so that throttling elsewhere in
+     * the account cannot delay a rollback; false reserves none (an account whose quota is too low to reserve).
+     */
+    rollbackReservedConcurrency: z
+      .union(
+        [
+          z.literal(false, { error: ROLLBACK_RESERVED_CONCURRENCY_ERROR }),
+          z
+            .number({ error: ROLLBACK_RESERVED_CONCURRENCY_ERROR })
+            .int({ error: ROLLBACK_RESERVED_CONCURRENCY_ERROR })
+            .min(1, { error: ROLLBACK_RESERVED_CONCURRENCY_ERROR })
+            .max(ROLLBACK_RESERVED_CONCURRENCY_MAX, { error: ROLLBACK_RESERVED_CONCURRENCY_ERROR }),
+        ],
+        { error: ROLLBACK_RESERVED_CONCURRENCY_ERROR },
+      )
+      .default(DEFAULT_ROLLBACK_RESERVED_CONCURRENCY),
     notificationEmails: z.array(z.email({ error: 'must be an email address' })).default([]),
     schedules: z.array(ScheduleSchema).default([]),
     scheduleDelivery: z

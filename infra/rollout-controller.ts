@@ -23,7 +23,14 @@ import { RECONCILE_INTERVAL_MINUTES } from '#domain/reconciler.ts';
 import { parseSmokeConfig, type SmokeConfigSchema } from '#domain/smoke-config.ts';
 import type { InsufficientDataPolicy } from '#domain/types.ts';
 import { ASL_PATH, FUNCTION_PLACEHOLDERS } from '../statemachine/definition.ts';
-import { LISTENER_ARN, LOAD_BALANCER_ARN, TARGET_GROUP_ARN } from './config.ts';
+import {
+  DEFAULT_ROLLBACK_RESERVED_CONCURRENCY,
+  LISTENER_ARN,
+  LOAD_BALANCER_ARN,
+  ROLLBACK_RESERVED_CONCURRENCY_ERROR,
+  ROLLBACK_RESERVED_CONCURRENCY_MAX,
+  TARGET_GROUP_ARN,
+} from './config.ts';
 import {
   bundledHandler,
   HANDLER_NAMES,
@@ -113,9 +120,19 @@ export interface RolloutControllerProps {
   readonly tableRemovalPolicy?: RemovalPolicy;
   /** @default three months */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Concurrent executions reserved for each function of the rollback path (ROLLBACK_PATH), taken from the
+   * account's unreserved pool, so that throttling elsewhere in the account cannot starve a rollback. `false`
+   * reserves none, for an account whose concurrency quota is too low to reserve any.
+   * @default 5
+   */
+  readonly rollbackReservedConcurrency?: number | false;
   /** Builds each handler's function. @default bundledHandler (esbuild, ESM, minified) */
   readonly handlerFunction?: HandlerFunctionFactory;
 }
+
+/** The functions that put the listener back after an alarm, an abort or a stopped execution. */
+export const ROLLBACK_PATH: readonly HandlerName[] = ['alarm-event', 'rollback', 'safety-net'];
 
 /** DynamoDbRolloutStore issues GetItem and conditional UpdateItem only. */
 const TABLE_READ = ['dynamodb:GetItem'];
@@ -241,6 +258,7 @@ export class RolloutController extends Construct {
     const prefix = props.namePrefix ?? stack.stackName;
     const retention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
     const handlerFunction = props.handlerFunction ?? bundledHandler;
+    const reservedConcurrency = props.rollbackReservedConcurrency ?? DEFAULT_ROLLBACK_RESERVED_CONCURRENCY;
 
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: 'listenerArn', type: dynamodb.AttributeType.STRING },
@@ -422,6 +440,9 @@ export class RolloutController extends Construct {
         environment,
         ...network,
         ...(access.asyncFromEventBridge ? { deadLetterQueue: this.deadLetterQueue, retryAttempts: 2 } : {}),
+        ...(reservedConcurrency !== false && ROLLBACK_PATH.includes(name)
+          ? { reservedConcurrentExecutions: reservedConcurrency }
+          : {}),
       });
       // Lambda checks the role's permissions (network interfaces) when it creates the function.
       for (const policy of dependsOn) fn.node.addDependency(policy);
@@ -714,6 +735,19 @@ export function validateControllerProps(props: RolloutControllerProps): void {
     LOAD_BALANCER_ARN,
     `${example}:loadbalancer/app/NAME/ID`,
   );
+  const reserved = props.rollbackReservedConcurrency;
+  if (
+    reserved !== undefined &&
+    reserved !== false &&
+    !(Number.isInteger(reserved) && reserved >= 1 && reserved <= ROLLBACK_RESERVED_CONCURRENCY_MAX)
+  ) {
+    throw new ValidationFailed([
+      {
+        field: 'rollbackReservedConcurrency',
+        message: `is ${reserved}: ${ROLLBACK_RESERVED_CONCURRENCY_ERROR}`,
+      },
+    ]);
+  }
   const endpointsAreTokens =
     Token.isUnresolved(props.smoke.sourceEndpoint) || Token.isUnresolved(props.smoke.targetEndpoint);
   if (!endpointsAreTokens) parseSmokeConfig(props.smoke, 'smoke');

@@ -121,6 +121,7 @@ export class SwingStack extends Stack {
       alarmThresholds: config.alarms,
       extraWatchedAlarmNames: config.alarms.extraWatchedAlarmNames,
       insufficientDataPolicy: config.insufficientDataPolicy,
+      rollbackReservedConcurrency: config.rollbackReservedConcurrency,
       notificationEmails: config.notificationEmails,
       schedules: config.schedules.map((schedule) => ({
         name: schedule.name,

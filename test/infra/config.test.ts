@@ -152,6 +152,25 @@ describe('Function: parseSwingConfig', () => {
     expect(sigv4).toEqual([{ field: 'config.smokeAccess.sigv4ResourceArns', message: expect.any(String) }]);
   });
 
+  it('reserves concurrency for the rollback path by default; false turns it off; 0 or a fraction is refused, naming the field', () => {
+    expect(parseSwingConfig(importExample(() => {})).rollbackReservedConcurrency).toBe(5);
+    expect(
+      parseSwingConfig(importExample((raw) => (raw.rollbackReservedConcurrency = false)))
+        .rollbackReservedConcurrency,
+    ).toBe(false);
+    for (const bad of [0, 2.5, -1, true, '5']) {
+      const issues = issuesOf(() =>
+        parseSwingConfig(importExample((raw) => (raw.rollbackReservedConcurrency = bad))),
+      );
+      expect(issues, String(bad)).toEqual([
+        {
+          field: 'config.rollbackReservedConcurrency',
+          message: expect.stringMatching(/false .*or a whole number .*0 would stop/),
+        },
+      ]);
+    }
+  });
+
   it('refuses unknown keys (a typo is not silently ignored) and inconsistent alarm settings', () => {
     const issues = issuesOf(() =>
       parseSwingConfig(

@@ -42,6 +42,9 @@ const HANDLERS = [
   'reconciler',
 ];
 
+/** The functions an alarm, an abort or a stopped execution needs to put the listener back. */
+const ROLLBACK_PATH = ['alarm-event', 'rollback', 'safety-net'];
+
 const logicalIdOf = (template: Template, type: string, props: Record<string, unknown> = {}) => {
   const ids = Object.keys(template.findResources(type, props));
   if (ids.length !== 1) throw new Error(`expected one ${type}, found ${ids.length}`);
@@ -106,6 +109,24 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
       expect(handlerFunction(template, 'safety-net').Timeout as number).toBeGreaterThanOrEqual(
         SAFETY_NET_WAIT_SECONDS + 60,
       );
+    });
+
+    it('reserves concurrency for the rollback path (alarm-event, rollback, safety-net) and for nothing else', () => {
+      for (const name of HANDLERS) {
+        const reserved = handlerFunction(template, name).ReservedConcurrentExecutions;
+        expect(reserved, name).toBe(ROLLBACK_PATH.includes(name) ? 5 : undefined);
+      }
+    });
+
+    it('reserves none when the config turns it off, for an account whose concurrency quota is too low', () => {
+      const unreserved = synthSwing(
+        exampleConfig('example.config.json', (raw) => {
+          raw.rollbackReservedConcurrency = false;
+        }),
+      ).template;
+      for (const name of HANDLERS) {
+        expect(handlerFunction(unreserved, name).ReservedConcurrentExecutions, name).toBeUndefined();
+      }
     });
 
     it('passes the smoke config through as JSON the smoke-test handler parses', () => {
@@ -859,6 +880,14 @@ describe('Construct: RolloutController (used by another CDK app)', () => {
       });
     expect(build).toThrow(ValidationFailed);
     expect(build).toThrow(/schedules\[0\]\.plan/);
+  });
+
+  it('refuses a reserved concurrency of 0, which would stop the rollback path, before creating anything', () => {
+    const stack = new Stack(new App(), 'Host');
+    expect(() => new RolloutController(stack, 'Swing', { ...props, rollbackReservedConcurrency: 0 })).toThrow(
+      /rollbackReservedConcurrency: .*0 would stop/,
+    );
+    expect(stack.node.children).toHaveLength(0);
   });
 
   it('refuses a listener ARN that is not one, before creating anything', () => {
