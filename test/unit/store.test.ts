@@ -10,6 +10,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbRolloutStore } from '#adapters/store-dynamodb.ts';
 import { MemoryRolloutStore } from '#adapters/store-memory.ts';
 import { LockLost, RolloutLocked, TransientFailure } from '#domain/errors.ts';
+import { MAX_STEPS } from '#domain/plan.ts';
 import type { Rollout, RolloutStore } from '#domain/types.ts';
 import { type DynaliteServer, startDynalite } from '#test/support/dynalite.ts';
 
@@ -338,6 +339,58 @@ describe.each(CONTRACT_TARGETS)('Contract: RolloutStore, run against $name', (ta
         executionArn('run-4'),
         executionArn('run-5'),
       ]);
+    });
+
+    it("keeps the record under DynamoDB's 400 KB item limit: large rollouts push the oldest out of history sooner", async () => {
+      // Prepare: 12 of the largest rollouts a plan allows (50 steps, each step measured, a long rollback cause).
+      const { store } = await target.fresh();
+      const steps = Array.from({ length: MAX_STEPS }, (_, i) => ({
+        targetPercent: (i + 1) * 2,
+        bakeSeconds: 600,
+        gate: true,
+      }));
+      const at = '2026-11-24T10:00:00.000Z';
+      const stepRecords = steps.map((step, index) => ({
+        index,
+        targetPercent: step.targetPercent,
+        weights: { source: 999 - index, target: index },
+        startedAt: at,
+        bakedAt: at,
+        endedAt: at,
+        delivered: {
+          askedPercent: step.targetPercent,
+          verdict: 'as-asked' as const,
+          from: at,
+          to: at,
+          requests: { source: 123_456, target: 23_456 },
+          deliveredPercent: 15.97,
+          pValue: 0.4213,
+          level: 0.001,
+          notes: [
+            'stickiness is on: clients keep the cluster they had, so the split lags the weights',
+            'the smoke checks of this step are in the counts: they go to both clusters whatever the weights',
+            'CloudWatch had no datapoint for the first minute of the bake: the window starts one minute late',
+          ],
+        },
+      }));
+
+      // Act
+      for (let i = 1; i <= 12; i++) {
+        await store.acquire(LISTENER_ARN, rolloutOf(`run-${i}`, { plan: { steps } }));
+        await store.update(LISTENER_ARN, executionArn(`run-${i}`), {
+          steps: stepRecords,
+          reason: { error: 'AlarmFired', cause: 'c'.repeat(2000), at },
+        });
+        expect(await store.release(LISTENER_ARN, executionArn(`run-${i}`), FINAL)).toBe(true);
+      }
+
+      // Assess: the newest rollouts are kept, the oldest dropped, and the item fits with room to spare.
+      const record = await store.get(LISTENER_ARN);
+      const history = record?.history ?? [];
+      expect(history.at(-1)?.executionArn).toBe(executionArn('run-12'));
+      expect(history.length).toBeGreaterThan(1);
+      expect(history.length).toBeLessThan(12);
+      expect(Buffer.byteLength(JSON.stringify(record))).toBeLessThan(350 * 1024);
     });
 
     it('lets the next rollout take the lock once released', async () => {

@@ -46,3 +46,26 @@ export function opensOn(rollout: Rollout, opening: WaitOpening): boolean {
     (rollout.waitAttempt === undefined || rollout.waitAttempt <= opening.attempt)
   );
 }
+
+/**
+ * What history may take of the listener's item. DynamoDB refuses an item over 400 KB, and a refused release
+ * would keep the lock forever; the rest of the limit is left to the live rollout (a 50-step rollout with every
+ * step measured is about 30 KB) and to the encoding.
+ */
+export const HISTORY_BUDGET_BYTES = 256 * 1024;
+
+/**
+ * The newest finished rollouts, at most `limit` of them and no more than fit in HISTORY_BUDGET_BYTES (their
+ * JSON, which is larger than DynamoDB's encoding of the same), oldest first. The newest one is always kept.
+ */
+export function boundedHistory(history: readonly Rollout[], limit: number): Rollout[] {
+  const kept: Rollout[] = [];
+  let bytes = 0;
+  for (let index = history.length - 1; index >= 0 && kept.length < limit; index -= 1) {
+    const rollout = history[index] as Rollout;
+    bytes += Buffer.byteLength(JSON.stringify(rollout));
+    if (kept.length > 0 && bytes > HISTORY_BUDGET_BYTES) break;
+    kept.unshift(rollout);
+  }
+  return kept;
+}

@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   applyRolloutPatch,
+  boundedHistory,
   lockedMessage,
   lockLostMessage,
   nobodyHoldsMessage,
@@ -224,7 +225,7 @@ export class DynamoDbRolloutStore implements RolloutStore {
     const record = await this.get(listenerArn);
     if (record?.lockOwner !== executionArn || !record.rollout) return false;
     const finished = withoutUndefined(applyRolloutPatch(record.rollout, final));
-    const history = [...record.history, finished].slice(-this.historyLimit);
+    const history = boundedHistory([...record.history, finished], this.historyLimit);
     const { sets, removes, names, values } = patchExpression(final);
     try {
       await this.client.send(

@@ -1,5 +1,6 @@
 import {
   applyRolloutPatch,
+  boundedHistory,
   lockedMessage,
   lockLostMessage,
   nobodyHoldsMessage,
@@ -82,7 +83,7 @@ export class MemoryRolloutStore implements RolloutStore {
     this.records.set(listenerArn, {
       listenerArn,
       rollout,
-      history: [...record.history, structuredClone(rollout)].slice(-this.historyLimit),
+      history: boundedHistory([...record.history, structuredClone(rollout)], this.historyLimit),
     });
     this.successfulWrites += 1;
     return true;
