@@ -203,6 +203,7 @@ export function renderSnapshot(snapshot: StatusSnapshot, isTTY: boolean): string
     lines.push(['Rollout', 'none recorded for this listener: start one with `swing start --plan canary`']);
   } else if (running) {
     lines.push(...runningLines(snapshot, rollout, isTTY));
+    lines.push(...unswungRuleLines(rollout));
   } else {
     lines.push(['Rollout', 'none running']);
     lines.push(['Last', lastRolloutLine(rollout)]);
@@ -212,6 +213,7 @@ export function renderSnapshot(snapshot: StatusSnapshot, isTTY: boolean): string
         `the listener changed since that rollout ended (it left ${formatWeights(rollout.lastWritten)})`,
       ]);
     }
+    lines.push(...unswungRuleLines(rollout));
   }
   lines.push(...alarmLines(snapshot.alarms));
   const width = Math.max(...lines.map(([label]) => label.length));
@@ -301,6 +303,26 @@ function runningLines(snapshot: StatusSnapshot, rollout: Rollout, isTTY: boolean
   } else if (rollout.pauseRequested) {
     lines.push(['Pause', 'requested: the rollout holds after this bake; `swing resume` continues']);
   }
+  return lines;
+}
+
+/** Rules preflight found that answer or route requests themselves: a completed rollout did not move those. */
+function unswungRuleLines(rollout: Rollout): [string, string][] {
+  const rules = rollout.unswungRules ?? [];
+  if (rules.length === 0) return [];
+  const count = rollout.unswungRuleCount ?? rules.length;
+  const lines: [string, string][] = [
+    [
+      'Not swung',
+      `${count === 1 ? '1 rule of the listener sends what it matches' : `${count} rules of the listener send what they match`} ` +
+        'elsewhere, whatever the weights:',
+    ],
+  ];
+  for (const rule of rules) {
+    const conditions = rule.conditions.length > 0 ? `, ${rule.conditions.join(' and ')}` : '';
+    lines.push(['', `priority ${rule.priority}: ${rule.arn}${conditions} -> ${rule.action}`]);
+  }
+  if (count > rules.length) lines.push(['', `and ${count - rules.length} more (aws elbv2 describe-rules)`]);
   return lines;
 }
 

@@ -1,5 +1,6 @@
 import { CloudWatchAlarms } from '#adapters/alarms.ts';
 import { AlbListener } from '#adapters/listener.ts';
+import { AlbListenerRules } from '#adapters/listener-rules.ts';
 import { DynamoDbRolloutStore } from '#adapters/store-dynamodb.ts';
 import { cloudWatchClient } from '#clients/cloudwatch.ts';
 import { documentClient } from '#clients/dynamodb.ts';
@@ -13,6 +14,7 @@ const target = listenerTargetFromEnv();
 const deps: PreflightDeps = {
   listenerArn: target.listenerArn,
   listener: new AlbListener(elbv2Client, target),
+  listenerRules: new AlbListenerRules(elbv2Client, target),
   alarms: new CloudWatchAlarms(cloudWatchClient, alarmOptionsFromEnv()),
   store: new DynamoDbRolloutStore(documentClient, requireEnv('TABLE_NAME')),
   log: logger,

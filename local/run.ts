@@ -139,6 +139,8 @@ export async function runLocal(
     listenerArn: LOCAL_LISTENER_ARN,
     watchedAlarms: alarmDefinitions.map((alarm) => alarm.name),
     listener,
+    // The local ALB stand-in has no listener rules: all of its traffic follows the weights.
+    listenerRules: { readRules: async () => [] },
     alarms,
     store,
     callbacks: sfn,

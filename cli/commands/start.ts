@@ -1,7 +1,9 @@
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
+import { AlbListenerRules } from '#adapters/listener-rules.ts';
 import { ListenerShapeInvalid, ValidationFailed } from '#domain/errors.ts';
 import type { ExecutionInput } from '#domain/events.ts';
+import { type RulesOutsideTheSwing, rulesOutsideTheSwing } from '#domain/listener-rules.ts';
 import { formatPlanSpec } from '#domain/plan.ts';
 import { refuseStartBelowCurrentShare } from '#domain/rollout.ts';
 import type { Weights } from '#domain/types.ts';
@@ -93,8 +95,11 @@ Examples:
 
         // The same check preflight makes, so that a plan it would refuse is not started at all.
         let current: Weights;
+        let unswung: RulesOutsideTheSwing;
         try {
           current = await (await ctx.listener()).readWeights();
+          const rules = new AlbListenerRules(ctx.clients.elbv2, await ctx.listenerTarget());
+          unswung = rulesOutsideTheSwing(listenerArn, await rules.readRules());
         } catch (error) {
           // Preflight would refuse it the same way; nothing started.
           if (!(error instanceof ListenerShapeInvalid)) throw error;
@@ -108,14 +113,26 @@ Examples:
           ...(Object.keys(gate).length > 0 ? { gate } : {}),
         };
         if (options.dryRun) {
-          ctx.result({ dryRun: true, stateMachineArn, listenerArn, name: options.name ?? null, input }, () =>
-            [
-              `Dry run: would start ${stateMachineArn}${options.name ? ` as ${options.name}` : ''}`,
-              `Listener ${listenerArn} is free, at ${formatWeights(current)}.`,
-              `Plan ${formatPlanSpec(plan)}`,
-              renderTimeline(plan),
-              `Input ${JSON.stringify(input)}`,
-            ].join('\n'),
+          const unswungRules = unswung.recorded;
+          ctx.result(
+            { dryRun: true, stateMachineArn, listenerArn, name: options.name ?? null, input, unswungRules },
+            () =>
+              [
+                `Dry run: would start ${stateMachineArn}${options.name ? ` as ${options.name}` : ''}`,
+                `Listener ${listenerArn} is free, at ${formatWeights(current)}.`,
+                ...(unswung.count > 0
+                  ? [
+                      `Not swung: ${unswung.count === 1 ? '1 rule of the listener sends what it matches' : `${unswung.count} rules of the listener send what they match`} elsewhere, whatever the weights:`,
+                      ...unswungRules.map(
+                        (rule) =>
+                          `  priority ${rule.priority}: ${rule.arn}${rule.conditions.length > 0 ? `, ${rule.conditions.join(' and ')}` : ''} -> ${rule.action}`,
+                      ),
+                    ]
+                  : []),
+                `Plan ${formatPlanSpec(plan)}`,
+                renderTimeline(plan),
+                `Input ${JSON.stringify(input)}`,
+              ].join('\n'),
           );
           return;
         }

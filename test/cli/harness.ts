@@ -6,6 +6,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeListenersCommand,
   type DescribeListenersCommandOutput,
+  DescribeRulesCommand,
+  type DescribeRulesCommandOutput,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
@@ -83,6 +85,9 @@ export function listenerAt(source: number, target: number): DescribeListenersCom
 export function mockDeployedStack(record: ListenerRecord | undefined = runningRecord()): void {
   aws.cloudFormation.on(DescribeStacksCommand).resolves(fixture('cloudformation-describe-stacks'));
   aws.elbv2.on(DescribeListenersCommand).resolves(fixture('elbv2-describe-listeners'));
+  // A listener with no rule but its default one (the recorded answer's last rule).
+  const rules = fixture<DescribeRulesCommandOutput>('elbv2-describe-rules').Rules ?? [];
+  aws.elbv2.on(DescribeRulesCommand).resolves({ Rules: rules.filter((rule) => rule.IsDefault) });
   aws.cloudWatch.on(DescribeAlarmsCommand).resolves(fixture('cloudwatch-describe-alarms'));
   aws.dynamo.on(GetCommand).resolves(record ? { Item: record } : {});
 }

@@ -1,5 +1,9 @@
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { DescribeListenersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  DescribeListenersCommand,
+  DescribeRulesCommand,
+  type DescribeRulesCommandOutput,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -169,6 +173,41 @@ describe('Command: swing start', () => {
     expect(result.code).toBe(1);
     expect(aws.sfn).not.toReceiveCommand(StartExecutionCommand);
     expect(result.stderr).toContain('redirect');
+  });
+
+  it('refuses with exit 1, as preflight would, a rule that is not Swing’s and forwards to the source group', async () => {
+    // Prepare
+    const rules = fixture<DescribeRulesCommandOutput>('elbv2-describe-rules').Rules ?? [];
+    const toSource = {
+      ...rules[1]!,
+      RuleArn: `${STACK.listenerArn.replace(':listener/', ':listener-rule/')}/4d5e6f7a8b9c0d1e`,
+      Priority: '20',
+      Actions: [{ Type: 'forward' as const, Order: 1, TargetGroupArn: STACK.sourceTargetGroupArn }],
+    };
+    aws.elbv2.on(DescribeRulesCommand).resolves({ Rules: [...rules, toSource] });
+
+    // Act
+    const result = await swing(['start', '--plan', 'canary']);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(aws.sfn).not.toReceiveCommand(StartExecutionCommand);
+    expect(result.stderr).toContain(`rule ${toSource.RuleArn} (priority 20, host-header`);
+  });
+
+  it('names in --dry-run the listener rules whose traffic the rollout would not swing', async () => {
+    // Prepare
+    aws.elbv2.on(DescribeRulesCommand).resolves(fixture('elbv2-describe-rules'));
+
+    // Act
+    const text = await swing(['start', '--plan', 'canary', '--dry-run']);
+    const json = JSON.parse((await swing(['start', '--plan', 'canary', '--dry-run', '--json'])).stdout);
+
+    // Assess
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('Not swung: 3 rules of the listener send what they match elsewhere');
+    expect(text.stdout).toContain('priority 5: ');
+    expect(json.unswungRules.map((rule: { priority: string }) => rule.priority)).toEqual(['5', '10', '30']);
   });
 
   it('rejects a bad plan with exit 2 before any AWS call', async () => {

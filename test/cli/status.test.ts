@@ -277,6 +277,36 @@ describe('Command: swing status', () => {
     expect(result.stdout).not.toContain('Changed');
   });
 
+  it('names the listener rules whose traffic the rollout does not swing, running and after it ended', async () => {
+    // Prepare
+    const record = runningRecord();
+    const unswungRules = [
+      {
+        arn: `${STACK.listenerArn.replace(':listener/', ':listener-rule/')}/1a2b3c4d5e6f7a8b`,
+        priority: '5',
+        conditions: ['path-pattern /_plugins/_security/*'],
+        action: 'fixed-response 403',
+      },
+    ];
+    const rollout = { ...record.rollout!, unswungRules, unswungRuleCount: 1 };
+    aws.dynamo.on(GetCommand).resolvesOnce({ Item: { ...record, rollout } });
+
+    // Act
+    const running = await swing(['status']);
+    aws.dynamo.on(GetCommand).resolves({ Item: releasedRecord({ unswungRules, unswungRuleCount: 1 }) });
+    const ended = await swing(['status']);
+    const json = JSON.parse((await swing(['status', '--json'])).stdout);
+
+    // Assess
+    for (const { stdout } of [running, ended]) {
+      expect(stdout).toMatch(/Not swung\s+1 rule of the listener sends what it matches elsewhere/);
+      expect(stdout).toContain(
+        `priority 5: ${unswungRules[0]?.arn}, path-pattern /_plugins/_security/* -> fixed-response 403`,
+      );
+    }
+    expect(json.rollout.unswungRules).toEqual(unswungRules);
+  });
+
   it('says how to start one when the listener has no record', async () => {
     // Prepare
     aws.dynamo.on(GetCommand).resolves({});

@@ -1,4 +1,4 @@
-import type { Action } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { Action, Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AlbListener } from '#adapters/listener.ts';
@@ -247,8 +247,22 @@ const forwardTo = (...groups: string[]): Action[] => [
   },
 ];
 
-/** A listener as ELBv2 describes it, or a configuration that points at the wrong thing. */
-type Shape = Action[] | { readonly configured: ListenerTarget };
+/** A listener as ELBv2 describes it, a configuration that points at the wrong thing, or rules beside it. */
+type Shape = Action[] | { readonly configured: ListenerTarget } | { readonly rules: Rule[] };
+
+const OTHER_RULE = `${LISTENER.listenerArn.replace(':listener/', ':listener-rule/')}/7e7e7e7e7e7e7e7e`;
+/** A rule someone else added to the weighted listener: path-pattern /_bulk, sending it where `actions` say. */
+const ruleWith = (actions: Action[]): { rules: Rule[] } => ({
+  rules: [
+    {
+      RuleArn: OTHER_RULE,
+      Priority: '7',
+      Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/_bulk'] } }],
+      Actions: actions,
+      IsDefault: false,
+    },
+  ],
+});
 
 const listenerShapes: [string, Shape, Refusal][] = [
   [
@@ -283,6 +297,21 @@ const listenerShapes: [string, Shape, Refusal][] = [
     { error: 'ListenerShapeInvalid', names: OTHER_LISTENER },
   ],
   [
+    'a rule that is not Swing’s forwarding to the source group',
+    ruleWith([{ Type: 'forward', TargetGroupArn: LISTENER.sourceTargetGroupArn }]),
+    { error: 'ListenerShapeInvalid', names: `${OTHER_RULE} (priority 7, path-pattern /_bulk)` },
+  ],
+  [
+    'a rule that is not Swing’s forwarding to the target group',
+    ruleWith(forwardTo(LISTENER.targetTargetGroupArn)),
+    { error: 'ListenerShapeInvalid', names: `${OTHER_RULE} (priority 7, path-pattern /_bulk)` },
+  ],
+  [
+    'a rule that is not Swing’s with its own weighted forward to both groups',
+    ruleWith(forwardTo(LISTENER.sourceTargetGroupArn, LISTENER.targetTargetGroupArn)),
+    { error: 'ListenerShapeInvalid', names: 'sends to the source and target target group' },
+  ],
+  [
     'the same group configured as source and target',
     { configured: { ...LISTENER, targetTargetGroupArn: LISTENER.sourceTargetGroupArn } },
     { error: 'ListenerShapeInvalid', names: 'configure two different target groups' },
@@ -293,10 +322,10 @@ describe('Bad input: listener shapes (I6)', () => {
   it.each(listenerShapes)('refuses %s before any write', async (_, shape, refusal) => {
     const { world, deps, snapshot } = countedWorld();
     // A configuration error: the adapter asks ELBv2 for exactly what the configuration names.
-    const listener = Array.isArray(shape)
-      ? deps.listener
-      : new AlbListener(world.elb.client, shape.configured);
+    const listener =
+      'configured' in shape ? new AlbListener(world.elb.client, shape.configured) : deps.listener;
     if (Array.isArray(shape)) world.elb.setDefaultActions(shape);
+    if ('rules' in shape) world.elb.setRules(shape.rules);
     const actionsBefore = world.elb.rawActions;
 
     const result = await world.sfn.start({ ...deps, listener }, { plan: 'canary' }).result;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import {
   CloudWatchClient,
   DescribeAlarmsCommand,
@@ -7,10 +8,12 @@ import {
 import {
   type Action,
   DescribeListenersCommand,
+  DescribeRulesCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
   ModifyListenerCommand,
   type ModifyListenerCommandInput,
+  type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import type { ListenerTarget, Weights } from '#domain/types.ts';
@@ -23,6 +26,15 @@ export const LISTENER: ListenerTarget = {
   targetTargetGroupArn:
     'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/target-proxy/09e2d6bc24d8a0aa',
 };
+
+/**
+ * A recorded-shape DescribeRules answer for the weighted listener: a fixed response, a forward to another
+ * group, a redirect, and the default rule last (as ELBv2 lists it).
+ */
+export function recordedRules(): Rule[] {
+  const url = new URL('../fixtures/aws/elbv2-describe-rules.json', import.meta.url);
+  return (JSON.parse(readFileSync(url, 'utf8')) as { Rules: Rule[] }).Rules;
+}
 
 function throttled(): Error {
   const error = new Error('Rate exceeded');
@@ -46,7 +58,7 @@ const nextSequence = () => {
   return sequence;
 };
 
-export type ElbOperation = 'DescribeListeners' | 'ModifyListener' | 'DescribeTargetHealth';
+export type ElbOperation = 'DescribeListeners' | 'DescribeRules' | 'ModifyListener' | 'DescribeTargetHealth';
 
 /** What happened on the fake ELBv2, in order (`seq` is shared with FakeCloudWatch). */
 export type ElbEvent =
@@ -83,6 +95,8 @@ export class FakeElbv2 {
   /** Every call and every change made from outside, in order, with the sequence shared with FakeCloudWatch. */
   readonly log: ElbEvent[] = [];
   private actions: Action[];
+  /** The listener's rules other than the default one, as DescribeRules returns them (none unless a test sets them). */
+  private rules: Rule[] = [];
   healthyTargets = 2;
   /** The next N ModifyListener calls fail with Throttling. */
   throttleModify = 0;
@@ -153,6 +167,25 @@ export class FakeElbv2 {
         ],
       };
     });
+    mock.on(DescribeRulesCommand).callsFake((input: { ListenerArn?: string }) => {
+      this.beforeCall?.('DescribeRules', caller);
+      if (input.ListenerArn !== target.listenerArn) {
+        this.record({ operation: 'DescribeRules', caller, outcome: 'failed' });
+        const error = new Error('One or more listeners not found');
+        error.name = 'ListenerNotFoundException';
+        throw error;
+      }
+      this.record({ operation: 'DescribeRules', caller, outcome: 'ok' });
+      // ELBv2 lists the default rule last, with the listener's default actions.
+      const defaultRule: Rule = {
+        RuleArn: `${target.listenerArn.replace(':listener/', ':listener-rule/')}/9683b2d02a6cabee`,
+        Priority: 'default',
+        Conditions: [],
+        Actions: structuredClone(this.actions),
+        IsDefault: true,
+      };
+      return { Rules: [...structuredClone(this.rules), defaultRule] };
+    });
     mock.on(ModifyListenerCommand).callsFake((input: ModifyListenerCommandInput) => {
       this.beforeCall?.('ModifyListener', caller);
       const weights = FakeElbv2.weightsIn(input.DefaultActions ?? [], target);
@@ -215,6 +248,11 @@ export class FakeElbv2 {
   setHealthyTargets(count: number): void {
     this.healthyTargets = count;
     this.log.push({ seq: nextSequence(), kind: 'health', healthy: count });
+  }
+
+  /** Someone adds rules to the listener (the default rule is always served; `rules` are the others). */
+  setRules(rules: readonly Rule[]): void {
+    this.rules = structuredClone(rules.filter((rule) => !rule.IsDefault));
   }
 
   /** Someone reconfigures the listener's default actions (a wrong group, a redirect): for shape checks. */

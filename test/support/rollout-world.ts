@@ -1,5 +1,6 @@
 import { CloudWatchAlarms } from '#adapters/alarms.ts';
 import { AlbListener } from '#adapters/listener.ts';
+import { AlbListenerRules } from '#adapters/listener-rules.ts';
 import { MemoryRolloutStore } from '#adapters/store-memory.ts';
 import { silentLog } from '#domain/log.ts';
 import type { EngineDeps } from '#domain/rollout.ts';
@@ -86,6 +87,7 @@ export function makeWorld(options: WorldOptions = {}) {
     listenerArn: LISTENER.listenerArn,
     watchedAlarms: alarmNames,
     listener: new AlbListener(elb.client, LISTENER, { verifyAttempts: 1, verifyDelayMs: 0 }),
+    listenerRules: new AlbListenerRules(elb.client, LISTENER),
     alarms: new CloudWatchAlarms(cloudWatch.client, {
       alarmNames,
       attempts: 1,

@@ -2,6 +2,7 @@ import {
   type Action,
   DescribeListenersCommand,
   type DescribeListenersCommandOutput,
+  DescribeRulesCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
   ElasticLoadBalancingV2ServiceException,
@@ -11,7 +12,9 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AlbListener } from '#adapters/listener.ts';
+import { AlbListenerRules } from '#adapters/listener-rules.ts';
 import type { ListenerTarget } from '#domain/types.ts';
+import { recordedRules } from '#test/support/fake-aws.ts';
 
 const ACCOUNT = 'arn:aws:elasticloadbalancing:us-east-1:123456789012';
 const TARGET: ListenerTarget = {
@@ -630,6 +633,120 @@ describe('Class: AlbListener', () => {
 
       // Act & Assess
       expect(await new AlbListener(client, TARGET).stickinessSeconds()).toBeUndefined();
+    });
+  });
+
+  describe('Class: AlbListenerRules, method: readRules', () => {
+    const ruleArn = (id: string) =>
+      `${ACCOUNT}:listener-rule/app/migration-alb/50dc6c495c0c9188/f2f7dc8efc522ab2/${id}`;
+
+    it('reads every page of DescribeRules for the exact listener, leaving out the default rule', async () => {
+      // Prepare: the recorded answer, split in two pages.
+      const recorded = recordedRules();
+      elb
+        .on(DescribeRulesCommand, { ListenerArn: TARGET.listenerArn, Marker: undefined })
+        .resolves({ Rules: recorded.slice(0, 2), NextMarker: 'page-2' })
+        .on(DescribeRulesCommand, { ListenerArn: TARGET.listenerArn, Marker: 'page-2' })
+        .resolves({ Rules: recorded.slice(2) });
+
+      // Act
+      const rules = await new AlbListenerRules(client, TARGET).readRules();
+
+      // Assess
+      expect(rules.map((rule) => [rule.priority, rule.action, rule.swungGroups])).toEqual([
+        ['5', 'fixed-response 403', []],
+        ['10', `forward to ${ACCOUNT}:targetgroup/dashboards/4f4f4f4f4f4f4f4f`, []],
+        ['30', 'redirect HTTP_301 to #{protocol}://#{host}:#{port}/new-index/#{path}?#{query}', []],
+      ]);
+      expect(elb).toHaveReceivedCommandTimes(DescribeRulesCommand, 2);
+    });
+
+    it('names each condition and marks the swung groups a rule forwards to, in priority order', async () => {
+      elb.on(DescribeRulesCommand).resolves({
+        Rules: [
+          {
+            RuleArn: ruleArn('0000000000000002'),
+            Priority: '200',
+            Conditions: [
+              { Field: 'http-request-method', HttpRequestMethodConfig: { Values: ['GET', 'HEAD'] } },
+              { Field: 'query-string', QueryStringConfig: { Values: [{ Key: 'pretty', Value: 'true' }] } },
+            ],
+            Actions: [weightedForward(3, 1)],
+            IsDefault: false,
+          },
+          {
+            RuleArn: ruleArn('0000000000000001'),
+            Priority: '100',
+            Conditions: [
+              { Field: 'source-ip', SourceIpConfig: { Values: ['10.0.0.0/8'] } },
+              { Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'X-Route', Values: ['new'] } },
+            ],
+            Actions: [
+              { ...cognito, Order: 1 },
+              { ...plainForward(TARGET_GROUP), Order: 2 },
+            ],
+            IsDefault: false,
+          },
+          {
+            RuleArn: ruleArn('0000000000000003'),
+            Priority: '300',
+            Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/drain/*'] } }],
+            // Weighted 0 to the source: it sends none of what it matches there.
+            Actions: [
+              {
+                Type: 'forward',
+                ForwardConfig: {
+                  TargetGroups: [
+                    { TargetGroupArn: STRANGER, Weight: 1 },
+                    { TargetGroupArn: SOURCE, Weight: 0 },
+                  ],
+                },
+              },
+            ],
+            IsDefault: false,
+          },
+        ],
+      });
+
+      const rules = await new AlbListenerRules(client, TARGET).readRules();
+
+      expect(rules).toEqual([
+        {
+          arn: ruleArn('0000000000000001'),
+          priority: '100',
+          conditions: ['source-ip 10.0.0.0/8', 'http-header X-Route: new'],
+          action: `authenticate-cognito, then forward to ${TARGET_GROUP}`,
+          swungGroups: ['target'],
+        },
+        {
+          arn: ruleArn('0000000000000002'),
+          priority: '200',
+          conditions: ['http-request-method GET, HEAD', 'query-string pretty=true'],
+          action: `forward to ${SOURCE} weight 3, ${TARGET_GROUP} weight 1`,
+          swungGroups: ['source', 'target'],
+        },
+        {
+          arn: ruleArn('0000000000000003'),
+          priority: '300',
+          conditions: ['path-pattern /drain/*'],
+          action: `forward to ${STRANGER} weight 1, ${SOURCE} weight 0`,
+          swungGroups: [],
+        },
+      ]);
+    });
+
+    it('turns throttling into TransientFailure and a missing listener into ListenerShapeInvalid', async () => {
+      elb
+        .on(DescribeRulesCommand)
+        .rejectsOnce(awsError('Throttling', 400, 'client'))
+        .rejects(new ListenerNotFoundException({ $metadata: { httpStatusCode: 400 }, message: 'not found' }));
+      const rules = new AlbListenerRules(client, TARGET);
+
+      await expect(rules.readRules()).rejects.toMatchObject({ name: 'TransientFailure' });
+      await expect(rules.readRules()).rejects.toMatchObject({
+        name: 'ListenerShapeInvalid',
+        message: expect.stringContaining(TARGET.listenerArn),
+      });
     });
   });
 });

@@ -31,7 +31,7 @@ const MAX_WEIGHT = 999;
  * CDK documents 1 as the weight it applies when none is given, and DescribeListeners returns a weight for every
  * tuple in practice, so an omitted weight is read as 1 (an equal share).
  */
-const OMITTED_WEIGHT = 1;
+export const OMITTED_WEIGHT = 1;
 
 interface ForwardShape {
   /** Index, in the listener's own list order, of the forward that ends the default actions. */
@@ -59,11 +59,20 @@ function finalActionIndex(actions: readonly Action[]): number {
 }
 
 /** Target groups a forward sends to, as [arn, weight]: the weighted tuples, or the plain `TargetGroupArn`. */
-function forwardedGroups(action: Action): { arn: string; weight: number | undefined }[] {
+export function forwardedGroups(action: Action): { arn: string; weight: number | undefined }[] {
   const tuples = action.ForwardConfig?.TargetGroups ?? [];
   if (tuples.length > 0)
     return tuples.map((tuple) => ({ arn: tuple.TargetGroupArn ?? '', weight: tuple.Weight }));
   return action.TargetGroupArn ? [{ arn: action.TargetGroupArn, weight: undefined }] : [];
+}
+
+/** The configured listener ARN names no listener: a configuration error, refused by name. */
+export function listenerNotFound(listenerArn: string, cause?: unknown): ListenerShapeInvalid {
+  return new ListenerShapeInvalid(
+    `listener ${listenerArn} was not found: set the listener ARN in the config to the ARN of the ` +
+      'weighted 9200 listener (aws elbv2 describe-listeners --load-balancer-arn <alb>)',
+    { cause },
+  );
 }
 
 /** Drops keys whose value is undefined, so the request carries only what the listener really has. */
@@ -168,11 +177,7 @@ export class AlbListener implements ListenerPort {
   }
 
   private notFound(cause?: unknown): ListenerShapeInvalid {
-    return new ListenerShapeInvalid(
-      `listener ${this.target.listenerArn} was not found: set the listener ARN in the config to the ARN of the ` +
-        'weighted 9200 listener (aws elbv2 describe-listeners --load-balancer-arn <alb>)',
-      { cause },
-    );
+    return listenerNotFound(this.target.listenerArn, cause);
   }
 
   private shapeOf(actions: readonly Action[]): ForwardShape {

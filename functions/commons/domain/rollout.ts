@@ -27,6 +27,7 @@ import {
   StepEventSchema,
   WaitTaskEventSchema,
 } from './events.ts';
+import { rulesOutsideTheSwing } from './listener-rules.ts';
 import type { LogPort } from './log.ts';
 import { resolvePlan } from './plan.ts';
 import type {
@@ -35,6 +36,7 @@ import type {
   ExecutionStatus,
   InsufficientDataPolicy,
   ListenerPort,
+  ListenerRulesPort,
   NotificationOutcome,
   NotifierPort,
   PlanStep,
@@ -59,6 +61,7 @@ export interface EngineDeps {
   readonly listenerArn: string;
   readonly watchedAlarms: readonly string[];
   readonly listener: ListenerPort;
+  readonly listenerRules: ListenerRulesPort;
   readonly alarms: AlarmPort;
   readonly store: RolloutStore;
   readonly callbacks: TaskCallbackPort;
@@ -133,7 +136,10 @@ function upsertStep(steps: readonly StepRecord[], step: StepRecord): StepRecord[
 
 // ---- Preflight ------------------------------------------------------------------------------------------
 
-export type PreflightDeps = Pick<EngineDeps, 'listenerArn' | 'listener' | 'alarms' | 'store' | 'log' | 'now'>;
+export type PreflightDeps = Pick<
+  EngineDeps,
+  'listenerArn' | 'listener' | 'listenerRules' | 'alarms' | 'store' | 'log' | 'now'
+>;
 
 /**
  * A rollback restores the starting weights. If the plan began below the target's current share, that restore
@@ -161,8 +167,8 @@ export function refuseStartBelowCurrentShare(
 }
 
 /**
- * Validates the input, checks the listener's shape, refuses while an alarm fires, and takes the lock
- * last, so that every refusal before it writes nothing (I6).
+ * Validates the input, checks the listener's shape and its other rules, refuses while an alarm fires, and
+ * takes the lock last, so that every refusal before it writes nothing (I6).
  */
 export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cursor> {
   const { executionArn, input } = parseOrThrow(PreflightEventSchema, event);
@@ -185,6 +191,7 @@ export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cu
   const startingWeights = await deps.listener.readWeights();
   // While another rollout holds the listener its weights say nothing about this plan: the lock refuses it.
   if (holder === undefined) refuseStartBelowCurrentShare(plan.steps[0], startingWeights);
+  const unswung = rulesOutsideTheSwing(deps.listenerArn, await deps.listenerRules.readRules());
   const evaluation = await deps.alarms.evaluate();
   if (evaluation.firing.length > 0) {
     throw new AlarmFiring(
@@ -203,10 +210,12 @@ export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cu
     stepIndex: 0,
     status: 'smoke-testing',
     steps: [],
+    ...(unswung.count > 0 ? { unswungRules: unswung.recorded, unswungRuleCount: unswung.count } : {}),
   });
   deps.log.info('rollout started', {
     executionArn,
     startingWeights,
+    ...(unswung.count > 0 ? { unswungRules: unswung.recorded } : {}),
     steps: plan.steps.length,
     requestedBy: parsedInput.requestedBy,
   });

@@ -48,6 +48,25 @@ export interface AlarmEvaluation {
   readonly firing: readonly AlarmStatus[];
 }
 
+/** A rule of the listener other than its default rule, as a person reads it (DescribeRules). */
+export interface ListenerRule {
+  readonly arn: string;
+  /** ELBv2's rule priority, `1` to `50000`: lower is evaluated first. */
+  readonly priority: string;
+  /** Each condition in words, e.g. `path-pattern /admin/*` or `http-header X-Canary: 1`. */
+  readonly conditions: readonly string[];
+  /** What the rule does with a request it matches, e.g. `fixed-response 503` or `forward to <group ARN>`. */
+  readonly action: string;
+}
+
+/** A listener rule as the ListenerPort reads it: what the domain needs to judge it. */
+export interface DescribedListenerRule extends ListenerRule {
+  /** Which of the swung target groups the rule forwards to: the requests it matches bypass the weights. */
+  readonly swungGroups: readonly ('source' | 'target')[];
+  /** The rule's tags, when the port reads them. */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
 /** Reads and writes the 9200 listener's weighted default action. */
 export interface ListenerPort {
   /** Describes the listener, checks its shape (else `ListenerShapeInvalid`) and returns its weights. */
@@ -61,6 +80,15 @@ export interface ListenerPort {
   healthyTargetCount(): Promise<number>;
   /** Stickiness on the weighted action, if any: real traffic lags the weights by up to this long. */
   stickinessSeconds(): Promise<number | undefined>;
+}
+
+/**
+ * The listener's other rules. A port of its own, apart from ListenerPort: only Preflight reads them, so only its
+ * role holds DescribeRules.
+ */
+export interface ListenerRulesPort {
+  /** The listener's rules other than its default rule, in priority order (DescribeRules). */
+  readRules(): Promise<readonly DescribedListenerRule[]>;
 }
 
 /** Evaluates the watched alarms. Unreadable alarm state counts as firing (fail closed). */
@@ -118,6 +146,12 @@ export interface Rollout {
   readonly stepIndex: number;
   readonly status: RolloutStatus;
   readonly steps: readonly StepRecord[];
+  /**
+   * Rules of the listener that answer or route what they match themselves (not to the swung groups), as
+   * preflight found them: that traffic is not swung. At most MAX_RECORDED_RULES; `unswungRuleCount` has all.
+   */
+  readonly unswungRules?: readonly ListenerRule[];
+  readonly unswungRuleCount?: number;
   /** The open bake or gate task token; an alarm or an abort fails it. Never logged. */
   readonly taskToken?: string;
   readonly taskKind?: 'bake' | 'gate';

@@ -1,0 +1,120 @@
+import {
+  type Action,
+  DescribeRulesCommand,
+  type ElasticLoadBalancingV2Client,
+  type Rule,
+  type RuleCondition,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { forwardedGroups, listenerNotFound, OMITTED_WEIGHT } from '#adapters/listener.ts';
+import { classifyAwsError } from '#domain/errors.ts';
+import type { DescribedListenerRule, ListenerRulesPort, ListenerTarget } from '#domain/types.ts';
+
+/** A rule condition in words, e.g. `path-pattern /admin/*` or `http-header X-Canary: 1, yes`. */
+function conditionText(condition: RuleCondition): string {
+  const field = condition.Field ?? 'condition';
+  const list = (values: readonly string[] | undefined, regex?: readonly string[]) =>
+    [...(values ?? []), ...(regex ?? []).map((pattern) => `regex ${pattern}`)].join(', ');
+  switch (field) {
+    case 'path-pattern':
+      return `${field} ${list(condition.PathPatternConfig?.Values ?? condition.Values, condition.PathPatternConfig?.RegexValues)}`;
+    case 'host-header':
+      return `${field} ${list(condition.HostHeaderConfig?.Values ?? condition.Values, condition.HostHeaderConfig?.RegexValues)}`;
+    case 'http-header': {
+      const header = condition.HttpHeaderConfig;
+      return `${field} ${header?.HttpHeaderName ?? ''}: ${list(header?.Values, header?.RegexValues)}`;
+    }
+    case 'http-request-method':
+      return `${field} ${list(condition.HttpRequestMethodConfig?.Values)}`;
+    case 'query-string':
+      return `${field} ${(condition.QueryStringConfig?.Values ?? [])
+        .map((pair) => (pair.Key ? `${pair.Key}=${pair.Value ?? ''}` : (pair.Value ?? '')))
+        .join(', ')}`;
+    case 'source-ip':
+      return `${field} ${list(condition.SourceIpConfig?.Values)}`;
+    default:
+      return `${field} ${list(condition.Values)}`;
+  }
+}
+
+/** An action in words: where a rule sends what it matches, or what it answers. */
+function actionText(action: Action): string {
+  switch (action.Type) {
+    case 'forward': {
+      const groups = forwardedGroups(action);
+      if (groups.length === 1) return `forward to ${groups[0]?.arn}`;
+      return `forward to ${groups.map((group) => `${group.arn} weight ${group.weight ?? OMITTED_WEIGHT}`).join(', ')}`;
+    }
+    case 'fixed-response':
+      return `fixed-response ${action.FixedResponseConfig?.StatusCode ?? ''}`.trim();
+    case 'redirect': {
+      const redirect = action.RedirectConfig;
+      const to =
+        `${redirect?.Protocol ?? '#{protocol}'}://${redirect?.Host ?? '#{host}'}:${redirect?.Port ?? '#{port}'}` +
+        `${redirect?.Path ?? '/#{path}'}?${redirect?.Query ?? '#{query}'}`;
+      return `redirect ${redirect?.StatusCode ?? ''} to ${to}`;
+    }
+    default:
+      return action.Type ?? 'unknown action';
+  }
+}
+
+/**
+ * The weighted listener's other rules, read by the listener's exact ARN. Tags are not read yet: Swing creates
+ * no rule of its own today, so no rule is Swing's (`isSwingOwnRule`); reads-first mode adds DescribeTags here.
+ */
+export class AlbListenerRules implements ListenerRulesPort {
+  constructor(
+    private readonly client: ElasticLoadBalancingV2Client,
+    private readonly target: ListenerTarget,
+  ) {}
+
+  /** Every page of DescribeRules, without the default rule (the listener's default action, read elsewhere). */
+  async readRules(): Promise<DescribedListenerRule[]> {
+    const arn = this.target.listenerArn;
+    const rules: Rule[] = [];
+    let marker: string | undefined;
+    do {
+      try {
+        const page = await this.client.send(
+          new DescribeRulesCommand({ ListenerArn: arn, ...(marker ? { Marker: marker } : {}) }),
+        );
+        rules.push(...(page.Rules ?? []));
+        marker = page.NextMarker;
+      } catch (error) {
+        if (error instanceof Error && error.name === 'ListenerNotFoundException') {
+          throw listenerNotFound(arn, error);
+        }
+        throw classifyAwsError(error, `DescribeRules ${arn}`);
+      }
+    } while (marker);
+    return rules
+      .filter((rule) => !rule.IsDefault)
+      .sort((a, b) => Number(a.Priority) - Number(b.Priority))
+      .map((rule) => this.described(rule));
+  }
+
+  private described(rule: Rule): DescribedListenerRule {
+    const { sourceTargetGroupArn: source, targetTargetGroupArn: target } = this.target;
+    const actions = [...(rule.Actions ?? [])].sort(
+      (a, b) => (a.Order ?? Number.MAX_SAFE_INTEGER) - (b.Order ?? Number.MAX_SAFE_INTEGER),
+    );
+    const forwarded = actions.flatMap((action) =>
+      action.Type === 'forward'
+        ? forwardedGroups(action)
+            // A group weighted 0 gets none of what the rule matches.
+            .filter((group) => (group.weight ?? OMITTED_WEIGHT) > 0)
+            .map((group) => group.arn)
+        : [],
+    );
+    return {
+      arn: rule.RuleArn ?? '',
+      priority: rule.Priority ?? '',
+      conditions: (rule.Conditions ?? []).map(conditionText),
+      action: actions.map(actionText).join(', then ') || 'no action',
+      swungGroups: [
+        ...(forwarded.includes(source) ? (['source'] as const) : []),
+        ...(forwarded.includes(target) ? (['target'] as const) : []),
+      ],
+    };
+  }
+}
