@@ -1,9 +1,17 @@
 import { type Action, ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { vi } from 'vitest';
 import { CloudWatchAlarms } from '#adapters/alarms.ts';
 import { AlbListener } from '#adapters/listener.ts';
 import { abortRollout, promoteGate } from '#domain/operator.ts';
 import { formatPlanSpec } from '#domain/plan.ts';
-import { type EngineDeps, handleAlarmEvent, type SafetyNetAction, safetyNet } from '#domain/rollout.ts';
+import {
+  type EngineDeps,
+  handleAlarmEvent,
+  SAFETY_NET_WAIT_SECONDS,
+  type SafetyNetAction,
+  type SafetyNetDeps,
+  safetyNet,
+} from '#domain/rollout.ts';
 import type {
   ListenerRecord,
   PlanStep,
@@ -12,21 +20,70 @@ import type {
   RolloutStore,
   WaitOpening,
 } from '#domain/types.ts';
-import type { ExecutionResult, LocalExecution, LocalStepFunctions } from '#local/executor.ts';
+import {
+  type ExecutionResult,
+  type InvocationCall,
+  type InvocationTiming,
+  type LocalExecution,
+  LocalStepFunctions,
+} from '#local/executor.ts';
 import { FakeCloudWatch, LISTENER } from '#test/support/fake-aws.ts';
 import { ALARM, alarmStateChange, makeWorld, operatorOf } from '#test/support/rollout-world.ts';
 import {
   type Fault,
   type GateResolution,
+  type InvocationTrigger,
   MS_PER_SECOND,
   planSteps,
+  RETRY_DELAY_MS,
   type ReshapedTo,
   type Scenario,
   type Trigger,
 } from './fault-scenario.ts';
 
 export type World = ReturnType<typeof makeWorld>;
-export type MainResult = ExecutionResult & { readonly safetyNet?: SafetyNetAction };
+export type MainResult = ExecutionResult & {
+  readonly safetyNet?: SafetyNetAction;
+  readonly statusEventLost?: true;
+};
+
+/** What the executor asks the run under way: how an invocation behaves, whether a status event is delivered. */
+interface RunHooks {
+  invocation(call: InvocationCall): InvocationTiming | undefined;
+  deliverStatusEvent(executionArn: string): boolean;
+}
+let current: RunHooks | undefined;
+
+/**
+ * One executor for every run (building one validates the ASL, which costs more than a short rollout), behaving
+ * as AWS does: timeouts race invocations, status events go out as the execution ends (the safety net waits
+ * out running Lambdas itself) and may be lost, invocations take the time the run under way draws.
+ */
+export function faultStepFunctions(): LocalStepFunctions {
+  return new LocalStepFunctions({
+    msPerSecond: MS_PER_SECOND,
+    retryDelayMs: RETRY_DELAY_MS,
+    statusEventTiming: 'at-once',
+    invocations: (call) => current?.invocation(call),
+    deliverStatusEvent: (executionArn) => current?.deliverStatusEvent(executionArn) ?? true,
+  });
+}
+
+/** A Lambda invocation a fault struck (slowed, or lost its answer). */
+export interface StruckInvocation {
+  readonly fault: Fault;
+  readonly stateName: string;
+  /** Which entry of that state (0 for the first time the execution entered it). */
+  readonly entry: number;
+  readonly retryCount: number;
+}
+
+/** An alarm event or an abort reaching Swing: I5 bounds how long a bake or gate stays open after one. */
+export interface EndingSignal {
+  readonly kind: 'alarm-event' | 'abort';
+  readonly at: number;
+  outcome?: string;
+}
 
 export interface OpenedWait {
   readonly kind: 'bake' | 'gate';
@@ -82,6 +139,10 @@ export interface Run {
   readonly gates: readonly GateOutcome[];
   readonly racers: readonly RacerObservation[];
   readonly execution: LocalExecution;
+  readonly struck: readonly StruckInvocation[];
+  readonly signals: readonly EndingSignal[];
+  /** When the run began, on the virtual clock. */
+  readonly startedAt: number;
 }
 
 /** A store view that counts the writes that succeeded through it: a racer must make none. */
@@ -95,8 +156,8 @@ class CountingStore implements RolloutStore {
     await this.inner.acquire(listenerArn, rollout);
     this.writes += 1;
   }
-  async update(listenerArn: string, executionArn: string, patch: RolloutPatch) {
-    const rollout = await this.inner.update(listenerArn, executionArn, patch);
+  async update(listenerArn: string, executionArn: string, patch: RolloutPatch, fence?: string) {
+    const rollout = await this.inner.update(listenerArn, executionArn, patch, fence);
     this.writes += 1;
     return rollout;
   }
@@ -153,6 +214,9 @@ let runs = 0;
  */
 export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFunctions): Promise<Run> {
   runs += 1;
+  const struck: StruckInvocation[] = [];
+  const signals: EndingSignal[] = [];
+  const startedAt = Date.now();
   const world = makeWorld({
     starting: scenario.starting,
     stepFunctions,
@@ -162,6 +226,8 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
   const name = `main-${runs}`;
   const executionArn = `${stepFunctions.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
   const operator = operatorOf(world);
+  // StopExecution does not stop a running Lambda: the safety net waits them out, as deployed.
+  const deps: EngineDeps & SafetyNetDeps = { ...world.deps, waitAfterStopMs: SAFETY_NET_WAIT_SECONDS * 1000 };
 
   const fired: FiredFault[] = [];
   const waits: OpenedWait[] = [];
@@ -181,16 +247,20 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
     }, ms);
     timers.add(timer);
   };
+  // An event EventBridge has taken is delivered even after the rollout ended: not cleared at the end.
+  const deliverLater = (ms: number, act: () => void) => {
+    pending.push(new Promise<void>((resolve) => setTimeout(resolve, ms)).then(act));
+  };
   const follow = (target: { outcome?: string; outcomeAt?: number }, promise: Promise<unknown>) => {
     pending.push(
       promise.then(
         (value) => {
           target.outcome = String(value);
-          target.outcomeAt = performance.now();
+          target.outcomeAt = Date.now();
         },
         (error: unknown) => {
           target.outcome = error instanceof Error ? error.name : String(error);
-          target.outcomeAt = performance.now();
+          target.outcomeAt = Date.now();
         },
       ),
     );
@@ -204,8 +274,8 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
     const store = new CountingStore(world.store);
     const observation: RacerObservation = { modifyCalls: 0, storeWrites: 0, notified: [] };
     racers.push(observation);
-    const deps: EngineDeps = {
-      ...world.deps,
+    const racerDeps: EngineDeps = {
+      ...deps,
       listener: new AlbListener(elb.client, LISTENER, { verifyAttempts: 1, verifyDelayMs: 0 }),
       alarms: new CloudWatchAlarms(cloudWatch.client, { alarmNames: [ALARM], attempts: 1, retryDelayMs: 0 }),
       store,
@@ -215,7 +285,7 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
         },
       },
     };
-    const racer = stepFunctions.start(deps, { plan: '100' }, { name: `racer-${runs}-${index}` });
+    const racer = stepFunctions.start(racerDeps, { plan: '100' }, { name: `racer-${runs}-${index}` });
     pending.push(
       racer.result.then((result) => {
         observation.result = result;
@@ -228,7 +298,7 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
   function strike(fault: Fault, wait?: OpenedWait): void {
     const struck: FiredFault = {
       fault,
-      firedAt: performance.now(),
+      firedAt: Date.now(),
       executionEnded: executionEnded(),
       settled,
       ...(wait ? { wait } : {}),
@@ -241,15 +311,26 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
       }),
     );
     switch (fault.kind) {
-      case 'alarm':
+      case 'alarm': {
         world.cloudWatch.set(ALARM, fault.value);
-        if (fault.delivered) {
-          const deps = { ...world.deps, insufficientData: scenario.insufficientData };
-          follow(
-            struck,
-            handleAlarmEvent(deps, alarmStateChange(ALARM, fault.value, 'Threshold Crossed: fault schedule')),
-          );
-        }
+        const event = alarmStateChange(ALARM, fault.value, 'Threshold Crossed: fault schedule');
+        const deliver = (target: { outcome?: string; outcomeAt?: number }) => {
+          const signal: EndingSignal = { kind: 'alarm-event', at: Date.now() };
+          signals.push(signal);
+          const handled = handleAlarmEvent({ ...deps, insufficientData: scenario.insufficientData }, event);
+          follow(signal, handled);
+          follow(target, handled);
+        };
+        const { delivery } = fault;
+        if (delivery.by === 'at-once' || delivery.by === 'twice') deliver(struck);
+        if (delivery.by === 'late') deliverLater(delivery.lateMs, () => deliver(struck));
+        // The duplicate's outcome is its own: the first delivery's is what the fault reports.
+        if (delivery.by === 'twice') deliverLater(delivery.lateMs, () => deliver({}));
+        break;
+      }
+      case 'slow-invocation':
+      case 'lost-answer':
+        // Struck through the executor's invocation hook, below.
         break;
       case 'throttle':
         world.elb.throttleModify += fault.times;
@@ -267,12 +348,14 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
         world.elb.failModify = Number.MAX_SAFE_INTEGER;
         outage = true;
         break;
-      case 'abort':
-        follow(
-          struck,
-          abortRollout(operator, 'fault schedule').then((result) => result.delivered),
-        );
+      case 'abort': {
+        const signal: EndingSignal = { kind: 'abort', at: Date.now() };
+        signals.push(signal);
+        const aborted = abortRollout(operator, 'fault schedule').then((result) => result.delivered);
+        follow(struck, aborted);
+        follow(signal, aborted);
         break;
+      }
       case 'stop':
         // A call during start() strikes before start() has returned the execution.
         if (execution) execution.stop();
@@ -292,7 +375,12 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
 
   const byCall = new Map<number, Fault[]>();
   const byWait = new Map<number, Fault[]>();
+  const byInvocation: Fault[] = [];
   for (const fault of scenario.faults) {
+    if (fault.at.on === 'invocation') {
+      byInvocation.push(fault);
+      continue;
+    }
     const at: Trigger = fault.at;
     const table = at.on === 'call' ? byCall : byWait;
     const key = at.on === 'call' ? at.n : at.k;
@@ -314,6 +402,50 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
   };
   world.cloudWatch.beforeCall = onMainCall;
 
+  const abortGate = () => {
+    const signal: EndingSignal = { kind: 'abort', at: Date.now() };
+    signals.push(signal);
+    const aborted = abortRollout(operator, 'gate').then((result) => result.delivered);
+    follow(signal, aborted);
+    return aborted;
+  };
+
+  // The executor asks this run how each of the main execution's invocations behaves.
+  const entries = new Map<string, number>();
+  const seenOfState = new Map<string, number>();
+  let invocationsSeen = 0;
+  const matches = (trigger: InvocationTrigger, stateName: string, nthOfState: number) =>
+    trigger.state === undefined
+      ? trigger.n === invocationsSeen
+      : trigger.state === stateName && trigger.n === nthOfState;
+  current = {
+    invocation: (call) => {
+      const base: InvocationTiming = { startDelayMs: scenario.latencyMs };
+      if (call.executionArn !== executionArn) return base;
+      invocationsSeen += 1;
+      const nthOfState = (seenOfState.get(call.stateName) ?? 0) + 1;
+      seenOfState.set(call.stateName, nthOfState);
+      if (call.retryCount === 0) entries.set(call.stateName, (entries.get(call.stateName) ?? -1) + 1);
+      const entry = entries.get(call.stateName) ?? 0;
+      let timing = base;
+      for (const fault of byInvocation) {
+        if (fault.at.on !== 'invocation' || !matches(fault.at, call.stateName, nthOfState)) continue;
+        struck.push({ fault, stateName: call.stateName, entry, retryCount: call.retryCount });
+        fired.push({ fault, firedAt: Date.now(), executionEnded: executionEnded(), settled });
+        if (fault.kind === 'slow-invocation') {
+          timing = { ...timing, startDelayMs: scenario.latencyMs + fault.delayMs };
+        } else if (fault.kind === 'lost-answer') {
+          timing = {
+            startDelayMs: scenario.latencyMs + fault.delayMs,
+            answerLostAfterMs: fault.afterMs,
+          };
+        }
+      }
+      return timing;
+    },
+    deliverStatusEvent: (arn) => arn !== executionArn || !scenario.statusEventLost,
+  };
+
   const gatedSteps = scenario.steps.flatMap((step, index) => (step.gate ? [index] : []));
   world.store.onUpdate = (owner, patch, rollout) => {
     if (owner !== executionArn || patch.taskToken === undefined || !patch.taskKind) return;
@@ -323,7 +455,7 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
       kind === 'bake'
         ? (steps[rollout.stepIndex]?.bakeSeconds ?? 0) * MS_PER_SECOND
         : scenario.gate.timeoutSeconds * MS_PER_SECOND;
-    const wait: OpenedWait = { kind, step: rollout.stepIndex, openedAt: performance.now(), lengthMs };
+    const wait: OpenedWait = { kind, step: rollout.stepIndex, openedAt: Date.now(), lengthMs };
     waits.push(wait);
     const planned = byWait.get(k) ?? [];
     // Timers first, while the clock is where the wait's own timeout started from: work done before a timer is
@@ -342,7 +474,7 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
               gate,
               resolution.by === 'promote'
                 ? promoteGate(operator).then((result) => result.delivered)
-                : abortRollout(operator, 'gate').then((result) => result.delivered),
+                : abortGate(),
             ),
           );
         }
@@ -356,13 +488,13 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
   };
 
   const plan = scenario.asSpec ? formatPlanSpec({ steps }) : { steps };
-  execution = world.start({ plan, gate: scenario.gate }, name);
+  execution = stepFunctions.start(deps, { plan, gate: scenario.gate }, { name });
   const started = execution;
 
   let result: MainResult;
   let safetyNetRedeliveries = 0;
   try {
-    result = await started.result;
+    result = await onTheVirtualClock(started.result);
   } catch {
     // The executor's delivery of the status event threw (the safety net's ModifyListener failed). EventBridge
     // invokes the safety net asynchronously and Lambda retries a failed async invocation twice.
@@ -375,12 +507,14 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
     for (let attempt = 0; attempt < 2 && !action; attempt += 1) {
       safetyNetRedeliveries += 1;
       try {
-        action = await safetyNet(world.deps, {
-          source: 'aws.states',
-          'detail-type': 'Step Functions Execution Status Change',
-          time: new Date().toISOString(),
-          detail: { executionArn, stateMachineArn: stepFunctions.stateMachineArn, status },
-        });
+        action = await onTheVirtualClock(
+          safetyNet(deps, {
+            source: 'aws.states',
+            'detail-type': 'Step Functions Execution Status Change',
+            time: new Date().toISOString(),
+            detail: { executionArn, stateMachineArn: stepFunctions.stateMachineArn, status },
+          }),
+        );
       } catch {
         // Counted; the checks see a listener that was not restored.
       }
@@ -390,16 +524,19 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
       : { status: 'FAILED', error: failure?.Error ?? 'Unknown', cause: failure?.Cause ?? '' };
     result = action ? { ...ended, safetyNet: action } : ended;
   }
-  const settledAt = performance.now();
+  const settledAt = Date.now();
   settled = true;
   for (const timer of timers) clearTimeout(timer);
   timers.clear();
-  // Operator calls, alarm events and racers that are still running belong to this run: let them finish.
+  // Operator calls, late alarm events, racers and Lambdas that are still running belong to this run: let them
+  // finish.
+  await onTheVirtualClock(started.idle);
   for (let seen = 0; seen < pending.length; ) {
     const batch = pending.slice(seen);
     seen = pending.length;
-    await Promise.allSettled(batch);
+    await onTheVirtualClock(Promise.allSettled(batch));
   }
+  current = undefined;
 
   return {
     scenario,
@@ -414,5 +551,34 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
     gates,
     racers,
     execution: started,
+    struck,
+    signals,
+    startedAt,
   };
+}
+
+/**
+ * Moves the fake clock from timer to timer until `promise` settles. Each step first lets every promise chain
+ * run to its next timer (fake timers yield to the real event loop in between), so the order of events is the
+ * virtual clock's, never the machine's load.
+ */
+async function onTheVirtualClock<T>(promise: Promise<T>): Promise<T> {
+  let done = false;
+  const watched = promise.finally(() => {
+    done = true;
+  });
+  watched.catch(() => {});
+  for (let idle = 0; !done; ) {
+    if (vi.getTimerCount() > 0) {
+      idle = 0;
+      await vi.advanceTimersToNextTimerAsync();
+      continue;
+    }
+    // No timer: what is left runs on promises alone, and settles within a few turns of the event loop.
+    idle += 1;
+    if (idle > 50)
+      throw new Error('the run is stuck: nothing scheduled on the virtual clock, and not settled');
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return watched;
 }

@@ -5,21 +5,22 @@ import { isIncrease, percentToWeights, WEIGHT_TOTAL } from '#domain/weights.ts';
 /**
  * Random rollouts and random fault schedules for the model-based fault test.
  *
- * Time is scaled: a bake of N "seconds" lasts N * MS_PER_SECOND ms. Bakes are generated in whole scaled
- * milliseconds (even second counts) so that a fault planned `afterMs` into a wait and the wait's own timeout
- * are both whole-millisecond timers created in the same macrotask: Node fires them in order of expiry, so a
- * fault planned before the timeout always lands inside the wait, whatever the machine's load.
+ * Time is virtual: the test runs on fake timers, a second of the plan is 1000 ms of that clock, and the clock
+ * moves only when nothing else can run. Engine work takes no virtual time; invocations take what the scenario
+ * draws (a base latency, and the slow-invocation and lost-answer faults). So a seed replays the same run
+ * whatever the machine's load, and a fault planned before a wait's timeout lands inside it.
  */
-export const MS_PER_SECOND = 0.5;
-const toSeconds = (ms: number) => Math.round(ms / MS_PER_SECOND);
+export const MS_PER_SECOND = 1000;
 
+/** A fault planned after a wait opened is due at least this long before the wait's own timeout. */
+export const WAIT_MARGIN_MS = 1000;
 /**
- * A fault planned after a wait opened is due at least this long before the wait's own timeout: Node orders
- * timers by due time, and this absorbs the engine's work between the two timers' creation (and a GC pause).
+ * Bakes that a fault ends early (alarm event, abort, stop) last this long, so that I5's bound (invariants.ts,
+ * EVENT_TO_END_BOUND_MS) is far below the bake time.
  */
-export const WAIT_MARGIN_MS = 10;
-/** Bakes that a fault ends early (alarm event, abort, stop) last this long: the I5 check needs room. */
-export const LONG_BAKE_MS = 1500;
+export const LONG_BAKE_SECONDS = 600;
+/** The Retry pause of every task (the ASL's backoff is 1-20 s with random jitter: fixed here to replay). */
+export const RETRY_DELAY_MS = 500;
 
 /**
  * When a fault strikes:
@@ -32,13 +33,45 @@ export type Trigger =
   | { readonly on: 'call'; readonly n: number }
   | { readonly on: 'wait'; readonly k: number; readonly afterMs: number };
 
+/** The main execution's nth Lambda invocation (counting only the given state's, when there is one). */
+export interface InvocationTrigger {
+  readonly on: 'invocation';
+  readonly state?: 'Bake' | 'Gate' | 'ShiftWeights' | 'AfterBake' | 'Rollback';
+  readonly n: number;
+}
+
+/**
+ * How EventBridge delivers an alarm's state change to the alarm-event function: not at all (the rule did not
+ * match, or the alarm went back before it was evaluated), at once, late (it retries for up to a day), or
+ * twice (at once, and again late). Two alarm faults delivered late arrive out of order.
+ */
+export type AlarmDelivery =
+  | { readonly by: 'none' }
+  | { readonly by: 'at-once' }
+  | { readonly by: 'late' | 'twice'; readonly lateMs: number };
+
 export type Fault =
-  /** CloudWatch changes state; `delivered`: EventBridge also delivers the state change to the alarm-event function. */
+  /** CloudWatch changes state, and EventBridge delivers the change (or not) as `delivery` says. */
   | {
       readonly kind: 'alarm';
       readonly at: Trigger;
       readonly value: 'ALARM' | 'INSUFFICIENT_DATA';
-      readonly delivered: boolean;
+      readonly delivery: AlarmDelivery;
+    }
+  /**
+   * The invocation starts `delayMs` late (a cold start, an SDK retry inside it): a bake or gate invocation may
+   * outlive its state's timeout and run on, its token dead, into whatever state comes next.
+   */
+  | { readonly kind: 'slow-invocation'; readonly at: InvocationTrigger; readonly delayMs: number }
+  /**
+   * The invocation's answer is lost after `afterMs` (Lambda.ServiceException): the state's Retry starts
+   * another attempt while this one, `delayMs` late, may still run.
+   */
+  | {
+      readonly kind: 'lost-answer';
+      readonly at: InvocationTrigger;
+      readonly afterMs: number;
+      readonly delayMs: number;
     }
   /** The next `times` ModifyListener calls are throttled (the ASL retries TransientFailure). */
   | { readonly kind: 'throttle'; readonly at: Trigger; readonly times: number }
@@ -79,7 +112,7 @@ export type GateResolution =
 
 export interface ScenarioStep {
   readonly targetPercent: number;
-  readonly bakeMs: number;
+  readonly bakeSeconds: number;
   readonly gate: boolean;
 }
 
@@ -94,6 +127,10 @@ export interface Scenario {
   readonly faults: readonly Fault[];
   /** How both the alarm checks and the alarm events treat INSUFFICIENT_DATA. */
   readonly insufficientData: 'not-firing' | 'firing';
+  /** How long every Lambda invocation takes to start, on the virtual clock. */
+  readonly latencyMs: number;
+  /** EventBridge drops the main execution's "Execution Status Change" event (best effort on AWS). */
+  readonly statusEventLost: boolean;
 }
 
 export interface Wait {
@@ -115,7 +152,7 @@ export function waitsOf(steps: readonly Pick<ScenarioStep, 'gate'>[]): Wait[] {
 
 /** Faults that end the wait they land in at once: a bake they target may be long, it costs no time. */
 const endsTheWait = (fault: Fault) =>
-  (fault.kind === 'alarm' && fault.delivered && fault.value === 'ALARM') ||
+  (fault.kind === 'alarm' && fault.delivery.by !== 'none' && fault.value === 'ALARM') ||
   fault.kind === 'abort' ||
   fault.kind === 'stop';
 
@@ -126,17 +163,19 @@ const endsTheWait = (fault: Fault) =>
  */
 export function planSteps(scenario: Scenario): PlanStep[] {
   const waits = waitsOf(scenario.steps);
-  const bakeMs = scenario.steps.map((step) => step.bakeMs);
+  const bakeSeconds = scenario.steps.map((step) => step.bakeSeconds);
   for (const fault of scenario.faults) {
     if (fault.at.on !== 'wait') continue;
     const wait = waits[fault.at.k];
     if (wait?.kind !== 'bake') continue;
-    const needed = endsTheWait(fault) ? LONG_BAKE_MS : fault.at.afterMs + WAIT_MARGIN_MS;
-    bakeMs[wait.step] = Math.max(bakeMs[wait.step] ?? 0, needed);
+    const neededMs = endsTheWait(fault)
+      ? LONG_BAKE_SECONDS * MS_PER_SECOND
+      : fault.at.afterMs + scenario.latencyMs + WAIT_MARGIN_MS;
+    bakeSeconds[wait.step] = Math.max(bakeSeconds[wait.step] ?? 0, Math.ceil(neededMs / MS_PER_SECOND));
   }
   return scenario.steps.map((step, index) => ({
     targetPercent: step.targetPercent,
-    bakeSeconds: toSeconds(bakeMs[index] ?? step.bakeMs),
+    bakeSeconds: bakeSeconds[index] ?? step.bakeSeconds,
     gate: step.gate,
   }));
 }
@@ -175,7 +214,7 @@ const stepsArbitrary: fc.Arbitrary<ScenarioStep[]> = fc
         .map((tenth) =>
           fc.record({
             targetPercent: fc.constant(tenth / 10),
-            bakeMs: fc.integer({ min: 1, max: 10 }),
+            bakeSeconds: fc.integer({ min: 1, max: 20 }),
             gate: fc.constantFrom(false, false, false, true),
           }),
         ),
@@ -193,9 +232,35 @@ function waitTriggerArbitrary(waitCount: number): fc.Arbitrary<Extract<Trigger, 
   return fc.record({
     on: fc.constant('wait' as const),
     k: fc.integer({ min: 0, max: waitCount - 1 }),
-    afterMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 10 })),
+    afterMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 1000 })),
   });
 }
+
+const invocationTriggerArbitrary: fc.Arbitrary<InvocationTrigger> = fc.oneof(
+  fc.record({ on: fc.constant('invocation' as const), n: fc.integer({ min: 1, max: 30 }) }),
+  fc.record({
+    on: fc.constant('invocation' as const),
+    state: fc.constantFrom('Bake' as const, 'Bake' as const, 'Gate' as const, 'ShiftWeights' as const),
+    n: fc.integer({ min: 1, max: 5 }),
+  }),
+  fc.record({
+    on: fc.constant('invocation' as const),
+    state: fc.constantFrom('AfterBake' as const, 'Rollback' as const),
+    n: fc.integer({ min: 1, max: 3 }),
+  }),
+);
+
+const alarmDeliveryArbitrary: fc.Arbitrary<AlarmDelivery> = fc.oneof(
+  { weight: 2, arbitrary: fc.constant({ by: 'none' as const }) },
+  { weight: 3, arbitrary: fc.constant({ by: 'at-once' as const }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      by: fc.constantFrom('late' as const, 'twice' as const),
+      lateMs: fc.integer({ min: 1, max: 30_000 }),
+    }),
+  },
+);
 
 function faultArbitrary(starting: Weights, steps: readonly ScenarioStep[]): fc.Arbitrary<Fault> {
   const waitCount = waitsOf(steps).length;
@@ -210,7 +275,25 @@ function faultArbitrary(starting: Weights, steps: readonly ScenarioStep[]): fc.A
         kind: fc.constant('alarm' as const),
         at: trigger,
         value: fc.constantFrom<'ALARM' | 'INSUFFICIENT_DATA'>('ALARM', 'ALARM', 'ALARM', 'INSUFFICIENT_DATA'),
-        delivered: fc.boolean(),
+        delivery: alarmDeliveryArbitrary,
+      }),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        kind: fc.constant('slow-invocation' as const),
+        at: invocationTriggerArbitrary,
+        // Up to 30 s: Swing's Lambdas time out within 60 s, and the safety net waits 75 s after a stop.
+        delayMs: fc.oneof(fc.integer({ min: 100, max: 3000 }), fc.integer({ min: 3000, max: 30_000 })),
+      }),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        kind: fc.constant('lost-answer' as const),
+        at: invocationTriggerArbitrary,
+        afterMs: fc.integer({ min: 0, max: 1000 }),
+        delayMs: fc.integer({ min: 0, max: 5000 }),
       }),
     },
     {
@@ -272,11 +355,10 @@ function faultArbitrary(starting: Weights, steps: readonly ScenarioStep[]): fc.A
 }
 
 const gateResolutionArbitrary: fc.Arbitrary<GateResolution> = fc.oneof(
-  // Later than any fault planned in the gate (afterMs <= 10; these timers are created together, in order of
-  // scheduling) and well before the gate's timeout (>= 30 ms).
+  // Later than any fault planned in the gate (afterMs <= 1000) and well before the gate's timeout (>= 60 s).
   fc.record({
     by: fc.constantFrom('promote' as const, 'abort' as const),
-    afterMs: fc.integer({ min: 14, max: 20 }),
+    afterMs: fc.integer({ min: 1500, max: 3000 }),
   }),
   fc.constant({ by: 'timeout' as const }),
 );
@@ -310,6 +392,8 @@ export const scenarioArbitrary: fc.Arbitrary<Scenario> = startAndStepsArbitrary.
     }),
     gateResolutions: fc.tuple(...steps.filter((step) => step.gate).map(() => gateResolutionArbitrary)),
     insufficientData: fc.constantFrom<'not-firing' | 'firing'>('not-firing', 'not-firing', 'firing'),
+    latencyMs: fc.constantFrom(0, 20, 200),
+    statusEventLost: fc.constantFrom(false, false, false, false, false, false, false, true),
     // One run in seven has no fault at all: it must complete (or end as its gates say).
     faults: fc.oneof(
       { weight: 1, arbitrary: fc.constant([]) },

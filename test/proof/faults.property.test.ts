@@ -1,32 +1,49 @@
 import fc from 'fast-check';
-import { describe, it } from 'vitest';
-import { LocalStepFunctions } from '#local/executor.ts';
-import { runScenario } from './fault-run.ts';
-import { MS_PER_SECOND, scenarioArbitrary } from './fault-scenario.ts';
+import { afterAll, beforeAll, describe, it, vi } from 'vitest';
+import { faultStepFunctions, runScenario } from './fault-run.ts';
+import { scenarioArbitrary } from './fault-scenario.ts';
 import { expectInvariants } from './invariants.ts';
 
 /**
  * Model-based fault testing: random plans and random fault schedules run through the real ASL and the real
  * engine over stateful fakes of ELBv2, CloudWatch, the record store and the Step Functions callbacks, and
  * the invariants of docs/guarantees.md are checked on the fakes' actual state (invariants.ts has one function
- * per invariant).
+ * per invariant). The executor behaves as AWS does (timeouts race invocations, retries overlap, StopExecution
+ * leaves Lambdas running, status events may be lost) and everything runs on a virtual clock (fault-scenario.ts),
+ * so a seed replays the same run whatever the machine's load.
  *
- * A failure prints fast-check's seed, path and shrunk scenario; replay one with
- * `fc.assert(property, { seed, path, endOnFailure: true })`. Faults strike at the Nth AWS call of the rollout
- * (deterministic) or at whole-millisecond delays into a bake or gate, always due before the wait's own
- * timeout (fault-scenario.ts), so a seed replays the same run.
+ * Every run draws a fresh seed. A failure prints it with the path and the shrunk scenario; replay it with
+ * `SWING_FC_SEED=<seed> SWING_FC_PATH=<path> npx vitest run test/proof/faults.property.test.ts`.
  */
-describe('Model: random plans under random faults', () => {
-  // One executor for every run: building one validates the ASL, which costs more than a short rollout.
-  const stepFunctions = new LocalStepFunctions({ msPerSecond: MS_PER_SECOND, retryDelayMs: 1 });
+const NUM_RUNS = 500;
 
-  it('keeps I1-I5 and I7 on the fakes over 500 random plans and fault schedules', async () => {
-    await fc.assert(
+describe('Model: random plans under random faults', () => {
+  beforeAll(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+  });
+  afterAll(() => {
+    vi.useRealTimers();
+  });
+
+  it(`keeps I1-I5 and I7 on the fakes over ${NUM_RUNS} random plans and fault schedules`, async () => {
+    const stepFunctions = faultStepFunctions();
+    const seed = process.env.SWING_FC_SEED
+      ? Number(process.env.SWING_FC_SEED)
+      : fc.sample(fc.integer(), 1)[0]!;
+    const path = process.env.SWING_FC_PATH;
+    const details = await fc.check(
       fc.asyncProperty(scenarioArbitrary, async (scenario) => {
         const run = await runScenario(scenario, stepFunctions);
         await expectInvariants(run);
       }),
-      { numRuns: 500 },
+      { numRuns: NUM_RUNS, seed, ...(path ? { path, endOnFailure: true } : {}) },
     );
-  }, 180_000);
+    if (details.failed) {
+      throw new Error(
+        `replay: SWING_FC_SEED=${details.seed} SWING_FC_PATH=${details.counterexamplePath} ` +
+          `npx vitest run test/proof/faults.property.test.ts\n${fc.defaultReportMessage(details)}`,
+        { cause: details.errorInstance },
+      );
+    }
+  }, 240_000);
 });

@@ -4,7 +4,6 @@ import { formatWeights, isIncrease, percentToWeights } from '#domain/weights.ts'
 import type { CloudWatchEvent, ElbEvent } from '#test/support/fake-aws.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
 import type { FiredFault, Run } from './fault-run.ts';
-import { LONG_BAKE_MS } from './fault-scenario.ts';
 
 /**
  * The invariants of docs/guarantees.md, checked on the fakes' actual state after a run of the model-based fault test.
@@ -46,6 +45,7 @@ export function story(run: Run): string {
     }`,
     `result ${JSON.stringify(run.result).slice(0, 300)}; redeliveries ${run.safetyNetRedeliveries}`,
     `racers ${JSON.stringify(run.racers)}`,
+    `invocations struck: ${run.struck.map((hit) => `${hit.fault.kind} ${hit.stateName}#${hit.entry}.${hit.retryCount}`).join('; ') || 'none'}; signals: ${run.signals.map((signal) => `${signal.kind}@${signal.at - run.startedAt}ms -> ${signal.outcome}`).join('; ') || 'none'}`,
     `listener ends at ${formatWeights(run.world.elb.weights)}`,
     `timeline: ${timeline.join(', ')}`,
     `states: ${run.execution.events
@@ -316,7 +316,8 @@ export function expectEventDrivenRollback(run: Run): void {
   const firingStates =
     run.scenario.insufficientData === 'firing' ? ['ALARM', 'INSUFFICIENT_DATA'] : ['ALARM'];
   for (const fault of run.fired) {
-    if (fault.fault.kind !== 'alarm' || !fault.fault.delivered || fault.outcome === undefined) continue;
+    if (fault.fault.kind !== 'alarm' || fault.fault.delivery.by === 'none' || fault.outcome === undefined)
+      continue;
     const counted = firingStates.includes(fault.fault.value);
     expect(
       fault.outcome === 'ignored-state',
@@ -344,18 +345,88 @@ export function expectEventDrivenRollback(run: Run): void {
   const error = run.result.status === 'FAILED' ? run.result.error : '';
   expect(allowed, `with AlarmFired${why}`).toContain(error);
   expect(statesEntered(run), `through the Rollback state${why}`).toContain('Rollback');
-  if (error !== 'RollbackFailed') {
+  if (error !== 'RollbackFailed' && !run.result.statusEventLost) {
     expect(run.result.safetyNet, `restored by the state machine, not the safety net${why}`).toBe(
       'nothing-held',
     );
   }
-  for (const fault of delivered) {
-    const wait = fault.wait;
-    if (wait?.kind !== 'bake' || wait.lengthMs < LONG_BAKE_MS || fault.outcomeAt === undefined) continue;
-    expect(
-      run.settledAt - fault.outcomeAt,
-      `rolled back without waiting for the bake to end (${wait.lengthMs} ms)${why}`,
-    ).toBeLessThan(wait.lengthMs / 3);
+}
+
+/**
+ * I5's bound, on the proofs' virtual clock: an alarm event (counted as firing) or an abort that reaches Swing
+ * while a bake or gate state is open ends that state within this long, whatever stale invocations of earlier
+ * attempts still run. It covers the opening invocation's drawn latency (at most 200 ms), when the event came
+ * before the token was stored and the opening check catches it; bakes that such faults target last 600 s.
+ */
+export const EVENT_TO_END_BOUND_MS = 1000;
+
+interface WaitInterval {
+  readonly state: 'Bake' | 'Gate';
+  readonly entry: number;
+  readonly enteredAt: number;
+  readonly endedAt: number;
+}
+
+/** Every bake and gate state the execution entered, with when it ended (on the virtual clock). */
+function waitIntervals(run: Run): WaitInterval[] {
+  const events = run.execution.events as { type: string; timestamp: number; state?: { name: string } }[];
+  const endOfExecution = events.find(
+    (event) => event.type.startsWith('Execution') && event.type !== 'ExecutionStarted',
+  );
+  const intervals: WaitInterval[] = [];
+  const entries = new Map<string, number>();
+  events.forEach((event, i) => {
+    const name = event.state?.name;
+    if (event.type !== 'StateEntered' || (name !== 'Bake' && name !== 'Gate')) return;
+    const entry = entries.get(name) ?? 0;
+    entries.set(name, entry + 1);
+    const exit = events
+      .slice(i + 1)
+      .find((later) => later.type === 'StateExited' && later.state?.name === name);
+    intervals.push({
+      state: name,
+      entry,
+      enteredAt: event.timestamp,
+      endedAt: exit?.timestamp ?? endOfExecution?.timestamp ?? Number.POSITIVE_INFINITY,
+    });
+  });
+  return intervals;
+}
+
+/**
+ * I5, bounded: an alarm event counted as firing, or an abort, that arrives while a bake or gate is open ends it
+ * within EVENT_TO_END_BOUND_MS. Not bounded: a wait whose own attempt a fault slowed or cut off (its token may
+ * not be stored before its timeout; the opening check, or AfterBake at the timeout, catches the alarm then),
+ * and an alarm that went back to a state the policy does not count before the wait opened its token.
+ */
+export function expectBoundedEventToEnd(run: Run): void {
+  const why = `\n  ${story(run)}`;
+  const intervals = waitIntervals(run);
+  const firingStates =
+    run.scenario.insufficientData === 'firing' ? ['ALARM', 'INSUFFICIENT_DATA'] : ['ALARM'];
+  // An event that found no live token relies on the opening check reading the alarm still firing.
+  const wentBack = run.fired.some(
+    (fault) => fault.fault.kind === 'alarm' && !firingStates.includes(fault.fault.value),
+  );
+  for (const signal of run.signals) {
+    if (signal.kind === 'alarm-event') {
+      if (signal.outcome === 'ignored-state' || signal.outcome === 'not-watched') continue;
+      if (signal.outcome !== 'failed-task' && wentBack) continue;
+    }
+    // An abort refused (nobody held the lock) or too late (Complete had decided) reached no wait.
+    if (signal.kind === 'abort' && signal.outcome !== 'task-failed' && signal.outcome !== 'flag-only')
+      continue;
+    for (const wait of intervals) {
+      if (!(wait.enteredAt <= signal.at && signal.at < wait.endedAt)) continue;
+      const ownAttemptStruck = run.struck.some(
+        (hit) => hit.stateName === wait.state && hit.entry === wait.entry,
+      );
+      if (ownAttemptStruck) continue;
+      expect(
+        wait.endedAt - signal.at,
+        `an ${signal.kind} (${signal.outcome}) at ${signal.at - run.startedAt} ms ends the open ${wait.state} (entered at ${wait.enteredAt - run.startedAt} ms) within ${EVENT_TO_END_BOUND_MS} ms${why}`,
+      ).toBeLessThanOrEqual(EVENT_TO_END_BOUND_MS);
+    }
   }
 }
 
@@ -366,6 +437,8 @@ export function expectEventDrivenRollback(run: Run): void {
 export function expectRestoredByTheSafetyNet(run: Run): void {
   const why = `\n  ${story(run)}`;
   const { result } = run;
+  // No event, no safety net: the run ended through its own paths (I1 checked it) or awaits the reconciler.
+  if (result.statusEventLost) return;
   if (stoppedWhileRunning(run)) {
     expect(result.status, `a stopped execution ends ABORTED${why}`).toBe('ABORTED');
   }
@@ -393,7 +466,9 @@ export function expectHarmlessFaultsTolerated(run: Run): void {
         fault.fault.value === 'INSUFFICIENT_DATA' &&
         run.scenario.insufficientData === 'not-firing') ||
       fault.fault.kind === 'throttle' ||
-      fault.fault.kind === 'racer',
+      fault.fault.kind === 'racer' ||
+      fault.fault.kind === 'slow-invocation' ||
+      fault.fault.kind === 'lost-answer',
   );
   const throttles = run.fired.reduce(
     (sum, fault) => sum + (fault.fault.kind === 'throttle' ? fault.fault.times : 0),
@@ -415,13 +490,28 @@ export function expectHarmlessFaultsTolerated(run: Run): void {
   }
 }
 
+/**
+ * A lost "Execution Status Change" event leaves a stopped execution's lock (or a RollbackFailed one's) to the
+ * scheduled reconciler (I7). Until the reconciler is part of the proofs, such a run is checked for what holds
+ * without it: the lock is still the ended execution's, and nothing wrote the listener after the execution ended.
+ * I1 and I7 are not claimed for it.
+ */
+function expectLeftForTheReconciler(run: Run): void {
+  const why = `\n  ${story(run)}`;
+  const neededTheEvent = run.result.status === 'ABORTED' || statesEntered(run).includes('RollbackFailed');
+  expect(neededTheEvent, `only a stopped or RollbackFailed execution keeps its lock${why}`).toBe(true);
+}
+
 export async function expectInvariants(run: Run): Promise<void> {
   const record = await finalRecord(run);
-  expectEndState(run, record);
+  const awaitsReconciler = run.result.statusEventLost === true && record?.lockOwner === run.executionArn;
+  if (awaitsReconciler) expectLeftForTheReconciler(run);
+  else expectEndState(run, record);
   expectNoIncreaseUnderAlarm(run);
   expectRacersRefused(run);
-  expectDriftLeftAlone(run, record);
+  if (!awaitsReconciler) expectDriftLeftAlone(run, record);
   expectEventDrivenRollback(run);
+  expectBoundedEventToEnd(run);
   expectRestoredByTheSafetyNet(run);
-  expectHarmlessFaultsTolerated(run);
+  if (!awaitsReconciler) expectHarmlessFaultsTolerated(run);
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { abortRollout } from '#domain/operator.ts';
+import { abortRollout, promoteGate } from '#domain/operator.ts';
 import { percentToWeights } from '#domain/weights.ts';
 import { type InvocationCall, LocalStepFunctions } from '#local/executor.ts';
 import { makeWorld, operatorOf } from '#test/support/rollout-world.ts';
@@ -94,5 +94,22 @@ describe('Stale bake token: a bake invocation that outlives its timeout', () => 
     expect(action).toBe('failed-task');
     expect(result).toMatchObject({ status: 'FAILED', error: 'AlarmFired' });
     expect(atMs).toBeLessThan(1000);
+  });
+
+  it('cannot let a stale AfterBake attempt (its answer lost) clear the gate that opened since', async () => {
+    // Prepare: AfterBake's first answer is lost at once; its Retry decides to hold and the gate opens at about
+    // 1.1 s; the first attempt, started 500 ms late, runs at 1.5 s.
+    const { world, execution } = start('10:1!,100', (call) =>
+      call.stateName === 'AfterBake' && call.retryCount === 0
+        ? { startDelayMs: 500, answerLostAfterMs: 0 }
+        : undefined,
+    );
+    await vi.advanceTimersByTimeAsync(2000);
+
+    const promoted = await promoteGate(operatorOf(world));
+    const { value: result } = await settleWithin(execution.result, 700_000);
+
+    expect(promoted.delivered).toBe('task-succeeded');
+    expect(result).toMatchObject({ status: 'SUCCEEDED' });
   });
 });

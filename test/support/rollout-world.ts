@@ -27,8 +27,13 @@ export const ALARM = 'swing-target-composite';
 export class ObservedRolloutStore extends MemoryRolloutStore {
   onUpdate?: (executionArn: string, patch: RolloutPatch, rollout: Rollout) => void;
 
-  override async update(listenerArn: string, executionArn: string, patch: RolloutPatch): Promise<Rollout> {
-    const rollout = await super.update(listenerArn, executionArn, patch);
+  override async update(
+    listenerArn: string,
+    executionArn: string,
+    patch: RolloutPatch,
+    fence?: string,
+  ): Promise<Rollout> {
+    const rollout = await super.update(listenerArn, executionArn, patch, fence);
     this.onUpdate?.(executionArn, patch, rollout);
     return rollout;
   }

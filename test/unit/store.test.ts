@@ -218,6 +218,53 @@ describe.each(CONTRACT_TARGETS)('Contract: RolloutStore, run against $name', (ta
       expect(stored).toEqual({ error: 'AlarmFired', cause: 'x', at: '2026-11-24T10:05:00.000Z' });
     });
 
+    it('refuses a fenced update with Superseded once a later wait opened, or while the rollout is ending', async () => {
+      const { store } = await target.fresh();
+      await store.acquire(LISTENER_ARN, rolloutOf('run-1', { status: 'baking', stepIndex: 0 }));
+      const bakeOpened = '2026-11-24T10:05:00.000Z#000000';
+      await store.openWait(
+        LISTENER_ARN,
+        executionArn('run-1'),
+        { kind: 'bake', stepIndex: 0, attempt: bakeOpened },
+        { taskToken: 'live' },
+      );
+
+      const stale = store.update(
+        LISTENER_ARN,
+        executionArn('run-1'),
+        { taskToken: undefined, status: 'shifting' },
+        '2026-11-24T10:04:00.000Z#000000',
+      );
+      await expect(stale).rejects.toMatchObject({ name: 'Superseded' });
+      const later = '2026-11-24T10:06:00.000Z#000000';
+      await store.update(LISTENER_ARN, executionArn('run-1'), { status: 'rolling-back' });
+      await expect(
+        store.update(LISTENER_ARN, executionArn('run-1'), { status: 'shifting' }, later),
+      ).rejects.toMatchObject({ name: 'Superseded' });
+
+      expect((await store.get(LISTENER_ARN))?.rollout).toMatchObject({
+        taskToken: 'live',
+        status: 'rolling-back',
+      });
+    });
+
+    it('lets a fenced update through for an attempt entered after the last wait opened', async () => {
+      const { store } = await target.fresh();
+      await store.acquire(
+        LISTENER_ARN,
+        rolloutOf('run-1', { waitAttempt: '2026-11-24T10:05:00.000Z#000002' }),
+      );
+
+      const updated = await store.update(
+        LISTENER_ARN,
+        executionArn('run-1'),
+        { status: 'shifting' },
+        '2026-11-24T10:05:00.001Z#000000',
+      );
+
+      expect(updated.status).toBe('shifting');
+    });
+
     it('refuses an update on a listener that has no record', async () => {
       const { store } = await target.fresh();
 
@@ -619,6 +666,30 @@ describe('Class: DynamoDbRolloutStore', () => {
         UpdateExpression: 'SET lockOwner = :owner',
         ConditionExpression: 'lockOwner = :owner',
         ExpressionAttributeValues: { ':owner': owner },
+      });
+    });
+
+    it('adds the fence to the condition, and tells a stale attempt (Superseded) from a lost lock', async () => {
+      const fence = '2026-11-24T10:05:00.000Z#000001';
+      dynamo.on(UpdateCommand).rejects(conditionFailed());
+      dynamo.on(GetCommand).resolves({ Item: { listenerArn: LISTENER_ARN, lockOwner: owner, history: [] } });
+
+      await expect(store.update(LISTENER_ARN, owner, { status: 'shifting' }, fence)).rejects.toMatchObject({
+        name: 'Superseded',
+      });
+
+      expect(dynamo).toReceiveCommandWith(UpdateCommand, {
+        ConditionExpression:
+          'lockOwner = :owner AND (attribute_not_exists(rollout.waitAttempt) OR rollout.waitAttempt <= :fence)' +
+          ' AND NOT (rollout.#fenceStatus IN (:ending0, :ending1))',
+        ExpressionAttributeNames: { '#p0': 'status', '#fenceStatus': 'status' },
+        ExpressionAttributeValues: {
+          ':p0': 'shifting',
+          ':fence': fence,
+          ':ending0': 'rolling-back',
+          ':ending1': 'completing',
+          ':owner': owner,
+        },
       });
     });
 

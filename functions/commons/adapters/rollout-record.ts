@@ -69,3 +69,21 @@ export function boundedHistory(history: readonly Rollout[], limit: number): Roll
   }
   return kept;
 }
+
+/** The statuses after which no step task may write: the rollout is ending. */
+export const ENDING_STATUSES: readonly RolloutStatus[] = ['rolling-back', 'completing'];
+
+/** Whether `fence` is a stale attempt's (see `RolloutStore.update`): the memory store's form of the condition. */
+export function fencedOut(rollout: Rollout, fence: string): boolean {
+  return (
+    (rollout.waitAttempt !== undefined && rollout.waitAttempt > fence) ||
+    ENDING_STATUSES.includes(rollout.status)
+  );
+}
+
+export function supersededMessage(listenerArn: string, executionArn: string): string {
+  return (
+    `a stale task attempt of ${executionArn} on listener ${listenerArn} writes nothing: ` +
+    'Step Functions already moved on (a later bake or gate opened, or the rollout is ending)'
+  );
+}

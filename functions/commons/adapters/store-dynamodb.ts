@@ -3,12 +3,14 @@ import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk
 import {
   applyRolloutPatch,
   boundedHistory,
+  ENDING_STATUSES,
   lockedMessage,
   lockLostMessage,
   nobodyHoldsMessage,
   statusOpening,
+  supersededMessage,
 } from '#adapters/rollout-record.ts';
-import { classifyAwsError, LockLost, RolloutLocked, withoutSecret } from '#domain/errors.ts';
+import { classifyAwsError, LockLost, RolloutLocked, Superseded, withoutSecret } from '#domain/errors.ts';
 import type { ListenerRecord, Rollout, RolloutPatch, RolloutStore, WaitOpening } from '#domain/types.ts';
 
 export interface DynamoDbRolloutStoreOptions {
@@ -141,8 +143,24 @@ export class DynamoDbRolloutStore implements RolloutStore {
     }
   }
 
-  async update(listenerArn: string, executionArn: string, patch: RolloutPatch): Promise<Rollout> {
+  async update(
+    listenerArn: string,
+    executionArn: string,
+    patch: RolloutPatch,
+    fence?: string,
+  ): Promise<Rollout> {
     const { sets, removes, names, values } = patchExpression(patch);
+    const fenced =
+      fence === undefined
+        ? undefined
+        : {
+            condition:
+              ' AND (attribute_not_exists(rollout.waitAttempt) OR rollout.waitAttempt <= :fence)' +
+              ' AND NOT (rollout.#fenceStatus IN (:ending0, :ending1))',
+            names: { '#fenceStatus': 'status' },
+            values: { ':fence': fence, ':ending0': ENDING_STATUSES[0], ':ending1': ENDING_STATUSES[1] },
+          };
+    const allNames = { ...names, ...fenced?.names };
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
@@ -150,15 +168,18 @@ export class DynamoDbRolloutStore implements RolloutStore {
           Key: { listenerArn },
           // An empty patch still checks the lock: a no-op SET keeps the expression valid.
           UpdateExpression: updateExpression(sets, removes) || 'SET lockOwner = :owner',
-          ConditionExpression: 'lockOwner = :owner',
-          ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
-          ExpressionAttributeValues: { ...values, ':owner': executionArn },
+          ConditionExpression: `lockOwner = :owner${fenced?.condition ?? ''}`,
+          ...(Object.keys(allNames).length > 0 ? { ExpressionAttributeNames: allNames } : {}),
+          ExpressionAttributeValues: { ...values, ...fenced?.values, ':owner': executionArn },
           ReturnValues: 'ALL_NEW',
         }),
       );
       return rolloutIn(Attributes, 'UpdateItem');
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
+        if (fenced && (await this.get(listenerArn))?.lockOwner === executionArn) {
+          throw new Superseded(supersededMessage(listenerArn, executionArn), { cause: error });
+        }
         throw new LockLost(lockLostMessage(listenerArn, executionArn), { cause: error });
       }
       // The patch may carry the bake's or gate's task token, which AWS can echo in an error message.

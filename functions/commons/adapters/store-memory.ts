@@ -1,12 +1,14 @@
 import {
   applyRolloutPatch,
   boundedHistory,
+  fencedOut,
   lockedMessage,
   lockLostMessage,
   nobodyHoldsMessage,
   opensOn,
+  supersededMessage,
 } from '#adapters/rollout-record.ts';
-import { LockLost, RolloutLocked } from '#domain/errors.ts';
+import { LockLost, RolloutLocked, Superseded } from '#domain/errors.ts';
 import type { ListenerRecord, Rollout, RolloutPatch, RolloutStore, WaitOpening } from '#domain/types.ts';
 
 export interface MemoryRolloutStoreOptions {
@@ -54,10 +56,18 @@ export class MemoryRolloutStore implements RolloutStore {
     this.successfulWrites += 1;
   }
 
-  async update(listenerArn: string, executionArn: string, patch: RolloutPatch): Promise<Rollout> {
+  async update(
+    listenerArn: string,
+    executionArn: string,
+    patch: RolloutPatch,
+    fence?: string,
+  ): Promise<Rollout> {
     const record = this.records.get(listenerArn);
     if (record?.lockOwner !== executionArn || !record.rollout) {
       throw new LockLost(lockLostMessage(listenerArn, executionArn));
+    }
+    if (fence !== undefined && fencedOut(record.rollout, fence)) {
+      throw new Superseded(supersededMessage(listenerArn, executionArn));
     }
     return this.patchHeld(record, patch);
   }

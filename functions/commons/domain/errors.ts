@@ -25,6 +25,7 @@ export const SWING_ERROR_NAMES = [
   'GateTimedOut',
   'TransientFailure',
   'RestoreRaisesTarget',
+  'Superseded',
 ] as const;
 export type SwingErrorName = (typeof SWING_ERROR_NAMES)[number];
 
@@ -101,6 +102,14 @@ export class RolloutLocked extends SwingError {
 /** This execution no longer holds the lock it took (for example the safety net released it). */
 export class LockLost extends SwingError {
   readonly name = 'LockLost' as const;
+}
+
+/**
+ * A task attempt that Step Functions already gave up on (its answer was lost and a retry moved on, or it ran
+ * too slowly): a later bake or gate opened, or the rollout is rolling back or completing, so it writes nothing.
+ */
+export class Superseded extends SwingError {
+  readonly name = 'Superseded' as const;
 }
 
 /** An operator asked for the rollout to stop and roll back. */

@@ -48,7 +48,17 @@ export type ExecutionInput = z.infer<typeof ExecutionInputSchema>;
 
 export const PreflightEventSchema = z.object({ executionArn: ExecutionArnSchema, input: z.unknown() });
 
-export const StepEventSchema = z.object({ executionArn: ExecutionArnSchema, index: StepIndexSchema });
+/** Which attempt of its state a task is (`$$.State.EnteredTime`, `$$.State.RetryCount`): it fences stale ones. */
+const AttemptFields = {
+  stateEnteredTime: z.iso.datetime({ error: 'must be $$.State.EnteredTime' }).optional(),
+  retryCount: z.number({ error: 'must be $$.State.RetryCount' }).int().min(0).optional(),
+};
+
+export const StepEventSchema = z.object({
+  executionArn: ExecutionArnSchema,
+  index: StepIndexSchema,
+  ...AttemptFields,
+});
 
 export const CursorSchema = z.object({
   index: StepIndexSchema,
@@ -61,7 +71,11 @@ export const CursorSchema = z.object({
 });
 export type Cursor = z.infer<typeof CursorSchema>;
 
-export const AfterBakeEventSchema = z.object({ executionArn: ExecutionArnSchema, cursor: CursorSchema });
+export const AfterBakeEventSchema = z.object({
+  executionArn: ExecutionArnSchema,
+  cursor: CursorSchema,
+  ...AttemptFields,
+});
 
 export const WaitTaskEventSchema = z.object({
   executionArn: ExecutionArnSchema,

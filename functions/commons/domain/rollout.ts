@@ -263,7 +263,8 @@ export interface ShiftResult {
  * ModifyListener and the record is not mistaken for drift.
  */
 export async function shiftWeights(deps: ShiftDeps, event: unknown): Promise<ShiftResult> {
-  const { executionArn, index } = parseOrThrow(StepEventSchema, event);
+  const { executionArn, index, stateEnteredTime, retryCount } = parseOrThrow(StepEventSchema, event);
+  const fence = fenceOf(stateEnteredTime, retryCount);
   const rollout = await ownRollout(deps, executionArn);
   throwIfAborted(rollout);
   const step = rollout.plan.steps[index];
@@ -294,25 +295,37 @@ export async function shiftWeights(deps: ShiftDeps, event: unknown): Promise<Shi
   }
 
   const startedAt = deps.now().toISOString();
-  await deps.store.update(deps.listenerArn, executionArn, {
-    pendingWeights: desired,
-    stepIndex: index,
-    status: 'shifting',
-    taskToken: undefined,
-    taskKind: undefined,
-  });
+  // Fenced: a stale attempt (its answer lost, a retry already moved on) must not write weights or clear the
+  // token of a bake that opened since.
+  await deps.store.update(
+    deps.listenerArn,
+    executionArn,
+    {
+      pendingWeights: desired,
+      stepIndex: index,
+      status: 'shifting',
+      taskToken: undefined,
+      taskKind: undefined,
+    },
+    fence,
+  );
   await deps.listener.writeWeights(desired);
-  await deps.store.update(deps.listenerArn, executionArn, {
-    lastWritten: desired,
-    pendingWeights: undefined,
-    status: 'baking',
-    steps: upsertStep(rollout.steps, {
-      index,
-      targetPercent: step.targetPercent,
-      weights: desired,
-      startedAt,
-    }),
-  });
+  await deps.store.update(
+    deps.listenerArn,
+    executionArn,
+    {
+      lastWritten: desired,
+      pendingWeights: undefined,
+      status: 'baking',
+      steps: upsertStep(rollout.steps, {
+        index,
+        targetPercent: step.targetPercent,
+        weights: desired,
+        startedAt,
+      }),
+    },
+    fence,
+  );
   deps.onWeightsWritten?.(desired, step.targetPercent);
   deps.log.info('weights shifted', {
     executionArn,
@@ -332,6 +345,11 @@ export async function shiftWeights(deps: ShiftDeps, event: unknown): Promise<Shi
 // ---- Bake and gate: the task-token holders ---------------------------------------------------------------
 
 export type WaitTaskDeps = Pick<EngineDeps, 'listenerArn' | 'alarms' | 'store' | 'log' | 'now'>;
+
+/** The fence of a task attempt (see RolloutStore.update), when the state machine passed its `$$.State`. */
+function fenceOf(stateEnteredTime: string | undefined, retryCount: number | undefined): string | undefined {
+  return stateEnteredTime === undefined ? undefined : waitAttemptKey(stateEnteredTime, retryCount ?? 0);
+}
 
 /**
  * Orders the attempts of bake and gate states, as strings: the state's entry time (normalised to a fixed-width
@@ -425,7 +443,7 @@ async function deliveredDuringBake(
 
 /** Checks the alarms once more after a clean bake and moves the cursor on (or holds at a gate). */
 export async function afterBake(deps: AfterBakeDeps, event: unknown): Promise<Cursor> {
-  const { executionArn, cursor } = parseOrThrow(AfterBakeEventSchema, event);
+  const { executionArn, cursor, stateEnteredTime, retryCount } = parseOrThrow(AfterBakeEventSchema, event);
   const rollout = await ownRollout(deps, executionArn);
   throwIfAborted(rollout);
   const evaluation = await deps.alarms.evaluate();
@@ -446,15 +464,21 @@ export async function afterBake(deps: AfterBakeDeps, event: unknown): Promise<Cu
   const delivered = bakedStep
     ? await deliveredDuringBake(deps, executionArn, bakedStep, bakedAtDate)
     : undefined;
-  await deps.store.update(deps.listenerArn, executionArn, {
-    taskToken: undefined,
-    taskKind: undefined,
-    bakeEndsAt: undefined,
-    status: hold ? 'gated' : 'shifting',
-    steps: bakedStep
-      ? upsertStep(rollout.steps, { ...bakedStep, bakedAt, ...(delivered ? { delivered } : {}) })
-      : rollout.steps,
-  });
+  await deps.store.update(
+    deps.listenerArn,
+    executionArn,
+    {
+      taskToken: undefined,
+      taskKind: undefined,
+      bakeEndsAt: undefined,
+      status: hold ? 'gated' : 'shifting',
+      steps: bakedStep
+        ? upsertStep(rollout.steps, { ...bakedStep, bakedAt, ...(delivered ? { delivered } : {}) })
+        : rollout.steps,
+    },
+    // Fenced: a stale attempt must not clear the token of the gate or bake that opened since.
+    fenceOf(stateEnteredTime, retryCount),
+  );
   return { ...cursor, index: done ? cursor.index : next, done, hold, paused };
 }
 

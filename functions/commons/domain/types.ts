@@ -204,8 +204,13 @@ export interface RolloutStore {
   get(listenerArn: string): Promise<ListenerRecord | undefined>;
   /** Takes the lock atomically (a conditional write); throws `RolloutLocked` naming the holder. */
   acquire(listenerArn: string, rollout: Rollout): Promise<void>;
-  /** Updates the rollout if `executionArn` still holds the lock; throws `LockLost` otherwise. */
-  update(listenerArn: string, executionArn: string, patch: RolloutPatch): Promise<Rollout>;
+  /**
+   * Updates the rollout if `executionArn` still holds the lock; throws `LockLost` otherwise. With `fence` (the
+   * writing task's attempt, as `waitAttemptKey` builds it), also throws `Superseded`, changing nothing, when a
+   * bake or gate entered after it has opened (`waitAttempt` sorts above `fence`) or the rollout is rolling back
+   * or completing: the writer is a stale attempt that Step Functions already gave up on.
+   */
+  update(listenerArn: string, executionArn: string, patch: RolloutPatch, fence?: string): Promise<Rollout>;
   /**
    * Releases the lock held by `executionArn`, recording the outcome and moving the rollout to history.
    * Returns false (and changes nothing) if `executionArn` does not hold it, so it is safe to repeat.
