@@ -4,6 +4,7 @@ import { CloudWatchAlarms } from '#adapters/alarms.ts';
 import { AlbListener } from '#adapters/listener.ts';
 import { abortRollout, promoteGate } from '#domain/operator.ts';
 import { formatPlanSpec } from '#domain/plan.ts';
+import { RECONCILE_INTERVAL_MINUTES, type ReconcileAction } from '#domain/reconciler.ts';
 import {
   type EngineDeps,
   handleAlarmEvent,
@@ -143,6 +144,8 @@ export interface Run {
   readonly signals: readonly EndingSignal[];
   /** When the run began, on the virtual clock. */
   readonly startedAt: number;
+  /** What each scheduled run of the reconciler did once the run had settled, in order. */
+  readonly reconciled: readonly (ReconcileAction | `failed: ${string}`)[];
 }
 
 /** A store view that counts the writes that succeeded through it: a racer must make none. */
@@ -538,6 +541,25 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
   }
   current = undefined;
 
+  // EventBridge Scheduler runs the reconciler every few minutes: the runs after this one ended, until one of
+  // them finds nothing left to wait for (the lock free, or settled by it).
+  // A run that throws (ELBv2 refusing the restore) is retried by the next schedule.
+  const reconciled: (ReconcileAction | `failed: ${string}`)[] = [];
+  const waiting: string[] = ['holder-running', 'holder-just-ended', 'status-unknown'];
+  for (let scheduled = 0; scheduled < 4; scheduled += 1) {
+    const next = new Promise<void>((resolve) => setTimeout(resolve, RECONCILE_INTERVAL_MINUTES * 60_000));
+    const outcome = await onTheVirtualClock(
+      next
+        .then(() => stepFunctions.reconcile(deps))
+        .then(
+          ({ action }) => action,
+          (error: unknown) => `failed: ${error instanceof Error ? error.name : String(error)}` as const,
+        ),
+    );
+    reconciled.push(outcome);
+    if (!waiting.includes(outcome) && !outcome.startsWith('failed')) break;
+  }
+
   return {
     scenario,
     steps,
@@ -554,6 +576,7 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
     struck,
     signals,
     startedAt,
+    reconciled,
   };
 }
 

@@ -44,7 +44,7 @@ export function story(run: Run): string {
         .join('; ') || 'none'
     }`,
     `result ${JSON.stringify(run.result).slice(0, 300)}; redeliveries ${run.safetyNetRedeliveries}`,
-    `racers ${JSON.stringify(run.racers)}`,
+    `racers ${JSON.stringify(run.racers)}; reconciler ${run.reconciled.join(' > ')}`,
     `invocations struck: ${run.struck.map((hit) => `${hit.fault.kind} ${hit.stateName}#${hit.entry}.${hit.retryCount}`).join('; ') || 'none'}; signals: ${run.signals.map((signal) => `${signal.kind}@${signal.at - run.startedAt}ms -> ${signal.outcome}`).join('; ') || 'none'}`,
     `listener ends at ${formatWeights(run.world.elb.weights)}`,
     `timeline: ${timeline.join(', ')}`,
@@ -437,21 +437,26 @@ export function expectBoundedEventToEnd(run: Run): void {
 export function expectRestoredByTheSafetyNet(run: Run): void {
   const why = `\n  ${story(run)}`;
   const { result } = run;
-  // No event, no safety net: the run ended through its own paths (I1 checked it) or awaits the reconciler.
-  if (result.statusEventLost) return;
+  // With the status event lost the scheduled reconciler does the safety net's work (its last run says what).
+  const settledBy = result.statusEventLost ? run.reconciled.at(-1) : result.safetyNet;
+  const actor = result.statusEventLost ? 'the reconciler' : 'the safety net';
   if (stoppedWhileRunning(run)) {
     expect(result.status, `a stopped execution ends ABORTED${why}`).toBe('ABORTED');
   }
   if (result.status === 'ABORTED' || statesEntered(run).includes('RollbackFailed')) {
     expect(
-      ['restored', 'already-restored', 'nothing-held', 'halted-drift'],
-      `the safety net acted${why}`,
-    ).toContain(result.safetyNet);
+      ['restored', 'already-restored', 'nothing-held', 'halted-drift', 'free'],
+      `${actor} acted${why}`,
+    ).toContain(settledBy);
   }
   if (statesEntered(run).includes('RollbackFailed')) {
     expect(result, `the rollback gave up${why}`).toMatchObject({ status: 'FAILED', error: 'RollbackFailed' });
     const expected = manualChanges(run).length > 0 ? ['halted-drift'] : ['restored', 'already-restored'];
-    expect(expected, `and the safety net restored the listener${why}`).toContain(result.safetyNet);
+    expect(expected, `and ${actor} restored the listener${why}`).toContain(settledBy);
+  }
+  // The reconciler never touches a lock that is free or whose holder still runs.
+  if (!result.statusEventLost) {
+    expect(run.reconciled, `the reconciler finds the lock free once the run is over${why}`).toEqual(['free']);
   }
 }
 
@@ -490,28 +495,14 @@ export function expectHarmlessFaultsTolerated(run: Run): void {
   }
 }
 
-/**
- * A lost "Execution Status Change" event leaves a stopped execution's lock (or a RollbackFailed one's) to the
- * scheduled reconciler (I7). Until the reconciler is part of the proofs, such a run is checked for what holds
- * without it: the lock is still the ended execution's, and nothing wrote the listener after the execution ended.
- * I1 and I7 are not claimed for it.
- */
-function expectLeftForTheReconciler(run: Run): void {
-  const why = `\n  ${story(run)}`;
-  const neededTheEvent = run.result.status === 'ABORTED' || statesEntered(run).includes('RollbackFailed');
-  expect(neededTheEvent, `only a stopped or RollbackFailed execution keeps its lock${why}`).toBe(true);
-}
-
 export async function expectInvariants(run: Run): Promise<void> {
   const record = await finalRecord(run);
-  const awaitsReconciler = run.result.statusEventLost === true && record?.lockOwner === run.executionArn;
-  if (awaitsReconciler) expectLeftForTheReconciler(run);
-  else expectEndState(run, record);
+  expectEndState(run, record);
   expectNoIncreaseUnderAlarm(run);
   expectRacersRefused(run);
-  if (!awaitsReconciler) expectDriftLeftAlone(run, record);
+  expectDriftLeftAlone(run, record);
   expectEventDrivenRollback(run);
   expectBoundedEventToEnd(run);
   expectRestoredByTheSafetyNet(run);
-  if (!awaitsReconciler) expectHarmlessFaultsTolerated(run);
+  expectHarmlessFaultsTolerated(run);
 }
