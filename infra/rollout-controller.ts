@@ -146,6 +146,8 @@ const ACCESS: Record<
     describeElb?: readonly string[];
     modifyListener?: true;
     describeAlarms?: true;
+    /** cloudwatch:GetMetricData: the target groups' RequestCount, for the delivered split after a bake. */
+    getMetricData?: true;
     publish?: true;
     failTasks?: true;
     /** states:DescribeExecution on this state machine's executions. */
@@ -168,7 +170,12 @@ const ACCESS: Record<
     describeAlarms: true,
     timeout: Duration.seconds(30),
   },
-  'check-alarms': { table: 'read-write', describeAlarms: true, timeout: Duration.seconds(30) },
+  'check-alarms': {
+    table: 'read-write',
+    describeAlarms: true,
+    getMetricData: true,
+    timeout: Duration.seconds(30),
+  },
   bake: { table: 'read-write', describeAlarms: true, timeout: Duration.seconds(30) },
   'alarm-event': {
     table: 'read',
@@ -371,6 +378,19 @@ export class RolloutController extends Construct {
       }
       // Shift-weights writes TargetWeightPercent as EMF log lines (Powertools Metrics): no PutMetricData.
       const dependsOn: iam.Policy[] = [];
+      if (access.getMetricData) {
+        const metrics = new iam.Policy(this, `${id}GetMetricData`, {
+          statements: [new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] })],
+        });
+        metrics.attachToRole(role);
+        Validations.of(metrics).acknowledge({
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'cloudwatch:GetMetricData supports no resource-level permissions: AWS requires Resource "*". ' +
+            "It is read-only: the delivered split reads the two target groups' RequestCount after each bake.",
+        });
+        dependsOn.push(metrics);
+      }
       if (access.describeElb) {
         const describe = new iam.Policy(this, `${id}DescribeElb`, {
           statements: [

@@ -215,9 +215,9 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
       );
     });
 
-    it('puts "*" only where AWS requires it: ELBv2 Describe*, Lambda VPC interfaces, Step Functions logs and X-Ray', () => {
+    it('puts "*" only where AWS requires it: ELBv2 Describe*, CloudWatch GetMetricData, Lambda VPC interfaces, Step Functions logs and X-Ray', () => {
       const allowedOnStar =
-        /^(elasticloadbalancing:Describe|ec2:(Create|Describe|Delete|Assign|Unassign)|logs:|xray:)/;
+        /^(elasticloadbalancing:Describe|cloudwatch:GetMetricData$|ec2:(Create|Describe|Delete|Assign|Unassign)|logs:|xray:)/;
       // Below a resource, not "*": this state machine's executions, the reconciler's versions.
       const scopedWildcard = /^(states:DescribeExecution|lambda:InvokeFunction)$/;
       for (const statement of grantedStatements(template)) {
