@@ -53,7 +53,7 @@ export function renderReportHtml(data: ReportData): string {
 <section id="rollback"></section>
 <section>
   <h2>Timeline</h2>
-  <p class="hint">Times in UTC. Red lines: an alarm entered ALARM; the dark band: from the alarm to the restored weights.</p>
+  <p class="hint" id="timeline-hint">Times in UTC.</p>
   <div id="charts"></div>
 </section>
 <section>
@@ -202,6 +202,10 @@ const PAGE_SCRIPT = `
   });
   if (rollback && rollback.restoredAt) {
     markers.push({ kind: 'rollback', at: rollback.restoredAt, label: 'rollback: weights restored' });
+  }
+  if (markers.length > 0) {
+    document.getElementById('timeline-hint').textContent =
+      'Times in UTC. Red lines: an alarm entered ALARM' + (rollback && rollback.restoredAt ? '; dashed: the starting weights restored; shaded: from the alarm to the restore.' : '.');
   }
   var band = rollback && rollback.at && rollback.restoredAt ? [Date.parse(rollback.at) / 1000, Date.parse(rollback.restoredAt) / 1000] : null;
 
