@@ -25,6 +25,8 @@ export enum ExitCodes {
   AwsError = 4,
   /** `--watch` gave up after `--max-wait` while the rollout was still running. */
   StillRunning = 5,
+  /** `swing local` stopped by Ctrl-C (128 + SIGINT), after printing what it did so far. */
+  Interrupted = 130,
 }
 
 export const EXIT_CODES_HELP = `Exit codes:
@@ -34,7 +36,8 @@ export const EXIT_CODES_HELP = `Exit codes:
   2  bad input or usage: an invalid plan or flag, a missing stack output (nothing was changed)
   3  halted (someone changed the weights by hand) or an internal error
   4  AWS error: credentials, permissions, throttling, a service error
-  5  still running when --max-wait ran out (status --watch, start --watch)`;
+  5  still running when --max-wait ran out (status --watch, start --watch)
+  130  swing local stopped by Ctrl-C (the summary so far is printed)`;
 
 /** A failure the CLI reports as one line and an exit code. */
 export class CliFailure extends Error {

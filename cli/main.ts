@@ -87,8 +87,14 @@ const deps: CliDeps = {
       }
     : {}),
   runLocal: async (options, io) => {
-    const { runLocalCommand } = localMode ?? (await import('#local/main.ts'));
-    return runLocalCommand(options, io);
+    const { runLocalCommand, processTerminal } = localMode ?? (await import('#local/main.ts'));
+    // The live view and the keys need the terminal itself; Ctrl-C must reach the run to print its summary.
+    const terminal = processTerminal();
+    try {
+      return await runLocalCommand(options, { ...io, ...terminal.io });
+    } finally {
+      terminal.dispose();
+    }
   },
 };
 

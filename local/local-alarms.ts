@@ -58,24 +58,45 @@ export interface LocalAlarmsOptions {
 export const LOCAL_ALARM_REGION = 'us-east-1';
 export const LOCAL_ALARM_ACCOUNT = '000000000000';
 
-/** Target 5xx rate above 5 % over 3 s (at least 20 requests), and target p99 latency above 1 s. */
-export function defaultLocalAlarms(): LocalAlarmDefinition[] {
+/** What the local mode's two alarms judge; `swing local --alarm-*` flags set each one. */
+export interface LocalAlarmThresholds {
+  /** The target's 5xx rate above which its alarm fires, a fraction (0.05 = 5 %). */
+  readonly errorRate: number;
+  /** The target's p99 latency above which its alarm fires, in milliseconds. */
+  readonly p99LatencyMs: number;
+  /** Fewer requests than this in the window: INSUFFICIENT_DATA (not firing), as a sparse CloudWatch metric. */
+  readonly minRequests: number;
+  /** The sliding window both alarms judge, in milliseconds. */
+  readonly windowMs: number;
+}
+
+export const DEFAULT_LOCAL_ALARM_THRESHOLDS: LocalAlarmThresholds = {
+  errorRate: 0.05,
+  p99LatencyMs: 1000,
+  minRequests: 20,
+  windowMs: 3000,
+};
+
+/** Target 5xx rate above 5 % over 3 s (at least 20 requests), and target p99 latency above 1 s, by default. */
+export function defaultLocalAlarms(
+  thresholds: LocalAlarmThresholds = DEFAULT_LOCAL_ALARM_THRESHOLDS,
+): LocalAlarmDefinition[] {
   return [
     {
       name: 'local-target-5xx-rate',
       group: 'target',
       kind: '5xx-rate',
-      threshold: 0.05,
-      windowMs: 3000,
-      minRequests: 20,
+      threshold: thresholds.errorRate,
+      windowMs: thresholds.windowMs,
+      minRequests: thresholds.minRequests,
     },
     {
       name: 'local-target-p99-latency',
       group: 'target',
       kind: 'p99-latency',
-      threshold: 1000,
-      windowMs: 3000,
-      minRequests: 20,
+      threshold: thresholds.p99LatencyMs,
+      windowMs: thresholds.windowMs,
+      minRequests: thresholds.minRequests,
     },
   ];
 }

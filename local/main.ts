@@ -2,7 +2,7 @@ import './quiet-sdk.ts';
 import { Command, CommanderError } from 'commander';
 import { ValidationFailed } from '#domain/errors.ts';
 import { parseLocalOptions, type RawLocalOptions } from './options.ts';
-import { EXIT, runLocal } from './run.ts';
+import { EXIT, isPortInUse, type LocalIo, runLocal } from './run.ts';
 
 /** The `local` command's flags: `npm start` and `swing local` both parse them here. */
 export function addLocalOptions(command: Command): Command {
@@ -17,7 +17,18 @@ export function addLocalOptions(command: Command): Command {
     .option('--upstream-target <url>', 'a real target cluster instead of the stand-in')
     .option('--target-errors <rate[@percent]>', 'target answers 5xx at RATE once its weight reaches PERCENT')
     .option('--target-latency <ms[@percent]>', 'target answers MS late once its weight reaches PERCENT')
-    .option('--abort-at <percent>', 'an operator aborts once the target weight reaches PERCENT')
+    .option(
+      '--abort-at <percent>',
+      'an operator aborts once the target weight reaches PERCENT (during a bake or at a gate)',
+    )
+    .option(
+      '--promote-at <percent>',
+      'an operator promotes the gate that follows the plan step at PERCENT (a step marked !)',
+    )
+    .option('--alarm-5xx-rate <fraction>', "the target's 5xx alarm fires above this rate", '0.05')
+    .option('--alarm-p99 <ms>', "the target's latency alarm fires above this p99", '1000')
+    .option('--alarm-min-requests <n>', 'fewer requests in the window: no alarm judgment', '20')
+    .option('--alarm-window <duration>', 'the window both alarms judge, e.g. 3s', '3s')
     .option('--rate <rps>', 'client requests per second', '100')
     .option('--write-ratio <fraction>', 'share of client requests that are writes', '0.2')
     .option('--seed <n>', 'seed for the traffic split')
@@ -28,10 +39,13 @@ export function addLocalOptions(command: Command): Command {
     );
 }
 
-/** Runs the local mode from command-line flags and returns the exit code (0 completed, 1 rolled back, 2 bad input, 3 halted). */
+/**
+ * Runs the local mode from command-line flags and returns the exit code (0 completed, 1 rolled back,
+ * 2 bad input or a taken port, 3 halted, 130 interrupted).
+ */
 export async function runLocalCommand(
   raw: RawLocalOptions,
-  io: { stdout: (text: string) => void; stderr: (text: string) => void; isTTY: boolean },
+  io: LocalIo & { stderr: (text: string) => void },
 ): Promise<number> {
   let options: ReturnType<typeof parseLocalOptions>;
   try {
@@ -47,8 +61,7 @@ export async function runLocalCommand(
     const { exitCode } = await runLocal(options, io);
     return exitCode;
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'EADDRINUSE') {
+    if (isPortInUse(error)) {
       io.stderr(
         `swing local: port ${options.portBase}..${options.portBase + 2} is in use: pass --port-base 0 or another port\n`,
       );
@@ -71,12 +84,59 @@ async function main(): Promise<void> {
     if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : EXIT.badInput);
     throw error;
   }
-  const code = await runLocalCommand(program.opts<RawLocalOptions>(), {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
-    isTTY: Boolean(process.stdout.isTTY),
-  });
-  process.exit(code);
+  const terminal = processTerminal();
+  try {
+    const code = await runLocalCommand(program.opts<RawLocalOptions>(), {
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+      ...terminal.io,
+    });
+    process.exitCode = code;
+  } finally {
+    terminal.dispose();
+  }
+  process.exit();
+}
+
+/**
+ * The process's terminal for the local mode: stdout's size and resizes, keystrokes when stdin is a terminal
+ * too (raw mode, so one key acts at once), and Ctrl-C as an interrupt that lets the run summarize. A second
+ * Ctrl-C ends the process at once.
+ */
+export function processTerminal(): { io: Omit<LocalIo, 'stdout'>; dispose: () => void } {
+  const interrupt = new AbortController();
+  const onSigint = () => {
+    if (interrupt.signal.aborted) process.exit(EXIT.interrupted);
+    interrupt.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const stdin = process.stdin;
+  const keyboard = Boolean(stdin.isTTY && process.stdout.isTTY);
+  const keys = (listener: (key: string) => void) => {
+    const onData = (data: Buffer) => {
+      const key = data.toString('utf8');
+      // Raw mode delivers Ctrl-C as a byte, not a signal.
+      if (key === '\u0003') onSigint();
+      else listener(key);
+    };
+    stdin.setRawMode(true);
+    stdin.on('data', onData);
+    stdin.resume();
+    return () => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+    };
+  };
+  return {
+    io: {
+      isTTY: Boolean(process.stdout.isTTY),
+      ...(process.stdout.isTTY ? { terminal: process.stdout } : {}),
+      ...(keyboard ? { keys } : {}),
+      interrupt: interrupt.signal,
+    },
+    dispose: () => process.off('SIGINT', onSigint),
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();

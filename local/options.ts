@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { ValidationFailed } from '#domain/errors.ts';
 import { resolvePlan } from '#domain/plan.ts';
 import type { Plan } from '#domain/types.ts';
+import { DEFAULT_LOCAL_ALARM_THRESHOLDS, type LocalAlarmThresholds } from './local-alarms.ts';
 
 /** What `swing local` (and `npm start`) accepts, validated before anything starts. */
 export interface LocalOptions {
@@ -15,6 +16,10 @@ export interface LocalOptions {
   readonly targetErrors?: { readonly rate: number; readonly atPercent: number };
   readonly targetLatency?: { readonly ms: number; readonly atPercent: number };
   readonly abortAt?: number;
+  /** Promote the gate that follows the plan step at this target percent. */
+  readonly promoteAt?: number;
+  /** The local alarms' thresholds: what counts as an unhealthy target. */
+  readonly alarms: LocalAlarmThresholds;
   readonly rate: number;
   readonly writeRatio: number;
   readonly json: boolean;
@@ -31,6 +36,11 @@ export interface RawLocalOptions {
   targetErrors?: string;
   targetLatency?: string;
   abortAt?: string;
+  promoteAt?: string;
+  alarm5xxRate?: string;
+  alarmP99?: string;
+  alarmMinRequests?: string;
+  alarmWindow?: string;
   rate?: string;
   writeRatio?: string;
   json?: boolean;
@@ -140,6 +150,27 @@ export function parseLocalOptions(raw: RawLocalOptions): LocalOptions {
     ]);
   }
   const abortAt = numberIn(raw.abortAt, '--abort-at', 0.1, 100, 'use a target percent in (0, 100], e.g. 50');
+  const promoteAt = numberIn(
+    raw.promoteAt,
+    '--promote-at',
+    0.1,
+    100,
+    'use the target percent of a plan step with a gate, e.g. 10 for --plan 10:5s!,100',
+  );
+  if (promoteAt !== undefined && !plan.steps.some((step) => step.targetPercent === promoteAt && step.gate)) {
+    const gated = plan.steps.filter((step) => step.gate).map((step) => `${step.targetPercent}`);
+    throw new ValidationFailed([
+      {
+        field: '--promote-at',
+        message:
+          `is '${raw.promoteAt}': no gate follows a ${promoteAt} % step of the plan: ` +
+          (gated.length > 0
+            ? `use the percent of a gated step (${gated.join(', ')})`
+            : `mark a step with a gate (e.g. --plan '${promoteAt}:5s!,100') or drop --promote-at`),
+      },
+    ]);
+  }
+  const alarms = alarmThresholds(raw);
   const rate = numberIn(raw.rate, '--rate', 1, 2000, 'use requests per second from 1 to 2000') ?? 100;
   const writeRatio =
     numberIn(raw.writeRatio, '--write-ratio', 0, 1, 'use a fraction from 0 to 1, e.g. 0.2') ?? 0.2;
@@ -153,10 +184,46 @@ export function parseLocalOptions(raw: RawLocalOptions): LocalOptions {
     ...(errors ? { targetErrors: { rate: errors.value, atPercent: errors.atPercent } } : {}),
     ...(latency ? { targetLatency: { ms: latency.value, atPercent: latency.atPercent } } : {}),
     ...(abortAt !== undefined ? { abortAt } : {}),
+    ...(promoteAt !== undefined ? { promoteAt } : {}),
+    alarms,
     rate,
     writeRatio,
     json: raw.json ?? false,
     ...(seed !== undefined ? { seed } : {}),
     ...(report ? { report } : {}),
+  };
+}
+
+/** `3s`, `500ms`, `1m` or plain seconds. */
+function durationMs(raw: string | undefined, flag: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(raw.trim());
+  const value = match ? Number(match[1]) * (match[2] === 'ms' ? 1 : match[2] === 'm' ? 60_000 : 1000) : NaN;
+  if (!match || value < 500 || value > 600_000) {
+    throw new ValidationFailed([
+      { field: flag, message: `is '${raw}': use a window from 500ms to 10m, e.g. 3s` },
+    ]);
+  }
+  return value;
+}
+
+function alarmThresholds(raw: RawLocalOptions): LocalAlarmThresholds {
+  const defaults = DEFAULT_LOCAL_ALARM_THRESHOLDS;
+  return {
+    errorRate:
+      numberIn(raw.alarm5xxRate, '--alarm-5xx-rate', 0, 1, 'use a fraction from 0 to 1, e.g. 0.05 for 5 %') ??
+      defaults.errorRate,
+    p99LatencyMs:
+      numberIn(raw.alarmP99, '--alarm-p99', 1, 600_000, 'use milliseconds from 1 to 600000, e.g. 1000') ??
+      defaults.p99LatencyMs,
+    minRequests:
+      numberIn(
+        raw.alarmMinRequests,
+        '--alarm-min-requests',
+        1,
+        1_000_000,
+        'use a whole number of requests, e.g. 20',
+      ) ?? defaults.minRequests,
+    windowMs: durationMs(raw.alarmWindow, '--alarm-window') ?? defaults.windowMs,
   };
 }

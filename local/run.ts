@@ -3,13 +3,14 @@ import { HttpSmokeTester } from '#adapters/smoke.ts';
 import { MemoryRolloutStore } from '#adapters/store-memory.ts';
 import { renderReportHtml } from '#cli/report/html.ts';
 import type { DeliveredSplit } from '#domain/delivered-split.ts';
-import { abortRollout } from '#domain/operator.ts';
+import { abortRollout, promoteGate } from '#domain/operator.ts';
 import { type EngineDeps, handleAlarmEvent } from '#domain/rollout.ts';
 import { parseSmokeConfig } from '#domain/smoke-config.ts';
 import type { ListenerPort, Notification, Plan, Rollout, Weights } from '#domain/types.ts';
 import { sameWeights, weightsToPercent } from '#domain/weights.ts';
 import { type AlbTotals, startLocalAlb } from './alb.ts';
 import { startClusterStandIn } from './clusters.ts';
+import { type LocalEvent, ObservedRolloutStore, observedSmokeTester } from './events.ts';
 import { type ExecutionResult, LocalStepFunctions } from './executor.ts';
 import { defaultLocalAlarms, LocalAlarms } from './local-alarms.ts';
 import { LocalListener } from './local-listener.ts';
@@ -23,7 +24,14 @@ import { LiveView } from './view.ts';
 export const LOCAL_LISTENER_ARN =
   'arn:aws:elasticloadbalancing:us-east-1:000000000000:listener/app/swing-local/0000000000000000/0000000000009200';
 
-export const EXIT = { completed: 0, rolledBack: 1, badInput: 2, haltedOrInternal: 3 } as const;
+export const EXIT = {
+  completed: 0,
+  rolledBack: 1,
+  badInput: 2,
+  haltedOrInternal: 3,
+  /** Ctrl-C: the shell's code for a process ended by SIGINT (128 + 2). */
+  interrupted: 130,
+} as const;
 
 export interface StepSummary {
   /** 0-based index in the plan. */
@@ -40,7 +48,7 @@ export interface StepSummary {
 }
 
 export interface LocalSummary {
-  readonly outcome: 'completed' | 'rolled-back' | 'halted' | 'failed';
+  readonly outcome: 'completed' | 'rolled-back' | 'halted' | 'failed' | 'interrupted';
   readonly error?: string;
   readonly finalWeights: Weights;
   readonly startingWeights: Weights;
@@ -72,9 +80,25 @@ export interface LocalSummary {
   readonly timeline: TimelineData;
 }
 
+/** The terminal stdout writes to, when it is one: its size now, and word when it changes. */
+export interface TerminalSize {
+  readonly columns: number;
+  readonly rows: number;
+  on(event: 'resize', listener: () => void): unknown;
+  off(event: 'resize', listener: () => void): unknown;
+}
+
 export interface LocalIo {
   readonly stdout: (text: string) => void;
   readonly isTTY: boolean;
+  /** Present when stdout is a terminal: the live view fits its width and follows a resize. */
+  readonly terminal?: TerminalSize;
+  /** Keystrokes from the terminal (p promotes a gate, a aborts); returns a function that stops listening. */
+  readonly keys?: (listener: (key: string) => void) => () => void;
+  /** Aborted on Ctrl-C: the run stops the execution, lets the safety net restore, and summarizes. */
+  readonly interrupt?: AbortSignal;
+  /** Environment for NO_COLOR; process.env by default. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 interface Write {
@@ -82,6 +106,39 @@ interface Write {
   readonly weights: Weights;
   /** The 9200 listener's counts when the write took effect: step boundaries for the per-step figures. */
   readonly totals: AlbTotals['weighted'];
+}
+
+interface Closable {
+  close(): Promise<void>;
+}
+
+/** The stand-ins and the local ALB, closed in reverse order if a later one fails to start. */
+async function startServers(options: LocalOptions, random: () => number, started: Closable[]) {
+  const source = options.upstreamSource ? undefined : await startClusterStandIn({ name: 'source', port: 0 });
+  if (source) started.push(source);
+  const target = options.upstreamTarget ? undefined : await startClusterStandIn({ name: 'target', port: 0 });
+  if (target) started.push(target);
+  const alb = await startLocalAlb({
+    portBase: options.portBase,
+    sourceUrl: options.upstreamSource ?? source!.url,
+    targetUrl: options.upstreamTarget ?? target!.url,
+    random,
+  });
+  started.push(alb);
+  return { source, target, alb };
+}
+
+async function closeAll(started: Closable[]): Promise<void> {
+  for (const server of [...started].reverse()) await server.close().catch(() => {});
+}
+
+/** True when the error (or one it wraps) says a port was already taken. */
+export function isPortInUse(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth += 1) {
+    if ((current as { code?: unknown }).code === 'EADDRINUSE') return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /**
@@ -92,24 +149,35 @@ export async function runLocal(
   options: LocalOptions,
   io: LocalIo,
   tuning: { msPerSecond?: number; alarmIntervalMs?: number } = {},
-): Promise<{ exitCode: number; summary: LocalSummary }> {
+): Promise<{ exitCode: number; summary: LocalSummary; events: readonly LocalEvent[] }> {
   const startedAt = Date.now();
   const random = seeded(options.seed ?? 42);
-  const source = options.upstreamSource ? undefined : await startClusterStandIn({ name: 'source', port: 0 });
-  const target = options.upstreamTarget ? undefined : await startClusterStandIn({ name: 'target', port: 0 });
-  const alb = await startLocalAlb({
-    portBase: options.portBase,
-    sourceUrl: options.upstreamSource ?? source!.url,
-    targetUrl: options.upstreamTarget ?? target!.url,
-    random,
-  });
+  const started: Closable[] = [];
+  let servers: Awaited<ReturnType<typeof startServers>>;
+  try {
+    servers = await startServers(options, random, started);
+  } catch (error) {
+    // Nothing may be left listening: an open server would keep the process alive after the error.
+    await closeAll(started);
+    throw error;
+  }
+  const { target, alb } = servers;
   alb.setWeights({ source: 1, target: 0 });
   const startingWeights = alb.getWeights();
   const timeline = new LocalTimeline(alb);
+  const view = new LiveView({
+    io,
+    json: options.json,
+    plan: options.plan,
+    log: timeline,
+    ...(options.promoteAt !== undefined ? { promoteAt: options.promoteAt } : {}),
+  });
   timeline.recordWeights(startingWeights);
   timeline.start();
 
-  const store = new MemoryRolloutStore();
+  // The one record of the run's events: the view draws them as they come, --json and the report carry them.
+  const log = timeline;
+  const store = new ObservedRolloutStore(new MemoryRolloutStore(), log);
   const sfn = new LocalStepFunctions({ msPerSecond: tuning.msPerSecond ?? 1000, retryDelayMs: 50 });
   const notifications: Notification[] = [];
   const writes: Write[] = [];
@@ -133,7 +201,7 @@ export async function runLocal(
       writes.push({ at: Date.now(), weights, totals: alb.totals().weighted });
     },
   };
-  const alarmDefinitions = defaultLocalAlarms();
+  const alarmDefinitions = defaultLocalAlarms(options.alarms);
   const alarms = new LocalAlarms(alb, alarmDefinitions);
   const deps: EngineDeps = {
     listenerArn: LOCAL_LISTENER_ARN,
@@ -144,19 +212,23 @@ export async function runLocal(
     alarms,
     store,
     callbacks: sfn,
-    smoke: new HttpSmokeTester(
-      parseSmokeConfig({
-        sourceEndpoint: `http://127.0.0.1:${alb.ports.source}`,
-        targetEndpoint: `http://127.0.0.1:${alb.ports.target}`,
-        timeoutMs: 2000,
-      }),
-      {},
+    smoke: observedSmokeTester(
+      new HttpSmokeTester(
+        parseSmokeConfig({
+          sourceEndpoint: `http://127.0.0.1:${alb.ports.source}`,
+          targetEndpoint: `http://127.0.0.1:${alb.ports.target}`,
+          timeoutMs: 2000,
+        }),
+        {},
+      ),
+      log,
     ),
     notifier: { notify: async (notification) => void notifications.push(notification) },
     log: { info: () => {}, warn: () => {}, error: () => {} },
     now: () => new Date(),
     measureDeliveredSplit: async (step) => timeline.splitUntilNow(step),
   };
+  const operator = { listenerArn: LOCAL_LISTENER_ARN, store, callbacks: sfn };
 
   let firstAlarmAt: number | undefined;
   alarms.onStateChange = (event) => {
@@ -173,6 +245,34 @@ export async function runLocal(
   };
   alarms.start(tuning.alarmIntervalMs ?? 200);
 
+  // Faults that start "at 0 %" are there from the start, so the smoke test of the target path meets them.
+  const faults = { errors: false, latency: false };
+  const applyFaults = (share: number) => {
+    const errors = options.targetErrors;
+    if (errors && !faults.errors && (errors.atPercent === 0 || (share > 0 && share >= errors.atPercent))) {
+      faults.errors = true;
+      target?.setFault({ errorRate: errors.rate });
+      log.record({
+        kind: 'fault',
+        detail: `the target stand-in now answers ${errors.rate * 100} % of requests with 503 (--target-errors)`,
+      });
+    }
+    const latency = options.targetLatency;
+    if (
+      latency &&
+      !faults.latency &&
+      (latency.atPercent === 0 || (share > 0 && share >= latency.atPercent))
+    ) {
+      faults.latency = true;
+      target?.setFault({ latencyMs: latency.ms });
+      log.record({
+        kind: 'fault',
+        detail: `the target stand-in now answers ${latency.ms} ms late (--target-latency)`,
+      });
+    }
+  };
+  applyFaults(0);
+
   const traffic = startTraffic({
     url: `http://127.0.0.1:${alb.ports.weighted}`,
     ratePerSecond: options.rate,
@@ -185,32 +285,78 @@ export async function runLocal(
     { plan: options.planSpec, requestedBy: 'swing local' },
     { name: 'local' },
   );
-  const view = new LiveView(io, options.json, options.plan);
+
+  const act = async (action: 'promote' | 'abort', by: string) => {
+    let result: string;
+    try {
+      result =
+        action === 'promote'
+          ? (await promoteGate(operator)).delivered
+          : (await abortRollout(operator, `swing local ${by}`)).delivered;
+    } catch (error) {
+      result = error instanceof Error ? error.message : String(error);
+    }
+    log.record({ kind: 'operator', action, by, result });
+  };
   let aborted = false;
+  const promoted = new Set<number>();
+  const onKey = (key: string) => {
+    void (async () => {
+      const rollout = (await store.get(LOCAL_LISTENER_ARN))?.rollout;
+      const lower = key.toLowerCase();
+      if (lower === 'p' && rollout?.status === 'gated' && !promoted.has(rollout.stepIndex)) {
+        promoted.add(rollout.stepIndex);
+        await act('promote', "key 'p'");
+      } else if (
+        lower === 'a' &&
+        !aborted &&
+        rollout &&
+        !rollout.outcome &&
+        rollout.status !== 'rolling-back'
+      ) {
+        aborted = true;
+        await act('abort', "key 'a'");
+      }
+    })().catch(() => {});
+  };
+  const stopKeys = io.keys?.(onKey);
+
+  let interrupted = false;
+  const onInterrupt = () => {
+    if (interrupted) return;
+    interrupted = true;
+    log.record({ kind: 'operator', action: 'interrupt', by: 'Ctrl-C', result: 'execution stopped' });
+    // As StopExecution in AWS: the safety net then restores the starting weights.
+    execution.stop();
+  };
+  if (io.interrupt?.aborted) onInterrupt();
+  io.interrupt?.addEventListener('abort', onInterrupt, { once: true });
+
+  // The operator flags act on the phase events, not on a poll: a bake too short to be seen, or a gate that
+  // follows it, is still met.
+  const stopFlags = log.subscribe((event) => {
+    if (event.kind !== 'phase') return;
+    const waiting = event.status === 'baking' || event.status === 'gated';
+    if (options.abortAt !== undefined && !aborted && waiting && event.targetPercent >= options.abortAt) {
+      aborted = true;
+      void act('abort', '--abort-at');
+    }
+    if (
+      options.promoteAt !== undefined &&
+      event.status === 'gated' &&
+      event.targetPercent === options.promoteAt &&
+      !promoted.has(event.stepIndex)
+    ) {
+      promoted.add(event.stepIndex);
+      void act('promote', '--promote-at');
+    }
+  });
+
   const watcher = setInterval(() => {
     void (async () => {
       const weights = alb.getWeights();
-      const share = weightsToPercent(weights);
-      if (options.targetErrors && share >= options.targetErrors.atPercent && share > 0) {
-        target?.setFault({ errorRate: options.targetErrors.rate });
-      }
-      if (options.targetLatency && share >= options.targetLatency.atPercent && share > 0) {
-        target?.setFault({ latencyMs: options.targetLatency.ms });
-      }
+      applyFaults(weightsToPercent(weights));
       const rollout = (await store.get(LOCAL_LISTENER_ARN))?.rollout;
-      timeline.recordPhase(rollout);
-      if (
-        options.abortAt !== undefined &&
-        !aborted &&
-        share >= options.abortAt &&
-        rollout?.status === 'baking'
-      ) {
-        aborted = true;
-        await abortRollout(
-          { listenerArn: LOCAL_LISTENER_ARN, store, callbacks: sfn },
-          'swing local --abort-at',
-        );
-      }
       view.render({ rollout, weights, alb, alarms: await alarms.evaluate(), traffic: traffic.counts() });
     })().catch(() => {});
   }, 100);
@@ -221,17 +367,22 @@ export async function runLocal(
   } finally {
     clearInterval(watcher);
     alarms.stop();
+    stopFlags();
+    stopKeys?.();
+    io.interrupt?.removeEventListener('abort', onInterrupt);
   }
   // Let the clients see the final weights for a moment, then stop and count.
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  if (!interrupted) await new Promise((resolve) => setTimeout(resolve, 300));
   const clients = await traffic.stop();
   const record = await store.get(LOCAL_LISTENER_ARN);
   const rollout = record?.history.at(-1) ?? record?.rollout;
-  timeline.recordPhase(rollout);
   timeline.stop();
+  // The last frame shows how the run ended, not the phase the last tick happened to catch.
+  view.render({ rollout, weights: alb.getWeights(), alb, alarms: await alarms.evaluate(), traffic: clients });
   const summary = summarize({
     result,
     rollout,
+    interrupted,
     startingWeights,
     finalWeights: alb.getWeights(),
     writes,
@@ -245,16 +396,16 @@ export async function runLocal(
   });
   if (options.report) writeFileSync(options.report, renderReportHtml(localReportData(summary)));
   view.finish(summary);
-  await alb.close();
-  await source?.close();
-  await target?.close();
+  await closeAll(started);
   const exitCode =
     summary.outcome === 'completed'
       ? EXIT.completed
-      : summary.outcome === 'rolled-back'
-        ? EXIT.rolledBack
-        : EXIT.haltedOrInternal;
-  return { exitCode, summary };
+      : summary.outcome === 'interrupted'
+        ? EXIT.interrupted
+        : summary.outcome === 'rolled-back'
+          ? EXIT.rolledBack
+          : EXIT.haltedOrInternal;
+  return { exitCode, summary, events: summary.timeline.events };
 }
 
 /** A small deterministic PRNG (mulberry32) so a seed reproduces the traffic split. */
@@ -272,6 +423,7 @@ export function seeded(seed: number): () => number {
 function summarize(input: {
   result: ExecutionResult;
   rollout: Rollout | undefined;
+  interrupted: boolean;
   startingWeights: Weights;
   finalWeights: Weights;
   writes: Write[];
@@ -284,8 +436,11 @@ function summarize(input: {
   timeline: LocalTimeline;
 }): LocalSummary {
   const { result, rollout, writes } = input;
-  const outcome: LocalSummary['outcome'] =
-    result.status === 'SUCCEEDED' ? 'completed' : (rollout?.outcome ?? 'failed');
+  const outcome: LocalSummary['outcome'] = input.interrupted
+    ? 'interrupted'
+    : result.status === 'SUCCEEDED'
+      ? 'completed'
+      : (rollout?.outcome ?? 'failed');
   // Each step runs from its write to the next write (the next step, or the restore) or to the end.
   const delivered = input.timeline.stepSplits(rollout?.steps ?? []);
   const steps: StepSummary[] = (rollout?.steps ?? []).map((step, position) => {

@@ -4,13 +4,14 @@ import {
   type DeliveredSplitPolicy,
   judgeDeliveredSplit,
 } from '#domain/delivered-split.ts';
-import type { AlarmStateValue, Rollout, RolloutStatus, StepRecord, Weights } from '#domain/types.ts';
+import type { AlarmStateValue, StepRecord, Weights } from '#domain/types.ts';
 import { sameWeights, weightsToPercent } from '#domain/weights.ts';
 import type { AlbTotals, Group, LocalAlb } from './alb.ts';
+import type { EventRecorder, EventSource, LocalEvent, UnstampedEvent } from './events.ts';
 
 /**
  * One record of a local run, kept in one place for the live view, the `--json` summary and the HTML report:
- * per-second series of the weighted listener's traffic, and the events (weights, phases, alarms) in order.
+ * per-second series of the weighted listener's traffic, and the events (local/events.ts) in order.
  */
 
 /** Column-wise, one entry per sampled second, as a chart takes them. */
@@ -27,28 +28,8 @@ export interface LocalSeries {
   readonly p99LatencyMs: Record<Group, (number | null)[]>;
 }
 
-export type TimelineEvent =
-  | {
-      readonly at: string;
-      readonly kind: 'weights';
-      readonly weights: Weights;
-      readonly targetPercent: number;
-    }
-  | {
-      readonly at: string;
-      readonly kind: 'phase';
-      readonly status: RolloutStatus | 'starting';
-      /** 0-based step index the phase belongs to. */
-      readonly stepIndex: number;
-    }
-  | {
-      readonly at: string;
-      readonly kind: 'alarm';
-      readonly alarm: string;
-      readonly state: AlarmStateValue;
-      readonly previous: AlarmStateValue;
-      readonly reason: string;
-    };
+/** The run's events: phases, the smoke verdict, weight writes, alarm changes, operator acts, faults. */
+export type TimelineEvent = LocalEvent;
 
 export interface TimelineData {
   readonly series: LocalSeries;
@@ -63,7 +44,7 @@ interface Boundary {
 
 type Source = Pick<LocalAlb, 'totals' | 'window' | 'getWeights'>;
 
-export class LocalTimeline {
+export class LocalTimeline implements EventRecorder, EventSource {
   private readonly series: LocalSeries = {
     t: [],
     targetPercent: [],
@@ -75,7 +56,6 @@ export class LocalTimeline {
   private readonly boundaries: Boundary[] = [];
   private readonly listeners = new Set<(event: TimelineEvent) => void>();
   private lastSample: { at: number; totals: AlbTotals } | undefined;
-  private lastPhase = '';
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -121,14 +101,11 @@ export class LocalTimeline {
     this.emit({ at: change.at ?? iso(this.now()), kind: 'alarm', ...change });
   }
 
-  /** Records a phase change (status or step) of the rollout record; repeated calls with no change are free. */
-  recordPhase(rollout: Pick<Rollout, 'status' | 'stepIndex'> | undefined): void {
-    const status = rollout?.status ?? 'starting';
-    const stepIndex = rollout?.stepIndex ?? 0;
-    const key = `${status}/${stepIndex}`;
-    if (key === this.lastPhase) return;
-    this.lastPhase = key;
-    this.emit({ at: iso(this.now()), kind: 'phase', status, stepIndex });
+  /** Records any other event (phases, smoke, operator acts, faults), stamped now unless it has its own time. */
+  record(event: UnstampedEvent): LocalEvent {
+    const stamped = { ...event, at: event.at ?? iso(this.now()) } as LocalEvent;
+    this.emit(stamped);
+    return stamped;
   }
 
   sample(): void {
@@ -220,7 +197,13 @@ export class LocalTimeline {
 
   private emit(event: TimelineEvent): void {
     this.events.push(event);
-    for (const listener of this.listeners) listener(event);
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A failing view must not stop the run or the other listeners.
+      }
+    }
   }
 }
 

@@ -11,12 +11,14 @@ export function registerLocal(program: Command, deps: CliDeps): void {
     .addHelpText(
       'after',
       `
-Needs no AWS account. Exit codes as for the other commands: 0 completed, 1 rolled back, 2 bad input, 3 halted.
+Needs no AWS account. Exit codes: 0 completed, 1 rolled back, 2 bad input or a taken port, 3 halted,
+130 stopped by Ctrl-C (after the summary so far). On a terminal, at a gate: p promotes, a aborts.
 
 Examples:
   $ swing local
   $ swing local --plan '10:3s,50:3s,100' --target-errors 0.5@50
-  $ swing local --target-errors 0.5@50 --report run.html   # a self-contained HTML report of the run`,
+  $ swing local --target-errors 0.5@50 --report run.html   # a self-contained HTML report of the run
+  $ swing local --plan '10:3s!,100' --promote-at 10`,
     );
   if (deps.configureLocal) deps.configureLocal(command);
   else command.allowUnknownOption().allowExcessArguments();

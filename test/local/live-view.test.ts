@@ -1,0 +1,202 @@
+import { EventEmitter } from 'node:events';
+import xterm from '@xterm/headless';
+import stringWidth from 'string-width';
+import stripAnsi from 'strip-ansi';
+import { describe, expect, it } from 'vitest';
+import { parseLocalOptions } from '#local/options.ts';
+import { runLocal } from '#local/run.ts';
+import { LocalTimeline } from '#local/timeline.ts';
+import { type Frame, LiveView } from '#local/view.ts';
+
+/**
+ * A terminal as a person sees it: @xterm/headless interprets every escape sequence the view writes (cursor
+ * moves, erases, wrapping, reflow on resize), so the test reads the screen, not the bytes.
+ */
+class FakeTerminal extends EventEmitter {
+  columns: number;
+  rows: number;
+  readonly screen: InstanceType<typeof xterm.Terminal>;
+  /** Each write with the width in effect when it was written. */
+  readonly writes: { text: string; columns: number }[] = [];
+  private pending: Promise<void> = Promise.resolve();
+
+  constructor(columns: number, rows: number) {
+    super();
+    this.columns = columns;
+    this.rows = rows;
+    // convertEol: the tty driver turns \n into \r\n (ONLCR), which libuv keeps on even in raw mode.
+    this.screen = new xterm.Terminal({
+      cols: columns,
+      rows,
+      scrollback: 5000,
+      allowProposedApi: true,
+      convertEol: true,
+    });
+  }
+
+  write = (text: string): void => {
+    this.writes.push({ text, columns: this.columns });
+    this.pending = this.pending.then(() => new Promise<void>((resolve) => this.screen.write(text, resolve)));
+  };
+
+  /**
+   * As a real terminal: every byte written so far is on screen, then the screen reflows, then the program
+   * hears SIGWINCH. No write can come between the last check and the resize: both run in one go.
+   */
+  async resize(columns: number): Promise<void> {
+    let drained: Promise<void>;
+    do {
+      drained = this.pending;
+      await drained;
+    } while (drained !== this.pending);
+    this.screen.resize(columns, this.rows);
+    this.columns = columns;
+    this.emit('resize');
+  }
+
+  async settled(): Promise<void> {
+    await this.pending;
+  }
+
+  /** Every line of the buffer, scrollback included, as text. */
+  lines(): string[] {
+    const buffer = this.screen.buffer.active;
+    const out: string[] = [];
+    for (let row = 0; row < buffer.length; row += 1)
+      out.push(buffer.getLine(row)?.translateToString(true) ?? '');
+    while (out.length > 0 && out.at(-1) === '') out.pop();
+    return out;
+  }
+}
+
+/** The visible lines of each write: cursor moves and erases split nothing, newlines do. */
+function writtenLines(writes: FakeTerminal['writes']): { line: string; columns: number }[] {
+  return writes.flatMap(({ text, columns }) =>
+    stripAnsi(text)
+      .split('\n')
+      .map((line) => ({ line, columns })),
+  );
+}
+
+/** A bold, dim or colour SGR sequence. */
+const SGR_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[(?:1|2|3[0-7]|9[0-7])m`);
+
+describe('Live view of a local run on a terminal', () => {
+  it('fits 80 columns, follows a resize to 40, leaves one frame, and draws the rollback with its alarm before the summary', async () => {
+    const terminal = new FakeTerminal(80, 30);
+    let resized: Promise<void> | undefined;
+
+    const { exitCode } = await runLocal(
+      parseLocalOptions({ plan: '10:1s,50:5s,100', portBase: '0', rate: '200', targetErrors: '0.5@50' }),
+      {
+        isTTY: true,
+        terminal,
+        env: {},
+        stdout: (text) => {
+          terminal.write(text);
+          // Narrow the terminal mid-run, once the first bake is on screen.
+          if (!resized && text.includes('baking at 10 %')) resized = terminal.resize(40);
+        },
+      },
+    );
+    await resized;
+    await terminal.settled();
+
+    expect(exitCode).toBe(1);
+    expect(resized).toBeDefined();
+    const tooWide = writtenLines(terminal.writes).filter(({ line, columns }) => stringWidth(line) > columns);
+    expect(tooWide).toEqual([]);
+    const screen = terminal.lines();
+    // One frame: its header and each of its labels once, whatever was redrawn or resized.
+    expect(screen.filter((line) => line.startsWith('Swing local'))).toHaveLength(1);
+    expect(screen.filter((line) => line.startsWith('ramp '))).toHaveLength(1);
+    expect(screen.filter((line) => line.startsWith('alarms '))).toHaveLength(1);
+    expect(screen.find((line) => line.startsWith('Swing local'))).toContain('ROLLED BACK');
+    const text = screen.join(' ').replace(/\s+/g, ' ');
+    const rollingBack = text.indexOf('ROLLING BACK: alarm local-target-5xx-rate');
+    expect(rollingBack).toBeGreaterThan(-1);
+    expect(text.indexOf('alarm local-target-5xx-rate INSUFFICIENT_DATA -> ALARM')).toBeLessThan(rollingBack);
+    expect(rollingBack).toBeLessThan(text.indexOf('ROLLED BACK: the starting weights are restored'));
+    expect(text.indexOf('ROLLED BACK: the starting weights')).toBeLessThan(
+      text.indexOf('outcome: rolled-back'),
+    );
+    // Colour on a terminal without NO_COLOR: ALARM is not drawn like OK.
+    expect(terminal.writes.some(({ text: written }) => SGR_COLOUR.test(written))).toBe(true);
+  });
+});
+
+describe('Live view of a local run without a terminal', () => {
+  it('prints one timestamped line per event, the alarm and the rollback included, and no frame', async () => {
+    const out: string[] = [];
+
+    const { events } = await runLocal(
+      parseLocalOptions({ plan: '10:1s,50:5s,100', portBase: '0', rate: '200', targetErrors: '0.5@50' }),
+      { isTTY: false, stdout: (text) => out.push(text) },
+    );
+
+    const lines = out.join('').split('\n');
+    const eventLines = lines.slice(0, lines.indexOf(''));
+    expect(eventLines).toHaveLength(events.length);
+    for (const line of eventLines) expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \S/);
+    const text = out.join('');
+    expect(text).toMatch(/Z alarm local-target-5xx-rate \S+ -> ALARM: Threshold Crossed/);
+    expect(text).toMatch(/Z ROLLING BACK: alarm local-target-5xx-rate/);
+    expect(text).toMatch(/Z ROLLED BACK: the starting weights are restored/);
+    expect(text).not.toContain('Swing local');
+    expect(text).not.toMatch(SGR_COLOUR);
+  });
+});
+
+function frameOf(columns: number): { view: LiveView; out: string[] } {
+  const out: string[] = [];
+  // Only its event list is used here: no ALB behind it.
+  const log = new LocalTimeline({} as never, () => Date.parse('2026-11-27T04:00:00.000Z'));
+  const terminal = Object.assign(new EventEmitter(), { columns, rows: 30 });
+  const view = new LiveView({
+    io: { stdout: (text) => out.push(text), isTTY: true, terminal, env: { NO_COLOR: '1' } },
+    json: false,
+    plan: { steps: [{ targetPercent: 50, bakeSeconds: 5, gate: false }] },
+    log,
+  });
+  log.record({
+    kind: 'alarm',
+    alarm: 'local-target-5xx-rate',
+    state: 'ALARM',
+    previous: 'OK',
+    reason: 'Threshold Crossed: target 5xx rate 40.0 % > 5.0 %',
+  });
+  const frame: Frame = {
+    rollout: undefined,
+    weights: { source: 499, target: 500 },
+    alb: { window: () => ({ requests: 100, errorRate: 0.4, p99LatencyMs: 12 }) },
+    alarms: {
+      alarms: [
+        { name: 'local-target-5xx-rate', state: 'ALARM', firing: true, reason: 'r' },
+        { name: 'local-target-p99-latency', state: 'OK', firing: false, reason: 'r' },
+      ],
+      firing: [],
+    },
+    traffic: { sent: 10, failed: 1 },
+  };
+  view.render(frame);
+  return { view, out };
+}
+
+describe('Live view: colour and width', () => {
+  it('writes no colour when NO_COLOR is set, and still names each alarm state', () => {
+    const { out } = frameOf(80);
+
+    const written = out.join('');
+    expect(written).not.toMatch(SGR_COLOUR);
+    expect(written).toContain('local-target-5xx-rate ALARM');
+    expect(written).toContain('local-target-p99-latency OK');
+  });
+
+  it('puts the alarms one per line when they do not fit side by side in 40 columns', () => {
+    const { out } = frameOf(40);
+
+    const lines = writtenLines([{ text: out.join(''), columns: 40 }]);
+    expect(lines.filter(({ line }) => stringWidth(line) > 40)).toEqual([]);
+    expect(lines.some(({ line }) => line.includes('local-target-p99-latency OK'))).toBe(true);
+  });
+});
