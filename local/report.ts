@@ -11,6 +11,7 @@ const PHASE_TEXT: Record<string, string> = {
   shifting: 'shifting the weights',
   baking: 'baking',
   gated: 'waiting at the gate for promote or abort',
+  baked: 'baked with no alarm',
   'rolling-back': 'rolling back',
   completing: 'completing',
   completed: 'completed',
@@ -28,15 +29,36 @@ function eventOf(event: TimelineEvent, steps: number): ReportEvent {
       };
     case 'phase': {
       const stepText =
-        event.status === 'baking' || event.status === 'gated' || event.status === 'shifting'
+        event.status === 'baking' ||
+        event.status === 'baked' ||
+        event.status === 'gated' ||
+        event.status === 'shifting'
           ? ` (step ${event.stepIndex + 1}/${steps})`
           : '';
+      const reason = event.reason ? `: ${event.reason.error}: ${event.reason.cause}` : '';
       return {
         at: event.at,
         kind: event.status === 'gated' ? 'gate' : event.status === 'rolling-back' ? 'rollback' : 'phase',
-        text: `${PHASE_TEXT[event.status] ?? event.status}${stepText}`,
+        text: `${PHASE_TEXT[event.status] ?? event.status}${stepText}${event.status === 'rolling-back' ? reason : ''}`,
       };
     }
+    case 'smoke':
+      return {
+        at: event.at,
+        kind: 'phase',
+        text: `smoke test ${event.ok ? 'passed' : 'FAILED'}: ${event.detail}`,
+      };
+    case 'operator':
+      return {
+        at: event.at,
+        kind: 'phase',
+        text:
+          event.action === 'interrupt'
+            ? 'Ctrl-C: execution stopped'
+            : `${event.action} by ${event.by}: ${event.result}`,
+      };
+    case 'fault':
+      return { at: event.at, kind: 'phase', text: `fault injected: ${event.detail}` };
     case 'alarm':
       return {
         at: event.at,
