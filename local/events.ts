@@ -153,7 +153,8 @@ export class ObservedRolloutStore implements RolloutStore {
     if (key === this.lastPhase) return;
     this.lastPhase = key;
     const waiting = status === 'baking' || status === 'gated';
-    const ended = status === 'rolling-back' || status === 'rolled-back' || status === 'halted';
+    const ended =
+      status === 'rolling-back' || status === 'rolled-back' || status === 'halted' || status === 'refused';
     this.log.record({
       kind: 'phase',
       status,

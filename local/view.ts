@@ -74,6 +74,7 @@ const STATUS_WORDS: Record<RolloutStatus, string> = {
   completed: 'COMPLETED',
   'rolled-back': 'ROLLED BACK',
   halted: 'HALTED',
+  refused: 'REFUSED',
 };
 
 function statusColor(status: RolloutStatus | 'starting', c: Colors): (text: string) => string {
@@ -81,6 +82,7 @@ function statusColor(status: RolloutStatus | 'starting', c: Colors): (text: stri
     case 'rolling-back':
     case 'rolled-back':
     case 'halted':
+    case 'refused':
       return (text) => c.bold(c.red(text));
     case 'gated':
       return (text) => c.bold(c.yellow(text));
@@ -161,6 +163,8 @@ export function describeEvent(
           };
         case 'halted':
           return { text: `HALTED: ${reason || 'no reason recorded'}`, tone: 'bad' };
+        case 'refused':
+          return { text: `REFUSED: ${reason || 'no reason recorded'}`, tone: 'bad' };
       }
       return { text: event.status, tone: 'info' };
     }
