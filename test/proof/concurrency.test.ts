@@ -37,8 +37,8 @@ interface LockStore {
 interface LockStoreKind {
   readonly name: string;
   /**
-   * Whether a refusal names the holder: DynamoDB returns the held item with the failed condition, dynalite 4
-   * does not (the adapter then says the holder was not returned).
+   * Whether a refusal names the holder: DynamoDB returns the held item with the failed condition; dynalite 4
+   * does not, and the adapter then reads the record to learn it.
    */
   readonly namesTheHolder: boolean;
   fresh(world: ReturnType<typeof makeWorld>): Promise<LockStore>;
@@ -55,7 +55,8 @@ const LOCK_STORES: LockStoreKind[] = [
   },
   {
     name: 'DynamoDbRolloutStore on dynalite',
-    namesTheHolder: false,
+    // dynalite 4 returns no item with a failed condition: the adapter reads the record to name the holder.
+    namesTheHolder: true,
     fresh: async () => {
       dynaliteServer ??= await startDynalite();
       const { client, tableName, writes } = await dynaliteServer.table();

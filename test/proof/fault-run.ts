@@ -156,8 +156,9 @@ class CountingStore implements RolloutStore {
     return this.inner.get(listenerArn);
   }
   async acquire(listenerArn: string, rollout: Rollout) {
-    await this.inner.acquire(listenerArn, rollout);
-    this.writes += 1;
+    const result = await this.inner.acquire(listenerArn, rollout);
+    if (result === 'acquired') this.writes += 1;
+    return result;
   }
   async update(listenerArn: string, executionArn: string, patch: RolloutPatch, fence?: string) {
     const rollout = await this.inner.update(listenerArn, executionArn, patch, fence);

@@ -48,7 +48,7 @@ interface ContractTarget {
   /**
    * Whether a refused acquire names the holder. DynamoDB returns the held item with the failed condition
    * (`ReturnValuesOnConditionCheckFailure`, covered by the mocked-client tests below); dynalite 4 returns
-   * none, so there the adapter's fallback message, without the holder, is what is checked.
+   * none, and the adapter then reads the record to learn it.
    */
   readonly namesTheHolder: boolean;
   fresh(options?: { historyLimit?: number }): Promise<StoreUnderTest>;
@@ -67,7 +67,8 @@ const CONTRACT_TARGETS: ContractTarget[] = [
   },
   {
     name: 'DynamoDbRolloutStore on dynalite',
-    namesTheHolder: false,
+    // dynalite 4 returns no item with a failed condition: the adapter reads the record to name the holder.
+    namesTheHolder: true,
     fresh: async (options) => {
       dynaliteServer ??= await startDynalite();
       const { client, tableName, writes } = await dynaliteServer.table();
@@ -114,16 +115,34 @@ describe.each(CONTRACT_TARGETS)('Contract: RolloutStore, run against $name', (ta
       expect(writes()).toBe(1);
     });
 
-    it('treats a second acquire by the holder as a retry that succeeds', async () => {
+    it('writes nothing on a second acquire by the holder: a late preflight attempt never replaces the running rollout', async () => {
       const { store } = await target.fresh();
-      await store.acquire(LISTENER_ARN, rolloutOf('run-1'));
+      expect(await store.acquire(LISTENER_ARN, rolloutOf('run-1'))).toBe('acquired');
+      await store.update(LISTENER_ARN, executionArn('run-1'), {
+        status: 'baking',
+        stepIndex: 2,
+        taskToken: 'token-2',
+      });
 
-      await store.acquire(LISTENER_ARN, rolloutOf('run-1', { status: 'preflight' }));
+      const again = await store.acquire(LISTENER_ARN, rolloutOf('run-1', { status: 'preflight' }));
 
+      expect(again).toBe('already-held');
       expect(await store.get(LISTENER_ARN)).toMatchObject({
         lockOwner: executionArn('run-1'),
-        rollout: { status: 'preflight' },
+        rollout: { status: 'baking', stepIndex: 2, taskToken: 'token-2' },
       });
+    });
+
+    it('refuses the lock to an execution that already released it (a stale preflight attempt waking up late)', async () => {
+      const { store } = await target.fresh();
+      await store.acquire(LISTENER_ARN, rolloutOf('run-1'));
+      await store.release(LISTENER_ARN, executionArn('run-1'), { status: 'completed' });
+
+      await expect(store.acquire(LISTENER_ARN, rolloutOf('run-1'))).rejects.toThrow(
+        /already released the lock .*a late attempt of its preflight must not take it again/,
+      );
+      expect((await store.get(LISTENER_ARN))?.lockOwner).toBeUndefined();
+      expect(await store.acquire(LISTENER_ARN, rolloutOf('run-2'))).toBe('acquired');
     });
 
     it('locks each listener separately', async () => {
@@ -575,7 +594,8 @@ describe('Class: DynamoDbRolloutStore', () => {
         Key: { listenerArn: LISTENER_ARN },
         UpdateExpression:
           'SET lockOwner = :owner, rollout = :rollout, history = if_not_exists(history, :empty)',
-        ConditionExpression: 'attribute_not_exists(lockOwner) OR lockOwner = :owner',
+        ConditionExpression:
+          'attribute_not_exists(lockOwner) AND (attribute_not_exists(rollout) OR rollout.executionArn <> :owner)',
         ExpressionAttributeValues: { ':owner': owner, ':rollout': rolloutOf('run-1'), ':empty': [] },
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       });
@@ -598,6 +618,15 @@ describe('Class: DynamoDbRolloutStore', () => {
           new RegExp(`${holder}.*wait for it to finish, or abort it with \`swing abort\``),
         ),
       });
+    });
+
+    it('writes nothing and says already-held when the failed condition returned its own hold', async () => {
+      dynamo
+        .on(UpdateCommand)
+        .rejects(conditionFailed({ listenerArn: { S: LISTENER_ARN }, lockOwner: { S: owner } }));
+
+      expect(await store.acquire(LISTENER_ARN, rolloutOf('run-1'))).toBe('already-held');
+      expect(dynamo).toReceiveCommandTimes(UpdateCommand, 1);
     });
 
     it('still refuses when the failed condition returned no item', async () => {

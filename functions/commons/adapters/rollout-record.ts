@@ -1,4 +1,5 @@
-import type { Rollout, RolloutPatch, RolloutStatus, WaitOpening } from '#domain/types.ts';
+import { LockLost, RolloutLocked } from '#domain/errors.ts';
+import type { AcquireResult, Rollout, RolloutPatch, RolloutStatus, WaitOpening } from '#domain/types.ts';
 
 // What both record stores share, so that the local mode and AWS behave and read the same.
 
@@ -27,6 +28,34 @@ export function lockLostMessage(listenerArn: string, executionArn: string): stri
     `execution ${executionArn} does not hold the lock on listener ${listenerArn} (it was released, ` +
     'for example by the safety net, or another rollout holds it): this execution must not change the listener'
   );
+}
+
+/** What a refused acquire saw: who holds the lock, and whose rollout the record keeps (the last one when free). */
+export interface LockFields {
+  readonly holder?: string;
+  readonly lastRollout?: string;
+}
+
+/**
+ * Why an acquire by `executionArn` was refused, in both stores. Held by itself: an earlier attempt of this
+ * preflight took it (a Lambda retry), and this one must not write. Free but its own rollout is the last one:
+ * the execution already ran and released, and this is a stale attempt that woke up late.
+ */
+export function refusedAcquire(
+  listenerArn: string,
+  executionArn: string,
+  seen: LockFields,
+  cause?: unknown,
+): AcquireResult {
+  if (seen.holder === executionArn) return 'already-held';
+  if (seen.holder === undefined && seen.lastRollout === executionArn) {
+    throw new LockLost(
+      `execution ${executionArn} already released the lock on listener ${listenerArn}: a late attempt of its ` +
+        'preflight must not take it again',
+      { cause },
+    );
+  }
+  throw new RolloutLocked(lockedMessage(listenerArn, seen.holder), seen.holder, { cause });
 }
 
 export function nobodyHoldsMessage(listenerArn: string): string {

@@ -4,14 +4,23 @@ import {
   applyRolloutPatch,
   boundedHistory,
   ENDING_STATUSES,
+  type LockFields,
   lockedMessage,
   lockLostMessage,
   nobodyHoldsMessage,
+  refusedAcquire,
   statusOpening,
   supersededMessage,
 } from '#adapters/rollout-record.ts';
 import { classifyAwsError, LockLost, RolloutLocked, Superseded, withoutSecret } from '#domain/errors.ts';
-import type { ListenerRecord, Rollout, RolloutPatch, RolloutStore, WaitOpening } from '#domain/types.ts';
+import type {
+  AcquireResult,
+  ListenerRecord,
+  Rollout,
+  RolloutPatch,
+  RolloutStore,
+  WaitOpening,
+} from '#domain/types.ts';
 
 export interface DynamoDbRolloutStoreOptions {
   /** Finished rollouts kept per listener, oldest dropped first. @default 25 */
@@ -72,11 +81,22 @@ function withoutUndefined<T>(value: T): T {
  * The lock owner in the item a failed condition returned. It arrives marshalled (`{ S: ... }`): the document
  * client passes errors through without converting them.
  */
-function holderIn(item: unknown): string | undefined {
-  const owner = (item as { lockOwner?: unknown } | undefined)?.lockOwner;
-  if (typeof owner === 'string') return owner;
-  const marshalled = (owner as { S?: unknown } | undefined)?.S;
+/** A string attribute, as the document client returns it or marshalled (`{ S }`, in a condition failure's Item). */
+function stringIn(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  const marshalled = (value as { S?: unknown } | undefined)?.S;
   return typeof marshalled === 'string' ? marshalled : undefined;
+}
+
+/** Who holds the lock, and whose rollout the record keeps, from an item in either form. */
+function lockFieldsIn(item: unknown): LockFields {
+  const record = item as {
+    lockOwner?: unknown;
+    rollout?: { executionArn?: unknown; M?: { executionArn?: unknown } };
+  };
+  const holder = stringIn(record?.lockOwner);
+  const lastRollout = stringIn(record?.rollout?.executionArn ?? record?.rollout?.M?.executionArn);
+  return { ...(holder ? { holder } : {}), ...(lastRollout ? { lastRollout } : {}) };
 }
 
 function rolloutIn(attributes: Record<string, unknown> | undefined, doing: string): Rollout {
@@ -116,7 +136,7 @@ export class DynamoDbRolloutStore implements RolloutStore {
     return { ...record, history: (record.history ?? []).slice(-this.historyLimit) };
   }
 
-  async acquire(listenerArn: string, rollout: Rollout): Promise<void> {
+  async acquire(listenerArn: string, rollout: Rollout): Promise<AcquireResult> {
     try {
       await this.client.send(
         new UpdateCommand({
@@ -124,8 +144,10 @@ export class DynamoDbRolloutStore implements RolloutStore {
           Key: { listenerArn },
           UpdateExpression:
             'SET lockOwner = :owner, rollout = :rollout, history = if_not_exists(history, :empty)',
-          // The same owner again is a Lambda retry of preflight: idempotent.
-          ConditionExpression: 'attribute_not_exists(lockOwner) OR lockOwner = :owner',
+          // Free, and not just released by this very execution. Never "or held by :owner": a stale preflight
+          // attempt (its answer lost, a retry took the lock meanwhile) would replace the running rollout.
+          ConditionExpression:
+            'attribute_not_exists(lockOwner) AND (attribute_not_exists(rollout) OR rollout.executionArn <> :owner)',
           ExpressionAttributeValues: {
             ':owner': rollout.executionArn,
             ':rollout': withoutUndefined(rollout),
@@ -134,10 +156,14 @@ export class DynamoDbRolloutStore implements RolloutStore {
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
+      return 'acquired';
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        const holder = holderIn(error.Item);
-        throw new RolloutLocked(lockedMessage(listenerArn, holder), holder, { cause: error });
+        // DynamoDB returns the item that failed the condition; an implementation that does not, is read.
+        const old = error.Item
+          ? lockFieldsIn(error.Item)
+          : await this.get(listenerArn).then(lockFieldsIn, () => ({}));
+        return refusedAcquire(listenerArn, rollout.executionArn, old, error);
       }
       throw classifyAwsError(error, `UpdateItem taking the lock on ${listenerArn}`);
     }

@@ -6,10 +6,18 @@ import {
   lockLostMessage,
   nobodyHoldsMessage,
   opensOn,
+  refusedAcquire,
   supersededMessage,
 } from '#adapters/rollout-record.ts';
 import { LockLost, RolloutLocked, Superseded } from '#domain/errors.ts';
-import type { ListenerRecord, Rollout, RolloutPatch, RolloutStore, WaitOpening } from '#domain/types.ts';
+import type {
+  AcquireResult,
+  ListenerRecord,
+  Rollout,
+  RolloutPatch,
+  RolloutStore,
+  WaitOpening,
+} from '#domain/types.ts';
 
 export interface MemoryRolloutStoreOptions {
   /** Finished rollouts kept per listener, oldest dropped first. @default 25 */
@@ -41,11 +49,14 @@ export class MemoryRolloutStore implements RolloutStore {
     return record ? structuredClone(record) : undefined;
   }
 
-  async acquire(listenerArn: string, rollout: Rollout): Promise<void> {
+  async acquire(listenerArn: string, rollout: Rollout): Promise<AcquireResult> {
     const record = this.records.get(listenerArn);
-    // The same execution again is a retry of preflight: idempotent, as in DynamoDB.
-    if (record?.lockOwner !== undefined && record.lockOwner !== rollout.executionArn) {
-      throw new RolloutLocked(lockedMessage(listenerArn, record.lockOwner), record.lockOwner);
+    // DynamoDB's condition: free, and not just released by this very execution.
+    if (record?.lockOwner !== undefined || record?.rollout?.executionArn === rollout.executionArn) {
+      return refusedAcquire(listenerArn, rollout.executionArn, {
+        ...(record?.lockOwner ? { holder: record.lockOwner } : {}),
+        ...(record?.rollout ? { lastRollout: record.rollout.executionArn } : {}),
+      });
     }
     this.records.set(listenerArn, {
       listenerArn,
@@ -54,6 +65,7 @@ export class MemoryRolloutStore implements RolloutStore {
       history: record?.history ?? [],
     });
     this.successfulWrites += 1;
+    return 'acquired';
   }
 
   async update(

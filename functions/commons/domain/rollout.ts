@@ -201,7 +201,7 @@ export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cu
     );
   }
 
-  await deps.store.acquire(deps.listenerArn, {
+  const taken = await deps.store.acquire(deps.listenerArn, {
     executionArn,
     startedAt: deps.now().toISOString(),
     plan,
@@ -212,6 +212,9 @@ export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cu
     steps: [],
     ...(unswung.count > 0 ? { unswungRules: unswung.recorded, unswungRuleCount: unswung.count } : {}),
   });
+  // Another attempt of this preflight took the lock meanwhile (this one's answer was lost, or it woke up
+  // late): that attempt's rollout runs, and this one has nothing left to do.
+  if (taken === 'already-held') return cursor;
   deps.log.info('rollout started', {
     executionArn,
     startingWeights,

@@ -200,10 +200,17 @@ export interface WaitOpening {
 }
 
 /** The rollout record and the per-listener lock (I3). */
+export type AcquireResult = 'acquired' | 'already-held';
+
 export interface RolloutStore {
   get(listenerArn: string): Promise<ListenerRecord | undefined>;
-  /** Takes the lock atomically (a conditional write); throws `RolloutLocked` naming the holder. */
-  acquire(listenerArn: string, rollout: Rollout): Promise<void>;
+  /**
+   * Takes the lock atomically (a conditional write) if it is free and `rollout`'s execution has not already
+   * released it; throws `RolloutLocked` naming the holder (`LockLost` for an execution that already released).
+   * Returns `already-held`, writing nothing, when the execution holds it already: a retried or late preflight
+   * attempt must never replace the rollout that is running.
+   */
+  acquire(listenerArn: string, rollout: Rollout): Promise<AcquireResult>;
   /**
    * Updates the rollout if `executionArn` still holds the lock; throws `LockLost` otherwise. With `fence` (the
    * writing task's attempt, as `waitAttemptKey` builds it), also throws `Superseded`, changing nothing, when a
