@@ -1,4 +1,5 @@
 import type {
+  AcquireResult,
   AlarmStateValue,
   ListenerRecord,
   RollbackReason,
@@ -109,13 +110,20 @@ export class ObservedRolloutStore implements RolloutStore {
     return this.inner.get(listenerArn);
   }
 
-  async acquire(listenerArn: string, rollout: Rollout): Promise<void> {
-    await this.inner.acquire(listenerArn, rollout);
-    this.observe(rollout);
+  async acquire(listenerArn: string, rollout: Rollout): Promise<AcquireResult> {
+    const result = await this.inner.acquire(listenerArn, rollout);
+    if (result === 'acquired') this.observe(rollout);
+    return result;
   }
 
-  async update(listenerArn: string, executionArn: string, patch: RolloutPatch): Promise<Rollout> {
-    const rollout = await this.inner.update(listenerArn, executionArn, patch);
+  async update(
+    listenerArn: string,
+    executionArn: string,
+    patch: RolloutPatch,
+    fence?: string,
+  ): Promise<Rollout> {
+    // The fence passes through: the local mode refuses a stale attempt's write as DynamoDB would.
+    const rollout = await this.inner.update(listenerArn, executionArn, patch, fence);
     this.observe(rollout);
     return rollout;
   }
