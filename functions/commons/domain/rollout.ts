@@ -118,7 +118,7 @@ function driftError(rollout: Rollout, current: Weights, listenerArn: string): We
  * I7: a restore never raises the target's share. The starting weights come from the record, which a caller
  * with UpdateItem on it can change; the listener's current share is what the target really has.
  */
-function refuseRestoreRaisingTarget(rollout: Rollout, current: Weights, listenerArn: string): void {
+export function refuseRestoreRaisingTarget(rollout: Rollout, current: Weights, listenerArn: string): void {
   if (!isIncrease(current, rollout.startingWeights)) return;
   throw new RestoreRaisesTarget(
     `not restoring listener ${listenerArn} to ${formatWeights(rollout.startingWeights)}: it is at ` +
@@ -167,6 +167,42 @@ export function refuseStartBelowCurrentShare(
 }
 
 /**
+ * The share check once more, on weights read after the lock is taken: before it, another rollout may have
+ * held the listener (its weights said nothing about this plan) and released it since. A refusal releases the
+ * lock again, unless the rollout has already moved on (a stale overlapping attempt): then what comes next
+ * sees the drift or the lost lock.
+ */
+async function refuseBelowShareAfterLock(
+  deps: PreflightDeps,
+  executionArn: string,
+  first: PlanStep | undefined,
+): Promise<void> {
+  const weightsAfterLock = await deps.listener.readWeights();
+  try {
+    refuseStartBelowCurrentShare(first, weightsAfterLock);
+  } catch (refusal) {
+    const rollout = (await deps.store.get(deps.listenerArn))?.rollout;
+    const untouched =
+      rollout?.executionArn === executionArn &&
+      rollout.status === 'smoke-testing' &&
+      rollout.steps.length === 0 &&
+      rollout.pendingWeights === undefined;
+    if (untouched) {
+      await deps.store.release(deps.listenerArn, executionArn, {
+        status: 'refused',
+        endedAt: deps.now().toISOString(),
+        reason: {
+          error: refusal instanceof Error ? refusal.name : 'ValidationFailed',
+          cause: refusal instanceof Error ? refusal.message : String(refusal),
+          at: deps.now().toISOString(),
+        },
+      });
+    }
+    throw refusal;
+  }
+}
+
+/**
  * Validates the input, checks the listener's shape and its other rules, refuses while an alarm fires, and
  * takes the lock last, so that every refusal before it writes nothing (I6).
  */
@@ -185,8 +221,11 @@ export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cu
     gate,
   };
   const holder = (await deps.store.get(deps.listenerArn))?.lockOwner;
-  // A retry after this execution took the lock (its answer was lost) has nothing left to check.
-  if (holder === executionArn) return cursor;
+  // A retry after this execution took the lock (its answer was lost) has only the last check left.
+  if (holder === executionArn) {
+    await refuseBelowShareAfterLock(deps, executionArn, plan.steps[0]);
+    return cursor;
+  }
 
   const startingWeights = await deps.listener.readWeights();
   // While another rollout holds the listener its weights say nothing about this plan: the lock refuses it.
@@ -215,6 +254,7 @@ export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cu
   // Another attempt of this preflight took the lock meanwhile (this one's answer was lost, or it woke up
   // late): that attempt's rollout runs, and this one has nothing left to do.
   if (taken === 'already-held') return cursor;
+  await refuseBelowShareAfterLock(deps, executionArn, plan.steps[0]);
   deps.log.info('rollout started', {
     executionArn,
     startingWeights,
@@ -545,14 +585,18 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
   }
   const rollout = record.rollout;
   const reason = rollout.reason ?? reasonFrom(error, deps.now());
+  const current = await deps.listener.readWeights();
+  const restoring = !sameWeights(current, rollout.startingWeights);
+  // Before any write, the record's included: Halt then records this refusal as the reason.
+  if (restoring && isOwnWrite(rollout, current))
+    refuseRestoreRaisingTarget(rollout, current, deps.listenerArn);
   await deps.store.update(deps.listenerArn, executionArn, {
     status: 'rolling-back',
     reason,
     taskToken: undefined,
     taskKind: undefined,
   });
-  const current = await deps.listener.readWeights();
-  if (!sameWeights(current, rollout.startingWeights)) {
+  if (restoring) {
     if (!isOwnWrite(rollout, current)) throw driftError(rollout, current, deps.listenerArn);
     await deps.listener.writeWeights(rollout.startingWeights);
   }
