@@ -2,6 +2,7 @@ import {
   AlarmFiring,
   ListenerShapeInvalid,
   LockLost,
+  RestoreRaisesTarget,
   RolloutLocked,
   SwingError,
   TargetUnhealthy,
@@ -19,9 +20,12 @@ export enum ExitCodes {
   RolledBackOrRefused = 1,
   /** Bad input or usage: an invalid plan or flag, a missing stack output. Nothing was changed. */
   BadInput = 2,
-  /** A rollout halted (drift), or Swing itself failed. */
+  /** A rollout halted (drift, a restore that would raise the target's share), or Swing itself failed. */
   HaltedOrInternal = 3,
-  /** An AWS call failed: credentials, permissions, throttling, a service error. */
+  /**
+   * An AWS call failed: credentials, permissions, throttling, a service error; also `rollback --release-lock`
+   * when DescribeExecution fails, since the holder may still run.
+   */
   AwsError = 4,
   /** `--watch` gave up after `--max-wait` while the rollout was still running. */
   StillRunning = 5,
@@ -34,8 +38,10 @@ export const EXIT_CODES_HELP = `Exit codes:
   1  rolled back, or refused: a rollout holds the listener, nothing to abort or promote,
      a smoke check failed, a confirmation was declined
   2  bad input or usage: an invalid plan or flag, a missing stack output (nothing was changed)
-  3  halted (someone changed the weights by hand) or an internal error
-  4  AWS error: credentials, permissions, throttling, a service error
+  3  halted (someone changed the weights by hand, or a restore would raise the target's share)
+     or an internal error
+  4  AWS error: credentials, permissions, throttling, a service error; rollback --release-lock
+     when the lock holder's status cannot be learned (nothing is changed)
   5  still running when --max-wait ran out (status --watch, start --watch)
   130  swing local stopped by Ctrl-C (the summary so far is printed)`;
 
@@ -92,7 +98,8 @@ export function classifyError(error: unknown): { exitCode: ExitCodes; message: s
   if (
     error instanceof WeightsDrifted ||
     error instanceof WeightsNotApplied ||
-    error instanceof ListenerShapeInvalid
+    error instanceof ListenerShapeInvalid ||
+    error instanceof RestoreRaisesTarget
   ) {
     return { exitCode: ExitCodes.HaltedOrInternal, message: oneLine(error.message) };
   }

@@ -1,6 +1,11 @@
-import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
 import { LockLost } from '#domain/errors.ts';
+import { refuseRestoreRaisingTarget } from '#domain/rollout.ts';
 import type { RolloutPatch } from '#domain/types.ts';
 import { formatWeights, sameWeights } from '#domain/weights.ts';
 import { action } from '../action.ts';
@@ -10,12 +15,15 @@ import { CliFailure, ExitCodes } from '../exit-codes.ts';
 import { executionName } from '../render.ts';
 import { safetyNetActsBy, safetyNetDueAt } from '../rollout-view.ts';
 
-/** Step Functions' status of an execution, or undefined when it cannot be read (then nothing is stopped). */
-async function describe(ctx: CommandContext, executionArn: string) {
+/** Step Functions' view of an execution, or why it could not be read. */
+async function describe(
+  ctx: CommandContext,
+  executionArn: string,
+): Promise<{ execution?: DescribeExecutionCommandOutput; error?: unknown }> {
   try {
-    return await ctx.clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
-  } catch {
-    return undefined;
+    return { execution: await ctx.clients.sfn.send(new DescribeExecutionCommand({ executionArn })) };
+  } catch (error) {
+    return { error };
   }
 }
 
@@ -84,8 +92,24 @@ Examples:
         }
         const starting = rollout.startingWeights;
         const current = await listener.readWeights();
+        // The record is only as trustworthy as everyone who may update it: never raise the target's share.
+        refuseRestoreRaisingTarget(rollout, current, listenerArn);
         const owner = record.lockOwner;
-        const ownerExecution = owner ? await describe(ctx, owner) : undefined;
+        const described = owner ? await describe(ctx, owner) : undefined;
+        if (options.releaseLock && owner && described?.error !== undefined) {
+          // Released under a holder that still runs, its next task would write with no lock held.
+          const { name, message } =
+            described.error instanceof Error
+              ? described.error
+              : { name: 'Error', message: String(described.error) };
+          throw new CliFailure(
+            ExitCodes.AwsError,
+            `cannot learn whether execution ${executionName(owner)} still runs (${name}: ${message}), so its ` +
+              'lock is not released and nothing was changed. Retry in a minute, check that your role may call ' +
+              'states:DescribeExecution, or run without --release-lock to restore the weights only',
+          );
+        }
+        const ownerExecution = described?.execution;
         const ownerStatus = ownerExecution?.status;
         const due = safetyNetDueAt({ at: deps.now(), lockOwnerStoppedAt: ownerExecution?.stopDate });
         if (options.releaseLock && ownerStatus !== 'RUNNING' && due) {

@@ -193,6 +193,49 @@ describe('Command: swing rollback --force', () => {
     expect(aws.sfn).not.toReceiveCommand(DescribeExecutionCommand);
   });
 
+  it('refuses with exit 3 a restore that would raise the target share, before any question or write', async () => {
+    // Prepare: a caller with UpdateItem on the record aimed the starting weights at the target.
+    const record = runningRecord();
+    aws.dynamo.on(GetCommand).resolves({
+      Item: { ...record, rollout: { ...record.rollout!, startingWeights: { source: 0, target: 999 } } },
+    });
+
+    // Act
+    const result = await swing(['rollback', '--force', '--release-lock'], { isTTY: true, answer: true });
+
+    // Assess
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('a restore never raises the target');
+    expect(result.questions).toEqual([]);
+    expect(aws.elbv2).not.toReceiveCommand(ModifyListenerCommand);
+    expect(aws.dynamo).not.toReceiveCommand(UpdateCommand);
+    expect(aws.sfn).not.toReceiveCommand(StopExecutionCommand);
+  });
+
+  it.each([
+    ['ThrottlingException', 400],
+    ['AccessDeniedException', 400],
+  ])(
+    'refuses --release-lock with exit 4 when the holder status cannot be learned (%s), before any write',
+    async (name, httpStatusCode) => {
+      // Prepare
+      const error = new Error(`${name} from Step Functions`);
+      error.name = name;
+      Object.assign(error, { $fault: 'client', $metadata: { httpStatusCode } });
+      aws.sfn.on(DescribeExecutionCommand).rejects(error);
+
+      // Act
+      const result = await swing(['rollback', '--force', '--yes', '--release-lock']);
+
+      // Assess
+      expect(result.code).toBe(4);
+      expect(result.stderr).toContain(`cannot learn whether execution migrate-orders-3 still runs (${name}`);
+      expect(aws.elbv2).not.toReceiveCommand(ModifyListenerCommand);
+      expect(aws.dynamo).not.toReceiveCommand(UpdateCommand);
+      expect(aws.sfn).not.toReceiveCommand(StopExecutionCommand);
+    },
+  );
+
   it('refuses with exit 2 when no rollout was ever recorded', async () => {
     // Prepare
     aws.dynamo.on(GetCommand).resolves({});
