@@ -33,7 +33,7 @@ const KMS_KEY_ARN = new RegExp(`^${PARTITION}:kms:${REGION}:${ACCOUNT}:key/[A-Za
 const OPENSEARCH_ARN = new RegExp(`^${PARTITION}:(?:es|aoss):${REGION}:${ACCOUNT}:(?:domain|collection)/.+$`);
 const ALARM_NAME = /^[^\s][\x20-\x7e]{0,254}$/;
 
-/** Per function of the rollback path (alarm-event, rollback, safety-net): a small share of the account's pool. */
+/** Per function of the rollback path (alarm-event, rollback, safety-net, reconciler): a small share of the pool. */
 export const DEFAULT_ROLLBACK_RESERVED_CONCURRENCY = 5;
 export const ROLLBACK_RESERVED_CONCURRENCY_MAX = 100;
 export const ROLLBACK_RESERVED_CONCURRENCY_ERROR =

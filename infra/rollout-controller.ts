@@ -132,7 +132,7 @@ export interface RolloutControllerProps {
 }
 
 /** The functions that put the listener back after an alarm, an abort or a stopped execution. */
-export const ROLLBACK_PATH: readonly HandlerName[] = ['alarm-event', 'rollback', 'safety-net'];
+export const ROLLBACK_PATH: readonly HandlerName[] = ['alarm-event', 'rollback', 'safety-net', 'reconciler'];
 
 /** DynamoDbRolloutStore issues GetItem and conditional UpdateItem only. */
 const TABLE_READ = ['dynamodb:GetItem'];

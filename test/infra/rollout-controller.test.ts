@@ -42,8 +42,8 @@ const HANDLERS = [
   'reconciler',
 ];
 
-/** The functions an alarm, an abort or a stopped execution needs to put the listener back. */
-const ROLLBACK_PATH = ['alarm-event', 'rollback', 'safety-net'];
+/** The functions an alarm, an abort, a stopped execution or a lost status event needs to put the listener back. */
+const ROLLBACK_PATH = ['alarm-event', 'rollback', 'safety-net', 'reconciler'];
 
 const logicalIdOf = (template: Template, type: string, props: Record<string, unknown> = {}) => {
   const ids = Object.keys(template.findResources(type, props));
@@ -111,7 +111,7 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
       );
     });
 
-    it('reserves concurrency for the rollback path (alarm-event, rollback, safety-net) and for nothing else', () => {
+    it('reserves concurrency for the rollback path (alarm-event, rollback, safety-net, reconciler) and for nothing else', () => {
       for (const name of HANDLERS) {
         const reserved = handlerFunction(template, name).ReservedConcurrentExecutions;
         expect(reserved, name).toBe(ROLLBACK_PATH.includes(name) ? 5 : undefined);
