@@ -207,6 +207,14 @@ function durationMs(raw: string | undefined, flag: string): number | undefined {
   return value;
 }
 
+function wholeNumberIn(raw: string | undefined, flag: string, min: number, max: number, fix: string) {
+  const value = numberIn(raw, flag, min, max, fix);
+  if (value !== undefined && !Number.isInteger(value)) {
+    throw new ValidationFailed([{ field: flag, message: `is '${raw}': ${fix}` }]);
+  }
+  return value;
+}
+
 function alarmThresholds(raw: RawLocalOptions): LocalAlarmThresholds {
   const defaults = DEFAULT_LOCAL_ALARM_THRESHOLDS;
   return {
@@ -217,7 +225,7 @@ function alarmThresholds(raw: RawLocalOptions): LocalAlarmThresholds {
       numberIn(raw.alarmP99, '--alarm-p99', 1, 600_000, 'use milliseconds from 1 to 600000, e.g. 1000') ??
       defaults.p99LatencyMs,
     minRequests:
-      numberIn(
+      wholeNumberIn(
         raw.alarmMinRequests,
         '--alarm-min-requests',
         1,

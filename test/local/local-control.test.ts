@@ -94,6 +94,7 @@ describe('Local mode control: gates', () => {
     [{ alarm5xxRate: '5' }, '--alarm-5xx-rate', 'fraction'],
     [{ alarmP99: '0' }, '--alarm-p99', 'milliseconds'],
     [{ alarmMinRequests: 'x' }, '--alarm-min-requests', 'requests'],
+    [{ alarmMinRequests: '2.5' }, '--alarm-min-requests', 'whole number'],
     [{ alarmWindow: '3 weeks' }, '--alarm-window', '3s'],
   ] as [RawLocalOptions, string, string][])(
     'exits 2 naming %s for a flag it cannot use',
