@@ -20,6 +20,7 @@ import type * as z from 'zod';
 import { ValidationFailed } from '#domain/errors.ts';
 import { resolvePlan } from '#domain/plan.ts';
 import { RECONCILE_INTERVAL_MINUTES } from '#domain/reconciler.ts';
+import { SHIFT_WEIGHTS_TIMEOUT_SECONDS } from '#domain/rollout.ts';
 import { parseSmokeConfig, type SmokeConfigSchema } from '#domain/smoke-config.ts';
 import type { InsufficientDataPolicy } from '#domain/types.ts';
 import { ASL_PATH, FUNCTION_PLACEHOLDERS } from '../statemachine/definition.ts';
@@ -168,7 +169,8 @@ const ACCESS: Record<
     describeElb: ['DescribeListeners', 'DescribeTargetHealth'],
     modifyListener: true,
     describeAlarms: true,
-    timeout: Duration.seconds(30),
+    // Rollback outlasts a stale attempt of this function for exactly this long (a lost answer runs on).
+    timeout: Duration.seconds(SHIFT_WEIGHTS_TIMEOUT_SECONDS),
   },
   'check-alarms': {
     table: 'read-write',
@@ -187,7 +189,8 @@ const ACCESS: Record<
     table: 'read-write',
     describeElb: ['DescribeListeners', 'DescribeTargetHealth'],
     modifyListener: true,
-    timeout: Duration.seconds(60),
+    // Room to outlast a stale ShiftWeights attempt (SHIFT_WEIGHTS_TIMEOUT_SECONDS) and restore once more.
+    timeout: Duration.seconds(SHIFT_WEIGHTS_TIMEOUT_SECONDS * 2),
   },
   finalize: {
     table: 'read-write',

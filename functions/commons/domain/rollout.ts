@@ -345,6 +345,7 @@ export async function shiftWeights(deps: ShiftDeps, event: unknown): Promise<Shi
     executionArn,
     {
       pendingWeights: desired,
+      lastShiftAt: startedAt,
       stepIndex: index,
       status: 'shifting',
       taskToken: undefined,
@@ -527,7 +528,18 @@ export async function afterBake(deps: AfterBakeDeps, event: unknown): Promise<Cu
 
 // ---- Rollback --------------------------------------------------------------------------------------------
 
-export type RollbackDeps = Pick<EngineDeps, 'listenerArn' | 'listener' | 'store' | 'log' | 'now'>;
+export type RollbackDeps = Pick<EngineDeps, 'listenerArn' | 'listener' | 'store' | 'log' | 'now'> & {
+  /**
+   * How long after it passed its fence a ShiftWeights attempt may still land its write: that function's
+   * timeout (SHIFT_WEIGHTS_TIMEOUT_SECONDS) on AWS. 0 (the default) where invocations never outlive their
+   * state, as in the local mode.
+   */
+  readonly staleShiftWindowMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+};
+
+/** The shift-weights function's timeout: the longest a ShiftWeights attempt runs on after its answer was lost. */
+export const SHIFT_WEIGHTS_TIMEOUT_SECONDS = 30;
 
 interface CauseFields {
   alarm?: unknown;
@@ -590,7 +602,8 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
   // Before any write, the record's included: Halt then records this refusal as the reason.
   if (restoring && isOwnWrite(rollout, current))
     refuseRestoreRaisingTarget(rollout, current, deps.listenerArn);
-  await deps.store.update(deps.listenerArn, executionArn, {
+  // After this write no ShiftWeights attempt passes its fence; the record it returns holds the latest that did.
+  const rollingBack = await deps.store.update(deps.listenerArn, executionArn, {
     status: 'rolling-back',
     reason,
     taskToken: undefined,
@@ -600,6 +613,7 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
     if (!isOwnWrite(rollout, current)) throw driftError(rollout, current, deps.listenerArn);
     await deps.listener.writeWeights(rollout.startingWeights);
   }
+  await outlastStaleShifts(deps, rollingBack);
   await deps.store.update(deps.listenerArn, executionArn, {
     lastWritten: rollout.startingWeights,
     pendingWeights: undefined,
@@ -611,6 +625,34 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
     weights: rollout.startingWeights,
   });
   return { restored: true, weights: rollout.startingWeights, note: `restored after ${reason.error}` };
+}
+
+/**
+ * ELBv2 has no conditional write: a ShiftWeights attempt whose answer was lost (a Retry ran the step again)
+ * may have passed its checks before this rollback began and land its ModifyListener after the restore, until
+ * its function times out. The lock is not released before then: wait it out, read the listener again, and put
+ * back the starting weights if one of this plan's own steps landed. Anything else is a hand change: left alone.
+ */
+async function outlastStaleShifts(deps: RollbackDeps, rollout: Rollout): Promise<void> {
+  const lastShift = Date.parse(rollout.lastShiftAt ?? '');
+  const windowMs = deps.staleShiftWindowMs ?? 0;
+  if (windowMs <= 0 || Number.isNaN(lastShift)) return;
+  const waitMs = lastShift + windowMs - deps.now().getTime();
+  if (waitMs <= 0) return;
+  await (deps.sleep ?? sleep)(waitMs);
+  const current = await deps.listener.readWeights();
+  if (sameWeights(current, rollout.startingWeights)) return;
+  const ownStep = rollout.plan.steps.some((step) =>
+    sameWeights(current, percentToWeights(step.targetPercent)),
+  );
+  if (!ownStep || !isIncrease(rollout.startingWeights, current)) {
+    deps.log.warn('listener changed after the restore by someone else: left alone', { weights: current });
+    return;
+  }
+  deps.log.warn('a stale ShiftWeights attempt wrote after the restore: restoring again', {
+    weights: current,
+  });
+  await deps.listener.writeWeights(rollout.startingWeights);
 }
 
 // ---- Finalize --------------------------------------------------------------------------------------------

@@ -143,6 +143,11 @@ export interface Rollout {
   readonly lastWritten: Weights;
   /** Set just before a write so that a crash between ModifyListener and the record is not taken for drift. */
   readonly pendingWeights?: Weights;
+  /**
+   * When the latest ShiftWeights attempt passed its fence and went on to write. An attempt whose answer was
+   * lost runs on, and its ModifyListener can land until its function times out: Rollback outlasts it.
+   */
+  readonly lastShiftAt?: string;
   readonly stepIndex: number;
   readonly status: RolloutStatus;
   readonly steps: readonly StepRecord[];

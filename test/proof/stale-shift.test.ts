@@ -1,0 +1,74 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ListenerPort, Weights } from '#domain/types.ts';
+import { type InvocationCall, LocalStepFunctions } from '#local/executor.ts';
+import { LISTENER } from '#test/support/fake-aws.ts';
+import { baking, makeWorld } from '#test/support/rollout-world.ts';
+
+/**
+ * A ShiftWeights attempt whose answer is lost runs on (Lambda does not stop it), and its Retry runs the step.
+ * If the first attempt stalls inside ModifyListener (SDK retries on throttling) after its checks passed, its
+ * write lands after the Rollback restored the listener; ELBv2 has no conditional write to refuse it. Rollback
+ * outlasts such an attempt (the function's timeout) before it releases, and restores again (found by an
+ * adversarial review: before, the listener stayed at the step's weights under alarm, the lock free).
+ */
+async function settleWithin<T>(promise: Promise<T>, maxMs: number): Promise<T> {
+  const start = Date.now();
+  let outcome: { value: T } | { error: unknown } | undefined;
+  promise.then(
+    (value) => {
+      outcome = { value };
+    },
+    (error: unknown) => {
+      outcome = { error };
+    },
+  );
+  while (!outcome && Date.now() - start <= maxMs) await vi.advanceTimersByTimeAsync(100);
+  if (!outcome) throw new Error(`not settled within ${maxMs} ms of the virtual clock`);
+  if ('error' in outcome) throw outcome.error;
+  return outcome.value;
+}
+
+describe('A ShiftWeights attempt that outlives its lost answer', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it('cannot leave the listener raised after a rollback: Rollback waits it out and restores again', async () => {
+    // Prepare: ShiftWeights' first answer is lost at 100 ms and its Retry writes 10 %; the first attempt's
+    // ModifyListener is throttled and lands 3 s later, after the alarm fired and Rollback restored.
+    const lostFirstShift = (call: InvocationCall) =>
+      call.stateName === 'ShiftWeights' && call.retryCount === 0 ? { answerLostAfterMs: 100 } : undefined;
+    const world = makeWorld({
+      stepFunctions: new LocalStepFunctions({
+        msPerSecond: 1000,
+        retryDelayMs: 100,
+        invocations: lostFirstShift,
+      }),
+    });
+    const listener = world.deps.listener;
+    let writes = 0;
+    (world.deps as { listener: ListenerPort }).listener = Object.assign(Object.create(listener), {
+      writeWeights: async (weights: Weights) => {
+        writes += 1;
+        if (writes === 1) await new Promise((resolve) => setTimeout(resolve, 3000));
+        return listener.writeWeights(weights);
+      },
+    });
+    (world.deps as { staleShiftWindowMs?: number }).staleShiftWindowMs = 5000;
+    const execution = world.start({ plan: '10:600,100' });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(baking(0)(await world.rollout())).toBe(true);
+
+    // Act: the alarm fires during the bake; the stale write lands while Rollback waits.
+    expect(await world.fireAlarm()).toBe('failed-task');
+    const result = await settleWithin(execution.result, 60_000);
+    await vi.advanceTimersByTimeAsync(10_000);
+
+    // Assess: restored at the end, lock free, and the lock was not freed before the stale write landed.
+    expect(result).toMatchObject({ status: 'FAILED', error: 'AlarmFired' });
+    expect(writes).toBeGreaterThanOrEqual(3);
+    expect(world.elb.weights).toEqual({ source: 1, target: 0 });
+    expect((await world.store.get(LISTENER.listenerArn))?.lockOwner).toBeUndefined();
+  });
+});
