@@ -5,14 +5,13 @@ import {
   boundedHistory,
   ENDING_STATUSES,
   type LockFields,
-  lockedMessage,
   lockLostMessage,
   nobodyHoldsMessage,
   refusedAcquire,
   statusOpening,
   supersededMessage,
 } from '#adapters/rollout-record.ts';
-import { classifyAwsError, LockLost, RolloutLocked, Superseded, withoutSecret } from '#domain/errors.ts';
+import { classifyAwsError, LockLost, Superseded, withoutSecret } from '#domain/errors.ts';
 import type {
   AcquireResult,
   ListenerRecord,

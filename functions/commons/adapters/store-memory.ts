@@ -2,14 +2,13 @@ import {
   applyRolloutPatch,
   boundedHistory,
   fencedOut,
-  lockedMessage,
   lockLostMessage,
   nobodyHoldsMessage,
   opensOn,
   refusedAcquire,
   supersededMessage,
 } from '#adapters/rollout-record.ts';
-import { LockLost, RolloutLocked, Superseded } from '#domain/errors.ts';
+import { LockLost, Superseded } from '#domain/errors.ts';
 import type {
   AcquireResult,
   ListenerRecord,
