@@ -91,7 +91,8 @@ describe('Command: swing init --migration-stage', () => {
       VpcConfig: { SubnetIds: ['subnet-0aa11bb22cc33dd44', 'subnet-0ee55ff66aa77bb88'] },
     });
     expect(result.stdout).toMatch(/weighted listener on 443 at source 1 \/ target 0 \(0\.0 % target\)/);
-  });
+    // Synthesizing the stack and running cdk-nag take seconds of CPU, more on a loaded machine.
+  }, 120_000);
 
   it("pins the weighted listener's self-signed certificate, read from ACM, so the smoke checks can reach it", async () => {
     mockMigrationAssistant();

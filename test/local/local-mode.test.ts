@@ -27,12 +27,13 @@ async function sendRequests(port: number, count: number, concurrency = 32): Prom
 describe('Local mode: swing local', () => {
   it('completes a full ramp with real traffic and ends at 0/999', async () => {
     const { exitCode, summary } = await runLocal(
-      parseLocalOptions({ plan: '10:1s,50:1s,100', portBase: '0', rate: '200' }),
+      // A loaded machine's own latency is not the target's fault: the p99 alarm is not what this test is about.
+      parseLocalOptions({ plan: '10:1s,50:1s,100', portBase: '0', rate: '200', alarmP99: '30000' }),
       quiet,
     );
 
+    expect(summary.outcome, JSON.stringify(summary.rollback)).toBe('completed');
     expect(exitCode).toBe(0);
-    expect(summary.outcome).toBe('completed');
     expect(summary.finalWeights).toEqual({ source: 0, target: 999 });
     expect(summary.steps.map((step) => step.percent)).toEqual([10, 50, 100]);
     expect(summary.steps[0]?.requests.source).toBeGreaterThan(summary.steps[0]?.requests.target ?? 0);
