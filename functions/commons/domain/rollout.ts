@@ -7,6 +7,7 @@ import {
   LockLost,
   RestoreRaisesTarget,
   SmokeTestFailed,
+  Superseded,
   TargetUnhealthy,
   TransientFailure,
   ValidationFailed,
@@ -220,11 +221,21 @@ export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cu
     paused: false,
     gate,
   };
-  const holder = (await deps.store.get(deps.listenerArn))?.lockOwner;
+  const current = await deps.store.get(deps.listenerArn);
+  const holder = current?.lockOwner;
   // A retry after this execution took the lock (its answer was lost) has only the last check left.
   if (holder === executionArn) {
     await refuseBelowShareAfterLock(deps, executionArn, plan.steps[0]);
     return cursor;
+  }
+  // A stale attempt, still running after its execution finished and released the lock, must not take it again
+  // (the reconciler would settle such a lock, but not before it held the listener for minutes).
+  const finished = [...(current?.history ?? []), ...(current?.rollout ? [current.rollout] : [])];
+  if (finished.some((rollout) => rollout.executionArn === executionArn)) {
+    throw new Superseded(
+      `execution ${executionArn} already ran its rollout on listener ${deps.listenerArn} and released the lock: ` +
+        'this is a stale Preflight attempt, it takes nothing',
+    );
   }
 
   const startingWeights = await deps.listener.readWeights();
