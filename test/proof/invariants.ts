@@ -260,8 +260,13 @@ export function expectNoIncreaseUnderAlarm(run: Run): void {
     expect(awaitingRecheck, `an increase made as an alarm fired is checked again before success${why}`).toBe(
       false,
     );
-    // Fail closed: an alarm that Swing saw in ALARM, or could not read, ends the rollout.
-    expect(sawFiring, `a rollout that saw a firing or unreadable alarm does not succeed${why}`).toBe(false);
+    // Fail closed: an alarm that Swing saw in ALARM, or could not read, ends the rollout. A read made by an
+    // attempt Step Functions had already given up on (its answer lost, or it outlived its timeout) decides
+    // nothing: the live attempt reads again. The fakes do not tell which attempt read, so with such a fault
+    // only the checks before each increase (above) and at each bake hold.
+    if (run.struck.length === 0) {
+      expect(sawFiring, `a rollout that saw a firing or unreadable alarm does not succeed${why}`).toBe(false);
+    }
   }
 }
 
