@@ -28,7 +28,8 @@ for (const file of existsSync(dist) ? readdirSync(dist) : [])
 // half the time. The local mode is its own chunk, loaded only by `swing local`.
 await build({
   absWorkingDir: root,
-  entryPoints: { cli: 'cli/main.ts' },
+  // `cli` is the command; `cli-api` the same program for other code (`swing-rollout/cli`).
+  entryPoints: { cli: 'cli/main.ts', 'cli-api': 'cli/api.ts' },
   outdir: dist,
   bundle: true,
   splitting: true,

@@ -47,6 +47,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { RolloutController, type RolloutControllerProps } from 'swing-rollout';
+import { ExitCodes, runSwing } from 'swing-rollout/cli';
 
 const ELB = 'arn:aws:elasticloadbalancing:us-east-1:111111111111';
 const props: RolloutControllerProps = {
@@ -55,6 +56,9 @@ const props: RolloutControllerProps = {
   targetTargetGroupArn: `${ELB}:targetgroup/target-proxy/fedcba9876543210`,
   smoke: { sourceEndpoint: 'https://alb.example.com:9201', targetEndpoint: 'https://alb.example.com:9202' },
 };
+// The CLI as a function, typed: `swing plan canary` from code, its exit code returned.
+const planned: number = await runSwing(['plan', 'canary']);
+if (planned !== ExitCodes.Ok) throw new Error(`swing plan canary from code exited ${planned}`);
 // @ts-expect-error the declarations make listenerArn required (were they missing, this line would not fail)
 const withoutListener: RolloutControllerProps = { ...props, listenerArn: undefined };
 void withoutListener;
