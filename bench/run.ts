@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { measureBundles } from './bundles.ts';
 import { measureAlarmToRestore, measureLocalAlb } from './local.ts';
 import { measureStartup } from './startup.ts';
@@ -62,5 +62,8 @@ if (want('local-alb')) {
   results.localAlb = alb;
 }
 
-writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+// A run of some sections keeps the other sections' last figures.
+const file = new URL('./results.json', import.meta.url);
+const previous = sections.size > 0 && existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+writeFileSync(file, `${JSON.stringify({ ...previous, ...results }, null, 2)}\n`);
 console.log('\nwrote bench/results.json');
