@@ -3,7 +3,7 @@ import { DynamoDbRolloutStore } from '#adapters/store-dynamodb.ts';
 import { documentClient } from '#clients/dynamodb.ts';
 import { elbv2Client } from '#clients/elbv2.ts';
 import { listenerTargetFromEnv, requireEnv } from '#commons/config.ts';
-import { type RollbackDeps, rollback, SHIFT_WEIGHTS_TIMEOUT_SECONDS } from '#domain/rollout.ts';
+import { type RollbackDeps, rollback, STALE_SHIFT_WINDOW_MS } from '#domain/rollout.ts';
 import { lambdaHandler } from '#powertools/handler.ts';
 import { logger } from '#powertools/logger.ts';
 
@@ -14,7 +14,7 @@ const deps: RollbackDeps = {
   store: new DynamoDbRolloutStore(documentClient, requireEnv('TABLE_NAME')),
   log: logger,
   now: () => new Date(),
-  staleShiftWindowMs: SHIFT_WEIGHTS_TIMEOUT_SECONDS * 1000,
+  staleShiftWindowMs: STALE_SHIFT_WINDOW_MS,
 };
 
 export const handler = lambdaHandler('rollback', (event) => rollback(deps, event));

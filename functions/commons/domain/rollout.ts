@@ -356,7 +356,8 @@ export async function shiftWeights(deps: ShiftDeps, event: unknown): Promise<Shi
     executionArn,
     {
       pendingWeights: desired,
-      lastShiftAt: startedAt,
+      // Never moved back: of two attempts of one step, the later time must survive whichever writes last.
+      lastShiftAt: latestTime(rollout.lastShiftAt, startedAt),
       stepIndex: index,
       status: 'shifting',
       taskToken: undefined,
@@ -552,6 +553,12 @@ export type RollbackDeps = Pick<EngineDeps, 'listenerArn' | 'listener' | 'store'
 /** The shift-weights function's timeout: the longest a ShiftWeights attempt runs on after its answer was lost. */
 export const SHIFT_WEIGHTS_TIMEOUT_SECONDS = 30;
 
+/**
+ * How long after `lastShiftAt` Rollback still expects a stale ShiftWeights write on AWS: the function's timeout,
+ * plus slack for a request ELBv2 accepted at the last moment and for clock skew between the two functions.
+ */
+export const STALE_SHIFT_WINDOW_MS = (SHIFT_WEIGHTS_TIMEOUT_SECONDS + 10) * 1000;
+
 interface CauseFields {
   alarm?: unknown;
   at?: unknown;
@@ -610,9 +617,12 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
   const reason = rollout.reason ?? reasonFrom(error, deps.now());
   const current = await deps.listener.readWeights();
   const restoring = !sameWeights(current, rollout.startingWeights);
+  // A stale ShiftWeights attempt of an earlier step may have landed since the last write: one of the plan's
+  // own steps, while such an attempt can still run, is Swing's write, not a hand change.
+  const ours =
+    isOwnWrite(rollout, current) || (staleShiftPossible(deps, rollout) && isPlannedStep(rollout, current));
   // Before any write, the record's included: Halt then records this refusal as the reason.
-  if (restoring && isOwnWrite(rollout, current))
-    refuseRestoreRaisingTarget(rollout, current, deps.listenerArn);
+  if (restoring && ours) refuseRestoreRaisingTarget(rollout, current, deps.listenerArn);
   // After this write no ShiftWeights attempt passes its fence; the record it returns holds the latest that did.
   const rollingBack = await deps.store.update(deps.listenerArn, executionArn, {
     status: 'rolling-back',
@@ -621,7 +631,7 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
     taskKind: undefined,
   });
   if (restoring) {
-    if (!isOwnWrite(rollout, current)) throw driftError(rollout, current, deps.listenerArn);
+    if (!ours) throw driftError(rollout, current, deps.listenerArn);
     await deps.listener.writeWeights(rollout.startingWeights);
   }
   await outlastStaleShifts(deps, rollingBack);
@@ -651,19 +661,39 @@ async function outlastStaleShifts(deps: RollbackDeps, rollout: Rollout): Promise
   const waitMs = lastShift + windowMs - deps.now().getTime();
   if (waitMs <= 0) return;
   await (deps.sleep ?? sleep)(waitMs);
-  const current = await deps.listener.readWeights();
-  if (sameWeights(current, rollout.startingWeights)) return;
-  const ownStep = rollout.plan.steps.some((step) =>
-    sameWeights(current, percentToWeights(step.targetPercent)),
-  );
-  if (!ownStep || !isIncrease(rollout.startingWeights, current)) {
-    deps.log.warn('listener changed after the restore by someone else: left alone', { weights: current });
-    return;
+  // DescribeListeners may lag a write that ELBv2 accepted just before the deadline: read a few times.
+  for (let read = 0; read < STALE_SHIFT_READS; read += 1) {
+    if (read > 0) await (deps.sleep ?? sleep)(STALE_SHIFT_READ_GAP_MS);
+    const current = await deps.listener.readWeights();
+    if (sameWeights(current, rollout.startingWeights)) continue;
+    if (!isPlannedStep(rollout, current) || !isIncrease(rollout.startingWeights, current)) {
+      deps.log.warn('listener changed after the restore by someone else: left alone', { weights: current });
+      return;
+    }
+    deps.log.warn('a stale ShiftWeights attempt wrote after the restore: restoring again', {
+      weights: current,
+    });
+    await deps.listener.writeWeights(rollout.startingWeights);
   }
-  deps.log.warn('a stale ShiftWeights attempt wrote after the restore: restoring again', {
-    weights: current,
-  });
-  await deps.listener.writeWeights(rollout.startingWeights);
+}
+
+const STALE_SHIFT_READS = 3;
+const STALE_SHIFT_READ_GAP_MS = 1000;
+
+/** Whether a ShiftWeights attempt that passed its fence may still land its write. */
+function staleShiftPossible(deps: RollbackDeps, rollout: Rollout): boolean {
+  const lastShift = Date.parse(rollout.lastShiftAt ?? '');
+  const windowMs = deps.staleShiftWindowMs ?? 0;
+  return windowMs > 0 && !Number.isNaN(lastShift) && deps.now().getTime() < lastShift + windowMs;
+}
+
+/** The weights of one of the plan's own steps. */
+function isPlannedStep(rollout: Rollout, weights: Weights): boolean {
+  return rollout.plan.steps.some((step) => sameWeights(weights, percentToWeights(step.targetPercent)));
+}
+
+function latestTime(recorded: string | undefined, candidate: string): string {
+  return recorded !== undefined && Date.parse(recorded) > Date.parse(candidate) ? recorded : candidate;
 }
 
 // ---- Finalize --------------------------------------------------------------------------------------------
