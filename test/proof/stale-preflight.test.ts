@@ -3,6 +3,7 @@ import type { AlarmEvaluation, AlarmPort } from '#domain/types.ts';
 import { type InvocationCall, LocalStepFunctions } from '#local/executor.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
 import { baking, makeWorld } from '#test/support/rollout-world.ts';
+import { settleWithin } from '#test/support/virtual-clock.ts';
 
 /**
  * A Preflight attempt whose answer is lost runs on (Lambda does not stop it), and the Retry's attempt takes the
@@ -10,23 +11,6 @@ import { baking, makeWorld } from '#test/support/rollout-world.ts';
  * passed the "same owner" condition and replaced the running rollout (its bake token, lastWritten, steps), so an
  * alarm found no open task and the bake ran on under alarm (found by an adversarial review). Virtual clock.
  */
-async function settleWithin<T>(promise: Promise<T>, maxMs: number): Promise<T> {
-  const start = Date.now();
-  let outcome: { value: T } | { error: unknown } | undefined;
-  promise.then(
-    (value) => {
-      outcome = { value };
-    },
-    (error: unknown) => {
-      outcome = { error };
-    },
-  );
-  while (!outcome && Date.now() - start <= maxMs) await vi.advanceTimersByTimeAsync(100);
-  if (!outcome) throw new Error(`not settled within ${maxMs} ms of the virtual clock`);
-  if ('error' in outcome) throw outcome.error;
-  return outcome.value;
-}
-
 describe('A Preflight attempt that outlives its lost answer', () => {
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
@@ -63,7 +47,7 @@ describe('A Preflight attempt that outlives its lost answer', () => {
     await vi.advanceTimersByTimeAsync(3000);
     const after = await world.rollout();
     const action = await world.fireAlarm();
-    const result = await settleWithin(execution.result, 60_000);
+    const result = (await settleWithin(execution.result, 60_000, 100)).value;
 
     // Assess
     expect(after).toEqual(before);

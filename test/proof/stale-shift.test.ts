@@ -3,6 +3,7 @@ import type { ListenerPort, Weights } from '#domain/types.ts';
 import { type InvocationCall, LocalStepFunctions } from '#local/executor.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
 import { baking, makeWorld } from '#test/support/rollout-world.ts';
+import { settleWithin } from '#test/support/virtual-clock.ts';
 
 /**
  * A ShiftWeights attempt whose answer is lost runs on (Lambda does not stop it), and its Retry runs the step.
@@ -11,23 +12,6 @@ import { baking, makeWorld } from '#test/support/rollout-world.ts';
  * outlasts such an attempt (the function's timeout) before it releases, and restores again (found by an
  * adversarial review: before, the listener stayed at the step's weights under alarm, the lock free).
  */
-async function settleWithin<T>(promise: Promise<T>, maxMs: number): Promise<T> {
-  const start = Date.now();
-  let outcome: { value: T } | { error: unknown } | undefined;
-  promise.then(
-    (value) => {
-      outcome = { value };
-    },
-    (error: unknown) => {
-      outcome = { error };
-    },
-  );
-  while (!outcome && Date.now() - start <= maxMs) await vi.advanceTimersByTimeAsync(100);
-  if (!outcome) throw new Error(`not settled within ${maxMs} ms of the virtual clock`);
-  if ('error' in outcome) throw outcome.error;
-  return outcome.value;
-}
-
 describe('A ShiftWeights attempt that outlives its lost answer', () => {
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
@@ -62,7 +46,7 @@ describe('A ShiftWeights attempt that outlives its lost answer', () => {
 
     // Act: the alarm fires during the bake; the stale write lands while Rollback waits.
     expect(await world.fireAlarm()).toBe('failed-task');
-    const result = await settleWithin(execution.result, 60_000);
+    const result = (await settleWithin(execution.result, 60_000, 100)).value;
     await vi.advanceTimersByTimeAsync(10_000);
 
     // Assess: restored at the end, lock free, and the lock was not freed before the stale write landed.
@@ -100,7 +84,7 @@ describe('A ShiftWeights attempt that outlives its lost answer', () => {
 
     // Act
     await world.fireAlarm();
-    const result = await settleWithin(execution.result, 60_000);
+    const result = (await settleWithin(execution.result, 60_000, 100)).value;
     await vi.advanceTimersByTimeAsync(10_000);
 
     // Assess: rolled back (the stale step is Swing's own write), not halted as a hand change.
@@ -144,7 +128,7 @@ describe('A ShiftWeights attempt that outlives its lost answer', () => {
 
     // Act
     await world.fireAlarm();
-    await settleWithin(execution.result, 60_000);
+    await settleWithin(execution.result, 60_000, 100);
     await vi.advanceTimersByTimeAsync(10_000);
 
     // Assess

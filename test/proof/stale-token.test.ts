@@ -3,6 +3,7 @@ import { abortRollout, promoteGate } from '#domain/operator.ts';
 import { percentToWeights } from '#domain/weights.ts';
 import { type InvocationCall, LocalStepFunctions } from '#local/executor.ts';
 import { makeWorld, operatorOf } from '#test/support/rollout-world.ts';
+import { settleWithin } from '#test/support/virtual-clock.ts';
 
 /**
  * Issue 10, defect 2.1: on AWS a bake's timeout races its invocation, and an invocation that outlives it runs
@@ -10,25 +11,6 @@ import { makeWorld, operatorOf } from '#test/support/rollout-world.ts';
  * executor's seconds are real seconds, which cost nothing), so the order of events is the plan's, not the
  * machine's load.
  */
-
-/** Advances the virtual clock until `promise` settles, failing instead of hanging. */
-async function settleWithin<T>(promise: Promise<T>, maxMs: number): Promise<{ value: T; atMs: number }> {
-  const start = Date.now();
-  let settled: { value: T } | undefined;
-  let failure: { error: unknown } | undefined;
-  promise.then(
-    (value) => {
-      settled = { value };
-    },
-    (error: unknown) => {
-      failure = { error };
-    },
-  );
-  while (!settled && !failure && Date.now() - start <= maxMs) await vi.advanceTimersByTimeAsync(50);
-  if (failure) throw failure.error;
-  if (!settled) throw new Error(`not settled within ${maxMs} ms of the virtual clock`);
-  return { value: settled.value, atMs: Date.now() - start };
-}
 
 /** The first bake's invocation starts 3 s late (a cold start): after its 1 s timeout, and after the next bake opened. */
 const slowFirstBake = (call: InvocationCall) =>

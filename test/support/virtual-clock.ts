@@ -1,0 +1,27 @@
+import { vi } from 'vitest';
+
+/**
+ * Advances vitest's fake clock until `promise` settles, failing instead of hanging, and says how much of that
+ * clock it took. For proofs that run the executor on a virtual clock: the order of events is the plan's, not
+ * the machine's load.
+ */
+export async function settleWithin<T>(
+  promise: Promise<T>,
+  maxMs: number,
+  stepMs = 50,
+): Promise<{ value: T; atMs: number }> {
+  const start = Date.now();
+  let outcome: { value: T } | { error: unknown } | undefined;
+  promise.then(
+    (value) => {
+      outcome = { value };
+    },
+    (error: unknown) => {
+      outcome = { error };
+    },
+  );
+  while (!outcome && Date.now() - start <= maxMs) await vi.advanceTimersByTimeAsync(stepMs);
+  if (!outcome) throw new Error(`not settled within ${maxMs} ms of the virtual clock`);
+  if ('error' in outcome) throw outcome.error;
+  return { value: outcome.value, atMs: Date.now() - start };
+}
