@@ -10,7 +10,7 @@ import {
   type LoadBalancer,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetParametersCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { AlbListener } from '#adapters/listener.ts';
+import { AlbListener, forwardedGroups } from '#adapters/listener.ts';
 import type { Weights } from '#domain/types.ts';
 
 /**
@@ -75,10 +75,7 @@ const errorName = (error: unknown) => (error instanceof Error ? error.name : 'Er
 
 function forwardTargets(actions: readonly Action[] | undefined): string[] {
   const forward = (actions ?? []).find((action) => action.Type === 'forward');
-  if (!forward) return [];
-  const tuples = forward.ForwardConfig?.TargetGroups ?? [];
-  if (tuples.length > 0) return tuples.map((tuple) => tuple.TargetGroupArn ?? '');
-  return forward.TargetGroupArn ? [forward.TargetGroupArn] : [];
+  return forward ? forwardedGroups(forward).map((group) => group.arn) : [];
 }
 
 const sameSet = (a: readonly string[], b: readonly string[]) =>

@@ -620,7 +620,7 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
   // A stale ShiftWeights attempt of an earlier step may have landed since the last write: one of the plan's
   // own steps, while such an attempt can still run, is Swing's write, not a hand change.
   const ours =
-    isOwnWrite(rollout, current) || (staleShiftPossible(deps, rollout) && isPlannedStep(rollout, current));
+    isOwnWrite(rollout, current) || (staleShiftMsLeft(deps, rollout) > 0 && isPlannedStep(rollout, current));
   // Before any write, the record's included: Halt then records this refusal as the reason.
   if (restoring && ours) refuseRestoreRaisingTarget(rollout, current, deps.listenerArn);
   // After this write no ShiftWeights attempt passes its fence; the record it returns holds the latest that did.
@@ -655,10 +655,7 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
  * back the starting weights if one of this plan's own steps landed. Anything else is a hand change: left alone.
  */
 async function outlastStaleShifts(deps: RollbackDeps, rollout: Rollout): Promise<void> {
-  const lastShift = Date.parse(rollout.lastShiftAt ?? '');
-  const windowMs = deps.staleShiftWindowMs ?? 0;
-  if (windowMs <= 0 || Number.isNaN(lastShift)) return;
-  const waitMs = lastShift + windowMs - deps.now().getTime();
+  const waitMs = staleShiftMsLeft(deps, rollout);
   if (waitMs <= 0) return;
   await (deps.sleep ?? sleep)(waitMs);
   // DescribeListeners may lag a write that ELBv2 accepted just before the deadline: read a few times.
@@ -680,11 +677,12 @@ async function outlastStaleShifts(deps: RollbackDeps, rollout: Rollout): Promise
 const STALE_SHIFT_READS = 3;
 const STALE_SHIFT_READ_GAP_MS = 1000;
 
-/** Whether a ShiftWeights attempt that passed its fence may still land its write. */
-function staleShiftPossible(deps: RollbackDeps, rollout: Rollout): boolean {
+/** How long a ShiftWeights attempt that passed its fence may still land its write: 0 when none can. */
+function staleShiftMsLeft(deps: RollbackDeps, rollout: Rollout): number {
   const lastShift = Date.parse(rollout.lastShiftAt ?? '');
   const windowMs = deps.staleShiftWindowMs ?? 0;
-  return windowMs > 0 && !Number.isNaN(lastShift) && deps.now().getTime() < lastShift + windowMs;
+  if (windowMs <= 0 || Number.isNaN(lastShift)) return 0;
+  return Math.max(0, lastShift + windowMs - deps.now().getTime());
 }
 
 /** The weights of one of the plan's own steps. */
