@@ -2,18 +2,7 @@ import { DescribeExecutionCommand, SendTaskFailureCommand, SFNClient } from '@aw
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { LISTENER } from '#test/support/fake-aws.ts';
-
-const ENV = {
-  LISTENER_ARN: LISTENER.listenerArn,
-  SOURCE_TARGET_GROUP_ARN: LISTENER.sourceTargetGroupArn,
-  TARGET_TARGET_GROUP_ARN: LISTENER.targetTargetGroupArn,
-  TABLE_NAME: 'swing-rollouts',
-  WATCHED_ALARMS: JSON.stringify(['swing-target-composite']),
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'test',
-  AWS_SECRET_ACCESS_KEY: 'test',
-};
+import { HANDLER_ENV, LISTENER } from '#test/support/fake-aws.ts';
 
 const alarmEvent = (alarmName: string, value = 'ALARM') => ({
   source: 'aws.cloudwatch',
@@ -30,7 +19,7 @@ describe('Lambda entry files', () => {
     vi.resetModules();
     dynamo.reset();
     sfn.reset();
-    for (const [key, value] of Object.entries(ENV)) vi.stubEnv(key, value);
+    for (const [key, value] of Object.entries(HANDLER_ENV)) vi.stubEnv(key, value);
   });
   afterEach(() => vi.unstubAllEnvs());
 

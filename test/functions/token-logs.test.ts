@@ -3,7 +3,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { LISTENER } from '#test/support/fake-aws.ts';
+import { HANDLER_ENV, LISTENER } from '#test/support/fake-aws.ts';
 import { aws, mockDeployedStack, resetAws, runningRecord, swing } from '../cli/harness.ts';
 
 /**
@@ -14,17 +14,6 @@ import { aws, mockDeployedStack, resetAws, runningRecord, swing } from '../cli/h
 
 const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAZsecret-task-token-4f1d2c7e9a';
 const EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:swing:run-1';
-
-const ENV = {
-  LISTENER_ARN: LISTENER.listenerArn,
-  SOURCE_TARGET_GROUP_ARN: LISTENER.sourceTargetGroupArn,
-  TARGET_TARGET_GROUP_ARN: LISTENER.targetTargetGroupArn,
-  TABLE_NAME: 'swing-rollouts',
-  WATCHED_ALARMS: JSON.stringify(['swing-target-composite']),
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'test',
-  AWS_SECRET_ACCESS_KEY: 'test',
-};
 
 /** What AWS's JSON protocols answer for a bad parameter: the value is echoed in the message. */
 function echoingValidationError(value: string) {
@@ -65,7 +54,7 @@ describe('Secrets: no task token reaches a log line', () => {
   beforeEach(() => {
     vi.resetModules();
     resetAws();
-    for (const [key, value] of Object.entries(ENV)) vi.stubEnv(key, value);
+    for (const [key, value] of Object.entries(HANDLER_ENV)) vi.stubEnv(key, value);
   });
   afterEach(() => vi.unstubAllEnvs());
 

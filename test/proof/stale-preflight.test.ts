@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AlarmEvaluation, AlarmPort } from '#domain/types.ts';
-import { type InvocationCall, LocalStepFunctions } from '#local/executor.ts';
+import type { InvocationCall } from '#local/executor.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
-import { baking, makeWorld } from '#test/support/rollout-world.ts';
-import { settleWithin } from '#test/support/virtual-clock.ts';
+import { baking } from '#test/support/rollout-world.ts';
+import { settleWithin, virtualClockWorld } from '#test/support/virtual-clock.ts';
 
 /**
  * A Preflight attempt whose answer is lost runs on (Lambda does not stop it), and the Retry's attempt takes the
@@ -22,13 +22,7 @@ describe('A Preflight attempt that outlives its lost answer', () => {
     // DescribeAlarms is throttled by the SDK and returns 3 s later, then it tries to take the lock.
     const lostFirstPreflight = (call: InvocationCall) =>
       call.stateName === 'Preflight' && call.retryCount === 0 ? { answerLostAfterMs: 100 } : undefined;
-    const world = makeWorld({
-      stepFunctions: new LocalStepFunctions({
-        msPerSecond: 1000,
-        retryDelayMs: 100,
-        invocations: lostFirstPreflight,
-      }),
-    });
+    const world = virtualClockWorld(lostFirstPreflight);
     const alarms = world.deps.alarms;
     let evaluations = 0;
     (world.deps as { alarms: AlarmPort }).alarms = {

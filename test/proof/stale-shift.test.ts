@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ListenerPort, Weights } from '#domain/types.ts';
-import { type InvocationCall, LocalStepFunctions } from '#local/executor.ts';
+import type { InvocationCall } from '#local/executor.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
-import { baking, makeWorld } from '#test/support/rollout-world.ts';
-import { settleWithin } from '#test/support/virtual-clock.ts';
+import { baking } from '#test/support/rollout-world.ts';
+import { settleWithin, virtualClockWorld } from '#test/support/virtual-clock.ts';
 
 /**
  * A ShiftWeights attempt whose answer is lost runs on (Lambda does not stop it), and its Retry runs the step.
@@ -12,6 +12,10 @@ import { settleWithin } from '#test/support/virtual-clock.ts';
  * outlasts such an attempt (the function's timeout) before it releases, and restores again (found by an
  * adversarial review: before, the listener stayed at the step's weights under alarm, the lock free).
  */
+/** ShiftWeights' first attempt loses its answer at 100 ms, and its Retry runs the step while it runs on. */
+const lostFirstShift = (call: InvocationCall) =>
+  call.stateName === 'ShiftWeights' && call.retryCount === 0 ? { answerLostAfterMs: 100 } : undefined;
+
 describe('A ShiftWeights attempt that outlives its lost answer', () => {
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
@@ -21,15 +25,7 @@ describe('A ShiftWeights attempt that outlives its lost answer', () => {
   it('cannot leave the listener raised after a rollback: Rollback waits it out and restores again', async () => {
     // Prepare: ShiftWeights' first answer is lost at 100 ms and its Retry writes 10 %; the first attempt's
     // ModifyListener is throttled and lands 3 s later, after the alarm fired and Rollback restored.
-    const lostFirstShift = (call: InvocationCall) =>
-      call.stateName === 'ShiftWeights' && call.retryCount === 0 ? { answerLostAfterMs: 100 } : undefined;
-    const world = makeWorld({
-      stepFunctions: new LocalStepFunctions({
-        msPerSecond: 1000,
-        retryDelayMs: 100,
-        invocations: lostFirstShift,
-      }),
-    });
+    const world = virtualClockWorld(lostFirstShift);
     const listener = world.deps.listener;
     let writes = 0;
     (world.deps as { listener: ListenerPort }).listener = Object.assign(Object.create(listener), {
@@ -59,16 +55,11 @@ describe('A ShiftWeights attempt that outlives its lost answer', () => {
   it('restores, not halts, when a stale write of an earlier step lands after the next step shifted', async () => {
     // Prepare: step 0 (no bake) loses its first answer; that attempt's 10 % lands 3 s late, after step 1's 20 %.
     let writes = 0;
-    const world = makeWorld({
-      stepFunctions: new LocalStepFunctions({
-        msPerSecond: 1000,
-        retryDelayMs: 100,
-        invocations: (call: InvocationCall) =>
-          call.stateName === 'ShiftWeights' && call.retryCount === 0 && writes === 0
-            ? { answerLostAfterMs: 100 }
-            : undefined,
-      }),
-    });
+    const world = virtualClockWorld((call: InvocationCall) =>
+      call.stateName === 'ShiftWeights' && call.retryCount === 0 && writes === 0
+        ? { answerLostAfterMs: 100 }
+        : undefined,
+    );
     const listener = world.deps.listener;
     (world.deps as { listener: ListenerPort }).listener = Object.assign(Object.create(listener), {
       writeWeights: async (weights: Weights) => {
@@ -95,15 +86,7 @@ describe('A ShiftWeights attempt that outlives its lost answer', () => {
 
   it('still sees a stale write sent just inside the window that DescribeListeners shows only later', async () => {
     // Prepare: the stale 10 % is sent 50 ms before the window closes and reads back 500 ms after it lands.
-    const lostFirstShift = (call: InvocationCall) =>
-      call.stateName === 'ShiftWeights' && call.retryCount === 0 ? { answerLostAfterMs: 100 } : undefined;
-    const world = makeWorld({
-      stepFunctions: new LocalStepFunctions({
-        msPerSecond: 1000,
-        retryDelayMs: 100,
-        invocations: lostFirstShift,
-      }),
-    });
+    const world = virtualClockWorld(lostFirstShift);
     const listener = world.deps.listener;
     let writes = 0;
     let laggingUntil = 0;

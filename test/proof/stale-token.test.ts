@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { abortRollout, promoteGate } from '#domain/operator.ts';
 import { percentToWeights } from '#domain/weights.ts';
-import { type InvocationCall, LocalStepFunctions } from '#local/executor.ts';
-import { makeWorld, operatorOf } from '#test/support/rollout-world.ts';
-import { settleWithin } from '#test/support/virtual-clock.ts';
+import type { InvocationCall } from '#local/executor.ts';
+import { operatorOf } from '#test/support/rollout-world.ts';
+import { settleWithin, virtualClockWorld } from '#test/support/virtual-clock.ts';
 
 /**
  * Issue 10, defect 2.1: on AWS a bake's timeout races its invocation, and an invocation that outlives it runs
@@ -25,8 +25,7 @@ describe('Stale bake token: a bake invocation that outlives its timeout', () => 
   });
 
   const start = (plan: string, invocations = slowFirstBake) => {
-    const stepFunctions = new LocalStepFunctions({ msPerSecond: 1000, retryDelayMs: 100, invocations });
-    const world = makeWorld({ stepFunctions });
+    const world = virtualClockWorld(invocations);
     return { world, execution: world.start({ plan }) };
   };
 

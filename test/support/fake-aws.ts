@@ -27,6 +27,18 @@ export const LISTENER: ListenerTarget = {
     'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/target-proxy/09e2d6bc24d8a0aa',
 };
 
+/** The environment the stack gives the Lambda handlers, for loading their entry files over mocked clients. */
+export const HANDLER_ENV = {
+  LISTENER_ARN: LISTENER.listenerArn,
+  SOURCE_TARGET_GROUP_ARN: LISTENER.sourceTargetGroupArn,
+  TARGET_TARGET_GROUP_ARN: LISTENER.targetTargetGroupArn,
+  TABLE_NAME: 'swing-rollouts',
+  WATCHED_ALARMS: JSON.stringify(['swing-target-composite']),
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+};
+
 /**
  * A recorded-shape DescribeRules answer for the weighted listener: a fixed response, a forward to another
  * group, a redirect, and the default rule last (as ELBv2 lists it).

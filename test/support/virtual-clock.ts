@@ -1,4 +1,6 @@
 import { vi } from 'vitest';
+import { LocalStepFunctions, type LocalStepFunctionsOptions } from '#local/executor.ts';
+import { makeWorld } from '#test/support/rollout-world.ts';
 
 /**
  * Advances vitest's fake clock until `promise` settles, failing instead of hanging, and says how much of that
@@ -24,4 +26,18 @@ export async function settleWithin<T>(
   if (!outcome) throw new Error(`not settled within ${maxMs} ms of the virtual clock`);
   if ('error' in outcome) throw outcome.error;
   return { value: outcome.value, atMs: Date.now() - start };
+}
+
+/**
+ * A rollout world whose executor counts plan seconds as real seconds of vitest's fake clock (they cost nothing),
+ * with a short Retry pause and these invocation timings (slow starts, lost answers).
+ */
+export function virtualClockWorld(invocations?: LocalStepFunctionsOptions['invocations']) {
+  return makeWorld({
+    stepFunctions: new LocalStepFunctions({
+      msPerSecond: 1000,
+      retryDelayMs: 100,
+      ...(invocations ? { invocations } : {}),
+    }),
+  });
 }
