@@ -382,6 +382,7 @@ export interface RolloutEnd {
 
 const OUTCOME_EXIT: Record<RolloutEnd['outcome'], ExitCodes> = {
   completed: ExitCodes.Ok,
+  rehearsed: ExitCodes.Ok,
   'rolled-back': ExitCodes.RolledBackOrRefused,
   refused: ExitCodes.RolledBackOrRefused,
   halted: ExitCodes.HaltedOrInternal,

@@ -48,7 +48,7 @@ export interface StepSummary {
 }
 
 export interface LocalSummary {
-  readonly outcome: 'completed' | 'rolled-back' | 'halted' | 'failed' | 'interrupted';
+  readonly outcome: 'completed' | 'rolled-back' | 'rehearsed' | 'halted' | 'failed' | 'interrupted';
   readonly error?: string;
   readonly finalWeights: Weights;
   readonly startingWeights: Weights;

@@ -69,10 +69,12 @@ const STATUS_WORDS: Record<RolloutStatus, string> = {
   shifting: 'SHIFTING',
   baking: 'BAKING',
   gated: 'GATE',
+  'waiting-replay': 'WAITING FOR REPLAY',
   'rolling-back': 'ROLLING BACK',
   completing: 'COMPLETING',
   completed: 'COMPLETED',
   'rolled-back': 'ROLLED BACK',
+  rehearsed: 'REHEARSED',
   halted: 'HALTED',
   refused: 'REFUSED',
 };

@@ -19,6 +19,7 @@ import type {
   Rollout,
   RolloutPatch,
   RolloutStore,
+  WaitKind,
   WaitOpening,
 } from '#domain/types.ts';
 import {
@@ -87,7 +88,7 @@ export interface EndingSignal {
 }
 
 export interface OpenedWait {
-  readonly kind: 'bake' | 'gate';
+  readonly kind: WaitKind;
   readonly step: number;
   readonly openedAt: number;
   /** When its timeout would end it, on the scaled clock. */

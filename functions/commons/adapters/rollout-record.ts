@@ -64,7 +64,7 @@ export function nobodyHoldsMessage(listenerArn: string): string {
 
 /** The rollout status at which a wait of this kind opens: ShiftWeights leaves `baking`, AfterBake `gated`. */
 export function statusOpening(kind: WaitOpening['kind']): RolloutStatus {
-  return kind === 'bake' ? 'baking' : 'gated';
+  return kind === 'bake' ? 'baking' : kind === 'gate' ? 'gated' : 'waiting-replay';
 }
 
 /** Whether a wait attempt may store its token on this rollout (the memory store's form of DynamoDB's condition). */

@@ -26,6 +26,8 @@ export const SWING_ERROR_NAMES = [
   'TransientFailure',
   'RestoreRaisesTarget',
   'Superseded',
+  'ReplayLagging',
+  'HeldAfterCutover',
 ] as const;
 export type SwingErrorName = (typeof SWING_ERROR_NAMES)[number];
 
@@ -110,6 +112,22 @@ export class LockLost extends SwingError {
  */
 export class Superseded extends SwingError {
   readonly name = 'Superseded' as const;
+}
+
+/**
+ * Reads-first: the replayer has not caught up with the source, so the step may not go yet. The state machine
+ * waits for it (event-driven, bounded) and rolls back when the wait times out.
+ */
+export class ReplayLagging extends SwingError {
+  readonly name = 'ReplayLagging' as const;
+}
+
+/**
+ * Reads-first, after the write cutover, with the `hold` policy: a failure does not send writes back to the
+ * source (they would miss what the target took); Swing holds them on the target and halts, loudly.
+ */
+export class HeldAfterCutover extends SwingError {
+  readonly name = 'HeldAfterCutover' as const;
 }
 
 /** An operator asked for the rollout to stop and roll back. */

@@ -91,6 +91,109 @@ export interface ListenerRulesPort {
   readRules(): Promise<readonly DescribedListenerRule[]>;
 }
 
+/** How a rollout moves traffic: `all` splits every request by weight; `reads-first` ramps reads, then cuts writes over. */
+export type TrafficMode = 'all' | 'reads-first';
+
+/** What a rule of Swing's is for: `pin` keeps scroll and point-in-time contexts on the source; `reads` carries the read share. */
+export type SwingRuleRole = 'pin' | 'reads';
+
+/** A rule condition in ELBv2's terms (CreateRule), the subset Swing's rules use. */
+export type SwingRuleCondition =
+  | { readonly field: 'http-request-method'; readonly values: readonly string[] }
+  | { readonly field: 'path-pattern'; readonly values: readonly string[] }
+  | {
+      readonly field: 'query-string';
+      readonly values: readonly { readonly key?: string; readonly value: string }[];
+    };
+
+/** One rule of Swing's rule set (reads-first mode), as Swing creates it. */
+export interface SwingRuleSpec {
+  /** Stable name, also its `swing:rule` tag, e.g. `reads-get-head`. */
+  readonly name: string;
+  readonly role: SwingRuleRole;
+  /** Added to the base priority: the pin rules come first, so they are evaluated before the read rules. */
+  readonly offset: number;
+  readonly conditions: readonly SwingRuleCondition[];
+}
+
+/** A rule of Swing's as found on the listener, by its `swing:owner` tag. */
+export interface FoundSwingRule {
+  readonly arn: string;
+  /** Its `swing:rule` tag. */
+  readonly name: string;
+  /** Its `swing:owner` tag: the execution ARN that created it. */
+  readonly owner: string;
+  readonly priority: number;
+  /** Its conditions as read, in the spec's shape; a condition of another kind makes the rule not intact. */
+  readonly conditions: readonly SwingRuleCondition[];
+  /** The weights of its forward when it is one forward to exactly the two swung groups; absent otherwise. */
+  readonly weights?: Weights;
+}
+
+/**
+ * Swing's own listener rules in reads-first mode. Writes go to rules Swing created and tagged, never to others;
+ * IAM scopes the rule actions to this listener's rules.
+ */
+export interface SwingRulesPort {
+  /** Swing's rules on this listener (tagged `swing:owner`), in priority order. */
+  readSwingRules(): Promise<readonly FoundSwingRule[]>;
+  /** Creates one rule at `priority` with a weighted forward at `weights`, tagged with its name and owner. */
+  createRule(spec: SwingRuleSpec, priority: number, weights: Weights, owner: string): Promise<string>;
+  /** Sets a rule's weighted forward (the rest of it kept), then reads it back (else `WeightsNotApplied`). */
+  setRuleWeights(ruleArn: string, weights: Weights): Promise<void>;
+  /** Deletes a rule; one already gone is fine. */
+  deleteRule(ruleArn: string): Promise<void>;
+}
+
+/** Whether the replayer has caught up with the source (reads-first mode checks it before each step). */
+export interface ReplayLagVerdict {
+  readonly caughtUp: boolean;
+  /** What was read, in words: the metric's value and threshold, or that no datapoint came. */
+  readonly detail: string;
+}
+
+export interface ReplayLagPort {
+  check(): Promise<ReplayLagVerdict>;
+}
+
+/** Requests the target took, for the write-exposure report (the target group's RequestCount: reads included). */
+export interface TargetRequestsPort {
+  countBetween(from: Date, to: Date): Promise<number | undefined>;
+}
+
+/** What a rollback after the write cutover loses: every write the target took in the window is on the target only. */
+export interface WriteExposure {
+  readonly cutoverAt: string;
+  /** When the starting weights were back (or, held, when the hold began). */
+  readonly endedAt: string;
+  readonly windowSeconds: number;
+  /** Requests the target target group took in the window, reads included; absent when not measured. */
+  readonly targetRequests?: number;
+  /** `rolled-back`: the writes are on the target only; `held`: writes stay on the target, which keeps serving. */
+  readonly policy: AfterCutoverPolicy;
+}
+
+/** After the write cutover a failure either rolls back (availability first) or holds writes on the target (data first). */
+export type AfterCutoverPolicy = 'rollback' | 'hold';
+
+/** The reads-first settings of a rollout, as Preflight resolved them. */
+export interface ReadsFirstSettings {
+  /** Swing's first rule priority; its rules take `basePriority` .. `basePriority + n - 1`. */
+  readonly basePriority: number;
+  /** How long the pin rule keeps scroll and point-in-time contexts on the source after the cutover. */
+  readonly scrollKeepAliveSeconds: number;
+  /** `manual`: the cutover waits for `swing promote`; `replay-lag`: it goes once the replayer has caught up. */
+  readonly cutoverGate: 'manual' | 'replay-lag';
+  /** How long the cutover's manual gate waits, and what its timeout does (`rollback`: the reads go back). */
+  readonly cutoverGateTimeoutSeconds: number;
+  readonly cutoverGateTimeoutAction: 'rollback' | 'promote';
+  /** How long a step waits for the replayer to catch up before it rolls back. */
+  readonly replayWaitSeconds: number;
+  /** The cutover step's bake (its keep-alive at least, so the pin can go when it ends). */
+  readonly cutoverBakeSeconds: number;
+  readonly afterCutover: AfterCutoverPolicy;
+}
+
 /** Evaluates the watched alarms. Unreadable alarm state counts as firing (fail closed). */
 export interface AlarmPort {
   evaluate(): Promise<AlarmEvaluation>;
@@ -102,14 +205,20 @@ export type RolloutStatus =
   | 'shifting'
   | 'baking'
   | 'gated'
+  | 'waiting-replay'
   | 'rolling-back'
   | 'completing'
   | 'completed'
   | 'rolled-back'
+  | 'rehearsed'
   | 'halted'
   | 'refused';
 
-export type RolloutOutcome = 'completed' | 'rolled-back' | 'halted';
+/** `rehearsed`: a plan that ends by restoring its starting weights (`then: restore`) ran to its end. */
+export type RolloutOutcome = 'completed' | 'rolled-back' | 'rehearsed' | 'halted';
+
+/** What a plan does after its last step: hold it (a rollout) or restore the starting weights (a rehearsal). */
+export type PlanEnd = 'hold' | 'restore';
 
 export interface StepRecord {
   readonly index: number;
@@ -120,6 +229,8 @@ export interface StepRecord {
   readonly endedAt?: string;
   /** The share the target really got during the bake, against the share asked (when measured). */
   readonly delivered?: DeliveredSplit;
+  /** Reads-first: `reads` moved the read rules; `cutover` moved writes (the default action). Absent: all traffic. */
+  readonly kind?: 'reads' | 'cutover';
 }
 
 export interface RollbackReason {
@@ -159,7 +270,7 @@ export interface Rollout {
   readonly unswungRuleCount?: number;
   /** The open bake or gate task token; an alarm or an abort fails it. Never logged. */
   readonly taskToken?: string;
-  readonly taskKind?: 'bake' | 'gate';
+  readonly taskKind?: WaitKind;
   readonly bakeEndsAt?: string;
   /**
    * The latest bake or gate attempt that stored its token (`WaitOpening.attempt`): an older attempt, still
@@ -178,6 +289,21 @@ export interface Rollout {
    * failed); it notifies once this reaches its threshold. Cleared when it learns the status.
    */
   readonly reconcileFailures?: number;
+  /** Absent: `all` (every request split by the default action's weights). */
+  readonly traffic?: TrafficMode;
+  readonly readsFirst?: ReadsFirstSettings;
+  /** Absent: `hold` (a rollout ends at its last step). */
+  readonly then?: PlanEnd;
+  /** Reads-first: the weights Swing last wrote on its read rules; absent before it created them. */
+  readonly readsWritten?: Weights;
+  /** Reads-first: set just before rule writes, as `pendingWeights` is for the listener. */
+  readonly pendingReads?: Weights;
+  /** Reads-first: set just before the write cutover's ModifyListener, so that a crash after it counts as cut over. */
+  readonly cutoverStartedAt?: string;
+  /** Reads-first: when the write cutover was verified. Every write after it is on the target only. */
+  readonly cutoverAt?: string;
+  /** What a rollback (or a hold) after the cutover left on the target only. */
+  readonly exposure?: WriteExposure;
 }
 
 export interface ListenerRecord {
@@ -193,8 +319,11 @@ export interface ListenerRecord {
 export type RolloutPatch = Partial<Omit<Rollout, 'executionArn' | 'startedAt' | 'plan' | 'startingWeights'>>;
 
 /** Which attempt of a bake or gate state stores its task token. */
+/** The waits the state machine opens with a task token: a bake, a gate, or a wait for the replayer. */
+export type WaitKind = 'bake' | 'gate' | 'replay';
+
 export interface WaitOpening {
-  readonly kind: 'bake' | 'gate';
+  readonly kind: WaitKind;
   readonly stepIndex: number;
   /**
    * Orders the attempts of the state machine's waits: `$$.State.EnteredTime` then `$$.State.RetryCount`

@@ -1,0 +1,237 @@
+import { ListenerShapeInvalid } from './errors.ts';
+import { isSwingOwnRule, ruleText } from './listener-rules.ts';
+import type {
+  DescribedListenerRule,
+  FoundSwingRule,
+  SwingRuleCondition,
+  SwingRuleSpec,
+  Weights,
+} from './types.ts';
+import { sameWeights } from './weights.ts';
+
+/**
+ * Swing's listener rules in reads-first mode. The pin rules come first: scroll and point-in-time contexts live on
+ * one cluster, so their requests (and index-less `/_search`, the only form a search within a point in time takes:
+ * its id is in the body, which no rule sees) stay on the source. Then the read rules, whose weighted forward
+ * carries the read share. Everything else (writes) falls to the default action, all-source until the cutover.
+ *
+ * ALB's limits shape the split: at most 3 values per condition, 5 per rule, 5 wildcards per rule.
+ */
+export const SWING_RULE_SET: readonly SwingRuleSpec[] = [
+  {
+    name: 'pin-scroll-pit',
+    role: 'pin',
+    offset: 0,
+    conditions: [
+      { field: 'path-pattern', values: ['/_search/scroll*', '*/_pit*', '*/_search/point_in_time*'] },
+    ],
+  },
+  {
+    name: 'pin-indexless-search',
+    role: 'pin',
+    offset: 1,
+    conditions: [{ field: 'path-pattern', values: ['/_search'] }],
+  },
+  {
+    name: 'pin-scroll-param',
+    role: 'pin',
+    offset: 2,
+    conditions: [{ field: 'query-string', values: [{ key: 'scroll', value: '*' }] }],
+  },
+  {
+    name: 'reads-get-head',
+    role: 'reads',
+    offset: 3,
+    conditions: [{ field: 'http-request-method', values: ['GET', 'HEAD'] }],
+  },
+  {
+    name: 'reads-search',
+    role: 'reads',
+    offset: 4,
+    conditions: [
+      { field: 'http-request-method', values: ['POST'] },
+      { field: 'path-pattern', values: ['*/_search*', '*/_msearch*'] },
+    ],
+  },
+  {
+    name: 'reads-lookups',
+    role: 'reads',
+    offset: 5,
+    conditions: [
+      { field: 'http-request-method', values: ['POST'] },
+      { field: 'path-pattern', values: ['*/_count', '*/_mget', '*/_field_caps'] },
+    ],
+  },
+  {
+    name: 'reads-validate-explain',
+    role: 'reads',
+    offset: 6,
+    conditions: [
+      { field: 'http-request-method', values: ['POST'] },
+      { field: 'path-pattern', values: ['*/_validate/query', '*/_explain/*'] },
+    ],
+  },
+];
+
+/** ALB's documented limits on one rule's conditions. */
+export const ALB_RULE_LIMITS = {
+  valuesPerCondition: 3,
+  valuesPerRule: 5,
+  wildcardsPerRule: 5,
+  pathPatternLength: 128,
+  maxPriority: 50_000,
+  /** Rules per load balancer, default rules excluded (a quota AWS can raise). */
+  rulesPerLoadBalancer: 100,
+} as const;
+
+/** Pin rules forward all they match to the source: weights with the target at 0. */
+export const PIN_WEIGHTS: Weights = { source: 999, target: 0 };
+
+function conditionStrings(condition: SwingRuleCondition): string[] {
+  return condition.field === 'query-string'
+    ? condition.values.flatMap((pair) => [...(pair.key === undefined ? [] : [pair.key]), pair.value])
+    : [...condition.values];
+}
+
+/** Where a rule breaks ALB's limits, in words; empty when it fits. */
+export function albLimitBreaches(spec: SwingRuleSpec): string[] {
+  const breaches: string[] = [];
+  let values = 0;
+  let wildcards = 0;
+  const once = new Set<string>();
+  for (const condition of spec.conditions) {
+    if (condition.field !== 'query-string') {
+      if (once.has(condition.field)) breaches.push(`has two ${condition.field} conditions: ALB allows one`);
+      once.add(condition.field);
+    }
+    if (condition.values.length > ALB_RULE_LIMITS.valuesPerCondition) {
+      breaches.push(
+        `has ${condition.values.length} values in its ${condition.field} condition: ALB allows ` +
+          `${ALB_RULE_LIMITS.valuesPerCondition}`,
+      );
+    }
+    values += condition.values.length;
+    for (const text of conditionStrings(condition)) {
+      if (condition.field !== 'http-request-method') wildcards += (text.match(/[*?]/g) ?? []).length;
+      if (condition.field === 'path-pattern' && text.length > ALB_RULE_LIMITS.pathPatternLength) {
+        breaches.push(
+          `has the path pattern ${text.slice(0, 40)}… of ${text.length} characters: ALB allows ` +
+            `${ALB_RULE_LIMITS.pathPatternLength}`,
+        );
+      }
+    }
+  }
+  if (values > ALB_RULE_LIMITS.valuesPerRule) {
+    breaches.push(`has ${values} condition values: ALB allows ${ALB_RULE_LIMITS.valuesPerRule} per rule`);
+  }
+  if (wildcards > ALB_RULE_LIMITS.wildcardsPerRule) {
+    breaches.push(`has ${wildcards} wildcards: ALB allows ${ALB_RULE_LIMITS.wildcardsPerRule} per rule`);
+  }
+  return breaches;
+}
+
+/** The priorities Swing's rules take from `base`, in evaluation order. */
+export function swingPriorities(base: number, rules: readonly SwingRuleSpec[] = SWING_RULE_SET): number[] {
+  return rules.map((rule) => base + rule.offset);
+}
+
+/**
+ * Refuses, naming the conflict, a listener on which Swing's rules could not work as planned: a priority it
+ * needs is taken; a rule of someone else's is evaluated before Swing's, so it could take reads (or pinned
+ * contexts) that would then not follow Swing's weights; rules of Swing's are left from an earlier rollout; or
+ * the rule set would cross ALB's limits. Nothing is written before this passes.
+ */
+export function refuseRuleConflicts(input: {
+  listenerArn: string;
+  rules: readonly DescribedListenerRule[];
+  basePriority: number;
+  /** Rules the load balancer may hold; ALB's default quota. */
+  maxRules?: number;
+  ruleSet?: readonly SwingRuleSpec[];
+}): void {
+  const { listenerArn, rules, basePriority } = input;
+  const ruleSet = input.ruleSet ?? SWING_RULE_SET;
+  const maxRules = input.maxRules ?? ALB_RULE_LIMITS.rulesPerLoadBalancer;
+  const problems: string[] = [];
+  for (const spec of ruleSet) {
+    for (const breach of albLimitBreaches(spec)) problems.push(`Swing's rule ${spec.name} ${breach}`);
+  }
+  const needed = swingPriorities(basePriority, ruleSet);
+  const highest = Math.max(...needed);
+  if (basePriority < 1 || highest > ALB_RULE_LIMITS.maxPriority) {
+    problems.push(
+      `Swing's rules would take priorities ${basePriority}-${highest}, outside ALB's 1-${ALB_RULE_LIMITS.maxPriority}: ` +
+        'set rulePriority to a number from 1 to ' +
+        `${ALB_RULE_LIMITS.maxPriority - ruleSet.length + 1}`,
+    );
+  }
+  const leftovers = rules.filter(isSwingOwnRule);
+  if (leftovers.length > 0) {
+    problems.push(
+      `rules of Swing's are still on the listener from an earlier rollout (${leftovers.map(ruleText).join('; ')}): ` +
+        'the reconciler removes them within minutes; or remove them yourself (aws elbv2 delete-rule)',
+    );
+  }
+  const others = rules.filter((rule) => !isSwingOwnRule(rule));
+  const taken = others.filter((rule) => needed.includes(Number(rule.priority)));
+  if (taken.length > 0) {
+    problems.push(
+      `the priorities Swing needs (${basePriority}-${highest}) are taken by ${taken.map(ruleText).join('; ')}: ` +
+        'choose another rulePriority (a free range of ' +
+        `${ruleSet.length}) or move those rules`,
+    );
+  }
+  const before = others.filter((rule) => Number(rule.priority) < basePriority);
+  if (before.length > 0) {
+    problems.push(
+      `rules of someone else's are evaluated before Swing's and could take the reads it moves: ` +
+        `${before.map(ruleText).join('; ')}. Give them priorities above ${highest} or choose a rulePriority ` +
+        'below theirs',
+    );
+  }
+  if (others.length + ruleSet.length > maxRules) {
+    problems.push(
+      `the listener has ${others.length} rules and Swing adds ${ruleSet.length}: more than the ${maxRules} ` +
+        'an ALB holds; remove rules or raise the quota (Service Quotas, "Rules per Application Load Balancer")',
+    );
+  }
+  if (problems.length > 0) {
+    throw new ListenerShapeInvalid(
+      `reads-first cannot start on listener ${listenerArn}: ${problems.join('. ')}. Nothing was changed`,
+    );
+  }
+}
+
+function sameCondition(a: SwingRuleCondition, b: SwingRuleCondition): boolean {
+  if (a.field !== b.field || a.values.length !== b.values.length) return false;
+  const text = (condition: SwingRuleCondition) =>
+    condition.field === 'query-string'
+      ? condition.values.map((pair) => `${pair.key ?? ''}=${pair.value}`)
+      : [...condition.values];
+  const left = text(a).sort();
+  const right = text(b).sort();
+  return left.every((value, index) => value === right[index]);
+}
+
+/** The spec of a rule Swing found, when its name is one of the rule set's. */
+export function specOf(rule: Pick<FoundSwingRule, 'name'>): SwingRuleSpec | undefined {
+  return SWING_RULE_SET.find((spec) => spec.name === rule.name);
+}
+
+/**
+ * Whether a rule of Swing's is as Swing made it: same conditions, at its planned priority, forwarding to the two
+ * swung groups. A rule reshaped by hand is drift, left alone.
+ */
+export function isIntact(rule: FoundSwingRule, basePriority: number): boolean {
+  const spec = specOf(rule);
+  if (!spec || rule.weights === undefined || rule.priority !== basePriority + spec.offset) return false;
+  if (rule.conditions.length !== spec.conditions.length) return false;
+  return spec.conditions.every((condition) =>
+    rule.conditions.some((found) => sameCondition(found, condition)),
+  );
+}
+
+/** Pin rules hold the target at 0; a pin at any other weights was changed by hand. */
+export function pinIsOwn(rule: FoundSwingRule): boolean {
+  return rule.weights !== undefined && sameWeights(rule.weights, PIN_WEIGHTS);
+}
