@@ -81,10 +81,14 @@ describe('Cluster stand-in', () => {
     expect(cluster.stats().documents).toBe(2);
   });
 
-  it('counts 0 in an index that has no documents', async () => {
+  it('counts 0 in an index that has no documents, and answers a count on a missing index with 404', async () => {
+    const created = await call(`${cluster.url}/empty`, { method: 'PUT' });
     const count = await call(`${cluster.url}/empty/_count`);
+    const missing = await call(`${cluster.url}/no-such-index/_count`);
 
+    expect(created).toMatchObject({ status: 200, body: { acknowledged: true, index: 'empty' } });
     expect(count).toMatchObject({ status: 200, body: { count: 0 } });
+    expect(missing).toMatchObject({ status: 404, body: { error: { type: 'index_not_found_exception' } } });
   });
 
   it('answers an unknown path with a 404 JSON error that still says who served it', async () => {
