@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { ReadsFirstOverridesSchema } from './reads-first.ts';
 import { strictObjectOf } from './validation.ts';
 
 /** What Step Functions passes to each task, and what EventBridge delivers. Parsed at each handler's edge. */
@@ -41,6 +42,21 @@ export const ExecutionInputSchema = strictObjectOf(
     }),
     requestedBy: z.string().max(256, { error: 'must be at most 256 characters' }).optional(),
     gate: GateSettingsSchema.partial().optional(),
+    traffic: z
+      .enum(['all', 'reads-first'], {
+        error:
+          "must be 'reads-first' (reads ramp, writes stay on the source until the cutover) or 'all' (every request split by weight)",
+      })
+      .optional(),
+    // biome-ignore lint/suspicious/noThenProperty: the plan's end is spelled `then: restore` by operators; this parsed input is never awaited.
+    then: z
+      .enum(['hold', 'restore'], {
+        error:
+          "must be 'hold' (a rollout: keep the last step) or 'restore' (a rehearsal: go back at the end)",
+      })
+      .optional(),
+    acceptWritesOnTarget: z.boolean({ error: 'must be true or false' }).optional(),
+    readsFirst: ReadsFirstOverridesSchema.optional(),
   },
   'an object like { "plan": "canary" }',
 );
@@ -68,6 +84,10 @@ export const CursorSchema = z.object({
   /** The hold is an operator's pause: its timeout rolls back whatever the gate action (a pause never promotes). */
   paused: z.boolean().default(false),
   gate: GateSettingsSchema,
+  /** The plan ends by restoring its starting weights (`then: restore`): the state machine goes to Rehearse. */
+  rehearsal: z.boolean().default(false),
+  /** How long a step waits for the replayer to catch up (reads-first) before it rolls back. */
+  replayWaitSeconds: z.number().int().min(1).default(1800),
 });
 export type Cursor = z.infer<typeof CursorSchema>;
 
@@ -80,7 +100,7 @@ export const AfterBakeEventSchema = z.object({
 export const WaitTaskEventSchema = z.object({
   executionArn: ExecutionArnSchema,
   index: StepIndexSchema,
-  kind: z.enum(['bake', 'gate']),
+  kind: z.enum(['bake', 'gate', 'replay']),
   taskToken: z.string().min(1, { error: 'is required: pass $$.Task.Token' }),
   timeoutSeconds: z.number().int().min(1),
   stateEnteredTime: z.iso.datetime({ error: 'is required: pass $$.State.EnteredTime' }),
@@ -93,11 +113,13 @@ export type StateError = z.infer<typeof StateErrorSchema>;
 export const RollbackEventSchema = z.object({
   executionArn: ExecutionArnSchema,
   error: StateErrorSchema.optional(),
+  /** The plan ran to its end and restores its starting weights by design (`then: restore`). */
+  rehearsal: z.boolean().optional(),
 });
 
 export const FinalizeEventSchema = z.object({
   executionArn: ExecutionArnSchema,
-  outcome: z.enum(['completed', 'rolled-back', 'halted', 'refused']),
+  outcome: z.enum(['completed', 'rolled-back', 'rehearsed', 'halted', 'refused']),
   error: StateErrorSchema.optional(),
   /** `refused` only: the execution input as given, which may not even be an object. */
   input: z.unknown().optional(),

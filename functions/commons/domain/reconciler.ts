@@ -1,6 +1,8 @@
 import { LockLost } from './errors.ts';
+import { DEFAULT_READS_FIRST, removeRules } from './reads-first.ts';
 import { hasEnded, type SafetyNetAction, type SafetyNetDeps, settleEndedExecution } from './rollout.ts';
-import type { ExecutionStatus, ExecutionStatusPort } from './types.ts';
+import { isPinRule } from './swing-rules.ts';
+import type { ExecutionStatus, ExecutionStatusPort, FoundSwingRule, ListenerRecord } from './types.ts';
 
 /**
  * How often EventBridge Scheduler runs the reconciler (the infra tests hold the stack to it). A lock whose
@@ -20,6 +22,8 @@ export type ReconcilerDeps = SafetyNetDeps & {
 export type ReconcileAction =
   /** Nobody holds the lock. */
   | 'free'
+  /** Nobody holds the lock, and rules of Swing's that finished rollouts left were removed. */
+  | 'swept-rules'
   /** The holder still runs (or is being redriven): its own paths release the lock. */
   | 'holder-running'
   /** The holder ended less than the safety net's wait ago: a task of it may still act; next run decides. */
@@ -34,6 +38,8 @@ export interface ReconcileResult {
   readonly holderStatus?: ExecutionStatus;
   /** With `status-unknown`: runs in a row that failed, as now recorded. */
   readonly failures?: number;
+  /** Rules of Swing's that finished rollouts had left, removed by this run. */
+  readonly sweptRules?: number;
 }
 
 /**
@@ -46,7 +52,10 @@ export async function reconcile(deps: ReconcilerDeps): Promise<ReconcileResult> 
   const record = await deps.store.get(deps.listenerArn);
   const executionArn = record?.lockOwner;
   const rollout = record?.rollout;
-  if (!executionArn || !rollout) return { action: 'free' };
+  if (!executionArn || !rollout) {
+    const sweptRules = await sweepLeftoverRules(deps, record);
+    return sweptRules > 0 ? { action: 'swept-rules', sweptRules } : { action: 'free' };
+  }
 
   let view: Awaited<ReturnType<ExecutionStatusPort['describe']>>;
   try {
@@ -118,4 +127,37 @@ async function statusUnknown(
     }
   }
   return { action: 'status-unknown', executionArn, failures };
+}
+
+/**
+ * I9 for what no rollout's own path removed: rules of Swing's whose owner no longer holds the lock (a stale
+ * attempt that wrote after its rollout ended; pins a `hold` after the cutover kept for the scroll keep-alive).
+ * Only while nobody holds the lock (a rollout's own rules are its own), and never the rules of a rollout halted
+ * for drift: the operator is acting there, and Swing touches nothing.
+ */
+async function sweepLeftoverRules(deps: ReconcilerDeps, record: ListenerRecord | undefined): Promise<number> {
+  if (!deps.swingRules) return 0;
+  const rules = await deps.swingRules.readSwingRules();
+  if (rules.length === 0) return 0;
+  const finished = [...(record?.history ?? []), ...(record?.rollout ? [record.rollout] : [])];
+  const owners = new Map<string, FoundSwingRule[]>();
+  for (const rule of rules) owners.set(rule.owner, [...(owners.get(rule.owner) ?? []), rule]);
+  let swept = 0;
+  for (const [owner, owned] of owners) {
+    const done = finished.findLast((rollout) => rollout.executionArn === owner);
+    if (done?.outcome === 'halted' && done.reason?.error !== 'HeldAfterCutover') {
+      deps.log.warn('rules of a halted rollout left alone: the operator decides', {
+        owner,
+        rules: owned.length,
+      });
+      continue;
+    }
+    const cutoverAt = Date.parse(done?.cutoverAt ?? done?.cutoverStartedAt ?? '');
+    const keepAliveMs =
+      (done?.readsFirst?.scrollKeepAliveSeconds ?? DEFAULT_READS_FIRST.scrollKeepAliveSeconds) * 1000;
+    const pinsKept = !Number.isNaN(cutoverAt) && deps.now().getTime() < cutoverAt + keepAliveMs;
+    const removing = pinsKept ? owned.filter((rule) => !isPinRule(rule)) : owned;
+    swept += await removeRules(deps.swingRules, removing, deps.log);
+  }
+  return swept;
 }

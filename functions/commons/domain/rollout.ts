@@ -3,8 +3,10 @@ import {
   Aborted,
   AlarmFired,
   AlarmFiring,
+  HeldAfterCutover,
   ListenerShapeInvalid,
   LockLost,
+  ReplayLagging,
   RestoreRaisesTarget,
   SmokeTestFailed,
   Superseded,
@@ -31,6 +33,22 @@ import {
 import { rulesOutsideTheSwing } from './listener-rules.ts';
 import type { LogPort } from './log.ts';
 import { resolvePlan } from './plan.ts';
+import {
+  DEFAULT_READS_FIRST,
+  DEFAULT_TRAFFIC,
+  hasCutOver,
+  type RunStep,
+  refuseTargetDefaultShare,
+  refuseTrafficPlan,
+  removeRules,
+  rulesDrift,
+  rulesDriftError,
+  rulesOf,
+  runSteps,
+  type TrafficDefaults,
+  writeReadRules,
+} from './reads-first.ts';
+import { isPinRule, PIN_WEIGHTS, refuseRuleConflicts } from './swing-rules.ts';
 import type {
   AlarmEvaluation,
   AlarmPort,
@@ -41,6 +59,7 @@ import type {
   NotificationOutcome,
   NotifierPort,
   PlanStep,
+  ReplayLagPort,
   RollbackReason,
   Rollout,
   RolloutOutcome,
@@ -48,8 +67,11 @@ import type {
   SmokePort,
   SmokeReport,
   StepRecord,
+  SwingRulesPort,
+  TargetRequestsPort,
   TaskCallbackPort,
   Weights,
+  WriteExposure,
 } from './types.ts';
 import { parseOrThrow } from './validation.ts';
 import { formatWeights, isIncrease, percentToWeights, sameWeights, weightsToPercent } from './weights.ts';
@@ -77,6 +99,25 @@ export interface EngineDeps {
    * step record and a split the binomial test rejects is logged as a warning. Absent: not measured.
    */
   readonly measureDeliveredSplit?: (step: StepRecord, until: Date) => Promise<DeliveredSplit>;
+  /** Swing's own listener rules (reads-first). Absent: this deployment cannot run reads-first rollouts. */
+  readonly swingRules?: SwingRulesPort;
+  /** Whether the replayer has caught up (reads-first checks it before each step). Absent: no check configured. */
+  readonly replayLag?: ReplayLagPort;
+  /** Requests the target took, for the write-exposure report. Absent: not measured. */
+  readonly targetRequests?: TargetRequestsPort;
+  /** The stack's traffic mode and reads-first settings for inputs that do not say. @default all */
+  readonly trafficDefaults?: TrafficDefaults;
+  /** The alarm on the replayer's lag: its return to OK releases a step waiting for the replayer. */
+  readonly replayLagAlarm?: string;
+}
+
+/** The rules port, which a reads-first rollout cannot do without. */
+function rulesPort(deps: { swingRules?: SwingRulesPort }, listenerArn: string): SwingRulesPort {
+  if (deps.swingRules) return deps.swingRules;
+  throw new ListenerShapeInvalid(
+    `this deployment of Swing cannot manage listener rules on ${listenerArn} (no rules port was given to this ` +
+      'function): a reads-first rollout needs them. Deploy the current stack, or start with traffic all',
+  );
 }
 
 async function ownRollout(deps: Pick<EngineDeps, 'store' | 'listenerArn'>, executionArn: string) {
@@ -139,7 +180,7 @@ function upsertStep(steps: readonly StepRecord[], step: StepRecord): StepRecord[
 
 export type PreflightDeps = Pick<
   EngineDeps,
-  'listenerArn' | 'listener' | 'listenerRules' | 'alarms' | 'store' | 'log' | 'now'
+  'listenerArn' | 'listener' | 'listenerRules' | 'alarms' | 'store' | 'log' | 'now' | 'trafficDefaults'
 >;
 
 /**
@@ -212,14 +253,31 @@ export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cu
   const parsedInput = parseOrThrow(ExecutionInputSchema, input, '');
   const plan = resolvePlan(parsedInput.plan, 'plan');
   const gate = { ...DEFAULT_GATE, ...parsedInput.gate };
+  const defaults = deps.trafficDefaults ?? DEFAULT_TRAFFIC;
+  const traffic = parsedInput.traffic ?? defaults.traffic;
+  const then = parsedInput.then ?? 'hold';
+  const readsFirst = { ...defaults.settings, ...parsedInput.readsFirst };
+  refuseTrafficPlan({
+    traffic,
+    then,
+    acceptWritesOnTarget: parsedInput.acceptWritesOnTarget ?? false,
+    steps: plan.steps,
+  });
+  const shape = {
+    plan,
+    ...(traffic === 'reads-first' ? { traffic, readsFirst } : {}),
+    ...(then === 'restore' ? { planEnd: then } : {}),
+  };
 
   const cursor: Cursor = {
     index: 0,
-    stepCount: plan.steps.length,
+    stepCount: runSteps(shape).length,
     done: false,
     hold: false,
     paused: false,
     gate,
+    rehearsal: then === 'restore',
+    replayWaitSeconds: readsFirst.replayWaitSeconds,
   };
   const current = await deps.store.get(deps.listenerArn);
   const holder = current?.lockOwner;
@@ -241,7 +299,13 @@ export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cu
   const startingWeights = await deps.listener.readWeights();
   // While another rollout holds the listener its weights say nothing about this plan: the lock refuses it.
   if (holder === undefined) refuseStartBelowCurrentShare(plan.steps[0], startingWeights);
-  const unswung = rulesOutsideTheSwing(deps.listenerArn, await deps.listenerRules.readRules());
+  const rules = await deps.listenerRules.readRules();
+  const unswung = rulesOutsideTheSwing(deps.listenerArn, rules);
+  // While another rollout holds the listener, its rules and weights are its own: the lock refuses this start.
+  if (traffic === 'reads-first' && holder === undefined) {
+    refuseTargetDefaultShare(deps.listenerArn, startingWeights);
+    refuseRuleConflicts({ listenerArn: deps.listenerArn, rules, basePriority: readsFirst.basePriority });
+  }
   const evaluation = await deps.alarms.evaluate();
   if (evaluation.firing.length > 0) {
     throw new AlarmFiring(
@@ -252,9 +316,9 @@ export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cu
   }
 
   const taken = await deps.store.acquire(deps.listenerArn, {
+    ...shape,
     executionArn,
     startedAt: deps.now().toISOString(),
-    plan,
     startingWeights,
     lastWritten: startingWeights,
     stepIndex: 0,
@@ -271,6 +335,8 @@ export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cu
     startingWeights,
     ...(unswung.count > 0 ? { unswungRules: unswung.recorded } : {}),
     steps: plan.steps.length,
+    traffic,
+    then,
     requestedBy: parsedInput.requestedBy,
   });
   return cursor;
@@ -299,7 +365,15 @@ export async function smokeTest(deps: SmokeDeps, event: unknown): Promise<SmokeR
 
 export type ShiftDeps = Pick<
   EngineDeps,
-  'listenerArn' | 'listener' | 'alarms' | 'store' | 'log' | 'now' | 'onWeightsWritten'
+  | 'listenerArn'
+  | 'listener'
+  | 'alarms'
+  | 'store'
+  | 'log'
+  | 'now'
+  | 'onWeightsWritten'
+  | 'swingRules'
+  | 'replayLag'
 >;
 
 export interface ShiftResult {
@@ -309,44 +383,77 @@ export interface ShiftResult {
   readonly bakeSeconds: number;
   /** Step Functions task timeouts are at least 1 s, so a 0 s bake waits 1 s. */
   readonly bakeTimeoutSeconds: number;
+  /** Reads-first: which part of the traffic this step moved. */
+  readonly kind?: 'reads' | 'cutover';
+}
+
+/** Checks made immediately before a write that raises the target's share: no window for I2. */
+async function refuseRaisingUnderAlarm(deps: ShiftDeps, step: RunStep, what: string): Promise<void> {
+  const evaluation = await deps.alarms.evaluate();
+  if (evaluation.firing.length > 0) {
+    throw new AlarmFiring(
+      `not raising ${what} to ${step.targetPercent} %: watched alarms are firing: ${firingSummary(evaluation)}`,
+      evaluation.firing.map((alarm) => alarm.name),
+    );
+  }
+  if ((await deps.listener.healthyTargetCount()) === 0) {
+    throw new TargetUnhealthy(
+      `not raising ${what} to ${step.targetPercent} %: the target target group has no healthy targets`,
+    );
+  }
+}
+
+/**
+ * Reads-first: the replayer must have caught up before reads move on (they would miss recent writes) and before
+ * the cutover (the target would miss writes still being replayed). If it has not, the step waits for it.
+ */
+async function waitForReplayer(
+  deps: ShiftDeps,
+  rollout: Rollout,
+  index: number,
+  fence: string | undefined,
+): Promise<void> {
+  if (!deps.replayLag) return;
+  const verdict = await deps.replayLag.check();
+  if (verdict.caughtUp) return;
+  await deps.store.update(
+    deps.listenerArn,
+    rollout.executionArn,
+    { stepIndex: index, status: 'waiting-replay', taskToken: undefined, taskKind: undefined },
+    fence,
+  );
+  throw new ReplayLagging(
+    `step ${index + 1} waits: the replayer has not caught up with the source (${verdict.detail}); it goes on ` +
+      'when the replay-lag alarm returns to OK, and rolls back if it does not before the wait times out',
+  );
 }
 
 /**
  * Moves the listener to the step's weights. Refuses to go up while an alarm fires (I2) or while the target
  * group has no healthy target; halts on drift (I4); marks the write as pending first so a crash between
- * ModifyListener and the record is not mistaken for drift.
+ * ModifyListener and the record is not mistaken for drift. In reads-first mode a step moves Swing's read rules,
+ * and the last one (the write cutover) moves the default action.
  */
 export async function shiftWeights(deps: ShiftDeps, event: unknown): Promise<ShiftResult> {
   const { executionArn, index, stateEnteredTime, retryCount } = parseOrThrow(StepEventSchema, event);
   const fence = fenceOf(stateEnteredTime, retryCount);
   const rollout = await ownRollout(deps, executionArn);
   throwIfAborted(rollout);
-  const step = rollout.plan.steps[index];
+  const steps = runSteps(rollout);
+  const step = steps[index];
   if (!step) {
     throw new ValidationFailed([
-      { field: 'index', message: `is ${index} but the plan has ${rollout.plan.steps.length} steps` },
+      { field: 'index', message: `is ${index} but the plan has ${steps.length} steps` },
     ]);
   }
 
   const current = await deps.listener.readWeights();
   if (!isOwnWrite(rollout, current)) throw driftError(rollout, current, deps.listenerArn);
+  if (step.kind === 'reads') return shiftReads(deps, rollout, index, step, fence);
+  if (step.kind === 'cutover') return cutOverWrites(deps, rollout, index, step, current, fence);
 
   const desired = percentToWeights(step.targetPercent);
-  if (isIncrease(current, desired)) {
-    // Checked here, immediately before the write, not in an earlier state: no window for I2.
-    const evaluation = await deps.alarms.evaluate();
-    if (evaluation.firing.length > 0) {
-      throw new AlarmFiring(
-        `not raising the target to ${step.targetPercent} %: watched alarms are firing: ${firingSummary(evaluation)}`,
-        evaluation.firing.map((alarm) => alarm.name),
-      );
-    }
-    if ((await deps.listener.healthyTargetCount()) === 0) {
-      throw new TargetUnhealthy(
-        `not raising the target to ${step.targetPercent} %: the target target group has no healthy targets`,
-      );
-    }
-  }
+  if (isIncrease(current, desired)) await refuseRaisingUnderAlarm(deps, step, 'the target');
 
   const startedAt = deps.now().toISOString();
   // Fenced: a stale attempt (its answer lost, a retry already moved on) must not write weights or clear the
@@ -398,9 +505,145 @@ export async function shiftWeights(deps: ShiftDeps, event: unknown): Promise<Shi
   };
 }
 
+/** A read step: the pins and read rules are created on the first, re-weighted on the next ones. */
+async function shiftReads(
+  deps: ShiftDeps,
+  rollout: Rollout,
+  index: number,
+  step: RunStep,
+  fence: string | undefined,
+): Promise<ShiftResult> {
+  const port = rulesPort(deps, deps.listenerArn);
+  const rules = await rulesOf(port, rollout.executionArn);
+  const drift = rulesDrift(rollout, rules);
+  if (drift) throw rulesDriftError(deps.listenerArn, drift);
+  const desired = percentToWeights(step.targetPercent);
+  if (isIncrease(rollout.readsWritten ?? PIN_WEIGHTS, desired)) {
+    await waitForReplayer(deps, rollout, index, fence);
+    await refuseRaisingUnderAlarm(deps, step, "the target's read share");
+  }
+  const startedAt = deps.now().toISOString();
+  await deps.store.update(
+    deps.listenerArn,
+    rollout.executionArn,
+    {
+      pendingReads: desired,
+      lastShiftAt: latestTime(rollout.lastShiftAt, startedAt),
+      stepIndex: index,
+      status: 'shifting',
+      taskToken: undefined,
+      taskKind: undefined,
+    },
+    fence,
+  );
+  await writeReadRules(port, rollout, rules, desired);
+  await deps.store.update(
+    deps.listenerArn,
+    rollout.executionArn,
+    {
+      readsWritten: desired,
+      pendingReads: undefined,
+      status: 'baking',
+      steps: upsertStep(rollout.steps, {
+        index,
+        targetPercent: step.targetPercent,
+        weights: desired,
+        startedAt,
+        kind: 'reads',
+      }),
+    },
+    fence,
+  );
+  deps.log.info('read share shifted', { executionArn: rollout.executionArn, index, reads: desired });
+  return {
+    index,
+    targetPercent: step.targetPercent,
+    weights: desired,
+    bakeSeconds: step.bakeSeconds,
+    bakeTimeoutSeconds: Math.max(1, step.bakeSeconds),
+    kind: 'reads',
+  };
+}
+
+/**
+ * The write cutover: one ModifyListener sends writes (and everything no rule matches) to the target. The read
+ * rules, at 100 % already, go; the pins stay for the scroll keep-alive, so the cutover's bake lasts that long
+ * at least and Complete removes them.
+ */
+async function cutOverWrites(
+  deps: ShiftDeps,
+  rollout: Rollout,
+  index: number,
+  step: RunStep,
+  current: Weights,
+  fence: string | undefined,
+): Promise<ShiftResult> {
+  const port = rulesPort(deps, deps.listenerArn);
+  const rules = await rulesOf(port, rollout.executionArn);
+  const drift = rulesDrift(rollout, rules);
+  if (drift) throw rulesDriftError(deps.listenerArn, drift);
+  const desired = percentToWeights(100);
+  if (isIncrease(current, desired)) {
+    await waitForReplayer(deps, rollout, index, fence);
+    await refuseRaisingUnderAlarm(deps, step, 'the target (the write cutover)');
+  }
+  const startedAt = deps.now().toISOString();
+  await deps.store.update(
+    deps.listenerArn,
+    rollout.executionArn,
+    {
+      pendingWeights: desired,
+      cutoverStartedAt: rollout.cutoverStartedAt ?? startedAt,
+      lastShiftAt: latestTime(rollout.lastShiftAt, startedAt),
+      stepIndex: index,
+      status: 'shifting',
+      taskToken: undefined,
+      taskKind: undefined,
+    },
+    fence,
+  );
+  await deps.listener.writeWeights(desired);
+  const cutoverAt = rollout.cutoverAt ?? deps.now().toISOString();
+  await deps.store.update(
+    deps.listenerArn,
+    rollout.executionArn,
+    {
+      lastWritten: desired,
+      pendingWeights: undefined,
+      cutoverAt,
+      status: 'baking',
+      steps: upsertStep(rollout.steps, {
+        index,
+        targetPercent: 100,
+        weights: desired,
+        startedAt,
+        kind: 'cutover',
+      }),
+    },
+    fence,
+  );
+  // The read rules send what the default action now sends: removing them changes no request's cluster.
+  await removeRules(port, rules, deps.log, 'reads');
+  deps.onWeightsWritten?.(desired, 100);
+  deps.log.warn('writes cut over to the target: from now on a rollback loses the writes the target takes', {
+    executionArn: rollout.executionArn,
+    cutoverAt,
+  });
+  const keepAlive = rollout.readsFirst?.scrollKeepAliveSeconds ?? DEFAULT_READS_FIRST.scrollKeepAliveSeconds;
+  return {
+    index,
+    targetPercent: 100,
+    weights: desired,
+    bakeSeconds: step.bakeSeconds,
+    bakeTimeoutSeconds: Math.max(1, step.bakeSeconds, keepAlive),
+    kind: 'cutover',
+  };
+}
+
 // ---- Bake and gate: the task-token holders ---------------------------------------------------------------
 
-export type WaitTaskDeps = Pick<EngineDeps, 'listenerArn' | 'alarms' | 'store' | 'log' | 'now'>;
+export type WaitTaskDeps = Pick<EngineDeps, 'listenerArn' | 'alarms' | 'store' | 'log' | 'now'> &
+  Partial<Pick<EngineDeps, 'replayLag' | 'callbacks'>>;
 
 /** The fence of a task attempt (see RolloutStore.update), when the state machine passed its `$$.State`. */
 function fenceOf(stateEnteredTime: string | undefined, retryCount: number | undefined): string | undefined {
@@ -462,8 +705,32 @@ export async function openWaitTask(deps: WaitTaskDeps, event: unknown): Promise<
       }),
     );
   }
+  if (kind === 'replay') return releaseIfCaughtUp(deps, executionArn, index, taskToken);
   deps.log.info(kind === 'bake' ? 'baking' : 'waiting at gate', { executionArn, index, timeoutSeconds });
   return { waiting: true };
+}
+
+/**
+ * A wait for the replayer checks once more after storing its token: the lag alarm may have returned to OK
+ * between the step's check and now, and its event found no token to release.
+ */
+async function releaseIfCaughtUp(
+  deps: WaitTaskDeps,
+  executionArn: string,
+  index: number,
+  taskToken: string,
+): Promise<{ waiting: boolean }> {
+  const verdict = (await deps.replayLag?.check()) ?? {
+    caughtUp: true,
+    detail: 'no replay-lag check configured',
+  };
+  if (!verdict.caughtUp || !deps.callbacks) {
+    deps.log.info('waiting for the replayer', { executionArn, index, detail: verdict.detail });
+    return { waiting: true };
+  }
+  await deps.callbacks.succeed(taskToken, { caughtUp: true });
+  deps.log.info('the replayer has caught up: the step goes on', { executionArn, index });
+  return { waiting: false };
 }
 
 // ---- After the bake --------------------------------------------------------------------------------------
@@ -509,11 +776,15 @@ export async function afterBake(deps: AfterBakeDeps, event: unknown): Promise<Cu
       evaluation.firing.map((alarm) => alarm.name),
     );
   }
-  const step = rollout.plan.steps[cursor.index];
+  const steps = runSteps(rollout);
+  const step = steps[cursor.index];
   const next = cursor.index + 1;
-  const done = next >= rollout.plan.steps.length;
+  const done = next >= steps.length;
   const paused = Boolean(rollout.pauseRequested);
-  const hold = Boolean(step?.gate) || paused;
+  // Reads-first: the write cutover waits behind its own gate, unless it goes once the replayer has caught up.
+  const settings = rollout.readsFirst ?? DEFAULT_READS_FIRST;
+  const cutoverGate = steps[next]?.kind === 'cutover' && settings.cutoverGate === 'manual';
+  const hold = Boolean(step?.gate) || paused || cutoverGate;
   const bakedAtDate = deps.now();
   const bakedAt = bakedAtDate.toISOString();
   const bakedStep = rollout.steps.find((recorded) => recorded.index === cursor.index);
@@ -535,12 +806,18 @@ export async function afterBake(deps: AfterBakeDeps, event: unknown): Promise<Cu
     // Fenced: a stale attempt must not clear the token of the gate or bake that opened since.
     fenceOf(stateEnteredTime, retryCount),
   );
-  return { ...cursor, index: done ? cursor.index : next, done, hold, paused };
+  const gate = cutoverGate
+    ? { timeoutSeconds: settings.cutoverGateTimeoutSeconds, action: settings.cutoverGateTimeoutAction }
+    : cursor.gate;
+  return { ...cursor, index: done ? cursor.index : next, done, hold, paused, gate };
 }
 
 // ---- Rollback --------------------------------------------------------------------------------------------
 
-export type RollbackDeps = Pick<EngineDeps, 'listenerArn' | 'listener' | 'store' | 'log' | 'now'> & {
+export type RollbackDeps = Pick<
+  EngineDeps,
+  'listenerArn' | 'listener' | 'store' | 'log' | 'now' | 'swingRules' | 'targetRequests'
+> & {
   /**
    * How long after it passed its fence a ShiftWeights attempt may still land its write: that function's
    * timeout (SHIFT_WEIGHTS_TIMEOUT_SECONDS) on AWS. 0 (the default) where invocations never outlive their
@@ -598,6 +875,7 @@ export interface RollbackResult {
   readonly restored: boolean;
   readonly weights?: Weights;
   readonly note: string;
+  readonly exposure?: WriteExposure;
 }
 
 /**
@@ -605,7 +883,7 @@ export interface RollbackResult {
  * the last writer of the listener. Drift is the one case it leaves alone (I4).
  */
 export async function rollback(deps: RollbackDeps, event: unknown): Promise<RollbackResult> {
-  const { executionArn, error } = parseOrThrow(RollbackEventSchema, event);
+  const { executionArn, error, rehearsal } = parseOrThrow(RollbackEventSchema, event);
   const record = await deps.store.get(deps.listenerArn);
   if (record?.lockOwner !== executionArn || !record.rollout) {
     return {
@@ -614,7 +892,13 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
     };
   }
   const rollout = record.rollout;
-  const reason = rollout.reason ?? reasonFrom(error, deps.now());
+  const reason = rehearsal ? undefined : (rollout.reason ?? reasonFrom(error, deps.now()));
+  if (reason && rollout.traffic === 'reads-first' && hasCutOver(rollout)) {
+    const settings = rollout.readsFirst ?? DEFAULT_READS_FIRST;
+    // An operator's abort is a decision to go back; the policy governs what Swing decides alone.
+    if (settings.afterCutover === 'hold' && reason.error !== 'Aborted')
+      await holdAfterCutover(deps, rollout, reason);
+  }
   const current = await deps.listener.readWeights();
   const restoring = !sameWeights(current, rollout.startingWeights);
   // A stale ShiftWeights attempt of an earlier step may have landed since the last write: one of the plan's
@@ -623,29 +907,104 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
     isOwnWrite(rollout, current) || (staleShiftMsLeft(deps, rollout) > 0 && isPlannedStep(rollout, current));
   // Before any write, the record's included: Halt then records this refusal as the reason.
   if (restoring && ours) refuseRestoreRaisingTarget(rollout, current, deps.listenerArn);
+  const rules =
+    rollout.traffic === 'reads-first' ? await rulesOf(rulesPort(deps, deps.listenerArn), executionArn) : [];
+  const rulesChanged = rulesDrift(rollout, rules);
   // After this write no ShiftWeights attempt passes its fence; the record it returns holds the latest that did.
   const rollingBack = await deps.store.update(deps.listenerArn, executionArn, {
     status: 'rolling-back',
-    reason,
+    ...(reason ? { reason } : {}),
     taskToken: undefined,
     taskKind: undefined,
   });
-  if (restoring) {
-    if (!ours) throw driftError(rollout, current, deps.listenerArn);
-    await deps.listener.writeWeights(rollout.startingWeights);
-  }
+  if (restoring && !ours) throw driftError(rollout, current, deps.listenerArn);
+  if (rulesChanged) throw rulesDriftError(deps.listenerArn, rulesChanged);
+  // The reads go back first (never a raise), then the writes, then the pins.
+  if (deps.swingRules && rules.length > 0) await removeRules(deps.swingRules, rules, deps.log, 'reads');
+  if (restoring) await deps.listener.writeWeights(rollout.startingWeights);
+  if (deps.swingRules) await removeRules(deps.swingRules, rules.filter(isPinRule), deps.log);
   await outlastStaleShifts(deps, rollingBack);
+  const exposure = await writeExposure(deps, rollout, 'rollback');
   await deps.store.update(deps.listenerArn, executionArn, {
     lastWritten: rollout.startingWeights,
     pendingWeights: undefined,
+    pendingReads: undefined,
+    readsWritten: undefined,
     restored: true,
+    ...(exposure ? { exposure } : {}),
   });
-  deps.log.warn('rolled back to the starting weights', {
-    executionArn,
-    reason,
+  deps.log.warn(
+    rehearsal ? 'rehearsal ended: starting weights restored' : 'rolled back to the starting weights',
+    {
+      executionArn,
+      reason,
+      weights: rollout.startingWeights,
+      ...(exposure ? { exposure } : {}),
+    },
+  );
+  return {
+    restored: true,
     weights: rollout.startingWeights,
+    note: rehearsal ? 'rehearsal: restored at its end, as planned' : `restored after ${reason?.error}`,
+    ...(exposure ? { exposure } : {}),
+  };
+}
+
+/**
+ * What a rollback (or a hold) after the write cutover leaves on the target only: the window from the cutover
+ * to now, and the requests the target took in it (reads included: RequestCount does not tell them apart).
+ */
+async function writeExposure(
+  deps: RollbackDeps,
+  rollout: Rollout,
+  policy: WriteExposure['policy'],
+): Promise<WriteExposure | undefined> {
+  const cutoverAt = rollout.cutoverAt ?? rollout.cutoverStartedAt;
+  if (rollout.traffic !== 'reads-first' || cutoverAt === undefined) return undefined;
+  const endedAt = deps.now();
+  let targetRequests: number | undefined;
+  try {
+    targetRequests = await deps.targetRequests?.countBetween(new Date(cutoverAt), endedAt);
+  } catch (error) {
+    // The report must not hold up a restore: it says the count is missing instead.
+    deps.log.warn('could not count the requests the target took since the cutover', { error: String(error) });
+  }
+  return {
+    cutoverAt,
+    endedAt: endedAt.toISOString(),
+    windowSeconds: Math.max(0, Math.round((endedAt.getTime() - Date.parse(cutoverAt)) / 1000)),
+    ...(targetRequests === undefined ? {} : { targetRequests }),
+    policy,
+  };
+}
+
+/**
+ * The `hold` policy after the cutover: writes stay on the target (a rollback would send clients to a source that
+ * misses them). The read rules (at 100 %, as the default action) go; the pins stay until their keep-alive ends
+ * (the reconciler removes them then). Swing halts, and the notification carries the exposure.
+ */
+async function holdAfterCutover(
+  deps: RollbackDeps,
+  rollout: Rollout,
+  reason: RollbackReason,
+): Promise<never> {
+  const port = rulesPort(deps, deps.listenerArn);
+  const rules = await rulesOf(port, rollout.executionArn);
+  const drift = rulesDrift(rollout, rules);
+  if (!drift) await removeRules(port, rules, deps.log, 'reads');
+  const exposure = await writeExposure(deps, rollout, 'hold');
+  await deps.store.update(deps.listenerArn, rollout.executionArn, {
+    reason,
+    taskToken: undefined,
+    taskKind: undefined,
+    ...(exposure ? { exposure } : {}),
   });
-  return { restored: true, weights: rollout.startingWeights, note: `restored after ${reason.error}` };
+  throw new HeldAfterCutover(
+    `${reason.error} after the write cutover: the policy is hold, so writes stay on the target (a rollback ` +
+      `would send clients to a source that misses every write since ${rollout.cutoverAt ?? rollout.cutoverStartedAt}). ` +
+      `Cause: ${reason.cause}. Fix the target, or roll back by hand (swing rollback --force) and replay the ` +
+      'writes the exposure report counts',
+  );
 }
 
 /**
@@ -658,6 +1017,12 @@ async function outlastStaleShifts(deps: RollbackDeps, rollout: Rollout): Promise
   const waitMs = staleShiftMsLeft(deps, rollout);
   if (waitMs <= 0) return;
   await (deps.sleep ?? sleep)(waitMs);
+  // A stale read step may have created or re-weighted a rule after the restore removed them.
+  if (rollout.traffic === 'reads-first' && deps.swingRules) {
+    const late = await rulesOf(deps.swingRules, rollout.executionArn);
+    if (late.length > 0) deps.log.warn('a stale read step wrote rules after the restore: removing them', {});
+    await removeRules(deps.swingRules, late, deps.log);
+  }
   // DescribeListeners may lag a write that ELBv2 accepted just before the deadline: read a few times.
   for (let read = 0; read < STALE_SHIFT_READS; read += 1) {
     if (read > 0) await (deps.sleep ?? sleep)(STALE_SHIFT_READ_GAP_MS);
@@ -685,9 +1050,11 @@ function staleShiftMsLeft(deps: RollbackDeps, rollout: Rollout): number {
   return Math.max(0, lastShift + windowMs - deps.now().getTime());
 }
 
-/** The weights of one of the plan's own steps. */
+/** Weights one of the plan's own steps writes on the listener (reads-first: only the cutover does). */
 function isPlannedStep(rollout: Rollout, weights: Weights): boolean {
-  return rollout.plan.steps.some((step) => sameWeights(weights, percentToWeights(step.targetPercent)));
+  return runSteps(rollout)
+    .filter((step) => step.kind !== 'reads')
+    .some((step) => sameWeights(weights, percentToWeights(step.targetPercent)));
 }
 
 function latestTime(recorded: string | undefined, candidate: string): string {
@@ -698,7 +1065,7 @@ function latestTime(recorded: string | undefined, candidate: string): string {
 
 export type FinalizeDeps = Pick<
   EngineDeps,
-  'listenerArn' | 'listener' | 'store' | 'notifier' | 'log' | 'now'
+  'listenerArn' | 'listener' | 'store' | 'notifier' | 'log' | 'now' | 'swingRules'
 >;
 
 async function notifyQuietly(
@@ -761,19 +1128,29 @@ export async function finalize(
     // A hand change during the last bake or gate must not be recorded as a completed rollout (I4).
     const current = await deps.listener.readWeights();
     if (!isOwnWrite(record.rollout, current)) throw driftError(record.rollout, current, deps.listenerArn);
+    const rules =
+      record.rollout.traffic === 'reads-first'
+        ? await rulesOf(rulesPort(deps, deps.listenerArn), executionArn)
+        : [];
+    const rulesChanged = deciding ? rulesDrift(record.rollout, rules) : undefined;
+    if (rulesChanged) throw rulesDriftError(deps.listenerArn, rulesChanged);
     if (deciding) {
       const marked = await deps.store.update(deps.listenerArn, executionArn, { status: 'completing' });
       // An abort that landed since the read: the two conditional writes are ordered, one sees the other.
       throwIfAborted(marked);
     }
+    // The pins have outlived the scroll keep-alive (the cutover's bake lasts that long): nothing of Swing's stays.
+    if (deps.swingRules && rules.length > 0) await removeRules(deps.swingRules, rules, deps.log);
   }
   const finalWeights = await readWeightsQuietly(deps);
+  const exposure = record.rollout.exposure;
   await notifyQuietly(deps, {
     outcome,
     listenerArn: deps.listenerArn,
     executionArn,
     ...(finalWeights ? { finalWeights } : {}),
     ...(reason ? { reason } : {}),
+    ...(exposure ? { exposure } : {}),
   });
   const released = await deps.store.release(deps.listenerArn, executionArn, {
     outcome,
@@ -792,8 +1169,10 @@ export async function finalize(
 
 export type AlarmEventDeps = Pick<
   EngineDeps,
-  'listenerArn' | 'watchedAlarms' | 'store' | 'callbacks' | 'log'
+  'listenerArn' | 'watchedAlarms' | 'store' | 'callbacks' | 'log' | 'replayLagAlarm'
 > & {
+  /** What INSUFFICIENT_DATA on the replay-lag alarm means: `lagging` (default) unless the operator says so. */
+  readonly replayMissingData?: 'lagging' | 'caught-up';
   /** As the alarm checks read INSUFFICIENT_DATA; with 'firing' its event rolls back too. @default 'not-firing' */
   readonly insufficientData?: InsufficientDataPolicy;
 };
@@ -804,7 +1183,8 @@ export type AlarmEventAction =
   | 'no-open-task'
   | 'before-rollout'
   | 'failed-task'
-  | 'stale-token';
+  | 'stale-token'
+  | 'released-replay-wait';
 
 /**
  * EventBridge stamps events in whole seconds: an event up to a second before the rollout's start may come
@@ -832,6 +1212,9 @@ function changedBeforeRollout(change: AlarmStateChange, rolloutStartedAt: string
 export async function handleAlarmEvent(deps: AlarmEventDeps, event: unknown): Promise<AlarmEventAction> {
   const change = parseOrThrow(AlarmStateChangeSchema, event);
   const { alarmName, state } = change.detail;
+  if (deps.replayLagAlarm !== undefined && alarmName === deps.replayLagAlarm) {
+    return releaseReplayWait(deps, change);
+  }
   const firing =
     state.value === 'ALARM' || (state.value === 'INSUFFICIENT_DATA' && deps.insufficientData === 'firing');
   if (!firing) return 'ignored-state';
@@ -856,6 +1239,26 @@ export async function handleAlarmEvent(deps: AlarmEventDeps, event: unknown): Pr
   if (sent === undefined) return 'no-open-task';
   deps.log.warn('alarm fired during a rollout', { alarmName, executionArn, sent });
   return sent === 'sent' ? 'failed-task' : 'stale-token';
+}
+
+/**
+ * The replay-lag alarm went back to OK: a step waiting for the replayer goes on (SendTaskSuccess). Any other
+ * state of it changes nothing: a lagging replayer holds a step, it never rolls the target back.
+ */
+async function releaseReplayWait(deps: AlarmEventDeps, change: AlarmStateChange): Promise<AlarmEventAction> {
+  const { value } = change.detail.state;
+  const caughtUp =
+    value === 'OK' || (value === 'INSUFFICIENT_DATA' && deps.replayMissingData === 'caught-up');
+  if (!caughtUp) return 'ignored-state';
+  const record = await deps.store.get(deps.listenerArn);
+  const rollout = record?.lockOwner ? record.rollout : undefined;
+  if (!rollout?.taskToken || rollout.taskKind !== 'replay') return 'no-open-task';
+  const sent = await deps.callbacks.succeed(rollout.taskToken, { caughtUp: true });
+  deps.log.info('the replayer caught up: the waiting step goes on', {
+    executionArn: rollout.executionArn,
+    sent,
+  });
+  return sent === 'sent' ? 'released-replay-wait' : 'stale-token';
 }
 
 /**
@@ -890,7 +1293,7 @@ export async function failOpenTask(
 
 export type SafetyNetDeps = Pick<
   EngineDeps,
-  'listenerArn' | 'listener' | 'store' | 'notifier' | 'log' | 'now'
+  'listenerArn' | 'listener' | 'store' | 'notifier' | 'log' | 'now' | 'swingRules'
 > & {
   /**
    * How long a task the execution started before it stopped may still act (SAFETY_NET_WAIT_SECONDS in
@@ -999,10 +1402,21 @@ export async function settleEndedExecution(
     // Each attempt reads before it writes: a hand change made while a throttled write was in flight wins.
     action = await withTransientRetries(async () => {
       const current = await deps.listener.readWeights();
-      if (sameWeights(current, rollout.startingWeights)) return 'already-restored';
+      const rules =
+        rollout.traffic === 'reads-first' && deps.swingRules
+          ? await rulesOf(deps.swingRules, executionArn)
+          : [];
+      if (rulesDrift(rollout, rules)) return 'halted-drift';
+      if (sameWeights(current, rollout.startingWeights)) {
+        if (deps.swingRules) await removeRules(deps.swingRules, rules, deps.log);
+        return rules.length > 0 ? 'restored' : 'already-restored';
+      }
       if (!isOwnWrite(rollout, current)) return 'halted-drift';
       refuseRestoreRaisingTarget(rollout, current, deps.listenerArn);
+      // As Rollback: the reads go back first, then the writes, then the pins.
+      if (deps.swingRules) await removeRules(deps.swingRules, rules, deps.log, 'reads');
       await deps.listener.writeWeights(rollout.startingWeights);
+      if (deps.swingRules) await removeRules(deps.swingRules, rules.filter(isPinRule), deps.log);
       return 'restored';
     });
   } catch (error) {
@@ -1045,6 +1459,10 @@ async function completeDecidedRollout(
   rollout: Rollout,
   ended: EndedExecution,
 ): Promise<SafetyNetAction> {
+  // Complete decided, then failed: the pins it would have removed go now (a completed rollout leaves no rule).
+  if (rollout.traffic === 'reads-first' && deps.swingRules) {
+    await removeRules(deps.swingRules, await rulesOf(deps.swingRules, ended.executionArn), deps.log);
+  }
   const finalWeights = await readWeightsQuietly(deps);
   await notifyQuietly(deps, {
     outcome: 'completed',

@@ -231,6 +231,10 @@ export function isIntact(rule: FoundSwingRule, basePriority: number): boolean {
   );
 }
 
+export function isPinRule(rule: Pick<FoundSwingRule, 'name'>): boolean {
+  return specOf(rule)?.role === 'pin';
+}
+
 /** Pin rules hold the target at 0; a pin at any other weights was changed by hand. */
 export function pinIsOwn(rule: FoundSwingRule): boolean {
   return rule.weights !== undefined && sameWeights(rule.weights, PIN_WEIGHTS);

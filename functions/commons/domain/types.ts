@@ -293,7 +293,7 @@ export interface Rollout {
   readonly traffic?: TrafficMode;
   readonly readsFirst?: ReadsFirstSettings;
   /** Absent: `hold` (a rollout ends at its last step). */
-  readonly then?: PlanEnd;
+  readonly planEnd?: PlanEnd;
   /** Reads-first: the weights Swing last wrote on its read rules; absent before it created them. */
   readonly readsWritten?: Weights;
   /** Reads-first: set just before rule writes, as `pendingWeights` is for the listener. */
@@ -434,6 +434,8 @@ export interface Notification {
   readonly requestedBy?: string;
   readonly finalWeights?: Weights;
   readonly reason?: RollbackReason;
+  /** Reads-first, after the write cutover: what the rollback (or hold) left on the target only. */
+  readonly exposure?: WriteExposure;
 }
 
 export interface NotifierPort {

@@ -1,0 +1,261 @@
+import * as z from 'zod';
+import { ListenerShapeInvalid, ValidationFailed, WeightsDrifted } from './errors.ts';
+import type { LogPort } from './log.ts';
+import { isIntact, PIN_WEIGHTS, pinIsOwn, SWING_RULE_SET, specOf } from './swing-rules.ts';
+import type {
+  FoundSwingRule,
+  PlanEnd,
+  PlanStep,
+  ReadsFirstSettings,
+  Rollout,
+  SwingRulesPort,
+  TrafficMode,
+  Weights,
+} from './types.ts';
+import { strictObjectOf } from './validation.ts';
+import { formatWeights, isIncrease, sameWeights } from './weights.ts';
+
+/**
+ * Reads first, writes last. In reads-first mode the plan's steps move Swing's read rules; the default action
+ * (writes, and everything no rule matches) stays on the source until the write cutover, the last step, which
+ * moves it in one ModifyListener.
+ */
+
+export const DEFAULT_READS_FIRST: ReadsFirstSettings = {
+  basePriority: 1000,
+  scrollKeepAliveSeconds: 300,
+  cutoverGate: 'manual',
+  cutoverGateTimeoutSeconds: 3600,
+  cutoverGateTimeoutAction: 'rollback',
+  replayWaitSeconds: 1800,
+  cutoverBakeSeconds: 600,
+  afterCutover: 'rollback',
+};
+
+const seconds = (what: string, min: number, max: number) =>
+  z
+    .number({ error: `must be a number of seconds (${what})` })
+    .int({ error: 'must be a whole number of seconds' })
+    .min(min, { error: `must be at least ${min} s` })
+    .max(max, { error: `must be at most ${max} s` });
+
+export const ReadsFirstSettingsSchema = strictObjectOf(
+  {
+    basePriority: z
+      .number({ error: 'must be the first listener rule priority Swing may take, e.g. 1000' })
+      .int({ error: 'must be a whole number' })
+      .min(1, { error: 'must be at least 1' })
+      .max(50_000 - SWING_RULE_SET.length + 1, {
+        error: `must be at most ${50_000 - SWING_RULE_SET.length + 1}: Swing takes ${SWING_RULE_SET.length} priorities from it`,
+      }),
+    scrollKeepAliveSeconds: seconds(
+      'how long scroll contexts stay pinned to the source after the cutover',
+      0,
+      86_400,
+    ),
+    cutoverGate: z.enum(['manual', 'replay-lag'], {
+      error:
+        "must be 'manual' (swing promote cuts writes over) or 'replay-lag' (once the replayer has caught up)",
+    }),
+    cutoverGateTimeoutSeconds: seconds('how long the cutover gate waits', 60, 31_536_000),
+    cutoverGateTimeoutAction: z.enum(['rollback', 'promote'], {
+      error: "must be 'rollback' (the reads go back, nothing lost) or 'promote'",
+    }),
+    replayWaitSeconds: seconds('how long a step waits for the replayer', 1, 86_400),
+    cutoverBakeSeconds: seconds('how long the cutover bakes under alarm watch', 0, 86_400),
+    afterCutover: z.enum(['rollback', 'hold'], {
+      error:
+        "must be 'rollback' (availability first, exposure reported) or 'hold' (writes stay on the target)",
+    }),
+  },
+  'an object like { "cutoverGate": "manual", "afterCutover": "rollback" }',
+);
+
+export const ReadsFirstOverridesSchema = ReadsFirstSettingsSchema.partial();
+
+/** The stack's defaults for rollouts whose input does not say. */
+export interface TrafficDefaults {
+  readonly traffic: TrafficMode;
+  readonly settings: ReadsFirstSettings;
+}
+
+export const DEFAULT_TRAFFIC: TrafficDefaults = { traffic: 'all', settings: DEFAULT_READS_FIRST };
+
+/** A step as the state machine runs it: a plan step, or (reads-first) the write cutover after them. */
+export interface RunStep extends PlanStep {
+  readonly kind?: 'reads' | 'cutover';
+}
+
+/**
+ * The steps a rollout runs. In reads-first mode the plan's steps move the reads, and the write cutover follows
+ * them unless the plan is a rehearsal (`then: restore`), which never cuts writes over.
+ */
+export function runSteps(rollout: Pick<Rollout, 'plan' | 'traffic' | 'readsFirst' | 'planEnd'>): RunStep[] {
+  if (rollout.traffic !== 'reads-first') return [...rollout.plan.steps];
+  const reads = rollout.plan.steps.map((step) => ({ ...step, kind: 'reads' as const }));
+  if (rollout.planEnd === 'restore') return reads;
+  const settings = rollout.readsFirst ?? DEFAULT_READS_FIRST;
+  return [
+    ...reads,
+    { targetPercent: 100, bakeSeconds: settings.cutoverBakeSeconds, gate: false, kind: 'cutover' },
+  ];
+}
+
+/**
+ * Refuses what reads-first and rehearsals cannot do, before anything is written: a rehearsal in all mode
+ * (writes sent to the target stay there) without the operator's explicit consent; a reads-first rollout whose
+ * reads do not reach 100 % before the writes move (reads on the source would miss the target's new writes).
+ */
+export function refuseTrafficPlan(input: {
+  traffic: TrafficMode;
+  then: PlanEnd;
+  acceptWritesOnTarget: boolean;
+  steps: readonly PlanStep[];
+}): void {
+  const { traffic, then, steps } = input;
+  if (traffic === 'all' && then === 'restore' && !input.acceptWritesOnTarget) {
+    throw new ValidationFailed([
+      {
+        field: 'acceptWritesOnTarget',
+        message:
+          'is not set: a rehearsal in all mode sends writes to the target, and they stay there (the source never ' +
+          'gets them) after the restore. Use traffic reads-first, which rehearses with reads only, or pass ' +
+          'acceptWritesOnTarget: true (swing start --accept-writes-on-target) to accept it',
+      },
+    ]);
+  }
+  const last = steps.at(-1);
+  if (traffic === 'reads-first' && then === 'hold' && last && last.targetPercent !== 100) {
+    throw new ValidationFailed([
+      {
+        field: `plan.steps[${steps.length - 1}].targetPercent`,
+        message:
+          `is ${last.targetPercent}: in reads-first mode the reads must reach 100 before the write cutover, ` +
+          'or reads on the source would miss what the target takes. End the plan at 100, or make it a ' +
+          'rehearsal (then: restore)',
+      },
+    ]);
+  }
+}
+
+/** Refuses a reads-first start while the default action sends anything to the target (writes would land there). */
+export function refuseTargetDefaultShare(listenerArn: string, starting: Weights): void {
+  if (starting.target === 0) return;
+  throw new ListenerShapeInvalid(
+    `listener ${listenerArn} sends ${formatWeights(starting)} by its default action: in reads-first mode the ` +
+      'writes stay on the source until the cutover, so the target must get none of them at the start. Set the ' +
+      'weights first (swing set-weights --target 0), then start again',
+  );
+}
+
+/** Swing's rules of this execution (rules of other owners are an earlier rollout's: the reconciler's). */
+export async function rulesOf(port: SwingRulesPort, executionArn: string): Promise<FoundSwingRule[]> {
+  return (await port.readSwingRules()).filter((rule) => rule.owner === executionArn);
+}
+
+export function hasCutOver(rollout: Rollout): boolean {
+  return rollout.cutoverAt !== undefined || rollout.cutoverStartedAt !== undefined;
+}
+
+/** Read-rule weights Swing may find: what it last wrote, or a write it had begun (a crash between the two). */
+function isOwnReads(rollout: Rollout, weights: Weights): boolean {
+  return (
+    (rollout.readsWritten !== undefined && sameWeights(weights, rollout.readsWritten)) ||
+    (rollout.pendingReads !== undefined && sameWeights(weights, rollout.pendingReads))
+  );
+}
+
+/**
+ * I4 for rules: why the rules of Swing's are not as it left them (reshaped, re-weighted or deleted by hand), or
+ * undefined when they are. Swing then halts and touches nothing.
+ */
+export function rulesDrift(rollout: Rollout, rules: readonly FoundSwingRule[]): string | undefined {
+  const base = rollout.readsFirst?.basePriority ?? DEFAULT_READS_FIRST.basePriority;
+  for (const rule of rules) {
+    const spec = specOf(rule);
+    const where = `rule ${rule.name} (${rule.arn})`;
+    if (!spec || !isIntact(rule, base)) return `${where} was reshaped: it is not as Swing created it`;
+    if (spec.role === 'pin' && !pinIsOwn(rule)) {
+      return `${where} pins contexts to the source but now forwards ${rule.weights ? formatWeights(rule.weights) : 'elsewhere'}`;
+    }
+    if (spec.role === 'reads' && rule.weights && !isOwnReads(rollout, rule.weights)) {
+      return (
+        `${where} forwards ${formatWeights(rule.weights)} but Swing last wrote ` +
+        `${rollout.readsWritten ? formatWeights(rollout.readsWritten) : 'nothing'} to it`
+      );
+    }
+  }
+  // Once recorded, every rule must be there until the cutover (after it Swing removes the read rules itself).
+  if (rollout.readsWritten !== undefined && !hasCutOver(rollout)) {
+    const missing = SWING_RULE_SET.filter((spec) => !rules.some((rule) => rule.name === spec.name));
+    if (missing.length > 0) {
+      return `rules ${missing.map((spec) => spec.name).join(', ')} of Swing's were deleted by someone`;
+    }
+  }
+  return undefined;
+}
+
+export function rulesDriftError(listenerArn: string, why: string): WeightsDrifted {
+  return new WeightsDrifted(
+    `listener ${listenerArn}: ${why}. Someone changed Swing's rules by hand, so Swing halts and leaves the ` +
+      "listener and its rules alone. Check who changed them; remove Swing's rules (tag swing:owner) with " +
+      'aws elbv2 delete-rule once you have decided, then start a new rollout',
+  );
+}
+
+/**
+ * Puts the read rules at `reads`: creates what is missing (the pin rules first, so that no read rule ever
+ * routes a scroll continuation before the pins exist), then re-weights the read rules that differ.
+ */
+export async function writeReadRules(
+  port: SwingRulesPort,
+  rollout: Rollout,
+  existing: readonly FoundSwingRule[],
+  reads: Weights,
+): Promise<void> {
+  const base = rollout.readsFirst?.basePriority ?? DEFAULT_READS_FIRST.basePriority;
+  for (const spec of SWING_RULE_SET) {
+    const found = existing.find((rule) => rule.name === spec.name);
+    const weights = spec.role === 'pin' ? PIN_WEIGHTS : reads;
+    if (!found) {
+      await port.createRule(spec, base + spec.offset, weights, rollout.executionArn);
+    } else if (spec.role === 'reads' && (!found.weights || !sameWeights(found.weights, weights))) {
+      await port.setRuleWeights(found.arn, weights);
+    }
+  }
+}
+
+/**
+ * Removes rules of Swing's without ever raising the target's share: read rules sending anything to the target
+ * go to the source first, then the read rules go, then the pins (the pins last: while a read rule routes, the
+ * pins keep the contexts on the source). `which` limits it to the read rules (the cutover keeps the pins).
+ */
+export async function removeRules(
+  port: SwingRulesPort,
+  rules: readonly FoundSwingRule[],
+  log: LogPort,
+  which: 'all' | 'reads' = 'all',
+): Promise<number> {
+  const reads = rules.filter((rule) => specOf(rule)?.role !== 'pin');
+  const pins = rules.filter((rule) => specOf(rule)?.role === 'pin');
+  for (const rule of reads) {
+    if (rule.weights && isIncrease(PIN_WEIGHTS, rule.weights))
+      await port.setRuleWeights(rule.arn, PIN_WEIGHTS);
+  }
+  for (const rule of reads) await port.deleteRule(rule.arn);
+  if (which === 'all') for (const rule of pins) await port.deleteRule(rule.arn);
+  const removed = reads.length + (which === 'all' ? pins.length : 0);
+  if (removed > 0) log.info("removed Swing's listener rules", { removed, which });
+  return removed;
+}
+
+/** The read share a set of rules gives the target (the highest of the read rules), for records and checks. */
+export function readShareOf(rules: readonly FoundSwingRule[]): Weights | undefined {
+  return rules
+    .filter((rule) => specOf(rule)?.role === 'reads' && rule.weights !== undefined)
+    .map((rule) => rule.weights as Weights)
+    .reduce<Weights | undefined>(
+      (high, weights) => (!high || isIncrease(high, weights) ? weights : high),
+      undefined,
+    );
+}
