@@ -1,6 +1,8 @@
 import { Client, errors } from '@opensearch-project/opensearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCaptureProxy } from '#local/capture-proxy.ts';
 import { type ClusterStandIn, startClusterStandIn } from '#local/clusters.ts';
+import { measureDivergence } from '#local/divergence.ts';
 
 /**
  * Every API the local traffic generator uses, called through the real OpenSearch client: each call must
@@ -97,12 +99,15 @@ function expectEveryApiAnswered(results: Awaited<ReturnType<typeof driveEveryApi
 
 describe('The real OpenSearch client against the stand-ins', () => {
   let cluster: ClusterStandIn;
+  let target: ClusterStandIn;
 
   beforeAll(async () => {
     cluster = await startClusterStandIn({ name: 'source', port: 0 });
+    target = await startClusterStandIn({ name: 'target', port: 0 });
   });
   afterAll(async () => {
     await cluster.close();
+    await target.close();
   });
 
   it('gets an answer it parses from every API the traffic generator uses, straight from a stand-in', async () => {
@@ -111,6 +116,23 @@ describe('The real OpenSearch client against the stand-ins', () => {
       expectEveryApiAnswered(await driveEveryApi(client, 'direct'), 'source');
     } finally {
       await client.close();
+    }
+  });
+
+  it('gets the same answers through the capture proxy, whose replayer leaves the target with the same documents', async () => {
+    const proxy = await startCaptureProxy({ sourceUrl: cluster.url, targetUrl: target.url, replayLagMs: 10 });
+    const client = new Client({ node: proxy.url });
+    try {
+      expectEveryApiAnswered(await driveEveryApi(client, 'proxied'), 'source');
+      expect(await proxy.drain()).toBe(true);
+
+      expect(target.documents().get('proxied')).toEqual(cluster.documents().get('proxied'));
+      expect(target.documents().get('proxied')?.size).toBe(2);
+      expect(measureDivergence(cluster, target)).toMatchObject({ wrongClusterScrolls: 0 });
+      expect(target.stats().wrongClusterScrollClears).toBe(0);
+    } finally {
+      await client.close();
+      await proxy.close();
     }
   });
 });
