@@ -1,5 +1,13 @@
+import * as z from 'zod';
 import { ValidationFailed } from '#domain/errors.ts';
-import type { InsufficientDataPolicy, ListenerTarget } from '#domain/types.ts';
+import { ALB_RULE_LIMITS, SWING_RULE_SET } from '#domain/swing-rules.ts';
+import type {
+  InsufficientDataPolicy,
+  ListenerTarget,
+  ReadsFirstSettings,
+  TrafficMode,
+} from '#domain/types.ts';
+import { fieldIssuesFrom, strictObjectOf } from '#domain/validation.ts';
 
 /**
  * Environment read at load time: a missing or malformed variable fails the cold start loudly instead of
@@ -57,4 +65,152 @@ export function insufficientDataPolicyFromEnv(env: NodeJS.ProcessEnv = process.e
 
 export function alarmOptionsFromEnv(env: NodeJS.ProcessEnv = process.env) {
   return { alarmNames: watchedAlarmsFromEnv(env), insufficientData: insufficientDataPolicyFromEnv(env) };
+}
+
+/** The highest first priority at which all of Swing's rules still fit under ALB's highest priority. */
+export const MAX_RULE_PRIORITY = ALB_RULE_LIMITS.maxPriority - SWING_RULE_SET.length + 1;
+/** Step Functions' longest wait: a task token lives at most a year. */
+const MAX_WAIT_SECONDS = 31_536_000;
+
+const seconds = (min: number, max: number, why: string) =>
+  z
+    .number({ error: 'must be a number of seconds' })
+    .int({ error: (issue) => `is ${issue.input}: must be a whole number of seconds` })
+    .min(min, { error: (issue) => `is ${issue.input}: must be at least ${min} s${why ? `: ${why}` : ''}` })
+    .max(max, { error: (issue) => `is ${issue.input}: must be at most ${max} s` });
+
+/** A full `ReadsFirstSettings`, as the stack writes it into READS_FIRST_DEFAULTS (and the config resolves it). */
+export const ReadsFirstSettingsSchema = strictObjectOf(
+  {
+    basePriority: z
+      .number({ error: 'must be a listener rule priority' })
+      .int({ error: (issue) => `is ${issue.input}: must be a whole number` })
+      .min(1, { error: (issue) => `is ${issue.input}: ALB rule priorities start at 1` })
+      .max(MAX_RULE_PRIORITY, {
+        error: (issue) =>
+          `is ${issue.input}: Swing's ${SWING_RULE_SET.length} rules take it and the next ` +
+          `${SWING_RULE_SET.length - 1}, and ALB's highest priority is ${ALB_RULE_LIMITS.maxPriority}: ` +
+          `use at most ${MAX_RULE_PRIORITY}`,
+      }),
+    // OpenSearch caps a scroll's keep-alive at search.max_keep_alive, 24 h by default.
+    scrollKeepAliveSeconds: seconds(0, 86_400, ''),
+    cutoverGate: z.enum(['manual', 'replay-lag'], {
+      error:
+        "must be 'manual' (the cutover waits for swing promote) or 'replay-lag' (it goes once caught up)",
+    }),
+    cutoverGateTimeoutSeconds: seconds(60, MAX_WAIT_SECONDS, 'a shorter gate gives nobody time to promote'),
+    cutoverGateTimeoutAction: z.enum(['rollback', 'promote'], {
+      error: "must be 'rollback' (default: the reads go back, nothing is lost) or 'promote'",
+    }),
+    replayWaitSeconds: seconds(
+      60,
+      MAX_WAIT_SECONDS,
+      'the replayer needs a few metric periods to show it caught up',
+    ),
+    cutoverBakeSeconds: seconds(0, 86_400, ''),
+    afterCutover: z.enum(['rollback', 'hold'], {
+      error:
+        "must be 'rollback' (availability first, the exposure reported) or 'hold' (writes stay on the target)",
+    }),
+  },
+  'an object with basePriority, scrollKeepAliveSeconds, cutoverGate, cutoverGateTimeoutSeconds, ' +
+    'cutoverGateTimeoutAction, replayWaitSeconds, cutoverBakeSeconds and afterCutover',
+).superRefine((settings, context) => {
+  const issue = cutoverBakeIssue(settings);
+  if (issue) context.addIssue({ code: 'custom', path: ['cutoverBakeSeconds'], message: issue });
+});
+
+/** The scroll pin leaves when the cutover bake ends: a shorter bake would strand contexts opened on the source. */
+export function cutoverBakeIssue(
+  settings: Pick<ReadsFirstSettings, 'cutoverBakeSeconds' | 'scrollKeepAliveSeconds'>,
+): string | undefined {
+  if (settings.cutoverBakeSeconds >= settings.scrollKeepAliveSeconds) return undefined;
+  return (
+    `is ${settings.cutoverBakeSeconds}: must be at least scrollKeepAliveSeconds (${settings.scrollKeepAliveSeconds}): ` +
+    'the scroll pin leaves when the cutover bake ends, and open contexts must not be continued on the target'
+  );
+}
+
+export const DEFAULT_READS_FIRST_SETTINGS: ReadsFirstSettings = Object.freeze({
+  basePriority: 1000,
+  scrollKeepAliveSeconds: 300,
+  cutoverGate: 'manual',
+  cutoverGateTimeoutSeconds: 3600,
+  cutoverGateTimeoutAction: 'rollback',
+  replayWaitSeconds: 1800,
+  cutoverBakeSeconds: 600,
+  afterCutover: 'rollback',
+});
+
+export const TrafficModeSchema = z.enum(['all', 'reads-first'], {
+  error: "must be 'all' (every request split by weight) or 'reads-first' (reads ramp, writes cut over last)",
+});
+
+/** The stack's defaults for rollouts that do not say: READS_FIRST_DEFAULTS on the preflight function. */
+export interface ReadsFirstDefaults {
+  readonly traffic: TrafficMode;
+  readonly settings: ReadsFirstSettings;
+}
+
+const ReadsFirstDefaultsSchema = strictObjectOf(
+  { traffic: TrafficModeSchema, settings: ReadsFirstSettingsSchema },
+  'an object like { "traffic": "all", "settings": { "basePriority": 1000, ... } }',
+);
+
+/** JSON in a variable, or a ValidationFailed that names it and says what it should hold. */
+function jsonEnv(name: string, raw: string, expected: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch (error) {
+    throw new ValidationFailed([
+      {
+        field: name,
+        message: `is not JSON (${(error as Error).message}): it must be ${expected}; the CDK stack writes it, so redeploy`,
+      },
+    ]);
+  }
+}
+
+export function readsFirstDefaultsFromEnv(env: NodeJS.ProcessEnv = process.env): ReadsFirstDefaults {
+  const name = 'READS_FIRST_DEFAULTS';
+  const expected = '{ "traffic": "all" | "reads-first", "settings": { "basePriority": 1000, ... } }';
+  const parsed = ReadsFirstDefaultsSchema.safeParse(jsonEnv(name, requireEnv(name, env), expected));
+  if (!parsed.success) throw new ValidationFailed(fieldIssuesFrom(parsed.error, name));
+  return parsed.data;
+}
+
+/** What a replay-lag check does with no datapoint: `lagging` (fail closed, the default) or `caught-up`. */
+export type ReplayLagMissingData = 'lagging' | 'caught-up';
+
+export interface ReplayLagAlarm {
+  /** The CloudWatch alarm on the replayer's lag: OK means caught up. */
+  readonly alarmName: string;
+  readonly missingData: ReplayLagMissingData;
+}
+
+/**
+ * REPLAY_LAG_ALARM and REPLAY_LAG_MISSING_DATA; undefined when the stack has no replay-lag alarm (its config
+ * names no Migration Assistant qualifier): a reads-first rollout then cannot pass a replay-lag check.
+ */
+export function replayLagFromEnv(env: NodeJS.ProcessEnv = process.env): ReplayLagAlarm | undefined {
+  const alarmName = env.REPLAY_LAG_ALARM;
+  if (alarmName === undefined) return undefined;
+  if (alarmName.trim() === '') {
+    throw new ValidationFailed([
+      {
+        field: 'REPLAY_LAG_ALARM',
+        message: 'is empty: set the replay-lag alarm name, or leave the variable out (the CDK stack does)',
+      },
+    ]);
+  }
+  const missingData = env.REPLAY_LAG_MISSING_DATA ?? 'lagging';
+  if (missingData !== 'lagging' && missingData !== 'caught-up') {
+    throw new ValidationFailed([
+      {
+        field: 'REPLAY_LAG_MISSING_DATA',
+        message: `is '${missingData}': use 'lagging' (default: no datapoint is never caught up) or 'caught-up'`,
+      },
+    ]);
+  }
+  return { alarmName, missingData };
 }

@@ -2,13 +2,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_READS_FIRST_SETTINGS } from '#commons/config.ts';
 import { ValidationFailed } from '#domain/errors.ts';
+import { SWING_RULE_SET } from '#domain/swing-rules.ts';
 import {
   CONFIG_FILE_CONTEXT,
   cronIssue,
   INLINE_CONFIG_CONTEXT,
   loadSwingConfig,
+  migrationAssistantStage,
   parseSwingConfig,
+  replayLagMetric,
 } from '../../infra/config.ts';
 import { exampleConfigInput, REPO_ROOT } from './stacks.ts';
 
@@ -199,6 +203,208 @@ describe('Function: parseSwingConfig', () => {
       { field: 'config.create.allowedCidrs[0]', message: 'must be a CIDR, e.g. 10.0.0.0/8' },
       { field: 'config.create.vpcCidr', message: 'must be a CIDR, e.g. 10.42.0.0/16' },
       { field: 'config.create.source.targets[1].ip', message: 'must be an IPv4 address, e.g. 10.42.1.10' },
+    ]);
+  });
+});
+
+const MA_LISTENER =
+  'arn:aws:elasticloadbalancing:us-east-1:111111111111:listener/app/MigrationAssistant-prod-eu/0123456789abcdef/fedcba9876543210';
+
+describe('Function: parseSwingConfig (reads first)', () => {
+  it('defaults to all traffic, so existing deployments keep their behaviour, with full reads-first settings', () => {
+    const config = parseSwingConfig(
+      importExample((raw) => {
+        delete raw.traffic;
+        delete raw.readsFirst;
+        delete raw.replayLag;
+      }),
+    );
+    expect(config.traffic).toBe('all');
+    expect(config.readsFirst).toEqual({
+      basePriority: 1000,
+      scrollKeepAliveSeconds: 300,
+      cutoverGate: 'manual',
+      cutoverGateTimeoutSeconds: 3600,
+      cutoverGateTimeoutAction: 'rollback',
+      replayWaitSeconds: 1800,
+      cutoverBakeSeconds: 600,
+      afterCutover: 'rollback',
+    });
+    expect(config.readsFirst).toEqual(DEFAULT_READS_FIRST_SETTINGS);
+    expect(config.replayLag).toEqual({
+      metricName: 'lagBetweenSourceAndTargetRequests',
+      namespace: 'OpenSearchMigrations',
+      statistic: 'Maximum',
+      thresholdSeconds: 30,
+      unit: 'milliseconds',
+      periodSeconds: 60,
+      evaluationPeriods: 3,
+      missingData: 'lagging',
+    });
+  });
+
+  it('resolves readsFirst to ReadsFirstSettings: rulePriority is the base priority, unset fields default', () => {
+    const config = parseSwingConfig(
+      importExample((raw) => {
+        raw.traffic = 'reads-first';
+        raw.readsFirst = { rulePriority: 40, cutoverGate: 'replay-lag', afterCutover: 'hold' };
+      }),
+    );
+    expect(config.traffic).toBe('reads-first');
+    expect(config.readsFirst).toEqual({
+      ...DEFAULT_READS_FIRST_SETTINGS,
+      basePriority: 40,
+      cutoverGate: 'replay-lag',
+      afterCutover: 'hold',
+    });
+  });
+
+  it('names each bad reads-first field and the fix', () => {
+    const issues = issuesOf(() =>
+      parseSwingConfig(
+        importExample((raw) => {
+          raw.traffic = 'writes-first';
+          raw.readsFirst = {
+            rulePriority: 49_999,
+            cutoverGate: 'auto',
+            cutoverGateTimeoutSeconds: 10,
+            cutoverGateTimeoutAction: 'wait',
+            afterCutover: 'pray',
+            basePriority: 5,
+          };
+        }),
+      ),
+    );
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        { field: 'config.traffic', message: expect.stringContaining("'reads-first'") },
+        { field: 'config.readsFirst', message: expect.stringContaining('basePriority') },
+      ]),
+    );
+    const fields = issuesOf(() =>
+      parseSwingConfig(
+        importExample((raw) => {
+          raw.readsFirst = {
+            rulePriority: 49_999,
+            cutoverGate: 'auto',
+            cutoverGateTimeoutSeconds: 10,
+            cutoverGateTimeoutAction: 'wait',
+            afterCutover: 'pray',
+          };
+        }),
+      ),
+    );
+    expect(fields).toEqual([
+      {
+        field: 'config.readsFirst.rulePriority',
+        message: expect.stringContaining(`Swing's ${SWING_RULE_SET.length} rules take it`),
+      },
+      { field: 'config.readsFirst.cutoverGate', message: expect.stringContaining("'replay-lag'") },
+      {
+        field: 'config.readsFirst.cutoverGateTimeoutSeconds',
+        message: expect.stringContaining('at least 60'),
+      },
+      { field: 'config.readsFirst.cutoverGateTimeoutAction', message: expect.stringContaining("'rollback'") },
+      { field: 'config.readsFirst.afterCutover', message: expect.stringContaining("'hold'") },
+    ]);
+  });
+
+  it('refuses a cutover bake shorter than the scroll keep-alive: the pin would leave contexts open', () => {
+    expect(
+      issuesOf(() =>
+        parseSwingConfig(
+          importExample((raw) => (raw.readsFirst = { scrollKeepAliveSeconds: 900, cutoverBakeSeconds: 600 })),
+        ),
+      ),
+    ).toEqual([
+      {
+        field: 'config.readsFirst.cutoverBakeSeconds',
+        message: expect.stringContaining('at least scrollKeepAliveSeconds (900)'),
+      },
+    ]);
+  });
+});
+
+describe('Function: replayLagMetric', () => {
+  const withListener = (listenerArn: string, replayLag?: Json, traffic?: string) =>
+    parseSwingConfig(
+      importExample((raw) => {
+        (raw.import as Json).listenerArn = listenerArn;
+        if (replayLag) raw.replayLag = replayLag;
+        else delete raw.replayLag;
+        raw.traffic = traffic ?? 'all';
+      }),
+    );
+
+  it("watches the Migration Assistant's replayer lag, in milliseconds, qualified by the stage in the ALB's name", () => {
+    expect(migrationAssistantStage(MA_LISTENER)).toBe('prod-eu');
+    expect(replayLagMetric(withListener(MA_LISTENER))).toEqual({
+      metricName: 'lagBetweenSourceAndTargetRequests',
+      namespace: 'OpenSearchMigrations',
+      dimensions: { qualifier: 'prod-eu', OTelLib: 'replayer' },
+      statistic: 'Maximum',
+      // 30 s: the replayer publishes the lag in ms (a histogram with unit "ms").
+      threshold: 30_000,
+      periodSeconds: 60,
+      evaluationPeriods: 3,
+      missingData: 'lagging',
+    });
+  });
+
+  it('takes an explicit qualifier over the stage, and dimensions over both; a threshold in seconds for a metric in seconds', () => {
+    expect(replayLagMetric(withListener(MA_LISTENER, { qualifier: 'blue' }))?.dimensions).toEqual({
+      qualifier: 'blue',
+      OTelLib: 'replayer',
+    });
+    const custom = replayLagMetric(
+      withListener(MA_LISTENER, {
+        metricName: 'ReplicaLag',
+        namespace: 'Custom/Replay',
+        dimensions: { Stream: 'orders' },
+        statistic: 'p99',
+        thresholdSeconds: 5,
+        unit: 'seconds',
+        missingData: 'caught-up',
+      }),
+    );
+    expect(custom).toMatchObject({
+      dimensions: { Stream: 'orders' },
+      statistic: 'p99',
+      threshold: 5,
+      missingData: 'caught-up',
+    });
+  });
+
+  it('has no metric when nothing names the qualifier, and then refuses reads-first as the default, naming the field', () => {
+    const listener = MA_LISTENER.replace('MigrationAssistant-prod-eu', 'migration-alb');
+    expect(replayLagMetric(withListener(listener))).toBeUndefined();
+    expect(issuesOf(() => withListener(listener, undefined, 'reads-first'))).toEqual([
+      { field: 'config.replayLag.qualifier', message: expect.stringContaining('is required with traffic') },
+    ]);
+    expect(withListener(listener, { qualifier: 'dev' }, 'reads-first').traffic).toBe('reads-first');
+  });
+
+  it('names each bad replay-lag field', () => {
+    const issues = issuesOf(() =>
+      withListener(MA_LISTENER, {
+        qualifier: 'dev',
+        dimensions: { qualifier: 'dev' },
+        statistic: 'Max',
+        thresholdSeconds: 0,
+        unit: 'minutes',
+        periodSeconds: 45,
+        missingData: 'ignore',
+      }),
+    );
+    expect(issues).toEqual([
+      { field: 'config.replayLag.statistic', message: expect.stringContaining('Maximum') },
+      { field: 'config.replayLag.thresholdSeconds', message: expect.any(String) },
+      { field: 'config.replayLag.unit', message: expect.stringContaining("'milliseconds'") },
+      { field: 'config.replayLag.periodSeconds', message: expect.stringContaining('multiple of 60') },
+      { field: 'config.replayLag.missingData', message: expect.stringContaining("'lagging'") },
+    ]);
+    expect(issuesOf(() => withListener(MA_LISTENER, { qualifier: 'dev', dimensions: { a: 'b' } }))).toEqual([
+      { field: 'config.replayLag.qualifier', message: expect.stringContaining('set one') },
     ]);
   });
 });
