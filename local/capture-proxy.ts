@@ -225,7 +225,7 @@ export interface CaptureProxyOptions {
 /**
  * The source path as the Migration Assistant builds it: a Capture Proxy in front of the source cluster that
  * answers every request with the source's answer and captures the writes the source accepted, and a replayer
- * that applies them to the target, in order, `replayLagMs` after the source did. Requests sent to the target
+ * that applies them to the target, in the order the source applied them, `replayLagMs` after the source did. Requests sent to the target
  * some other way are not captured: they stay on the target only.
  */
 export async function startCaptureProxy(options: CaptureProxyOptions): Promise<CaptureProxy> {
@@ -246,6 +246,7 @@ export async function startCaptureProxy(options: CaptureProxyOptions): Promise<C
   const queue: CapturedWrite[] = [];
   const drained = new Set<() => void>();
   let replaying = false;
+  let sourceWrites: Promise<void> = Promise.resolve();
   let closed = false;
   let captured = 0;
   let replayed = 0;
@@ -305,23 +306,33 @@ export async function startCaptureProxy(options: CaptureProxyOptions): Promise<C
       const method = request.method ?? 'GET';
       const path = request.url ?? '/';
       const headers = endToEnd(request.headers);
+      const forward = () => exchange(sourceAgent, source, { method, path, headers, body }, upstreamTimeoutMs);
       let answer: Exchange;
       try {
-        answer = await exchange(sourceAgent, source, { method, path, headers, body }, upstreamTimeoutMs);
+        if (isDocumentWrite(method, path)) {
+          // Writes go to the source one at a time, so the replay order is the order the source applied them:
+          // two writes to one id in flight at once could otherwise be answered, and replayed, the other way round.
+          const turn = sourceWrites.then(async () => {
+            const accepted = await forward();
+            if (accepted.status >= 200 && accepted.status < 300) {
+              captured += 1;
+              const write = pinGeneratedIds({ method, path, body }, accepted.body);
+              queue.push({ ...write, headers, capturedAt: performance.now() });
+              void replay();
+            }
+            return accepted;
+          });
+          sourceWrites = turn.then(
+            () => {},
+            () => {},
+          );
+          answer = await turn;
+        } else answer = await forward();
       } catch {
         // As an ALB or a proxy answers when its upstream does not.
         if (!response.headersSent) response.writeHead(502, { 'content-type': 'text/plain' });
         response.end('502 Bad Gateway: the source cluster did not answer');
         return;
-      }
-      if (answer.status >= 200 && answer.status < 300 && isDocumentWrite(method, path)) {
-        captured += 1;
-        queue.push({
-          ...pinGeneratedIds({ method, path, body }, answer.body),
-          headers,
-          capturedAt: performance.now(),
-        });
-        void replay();
       }
       response.writeHead(answer.status, {
         ...endToEnd(answer.headers),

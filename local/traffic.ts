@@ -31,6 +31,30 @@ export interface TrafficCounts {
   /** Failed requests by the cluster that answered (x-served-by), or `unknown` when nothing answered. */
   failedByCluster: ClusterTally;
   perSecond: TrafficSecond[];
+  /** By the operation a request carried (`get`, `bulk`, ...), when the requests name one. */
+  operations?: Record<string, OperationTally>;
+}
+
+export interface OperationTally {
+  sent: number;
+  ok: number;
+  failed: number;
+  /** Answered 404 (counted in ok too: a missing document is an answer). */
+  notFound: number;
+}
+
+/** One request the clients send. */
+export interface PlannedRequest {
+  readonly method: string;
+  /** Path and query string. */
+  readonly path: string;
+  readonly body?: string;
+  /** Default `application/json` when there is a body. */
+  readonly contentType?: string;
+  /** Counted under this name in `operations`. */
+  readonly operation?: string;
+  /** Called once with the answer; `cluster` is `unknown` when nothing answered, `body` is '' then. */
+  readonly onAnswer?: (answer: { status: number; cluster: string; body: string }) => void;
 }
 
 export interface Traffic {
@@ -51,7 +75,11 @@ export interface TrafficOptions {
   readonly maxInFlight?: number;
   /** A request not answered by then fails as `unknown`. Default 5 s. */
   readonly timeoutMs?: number;
+  /** What to send at each tick; by default a `PUT /<index>/_doc/<n>` at the write ratio, else `_search` or `_count`. */
+  readonly requests?: () => PlannedRequest;
 }
+
+const MAX_ANSWER_BYTES = 1024 * 1024;
 
 const tally = (): ClusterTally => ({ source: 0, target: 0 });
 
@@ -107,21 +135,36 @@ export function startTraffic(options: TrafficOptions): Traffic {
     return last;
   };
 
-  const once = (): Promise<void> => {
+  const simpleRequest = (): PlannedRequest => {
     const write = random() < writeRatio;
     documentId += 1;
-    const path = write
-      ? `/${index}/_doc/${documentId}`
-      : random() < 0.5
-        ? `/${index}/_search`
-        : `/${index}/_count`;
-    const body = write ? JSON.stringify({ n: documentId, at: new Date().toISOString() }) : undefined;
+    if (write) {
+      return {
+        method: 'PUT',
+        path: `/${index}/_doc/${documentId}`,
+        body: JSON.stringify({ n: documentId, at: new Date().toISOString() }),
+      };
+    }
+    return { method: 'GET', path: random() < 0.5 ? `/${index}/_search` : `/${index}/_count` };
+  };
+  const nextRequest = options.requests ?? simpleRequest;
+
+  const once = (): Promise<void> => {
+    const planned = nextRequest();
+    const body = planned.body;
     const second = secondNow();
     counts.sent += 1;
     second.sent += 1;
+    const operation = planned.operation;
+    let tally: OperationTally | undefined;
+    if (operation !== undefined) {
+      counts.operations ??= {};
+      tally = counts.operations[operation] ??= { sent: 0, ok: 0, failed: 0, notFound: 0 };
+      tally.sent += 1;
+    }
     return new Promise<void>((resolve) => {
       let done = false;
-      const settle = (cluster: string, ok: boolean) => {
+      const settle = (cluster: string, ok: boolean, status: number, text: string) => {
         if (done) return;
         done = true;
         for (const bucket of [counts, second]) {
@@ -132,6 +175,16 @@ export function startTraffic(options: TrafficOptions): Traffic {
             bump(bucket.failedByCluster, cluster);
           }
         }
+        if (tally) {
+          if (ok) tally.ok += 1;
+          else tally.failed += 1;
+          if (status === 404) tally.notFound += 1;
+        }
+        try {
+          planned.onAnswer?.({ status, cluster, body: text });
+        } catch {
+          // A client's bookkeeping must not end the process: the request is counted either way.
+        }
         resolve();
       };
       const request = httpRequest(
@@ -139,25 +192,38 @@ export function startTraffic(options: TrafficOptions): Traffic {
           agent,
           hostname: target.hostname,
           port: target.port,
-          method: write ? 'PUT' : 'GET',
-          path,
-          headers: body
-            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }
-            : {},
+          method: planned.method,
+          path: planned.path,
+          headers:
+            body !== undefined
+              ? {
+                  'content-type': planned.contentType ?? 'application/json',
+                  'content-length': Buffer.byteLength(body),
+                }
+              : {},
           timeout: timeoutMs,
         },
         (response) => {
           const header = response.headers['x-served-by'];
           const cluster = typeof header === 'string' && header ? header : 'unknown';
           const status = response.statusCode ?? 500;
-          response.resume();
-          response.on('end', () => settle(cluster, status < 500));
+          const chunks: Buffer[] = [];
+          let size = 0;
+          if (planned.onAnswer) {
+            response.on('data', (chunk: Buffer) => {
+              size += chunk.length;
+              if (size <= MAX_ANSWER_BYTES) chunks.push(chunk);
+            });
+          } else response.resume();
+          response.on('end', () =>
+            settle(cluster, status < 500, status, Buffer.concat(chunks).toString('utf8')),
+          );
           // Cut off mid-answer: the cluster started answering but the client never got it whole.
-          response.on('close', () => settle(cluster, false));
+          response.on('close', () => settle(cluster, false, status, ''));
         },
       );
       request.on('timeout', () => request.destroy(new Error('timed out')));
-      request.on('error', () => settle('unknown', false));
+      request.on('error', () => settle('unknown', false, 0, ''));
       request.end(body);
     });
   };

@@ -93,6 +93,24 @@ describe('Capture proxy and replayer', () => {
     expect(measureDivergence(source, target)).toMatchObject({ targetOnly: 0, sourceOnly: 0, different: 0 });
   });
 
+  it('replays concurrent writes to the same ids in the order the source applied them', async () => {
+    await start(0);
+
+    await Promise.all(
+      Array.from({ length: 60 }, (_, n) =>
+        n % 3 === 2
+          ? call(`${proxy.url}/books/_doc/${n % 4}`, 'DELETE')
+          : call(`${proxy.url}/books/_doc/${n % 4}`, 'PUT', { n }),
+      ),
+    );
+    await proxy.drain();
+
+    const order = (cluster: ClusterStandIn) =>
+      cluster.writes().map((write) => `${write.operation} ${write.id}`);
+    expect(order(target)).toEqual(order(source));
+    expect(target.documents()).toEqual(source.documents());
+  });
+
   it('replays a document the source gave an id to under that same id', async () => {
     await start(0);
 
