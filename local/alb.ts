@@ -9,18 +9,48 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type {
+  Action,
+  Rule,
+  RuleCondition,
+  RulePriorityPair,
+  Tag,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ValidationFailed } from '#domain/errors.ts';
 import type { Weights } from '#domain/types.ts';
+import {
+  compileConditions,
+  describedActions,
+  describedConditions,
+  ElbV2Error,
+  firstMatchingRule,
+  forwardTargets,
+  type MatchableRule,
+  parseRequest,
+  RULE_LIMITS,
+  validateActions,
+  validateConditions,
+  validatePriority,
+  validateTags,
+} from './alb-rules.ts';
 
 export type Group = 'source' | 'target';
-/** Which listeners' traffic a figure covers: all three (CloudWatch's per-target-group view) or 9200 only. */
-export type ListenerScope = 'all' | 'weighted';
+/**
+ * Which listeners' traffic a figure covers: all three (CloudWatch's per-target-group view), 9200 only, or the
+ * 9200 requests one route sent (a rule's ARN, or `default` for the default action).
+ */
+export type ListenerScope = 'all' | 'weighted' | { readonly route: string };
+
+/** The route key of requests the default action handled (no rule matched). */
+export const DEFAULT_ROUTE = 'default';
 
 interface Sample {
   /** performance.now(): monotonic, so a wall-clock jump cannot empty or stretch a window. */
   readonly at: number;
   readonly group: Group;
   readonly weighted: boolean;
+  /** The rule ARN (or DEFAULT_ROUTE) that routed a 9200 request; undefined on the smoke listeners. */
+  readonly route: string | undefined;
   readonly status: number;
   readonly latencyMs: number;
 }
@@ -49,6 +79,39 @@ export interface AlbTotals {
    * taken as the weights change splits them exactly between the old and the new weights.
    */
   readonly routed: Record<Group, number>;
+  /**
+   * The weighted listener's requests per route: each rule (by ARN, deleted rules kept) and DEFAULT_ROUTE.
+   * `routed` counts on arrival like `routed` above; `answered` when complete; `fixedResponses` the requests a
+   * fixed-response rule answered itself (no target group sees them, as in ALB).
+   */
+  readonly byRoute: Record<string, RouteTotals>;
+}
+
+export interface RouteTotals {
+  readonly routed: Record<Group, number>;
+  readonly answered: Record<Group, GroupTotals>;
+  fixedResponses: number;
+}
+
+/** CreateRule's input, in ELBv2's shapes. */
+export interface RuleInput {
+  /** 1..50000, unique on the listener; lower is evaluated first. */
+  readonly priority: number;
+  readonly conditions: readonly RuleCondition[];
+  /** One `forward` (to the stand-in's target groups, weighted or not) or one `fixed-response`. */
+  readonly actions: readonly Action[];
+  readonly tags?: readonly Tag[];
+}
+
+/** ModifyRule's input: what is given replaces the rule's; what is not stays. */
+export interface RuleChange {
+  readonly conditions?: readonly RuleCondition[];
+  readonly actions?: readonly Action[];
+}
+
+/** A rule as DescribeRules returns it, with its tags (DescribeTags) beside. */
+export interface DescribedRule extends Rule {
+  readonly Tags: Tag[];
 }
 
 export interface LocalAlb {
@@ -56,6 +119,23 @@ export interface LocalAlb {
   getWeights(): Weights;
   /** Takes effect for the next request; requests already forwarded finish where they were sent. */
   setWeights(weights: Weights): void;
+  /** The weighted listener's ARN, and the target groups' that forwards name. */
+  readonly listenerArn: string;
+  readonly targetGroupArns: Readonly<Record<Group, string>>;
+  /**
+   * The weighted listener's rules, each call one synchronous, atomic change as ELBv2's are: checked whole
+   * first (throwing `ElbV2Error` named as ELBv2's, e.g. `PriorityInUseException`, `ValidationError`), then
+   * applied for the next request. The smoke listeners ignore rules, as they have none in ALB.
+   */
+  createRule(input: RuleInput): string;
+  modifyRule(ruleArn: string, change: RuleChange): DescribedRule;
+  deleteRule(ruleArn: string): void;
+  setRulePriorities(priorities: readonly RulePriorityPair[]): void;
+  /**
+   * Every rule in priority order, the default rule last (`IsDefault`, priority `default`), with tags, in the
+   * shape DescribeRules answers (which is not always the shape written: see `describedConditions`/`Actions`).
+   */
+  describeRules(): DescribedRule[];
   /** Counts over the last `ms` (at most `metricsWindowMs`), like an ALB metric over an alarm period. */
   window(group: Group, ms: number, scope?: ListenerScope): GroupWindow;
   totals(): AlbTotals;
@@ -76,6 +156,34 @@ export interface LocalAlbOptions {
   readonly weights?: Weights;
   /** An upstream that has not answered after this long gets a 504, as an ALB's idle timeout. Default 60 s. */
   readonly upstreamTimeoutMs?: number;
+  /** The ARNs the stand-in answers to. Default: `LOCAL_ALB_ARNS`. */
+  readonly arns?: Partial<LocalAlbArns>;
+}
+
+export interface LocalAlbArns {
+  readonly listener: string;
+  readonly sourceTargetGroup: string;
+  readonly targetTargetGroup: string;
+}
+
+export const LOCAL_ALB_ARNS: LocalAlbArns = {
+  listener:
+    'arn:aws:elasticloadbalancing:us-east-1:000000000000:listener/app/swing-local/0000000000000000/0000000000009200',
+  sourceTargetGroup:
+    'arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/swing-local-source/0000000000000001',
+  targetTargetGroup:
+    'arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/swing-local-target/0000000000000002',
+};
+
+interface StoredRule extends MatchableRule {
+  readonly arn: string;
+  readonly conditions: readonly RuleCondition[];
+  readonly actions: readonly Action[];
+  readonly tags: readonly Tag[];
+  /** The forward's weights per group, or the fixed response. */
+  readonly route:
+    | { readonly weights: Weights }
+    | { readonly fixed: NonNullable<Action['FixedResponseConfig']> };
 }
 
 // Hop-by-hop headers belong to one connection (RFC 9110 7.6.1); a proxy must not forward them.
@@ -160,11 +268,33 @@ export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb>
     weighted: { source: { requests: 0, errors5xx: 0 }, target: { requests: 0, errors5xx: 0 } },
     all: { source: { requests: 0, errors5xx: 0 }, target: { requests: 0, errors5xx: 0 } },
     routed: { source: 0, target: 0 },
+    byRoute: {},
+  };
+  const routeTotals = (route: string): RouteTotals => {
+    totals.byRoute[route] ??= {
+      routed: { source: 0, target: 0 },
+      answered: { source: { requests: 0, errors5xx: 0 }, target: { requests: 0, errors5xx: 0 } },
+      fixedResponses: 0,
+    };
+    return totals.byRoute[route];
   };
 
-  const record = (group: Group, weighted: boolean, status: number, latencyMs: number) => {
+  const arns: LocalAlbArns = { ...LOCAL_ALB_ARNS, ...options.arns };
+  const targetGroupArns: Record<Group, string> = {
+    source: arns.sourceTargetGroup,
+    target: arns.targetTargetGroup,
+  };
+  const knownTargetGroups = new Set(Object.values(targetGroupArns));
+  const ruleArnPrefix = `${arns.listener.replace(':listener/', ':listener-rule/')}/`;
+  const defaultRuleArn = `${ruleArnPrefix}default`;
+  let nextRuleId = 1;
+  // Replaced whole on each change (never mutated), in priority order: a request sees one consistent table.
+  let rules: readonly StoredRule[] = [];
+
+  const record = (group: Group, route: string | undefined, status: number, latencyMs: number) => {
     const now = performance.now();
-    samples.push({ at: now, group, weighted, status, latencyMs });
+    const weighted = route !== undefined;
+    samples.push({ at: now, group, weighted, route, status, latencyMs });
     // Pruning at most once a second keeps recording O(1) amortized at thousands of requests per second.
     if (now - prunedAt > 1000) {
       prunedAt = now;
@@ -177,10 +307,18 @@ export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb>
     if (weighted) {
       totals.weighted[group].requests += 1;
       totals.weighted[group].errors5xx += error;
+      const answered = routeTotals(route).answered[group];
+      answered.requests += 1;
+      answered.errors5xx += error;
     }
   };
 
-  const forward = (group: Group, weighted: boolean, request: IncomingMessage, response: ServerResponse) => {
+  const forward = (
+    group: Group,
+    route: string | undefined,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ) => {
     const started = performance.now();
     const target = upstream[group];
     let settled = false;
@@ -188,7 +326,7 @@ export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb>
     const settle = (status: number) => {
       if (settled) return;
       settled = true;
-      record(group, weighted, status, performance.now() - started);
+      record(group, route, status, performance.now() - started);
     };
     const gatewayError = (status: 502 | 504, reason: string) => {
       settle(status);
@@ -265,13 +403,121 @@ export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb>
     });
   };
 
-  // The choice is made when the request arrives: a weight change affects the next request only.
-  const weightedHandler = (request: IncomingMessage, response: ServerResponse) => {
-    const { source, target } = weights;
-    const group: Group = random() * (source + target) < target ? 'target' : 'source';
-    totals.routed[group] += 1;
-    forward(group, true, request, response);
+  const pick = ({ source, target }: Weights): Group =>
+    random() * (source + target) < target ? 'target' : 'source';
+
+  const fixedResponse = (
+    config: NonNullable<Action['FixedResponseConfig']>,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ) => {
+    const body = config.MessageBody ?? '';
+    // The body is not needed; reading it keeps the kept-alive connection usable for the next request.
+    request.resume();
+    response.writeHead(Number(config.StatusCode), {
+      'content-type': config.ContentType ?? 'text/plain',
+      'content-length': Buffer.byteLength(body),
+    });
+    response.end(body);
   };
+
+  // The choice is made when the request arrives: a rule or weight change affects the next request only.
+  const weightedHandler = (request: IncomingMessage, response: ServerResponse) => {
+    const table = rules;
+    const rule =
+      table.length === 0
+        ? undefined
+        : firstMatchingRule(
+            table,
+            parseRequest({
+              method: request.method ?? 'GET',
+              url: request.url ?? '/',
+              headers: request.headersDistinct,
+              ...(request.socket.remoteAddress ? { sourceIp: request.socket.remoteAddress } : {}),
+            }),
+          );
+    const route = rule?.arn ?? DEFAULT_ROUTE;
+    if (rule && 'fixed' in rule.route) {
+      routeTotals(route).fixedResponses += 1;
+      fixedResponse(rule.route.fixed, request, response);
+      return;
+    }
+    const group = pick(rule && 'weights' in rule.route ? rule.route.weights : weights);
+    totals.routed[group] += 1;
+    routeTotals(route).routed[group] += 1;
+    forward(group, route, request, response);
+  };
+
+  const stored = (
+    arn: string,
+    priority: number,
+    conditions: readonly RuleCondition[],
+    actions: readonly Action[],
+    tags: readonly Tag[],
+  ): StoredRule => {
+    const action = actions[0]!;
+    const route: StoredRule['route'] =
+      action.Type === 'fixed-response'
+        ? { fixed: { ...action.FixedResponseConfig! } }
+        : {
+            weights: forwardTargets(action).reduce(
+              (sum, { arn: group, weight }) => ({
+                source: sum.source + (group === targetGroupArns.source ? weight : 0),
+                target: sum.target + (group === targetGroupArns.target ? weight : 0),
+              }),
+              { source: 0, target: 0 },
+            ),
+          };
+    return {
+      arn,
+      priority,
+      // Copied: a caller changing its arrays afterwards must not reach into the table.
+      conditions: structuredClone(conditions),
+      actions: structuredClone(actions),
+      tags: structuredClone(tags),
+      matches: compileConditions(conditions),
+      route,
+    };
+  };
+  const inPriorityOrder = (table: readonly StoredRule[]) =>
+    [...table].sort((a, b) => a.priority - b.priority);
+  const ruleNamed = (ruleArn: string): StoredRule => {
+    if (ruleArn === defaultRuleArn) {
+      throw new ElbV2Error(
+        'OperationNotPermittedException',
+        'The default rule cannot be changed with rule operations: set the weights (ModifyListener) instead',
+      );
+    }
+    const rule = rules.find((candidate) => candidate.arn === ruleArn);
+    if (!rule) throw new ElbV2Error('RuleNotFoundException', `One or more rules not found: ${ruleArn}`);
+    return rule;
+  };
+  const described = (rule: StoredRule): DescribedRule => ({
+    RuleArn: rule.arn,
+    Priority: String(rule.priority),
+    Conditions: describedConditions(rule.conditions),
+    Actions: describedActions(rule.actions),
+    IsDefault: false,
+    Tags: structuredClone([...rule.tags]),
+  });
+  const describedDefault = (): DescribedRule => ({
+    RuleArn: defaultRuleArn,
+    Priority: 'default',
+    Conditions: [],
+    Actions: describedActions([
+      {
+        Type: 'forward',
+        ForwardConfig: {
+          TargetGroups: [
+            { TargetGroupArn: targetGroupArns.source, Weight: weights.source },
+            { TargetGroupArn: targetGroupArns.target, Weight: weights.target },
+          ],
+        },
+      },
+    ]),
+    IsDefault: true,
+    Tags: [],
+  });
 
   const servers: Server[] = [];
   const closeAll = () =>
@@ -304,11 +550,11 @@ export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb>
   try {
     weightedServer = await listen(weightedHandler, portFor(0));
     sourceServer = await listen(
-      (request, response) => forward('source', false, request, response),
+      (request, response) => forward('source', undefined, request, response),
       portFor(1),
     );
     targetServer = await listen(
-      (request, response) => forward('target', false, request, response),
+      (request, response) => forward('target', undefined, request, response),
       portFor(2),
     );
   } catch (error) {
@@ -328,6 +574,59 @@ export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb>
       validWeights(next);
       weights = { source: next.source, target: next.target };
     },
+    listenerArn: arns.listener,
+    targetGroupArns,
+    createRule: (input) => {
+      const priority = validatePriority(input.priority);
+      const conditions = validateConditions(input.conditions);
+      const actions = validateActions(input.actions, knownTargetGroups);
+      const tags = validateTags(input.tags);
+      if (rules.some((rule) => rule.priority === priority)) {
+        throw new ElbV2Error('PriorityInUseException', `Priority '${priority}' is currently in use`);
+      }
+      if (rules.length >= RULE_LIMITS.rules) {
+        throw new ElbV2Error(
+          'TooManyRulesException',
+          `A load balancer can have at most ${RULE_LIMITS.rules} rules besides its default rule`,
+        );
+      }
+      const arn = `${ruleArnPrefix}${(nextRuleId++).toString(16).padStart(16, '0')}`;
+      rules = inPriorityOrder([...rules, stored(arn, priority, conditions, actions, tags)]);
+      return arn;
+    },
+    modifyRule: (ruleArn, change) => {
+      const rule = ruleNamed(ruleArn);
+      const conditions = change.conditions ? validateConditions(change.conditions) : rule.conditions;
+      const actions = change.actions ? validateActions(change.actions, knownTargetGroups) : rule.actions;
+      const next = stored(rule.arn, rule.priority, conditions, actions, rule.tags);
+      rules = rules.map((candidate) => (candidate.arn === ruleArn ? next : candidate));
+      return described(next);
+    },
+    deleteRule: (ruleArn) => {
+      ruleNamed(ruleArn);
+      rules = rules.filter((rule) => rule.arn !== ruleArn);
+    },
+    setRulePriorities: (pairs) => {
+      // All checked against the table as it will be, then applied at once: ELBv2 applies all or none.
+      const next = new Map<string, number>();
+      for (const pair of pairs) {
+        const rule = ruleNamed(pair.RuleArn ?? '');
+        if (next.has(rule.arn)) {
+          throw new ElbV2Error('ValidationError', `Rule '${rule.arn}' is given two priorities`);
+        }
+        next.set(rule.arn, validatePriority(pair.Priority ?? Number.NaN));
+      }
+      const after = rules.map((rule) => ({ rule, priority: next.get(rule.arn) ?? rule.priority }));
+      const taken = new Set<number>();
+      for (const { priority } of after) {
+        if (taken.has(priority)) {
+          throw new ElbV2Error('PriorityInUseException', `Priority '${priority}' is currently in use`);
+        }
+        taken.add(priority);
+      }
+      rules = inPriorityOrder(after.map(({ rule, priority }) => ({ ...rule, priority })));
+    },
+    describeRules: () => [...rules.map(described), describedDefault()],
     window: (group, ms, scope = 'all') => {
       const since = performance.now() - Math.min(ms, keepMs);
       let requests = 0;
@@ -337,7 +636,9 @@ export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb>
       for (let i = samples.length - 1; i >= 0; i -= 1) {
         const sample = samples[i]!;
         if (sample.at < since) break;
-        if (sample.group !== group || (scope === 'weighted' && !sample.weighted)) continue;
+        if (sample.group !== group) continue;
+        if (scope === 'weighted' && !sample.weighted) continue;
+        if (typeof scope === 'object' && sample.route !== scope.route) continue;
         requests += 1;
         if (sample.status >= 500) errors5xx += 1;
         latencies.push(sample.latencyMs);
