@@ -6,31 +6,109 @@ import {
   listPresets,
   type PlanTimeline,
 } from '#domain/plan.ts';
-import type { Plan } from '#domain/types.ts';
+import { DEFAULT_READS_FIRST, type RunStep, runSteps } from '#domain/reads-first.ts';
+import type { Plan, PlanEnd, ReadsFirstSettings, TrafficMode } from '#domain/types.ts';
 import { percentToWeights } from '#domain/weights.ts';
 import { action, planFromText } from '../action.ts';
 import type { CliDeps } from '../deps.ts';
 import { table } from '../render.ts';
+import { addTrafficOptions, settingsOf, type TrafficOptions, trafficChoice } from '../traffic.ts';
+
+/** How a plan moves traffic, for its timeline: all mode (the default) or reads-first, a rollout or a rehearsal. */
+export interface TrafficView {
+  readonly traffic: TrafficMode;
+  readonly planEnd: PlanEnd;
+  readonly settings: ReadsFirstSettings;
+}
+
+const ALL_TRAFFIC: TrafficView = { traffic: 'all', planEnd: 'hold', settings: DEFAULT_READS_FIRST };
+
+/**
+ * The steps as the engine runs them (`runSteps`): in reads-first mode the read steps, then the write cutover,
+ * which bakes at least the scroll keep-alive (the pin goes when it ends) and waits at its gate when it is manual.
+ */
+export function runStepsOf(plan: Plan, view: TrafficView = ALL_TRAFFIC): RunStep[] {
+  const { settings } = view;
+  return runSteps({
+    plan,
+    ...(view.traffic === 'reads-first' ? { traffic: view.traffic, readsFirst: settings } : {}),
+    ...(view.planEnd === 'restore' ? { planEnd: view.planEnd } : {}),
+  }).map((step) =>
+    step.kind === 'cutover'
+      ? {
+          ...step,
+          bakeSeconds: Math.max(step.bakeSeconds, settings.scrollKeepAliveSeconds),
+          gate: settings.cutoverGate === 'manual',
+        }
+      : step,
+  );
+}
 
 /** The timeline table that `plan`, `start --dry-run` and `schedule add` print. */
-export function renderTimeline(plan: Plan): string {
-  const timeline = describePlan(plan);
-  const rows = timeline.steps.map((step) => {
+export function renderTimeline(plan: Plan, view: TrafficView = ALL_TRAFFIC): string {
+  const steps = runStepsOf(plan, view);
+  const timeline = describePlan({ steps });
+  const rows = timeline.steps.map((step, position) => {
+    const kind = steps[position]?.kind;
     const weights = percentToWeights(step.targetPercent);
+    const gate = kind === 'cutover' ? (step.gate ? 'promote' : 'replay-lag') : step.gate ? 'promote' : '-';
     return [
-      String(step.index + 1),
-      `${step.targetPercent} %`,
+      kind === 'cutover' ? 'cutover' : String(step.index + 1),
+      kind === 'cutover' ? '100 % writes' : `${step.targetPercent} %${kind === 'reads' ? ' reads' : ''}`,
       `${weights.source}/${weights.target}`,
       formatDuration(step.bakeSeconds),
-      step.gate ? 'promote' : '-',
+      gate,
       `+${formatDuration(step.startsAtSeconds)}`,
       `+${formatDuration(step.endsAtSeconds)}`,
     ];
   });
+  if (view.planEnd === 'restore') {
+    const end = `+${formatDuration(timeline.totalSeconds)}`;
+    rows.push(['restore', 'starting', 'starting', '-', '-', end, end]);
+  }
   return [
     table(['STEP', 'TARGET', 'WEIGHTS', 'BAKE', 'GATE', 'STARTS', 'BAKED'], rows),
+    ...trafficNotes(steps, view),
     totalLine(timeline),
   ].join('\n');
+}
+
+/** What the reads-first steps, the write cutover and a rehearsal's restore do, in words. */
+function trafficNotes(steps: readonly RunStep[], view: TrafficView): string[] {
+  const { settings } = view;
+  const notes: string[] = [];
+  const replayWait = formatDuration(settings.replayWaitSeconds);
+  if (view.traffic === 'reads-first') {
+    notes.push(
+      "Reads first: the steps move Swing's read rules (GET, HEAD; POST _search, _msearch, _count, _mget, " +
+        '_field_caps, _validate/query, _explain); writes stay on the source, captured, until the cutover. Each ' +
+        `step first waits for the replayer to catch up (at most ${replayWait}, then it rolls back).`,
+    );
+  }
+  const cutover = steps.find((step) => step.kind === 'cutover');
+  if (cutover) {
+    const gate =
+      settings.cutoverGate === 'manual'
+        ? `waits for \`swing promote\` (after ${formatDuration(settings.cutoverGateTimeoutSeconds)}: ` +
+          `${settings.cutoverGateTimeoutAction === 'rollback' ? 'rollback, the reads go back, nothing lost' : 'promote'})`
+        : `goes once the replayer has caught up (after ${replayWait}: rollback, the reads go back, nothing lost)`;
+    const after =
+      settings.afterCutover === 'rollback'
+        ? 'a failure after it rolls back and reports the write exposure (the writes the target took are on the target only)'
+        : 'a failure after it holds the writes on the target and halts (after-cutover policy hold)';
+    notes.push(
+      `Write cutover: ${gate}; it bakes ${formatDuration(cutover.bakeSeconds)} (at least the scroll keep-alive, ` +
+        `${formatDuration(settings.scrollKeepAliveSeconds)}, before the scroll pin goes); ${after}.`,
+    );
+  }
+  if (view.planEnd === 'restore') {
+    notes.push(
+      view.traffic === 'reads-first'
+        ? 'Restore: the starting weights come back after the last step (outcome rehearsed); writes never cut over, so nothing is lost.'
+        : 'Restore: the starting weights come back after the last step (outcome rehearsed); the writes the target took stay on the target only (accepted with --accept-writes-on-target).',
+    );
+  }
+  return notes;
 }
 
 function totalLine(timeline: PlanTimeline): string {
@@ -40,24 +118,46 @@ function totalLine(timeline: PlanTimeline): string {
   return `${total}, plus the wait at ${gates} for \`swing promote\``;
 }
 
-export function timelineJson(plan: Plan) {
-  return { spec: formatPlanSpec(plan), plan, timeline: describePlan(plan) };
+export function timelineJson(plan: Plan, view: TrafficView = ALL_TRAFFIC) {
+  const steps = runStepsOf(plan, view);
+  const timeline = describePlan({ steps });
+  return {
+    spec: formatPlanSpec(plan),
+    plan,
+    traffic: view.traffic,
+    planEnd: view.planEnd,
+    ...(view.traffic === 'reads-first' ? { readsFirst: view.settings } : {}),
+    timeline: {
+      ...timeline,
+      steps: timeline.steps.map((step, position) => ({
+        ...step,
+        ...(steps[position]?.kind ? { kind: steps[position]?.kind } : {}),
+      })),
+    },
+  };
 }
 
 export function registerPlan(program: Command, deps: CliDeps): void {
-  program
-    .command('plan')
-    .description('Validate a plan and print its timeline (no AWS)')
-    .argument('[plan]', 'a preset, a spec like 5:5m,25:10m,50:10m!,100, or { "steps": [...] } JSON')
+  addTrafficOptions(
+    program
+      .command('plan')
+      .description('Validate a plan and print its timeline (no AWS)')
+      .argument('[plan]', 'a preset, a spec like 5:5m,25:10m,50:10m!,100, or { "steps": [...] } JSON'),
+    'the plan',
+  )
     .addHelpText(
       'after',
       `
 Spec: PERCENT[:BAKE][!] per step, comma-separated; BAKE like 90s, 5m, 1h30m; '!' waits for \`swing promote\`.
-Without a plan, lists the presets.
+Without a plan, lists the presets. With --traffic reads-first the steps move reads, and the write cutover
+follows as its own line (a rehearsal, --rehearsal, ends with the restore instead). The reads-first settings
+shown are Swing's defaults under your flags; a stack's readsFirst config changes its defaults.
 
 Examples:
   $ swing plan canary
   $ swing plan '5:5m,25:10m,50:10m!,100'
+  $ swing plan '5:5m,25:10m,100' --traffic reads-first --cutover-gate replay-lag
+  $ swing plan 5:30m --traffic reads-first --rehearsal
   $ swing plan '{"steps":[{"targetPercent":10,"bakeSeconds":600},{"targetPercent":100}]}' --json`,
     )
     .action(
@@ -84,7 +184,16 @@ Examples:
           return;
         }
         const plan = planFromText(text, 'plan');
-        ctx.result(timelineJson(plan), () => `Plan ${formatPlanSpec(plan)}\n${renderTimeline(plan)}`);
+        const choice = trafficChoice(command.opts<TrafficOptions>(), plan, 'plan');
+        const view: TrafficView = {
+          traffic: choice.traffic ?? 'all',
+          planEnd: choice.planEnd,
+          settings: settingsOf(choice),
+        };
+        ctx.result(
+          timelineJson(plan, view),
+          () => `Plan ${formatPlanSpec(plan)}\n${renderTimeline(plan, view)}`,
+        );
       }),
     );
 }

@@ -77,6 +77,115 @@ describe('Command: swing plan', () => {
     expect(result.stderr).toContain('plan.steps[0].targetPercent: is 150: must be at most 100');
   });
 
+  it('shows reads-first read steps as reads, then the write cutover on its own line with its gate, timeout action and bake', async () => {
+    // Act
+    const result = await swing(['plan', '5:5m,25:10m,100', '--traffic', 'reads-first']);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.clientRequests).toBe(0);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[2]).toMatch(/^1\s+5 % reads\s+949\/50\s+5m\s+-\s+\+0s\s+\+5m$/);
+    expect(lines[4]).toMatch(/^3\s+100 % reads\s+0\/999\s+0s\s+-/);
+    // The default cutover: a manual gate whose timeout rolls the reads back; it bakes 10m (keep-alive 5m).
+    expect(lines[5]).toMatch(/^cutover\s+100 % writes\s+0\/999\s+10m\s+promote\s+\+15m\s+\+25m$/);
+    expect(result.stdout).toContain('writes stay on the source, captured, until the cutover');
+    expect(result.stdout).toContain(
+      'Write cutover: waits for `swing promote` (after 1h: rollback, the reads go back, nothing lost); it bakes 10m',
+    );
+    expect(result.stdout).toContain('a failure after it rolls back and reports the write exposure');
+    expect(result.stdout).not.toContain('restore');
+  });
+
+  it('bakes the write cutover at least the scroll keep-alive, and shows a replay-lag gate and the hold policy', async () => {
+    // Act
+    const result = await swing([
+      'plan',
+      '10:5m,100',
+      '--traffic',
+      'reads-first',
+      '--cutover-gate',
+      'replay-lag',
+      '--after-cutover',
+      'hold',
+      '--scroll-keep-alive',
+      '20m',
+    ]);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/\ncutover\s+100 % writes\s+0\/999\s+20m\s+replay-lag\s+/);
+    expect(result.stdout).toContain('Write cutover: goes once the replayer has caught up');
+    expect(result.stdout).toContain('holds the writes on the target and halts');
+    expect(result.stdout).toMatch(/Total: 25m of bake after the smoke test\n?$/);
+  });
+
+  it('shows a reads-first rehearsal ending with the restore instead of the cutover', async () => {
+    // Act
+    const result = await swing(['plan', '5:30m', '--traffic', 'reads-first', '--rehearsal']);
+    const json = JSON.parse(
+      (await swing(['plan', '5:30m', '--traffic', 'reads-first', '--rehearsal', '--json'])).stdout,
+    );
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toContain('cutover  ');
+    expect(result.stdout).toMatch(/\nrestore\s+starting\s+starting\s+-\s+-\s+\+30m\s+\+30m\n/);
+    expect(result.stdout).toContain('writes never cut over, so nothing is lost');
+    expect(json).toMatchObject({ traffic: 'reads-first', planEnd: 'restore' });
+    expect(json.timeline.steps).toEqual([expect.objectContaining({ targetPercent: 5, kind: 'reads' })]);
+  });
+
+  it('gives scripts the run steps, the cutover included, with --json', async () => {
+    // Act
+    const json = JSON.parse(
+      (await swing(['plan', '50:5m,100', '--traffic', 'reads-first', '--json'])).stdout,
+    );
+
+    // Assess
+    expect(json.readsFirst).toMatchObject({ cutoverGate: 'manual', afterCutover: 'rollback' });
+    expect(json.timeline.steps.map((step: { kind: string }) => step.kind)).toEqual([
+      'reads',
+      'reads',
+      'cutover',
+    ]);
+  });
+
+  it.each([
+    [
+      ['5:30m', '--rehearsal'],
+      '--accept-writes-on-target: is not set: a rehearsal in all mode sends writes to the target',
+    ],
+    [
+      ['5:5m,50', '--traffic', 'reads-first'],
+      'plan (step 2): is 50: in reads-first mode the reads must reach 100 before the write cutover',
+    ],
+    [['5:5m,100', '--traffic', 'writes'], "--traffic: is 'writes': use reads-first"],
+    [
+      ['5:5m,100', '--traffic', 'all', '--cutover-gate', 'manual'],
+      '--cutover-gate: applies to --traffic reads-first only',
+    ],
+    [['5:5m,100', '--cutover-gate', 'soon'], "--cutover-gate: must be 'manual'"],
+    [['5:5m,100', '--scroll-keep-alive', 'forever'], "--scroll-keep-alive: 'forever' is not a duration"],
+  ])('refuses %j with exit 2 as preflight would, naming the flag', async (flags, message) => {
+    // Act
+    const result = await swing(['plan', ...flags]);
+
+    // Assess
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(message);
+  });
+
+  it('accepts an all-mode rehearsal whose operator accepts that writes stay on the target', async () => {
+    // Act
+    const result = await swing(['plan', '5:30m', '--rehearsal', '--accept-writes-on-target']);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('the writes the target took stay on the target only');
+  });
+
   it('lists the presets when no plan is given', async () => {
     // Act
     const result = await swing(['plan']);

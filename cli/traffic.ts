@@ -1,0 +1,174 @@
+import type { Command } from 'commander';
+import { type FieldIssue, ValidationFailed } from '#domain/errors.ts';
+import type { ExecutionInput } from '#domain/events.ts';
+import { parseDuration } from '#domain/plan.ts';
+import { DEFAULT_READS_FIRST, ReadsFirstOverridesSchema, refuseTrafficPlan } from '#domain/reads-first.ts';
+import type { Plan, PlanEnd, ReadsFirstSettings, TrafficMode } from '#domain/types.ts';
+import { fieldIssuesFrom } from '#domain/validation.ts';
+
+/** The traffic flags of `start`, `plan` and `schedule add`, as commander parsed them. */
+export interface TrafficOptions {
+  traffic?: string;
+  rehearsal?: boolean;
+  acceptWritesOnTarget?: boolean;
+  cutoverGate?: string;
+  afterCutover?: string;
+  scrollKeepAlive?: string;
+  rulePriority?: string;
+}
+
+/** How a rollout moves traffic, as the operator asked. */
+export interface TrafficChoice {
+  /** Absent: the stack's default (its config's `traffic`, `all` unless it says reads-first). */
+  readonly traffic?: TrafficMode;
+  readonly planEnd: PlanEnd;
+  readonly acceptWritesOnTarget: boolean;
+  /** Reads-first settings given by flags; the rest are the stack's. */
+  readonly readsFirst: Partial<ReadsFirstSettings>;
+}
+
+const OVERRIDE_FLAGS: Record<string, string> = {
+  cutoverGate: '--cutover-gate',
+  afterCutover: '--after-cutover',
+  scrollKeepAliveSeconds: '--scroll-keep-alive',
+  basePriority: '--rule-priority',
+};
+
+export function addTrafficOptions(command: Command, what = 'the rollout'): Command {
+  return command
+    .option(
+      '--traffic <mode>',
+      `reads-first (reads ramp, writes stay on the source until the write cutover, the last step) or all (every request split by weight); default: the stack's`,
+    )
+    .option(
+      '--rehearsal',
+      `${what} ends by restoring its starting weights (outcome rehearsed); in reads-first mode it never cuts writes over`,
+    )
+    .option(
+      '--accept-writes-on-target',
+      'required for a rehearsal in all mode: writes sent to the target stay there after the restore',
+    )
+    .option(
+      '--cutover-gate <gate>',
+      'reads-first: manual (`swing promote` cuts writes over) or replay-lag (once the replayer has caught up)',
+    )
+    .option(
+      '--after-cutover <policy>',
+      'reads-first: a failure after the cutover rolls back (rollback, the write exposure reported) or holds writes on the target (hold)',
+    )
+    .option(
+      '--scroll-keep-alive <duration>',
+      'reads-first: how long scroll contexts stay pinned to the source after the cutover, e.g. 5m',
+    )
+    .option('--rule-priority <n>', "reads-first: Swing's first listener rule priority (it takes 7 from it)");
+}
+
+function renamed(issues: readonly FieldIssue[], planFlag: string): FieldIssue[] {
+  return issues.map((issue) => {
+    if (issue.field === 'acceptWritesOnTarget') return { ...issue, field: '--accept-writes-on-target' };
+    const step = /^plan\.steps\[(\d+)\]/.exec(issue.field);
+    if (step) return { ...issue, field: `${planFlag} (step ${Number(step[1]) + 1})` };
+    return { ...issue, field: OVERRIDE_FLAGS[issue.field] ?? issue.field };
+  });
+}
+
+/**
+ * The traffic flags checked as Preflight checks them (`refuseTrafficPlan`), before any AWS call. Without
+ * `--traffic` the stack's default applies, which the CLI cannot see: a rehearsal is then checked as in all mode
+ * (the config's default), so that one is never started only to be refused.
+ */
+export function trafficChoice(options: TrafficOptions, plan: Plan, planFlag = '--plan'): TrafficChoice {
+  const issues: FieldIssue[] = [];
+  let traffic: TrafficMode | undefined;
+  if (options.traffic !== undefined) {
+    if (options.traffic === 'all' || options.traffic === 'reads-first') traffic = options.traffic;
+    else {
+      issues.push({
+        field: '--traffic',
+        message: `is '${options.traffic}': use reads-first (reads ramp, writes stay on the source until the cutover) or all`,
+      });
+    }
+  }
+  const overrides: Record<string, unknown> = {};
+  if (options.cutoverGate !== undefined) overrides.cutoverGate = options.cutoverGate;
+  if (options.afterCutover !== undefined) overrides.afterCutover = options.afterCutover;
+  if (options.rulePriority !== undefined) overrides.basePriority = Number(options.rulePriority);
+  if (options.scrollKeepAlive !== undefined) {
+    try {
+      overrides.scrollKeepAliveSeconds = parseDuration(options.scrollKeepAlive);
+    } catch {
+      issues.push({
+        field: '--scroll-keep-alive',
+        message: `'${options.scrollKeepAlive}' is not a duration: use e.g. 5m, 300s`,
+      });
+    }
+  }
+  const parsed = ReadsFirstOverridesSchema.safeParse(overrides);
+  if (!parsed.success) issues.push(...renamed(fieldIssuesFrom(parsed.error, ''), planFlag));
+  if (traffic === 'all') {
+    for (const key of Object.keys(overrides)) {
+      issues.push({
+        field: OVERRIDE_FLAGS[key] ?? key,
+        message: 'applies to --traffic reads-first only: drop it, or use --traffic reads-first',
+      });
+    }
+  }
+  if (issues.length > 0) throw new ValidationFailed(issues);
+  const choice: TrafficChoice = {
+    ...(traffic ? { traffic } : {}),
+    planEnd: options.rehearsal ? 'restore' : 'hold',
+    acceptWritesOnTarget: options.acceptWritesOnTarget === true,
+    readsFirst: parsed.success ? (parsed.data as Partial<ReadsFirstSettings>) : {},
+  };
+  try {
+    refuseTrafficPlan({
+      traffic: choice.traffic ?? 'all',
+      // biome-ignore lint/suspicious/noThenProperty: the engine's name for the plan's end; never awaited.
+      then: choice.planEnd,
+      acceptWritesOnTarget: choice.acceptWritesOnTarget,
+      steps: plan.steps,
+    });
+  } catch (error) {
+    if (!(error instanceof ValidationFailed)) throw error;
+    throw new ValidationFailed(renamed(error.issues, planFlag));
+  }
+  return choice;
+}
+
+/** The execution input's traffic fields: only what the operator said, so the stack's defaults fill the rest. */
+export function trafficInput(
+  choice: TrafficChoice,
+): Pick<ExecutionInput, 'traffic' | 'then' | 'acceptWritesOnTarget' | 'readsFirst'> {
+  return {
+    ...(choice.traffic ? { traffic: choice.traffic } : {}),
+    // biome-ignore lint/suspicious/noThenProperty: the execution input spells the plan's end `then`; never awaited.
+    ...(choice.planEnd === 'restore' ? { then: 'restore' as const } : {}),
+    ...(choice.acceptWritesOnTarget ? { acceptWritesOnTarget: true } : {}),
+    ...(Object.keys(choice.readsFirst).length > 0 ? { readsFirst: choice.readsFirst } : {}),
+  };
+}
+
+/** Swing's defaults under the flags given: what `plan` and a dry run show (a stack's config may differ). */
+export function settingsOf(choice: TrafficChoice): ReadsFirstSettings {
+  return { ...DEFAULT_READS_FIRST, ...choice.readsFirst };
+}
+
+/**
+ * In all mode the target takes writes from the first step and nothing captures them for the source: say it,
+ * every time, on one line. Undefined in reads-first mode.
+ */
+export function allModeWarning(choice: TrafficChoice): string | undefined {
+  if (choice.traffic === 'reads-first') return undefined;
+  const mode =
+    choice.traffic === 'all'
+      ? 'traffic all:'
+      : "traffic is the stack's default (all unless its config says reads-first); in all mode,";
+  const stay =
+    choice.planEnd === 'restore'
+      ? 'and this rehearsal restores the source, so every write the target takes stays on the target only'
+      : 'and they stay on the target only if the rollout is rolled back';
+  return (
+    `Warning: ${mode} writes the listener sends to the target are not captured for the source, ${stay}; ` +
+    '--traffic reads-first ramps reads first and cuts writes over last'
+  );
+}
