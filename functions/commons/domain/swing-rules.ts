@@ -158,11 +158,14 @@ export function refuseRuleConflicts(input: {
   }
   const needed = swingPriorities(basePriority, ruleSet);
   const highest = Math.max(...needed);
-  if (basePriority < 1 || highest > ALB_RULE_LIMITS.maxPriority) {
+  const fitting = `set rulePriority to a number from 1 to ${ALB_RULE_LIMITS.maxPriority - ruleSet.length + 1}`;
+  if (!Number.isInteger(basePriority)) {
+    // NaN passes both range comparisons below; CreateRule would refuse it only once the rollout writes.
+    problems.push(`rulePriority ${basePriority} is not a whole number: ${fitting}`);
+  } else if (basePriority < 1 || highest > ALB_RULE_LIMITS.maxPriority) {
     problems.push(
       `Swing's rules would take priorities ${basePriority}-${highest}, outside ALB's 1-${ALB_RULE_LIMITS.maxPriority}: ` +
-        'set rulePriority to a number from 1 to ' +
-        `${ALB_RULE_LIMITS.maxPriority - ruleSet.length + 1}`,
+        fitting,
     );
   }
   const leftovers = rules.filter(isSwingOwnRule);
