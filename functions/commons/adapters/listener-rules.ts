@@ -10,7 +10,7 @@ import { classifyAwsError } from '#domain/errors.ts';
 import type { DescribedListenerRule, ListenerRulesPort, ListenerTarget } from '#domain/types.ts';
 
 /** A rule condition in words, e.g. `path-pattern /admin/*` or `http-header X-Canary: 1, yes`. */
-function conditionText(condition: RuleCondition): string {
+export function conditionText(condition: RuleCondition): string {
   const field = condition.Field ?? 'condition';
   const list = (values: readonly string[] | undefined, regex?: readonly string[]) =>
     [...(values ?? []), ...(regex ?? []).map((pattern) => `regex ${pattern}`)].join(', ');

@@ -66,6 +66,27 @@ export function forwardedGroups(action: Action): { arn: string; weight: number |
   return action.TargetGroupArn ? [{ arn: action.TargetGroupArn, weight: undefined }] : [];
 }
 
+/** Never send a pair ALB would refuse or that routes nothing: the listener (or rule) must stay as it is. */
+export function refuseUnwritableWeights(weights: Weights): void {
+  const issues: FieldIssue[] = [];
+  for (const side of ['source', 'target'] as const) {
+    const value = weights[side];
+    if (!Number.isInteger(value) || value < 0 || value > MAX_WEIGHT) {
+      issues.push({
+        field: `weights.${side}`,
+        message: `${value} is not an ALB weight: use an integer from 0 to ${MAX_WEIGHT}`,
+      });
+    }
+  }
+  if (issues.length === 0 && weights.source + weights.target === 0) {
+    issues.push({
+      field: 'weights',
+      message: 'source and target are both 0, which sends traffic nowhere: give one of them a weight above 0',
+    });
+  }
+  if (issues.length > 0) throw new ValidationFailed(issues);
+}
+
 /** The configured listener ARN names no listener: a configuration error, refused by name. */
 export function listenerNotFound(listenerArn: string, cause?: unknown): ListenerShapeInvalid {
   return new ListenerShapeInvalid(
@@ -123,7 +144,7 @@ export class AlbListener implements ListenerPort {
   }
 
   async writeWeights(weights: Weights): Promise<void> {
-    this.refuseUnwritable(weights);
+    refuseUnwritableWeights(weights);
     // Described right before the write: ModifyListener replaces the whole list, so what we keep must be current.
     const actions = await this.defaultActions();
     const forward = this.shapeOf(actions);
@@ -229,28 +250,6 @@ export class AlbListener implements ListenerPort {
         TargetGroups: tuples.map((tuple) => ({ ...tuple, Weight: weightFor(tuple.TargetGroupArn) })),
       },
     };
-  }
-
-  /** Never send a pair ALB would refuse or that routes nothing: the listener must stay as it is. */
-  private refuseUnwritable(weights: Weights): void {
-    const issues: FieldIssue[] = [];
-    for (const side of ['source', 'target'] as const) {
-      const value = weights[side];
-      if (!Number.isInteger(value) || value < 0 || value > MAX_WEIGHT) {
-        issues.push({
-          field: `weights.${side}`,
-          message: `${value} is not an ALB weight: use an integer from 0 to ${MAX_WEIGHT}`,
-        });
-      }
-    }
-    if (issues.length === 0 && weights.source + weights.target === 0) {
-      issues.push({
-        field: 'weights',
-        message:
-          'source and target are both 0, which sends traffic nowhere: give one of them a weight above 0',
-      });
-    }
-    if (issues.length > 0) throw new ValidationFailed(issues);
   }
 
   /** Reads the listener back until it shows the weights written; ELBv2 reads can briefly lag a write. */

@@ -53,6 +53,21 @@ export class ListenerShapeInvalid extends SwingError {
   readonly name = 'ListenerShapeInvalid' as const;
 }
 
+/**
+ * A rule of Swing's is no longer on the listener: someone deleted it. To the state machine it is
+ * `ListenerShapeInvalid` (its name); in process, `instanceof RuleGone` lets the engine treat the rule as gone
+ * (nothing left to reset or remove) instead of halting.
+ */
+export class RuleGone extends ListenerShapeInvalid {
+  constructor(
+    readonly ruleArn: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** A watched alarm is in ALARM (or unreadable) when a check runs: no weight may go up (I2). */
 export class AlarmFiring extends SwingError {
   readonly name = 'AlarmFiring' as const;

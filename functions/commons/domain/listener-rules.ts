@@ -7,10 +7,13 @@ import type { DescribedListenerRule, ListenerRule } from './types.ts';
  */
 export const SWING_OWNER_TAG = 'swing:owner';
 
+/** The tag key naming which rule of Swing's rule set a rule is (`SwingRuleSpec.name`). */
+export const SWING_RULE_TAG = 'swing:rule';
+
 /** Rules kept in the record per rollout: the record is one DynamoDB item, history included. */
 export const MAX_RECORDED_RULES = 10;
 
-/** Swing's own rules are tagged by Swing; today Swing creates none, so this matches no rule yet. */
+/** Swing's own rules carry its owner tag, set when the rule is created (one call: never untagged). */
 export function isSwingOwnRule(rule: DescribedListenerRule): boolean {
   return rule.tags?.[SWING_OWNER_TAG] !== undefined;
 }
