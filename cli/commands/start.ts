@@ -5,13 +5,24 @@ import { ListenerShapeInvalid, ValidationFailed } from '#domain/errors.ts';
 import type { ExecutionInput } from '#domain/events.ts';
 import { type RulesOutsideTheSwing, rulesOutsideTheSwing } from '#domain/listener-rules.ts';
 import { formatPlanSpec } from '#domain/plan.ts';
+import { DEFAULT_READS_FIRST, refuseTargetDefaultShare, runSteps } from '#domain/reads-first.ts';
 import { refuseStartBelowCurrentShare } from '#domain/rollout.ts';
-import type { Weights } from '#domain/types.ts';
+import { refuseRuleConflicts } from '#domain/swing-rules.ts';
+import type { DescribedListenerRule, Weights } from '#domain/types.ts';
 import { formatWeights } from '#domain/weights.ts';
 import { action, durationOption, gateFromOptions, planFromText } from '../action.ts';
 import type { CliDeps } from '../deps.ts';
 import { CliFailure, ExitCodes } from '../exit-codes.ts';
 import { executionName } from '../render.ts';
+import {
+  addTrafficOptions,
+  allModeWarning,
+  settingsOf,
+  type TrafficChoice,
+  type TrafficOptions,
+  trafficChoice,
+  trafficInput,
+} from '../traffic.ts';
 import { renderTimeline } from './plan.ts';
 import { addWatchOptions, watchToEnd } from './status.ts';
 
@@ -20,7 +31,7 @@ export const DEFAULT_PLAN = 'canary';
 /** Step Functions execution names: 1-80 characters; these are the ones that need no escaping anywhere. */
 const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
-interface StartOptions {
+interface StartOptions extends TrafficOptions {
   plan: string;
   name?: string;
   dryRun?: boolean;
@@ -33,18 +44,23 @@ interface StartOptions {
 
 export function registerStart(program: Command, deps: CliDeps): void {
   addWatchOptions(
-    program
-      .command('start')
-      .description('Start a rollout: smoke test both paths, then shift the weights step by step')
-      .option(
-        '--plan <plan>',
-        'a preset, a spec like 5:5m,25:10m,50:10m!,100, or { "steps": [...] } JSON',
-        DEFAULT_PLAN,
-      )
-      .option('--name <name>', 'execution name (1-80 letters, digits, "-" or "_"); default: generated')
-      .option('--dry-run', 'validate and print what would start, without starting it')
-      .option('--gate-timeout <duration>', 'how long a manual gate waits for `swing promote` (default 1h)')
-      .option('--gate-action <action>', 'what a gate does when it times out: rollback (default) or promote'),
+    addTrafficOptions(
+      program
+        .command('start')
+        .description('Start a rollout: smoke test both paths, then shift the weights step by step')
+        .option(
+          '--plan <plan>',
+          'a preset, a spec like 5:5m,25:10m,50:10m!,100, or { "steps": [...] } JSON',
+          DEFAULT_PLAN,
+        )
+        .option('--name <name>', 'execution name (1-80 letters, digits, "-" or "_"); default: generated')
+        .option('--dry-run', 'validate and print what would start, without starting it')
+        .option('--gate-timeout <duration>', 'how long a manual gate waits for `swing promote` (default 1h)')
+        .option(
+          '--gate-action <action>',
+          'what a gate does when it times out: rollback (default) or promote',
+        ),
+    ),
     'after starting, refresh until the rollout ends and exit with its outcome',
   )
     .addHelpText(
@@ -54,16 +70,27 @@ Refused (exit 1) while another rollout holds the listener (the state machine tak
 or when the listener's shape cannot be swung; exit 2 for a bad plan, including one whose first step is below
 the target's current share. Needs the listener's target groups (stack outputs or flags) to read its weights.
 
+Traffic: without --traffic the stack's default mode applies. In all mode every request is split by weight, so
+writes reach the target from the first step and are not captured for the source: swing start says so. With
+--traffic reads-first the steps move reads only and the write cutover comes last, behind its own gate; the
+start is refused (exit 1) while the target gets any share of the default action (swing set-weights --target 0)
+or when Swing's listener rules would conflict with the listener's (checked at rulePriority 1000 unless
+--rule-priority says). A rehearsal (--rehearsal) restores the starting weights at its end (outcome rehearsed);
+in all mode it needs --accept-writes-on-target (exit 2 without it; without --traffic it is checked as all).
+
 Examples:
   $ swing start --plan canary --dry-run
   $ swing start --plan '5:5m,25:10m,50:10m!,100' --name migrate-orders --watch
-  $ swing start --plan linear-25 --gate-timeout 2h --gate-action rollback`,
+  $ swing start --plan linear-25 --gate-timeout 2h --gate-action rollback
+  $ swing start --plan '5:10m,25:10m,100' --traffic reads-first --cutover-gate manual --dry-run
+  $ swing start --plan 5:30m --traffic reads-first --rehearsal`,
     )
     .action(
       action(deps, async (ctx, command) => {
         const options = command.opts<StartOptions>();
         const plan = planFromText(options.plan, '--plan');
         const gate = gateFromOptions(options);
+        const traffic = trafficChoice(options, plan);
         if (options.name !== undefined && !EXECUTION_NAME.test(options.name)) {
           throw new ValidationFailed([
             {
@@ -84,7 +111,7 @@ Examples:
         if (record?.lockOwner) {
           const rollout = record.rollout;
           const where = rollout
-            ? ` (${rollout.status}, step ${rollout.stepIndex + 1} of ${rollout.plan.steps.length})`
+            ? ` (${rollout.status}, step ${rollout.stepIndex + 1} of ${runSteps(rollout).length})`
             : '';
           throw new CliFailure(
             ExitCodes.RolledBackOrRefused,
@@ -96,30 +123,56 @@ Examples:
         // The same check preflight makes, so that a plan it would refuse is not started at all.
         let current: Weights;
         let unswung: RulesOutsideTheSwing;
+        let rules: readonly DescribedListenerRule[];
         try {
           current = await (await ctx.listener()).readWeights();
-          const rules = new AlbListenerRules(ctx.clients.elbv2, await ctx.listenerTarget());
-          unswung = rulesOutsideTheSwing(listenerArn, await rules.readRules());
+          rules = await new AlbListenerRules(ctx.clients.elbv2, await ctx.listenerTarget()).readRules();
+          unswung = rulesOutsideTheSwing(listenerArn, rules);
         } catch (error) {
           // Preflight would refuse it the same way; nothing started.
           if (!(error instanceof ListenerShapeInvalid)) throw error;
           throw new CliFailure(ExitCodes.RolledBackOrRefused, error.message);
         }
         refuseStartBelowCurrentShare(plan.steps[0], current, '--plan (step 1)');
+        if (traffic.traffic === 'reads-first') refuseReadsFirstListener(listenerArn, current, rules, traffic);
 
         const input: ExecutionInput = {
           plan,
           requestedBy: deps.requestedBy,
           ...(Object.keys(gate).length > 0 ? { gate } : {}),
+          ...trafficInput(traffic),
         };
+        // A dry run shows it in its own output; a start says it on stderr, so that it never corrupts --json.
+        const warning = allModeWarning(traffic);
+        if (warning && !options.dryRun) ctx.warn(warning);
         if (options.dryRun) {
           const unswungRules = unswung.recorded;
+          const view = {
+            traffic: traffic.traffic ?? ('all' as const),
+            planEnd: traffic.planEnd,
+            settings: settingsOf(traffic),
+          };
           ctx.result(
-            { dryRun: true, stateMachineArn, listenerArn, name: options.name ?? null, input, unswungRules },
+            {
+              dryRun: true,
+              stateMachineArn,
+              listenerArn,
+              name: options.name ?? null,
+              input,
+              traffic: traffic.traffic ?? null,
+              ...(warning ? { warning } : {}),
+              unswungRules,
+            },
             () =>
               [
                 `Dry run: would start ${stateMachineArn}${options.name ? ` as ${options.name}` : ''}`,
                 `Listener ${listenerArn} is free, at ${formatWeights(current)}.`,
+                `Traffic: ${trafficText(traffic)}`,
+                ...(traffic.traffic === 'reads-first'
+                  ? [
+                      "The cutover's settings below are Swing's defaults under your flags; the stack's readsFirst config may set others.",
+                    ]
+                  : []),
                 ...(unswung.count > 0
                   ? [
                       `Not swung: ${unswung.count === 1 ? '1 rule of the listener sends what it matches' : `${unswung.count} rules of the listener send what they match`} elsewhere, whatever the weights:`,
@@ -130,7 +183,8 @@ Examples:
                     ]
                   : []),
                 `Plan ${formatPlanSpec(plan)}`,
-                renderTimeline(plan),
+                renderTimeline(plan, view),
+                ...(warning ? [warning] : []),
                 `Input ${JSON.stringify(input)}`,
               ].join('\n'),
           );
@@ -166,7 +220,7 @@ Examples:
           ctx.result({ executionArn, startDate: started.startDate ?? null, input }, () =>
             [
               `Started ${executionName(executionArn)} (${executionArn})`,
-              `Plan ${formatPlanSpec(plan)}`,
+              `Plan ${formatPlanSpec(plan)}, traffic ${trafficText(traffic)}`,
               'Watch it with `swing status --watch`; stop it with `swing abort`.',
             ].join('\n'),
           );
@@ -176,4 +230,41 @@ Examples:
         if (options.watch) await watchToEnd(ctx, executionArn, options);
       }),
     );
+}
+
+function trafficText(choice: TrafficChoice): string {
+  const mode = choice.traffic ?? "the stack's default";
+  return choice.planEnd === 'restore'
+    ? `${mode}, a rehearsal (restores its starting weights at its end)`
+    : mode;
+}
+
+/**
+ * Preflight's reads-first refusals, made before anything starts: the target must get none of the default action
+ * (writes stay on the source until the cutover), and Swing's rules must fit the listener's. The stack's rule
+ * priority is not among its outputs: without --rule-priority the check uses Swing's default, and says so.
+ */
+function refuseReadsFirstListener(
+  listenerArn: string,
+  current: Weights,
+  rules: readonly DescribedListenerRule[],
+  traffic: TrafficChoice,
+): void {
+  try {
+    refuseTargetDefaultShare(listenerArn, current);
+  } catch (error) {
+    if (!(error instanceof ListenerShapeInvalid)) throw error;
+    throw new CliFailure(ExitCodes.RolledBackOrRefused, error.message);
+  }
+  const basePriority = traffic.readsFirst.basePriority ?? DEFAULT_READS_FIRST.basePriority;
+  try {
+    refuseRuleConflicts({ listenerArn, rules, basePriority });
+  } catch (error) {
+    if (!(error instanceof ListenerShapeInvalid)) throw error;
+    const note =
+      traffic.readsFirst.basePriority === undefined
+        ? ` (checked at Swing's default rulePriority ${basePriority}: if the stack's config sets another, pass --rule-priority)`
+        : '';
+    throw new CliFailure(ExitCodes.RolledBackOrRefused, `${error.message}${note}`);
+  }
 }

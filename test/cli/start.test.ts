@@ -311,7 +311,12 @@ describe('Command: swing start', () => {
 
     // Assess
     expect(result.code).toBe(4);
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    // Beside the all-mode warning, which every start in all mode prints.
+    const errors = result.stderr
+      .trim()
+      .split('\n')
+      .filter((line) => !line.startsWith('Warning: '));
+    expect(errors).toHaveLength(1);
     expect(result.stderr).toContain('access denied');
   });
 
@@ -328,5 +333,187 @@ describe('Command: swing start', () => {
       'Rollout migrate-orders-4 did not start: AlarmFiring: refusing to start: watched alarms are firing: swing-target-5xx',
     );
     expect(result.stdout).not.toContain('trace');
+  });
+
+  describe('traffic modes', () => {
+    function sentInput() {
+      const input = aws.sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input;
+      return JSON.parse(input ?? '{}');
+    }
+
+    it('starts a reads-first rollout with its traffic and reads-first overrides in the execution input, and no all-mode warning', async () => {
+      // Act
+      const result = await swing([
+        'start',
+        '--plan',
+        '5:5m,100',
+        '--traffic',
+        'reads-first',
+        '--cutover-gate',
+        'replay-lag',
+        '--after-cutover',
+        'hold',
+        '--scroll-keep-alive',
+        '10m',
+      ]);
+
+      // Assess
+      expect(result.code).toBe(0);
+      expect(sentInput()).toEqual({
+        plan: expect.any(Object),
+        requestedBy: 'cli:alice@laptop',
+        traffic: 'reads-first',
+        readsFirst: { cutoverGate: 'replay-lag', afterCutover: 'hold', scrollKeepAliveSeconds: 600 },
+      });
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toContain('Plan 5:5m,100, traffic reads-first');
+    });
+
+    it("omits the traffic fields without the flags, so that the stack's default applies, and warns on one line", async () => {
+      // Act
+      const result = await swing(['start', '--plan', 'canary']);
+
+      // Assess
+      expect(result.code).toBe(0);
+      expect(Object.keys(sentInput()).sort()).toEqual(['plan', 'requestedBy']);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toContain("Warning: traffic is the stack's default");
+      expect(result.stderr).toContain('--traffic reads-first');
+    });
+
+    it('warns in all mode that writes sent to the target are not captured and stay there only if rolled back', async () => {
+      // Act
+      const result = await swing(['start', '--plan', 'canary', '--traffic', 'all', '--json']);
+
+      // Assess
+      expect(result.code).toBe(0);
+      expect(sentInput().traffic).toBe('all');
+      expect(JSON.parse(result.stdout).input.traffic).toBe('all');
+      expect(result.stderr.trim()).toBe(
+        'Warning: traffic all: writes the listener sends to the target are not captured for the source, and ' +
+          'they stay on the target only if the rollout is rolled back; --traffic reads-first ramps reads ' +
+          'first and cuts writes over last',
+      );
+    });
+
+    it.each([[['--traffic', 'all']], [[]]])(
+      'refuses an all-mode rehearsal without --accept-writes-on-target with exit 2 before any AWS call (%j)',
+      async (flags) => {
+        // Act
+        const result = await swing(['start', '--plan', '5:30m', '--rehearsal', ...flags]);
+
+        // Assess
+        expect(result.code).toBe(2);
+        expect(result.clientRequests).toBe(0);
+        expect(aws.sfn).not.toReceiveCommand(StartExecutionCommand);
+        expect(result.stderr).toContain(
+          '--accept-writes-on-target: is not set: a rehearsal in all mode sends writes to the target, and they ' +
+            'stay there (the source never gets them) after the restore. Use traffic reads-first',
+        );
+      },
+    );
+
+    it('starts an all-mode rehearsal the operator accepted, with then: restore, and says the writes stay on the target', async () => {
+      // Act
+      const result = await swing([
+        'start',
+        '--plan',
+        '5:30m',
+        '--traffic',
+        'all',
+        '--rehearsal',
+        '--accept-writes-on-target',
+      ]);
+
+      // Assess
+      expect(result.code).toBe(0);
+      expect(sentInput()).toMatchObject({ traffic: 'all', acceptWritesOnTarget: true });
+      expect(sentInput().then).toBe('restore');
+      expect(result.stderr).toContain('every write the target takes stays on the target only');
+    });
+
+    it('starts a reads-first rehearsal with then: restore and no consent needed', async () => {
+      // Act
+      const result = await swing(['start', '--plan', '5:30m', '--traffic', 'reads-first', '--rehearsal']);
+
+      // Assess
+      expect(result.code).toBe(0);
+      expect(sentInput().traffic).toBe('reads-first');
+      expect(sentInput().then).toBe('restore');
+      expect(sentInput()).not.toHaveProperty('acceptWritesOnTarget');
+      expect(result.stdout).toContain('a rehearsal (restores its starting weights at its end)');
+    });
+
+    it('refuses with exit 1 a reads-first start while the default action sends anything to the target, starting nothing', async () => {
+      // Prepare: 1 % of everything (writes too) already goes to the target.
+      aws.elbv2.on(DescribeListenersCommand).resolves(listenerAt(989, 10));
+
+      // Act
+      const result = await swing(['start', '--plan', '5:5m,100', '--traffic', 'reads-first']);
+
+      // Assess
+      expect(result.code).toBe(1);
+      expect(aws.sfn).not.toReceiveCommand(StartExecutionCommand);
+      expect(result.stderr).toContain('in reads-first mode the writes stay on the source until the cutover');
+      expect(result.stderr).toContain('swing set-weights --target 0');
+    });
+
+    it('refuses with exit 1 a reads-first start whose rules other rules would shadow, naming them, starting nothing', async () => {
+      // Prepare: rules at priorities 5, 10 and 30, evaluated before Swing's.
+      aws.elbv2.on(DescribeRulesCommand).resolves(fixture('elbv2-describe-rules'));
+
+      // Act
+      const byDefault = await swing(['start', '--plan', '5:5m,100', '--traffic', 'reads-first']);
+      const byFlag = await swing([
+        'start',
+        '--plan',
+        '5:5m,100',
+        '--traffic',
+        'reads-first',
+        '--rule-priority',
+        '2000',
+        '--dry-run',
+      ]);
+
+      // Assess
+      expect(byDefault.code).toBe(1);
+      expect(byFlag.code).toBe(1);
+      expect(aws.sfn).not.toReceiveCommand(StartExecutionCommand);
+      expect(byDefault.stderr).toContain('reads-first cannot start on listener');
+      expect(byDefault.stderr).toContain("rules of someone else's are evaluated before Swing's");
+      expect(byDefault.stderr).toContain("checked at Swing's default rulePriority 1000");
+      expect(byFlag.stderr).toContain('Give them priorities above 2006');
+      expect(byFlag.stderr).not.toContain("Swing's default rulePriority");
+    });
+
+    it('shows the traffic mode, the cutover line and the input in a reads-first --dry-run', async () => {
+      // Act
+      const text = await swing(['start', '--plan', '10:5m,100', '--traffic', 'reads-first', '--dry-run']);
+      const json = JSON.parse(
+        (await swing(['start', '--plan', '10:5m,100', '--traffic', 'reads-first', '--dry-run', '--json']))
+          .stdout,
+      );
+
+      // Assess
+      expect(text.code).toBe(0);
+      expect(aws.sfn).not.toReceiveCommand(StartExecutionCommand);
+      expect(text.stdout).toContain('Traffic: reads-first\n');
+      expect(text.stdout).toMatch(/\ncutover\s+100 % writes\s+0\/999\s+10m\s+promote/);
+      expect(text.stdout).toContain('"traffic":"reads-first"');
+      expect(json).toMatchObject({ dryRun: true, traffic: 'reads-first', input: { traffic: 'reads-first' } });
+      expect(json).not.toHaveProperty('warning');
+    });
+
+    it('shows the all-mode warning in the --dry-run output itself', async () => {
+      // Act
+      const text = await swing(['start', '--plan', 'canary', '--traffic', 'all', '--dry-run']);
+      const json = JSON.parse(
+        (await swing(['start', '--plan', 'canary', '--traffic', 'all', '--dry-run', '--json'])).stdout,
+      );
+
+      // Assess
+      expect(text.stdout).toContain('Warning: traffic all: writes the listener sends to the target');
+      expect(json.warning).toContain('are not captured for the source');
+    });
   });
 });
