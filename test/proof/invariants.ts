@@ -23,12 +23,18 @@ export function story(run: Run): string {
       if (event.kind === 'hand') return `HAND ${event.weights.source}/${event.weights.target}`;
       if (event.kind === 'reshape') return `RESHAPE ${event.actions.map((action) => action.Type).join('+')}`;
       if (event.kind === 'health') return `HEALTHY=${event.healthy}`;
+      if (event.kind === 'rule-hand')
+        return `HAND rule ${event.rule.slice(-4)} ${event.weights ? `${event.weights.source}/${event.weights.target}` : 'deleted'}`;
       if (event.kind === 'set') return `${event.value}`;
       if (event.kind === 'describe')
         return `alarms:${event.outcome === 'failed' ? 'ERR' : event.outcome.join('|')}`;
       const who = event.caller === 'swing' ? '' : `${event.caller}:`;
       if (event.operation === 'ModifyListener')
         return `${who}modify ${event.weights?.source}/${event.weights?.target}${event.outcome === 'ok' ? '' : ` ${event.outcome}`}`;
+      if (event.rule !== undefined)
+        return `${who}${event.operation} ${event.rule.slice(-4)}${event.weights ? ` ${event.weights.source}/${event.weights.target}` : ''}${event.outcome === 'ok' ? '' : ` ${event.outcome}`}`;
+      if (event.operation === 'DescribeRules' || event.operation === 'DescribeTags')
+        return `${who}${event.operation}`;
       return `${who}${event.operation === 'DescribeListeners' ? 'read' : `health=${event.healthy}`}`;
     });
   return [
@@ -219,6 +225,8 @@ export function expectNoIncreaseUnderAlarm(run: Run): void {
       healthChangedSinceRead = true;
     } else if (event.kind === 'hand' || event.kind === 'reshape') {
       weights = event.weights;
+    } else if (event.kind === 'rule-hand') {
+      // Rule changes by hand are judged by the reads-first checks.
     } else if (event.operation === 'DescribeTargetHealth' && event.caller === 'swing') {
       healthRead = event.healthy;
       healthChangedSinceRead = false;

@@ -7,13 +7,20 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import {
   type Action,
+  CreateRuleCommand,
+  type CreateRuleCommandInput,
+  DeleteRuleCommand,
   DescribeListenersCommand,
   DescribeRulesCommand,
+  DescribeTagsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
   ModifyListenerCommand,
   type ModifyListenerCommandInput,
+  ModifyRuleCommand,
+  type ModifyRuleCommandInput,
   type Rule,
+  type Tag,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import type { ListenerTarget, Weights } from '#domain/types.ts';
@@ -70,7 +77,22 @@ const nextSequence = () => {
   return sequence;
 };
 
-export type ElbOperation = 'DescribeListeners' | 'DescribeRules' | 'ModifyListener' | 'DescribeTargetHealth';
+export type ElbOperation =
+  | 'DescribeListeners'
+  | 'DescribeRules'
+  | 'ModifyListener'
+  | 'DescribeTargetHealth'
+  | 'CreateRule'
+  | 'ModifyRule'
+  | 'DeleteRule'
+  | 'DescribeTags';
+
+function elbError(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  Object.assign(error, { $fault: 'client', $metadata: { httpStatusCode: 400 } });
+  return error;
+}
 
 /** What happened on the fake ELBv2, in order (`seq` is shared with FakeCloudWatch). */
 export type ElbEvent =
@@ -80,8 +102,10 @@ export type ElbEvent =
       readonly operation: ElbOperation;
       readonly caller: string;
       readonly outcome: 'ok' | 'throttled' | 'failed';
-      /** ModifyListener: the weights written (or attempted); DescribeTargetHealth: none. */
+      /** ModifyListener, and rule writes: the weights written (or attempted); DescribeTargetHealth: none. */
       readonly weights?: Weights;
+      /** Rule calls: the rule's ARN. */
+      readonly rule?: string;
       /** DescribeTargetHealth: how many healthy targets it reported. */
       readonly healthy?: number;
     }
@@ -91,7 +115,9 @@ export type ElbEvent =
    */
   | { readonly seq: number; readonly kind: 'hand'; readonly actions: Action[]; readonly weights: Weights }
   | { readonly seq: number; readonly kind: 'reshape'; readonly actions: Action[]; readonly weights: Weights }
-  | { readonly seq: number; readonly kind: 'health'; readonly healthy: number };
+  | { readonly seq: number; readonly kind: 'health'; readonly healthy: number }
+  /** A rule changed or deleted by hand. */
+  | { readonly seq: number; readonly kind: 'rule-hand'; readonly rule: string; readonly weights?: Weights };
 
 /**
  * A stateful ELBv2 behind a real SDK client instance: DescribeListeners returns what ModifyListener last
@@ -109,6 +135,13 @@ export class FakeElbv2 {
   private actions: Action[];
   /** The listener's rules other than the default one, as DescribeRules returns them (none unless a test sets them). */
   private rules: Rule[] = [];
+  /** Tags by resource ARN (rules created with Tags). */
+  private readonly tags = new Map<string, Tag[]>();
+  private ruleSerial = 0;
+  /** Called before each rule write takes effect (CreateRule or ModifyRule), with the rule's forward weights. */
+  onRuleWrite?: (rule: Rule, weights: Weights | undefined) => void;
+  /** The next N rule writes (CreateRule, ModifyRule, DeleteRule) fail with Throttling. */
+  throttleRules = 0;
   healthyTargets = 2;
   /** The next N ModifyListener calls fail with Throttling. */
   throttleModify = 0;
@@ -179,8 +212,17 @@ export class FakeElbv2 {
         ],
       };
     });
-    mock.on(DescribeRulesCommand).callsFake((input: { ListenerArn?: string }) => {
+    mock.on(DescribeRulesCommand).callsFake((input: { ListenerArn?: string; RuleArns?: string[] }) => {
       this.beforeCall?.('DescribeRules', caller);
+      if (input.RuleArns) {
+        const found = this.rules.filter((rule) => input.RuleArns?.includes(rule.RuleArn ?? ''));
+        if (found.length < input.RuleArns.length) {
+          this.record({ operation: 'DescribeRules', caller, outcome: 'failed' });
+          throw elbError('RuleNotFoundException', 'One or more rules not found');
+        }
+        this.record({ operation: 'DescribeRules', caller, outcome: 'ok' });
+        return { Rules: structuredClone(found) };
+      }
       if (input.ListenerArn !== target.listenerArn) {
         this.record({ operation: 'DescribeRules', caller, outcome: 'failed' });
         const error = new Error('One or more listeners not found');
@@ -217,6 +259,87 @@ export class FakeElbv2 {
       this.history.push({ by: 'swing', weights });
       this.record({ operation: 'ModifyListener', caller, outcome: 'ok', weights });
       return { Listeners: [] };
+    });
+    mock.on(DescribeTagsCommand).callsFake((input: { ResourceArns?: string[] }) => {
+      this.beforeCall?.('DescribeTags', caller);
+      this.record({ operation: 'DescribeTags', caller, outcome: 'ok' });
+      return {
+        TagDescriptions: (input.ResourceArns ?? []).map((arn) => ({
+          ResourceArn: arn,
+          Tags: structuredClone(this.tags.get(arn) ?? []),
+        })),
+      };
+    });
+    const throttleRule = (operation: ElbOperation, rule?: string) => {
+      if (this.throttleRules <= 0) return;
+      this.throttleRules -= 1;
+      this.record({ operation, caller, outcome: 'throttled', ...(rule ? { rule } : {}) });
+      throw throttled();
+    };
+    mock.on(CreateRuleCommand).callsFake((input: CreateRuleCommandInput) => {
+      this.beforeCall?.('CreateRule', caller);
+      throttleRule('CreateRule');
+      if (input.ListenerArn !== target.listenerArn)
+        throw elbError('ListenerNotFoundException', 'listener not found');
+      if (this.rules.some((rule) => rule.Priority === String(input.Priority))) {
+        this.record({ operation: 'CreateRule', caller, outcome: 'failed' });
+        throw elbError('PriorityInUseException', `Priority '${input.Priority}' is currently in use`);
+      }
+      this.ruleSerial += 1;
+      const rule: Rule = {
+        RuleArn: `${target.listenerArn.replace(':listener/', ':listener-rule/')}/${String(this.ruleSerial).padStart(16, '0')}`,
+        Priority: String(input.Priority),
+        Conditions: structuredClone(input.Conditions ?? []),
+        Actions: structuredClone(input.Actions ?? []),
+        IsDefault: false,
+      };
+      const weights = input.Actions ? FakeElbv2.weightsIn(input.Actions, target) : undefined;
+      this.onRuleWrite?.(rule, weights);
+      this.rules.push(rule);
+      this.rules.sort((a, b) => Number(a.Priority) - Number(b.Priority));
+      if (input.Tags) this.tags.set(rule.RuleArn ?? '', structuredClone(input.Tags));
+      this.record({
+        operation: 'CreateRule',
+        caller,
+        outcome: 'ok',
+        rule: rule.RuleArn,
+        ...(weights ? { weights } : {}),
+      });
+      return { Rules: [structuredClone(rule)] };
+    });
+    mock.on(ModifyRuleCommand).callsFake((input: ModifyRuleCommandInput) => {
+      this.beforeCall?.('ModifyRule', caller);
+      throttleRule('ModifyRule', input.RuleArn);
+      const rule = this.rules.find((candidate) => candidate.RuleArn === input.RuleArn);
+      if (!rule) {
+        this.record({ operation: 'ModifyRule', caller, outcome: 'failed', rule: input.RuleArn });
+        throw elbError('RuleNotFoundException', 'One or more rules not found');
+      }
+      const weights = input.Actions ? FakeElbv2.weightsIn(input.Actions, target) : undefined;
+      this.onRuleWrite?.(rule, weights);
+      if (input.Actions) rule.Actions = structuredClone(input.Actions);
+      if (input.Conditions) rule.Conditions = structuredClone(input.Conditions);
+      this.record({
+        operation: 'ModifyRule',
+        caller,
+        outcome: 'ok',
+        rule: input.RuleArn,
+        ...(weights ? { weights } : {}),
+      });
+      return { Rules: [structuredClone(rule)] };
+    });
+    mock.on(DeleteRuleCommand).callsFake((input: { RuleArn?: string }) => {
+      this.beforeCall?.('DeleteRule', caller);
+      throttleRule('DeleteRule', input.RuleArn);
+      const index = this.rules.findIndex((candidate) => candidate.RuleArn === input.RuleArn);
+      if (index < 0) {
+        this.record({ operation: 'DeleteRule', caller, outcome: 'failed', rule: input.RuleArn });
+        throw elbError('RuleNotFoundException', 'One or more rules not found');
+      }
+      this.rules.splice(index, 1);
+      this.tags.delete(input.RuleArn ?? '');
+      this.record({ operation: 'DeleteRule', caller, outcome: 'ok', rule: input.RuleArn });
+      return {};
     });
     mock.on(DescribeTargetHealthCommand).callsFake(() => {
       this.beforeCall?.('DescribeTargetHealth', caller);
@@ -263,8 +386,44 @@ export class FakeElbv2 {
   }
 
   /** Someone adds rules to the listener (the default rule is always served; `rules` are the others). */
-  setRules(rules: readonly Rule[]): void {
+  setRules(rules: readonly Rule[], tags: Record<string, Tag[]> = {}): void {
     this.rules = structuredClone(rules.filter((rule) => !rule.IsDefault));
+    for (const [arn, list] of Object.entries(tags)) this.tags.set(arn, structuredClone(list));
+  }
+
+  /** The listener's rules other than the default one, with their tags, as they are now. */
+  get currentRules(): (Rule & { tags: Tag[] })[] {
+    return this.rules.map((rule) => ({
+      ...structuredClone(rule),
+      tags: structuredClone(this.tags.get(rule.RuleArn ?? '') ?? []),
+    }));
+  }
+
+  /** Rules tagged as Swing's (`swing:owner`). */
+  get swingRules(): (Rule & { tags: Tag[] })[] {
+    return this.currentRules.filter((rule) => rule.tags.some((tag) => tag.Key === 'swing:owner'));
+  }
+
+  /** The forward weights of a rule, as this fake reads them. */
+  ruleWeights(rule: Rule): Weights {
+    return FakeElbv2.weightsIn(rule.Actions ?? [], this.target);
+  }
+
+  /** An operator re-weights (or deletes, with `undefined`) a rule in the console. */
+  setRuleByHand(ruleArn: string, weights: Weights | undefined): void {
+    const index = this.rules.findIndex((rule) => rule.RuleArn === ruleArn);
+    if (index < 0) return;
+    if (weights === undefined) {
+      this.rules.splice(index, 1);
+      this.tags.delete(ruleArn);
+    } else {
+      for (const group of this.rules[index]?.Actions?.find((action) => action.Type === 'forward')
+        ?.ForwardConfig?.TargetGroups ?? []) {
+        group.Weight =
+          group.TargetGroupArn === this.target.sourceTargetGroupArn ? weights.source : weights.target;
+      }
+    }
+    this.log.push({ seq: nextSequence(), kind: 'rule-hand', rule: ruleArn, ...(weights ? { weights } : {}) });
   }
 
   /** Someone reconfigures the listener's default actions (a wrong group, a redirect): for shape checks. */
