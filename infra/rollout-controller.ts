@@ -1,4 +1,13 @@
-import { ArnFormat, type CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import {
+  ArnFormat,
+  type CfnElement,
+  Duration,
+  Fn,
+  RemovalPolicy,
+  Stack,
+  Token,
+  Validations,
+} from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -16,18 +25,21 @@ import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type * as z from 'zod';
+import * as z from 'zod';
+import { DEFAULT_READS_FIRST_SETTINGS, ReadsFirstSettingsSchema } from '#commons/config.ts';
 import { ValidationFailed } from '#domain/errors.ts';
 import { resolvePlan } from '#domain/plan.ts';
 import { RECONCILE_INTERVAL_MINUTES } from '#domain/reconciler.ts';
 import { SHIFT_WEIGHTS_TIMEOUT_SECONDS } from '#domain/rollout.ts';
 import { parseSmokeConfig, type SmokeConfigSchema } from '#domain/smoke-config.ts';
-import type { InsufficientDataPolicy } from '#domain/types.ts';
+import type { InsufficientDataPolicy, ReadsFirstSettings, TrafficMode } from '#domain/types.ts';
+import { fieldIssuesFrom } from '#domain/validation.ts';
 import { ASL_PATH, FUNCTION_PLACEHOLDERS } from '../statemachine/definition.ts';
 import {
   DEFAULT_ROLLBACK_RESERVED_CONCURRENCY,
   LISTENER_ARN,
   LOAD_BALANCER_ARN,
+  type ReplayLagMetric,
   ROLLBACK_RESERVED_CONCURRENCY_ERROR,
   ROLLBACK_RESERVED_CONCURRENCY_MAX,
   TARGET_GROUP_ARN,
@@ -107,6 +119,15 @@ export interface RolloutControllerProps {
   readonly extraWatchedAlarmNames?: readonly string[];
   /** @default 'not-firing': a 1 % step often has too few requests for a datapoint */
   readonly insufficientDataPolicy?: InsufficientDataPolicy;
+  /** How rollouts that do not say move traffic. @default 'all' (every request split by weight) */
+  readonly traffic?: TrafficMode;
+  /** Reads-first settings for rollouts that do not give theirs. @default DEFAULT_READS_FIRST_SETTINGS */
+  readonly readsFirst?: Partial<ReadsFirstSettings>;
+  /**
+   * The replayer's lag, which a reads-first step waits on (`replayLagMetric` of the config).
+   * @default none: no replay-lag alarm, and a reads-first rollout cannot pass its replay-lag check
+   */
+  readonly replayLag?: ReplayLagMetric;
   /** @default none */
   readonly schedules?: readonly RolloutSchedule[];
   /** Scheduler retries before a start goes to the dead-letter queue. @default 3 */
@@ -146,8 +167,20 @@ const ACCESS: Record<
     table: 'read' | 'read-write';
     describeElb?: readonly string[];
     modifyListener?: true;
+    /**
+     * Swing's own listener rules (reads-first): `read` finds them (by tag), `remove` also re-weights and deletes
+     * them, `create` also creates them, tagged in the same call.
+     */
+    swingRules?: 'read' | 'remove' | 'create';
     describeAlarms?: true;
-    /** cloudwatch:GetMetricData: the target groups' RequestCount, for the delivered split after a bake. */
+    /** cloudwatch:DescribeAlarms on the replay-lag alarm: the replay-lag check. */
+    describeReplayLag?: true;
+    /** states:SendTaskSuccess on this state machine: releases a step waiting for the replayer. */
+    releaseReplayWait?: true;
+    /**
+     * cloudwatch:GetMetricData: the target groups' RequestCount, for the delivered split after a bake and the
+     * requests the target took since the write cutover.
+     */
     getMetricData?: true;
     publish?: true;
     failTasks?: true;
@@ -160,6 +193,7 @@ const ACCESS: Record<
   preflight: {
     table: 'read-write',
     describeElb: ['DescribeListeners', 'DescribeRules', 'DescribeTargetHealth'],
+    swingRules: 'read',
     describeAlarms: true,
     timeout: Duration.seconds(30),
   },
@@ -168,7 +202,10 @@ const ACCESS: Record<
     table: 'read-write',
     describeElb: ['DescribeListeners', 'DescribeTargetHealth'],
     modifyListener: true,
+    // Read steps create and move the read rules; the write cutover removes them.
+    swingRules: 'create',
     describeAlarms: true,
+    describeReplayLag: true,
     // Rollback outlasts a stale attempt of this function for exactly this long (a lost answer runs on).
     timeout: Duration.seconds(SHIFT_WEIGHTS_TIMEOUT_SECONDS),
   },
@@ -178,10 +215,19 @@ const ACCESS: Record<
     getMetricData: true,
     timeout: Duration.seconds(30),
   },
-  bake: { table: 'read-write', describeAlarms: true, timeout: Duration.seconds(30) },
+  bake: {
+    table: 'read-write',
+    describeAlarms: true,
+    // A wait for the replayer checks once more after storing its token, and releases it if caught up.
+    describeReplayLag: true,
+    releaseReplayWait: true,
+    timeout: Duration.seconds(30),
+  },
   'alarm-event': {
     table: 'read',
     failTasks: true,
+    // The replay-lag alarm's return to OK releases the step waiting for the replayer.
+    releaseReplayWait: true,
     asyncFromEventBridge: true,
     timeout: Duration.seconds(30),
   },
@@ -189,12 +235,17 @@ const ACCESS: Record<
     table: 'read-write',
     describeElb: ['DescribeListeners', 'DescribeTargetHealth'],
     modifyListener: true,
+    swingRules: 'remove',
+    // The requests the target took since the write cutover: the write-exposure report.
+    getMetricData: true,
     // Room to outlast a stale ShiftWeights attempt (SHIFT_WEIGHTS_TIMEOUT_SECONDS) and restore once more.
     timeout: Duration.seconds(SHIFT_WEIGHTS_TIMEOUT_SECONDS * 2),
   },
   finalize: {
     table: 'read-write',
     describeElb: ['DescribeListeners', 'DescribeTargetHealth'],
+    // The scroll pins go when the cutover's bake ends.
+    swingRules: 'remove',
     publish: true,
     timeout: Duration.seconds(30),
   },
@@ -202,6 +253,7 @@ const ACCESS: Record<
     table: 'read-write',
     describeElb: ['DescribeListeners', 'DescribeTargetHealth'],
     modifyListener: true,
+    swingRules: 'remove',
     publish: true,
     asyncFromEventBridge: true,
     // It first waits out tasks of the stopped execution that may still act (SAFETY_NET_WAIT_SECONDS, 75 s).
@@ -211,6 +263,7 @@ const ACCESS: Record<
     table: 'read-write',
     describeElb: ['DescribeListeners', 'DescribeTargetHealth'],
     modifyListener: true,
+    swingRules: 'remove',
     publish: true,
     describeExecutions: true,
     asyncFromEventBridge: true,
@@ -218,6 +271,22 @@ const ACCESS: Record<
     timeout: Duration.seconds(60),
   },
 };
+
+/** Finding Swing's rules: the rules, then their tags (ELBv2 lists no tags with DescribeRules). */
+const SWING_RULES_DESCRIBE = ['DescribeRules', 'DescribeTags'];
+
+/**
+ * The ARNs of this listener's rules, `...:listener-rule/app/<lb-name>/<lb-id>/<listener-id>/*`, from the
+ * listener's `...:listener/app/<lb-name>/<lb-id>/<listener-id>`. A token (a listener this stack creates) is
+ * split in the template.
+ */
+export function listenerRulesArn(listenerArn: string): string {
+  if (!Token.isUnresolved(listenerArn)) return `${listenerArn.replace(':listener/', ':listener-rule/')}/*`;
+  const parts = Fn.split('/', listenerArn);
+  const part = (index: number) => Fn.select(index, parts);
+  // parts[0] ends in ':listener'; the rule ARN has the same account, region and path under ':listener-rule'.
+  return Fn.join('', [part(0), '-rule/', part(1), '/', part(2), '/', part(3), '/', part(4), '/*']);
+}
 
 const pascal = (name: string) =>
   name
@@ -228,6 +297,25 @@ const pascal = (name: string) =>
 
 /** A stack's region or account as cdk-nag names it in a finding: the literal, or `<AWS::Region>`. */
 const nagText = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<${pseudo}>` : value);
+
+/** A resource as cdk-nag names it in a finding: intrinsics flattened, references in <>, the rest as JSON. */
+function nagResource(stack: Stack, value: string): string {
+  const visit = (node: unknown): string => {
+    if (typeof node === 'string') return node;
+    const object = node as Record<string, unknown>;
+    if (Array.isArray(object['Fn::Join'])) {
+      const [delimiter, items] = object['Fn::Join'] as [string, unknown[]];
+      return items.map(visit).join(delimiter);
+    }
+    if (Array.isArray(object['Fn::GetAtt'])) {
+      const [resource, attribute] = object['Fn::GetAtt'] as [unknown, unknown];
+      return `<${visit(resource)}.${visit(attribute)}>`;
+    }
+    if (object.Ref !== undefined) return `<${visit(object.Ref)}>`;
+    return JSON.stringify(node);
+  };
+  return visit(stack.resolve(value));
+}
 
 function checkArn(field: string, value: string | undefined, pattern: RegExp, example: string) {
   if (value === undefined || Token.isUnresolved(value) || pattern.test(value)) return;
@@ -257,6 +345,15 @@ export class RolloutController extends Construct {
   readonly reconcilerSchedule: scheduler.Schedule;
   /** The role EventBridge Scheduler starts rollouts with: the declared schedules and `swing schedule add`. */
   readonly schedulerRole: iam.Role;
+  /**
+   * In ALARM while the replayer lags; not a watched alarm: a lagging replayer holds a reads-first step, it
+   * never rolls the target back. Absent without `replayLag`.
+   */
+  readonly replayLagAlarm?: cloudwatch.Alarm;
+  /** Its name as written (not a reference), for environment variables and event patterns. */
+  readonly replayLagAlarmName?: string;
+  /** The stack's traffic mode and reads-first settings: the preflight function's READS_FIRST_DEFAULTS. */
+  readonly readsFirstDefaults: { readonly traffic: TrafficMode; readonly settings: ReadsFirstSettings };
 
   constructor(scope: Construct, id: string, props: RolloutControllerProps) {
     // Checked before anything is created: bad input builds nothing.
@@ -329,6 +426,42 @@ export class RolloutController extends Construct {
       ),
     ];
 
+    this.readsFirstDefaults = {
+      traffic: props.traffic ?? 'all',
+      settings: { ...DEFAULT_READS_FIRST_SETTINGS, ...props.readsFirst },
+    };
+    const lag = props.replayLag;
+    if (lag) {
+      this.replayLagAlarmName = `${prefix}-replay-lag`;
+      this.replayLagAlarm = new cloudwatch.Alarm(this, 'ReplayLagAlarm', {
+        alarmName: this.replayLagAlarmName,
+        alarmDescription:
+          `The replayer lags the source: ${lag.namespace} ${lag.metricName} (${lag.statistic}) above ${lag.threshold} ` +
+          `in a period of the last ${lag.evaluationPeriods}` +
+          (lag.missingData === 'lagging' ? ', or no datapoint. ' : '. ') +
+          'Reads-first steps and the write cutover wait while it is in ALARM; it rolls nothing back.',
+        metric: new cloudwatch.Metric({
+          namespace: lag.namespace,
+          metricName: lag.metricName,
+          dimensionsMap: { ...lag.dimensions },
+          statistic: lag.statistic,
+          period: Duration.seconds(lag.periodSeconds),
+        }),
+        threshold: lag.threshold,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: lag.evaluationPeriods,
+        // Caught up (OK) means no period of the window above the threshold: one lagging period is lagging.
+        datapointsToAlarm: 1,
+        // An idle replayer and wrong dimensions both send no datapoint: never caught up unless the policy says so.
+        treatMissingData:
+          lag.missingData === 'lagging'
+            ? cloudwatch.TreatMissingData.BREACHING
+            : cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+    const replayLagAlarm = this.replayLagAlarm;
+    const replayLagAlarmName = this.replayLagAlarmName;
+
     const commonEnvironment: Record<string, string> = {
       LISTENER_ARN: props.listenerArn,
       SOURCE_TARGET_GROUP_ARN: props.sourceTargetGroupArn,
@@ -368,6 +501,14 @@ export class RolloutController extends Construct {
           new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: watchedAlarmArns }),
         );
       }
+      if (access.describeReplayLag && replayLagAlarm) {
+        role.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            actions: ['cloudwatch:DescribeAlarms'],
+            resources: [replayLagAlarm.alarmArn],
+          }),
+        );
+      }
       if (access.publish) {
         role.addToPrincipalPolicy(
           new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [this.topic.topicArn] }),
@@ -381,6 +522,9 @@ export class RolloutController extends Construct {
       }
       // Shift-weights writes TargetWeightPercent as EMF log lines (Powertools Metrics): no PutMetricData.
       const dependsOn: iam.Policy[] = [];
+      if (access.swingRules && access.swingRules !== 'read') {
+        dependsOn.push(this.grantSwingRules(id, role, props.listenerArn, access.swingRules));
+      }
       if (access.getMetricData) {
         const metrics = new iam.Policy(this, `${id}GetMetricData`, {
           statements: [new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] })],
@@ -390,15 +534,19 @@ export class RolloutController extends Construct {
           id: 'AwsSolutions-IAM5[Resource::*]',
           reason:
             'cloudwatch:GetMetricData supports no resource-level permissions: AWS requires Resource "*". ' +
-            "It is read-only: the delivered split reads the two target groups' RequestCount after each bake.",
+            "It is read-only: the delivered split reads the two target groups' RequestCount after each bake, " +
+            "the write-exposure report the target group's RequestCount since the write cutover.",
         });
         dependsOn.push(metrics);
       }
-      if (access.describeElb) {
+      const describeElb = [
+        ...new Set([...(access.describeElb ?? []), ...(access.swingRules ? SWING_RULES_DESCRIBE : [])]),
+      ];
+      if (describeElb.length > 0) {
         const describe = new iam.Policy(this, `${id}DescribeElb`, {
           statements: [
             new iam.PolicyStatement({
-              actions: access.describeElb.map((action) => `elasticloadbalancing:${action}`),
+              actions: describeElb.map((action) => `elasticloadbalancing:${action}`),
               resources: ['*'],
             }),
           ],
@@ -408,12 +556,18 @@ export class RolloutController extends Construct {
           id: 'AwsSolutions-IAM5[Resource::*]',
           reason:
             'ELBv2 Describe* actions support no resource-level permissions: AWS requires Resource "*". ' +
-            'They are read-only; the one write (ModifyListener) is scoped to the listener ARN in another policy.',
+            'They are read-only; the writes (ModifyListener, and the rule actions) are scoped to the listener ' +
+            'and its rules in other policies.',
         });
         dependsOn.push(describe);
       }
 
       const environment: Record<string, string> = { ...commonEnvironment };
+      if (name === 'preflight') environment.READS_FIRST_DEFAULTS = JSON.stringify(this.readsFirstDefaults);
+      if (replayLagAlarmName && lag && (access.describeReplayLag || access.releaseReplayWait)) {
+        environment.REPLAY_LAG_ALARM = replayLagAlarmName;
+        environment.REPLAY_LAG_MISSING_DATA = lag.missingData;
+      }
       let network: Pick<lambda.FunctionOptions, 'vpc' | 'vpcSubnets' | 'securityGroups'> = {};
       if (name === 'smoke-test') {
         environment.SMOKE_CONFIG = stack.toJsonString(props.smoke);
@@ -541,6 +695,25 @@ export class RolloutController extends Construct {
       },
       targets: [this.eventTarget(functions['safety-net'])],
     });
+    if (replayLagAlarm && replayLagAlarmName) {
+      // Not in the watched alarms' rule: this one's return to OK matters, and it must never fail a bake.
+      new events.Rule(this, 'ReplayLagStateChangeRule', {
+        description:
+          'The replay-lag alarm is OK again: release the reads-first step waiting for the replayer',
+        eventPattern: {
+          source: ['aws.cloudwatch'],
+          detailType: ['CloudWatch Alarm State Change'],
+          account: [stack.account],
+          resources: [replayLagAlarm.alarmArn],
+          detail: {
+            alarmName: [replayLagAlarmName],
+            // INSUFFICIENT_DATA releases only with missingData 'caught-up' (the handler decides); ALARM never.
+            state: { value: ['OK', 'INSUFFICIENT_DATA'] },
+          },
+        },
+        targets: [this.eventTarget(functions['alarm-event'])],
+      });
+    }
     // SendTaskFailure on this state machine only: the alarm-event function can fail no other task.
     functions['alarm-event'].addToRolePolicy(
       new iam.PolicyStatement({
@@ -548,6 +721,18 @@ export class RolloutController extends Construct {
         resources: [this.stateMachine.stateMachineArn],
       }),
     );
+    // SendTaskSuccess on this state machine only, for the waits for the replayer. A policy of its own, not the
+    // role's default policy: the state machine invokes bake, whose function waits for its default policy.
+    for (const name of HANDLER_NAMES.filter((handler) => ACCESS[handler].releaseReplayWait)) {
+      new iam.Policy(this, `${pascal(name)}ReleaseReplayWait`, {
+        statements: [
+          new iam.PolicyStatement({
+            actions: ['states:SendTaskSuccess'],
+            resources: [this.stateMachine.stateMachineArn],
+          }),
+        ],
+      }).attachToRole(functions[name].role as iam.Role);
+    }
 
     // I7 when the status event is lost: the reconciler reads the lock and asks Step Functions about its
     // holder. Only this state machine's executions: it can learn about no other.
@@ -674,6 +859,43 @@ export class RolloutController extends Construct {
     });
   }
 
+  /**
+   * The rule actions, on this listener's rules only: ModifyRule and DeleteRule on its rule ARNs; CreateRule on
+   * the listener and its rules, with AddTags on the rules only as part of CreateRule (tag on create: a rule is
+   * Swing's by its tags, and no role here may tag an existing rule).
+   */
+  private grantSwingRules(id: string, role: iam.Role, listenerArn: string, level: 'remove' | 'create') {
+    const rules = listenerRulesArn(listenerArn);
+    const statements = [
+      new iam.PolicyStatement({
+        actions: ['elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule'],
+        resources: [rules],
+      }),
+    ];
+    if (level === 'create') {
+      statements.push(
+        new iam.PolicyStatement({
+          actions: ['elasticloadbalancing:CreateRule'],
+          resources: [listenerArn, rules],
+        }),
+        new iam.PolicyStatement({
+          actions: ['elasticloadbalancing:AddTags'],
+          resources: [rules],
+          conditions: { StringEquals: { 'elasticloadbalancing:CreateAction': 'CreateRule' } },
+        }),
+      );
+    }
+    const policy = new iam.Policy(this, `${id}SwingRules`, { statements });
+    policy.attachToRole(role);
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagResource(Stack.of(this), rules)}]`,
+      reason:
+        "A listener rule's ARN ends in an id ELBv2 chooses when it creates the rule: '<listener's rule path>/*' " +
+        "is the narrowest resource covering the rules Swing creates, and it covers only this listener's rules.",
+    });
+    return policy;
+  }
+
   private eventTarget(fn: lambda.IFunction): eventTargets.LambdaFunction {
     return new eventTargets.LambdaFunction(fn, {
       deadLetterQueue: this.deadLetterQueue,
@@ -771,6 +993,20 @@ export function validateControllerProps(props: RolloutControllerProps): void {
       },
     ]);
   }
+  if (props.traffic !== undefined && props.traffic !== 'all' && props.traffic !== 'reads-first') {
+    throw new ValidationFailed([
+      { field: 'traffic', message: `is '${props.traffic}': use 'all' (default) or 'reads-first'` },
+    ]);
+  }
+  const settings = ReadsFirstSettingsSchema.safeParse({
+    ...DEFAULT_READS_FIRST_SETTINGS,
+    ...props.readsFirst,
+  });
+  if (!settings.success) throw new ValidationFailed(fieldIssuesFrom(settings.error, 'readsFirst'));
+  if (props.replayLag) {
+    const lag = ReplayLagMetricSchema.safeParse(props.replayLag);
+    if (!lag.success) throw new ValidationFailed(fieldIssuesFrom(lag.error, 'replayLag'));
+  }
   const endpointsAreTokens =
     Token.isUnresolved(props.smoke.sourceEndpoint) || Token.isUnresolved(props.smoke.targetEndpoint);
   if (!endpointsAreTokens) parseSmokeConfig(props.smoke, 'smoke');
@@ -778,6 +1014,23 @@ export function validateControllerProps(props: RolloutControllerProps): void {
     resolvePlan(schedule.plan, `schedules[${index}].plan`);
   });
 }
+
+/** What the replay-lag alarm needs to be a valid CloudWatch alarm (the config's replayLag checks the rest). */
+const ReplayLagMetricSchema = z.object({
+  metricName: z.string().min(1).max(255),
+  namespace: z.string().min(1).max(255),
+  dimensions: z
+    .record(z.string().min(1), z.string().min(1))
+    .refine((dimensions) => Object.keys(dimensions).length > 0, {
+      error:
+        'is empty: the replayer lag metric has dimensions, e.g. { qualifier: "dev", OTelLib: "replayer" }',
+    }),
+  statistic: z.string().min(1),
+  threshold: z.number().gt(0),
+  periodSeconds: z.number().int().min(10),
+  evaluationPeriods: z.number().int().min(1).max(100),
+  missingData: z.enum(['lagging', 'caught-up']),
+});
 
 /** Every check against both paths, each up to its timeout, plus the record writes. */
 function smokeTimeout(smoke: SmokeSettings): Duration {

@@ -2,7 +2,7 @@ import { CfnOutput, Duration, Fn, Stack, type StackProps, TimeZone, Token, Valid
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
-import type { ScheduleConfig, SwingConfig } from './config.ts';
+import { replayLagMetric, type ScheduleConfig, type SwingConfig } from './config.ts';
 import type { HandlerFunctionFactory } from './handler-functions.ts';
 import { RolloutController, type RolloutControllerProps, type SmokeNetwork } from './rollout-controller.ts';
 import { SandboxAlb } from './sandbox-alb.ts';
@@ -121,6 +121,9 @@ export class SwingStack extends Stack {
       alarmThresholds: config.alarms,
       extraWatchedAlarmNames: config.alarms.extraWatchedAlarmNames,
       insufficientDataPolicy: config.insufficientDataPolicy,
+      traffic: config.traffic,
+      readsFirst: config.readsFirst,
+      replayLag: replayLagMetric(config),
       rollbackReservedConcurrency: config.rollbackReservedConcurrency,
       notificationEmails: config.notificationEmails,
       schedules: config.schedules.map((schedule) => ({
@@ -162,6 +165,16 @@ export class SwingStack extends Stack {
       value: this.toJsonString([...this.controller.watchedAlarmNames]),
       description: 'JSON array of the alarm names a rollout watches',
     });
+    new CfnOutput(this, 'ReadsFirstDefaults', {
+      value: JSON.stringify(this.controller.readsFirstDefaults),
+      description: 'JSON traffic mode and reads-first settings of rollouts that do not give theirs',
+    });
+    if (this.controller.replayLagAlarmName) {
+      new CfnOutput(this, 'ReplayLagAlarm', {
+        value: this.controller.replayLagAlarmName,
+        description: 'In ALARM while the replayer lags: reads-first steps wait for it',
+      });
+    }
     new CfnOutput(this, 'ScheduleDlqArn', { value: this.controller.deadLetterQueue.queueArn });
     new CfnOutput(this, 'SchedulerRoleArn', {
       value: this.controller.schedulerRole.roleArn,

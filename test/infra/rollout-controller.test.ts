@@ -24,6 +24,9 @@ import {
 
 const LISTENER =
   'arn:aws:elasticloadbalancing:us-east-1:111111111111:listener/app/migration-alb/0123456789abcdef/fedcba9876543210';
+/** The listener's rules: `:listener/` becomes `:listener-rule/`, plus `/*`. */
+const LISTENER_RULES =
+  'arn:aws:elasticloadbalancing:us-east-1:111111111111:listener-rule/app/migration-alb/0123456789abcdef/fedcba9876543210/*';
 const SOURCE_TG =
   'arn:aws:elasticloadbalancing:us-east-1:111111111111:targetgroup/capture-proxy/0123456789abcdef';
 const TARGET_TG =
@@ -175,7 +178,7 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
 
     it('grants ModifyListener only on the listener ARN, and only to shift-weights, rollback, safety-net and reconciler', () => {
       const statements = grantedStatements(template).filter((s) =>
-        s.actions.some((action) => action.startsWith('elasticloadbalancing:Modify')),
+        s.actions.includes('elasticloadbalancing:ModifyListener'),
       );
       expect(statements.length).toBeGreaterThan(0);
       for (const statement of statements) {
@@ -190,15 +193,18 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
       ]);
     });
 
-    it('grants SendTaskFailure only on this state machine, and only to alarm-event; SendTaskSuccess to nobody', () => {
+    it('grants SendTaskFailure only to alarm-event, SendTaskSuccess (the wait for the replayer) only to alarm-event and bake, on this state machine only', () => {
       const stateMachine = logicalIdOf(template, 'AWS::StepFunctions::StateMachine');
       const statements = grantedStatements(template).filter((s) =>
         s.actions.some((action) => action.startsWith('states:SendTask')),
       );
-      expect(statements).toHaveLength(1);
-      expect(statements[0]!.actions).toEqual(['states:SendTaskFailure']);
-      expect(statements[0]!.resources).toEqual([{ Ref: stateMachine }]);
+      expect(statements).toHaveLength(3);
+      for (const statement of statements) {
+        expect(statement.actions).toHaveLength(1);
+        expect(statement.resources).toEqual([{ Ref: stateMachine }]);
+      }
       expect(rolesWith('states:SendTaskFailure')).toEqual(['alarm-event']);
+      expect(rolesWith('states:SendTaskSuccess')).toEqual(['alarm-event', 'bake']);
     });
 
     it('grants the table by its ARN only: GetItem/UpdateItem to the engine, GetItem alone to alarm-event', () => {
@@ -218,8 +224,9 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
     it('puts "*" only where AWS requires it: ELBv2 Describe*, CloudWatch GetMetricData, Lambda VPC interfaces, Step Functions logs and X-Ray', () => {
       const allowedOnStar =
         /^(elasticloadbalancing:Describe|cloudwatch:GetMetricData$|ec2:(Create|Describe|Delete|Assign|Unassign)|logs:|xray:)/;
-      // Below a resource, not "*": this state machine's executions, the reconciler's versions.
-      const scopedWildcard = /^(states:DescribeExecution|lambda:InvokeFunction)$/;
+      // Below a resource, not "*": this state machine's executions, the reconciler's versions, this listener's rules.
+      const scopedWildcard =
+        /^(states:DescribeExecution|lambda:InvokeFunction|elasticloadbalancing:(CreateRule|ModifyRule|DeleteRule|AddTags))$/;
       for (const statement of grantedStatements(template)) {
         if (!JSON.stringify(statement.resources).includes('*')) continue;
         for (const action of statement.actions) {
@@ -270,6 +277,9 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
         ['sns:Publish', [{ Ref: logicalIdOf(template, 'AWS::SNS::Topic') }]],
         // Lambda sends an invocation that failed its retries to the dead-letter queue.
         ['sqs:SendMessage', [{ 'Fn::GetAtt': [logicalIdOf(template, 'AWS::SQS::Queue'), 'Arn'] }]],
+        // Swing's own rules (reads-first), on this listener's rules only.
+        ['elasticloadbalancing:ModifyRule', [LISTENER_RULES]],
+        ['elasticloadbalancing:DeleteRule', [LISTENER_RULES]],
       ]);
     });
 
@@ -281,8 +291,11 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
 
     it('reads only the watched alarms: the composite alarm and the extra names', () => {
       const composite = logicalIdOf(template, 'AWS::CloudWatch::CompositeAlarm');
-      const statements = grantedStatements(template).filter((s) =>
-        s.actions.includes('cloudwatch:DescribeAlarms'),
+      // The replay-lag alarm is read in statements of its own (test/infra/reads-first-stack.test.ts).
+      const statements = grantedStatements(template).filter(
+        (s) =>
+          s.actions.includes('cloudwatch:DescribeAlarms') &&
+          !JSON.stringify(s.resources).includes('ReplayLag'),
       );
       expect(statements.length).toBe(4);
       for (const statement of statements) {
