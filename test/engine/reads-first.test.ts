@@ -1,0 +1,399 @@
+import type { Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { describe, expect, it } from 'vitest';
+import { AlbSwingRules } from '#adapters/swing-rules.ts';
+import { promoteGate } from '#domain/operator.ts';
+import type { EngineDeps } from '#domain/rollout.ts';
+import { handleAlarmEvent } from '#domain/rollout.ts';
+import { SWING_RULE_SET } from '#domain/swing-rules.ts';
+import type { ReplayLagVerdict, Weights } from '#domain/types.ts';
+import { isIncrease, percentToWeights } from '#domain/weights.ts';
+import { LISTENER } from '#test/support/fake-aws.ts';
+import { ALARM, baking, gated, makeWorld, operatorOf } from '#test/support/rollout-world.ts';
+
+/**
+ * Reads first, writes last, through the real ASL and the real engine over the fake ELBv2 (rules included)
+ * and the real rules adapter: the default action (writes) never moves before the cutover, the read rules
+ * carry each step, and whatever ends the rollout, no rule of Swing's is left.
+ */
+
+const START: Weights = { source: 999, target: 0 };
+const LAG_ALARM = 'swing-replay-lag';
+/** `then: restore`, built so that no object literal here looks thenable to the linter. */
+const REHEARSAL: Record<string, unknown> = Object.fromEntries([['then', 'restore']]);
+
+function readsFirstWorld(options: { lagging?: () => boolean; targetRequests?: number } = {}) {
+  const world = makeWorld({ starting: START });
+  const lag = { lagging: options.lagging ?? (() => false) };
+  const deps: EngineDeps = {
+    ...world.deps,
+    swingRules: new AlbSwingRules(world.elb.client, LISTENER, { verifyAttempts: 1, verifyDelayMs: 0 }),
+    replayLag: {
+      check: async (): Promise<ReplayLagVerdict> =>
+        lag.lagging()
+          ? { caughtUp: false, detail: `${LAG_ALARM} is in ALARM` }
+          : { caughtUp: true, detail: `${LAG_ALARM} is OK` },
+    },
+    targetRequests: { countBetween: async () => options.targetRequests },
+    replayLagAlarm: LAG_ALARM,
+  };
+  /** Every increase of the target's read share made while a watched alarm fired: must stay empty. */
+  const readIncreasesUnderAlarm: Weights[] = [];
+  world.elb.onRuleWrite = (rule, weights) => {
+    const before = world.elb.currentRules.find((current) => current.RuleArn === rule.RuleArn);
+    const from = before ? world.elb.ruleWeights(before) : { source: 999, target: 0 };
+    if (weights && isIncrease(from, weights) && world.cloudWatch.firing().length > 0) {
+      readIncreasesUnderAlarm.push(weights);
+    }
+  };
+  const start = (input: Record<string, unknown>) =>
+    world.sfn.start(deps, { traffic: 'reads-first', ...input });
+  const lagEvent = (value: 'OK' | 'ALARM') =>
+    handleAlarmEvent(deps, {
+      source: 'aws.cloudwatch',
+      'detail-type': 'CloudWatch Alarm State Change',
+      time: new Date().toISOString(),
+      detail: { alarmName: LAG_ALARM, state: { value, reason: 'replayer lag' } },
+    });
+  return { ...world, deps, start, lag, lagEvent, readIncreasesUnderAlarm };
+}
+
+const replayLagGate = {
+  cutoverGate: 'replay-lag',
+  cutoverBakeSeconds: 1,
+  scrollKeepAliveSeconds: 1,
+  replayWaitSeconds: 80_000,
+};
+
+describe('Reads-first: reads ramp on rules of Swing, writes move last', () => {
+  it('moves the read rules step by step, never the default action until the cutover, and leaves no rule', async () => {
+    const world = readsFirstWorld();
+    const readShares: Weights[] = [];
+    const defaultWritesAtEachStep: number[] = [];
+    world.store.onUpdate = (_arn, patch) => {
+      if (patch.readsWritten) {
+        readShares.push(patch.readsWritten);
+        defaultWritesAtEachStep.push(world.elb.writes.length);
+      }
+    };
+
+    const result = await world.start({ plan: '10:1,50:1,100:1', readsFirst: replayLagGate }).result;
+
+    expect(result).toMatchObject({ status: 'SUCCEEDED' });
+    expect(readShares).toEqual([10, 50, 100].map(percentToWeights));
+    // No ModifyListener before the cutover: every write stayed on the source (I8).
+    expect(defaultWritesAtEachStep).toEqual([0, 0, 0]);
+    expect(world.elb.writes).toEqual([percentToWeights(100)]);
+    expect(world.elb.swingRules).toEqual([]);
+    const finished = (await world.store.get(LISTENER.listenerArn))?.history.at(-1);
+    expect(finished).toMatchObject({ outcome: 'completed', traffic: 'reads-first' });
+    expect(finished?.cutoverAt).toBeDefined();
+    expect(finished?.steps.map((step) => step.kind)).toEqual(['reads', 'reads', 'reads', 'cutover']);
+    expect(world.readIncreasesUnderAlarm).toEqual([]);
+  });
+
+  it('creates the pins before the read rules, at the planned priorities, tagged as its own', async () => {
+    const world = readsFirstWorld();
+    const execution = world.start({ plan: '10:1000,100', readsFirst: { basePriority: 40 } });
+
+    await world.until(baking(0), 'bake of the first read step');
+    const created = world.elb.log.filter(
+      (event) => event.kind === 'call' && event.operation === 'CreateRule',
+    );
+    const rules = world.elb.swingRules;
+    expect(created).toHaveLength(SWING_RULE_SET.length);
+    expect(rules.map((rule) => rule.Priority)).toEqual(
+      SWING_RULE_SET.map((spec) => String(40 + spec.offset)),
+    );
+    const names = rules.map((rule) => rule.tags.find((tag) => tag.Key === 'swing:rule')?.Value);
+    expect(names).toEqual(SWING_RULE_SET.map((spec) => spec.name));
+    expect(rules.every((rule) => rule.tags.some((tag) => tag.Value === execution.executionArn))).toBe(true);
+    const pins = rules.filter((rule) =>
+      String(rule.tags.find((tag) => tag.Key === 'swing:rule')?.Value).startsWith('pin'),
+    );
+    expect(pins.map((rule) => world.elb.ruleWeights(rule))).toEqual(
+      pins.map(() => ({ source: 999, target: 0 })),
+    );
+    execution.stop();
+    await execution.result;
+  });
+
+  it('holds the write cutover behind its own gate; promote cuts writes over', async () => {
+    const world = readsFirstWorld();
+    const execution = world.start({
+      plan: '50:1,100:1',
+      readsFirst: { cutoverGate: 'manual', cutoverBakeSeconds: 1, scrollKeepAliveSeconds: 1 },
+    });
+
+    await world.until(gated(1), 'the cutover gate after the last read step');
+    expect(world.elb.writes).toEqual([]);
+    await promoteGate(operatorOf(world));
+    const result = await execution.result;
+
+    expect(result).toMatchObject({ status: 'SUCCEEDED' });
+    expect(world.elb.weights).toEqual(percentToWeights(100));
+    expect(world.elb.swingRules).toEqual([]);
+  });
+
+  it('rolls back a failing read step: the reads go back, the rules go, the default action is never written', async () => {
+    const world = readsFirstWorld();
+    const execution = world.start({ plan: '10:1000,50:1000,100', readsFirst: replayLagGate });
+
+    await world.until(baking(1), 'bake of the 50 % read step');
+    await world.fireAlarm(ALARM);
+    const result = await execution.result;
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'AlarmFired' });
+    expect(world.elb.writes).toEqual([]);
+    expect(world.elb.weights).toEqual(START);
+    expect(world.elb.swingRules).toEqual([]);
+    const finished = (await world.store.get(LISTENER.listenerArn))?.history.at(-1);
+    expect(finished).toMatchObject({ outcome: 'rolled-back', restored: true });
+    expect(finished?.exposure).toBeUndefined();
+    expect(world.readIncreasesUnderAlarm).toEqual([]);
+  });
+
+  it('after the cutover, rolls back by policy and reports the write exposure (window and target requests)', async () => {
+    const world = readsFirstWorld({ targetRequests: 1234 });
+    const execution = world.start({
+      plan: '100:1',
+      readsFirst: { ...replayLagGate, cutoverBakeSeconds: 1000, afterCutover: 'rollback' },
+    });
+
+    await world.until(
+      (rollout) => baking(1)(rollout) && rollout?.cutoverAt !== undefined,
+      'bake of the cutover',
+    );
+    await world.fireAlarm(ALARM);
+    const result = await execution.result;
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'AlarmFired' });
+    expect(world.elb.weights).toEqual(START);
+    expect(world.elb.swingRules).toEqual([]);
+    const finished = (await world.store.get(LISTENER.listenerArn))?.history.at(-1);
+    expect(finished?.exposure).toMatchObject({ policy: 'rollback', targetRequests: 1234 });
+    expect(finished?.exposure?.cutoverAt).toBe(finished?.cutoverAt);
+    expect(world.notifications.at(-1)).toMatchObject({
+      outcome: 'rolled-back',
+      exposure: { policy: 'rollback', targetRequests: 1234 },
+    });
+  });
+
+  it('after the cutover, with the hold policy, keeps writes on the target and halts with the exposure', async () => {
+    const world = readsFirstWorld();
+    const execution = world.start({
+      plan: '100:1',
+      readsFirst: {
+        ...replayLagGate,
+        cutoverBakeSeconds: 1000,
+        scrollKeepAliveSeconds: 3600,
+        afterCutover: 'hold',
+      },
+    });
+
+    await world.until((rollout) => baking(1)(rollout), 'bake of the cutover');
+    await world.fireAlarm(ALARM);
+    const result = await execution.result;
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'HeldAfterCutover' });
+    expect(world.elb.weights).toEqual(percentToWeights(100));
+    const finished = (await world.store.get(LISTENER.listenerArn))?.history.at(-1);
+    expect(finished).toMatchObject({ outcome: 'halted', exposure: { policy: 'hold' } });
+    // The read rules went at the cutover; the pins stay until the scroll keep-alive ends (the reconciler's).
+    const left = world.elb.swingRules.map((rule) => rule.tags.find((tag) => tag.Key === 'swing:rule')?.Value);
+    expect(left.every((name) => String(name).startsWith('pin'))).toBe(true);
+  });
+
+  it('an operator abort after the cutover rolls back even with the hold policy', async () => {
+    const world = readsFirstWorld();
+    const execution = world.start({
+      plan: '100:1',
+      readsFirst: { ...replayLagGate, cutoverBakeSeconds: 1000, afterCutover: 'hold' },
+    });
+    await world.until(baking(1), 'bake of the cutover');
+    const { abortRollout } = await import('#domain/operator.ts');
+    await abortRollout(operatorOf(world));
+    const result = await execution.result;
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'Aborted' });
+    expect(world.elb.weights).toEqual(START);
+    expect(world.elb.swingRules).toEqual([]);
+  });
+
+  it('waits for the replayer before a read step, writing nothing, and goes on when the lag alarm returns to OK', async () => {
+    let lagging = false;
+    const world = readsFirstWorld({ lagging: () => lagging });
+    // The replayer falls behind once the first read step is written.
+    world.store.onUpdate = (_arn, patch) => {
+      if (patch.readsWritten) lagging = true;
+    };
+    const execution = world.start({ plan: '10:1,50:1,100:1', readsFirst: replayLagGate });
+
+    const waiting = await world.until(
+      (rollout) =>
+        rollout?.status === 'waiting-replay' && rollout.taskKind === 'replay' && !!rollout.taskToken,
+      'the wait for the replayer before step 2',
+    );
+    expect(waiting?.stepIndex).toBe(1);
+    expect(waiting?.readsWritten).toEqual(percentToWeights(10));
+    const readShares = world.elb.swingRules
+      .filter((rule) => rule.tags.some((tag) => String(tag.Value).startsWith('reads-')))
+      .map((rule) => world.elb.ruleWeights(rule));
+    expect(readShares.every((weights) => weights.target === percentToWeights(10).target)).toBe(true);
+    expect(await world.lagEvent('ALARM')).toBe('ignored-state');
+    world.store.onUpdate = undefined;
+    lagging = false;
+    expect(await world.lagEvent('OK')).toBe('released-replay-wait');
+
+    expect(await execution.result).toMatchObject({ status: 'SUCCEEDED' });
+    expect(world.elb.swingRules).toEqual([]);
+  });
+
+  it('rolls back, saying why, when the replayer does not catch up before the wait times out', async () => {
+    const world = readsFirstWorld({ lagging: () => true });
+    const result = await world.start({
+      plan: '10:1,100:1',
+      readsFirst: { ...replayLagGate, replayWaitSeconds: 2 },
+    }).result;
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'ReplayLagTimedOut' });
+    expect(world.elb.writes).toEqual([]);
+    expect(world.elb.swingRules).toEqual([]);
+  });
+
+  it('a rehearsal ramps reads, restores, and ends rehearsed with every step in the history', async () => {
+    const world = readsFirstWorld();
+    const result = await world.start({ plan: '5:1,20:1', ...REHEARSAL }).result;
+
+    expect(result).toMatchObject({ status: 'SUCCEEDED' });
+    expect(world.elb.writes).toEqual([]);
+    expect(world.elb.weights).toEqual(START);
+    expect(world.elb.swingRules).toEqual([]);
+    const finished = (await world.store.get(LISTENER.listenerArn))?.history.at(-1);
+    expect(finished).toMatchObject({ outcome: 'rehearsed', planEnd: 'restore', restored: true });
+    expect(finished?.steps.map((step) => step.targetPercent)).toEqual([5, 20]);
+    expect(world.notifications.at(-1)).toMatchObject({ outcome: 'rehearsed' });
+  });
+
+  it('halts on a read rule re-weighted by hand and touches nothing', async () => {
+    const world = readsFirstWorld();
+    const execution = world.start({ plan: '10:1000,50:1,100:1', readsFirst: replayLagGate });
+    await world.until(baking(0), 'bake of the first read step');
+    const readRule = world.elb.swingRules.find((rule) =>
+      rule.tags.some((tag) => tag.Value === 'reads-get-head'),
+    );
+    world.elb.setRuleByHand(readRule?.RuleArn ?? '', { source: 1, target: 1 });
+    const before = world.elb.log.length;
+    const { abortRollout } = await import('#domain/operator.ts');
+    await abortRollout(operatorOf(world));
+    const result = await execution.result;
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'WeightsDrifted' });
+    const writes = world.elb.log
+      .slice(before)
+      .filter(
+        (event) =>
+          event.kind === 'call' &&
+          ['CreateRule', 'ModifyRule', 'DeleteRule', 'ModifyListener'].includes(event.operation),
+      );
+    expect(writes).toEqual([]);
+    expect(world.elb.swingRules).toHaveLength(SWING_RULE_SET.length);
+  });
+
+  it('the safety net removes the rules of a stopped rollout', async () => {
+    const world = readsFirstWorld();
+    const execution = world.start({ plan: '10:1000,100', readsFirst: replayLagGate });
+    await world.until(baking(0), 'bake of the first read step');
+
+    execution.stop();
+    const result = await execution.result;
+
+    expect(result.status).toBe('ABORTED');
+    expect(world.elb.swingRules).toEqual([]);
+    expect(world.elb.weights).toEqual(START);
+    expect(await world.lockOwner()).toBeUndefined();
+  });
+});
+
+describe('Reads-first preflight refusals change nothing', () => {
+  const refusedWith = async (
+    world: ReturnType<typeof readsFirstWorld>,
+    input: Record<string, unknown>,
+    error: string,
+    text: RegExp,
+  ) => {
+    const before = world.elb.log.length;
+    const result = await world.start(input).result;
+    expect(result).toMatchObject({ status: 'FAILED', error });
+    expect(result.status === 'FAILED' ? result.cause : '').toMatch(text);
+    const writes = world.elb.log
+      .slice(before)
+      .filter(
+        (event) =>
+          event.kind === 'call' &&
+          ['CreateRule', 'ModifyRule', 'DeleteRule', 'ModifyListener'].includes(event.operation),
+      );
+    expect(writes).toEqual([]);
+    expect(await world.lockOwner()).toBeUndefined();
+  };
+  const foreignRule = (priority: string): Rule => ({
+    RuleArn: `${LISTENER.listenerArn.replace(':listener/', ':listener-rule/')}/f0reign${priority}`,
+    Priority: priority,
+    Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/admin/*'] } }],
+    Actions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '403' } }],
+    IsDefault: false,
+  });
+
+  it('refuses while the default action sends anything to the target, naming swing set-weights --target 0', async () => {
+    const world = readsFirstWorld();
+    world.elb.setByHand({ source: 990, target: 9 });
+    await refusedWith(world, { plan: '10,100' }, 'ListenerShapeInvalid', /swing set-weights --target 0/);
+  });
+
+  it('refuses when a priority Swing needs is taken', async () => {
+    const world = readsFirstWorld();
+    world.elb.setRules([foreignRule('1003')]);
+    await refusedWith(
+      world,
+      { plan: '10,100' },
+      'ListenerShapeInvalid',
+      /priorities Swing needs \(1000-1006\) are taken/,
+    );
+  });
+
+  it('refuses when another rule is evaluated before Swing and could shadow it', async () => {
+    const world = readsFirstWorld();
+    world.elb.setRules([foreignRule('5')]);
+    await refusedWith(world, { plan: '10,100' }, 'ListenerShapeInvalid', /evaluated before Swing's/);
+  });
+
+  it('refuses a reads-first plan whose reads stop short of 100 before the cutover', async () => {
+    const world = readsFirstWorld();
+    await refusedWith(
+      world,
+      { plan: '10,50' },
+      'ValidationFailed',
+      /must reach 100 before the write cutover/,
+    );
+  });
+
+  it('refuses a rehearsal in all mode unless writes left on the target are accepted', async () => {
+    const world = readsFirstWorld();
+    await refusedWith(
+      world,
+      { plan: '10:1', traffic: 'all', ...REHEARSAL },
+      'ValidationFailed',
+      /acceptWritesOnTarget/,
+    );
+    const accepted = await world.start({
+      plan: '10:1',
+      traffic: 'all',
+      ...REHEARSAL,
+      acceptWritesOnTarget: true,
+    }).result;
+    expect(accepted).toMatchObject({ status: 'SUCCEEDED' });
+    expect(world.elb.weights).toEqual(START);
+    expect((await world.store.get(LISTENER.listenerArn))?.history.at(-1)).toMatchObject({
+      outcome: 'rehearsed',
+    });
+  });
+});
