@@ -31,6 +31,10 @@ export function addLocalOptions(command: Command): Command {
     .option('--alarm-window <duration>', 'the window both alarms judge, e.g. 3s', '3s')
     .option('--rate <rps>', 'client requests per second', '100')
     .option('--write-ratio <fraction>', 'share of client requests that are writes', '0.2')
+    .option(
+      '--replay-lag <duration>',
+      "the source path's replayer applies each write to the target this long after the source did (default 100ms), e.g. 2s",
+    )
     .option('--seed <n>', 'seed for the traffic split')
     .option('--json', 'print one machine-readable summary at the end')
     .option(

@@ -22,6 +22,8 @@ export interface LocalOptions {
   readonly alarms: LocalAlarmThresholds;
   readonly rate: number;
   readonly writeRatio: number;
+  /** How long after the source accepted a write the replayer applies it to the target. */
+  readonly replayLagMs: number;
   readonly json: boolean;
   readonly seed?: number;
   /** Where to write the HTML report of the run. */
@@ -43,6 +45,7 @@ export interface RawLocalOptions {
   alarmWindow?: string;
   rate?: string;
   writeRatio?: string;
+  replayLag?: string;
   json?: boolean;
   seed?: string;
   report?: string;
@@ -174,6 +177,16 @@ export function parseLocalOptions(raw: RawLocalOptions): LocalOptions {
   const rate = numberIn(raw.rate, '--rate', 1, 2000, 'use requests per second from 1 to 2000') ?? 100;
   const writeRatio =
     numberIn(raw.writeRatio, '--write-ratio', 0, 1, 'use a fraction from 0 to 1, e.g. 0.2') ?? 0.2;
+  const replayLagMs = replayLag(raw.replayLag);
+  if (raw.replayLag !== undefined && upstreamSource) {
+    throw new ValidationFailed([
+      {
+        field: '--replay-lag',
+        message:
+          'works only with the built-in stand-ins (their capture proxy replays the writes): drop --upstream-source/--upstream-target or --replay-lag',
+      },
+    ]);
+  }
   const seed = numberIn(raw.seed, '--seed', 0, 2 ** 31, 'use a whole number');
   const report = reportPath(raw.report);
   return {
@@ -188,10 +201,27 @@ export function parseLocalOptions(raw: RawLocalOptions): LocalOptions {
     alarms,
     rate,
     writeRatio,
+    replayLagMs,
     json: raw.json ?? false,
     ...(seed !== undefined ? { seed } : {}),
     ...(report ? { report } : {}),
   };
+}
+
+/** Default 100 ms: the replayer keeps up, a little behind, as the Migration Assistant's does when healthy. */
+export const DEFAULT_REPLAY_LAG_MS = 100;
+
+/** `100ms`, `2s`, `1m` or plain seconds, from 0 to 60 s. */
+function replayLag(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_REPLAY_LAG_MS;
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(raw.trim());
+  const value = match ? Number(match[1]) * (match[2] === 'ms' ? 1 : match[2] === 'm' ? 60_000 : 1000) : NaN;
+  if (!match || !(value >= 0 && value <= 60_000)) {
+    throw new ValidationFailed([
+      { field: '--replay-lag', message: `is '${raw}': use a duration from 0ms to 60s, e.g. 100ms or 2s` },
+    ]);
+  }
+  return Math.round(value);
 }
 
 /** `3s`, `500ms`, `1m` or plain seconds. */

@@ -9,7 +9,10 @@ import { parseSmokeConfig } from '#domain/smoke-config.ts';
 import type { ListenerPort, Notification, Plan, Rollout, Weights } from '#domain/types.ts';
 import { sameWeights, weightsToPercent } from '#domain/weights.ts';
 import { type AlbTotals, startLocalAlb } from './alb.ts';
-import { startClusterStandIn } from './clusters.ts';
+import { type CaptureProxy, startCaptureProxy } from './capture-proxy.ts';
+import { seedDocuments, startClientTraffic } from './client-traffic.ts';
+import { type ClusterStandIn, startClusterStandIn } from './clusters.ts';
+import { type Divergence, directWrites, measureDivergence } from './divergence.ts';
 import { type LocalEvent, ObservedRolloutStore, observedSmokeTester } from './events.ts';
 import { type ExecutionResult, LocalStepFunctions } from './executor.ts';
 import { defaultLocalAlarms, LocalAlarms } from './local-alarms.ts';
@@ -18,7 +21,6 @@ import type { LocalOptions } from './options.ts';
 import { localReportData } from './report.ts';
 import { LocalTimeline, type TimelineData } from './timeline.ts';
 import type { TrafficCounts } from './traffic.ts';
-import { startTraffic } from './traffic.ts';
 import { LiveView } from './view.ts';
 
 export const LOCAL_LISTENER_ARN =
@@ -72,6 +74,11 @@ export interface LocalSummary {
     /** Failures no cluster explains (not a 5xx the cluster sent): must stay 0, a weight change never fails a request. */
     failedBySwitching: number;
   };
+  /**
+   * Measured from the stand-ins' own documents once the replayer drained (absent with upstream clusters):
+   * what the run left on one cluster and not the other.
+   */
+  readonly divergence?: LocalDivergence;
   readonly startedAt: string;
   readonly endedAt: string;
   readonly durationMs: number;
@@ -79,6 +86,27 @@ export interface LocalSummary {
   /** Per-second series and the events of the run: what the live view and the report draw. */
   readonly timeline: TimelineData;
 }
+
+export interface LocalDivergence extends Divergence {
+  /** Writes clients sent straight to the target (not replayed onto it): they exist on the target only. */
+  readonly targetDirectWrites: number;
+  /** When the first of them arrived, ISO 8601. */
+  readonly firstTargetDirectWriteAt?: string;
+  /** The source path's replayer when the divergence was measured. */
+  readonly replay: {
+    readonly lagMs: number;
+    /** False when writes were still pending at the measure: they count as source-only. */
+    readonly drained: boolean;
+    readonly captured: number;
+    readonly replayed: number;
+    readonly pending: number;
+    readonly failed: number;
+    readonly maxLagMs: number;
+  };
+}
+
+/** Documents both stand-ins hold from the start (the backfill); the clients' ids start among them. */
+export const LOCAL_INITIAL_DOCUMENTS = 100;
 
 /** The terminal stdout writes to, when it is one: its size now, and word when it changes. */
 export interface TerminalSize {
@@ -112,20 +140,67 @@ interface Closable {
   close(): Promise<void>;
 }
 
-/** The stand-ins and the local ALB, closed in reverse order if a later one fails to start. */
+/**
+ * The stand-ins, the source path's capture proxy (with its replayer onto the target) and the local ALB,
+ * closed in reverse order if a later one fails to start. With upstream clusters there is no capture proxy:
+ * the ALB forwards to them as given.
+ */
 async function startServers(options: LocalOptions, random: () => number, started: Closable[]) {
-  const source = options.upstreamSource ? undefined : await startClusterStandIn({ name: 'source', port: 0 });
+  const documents = seedDocuments(LOCAL_INITIAL_DOCUMENTS);
+  const source = options.upstreamSource
+    ? undefined
+    : await startClusterStandIn({ name: 'source', port: 0, documents });
   if (source) started.push(source);
-  const target = options.upstreamTarget ? undefined : await startClusterStandIn({ name: 'target', port: 0 });
+  const target = options.upstreamTarget
+    ? undefined
+    : await startClusterStandIn({ name: 'target', port: 0, documents });
   if (target) started.push(target);
+  const proxy =
+    source && target
+      ? await startCaptureProxy({
+          sourceUrl: source.url,
+          targetUrl: target.url,
+          replayLagMs: options.replayLagMs,
+        })
+      : undefined;
+  if (proxy) started.push(proxy);
   const alb = await startLocalAlb({
     portBase: options.portBase,
-    sourceUrl: options.upstreamSource ?? source!.url,
+    sourceUrl: options.upstreamSource ?? proxy!.url,
     targetUrl: options.upstreamTarget ?? target!.url,
     random,
   });
   started.push(alb);
-  return { source, target, alb };
+  return { source, target, proxy, alb };
+}
+
+/**
+ * Lets the replayer catch up, then compares the stand-ins' documents. The target's injected faults end first:
+ * the measure is of where the run's writes went, not of how long a failing target keeps the replayer behind.
+ */
+async function measureLocalDivergence(
+  source: ClusterStandIn,
+  target: ClusterStandIn,
+  proxy: CaptureProxy,
+): Promise<LocalDivergence> {
+  target.setFault({ errorRate: 0, latencyMs: 0 });
+  const drained = await proxy.drain(15_000 + 4 * proxy.replayLagMs);
+  const replay = proxy.stats();
+  const direct = directWrites(target);
+  return {
+    ...measureDivergence(source, target),
+    targetDirectWrites: direct.length,
+    ...(direct[0] ? { firstTargetDirectWriteAt: new Date(direct[0].at).toISOString() } : {}),
+    replay: {
+      lagMs: proxy.replayLagMs,
+      drained,
+      captured: replay.captured,
+      replayed: replay.replayed,
+      pending: replay.pending,
+      failed: replay.failed,
+      maxLagMs: replay.maxLagMs,
+    },
+  };
 }
 
 async function closeAll(started: Closable[]): Promise<void> {
@@ -161,7 +236,7 @@ export async function runLocal(
     await closeAll(started);
     throw error;
   }
-  const { target, alb } = servers;
+  const { source, target, proxy, alb } = servers;
   alb.setWeights({ source: 1, target: 0 });
   const startingWeights = alb.getWeights();
   const timeline = new LocalTimeline(alb);
@@ -273,10 +348,11 @@ export async function runLocal(
   };
   applyFaults(0);
 
-  const traffic = startTraffic({
+  const traffic = startClientTraffic({
     url: `http://127.0.0.1:${alb.ports.weighted}`,
     ratePerSecond: options.rate,
     writeRatio: options.writeRatio,
+    initialDocuments: LOCAL_INITIAL_DOCUMENTS,
     random,
   });
 
@@ -374,6 +450,8 @@ export async function runLocal(
   // Let the clients see the final weights for a moment, then stop and count.
   if (!interrupted) await new Promise((resolve) => setTimeout(resolve, 300));
   const clients = await traffic.stop();
+  const divergence =
+    source && target && proxy ? await measureLocalDivergence(source, target, proxy) : undefined;
   const record = await store.get(LOCAL_LISTENER_ARN);
   const rollout = record?.history.at(-1) ?? record?.rollout;
   timeline.stop();
@@ -389,6 +467,7 @@ export async function runLocal(
     firstAlarmAt,
     transitions: execution.transitions(),
     clients,
+    divergence,
     startedAt,
     endTotals: alb.totals().weighted,
     plan: options.plan,
@@ -430,6 +509,7 @@ function summarize(input: {
   firstAlarmAt: number | undefined;
   transitions: number;
   clients: TrafficCounts;
+  divergence: LocalDivergence | undefined;
   startedAt: number;
   endTotals: AlbTotals['weighted'];
   plan: Plan;
@@ -499,6 +579,7 @@ function summarize(input: {
       failedByCluster: clients.failedByCluster,
       failedBySwitching: clients.failed - explained,
     },
+    ...(input.divergence ? { divergence: input.divergence } : {}),
     startedAt: new Date(input.startedAt).toISOString(),
     endedAt: new Date().toISOString(),
     durationMs: Date.now() - input.startedAt,

@@ -410,6 +410,20 @@ export class LiveView {
       `clients: ${clients.sent} requests, ${clients.failed} failed${byCluster.length ? ` (${byCluster.join(', ')})` : ''}; ` +
         `failed by a weight change: ${clients.failedBySwitching}`,
     );
+    const divergence = summary.divergence;
+    if (divergence) {
+      const examples = (ids: string[]) => (ids.length > 0 ? ` (e.g. ${ids.slice(0, 3).join(', ')})` : '');
+      out.push(
+        `divergence, from the clusters' documents after the replay ${divergence.replay.drained ? 'drained' : `did NOT drain (${divergence.replay.pending} writes pending)`}: ` +
+          `${divergence.targetOnly} on the target only${examples(divergence.examples.targetOnly)}, ` +
+          `${divergence.sourceOnly} on the source only${examples(divergence.examples.sourceOnly)}, ` +
+          `${divergence.different} different${examples(divergence.examples.different)}; ` +
+          `${divergence.wrongClusterScrolls} scroll continuations on the wrong cluster`,
+      );
+      out.push(
+        `  ${divergence.targetDirectWrites} writes reached the target directly; the replayer applied ${divergence.replay.replayed} of ${divergence.replay.captured} captured on the source (lag ${divergence.replay.lagMs} ms, at most ${divergence.replay.maxLagMs} ms)`,
+      );
+    }
     out.push(
       `state transitions: ${summary.stateTransitions}; took ${(summary.durationMs / 1000).toFixed(1)} s`,
     );

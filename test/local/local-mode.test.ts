@@ -40,6 +40,8 @@ describe('Local mode: swing local', () => {
     expect(summary.clientRequests.sent).toBeGreaterThan(200);
     expect(summary.clientRequests.failed).toBe(0);
     expect(summary.clientRequests.failedBySwitching).toBe(0);
+    expect(summary.divergence?.replay).toMatchObject({ drained: true, pending: 0 });
+    expect(summary.divergence?.replay.replayed).toBeGreaterThan(0);
   });
 
   it('measures the delivered split of each step exactly, from its write to the next', async () => {
@@ -68,7 +70,14 @@ describe('Local mode: swing local', () => {
 
   it('rolls back to the starting weights when injected target errors fire the 5xx alarm at 50 %', async () => {
     const { exitCode, summary } = await runLocal(
-      parseLocalOptions({ plan: '10:1s,50:5s,100', portBase: '0', rate: '200', targetErrors: '0.5@50' }),
+      parseLocalOptions({
+        plan: '10:1s,50:5s,100',
+        portBase: '0',
+        rate: '200',
+        targetErrors: '0.5@50',
+        // Enough writes reach the target in the second or two before the rollback for some to stay there.
+        writeRatio: '0.5',
+      }),
       quiet,
     );
 
@@ -80,6 +89,12 @@ describe('Local mode: swing local', () => {
     expect(summary.rollback?.msFromAlarmToRestore).toBeGreaterThanOrEqual(0);
     expect(summary.steps.map((step) => step.percent)).toEqual([10, 50]);
     expect(summary.clientRequests.failedBySwitching).toBe(0);
+    // All traffic follows the weights: writes the target took stay there after the rollback, and the clusters'
+    // own documents say so once the source path's replayer drained.
+    expect(summary.divergence?.replay).toMatchObject({ drained: true, pending: 0, failed: 0, lagMs: 100 });
+    expect(summary.divergence?.targetDirectWrites).toBeGreaterThan(0);
+    expect(summary.divergence?.targetOnly).toBeGreaterThan(0);
+    expect(summary.divergence?.examples.targetOnly.length).toBeGreaterThan(0);
   });
 
   it('rolls back when an operator aborts mid-bake', async () => {
@@ -125,6 +140,12 @@ describe('Local mode: swing local', () => {
     [{ abortAt: '0' }, '--abort-at'],
     [{ report: '/no/such/directory/run.html' }, '--report'],
     [{ report: '/tmp' }, '--report'],
+    [{ replayLag: 'soon' }, '--replay-lag'],
+    [{ replayLag: '2m' }, '--replay-lag'],
+    [
+      { replayLag: '1s', upstreamSource: 'http://127.0.0.1:1', upstreamTarget: 'http://127.0.0.1:2' },
+      '--replay-lag',
+    ],
   ])('exits 2 naming the flag for bad input %o', async (raw, flag) => {
     const errors: string[] = [];
 
