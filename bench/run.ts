@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { measureBundles } from './bundles.ts';
 import { measureAlarmToRestore, measureLocalAlb } from './local.ts';
 import { measureStartup } from './startup.ts';
-import { measureTransitions } from './transitions.ts';
+import { measureReplayWait, measureTransitions } from './transitions.ts';
 
 /**
  * `npm run bench`: the cost and speed figures, printed and written to bench/results.json. Targets live here,
@@ -18,12 +18,17 @@ if (want('transitions')) {
   console.table(rows);
   const sameAcrossBakes = [1, 5, 10].every((steps) => {
     const [short, long] = rows.filter((row) => row.steps === steps);
-    return short?.swing === long?.swing;
+    return short?.swing === long?.swing && short?.readsFirst === long?.readsFirst;
   });
   console.log(
-    `Swing's count is the same at bake 1 min and 1 h for every plan: ${sameAcrossBakes ? 'yes' : 'NO'}`,
+    `Swing's count (both traffic modes) is the same at bake 1 min and 1 h for every plan: ${sameAcrossBakes ? 'yes' : 'NO'}`,
   );
-  results.transitions = { rows, sameAcrossBakes };
+  const replayWait = await measureReplayWait();
+  console.log(
+    '\nReads-first: a one-step rollout that waits for the replayer (event-driven, a task token), by wait length',
+  );
+  console.table(replayWait);
+  results.transitions = { rows, sameAcrossBakes, replayWait };
 }
 
 if (want('bundles')) {

@@ -1,13 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { handleAlarmEvent } from '#domain/rollout.ts';
 import { makeWorld } from '#test/support/rollout-world.ts';
 
 export interface TransitionRow {
   readonly steps: number;
   readonly bakeSeconds: number;
   readonly swing: number;
+  /** The same plan in reads-first mode: its steps move the read rules, then the write cutover (replay-lag gate). */
+  readonly readsFirst: number;
   readonly polling: number;
   readonly ratio: number;
+}
+
+export interface ReplayWaitRow {
+  readonly waitSeconds: number;
+  /** A reads-first rollout of one step that waits this long for the replayer before it goes. */
+  readonly transitions: number;
 }
 
 function evenPlan(steps: number, bakeSeconds: number): string {
@@ -18,9 +27,25 @@ function evenPlan(steps: number, bakeSeconds: number): string {
 }
 
 /** Swing's real ASL and engine; bakes run on a scaled clock, so an hour costs milliseconds. */
-async function swingTransitions(steps: number, bakeSeconds: number): Promise<number> {
+async function swingTransitions(
+  steps: number,
+  bakeSeconds: number,
+  traffic: 'all' | 'reads-first' = 'all',
+): Promise<number> {
   const world = makeWorld({ msPerSecond: 5 / bakeSeconds });
-  const execution = world.start({ plan: evenPlan(steps, bakeSeconds) });
+  const execution = world.start({
+    plan: evenPlan(steps, bakeSeconds),
+    ...(traffic === 'reads-first'
+      ? {
+          traffic,
+          readsFirst: {
+            cutoverGate: 'replay-lag',
+            cutoverBakeSeconds: bakeSeconds,
+            scrollKeepAliveSeconds: 0,
+          },
+        }
+      : {}),
+  });
   const result = await execution.result;
   if (result.status !== 'SUCCEEDED') throw new Error(`swing run failed: ${JSON.stringify(result)}`);
   return execution.transitions();
@@ -68,9 +93,68 @@ export async function measureTransitions(): Promise<TransitionRow[]> {
   for (const steps of [1, 5, 10]) {
     for (const bakeSeconds of [60, 3600]) {
       const swing = await swingTransitions(steps, bakeSeconds);
+      const readsFirst = await swingTransitions(steps, bakeSeconds, 'reads-first');
       const polling = await pollingTransitions(steps, bakeSeconds);
-      rows.push({ steps, bakeSeconds, swing, polling, ratio: Math.round((polling / swing) * 10) / 10 });
+      rows.push({
+        steps,
+        bakeSeconds,
+        swing,
+        readsFirst,
+        polling,
+        ratio: Math.round((polling / swing) * 10) / 10,
+      });
     }
   }
+  return rows;
+}
+
+/**
+ * The wait for the replayer is a task token like the bake: its length costs no transition. A one-step
+ * reads-first rollout meets a lagging replayer, waits `waitSeconds` (plan seconds, scaled), and goes on when the
+ * lag alarm's return to OK arrives, as EventBridge would deliver it.
+ */
+async function replayWaitTransitions(waitSeconds: number): Promise<number> {
+  const world = makeWorld({ msPerSecond: 5 / waitSeconds });
+  let lagging = true;
+  const lagAlarm = 'swing-replay-lag';
+  const deps = {
+    ...world.deps,
+    replayLagAlarm: lagAlarm,
+    replayLag: {
+      check: async () => ({ caughtUp: !lagging, detail: lagging ? 'lagging' : 'caught up' }),
+    },
+  };
+  const execution = world.sfn.start(deps, {
+    plan: '100:1',
+    traffic: 'reads-first',
+    readsFirst: {
+      cutoverGate: 'replay-lag',
+      cutoverBakeSeconds: 1,
+      scrollKeepAliveSeconds: 0,
+      replayWaitSeconds: waitSeconds * 10,
+    },
+  });
+  await world.until(
+    (rollout) => rollout?.status === 'waiting-replay' && rollout.taskKind === 'replay' && !!rollout.taskToken,
+    'the wait for the replayer',
+  );
+  // `waitSeconds` of lag on the scaled clock, then the alarm's return to OK.
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  lagging = false;
+  await handleAlarmEvent(deps, {
+    source: 'aws.cloudwatch',
+    'detail-type': 'CloudWatch Alarm State Change',
+    time: new Date().toISOString(),
+    detail: { alarmName: lagAlarm, state: { value: 'OK', reason: 'caught up' } },
+  });
+  const result = await execution.result;
+  if (result.status !== 'SUCCEEDED') throw new Error(`reads-first run failed: ${JSON.stringify(result)}`);
+  return execution.transitions();
+}
+
+export async function measureReplayWait(): Promise<ReplayWaitRow[]> {
+  const rows: ReplayWaitRow[] = [];
+  for (const waitSeconds of [60, 3600])
+    rows.push({ waitSeconds, transitions: await replayWaitTransitions(waitSeconds) });
   return rows;
 }

@@ -2,6 +2,7 @@ import { CloudWatchAlarms } from '#adapters/alarms.ts';
 import { AlbListener } from '#adapters/listener.ts';
 import { AlbListenerRules } from '#adapters/listener-rules.ts';
 import { MemoryRolloutStore } from '#adapters/store-memory.ts';
+import { AlbSwingRules } from '#adapters/swing-rules.ts';
 import { silentLog } from '#domain/log.ts';
 import type { EngineDeps } from '#domain/rollout.ts';
 import { handleAlarmEvent } from '#domain/rollout.ts';
@@ -93,6 +94,8 @@ export function makeWorld(options: WorldOptions = {}) {
     watchedAlarms: alarmNames,
     listener: new AlbListener(elb.client, LISTENER, { verifyAttempts: 1, verifyDelayMs: 0 }),
     listenerRules: new AlbListenerRules(elb.client, LISTENER),
+    // Reads-first's rules, on the same fake listener: every world can run either traffic mode.
+    swingRules: new AlbSwingRules(elb.client, LISTENER, { verifyAttempts: 1, verifyDelayMs: 0 }),
     alarms: new CloudWatchAlarms(cloudWatch.client, {
       alarmNames,
       attempts: 1,
