@@ -10,7 +10,12 @@ import type { ListenerPort, Notification, Plan, Rollout, Weights } from '#domain
 import { sameWeights, weightsToPercent } from '#domain/weights.ts';
 import { type AlbTotals, startLocalAlb } from './alb.ts';
 import { type CaptureProxy, startCaptureProxy } from './capture-proxy.ts';
-import { seedDocuments, startClientTraffic } from './client-traffic.ts';
+import {
+  type ClientTrafficCounts,
+  type ScrollTally,
+  seedDocuments,
+  startClientTraffic,
+} from './client-traffic.ts';
 import { type ClusterStandIn, startClusterStandIn } from './clusters.ts';
 import { type Divergence, directWrites, measureDivergence } from './divergence.ts';
 import { type LocalEvent, ObservedRolloutStore, observedSmokeTester } from './events.ts';
@@ -20,7 +25,6 @@ import { LocalListener } from './local-listener.ts';
 import type { LocalOptions } from './options.ts';
 import { localReportData } from './report.ts';
 import { LocalTimeline, type TimelineData } from './timeline.ts';
-import type { TrafficCounts } from './traffic.ts';
 import { LiveView } from './view.ts';
 
 export const LOCAL_LISTENER_ARN =
@@ -73,6 +77,10 @@ export interface LocalSummary {
     failedByCluster: Record<string, number>;
     /** Failures no cluster explains (not a 5xx the cluster sent): must stay 0, a weight change never fails a request. */
     failedBySwitching: number;
+    /** 404s no missing document, index or scroll context explains: an API a cluster did not answer; stays 0. */
+    unknownApi: number;
+    /** The clients' scrolls; `wrongCluster` counts continuations another cluster than the opening one answered. */
+    scrolls: ScrollTally;
   };
   /**
    * Measured from the stand-ins' own documents once the replayer drained (absent with upstream clusters):
@@ -508,7 +516,7 @@ function summarize(input: {
   writes: Write[];
   firstAlarmAt: number | undefined;
   transitions: number;
-  clients: TrafficCounts;
+  clients: ClientTrafficCounts;
   divergence: LocalDivergence | undefined;
   startedAt: number;
   endTotals: AlbTotals['weighted'];
@@ -578,6 +586,8 @@ function summarize(input: {
       failed: clients.failed,
       failedByCluster: clients.failedByCluster,
       failedBySwitching: clients.failed - explained,
+      unknownApi: clients.unknownApi,
+      scrolls: clients.scrolls,
     },
     ...(input.divergence ? { divergence: input.divergence } : {}),
     startedAt: new Date(input.startedAt).toISOString(),

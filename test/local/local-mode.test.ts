@@ -42,6 +42,9 @@ describe('Local mode: swing local', () => {
     expect(summary.clientRequests.failedBySwitching).toBe(0);
     expect(summary.divergence?.replay).toMatchObject({ drained: true, pending: 0 });
     expect(summary.divergence?.replay.replayed).toBeGreaterThan(0);
+    // Every request of the clients found its API through the listener: a 404 only for a missing thing.
+    expect(summary.clientRequests.unknownApi).toBe(0);
+    expect(summary.clientRequests.scrolls.opened).toBeGreaterThan(0);
   });
 
   it('measures the delivered split of each step exactly, from its write to the next', async () => {

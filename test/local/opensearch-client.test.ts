@@ -1,5 +1,6 @@
 import { Client, errors } from '@opensearch-project/opensearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalAlb } from '#local/alb.ts';
 import { startCaptureProxy } from '#local/capture-proxy.ts';
 import { type ClusterStandIn, startClusterStandIn } from '#local/clusters.ts';
 import { measureDivergence } from '#local/divergence.ts';
@@ -135,4 +136,27 @@ describe('The real OpenSearch client against the stand-ins', () => {
       await proxy.close();
     }
   });
+
+  it.each([
+    ['source', { source: 999, target: 0 }],
+    ['target', { source: 0, target: 999 }],
+  ] as const)(
+    'gets an answer it parses from every API through the local ALB’s weighted listener, all to the %s',
+    async (servedBy, weights) => {
+      const proxy = await startCaptureProxy({
+        sourceUrl: cluster.url,
+        targetUrl: target.url,
+        replayLagMs: 0,
+      });
+      const alb = await startLocalAlb({ portBase: 0, sourceUrl: proxy.url, targetUrl: target.url, weights });
+      const client = new Client({ node: `http://127.0.0.1:${alb.ports.weighted}` });
+      try {
+        expectEveryApiAnswered(await driveEveryApi(client, `through-alb-to-${servedBy}`), servedBy);
+      } finally {
+        await client.close();
+        await alb.close();
+        await proxy.close();
+      }
+    },
+  );
 });
