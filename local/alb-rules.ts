@@ -33,7 +33,8 @@ export type ElbV2ErrorName =
   | 'TargetGroupNotFoundException'
   | 'TooManyTargetGroupsException'
   | 'TooManyTagsException'
-  | 'DuplicateTagKeysException';
+  | 'DuplicateTagKeysException'
+  | 'ListenerNotFoundException';
 
 /** An ELBv2 API refusal: a client fault, so nothing was changed. */
 export class ElbV2Error extends Error {

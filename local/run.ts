@@ -8,7 +8,7 @@ import { type EngineDeps, handleAlarmEvent } from '#domain/rollout.ts';
 import { parseSmokeConfig } from '#domain/smoke-config.ts';
 import type { ListenerPort, Notification, Plan, Rollout, Weights } from '#domain/types.ts';
 import { sameWeights, weightsToPercent } from '#domain/weights.ts';
-import { type AlbTotals, startLocalAlb } from './alb.ts';
+import { type AlbTotals, LOCAL_ALB_ARNS, startLocalAlb } from './alb.ts';
 import { type CaptureProxy, startCaptureProxy } from './capture-proxy.ts';
 import {
   type ClientTrafficCounts,
@@ -22,13 +22,13 @@ import { type LocalEvent, ObservedRolloutStore, observedSmokeTester } from './ev
 import { type ExecutionResult, LocalStepFunctions } from './executor.ts';
 import { defaultLocalAlarms, LocalAlarms } from './local-alarms.ts';
 import { LocalListener } from './local-listener.ts';
+import { LocalListenerRules } from './local-listener-rules.ts';
 import type { LocalOptions } from './options.ts';
 import { localReportData } from './report.ts';
 import { LocalTimeline, type TimelineData } from './timeline.ts';
 import { LiveView } from './view.ts';
 
-export const LOCAL_LISTENER_ARN =
-  'arn:aws:elasticloadbalancing:us-east-1:000000000000:listener/app/swing-local/0000000000000000/0000000000009200';
+export const LOCAL_LISTENER_ARN = LOCAL_ALB_ARNS.listener;
 
 export const EXIT = {
   completed: 0,
@@ -290,8 +290,7 @@ export async function runLocal(
     listenerArn: LOCAL_LISTENER_ARN,
     watchedAlarms: alarmDefinitions.map((alarm) => alarm.name),
     listener,
-    // The local ALB stand-in has no listener rules: all of its traffic follows the weights.
-    listenerRules: { readRules: async () => [] },
+    listenerRules: new LocalListenerRules(alb),
     alarms,
     store,
     callbacks: sfn,
