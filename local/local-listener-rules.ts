@@ -1,5 +1,11 @@
 import { AlbListenerRules } from '#adapters/listener-rules.ts';
-import type { DescribedListenerRule, ListenerRulesPort, ListenerTarget } from '#domain/types.ts';
+import { AlbSwingRules } from '#adapters/swing-rules.ts';
+import type {
+  DescribedListenerRule,
+  ListenerRulesPort,
+  ListenerTarget,
+  SwingRulesPort,
+} from '#domain/types.ts';
 import type { LocalAlb } from './alb.ts';
 import { localElbV2Client } from './local-elbv2.ts';
 
@@ -37,4 +43,14 @@ export class LocalListenerRules implements ListenerRulesPort {
     // The adapter may read tags itself one day; what it read wins.
     return rules.map((rule) => ({ ...rule, tags: rule.tags ?? tags.get(rule.arn) ?? {} }));
   }
+}
+
+/**
+ * The SwingRulesPort over the local ALB: the ELBv2 adapter itself, so the contract is AWS's by construction
+ * (tags `swing:owner` and `swing:rule` on create, a lost CreateRule answer found by its tags, weights read back
+ * after ModifyRule, a rule already gone deleted without complaint), and the rules it writes route the local
+ * traffic. The stand-in's reads never lag its writes, so the read-back needs no pause.
+ */
+export function localSwingRules(alb: LocalAlb): SwingRulesPort {
+  return new AlbSwingRules(localElbV2Client(alb), localListenerTarget(alb), { verifyDelayMs: 0 });
 }

@@ -22,7 +22,7 @@ import { type LocalEvent, ObservedRolloutStore, observedSmokeTester } from './ev
 import { type ExecutionResult, LocalStepFunctions } from './executor.ts';
 import { defaultLocalAlarms, LocalAlarms } from './local-alarms.ts';
 import { LocalListener } from './local-listener.ts';
-import { LocalListenerRules } from './local-listener-rules.ts';
+import { LocalListenerRules, localSwingRules } from './local-listener-rules.ts';
 import type { LocalOptions } from './options.ts';
 import { localReportData } from './report.ts';
 import { LocalTimeline, type TimelineData } from './timeline.ts';
@@ -291,6 +291,7 @@ export async function runLocal(
     watchedAlarms: alarmDefinitions.map((alarm) => alarm.name),
     listener,
     listenerRules: new LocalListenerRules(alb),
+    swingRules: localSwingRules(alb),
     alarms,
     store,
     callbacks: sfn,
