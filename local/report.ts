@@ -1,7 +1,7 @@
 import type { ReportData, ReportEvent, ReportStep, WeightSteps } from '#cli/report/model.ts';
 import { formatPlanSpec } from '#domain/plan.ts';
 import { formatWeights } from '#domain/weights.ts';
-import type { LocalSummary } from './run.ts';
+import type { LocalDivergence, LocalSummary } from './run.ts';
 import type { TimelineEvent } from './timeline.ts';
 
 const PHASE_TEXT: Record<string, string> = {
@@ -86,6 +86,21 @@ function weightSteps(events: readonly TimelineEvent[], endedAt: string): WeightS
   return { t, targetPercent };
 }
 
+function divergenceNote(divergence: LocalDivergence): string {
+  const examples = (ids: string[]) => (ids.length > 0 ? ` (e.g. ${ids.slice(0, 3).join(', ')})` : '');
+  const drained = divergence.replay.drained
+    ? 'after the replay drained'
+    : `with ${divergence.replay.pending} replayed writes still pending`;
+  return (
+    `Divergence, measured from the stand-ins' own documents ${drained}: ` +
+    `${divergence.targetOnly} on the target only${examples(divergence.examples.targetOnly)}, ` +
+    `${divergence.sourceOnly} on the source only${examples(divergence.examples.sourceOnly)}, ` +
+    `${divergence.different} different${examples(divergence.examples.different)}; ` +
+    `${divergence.wrongClusterScrolls} scroll continuations reached the wrong cluster; ` +
+    `${divergence.targetDirectWrites} writes reached the target directly.`
+  );
+}
+
 /** The report of a local run: its per-second series, its events and its steps as the summary has them. */
 export function localReportData(summary: LocalSummary, generatedAt = new Date().toISOString()): ReportData {
   const { series, events } = summary.timeline;
@@ -158,6 +173,7 @@ export function localReportData(summary: LocalSummary, generatedAt = new Date().
       'Local run: the local ALB stand-in counted every request of the weighted listener; smoke checks on its 9201/9202 listeners are not in these charts.',
       "Delivered split: the requests the weighted listener routed from the write of the step's weights to the next write, counted when it chose, so exactly. The stand-in has no stickiness.",
       'Requests sent straight to the target are not captured: writes that reached the target are not on the source.',
+      ...(summary.divergence ? [divergenceNote(summary.divergence)] : []),
     ],
     generatedAt,
   };

@@ -72,6 +72,13 @@ describe('Report: swing local --report, opened in headless Chromium', () => {
     expect(summary.timeline.series.rps.source.length).toBe(summary.timeline.series.t.length);
   });
 
+  it('reports the documents the rollback left on the target only, measured from the stand-ins, in --json and the report', async () => {
+    expect(summary.divergence?.replay.drained).toBe(true);
+    expect(summary.divergence?.targetOnly).toBeGreaterThan(0);
+    const notes = await opened.page.locator('#notes li').allTextContents();
+    expect(notes.join('\n')).toContain(`${summary.divergence?.targetOnly} on the target only`);
+  });
+
   it('is one self-contained file: no request beyond the file, no console error', async () => {
     const html = readFileSync(reportFile, 'utf8');
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
