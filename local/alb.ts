@@ -88,6 +88,11 @@ export interface AlbTotals {
 }
 
 export interface RouteTotals {
+  /**
+   * The rule's tags (e.g. `swing:rule`), kept after the rule is deleted, so a run's end can still tell which
+   * rules carried reads; empty for DEFAULT_ROUTE.
+   */
+  readonly tags: Readonly<Record<string, string>>;
   readonly routed: Record<Group, number>;
   readonly answered: Record<Group, GroupTotals>;
   fixedResponses: number;
@@ -270,8 +275,10 @@ export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb>
     routed: { source: 0, target: 0 },
     byRoute: {},
   };
-  const routeTotals = (route: string): RouteTotals => {
+  // First called when a request arrives, with the rule that routed it (none: the default action).
+  const routeTotals = (route: string, rule?: StoredRule): RouteTotals => {
     totals.byRoute[route] ??= {
+      tags: Object.fromEntries((rule?.tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])),
       routed: { source: 0, target: 0 },
       answered: { source: { requests: 0, errors5xx: 0 }, target: { requests: 0, errors5xx: 0 } },
       fixedResponses: 0,
@@ -438,13 +445,13 @@ export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb>
           );
     const route = rule?.arn ?? DEFAULT_ROUTE;
     if (rule && 'fixed' in rule.route) {
-      routeTotals(route).fixedResponses += 1;
+      routeTotals(route, rule).fixedResponses += 1;
       fixedResponse(rule.route.fixed, request, response);
       return;
     }
     const group = pick(rule && 'weights' in rule.route ? rule.route.weights : weights);
     totals.routed[group] += 1;
-    routeTotals(route).routed[group] += 1;
+    routeTotals(route, rule).routed[group] += 1;
     forward(group, route, request, response);
   };
 

@@ -356,13 +356,14 @@ describe('Local ALB listener rules', () => {
     expect(split.target).toBeGreaterThan(5);
   });
 
-  it('counts rule-routed requests per group exactly as default-routed ones, and per route', async () => {
+  it('counts rule-routed requests per group exactly as default-routed ones, and per route with its tags', async () => {
     const before = alb.totals();
     alb.setWeights({ source: 999, target: 0 });
     const reads = alb.createRule({
       priority: 10,
       conditions: [method('GET')],
       actions: forward({ source: 0, target: 1 }),
+      tags: [{ Key: 'swing:rule', Value: 'reads-get-head' }],
     });
 
     const answers = [
@@ -381,6 +382,7 @@ describe('Local ALB listener rules', () => {
     expect(delta('source')).toBe(20);
     expect(after.routed.target - before.routed.target).toBe(30);
     expect(after.byRoute[reads]).toEqual({
+      tags: { 'swing:rule': 'reads-get-head' },
       routed: { source: 0, target: 30 },
       answered: { source: { requests: 0, errors5xx: 0 }, target: { requests: 30, errors5xx: 0 } },
       fixedResponses: 0,
@@ -390,6 +392,9 @@ describe('Local ALB listener rules', () => {
     ).toBe(20);
     expect(alb.window('target', 60_000, { route: reads }).requests).toBe(30);
     expect(alb.window('source', 60_000, { route: reads }).requests).toBe(0);
+    alb.deleteRule(reads);
+    expect(alb.totals().byRoute[reads]?.tags).toEqual({ 'swing:rule': 'reads-get-head' });
+    expect(alb.totals().byRoute[DEFAULT_ROUTE]?.tags).toEqual({});
   });
 
   it('answers a fixed-response rule itself, counted per route and in no target group', async () => {
