@@ -218,6 +218,21 @@ describe('Function: albLimitBreaches', () => {
     expect(albLimitBreaches(rule({ field: 'path-pattern', values: [long.slice(1)] }))).toEqual([]);
   });
 
+  it('names a query-string key or value longer than ALB allows', () => {
+    const long = 'x'.repeat(129);
+    expect(albLimitBreaches(rule({ field: 'query-string', values: [{ key: long, value: '1' }] }))).toEqual([
+      `has the query-string key ${long.slice(0, 40)}… of 129 characters: ALB allows 128`,
+    ]);
+    expect(albLimitBreaches(rule({ field: 'query-string', values: [{ value: long }] }))).toEqual([
+      `has the query-string value ${long.slice(0, 40)}… of 129 characters: ALB allows 128`,
+    ]);
+    expect(
+      albLimitBreaches(
+        rule({ field: 'query-string', values: [{ key: long.slice(1), value: long.slice(1) }] }),
+      ),
+    ).toEqual([]);
+  });
+
   it('names a second condition of a kind ALB allows once per rule, but allows several query-string ones', () => {
     expect(
       albLimitBreaches(

@@ -79,6 +79,8 @@ export const ALB_RULE_LIMITS = {
   valuesPerRule: 5,
   wildcardsPerRule: 5,
   pathPatternLength: 128,
+  /** Each key and each value of a query-string condition. */
+  queryStringLength: 128,
   maxPriority: 50_000,
   /** Rules per load balancer, default rules excluded (a quota AWS can raise). */
   rulesPerLoadBalancer: 100,
@@ -118,6 +120,21 @@ export function albLimitBreaches(spec: SwingRuleSpec): string[] {
           `has the path pattern ${text.slice(0, 40)}… of ${text.length} characters: ALB allows ` +
             `${ALB_RULE_LIMITS.pathPatternLength}`,
         );
+      }
+    }
+    if (condition.field === 'query-string') {
+      for (const pair of condition.values) {
+        for (const [part, text] of [
+          ['key', pair.key ?? ''],
+          ['value', pair.value],
+        ] as const) {
+          if (text.length > ALB_RULE_LIMITS.queryStringLength) {
+            breaches.push(
+              `has the query-string ${part} ${text.slice(0, 40)}… of ${text.length} characters: ALB allows ` +
+                `${ALB_RULE_LIMITS.queryStringLength}`,
+            );
+          }
+        }
       }
     }
   }
