@@ -3,6 +3,9 @@ import { type DeliveredSplit, describeDeliveredSplit, notMeasured } from '#domai
 import type { Rollout } from '#domain/types.ts';
 import type { CommandContext } from './context.ts';
 
+const READ_STEP_NOT_MEASURED =
+  "a read step (reads-first): the target groups' RequestCount counts writes too, so it cannot judge the read share";
+
 /** A step ends when the next one starts, or when the rollout ended (its restore, or its completion). */
 function stepEnd(rollout: Rollout, position: number): string | undefined {
   return rollout.steps[position + 1]?.startedAt ?? rollout.endedAt;
@@ -47,7 +50,12 @@ export async function deliveredSplits(
   );
   all.forEach((entry, position) => {
     const list = result.get(entry.rollout.executionArn) ?? [];
-    list.push(splits[position]!);
+    // A read step's weights are the read rules': the target groups' RequestCount, writes included, cannot judge them.
+    list.push(
+      entry.step.kind === 'reads'
+        ? notMeasured(entry.step.weights, READ_STEP_NOT_MEASURED)
+        : splits[position]!,
+    );
     result.set(entry.rollout.executionArn, list);
   });
   return result;

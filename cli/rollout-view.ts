@@ -1,5 +1,6 @@
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { SwingError } from '#domain/errors.ts';
+import { DEFAULT_READS_FIRST, runSteps } from '#domain/reads-first.ts';
 import { RECONCILE_INTERVAL_MINUTES } from '#domain/reconciler.ts';
 import { SAFETY_NET_WAIT_SECONDS } from '#domain/rollout.ts';
 import type {
@@ -9,6 +10,7 @@ import type {
   RolloutOutcome,
   RolloutStore,
   Weights,
+  WriteExposure,
 } from '#domain/types.ts';
 import { formatWeights, sameWeights, weightsToPercent } from '#domain/weights.ts';
 import type { CommandContext } from './context.ts';
@@ -174,8 +176,15 @@ export function snapshotJson(snapshot: StatusSnapshot) {
         : null,
     reconcileFailures: running ? (rollout?.reconcileFailures ?? 0) : 0,
     drift: running && rollout && weights ? driftOf(rollout, weights) === 'drift' : false,
-    step: rollout ? { number: rollout.stepIndex + 1, of: rollout.plan.steps.length } : null,
+    step: rollout ? { number: rollout.stepIndex + 1, of: runSteps(rollout).length } : null,
     secondsLeft: running && rollout ? (secondsLeft(snapshot, rollout) ?? null) : null,
+    traffic: rollout ? (rollout.traffic ?? 'all') : null,
+    planEnd: rollout ? (rollout.planEnd ?? 'hold') : null,
+    // Reads-first: the read rules' weights as Swing last wrote them; the write share is the listener's `weights`.
+    reads: rollout?.traffic === 'reads-first' ? (rollout.readsWritten ?? null) : null,
+    waitingForReplay: running && rollout?.status === 'waiting-replay',
+    cutoverAt: rollout?.cutoverAt ?? null,
+    exposure: rollout?.exposure ?? null,
     alarms: snapshot.alarms.alarms,
     rollout: rollout ? publicRollout(rollout) : null,
   };
@@ -207,6 +216,9 @@ export function renderSnapshot(snapshot: StatusSnapshot, isTTY: boolean): string
   } else {
     lines.push(['Rollout', 'none running']);
     lines.push(['Last', lastRolloutLine(rollout)]);
+    lines.push(['Traffic', trafficLine(rollout)]);
+    if (rollout.cutoverAt) lines.push(['Cutover', `writes cut over at ${rollout.cutoverAt}`]);
+    if (rollout.exposure) lines.push(['Exposure', loud(exposureText(rollout.exposure), isTTY)]);
     if (weights && !sameWeights(weights, rollout.lastWritten)) {
       lines.push([
         'Changed',
@@ -222,13 +234,14 @@ export function renderSnapshot(snapshot: StatusSnapshot, isTTY: boolean): string
 
 function runningLines(snapshot: StatusSnapshot, rollout: Rollout, isTTY: boolean): [string, string][] {
   const lines: [string, string][] = [];
-  const steps = rollout.plan.steps.length;
+  const steps = runSteps(rollout).length;
   const started = durationText(secondsBetween(rollout.startedAt, snapshot.at));
   lines.push([
     'Rollout',
     `${executionName(rollout.executionArn)}: ${rollout.status}, step ${rollout.stepIndex + 1} of ${steps}, ` +
       `started ${started} ago`,
   ]);
+  lines.push(['Traffic', trafficLine(rollout)]);
   const owner = snapshot.record?.lockOwner ?? '';
   const endedHolder = endedHolderView(snapshot);
   if (endedHolder?.safetyNetDue) {
@@ -267,8 +280,10 @@ function runningLines(snapshot: StatusSnapshot, rollout: Rollout, isTTY: boolean
   }
   const weights = snapshot.weights;
   const percent = weights ? targetPercentOf(weights) : undefined;
-  const finalPercent = rollout.plan.steps[steps - 1]?.targetPercent ?? 100;
-  if (percent !== undefined) {
+  const finalPercent = rollout.plan.steps.at(-1)?.targetPercent ?? 100;
+  if (rollout.traffic === 'reads-first') {
+    lines.push(...readsFirstLines(snapshot, rollout, percent, isTTY));
+  } else if (percent !== undefined) {
     lines.push([
       'Progress',
       `${progressBar(percent / 100)} ${percentText(percent)} to the target; the plan ends at ${finalPercent} %`,
@@ -296,7 +311,21 @@ function runningLines(snapshot: StatusSnapshot, rollout: Rollout, isTTY: boolean
     lines.push(['Bake', `${durationText(left)} left${bake}`]);
   } else if (rollout.taskKind === 'gate') {
     const timeout = left !== undefined ? `; the gate times out in ${durationText(left)}` : '';
-    lines.push(['Gate', `waiting for \`swing promote\` (or \`swing abort\`)${timeout}`]);
+    const what = runSteps(rollout)[rollout.stepIndex + 1]?.kind === 'cutover' ? ' to cut writes over' : '';
+    lines.push(['Gate', `waiting for \`swing promote\`${what} (or \`swing abort\`)${timeout}`]);
+  }
+  if (rollout.status === 'waiting-replay' || rollout.taskKind === 'replay') {
+    const timeout =
+      left !== undefined && rollout.taskKind === 'replay'
+        ? `; it rolls back in ${durationText(left)} if it has not`
+        : '';
+    lines.push([
+      'Replay',
+      loud(
+        `WAITING FOR REPLAY: the replayer has not caught up with the source; step ${rollout.stepIndex + 1} goes on once it has${timeout}`,
+        isTTY,
+      ),
+    ]);
   }
   if (rollout.abortRequested && rollout.status !== 'completing') {
     lines.push(['Abort', 'requested: the rollout is rolling back']);
@@ -304,6 +333,88 @@ function runningLines(snapshot: StatusSnapshot, rollout: Rollout, isTTY: boolean
     lines.push(['Pause', 'requested: the rollout holds after this bake; `swing resume` continues']);
   }
   return lines;
+}
+
+/** The rollout's traffic mode in words: how it moves traffic and what that means for writes. */
+export function trafficLine(rollout: Rollout): string {
+  const rehearsal =
+    rollout.planEnd === 'restore' ? ', a rehearsal: it restores its starting weights at its end' : '';
+  if (rollout.traffic !== 'reads-first') {
+    return `all: every request split by weight, writes too (those sent to the target are not captured)${rehearsal}`;
+  }
+  return rollout.planEnd === 'restore'
+    ? `reads-first${rehearsal}: only reads move, writes stay on the source (it never cuts writes over)`
+    : 'reads-first: reads move step by step, writes stay on the source until the write cutover, the last step';
+}
+
+/** Reads-first: the read share (Swing's rules, as last written) against the write share (the listener's default action). */
+function readsFirstLines(
+  snapshot: StatusSnapshot,
+  rollout: Rollout,
+  writePercent: number | undefined,
+  isTTY: boolean,
+): [string, string][] {
+  const lines: [string, string][] = [];
+  const reads = rollout.readsWritten;
+  const cutOver = rollout.cutoverAt !== undefined;
+  const readPercent = reads ? targetPercentOf(reads) : cutOver ? writePercent : 0;
+  const readSource = reads
+    ? `Swing's read rules at ${formatWeights(reads)}, as Swing last wrote them`
+    : cutOver
+      ? 'the read rules are gone: reads follow the default action'
+      : "Swing's read rules are not created yet";
+  lines.push([
+    'Reads',
+    `${progressBar((readPercent ?? 0) / 100)} ${readPercent === undefined ? '?' : percentText(readPercent)} to the target (${readSource})`,
+  ]);
+  if (writePercent !== undefined) {
+    lines.push([
+      'Writes',
+      `${progressBar(writePercent / 100)} ${percentText(writePercent)} to the target (the default action, read from the listener)`,
+    ]);
+  }
+  if (rollout.cutoverAt) {
+    const ago = durationText(secondsBetween(rollout.cutoverAt, snapshot.at));
+    lines.push([
+      'Cutover',
+      loud(
+        `writes cut over at ${rollout.cutoverAt} (${ago} ago): every write since is on the target only, and a rollback now leaves them there`,
+        isTTY,
+      ),
+    ]);
+  } else if (rollout.cutoverStartedAt) {
+    lines.push(['Cutover', `Swing is cutting writes over (began at ${rollout.cutoverStartedAt})`]);
+  } else if (rollout.planEnd === 'restore') {
+    lines.push(['Cutover', 'none: a rehearsal never cuts writes over, so a rollback loses nothing']);
+  } else {
+    const settings = rollout.readsFirst ?? DEFAULT_READS_FIRST;
+    const gate =
+      settings.cutoverGate === 'manual' ? 'behind `swing promote`' : 'once the replayer has caught up';
+    lines.push([
+      'Cutover',
+      `not yet: writes stay on the source (captured), so a rollback now loses nothing; the cutover comes last, ${gate}`,
+    ]);
+  }
+  return lines;
+}
+
+/** What a rollback (or a hold) after the write cutover left on the target only. */
+export function exposureText(exposure: WriteExposure): string {
+  const requests =
+    exposure.targetRequests === undefined
+      ? 'the requests the target took in it were not measured'
+      : `the target took ${exposure.targetRequests} requests in it (RequestCount counts reads too)`;
+  const window = durationText(exposure.windowSeconds);
+  if (exposure.policy === 'hold') {
+    return (
+      `writes held on the target: ${window} from the cutover (${exposure.cutoverAt}) to the hold (${exposure.endedAt}); ` +
+      `${requests}; the target keeps the writes and keeps serving, and the source does not have them`
+    );
+  }
+  return (
+    `write exposure: ${window} from the cutover (${exposure.cutoverAt}) to the restore (${exposure.endedAt}); ` +
+    `${requests}; every write in it is on the target only`
+  );
 }
 
 /** Rules preflight found that answer or route requests themselves: a completed rollout did not move those. */
@@ -366,7 +477,13 @@ export function snapshotLine(snapshot: StatusSnapshot): string {
   const wait =
     left !== undefined && rollout.taskKind ? `, ${rollout.taskKind} ${durationText(left)} left` : '';
   const drift = snapshot.weights && driftOf(rollout, snapshot.weights) === 'drift' ? ' DRIFT' : '';
-  return `step ${rollout.stepIndex + 1}/${rollout.plan.steps.length} ${rollout.status}${wait}; ${weights}${drift}; ${alarms}`;
+  const status = rollout.status === 'waiting-replay' ? 'WAITING FOR REPLAY' : rollout.status;
+  const reads =
+    rollout.traffic === 'reads-first'
+      ? `reads ${rollout.readsWritten ? formatWeights(rollout.readsWritten) : 'all on the source'}; writes `
+      : '';
+  const cutover = rollout.cutoverAt ? `; writes cut over at ${rollout.cutoverAt}` : '';
+  return `step ${rollout.stepIndex + 1}/${runSteps(rollout).length} ${status}${wait}; ${reads}${weights}${drift}${cutover}; ${alarms}`;
 }
 
 // ---- Outcome ---------------------------------------------------------------------------------------------
@@ -404,6 +521,8 @@ export function finishedRollout(
 
 /** Writes that reached the target were not captured for the source: a rollback must say so. */
 function uncapturedWritesNote(rollout: Rollout): string | undefined {
+  // Reads-first: the read steps moved reads only, and the exposure report covers what the cutover sent.
+  if (rollout.traffic === 'reads-first') return undefined;
   const reachedTarget = rollout.steps.filter((step) => step.weights.target > rollout.startingWeights.target);
   const first = reachedTarget[0];
   if (!first) return undefined;
@@ -411,6 +530,25 @@ function uncapturedWritesNote(rollout: Rollout): string | undefined {
     `Client writes the listener sent to the target from ${first.startedAt} to ${rollout.endedAt ?? 'the rollback'} ` +
     'were not captured for the source: reconcile them before the next rollout'
   );
+}
+
+/** What an ended rollout that went back to its starting weights left on the target only, if anything. */
+function writesNotes(rollout: Rollout, isTTY: boolean): string[] {
+  if (rollout.exposure) return [loud(exposureText(rollout.exposure), isTTY)];
+  if (rollout.traffic === 'reads-first') {
+    return rollout.cutoverAt || rollout.cutoverStartedAt
+      ? [
+          loud(
+            'write exposure: not measured (the record has no exposure report): writes after the cutover may be on the target only',
+            isTTY,
+          ),
+        ]
+      : [
+          'Reads first: it ended before the write cutover, so every write stayed on the source: nothing is on the target only',
+        ];
+  }
+  const note = uncapturedWritesNote(rollout);
+  return note ? [note] : [];
 }
 
 export function renderEnd(end: RolloutEnd, isTTY: boolean): string {
@@ -431,20 +569,23 @@ export function renderEnd(end: RolloutEnd, isTTY: boolean): string {
   if (end.outcome === 'completed') {
     return `Rollout ${name} completed${took}: the listener is at ${formatWeights(rollout.lastWritten)}`;
   }
-  if (end.outcome === 'rolled-back') {
-    const restored = rollout.restored
-      ? `starting weights restored (${formatWeights(rollout.startingWeights)})`
-      : 'the starting weights were NOT confirmed restored: check `swing status`';
-    const note = uncapturedWritesNote(rollout);
-    return [
-      loud(`Rollout ${name} ROLLED BACK${took}: ${reason}; ${restored}`, isTTY),
-      ...(note ? [note] : []),
-    ].join('\n');
+  const restored = rollout.restored
+    ? `starting weights restored (${formatWeights(rollout.startingWeights)})`
+    : 'the starting weights were NOT confirmed restored: check `swing status`';
+  const writes = writesNotes(rollout, isTTY);
+  if (end.outcome === 'rehearsed') {
+    return [`Rehearsal ${name} rehearsed${took}: every step ran, then the ${restored}`, ...writes].join('\n');
   }
-  return loud(
-    `Rollout ${name} HALTED${took}: ${reason}; Swing left the listener as it found it: check it with \`swing status\``,
-    isTTY,
-  );
+  if (end.outcome === 'rolled-back') {
+    return [loud(`Rollout ${name} ROLLED BACK${took}: ${reason}; ${restored}`, isTTY), ...writes].join('\n');
+  }
+  return [
+    loud(
+      `Rollout ${name} HALTED${took}: ${reason}; Swing left the listener as it found it: check it with \`swing status\``,
+      isTTY,
+    ),
+    ...(rollout.exposure ? [loud(exposureText(rollout.exposure), isTTY)] : []),
+  ].join('\n');
 }
 
 export function endJson(end: RolloutEnd) {

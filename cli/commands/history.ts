@@ -5,6 +5,7 @@ import { action, integerOption } from '../action.ts';
 import { deliveredSplits, deliveredSummary } from '../delivered.ts';
 import type { CliDeps } from '../deps.ts';
 import { durationText, executionName, publicRollout, secondsBetween, table } from '../render.ts';
+import { exposureText } from '../rollout-view.ts';
 
 function durationOf(rollout: Rollout): number | undefined {
   return rollout.endedAt ? Math.max(0, secondsBetween(rollout.startedAt, rollout.endedAt)) : undefined;
@@ -20,14 +21,16 @@ function reasonOf(rollout: Rollout): string {
 export function registerHistory(program: Command, deps: CliDeps): void {
   program
     .command('history')
-    .description('Finished rollouts, newest first: outcome, reason, duration')
+    .description('Finished rollouts, newest first: outcome, traffic mode, reason, duration, write exposure')
     .option('--limit <n>', 'how many to show', '10')
     .addHelpText(
       'after',
       `
 The record keeps the last 25 rollouts per listener. DELIVERED SPLIT judges each step's real share of the
 target groups' RequestCount (CloudWatch, whole settled minutes) against its weights; \`swing report\` shows
-the figures.
+the figures. TRAFFIC is the mode (all, reads-first) and a rehearsal's restore; a rollout rolled back (or held) after
+its write cutover is followed by its write exposure: the window from the cutover to the restore and the requests
+the target took in it, every write of which is on the target only.
 
 Examples:
   $ swing history
@@ -46,6 +49,9 @@ Examples:
             running: record?.lockOwner ?? null,
             rollouts: finished.map((rollout) => ({
               ...publicRollout(rollout),
+              traffic: rollout.traffic ?? 'all',
+              planEnd: rollout.planEnd ?? 'hold',
+              exposure: rollout.exposure ?? null,
               durationSeconds: durationOf(rollout) ?? null,
               delivered: splits.get(rollout.executionArn) ?? null,
             })),
@@ -57,6 +63,7 @@ Examples:
               return [
                 rollout.endedAt ?? '-',
                 rollout.outcome ?? rollout.status,
+                `${rollout.traffic ?? 'all'}${rollout.planEnd === 'restore' ? ', restore' : ''}`,
                 seconds === undefined ? '-' : durationText(seconds),
                 executionName(rollout.executionArn),
                 formatPlanSpec(rollout.plan),
@@ -64,10 +71,32 @@ Examples:
                 reasonOf(rollout),
               ];
             });
+            const exposures = finished.flatMap((rollout) =>
+              rollout.exposure
+                ? [`${executionName(rollout.executionArn)}: ${exposureText(rollout.exposure)}`]
+                : [],
+            );
             const running = record?.lockOwner
               ? `\nRunning now: ${executionName(record.lockOwner)} (see \`swing status\`)`
               : '';
-            return `${table(['ENDED', 'OUTCOME', 'DURATION', 'EXECUTION', 'PLAN', 'DELIVERED SPLIT', 'REASON'], rows)}${running}`;
+            return (
+              [
+                table(
+                  [
+                    'ENDED',
+                    'OUTCOME',
+                    'TRAFFIC',
+                    'DURATION',
+                    'EXECUTION',
+                    'PLAN',
+                    'DELIVERED SPLIT',
+                    'REASON',
+                  ],
+                  rows,
+                ),
+                ...exposures,
+              ].join('\n') + running
+            );
           },
         );
       }),

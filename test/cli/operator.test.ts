@@ -202,12 +202,75 @@ describe('Command: swing history', () => {
     // Assess
     expect(result.code).toBe(0);
     const lines = result.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^ENDED\s+OUTCOME\s+DURATION\s+EXECUTION\s+PLAN\s+DELIVERED SPLIT\s+REASON$/);
-    expect(lines[1]).toMatch(
-      /rolled-back\s+7m41s\s+migrate-orders-2\s+5:5m,25:10m,50:10m!,100\s+2 not measured\s+AlarmFired: swing-target-5xx/,
+    expect(lines[0]).toMatch(
+      /^ENDED\s+OUTCOME\s+TRAFFIC\s+DURATION\s+EXECUTION\s+PLAN\s+DELIVERED SPLIT\s+REASON$/,
     );
-    expect(lines[2]).toMatch(/completed\s+40s\s+migrate-orders-1\s+100/);
+    expect(lines[1]).toMatch(
+      /rolled-back\s+all\s+7m41s\s+migrate-orders-2\s+5:5m,25:10m,50:10m!,100\s+2 not measured\s+AlarmFired: swing-target-5xx/,
+    );
+    expect(lines[2]).toMatch(/completed\s+all\s+40s\s+migrate-orders-1\s+100/);
     expect(result.stdout).toContain('Running now: migrate-orders-3');
+  });
+
+  it('shows the traffic mode, a rehearsal, and the write exposure of a rollout rolled back after its cutover', async () => {
+    // Prepare
+    const record = runningRecord();
+    const exposure = {
+      cutoverAt: '2026-03-02T09:30:00.000Z',
+      endedAt: '2026-03-02T09:32:05.000Z',
+      windowSeconds: 125,
+      targetRequests: 980,
+      policy: 'rollback' as const,
+    };
+    const base = record.history[1]!;
+    const rolledBack = {
+      ...base,
+      executionArn: base.executionArn.replace('migrate-orders-2', 'migrate-orders-4'),
+      traffic: 'reads-first' as const,
+      cutoverAt: exposure.cutoverAt,
+      exposure,
+      endedAt: exposure.endedAt,
+    };
+    const rehearsed = {
+      ...base,
+      executionArn: base.executionArn.replace('migrate-orders-2', 'migrate-orders-5'),
+      traffic: 'reads-first' as const,
+      planEnd: 'restore' as const,
+      outcome: 'rehearsed' as const,
+      status: 'rehearsed' as const,
+      reason: undefined,
+      endedAt: '2026-03-02T09:50:00.000Z',
+    };
+    aws.dynamo.on(GetCommand).resolves({
+      Item: { ...record, history: [...record.history, rolledBack, rehearsed] },
+    });
+
+    // Act
+    const result = await swing(['history']);
+    const json = JSON.parse((await swing(['history', '--json'])).stdout);
+
+    // Assess
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[1]).toMatch(/rehearsed\s+reads-first, restore\s+.*migrate-orders-5/);
+    expect(lines[2]).toMatch(/rolled-back\s+reads-first\s+.*migrate-orders-4/);
+    expect(lines[3]).toMatch(/rolled-back\s+all\s+.*migrate-orders-2/);
+    expect(result.stdout).toContain(
+      'migrate-orders-4: write exposure: 2m5s from the cutover (2026-03-02T09:30:00.000Z) to the restore ' +
+        '(2026-03-02T09:32:05.000Z); the target took 980 requests in it (RequestCount counts reads too); ' +
+        'every write in it is on the target only',
+    );
+    expect(json.rollouts[0]).toMatchObject({
+      traffic: 'reads-first',
+      planEnd: 'restore',
+      outcome: 'rehearsed',
+      exposure: null,
+    });
+    expect(json.rollouts[1]).toMatchObject({
+      traffic: 'reads-first',
+      exposure,
+      cutoverAt: exposure.cutoverAt,
+    });
+    expect(json.rollouts[2]).toMatchObject({ traffic: 'all', planEnd: 'hold' });
   });
 
   it('honours --limit and gives durations in --json', async () => {

@@ -407,3 +407,328 @@ describe('Command: swing status --watch', () => {
     expect(result.clientRequests).toBe(0);
   });
 });
+
+/** The running rollout, in reads-first mode: its read rules at 25 % (step 2 of 4 reads, then the cutover). */
+function readsFirstRecord(patch: Partial<Rollout> = {}): ListenerRecord {
+  const record = runningRecord();
+  const rollout: Rollout = {
+    ...record.rollout!,
+    traffic: 'reads-first',
+    lastWritten: { source: 999, target: 0 },
+    readsWritten: { source: 749, target: 250 },
+    steps: record.rollout!.steps.map((step) => ({ ...step, kind: 'reads' as const })),
+    ...patch,
+  };
+  return { ...record, rollout };
+}
+
+const EXPOSURE = {
+  cutoverAt: '2026-03-02T10:30:00.000Z',
+  endedAt: '2026-03-02T10:34:10.000Z',
+  windowSeconds: 250,
+  targetRequests: 1234,
+  policy: 'rollback' as const,
+};
+
+describe('Command: swing status, reads-first', () => {
+  beforeEach(() => {
+    resetAws();
+    mockDeployedStack();
+    aws.sfn.on(DescribeExecutionCommand).resolves(fixture('sfn-describe-execution-running'));
+    // The default action (writes) stays all on the source until the cutover.
+    aws.elbv2.on(DescribeListenersCommand).resolves(listenerAt(999, 0));
+  });
+
+  it('shows the traffic mode, the read share against the write share, and that the cutover is still ahead', async () => {
+    // Prepare
+    aws.dynamo.on(GetCommand).resolves({ Item: readsFirstRecord() });
+
+    // Act
+    const result = await swing(['status']);
+    const json = JSON.parse((await swing(['status', '--json'])).stdout);
+
+    // Assess
+    expect(result.code).toBe(0);
+    const text = result.stdout;
+    // 4 read steps and the write cutover.
+    expect(text).toMatch(/Rollout\s+migrate-orders-3: baking, step 2 of 5/);
+    expect(text).toMatch(
+      /Traffic\s+reads-first: reads move step by step, writes stay on the source until the write cutover/,
+    );
+    expect(text).toMatch(
+      /Reads\s+\[#{8}\.{22}\] 25\.0 % to the target \(Swing's read rules at source 749 \/ target 250/,
+    );
+    expect(text).toMatch(
+      /Writes\s+\[\.{30}\] 0\.0 % to the target \(the default action, read from the listener\)/,
+    );
+    expect(text).toMatch(
+      /Cutover\s+not yet: writes stay on the source \(captured\), so a rollback now loses nothing/,
+    );
+    expect(text).not.toContain('Progress');
+    expect(text).not.toContain('DRIFT');
+    expect(json).toMatchObject({
+      traffic: 'reads-first',
+      planEnd: 'hold',
+      reads: { source: 749, target: 250 },
+      weights: { source: 999, target: 0 },
+      step: { number: 2, of: 5 },
+      cutoverAt: null,
+      exposure: null,
+      waitingForReplay: false,
+    });
+  });
+
+  it('says WAITING FOR REPLAY while a step waits for the replayer, with the time until it rolls back', async () => {
+    // Prepare
+    const waiting = readsFirstRecord({ status: 'waiting-replay', taskKind: 'replay' });
+    aws.dynamo.on(GetCommand).resolves({ Item: waiting });
+
+    // Act
+    const result = await swing(['status']);
+    const json = JSON.parse((await swing(['status', '--json'])).stdout);
+
+    // Assess
+    expect(result.stdout).toMatch(
+      /Replay\s+WAITING FOR REPLAY: the replayer has not caught up with the source; step 2 goes on once it has; it rolls back in 4m23s if it has not/,
+    );
+    expect(json.waitingForReplay).toBe(true);
+  });
+
+  it('says when writes were cut over, that every write since is on the target only', async () => {
+    // Prepare
+    aws.elbv2.on(DescribeListenersCommand).resolves(listenerAt(0, 999));
+    const cutOver = readsFirstRecord({
+      stepIndex: 4,
+      lastWritten: { source: 0, target: 999 },
+      readsWritten: undefined,
+      cutoverAt: '2026-03-02T10:08:00.000Z',
+    });
+    aws.dynamo.on(GetCommand).resolves({ Item: cutOver });
+
+    // Act
+    const result = await swing(['status']);
+
+    // Assess
+    expect(result.stdout).toMatch(/Rollout\s+migrate-orders-3: baking, step 5 of 5/);
+    expect(result.stdout).toMatch(/Reads\s+\[#{30}\] 100\.0 % to the target \(the read rules are gone/);
+    expect(result.stdout).toMatch(
+      /Cutover\s+writes cut over at 2026-03-02T10:08:00.000Z \(3m ago\): every write since is on the target only/,
+    );
+  });
+
+  it('shows a rehearsal as such: it never cuts writes over', async () => {
+    // Prepare
+    aws.dynamo.on(GetCommand).resolves({ Item: readsFirstRecord({ planEnd: 'restore' }) });
+
+    // Act
+    const result = await swing(['status']);
+
+    // Assess
+    expect(result.stdout).toMatch(/Rollout\s+migrate-orders-3: baking, step 2 of 4/);
+    expect(result.stdout).toMatch(
+      /Traffic\s+reads-first, a rehearsal: it restores its starting weights at its end/,
+    );
+    expect(result.stdout).toMatch(/Cutover\s+none: a rehearsal never cuts writes over/);
+  });
+
+  it('reports the write exposure of the last rollout, rolled back after its cutover', async () => {
+    // Prepare
+    const ended = releasedRecord({
+      traffic: 'reads-first',
+      status: 'rolled-back',
+      outcome: 'rolled-back',
+      restored: true,
+      lastWritten: { source: 999, target: 0 },
+      cutoverAt: EXPOSURE.cutoverAt,
+      exposure: EXPOSURE,
+      endedAt: EXPOSURE.endedAt,
+    });
+    aws.dynamo.on(GetCommand).resolves({ Item: ended });
+
+    // Act
+    const result = await swing(['status']);
+    const json = JSON.parse((await swing(['status', '--json'])).stdout);
+
+    // Assess
+    expect(result.stdout).toMatch(/Cutover\s+writes cut over at 2026-03-02T10:30:00.000Z/);
+    expect(result.stdout).toMatch(
+      /Exposure\s+write exposure: 4m10s from the cutover \(2026-03-02T10:30:00.000Z\) to the restore \(2026-03-02T10:34:10.000Z\); the target took 1234 requests in it \(RequestCount counts reads too\); every write in it is on the target only/,
+    );
+    expect(json.exposure).toEqual(EXPOSURE);
+    expect(json.rollout.exposure).toEqual(EXPOSURE);
+  });
+
+  it('says the exposure was not measured when the record has no request count, and names a hold as such', async () => {
+    // Prepare
+    const { targetRequests: _, ...unmeasured } = EXPOSURE;
+    aws.dynamo
+      .on(GetCommand)
+      .resolvesOnce({
+        Item: releasedRecord({ traffic: 'reads-first', outcome: 'rolled-back', exposure: unmeasured }),
+      })
+      .resolves({
+        Item: releasedRecord({
+          traffic: 'reads-first',
+          outcome: 'halted',
+          exposure: { ...EXPOSURE, policy: 'hold' },
+        }),
+      });
+
+    // Act
+    const notMeasured = await swing(['status']);
+    const held = await swing(['status']);
+
+    // Assess
+    expect(notMeasured.stdout).toContain(
+      'the requests the target took in it were not measured; every write in it is on the target only',
+    );
+    expect(held.stdout).toMatch(
+      /Exposure\s+writes held on the target: 4m10s from the cutover \(2026-03-02T10:30:00.000Z\) to the hold/,
+    );
+  });
+
+  it("does not judge a read step's delivered split by RequestCount, which counts writes too", async () => {
+    // Prepare
+    aws.dynamo.on(GetCommand).resolves({ Item: readsFirstRecord() });
+    aws.cloudWatch.on(GetMetricDataCommand).resolves(fixture('cloudwatch-get-metric-data-rollout'));
+
+    // Act
+    const result = await swing(['status']);
+
+    // Assess
+    expect(result.stdout).toContain('step 1: ');
+    expect(result.stdout).toContain('a read step (reads-first)');
+    expect(result.stdout).not.toContain('OFF');
+  });
+});
+
+describe('Command: swing status --watch, reads-first and rehearsals', () => {
+  beforeEach(() => {
+    resetAws();
+    mockDeployedStack();
+    aws.sfn.on(DescribeExecutionCommand).resolves(fixture('sfn-describe-execution-running'));
+    aws.elbv2.on(DescribeListenersCommand).resolves(listenerAt(999, 0));
+  });
+
+  it('prints WAITING FOR REPLAY and the read share on the watch line', async () => {
+    // Prepare
+    const waiting = readsFirstRecord({ status: 'waiting-replay', taskKind: 'replay' });
+    aws.dynamo.on(GetCommand).resolves({ Item: waiting });
+
+    // Act
+    const result = await swing(['status', '--watch', '--interval', '30s', '--max-wait', '1m']);
+
+    // Assess
+    expect(result.code).toBe(5);
+    expect(result.stdout).toContain(
+      'step 2/5 WAITING FOR REPLAY, replay 4m23s left; reads source 749 / target 250 (25.0 % target); writes source 999 / target 0',
+    );
+  });
+
+  it('says a reads-first rollback before the cutover left every write on the source, not that writes were lost', async () => {
+    // Prepare
+    const rolledBack = releasedRecord({
+      ...readsFirstRecord().rollout,
+      status: 'rolled-back',
+      outcome: 'rolled-back',
+      restored: true,
+      taskToken: undefined,
+      taskKind: undefined,
+      readsWritten: undefined,
+      endedAt: '2026-03-02T10:12:30.000Z',
+      reason: {
+        error: 'AlarmFired',
+        cause: 'swing-target-5xx went to ALARM',
+        at: '2026-03-02T10:12:10.000Z',
+      },
+    });
+    aws.dynamo.on(GetCommand).resolvesOnce({ Item: readsFirstRecord() }).resolves({ Item: rolledBack });
+
+    // Act
+    const result = await swing(['status', '--watch']);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('Rollout migrate-orders-3 ROLLED BACK');
+    expect(result.stdout).not.toContain('were not captured for the source');
+    expect(result.stdout).toContain('it ended before the write cutover, so every write stayed on the source');
+  });
+
+  it('ends a rollback after the cutover with its write exposure', async () => {
+    // Prepare
+    const rolledBack = releasedRecord({
+      ...readsFirstRecord().rollout,
+      status: 'rolled-back',
+      outcome: 'rolled-back',
+      restored: true,
+      taskToken: undefined,
+      taskKind: undefined,
+      cutoverAt: EXPOSURE.cutoverAt,
+      exposure: EXPOSURE,
+      endedAt: EXPOSURE.endedAt,
+    });
+    aws.dynamo.on(GetCommand).resolvesOnce({ Item: readsFirstRecord() }).resolves({ Item: rolledBack });
+
+    // Act
+    const result = await swing(['status', '--watch']);
+    aws.dynamo.on(GetCommand).resolvesOnce({ Item: readsFirstRecord() }).resolves({ Item: rolledBack });
+    const json = JSON.parse((await swing(['status', '--watch', '--json'])).stdout);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(
+      'write exposure: 4m10s from the cutover (2026-03-02T10:30:00.000Z) to the restore (2026-03-02T10:34:10.000Z); the target took 1234 requests in it (RequestCount counts reads too); every write in it is on the target only',
+    );
+    expect(json.rollout.exposure).toEqual(EXPOSURE);
+  });
+
+  it('exits 0 for a rehearsal that ran to its end and restored its starting weights', async () => {
+    // Prepare
+    const rehearsed = releasedRecord({
+      ...readsFirstRecord({ planEnd: 'restore' }).rollout,
+      status: 'rehearsed',
+      outcome: 'rehearsed',
+      restored: true,
+      taskToken: undefined,
+      taskKind: undefined,
+      readsWritten: undefined,
+      endedAt: '2026-03-02T10:30:00.000Z',
+    });
+    aws.dynamo
+      .on(GetCommand)
+      .resolvesOnce({ Item: readsFirstRecord({ planEnd: 'restore' }) })
+      .resolves({ Item: rehearsed });
+
+    // Act
+    const result = await swing(['status', '--watch']);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      'Rehearsal migrate-orders-3 rehearsed in 30m: every step ran, then the starting weights restored (source 999 / target 0',
+    );
+    expect(result.stdout).toContain('every write stayed on the source');
+    expect(result.stdout).not.toContain('HALTED');
+  });
+
+  it('says an all-mode rehearsal left the writes the target took on the target only', async () => {
+    // Prepare
+    const rehearsed = releasedRecord({
+      planEnd: 'restore',
+      status: 'rehearsed',
+      outcome: 'rehearsed',
+      restored: true,
+      lastWritten: { source: 999, target: 0 },
+      endedAt: '2026-03-02T10:30:00.000Z',
+    });
+    aws.dynamo.on(GetCommand).resolvesOnce({ Item: runningRecord() }).resolves({ Item: rehearsed });
+
+    // Act
+    const result = await swing(['status', '--watch']);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Rehearsal migrate-orders-3 rehearsed');
+    expect(result.stdout).toContain('were not captured for the source');
+  });
+});
