@@ -1,7 +1,10 @@
 import { CloudWatchAlarms } from '#adapters/alarms.ts';
+import { StepFunctionsCallbacks } from '#adapters/callbacks.ts';
 import { DynamoDbRolloutStore } from '#adapters/store-dynamodb.ts';
 import { cloudWatchClient } from '#clients/cloudwatch.ts';
 import { documentClient } from '#clients/dynamodb.ts';
+import { replayLagFromEnvironment } from '#clients/replay-lag.ts';
+import { sfnClient } from '#clients/sfn.ts';
 import { alarmOptionsFromEnv, requireEnv } from '#commons/config.ts';
 import { openWaitTask, type WaitTaskDeps } from '#domain/rollout.ts';
 import { lambdaHandler } from '#powertools/handler.ts';
@@ -13,7 +16,13 @@ const deps: WaitTaskDeps = {
   store: new DynamoDbRolloutStore(documentClient, requireEnv('TABLE_NAME')),
   log: logger,
   now: () => new Date(),
+  // A wait for the replayer releases itself when the replayer caught up before its token was stored.
+  replayLag: replayLagFromEnvironment(),
+  callbacks: new StepFunctionsCallbacks(sfnClient),
 };
 
-/** Stores the bake's or gate's task token; the task stays open until a timeout, an alarm or an operator. */
+/**
+ * Stores the bake's, gate's or replay wait's task token; the task stays open until a timeout, an alarm, an
+ * operator or (a replay wait) the replay-lag alarm's return to OK.
+ */
 export const handler = lambdaHandler('bake', (event) => openWaitTask(deps, event));

@@ -1,5 +1,6 @@
 import { AlbListener } from '#adapters/listener.ts';
 import { DynamoDbRolloutStore } from '#adapters/store-dynamodb.ts';
+import { AlbSwingRules } from '#adapters/swing-rules.ts';
 import { documentClient } from '#clients/dynamodb.ts';
 import { elbv2Client } from '#clients/elbv2.ts';
 import { notifierFromEnv } from '#clients/notifier.ts';
@@ -12,6 +13,7 @@ const target = listenerTargetFromEnv();
 const deps: FinalizeDeps = {
   listenerArn: target.listenerArn,
   listener: new AlbListener(elbv2Client, target),
+  swingRules: new AlbSwingRules(elbv2Client, target),
   store: new DynamoDbRolloutStore(documentClient, requireEnv('TABLE_NAME')),
   notifier: notifierFromEnv(),
   log: logger,

@@ -5,7 +5,12 @@ import { DynamoDbRolloutStore } from '#adapters/store-dynamodb.ts';
 import { cloudWatchClient } from '#clients/cloudwatch.ts';
 import { documentClient } from '#clients/dynamodb.ts';
 import { elbv2Client } from '#clients/elbv2.ts';
-import { alarmOptionsFromEnv, listenerTargetFromEnv, requireEnv } from '#commons/config.ts';
+import {
+  alarmOptionsFromEnv,
+  listenerTargetFromEnv,
+  readsFirstDefaultsFromEnv,
+  requireEnv,
+} from '#commons/config.ts';
 import { type PreflightDeps, preflight } from '#domain/rollout.ts';
 import { lambdaHandler } from '#powertools/handler.ts';
 import { logger } from '#powertools/logger.ts';
@@ -19,6 +24,7 @@ const deps: PreflightDeps = {
   store: new DynamoDbRolloutStore(documentClient, requireEnv('TABLE_NAME')),
   log: logger,
   now: () => new Date(),
+  trafficDefaults: readsFirstDefaultsFromEnv(),
 };
 
 export const handler = lambdaHandler('preflight', (event) => preflight(deps, event));

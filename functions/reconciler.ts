@@ -1,6 +1,7 @@
 import { StepFunctionsExecutions } from '#adapters/executions.ts';
 import { AlbListener } from '#adapters/listener.ts';
 import { DynamoDbRolloutStore } from '#adapters/store-dynamodb.ts';
+import { AlbSwingRules } from '#adapters/swing-rules.ts';
 import { documentClient } from '#clients/dynamodb.ts';
 import { elbv2Client } from '#clients/elbv2.ts';
 import { notifierFromEnv } from '#clients/notifier.ts';
@@ -15,6 +16,7 @@ const target = listenerTargetFromEnv();
 const deps: ReconcilerDeps = {
   listenerArn: target.listenerArn,
   listener: new AlbListener(elbv2Client, target),
+  swingRules: new AlbSwingRules(elbv2Client, target),
   store: new DynamoDbRolloutStore(documentClient, requireEnv('TABLE_NAME')),
   executions: new StepFunctionsExecutions(sfnClient),
   notifier: notifierFromEnv(),

@@ -1,5 +1,8 @@
 import { AlbListener } from '#adapters/listener.ts';
 import { DynamoDbRolloutStore } from '#adapters/store-dynamodb.ts';
+import { AlbSwingRules } from '#adapters/swing-rules.ts';
+import { CloudWatchTargetRequests } from '#adapters/target-requests.ts';
+import { cloudWatchClient } from '#clients/cloudwatch.ts';
 import { documentClient } from '#clients/dynamodb.ts';
 import { elbv2Client } from '#clients/elbv2.ts';
 import { listenerTargetFromEnv, requireEnv } from '#commons/config.ts';
@@ -15,6 +18,8 @@ const deps: RollbackDeps = {
   log: logger,
   now: () => new Date(),
   staleShiftWindowMs: STALE_SHIFT_WINDOW_MS,
+  swingRules: new AlbSwingRules(elbv2Client, target),
+  targetRequests: new CloudWatchTargetRequests(cloudWatchClient, target),
 };
 
 export const handler = lambdaHandler('rollback', (event) => rollback(deps, event));

@@ -1,4 +1,10 @@
-import { DescribeExecutionCommand, SendTaskFailureCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { CloudWatchClient, DescribeAlarmsCommand, type StateValue } from '@aws-sdk/client-cloudwatch';
+import {
+  DescribeExecutionCommand,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -14,11 +20,13 @@ const alarmEvent = (alarmName: string, value = 'ALARM') => ({
 describe('Lambda entry files', () => {
   const dynamo = mockClient(DynamoDBDocumentClient);
   const sfn = mockClient(SFNClient);
+  const cloudWatch = mockClient(CloudWatchClient);
 
   beforeEach(() => {
     vi.resetModules();
     dynamo.reset();
     sfn.reset();
+    cloudWatch.reset();
     for (const [key, value] of Object.entries(HANDLER_ENV)) vi.stubEnv(key, value);
   });
   afterEach(() => vi.unstubAllEnvs());
@@ -102,6 +110,91 @@ describe('Lambda entry files', () => {
     sfn.on(DescribeExecutionCommand).rejects(denied);
     expect(await handler({})).toMatchObject({ action: 'status-unknown', failures: 1 });
     expect(sfn).toReceiveCommandWith(DescribeExecutionCommand, { executionArn: run1 });
+  });
+
+  describe('reads first', () => {
+    const EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:swing:run-1';
+    const LAG_ALARM = 'Swing-replay-lag';
+    const waitingForReplay = {
+      listenerArn: LISTENER.listenerArn,
+      lockOwner: EXECUTION,
+      rollout: {
+        executionArn: EXECUTION,
+        taskToken: 'token-replay',
+        taskKind: 'replay',
+        status: 'waiting-replay',
+      },
+      history: [],
+    };
+    const replayWait = {
+      executionArn: EXECUTION,
+      index: 1,
+      kind: 'replay',
+      taskToken: 'token-replay',
+      timeoutSeconds: 1800,
+      stateEnteredTime: '2026-11-24T10:00:00.000Z',
+      retryCount: 0,
+    };
+    /** The watched alarm is OK; the replay-lag alarm in `lagState`. */
+    function alarmsIn(lagState: StateValue) {
+      cloudWatch.on(DescribeAlarmsCommand).resolves({
+        CompositeAlarms: [{ AlarmName: 'swing-target-composite', StateValue: 'OK' }],
+      });
+      cloudWatch
+        .on(DescribeAlarmsCommand, { AlarmNames: [LAG_ALARM] })
+        .resolves({ MetricAlarms: [{ AlarmName: LAG_ALARM, StateValue: lagState }] });
+    }
+
+    it("alarm-event releases the step waiting for the replayer when the stack's replay-lag alarm is OK again; its ALARM rolls nothing back", async () => {
+      vi.stubEnv('REPLAY_LAG_ALARM', LAG_ALARM);
+      vi.stubEnv('REPLAY_LAG_MISSING_DATA', 'lagging');
+      dynamo.on(GetCommand).resolves({ Item: waitingForReplay });
+      sfn.on(SendTaskSuccessCommand).resolves({});
+      const { handler } = await import('#functions/alarm-event.ts');
+
+      expect(await handler(alarmEvent(LAG_ALARM))).toEqual({ action: 'ignored-state' });
+      expect(await handler(alarmEvent(LAG_ALARM, 'INSUFFICIENT_DATA'))).toEqual({ action: 'ignored-state' });
+      expect(sfn.calls()).toHaveLength(0);
+      expect(await handler(alarmEvent(LAG_ALARM, 'OK'))).toEqual({ action: 'released-replay-wait' });
+      expect(sfn).toReceiveCommandWith(SendTaskSuccessCommand, { taskToken: 'token-replay' });
+      expect(sfn).not.toReceiveCommand(SendTaskFailureCommand);
+    });
+
+    it('bake releases a wait for the replayer that caught up before its token was stored', async () => {
+      vi.stubEnv('REPLAY_LAG_ALARM', LAG_ALARM);
+      dynamo.on(UpdateCommand).resolves({ Attributes: waitingForReplay });
+      alarmsIn('OK');
+      sfn.on(SendTaskSuccessCommand).resolves({});
+      const { handler } = await import('#functions/bake.ts');
+
+      expect(await handler(replayWait)).toEqual({ waiting: false });
+      expect(sfn).toReceiveCommandWith(SendTaskSuccessCommand, { taskToken: 'token-replay' });
+      expect(cloudWatch).toReceiveCommandWith(DescribeAlarmsCommand, { AlarmNames: [LAG_ALARM] });
+    });
+
+    it('bake keeps waiting while the replayer lags, and when the stack has no replay-lag alarm (fail closed)', async () => {
+      dynamo.on(UpdateCommand).resolves({ Attributes: waitingForReplay });
+      alarmsIn('ALARM');
+      vi.stubEnv('REPLAY_LAG_ALARM', LAG_ALARM);
+      const lagging = await import('#functions/bake.ts');
+      expect(await lagging.handler(replayWait)).toEqual({ waiting: true });
+
+      vi.resetModules();
+      vi.stubEnv('REPLAY_LAG_ALARM', undefined);
+      alarmsIn('OK');
+      const unconfigured = await import('#functions/bake.ts');
+      expect(await unconfigured.handler(replayWait)).toEqual({ waiting: true });
+      expect(sfn).not.toReceiveCommand(SendTaskSuccessCommand);
+    });
+
+    it('preflight fails at load time, naming READS_FIRST_DEFAULTS, when it is not the JSON the stack writes', async () => {
+      vi.stubEnv('READS_FIRST_DEFAULTS', 'reads-first');
+
+      await expect(import('#functions/preflight.ts')).rejects.toMatchObject({
+        name: 'ValidationFailed',
+        message: expect.stringContaining('READS_FIRST_DEFAULTS'),
+      });
+    });
   });
 
   it('fails at load time, naming the variable, when the environment is incomplete', async () => {

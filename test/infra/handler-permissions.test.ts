@@ -37,7 +37,13 @@ const BUNDLED_NOT_CALLED: Partial<Record<HandlerName, string[]>> = {
   'alarm-event': ['dynamodb:UpdateItem'],
   // AlbListener.writeWeights: preflight reads the starting weights, finalize the final ones; neither writes.
   preflight: ['elasticloadbalancing:ModifyListener'],
-  finalize: ['elasticloadbalancing:ModifyListener'],
+  finalize: ['elasticloadbalancing:ModifyListener', 'elasticloadbalancing:CreateRule'],
+  // StepFunctionsCallbacks.fail: bake only succeeds a wait for the replayer that caught up; alarms fail tokens.
+  bake: ['states:SendTaskFailure'],
+  // AlbSwingRules.createRule: only read steps (shift-weights) create Swing's rules; the rest remove them.
+  rollback: ['elasticloadbalancing:CreateRule'],
+  'safety-net': ['elasticloadbalancing:CreateRule'],
+  reconciler: ['elasticloadbalancing:CreateRule'],
 };
 /**
  * Granted without an SDK call in the code: the Lambda service, SNS encryption, the contract, or tag on create
@@ -45,19 +51,12 @@ const BUNDLED_NOT_CALLED: Partial<Record<HandlerName, string[]>> = {
  */
 const GRANTED_WITHOUT_SDK_CALL =
   /^(logs:(CreateLogStream|PutLogEvents)|sqs:SendMessage|kms:(GenerateDataKey|Decrypt)|ec2:.*|elasticloadbalancing:(DescribeRules|AddTags))$/;
-const RULE_WRITES = ['elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule'];
 /**
- * Reads-first: granted by the stack before the handlers pass the engine its rules port, replay-lag check and
- * target request count (their adapters land separately). Each entry goes when its handler calls it.
+ * Granted before a handler calls it: preflight finds Swing's leftover rules by their tags once AlbListenerRules
+ * reads tags (reads-first; it does not yet).
  */
 const GRANTED_AHEAD_OF_WIRING: Partial<Record<HandlerName, string[]>> = {
   preflight: ['elasticloadbalancing:DescribeTags'],
-  'shift-weights': ['elasticloadbalancing:DescribeTags', 'elasticloadbalancing:CreateRule', ...RULE_WRITES],
-  bake: ['states:SendTaskSuccess'],
-  rollback: ['elasticloadbalancing:DescribeTags', 'cloudwatch:GetMetricData', ...RULE_WRITES],
-  finalize: ['elasticloadbalancing:DescribeTags', ...RULE_WRITES],
-  'safety-net': ['elasticloadbalancing:DescribeTags', ...RULE_WRITES],
-  reconciler: ['elasticloadbalancing:DescribeTags', ...RULE_WRITES],
 };
 
 /** The IAM actions behind every `new XCommand(` in the project files a handler's bundle is built from. */

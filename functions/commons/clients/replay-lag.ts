@@ -1,0 +1,23 @@
+import { CloudWatchReplayLag } from '#adapters/replay-lag.ts';
+import { cloudWatchClient } from '#clients/cloudwatch.ts';
+import { replayLagFromEnv } from '#commons/config.ts';
+import type { ReplayLagPort } from '#domain/types.ts';
+
+/**
+ * A stack whose config names no Migration Assistant qualifier has no replay-lag alarm: nothing shows that the
+ * replayer caught up, so a reads-first step never counts it as caught up (fail closed), and says how to fix it.
+ */
+export const NO_REPLAY_LAG_ALARM: ReplayLagPort = {
+  check: async () => ({
+    caughtUp: false,
+    detail:
+      'this stack has no replay-lag alarm: set replayLag.qualifier (the Migration Assistant qualifier) or ' +
+      'replayLag.dimensions in the Swing config and redeploy',
+  }),
+};
+
+/** The replay-lag check: the stack's alarm on the replayer's lag (REPLAY_LAG_ALARM), else fail closed. */
+export function replayLagFromEnvironment(env: NodeJS.ProcessEnv = process.env): ReplayLagPort {
+  const alarm = replayLagFromEnv(env);
+  return alarm ? new CloudWatchReplayLag(cloudWatchClient, alarm) : NO_REPLAY_LAG_ALARM;
+}
