@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CaptureProxy, isDocumentWrite, startCaptureProxy } from '#local/capture-proxy.ts';
 import { type ClusterStandIn, startClusterStandIn } from '#local/clusters.ts';
@@ -109,6 +111,48 @@ describe('Capture proxy and replayer', () => {
       cluster.writes().map((write) => `${write.operation} ${write.id}`);
     expect(order(target)).toEqual(order(source));
     expect(target.documents()).toEqual(source.documents());
+  });
+
+  it('captures writes in the order the source applied them even when the source answers them out of order', async () => {
+    // A source that applies writes as they arrive but answers the first one late: were both in flight at once,
+    // the second's answer would come back first and be replayed first.
+    const applied: string[] = [];
+    const slowFirst = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => {
+        body += chunk.toString('utf8');
+      });
+      request.on('end', () => {
+        applied.push(body);
+        const answer = JSON.stringify({ _index: 'books', _id: '1', result: 'updated' });
+        setTimeout(
+          () => response.writeHead(200, { 'content-type': 'application/json' }).end(answer),
+          applied.length === 1 ? 300 : 0,
+        );
+      });
+    });
+    await new Promise<void>((resolve) => slowFirst.listen(0, '127.0.0.1', resolve));
+    source = await startClusterStandIn({ name: 'source', port: 0 });
+    target = await startClusterStandIn({ name: 'target', port: 0 });
+    proxy = await startCaptureProxy({
+      sourceUrl: `http://127.0.0.1:${(slowFirst.address() as AddressInfo).port}`,
+      targetUrl: target.url,
+      replayLagMs: 0,
+    });
+    try {
+      const first = call(`${proxy.url}/books/_doc/1`, 'PUT', { v: 1 });
+      // The second write leaves once the source holds the first, whatever the machine's load.
+      while (applied.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      const second = call(`${proxy.url}/books/_doc/1`, 'PUT', { v: 2 });
+      await Promise.all([first, second]);
+      await proxy.drain();
+
+      expect(applied.map((body) => JSON.parse(body))).toEqual([{ v: 1 }, { v: 2 }]);
+      expect(target.documents().get('books')?.get('1')).toEqual({ v: 2 });
+    } finally {
+      slowFirst.closeAllConnections();
+      await new Promise((resolve) => slowFirst.close(resolve));
+    }
   });
 
   it('replays a document the source gave an id to under that same id', async () => {
