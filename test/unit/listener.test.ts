@@ -3,16 +3,19 @@ import {
   DescribeListenersCommand,
   type DescribeListenersCommandOutput,
   DescribeRulesCommand,
+  DescribeTagsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
   ElasticLoadBalancingV2ServiceException,
   ListenerNotFoundException,
   ModifyListenerCommand,
+  RuleNotFoundException,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AlbListener } from '#adapters/listener.ts';
 import { AlbListenerRules } from '#adapters/listener-rules.ts';
+import { isSwingOwnRule } from '#domain/listener-rules.ts';
 import type { ListenerTarget } from '#domain/types.ts';
 import { recordedRules } from '#test/support/fake-aws.ts';
 
@@ -717,6 +720,7 @@ describe('Class: AlbListener', () => {
           conditions: ['source-ip 10.0.0.0/8', 'http-header X-Route: new'],
           action: `authenticate-cognito, then forward to ${TARGET_GROUP}`,
           swungGroups: ['target'],
+          tags: {},
         },
         {
           arn: ruleArn('0000000000000002'),
@@ -724,6 +728,7 @@ describe('Class: AlbListener', () => {
           conditions: ['http-request-method GET, HEAD', 'query-string pretty=true'],
           action: `forward to ${SOURCE} weight 3, ${TARGET_GROUP} weight 1`,
           swungGroups: ['source', 'target'],
+          tags: {},
         },
         {
           arn: ruleArn('0000000000000003'),
@@ -731,8 +736,99 @@ describe('Class: AlbListener', () => {
           conditions: ['path-pattern /drain/*'],
           action: `forward to ${STRANGER} weight 1, ${SOURCE} weight 0`,
           swungGroups: [],
+          tags: {},
         },
       ]);
+    });
+
+    it('reads every rule’s tags in batches of 20, so that Swing’s own rules are told from everyone else’s', async () => {
+      // Prepare: 45 rules, the 7th and the 41st tagged as Swing's.
+      const rules = Array.from({ length: 45 }, (_, index) => ({
+        RuleArn: ruleArn(String(index).padStart(16, '0')),
+        Priority: String(index + 1),
+        Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: [`/app-${index}/*`] } }],
+        Actions: [plainForward(STRANGER)],
+        IsDefault: false,
+      }));
+      const swings = new Set([rules[6]!.RuleArn, rules[40]!.RuleArn]);
+      elb
+        .on(DescribeRulesCommand)
+        .resolves({ Rules: rules })
+        .on(DescribeTagsCommand)
+        .callsFake((input: { ResourceArns: string[] }) => ({
+          TagDescriptions: input.ResourceArns.map((arn) => ({
+            ResourceArn: arn,
+            Tags: swings.has(arn)
+              ? [
+                  {
+                    Key: 'swing:owner',
+                    Value: 'arn:aws:states:us-east-1:123456789012:execution:swing:run-1',
+                  },
+                  { Key: 'swing:rule', Value: 'reads-search' },
+                ]
+              : [{ Key: 'team', Value: 'search' }],
+          })),
+        }));
+
+      // Act
+      const read = await new AlbListenerRules(client, TARGET).readRules();
+
+      // Assess
+      const batches = elb
+        .commandCalls(DescribeTagsCommand)
+        .map((call) => call.args[0].input.ResourceArns ?? []);
+      expect(batches.map((batch) => batch.length)).toEqual([20, 20, 5]);
+      expect(batches.flat()).toEqual(rules.map((rule) => rule.RuleArn));
+      expect(read.filter(isSwingOwnRule).map((rule) => rule.arn)).toEqual([...swings]);
+      expect(read[0]?.tags).toEqual({ team: 'search' });
+    });
+
+    it('asks for no tags when the listener has only its default rule', async () => {
+      elb.on(DescribeRulesCommand).resolves({ Rules: recordedRules().filter((rule) => rule.IsDefault) });
+
+      expect(await new AlbListenerRules(client, TARGET).readRules()).toEqual([]);
+      expect(elb).toReceiveCommandTimes(DescribeTagsCommand, 0);
+    });
+
+    it('reads again when a rule is deleted between DescribeRules and DescribeTags', async () => {
+      const [kept, deleted] = [ruleArn('00000000000000aa'), ruleArn('00000000000000bb')];
+      const rule = (arn: string, priority: string) => ({
+        RuleArn: arn,
+        Priority: priority,
+        Conditions: [{ Field: 'path-pattern', Values: ['/x/*'] }],
+        Actions: [plainForward(STRANGER)],
+      });
+      elb
+        .on(DescribeRulesCommand)
+        .resolvesOnce({ Rules: [rule(kept, '1'), rule(deleted, '2')] })
+        .resolves({ Rules: [rule(kept, '1')] })
+        .on(DescribeTagsCommand)
+        .rejectsOnce(new RuleNotFoundException({ $metadata: { httpStatusCode: 400 }, message: 'gone' }))
+        .resolves({ TagDescriptions: [{ ResourceArn: kept, Tags: [] }] });
+
+      const read = await new AlbListenerRules(client, TARGET).readRules();
+
+      expect(read.map((found) => found.arn)).toEqual([kept]);
+      expect(elb).toReceiveCommandTimes(DescribeRulesCommand, 2);
+    });
+
+    it('gives up with TransientFailure when rules keep vanishing while read, and classifies DescribeTags errors', async () => {
+      elb
+        .on(DescribeRulesCommand)
+        .resolves({ Rules: [{ RuleArn: ruleArn('00000000000000cc'), Priority: '1', Actions: [] }] })
+        .on(DescribeTagsCommand)
+        .rejects(new RuleNotFoundException({ $metadata: { httpStatusCode: 400 }, message: 'gone' }));
+      const rules = new AlbListenerRules(client, TARGET);
+
+      await expect(rules.readRules()).rejects.toMatchObject({
+        name: 'TransientFailure',
+        message: expect.stringContaining('changed while they were read 3 times'),
+      });
+
+      elb.on(DescribeTagsCommand).rejects(awsError('Throttling', 400, 'client'));
+      await expect(rules.readRules()).rejects.toMatchObject({ name: 'TransientFailure' });
+      elb.on(DescribeTagsCommand).rejects(awsError('AccessDenied', 403, 'client'));
+      await expect(rules.readRules()).rejects.toMatchObject({ name: 'AccessDenied' });
     });
 
     it('turns throttling into TransientFailure and a missing listener into ListenerShapeInvalid', async () => {

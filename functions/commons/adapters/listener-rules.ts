@@ -1,12 +1,11 @@
-import {
-  type Action,
-  DescribeRulesCommand,
-  type ElasticLoadBalancingV2Client,
-  type Rule,
-  type RuleCondition,
+import type {
+  Action,
+  ElasticLoadBalancingV2Client,
+  Rule,
+  RuleCondition,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { forwardedGroups, listenerNotFound, OMITTED_WEIGHT } from '#adapters/listener.ts';
-import { classifyAwsError } from '#domain/errors.ts';
+import { forwardedGroups, OMITTED_WEIGHT } from '#adapters/listener.ts';
+import { describeTaggedRules } from '#adapters/tagged-rules.ts';
 import type { DescribedListenerRule, ListenerRulesPort, ListenerTarget } from '#domain/types.ts';
 
 /** A rule condition in words, e.g. `path-pattern /admin/*` or `http-header X-Canary: 1, yes`. */
@@ -59,8 +58,8 @@ function actionText(action: Action): string {
 }
 
 /**
- * The weighted listener's other rules, read by the listener's exact ARN. Tags are not read yet: Swing creates
- * no rule of its own today, so no rule is Swing's (`isSwingOwnRule`); reads-first mode adds DescribeTags here.
+ * The weighted listener's other rules, read by the listener's exact ARN, with their tags: the `swing:owner`
+ * tag tells Swing's own rules (reads-first mode) from everyone else's (`isSwingOwnRule`).
  */
 export class AlbListenerRules implements ListenerRulesPort {
   constructor(
@@ -68,29 +67,12 @@ export class AlbListenerRules implements ListenerRulesPort {
     private readonly target: ListenerTarget,
   ) {}
 
-  /** Every page of DescribeRules, without the default rule (the listener's default action, read elsewhere). */
+  /** The rules in priority order, without the default rule (the listener's default action, read elsewhere). */
   async readRules(): Promise<DescribedListenerRule[]> {
-    const arn = this.target.listenerArn;
-    const rules: Rule[] = [];
-    let marker: string | undefined;
-    do {
-      try {
-        const page = await this.client.send(
-          new DescribeRulesCommand({ ListenerArn: arn, ...(marker ? { Marker: marker } : {}) }),
-        );
-        rules.push(...(page.Rules ?? []));
-        marker = page.NextMarker;
-      } catch (error) {
-        if (error instanceof Error && error.name === 'ListenerNotFoundException') {
-          throw listenerNotFound(arn, error);
-        }
-        throw classifyAwsError(error, `DescribeRules ${arn}`);
-      }
-    } while (marker);
-    return rules
-      .filter((rule) => !rule.IsDefault)
-      .sort((a, b) => Number(a.Priority) - Number(b.Priority))
-      .map((rule) => this.described(rule));
+    const tagged = await describeTaggedRules(this.client, this.target.listenerArn);
+    return tagged
+      .sort((a, b) => Number(a.rule.Priority) - Number(b.rule.Priority))
+      .map(({ rule, tags }) => ({ ...this.described(rule), tags }));
   }
 
   private described(rule: Rule): DescribedListenerRule {
