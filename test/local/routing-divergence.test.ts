@@ -1,0 +1,93 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_READS_FIRST } from '#domain/reads-first.ts';
+import { PIN_WEIGHTS, SWING_RULE_SET, swingPriorities } from '#domain/swing-rules.ts';
+import { type LocalAlb, startLocalAlb } from '#local/alb.ts';
+import { type CaptureProxy, startCaptureProxy } from '#local/capture-proxy.ts';
+import { type ClientTrafficCounts, seedDocuments, startClientTraffic } from '#local/client-traffic.ts';
+import { type ClusterStandIn, startClusterStandIn } from '#local/clusters.ts';
+import { type Divergence, measureDivergence } from '#local/divergence.ts';
+import { localSwingRules } from '#local/local-listener-rules.ts';
+import { seeded } from '#local/run.ts';
+
+const SEED = Number(process.env.SEED ?? 23);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The local mode's measure against the two ways of routing, with no engine in between: the same clients
+ * through the local ALB, the source path through the capture proxy, and the divergence read from the
+ * stand-ins' documents once the replayer drained.
+ */
+describe(`Divergence by routing (seed ${SEED})`, () => {
+  let source: ClusterStandIn;
+  let target: ClusterStandIn;
+  let proxy: CaptureProxy;
+  let alb: LocalAlb;
+
+  const start = async () => {
+    source = await startClusterStandIn({ name: 'source', port: 0, documents: seedDocuments(50) });
+    target = await startClusterStandIn({ name: 'target', port: 0, documents: seedDocuments(50) });
+    proxy = await startCaptureProxy({ sourceUrl: source.url, targetUrl: target.url, replayLagMs: 20 });
+    alb = await startLocalAlb({
+      portBase: 0,
+      sourceUrl: proxy.url,
+      targetUrl: target.url,
+      random: seeded(SEED),
+    });
+  };
+  afterEach(async () => {
+    await alb.close();
+    await proxy.close();
+    await source.close();
+    await target.close();
+  });
+
+  const runClients = async (): Promise<{ counts: ClientTrafficCounts; divergence: Divergence }> => {
+    const traffic = startClientTraffic({
+      url: `http://127.0.0.1:${alb.ports.weighted}`,
+      ratePerSecond: 300,
+      writeRatio: 0.3,
+      initialDocuments: 50,
+      random: seeded(SEED),
+    });
+    // Until enough happened, however loaded the machine is: a fixed sleep is a timing assumption.
+    for (let waited = 0; waited < 20_000; waited += 50) {
+      const now = traffic.counts();
+      if (now.sent >= 400 && now.scrolls.continued >= 20) break;
+      await sleep(50);
+    }
+    const counts = await traffic.stop();
+    expect(await proxy.drain()).toBe(true);
+    return { counts, divergence: measureDivergence(source, target) };
+  };
+
+  it('reads first (Swing’s rule set, reads at 50 %, writes and scrolls on the source): nothing diverges', async () => {
+    await start();
+    const rules = localSwingRules(alb);
+    const priorities = swingPriorities(DEFAULT_READS_FIRST.basePriority);
+    for (const [at, spec] of SWING_RULE_SET.entries()) {
+      const weights = spec.role === 'pin' ? PIN_WEIGHTS : { source: 500, target: 499 };
+      await rules.createRule(spec, priorities[at]!, weights, 'routing-divergence-test');
+    }
+
+    const { counts, divergence } = await runClients();
+
+    expect(counts.servedBy.target).toBeGreaterThan(50);
+    expect(counts.failed).toBe(0);
+    expect(counts.unknownApi).toBe(0);
+    expect(counts.scrolls.wrongCluster).toBe(0);
+    expect(target.stats().directWrites).toBe(0);
+    expect(divergence).toMatchObject({ targetOnly: 0, sourceOnly: 0, different: 0, wrongClusterScrolls: 0 });
+  });
+
+  it('all traffic by weight (50 %): writes stay on the target only and scrolls reach the wrong cluster', async () => {
+    await start();
+    alb.setWeights({ source: 500, target: 499 });
+
+    const { counts, divergence } = await runClients();
+
+    expect(target.stats().directWrites).toBeGreaterThan(0);
+    expect(divergence.targetOnly).toBeGreaterThan(0);
+    expect(divergence.wrongClusterScrolls).toBeGreaterThan(0);
+    expect(divergence.wrongClusterScrolls).toBe(counts.scrolls.wrongCluster);
+  });
+});
