@@ -123,8 +123,7 @@ export function trafficChoice(options: TrafficOptions, plan: Plan, planFlag = '-
   try {
     refuseTrafficPlan({
       traffic: choice.traffic ?? 'all',
-      // biome-ignore lint/suspicious/noThenProperty: the engine's name for the plan's end; never awaited.
-      then: choice.planEnd,
+      planEnd: choice.planEnd,
       acceptWritesOnTarget: choice.acceptWritesOnTarget,
       steps: plan.steps,
     });

@@ -35,6 +35,23 @@ export function addLocalOptions(command: Command): Command {
       '--replay-lag <duration>',
       "the source path's replayer applies each write to the target this long after the source did (default 100ms), e.g. 2s",
     )
+    .option(
+      '--traffic <mode>',
+      'all (every request split by weight) or reads-first (reads ramp on listener rules, writes cut over last)',
+    )
+    .option('--rehearsal', 'end by restoring the starting weights (then: restore): outcome rehearsed')
+    .option(
+      '--accept-writes-on-target',
+      'allow a rehearsal in all mode, whose writes to the target stay there',
+    )
+    .option(
+      '--cutover-gate <gate>',
+      'reads-first: replay-lag (default here: cut over once the replayer caught up) or manual (key p)',
+    )
+    .option(
+      '--after-cutover <policy>',
+      'reads-first: rollback (default) or hold when the target fails after it',
+    )
     .option('--seed <n>', 'seed for the traffic split')
     .option('--json', 'print one machine-readable summary at the end')
     .option(

@@ -2,7 +2,8 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ValidationFailed } from '#domain/errors.ts';
 import { resolvePlan } from '#domain/plan.ts';
-import type { Plan } from '#domain/types.ts';
+import { refuseTrafficPlan } from '#domain/reads-first.ts';
+import type { AfterCutoverPolicy, Plan, TrafficMode } from '#domain/types.ts';
 import { DEFAULT_LOCAL_ALARM_THRESHOLDS, type LocalAlarmThresholds } from './local-alarms.ts';
 
 /** What `swing local` (and `npm start`) accepts, validated before anything starts. */
@@ -13,8 +14,17 @@ export interface LocalOptions {
   readonly portBase: number;
   readonly upstreamSource?: string;
   readonly upstreamTarget?: string;
-  readonly targetErrors?: { readonly rate: number; readonly atPercent: number };
-  readonly targetLatency?: { readonly ms: number; readonly atPercent: number };
+  /** `atCutover`: the fault starts at the write cutover (reads-first), not at a share. */
+  readonly targetErrors?: { readonly rate: number; readonly atPercent: number; readonly atCutover?: boolean };
+  readonly targetLatency?: { readonly ms: number; readonly atPercent: number; readonly atCutover?: boolean };
+  /** `all` splits every request by weight; `reads-first` ramps reads on Swing's rules, then cuts writes over. */
+  readonly traffic: TrafficMode;
+  /** The plan ends by restoring its starting weights (a rehearsal). */
+  readonly rehearsal: boolean;
+  readonly acceptWritesOnTarget: boolean;
+  /** Reads-first: what cuts writes over (default replay-lag here, so a run needs no key press). */
+  readonly cutoverGate: 'manual' | 'replay-lag';
+  readonly afterCutover: AfterCutoverPolicy;
   readonly abortAt?: number;
   /** Promote the gate that follows the plan step at this target percent. */
   readonly promoteAt?: number;
@@ -46,6 +56,11 @@ export interface RawLocalOptions {
   rate?: string;
   writeRatio?: string;
   replayLag?: string;
+  traffic?: string;
+  rehearsal?: boolean;
+  acceptWritesOnTarget?: boolean;
+  cutoverGate?: string;
+  afterCutover?: string;
   json?: boolean;
   seed?: string;
   report?: string;
@@ -69,14 +84,29 @@ function numberIn(
   return value;
 }
 
-/** `RATE[@PERCENT]`, e.g. `0.5@50`: the fault starts once the target's weight reaches PERCENT. */
+/**
+ * `RATE[@PERCENT]`, e.g. `0.5@50`: the fault starts once the target's share reaches PERCENT (in reads-first, its
+ * read share); `RATE@cutover`: once writes are cut over.
+ */
 function faultSpec(raw: string | undefined, flag: string, valueMax: number, fix: string) {
   if (raw === undefined) return undefined;
   const [value, at, extra] = raw.split('@');
   if (extra !== undefined) throw new ValidationFailed([{ field: flag, message: `is '${raw}': ${fix}` }]);
   const parsedValue = numberIn(value, flag, 0, valueMax, fix);
+  if (at === 'cutover') return { value: parsedValue ?? 0, atPercent: 100, atCutover: true };
   const atPercent = at === undefined ? 0 : numberIn(at, flag, 0, 100, fix);
   return { value: parsedValue ?? 0, atPercent: atPercent ?? 0 };
+}
+
+function oneOf<T extends string>(
+  raw: string | undefined,
+  flag: string,
+  values: readonly T[],
+  fallback: T,
+): T {
+  if (raw === undefined) return fallback;
+  if ((values as readonly string[]).includes(raw)) return raw as T;
+  throw new ValidationFailed([{ field: flag, message: `is '${raw}': use ${values.join(' or ')}` }]);
 }
 
 function url(raw: string | undefined, flag: string): string | undefined {
@@ -140,9 +170,37 @@ export function parseLocalOptions(raw: RawLocalOptions): LocalOptions {
     raw.targetErrors,
     '--target-errors',
     1,
-    'use RATE[@PERCENT] with RATE in 0..1, e.g. 0.5@50',
+    'use RATE[@PERCENT] with RATE in 0..1, e.g. 0.5@50, or RATE@cutover (reads-first)',
   );
-  const latency = faultSpec(raw.targetLatency, '--target-latency', 60_000, 'use MS[@PERCENT], e.g. 1500@25');
+  const latency = faultSpec(
+    raw.targetLatency,
+    '--target-latency',
+    60_000,
+    'use MS[@PERCENT], e.g. 1500@25, or MS@cutover (reads-first)',
+  );
+  const traffic = oneOf(raw.traffic, '--traffic', ['all', 'reads-first'] as const, 'all');
+  const rehearsal = raw.rehearsal ?? false;
+  const acceptWritesOnTarget = raw.acceptWritesOnTarget ?? false;
+  const atCutover = errors?.atCutover
+    ? '--target-errors'
+    : latency?.atCutover
+      ? '--target-latency'
+      : undefined;
+  if (atCutover && (traffic !== 'reads-first' || rehearsal)) {
+    throw new ValidationFailed([
+      {
+        field: atCutover,
+        message:
+          '@cutover needs a write cutover: use it with --traffic reads-first and without --rehearsal, or give a percent',
+      },
+    ]);
+  }
+  refuseTrafficPlan({
+    traffic,
+    planEnd: rehearsal ? 'restore' : 'hold',
+    acceptWritesOnTarget,
+    steps: plan.steps,
+  });
   if ((errors || latency) && upstreamSource) {
     throw new ValidationFailed([
       {
@@ -194,8 +252,17 @@ export function parseLocalOptions(raw: RawLocalOptions): LocalOptions {
     planSpec,
     portBase,
     ...(upstreamSource && upstreamTarget ? { upstreamSource, upstreamTarget } : {}),
-    ...(errors ? { targetErrors: { rate: errors.value, atPercent: errors.atPercent } } : {}),
-    ...(latency ? { targetLatency: { ms: latency.value, atPercent: latency.atPercent } } : {}),
+    ...(errors
+      ? { targetErrors: { rate: errors.value, atPercent: errors.atPercent, atCutover: !!errors.atCutover } }
+      : {}),
+    ...(latency
+      ? { targetLatency: { ms: latency.value, atPercent: latency.atPercent, atCutover: !!latency.atCutover } }
+      : {}),
+    traffic,
+    rehearsal,
+    acceptWritesOnTarget,
+    cutoverGate: oneOf(raw.cutoverGate, '--cutover-gate', ['manual', 'replay-lag'] as const, 'replay-lag'),
+    afterCutover: oneOf(raw.afterCutover, '--after-cutover', ['rollback', 'hold'] as const, 'rollback'),
     ...(abortAt !== undefined ? { abortAt } : {}),
     ...(promoteAt !== undefined ? { promoteAt } : {}),
     alarms,

@@ -6,7 +6,17 @@ import type { DeliveredSplit } from '#domain/delivered-split.ts';
 import { abortRollout, promoteGate } from '#domain/operator.ts';
 import { type EngineDeps, handleAlarmEvent } from '#domain/rollout.ts';
 import { parseSmokeConfig } from '#domain/smoke-config.ts';
-import type { ListenerPort, Notification, Plan, Rollout, Weights } from '#domain/types.ts';
+import type {
+  ListenerPort,
+  Notification,
+  Plan,
+  ReplayLagVerdict,
+  Rollout,
+  SwingRulesPort,
+  TrafficMode,
+  Weights,
+  WriteExposure,
+} from '#domain/types.ts';
 import { sameWeights, weightsToPercent } from '#domain/weights.ts';
 import { type AlbTotals, LOCAL_ALB_ARNS, startLocalAlb } from './alb.ts';
 import { type CaptureProxy, startCaptureProxy } from './capture-proxy.ts';
@@ -87,6 +97,19 @@ export interface LocalSummary {
    * what the run left on one cluster and not the other.
    */
   readonly divergence?: LocalDivergence;
+  /** How the rollout moved traffic: every request by weight, or reads first and writes at the cutover. */
+  readonly traffic: TrafficMode;
+  /** Reads-first: when writes were cut over to the target (absent: they never were). */
+  readonly cutoverAt?: string;
+  /**
+   * Reads-first: writes clients sent straight to the target before and after the cutover, from the target
+   * stand-in's own log (absent with upstream clusters). Before it there must be none.
+   */
+  readonly targetWrites?: { readonly beforeCutover: number; readonly afterCutover: number };
+  /** What a rollback (or a hold) after the cutover left on the target only. */
+  readonly exposure?: WriteExposure;
+  /** Rules of Swing's still on the local listener at the end: none, unless a hand change or a hold left them. */
+  readonly swingRulesLeft: number;
   readonly startedAt: string;
   readonly endedAt: string;
   readonly durationMs: number;
@@ -284,6 +307,35 @@ export async function runLocal(
       writes.push({ at: Date.now(), weights, totals: alb.totals().weighted });
     },
   };
+  // Reads-first moves read rules, not the default action: each step's read share is a write of the run too.
+  const baseRules = localSwingRules(alb);
+  const recordReads = (weights: Weights) => {
+    const last = writes.at(-1);
+    if (last && sameWeights(last.weights, weights) && Date.now() - last.at < 1000) return;
+    writes.push({ at: Date.now(), weights, totals: alb.totals().weighted });
+  };
+  const swingRules: SwingRulesPort = {
+    readSwingRules: () => baseRules.readSwingRules(),
+    createRule: async (spec, priority, weights, owner) => {
+      const arn = await baseRules.createRule(spec, priority, weights, owner);
+      if (spec.role === 'reads') recordReads(weights);
+      return arn;
+    },
+    setRuleWeights: async (arn, weights) => {
+      await baseRules.setRuleWeights(arn, weights);
+      recordReads(weights);
+    },
+    deleteRule: (arn) => baseRules.deleteRule(arn),
+  };
+  // The source path's replayer has caught up while no captured write has waited much longer than its lag.
+  const replayCaughtUp = (): ReplayLagVerdict => {
+    if (!proxy) return { caughtUp: true, detail: 'no replayer here: upstream clusters' };
+    const oldest = proxy.stats().oldestPendingMs;
+    const limit = replayThresholdMs(proxy.replayLagMs);
+    return oldest <= limit
+      ? { caughtUp: true, detail: `oldest pending write ${oldest} ms, at most ${limit} ms` }
+      : { caughtUp: false, detail: `oldest pending write ${oldest} ms, above ${limit} ms` };
+  };
   const alarmDefinitions = defaultLocalAlarms(options.alarms);
   const alarms = new LocalAlarms(alb, alarmDefinitions);
   const deps: EngineDeps = {
@@ -291,7 +343,14 @@ export async function runLocal(
     watchedAlarms: alarmDefinitions.map((alarm) => alarm.name),
     listener,
     listenerRules: new LocalListenerRules(alb),
-    swingRules: localSwingRules(alb),
+    swingRules,
+    replayLag: { check: async () => replayCaughtUp() },
+    replayLagAlarm: LOCAL_REPLAY_LAG_ALARM,
+    // As the target group's RequestCount: every request the target took in the window, reads included.
+    targetRequests: {
+      countBetween: async (from, to) =>
+        alb.window('target', Math.max(0, to.getTime() - from.getTime())).requests,
+    },
     alarms,
     store,
     callbacks: sfn,
@@ -327,12 +386,28 @@ export async function runLocal(
     void handleAlarmEvent(deps, event).catch(() => {});
   };
   alarms.start(tuning.alarmIntervalMs ?? 200);
+  // The replay-lag alarm, as CloudWatch would run it: its state changes go to the same handler.
+  let replayState: 'OK' | 'ALARM' = 'OK';
+  const replayWatch = setInterval(() => {
+    const { caughtUp, detail } = replayCaughtUp();
+    const state = caughtUp ? 'OK' : 'ALARM';
+    if (state === replayState) return;
+    replayState = state;
+    void handleAlarmEvent(deps, {
+      source: 'aws.cloudwatch',
+      'detail-type': 'CloudWatch Alarm State Change',
+      time: new Date().toISOString(),
+      detail: { alarmName: LOCAL_REPLAY_LAG_ALARM, state: { value: state, reason: detail } },
+    }).catch(() => {});
+  }, tuning.alarmIntervalMs ?? 200);
 
   // Faults that start "at 0 %" are there from the start, so the smoke test of the target path meets them.
   const faults = { errors: false, latency: false };
-  const applyFaults = (share: number) => {
+  const applyFaults = (share: number, cutOver = false) => {
     const errors = options.targetErrors;
-    if (errors && !faults.errors && (errors.atPercent === 0 || (share > 0 && share >= errors.atPercent))) {
+    const reached = (fault: { atPercent: number; atCutover?: boolean }) =>
+      fault.atCutover ? cutOver : fault.atPercent === 0 || (share > 0 && share >= fault.atPercent);
+    if (errors && !faults.errors && reached(errors)) {
       faults.errors = true;
       target?.setFault({ errorRate: errors.rate });
       log.record({
@@ -341,11 +416,7 @@ export async function runLocal(
       });
     }
     const latency = options.targetLatency;
-    if (
-      latency &&
-      !faults.latency &&
-      (latency.atPercent === 0 || (share > 0 && share >= latency.atPercent))
-    ) {
+    if (latency && !faults.latency && reached(latency)) {
       faults.latency = true;
       target?.setFault({ latencyMs: latency.ms });
       log.record({
@@ -364,11 +435,7 @@ export async function runLocal(
     random,
   });
 
-  const execution = sfn.start(
-    deps,
-    { plan: options.planSpec, requestedBy: 'swing local' },
-    { name: 'local' },
-  );
+  const execution = sfn.start(deps, executionInput(options), { name: 'local' });
 
   const act = async (action: 'promote' | 'abort', by: string) => {
     let result: string;
@@ -439,8 +506,13 @@ export async function runLocal(
   const watcher = setInterval(() => {
     void (async () => {
       const weights = alb.getWeights();
-      applyFaults(weightsToPercent(weights));
       const rollout = (await store.get(LOCAL_LISTENER_ARN))?.rollout;
+      // In reads-first, the target's share that faults follow is its read share until the cutover.
+      const reads = rollout?.traffic === 'reads-first' ? rollout.readsWritten : undefined;
+      applyFaults(
+        Math.max(weightsToPercent(weights), reads ? weightsToPercent(reads) : 0),
+        rollout?.cutoverAt !== undefined,
+      );
       view.render({ rollout, weights, alb, alarms: await alarms.evaluate(), traffic: traffic.counts() });
     })().catch(() => {});
   }, 100);
@@ -450,6 +522,7 @@ export async function runLocal(
     result = await execution.result;
   } finally {
     clearInterval(watcher);
+    clearInterval(replayWatch);
     alarms.stop();
     stopFlags();
     stopKeys?.();
@@ -476,6 +549,9 @@ export async function runLocal(
     transitions: execution.transitions(),
     clients,
     divergence,
+    traffic: options.traffic,
+    targetWrites: target ? targetWritesAround(target, rollout?.cutoverAt) : undefined,
+    swingRulesLeft: (await baseRules.readSwingRules()).length,
     startedAt,
     endTotals: alb.totals().weighted,
     plan: options.plan,
@@ -485,7 +561,7 @@ export async function runLocal(
   view.finish(summary);
   await closeAll(started);
   const exitCode =
-    summary.outcome === 'completed'
+    summary.outcome === 'completed' || summary.outcome === 'rehearsed'
       ? EXIT.completed
       : summary.outcome === 'interrupted'
         ? EXIT.interrupted
@@ -493,6 +569,49 @@ export async function runLocal(
           ? EXIT.rolledBack
           : EXIT.haltedOrInternal;
   return { exitCode, summary, events: summary.timeline.events };
+}
+
+/** The local replay-lag alarm's name: the lag check's state changes reach the alarm-event handler under it. */
+export const LOCAL_REPLAY_LAG_ALARM = 'local-replay-lag';
+
+/** The oldest captured write may wait this long before the replayer counts as lagging: twice its lag, 500 ms at least. */
+export function replayThresholdMs(replayLagMs: number): number {
+  return Math.max(500, 2 * replayLagMs);
+}
+
+/** The execution input of a local run: the plan, the traffic mode, and the reads-first settings scaled to seconds. */
+function executionInput(options: LocalOptions): Record<string, unknown> {
+  return {
+    plan: options.planSpec,
+    requestedBy: 'swing local',
+    traffic: options.traffic,
+    ...(options.traffic === 'reads-first'
+      ? {
+          readsFirst: {
+            cutoverGate: options.cutoverGate,
+            afterCutover: options.afterCutover,
+            cutoverBakeSeconds: 3,
+            scrollKeepAliveSeconds: 2,
+            replayWaitSeconds: 30,
+          },
+        }
+      : {}),
+    // `then: restore`, spelled so that the input object is not taken for a thenable.
+    ...(options.rehearsal ? Object.fromEntries([['then', 'restore']]) : {}),
+    ...(options.acceptWritesOnTarget ? { acceptWritesOnTarget: true } : {}),
+  };
+}
+
+/** Writes clients sent straight to the target stand-in, before and after the cutover (all of them before, if none). */
+function targetWritesAround(
+  target: ClusterStandIn,
+  cutoverAt: string | undefined,
+): LocalSummary['targetWrites'] {
+  const cutover = cutoverAt ? Date.parse(cutoverAt) : Number.POSITIVE_INFINITY;
+  return {
+    beforeCutover: directWrites(target, { to: cutover }).length,
+    afterCutover: directWrites(target, { from: cutover }).length,
+  };
 }
 
 /** A small deterministic PRNG (mulberry32) so a seed reproduces the traffic split. */
@@ -518,6 +637,9 @@ function summarize(input: {
   transitions: number;
   clients: ClientTrafficCounts;
   divergence: LocalDivergence | undefined;
+  traffic: TrafficMode;
+  targetWrites: LocalSummary['targetWrites'];
+  swingRulesLeft: number;
   startedAt: number;
   endTotals: AlbTotals['weighted'];
   plan: Plan;
@@ -527,7 +649,9 @@ function summarize(input: {
   const outcome: LocalSummary['outcome'] = input.interrupted
     ? 'interrupted'
     : result.status === 'SUCCEEDED'
-      ? 'completed'
+      ? rollout?.outcome === 'rehearsed'
+        ? 'rehearsed'
+        : 'completed'
       : (rollout?.outcome ?? 'failed');
   // Each step runs from its write to the next write (the next step, or the restore) or to the end.
   const delivered = input.timeline.stepSplits(rollout?.steps ?? []);
@@ -590,6 +714,11 @@ function summarize(input: {
       scrolls: clients.scrolls,
     },
     ...(input.divergence ? { divergence: input.divergence } : {}),
+    traffic: input.traffic,
+    ...(rollout?.cutoverAt ? { cutoverAt: rollout.cutoverAt } : {}),
+    ...(input.targetWrites ? { targetWrites: input.targetWrites } : {}),
+    ...(rollout?.exposure ? { exposure: rollout.exposure } : {}),
+    swingRulesLeft: input.swingRulesLeft,
     startedAt: new Date(input.startedAt).toISOString(),
     endedAt: new Date().toISOString(),
     durationMs: Date.now() - input.startedAt,

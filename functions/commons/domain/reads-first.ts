@@ -108,11 +108,11 @@ export function runSteps(rollout: Pick<Rollout, 'plan' | 'traffic' | 'readsFirst
  */
 export function refuseTrafficPlan(input: {
   traffic: TrafficMode;
-  then: PlanEnd;
+  planEnd: PlanEnd;
   acceptWritesOnTarget: boolean;
   steps: readonly PlanStep[];
 }): void {
-  const { traffic, then, steps } = input;
+  const { traffic, planEnd: then, steps } = input;
   if (traffic === 'all' && then === 'restore' && !input.acceptWritesOnTarget) {
     throw new ValidationFailed([
       {

@@ -259,7 +259,7 @@ export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cu
   const readsFirst = { ...defaults.settings, ...parsedInput.readsFirst };
   refuseTrafficPlan({
     traffic,
-    then,
+    planEnd: then,
     acceptWritesOnTarget: parsedInput.acceptWritesOnTarget ?? false,
     steps: plan.steps,
   });
