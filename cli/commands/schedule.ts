@@ -16,6 +16,13 @@ import type { CommandContext } from '../context.ts';
 import type { CliDeps } from '../deps.ts';
 import { CliFailure, ExitCodes } from '../exit-codes.ts';
 import { table } from '../render.ts';
+import {
+  addTrafficOptions,
+  allModeWarning,
+  type TrafficOptions,
+  trafficChoice,
+  trafficInput,
+} from '../traffic.ts';
 import { DEFAULT_PLAN } from './start.ts';
 
 /** As the stack's own schedules: retried 3 times, dropped to the dead-letter queue after 15 minutes. */
@@ -114,7 +121,7 @@ export function checkCron(expression: string): string {
   return fields.join(' ');
 }
 
-interface AddOptions {
+interface AddOptions extends TrafficOptions {
   at?: string;
   cron?: string;
   timezone: string;
@@ -131,6 +138,8 @@ export interface ScheduleRequest {
   readonly oneTime: boolean;
   readonly input: ExecutionInput;
   readonly description: string;
+  /** In all mode (or the stack's default mode): writes sent to the target are not captured. */
+  readonly warning?: string;
 }
 
 /** Checks everything the operator typed, before any AWS call. */
@@ -158,13 +167,23 @@ export function scheduleRequest(name: string, options: AddOptions, now: Date): S
   }
   const plan = planFromText(options.plan, '--plan');
   const gate = gateFromOptions(options);
+  const traffic = trafficChoice(options, plan);
+  const warning = allModeWarning(traffic);
+  const what = traffic.planEnd === 'restore' ? 'rehearsal' : 'rollout';
+  const mode = traffic.traffic ? `, traffic ${traffic.traffic}` : '';
   return {
     name,
     expression,
     timeZone,
     oneTime: options.at !== undefined,
-    input: { plan, requestedBy: `schedule:${name}`, ...(Object.keys(gate).length > 0 ? { gate } : {}) },
-    description: (options.description ?? `Swing rollout, plan ${formatPlanSpec(plan)}`).slice(0, 512),
+    input: {
+      plan,
+      requestedBy: `schedule:${name}`,
+      ...(Object.keys(gate).length > 0 ? { gate } : {}),
+      ...trafficInput(traffic),
+    },
+    description: (options.description ?? `Swing ${what}, plan ${formatPlanSpec(plan)}${mode}`).slice(0, 512),
+    ...(warning ? { warning } : {}),
   };
 }
 
@@ -208,6 +227,24 @@ function planOfInput(input: string | undefined): string {
   }
 }
 
+/** A schedule's traffic mode as its input says: `reads-first`, `all`, or the stack's default; `restore` for a rehearsal. */
+function trafficOfInput(input: string | undefined): { traffic: string; planEnd: string } {
+  try {
+    const parsed = JSON.parse(input ?? '{}') as { traffic?: unknown; then?: unknown };
+    return {
+      traffic: typeof parsed.traffic === 'string' ? parsed.traffic : 'default',
+      planEnd: parsed.then === 'restore' ? 'restore' : 'hold',
+    };
+  } catch {
+    return { traffic: '?', planEnd: '?' };
+  }
+}
+
+function trafficCell(input: string | undefined): string {
+  const { traffic, planEnd } = trafficOfInput(input);
+  return planEnd === 'restore' ? `${traffic}, restore` : traffic;
+}
+
 async function swingSchedules(ctx: CommandContext, group: string, stateMachineArn: string) {
   const summaries: ScheduleSummary[] = [];
   let nextToken: string | undefined;
@@ -243,10 +280,13 @@ Examples:
   $ swing schedule rm saturday-ramp`,
     );
 
-  schedule
-    .command('add')
-    .description('Create a schedule that starts a rollout')
-    .argument('<name>', 'schedule name: 1-64 letters, digits, ".", "_" or "-"')
+  addTrafficOptions(
+    schedule
+      .command('add')
+      .description('Create a schedule that starts a rollout (or a rehearsal)')
+      .argument('<name>', 'schedule name: 1-64 letters, digits, ".", "_" or "-"'),
+    'each scheduled run',
+  )
     .option(
       '--at <local-date-time>',
       'once, at yyyy-mm-ddThh:mm:ss in --timezone; the schedule then deletes itself',
@@ -267,13 +307,17 @@ Examples:
     .addHelpText(
       'after',
       `
-The schedule starts the state machine with {"plan": ..., "requestedBy": "schedule:<name>"} through the stack's
-SchedulerRoleArn, retries 3 times within 15 minutes, then goes to the ScheduleDlqArn queue if the stack has one.
-A scheduled start is refused like any other while a rollout holds the listener.
+The schedule starts the state machine with {"plan": ..., "requestedBy": "schedule:<name>"} (and the traffic
+fields given: traffic, then, acceptWritesOnTarget, readsFirst) through the stack's SchedulerRoleArn, retries 3
+times within 15 minutes, then goes to the ScheduleDlqArn queue if the stack has one. A scheduled start is
+refused like any other while a rollout holds the listener. A rehearsal (--rehearsal) restores the starting
+weights after its last step, night after night; in all mode it needs --accept-writes-on-target (refused here,
+exit 2, without it; without --traffic it is checked as all).
 
 Examples:
   $ swing schedule add night-ramp --at 2026-12-01T02:00:00 --timezone Europe/Berlin --plan canary
-  $ swing schedule add saturday-ramp --cron "0 2 ? * SAT *" --timezone America/New_York --plan '10:10m,50:10m!,100'`,
+  $ swing schedule add saturday-ramp --cron "0 2 ? * SAT *" --timezone America/New_York --plan '10:10m,50:10m!,100'
+  $ swing schedule add nightly-reads --cron "0 3 * * ? *" --plan 5:30m --traffic reads-first --rehearsal`,
     )
     .action(
       action(deps, async (ctx, command) => {
@@ -281,6 +325,7 @@ Examples:
         const options = command.opts<AddOptions>();
         // Checked before the stack is even read: bad input costs no AWS call.
         const request = scheduleRequest(name, options, deps.now());
+        if (request.warning) ctx.warn(request.warning);
         const target = await ctx.config.require(['stateMachineArn', 'schedulerRoleArn', 'scheduleGroupName']);
         const scheduleDlqArn = await ctx.config.optional('scheduleDlqArn');
         const input = createScheduleInput(request, {
@@ -303,7 +348,8 @@ Examples:
         }
         ctx.result({ scheduleArn: scheduleArn ?? null, input }, () =>
           [
-            `Scheduled ${name}: ${input.ScheduleExpression} ${input.ScheduleExpressionTimezone}, plan ${planOfInput(input.Target?.Input)}`,
+            `Scheduled ${name}: ${input.ScheduleExpression} ${input.ScheduleExpressionTimezone}, plan ${planOfInput(input.Target?.Input)}` +
+              `${request.input.traffic ? `, traffic ${request.input.traffic}` : ''}${request.input.then === 'restore' ? ', a rehearsal (restores its starting weights at its end)' : ''}`,
             scheduleDlqArn
               ? `Undelivered starts go to ${scheduleDlqArn}.`
               : 'The stack exports no ScheduleDlqArn: undelivered starts are dropped after 3 retries.',
@@ -331,19 +377,21 @@ Examples:
             expression: item.ScheduleExpression,
             timezone: item.ScheduleExpressionTimezone ?? 'UTC',
             plan: planOfInput(item.Target?.Input),
+            ...trafficOfInput(item.Target?.Input),
             description: item.Description ?? null,
           })),
           () =>
             schedules.length === 0
               ? `No schedules start ${stateMachineArn} in group ${scheduleGroupName}.`
               : table(
-                  ['NAME', 'STATE', 'WHEN', 'TIMEZONE', 'PLAN'],
+                  ['NAME', 'STATE', 'WHEN', 'TIMEZONE', 'PLAN', 'TRAFFIC'],
                   schedules.map((item) => [
                     item.Name ?? '',
                     item.State ?? '',
                     item.ScheduleExpression ?? '',
                     item.ScheduleExpressionTimezone ?? 'UTC',
                     planOfInput(item.Target?.Input),
+                    trafficCell(item.Target?.Input),
                   ]),
                 ),
         );

@@ -149,6 +149,110 @@ describe('Command: swing schedule add', () => {
     expect(result.stderr).toContain(message);
   });
 
+  it('creates a nightly reads-first rehearsal whose execution input carries traffic and then: restore', async () => {
+    // Act: 5 % of reads for 30 minutes every night, then back.
+    const result = await swing([
+      'schedule',
+      'add',
+      'nightly-reads',
+      '--cron',
+      '0 3 * * ? *',
+      '--plan',
+      '5:30m',
+      '--traffic',
+      'reads-first',
+      '--rehearsal',
+    ]);
+
+    // Assess
+    expect(result.code).toBe(0);
+    const input = aws.scheduler.commandCalls(CreateScheduleCommand)[0]?.args[0].input;
+    const executionInput = JSON.parse(input?.Target?.Input ?? '');
+    expect(executionInput).toMatchObject({
+      plan: { steps: [{ targetPercent: 5, bakeSeconds: 1800, gate: false }] },
+      requestedBy: 'schedule:nightly-reads',
+      traffic: 'reads-first',
+    });
+    expect(executionInput.then).toBe('restore');
+    expect(executionInput).not.toHaveProperty('acceptWritesOnTarget');
+    expect(input?.Description).toBe('Swing rehearsal, plan 5:30m, traffic reads-first');
+    expect(result.stdout).toContain(
+      'traffic reads-first, a rehearsal (restores its starting weights at its end)',
+    );
+    expect(result.stderr).toBe('');
+  });
+
+  it('passes an all-mode rehearsal the operator accepted, warning that its writes stay on the target', async () => {
+    // Act
+    const result = await swing([
+      'schedule',
+      'add',
+      'nightly-all',
+      '--cron',
+      '0 3 * * ? *',
+      '--plan',
+      '5:30m',
+      '--traffic',
+      'all',
+      '--rehearsal',
+      '--accept-writes-on-target',
+    ]);
+
+    // Assess
+    expect(result.code).toBe(0);
+    const input = aws.scheduler.commandCalls(CreateScheduleCommand)[0]?.args[0].input;
+    expect(JSON.parse(input?.Target?.Input ?? '')).toMatchObject({
+      traffic: 'all',
+      acceptWritesOnTarget: true,
+    });
+    expect(result.stderr).toContain('every write the target takes stays on the target only');
+  });
+
+  it.each([[['--traffic', 'all']], [[]]])(
+    'refuses an all-mode rehearsal without --accept-writes-on-target, exit 2, creating nothing (%j)',
+    async (flags) => {
+      // Act
+      const result = await swing([
+        'schedule',
+        'add',
+        'nightly',
+        '--cron',
+        '0 3 * * ? *',
+        '--plan',
+        '5:30m',
+        '--rehearsal',
+        ...flags,
+      ]);
+
+      // Assess
+      expect(result.code).toBe(2);
+      expect(result.clientRequests).toBe(0);
+      expect(aws.scheduler).not.toReceiveCommand(CreateScheduleCommand);
+      expect(result.stderr).toContain('--accept-writes-on-target: is not set: a rehearsal in all mode');
+      expect(result.stderr).toContain('Use traffic reads-first');
+    },
+  );
+
+  it('refuses a reads-first rollout schedule whose reads stop short of 100, exit 2, creating nothing', async () => {
+    // Act
+    const result = await swing([
+      'schedule',
+      'add',
+      'ramp',
+      '--cron',
+      '0 3 * * ? *',
+      '--plan',
+      '5:30m,50',
+      '--traffic',
+      'reads-first',
+    ]);
+
+    // Assess
+    expect(result.code).toBe(2);
+    expect(aws.scheduler).not.toReceiveCommand(CreateScheduleCommand);
+    expect(result.stderr).toContain('--plan (step 2): is 50: in reads-first mode the reads must reach 100');
+  });
+
   it('rejects a schedule name Scheduler would refuse', async () => {
     // Act
     const result = await swing(['schedule', 'add', 'my ramp!', '--cron', '0 2 ? * SAT *']);
@@ -238,6 +342,29 @@ describe('Command: swing schedule list / rm', () => {
       /saturday-ramp\s+ENABLED\s+cron\(0 2 \? \* SAT \*\)\s+Europe\/Berlin\s+5:5m,25:5m,50:5m,100/,
     );
     expect(result.stdout).not.toContain('nightly-report');
+    expect(result.stdout).toMatch(/TIMEZONE\s+PLAN\s+TRAFFIC\n/);
+    expect(result.stdout).toMatch(/saturday-ramp\s+.*5:5m,25:5m,50:5m,100\s+default\n/);
+  });
+
+  it("shows a rehearsal schedule's traffic mode and restore, in text and JSON", async () => {
+    // Prepare
+    aws.scheduler.on(GetScheduleCommand, { Name: 'saturday-ramp' }).resolves({
+      ...ours,
+      ScheduleExpression: 'cron(0 3 * * ? *)',
+      Target: {
+        Arn: STACK.stateMachineArn,
+        RoleArn: STACK.schedulerRoleArn,
+        Input: '{"plan":"5:30m","traffic":"reads-first","then":"restore"}',
+      },
+    });
+
+    // Act
+    const result = await swing(['schedule', 'list']);
+    const json = JSON.parse((await swing(['schedule', 'list', '--json'])).stdout);
+
+    // Assess
+    expect(result.stdout).toMatch(/saturday-ramp\s+.*5:30m\s+reads-first, restore\n/);
+    expect(json[0]).toMatchObject({ plan: '5:30m', traffic: 'reads-first', planEnd: 'restore' });
   });
 
   it("deletes a schedule of Swing's", async () => {
