@@ -1,3 +1,4 @@
+import { runSteps } from '#domain/reads-first.ts';
 import type {
   AcquireResult,
   AlarmStateValue,
@@ -163,18 +164,18 @@ export class ObservedRolloutStore implements RolloutStore {
     const waiting = status === 'baking' || status === 'gated';
     const ended =
       status === 'rolling-back' || status === 'rolled-back' || status === 'halted' || status === 'refused';
+    // Reads-first runs one more step than the plan has: the write cutover.
+    const steps = runSteps(rollout);
     this.log.record({
       kind: 'phase',
       status,
       stepIndex: rollout.stepIndex,
-      steps: rollout.plan.steps.length,
+      steps: steps.length,
       targetPercent:
         status === 'shifting' || status === 'baked' || waiting
-          ? (rollout.plan.steps[rollout.stepIndex]?.targetPercent ?? targetPercentOf(rollout))
+          ? (steps[rollout.stepIndex]?.targetPercent ?? targetPercentOf(rollout))
           : targetPercentOf(rollout),
-      ...(status === 'baking'
-        ? { bakeSeconds: rollout.plan.steps[rollout.stepIndex]?.bakeSeconds ?? 0 }
-        : {}),
+      ...(status === 'baking' ? { bakeSeconds: steps[rollout.stepIndex]?.bakeSeconds ?? 0 } : {}),
       // The record keeps an earlier task's end until the next task opens: only a gate's own end counts.
       ...(status === 'gated' && rollout.taskKind === 'gate' && rollout.bakeEndsAt
         ? { endsAt: rollout.bakeEndsAt }

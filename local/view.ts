@@ -424,11 +424,32 @@ export class LiveView {
         `  ${divergence.targetDirectWrites} writes reached the target directly; the replayer applied ${divergence.replay.replayed} of ${divergence.replay.captured} captured on the source (lag ${divergence.replay.lagMs} ms, at most ${divergence.replay.maxLagMs} ms)`,
       );
     }
+    if (summary.traffic === 'reads-first') {
+      const writes = summary.targetWrites;
+      out.push(
+        `reads first: ${summary.cutoverAt ? `writes cut over at ${summary.cutoverAt}` : 'writes never cut over'}` +
+          (writes
+            ? `; writes the target took from clients: ${writes.beforeCutover} before the cutover, ${writes.afterCutover} after`
+            : '') +
+          `; rules of Swing left: ${summary.swingRulesLeft}`,
+      );
+    }
+    const exposure = summary.exposure;
+    if (exposure) {
+      out.push(
+        `write exposure: ${exposure.windowSeconds} s from the cutover (${exposure.cutoverAt}) to ` +
+          `${exposure.policy === 'hold' ? 'the hold' : 'the restore'}; the target took ` +
+          `${exposure.targetRequests ?? 'an unmeasured number of'} requests in it (reads included): every write in it ` +
+          (exposure.policy === 'hold' ? 'stays on the target, which keeps them' : 'is on the target only'),
+      );
+    }
     out.push(
       `state transitions: ${summary.stateTransitions}; took ${(summary.durationMs / 1000).toFixed(1)} s`,
     );
     out.push(
-      'note: requests sent straight to the target are not captured; writes that reached the target are not on the source.',
+      summary.traffic === 'reads-first'
+        ? 'note: reads-first sends no write to the target before the cutover; after it, writes are on the target only.'
+        : 'note: requests sent straight to the target are not captured; writes that reached the target are not on the source.',
     );
     const text = this.logUpdate
       ? out.map((line) => hanging(line, this.columns, line.startsWith('  ') ? 4 : 2)).join('\n')
