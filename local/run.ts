@@ -123,6 +123,11 @@ export interface LocalDivergence extends Divergence {
   readonly targetDirectWrites: number;
   /** When the first of them arrived, ISO 8601. */
   readonly firstTargetDirectWriteAt?: string;
+  /**
+   * Reads-first rollouts only: the target's direct writes from before the write cutover started (all of them
+   * when there was no cutover). Writes are all-source until the cutover, so it must be 0.
+   */
+  readonly targetDirectWritesBeforeCutover?: number;
   /** The source path's replayer when the divergence was measured. */
   readonly replay: {
     readonly lagMs: number;
@@ -209,19 +214,28 @@ async function startServers(options: LocalOptions, random: () => number, started
  * Lets the replayer catch up, then compares the stand-ins' documents. The target's injected faults end first:
  * the measure is of where the run's writes went, not of how long a failing target keeps the replayer behind.
  */
-async function measureLocalDivergence(
+export async function measureLocalDivergence(
   source: ClusterStandIn,
   target: ClusterStandIn,
   proxy: CaptureProxy,
+  rollout: Pick<Rollout, 'traffic' | 'cutoverStartedAt' | 'cutoverAt'> | undefined,
 ): Promise<LocalDivergence> {
   target.setFault({ errorRate: 0, latencyMs: 0 });
   const drained = await proxy.drain(15_000 + 4 * proxy.replayLagMs);
   const replay = proxy.stats();
   const direct = directWrites(target);
+  // The cutover's ModifyListener comes after cutoverStartedAt is recorded: a write the target took before
+  // that instant reached it while writes were meant to be all-source (I8).
+  const cutoverStartedAt = rollout?.cutoverStartedAt ?? rollout?.cutoverAt;
+  const beforeCutover =
+    rollout?.traffic === 'reads-first'
+      ? directWrites(target, cutoverStartedAt ? { to: Date.parse(cutoverStartedAt) } : {}).length
+      : undefined;
   return {
     ...measureDivergence(source, target),
     targetDirectWrites: direct.length,
     ...(direct[0] ? { firstTargetDirectWriteAt: new Date(direct[0].at).toISOString() } : {}),
+    ...(beforeCutover !== undefined ? { targetDirectWritesBeforeCutover: beforeCutover } : {}),
     replay: {
       lagMs: proxy.replayLagMs,
       drained,
@@ -531,10 +545,10 @@ export async function runLocal(
   // Let the clients see the final weights for a moment, then stop and count.
   if (!interrupted) await new Promise((resolve) => setTimeout(resolve, 300));
   const clients = await traffic.stop();
-  const divergence =
-    source && target && proxy ? await measureLocalDivergence(source, target, proxy) : undefined;
   const record = await store.get(LOCAL_LISTENER_ARN);
   const rollout = record?.history.at(-1) ?? record?.rollout;
+  const divergence =
+    source && target && proxy ? await measureLocalDivergence(source, target, proxy, rollout) : undefined;
   timeline.stop();
   // The last frame shows how the run ended, not the phase the last tick happened to catch.
   view.render({ rollout, weights: alb.getWeights(), alb, alarms: await alarms.evaluate(), traffic: clients });

@@ -421,7 +421,7 @@ export class LiveView {
           `${divergence.wrongClusterScrolls} scroll continuations on the wrong cluster`,
       );
       out.push(
-        `  ${divergence.targetDirectWrites} writes reached the target directly; the replayer applied ${divergence.replay.replayed} of ${divergence.replay.captured} captured on the source (lag ${divergence.replay.lagMs} ms, at most ${divergence.replay.maxLagMs} ms)`,
+        `  ${divergence.targetDirectWrites} writes reached the target directly${divergence.targetDirectWritesBeforeCutover === undefined ? '' : ` (${divergence.targetDirectWritesBeforeCutover} before the write cutover)`}; the replayer applied ${divergence.replay.replayed} of ${divergence.replay.captured} captured on the source (lag ${divergence.replay.lagMs} ms, at most ${divergence.replay.maxLagMs} ms)`,
       );
     }
     if (summary.traffic === 'reads-first') {

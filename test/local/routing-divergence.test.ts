@@ -7,7 +7,7 @@ import { type ClientTrafficCounts, seedDocuments, startClientTraffic } from '#lo
 import { type ClusterStandIn, startClusterStandIn } from '#local/clusters.ts';
 import { type Divergence, measureDivergence } from '#local/divergence.ts';
 import { localSwingRules } from '#local/local-listener-rules.ts';
-import { seeded } from '#local/run.ts';
+import { measureLocalDivergence, seeded } from '#local/run.ts';
 
 const SEED = Number(process.env.SEED ?? 23);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -89,5 +89,47 @@ describe(`Divergence by routing (seed ${SEED})`, () => {
     expect(divergence.targetOnly).toBeGreaterThan(0);
     expect(divergence.wrongClusterScrolls).toBeGreaterThan(0);
     expect(divergence.wrongClusterScrolls).toBe(counts.scrolls.wrongCluster);
+  });
+});
+
+describe('The local summary’s divergence', () => {
+  it('counts, for a reads-first rollout, the writes the target took straight from clients before the cutover started', async () => {
+    const source = await startClusterStandIn({ name: 'source', port: 0 });
+    const target = await startClusterStandIn({ name: 'target', port: 0 });
+    const proxy = await startCaptureProxy({ sourceUrl: source.url, targetUrl: target.url, replayLagMs: 0 });
+    try {
+      const put = (id: string) =>
+        fetch(`${target.url}/books/_doc/${id}`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        }).then((response) => response.arrayBuffer());
+      await put('early');
+      await sleep(5);
+      const cutoverStartedAt = new Date().toISOString();
+      await sleep(5);
+      await put('late-1');
+      await put('late-2');
+
+      const readsFirst = await measureLocalDivergence(source, target, proxy, {
+        traffic: 'reads-first',
+        cutoverStartedAt,
+      });
+      const noCutover = await measureLocalDivergence(source, target, proxy, { traffic: 'reads-first' });
+      const all = await measureLocalDivergence(source, target, proxy, { traffic: 'all' });
+
+      expect(readsFirst).toMatchObject({
+        targetDirectWrites: 3,
+        targetDirectWritesBeforeCutover: 1,
+        targetOnly: 3,
+      });
+      expect(noCutover.targetDirectWritesBeforeCutover).toBe(3);
+      expect(all.targetDirectWritesBeforeCutover).toBeUndefined();
+      expect(readsFirst.replay).toMatchObject({ drained: true, lagMs: 0, pending: 0 });
+    } finally {
+      await proxy.close();
+      await source.close();
+      await target.close();
+    }
   });
 });
