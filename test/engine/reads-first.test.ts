@@ -366,6 +366,18 @@ describe('Reads-first preflight refusals change nothing', () => {
     await refusedWith(world, { plan: '10,100' }, 'ListenerShapeInvalid', /evaluated before Swing's/);
   });
 
+  it('refuses when rules of Swing are left from an earlier rollout', async () => {
+    const world = readsFirstWorld();
+    const left = { ...foreignRule('2000'), Actions: [] };
+    world.elb.setRules([left], {
+      [left.RuleArn ?? '']: [
+        { Key: 'swing:owner', Value: 'arn:aws:states:us-east-1:123456789012:execution:swing:old' },
+        { Key: 'swing:rule', Value: 'reads-get-head' },
+      ],
+    });
+    await refusedWith(world, { plan: '10,100' }, 'ListenerShapeInvalid', /still on the listener/);
+  });
+
   it('refuses a reads-first plan whose reads stop short of 100 before the cutover', async () => {
     const world = readsFirstWorld();
     await refusedWith(
