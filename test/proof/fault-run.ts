@@ -2,8 +2,10 @@ import { type Action, ModifyListenerCommand } from '@aws-sdk/client-elastic-load
 import { vi } from 'vitest';
 import { CloudWatchAlarms } from '#adapters/alarms.ts';
 import { AlbListener } from '#adapters/listener.ts';
+import { AlbSwingRules } from '#adapters/swing-rules.ts';
 import { abortRollout, promoteGate } from '#domain/operator.ts';
 import { formatPlanSpec } from '#domain/plan.ts';
+import { DEFAULT_READS_FIRST } from '#domain/reads-first.ts';
 import { RECONCILE_INTERVAL_MINUTES, type ReconcileAction } from '#domain/reconciler.ts';
 import {
   type EngineDeps,
@@ -13,15 +15,19 @@ import {
   type SafetyNetDeps,
   safetyNet,
 } from '#domain/rollout.ts';
+import { SWING_RULE_SET } from '#domain/swing-rules.ts';
 import type {
   ListenerRecord,
   PlanStep,
+  ReplayLagVerdict,
   Rollout,
   RolloutPatch,
   RolloutStore,
   WaitKind,
   WaitOpening,
+  Weights,
 } from '#domain/types.ts';
+import { isIncrease } from '#domain/weights.ts';
 import {
   type ExecutionResult,
   type InvocationCall,
@@ -32,6 +38,8 @@ import {
 import { FakeCloudWatch, LISTENER } from '#test/support/fake-aws.ts';
 import { ALARM, alarmStateChange, makeWorld, operatorOf } from '#test/support/rollout-world.ts';
 import {
+  type AlarmDelivery,
+  cutoverBakeSeconds,
   type Fault,
   type GateResolution,
   type InvocationTrigger,
@@ -147,7 +155,45 @@ export interface Run {
   readonly startedAt: number;
   /** What each scheduled run of the reconciler did once the run had settled, in order. */
   readonly reconciled: readonly (ReconcileAction | `failed: ${string}`)[];
+  /** Reads-first runs: what the reads-first invariants read. */
+  readonly readsFirst?: ReadsFirstObservation;
 }
+
+/** What a reads-first run saw beyond the fakes' logs. */
+export interface ReadsFirstObservation {
+  /** The cutover's bake as run (stretched to hold the faults planned in it). */
+  readonly cutoverBakeSeconds: number;
+  /** When (virtual clock) each entry of the fake ELBv2's log was made, by its index. */
+  readonly elbTimes: readonly number[];
+  /** The index in the ELBv2 log at which the record first held `cutoverStartedAt`, if it ever did. */
+  cutoverRecordedAt?: number;
+  /** The index in the ELBv2 log from which restores (rollback, safety net, reconciler) may write. */
+  restoreFrom?: number;
+  /** Rules of Swing's left once the execution, its safety net and everything it started had settled. */
+  rulesAtSettle?: number;
+  /** The pin rules Swing created (by their priority: the first three of the rule set's). */
+  readonly pinArns: Set<string>;
+  /** Rule writes that raised the target's read share while a watched alarm was firing (as CloudWatch says). */
+  readonly ruleIncreasesUnderAlarm: Weights[];
+  /** Each scheduled reconciler run: when, and how many rules of Swing's (pins among them) before and after. */
+  readonly reconcileRuns: {
+    at: number;
+    before: number;
+    after: number;
+    pinsBefore: number;
+    pinsAfter: number;
+  }[];
+}
+
+/** The lag alarm's name: never a watched alarm, so its events only release a wait for the replayer. */
+export const REPLAY_LAG_ALARM = 'swing-replay-lag';
+/** What the target's RequestCount says for any window (the exposure report's figure). */
+export const TARGET_REQUESTS = 4242;
+/** `then: restore`, built so that no object literal here looks thenable to the linter. */
+const REHEARSAL: Record<string, unknown> = Object.fromEntries([['then', 'restore']]);
+
+const isPin = (rule: { tags: { Key?: string; Value?: string }[] }) =>
+  String(rule.tags.find((tag) => tag.Key === 'swing:rule')?.Value).startsWith('pin');
 
 /** A store view that counts the writes that succeeded through it: a racer must make none. */
 class CountingStore implements RolloutStore {
@@ -231,8 +277,52 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
   const name = `main-${runs}`;
   const executionArn = `${stepFunctions.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
   const operator = operatorOf(world);
+  const readsFirst = scenario.readsFirst;
+  // The replayer's state, as the replay-lag check reads it (the lag alarm itself is not on the fake CloudWatch:
+  // its states would mix with the watched alarms' reads in the I2 timeline).
+  let lagging = false;
+  const observed: ReadsFirstObservation | undefined = readsFirst
+    ? {
+        cutoverBakeSeconds: cutoverBakeSeconds(scenario),
+        elbTimes: [],
+        pinArns: new Set(),
+        ruleIncreasesUnderAlarm: [],
+        reconcileRuns: [],
+      }
+    : undefined;
   // StopExecution does not stop a running Lambda: the safety net waits them out, as deployed.
-  const deps: EngineDeps & SafetyNetDeps = { ...world.deps, waitAfterStopMs: SAFETY_NET_WAIT_SECONDS * 1000 };
+  const deps: EngineDeps & SafetyNetDeps = {
+    ...world.deps,
+    waitAfterStopMs: SAFETY_NET_WAIT_SECONDS * 1000,
+    ...(readsFirst
+      ? {
+          swingRules: new AlbSwingRules(world.elb.client, LISTENER, { verifyAttempts: 1, verifyDelayMs: 0 }),
+          replayLag: {
+            check: async (): Promise<ReplayLagVerdict> =>
+              lagging
+                ? { caughtUp: false, detail: `${REPLAY_LAG_ALARM} is in ALARM` }
+                : { caughtUp: true, detail: `${REPLAY_LAG_ALARM} is OK` },
+          },
+          targetRequests: { countBetween: async () => TARGET_REQUESTS },
+          replayLagAlarm: REPLAY_LAG_ALARM,
+        }
+      : {}),
+  };
+  if (observed) {
+    const firingStates = scenario.insufficientData === 'firing' ? ['ALARM', 'INSUFFICIENT_DATA'] : ['ALARM'];
+    const pinPriorities = new Set(
+      SWING_RULE_SET.filter((spec) => spec.role === 'pin').map((spec) =>
+        String(DEFAULT_READS_FIRST.basePriority + spec.offset),
+      ),
+    );
+    world.elb.onRuleWrite = (rule, weights) => {
+      if (rule.RuleArn && pinPriorities.has(String(rule.Priority))) observed.pinArns.add(rule.RuleArn);
+      const before = world.elb.currentRules.find((current) => current.RuleArn === rule.RuleArn);
+      const from = before ? world.elb.ruleWeights(before) : { source: 999, target: 0 };
+      const firing = [...world.cloudWatch.states.values()].some((value) => firingStates.includes(value));
+      if (weights && isIncrease(from, weights) && firing) observed.ruleIncreasesUnderAlarm.push(weights);
+    };
+  }
 
   const fired: FiredFault[] = [];
   const waits: OpenedWait[] = [];
@@ -282,6 +372,9 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
     const racerDeps: EngineDeps = {
       ...deps,
       listener: new AlbListener(elb.client, LISTENER, { verifyAttempts: 1, verifyDelayMs: 0 }),
+      ...(readsFirst
+        ? { swingRules: new AlbSwingRules(elb.client, LISTENER, { verifyAttempts: 1, verifyDelayMs: 0 }) }
+        : {}),
       alarms: new CloudWatchAlarms(cloudWatch.client, { alarmNames: [ALARM], attempts: 1, retryDelayMs: 0 }),
       store,
       notifier: {
@@ -375,27 +468,93 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
       case 'racer':
         startRacer();
         break;
+      case 'rule-drift': {
+        const rules = world.elb.swingRules;
+        const rule = rules[fault.rule % Math.max(1, rules.length)];
+        if (rule?.RuleArn) world.elb.setRuleByHand(rule.RuleArn, fault.weights);
+        break;
+      }
+      case 'rule-throttle':
+        world.elb.throttleRules += fault.times;
+        break;
+      case 'rule-fail':
+        world.elb.failRules += fault.times;
+        break;
+      case 'replay-lag': {
+        lagging = true;
+        deliverLagEvent('ALARM', fault.alarm);
+        later(fault.forMs, () => {
+          lagging = false;
+          deliverLagEvent('OK', fault.ok);
+        });
+        break;
+      }
     }
+  }
+
+  /** The lag alarm's state change, delivered as EventBridge would: its OK releases a wait for the replayer. */
+  function deliverLagEvent(value: 'ALARM' | 'OK', delivery: AlarmDelivery): void {
+    const event = {
+      source: 'aws.cloudwatch',
+      'detail-type': 'CloudWatch Alarm State Change',
+      time: new Date().toISOString(),
+      detail: { alarmName: REPLAY_LAG_ALARM, state: { value, reason: 'replayer lag' } },
+    };
+    const deliver = () =>
+      follow({}, handleAlarmEvent({ ...deps, insufficientData: scenario.insufficientData }, event));
+    if (delivery.by === 'at-once' || delivery.by === 'twice') deliver();
+    if (delivery.by === 'late' || delivery.by === 'twice') deliverLater(delivery.lateMs, deliver);
   }
 
   const byCall = new Map<number, Fault[]>();
   const byWait = new Map<number, Fault[]>();
+  const byRuleWrite = new Map<number, Fault[]>();
+  const byListenerWrite = new Map<number, Fault[]>();
+  const byState = new Map<string, Fault[]>();
   const byInvocation: Fault[] = [];
+  const add = <K>(table: Map<K, Fault[]>, key: K, fault: Fault) =>
+    table.set(key, [...(table.get(key) ?? []), fault]);
   for (const fault of scenario.faults) {
     if (fault.at.on === 'invocation') {
       byInvocation.push(fault);
       continue;
     }
     const at: Trigger = fault.at;
-    const table = at.on === 'call' ? byCall : byWait;
-    const key = at.on === 'call' ? at.n : at.k;
-    table.set(key, [...(table.get(key) ?? []), fault]);
+    if (at.on === 'call') add(byCall, at.n, fault);
+    else if (at.on === 'wait') add(byWait, at.k, fault);
+    else if (at.on === 'rule-write') add(byRuleWrite, at.n, fault);
+    else if (at.on === 'listener-write') add(byListenerWrite, at.n, fault);
+    else add(byState, `${at.state}#${at.n}`, fault);
   }
 
+  const RULE_WRITES = new Set(['CreateRule', 'ModifyRule', 'DeleteRule']);
   let calls = 0;
+  let ruleWrites = 0;
+  let listenerWrites = 0;
+  const callsInState = new Map<string, number>();
+  const currentState = () => {
+    const entered = execution?.events.filter((event) => event.type === 'StateEntered').at(-1) as
+      | { state: { name: string } }
+      | undefined;
+    return entered?.state.name;
+  };
   const onMainCall = (operation: string) => {
     calls += 1;
     for (const fault of byCall.get(calls) ?? []) strike(fault);
+    if (RULE_WRITES.has(operation)) {
+      ruleWrites += 1;
+      for (const fault of byRuleWrite.get(ruleWrites) ?? []) strike(fault);
+    }
+    if (operation === 'ModifyListener') {
+      listenerWrites += 1;
+      for (const fault of byListenerWrite.get(listenerWrites) ?? []) strike(fault);
+    }
+    const state = currentState();
+    if (state && !executionEnded()) {
+      const n = (callsInState.get(state) ?? 0) + 1;
+      callsInState.set(state, n);
+      for (const fault of byState.get(`${state}#${n}`) ?? []) strike(fault);
+    }
     // The outage lasts until the execution has ended: then ELBv2 recovers and the safety net can act.
     if (operation === 'ModifyListener' && outage && executionEnded()) {
       world.elb.failModify = 0;
@@ -404,6 +563,22 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
   };
   world.elb.beforeCall = (operation, caller) => {
     if (caller === 'swing') onMainCall(operation);
+    if (observed) {
+      // Once the execution ended, the safety net and the reconciler act only after their wait (a task of it may
+      // still run until then): from that moment on every write is a restore.
+      const endedAt = execution?.events.find((event) => ENDED.has(event.type))?.timestamp;
+      if (
+        observed.restoreFrom === undefined &&
+        endedAt !== undefined &&
+        Date.now() >= endedAt + SAFETY_NET_WAIT_SECONDS * 1000
+      )
+        observed.restoreFrom = world.elb.log.length;
+      // The call is logged right after this hook, synchronously: its time is now. Faults struck above may log
+      // hand changes first, so the times are kept for every index up to the call's.
+      for (let index = observed.elbTimes.length; index <= world.elb.log.length; index += 1) {
+        (observed.elbTimes as number[])[index] = Date.now();
+      }
+    }
   };
   world.cloudWatch.beforeCall = onMainCall;
 
@@ -452,14 +627,28 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
   };
 
   const gatedSteps = scenario.steps.flatMap((step, index) => (step.gate ? [index] : []));
+  const cutoverIndex = steps.length;
   world.store.onUpdate = (owner, patch, rollout) => {
-    if (owner !== executionArn || patch.taskToken === undefined || !patch.taskKind) return;
+    if (owner !== executionArn) return;
+    if (observed) {
+      if (observed.cutoverRecordedAt === undefined && rollout.cutoverStartedAt !== undefined)
+        observed.cutoverRecordedAt = world.elb.log.length;
+      if (observed.restoreFrom === undefined && patch.status === 'rolling-back')
+        observed.restoreFrom = world.elb.log.length;
+    }
+    if (patch.taskToken === undefined || !patch.taskKind) return;
     const k = waits.length;
     const kind = patch.taskKind;
+    const bakeSeconds =
+      readsFirst && rollout.stepIndex === cutoverIndex
+        ? Math.max(1, cutoverBakeSeconds(scenario), readsFirst.scrollKeepAliveSeconds)
+        : (steps[rollout.stepIndex]?.bakeSeconds ?? 0);
     const lengthMs =
       kind === 'bake'
-        ? (steps[rollout.stepIndex]?.bakeSeconds ?? 0) * MS_PER_SECOND
-        : scenario.gate.timeoutSeconds * MS_PER_SECOND;
+        ? bakeSeconds * MS_PER_SECOND
+        : kind === 'replay'
+          ? (readsFirst?.replayWaitSeconds ?? 0) * MS_PER_SECOND
+          : scenario.gate.timeoutSeconds * MS_PER_SECOND;
     const wait: OpenedWait = { kind, step: rollout.stepIndex, openedAt: Date.now(), lengthMs };
     waits.push(wait);
     const planned = byWait.get(k) ?? [];
@@ -469,7 +658,15 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
       if (fault.at.on === 'wait' && fault.at.afterMs > 0) later(fault.at.afterMs, () => strike(fault, wait));
     }
     if (kind === 'gate') {
-      const resolution = scenario.gateResolutions[gatedSteps.indexOf(rollout.stepIndex)];
+      // The cutover gate opens after the last read step's bake (the record's step index is still that step's);
+      // a gate of that step, when it has one, is the same Gate state.
+      const cutoverGate =
+        readsFirst?.cutoverGate === 'manual' &&
+        !readsFirst.rehearsal &&
+        rollout.stepIndex === cutoverIndex - 1;
+      const resolution = cutoverGate
+        ? readsFirst.cutoverResolution
+        : scenario.gateResolutions[gatedSteps.indexOf(rollout.stepIndex)];
       if (resolution) {
         const gate: GateOutcome = { resolution };
         gates.push(gate);
@@ -493,7 +690,24 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
   };
 
   const plan = scenario.asSpec ? formatPlanSpec({ steps }) : { steps };
-  execution = stepFunctions.start(deps, { plan, gate: scenario.gate }, { name });
+  const input = readsFirst
+    ? {
+        plan,
+        gate: scenario.gate,
+        traffic: 'reads-first',
+        readsFirst: {
+          cutoverGate: readsFirst.cutoverGate,
+          cutoverGateTimeoutSeconds: scenario.gate.timeoutSeconds,
+          cutoverGateTimeoutAction: scenario.gate.action,
+          afterCutover: readsFirst.afterCutover,
+          cutoverBakeSeconds: cutoverBakeSeconds(scenario),
+          scrollKeepAliveSeconds: readsFirst.scrollKeepAliveSeconds,
+          replayWaitSeconds: readsFirst.replayWaitSeconds,
+        },
+        ...(readsFirst.rehearsal ? REHEARSAL : {}),
+      }
+    : { plan, gate: scenario.gate };
+  execution = stepFunctions.start(deps, input, { name });
   const started = execution;
 
   let result: MainResult;
@@ -542,24 +756,44 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
     await onTheVirtualClock(Promise.allSettled(batch));
   }
   current = undefined;
+  if (observed) observed.rulesAtSettle = world.elb.swingRules.length;
 
   // EventBridge Scheduler runs the reconciler every few minutes: the runs after this one ended, until one of
   // them finds nothing left to wait for (the lock free, or settled by it).
   // A run that throws (ELBv2 refusing the restore) is retried by the next schedule.
   const reconciled: (ReconcileAction | `failed: ${string}`)[] = [];
   const waiting: string[] = ['holder-running', 'holder-just-ended', 'status-unknown'];
-  for (let scheduled = 0; scheduled < 4; scheduled += 1) {
+  // Reads-first: the runs go on while rules of Swing's are left (pins a hold keeps for the scroll keep-alive),
+  // a few intervals more than the longest keep-alive the scenarios draw.
+  const counts = () => {
+    const rules = world.elb.swingRules;
+    return { all: rules.length, pins: rules.filter(isPin).length };
+  };
+  for (let scheduled = 0; scheduled < (observed ? 6 : 4); scheduled += 1) {
     const next = new Promise<void>((resolve) => setTimeout(resolve, RECONCILE_INTERVAL_MINUTES * 60_000));
+    let before = counts();
     const outcome = await onTheVirtualClock(
       next
-        .then(() => stepFunctions.reconcile(deps))
+        .then(() => {
+          before = counts();
+          return stepFunctions.reconcile(deps);
+        })
         .then(
           ({ action }) => action,
           (error: unknown) => `failed: ${error instanceof Error ? error.name : String(error)}` as const,
         ),
     );
     reconciled.push(outcome);
-    if (!waiting.includes(outcome) && !outcome.startsWith('failed')) break;
+    const after = counts();
+    observed?.reconcileRuns.push({
+      at: Date.now(),
+      before: before.all,
+      after: after.all,
+      pinsBefore: before.pins,
+      pinsAfter: after.pins,
+    });
+    const rulesLeft = observed !== undefined && after.all > 0;
+    if (!waiting.includes(outcome) && !outcome.startsWith('failed') && !rulesLeft) break;
   }
 
   return {
@@ -579,6 +813,7 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
     signals,
     startedAt,
     reconciled,
+    ...(observed ? { readsFirst: observed } : {}),
   };
 }
 

@@ -31,7 +31,16 @@ export const RETRY_DELAY_MS = 500;
  */
 export type Trigger =
   | { readonly on: 'call'; readonly n: number }
-  | { readonly on: 'wait'; readonly k: number; readonly afterMs: number };
+  | { readonly on: 'wait'; readonly k: number; readonly afterMs: number }
+  /** Reads-first: just before the main rollout's nth rule write (CreateRule, ModifyRule, DeleteRule). */
+  | { readonly on: 'rule-write'; readonly n: number }
+  /** Just before the main rollout's nth ModifyListener (reads-first: the first is the write cutover). */
+  | { readonly on: 'listener-write'; readonly n: number }
+  /** Just before the nth AWS call the main rollout makes while its execution is in `state`. */
+  | { readonly on: 'in-state'; readonly state: TriggerState; readonly n: number };
+
+/** States a fault can strike in, by the calls made there (Complete's included: a failure while it finishes). */
+export type TriggerState = 'ShiftWeights' | 'AfterBake' | 'Complete' | 'Rollback' | 'Rehearse';
 
 /** The main execution's nth Lambda invocation (counting only the given state's, when there is one). */
 export interface InvocationTrigger {
@@ -101,7 +110,32 @@ export type Fault =
    */
   | { readonly kind: 'reshape'; readonly at: Extract<Trigger, { on: 'wait' }>; readonly to: ReshapedTo }
   /** A second rollout starts on the same listener the moment the main one stores a bake or gate token. */
-  | { readonly kind: 'racer'; readonly at: Extract<Trigger, { on: 'wait' }> };
+  | { readonly kind: 'racer'; readonly at: Extract<Trigger, { on: 'wait' }> }
+  /**
+   * Reads-first: an operator re-weights (`weights`) or deletes (undefined) the `rule`th rule of Swing's that
+   * exists at that moment (modulo their number) while Swing waits. Swing must halt and touch nothing.
+   */
+  | {
+      readonly kind: 'rule-drift';
+      readonly at: Extract<Trigger, { on: 'wait' }>;
+      readonly rule: number;
+      readonly weights?: Weights;
+    }
+  /** The next `times` rule writes are throttled (the ASL retries TransientFailure). */
+  | { readonly kind: 'rule-throttle'; readonly at: Trigger; readonly times: number }
+  /** The next `times` rule writes fail for good (a 4xx): a step stops between rule writes and rolls back. */
+  | { readonly kind: 'rule-fail'; readonly at: Trigger; readonly times: number }
+  /**
+   * The replayer falls behind for `forMs`: the replay-lag check says lagging, and the lag alarm's ALARM and
+   * then OK events are delivered as `alarm` and `ok` say (lost, at once, late, twice).
+   */
+  | {
+      readonly kind: 'replay-lag';
+      readonly at: Trigger;
+      readonly forMs: number;
+      readonly alarm: AlarmDelivery;
+      readonly ok: AlarmDelivery;
+    };
 
 export type ReshapedTo = 'fixed-response' | 'redirect' | 'other-group';
 
@@ -116,8 +150,23 @@ export interface ScenarioStep {
   readonly gate: boolean;
 }
 
+/** A reads-first rollout's own settings, in plan seconds, and how its cutover gate (manual) is resolved. */
+export interface ReadsFirstScenario {
+  readonly cutoverGate: 'manual' | 'replay-lag';
+  readonly afterCutover: 'rollback' | 'hold';
+  readonly cutoverBakeSeconds: number;
+  /** Up to a few reconciler intervals, so that the reconciler meets pins a hold still keeps. */
+  readonly scrollKeepAliveSeconds: number;
+  readonly replayWaitSeconds: number;
+  /** `then: restore`: the reads ramp and go back, writes never move. */
+  readonly rehearsal: boolean;
+  readonly cutoverResolution: GateResolution;
+}
+
 export interface Scenario {
   readonly starting: Weights;
+  /** Reads-first settings; absent: all traffic is split by weight. */
+  readonly readsFirst?: ReadsFirstScenario;
   readonly steps: readonly ScenarioStep[];
   /** Plan given as a spec string (`10:20s,50:4s!,100`) rather than an object: both parse paths run. */
   readonly asSpec: boolean;
@@ -138,9 +187,16 @@ export interface Wait {
   readonly step: number;
 }
 
-/** The bakes and gates of a plan in the order a rollout with no fault opens them. */
-export function waitsOf(steps: readonly Pick<ScenarioStep, 'gate'>[]): Wait[] {
-  return steps.flatMap((step, index): Wait[] =>
+/**
+ * The bakes and gates of a plan in the order a rollout with no fault and a caught-up replayer opens them. A
+ * reads-first plan (not a rehearsal) ends with the write cutover at index `steps.length`: its gate (manual),
+ * then its bake.
+ */
+export function waitsOf(
+  steps: readonly Pick<ScenarioStep, 'gate'>[],
+  readsFirst?: Pick<ReadsFirstScenario, 'cutoverGate' | 'rehearsal'>,
+): Wait[] {
+  const waits = steps.flatMap((step, index): Wait[] =>
     step.gate
       ? [
           { kind: 'bake', step: index },
@@ -148,6 +204,15 @@ export function waitsOf(steps: readonly Pick<ScenarioStep, 'gate'>[]): Wait[] {
         ]
       : [{ kind: 'bake', step: index }],
   );
+  if (!readsFirst || readsFirst.rehearsal) return waits;
+  const cutover = steps.length;
+  // The cutover gate opens after the last read step's bake; when that step has a gate, it is the same one.
+  const cutoverGate = readsFirst.cutoverGate === 'manual' && !steps.at(-1)?.gate;
+  return [
+    ...waits,
+    ...(cutoverGate ? [{ kind: 'gate' as const, step: cutover - 1 }] : []),
+    { kind: 'bake', step: cutover },
+  ];
 }
 
 /** Faults that end the wait they land in at once: a bake they target may be long, it costs no time. */
@@ -162,8 +227,20 @@ const endsTheWait = (fault: Fault) =>
  * did not wait for the timeout.
  */
 export function planSteps(scenario: Scenario): PlanStep[] {
-  const waits = waitsOf(scenario.steps);
-  const bakeSeconds = scenario.steps.map((step) => step.bakeSeconds);
+  return stretchedBakes(scenario).steps;
+}
+
+/** The cutover's bake as run (stretched as planSteps stretches the plan's), for a reads-first scenario. */
+export function cutoverBakeSeconds(scenario: Scenario): number {
+  return stretchedBakes(scenario).cutoverBakeSeconds;
+}
+
+function stretchedBakes(scenario: Scenario): { steps: PlanStep[]; cutoverBakeSeconds: number } {
+  const waits = waitsOf(scenario.steps, scenario.readsFirst);
+  const bakeSeconds = [
+    ...scenario.steps.map((step) => step.bakeSeconds),
+    scenario.readsFirst?.cutoverBakeSeconds ?? 0,
+  ];
   for (const fault of scenario.faults) {
     if (fault.at.on !== 'wait') continue;
     const wait = waits[fault.at.k];
@@ -173,11 +250,14 @@ export function planSteps(scenario: Scenario): PlanStep[] {
       : fault.at.afterMs + scenario.latencyMs + WAIT_MARGIN_MS;
     bakeSeconds[wait.step] = Math.max(bakeSeconds[wait.step] ?? 0, Math.ceil(neededMs / MS_PER_SECOND));
   }
-  return scenario.steps.map((step, index) => ({
-    targetPercent: step.targetPercent,
-    bakeSeconds: bakeSeconds[index] ?? step.bakeSeconds,
-    gate: step.gate,
-  }));
+  return {
+    steps: scenario.steps.map((step, index) => ({
+      targetPercent: step.targetPercent,
+      bakeSeconds: bakeSeconds[index] ?? step.bakeSeconds,
+      gate: step.gate,
+    })),
+    cutoverBakeSeconds: bakeSeconds[scenario.steps.length] ?? 0,
+  };
 }
 
 // ---- Arbitraries ------------------------------------------------------------------------------------------
@@ -221,10 +301,50 @@ const stepsArbitrary: fc.Arbitrary<ScenarioStep[]> = fc
     ),
   );
 
-function triggerArbitrary(callCount: number, waitCount: number): fc.Arbitrary<Trigger> {
-  return fc.oneof(
+function triggerArbitrary(callCount: number, waitCount: number, ruleWrites = 0): fc.Arbitrary<Trigger> {
+  const base = [
     fc.record({ on: fc.constant('call' as const), n: fc.integer({ min: 1, max: callCount }) }),
     waitTriggerArbitrary(waitCount),
+  ];
+  if (ruleWrites === 0) return fc.oneof(...base);
+  // Reads-first: every point of the rollout a failure can meet, named (see readsFirstTriggerArbitrary).
+  return fc.oneof(...base, readsFirstTriggerArbitrary(ruleWrites), readsFirstTriggerArbitrary(ruleWrites));
+}
+
+/**
+ * Reads-first points a failure must be able to meet: before the first rule write and between rule writes
+ * (rule-write n), at the write cutover (the first ModifyListener), and while a state works: the shift (its
+ * rule writes), the check after a bake, Complete (removing the pins), Rollback and Rehearse (removing rules).
+ * The bakes, gates and waits for the replayer are `wait` triggers.
+ */
+function readsFirstTriggerArbitrary(ruleWrites: number): fc.Arbitrary<Trigger> {
+  return fc.oneof(
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        on: fc.constant('rule-write' as const),
+        n: fc.integer({ min: 1, max: ruleWrites }),
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({ on: fc.constant('listener-write' as const), n: fc.constantFrom(1, 1, 2) }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        on: fc.constant('in-state' as const),
+        state: fc.constantFrom<TriggerState>(
+          'ShiftWeights',
+          'AfterBake',
+          'Complete',
+          'Complete',
+          'Rollback',
+          'Rehearse',
+        ),
+        n: fc.integer({ min: 1, max: 8 }),
+      }),
+    },
   );
 }
 
@@ -262,13 +382,71 @@ const alarmDeliveryArbitrary: fc.Arbitrary<AlarmDelivery> = fc.oneof(
   },
 );
 
-function faultArbitrary(starting: Weights, steps: readonly ScenarioStep[]): fc.Arbitrary<Fault> {
-  const waitCount = waitsOf(steps).length;
+function faultArbitrary(
+  starting: Weights,
+  steps: readonly ScenarioStep[],
+  readsFirst?: Pick<ReadsFirstScenario, 'cutoverGate' | 'rehearsal'>,
+): fc.Arbitrary<Fault> {
+  const waitCount = waitsOf(steps, readsFirst).length;
   // About 8 calls per step (read, alarm check, health, write, read-back, bake and after-bake checks) plus
-  // preflight, rollback and safety net: triggers past the end simply never fire.
-  const trigger = triggerArbitrary(8 * steps.length + 6, waitCount);
+  // preflight, rollback and safety net: triggers past the end simply never fire. A read step also reads the
+  // rules and their tags, and writes 7 rules (the first) or 4; the cutover and the end remove 7.
+  const callCount = readsFirst ? 14 * steps.length + 24 : 8 * steps.length + 6;
+  const ruleWrites = readsFirst ? 4 * steps.length + 14 : 0;
+  const trigger = triggerArbitrary(callCount, waitCount, ruleWrites);
   const waitTrigger = waitTriggerArbitrary(waitCount);
+  const common = faultsOfEveryMode(starting, trigger, waitTrigger, waitCount);
+  if (!readsFirst) return fc.oneof(...common);
   return fc.oneof(
+    ...common,
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        kind: fc.constant('rule-drift' as const),
+        at: waitTrigger,
+        rule: fc.integer({ min: 0, max: 6 }),
+        weights: fc.option(handWeights({ source: PIN_SOURCE, target: 0 }), { nil: undefined }),
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        kind: fc.constant('rule-throttle' as const),
+        at: trigger,
+        times: fc.integer({ min: 1, max: 3 }),
+      }),
+    },
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        kind: fc.constant('rule-fail' as const),
+        at: trigger,
+        times: fc.integer({ min: 1, max: 2 }),
+      }),
+    },
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        kind: fc.constant('replay-lag' as const),
+        at: trigger,
+        forMs: fc.oneof(fc.integer({ min: 0, max: 5000 }), fc.integer({ min: 5000, max: 200_000 })),
+        alarm: alarmDeliveryArbitrary,
+        ok: alarmDeliveryArbitrary,
+      }),
+    },
+  );
+}
+
+/** The source weight of a pin rule (all to the source): hand weights differ from it. */
+const PIN_SOURCE = WEIGHT_TOTAL;
+
+function faultsOfEveryMode(
+  starting: Weights,
+  trigger: fc.Arbitrary<Trigger>,
+  waitTrigger: fc.Arbitrary<Extract<Trigger, { on: 'wait' }>>,
+  waitCount: number,
+): fc.WeightedArbitrary<Fault>[] {
+  return [
     {
       weight: 6,
       arbitrary: fc.record({
@@ -351,7 +529,7 @@ function faultArbitrary(starting: Weights, steps: readonly ScenarioStep[]): fc.A
         }),
       }),
     },
-  );
+  ];
 }
 
 const gateResolutionArbitrary: fc.Arbitrary<GateResolution> = fc.oneof(
@@ -381,9 +559,50 @@ const startAndStepsArbitrary: fc.Arbitrary<[Weights, ScenarioStep[]]> = fc
     ];
   });
 
-export const scenarioArbitrary: fc.Arbitrary<Scenario> = startAndStepsArbitrary.chain(([starting, steps]) =>
-  fc.record({
+const readsFirstArbitrary: fc.Arbitrary<Omit<ReadsFirstScenario, 'cutoverResolution'>> = fc.record({
+  cutoverGate: fc.constantFrom('manual' as const, 'replay-lag' as const),
+  afterCutover: fc.constantFrom('rollback' as const, 'hold' as const),
+  cutoverBakeSeconds: fc.integer({ min: 0, max: 20 }),
+  // Mostly short; some outlast a reconciler run or two (5 min each), to prove the reconciler keeps the pins a
+  // hold keeps until then, and removes them after.
+  scrollKeepAliveSeconds: fc.oneof(
+    { weight: 3, arbitrary: fc.integer({ min: 0, max: 30 }) },
+    { weight: 1, arbitrary: fc.integer({ min: 30, max: 900 }) },
+  ),
+  replayWaitSeconds: fc.integer({ min: 5, max: 120 }),
+  rehearsal: fc.constantFrom(false, false, false, true),
+});
+
+/**
+ * A reads-first start and plan: the default action sends nothing to the target (one in eight keeps the weights
+ * as drawn, to exercise preflight's refusal), and the reads end at 100 before the cutover unless the plan is a
+ * rehearsal.
+ */
+function readsFirstStartAndSteps(rehearsal: boolean): fc.Arbitrary<[Weights, ScenarioStep[]]> {
+  return fc
+    .tuple(weightsArbitrary, stepsArbitrary, fc.integer({ min: 0, max: 7 }))
+    .map(([drawn, steps, keepAsDrawn]) => {
+      const starting = keepAsDrawn === 0 ? drawn : { source: Math.max(1, drawn.source), target: 0 };
+      if (rehearsal) return [starting, steps];
+      const last = steps.at(-1);
+      return [starting, last ? [...steps.slice(0, -1), { ...last, targetPercent: 100 }] : steps];
+    });
+}
+
+function scenarioOf(
+  [starting, steps]: [Weights, ScenarioStep[]],
+  readsFirst?: Omit<ReadsFirstScenario, 'cutoverResolution'>,
+): fc.Arbitrary<Scenario> {
+  return fc.record({
     starting: fc.constant(starting),
+    ...(readsFirst
+      ? {
+          readsFirst: gateResolutionArbitrary.map((cutoverResolution) => ({
+            ...readsFirst,
+            cutoverResolution,
+          })),
+        }
+      : {}),
     steps: fc.constant(steps),
     asSpec: fc.boolean(),
     gate: fc.record({
@@ -397,7 +616,21 @@ export const scenarioArbitrary: fc.Arbitrary<Scenario> = startAndStepsArbitrary.
     // One run in seven has no fault at all: it must complete (or end as its gates say).
     faults: fc.oneof(
       { weight: 1, arbitrary: fc.constant([]) },
-      { weight: 6, arbitrary: fc.array(faultArbitrary(starting, steps), { minLength: 1, maxLength: 3 }) },
+      {
+        weight: 6,
+        arbitrary: fc.array(faultArbitrary(starting, steps, readsFirst), { minLength: 1, maxLength: 3 }),
+      },
     ),
-  }),
+  });
+}
+
+/** Two runs in three split all traffic by weight; one in three is reads-first. */
+export const scenarioArbitrary: fc.Arbitrary<Scenario> = fc.oneof(
+  { weight: 2, arbitrary: startAndStepsArbitrary.chain((drawn) => scenarioOf(drawn)) },
+  {
+    weight: 1,
+    arbitrary: readsFirstArbitrary.chain((readsFirst) =>
+      readsFirstStartAndSteps(readsFirst.rehearsal).chain((drawn) => scenarioOf(drawn, readsFirst)),
+    ),
+  },
 );

@@ -13,9 +13,10 @@ import { expectInvariants } from './invariants.ts';
  * so a seed replays the same run whatever the machine's load.
  *
  * Every run draws a fresh seed. A failure prints it with the path and the shrunk scenario; replay it with
- * `SWING_FC_SEED=<seed> SWING_FC_PATH=<path> npx vitest run test/proof/faults.property.test.ts`.
+ * `SWING_FC_SEED=<seed> SWING_FC_PATH=<path> npx vitest run test/proof/faults.property.test.ts`. A third of
+ * the runs are reads-first (read rules, the write cutover, rehearsals). `SWING_FC_RUNS=<n>` runs more.
  */
-const NUM_RUNS = 500;
+const NUM_RUNS = Number(process.env.SWING_FC_RUNS ?? 500);
 
 describe('Model: random plans under random faults', () => {
   beforeAll(() => {

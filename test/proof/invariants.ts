@@ -3,7 +3,7 @@ import type { ListenerRecord, Rollout } from '#domain/types.ts';
 import { formatWeights, isIncrease, percentToWeights } from '#domain/weights.ts';
 import type { CloudWatchEvent, ElbEvent } from '#test/support/fake-aws.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
-import type { FiredFault, Run } from './fault-run.ts';
+import { type FiredFault, type Run, TARGET_REQUESTS } from './fault-run.ts';
 
 /**
  * The invariants of docs/guarantees.md, checked on the fakes' actual state after a run of the model-based fault test.
@@ -40,7 +40,9 @@ export function story(run: Run): string {
   return [
     `starting ${formatWeights(run.scenario.starting)}; plan ${run.steps
       .map((step) => `${step.targetPercent}:${step.bakeSeconds}s${step.gate ? '!' : ''}`)
-      .join(',')}; gate ${JSON.stringify(run.scenario.gate)} ${JSON.stringify(run.gates)}`,
+      .join(',')}; gate ${JSON.stringify(run.scenario.gate)} ${JSON.stringify(run.gates)}${
+      run.scenario.readsFirst ? `; reads-first ${JSON.stringify(run.scenario.readsFirst)}` : ''
+    }`,
     `faults fired: ${
       run.fired
         .map(
@@ -79,6 +81,22 @@ const manualChanges = (run: Run) =>
     (event): event is ManualChange => event.kind === 'hand' || event.kind === 'reshape',
   );
 
+type RuleHandChange = Extract<ElbEvent, { kind: 'rule-hand' }>;
+
+/** Swing's rules re-weighted or deleted by an operator (reads-first). */
+const ruleHandChanges = (run: Run) =>
+  run.world.elb.log.filter((event): event is RuleHandChange => event.kind === 'rule-hand');
+
+/**
+ * A rollout that ended held on the target after its cutover (the `hold` policy): halted, by design. Told by its
+ * exposure (policy hold): the record keeps the failure that caused the hold as its reason.
+ */
+const heldAfterCutover = (rollout: Rollout | undefined) =>
+  rollout?.outcome === 'halted' && rollout.exposure?.policy === 'hold';
+
+const cutOver = (rollout: Rollout | undefined) =>
+  rollout?.cutoverStartedAt !== undefined || rollout?.cutoverAt !== undefined;
+
 const stoppedWhileRunning = (run: Run) =>
   run.fired.some((fault) => fault.fault.kind === 'stop' && !fault.executionEnded && !fault.settled);
 
@@ -97,10 +115,26 @@ export function expectEndState(run: Run, record: ListenerRecord | undefined): vo
   expect(record?.lockOwner, `the lock is released${why}`).toBeUndefined();
   const finished = mainRollout(run, record);
   const last = run.steps.at(-1);
-  const finalWeights = percentToWeights(last?.targetPercent ?? 0);
+  const readsFirst = run.scenario.readsFirst;
+  // A rehearsal ends where it started; any other plan at its last step (reads-first: 100, the cutover's).
+  const finalWeights = readsFirst?.rehearsal
+    ? run.scenario.starting
+    : percentToWeights(last?.targetPercent ?? 0);
   const hand = manualChanges(run).at(-1);
+  const ruleHands = ruleHandChanges(run);
   const first = run.steps[0];
-  if (first && isIncrease(percentToWeights(first.targetPercent), run.scenario.starting) && !hand) {
+  if (readsFirst && run.scenario.starting.target > 0 && !hand) {
+    // Reads-first starts only when the default action sends nothing to the target: refused, nothing written.
+    expect(
+      world.elb.log.filter((event) => event.kind === 'call' && RULE_OR_LISTENER_WRITES.has(event.operation)),
+      `a reads-first start with a target share in the default action writes nothing${why}`,
+    ).toEqual([]);
+    if (result.status !== 'ABORTED') {
+      expect(['ListenerShapeInvalid', 'ValidationFailed'], `it is refused${why}`).toContain(
+        result.status === 'FAILED' ? result.error : result.status,
+      );
+    }
+  } else if (first && isIncrease(percentToWeights(first.targetPercent), run.scenario.starting) && !hand) {
     // I2 at the root: a rollback of this plan would raise the target's share, so it never starts (unless it
     // was stopped even before preflight refused it).
     expect(
@@ -122,6 +156,19 @@ export function expectEndState(run: Run, record: ListenerRecord | undefined): vo
     expect(world.elb.weights, `a succeeded rollout ends at the plan's final weights${why}`).toEqual(
       finalWeights,
     );
+  } else if (heldAfterCutover(finished) && !toleratedHoldWithoutCutover(run, finished)) {
+    expect(world.elb.weights, `a hold after the cutover keeps writes on the target${why}`).toEqual(
+      percentToWeights(100),
+    );
+  } else if (toleratedOwnRestoreDrift(run, finished) || toleratedHoldWithoutCutover(run, finished)) {
+    // KNOWN_DEFECTS: halted where it stood, before or after the cutover's write.
+    expect([run.scenario.starting, percentToWeights(100)], why).toContainEqual(world.elb.weights);
+  } else if (finished?.outcome === 'halted' && ruleHands.length > 0 && cutOver(finished)) {
+    // Swing's rules changed by hand after the cutover began: Swing halts where it stands.
+    expect(
+      [run.scenario.starting, percentToWeights(100)],
+      `a rollout halted for its rules after the cutover leaves the default action alone${why}`,
+    ).toContainEqual(world.elb.weights);
   } else if (result.status === 'ABORTED' && finished?.outcome === 'completed') {
     // StopExecution raced with Complete: the finalize task was already running, it ran to its end (as a
     // Lambda does) and released the lock as completed, so the safety net found nothing to restore. Both end
@@ -136,18 +183,31 @@ export function expectEndState(run: Run, record: ListenerRecord | undefined): vo
   }
 
   if (result.status === 'SUCCEEDED') {
-    expect(finished?.outcome, `a succeeded rollout is recorded as completed${why}`).toBe('completed');
+    expect(
+      finished?.outcome,
+      `a succeeded rollout is recorded as completed (a rehearsal: rehearsed)${why}`,
+    ).toBe(readsFirst?.rehearsal ? 'rehearsed' : 'completed');
   }
   if (finished?.outcome === 'rolled-back') {
     expect(finished.restored, `a rolled-back rollout is recorded as restored${why}`).toBe(true);
   }
-  if (finished?.outcome === 'halted') {
-    expect(hand, `a rollout halts only when someone changed the listener by hand${why}`).toBeDefined();
+  if (
+    finished?.outcome === 'halted' &&
+    !heldAfterCutover(finished) &&
+    !toleratedOwnRestoreDrift(run, finished)
+  ) {
+    expect(
+      hand ?? ruleHands[0],
+      `a rollout halts only when someone changed the listener or Swing's rules by hand (or holds after its cutover)${why}`,
+    ).toBeDefined();
   }
   if (!finished) {
     // It never took the lock: a refusal before any write.
     expect(
-      world.elb.log.filter((event) => event.kind === 'call' && event.operation === 'ModifyListener'),
+      world.elb.log.filter(
+        (event) =>
+          event.kind === 'call' && event.caller === 'swing' && RULE_OR_LISTENER_WRITES.has(event.operation),
+      ),
       `a rollout refused before the lock wrote nothing${why}`,
     ).toEqual([]);
     if (result.status === 'FAILED') {
@@ -290,7 +350,11 @@ export function expectRacersRefused(run: Run): void {
   const reshapedFirst = log.some(
     (event) => event.kind === 'reshape' && event.seq < (firstRacerCall?.seq ?? 0),
   );
-  const refusals = reshapedFirst ? ['RolloutLocked', 'ListenerShapeInvalid'] : ['RolloutLocked'];
+  // A racer on a reads-first rollout's listener meets Swing's rules before the lock: preflight refuses them as
+  // rules it does not own (it is a different execution), which writes nothing either.
+  const rulesFirst = run.readsFirst !== undefined;
+  const refusals =
+    reshapedFirst || rulesFirst ? ['RolloutLocked', 'ListenerShapeInvalid'] : ['RolloutLocked'];
   for (const racer of run.racers) {
     expect(racer.result, `the racer is refused${why}`).toMatchObject({
       status: 'FAILED',
@@ -314,9 +378,16 @@ export function expectDriftLeftAlone(run: Run, record: ListenerRecord | undefine
   const first = manualChanges(run)[0];
   if (!first) return;
   const writesAfter = run.world.elb.log.filter(
-    (event) => event.kind === 'call' && event.operation === 'ModifyListener' && event.seq > first.seq,
+    (event) =>
+      event.kind === 'call' &&
+      event.caller === 'swing' &&
+      RULE_OR_LISTENER_WRITES.has(event.operation) &&
+      event.seq > first.seq,
   );
-  expect(writesAfter, `no ModifyListener after the listener was changed by hand${why}`).toEqual([]);
+  expect(
+    writesAfter,
+    `no ModifyListener (nor rule write) after the listener was changed by hand${why}`,
+  ).toEqual([]);
   const live = run.fired.some(
     (fault) =>
       (fault.fault.kind === 'drift' || fault.fault.kind === 'reshape') &&
@@ -362,7 +433,13 @@ export function expectEventDrivenRollback(run: Run): void {
     run.gates.some((gate) => gate.resolution.by === 'abort')
   )
     allowed.push('Aborted');
-  if (manualChanges(run).some((change) => change.kind === 'hand')) allowed.push('WeightsDrifted');
+  if (manualChanges(run).some((change) => change.kind === 'hand') || ruleHandChanges(run).length > 0)
+    allowed.push('WeightsDrifted');
+  // Reads-first: after the cutover the hold policy halts instead; a deleted rule of Swing's is gone.
+  if (run.scenario.readsFirst?.afterCutover === 'hold') allowed.push('HeldAfterCutover');
+  if (ruleHandChanges(run).some((change) => change.weights === undefined))
+    allowed.push('ListenerShapeInvalid');
+  if (toleratedOwnRestoreDrift(run, undefined)) allowed.push('WeightsDrifted');
   if (manualChanges(run).some((change) => change.kind === 'reshape')) allowed.push('ListenerShapeInvalid');
   // ELBv2 failing for longer than the rollback's retries: the rollback gives up and the safety net restores
   // the listener (checked as I7).
@@ -387,7 +464,7 @@ export function expectEventDrivenRollback(run: Run): void {
 export const EVENT_TO_END_BOUND_MS = 1000;
 
 interface WaitInterval {
-  readonly state: 'Bake' | 'Gate';
+  readonly state: 'Bake' | 'Gate' | 'WaitForReplay';
   readonly entry: number;
   readonly enteredAt: number;
   readonly endedAt: number;
@@ -403,7 +480,8 @@ function waitIntervals(run: Run): WaitInterval[] {
   const entries = new Map<string, number>();
   events.forEach((event, i) => {
     const name = event.state?.name;
-    if (event.type !== 'StateEntered' || (name !== 'Bake' && name !== 'Gate')) return;
+    if (event.type !== 'StateEntered' || (name !== 'Bake' && name !== 'Gate' && name !== 'WaitForReplay'))
+      return;
     const entry = entries.get(name) ?? 0;
     entries.set(name, entry + 1);
     const exit = events
@@ -480,9 +558,21 @@ export function expectRestoredByTheSafetyNet(run: Run): void {
     const expected = manualChanges(run).length > 0 ? ['halted-drift'] : ['restored', 'already-restored'];
     expect(expected, `and ${actor} restored the listener${why}`).toContain(settledBy);
   }
-  // The reconciler never touches a lock that is free or whose holder still runs.
+  // The reconciler never touches a lock that is free or whose holder still runs. Reads-first: it may sweep
+  // rules no rollout's own path removed (pins a hold keeps for the scroll keep-alive, checked as I9).
   if (!result.statusEventLost) {
-    expect(run.reconciled, `the reconciler finds the lock free once the run is over${why}`).toEqual(['free']);
+    if (run.readsFirst) {
+      for (const action of run.reconciled) {
+        expect(
+          ['free', 'swept-rules'],
+          `the reconciler finds the lock free once the run is over${why}`,
+        ).toContain(action);
+      }
+    } else {
+      expect(run.reconciled, `the reconciler finds the lock free once the run is over${why}`).toEqual([
+        'free',
+      ]);
+    }
   }
 }
 
@@ -497,12 +587,14 @@ export function expectHarmlessFaultsTolerated(run: Run): void {
         fault.fault.value === 'INSUFFICIENT_DATA' &&
         run.scenario.insufficientData === 'not-firing') ||
       fault.fault.kind === 'throttle' ||
+      fault.fault.kind === 'rule-throttle' ||
       fault.fault.kind === 'racer' ||
       fault.fault.kind === 'slow-invocation' ||
       fault.fault.kind === 'lost-answer',
   );
   const throttles = run.fired.reduce(
-    (sum, fault) => sum + (fault.fault.kind === 'throttle' ? fault.fault.times : 0),
+    (sum, fault) =>
+      sum + (fault.fault.kind === 'throttle' || fault.fault.kind === 'rule-throttle' ? fault.fault.times : 0),
     0,
   );
   const gatesPass = run.gates.every(
@@ -511,12 +603,325 @@ export function expectHarmlessFaultsTolerated(run: Run): void {
       (gate.resolution.by === 'timeout' && run.scenario.gate.action === 'promote'),
   );
   const first = run.steps[0];
-  const startsBelowShare =
-    first !== undefined && isIncrease(percentToWeights(first.targetPercent), run.scenario.starting);
+  const startsBelowShare = run.scenario.readsFirst
+    ? run.scenario.starting.target > 0
+    : first !== undefined && isIncrease(percentToWeights(first.targetPercent), run.scenario.starting);
   // ShiftWeights makes 5 attempts: 4 throttles in a row are absorbed.
-  if (harmless && throttles <= 4 && gatesPass && !startsBelowShare) {
+  const cutoverGatePasses =
+    !run.scenario.readsFirst ||
+    run.scenario.readsFirst.cutoverResolution.by === 'promote' ||
+    run.scenario.gate.action === 'promote';
+  if (
+    harmless &&
+    throttles <= 4 &&
+    gatesPass &&
+    cutoverGatePasses &&
+    !startsBelowShare &&
+    !toleratedOwnRestoreDrift(run, undefined)
+  ) {
     expect(run.result, `a rollout with only harmless faults completes\n  ${story(run)}`).toMatchObject({
       status: 'SUCCEEDED',
+    });
+  }
+}
+
+const RULE_OR_LISTENER_WRITES = new Set(['CreateRule', 'ModifyRule', 'DeleteRule', 'ModifyListener']);
+const RULE_WRITES = new Set(['CreateRule', 'ModifyRule', 'DeleteRule']);
+
+/**
+ * Defects of the engine this model found, tolerated (each narrowly) so that main stays green until the lead
+ * decides on their fixes (see the fault-reads report, which has a replay line for each). Set one to false
+ * with its fix: the model then proves the fix.
+ */
+export const KNOWN_DEFECTS = {
+  /**
+   * removeRules first puts each read rule back to all-source, then deletes them. A failure between those
+   * writes (a rule write refused or throttled, a lost answer) leaves a read rule at the source's weights; the
+   * retry (Rollback's, or the cutover's ShiftWeights) takes it for a hand change and halts as drifted, leaving
+   * every rule of Swing's behind (and, at the cutover, reads on the source while writes are on the target).
+   */
+  ownRuleRestoreTakenForDrift: true,
+  /**
+   * The hold policy applies once `cutoverStartedAt` is recorded, even when the cutover's ModifyListener never
+   * landed: the rollout halts "held on the target" with writes still on the source, reports an exposure that
+   * never was, and keeps the pins.
+   */
+  holdWithoutCutoverWrite: true,
+  /**
+   * A hold records the failure that caused it (AlarmFired, ...) as the rollout's reason, while the reconciler
+   * sweeps the pins of a halted rollout only when that reason is HeldAfterCutover: the pins a hold keeps are
+   * never removed.
+   */
+  holdPinsNeverSwept: true,
+  /**
+   * An execution stopped (or failed outside the catch paths) after the write cutover: the safety net (or the
+   * reconciler) restores the starting weights, so the writes the target took since the cutover exist only
+   * there, and no exposure is recorded or notified.
+   */
+  safetyNetRestoreWithoutExposure: true,
+} as const;
+
+const ruleWriteFailed = (run: Run) =>
+  run.world.elb.log.some(
+    (event) => event.kind === 'call' && RULE_WRITES.has(event.operation) && event.outcome !== 'ok',
+  );
+
+/** A halt for "drift" that nobody made: Swing's own partial restore of its rules (KNOWN_DEFECTS). */
+function toleratedOwnRestoreDrift(run: Run, finished: Rollout | undefined): boolean {
+  if (!KNOWN_DEFECTS.ownRuleRestoreTakenForDrift || !run.readsFirst) return false;
+  if (manualChanges(run).length > 0 || ruleHandChanges(run).length > 0) return false;
+  const error = run.result.status === 'FAILED' ? run.result.error : undefined;
+  const interrupted = ruleWriteFailed(run) || run.struck.length > 0;
+  return interrupted && (error === 'WeightsDrifted' || finished?.outcome === 'halted');
+}
+
+/** A hold after a cutover whose ModifyListener never landed (KNOWN_DEFECTS). */
+function toleratedHoldWithoutCutover(run: Run, finished: Rollout | undefined): boolean {
+  return (
+    KNOWN_DEFECTS.holdWithoutCutoverWrite &&
+    heldAfterCutover(finished) &&
+    finished?.cutoverAt === undefined &&
+    run.world.elb.weights.source === run.scenario.starting.source &&
+    run.world.elb.weights.target === run.scenario.starting.target
+  );
+}
+
+/** Pins a hold kept, never swept (KNOWN_DEFECTS). */
+function toleratedHoldPins(run: Run, finished: Rollout | undefined): boolean {
+  return (
+    KNOWN_DEFECTS.holdPinsNeverSwept &&
+    heldAfterCutover(finished) &&
+    finished?.reason?.error !== 'HeldAfterCutover' &&
+    run.world.elb.swingRules.every((rule) =>
+      rule.tags.some((tag) => tag.Key === 'swing:rule' && String(tag.Value).startsWith('pin')),
+    )
+  );
+}
+
+/**
+ * The reads-first invariants, on every reads-first run:
+ * - I8: no ModifyListener of Swing's raises the default action's target share before the record held the
+ *   cutover (`cutoverStartedAt`), and a rollout that never began its cutover leaves the default action as it
+ *   started (no ModifyListener at all).
+ * - I9: once the run has settled (the execution ended, the safety net and the scheduled reconciler ran), no
+ *   rule of Swing's is left, except for a rollout halted because someone changed the listener or Swing's
+ *   rules by hand (Swing touches nothing then). The pins a `hold` keeps after the cutover stay until the
+ *   scroll keep-alive ends and a reconciler run after it removes them; no pin goes while the default action
+ *   sends anything to the target before the keep-alive has passed since the cutover.
+ * - I2 for rules: a rule write that raises the target's read share follows an all-clear alarm read; one made
+ *   while an alarm fires is in the window since that read (the alarm changed after it), and a rollout with
+ *   such a write is checked again before it succeeds.
+ * - Restores never raise: once a rollback began (or the execution ended: safety net, reconciler), no rule
+ *   write and no ModifyListener raises the target's share.
+ * - I4 for rules: after Swing's rules were changed by hand in a way it can see, Swing writes nothing more, and
+ *   a rollout that was live then halts.
+ * - Exposure: a rollback after the cutover records the exposure (window >= 0, the target's requests); a
+ *   rollback before it records none; a hold records the hold's.
+ */
+export function expectReadsFirst(run: Run, record: ListenerRecord | undefined): void {
+  const observed = run.readsFirst;
+  const readsFirst = run.scenario.readsFirst;
+  if (!observed || !readsFirst) return;
+  const why = `\n  ${story(run)}`;
+  const { world } = run;
+  const log = world.elb.log;
+  const starting = run.scenario.starting;
+  const finished = mainRollout(run, record);
+  const hands = manualChanges(run);
+  const ruleHands = ruleHandChanges(run);
+  const swingCalls = (operations: Set<string>) =>
+    log.filter(
+      (event): event is Extract<ElbEvent, { kind: 'call' }> =>
+        event.kind === 'call' && event.caller === 'swing' && operations.has(event.operation),
+    );
+
+  // I8.
+  const cutoverAt = observed.cutoverRecordedAt ?? Number.POSITIVE_INFINITY;
+  let listenerWeights = starting;
+  log.forEach((event, index) => {
+    if (event.kind === 'hand' || event.kind === 'reshape') listenerWeights = event.weights;
+    if (event.kind !== 'call' || event.operation !== 'ModifyListener' || event.caller !== 'swing') return;
+    if (event.outcome !== 'ok' || !event.weights) return;
+    if (index < cutoverAt) {
+      expect(
+        isIncrease(listenerWeights, event.weights),
+        `I8: no ModifyListener raises the default action's target share before the cutover is recorded${why}`,
+      ).toBe(false);
+    }
+    listenerWeights = event.weights;
+  });
+  if (observed.cutoverRecordedAt === undefined && hands.length === 0) {
+    expect(
+      swingCalls(new Set(['ModifyListener'])),
+      `I8: a rollout that never began its cutover never writes the default action${why}`,
+    ).toEqual([]);
+    expect(world.elb.weights, `I8: and leaves it as it started${why}`).toEqual(starting);
+  }
+
+  // I2 for rules, and restores never raise (rules and the default action).
+  const firingStates =
+    run.scenario.insufficientData === 'firing' ? ['ALARM', 'INSUFFICIENT_DATA'] : ['ALARM'];
+  const timeline: { index?: number; event: ElbEvent | CloudWatchEvent }[] = [
+    ...log.map((event, index) => ({ index, event })),
+    ...world.cloudWatch.log.map((event) => ({ event })),
+  ].sort((a, b) => a.event.seq - b.event.seq);
+  const ruleWeights = new Map<string, { source: number; target: number }>();
+  const { pinArns } = observed;
+  let alarmRead: 'clear' | 'firing' | undefined;
+  let alarmState = 'OK';
+  let alarmChangedSinceRead = false;
+  let increasesInWindow = 0;
+  let awaitingRecheck = false;
+  let defaultWeights = starting;
+  const restoreFrom = observed.restoreFrom ?? Number.POSITIVE_INFINITY;
+  const keepAliveMs = readsFirst.scrollKeepAliveSeconds * 1000;
+  const recordedCutover = Date.parse(finished?.cutoverAt ?? finished?.cutoverStartedAt ?? '');
+  for (const { index, event } of timeline) {
+    if (event.kind === 'set') {
+      alarmState = event.value;
+      alarmChangedSinceRead = true;
+      continue;
+    }
+    if (event.kind === 'describe') {
+      const firing =
+        event.outcome === 'failed' || event.outcome.some((state) => firingStates.includes(state));
+      alarmRead = firing ? 'firing' : 'clear';
+      alarmChangedSinceRead = false;
+      awaitingRecheck = false;
+      continue;
+    }
+    if (event.kind === 'hand' || event.kind === 'reshape') {
+      defaultWeights = event.weights;
+      continue;
+    }
+    if (event.kind === 'rule-hand') {
+      if (event.weights) ruleWeights.set(event.rule, event.weights);
+      else ruleWeights.delete(event.rule);
+      continue;
+    }
+    if (event.kind !== 'call' || event.caller !== 'swing' || event.outcome !== 'ok') continue;
+    // Each shift starts by reading the listener: its rule writes need an alarm read of its own, after that.
+    if (event.operation === 'DescribeListeners' && run.struck.length === 0) alarmRead = undefined;
+    const at = index ?? 0;
+    if (event.operation === 'ModifyListener' && event.weights) {
+      if (at >= restoreFrom) {
+        expect(
+          isIncrease(defaultWeights, event.weights),
+          `no restore raises the target's share in the default action${why}`,
+        ).toBe(false);
+      }
+      defaultWeights = event.weights;
+      continue;
+    }
+    if (!event.rule) continue;
+    if (event.operation === 'DeleteRule') {
+      ruleWeights.delete(event.rule);
+      if (pinArns.has(event.rule) && defaultWeights.target > 0 && !Number.isNaN(recordedCutover)) {
+        // A scroll context opened on the source is not continued on the target: the pin outlives the keep-alive.
+        expect(
+          (observed.elbTimes[at] ?? 0) >= recordedCutover + keepAliveMs,
+          `a pin goes only after the scroll keep-alive (${readsFirst.scrollKeepAliveSeconds} s since the cutover at ${finished?.cutoverAt}; deleted at ${new Date(observed.elbTimes[at] ?? 0).toISOString()})${why}`,
+        ).toBe(true);
+      }
+      continue;
+    }
+    if (!event.weights) continue;
+    const from = ruleWeights.get(event.rule) ?? { source: 999, target: 0 };
+    ruleWeights.set(event.rule, event.weights);
+    if (!isIncrease(from, event.weights)) continue;
+    expect(at < restoreFrom, `no restore raises the target's share in any rule${why}`).toBe(true);
+    expect(alarmRead, `a rule write that raises the read share follows an all-clear alarm read${why}`).toBe(
+      'clear',
+    );
+    if (firingStates.includes(alarmState)) {
+      expect(
+        alarmChangedSinceRead,
+        `no read-share increase while an alarm Swing had seen is in ALARM${why}`,
+      ).toBe(true);
+      increasesInWindow += 1;
+      awaitingRecheck = true;
+    }
+  }
+  expect(
+    observed.ruleIncreasesUnderAlarm.length,
+    `read-share increases under alarm fall in the window since the step's alarm read${why}`,
+  ).toBeLessThanOrEqual(increasesInWindow);
+  if (run.result.status === 'SUCCEEDED') {
+    expect(
+      awaitingRecheck,
+      `a read-share increase made as an alarm fired is checked again before success${why}`,
+    ).toBe(false);
+  }
+
+  // I4 for rules: a change Swing can see (a re-weight; a deletion before the cutover) stops every write.
+  const visible = ruleHands.find(
+    (change) =>
+      change.weights !== undefined ||
+      log.indexOf(change) < (observed.cutoverRecordedAt ?? Number.POSITIVE_INFINITY),
+  );
+  if (visible) {
+    const after = swingCalls(RULE_OR_LISTENER_WRITES).filter((event) => event.seq > visible.seq);
+    expect(after, `no rule write nor ModifyListener after Swing's rules were changed by hand${why}`).toEqual(
+      [],
+    );
+    expect(run.result.status, `a rollout whose rules were changed by hand does not succeed${why}`).not.toBe(
+      'SUCCEEDED',
+    );
+  }
+
+  // I9.
+  const haltedByHand = finished?.outcome === 'halted' && (hands.length > 0 || ruleHands.length > 0);
+  const leftAlone =
+    haltedByHand ||
+    toleratedOwnRestoreDrift(run, finished) ||
+    toleratedHoldPins(run, finished) ||
+    (!finished && hands.length > 0);
+  if (!leftAlone) {
+    expect(
+      world.elb.swingRules.map((rule) => rule.RuleArn),
+      `I9: no rule of Swing's is left once the run has settled and the reconciler ran${why}`,
+    ).toEqual([]);
+  }
+  // Before the reconciler: the rollout's own paths and the safety net left nothing, except the pins a hold
+  // keeps, what an attempt Step Functions had given up on wrote late, and a lost status event's lock (the
+  // reconciler settles those).
+  const lateWriters = run.struck.length > 0 || run.result.statusEventLost === true;
+  if (!leftAlone && !heldAfterCutover(finished) && !lateWriters) {
+    expect(
+      observed.rulesAtSettle,
+      `I9: no rule of Swing's is left when the execution and its safety net have settled${why}`,
+    ).toBe(0);
+  }
+  if (heldAfterCutover(finished) && !Number.isNaN(recordedCutover)) {
+    for (const runOf of observed.reconcileRuns) {
+      if (runOf.at < recordedCutover + keepAliveMs) {
+        expect(
+          runOf.pinsAfter,
+          `the reconciler keeps the pins of a hold until the scroll keep-alive ends${why}`,
+        ).toBe(runOf.pinsBefore);
+      }
+    }
+  }
+
+  // Exposure.
+  if (finished?.outcome === 'rolled-back' && !finished.planEnd) {
+    const bySafetyNet = !statesEntered(run).includes('RolledBack');
+    if (cutOver(finished) && !(KNOWN_DEFECTS.safetyNetRestoreWithoutExposure && bySafetyNet)) {
+      expect(
+        finished.exposure,
+        `a rollback after the cutover records the write exposure${why}`,
+      ).toMatchObject({
+        policy: 'rollback',
+        targetRequests: TARGET_REQUESTS,
+      });
+      expect(finished.exposure?.windowSeconds, `with a window >= 0${why}`).toBeGreaterThanOrEqual(0);
+    } else if (!cutOver(finished)) {
+      expect(finished.exposure, `a rollback before the cutover records no exposure${why}`).toBeUndefined();
+    }
+  }
+  if (heldAfterCutover(finished)) {
+    expect(finished?.exposure, `a hold after the cutover records its exposure${why}`).toMatchObject({
+      policy: 'hold',
     });
   }
 }
@@ -531,4 +936,5 @@ export async function expectInvariants(run: Run): Promise<void> {
   expectBoundedEventToEnd(run);
   expectRestoredByTheSafetyNet(run);
   expectHarmlessFaultsTolerated(run);
+  expectReadsFirst(run, record);
 }

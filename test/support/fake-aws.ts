@@ -144,6 +144,8 @@ export class FakeElbv2 {
   onRuleWrite?: (rule: Rule, weights: Weights | undefined) => void;
   /** The next N rule writes (CreateRule, ModifyRule, DeleteRule) fail with Throttling. */
   throttleRules = 0;
+  /** The next N rule writes fail with InvalidConfigurationRequest, an error no retry is meant for. */
+  failRules = 0;
   healthyTargets = 2;
   /** The next N ModifyListener calls fail with Throttling. */
   throttleModify = 0;
@@ -273,10 +275,16 @@ export class FakeElbv2 {
       };
     });
     const throttleRule = (operation: ElbOperation, rule?: string) => {
-      if (this.throttleRules <= 0) return;
-      this.throttleRules -= 1;
-      this.record({ operation, caller, outcome: 'throttled', ...(rule ? { rule } : {}) });
-      throw throttled();
+      if (this.throttleRules > 0) {
+        this.throttleRules -= 1;
+        this.record({ operation, caller, outcome: 'throttled', ...(rule ? { rule } : {}) });
+        throw throttled();
+      }
+      if (this.failRules > 0) {
+        this.failRules -= 1;
+        this.record({ operation, caller, outcome: 'failed', ...(rule ? { rule } : {}) });
+        throw invalidConfiguration();
+      }
     };
     mock.on(CreateRuleCommand).callsFake((input: CreateRuleCommandInput) => {
       this.beforeCall?.('CreateRule', caller);
