@@ -26,7 +26,7 @@ describe('Model: random plans under random faults', () => {
     vi.useRealTimers();
   });
 
-  it(`keeps I1-I5 and I7 on the fakes over ${NUM_RUNS} random plans and fault schedules`, async () => {
+  it(`keeps I1-I5 and I7-I9 on the fakes over ${NUM_RUNS} random plans (a third reads-first) and fault schedules`, async () => {
     const stepFunctions = faultStepFunctions();
     const seed = process.env.SWING_FC_SEED
       ? Number(process.env.SWING_FC_SEED)
