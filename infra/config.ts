@@ -10,8 +10,9 @@ import {
 } from '#commons/config.ts';
 import { type FieldIssue, ValidationFailed } from '#domain/errors.ts';
 import { resolvePlan } from '#domain/plan.ts';
+import { refuseTrafficPlan } from '#domain/reads-first.ts';
 import { SmokeConfigSchema } from '#domain/smoke-config.ts';
-import type { ReadsFirstSettings } from '#domain/types.ts';
+import type { PlanEnd, ReadsFirstSettings, TrafficMode } from '#domain/types.ts';
 import { fieldIssuesFrom } from '#domain/validation.ts';
 
 /**
@@ -209,6 +210,18 @@ export const ScheduleSchema = z
     timezone: TIME_ZONE.default('UTC'),
     /** The execution input's plan: a preset, a spec or { steps }, checked here as the state machine will. */
     plan: z.unknown(),
+    /** The rollout's traffic mode. @default the config's `traffic` */
+    traffic: TrafficModeSchema.optional(),
+    /** `restore`: a rehearsal, which goes back to the starting weights at its end. @default 'hold' */
+    // biome-ignore lint/suspicious/noThenProperty: operators spell a plan's end `then: restore`; never awaited.
+    then: z
+      .enum(['hold', 'restore'], {
+        error:
+          "must be 'hold' (a rollout: keep the last step) or 'restore' (a rehearsal: go back at the end)",
+      })
+      .optional(),
+    /** An all-mode rehearsal leaves the writes it sent on the target: accepted only on purpose. */
+    acceptWritesOnTarget: z.boolean().optional(),
     requestedBy: z.string().min(1).max(256).optional(),
     enabled: z.boolean().default(true),
     description: z.string().max(512).optional(),
@@ -507,6 +520,29 @@ export function replayLagMetric(
   };
 }
 
+/**
+ * A scheduled start's plan, checked as Preflight will check it: the plan itself, then its traffic mode and end
+ * (a reads-first rollout's reads reach 100 before the cutover; an all-mode rehearsal needs acceptWritesOnTarget).
+ */
+export function checkScheduledPlan(
+  schedule: { plan: unknown; traffic?: TrafficMode; then?: PlanEnd; acceptWritesOnTarget?: boolean },
+  stackTraffic: TrafficMode,
+  field: string,
+): void {
+  const plan = resolvePlan(schedule.plan, `${field}.plan`);
+  try {
+    refuseTrafficPlan({
+      traffic: schedule.traffic ?? stackTraffic,
+      planEnd: schedule.then ?? 'hold',
+      acceptWritesOnTarget: schedule.acceptWritesOnTarget ?? false,
+      steps: plan.steps,
+    });
+  } catch (error) {
+    if (!(error instanceof ValidationFailed)) throw error;
+    throw new ValidationFailed(error.issues.map((issue) => ({ ...issue, field: `${field}.${issue.field}` })));
+  }
+}
+
 /** Parses a config; the issues name the field (`import.listenerArn`, `schedules[0].plan (step 2 "x")`). */
 export function parseSwingConfig(input: unknown, field = 'config'): SwingConfig {
   const result = SwingConfigSchema.safeParse(input);
@@ -514,7 +550,7 @@ export function parseSwingConfig(input: unknown, field = 'config'): SwingConfig 
   const planIssues: FieldIssue[] = [];
   result.data.schedules.forEach((schedule, index) => {
     try {
-      resolvePlan(schedule.plan, `${field}.schedules[${index}].plan`);
+      checkScheduledPlan(schedule, result.data.traffic, `${field}.schedules[${index}]`);
     } catch (error) {
       if (!(error instanceof ValidationFailed)) throw error;
       planIssues.push(...error.issues);

@@ -28,14 +28,14 @@ import { Construct } from 'constructs';
 import * as z from 'zod';
 import { DEFAULT_READS_FIRST_SETTINGS, ReadsFirstSettingsSchema } from '#commons/config.ts';
 import { ValidationFailed } from '#domain/errors.ts';
-import { resolvePlan } from '#domain/plan.ts';
 import { RECONCILE_INTERVAL_MINUTES } from '#domain/reconciler.ts';
 import { SHIFT_WEIGHTS_TIMEOUT_SECONDS } from '#domain/rollout.ts';
 import { parseSmokeConfig, type SmokeConfigSchema } from '#domain/smoke-config.ts';
-import type { InsufficientDataPolicy, ReadsFirstSettings, TrafficMode } from '#domain/types.ts';
+import type { InsufficientDataPolicy, PlanEnd, ReadsFirstSettings, TrafficMode } from '#domain/types.ts';
 import { fieldIssuesFrom } from '#domain/validation.ts';
 import { ASL_PATH, FUNCTION_PLACEHOLDERS } from '../statemachine/definition.ts';
 import {
+  checkScheduledPlan,
   DEFAULT_ROLLBACK_RESERVED_CONCURRENCY,
   LISTENER_ARN,
   LOAD_BALANCER_ARN,
@@ -86,6 +86,12 @@ export interface RolloutSchedule {
   readonly expression: scheduler.ScheduleExpression;
   /** A preset, a compact spec or `{ steps }`: checked at synth time as preflight will check it. */
   readonly plan: unknown;
+  /** @default the stack's `traffic` */
+  readonly traffic?: TrafficMode;
+  /** `restore`: a rehearsal, back to the starting weights at its end. @default 'hold' */
+  readonly then?: PlanEnd;
+  /** An all-mode rehearsal leaves the writes it sent on the target: accepted only on purpose. @default false */
+  readonly acceptWritesOnTarget?: boolean;
   /** @default `schedule:<name>` */
   readonly requestedBy?: string;
   /** @default true */
@@ -805,6 +811,11 @@ export class RolloutController extends Construct {
             input: scheduler.ScheduleTargetInput.fromObject({
               plan: spec.plan,
               requestedBy: spec.requestedBy ?? `schedule:${spec.name}`,
+              // Only what the schedule says: the rest is the stack's default when the rollout starts.
+              ...(spec.traffic ? { traffic: spec.traffic } : {}),
+              // biome-ignore lint/suspicious/noThenProperty: the execution input spells the plan's end `then`; never awaited.
+              ...(spec.then ? { then: spec.then } : {}),
+              ...(spec.acceptWritesOnTarget ? { acceptWritesOnTarget: true } : {}),
             }),
             role: this.schedulerRole,
             deadLetterQueue: this.deadLetterQueue,
@@ -1011,7 +1022,7 @@ export function validateControllerProps(props: RolloutControllerProps): void {
     Token.isUnresolved(props.smoke.sourceEndpoint) || Token.isUnresolved(props.smoke.targetEndpoint);
   if (!endpointsAreTokens) parseSmokeConfig(props.smoke, 'smoke');
   (props.schedules ?? []).forEach((schedule, index) => {
-    resolvePlan(schedule.plan, `schedules[${index}].plan`);
+    checkScheduledPlan(schedule, props.traffic ?? 'all', `schedules[${index}]`);
   });
 }
 

@@ -130,6 +130,10 @@ export class SwingStack extends Stack {
         name: schedule.name,
         expression: scheduleExpression(schedule),
         plan: schedule.plan,
+        traffic: schedule.traffic,
+        // biome-ignore lint/suspicious/noThenProperty: the execution input spells the plan's end `then`; never awaited.
+        then: schedule.then,
+        acceptWritesOnTarget: schedule.acceptWritesOnTarget,
         requestedBy: schedule.requestedBy,
         enabled: schedule.enabled,
         description: schedule.description,

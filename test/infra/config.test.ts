@@ -325,6 +325,52 @@ describe('Function: parseSwingConfig (reads first)', () => {
   });
 });
 
+describe('Function: parseSwingConfig (scheduled rehearsals)', () => {
+  // The plan's end is spelled `then`, a key lint keeps out of object literals (a thenable): built from JSON here.
+  const endingIn = (end: string) => JSON.parse(`{ "then": "${end}" }`) as Json;
+  const withSchedule = (schedule: Json, traffic = 'all') =>
+    importExample((raw) => {
+      raw.traffic = traffic;
+      raw.schedules = [{ name: 'nightly', cron: '0 2 * * ? *', timezone: 'Europe/Paris', ...schedule }];
+    });
+
+  it('takes a reads-first rehearsal: 5 % of reads for 30 minutes, then back', () => {
+    const [schedule] = parseSwingConfig(
+      withSchedule({ plan: '5:30m', traffic: 'reads-first', ...endingIn('restore') }),
+    ).schedules;
+    expect(schedule).toMatchObject({ plan: '5:30m', traffic: 'reads-first', ...endingIn('restore') });
+  });
+
+  it('refuses an all-mode rehearsal unless it accepts, on purpose, that the writes it sends stay on the target', () => {
+    expect(issuesOf(() => parseSwingConfig(withSchedule({ plan: '5:30m', ...endingIn('restore') })))).toEqual(
+      [
+        {
+          field: 'config.schedules[0].acceptWritesOnTarget',
+          message: expect.stringContaining('reads-first'),
+        },
+      ],
+    );
+    expect(
+      parseSwingConfig(withSchedule({ plan: '5:30m', ...endingIn('restore'), acceptWritesOnTarget: true }))
+        .schedules,
+    ).toHaveLength(1);
+  });
+
+  it("refuses a reads-first rollout whose reads stop short of 100 before the cutover, with the stack's default mode too", () => {
+    expect(issuesOf(() => parseSwingConfig(withSchedule({ plan: '5:30m' }, 'reads-first')))).toEqual([
+      {
+        field: 'config.schedules[0].plan.steps[0].targetPercent',
+        message: expect.stringContaining('must reach 100'),
+      },
+    ]);
+    expect(
+      issuesOf(() =>
+        parseSwingConfig(withSchedule({ plan: '5:30m', traffic: 'reads-first', ...endingIn('hold') })),
+      ),
+    ).toEqual([{ field: 'config.schedules[0].plan.steps[0].targetPercent', message: expect.any(String) }]);
+  });
+});
+
 describe('Function: replayLagMetric', () => {
   const withListener = (listenerArn: string, replayLag?: Json, traffic?: string) =>
     parseSwingConfig(

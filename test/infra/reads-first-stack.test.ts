@@ -265,6 +265,33 @@ describe('Stack: reads first (import mode, the example config)', () => {
   });
 });
 
+describe('Stack: scheduled rehearsals', () => {
+  it('starts a scheduled rehearsal with its traffic mode and end in the input, and nothing a schedule does not say', () => {
+    const { template } = synthSwing(
+      exampleConfig('example.config.json', (raw) => {
+        raw.schedules = [
+          JSON.parse(
+            '{ "name": "nightly", "cron": "0 2 * * ? *", "plan": "5:30m", "traffic": "reads-first", "then": "restore" }',
+          ),
+          { name: 'cutover', at: '2030-01-15T02:00:00', plan: 'canary' },
+        ];
+      }),
+    );
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 2 * * ? *)',
+      Target: Match.objectLike({
+        Input: '{"plan":"5:30m","requestedBy":"schedule:nightly","traffic":"reads-first","then":"restore"}',
+      }),
+    });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'at(2030-01-15T02:00:00)',
+      Target: Match.objectLike({
+        Input: JSON.stringify({ plan: 'canary', requestedBy: 'schedule:cutover' }),
+      }),
+    });
+  });
+});
+
 describe('Stack: reads first without a replay-lag qualifier (traffic all)', () => {
   it('creates no replay-lag alarm, rule or variable, and keeps the traffic default all', () => {
     const { template } = synthSwing(
