@@ -51,13 +51,6 @@ const BUNDLED_NOT_CALLED: Partial<Record<HandlerName, string[]>> = {
  */
 const GRANTED_WITHOUT_SDK_CALL =
   /^(logs:(CreateLogStream|PutLogEvents)|sqs:SendMessage|kms:(GenerateDataKey|Decrypt)|ec2:.*|elasticloadbalancing:(DescribeRules|AddTags))$/;
-/**
- * Granted before a handler calls it: preflight finds Swing's leftover rules by their tags once AlbListenerRules
- * reads tags (reads-first; it does not yet).
- */
-const GRANTED_AHEAD_OF_WIRING: Partial<Record<HandlerName, string[]>> = {
-  preflight: ['elasticloadbalancing:DescribeTags'],
-};
 
 /** The IAM actions behind every `new XCommand(` in the project files a handler's bundle is built from. */
 async function actionsInBundle(name: HandlerName): Promise<Set<string>> {
@@ -117,10 +110,7 @@ describe('IAM: each handler may call exactly what its code calls', () => {
 
   it.each(HANDLER_NAMES)('grants %s nothing its code does not call', (name) => {
     const unused = [...granted[name]!].filter(
-      (action) =>
-        !called[name]!.has(action) &&
-        !GRANTED_WITHOUT_SDK_CALL.test(action) &&
-        !GRANTED_AHEAD_OF_WIRING[name]?.includes(action),
+      (action) => !called[name]!.has(action) && !GRANTED_WITHOUT_SDK_CALL.test(action),
     );
     expect(unused).toEqual([]);
   });
