@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ListenerShapeInvalid, ValidationFailed, WeightsDrifted } from './errors.ts';
+import { ListenerShapeInvalid, RuleGone, ValidationFailed, WeightsDrifted } from './errors.ts';
 import type { LogPort } from './log.ts';
 import { isIntact, PIN_WEIGHTS, pinIsOwn, SWING_RULE_SET, specOf } from './swing-rules.ts';
 import type {
@@ -239,8 +239,13 @@ export async function removeRules(
   const reads = rules.filter((rule) => specOf(rule)?.role !== 'pin');
   const pins = rules.filter((rule) => specOf(rule)?.role === 'pin');
   for (const rule of reads) {
-    if (rule.weights && isIncrease(PIN_WEIGHTS, rule.weights))
+    if (!rule.weights || !isIncrease(PIN_WEIGHTS, rule.weights)) continue;
+    try {
       await port.setRuleWeights(rule.arn, PIN_WEIGHTS);
+    } catch (error) {
+      // Deleted since it was read (by the reconciler, another cleanup, a person): it routes nothing any more.
+      if (!(error instanceof RuleGone)) throw error;
+    }
   }
   for (const rule of reads) await port.deleteRule(rule.arn);
   if (which === 'all') for (const rule of pins) await port.deleteRule(rule.arn);

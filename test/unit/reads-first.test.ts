@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { RuleGone } from '#domain/errors.ts';
+import { silentLog } from '#domain/log.ts';
+import { resolvePlan } from '#domain/plan.ts';
+import { removeRules, runSteps } from '#domain/reads-first.ts';
+import { PIN_WEIGHTS, SWING_RULE_SET } from '#domain/swing-rules.ts';
+import type { FoundSwingRule, SwingRulesPort, Weights } from '#domain/types.ts';
+
+const OWNER = 'arn:aws:states:us-east-1:123456789012:execution:swing:one';
+const HALF: Weights = { source: 500, target: 499 };
+
+function found(): FoundSwingRule[] {
+  return SWING_RULE_SET.map((spec, index) => ({
+    arn: `rule-${spec.name}`,
+    name: spec.name,
+    owner: OWNER,
+    priority: 1000 + index,
+    conditions: spec.conditions,
+    weights: spec.role === 'pin' ? PIN_WEIGHTS : HALF,
+  }));
+}
+
+/** A rules port that records the calls in order; `gone` rules answer as ELBv2 does for a deleted rule. */
+function recordingPort(gone: readonly string[] = []) {
+  const calls: string[] = [];
+  const port: SwingRulesPort = {
+    readSwingRules: async () => [],
+    createRule: async () => 'new',
+    setRuleWeights: async (arn, weights) => {
+      if (gone.includes(arn)) throw new RuleGone(arn, `${arn} was deleted`);
+      calls.push(`set ${arn} ${weights.target}`);
+    },
+    deleteRule: async (arn) => void calls.push(`delete ${arn}`),
+  };
+  return { port, calls };
+}
+
+describe('removeRules: Swing leaves no rule, and never raises the target on the way', () => {
+  it('sends the reads to the source first, then deletes the read rules, then the pins', async () => {
+    const { port, calls } = recordingPort();
+
+    expect(await removeRules(port, found(), silentLog)).toBe(SWING_RULE_SET.length);
+
+    const reads = SWING_RULE_SET.filter((spec) => spec.role === 'reads').map((spec) => `rule-${spec.name}`);
+    const pins = SWING_RULE_SET.filter((spec) => spec.role === 'pin').map((spec) => `rule-${spec.name}`);
+    expect(calls).toEqual([
+      ...reads.map((arn) => `set ${arn} 0`),
+      ...reads.map((arn) => `delete ${arn}`),
+      ...pins.map((arn) => `delete ${arn}`),
+    ]);
+  });
+
+  it('keeps the pins when asked for the read rules only (the cutover)', async () => {
+    const { port, calls } = recordingPort();
+    await removeRules(port, found(), silentLog, 'reads');
+    expect(calls.some((call) => call.includes('pin-'))).toBe(false);
+  });
+
+  it('goes on when a read rule was deleted by someone between the read and the reset', async () => {
+    const { port, calls } = recordingPort(['rule-reads-search']);
+
+    await removeRules(port, found(), silentLog);
+
+    expect(calls.filter((call) => call.startsWith('delete'))).toHaveLength(SWING_RULE_SET.length);
+  });
+
+  it('fails on any other error, so that the state machine retries', async () => {
+    const { port } = recordingPort();
+    const failing: SwingRulesPort = {
+      ...port,
+      setRuleWeights: async () => {
+        throw new Error('Throttling');
+      },
+    };
+    await expect(removeRules(failing, found(), silentLog)).rejects.toThrow('Throttling');
+  });
+});
+
+describe('runSteps: what a rollout runs', () => {
+  const plan = resolvePlan('10,50,100');
+  it('adds the write cutover after the read steps in reads-first', () => {
+    const steps = runSteps({ plan, traffic: 'reads-first' });
+    expect(steps.map((step) => `${step.kind}:${step.targetPercent}`)).toEqual([
+      'reads:10',
+      'reads:50',
+      'reads:100',
+      'cutover:100',
+    ]);
+  });
+  it('never cuts writes over in a rehearsal, and runs the plan as is in all mode', () => {
+    expect(runSteps({ plan, traffic: 'reads-first', planEnd: 'restore' }).map((step) => step.kind)).toEqual([
+      'reads',
+      'reads',
+      'reads',
+    ]);
+    expect(runSteps({ plan })).toEqual(plan.steps);
+  });
+});
