@@ -90,6 +90,14 @@ describe('Command: swing init --migration-stage', () => {
       Description: 'Swing smoke-test',
       VpcConfig: { SubnetIds: ['subnet-0aa11bb22cc33dd44', 'subnet-0ee55ff66aa77bb88'] },
     });
+    // The stage in the ALB's name is the qualifier of the replayer's metrics: reads-first works without more.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'Swing-dev-replay-lag',
+      Dimensions: [
+        { Name: 'OTelLib', Value: 'replayer' },
+        { Name: 'qualifier', Value: 'dev' },
+      ],
+    });
     expect(result.stdout).toMatch(/weighted listener on 443 at source 1 \/ target 0 \(0\.0 % target\)/);
     // Synthesizing the stack and running cdk-nag take seconds of CPU, more on a loaded machine.
   }, 120_000);
