@@ -4,8 +4,11 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
+import { AlbSwingRules } from '#adapters/swing-rules.ts';
 import { LockLost } from '#domain/errors.ts';
+import { removeRules, rulesOf } from '#domain/reads-first.ts';
 import { refuseRestoreRaisingTarget } from '#domain/rollout.ts';
+import { isPinRule } from '#domain/swing-rules.ts';
 import type { RolloutPatch } from '#domain/types.ts';
 import { formatWeights, sameWeights } from '#domain/weights.ts';
 import { action } from '../action.ts';
@@ -14,6 +17,8 @@ import type { CliDeps } from '../deps.ts';
 import { CliFailure, ExitCodes } from '../exit-codes.ts';
 import { executionName } from '../render.ts';
 import { safetyNetActsBy, safetyNetDueAt } from '../rollout-view.ts';
+
+const quietLog = { info: () => {}, warn: () => {}, error: () => {} };
 
 /** Step Functions' view of an execution, or why it could not be read. */
 async function describe(
@@ -124,14 +129,24 @@ Examples:
         const needsWrite = !sameWeights(current, starting);
         const release = Boolean(options.releaseLock && owner);
         const name = executionName(rollout.executionArn);
+        // Reads-first: the rollout's own listener rules go too, the reads sent back to the source first.
+        const swingRules = new AlbSwingRules(ctx.clients.elbv2, await ctx.listenerTarget());
+        const rules =
+          rollout.traffic === 'reads-first' ? await rulesOf(swingRules, rollout.executionArn) : [];
 
-        if (needsWrite || release) {
+        if (needsWrite || release || rules.length > 0) {
           if (!options.yes) {
             const question = [
               needsWrite
                 ? `Write listener ${listenerArn}\n  from ${formatWeights(current)}\n  to   ${formatWeights(starting)} ` +
                   `(the starting weights of rollout ${name})`
                 : `The listener is already at the starting weights of rollout ${name}.`,
+              ...(rules.length > 0
+                ? [
+                    `Remove the ${rules.length} listener rules of Swing's that rollout ${name} created ` +
+                      '(its read rules sent to the source first, its pins last).',
+                  ]
+                : []),
               ...(current.target > starting.target
                 ? ['Client writes sent to the target while it had traffic were not captured for the source.']
                 : []),
@@ -148,7 +163,9 @@ Examples:
               throw new CliFailure(ExitCodes.RolledBackOrRefused, 'not confirmed: nothing was changed');
             }
           }
+          if (rules.length > 0) await removeRules(swingRules, rules, quietLog, 'reads');
           if (needsWrite) await listener.writeWeights(starting);
+          if (rules.length > 0) await removeRules(swingRules, rules.filter(isPinRule), quietLog);
         }
 
         let released = false;
@@ -221,6 +238,7 @@ Examples:
             previousWeights: current,
             weights: starting,
             written: needsWrite,
+            rulesRemoved: rules.length,
             lockOwner: owner ?? null,
             lockOwnerStatus: ownerStatus ?? null,
             released,
@@ -233,6 +251,9 @@ Examples:
                 ? `Restored listener ${listenerArn} to ${formatWeights(starting)} (was ${formatWeights(current)}), ` +
                   `the starting weights of rollout ${name}.`
                 : `Listener ${listenerArn} is already at ${formatWeights(starting)}, the starting weights of rollout ${name}: nothing written.`,
+              ...(rules.length > 0
+                ? [`Removed the ${rules.length} listener rules of Swing's of rollout ${name}.`]
+                : []),
               ...(note ? [note] : []),
             ].join('\n'),
         );

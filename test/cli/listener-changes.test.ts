@@ -1,11 +1,17 @@
 import {
+  DeleteRuleCommand,
   DescribeListenersCommand,
+  DescribeRulesCommand,
+  DescribeTagsCommand,
   DescribeTargetHealthCommand,
   ModifyListenerCommand,
+  ModifyRuleCommand,
+  type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { SWING_RULE_SET } from '#domain/swing-rules.ts';
 import {
   aws,
   fixture,
@@ -191,6 +197,83 @@ describe('Command: swing rollback --force', () => {
     expect(result.code).toBe(0);
     expect(writtenWeights()?.TargetGroups?.map((group) => group.Weight)).toEqual([1, 0]);
     expect(aws.sfn).not.toReceiveCommand(DescribeExecutionCommand);
+  });
+
+  it("removes a reads-first rollout's own rules too: reads to the source first, the pins last", async () => {
+    // Prepare: a reads-first rollout halted at 50 % of reads (someone changed a rule); nobody holds the lock.
+    const record = runningRecord();
+    const halted = {
+      ...record.history[0],
+      traffic: 'reads-first',
+      readsWritten: { source: 500, target: 499 },
+    };
+    aws.dynamo.on(GetCommand).resolves({
+      Item: { listenerArn: STACK.listenerArn, rollout: halted, history: [halted] },
+    });
+    listenerObeying([999, 0]);
+    const group = (arn: string, weight: number) => ({ TargetGroupArn: arn, Weight: weight });
+    const rules: Rule[] = SWING_RULE_SET.map((spec, index) => ({
+      RuleArn: `${STACK.listenerArn.replace(':listener/', ':listener-rule/')}/r${index}`,
+      Priority: String(1000 + spec.offset),
+      Conditions: [],
+      Actions: [
+        {
+          Type: 'forward',
+          ForwardConfig: {
+            TargetGroups: [
+              group(STACK.sourceTargetGroupArn, spec.role === 'pin' ? 999 : 500),
+              group(STACK.targetTargetGroupArn, spec.role === 'pin' ? 0 : 499),
+            ],
+          },
+        },
+      ],
+    }));
+    aws.elbv2.on(DescribeRulesCommand).callsFake((input: { RuleArns?: string[] }) => ({
+      Rules: input.RuleArns
+        ? rules
+            .filter((rule) => input.RuleArns?.includes(rule.RuleArn ?? ''))
+            .map((rule) => ({
+              ...rule,
+              Actions: [
+                {
+                  Type: 'forward',
+                  ForwardConfig: {
+                    TargetGroups: [
+                      group(STACK.sourceTargetGroupArn, 999),
+                      group(STACK.targetTargetGroupArn, 0),
+                    ],
+                  },
+                },
+              ],
+            }))
+        : rules,
+    }));
+    aws.elbv2.on(DescribeTagsCommand).callsFake((input: { ResourceArns: string[] }) => ({
+      TagDescriptions: input.ResourceArns.map((arn) => ({
+        ResourceArn: arn,
+        Tags: [
+          { Key: 'swing:owner', Value: halted.executionArn },
+          { Key: 'swing:rule', Value: SWING_RULE_SET[Number(arn.split('/r').at(-1))]?.name },
+        ],
+      })),
+    }));
+    aws.elbv2.on(ModifyRuleCommand).resolves({});
+    aws.elbv2.on(DeleteRuleCommand).resolves({});
+
+    // Act
+    const result = await swing(['rollback', '--force', '--yes']);
+
+    // Assess
+    expect(result.code, result.stderr).toBe(0);
+    const reads = SWING_RULE_SET.filter((spec) => spec.role === 'reads').length;
+    expect(aws.elbv2.commandCalls(ModifyRuleCommand)).toHaveLength(reads);
+    const deleted = aws.elbv2.commandCalls(DeleteRuleCommand).map((call) => call.args[0].input.RuleArn);
+    expect(deleted).toHaveLength(SWING_RULE_SET.length);
+    // The pins go last: while a read rule routes, they keep scroll contexts on the source.
+    expect(
+      deleted.slice(-3).every((arn) => ['r0', 'r1', 'r2'].includes(String(arn?.split('/').at(-1)))),
+    ).toBe(true);
+    expect(result.stdout).toContain(`Removed the ${SWING_RULE_SET.length} listener rules`);
   });
 
   it('refuses with exit 3 a restore that would raise the target share, before any question or write', async () => {
