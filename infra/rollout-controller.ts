@@ -569,7 +569,14 @@ export class RolloutController extends Construct {
       }
 
       const environment: Record<string, string> = { ...commonEnvironment };
-      if (name === 'preflight') environment.READS_FIRST_DEFAULTS = JSON.stringify(this.readsFirstDefaults);
+      if (name === 'preflight') {
+        // Whether a replay-lag alarm exists: without one, Preflight refuses reads-first at once instead of letting
+        // its first step wait out replayWaitSeconds for a check that can never pass.
+        environment.READS_FIRST_DEFAULTS = JSON.stringify({
+          ...this.readsFirstDefaults,
+          replayLagCheck: replayLagAlarmName !== undefined,
+        });
+      }
       if (replayLagAlarmName && lag && (access.describeReplayLag || access.releaseReplayWait)) {
         environment.REPLAY_LAG_ALARM = replayLagAlarmName;
         environment.REPLAY_LAG_MISSING_DATA = lag.missingData;

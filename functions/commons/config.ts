@@ -153,7 +153,7 @@ export interface ReadsFirstDefaults {
 }
 
 const ReadsFirstDefaultsSchema = strictObjectOf(
-  { traffic: TrafficModeSchema, settings: ReadsFirstSettingsSchema },
+  { traffic: TrafficModeSchema, settings: ReadsFirstSettingsSchema, replayLagCheck: z.boolean().optional() },
   'an object like { "traffic": "all", "settings": { "basePriority": 1000, ... } }',
 );
 

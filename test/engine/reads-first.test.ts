@@ -2,6 +2,7 @@ import type { Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { describe, expect, it } from 'vitest';
 import { AlbSwingRules } from '#adapters/swing-rules.ts';
 import { promoteGate } from '#domain/operator.ts';
+import { DEFAULT_TRAFFIC } from '#domain/reads-first.ts';
 import type { EngineDeps } from '#domain/rollout.ts';
 import { handleAlarmEvent } from '#domain/rollout.ts';
 import { SWING_RULE_SET } from '#domain/swing-rules.ts';
@@ -376,6 +377,29 @@ describe('Reads-first preflight refusals change nothing', () => {
       ],
     });
     await refusedWith(world, { plan: '10,100' }, 'ListenerShapeInvalid', /still on the listener/);
+  });
+
+  it('refuses reads-first at once when the stack has no replay-lag check, instead of waiting for one', async () => {
+    const world = readsFirstWorld();
+    const before = world.elb.log.length;
+    const result = await world.sfn.start(
+      { ...world.deps, trafficDefaults: { ...DEFAULT_TRAFFIC, replayLagCheck: false } },
+      { plan: '10,100', traffic: 'reads-first' },
+    ).result;
+    expect(result).toMatchObject({ status: 'FAILED', error: 'ValidationFailed' });
+    expect(result.status === 'FAILED' ? result.cause : '').toMatch(/replayLag\.qualifier/);
+    expect(
+      world.elb.log
+        .slice(before)
+        .filter(
+          (event) =>
+            event.kind === 'call' &&
+            event.operation !== 'DescribeListeners' &&
+            event.operation !== 'DescribeRules' &&
+            event.operation !== 'DescribeTags',
+        ),
+    ).toEqual([]);
+    expect(await world.lockOwner()).toBeUndefined();
   });
 
   it('refuses a reads-first plan whose reads stop short of 100 before the cutover', async () => {

@@ -236,6 +236,7 @@ describe('Stack: reads first (import mode, the example config)', () => {
       expect(JSON.parse(String(variablesOf(template, 'preflight').READS_FIRST_DEFAULTS))).toEqual({
         traffic: 'reads-first',
         settings: DEFAULT_READS_FIRST_SETTINGS,
+        replayLagCheck: true,
       });
       for (const name of Object.keys(handlerRoles(template)).filter((n) => n !== 'preflight')) {
         expect(variablesOf(template, name).READS_FIRST_DEFAULTS, name).toBeUndefined();
@@ -308,7 +309,10 @@ describe('Stack: reads first without a replay-lag qualifier (traffic all)', () =
       ),
     ).toEqual([]);
     expect(JSON.stringify(template.toJSON())).not.toContain('REPLAY_LAG');
-    expect(JSON.parse(String(variablesOf(template, 'preflight').READS_FIRST_DEFAULTS)).traffic).toBe('all');
+    const defaults = JSON.parse(String(variablesOf(template, 'preflight').READS_FIRST_DEFAULTS));
+    expect(defaults.traffic).toBe('all');
+    // Preflight then refuses a reads-first start at once (test/engine/reads-first.test.ts).
+    expect(defaults.replayLagCheck).toBe(false);
     expect(template.findOutputs('ReplayLagAlarm')).toEqual({});
   });
 });

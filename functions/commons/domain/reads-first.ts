@@ -77,6 +77,8 @@ export const ReadsFirstOverridesSchema = ReadsFirstSettingsSchema.partial();
 export interface TrafficDefaults {
   readonly traffic: TrafficMode;
   readonly settings: ReadsFirstSettings;
+  /** False when the stack has no replay-lag check (no alarm): a reads-first rollout could never pass it. */
+  readonly replayLagCheck?: boolean;
 }
 
 export const DEFAULT_TRAFFIC: TrafficDefaults = { traffic: 'all', settings: DEFAULT_READS_FIRST };

@@ -301,6 +301,17 @@ export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cu
   if (holder === undefined) refuseStartBelowCurrentShare(plan.steps[0], startingWeights);
   const rules = await deps.listenerRules.readRules();
   const unswung = rulesOutsideTheSwing(deps.listenerArn, rules);
+  if (traffic === 'reads-first' && defaults.replayLagCheck === false) {
+    throw new ValidationFailed([
+      {
+        field: 'traffic',
+        message:
+          "is 'reads-first' but this stack has no replay-lag check (its config names no Migration Assistant " +
+          'qualifier, so no alarm watches the replayer): every step would wait for it, then roll back. Set ' +
+          'replayLag.qualifier (or replayLag.dimensions) in the config and deploy, or start with traffic all',
+      },
+    ]);
+  }
   // While another rollout holds the listener, its rules and weights are its own: the lock refuses this start.
   if (traffic === 'reads-first' && holder === undefined) {
     refuseTargetDefaultShare(deps.listenerArn, startingWeights);
