@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { type ReadsFirstDefaults, readsFirstDefaultsFromEnv } from '#commons/config.ts';
 import { ValidationFailed } from '#domain/errors.ts';
 import { parseSmokeConfig, type SmokeConfig } from '#domain/smoke-config.ts';
 import { CliFailure, ExitCodes } from './exit-codes.ts';
@@ -147,6 +148,20 @@ export const SETTINGS = {
       return text;
     },
   },
+  readsFirstDefaults: {
+    output: 'ReadsFirstDefaults',
+    flag: '--reads-first-defaults',
+    description: "the stack's traffic mode and reads-first settings, as JSON",
+    parse: (text: string, problem: (message: string) => never): ReadsFirstDefaults => {
+      try {
+        // The stack writes the same JSON into the preflight function's READS_FIRST_DEFAULTS: one parser for both.
+        return readsFirstDefaultsFromEnv({ READS_FIRST_DEFAULTS: text });
+      } catch (error) {
+        if (!(error instanceof ValidationFailed)) throw error;
+        return problem(error.issues.map((issue) => `${issue.field}: ${issue.message}`).join('; '));
+      }
+    },
+  },
   scheduleDlqArn: {
     output: 'ScheduleDlqArn',
     flag: '--schedule-dlq-arn',
@@ -221,6 +236,15 @@ export class ConfigResolver {
       (resolved as Record<string, unknown>)[key] = value;
     }
     return resolved;
+  }
+
+  /**
+   * A setting from its flag, or from the stack's outputs if they were read for another setting already; undefined
+   * otherwise. For what only sharpens a check: it never costs a DescribeStacks of its own.
+   */
+  async known<K extends SettingKey>(key: K): Promise<StackConfig[K] | undefined> {
+    if (this.flags[key] === undefined && this.outputs === undefined) return undefined;
+    return this.optional(key);
   }
 
   /** A setting that may be absent (for example the schedule dead-letter queue). */

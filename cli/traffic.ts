@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { ReadsFirstDefaults } from '#commons/config.ts';
 import { type FieldIssue, ValidationFailed } from '#domain/errors.ts';
 import type { ExecutionInput } from '#domain/events.ts';
 import { parseDuration } from '#domain/plan.ts';
@@ -73,9 +74,8 @@ function renamed(issues: readonly FieldIssue[], planFlag: string): FieldIssue[] 
 }
 
 /**
- * The traffic flags checked as Preflight checks them (`refuseTrafficPlan`), before any AWS call. Without
- * `--traffic` the stack's default applies, which the CLI cannot see: a rehearsal is then checked as in all mode
- * (the config's default), so that one is never started only to be refused.
+ * The traffic flags checked before any AWS call: their values, and with --traffic the plan as Preflight checks it
+ * (`refuseTrafficPlan`). Without --traffic the stack's default mode applies: see `resolveTraffic`.
  */
 export function trafficChoice(options: TrafficOptions, plan: Plan, planFlag = '--plan'): TrafficChoice {
   const issues: FieldIssue[] = [];
@@ -120,9 +120,21 @@ export function trafficChoice(options: TrafficOptions, plan: Plan, planFlag = '-
     acceptWritesOnTarget: options.acceptWritesOnTarget === true,
     readsFirst: parsed.success ? (parsed.data as Partial<ReadsFirstSettings>) : {},
   };
+  // Without --traffic the mode is the stack's, which only a command that reads the stack learns (`resolveTraffic`).
+  if (choice.traffic) checkTrafficPlan(choice, choice.traffic, plan, planFlag);
+  return choice;
+}
+
+/** `refuseTrafficPlan` in the mode the rollout will run in, its fields named as the operator's flags. */
+export function checkTrafficPlan(
+  choice: TrafficChoice,
+  traffic: TrafficMode,
+  plan: Plan,
+  planFlag = '--plan',
+) {
   try {
     refuseTrafficPlan({
-      traffic: choice.traffic ?? 'all',
+      traffic,
       planEnd: choice.planEnd,
       acceptWritesOnTarget: choice.acceptWritesOnTarget,
       steps: plan.steps,
@@ -131,7 +143,39 @@ export function trafficChoice(options: TrafficOptions, plan: Plan, planFlag = '-
     if (!(error instanceof ValidationFailed)) throw error;
     throw new ValidationFailed(renamed(error.issues, planFlag));
   }
-  return choice;
+}
+
+/** The mode and settings a rollout will run with, and where the mode comes from. */
+export interface ResolvedTraffic {
+  readonly traffic: TrafficMode;
+  /** `flag`: --traffic; `stack`: its ReadsFirstDefaults output; `assumed`: neither (all, the config's default). */
+  readonly from: 'flag' | 'stack' | 'assumed';
+  readonly planEnd: PlanEnd;
+  /** The stack's settings (Swing's defaults when it does not say) under the flags given. */
+  readonly settings: ReadsFirstSettings;
+  readonly settingsFromStack: boolean;
+}
+
+/**
+ * The flags over the stack's defaults (`ReadsFirstDefaults`, when known), checked as Preflight will check them.
+ * When the stack's mode is unknown, all is assumed (the config's default): a rehearsal is then refused without
+ * consent rather than started only to be refused.
+ */
+export function resolveTraffic(
+  choice: TrafficChoice,
+  plan: Plan,
+  stack: ReadsFirstDefaults | undefined,
+  planFlag = '--plan',
+): ResolvedTraffic {
+  const traffic = choice.traffic ?? stack?.traffic ?? 'all';
+  checkTrafficPlan(choice, traffic, plan, planFlag);
+  return {
+    traffic,
+    from: choice.traffic ? 'flag' : stack ? 'stack' : 'assumed',
+    planEnd: choice.planEnd,
+    settings: { ...(stack?.settings ?? DEFAULT_READS_FIRST), ...choice.readsFirst },
+    settingsFromStack: stack !== undefined,
+  };
 }
 
 /** The execution input's traffic fields: only what the operator said, so the stack's defaults fill the rest. */
@@ -147,23 +191,20 @@ export function trafficInput(
   };
 }
 
-/** Swing's defaults under the flags given: what `plan` and a dry run show (a stack's config may differ). */
-export function settingsOf(choice: TrafficChoice): ReadsFirstSettings {
-  return { ...DEFAULT_READS_FIRST, ...choice.readsFirst };
-}
-
 /**
  * In all mode the target takes writes from the first step and nothing captures them for the source: say it,
  * every time, on one line. Undefined in reads-first mode.
  */
-export function allModeWarning(choice: TrafficChoice): string | undefined {
-  if (choice.traffic === 'reads-first') return undefined;
+export function allModeWarning(resolved: ResolvedTraffic): string | undefined {
+  if (resolved.traffic === 'reads-first') return undefined;
   const mode =
-    choice.traffic === 'all'
+    resolved.from === 'flag'
       ? 'traffic all:'
-      : "traffic is the stack's default (all unless its config says reads-first); in all mode,";
+      : resolved.from === 'stack'
+        ? "traffic all (the stack's default):"
+        : "traffic is the stack's default (all unless its config says reads-first); in all mode,";
   const stay =
-    choice.planEnd === 'restore'
+    resolved.planEnd === 'restore'
       ? 'and this rehearsal restores the source, so every write the target takes stays on the target only'
       : 'and they stay on the target only if the rollout is rolled back';
   return (

@@ -12,7 +12,7 @@ import { percentToWeights } from '#domain/weights.ts';
 import { action, planFromText } from '../action.ts';
 import type { CliDeps } from '../deps.ts';
 import { table } from '../render.ts';
-import { addTrafficOptions, settingsOf, type TrafficOptions, trafficChoice } from '../traffic.ts';
+import { addTrafficOptions, resolveTraffic, type TrafficOptions, trafficChoice } from '../traffic.ts';
 
 /** How a plan moves traffic, for its timeline: all mode (the default) or reads-first, a rollout or a rehearsal. */
 export interface TrafficView {
@@ -185,11 +185,8 @@ Examples:
         }
         const plan = planFromText(text, 'plan');
         const choice = trafficChoice(command.opts<TrafficOptions>(), plan, 'plan');
-        const view: TrafficView = {
-          traffic: choice.traffic ?? 'all',
-          planEnd: choice.planEnd,
-          settings: settingsOf(choice),
-        };
+        // No AWS here: without --traffic, all mode (the config's default) and Swing's default settings.
+        const view: TrafficView = resolveTraffic(choice, plan, undefined, 'plan');
         ctx.result(
           timelineJson(plan, view),
           () => `Plan ${formatPlanSpec(plan)}\n${renderTimeline(plan, view)}`,

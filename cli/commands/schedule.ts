@@ -8,6 +8,7 @@ import {
   type ScheduleSummary,
 } from '@aws-sdk/client-scheduler';
 import type { Command } from 'commander';
+import type { ReadsFirstDefaults } from '#commons/config.ts';
 import { ValidationFailed } from '#domain/errors.ts';
 import type { ExecutionInput } from '#domain/events.ts';
 import { formatPlanSpec, resolvePlan } from '#domain/plan.ts';
@@ -19,6 +20,7 @@ import { table } from '../render.ts';
 import {
   addTrafficOptions,
   allModeWarning,
+  resolveTraffic,
   type TrafficOptions,
   trafficChoice,
   trafficInput,
@@ -142,8 +144,16 @@ export interface ScheduleRequest {
   readonly warning?: string;
 }
 
-/** Checks everything the operator typed, before any AWS call. */
-export function scheduleRequest(name: string, options: AddOptions, now: Date): ScheduleRequest {
+/**
+ * Checks everything the operator typed. `stack` is the stack's ReadsFirstDefaults (undefined: not known, all is
+ * assumed); `defer` checks all but what depends on the stack's mode, before any AWS call.
+ */
+export function scheduleRequest(
+  name: string,
+  options: AddOptions,
+  now: Date,
+  stack?: ReadsFirstDefaults | 'defer',
+): ScheduleRequest {
   checkName(name);
   const timeZone = checkTimeZone(options.timezone);
   if ((options.at === undefined) === (options.cron === undefined)) {
@@ -168,7 +178,8 @@ export function scheduleRequest(name: string, options: AddOptions, now: Date): S
   const plan = planFromText(options.plan, '--plan');
   const gate = gateFromOptions(options);
   const traffic = trafficChoice(options, plan);
-  const warning = allModeWarning(traffic);
+  const resolved = stack === 'defer' ? undefined : resolveTraffic(traffic, plan, stack);
+  const warning = resolved ? allModeWarning(resolved) : undefined;
   const what = traffic.planEnd === 'restore' ? 'rehearsal' : 'rollout';
   const mode = traffic.traffic ? `, traffic ${traffic.traffic}` : '';
   return {
@@ -312,7 +323,7 @@ fields given: traffic, then, acceptWritesOnTarget, readsFirst) through the stack
 times within 15 minutes, then goes to the ScheduleDlqArn queue if the stack has one. A scheduled start is
 refused like any other while a rollout holds the listener. A rehearsal (--rehearsal) restores the starting
 weights after its last step, night after night; in all mode it needs --accept-writes-on-target (refused here,
-exit 2, without it; without --traffic it is checked as all).
+exit 2, without it; without --traffic, in the stack's default mode).
 
 Examples:
   $ swing schedule add night-ramp --at 2026-12-01T02:00:00 --timezone Europe/Berlin --plan canary
@@ -324,9 +335,16 @@ Examples:
         const [name] = command.processedArgs as [string];
         const options = command.opts<AddOptions>();
         // Checked before the stack is even read: bad input costs no AWS call.
-        const request = scheduleRequest(name, options, deps.now());
-        if (request.warning) ctx.warn(request.warning);
+        scheduleRequest(name, options, deps.now(), 'defer');
         const target = await ctx.config.require(['stateMachineArn', 'schedulerRoleArn', 'scheduleGroupName']);
+        // The stack's default mode, when its outputs say: a rehearsal without --traffic is checked in it.
+        const request = scheduleRequest(
+          name,
+          options,
+          deps.now(),
+          await ctx.config.known('readsFirstDefaults'),
+        );
+        if (request.warning) ctx.warn(request.warning);
         const scheduleDlqArn = await ctx.config.optional('scheduleDlqArn');
         const input = createScheduleInput(request, {
           ...target,

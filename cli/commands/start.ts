@@ -5,7 +5,7 @@ import { ListenerShapeInvalid, ValidationFailed } from '#domain/errors.ts';
 import type { ExecutionInput } from '#domain/events.ts';
 import { type RulesOutsideTheSwing, rulesOutsideTheSwing } from '#domain/listener-rules.ts';
 import { formatPlanSpec } from '#domain/plan.ts';
-import { DEFAULT_READS_FIRST, refuseTargetDefaultShare, runSteps } from '#domain/reads-first.ts';
+import { refuseTargetDefaultShare, runSteps } from '#domain/reads-first.ts';
 import { refuseStartBelowCurrentShare } from '#domain/rollout.ts';
 import { refuseRuleConflicts } from '#domain/swing-rules.ts';
 import type { DescribedListenerRule, Weights } from '#domain/types.ts';
@@ -17,7 +17,8 @@ import { executionName } from '../render.ts';
 import {
   addTrafficOptions,
   allModeWarning,
-  settingsOf,
+  type ResolvedTraffic,
+  resolveTraffic,
   type TrafficChoice,
   type TrafficOptions,
   trafficChoice,
@@ -70,13 +71,13 @@ Refused (exit 1) while another rollout holds the listener (the state machine tak
 or when the listener's shape cannot be swung; exit 2 for a bad plan, including one whose first step is below
 the target's current share. Needs the listener's target groups (stack outputs or flags) to read its weights.
 
-Traffic: without --traffic the stack's default mode applies. In all mode every request is split by weight, so
-writes reach the target from the first step and are not captured for the source: swing start says so. With
---traffic reads-first the steps move reads only and the write cutover comes last, behind its own gate; the
-start is refused (exit 1) while the target gets any share of the default action (swing set-weights --target 0)
-or when Swing's listener rules would conflict with the listener's (checked at rulePriority 1000 unless
---rule-priority says). A rehearsal (--rehearsal) restores the starting weights at its end (outcome rehearsed);
-in all mode it needs --accept-writes-on-target (exit 2 without it; without --traffic it is checked as all).
+Traffic: without --traffic the stack's default mode applies (its ReadsFirstDefaults output; all when the stack
+does not say). In all mode every request is split by weight, so writes reach the target from the first step
+and are not captured for the source: swing start says so. In reads-first mode the steps move reads only and
+the write cutover comes last, behind its own gate; the start is refused (exit 1) while the target gets any
+share of the default action (swing set-weights --target 0) or when Swing's listener rules would conflict with
+the listener's (at --rule-priority, else the stack's). A rehearsal (--rehearsal) restores the starting weights
+at its end (outcome rehearsed); in all mode it needs --accept-writes-on-target (exit 2 without it).
 
 Examples:
   $ swing start --plan canary --dry-run
@@ -104,6 +105,8 @@ Examples:
           durationOption(options.maxWait, '--max-wait', 1);
         }
         const { stateMachineArn } = await ctx.config.require(['stateMachineArn']);
+        // The stack's default mode and settings, when its outputs say (they were just read, if from anywhere).
+        const resolved = resolveTraffic(traffic, plan, await ctx.config.known('readsFirstDefaults'));
         const { store, listenerArn } = await ctx.store();
 
         // A courtesy check for a clear message: the atomic refusal is preflight's conditional write (I3).
@@ -134,7 +137,9 @@ Examples:
           throw new CliFailure(ExitCodes.RolledBackOrRefused, error.message);
         }
         refuseStartBelowCurrentShare(plan.steps[0], current, '--plan (step 1)');
-        if (traffic.traffic === 'reads-first') refuseReadsFirstListener(listenerArn, current, rules, traffic);
+        if (resolved.traffic === 'reads-first') {
+          refuseReadsFirstListener(listenerArn, current, rules, resolved, traffic);
+        }
 
         const input: ExecutionInput = {
           plan,
@@ -143,15 +148,10 @@ Examples:
           ...trafficInput(traffic),
         };
         // A dry run shows it in its own output; a start says it on stderr, so that it never corrupts --json.
-        const warning = allModeWarning(traffic);
+        const warning = allModeWarning(resolved);
         if (warning && !options.dryRun) ctx.warn(warning);
         if (options.dryRun) {
           const unswungRules = unswung.recorded;
-          const view = {
-            traffic: traffic.traffic ?? ('all' as const),
-            planEnd: traffic.planEnd,
-            settings: settingsOf(traffic),
-          };
           ctx.result(
             {
               dryRun: true,
@@ -159,7 +159,8 @@ Examples:
               listenerArn,
               name: options.name ?? null,
               input,
-              traffic: traffic.traffic ?? null,
+              traffic: resolved.traffic,
+              trafficFrom: resolved.from,
               ...(warning ? { warning } : {}),
               unswungRules,
             },
@@ -167,8 +168,8 @@ Examples:
               [
                 `Dry run: would start ${stateMachineArn}${options.name ? ` as ${options.name}` : ''}`,
                 `Listener ${listenerArn} is free, at ${formatWeights(current)}.`,
-                `Traffic: ${trafficText(traffic)}`,
-                ...(traffic.traffic === 'reads-first'
+                `Traffic: ${trafficText(resolved)}`,
+                ...(resolved.traffic === 'reads-first' && !resolved.settingsFromStack
                   ? [
                       "The cutover's settings below are Swing's defaults under your flags; the stack's readsFirst config may set others.",
                     ]
@@ -183,7 +184,7 @@ Examples:
                     ]
                   : []),
                 `Plan ${formatPlanSpec(plan)}`,
-                renderTimeline(plan, view),
+                renderTimeline(plan, resolved),
                 ...(warning ? [warning] : []),
                 `Input ${JSON.stringify(input)}`,
               ].join('\n'),
@@ -220,7 +221,7 @@ Examples:
           ctx.result({ executionArn, startDate: started.startDate ?? null, input }, () =>
             [
               `Started ${executionName(executionArn)} (${executionArn})`,
-              `Plan ${formatPlanSpec(plan)}, traffic ${trafficText(traffic)}`,
+              `Plan ${formatPlanSpec(plan)}, traffic ${trafficText(resolved)}`,
               'Watch it with `swing status --watch`; stop it with `swing abort`.',
             ].join('\n'),
           );
@@ -232,22 +233,28 @@ Examples:
     );
 }
 
-function trafficText(choice: TrafficChoice): string {
-  const mode = choice.traffic ?? "the stack's default";
-  return choice.planEnd === 'restore'
+function trafficText(resolved: ResolvedTraffic): string {
+  const mode =
+    resolved.from === 'flag'
+      ? resolved.traffic
+      : resolved.from === 'stack'
+        ? `${resolved.traffic} (the stack's default)`
+        : "the stack's default";
+  return resolved.planEnd === 'restore'
     ? `${mode}, a rehearsal (restores its starting weights at its end)`
     : mode;
 }
 
 /**
  * Preflight's reads-first refusals, made before anything starts: the target must get none of the default action
- * (writes stay on the source until the cutover), and Swing's rules must fit the listener's. The stack's rule
- * priority is not among its outputs: without --rule-priority the check uses Swing's default, and says so.
+ * (writes stay on the source until the cutover), and Swing's rules must fit the listener's, at the priority the
+ * rollout will use: --rule-priority, else the stack's (its ReadsFirstDefaults output), else Swing's default, saying so.
  */
 function refuseReadsFirstListener(
   listenerArn: string,
   current: Weights,
   rules: readonly DescribedListenerRule[],
+  resolved: ResolvedTraffic,
   traffic: TrafficChoice,
 ): void {
   try {
@@ -256,13 +263,13 @@ function refuseReadsFirstListener(
     if (!(error instanceof ListenerShapeInvalid)) throw error;
     throw new CliFailure(ExitCodes.RolledBackOrRefused, error.message);
   }
-  const basePriority = traffic.readsFirst.basePriority ?? DEFAULT_READS_FIRST.basePriority;
+  const basePriority = resolved.settings.basePriority;
   try {
     refuseRuleConflicts({ listenerArn, rules, basePriority });
   } catch (error) {
     if (!(error instanceof ListenerShapeInvalid)) throw error;
     const note =
-      traffic.readsFirst.basePriority === undefined
+      traffic.readsFirst.basePriority === undefined && !resolved.settingsFromStack
         ? ` (checked at Swing's default rulePriority ${basePriority}: if the stack's config sets another, pass --rule-priority)`
         : '';
     throw new CliFailure(ExitCodes.RolledBackOrRefused, `${error.message}${note}`);

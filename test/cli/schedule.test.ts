@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-scheduler';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { instantOf } from '#cli/commands/schedule.ts';
+import { DEFAULT_READS_FIRST } from '#domain/reads-first.ts';
 import { aws, fixture, mockDeployedStack, resetAws, STACK, swing } from './harness.ts';
 
 const CANARY_STEPS = [
@@ -225,13 +226,45 @@ describe('Command: swing schedule add', () => {
       ]);
 
       // Assess
+      // With --traffic before any AWS call; without, once the stack's outputs name no other mode.
       expect(result.code).toBe(2);
-      expect(result.clientRequests).toBe(0);
+      if (flags.length > 0) expect(result.clientRequests).toBe(0);
       expect(aws.scheduler).not.toReceiveCommand(CreateScheduleCommand);
       expect(result.stderr).toContain('--accept-writes-on-target: is not set: a rehearsal in all mode');
       expect(result.stderr).toContain('Use traffic reads-first');
     },
   );
+
+  it("checks a rehearsal without --traffic in the stack's default mode: reads-first needs no consent", async () => {
+    // Prepare
+    const described = fixture<DescribeStacksCommandOutput>('cloudformation-describe-stacks');
+    described.Stacks![0]!.Outputs!.push({
+      OutputKey: 'ReadsFirstDefaults',
+      OutputValue: JSON.stringify({ traffic: 'reads-first', settings: DEFAULT_READS_FIRST }),
+    });
+    aws.cloudFormation.on(DescribeStacksCommand).resolves(described);
+
+    // Act
+    const result = await swing([
+      'schedule',
+      'add',
+      'nightly',
+      '--cron',
+      '0 3 * * ? *',
+      '--plan',
+      '5:30m',
+      '--rehearsal',
+    ]);
+
+    // Assess
+    expect(result.code).toBe(0);
+    const input = JSON.parse(
+      aws.scheduler.commandCalls(CreateScheduleCommand)[0]?.args[0].input.Target?.Input ?? '',
+    );
+    expect(input).not.toHaveProperty('traffic');
+    expect(input.then).toBe('restore');
+    expect(result.stderr).toBe('');
+  });
 
   it('refuses a reads-first rollout schedule whose reads stop short of 100, exit 2, creating nothing', async () => {
     // Act

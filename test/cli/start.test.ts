@@ -1,4 +1,4 @@
-import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeStacksCommand, type DescribeStacksCommandOutput } from '@aws-sdk/client-cloudformation';
 import {
   DescribeListenersCommand,
   DescribeRulesCommand,
@@ -7,6 +7,7 @@ import {
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_READS_FIRST } from '#domain/reads-first.ts';
 import {
   aws,
   fixture,
@@ -397,14 +398,14 @@ describe('Command: swing start', () => {
     });
 
     it.each([[['--traffic', 'all']], [[]]])(
-      'refuses an all-mode rehearsal without --accept-writes-on-target with exit 2 before any AWS call (%j)',
+      'refuses an all-mode rehearsal without --accept-writes-on-target with exit 2, starting nothing (%j)',
       async (flags) => {
         // Act
         const result = await swing(['start', '--plan', '5:30m', '--rehearsal', ...flags]);
 
-        // Assess
+        // Assess: with --traffic before any AWS call; without, once the stack's outputs name no other mode.
         expect(result.code).toBe(2);
-        expect(result.clientRequests).toBe(0);
+        if (flags.length > 0) expect(result.clientRequests).toBe(0);
         expect(aws.sfn).not.toReceiveCommand(StartExecutionCommand);
         expect(result.stderr).toContain(
           '--accept-writes-on-target: is not set: a rehearsal in all mode sends writes to the target, and they ' +
@@ -514,6 +515,91 @@ describe('Command: swing start', () => {
       // Assess
       expect(text.stdout).toContain('Warning: traffic all: writes the listener sends to the target');
       expect(json.warning).toContain('are not captured for the source');
+    });
+  });
+
+  describe("the stack's default traffic mode (its ReadsFirstDefaults output)", () => {
+    function stackDefaults(value: string): void {
+      const described = fixture<DescribeStacksCommandOutput>('cloudformation-describe-stacks');
+      described.Stacks![0]!.Outputs!.push({ OutputKey: 'ReadsFirstDefaults', OutputValue: value });
+      aws.cloudFormation.on(DescribeStacksCommand).resolves(described);
+    }
+    const readsFirstStack = (basePriority = 1000) =>
+      JSON.stringify({
+        traffic: 'reads-first',
+        settings: { ...DEFAULT_READS_FIRST, basePriority, cutoverGate: 'replay-lag' },
+      });
+
+    it('starts a rehearsal without --traffic on a reads-first stack: no consent needed, no warning, the field left to the stack', async () => {
+      // Prepare
+      stackDefaults(readsFirstStack());
+
+      // Act
+      const result = await swing(['start', '--plan', '5:30m', '--rehearsal']);
+
+      // Assess
+      expect(result.code).toBe(0);
+      const input = JSON.parse(aws.sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}');
+      expect(input).not.toHaveProperty('traffic');
+      expect(input.then).toBe('restore');
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toContain("traffic reads-first (the stack's default), a rehearsal");
+    });
+
+    it("applies the reads-first preflight without --traffic, at the stack's rule priority", async () => {
+      // Prepare
+      stackDefaults(readsFirstStack(2000));
+      aws.elbv2.on(DescribeRulesCommand).resolves(fixture('elbv2-describe-rules'));
+
+      // Act
+      const result = await swing(['start', '--plan', '5:5m,100']);
+
+      // Assess
+      expect(result.code).toBe(1);
+      expect(aws.sfn).not.toReceiveCommand(StartExecutionCommand);
+      expect(result.stderr).toContain('Give them priorities above 2006');
+      expect(result.stderr).not.toContain("Swing's default rulePriority");
+    });
+
+    it("shows the stack's cutover settings in a dry run", async () => {
+      // Prepare
+      stackDefaults(readsFirstStack());
+
+      // Act
+      const result = await swing(['start', '--plan', '10:5m,100', '--dry-run']);
+
+      // Assess
+      expect(result.stdout).toContain("Traffic: reads-first (the stack's default)\n");
+      expect(result.stdout).toMatch(/\ncutover\s+100 % writes\s+0\/999\s+10m\s+replay-lag/);
+      expect(result.stdout).not.toContain("Swing's defaults under your flags");
+    });
+
+    it('says the all-mode warning comes from the stack when the stack says all', async () => {
+      // Prepare
+      stackDefaults(JSON.stringify({ traffic: 'all', settings: DEFAULT_READS_FIRST }));
+
+      // Act
+      const result = await swing(['start', '--plan', 'canary']);
+
+      // Assess
+      expect(result.code).toBe(0);
+      expect(result.stderr).toContain(
+        "Warning: traffic all (the stack's default): writes the listener sends",
+      );
+    });
+
+    it('names a malformed ReadsFirstDefaults output, exit 2, starting nothing', async () => {
+      // Prepare
+      stackDefaults('{"traffic":"sideways"}');
+
+      // Act
+      const result = await swing(['start', '--plan', 'canary']);
+
+      // Assess
+      expect(result.code).toBe(2);
+      expect(aws.sfn).not.toReceiveCommand(StartExecutionCommand);
+      expect(result.stderr).toContain("stack 'Swing' output ReadsFirstDefaults");
+      expect(result.stderr).toContain('pass --reads-first-defaults or fix the stack');
     });
   });
 });
