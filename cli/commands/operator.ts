@@ -6,6 +6,7 @@ import {
   promoteGate,
   resumeRollout,
 } from '#domain/operator.ts';
+import { runSteps } from '#domain/reads-first.ts';
 import { action, durationOption } from '../action.ts';
 import type { CliDeps } from '../deps.ts';
 import { CliFailure, ExitCodes } from '../exit-codes.ts';
@@ -88,8 +89,18 @@ Example:
     )
     .action(
       action(deps, async (ctx) => {
-        const { json, human } = report('promote', await promoteGate(await ctx.operator()));
-        ctx.result(json, human);
+        const operator = await ctx.operator();
+        const rollout = (await operator.store.get(operator.listenerArn))?.rollout;
+        // Reads-first: the gate before the write cutover is the one after which a rollback loses writes.
+        const cutover = rollout !== undefined && runSteps(rollout)[rollout.stepIndex + 1]?.kind === 'cutover';
+        const result = await promoteGate(operator);
+        const { json, human } = report('promote', result);
+        const cutsOver = cutover && result.delivered === 'task-succeeded';
+        ctx.result({ ...json, cutsWritesOver: cutsOver }, () =>
+          cutsOver
+            ? `${human()}\nWrites cut over next: from then on every write the target takes is on the target only, and a rollback reports the write exposure`
+            : human(),
+        );
       }),
     );
 

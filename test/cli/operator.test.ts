@@ -134,6 +134,34 @@ describe('Command: swing promote', () => {
     expect(result.stdout).toContain('the gate was passed');
   });
 
+  it('says that passing the gate before the write cutover of a reads-first rollout cuts writes over', async () => {
+    // Prepare: the last read step (of 4) waits at the cutover's manual gate.
+    const record = runningRecord();
+    aws.dynamo.on(GetCommand).resolves({
+      Item: {
+        ...record,
+        rollout: {
+          ...record.rollout!,
+          traffic: 'reads-first',
+          status: 'gated',
+          taskKind: 'gate',
+          stepIndex: 3,
+        },
+      },
+    });
+
+    // Act
+    const result = await swing(['promote']);
+    const json = JSON.parse((await swing(['promote', '--json'])).stdout);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      'Writes cut over next: from then on every write the target takes is on the target only',
+    );
+    expect(json.cutsWritesOver).toBe(true);
+  });
+
   it('refuses with exit 1 while the rollout bakes rather than waits at a gate', async () => {
     // Act
     const result = await swing(['promote']);
