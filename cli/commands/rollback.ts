@@ -8,7 +8,6 @@ import { AlbSwingRules } from '#adapters/swing-rules.ts';
 import { LockLost } from '#domain/errors.ts';
 import { removeRules, rulesOf } from '#domain/reads-first.ts';
 import { refuseRestoreRaisingTarget } from '#domain/rollout.ts';
-import { isPinRule } from '#domain/swing-rules.ts';
 import type { RolloutPatch } from '#domain/types.ts';
 import { formatWeights, sameWeights } from '#domain/weights.ts';
 import { action } from '../action.ts';
@@ -144,7 +143,7 @@ Examples:
               ...(rules.length > 0
                 ? [
                     `Remove the ${rules.length} listener rules of Swing's that rollout ${name} created ` +
-                      '(its read rules sent to the source first, its pins last).',
+                      '(its read rules first, its pins last).',
                   ]
                 : []),
               ...(current.target > starting.target
@@ -163,9 +162,9 @@ Examples:
               throw new CliFailure(ExitCodes.RolledBackOrRefused, 'not confirmed: nothing was changed');
             }
           }
-          if (rules.length > 0) await removeRules(swingRules, rules, quietLog, 'reads');
+          // The default action first: a removed read rule's requests then follow the starting weights.
           if (needsWrite) await listener.writeWeights(starting);
-          if (rules.length > 0) await removeRules(swingRules, rules.filter(isPinRule), quietLog);
+          if (rules.length > 0) await removeRules(swingRules, rules, quietLog);
         }
 
         let released = false;

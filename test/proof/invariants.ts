@@ -644,7 +644,7 @@ export const KNOWN_DEFECTS = {
    * retry (Rollback's, or the cutover's ShiftWeights) takes it for a hand change and halts as drifted, leaving
    * every rule of Swing's behind (and, at the cutover, reads on the source while writes are on the target).
    */
-  ownRuleRestoreTakenForDrift: true,
+  ownRuleRestoreTakenForDrift: false,
   /**
    * The hold policy applies once `cutoverStartedAt` is recorded, even when the cutover's ModifyListener never
    * landed: the rollout halts "held on the target" with writes still on the source, reports an exposure that
@@ -668,7 +668,7 @@ export const KNOWN_DEFECTS = {
    * source: until it is deleted, its reads go to the source while the writes are on the target, and miss what
    * the target took since the cutover. Every cutover does it.
    */
-  readsSentBackAtCutover: true,
+  readsSentBackAtCutover: false,
 } as const;
 
 const ruleWriteFailed = (run: Run) =>

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ListenerShapeInvalid, RuleGone, ValidationFailed, WeightsDrifted } from './errors.ts';
+import { ListenerShapeInvalid, ValidationFailed, WeightsDrifted } from './errors.ts';
 import type { LogPort } from './log.ts';
 import { isIntact, PIN_WEIGHTS, pinIsOwn, SWING_RULE_SET, specOf } from './swing-rules.ts';
 import type {
@@ -171,7 +171,12 @@ function isOwnReads(rollout: Rollout, weights: Weights): boolean {
  * I4 for rules: why the rules of Swing's are not as it left them (reshaped, re-weighted or deleted by hand), or
  * undefined when they are. Swing then halts and touches nothing.
  */
-export function rulesDrift(rollout: Rollout, rules: readonly FoundSwingRule[]): string | undefined {
+export function rulesDrift(
+  rollout: Rollout,
+  rules: readonly FoundSwingRule[],
+  /** `ignoreMissing`: the caller removes the rules itself and may be retrying, so a missing one is its own doing. */
+  options: { ignoreMissing?: boolean } = {},
+): string | undefined {
   const base = rollout.readsFirst?.basePriority ?? DEFAULT_READS_FIRST.basePriority;
   for (const rule of rules) {
     const spec = specOf(rule);
@@ -187,8 +192,14 @@ export function rulesDrift(rollout: Rollout, rules: readonly FoundSwingRule[]): 
       );
     }
   }
-  // Once recorded, every rule must be there until the cutover (after it Swing removes the read rules itself).
-  if (rollout.readsWritten !== undefined && !hasCutOver(rollout)) {
+  // Once recorded, every rule must be there until the cutover (after it Swing removes the read rules itself) or
+  // until a rollback began (a retried Rollback finds the rules its first attempt deleted).
+  if (
+    rollout.readsWritten !== undefined &&
+    !hasCutOver(rollout) &&
+    rollout.status !== 'rolling-back' &&
+    !options.ignoreMissing
+  ) {
     const missing = SWING_RULE_SET.filter((spec) => !rules.some((rule) => rule.name === spec.name));
     if (missing.length > 0) {
       return `rules ${missing.map((spec) => spec.name).join(', ')} of Swing's were deleted by someone`;
@@ -228,9 +239,11 @@ export async function writeReadRules(
 }
 
 /**
- * Removes rules of Swing's without ever raising the target's share: read rules sending anything to the target
- * go to the source first, then the read rules go, then the pins (the pins last: while a read rule routes, the
- * pins keep the contexts on the source). `which` limits it to the read rules (the cutover keeps the pins).
+ * Removes rules of Swing's: the read rules first, then the pins (while a read rule routes, the pins keep scroll
+ * and point-in-time contexts on the source). A removed read rule's requests follow the default action; a read
+ * rule is never re-weighted on its way out, which after the cutover would send reads back to a source that
+ * misses the target's writes. So a caller restores the default action first, when it restores at all: then no
+ * removal raises the target's share. `which: 'reads'` keeps the pins (the cutover).
  */
 export async function removeRules(
   port: SwingRulesPort,
@@ -240,15 +253,6 @@ export async function removeRules(
 ): Promise<number> {
   const reads = rules.filter((rule) => specOf(rule)?.role !== 'pin');
   const pins = rules.filter((rule) => specOf(rule)?.role === 'pin');
-  for (const rule of reads) {
-    if (!rule.weights || !isIncrease(PIN_WEIGHTS, rule.weights)) continue;
-    try {
-      await port.setRuleWeights(rule.arn, PIN_WEIGHTS);
-    } catch (error) {
-      // Deleted since it was read (by the reconciler, another cleanup, a person): it routes nothing any more.
-      if (!(error instanceof RuleGone)) throw error;
-    }
-  }
   for (const rule of reads) await port.deleteRule(rule.arn);
   if (which === 'all') for (const rule of pins) await port.deleteRule(rule.arn);
   const removed = reads.length + (which === 'all' ? pins.length : 0);

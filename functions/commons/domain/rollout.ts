@@ -48,7 +48,7 @@ import {
   type TrafficDefaults,
   writeReadRules,
 } from './reads-first.ts';
-import { isPinRule, PIN_WEIGHTS, refuseRuleConflicts } from './swing-rules.ts';
+import { PIN_WEIGHTS, refuseRuleConflicts } from './swing-rules.ts';
 import type {
   AlarmEvaluation,
   AlarmPort,
@@ -930,10 +930,10 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
   });
   if (restoring && !ours) throw driftError(rollout, current, deps.listenerArn);
   if (rulesChanged) throw rulesDriftError(deps.listenerArn, rulesChanged);
-  // The reads go back first (never a raise), then the writes, then the pins.
-  if (deps.swingRules && rules.length > 0) await removeRules(deps.swingRules, rules, deps.log, 'reads');
+  // The default action first (before the cutover it is untouched), then the rules: removing a read rule sends
+  // its reads where the default action sends them, so no removal raises the target's share.
   if (restoring) await deps.listener.writeWeights(rollout.startingWeights);
-  if (deps.swingRules) await removeRules(deps.swingRules, rules.filter(isPinRule), deps.log);
+  if (deps.swingRules && rules.length > 0) await removeRules(deps.swingRules, rules, deps.log);
   await outlastStaleShifts(deps, rollingBack);
   const exposure = await writeExposure(deps, rollout, 'rollback');
   await deps.store.update(deps.listenerArn, executionArn, {
@@ -1417,17 +1417,17 @@ export async function settleEndedExecution(
         rollout.traffic === 'reads-first' && deps.swingRules
           ? await rulesOf(deps.swingRules, executionArn)
           : [];
-      if (rulesDrift(rollout, rules)) return 'halted-drift';
+      // A retry after a throttled removal finds the rules it deleted gone: that is its own doing.
+      if (rulesDrift(rollout, rules, { ignoreMissing: true })) return 'halted-drift';
       if (sameWeights(current, rollout.startingWeights)) {
         if (deps.swingRules) await removeRules(deps.swingRules, rules, deps.log);
         return rules.length > 0 ? 'restored' : 'already-restored';
       }
       if (!isOwnWrite(rollout, current)) return 'halted-drift';
       refuseRestoreRaisingTarget(rollout, current, deps.listenerArn);
-      // As Rollback: the reads go back first, then the writes, then the pins.
-      if (deps.swingRules) await removeRules(deps.swingRules, rules, deps.log, 'reads');
+      // As Rollback: the default action first, then the rules.
       await deps.listener.writeWeights(rollout.startingWeights);
-      if (deps.swingRules) await removeRules(deps.swingRules, rules.filter(isPinRule), deps.log);
+      if (deps.swingRules) await removeRules(deps.swingRules, rules, deps.log);
       return 'restored';
     });
   } catch (error) {
