@@ -162,6 +162,12 @@ export const SETTINGS = {
       }
     },
   },
+  replayLagAlarm: {
+    output: 'ReplayLagAlarm',
+    flag: '--replay-lag-alarm',
+    description: 'the alarm on the replayer lag that reads-first steps wait for',
+    parse: nonEmpty,
+  },
   scheduleDlqArn: {
     output: 'ScheduleDlqArn',
     flag: '--schedule-dlq-arn',
@@ -245,6 +251,12 @@ export class ConfigResolver {
   async known<K extends SettingKey>(key: K): Promise<StackConfig[K] | undefined> {
     if (this.flags[key] === undefined && this.outputs === undefined) return undefined;
     return this.optional(key);
+  }
+
+  /** Whether the stack's outputs, read already, include this setting's: its stack version exports it. */
+  async hasOutput(key: SettingKey): Promise<boolean> {
+    if (this.outputs === undefined) return false;
+    return (await this.outputs)[SETTINGS[key].output] !== undefined;
   }
 
   /** A setting that may be absent (for example the schedule dead-letter queue). */

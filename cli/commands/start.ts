@@ -4,13 +4,14 @@ import { AlbListenerRules } from '#adapters/listener-rules.ts';
 import { ListenerShapeInvalid, ValidationFailed } from '#domain/errors.ts';
 import type { ExecutionInput } from '#domain/events.ts';
 import { type RulesOutsideTheSwing, rulesOutsideTheSwing } from '#domain/listener-rules.ts';
-import { formatPlanSpec } from '#domain/plan.ts';
+import { formatDuration, formatPlanSpec } from '#domain/plan.ts';
 import { refuseTargetDefaultShare, runSteps } from '#domain/reads-first.ts';
 import { refuseStartBelowCurrentShare } from '#domain/rollout.ts';
 import { refuseRuleConflicts } from '#domain/swing-rules.ts';
 import type { DescribedListenerRule, Weights } from '#domain/types.ts';
 import { formatWeights } from '#domain/weights.ts';
 import { action, durationOption, gateFromOptions, planFromText } from '../action.ts';
+import type { CommandContext } from '../context.ts';
 import type { CliDeps } from '../deps.ts';
 import { CliFailure, ExitCodes } from '../exit-codes.ts';
 import { executionName } from '../render.ts';
@@ -107,6 +108,7 @@ Examples:
         const { stateMachineArn } = await ctx.config.require(['stateMachineArn']);
         // The stack's default mode and settings, when its outputs say (they were just read, if from anywhere).
         const resolved = resolveTraffic(traffic, plan, await ctx.config.known('readsFirstDefaults'));
+        if (resolved.traffic === 'reads-first') await refuseWithoutReplayLagAlarm(ctx, resolved);
         const { store, listenerArn } = await ctx.store();
 
         // A courtesy check for a clear message: the atomic refusal is preflight's conditional write (I3).
@@ -274,4 +276,20 @@ function refuseReadsFirstListener(
         : '';
     throw new CliFailure(ExitCodes.RolledBackOrRefused, `${error.message}${note}`);
   }
+}
+
+/**
+ * A stack that exports its reads-first defaults but no replay-lag alarm has none: every reads-first step waits for
+ * a replay-lag check that cannot pass, and rolls back when the wait ends. Refused before anything starts.
+ */
+async function refuseWithoutReplayLagAlarm(ctx: CommandContext, resolved: ResolvedTraffic): Promise<void> {
+  if (!(await ctx.config.hasOutput('readsFirstDefaults'))) return;
+  if ((await ctx.config.known('replayLagAlarm')) !== undefined) return;
+  throw new CliFailure(
+    ExitCodes.RolledBackOrRefused,
+    'this stack has no replay-lag alarm (no ReplayLagAlarm output): the first reads-first step would wait for ' +
+      `the replayer without ever seeing it catch up, and roll back after ${formatDuration(resolved.settings.replayWaitSeconds)}. ` +
+      'Set replayLag.qualifier (or replayLag.dimensions) in the Swing config and redeploy, or use --traffic all; ' +
+      'nothing was started',
+  );
 }

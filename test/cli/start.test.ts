@@ -519,9 +519,12 @@ describe('Command: swing start', () => {
   });
 
   describe("the stack's default traffic mode (its ReadsFirstDefaults output)", () => {
-    function stackDefaults(value: string): void {
+    function stackDefaults(value: string, replayLagAlarm: string | null = 'Swing-replay-lag'): void {
       const described = fixture<DescribeStacksCommandOutput>('cloudformation-describe-stacks');
       described.Stacks![0]!.Outputs!.push({ OutputKey: 'ReadsFirstDefaults', OutputValue: value });
+      if (replayLagAlarm) {
+        described.Stacks![0]!.Outputs!.push({ OutputKey: 'ReplayLagAlarm', OutputValue: replayLagAlarm });
+      }
       aws.cloudFormation.on(DescribeStacksCommand).resolves(described);
     }
     const readsFirstStack = (basePriority = 1000) =>
@@ -586,6 +589,26 @@ describe('Command: swing start', () => {
       expect(result.stderr).toContain(
         "Warning: traffic all (the stack's default): writes the listener sends",
       );
+    });
+
+    it('refuses with exit 1 a reads-first start on a stack with no replay-lag alarm, whose steps could never go on', async () => {
+      // Prepare: a stack version that exports its defaults, and no ReplayLagAlarm: it has none.
+      stackDefaults(readsFirstStack(), null);
+
+      // Act
+      const byDefault = await swing(['start', '--plan', '5:5m,100']);
+      const byFlag = await swing(['start', '--plan', '5:5m,100', '--traffic', 'reads-first']);
+      const allMode = await swing(['start', '--plan', '5:5m,100', '--traffic', 'all']);
+
+      // Assess
+      for (const result of [byDefault, byFlag]) {
+        expect(result.code).toBe(1);
+        expect(result.stderr).toContain('this stack has no replay-lag alarm (no ReplayLagAlarm output)');
+        expect(result.stderr).toContain('roll back after 30m');
+        expect(result.stderr).toContain('Set replayLag.qualifier');
+      }
+      expect(allMode.code).toBe(0);
+      expect(aws.sfn).toReceiveCommandTimes(StartExecutionCommand, 1);
     });
 
     it('names a malformed ReadsFirstDefaults output, exit 2, starting nothing', async () => {
