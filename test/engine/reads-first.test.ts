@@ -1,12 +1,13 @@
 import type { Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { describe, expect, it } from 'vitest';
 import { AlbSwingRules } from '#adapters/swing-rules.ts';
+import { judgeDeliveredSplit } from '#domain/delivered-split.ts';
 import { promoteGate } from '#domain/operator.ts';
 import { DEFAULT_TRAFFIC } from '#domain/reads-first.ts';
 import type { EngineDeps } from '#domain/rollout.ts';
 import { handleAlarmEvent } from '#domain/rollout.ts';
 import { SWING_RULE_SET } from '#domain/swing-rules.ts';
-import type { ReplayLagVerdict, Weights } from '#domain/types.ts';
+import type { ReplayLagVerdict, StepRecord, Weights } from '#domain/types.ts';
 import { isIncrease, percentToWeights } from '#domain/weights.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
 import { ALARM, baking, gated, makeWorld, operatorOf } from '#test/support/rollout-world.ts';
@@ -68,6 +69,14 @@ const replayLagGate = {
 describe('Reads-first: reads ramp on rules of Swing, writes move last', () => {
   it('moves the read rules step by step, never the default action until the cutover, and leaves no rule', async () => {
     const world = readsFirstWorld();
+    const measured: number[] = [];
+    const deps = {
+      ...world.deps,
+      measureDeliveredSplit: async (step: StepRecord) => {
+        measured.push(step.index);
+        return judgeDeliveredSplit({ weights: step.weights, requests: { source: 0, target: 100 } });
+      },
+    };
     const readShares: Weights[] = [];
     const defaultWritesAtEachStep: number[] = [];
     world.store.onUpdate = (_arn, patch) => {
@@ -77,7 +86,11 @@ describe('Reads-first: reads ramp on rules of Swing, writes move last', () => {
       }
     };
 
-    const result = await world.start({ plan: '10:1,50:1,100:1', readsFirst: replayLagGate }).result;
+    const result = await world.sfn.start(deps, {
+      traffic: 'reads-first',
+      plan: '10:1,50:1,100:1',
+      readsFirst: replayLagGate,
+    }).result;
 
     expect(result).toMatchObject({ status: 'SUCCEEDED' });
     expect(readShares).toEqual([10, 50, 100].map(percentToWeights));
@@ -89,6 +102,8 @@ describe('Reads-first: reads ramp on rules of Swing, writes move last', () => {
     expect(finished).toMatchObject({ outcome: 'completed', traffic: 'reads-first' });
     expect(finished?.cutoverAt).toBeDefined();
     expect(finished?.steps.map((step) => step.kind)).toEqual(['reads', 'reads', 'reads', 'cutover']);
+    // RequestCount, writes included, cannot judge a read step's share: only the cutover is measured.
+    expect(measured).toEqual([3]);
     expect(world.readIncreasesUnderAlarm).toEqual([]);
   });
 

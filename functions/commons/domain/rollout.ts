@@ -799,9 +799,11 @@ export async function afterBake(deps: AfterBakeDeps, event: unknown): Promise<Cu
   const bakedAtDate = deps.now();
   const bakedAt = bakedAtDate.toISOString();
   const bakedStep = rollout.steps.find((recorded) => recorded.index === cursor.index);
-  const delivered = bakedStep
-    ? await deliveredDuringBake(deps, executionArn, bakedStep, bakedAtDate)
-    : undefined;
+  // A read step's weights are its read rules': the target groups' RequestCount, writes included, cannot judge them.
+  const delivered =
+    bakedStep && bakedStep.kind !== 'reads'
+      ? await deliveredDuringBake(deps, executionArn, bakedStep, bakedAtDate)
+      : undefined;
   await deps.store.update(
     deps.listenerArn,
     executionArn,
