@@ -154,20 +154,16 @@ describe('Review: the pins at the end of a rollout', () => {
     // Prepare: the cutover baked cleanly; the alarm fires just after AfterBake's last check, before Complete.
     // Its event finds no task open to fail (AfterBake closed the bake's).
     const world = readsFirstWorld();
-    const events: string[] = [];
     world.store.onUpdate = (_arn, patch, rollout) => {
       if ('bakeEndsAt' in patch && patch.status === 'shifting' && rollout.cutoverAt !== undefined) {
         world.cloudWatch.set('swing-target-composite', 'ALARM');
-        void world.fireAlarm().then((action) => events.push(action));
+        void world.fireAlarm();
       }
     };
-    const pinnedBefore = () => clusterOf(world, 'POST', '/_search');
     const execution = world.start({
       plan: '100:1',
       readsFirst: { ...autoCutover, cutoverBakeSeconds: 1, scrollKeepAliveSeconds: 1 },
     });
-    await world.until(cutoverBaking, 'bake of the cutover');
-    expect(pinnedBefore()).toBe('source');
     await execution.result;
 
     // Assess: an index-less search (pinned to the source until now) must not move to the target under alarm.
