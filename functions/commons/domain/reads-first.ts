@@ -13,7 +13,7 @@ import type {
   Weights,
 } from './types.ts';
 import { strictObjectOf } from './validation.ts';
-import { formatWeights, isIncrease, sameWeights } from './weights.ts';
+import { formatWeights, isIncrease, percentToWeights, sameWeights } from './weights.ts';
 
 /**
  * Reads first, writes last. In reads-first mode the plan's steps move Swing's read rules; the default action
@@ -159,11 +159,18 @@ export function hasCutOver(rollout: Rollout): boolean {
   return rollout.cutoverAt !== undefined || rollout.cutoverStartedAt !== undefined;
 }
 
-/** Read-rule weights Swing may find: what it last wrote, or a write it had begun (a crash between the two). */
-function isOwnReads(rollout: Rollout, weights: Weights): boolean {
+/**
+ * Read-rule weights Swing may find: what it last wrote, or a write it had begun (a crash between the two); and,
+ * while a stale read step may still land its ModifyRule (`staleSteps`), the weights of any of the plan's read steps.
+ */
+function isOwnReads(rollout: Rollout, weights: Weights, staleSteps: boolean): boolean {
   return (
     (rollout.readsWritten !== undefined && sameWeights(weights, rollout.readsWritten)) ||
-    (rollout.pendingReads !== undefined && sameWeights(weights, rollout.pendingReads))
+    (rollout.pendingReads !== undefined && sameWeights(weights, rollout.pendingReads)) ||
+    (staleSteps &&
+      runSteps(rollout).some(
+        (step) => step.kind === 'reads' && sameWeights(weights, percentToWeights(step.targetPercent)),
+      ))
   );
 }
 
@@ -174,8 +181,11 @@ function isOwnReads(rollout: Rollout, weights: Weights): boolean {
 export function rulesDrift(
   rollout: Rollout,
   rules: readonly FoundSwingRule[],
-  /** `ignoreMissing`: the caller removes the rules itself and may be retrying, so a missing one is its own doing. */
-  options: { ignoreMissing?: boolean } = {},
+  /**
+   * `ignoreMissing`: the caller removes the rules itself and may be retrying, so a missing one is its own doing.
+   * `staleSteps`: a stale read step may still land, so any of the plan's read-step weights is Swing's own.
+   */
+  options: { ignoreMissing?: boolean; staleSteps?: boolean } = {},
 ): string | undefined {
   const base = rollout.readsFirst?.basePriority ?? DEFAULT_READS_FIRST.basePriority;
   for (const rule of rules) {
@@ -185,7 +195,11 @@ export function rulesDrift(
     if (spec.role === 'pin' && !pinIsOwn(rule)) {
       return `${where} pins contexts to the source but now forwards ${rule.weights ? formatWeights(rule.weights) : 'elsewhere'}`;
     }
-    if (spec.role === 'reads' && rule.weights && !isOwnReads(rollout, rule.weights)) {
+    if (
+      spec.role === 'reads' &&
+      rule.weights &&
+      !isOwnReads(rollout, rule.weights, options.staleSteps ?? false)
+    ) {
       return (
         `${where} forwards ${formatWeights(rule.weights)} but Swing last wrote ` +
         `${rollout.readsWritten ? formatWeights(rollout.readsWritten) : 'nothing'} to it`

@@ -922,7 +922,8 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
   if (restoring && ours) refuseRestoreRaisingTarget(rollout, current, deps.listenerArn);
   const rules =
     rollout.traffic === 'reads-first' ? await rulesOf(rulesPort(deps, deps.listenerArn), executionArn) : [];
-  const rulesChanged = rulesDrift(rollout, rules);
+  // A stale read step's ModifyRule, landed after the next step, is Swing's own write too (as isPlannedStep).
+  const rulesChanged = rulesDrift(rollout, rules, { staleSteps: staleShiftMsLeft(deps, rollout) > 0 });
   // After this write no ShiftWeights attempt passes its fence; the record it returns holds the latest that did.
   const rollingBack = await deps.store.update(deps.listenerArn, executionArn, {
     status: 'rolling-back',
