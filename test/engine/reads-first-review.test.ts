@@ -103,6 +103,8 @@ describe('Review: a rollout ended outside its catch paths after the write cutove
     // a source that misses every write since the cutover (nor do it without the exposure report).
     expect(result).toMatchObject({ status: 'FAILED', error: 'CompleteFailed' });
     expect(world.elb.weights).toEqual(percentToWeights(100));
+    const finished = (await world.store.get(LISTENER.listenerArn))?.history.at(-1);
+    expect(finished).toMatchObject({ outcome: 'halted', exposure: { policy: 'hold', targetRequests: 5 } });
   });
 });
 

@@ -906,13 +906,18 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
   }
   const rollout = record.rollout;
   const reason = rehearsal ? undefined : (rollout.reason ?? reasonFrom(error, deps.now()));
-  if (reason && rollout.traffic === 'reads-first' && hasCutOver(rollout)) {
+  const current = await deps.listener.readWeights();
+  // Writes moved once the cutover's ModifyListener is recorded or shows on the listener; a cutover only begun
+  // (its write refused, or not landed yet) left them on the source: nothing to hold, no exposure yet.
+  const cutOver =
+    hasCutOver(rollout) &&
+    (rollout.cutoverAt !== undefined || !sameWeights(current, rollout.startingWeights));
+  if (reason && rollout.traffic === 'reads-first' && cutOver) {
     const settings = rollout.readsFirst ?? DEFAULT_READS_FIRST;
     // An operator's abort is a decision to go back; the policy governs what Swing decides alone.
     if (settings.afterCutover === 'hold' && reason.error !== 'Aborted')
       await holdAfterCutover(deps, rollout, reason);
   }
-  const current = await deps.listener.readWeights();
   const restoring = !sameWeights(current, rollout.startingWeights);
   // A stale ShiftWeights attempt of an earlier step may have landed since the last write: one of the plan's
   // own steps, while such an attempt can still run, is Swing's write, not a hand change.
@@ -928,6 +933,8 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
   const rollingBack = await deps.store.update(deps.listenerArn, executionArn, {
     status: 'rolling-back',
     ...(reason ? { reason } : {}),
+    // A retry of this rollback finds the listener restored: the record must still say the writes had moved.
+    ...(cutOver && rollout.cutoverAt === undefined ? { cutoverAt: rollout.cutoverStartedAt } : {}),
     taskToken: undefined,
     taskKind: undefined,
   });
@@ -937,8 +944,8 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
   // its reads where the default action sends them, so no removal raises the target's share.
   if (restoring) await deps.listener.writeWeights(rollout.startingWeights);
   if (deps.swingRules && rules.length > 0) await removeRules(deps.swingRules, rules, deps.log);
-  await outlastStaleShifts(deps, rollingBack);
-  const exposure = await writeExposure(deps, rollout, 'rollback');
+  const lateCutover = await outlastStaleShifts(deps, rollingBack);
+  const exposure = cutOver || lateCutover ? await writeExposure(deps, rollout, 'rollback') : undefined;
   await deps.store.update(deps.listenerArn, executionArn, {
     lastWritten: rollout.startingWeights,
     pendingWeights: undefined,
@@ -969,7 +976,7 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
  * to now, and the requests the target took in it (reads included: RequestCount does not tell them apart).
  */
 async function writeExposure(
-  deps: RollbackDeps,
+  deps: Pick<RollbackDeps, 'now' | 'log' | 'targetRequests'>,
   rollout: Rollout,
   policy: WriteExposure['policy'],
 ): Promise<WriteExposure | undefined> {
@@ -1027,9 +1034,9 @@ async function holdAfterCutover(
  * its function times out. The lock is not released before then: wait it out, read the listener again, and put
  * back the starting weights if one of this plan's own steps landed. Anything else is a hand change: left alone.
  */
-async function outlastStaleShifts(deps: RollbackDeps, rollout: Rollout): Promise<void> {
+async function outlastStaleShifts(deps: RollbackDeps, rollout: Rollout): Promise<boolean> {
   const waitMs = staleShiftMsLeft(deps, rollout);
-  if (waitMs <= 0) return;
+  if (waitMs <= 0) return false;
   await (deps.sleep ?? sleep)(waitMs);
   // A stale read step may have created or re-weighted a rule after the restore removed them.
   if (rollout.traffic === 'reads-first' && deps.swingRules) {
@@ -1038,19 +1045,22 @@ async function outlastStaleShifts(deps: RollbackDeps, rollout: Rollout): Promise
     await removeRules(deps.swingRules, late, deps.log);
   }
   // DescribeListeners may lag a write that ELBv2 accepted just before the deadline: read a few times.
+  let restoredLate = false;
   for (let read = 0; read < STALE_SHIFT_READS; read += 1) {
     if (read > 0) await (deps.sleep ?? sleep)(STALE_SHIFT_READ_GAP_MS);
     const current = await deps.listener.readWeights();
     if (sameWeights(current, rollout.startingWeights)) continue;
     if (!isPlannedStep(rollout, current) || !isIncrease(rollout.startingWeights, current)) {
       deps.log.warn('listener changed after the restore by someone else: left alone', { weights: current });
-      return;
+      return restoredLate;
     }
     deps.log.warn('a stale ShiftWeights attempt wrote after the restore: restoring again', {
       weights: current,
     });
     await deps.listener.writeWeights(rollout.startingWeights);
+    restoredLate = true;
   }
+  return restoredLate;
 }
 
 const STALE_SHIFT_READS = 3;
@@ -1307,7 +1317,7 @@ export async function failOpenTask(
 
 export type SafetyNetDeps = Pick<
   EngineDeps,
-  'listenerArn' | 'listener' | 'store' | 'notifier' | 'log' | 'now' | 'swingRules'
+  'listenerArn' | 'listener' | 'store' | 'notifier' | 'log' | 'now' | 'swingRules' | 'targetRequests'
 > & {
   /**
    * How long a task the execution started before it stopped may still act (SAFETY_NET_WAIT_SECONDS in
@@ -1378,6 +1388,7 @@ export type SafetyNetAction =
   | 'already-restored'
   | 'halted-drift'
   | 'halted-restore-raises-target'
+  | 'held-after-cutover'
   | 'completed';
 
 /** The execution that ended while holding the lock, as the status event or DescribeExecution tells it. */
@@ -1410,6 +1421,19 @@ export async function settleEndedExecution(
       `the ${ended.by ?? 'safety net'} restored it`,
     at: ended.at,
   };
+  // Writes moved once the cutover is recorded, or its ModifyListener shows (its record update never came).
+  const cutOver = async () =>
+    rollout.cutoverAt !== undefined ||
+    (hasCutOver(rollout) && !sameWeights(await deps.listener.readWeights(), rollout.startingWeights));
+  const settings = rollout.readsFirst ?? DEFAULT_READS_FIRST;
+  // The after-cutover policy governs what no operator decided (a failure, a timeout); a stop is a decision.
+  const holding =
+    rollout.traffic === 'reads-first' &&
+    settings.afterCutover === 'hold' &&
+    status !== 'ABORTED' &&
+    !rollout.abortRequested;
+  const exposed = rollout.traffic === 'reads-first' && hasCutOver(rollout) && (await cutOver());
+  if (holding && exposed) return holdEndedExecution(deps, rollout, ended, reason);
   let action: SafetyNetAction;
   let haltReason: RollbackReason | undefined;
   try {
@@ -1447,11 +1471,20 @@ export async function settleEndedExecution(
   const halted = action === 'halted-drift' || action === 'halted-restore-raises-target';
   const outcome: RolloutOutcome = halted ? 'halted' : 'rolled-back';
   const finalReason = haltReason ?? reason;
-  await notifyQuietly(deps, { outcome, listenerArn: deps.listenerArn, executionArn, reason: finalReason });
+  // A restore after the cutover loses the writes the target took since: never in silence.
+  const exposure = !halted && exposed ? await writeExposure(deps, rollout, 'rollback') : undefined;
+  await notifyQuietly(deps, {
+    outcome,
+    listenerArn: deps.listenerArn,
+    executionArn,
+    reason: finalReason,
+    ...(exposure ? { exposure } : {}),
+  });
   await deps.store.release(deps.listenerArn, executionArn, {
     outcome,
     status: outcome,
     reason: finalReason,
+    ...(exposure ? { exposure } : {}),
     restored: !halted,
     ...(halted ? {} : { lastWritten: rollout.startingWeights }),
     endedAt: deps.now().toISOString(),
@@ -1461,6 +1494,48 @@ export async function settleEndedExecution(
   });
   deps.log.warn(`${ended.by ?? 'safety net'} acted`, { executionArn, status, action });
   return action;
+}
+
+/**
+ * The `hold` policy for an execution that failed or timed out after the write cutover: as holdAfterCutover, the
+ * writes stay on the target, the read rules go, the pins stay for the reconciler, and the exposure is reported.
+ */
+async function holdEndedExecution(
+  deps: SafetyNetDeps,
+  rollout: Rollout,
+  ended: EndedExecution,
+  cause: RollbackReason,
+): Promise<SafetyNetAction> {
+  const rules = deps.swingRules ? await rulesOf(deps.swingRules, ended.executionArn) : [];
+  if (deps.swingRules && !rulesDrift(rollout, rules))
+    await removeRules(deps.swingRules, rules, deps.log, 'reads');
+  const exposure = await writeExposure(deps, rollout, 'hold');
+  const reason: RollbackReason = {
+    error: 'HeldAfterCutover',
+    cause: `${cause.error} after the write cutover: the policy is hold, so writes stay on the target. ${cause.cause}`,
+    at: cause.at,
+  };
+  await notifyQuietly(deps, {
+    outcome: 'halted',
+    listenerArn: deps.listenerArn,
+    executionArn: ended.executionArn,
+    reason,
+    ...(exposure ? { exposure } : {}),
+  });
+  await deps.store.release(deps.listenerArn, ended.executionArn, {
+    outcome: 'halted',
+    status: 'halted',
+    reason,
+    ...(exposure ? { exposure } : {}),
+    endedAt: deps.now().toISOString(),
+    taskToken: undefined,
+    taskKind: undefined,
+    pendingWeights: undefined,
+  });
+  deps.log.warn(`${ended.by ?? 'safety net'} held the writes on the target`, {
+    executionArn: ended.executionArn,
+  });
+  return 'held-after-cutover';
 }
 
 /**
