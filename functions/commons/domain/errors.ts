@@ -27,6 +27,7 @@ export const SWING_ERROR_NAMES = [
   'RestoreRaisesTarget',
   'Superseded',
   'ReplayLagging',
+  'ReplayLagTimedOut',
   'HeldAfterCutover',
 ] as const;
 export type SwingErrorName = (typeof SWING_ERROR_NAMES)[number];
@@ -135,6 +136,14 @@ export class Superseded extends SwingError {
  */
 export class ReplayLagging extends SwingError {
   readonly name = 'ReplayLagging' as const;
+}
+
+/**
+ * Reads-first: a step has waited for the replayer longer than replayWaitSeconds in all (each wait's own timeout
+ * restarts when an OK event releases it and the replayer lags again): the rollout rolls back, as on the timeout.
+ */
+export class ReplayLagTimedOut extends SwingError {
+  readonly name = 'ReplayLagTimedOut' as const;
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   ListenerShapeInvalid,
   LockLost,
   ReplayLagging,
+  ReplayLagTimedOut,
   RestoreRaisesTarget,
   SmokeTestFailed,
   Superseded,
@@ -427,10 +428,28 @@ async function waitForReplayer(
   if (!deps.replayLag) return;
   const verdict = await deps.replayLag.check();
   if (verdict.caughtUp) return;
+  // The bound counts from the step's first wait: an OK event (late, repeated, or a brief recovery) releases a
+  // wait, and the next one would otherwise start its whole timeout again.
+  const since =
+    rollout.replayWaitSince?.stepIndex === index ? rollout.replayWaitSince.at : deps.now().toISOString();
+  const boundSeconds = (rollout.readsFirst ?? DEFAULT_READS_FIRST).replayWaitSeconds;
+  if (deps.now().getTime() - Date.parse(since) >= boundSeconds * 1000) {
+    throw new ReplayLagTimedOut(
+      `step ${index + 1} has waited for the replayer since ${since}, longer than replayWaitSeconds ` +
+        `(${boundSeconds} s), and it still lags (${verdict.detail}): rolling back; reads-first loses nothing ` +
+        'before the write cutover',
+    );
+  }
   await deps.store.update(
     deps.listenerArn,
     rollout.executionArn,
-    { stepIndex: index, status: 'waiting-replay', taskToken: undefined, taskKind: undefined },
+    {
+      stepIndex: index,
+      status: 'waiting-replay',
+      replayWaitSince: { stepIndex: index, at: since },
+      taskToken: undefined,
+      taskKind: undefined,
+    },
     fence,
   );
   throw new ReplayLagging(

@@ -298,6 +298,8 @@ export interface Rollout {
   readonly readsWritten?: Weights;
   /** Reads-first: set just before rule writes, as `pendingWeights` is for the listener. */
   readonly pendingReads?: Weights;
+  /** Reads-first: when the step at `stepIndex` first waited for the replayer (the wait's bound counts from it). */
+  readonly replayWaitSince?: { readonly stepIndex: number; readonly at: string };
   /** Reads-first: set just before the write cutover's ModifyListener, so that a crash after it counts as cut over. */
   readonly cutoverStartedAt?: string;
   /** Reads-first: when the write cutover was verified. Every write after it is on the target only. */
