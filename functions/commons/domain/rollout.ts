@@ -1109,7 +1109,8 @@ function latestTime(recorded: string | undefined, candidate: string): string {
 export type FinalizeDeps = Pick<
   EngineDeps,
   'listenerArn' | 'listener' | 'store' | 'notifier' | 'log' | 'now' | 'swingRules'
->;
+> &
+  Partial<Pick<EngineDeps, 'alarms'>>;
 
 async function notifyQuietly(
   deps: Pick<EngineDeps, 'notifier' | 'log'>,
@@ -1177,6 +1178,18 @@ export async function finalize(
         : [];
     const rulesChanged = deciding ? rulesDrift(record.rollout, rules) : undefined;
     if (rulesChanged) throw rulesDriftError(deps.listenerArn, rulesChanged);
+    // Removing the pins raises the target's share of pinned reads (scroll, point in time, index-less search)
+    // from 0 to all: like any raise, not while a watched alarm fires (I2). An alarm since AfterBake's check
+    // found no task to fail; it rolls back (or holds, by the after-cutover policy) from here.
+    if (deciding && deps.alarms && rules.some(isPinRule)) {
+      const evaluation = await deps.alarms.evaluate();
+      if (evaluation.firing.length > 0) {
+        throw new AlarmFiring(
+          `not removing the pins: watched alarms are firing: ${firingSummary(evaluation)}`,
+          evaluation.firing.map((alarm) => alarm.name),
+        );
+      }
+    }
     if (deciding) {
       const marked = await deps.store.update(deps.listenerArn, executionArn, { status: 'completing' });
       // An abort that landed since the read: the two conditional writes are ordered, one sees the other.
