@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { reconcile } from '#domain/reconciler.ts';
 import type { EngineDeps } from '#domain/rollout.ts';
 import { handleAlarmEvent } from '#domain/rollout.ts';
 import type { ReplayLagVerdict, Weights } from '#domain/types.ts';
@@ -203,5 +204,32 @@ describe('Review: contexts the rule set does not see', () => {
     await execution.result;
 
     expect(routes).toEqual({ submitted: 'source', fetched: 'source' });
+  });
+});
+
+describe('Review: the pins a hold keeps', () => {
+  it('are swept by the reconciler once the scroll keep-alive has passed (the documented exception to I9)', async () => {
+    // Prepare: the hold policy; an alarm after the cutover holds the writes on the target and halts.
+    const world = readsFirstWorld();
+    const execution = world.start({
+      plan: '100:1',
+      readsFirst: { ...autoCutover, scrollKeepAliveSeconds: 60, afterCutover: 'hold' },
+    });
+    await world.until(cutoverBaking, 'bake of the cutover');
+    await world.fireAlarm();
+    expect(await execution.result).toMatchObject({ status: 'FAILED', error: 'HeldAfterCutover' });
+    expect(world.elb.swingRules).not.toEqual([]);
+
+    // Act: the scheduled reconciler runs an hour later, the lock free.
+    const anHourLater = new Date(Date.now() + 3_600_000);
+    const run = await reconcile({
+      ...world.deps,
+      now: () => anHourLater,
+      executions: { describe: async () => ({ status: 'FAILED', stoppedAt: new Date() }) },
+    });
+
+    // Assess: nothing of Swing's is left.
+    expect(run.action).toBe('swept-rules');
+    expect(world.elb.swingRules).toEqual([]);
   });
 });

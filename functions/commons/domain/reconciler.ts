@@ -145,7 +145,9 @@ async function sweepLeftoverRules(deps: ReconcilerDeps, record: ListenerRecord |
   let swept = 0;
   for (const [owner, owned] of owners) {
     const done = finished.findLast((rollout) => rollout.executionArn === owner);
-    if (done?.outcome === 'halted' && done.reason?.error !== 'HeldAfterCutover') {
+    // A hold after the cutover halts with the failure's own reason (AlarmFired, ...) and a `hold` exposure.
+    const held = done?.reason?.error === 'HeldAfterCutover' || done?.exposure?.policy === 'hold';
+    if (done?.outcome === 'halted' && !held) {
       deps.log.warn('rules of a halted rollout left alone: the operator decides', {
         owner,
         rules: owned.length,
