@@ -58,3 +58,45 @@ describe('A read step whose stale attempt lands after the next step', () => {
     expect((await world.store.get(LISTENER.listenerArn))?.lockOwner).toBeUndefined();
   });
 });
+
+describe('Rules that DescribeRules does not show yet', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it('an alarm right after the first read step rolls the reads back and leaves no rule, though DescribeRules lags', async () => {
+    // Prepare: DescribeRules (and DescribeTags) show a rule only 2 s after CreateRule; the alarm fires as the
+    // first read step's bake opens.
+    const world = virtualClockWorld();
+    world.elb.setByHand(START);
+    const rules = world.deps.swingRules as SwingRulesPort;
+    const createdAt = new Map<string, number>();
+    (world.deps as { swingRules: SwingRulesPort }).swingRules = Object.assign(Object.create(rules), {
+      createRule: async (...args: Parameters<SwingRulesPort['createRule']>) => {
+        const arn = await rules.createRule(...args);
+        createdAt.set(arn, Date.now());
+        return arn;
+      },
+      readSwingRules: async () =>
+        (await rules.readSwingRules()).filter((rule) => Date.now() - (createdAt.get(rule.arn) ?? 0) >= 2000),
+    });
+    world.store.onUpdate = (_arn, patch) => {
+      if (patch.taskKind === 'bake') void world.fireAlarm();
+    };
+    const execution = world.start({
+      traffic: 'reads-first',
+      plan: '10:600,100',
+      readsFirst: { cutoverGate: 'manual' },
+    });
+
+    // Act
+    const result = (await settleWithin(execution.result, 60_000, 100)).value;
+    await vi.advanceTimersByTimeAsync(10_000);
+
+    // Assess: rolled back, not halted as if someone had deleted Swing's rules; nothing of Swing's is left.
+    expect(result).toMatchObject({ status: 'FAILED', error: 'AlarmFired' });
+    expect(world.elb.swingRules.map((rule) => world.elb.ruleWeights(rule))).toEqual([]);
+    expect((await world.store.get(LISTENER.listenerArn))?.lockOwner).toBeUndefined();
+  });
+});

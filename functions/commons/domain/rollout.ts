@@ -54,6 +54,7 @@ import type {
   AlarmEvaluation,
   AlarmPort,
   ExecutionStatus,
+  FoundSwingRule,
   InsufficientDataPolicy,
   ListenerPort,
   ListenerRulesPort,
@@ -944,10 +945,23 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
     isOwnWrite(rollout, current) || (staleShiftMsLeft(deps, rollout) > 0 && isPlannedStep(rollout, current));
   // Before any write, the record's included: Halt then records this refusal as the reason.
   if (restoring && ours) refuseRestoreRaisingTarget(rollout, current, deps.listenerArn);
-  const rules =
+  let rules =
     rollout.traffic === 'reads-first' ? await rulesOf(rulesPort(deps, deps.listenerArn), executionArn) : [];
   // A stale read step's ModifyRule, landed after the next step, is Swing's own write too (as isPlannedStep).
-  const rulesChanged = rulesDrift(rollout, rules, { staleSteps: staleShiftMsLeft(deps, rollout) > 0 });
+  const driftIn = (found: readonly FoundSwingRule[], options: { ignoreMissing?: boolean } = {}) =>
+    rulesDrift(rollout, found, { staleSteps: staleShiftMsLeft(deps, rollout) > 0, ...options });
+  let rulesChanged = driftIn(rules);
+  // DescribeRules and DescribeTags may not show a rule created just now: missing rules are read again before
+  // they count as deleted by someone.
+  for (
+    let read = 1;
+    read < STALE_SHIFT_READS && rulesChanged && !driftIn(rules, { ignoreMissing: true });
+    read += 1
+  ) {
+    await (deps.sleep ?? sleep)(STALE_SHIFT_READ_GAP_MS);
+    rules = await rulesOf(rulesPort(deps, deps.listenerArn), executionArn);
+    rulesChanged = driftIn(rules);
+  }
   // After this write no ShiftWeights attempt passes its fence; the record it returns holds the latest that did.
   const rollingBack = await deps.store.update(deps.listenerArn, executionArn, {
     status: 'rolling-back',
