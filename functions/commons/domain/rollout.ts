@@ -49,7 +49,7 @@ import {
   type TrafficDefaults,
   writeReadRules,
 } from './reads-first.ts';
-import { PIN_WEIGHTS, refuseRuleConflicts } from './swing-rules.ts';
+import { isPinRule, PIN_WEIGHTS, refuseRuleConflicts } from './swing-rules.ts';
 import type {
   AlarmEvaluation,
   AlarmPort,
