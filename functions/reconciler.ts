@@ -2,6 +2,8 @@ import { StepFunctionsExecutions } from '#adapters/executions.ts';
 import { AlbListener } from '#adapters/listener.ts';
 import { DynamoDbRolloutStore } from '#adapters/store-dynamodb.ts';
 import { AlbSwingRules } from '#adapters/swing-rules.ts';
+import { CloudWatchTargetRequests } from '#adapters/target-requests.ts';
+import { cloudWatchClient } from '#clients/cloudwatch.ts';
 import { documentClient } from '#clients/dynamodb.ts';
 import { elbv2Client } from '#clients/elbv2.ts';
 import { notifierFromEnv } from '#clients/notifier.ts';
@@ -23,6 +25,7 @@ const deps: ReconcilerDeps = {
   log: logger,
   now: () => new Date(),
   waitAfterStopMs: SAFETY_NET_WAIT_SECONDS * 1000,
+  targetRequests: new CloudWatchTargetRequests(cloudWatchClient, target),
 };
 
 /** EventBridge Scheduler, every few minutes: settle a lock whose holder ended and whose status event was lost (I7). */

@@ -1,6 +1,8 @@
 import { AlbListener } from '#adapters/listener.ts';
 import { DynamoDbRolloutStore } from '#adapters/store-dynamodb.ts';
 import { AlbSwingRules } from '#adapters/swing-rules.ts';
+import { CloudWatchTargetRequests } from '#adapters/target-requests.ts';
+import { cloudWatchClient } from '#clients/cloudwatch.ts';
 import { documentClient } from '#clients/dynamodb.ts';
 import { elbv2Client } from '#clients/elbv2.ts';
 import { notifierFromEnv } from '#clients/notifier.ts';
@@ -19,6 +21,7 @@ const deps: SafetyNetDeps = {
   log: logger,
   now: () => new Date(),
   waitAfterStopMs: SAFETY_NET_WAIT_SECONDS * 1000,
+  targetRequests: new CloudWatchTargetRequests(cloudWatchClient, target),
 };
 
 /** EventBridge "Step Functions Execution Status Change" (ABORTED, FAILED, TIMED_OUT) -> restore (I7). */

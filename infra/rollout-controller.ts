@@ -250,8 +250,9 @@ const ACCESS: Record<
   finalize: {
     table: 'read-write',
     describeElb: ['DescribeListeners', 'DescribeTargetHealth'],
-    // The scroll pins go when the cutover's bake ends.
+    // The scroll pins go when the cutover's bake ends, not while a watched alarm fires (a raise of pinned reads).
     swingRules: 'remove',
+    describeAlarms: true,
     publish: true,
     timeout: Duration.seconds(30),
   },
@@ -260,6 +261,8 @@ const ACCESS: Record<
     describeElb: ['DescribeListeners', 'DescribeTargetHealth'],
     modifyListener: true,
     swingRules: 'remove',
+    // The requests the target took since the write cutover, when it restores after one: the write exposure.
+    getMetricData: true,
     publish: true,
     asyncFromEventBridge: true,
     // It first waits out tasks of the stopped execution that may still act (SAFETY_NET_WAIT_SECONDS, 75 s).
@@ -270,6 +273,7 @@ const ACCESS: Record<
     describeElb: ['DescribeListeners', 'DescribeTargetHealth'],
     modifyListener: true,
     swingRules: 'remove',
+    getMetricData: true,
     publish: true,
     describeExecutions: true,
     asyncFromEventBridge: true,

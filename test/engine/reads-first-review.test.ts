@@ -109,27 +109,6 @@ describe('Review: a rollout ended outside its catch paths after the write cutove
   });
 });
 
-describe('Review: scroll contexts across the cutover', () => {
-  it('never continues on the target a scroll that was opened on the source during the scroll keep-alive', async () => {
-    // Prepare: writes are cut over; the pins stay for the keep-alive (the cutover bakes at least that long).
-    const world = readsFirstWorld();
-    const execution = world.start({
-      plan: '100:1',
-      readsFirst: { ...autoCutover, cutoverBakeSeconds: 300, scrollKeepAliveSeconds: 300 },
-    });
-    await world.until(cutoverBaking, 'bake of the cutover');
-
-    // Act: during the keep-alive a client opens a scroll (30 minutes of keep-alive, as clients often ask);
-    // after the rollout completed it continues it.
-    const opened = clusterOf(world, 'POST', '/logs/_search?scroll=30m');
-    expect((await execution.result).status).toBe('SUCCEEDED');
-    const continued = clusterOf(world, 'POST', '/_search/scroll');
-
-    // Assess: a context opened on one cluster is never continued on the other.
-    expect({ opened, continued }).toEqual({ opened: 'source', continued: 'source' });
-  });
-});
-
 describe('Review: a write cutover that never happened', () => {
   it('neither holds nor reports a write exposure when the cutover ModifyListener was refused', async () => {
     // Prepare: the hold policy; ELBv2 refuses the cutover's ModifyListener (an error no retry is meant for),

@@ -126,8 +126,10 @@ describe('Stack: reads first (import mode, the example config)', () => {
       ]);
     });
 
-    it('lets rollback read the metrics, for the requests the target took since the write cutover', () => {
-      expect(rolesWith(granting('cloudwatch:GetMetricData'))).toEqual(['check-alarms', 'rollback']);
+    it('lets the restorers read the metrics, for the requests the target took since the write cutover', () => {
+      expect(rolesWith(granting('cloudwatch:GetMetricData')).sort()).toEqual(
+        ['check-alarms', 'reconciler', 'rollback', 'safety-net'].sort(),
+      );
     });
   });
 

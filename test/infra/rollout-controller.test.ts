@@ -297,7 +297,8 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
           s.actions.includes('cloudwatch:DescribeAlarms') &&
           !JSON.stringify(s.resources).includes('ReplayLag'),
       );
-      expect(statements.length).toBe(4);
+      // preflight, shift-weights, check-alarms, bake, and finalize (before it removes the scroll pins).
+      expect(statements.length).toBe(5);
       for (const statement of statements) {
         expect(statement.resources).toEqual([
           { 'Fn::GetAtt': [composite, 'Arn'] },
@@ -320,6 +321,7 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
       expect(rolesWith('cloudwatch:DescribeAlarms')).toEqual([
         'bake',
         'check-alarms',
+        'finalize',
         'preflight',
         'shift-weights',
       ]);

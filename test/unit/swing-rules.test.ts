@@ -102,7 +102,7 @@ describe('Constant: SWING_RULE_SET', () => {
     expect(swingPriorities(BASE)).toEqual([100, 101, 102, 103, 104, 105, 106]);
   });
 
-  it('matches the read and pin paths the issue lists, no more and no fewer', () => {
+  it('matches the read and pin paths the issue lists (and the contexts a review found), no more and no fewer', () => {
     const paths = (role: SwingRuleSpec['role']) =>
       SWING_RULE_SET.filter((spec) => spec.role === role)
         .flatMap((spec) => spec.conditions)
@@ -120,7 +120,8 @@ describe('Constant: SWING_RULE_SET', () => {
       ].sort(),
     );
     expect(paths('pin')).toEqual(
-      ['/_search/scroll*', '*/_pit*', '*/_search/point_in_time*', '/_search'].sort(),
+      // The issue's, plus `/_search/` (its trailing slash) and asynchronous searches (a review's findings).
+      ['/_search/scroll*', '*/_pit*', '*/_search/point_in_time*', '/_search', '/_search/', '*/_async*'].sort(),
     );
   });
 

@@ -30,7 +30,10 @@ export const SWING_RULE_SET: readonly SwingRuleSpec[] = [
     name: 'pin-indexless-search',
     role: 'pin',
     offset: 1,
-    conditions: [{ field: 'path-pattern', values: ['/_search'] }],
+    // `/_search` with or without its slash (a point-in-time search carries its id in the body), and asynchronous
+    // searches (Elasticsearch's `_async_search`, OpenSearch's `_plugins/_asynchronous_search`): submitted by POST
+    // and fetched by GET, they live on the cluster that runs them.
+    conditions: [{ field: 'path-pattern', values: ['/_search', '/_search/', '*/_async*'] }],
   },
   {
     name: 'pin-scroll-param',
