@@ -121,7 +121,14 @@ describe('Constant: SWING_RULE_SET', () => {
     );
     expect(paths('pin')).toEqual(
       // The issue's, plus `/_search/` (its trailing slash) and asynchronous searches (a review's findings).
-      ['/_search/scroll*', '*/_pit*', '*/_search/point_in_time*', '/_search', '/_search/', '*/_async*'].sort(),
+      [
+        '/_search/scroll*',
+        '*/_pit*',
+        '*/_search/point_in_time*',
+        '/_search',
+        '/_search/',
+        '*/_async*',
+      ].sort(),
     );
   });
 
