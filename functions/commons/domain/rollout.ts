@@ -65,6 +65,7 @@ import type {
   RollbackReason,
   Rollout,
   RolloutOutcome,
+  RolloutPatch,
   RolloutStore,
   SmokePort,
   SmokeReport,
@@ -485,15 +486,49 @@ export async function shiftWeights(deps: ShiftDeps, event: unknown): Promise<Shi
 
   const desired = percentToWeights(step.targetPercent);
   if (isIncrease(current, desired)) await refuseRaisingUnderAlarm(deps, step, 'the target');
+  await writeStep(deps, rollout, index, step, fence, {
+    desired,
+    pending: () => ({ pendingWeights: desired }),
+    write: () => deps.listener.writeWeights(desired),
+    done: () => ({ lastWritten: desired, pendingWeights: undefined }),
+  });
+  deps.onWeightsWritten?.(desired, step.targetPercent);
+  deps.log.info('weights shifted', {
+    executionArn,
+    index,
+    targetPercent: step.targetPercent,
+    weights: desired,
+  });
+  return shiftResult(index, step, desired, Math.max(1, step.bakeSeconds));
+}
 
+/** One step's write: what it marks as begun, the write itself, and what it records once the write is verified. */
+interface StepWrite {
+  readonly desired: Weights;
+  readonly pending: (startedAt: string) => RolloutPatch;
+  readonly write: () => Promise<void>;
+  readonly done: () => RolloutPatch;
+}
+
+/**
+ * The protocol every step's write follows: mark it pending, write, record it, both record writes fenced. The
+ * pending mark keeps a crash between the write and the record from looking like drift; the fence keeps a stale
+ * attempt (its answer lost, a retry already moved on) from writing or clearing the token of a bake opened since.
+ */
+async function writeStep(
+  deps: ShiftDeps,
+  rollout: Rollout,
+  index: number,
+  step: RunStep,
+  fence: string | undefined,
+  move: StepWrite,
+): Promise<void> {
   const startedAt = deps.now().toISOString();
-  // Fenced: a stale attempt (its answer lost, a retry already moved on) must not write weights or clear the
-  // token of a bake that opened since.
   await deps.store.update(
     deps.listenerArn,
-    executionArn,
+    rollout.executionArn,
     {
-      pendingWeights: desired,
+      ...move.pending(startedAt),
       // Never moved back: of two attempts of one step, the later time must survive whichever writes last.
       lastShiftAt: latestTime(rollout.lastShiftAt, startedAt),
       stepIndex: index,
@@ -503,37 +538,47 @@ export async function shiftWeights(deps: ShiftDeps, event: unknown): Promise<Shi
     },
     fence,
   );
-  await deps.listener.writeWeights(desired);
+  await move.write();
   await deps.store.update(
     deps.listenerArn,
-    executionArn,
+    rollout.executionArn,
     {
-      lastWritten: desired,
-      pendingWeights: undefined,
+      ...move.done(),
       status: 'baking',
       steps: upsertStep(rollout.steps, {
         index,
         targetPercent: step.targetPercent,
-        weights: desired,
+        weights: move.desired,
         startedAt,
+        ...(step.kind ? { kind: step.kind } : {}),
       }),
     },
     fence,
   );
-  deps.onWeightsWritten?.(desired, step.targetPercent);
-  deps.log.info('weights shifted', {
-    executionArn,
-    index,
-    targetPercent: step.targetPercent,
-    weights: desired,
-  });
+}
+
+function shiftResult(
+  index: number,
+  step: RunStep,
+  weights: Weights,
+  bakeTimeoutSeconds: number,
+): ShiftResult {
   return {
     index,
     targetPercent: step.targetPercent,
-    weights: desired,
+    weights,
     bakeSeconds: step.bakeSeconds,
-    bakeTimeoutSeconds: Math.max(1, step.bakeSeconds),
+    bakeTimeoutSeconds,
+    ...(step.kind ? { kind: step.kind } : {}),
   };
+}
+
+/** Swing's rules of this rollout, as it left them; a rule changed by hand halts the step (I4). */
+async function unchangedRules(deps: ShiftDeps, rollout: Rollout): Promise<FoundSwingRule[]> {
+  const rules = await rulesOf(rulesPort(deps, deps.listenerArn), rollout.executionArn);
+  const drift = rulesDrift(rollout, rules);
+  if (drift) throw rulesDriftError(deps.listenerArn, drift);
+  return rules;
 }
 
 /** A read step: the pins and read rules are created on the first, re-weighted on the next ones. */
@@ -544,56 +589,20 @@ async function shiftReads(
   step: RunStep,
   fence: string | undefined,
 ): Promise<ShiftResult> {
-  const port = rulesPort(deps, deps.listenerArn);
-  const rules = await rulesOf(port, rollout.executionArn);
-  const drift = rulesDrift(rollout, rules);
-  if (drift) throw rulesDriftError(deps.listenerArn, drift);
+  const rules = await unchangedRules(deps, rollout);
   const desired = percentToWeights(step.targetPercent);
   if (isIncrease(rollout.readsWritten ?? PIN_WEIGHTS, desired)) {
     await waitForReplayer(deps, rollout, index, fence);
     await refuseRaisingUnderAlarm(deps, step, "the target's read share");
   }
-  const startedAt = deps.now().toISOString();
-  await deps.store.update(
-    deps.listenerArn,
-    rollout.executionArn,
-    {
-      pendingReads: desired,
-      lastShiftAt: latestTime(rollout.lastShiftAt, startedAt),
-      stepIndex: index,
-      status: 'shifting',
-      taskToken: undefined,
-      taskKind: undefined,
-    },
-    fence,
-  );
-  await writeReadRules(port, rollout, rules, desired);
-  await deps.store.update(
-    deps.listenerArn,
-    rollout.executionArn,
-    {
-      readsWritten: desired,
-      pendingReads: undefined,
-      status: 'baking',
-      steps: upsertStep(rollout.steps, {
-        index,
-        targetPercent: step.targetPercent,
-        weights: desired,
-        startedAt,
-        kind: 'reads',
-      }),
-    },
-    fence,
-  );
+  await writeStep(deps, rollout, index, step, fence, {
+    desired,
+    pending: () => ({ pendingReads: desired }),
+    write: () => writeReadRules(rulesPort(deps, deps.listenerArn), rollout, rules, desired),
+    done: () => ({ readsWritten: desired, pendingReads: undefined }),
+  });
   deps.log.info('read share shifted', { executionArn: rollout.executionArn, index, reads: desired });
-  return {
-    index,
-    targetPercent: step.targetPercent,
-    weights: desired,
-    bakeSeconds: step.bakeSeconds,
-    bakeTimeoutSeconds: Math.max(1, step.bakeSeconds),
-    kind: 'reads',
-  };
+  return shiftResult(index, step, desired, Math.max(1, step.bakeSeconds));
 }
 
 /**
@@ -609,66 +618,34 @@ async function cutOverWrites(
   current: Weights,
   fence: string | undefined,
 ): Promise<ShiftResult> {
-  const port = rulesPort(deps, deps.listenerArn);
-  const rules = await rulesOf(port, rollout.executionArn);
-  const drift = rulesDrift(rollout, rules);
-  if (drift) throw rulesDriftError(deps.listenerArn, drift);
-  const desired = percentToWeights(100);
+  const rules = await unchangedRules(deps, rollout);
+  const desired = percentToWeights(step.targetPercent);
   if (isIncrease(current, desired)) {
     await waitForReplayer(deps, rollout, index, fence);
     await refuseRaisingUnderAlarm(deps, step, 'the target (the write cutover)');
   }
-  const startedAt = deps.now().toISOString();
-  await deps.store.update(
-    deps.listenerArn,
-    rollout.executionArn,
-    {
+  let cutoverAt = '';
+  await writeStep(deps, rollout, index, step, fence, {
+    desired,
+    pending: (startedAt) => ({
       pendingWeights: desired,
       cutoverStartedAt: rollout.cutoverStartedAt ?? startedAt,
-      lastShiftAt: latestTime(rollout.lastShiftAt, startedAt),
-      stepIndex: index,
-      status: 'shifting',
-      taskToken: undefined,
-      taskKind: undefined,
+    }),
+    write: () => deps.listener.writeWeights(desired),
+    done: () => {
+      cutoverAt = rollout.cutoverAt ?? deps.now().toISOString();
+      return { lastWritten: desired, pendingWeights: undefined, cutoverAt };
     },
-    fence,
-  );
-  await deps.listener.writeWeights(desired);
-  const cutoverAt = rollout.cutoverAt ?? deps.now().toISOString();
-  await deps.store.update(
-    deps.listenerArn,
-    rollout.executionArn,
-    {
-      lastWritten: desired,
-      pendingWeights: undefined,
-      cutoverAt,
-      status: 'baking',
-      steps: upsertStep(rollout.steps, {
-        index,
-        targetPercent: 100,
-        weights: desired,
-        startedAt,
-        kind: 'cutover',
-      }),
-    },
-    fence,
-  );
+  });
   // The read rules send what the default action now sends: removing them changes no request's cluster.
-  await removeRules(port, rules, deps.log, 'reads');
-  deps.onWeightsWritten?.(desired, 100);
+  await removeRules(rulesPort(deps, deps.listenerArn), rules, deps.log, 'reads');
+  deps.onWeightsWritten?.(desired, step.targetPercent);
   deps.log.warn('writes cut over to the target: from now on a rollback loses the writes the target takes', {
     executionArn: rollout.executionArn,
     cutoverAt,
   });
   const keepAlive = rollout.readsFirst?.scrollKeepAliveSeconds ?? DEFAULT_READS_FIRST.scrollKeepAliveSeconds;
-  return {
-    index,
-    targetPercent: 100,
-    weights: desired,
-    bakeSeconds: step.bakeSeconds,
-    bakeTimeoutSeconds: Math.max(1, step.bakeSeconds, keepAlive),
-    kind: 'cutover',
-  };
+  return shiftResult(index, step, desired, Math.max(1, step.bakeSeconds, keepAlive));
 }
 
 // ---- Bake and gate: the task-token holders ---------------------------------------------------------------
