@@ -2,9 +2,7 @@ import {
   Agent,
   createServer,
   request as httpRequest,
-  type IncomingHttpHeaders,
   type IncomingMessage,
-  type OutgoingHttpHeaders,
   type Server,
   type ServerResponse,
 } from 'node:http';
@@ -33,6 +31,7 @@ import {
   validatePriority,
   validateTags,
 } from './alb-rules.ts';
+import { endToEnd } from './http-headers.ts';
 
 export type Group = 'source' | 'target';
 /**
@@ -189,27 +188,6 @@ interface StoredRule extends MatchableRule {
   readonly route:
     | { readonly weights: Weights }
     | { readonly fixed: NonNullable<Action['FixedResponseConfig']> };
-}
-
-// Hop-by-hop headers belong to one connection (RFC 9110 7.6.1); a proxy must not forward them.
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
-
-function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const kept: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined && !HOP_BY_HOP.has(name)) kept[name] = value;
-  }
-  return kept;
 }
 
 function percentile(values: number[], p: number): number {

@@ -8,6 +8,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { REPLAY_HEADER } from './clusters.ts';
+import { endToEnd } from './http-headers.ts';
 
 /**
  * APIs that read, or hold a search context, but change no document: never replayed. A POST to one of them is
@@ -45,28 +46,11 @@ export function isDocumentWrite(method: string, path: string): boolean {
   return !segments.some((segment) => NOT_WRITES.has(segment));
 }
 
-// Hop-by-hop headers belong to one connection (RFC 9110 7.6.1); a proxy must not forward them.
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-  'content-length',
-]);
-
-function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const kept: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined && !HOP_BY_HOP.has(name)) kept[name] = value;
-  }
-  return kept;
-}
+/**
+ * The proxy buffers each body (and may rewrite a write's, see pinGeneratedIds) and addresses the source itself:
+ * the client's length and host are not the forwarded request's.
+ */
+const BUFFERED = ['host', 'content-length'];
 
 interface Exchange {
   readonly status: number;
@@ -305,7 +289,7 @@ export async function startCaptureProxy(options: CaptureProxyOptions): Promise<C
       const body = await readAll(request);
       const method = request.method ?? 'GET';
       const path = request.url ?? '/';
-      const headers = endToEnd(request.headers);
+      const headers = endToEnd(request.headers, BUFFERED);
       const forward = () => exchange(sourceAgent, source, { method, path, headers, body }, upstreamTimeoutMs);
       let answer: Exchange;
       try {
@@ -335,7 +319,7 @@ export async function startCaptureProxy(options: CaptureProxyOptions): Promise<C
         return;
       }
       response.writeHead(answer.status, {
-        ...endToEnd(answer.headers),
+        ...endToEnd(answer.headers, BUFFERED),
         'content-length': answer.body.length,
       });
       response.end(answer.body);
