@@ -3,14 +3,13 @@ import { isAbsolute, resolve } from 'node:path';
 import * as z from 'zod';
 import {
   cutoverBakeIssue,
-  DEFAULT_READS_FIRST_SETTINGS,
   ReadsFirstSettingsSchema,
   type ReplayLagMissingData,
   TrafficModeSchema,
 } from '#commons/config.ts';
 import { type FieldIssue, ValidationFailed } from '#domain/errors.ts';
 import { resolvePlan } from '#domain/plan.ts';
-import { refuseTrafficPlan } from '#domain/reads-first.ts';
+import { DEFAULT_READS_FIRST, refuseTrafficPlan } from '#domain/reads-first.ts';
 import { SmokeConfigSchema } from '#domain/smoke-config.ts';
 import type { PlanEnd, ReadsFirstSettings, TrafficMode } from '#domain/types.ts';
 import { fieldIssuesFrom } from '#domain/validation.ts';
@@ -84,7 +83,7 @@ export type AlarmThresholds = z.infer<typeof AlarmThresholdsSchema>;
 export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = AlarmThresholdsSchema.parse({});
 
 const SETTING = ReadsFirstSettingsSchema.shape;
-const DEFAULT = DEFAULT_READS_FIRST_SETTINGS;
+const DEFAULT = DEFAULT_READS_FIRST;
 
 /** The reads-first settings for rollouts that do not give their own; the config's names, then ReadsFirstSettings. */
 export const ReadsFirstSectionSchema = z
@@ -373,7 +372,7 @@ export const SwingConfigSchema = z
     alarms: AlarmThresholdsSchema.default(DEFAULT_ALARM_THRESHOLDS),
     /** How rollouts that do not say move traffic: `all` (every request by weight) or `reads-first`. */
     traffic: TrafficModeSchema.default('all'),
-    readsFirst: ReadsFirstSectionSchema.default({ ...DEFAULT_READS_FIRST_SETTINGS }),
+    readsFirst: ReadsFirstSectionSchema.default({ ...DEFAULT_READS_FIRST }),
     replayLag: ReplayLagSchema.default(ReplayLagSchema.parse({})),
     insufficientDataPolicy: z.enum(['not-firing', 'firing']).default('not-firing'),
     /**

@@ -26,8 +26,9 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import * as z from 'zod';
-import { DEFAULT_READS_FIRST_SETTINGS, ReadsFirstSettingsSchema } from '#commons/config.ts';
+import { ReadsFirstSettingsSchema } from '#commons/config.ts';
 import { ValidationFailed } from '#domain/errors.ts';
+import { DEFAULT_READS_FIRST } from '#domain/reads-first.ts';
 import { RECONCILE_INTERVAL_MINUTES } from '#domain/reconciler.ts';
 import { SHIFT_WEIGHTS_TIMEOUT_SECONDS } from '#domain/rollout.ts';
 import { parseSmokeConfig, type SmokeConfigSchema } from '#domain/smoke-config.ts';
@@ -127,7 +128,7 @@ export interface RolloutControllerProps {
   readonly insufficientDataPolicy?: InsufficientDataPolicy;
   /** How rollouts that do not say move traffic. @default 'all' (every request split by weight) */
   readonly traffic?: TrafficMode;
-  /** Reads-first settings for rollouts that do not give theirs. @default DEFAULT_READS_FIRST_SETTINGS */
+  /** Reads-first settings for rollouts that do not give theirs. @default DEFAULT_READS_FIRST */
   readonly readsFirst?: Partial<ReadsFirstSettings>;
   /**
    * The replayer's lag, which a reads-first step waits on (`replayLagMetric` of the config).
@@ -438,7 +439,7 @@ export class RolloutController extends Construct {
 
     this.readsFirstDefaults = {
       traffic: props.traffic ?? 'all',
-      settings: { ...DEFAULT_READS_FIRST_SETTINGS, ...props.readsFirst },
+      settings: { ...DEFAULT_READS_FIRST, ...props.readsFirst },
     };
     const lag = props.replayLag;
     if (lag) {
@@ -1021,7 +1022,7 @@ export function validateControllerProps(props: RolloutControllerProps): void {
     ]);
   }
   const settings = ReadsFirstSettingsSchema.safeParse({
-    ...DEFAULT_READS_FIRST_SETTINGS,
+    ...DEFAULT_READS_FIRST,
     ...props.readsFirst,
   });
   if (!settings.success) throw new ValidationFailed(fieldIssuesFrom(settings.error, 'readsFirst'));

@@ -131,17 +131,6 @@ export function cutoverBakeIssue(
   );
 }
 
-export const DEFAULT_READS_FIRST_SETTINGS: ReadsFirstSettings = Object.freeze({
-  basePriority: 1000,
-  scrollKeepAliveSeconds: 300,
-  cutoverGate: 'manual',
-  cutoverGateTimeoutSeconds: 3600,
-  cutoverGateTimeoutAction: 'rollback',
-  replayWaitSeconds: 1800,
-  cutoverBakeSeconds: 600,
-  afterCutover: 'rollback',
-});
-
 export const TrafficModeSchema = z.enum(['all', 'reads-first'], {
   error: "must be 'all' (every request split by weight) or 'reads-first' (reads ramp, writes cut over last)",
 });

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_READS_FIRST_SETTINGS } from '#commons/config.ts';
 import { ValidationFailed } from '#domain/errors.ts';
+import { DEFAULT_READS_FIRST } from '#domain/reads-first.ts';
 import { SWING_RULE_SET } from '#domain/swing-rules.ts';
 import {
   CONFIG_FILE_CONTEXT,
@@ -230,7 +230,7 @@ describe('Function: parseSwingConfig (reads first)', () => {
       cutoverBakeSeconds: 600,
       afterCutover: 'rollback',
     });
-    expect(config.readsFirst).toEqual(DEFAULT_READS_FIRST_SETTINGS);
+    expect(config.readsFirst).toEqual(DEFAULT_READS_FIRST);
     expect(config.replayLag).toEqual({
       metricName: 'lagBetweenSourceAndTargetRequests',
       namespace: 'OpenSearchMigrations',
@@ -252,7 +252,7 @@ describe('Function: parseSwingConfig (reads first)', () => {
     );
     expect(config.traffic).toBe('reads-first');
     expect(config.readsFirst).toEqual({
-      ...DEFAULT_READS_FIRST_SETTINGS,
+      ...DEFAULT_READS_FIRST,
       basePriority: 40,
       cutoverGate: 'replay-lag',
       afterCutover: 'hold',

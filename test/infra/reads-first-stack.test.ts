@@ -1,8 +1,8 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_READS_FIRST_SETTINGS } from '#commons/config.ts';
 import { ValidationFailed } from '#domain/errors.ts';
+import { DEFAULT_READS_FIRST } from '#domain/reads-first.ts';
 import { placeholderHandler } from '../../infra/handler-functions.ts';
 import { listenerRulesArn, RolloutController } from '../../infra/rollout-controller.ts';
 import {
@@ -237,7 +237,7 @@ describe('Stack: reads first (import mode, the example config)', () => {
     it('gives preflight the traffic mode and the full reads-first settings, and nobody else', () => {
       expect(JSON.parse(String(variablesOf(template, 'preflight').READS_FIRST_DEFAULTS))).toEqual({
         traffic: 'reads-first',
-        settings: DEFAULT_READS_FIRST_SETTINGS,
+        settings: DEFAULT_READS_FIRST,
         replayLagCheck: true,
       });
       for (const name of Object.keys(handlerRoles(template)).filter((n) => n !== 'preflight')) {
@@ -261,7 +261,7 @@ describe('Stack: reads first (import mode, the example config)', () => {
       const outputs = template.findOutputs('*');
       expect(JSON.parse(String(outputs.ReadsFirstDefaults?.Value))).toEqual({
         traffic: 'reads-first',
-        settings: DEFAULT_READS_FIRST_SETTINGS,
+        settings: DEFAULT_READS_FIRST,
       });
       expect(outputs.ReplayLagAlarm?.Value).toBe('Swing-replay-lag');
     });

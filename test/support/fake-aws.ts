@@ -23,7 +23,7 @@ import {
   type Tag,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import { DEFAULT_READS_FIRST_SETTINGS } from '#commons/config.ts';
+import { DEFAULT_READS_FIRST } from '#domain/reads-first.ts';
 import type { ListenerTarget, Weights } from '#domain/types.ts';
 
 export const LISTENER: ListenerTarget = {
@@ -45,7 +45,7 @@ export const HANDLER_ENV = {
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'test',
   AWS_SECRET_ACCESS_KEY: 'test',
-  READS_FIRST_DEFAULTS: JSON.stringify({ traffic: 'all', settings: DEFAULT_READS_FIRST_SETTINGS }),
+  READS_FIRST_DEFAULTS: JSON.stringify({ traffic: 'all', settings: DEFAULT_READS_FIRST }),
 };
 
 /**

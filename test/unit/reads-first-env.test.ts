@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_READS_FIRST_SETTINGS,
-  MAX_RULE_PRIORITY,
-  readsFirstDefaultsFromEnv,
-  replayLagFromEnv,
-} from '#commons/config.ts';
+import { MAX_RULE_PRIORITY, readsFirstDefaultsFromEnv, replayLagFromEnv } from '#commons/config.ts';
 import { ValidationFailed } from '#domain/errors.ts';
+import { DEFAULT_READS_FIRST } from '#domain/reads-first.ts';
 import { ALB_RULE_LIMITS, SWING_RULE_SET, swingPriorities } from '#domain/swing-rules.ts';
 
 function issuesOf(parse: () => unknown) {
@@ -22,7 +18,7 @@ const defaults = (value: unknown) => ({ READS_FIRST_DEFAULTS: JSON.stringify(val
 
 describe('Function: readsFirstDefaultsFromEnv', () => {
   it('reads the traffic mode and the full settings the stack wrote', () => {
-    const settings = { ...DEFAULT_READS_FIRST_SETTINGS, basePriority: 20, cutoverGate: 'replay-lag' };
+    const settings = { ...DEFAULT_READS_FIRST, basePriority: 20, cutoverGate: 'replay-lag' };
     expect(readsFirstDefaultsFromEnv(defaults({ traffic: 'reads-first', settings }))).toEqual({
       traffic: 'reads-first',
       settings,
@@ -49,7 +45,7 @@ describe('Function: readsFirstDefaultsFromEnv', () => {
       readsFirstDefaultsFromEnv(
         defaults({
           traffic: 'writes-first',
-          settings: { ...DEFAULT_READS_FIRST_SETTINGS, afterCutover: 'pray', rulePriority: 5 },
+          settings: { ...DEFAULT_READS_FIRST, afterCutover: 'pray', rulePriority: 5 },
         }),
       ),
     );
@@ -66,7 +62,7 @@ describe('Function: readsFirstDefaultsFromEnv', () => {
 
   it('refuses a base priority whose last rule would pass ALB highest priority', () => {
     expect(swingPriorities(MAX_RULE_PRIORITY).at(-1)).toBe(ALB_RULE_LIMITS.maxPriority);
-    const settings = { ...DEFAULT_READS_FIRST_SETTINGS, basePriority: MAX_RULE_PRIORITY + 1 };
+    const settings = { ...DEFAULT_READS_FIRST, basePriority: MAX_RULE_PRIORITY + 1 };
     expect(issuesOf(() => readsFirstDefaultsFromEnv(defaults({ traffic: 'all', settings })))).toEqual([
       {
         field: 'READS_FIRST_DEFAULTS.settings.basePriority',
@@ -77,7 +73,7 @@ describe('Function: readsFirstDefaultsFromEnv', () => {
 
   it('refuses a cutover bake shorter than the scroll keep-alive: the pin would leave open contexts', () => {
     const settings = {
-      ...DEFAULT_READS_FIRST_SETTINGS,
+      ...DEFAULT_READS_FIRST,
       scrollKeepAliveSeconds: 900,
       cutoverBakeSeconds: 600,
     };

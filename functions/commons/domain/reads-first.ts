@@ -21,7 +21,7 @@ import { formatWeights, isIncrease, percentToWeights, sameWeights } from './weig
  * moves it in one ModifyListener.
  */
 
-export const DEFAULT_READS_FIRST: ReadsFirstSettings = {
+export const DEFAULT_READS_FIRST: ReadsFirstSettings = Object.freeze({
   basePriority: 1000,
   scrollKeepAliveSeconds: 300,
   cutoverGate: 'manual',
@@ -30,7 +30,7 @@ export const DEFAULT_READS_FIRST: ReadsFirstSettings = {
   replayWaitSeconds: 1800,
   cutoverBakeSeconds: 600,
   afterCutover: 'rollback',
-};
+});
 
 const seconds = (what: string, min: number, max: number) =>
   z
