@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { reconcile } from '#domain/reconciler.ts';
-import type { EngineDeps } from '#domain/rollout.ts';
-import { handleAlarmEvent } from '#domain/rollout.ts';
-import type { ReplayLagVerdict, Weights } from '#domain/types.ts';
+import type { Weights } from '#domain/types.ts';
 import { percentToWeights } from '#domain/weights.ts';
 import { compileConditions, firstMatchingRule, parseRequest } from '#local/alb-rules.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
-import { baking, makeWorld } from '#test/support/rollout-world.ts';
+import { readsFirstWorld } from '#test/support/reads-first-world.ts';
+import { baking } from '#test/support/rollout-world.ts';
 
 /**
  * An adversarial review of reads-first: each test stages an AWS behaviour (an execution stopped or failed
@@ -14,33 +13,6 @@ import { baking, makeWorld } from '#test/support/rollout-world.ts';
  */
 
 const START: Weights = { source: 999, target: 0 };
-const LAG_ALARM = 'swing-replay-lag';
-
-function readsFirstWorld(options: { lagging?: () => boolean; targetRequests?: number } = {}) {
-  const world = makeWorld({ starting: START });
-  const lag = { lagging: options.lagging ?? (() => false) };
-  const deps: EngineDeps = {
-    ...world.deps,
-    replayLag: {
-      check: async (): Promise<ReplayLagVerdict> =>
-        lag.lagging()
-          ? { caughtUp: false, detail: `${LAG_ALARM} is in ALARM` }
-          : { caughtUp: true, detail: `${LAG_ALARM} is OK` },
-    },
-    targetRequests: { countBetween: async () => options.targetRequests },
-    replayLagAlarm: LAG_ALARM,
-  };
-  const start = (input: Record<string, unknown>) =>
-    world.sfn.start(deps, { traffic: 'reads-first', ...input });
-  const lagEvent = (value: 'OK' | 'ALARM') =>
-    handleAlarmEvent(deps, {
-      source: 'aws.cloudwatch',
-      'detail-type': 'CloudWatch Alarm State Change',
-      time: new Date().toISOString(),
-      detail: { alarmName: LAG_ALARM, state: { value, reason: 'replayer lag' } },
-    });
-  return { ...world, deps, start, lag, lagEvent };
-}
 
 /** Which cluster the weighted listener sends a request to, by ALB's rule evaluation: certain, or a weighted split. */
 function clusterOf(world: ReturnType<typeof readsFirstWorld>, method: string, url: string): string {

@@ -1,16 +1,14 @@
 import type { Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { describe, expect, it } from 'vitest';
-import { AlbSwingRules } from '#adapters/swing-rules.ts';
 import { judgeDeliveredSplit } from '#domain/delivered-split.ts';
 import { promoteGate } from '#domain/operator.ts';
 import { DEFAULT_TRAFFIC } from '#domain/reads-first.ts';
-import type { EngineDeps } from '#domain/rollout.ts';
-import { handleAlarmEvent } from '#domain/rollout.ts';
 import { SWING_RULE_SET } from '#domain/swing-rules.ts';
-import type { ReplayLagVerdict, StepRecord, Weights } from '#domain/types.ts';
-import { isIncrease, percentToWeights } from '#domain/weights.ts';
+import type { StepRecord, Weights } from '#domain/types.ts';
+import { percentToWeights } from '#domain/weights.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
-import { ALARM, baking, gated, makeWorld, operatorOf } from '#test/support/rollout-world.ts';
+import { REHEARSAL, readsFirstWorld } from '#test/support/reads-first-world.ts';
+import { ALARM, baking, gated, operatorOf } from '#test/support/rollout-world.ts';
 
 /**
  * Reads first, writes last, through the real ASL and the real engine over the fake ELBv2 (rules included)
@@ -19,45 +17,6 @@ import { ALARM, baking, gated, makeWorld, operatorOf } from '#test/support/rollo
  */
 
 const START: Weights = { source: 999, target: 0 };
-const LAG_ALARM = 'swing-replay-lag';
-/** `then: restore`, built so that no object literal here looks thenable to the linter. */
-const REHEARSAL: Record<string, unknown> = Object.fromEntries([['then', 'restore']]);
-
-function readsFirstWorld(options: { lagging?: () => boolean; targetRequests?: number } = {}) {
-  const world = makeWorld({ starting: START });
-  const lag = { lagging: options.lagging ?? (() => false) };
-  const deps: EngineDeps = {
-    ...world.deps,
-    swingRules: new AlbSwingRules(world.elb.client, LISTENER, { verifyAttempts: 1, verifyDelayMs: 0 }),
-    replayLag: {
-      check: async (): Promise<ReplayLagVerdict> =>
-        lag.lagging()
-          ? { caughtUp: false, detail: `${LAG_ALARM} is in ALARM` }
-          : { caughtUp: true, detail: `${LAG_ALARM} is OK` },
-    },
-    targetRequests: { countBetween: async () => options.targetRequests },
-    replayLagAlarm: LAG_ALARM,
-  };
-  /** Every increase of the target's read share made while a watched alarm fired: must stay empty. */
-  const readIncreasesUnderAlarm: Weights[] = [];
-  world.elb.onRuleWrite = (rule, weights) => {
-    const before = world.elb.currentRules.find((current) => current.RuleArn === rule.RuleArn);
-    const from = before ? world.elb.ruleWeights(before) : { source: 999, target: 0 };
-    if (weights && isIncrease(from, weights) && world.cloudWatch.firing().length > 0) {
-      readIncreasesUnderAlarm.push(weights);
-    }
-  };
-  const start = (input: Record<string, unknown>) =>
-    world.sfn.start(deps, { traffic: 'reads-first', ...input });
-  const lagEvent = (value: 'OK' | 'ALARM') =>
-    handleAlarmEvent(deps, {
-      source: 'aws.cloudwatch',
-      'detail-type': 'CloudWatch Alarm State Change',
-      time: new Date().toISOString(),
-      detail: { alarmName: LAG_ALARM, state: { value, reason: 'replayer lag' } },
-    });
-  return { ...world, deps, start, lag, lagEvent, readIncreasesUnderAlarm };
-}
 
 const replayLagGate = {
   cutoverGate: 'replay-lag',
