@@ -31,15 +31,14 @@ import {
   StepEventSchema,
   WaitTaskEventSchema,
 } from './events.ts';
-import { rulesOutsideTheSwing } from './listener-rules.ts';
 import type { LogPort } from './log.ts';
 import { resolvePlan } from './plan.ts';
+import { checkListener, recheckAfterLock } from './preflight-listener.ts';
 import {
   DEFAULT_READS_FIRST,
   DEFAULT_TRAFFIC,
   hasCutOver,
   type RunStep,
-  refuseTargetDefaultShare,
   refuseTrafficPlan,
   removeRules,
   rulesDrift,
@@ -49,7 +48,7 @@ import {
   type TrafficDefaults,
   writeReadRules,
 } from './reads-first.ts';
-import { isPinRule, PIN_WEIGHTS, refuseRuleConflicts } from './swing-rules.ts';
+import { isPinRule, PIN_WEIGHTS } from './swing-rules.ts';
 import type {
   AlarmEvaluation,
   AlarmPort,
@@ -60,7 +59,6 @@ import type {
   ListenerRulesPort,
   NotificationOutcome,
   NotifierPort,
-  PlanStep,
   ReplayLagPort,
   RollbackReason,
   Rollout,
@@ -77,7 +75,7 @@ import type {
   WriteExposure,
 } from './types.ts';
 import { parseOrThrow } from './validation.ts';
-import { formatWeights, isIncrease, percentToWeights, sameWeights, weightsToPercent } from './weights.ts';
+import { formatWeights, isIncrease, percentToWeights, sameWeights } from './weights.ts';
 
 /**
  * The rollout engine: one function per state-machine task. Lambda handlers, the local mode and the tests
@@ -187,67 +185,6 @@ export type PreflightDeps = Pick<
 >;
 
 /**
- * A rollback restores the starting weights. If the plan began below the target's current share, that restore
- * would raise the target's share while its alarms fire (I2): refuse such a plan instead.
- */
-export function refuseStartBelowCurrentShare(
-  first: PlanStep | undefined,
-  starting: Weights,
-  field = 'plan.steps[0].targetPercent',
-): void {
-  if (!first || !isIncrease(percentToWeights(first.targetPercent), starting)) return;
-  const current = weightsToPercent(starting);
-  // The smallest step (0.1 % resolution) whose weights give the target at least its current share.
-  let lowest = Math.floor(current * 10) / 10;
-  while (isIncrease(percentToWeights(lowest), starting)) lowest = Math.round(lowest * 10 + 1) / 10;
-  throw new ValidationFailed([
-    {
-      field,
-      message:
-        `is ${first.targetPercent} % but the target already gets ${current.toFixed(2)} % ` +
-        `(${formatWeights(starting)}): a rollback would raise it back while its alarms fire. Start the plan ` +
-        `at ${lowest} % or more, or lower the weights first (swing set-weights)`,
-    },
-  ]);
-}
-
-/**
- * The share check once more, on weights read after the lock is taken: before it, another rollout may have
- * held the listener (its weights said nothing about this plan) and released it since. A refusal releases the
- * lock again, unless the rollout has already moved on (a stale overlapping attempt): then what comes next
- * sees the drift or the lost lock.
- */
-async function refuseBelowShareAfterLock(
-  deps: PreflightDeps,
-  executionArn: string,
-  first: PlanStep | undefined,
-): Promise<void> {
-  const weightsAfterLock = await deps.listener.readWeights();
-  try {
-    refuseStartBelowCurrentShare(first, weightsAfterLock);
-  } catch (refusal) {
-    const rollout = (await deps.store.get(deps.listenerArn))?.rollout;
-    const untouched =
-      rollout?.executionArn === executionArn &&
-      rollout.status === 'smoke-testing' &&
-      rollout.steps.length === 0 &&
-      rollout.pendingWeights === undefined;
-    if (untouched) {
-      await deps.store.release(deps.listenerArn, executionArn, {
-        status: 'refused',
-        endedAt: deps.now().toISOString(),
-        reason: {
-          error: refusal instanceof Error ? refusal.name : 'ValidationFailed',
-          cause: refusal instanceof Error ? refusal.message : String(refusal),
-          at: deps.now().toISOString(),
-        },
-      });
-    }
-    throw refusal;
-  }
-}
-
-/**
  * Validates the input, checks the listener's shape and its other rules, refuses while an alarm fires, and
  * takes the lock last, so that every refusal before it writes nothing (I6).
  */
@@ -282,11 +219,17 @@ export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cu
     rehearsal: then === 'restore',
     replayWaitSeconds: readsFirst.replayWaitSeconds,
   };
+  const listenerChecks = {
+    listenerArn: deps.listenerArn,
+    traffic,
+    basePriority: readsFirst.basePriority,
+    firstStep: plan.steps[0],
+  };
   const current = await deps.store.get(deps.listenerArn);
   const holder = current?.lockOwner;
   // A retry after this execution took the lock (its answer was lost) has only the last check left.
   if (holder === executionArn) {
-    await refuseBelowShareAfterLock(deps, executionArn, plan.steps[0]);
+    await recheckAfterLock(deps, listenerChecks, executionArn);
     return cursor;
   }
   // A stale attempt, still running after its execution finished and released the lock, must not take it again
@@ -299,11 +242,6 @@ export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cu
     );
   }
 
-  const startingWeights = await deps.listener.readWeights();
-  // While another rollout holds the listener its weights say nothing about this plan: the lock refuses it.
-  if (holder === undefined) refuseStartBelowCurrentShare(plan.steps[0], startingWeights);
-  const rules = await deps.listenerRules.readRules();
-  const unswung = rulesOutsideTheSwing(deps.listenerArn, rules);
   if (traffic === 'reads-first' && defaults.replayLagCheck === false) {
     throw new ValidationFailed([
       {
@@ -315,11 +253,9 @@ export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cu
       },
     ]);
   }
-  // While another rollout holds the listener, its rules and weights are its own: the lock refuses this start.
-  if (traffic === 'reads-first' && holder === undefined) {
-    refuseTargetDefaultShare(deps.listenerArn, startingWeights);
-    refuseRuleConflicts({ listenerArn: deps.listenerArn, rules, basePriority: readsFirst.basePriority });
-  }
+  // While another rollout holds the listener, its rules and weights are its own: the lock refuses this start,
+  // or, if it released meanwhile, the same checks on what is read once the lock is held.
+  const { startingWeights, unswung } = await checkListener(deps, listenerChecks, holder !== undefined);
   const evaluation = await deps.alarms.evaluate();
   if (evaluation.firing.length > 0) {
     throw new AlarmFiring(
@@ -343,7 +279,7 @@ export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cu
   // Another attempt of this preflight took the lock meanwhile (this one's answer was lost, or it woke up
   // late): that attempt's rollout runs, and this one has nothing left to do.
   if (taken === 'already-held') return cursor;
-  await refuseBelowShareAfterLock(deps, executionArn, plan.steps[0]);
+  await recheckAfterLock(deps, listenerChecks, executionArn);
   deps.log.info('rollout started', {
     executionArn,
     startingWeights,
