@@ -3,6 +3,7 @@ import {
   DescribeListenersCommand,
   DescribeRulesCommand,
   type DescribeRulesCommandOutput,
+  type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -459,9 +460,15 @@ describe('Command: swing start', () => {
       expect(result.stderr).toContain('swing set-weights --target 0');
     });
 
-    it('refuses with exit 1 a reads-first start whose rules other rules would shadow, naming them, starting nothing', async () => {
-      // Prepare: rules at priorities 5, 10 and 30, evaluated before Swing's.
-      aws.elbv2.on(DescribeRulesCommand).resolves(fixture('elbv2-describe-rules'));
+    it('refuses with exit 1 a reads-first start whose rules would shadow other rules, naming them, starting nothing', async () => {
+      // Prepare: the operator's rules at priorities 5, 10 and 30, and one more at 5000, after Swing's default 1000.
+      const described = fixture<{ Rules: Rule[] }>('elbv2-describe-rules');
+      const late = {
+        ...described.Rules[0],
+        RuleArn: `${described.Rules[0]?.RuleArn}-late`,
+        Priority: '5000',
+      };
+      aws.elbv2.on(DescribeRulesCommand).resolves({ ...described, Rules: [...described.Rules, late] });
 
       // Act
       const byDefault = await swing(['start', '--plan', '5:5m,100', '--traffic', 'reads-first']);
@@ -472,7 +479,7 @@ describe('Command: swing start', () => {
         '--traffic',
         'reads-first',
         '--rule-priority',
-        '2000',
+        '20',
         '--dry-run',
       ]);
 
@@ -481,10 +488,24 @@ describe('Command: swing start', () => {
       expect(byFlag.code).toBe(1);
       expect(aws.sfn).not.toReceiveCommand(StartExecutionCommand);
       expect(byDefault.stderr).toContain('reads-first cannot start on listener');
-      expect(byDefault.stderr).toContain("rules of someone else's are evaluated before Swing's");
+      expect(byDefault.stderr).toContain("rules of someone else's are evaluated after Swing's");
+      expect(byDefault.stderr).toContain('-late (priority 5000');
       expect(byDefault.stderr).toContain("checked at Swing's default rulePriority 1000");
-      expect(byFlag.stderr).toContain('Give them priorities above 2006');
+      expect(byFlag.stderr).toContain('choose a rulePriority above theirs (5001 or more)');
+      expect(byFlag.stderr).toContain('give those rules priorities below 20');
       expect(byFlag.stderr).not.toContain("Swing's default rulePriority");
+    });
+
+    it('starts reads-first on a listener whose other rules all come before Swing’s', async () => {
+      // Prepare: the operator's rules at priorities 5, 10 and 30; Swing's default 1000 comes after them.
+      aws.elbv2.on(DescribeRulesCommand).resolves(fixture('elbv2-describe-rules'));
+
+      // Act
+      const result = await swing(['start', '--plan', '5:5m,100', '--traffic', 'reads-first', '--dry-run']);
+
+      // Assess
+      expect(result.stderr).not.toContain('reads-first cannot start');
+      expect(result.code).toBe(0);
     });
 
     it('shows the traffic mode, the cutover line and the input in a reads-first --dry-run', async () => {
@@ -551,7 +572,7 @@ describe('Command: swing start', () => {
 
     it("applies the reads-first preflight without --traffic, at the stack's rule priority", async () => {
       // Prepare
-      stackDefaults(readsFirstStack(2000));
+      stackDefaults(readsFirstStack(20));
       aws.elbv2.on(DescribeRulesCommand).resolves(fixture('elbv2-describe-rules'));
 
       // Act
@@ -560,7 +581,7 @@ describe('Command: swing start', () => {
       // Assess
       expect(result.code).toBe(1);
       expect(aws.sfn).not.toReceiveCommand(StartExecutionCommand);
-      expect(result.stderr).toContain('Give them priorities above 2006');
+      expect(result.stderr).toContain('choose a rulePriority above theirs (31 or more)');
       expect(result.stderr).not.toContain("Swing's default rulePriority");
     });
 

@@ -335,10 +335,25 @@ describe('Reads-first preflight refusals change nothing', () => {
     );
   });
 
-  it('refuses when another rule is evaluated before Swing and could shadow it', async () => {
+  it('refuses when another rule is evaluated after Swing’s, whose rules would shadow it', async () => {
     const world = readsFirstWorld();
-    world.elb.setRules([foreignRule('5')]);
-    await refusedWith(world, { plan: '10,100' }, 'ListenerShapeInvalid', /evaluated before Swing's/);
+    world.elb.setRules([foreignRule('5000')]);
+    await refusedWith(world, { plan: '10,100' }, 'ListenerShapeInvalid', /evaluated after Swing's/);
+  });
+
+  it('runs beside an operator’s rule evaluated before Swing’s, which keeps its place and its answer', async () => {
+    const world = readsFirstWorld();
+    const operators = foreignRule('5');
+    world.elb.setRules([operators]);
+
+    const result = await world.sfn.start(world.deps, {
+      traffic: 'reads-first',
+      plan: '50:1,100:1',
+      readsFirst: replayLagGate,
+    }).result;
+
+    expect(result).toMatchObject({ status: 'SUCCEEDED' });
+    expect(world.elb.currentRules).toEqual([{ ...operators, tags: [] }]);
   });
 
   it('refuses when rules of Swing are left from an earlier rollout', async () => {

@@ -265,10 +265,10 @@ describe('Function: refuseRuleConflicts', () => {
     ).not.toThrow();
   });
 
-  it('accepts rules of someone else’s evaluated after Swing’s block', () => {
-    const after = [listenerRule(BASE + SWING_RULE_SET.length), listenerRule(5000)];
+  it('accepts rules of someone else’s evaluated before Swing’s block', () => {
+    const before = [listenerRule(1), listenerRule(BASE - 1)];
     expect(() =>
-      refuseRuleConflicts({ listenerArn: LISTENER_ARN, rules: after, basePriority: BASE }),
+      refuseRuleConflicts({ listenerArn: LISTENER_ARN, rules: before, basePriority: BASE }),
     ).not.toThrow();
   });
 
@@ -282,12 +282,14 @@ describe('Function: refuseRuleConflicts', () => {
     expect(error.message).toContain('Nothing was changed');
   });
 
-  it('refuses a rule of someone else’s that is evaluated first and could shadow Swing’s, naming both fixes', () => {
-    const shadow = listenerRule(BASE - 1);
-    const error = refusal({ listenerArn: LISTENER_ARN, rules: [shadow], basePriority: BASE });
-    expect(error.message).toContain("evaluated before Swing's");
-    expect(error.message).toContain(shadow.arn);
-    expect(error.message).toContain('Give them priorities above 106 or choose a rulePriority below theirs');
+  it('refuses a rule of someone else’s evaluated after Swing’s, which Swing’s rules would shadow, naming both fixes', () => {
+    const shadowed = listenerRule(BASE + SWING_RULE_SET.length);
+    const error = refusal({ listenerArn: LISTENER_ARN, rules: [shadowed], basePriority: BASE });
+    expect(error.message).toContain("evaluated after Swing's");
+    expect(error.message).toContain(shadowed.arn);
+    expect(error.message).toContain(
+      `choose a rulePriority above theirs (${BASE + SWING_RULE_SET.length + 1} or more), or give those rules priorities below ${BASE}`,
+    );
     expect(error.message).not.toContain('are taken by');
   });
 
@@ -301,7 +303,7 @@ describe('Function: refuseRuleConflicts', () => {
   });
 
   it('refuses when Swing’s rules would take the load balancer past its rule quota, naming the quota', () => {
-    const rules = Array.from({ length: 94 }, (_, index) => listenerRule(1000 + index));
+    const rules = Array.from({ length: 94 }, (_, index) => listenerRule(1 + index));
     const error = refusal({ listenerArn: LISTENER_ARN, rules, basePriority: BASE });
     expect(error.message).toContain('the listener has 94 rules and Swing adds 7: more than the 100');
     expect(error.message).toContain('Rules per Application Load Balancer');
@@ -354,11 +356,11 @@ describe('Function: refuseRuleConflicts', () => {
   it('names every conflict at once, so one fix round is enough', () => {
     const error = refusal({
       listenerArn: LISTENER_ARN,
-      rules: [listenerRule(BASE - 1), listenerRule(BASE + 1), listenerRule(BASE + 2, 'old-execution')],
+      rules: [listenerRule(BASE + 99), listenerRule(BASE + 1), listenerRule(BASE + 2, 'old-execution')],
       basePriority: BASE,
     });
     expect(error.message).toContain('are taken by');
-    expect(error.message).toContain('evaluated before');
+    expect(error.message).toContain('evaluated after');
     expect(error.message).toContain('earlier rollout');
   });
 });

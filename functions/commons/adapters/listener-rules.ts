@@ -6,7 +6,7 @@ import type {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { forwardedGroups, OMITTED_WEIGHT } from '#adapters/listener.ts';
 import { describeTaggedRules } from '#adapters/tagged-rules.ts';
-import type { DescribedListenerRule, ListenerRulesPort, ListenerTarget } from '#domain/types.ts';
+import type { DescribedListenerRule, ListenerRulesPort, ListenerTarget, RuleMatcher } from '#domain/types.ts';
 
 /** A rule condition in words, e.g. `path-pattern /admin/*` or `http-header X-Canary: 1, yes`. */
 export function conditionText(condition: RuleCondition): string {
@@ -33,6 +33,38 @@ export function conditionText(condition: RuleCondition): string {
     default:
       return `${field} ${list(condition.Values)}`;
   }
+}
+
+/** A condition in ELBv2's terms, from its `*Config` or the legacy `Values`. */
+export function ruleMatcher(condition: RuleCondition): RuleMatcher {
+  const field = condition.Field ?? 'condition';
+  const config =
+    field === 'path-pattern'
+      ? condition.PathPatternConfig
+      : field === 'host-header'
+        ? condition.HostHeaderConfig
+        : field === 'http-header'
+          ? condition.HttpHeaderConfig
+          : undefined;
+  const values =
+    field === 'http-request-method'
+      ? condition.HttpRequestMethodConfig?.Values
+      : field === 'source-ip'
+        ? condition.SourceIpConfig?.Values
+        : field === 'query-string'
+          ? (condition.QueryStringConfig?.Values ?? []).map((pair) =>
+              pair.Key === undefined ? (pair.Value ?? '') : `${pair.Key}=${pair.Value ?? ''}`,
+            )
+          : (config?.Values ?? condition.Values);
+  const regexValues = config?.RegexValues ?? [];
+  return {
+    field,
+    values: values ?? condition.Values ?? [],
+    ...(regexValues.length > 0 ? { regexValues } : {}),
+    ...(condition.HttpHeaderConfig?.HttpHeaderName
+      ? { headerName: condition.HttpHeaderConfig.HttpHeaderName }
+      : {}),
+  };
 }
 
 /** An action in words: where a rule sends what it matches, or what it answers. */
@@ -92,6 +124,7 @@ export class AlbListenerRules implements ListenerRulesPort {
       arn: rule.RuleArn ?? '',
       priority: rule.Priority ?? '',
       conditions: (rule.Conditions ?? []).map(conditionText),
+      matchers: (rule.Conditions ?? []).map(ruleMatcher),
       action: actions.map(actionText).join(', then ') || 'no action',
       swungGroups: [
         ...(forwarded.includes(source) ? (['source'] as const) : []),

@@ -1,4 +1,5 @@
 import { ListenerShapeInvalid } from './errors.ts';
+import { takesEveryRead } from './foreign-rules.ts';
 import { isSwingOwnRule, ruleText } from './listener-rules.ts';
 import type {
   DescribedListenerRule,
@@ -157,9 +158,10 @@ export function swingPriorities(base: number, rules: readonly SwingRuleSpec[] = 
 
 /**
  * Refuses, naming the conflict, a listener on which Swing's rules could not work as planned: a priority it
- * needs is taken; a rule of someone else's is evaluated before Swing's, so it could take reads (or pinned
- * contexts) that would then not follow Swing's weights; rules of Swing's are left from an earlier rollout; or
- * the rule set would cross ALB's limits. Nothing is written before this passes.
+ * needs is taken; a rule of someone else's is evaluated after Swing's (Swing's rules would take requests from
+ * it: each rule of someone else's must keep every request it takes without Swing); a rule of someone else's
+ * takes every read (nothing would be left to move); rules of Swing's are left from an earlier rollout; or the
+ * rule set would cross ALB's limits. Nothing is written before this passes.
  */
 export function refuseRuleConflicts(input: {
   listenerArn: string;
@@ -204,12 +206,28 @@ export function refuseRuleConflicts(input: {
         `${ruleSet.length}) or move those rules`,
     );
   }
-  const before = others.filter((rule) => Number(rule.priority) < basePriority);
-  if (before.length > 0) {
+  // Swing's rules come after every rule of someone else's, so that each keeps every request it would take
+  // without Swing: a rule evaluated after Swing's first would lose to Swing's rules the requests both match.
+  const after = others.filter((rule) => Number(rule.priority) > highest);
+  if (after.length > 0) {
+    const last = Math.max(...others.map((rule) => Number(rule.priority)));
+    const above =
+      last + ruleSet.length <= ALB_RULE_LIMITS.maxPriority
+        ? `choose a rulePriority above theirs (${last + 1} or more), or `
+        : '';
     problems.push(
-      `rules of someone else's are evaluated before Swing's and could take the reads it moves: ` +
-        `${before.map(ruleText).join('; ')}. Give them priorities above ${highest} or choose a rulePriority ` +
-        'below theirs',
+      `rules of someone else's are evaluated after Swing's, which would take the requests they match from them: ` +
+        `${after.map(ruleText).join('; ')}. Swing's rules must come after every other rule: ${above}give those ` +
+        `rules priorities below ${basePriority}`,
+    );
+  }
+  const everyRead = others.filter(takesEveryRead);
+  if (everyRead.length > 0) {
+    problems.push(
+      `${everyRead.map(ruleText).join('; ')} ${everyRead.length === 1 ? 'takes' : 'take'} every read before ` +
+        "Swing's rules could, so reads-first has no read to move on this listener: narrow " +
+        `${everyRead.length === 1 ? 'that rule' : 'those rules'} (a host header, a path) or remove ` +
+        `${everyRead.length === 1 ? 'it' : 'them'}`,
     );
   }
   if (others.length + ruleSet.length > maxRules) {

@@ -65,6 +65,20 @@ export interface DescribedListenerRule extends ListenerRule {
   readonly swungGroups: readonly ('source' | 'target')[];
   /** The rule's tags, when the port reads them. */
   readonly tags?: Readonly<Record<string, string>>;
+  /** Its conditions as ELBv2 states them, when the port reads them: what Preflight needs to see what it takes. */
+  readonly matchers?: readonly RuleMatcher[];
+}
+
+/**
+ * One condition of a listener rule in ELBv2's terms: `values` (wildcard patterns, methods, CIDR blocks, or a
+ * query-string's `key=value` and `value` forms), `regexValues` where the condition matches by regular expression,
+ * and the header an `http-header` condition reads.
+ */
+export interface RuleMatcher {
+  readonly field: string;
+  readonly values: readonly string[];
+  readonly regexValues?: readonly string[];
+  readonly headerName?: string;
 }
 
 /** Reads and writes the 9200 listener's weighted default action. */
