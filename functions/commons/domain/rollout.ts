@@ -1396,15 +1396,19 @@ export async function settleEndedExecution(
   let action: SafetyNetAction;
   let haltReason: RollbackReason | undefined;
   try {
+    let attempt = 0;
     // Each attempt reads before it writes: a hand change made while a throttled write was in flight wins.
     action = await withTransientRetries(async () => {
+      attempt += 1;
       const current = await deps.listener.readWeights();
       const rules =
         rollout.traffic === 'reads-first' && deps.swingRules
           ? await rulesOf(deps.swingRules, executionArn)
           : [];
-      // A retry after a throttled removal finds the rules it deleted gone: that is its own doing.
-      if (rulesDrift(rollout, rules, { ignoreMissing: true })) return 'halted-drift';
+      // A rule missing at the first read was deleted by someone (I4: halt, touch nothing, as Rollback does);
+      // a retry after a throttled removal finds the rules it deleted gone: that is its own doing.
+      const rulesChanged = rulesDrift(rollout, rules, { ignoreMissing: attempt > 1 });
+      if (rulesChanged) throw rulesDriftError(deps.listenerArn, rulesChanged);
       if (sameWeights(current, rollout.startingWeights)) {
         if (deps.swingRules) await removeRules(deps.swingRules, rules, deps.log);
         return rules.length > 0 ? 'restored' : 'already-restored';
@@ -1423,6 +1427,10 @@ export async function settleEndedExecution(
       // A listener reshaped by hand is the operator's: leave it, but do not hold the lock forever.
     } else if (error instanceof ListenerShapeInvalid) {
       action = 'halted-drift';
+    } else if (error instanceof WeightsDrifted) {
+      // Swing's rules changed by hand: the notification says which, and what the operator does next.
+      action = 'halted-drift';
+      haltReason = { error: error.name, cause: error.message, at: deps.now().toISOString() };
     } else {
       throw error;
     }
