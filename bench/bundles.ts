@@ -23,7 +23,7 @@ const HANDLER_ENV = {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 /**
- * Bundles each handler with the options `npm run build` uses (scripts/bundle-handlers.ts: esbuild, ESM, minified,
+ * Bundles each handler with the options `npm run build` uses (infra/bundle-handlers.ts: esbuild, ESM, minified,
  * tree-shaken, AWS SDK external) and times a cold import in a fresh Node process, SDK clients included.
  */
 export async function measureBundles(imports = 10): Promise<BundleRow[]> {

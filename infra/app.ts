@@ -1,7 +1,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ValidationFailed } from '#domain/errors.ts';
-import { bundleHandlers } from '../scripts/bundle-handlers.ts';
+import { bundleHandlers } from './bundle-handlers.ts';
 import { loadSwingConfig } from './config.ts';
 import { SwingStack } from './swing-stack.ts';
 

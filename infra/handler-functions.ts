@@ -43,7 +43,7 @@ export type HandlerFunctionFactory = (
   options: HandlerFunctionOptions,
 ) => lambda.Function;
 
-/** What esbuild is told beyond ESM and minify, at build time (scripts/bundle-handlers.ts) and in `npm run bench`. */
+/** What esbuild is told beyond ESM and minify, at build time (infra/bundle-handlers.ts) and in `npm run bench`. */
 export const HANDLER_BUNDLING = {
   externalModules: ['@aws-sdk/*'],
   // The ESM builds of the bundled @smithy packages tree-shake; their CommonJS builds do not.

@@ -1,7 +1,7 @@
-import type { ReportData, ReportEvent, ReportStep, WeightSteps } from '#cli/report/model.ts';
 import { formatPlanSpec } from '#domain/plan.ts';
 import { formatWeights } from '#domain/weights.ts';
-import type { LocalDivergence, LocalSummary } from './run.ts';
+import type { ReportData, ReportEvent, ReportStep, WeightSteps } from '#report/model.ts';
+import type { LocalDivergence, LocalSummary } from './summary.ts';
 import type { TimelineEvent } from './timeline.ts';
 
 const PHASE_TEXT: Record<string, string> = {

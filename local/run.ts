@@ -1,8 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { HttpSmokeTester } from '#adapters/smoke.ts';
 import { MemoryRolloutStore } from '#adapters/store-memory.ts';
-import { renderReportHtml } from '#cli/report/html.ts';
-import type { DeliveredSplit } from '#domain/delivered-split.ts';
 import { abortRollout, promoteGate } from '#domain/operator.ts';
 import { type EngineDeps, handleAlarmEvent } from '#domain/rollout.ts';
 import { parseSmokeConfig } from '#domain/smoke-config.ts';
@@ -15,19 +13,14 @@ import type {
   SwingRulesPort,
   TrafficMode,
   Weights,
-  WriteExposure,
 } from '#domain/types.ts';
 import { sameWeights, weightsToPercent } from '#domain/weights.ts';
+import { renderReportHtml } from '#report/html.ts';
 import { type AlbTotals, LOCAL_ALB_ARNS, startLocalAlb } from './alb.ts';
 import { type CaptureProxy, startCaptureProxy } from './capture-proxy.ts';
-import {
-  type ClientTrafficCounts,
-  type ScrollTally,
-  seedDocuments,
-  startClientTraffic,
-} from './client-traffic.ts';
+import { type ClientTrafficCounts, seedDocuments, startClientTraffic } from './client-traffic.ts';
 import { type ClusterStandIn, startClusterStandIn } from './clusters.ts';
-import { type Divergence, directWrites, measureDivergence } from './divergence.ts';
+import { directWrites, measureDivergence } from './divergence.ts';
 import { type LocalEvent, ObservedRolloutStore, observedSmokeTester } from './events.ts';
 import { type ExecutionResult, LocalStepFunctions } from './executor.ts';
 import { defaultLocalAlarms, LocalAlarms } from './local-alarms.ts';
@@ -35,135 +28,23 @@ import { LocalListener } from './local-listener.ts';
 import { LocalListenerRules, localSwingRules } from './local-listener-rules.ts';
 import type { LocalOptions } from './options.ts';
 import { localReportData } from './report.ts';
-import { LocalTimeline, type TimelineData } from './timeline.ts';
+import { LocalTimeline } from './timeline.ts';
 import { LiveView } from './view.ts';
 
 export const LOCAL_LISTENER_ARN = LOCAL_ALB_ARNS.listener;
 
-export const EXIT = {
-  completed: 0,
-  rolledBack: 1,
-  badInput: 2,
-  haltedOrInternal: 3,
-  /** Ctrl-C: the shell's code for a process ended by SIGINT (128 + 2). */
-  interrupted: 130,
-} as const;
+import {
+  EXIT,
+  LOCAL_INITIAL_DOCUMENTS,
+  type LocalDivergence,
+  type LocalIo,
+  type LocalSummary,
+  type StepSummary,
+} from './summary.ts';
 
-export interface StepSummary {
-  /** 0-based index in the plan. */
-  readonly index: number;
-  readonly percent: number;
-  readonly weights: Weights;
-  readonly startedAt: string;
-  readonly endedAt?: string;
-  readonly requests: { source: number; target: number };
-  readonly errors: { source: number; target: number };
-  /** The requests the weighted listener routed from this step's write to the next, judged against its weights. */
-  readonly delivered: DeliveredSplit;
-  readonly gate: boolean;
-}
-
-export interface LocalSummary {
-  readonly outcome: 'completed' | 'rolled-back' | 'rehearsed' | 'halted' | 'failed' | 'interrupted';
-  readonly error?: string;
-  readonly finalWeights: Weights;
-  readonly startingWeights: Weights;
-  readonly steps: StepSummary[];
-  readonly rollback?: {
-    reason: string;
-    cause: string;
-    alarm?: string;
-    /** When the alarm fired or the abort came, ISO 8601. */
-    at?: string;
-    /** When the starting weights were written back, ISO 8601. */
-    restoredAt?: string;
-    msFromAlarmToRestore?: number;
-  };
-  readonly stateTransitions: number;
-  readonly clientRequests: {
-    sent: number;
-    ok: number;
-    failed: number;
-    failedByCluster: Record<string, number>;
-    /** Failures no cluster explains (not a 5xx the cluster sent): must stay 0, a weight change never fails a request. */
-    failedBySwitching: number;
-    /** 404s no missing document, index or scroll context explains: an API a cluster did not answer; stays 0. */
-    unknownApi: number;
-    /** The clients' scrolls; `wrongCluster` counts continuations another cluster than the opening one answered. */
-    scrolls: ScrollTally;
-  };
-  /**
-   * Measured from the stand-ins' own documents once the replayer drained (absent with upstream clusters):
-   * what the run left on one cluster and not the other.
-   */
-  readonly divergence?: LocalDivergence;
-  /** How the rollout moved traffic: every request by weight, or reads first and writes at the cutover. */
-  readonly traffic: TrafficMode;
-  /** Reads-first: when writes were cut over to the target (absent: they never were). */
-  readonly cutoverAt?: string;
-  /**
-   * Reads-first: writes clients sent straight to the target before and after the cutover, from the target
-   * stand-in's own log (absent with upstream clusters). Before it there must be none.
-   */
-  readonly targetWrites?: { readonly beforeCutover: number; readonly afterCutover: number };
-  /** What a rollback (or a hold) after the cutover left on the target only. */
-  readonly exposure?: WriteExposure;
-  /** Rules of Swing's still on the local listener at the end: none, unless a hand change or a hold left them. */
-  readonly swingRulesLeft: number;
-  readonly startedAt: string;
-  readonly endedAt: string;
-  readonly durationMs: number;
-  readonly plan: Plan;
-  /** Per-second series and the events of the run: what the live view and the report draw. */
-  readonly timeline: TimelineData;
-}
-
-export interface LocalDivergence extends Divergence {
-  /** Writes clients sent straight to the target (not replayed onto it): they exist on the target only. */
-  readonly targetDirectWrites: number;
-  /** When the first of them arrived, ISO 8601. */
-  readonly firstTargetDirectWriteAt?: string;
-  /**
-   * Reads-first rollouts only: the target's direct writes from before the write cutover started (all of them
-   * when there was no cutover). Writes are all-source until the cutover, so it must be 0.
-   */
-  readonly targetDirectWritesBeforeCutover?: number;
-  /** The source path's replayer when the divergence was measured. */
-  readonly replay: {
-    readonly lagMs: number;
-    /** False when writes were still pending at the measure: they count as source-only. */
-    readonly drained: boolean;
-    readonly captured: number;
-    readonly replayed: number;
-    readonly pending: number;
-    readonly failed: number;
-    readonly maxLagMs: number;
-  };
-}
-
-/** Documents both stand-ins hold from the start (the backfill); the clients' ids start among them. */
-export const LOCAL_INITIAL_DOCUMENTS = 100;
-
-/** The terminal stdout writes to, when it is one: its size now, and word when it changes. */
-export interface TerminalSize {
-  readonly columns: number;
-  readonly rows: number;
-  on(event: 'resize', listener: () => void): unknown;
-  off(event: 'resize', listener: () => void): unknown;
-}
-
-export interface LocalIo {
-  readonly stdout: (text: string) => void;
-  readonly isTTY: boolean;
-  /** Present when stdout is a terminal: the live view fits its width and follows a resize. */
-  readonly terminal?: TerminalSize;
-  /** Keystrokes from the terminal (p promotes a gate, a aborts); returns a function that stops listening. */
-  readonly keys?: (listener: (key: string) => void) => () => void;
-  /** Aborted on Ctrl-C: the run stops the execution, lets the safety net restore, and summarizes. */
-  readonly interrupt?: AbortSignal;
-  /** Environment for NO_COLOR; process.env by default. */
-  readonly env?: Readonly<Record<string, string | undefined>>;
-}
+export type { LocalDivergence, LocalIo, LocalSummary, StepSummary, TerminalSize } from './summary.ts';
+// The run's callers (local/main.ts, the CLI, the tests) find its results where they always did.
+export { EXIT, LOCAL_INITIAL_DOCUMENTS };
 
 interface Write {
   readonly at: number;

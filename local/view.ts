@@ -16,7 +16,7 @@ import type {
 } from '#domain/types.ts';
 import { formatWeights, weightsToPercent } from '#domain/weights.ts';
 import type { EventSource, LocalEvent } from './events.ts';
-import type { LocalIo, LocalSummary } from './run.ts';
+import type { LocalIo, LocalSummary } from './summary.ts';
 
 interface WindowSource {
   window(

@@ -4,8 +4,8 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { bundleHandlers } from '../infra/bundle-handlers.ts';
 import { HANDLER_BUNDLING } from '../infra/handler-functions.ts';
-import { bundleHandlers } from './bundle-handlers.ts';
 
 /**
  * `npm run build` (also `prepare`, so `npm ci` leaves a checkout that runs): compiles the `swing` command and

@@ -3,10 +3,10 @@ import { GetExecutionHistoryCommand, type HistoryEvent } from '@aws-sdk/client-s
 import type { Command } from 'commander';
 import { TargetGroupMetrics } from '#adapters/target-group-metrics.ts';
 import { ValidationFailed } from '#domain/errors.ts';
+import { renderReportHtml } from '#report/html.ts';
 import { action } from '../action.ts';
 import type { CliDeps } from '../deps.ts';
 import { executionReportData } from '../report/from-execution.ts';
-import { renderReportHtml } from '../report/html.ts';
 
 /** `arn:...:stateMachine:M` + `name` -> `arn:...:execution:M:name`; an ARN is taken as it is. */
 export function executionArnFor(nameOrArn: string, stateMachineArn: string): string {

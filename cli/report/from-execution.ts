@@ -4,7 +4,7 @@ import { formatPlanSpec, resolvePlan } from '#domain/plan.ts';
 import { reasonFrom } from '#domain/rollout.ts';
 import type { Plan, Weights } from '#domain/types.ts';
 import { formatWeights, weightsToPercent } from '#domain/weights.ts';
-import type { ReportData, ReportEvent, ReportRollback, ReportStep } from './model.ts';
+import type { ReportData, ReportEvent, ReportRollback, ReportStep } from '#report/model.ts';
 
 interface ShiftedStep {
   index: number;

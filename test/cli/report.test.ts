@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ReportData } from '#cli/report/model.ts';
+import type { ReportData } from '#report/model.ts';
 import { aws, fixture, mockDeployedStack, resetAws, STACK, swing } from './harness.ts';
 
 const EXECUTION = `${STACK.stateMachineArn.replace(':stateMachine:', ':execution:')}:migrate-orders-7`;

@@ -1,44 +1,12 @@
-import type { Weights } from './types.ts';
+import type { DeliveredSplit, RequestCounts, Weights } from './types.ts';
+
+export type { DeliveredSplit, DeliveredVerdict, RequestCounts } from './types.ts';
 
 /**
  * The delivered split: the target's share of the requests the weighted listener really served during a step,
  * set against the share its weights asked for. Shared by the local mode (exact counts), the CLI and the
  * report (CloudWatch's per-minute RequestCount of the two target groups).
  */
-
-/** Requests each target group served in the measured window. */
-export interface RequestCounts {
-  readonly source: number;
-  readonly target: number;
-}
-
-export type DeliveredVerdict =
-  /** The test does not reject the asked share. */
-  | 'as-asked'
-  /** A two-sided binomial test rejects the asked share at `level`: traffic did not follow the weights. */
-  | 'off'
-  /** Too few requests to judge; the figures are shown, not judged. */
-  | 'too-few'
-  /** Nothing to measure yet: no settled whole minute inside the step (AWS), or no window at all. */
-  | 'not-measured';
-
-export interface DeliveredSplit {
-  /** The target's share the weights asked for, percent (from the weights, so 1/998 is 0.1 %, not 0). */
-  readonly askedPercent: number;
-  readonly verdict: DeliveredVerdict;
-  /** The window the counts cover, ISO 8601; absent when not measured. */
-  readonly from?: string;
-  readonly to?: string;
-  readonly requests?: RequestCounts;
-  /** The target's share of the requests served, percent. */
-  readonly deliveredPercent?: number;
-  /** Two-sided exact binomial p-value of the target's count under the asked share. */
-  readonly pValue?: number;
-  /** The significance level the test used. */
-  readonly level: number;
-  /** Why it was not judged, or what limits the figure (stickiness, smoke checks in the counts). */
-  readonly notes?: readonly string[];
-}
 
 export interface DeliveredSplitPolicy {
   /** Reject the asked share when the p-value is below this. Default 0.001: one false warning in a thousand steps. */

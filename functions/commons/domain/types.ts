@@ -4,8 +4,6 @@
  * passed to the adapters, never created inside domain code.
  */
 
-import type { DeliveredSplit } from './delivered-split.ts';
-
 /** A pair of ALB forward weights (integers 0..999 each, never both 0). */
 export interface Weights {
   readonly source: number;
@@ -456,4 +454,40 @@ export interface Notification {
 
 export interface NotifierPort {
   notify(notification: Notification): Promise<void>;
+}
+
+/** The delivered split (delivered-split.ts judges it): what a step really served against what it asked. */
+
+/** Requests each target group served in the measured window. */
+export interface RequestCounts {
+  readonly source: number;
+  readonly target: number;
+}
+
+export type DeliveredVerdict =
+  /** The test does not reject the asked share. */
+  | 'as-asked'
+  /** A two-sided binomial test rejects the asked share at `level`: traffic did not follow the weights. */
+  | 'off'
+  /** Too few requests to judge; the figures are shown, not judged. */
+  | 'too-few'
+  /** Nothing to measure yet: no settled whole minute inside the step (AWS), or no window at all. */
+  | 'not-measured';
+
+export interface DeliveredSplit {
+  /** The target's share the weights asked for, percent (from the weights, so 1/998 is 0.1 %, not 0). */
+  readonly askedPercent: number;
+  readonly verdict: DeliveredVerdict;
+  /** The window the counts cover, ISO 8601; absent when not measured. */
+  readonly from?: string;
+  readonly to?: string;
+  readonly requests?: RequestCounts;
+  /** The target's share of the requests served, percent. */
+  readonly deliveredPercent?: number;
+  /** Two-sided exact binomial p-value of the target's count under the asked share. */
+  readonly pValue?: number;
+  /** The significance level the test used. */
+  readonly level: number;
+  /** Why it was not judged, or what limits the figure (stickiness, smoke checks in the counts). */
+  readonly notes?: readonly string[];
 }

@@ -1,12 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { build } from 'esbuild';
-import {
-  HANDLER_BUNDLES_DIR,
-  HANDLER_BUNDLING,
-  HANDLER_NAMES,
-  handlerEntry,
-} from '../infra/handler-functions.ts';
+import { HANDLER_BUNDLES_DIR, HANDLER_BUNDLING, HANDLER_NAMES, handlerEntry } from './handler-functions.ts';
 
 /**
  * Bundles every handler in HANDLER_NAMES to `<outDir>/<name>/index.mjs`: esbuild, ESM, minified, tree-shaken,
