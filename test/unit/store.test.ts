@@ -271,7 +271,7 @@ describe.each(CONTRACT_TARGETS)('Contract: RolloutStore, run against $name', (ta
       const { store } = await target.fresh();
       await store.acquire(
         LISTENER_ARN,
-        rolloutOf('run-1', { waitAttempt: '2026-11-24T10:05:00.000Z#000002' }),
+        rolloutOf('run-1', { lastAttempt: '2026-11-24T10:05:00.000Z#000002' }),
       );
 
       const updated = await store.update(
@@ -281,7 +281,32 @@ describe.each(CONTRACT_TARGETS)('Contract: RolloutStore, run against $name', (ta
         '2026-11-24T10:05:00.001Z#000000',
       );
 
-      expect(updated.status).toBe('shifting');
+      expect(updated).toMatchObject({ status: 'shifting', lastAttempt: '2026-11-24T10:05:00.001Z#000000' });
+    });
+
+    it('refuses a fenced update once a later attempt of any state wrote, and then a wait it would hide', async () => {
+      // Issue 20, defect 3: a stale AfterBake wrote after the next ShiftWeights and hid the next bake's token.
+      const { store } = await target.fresh();
+      await store.acquire(LISTENER_ARN, rolloutOf('run-1', { status: 'baking', stepIndex: 0 }));
+      const staleAfterBake = '2026-11-24T10:05:00.000Z#000000';
+      const nextShift = '2026-11-24T10:05:01.000Z#000000';
+      await store.update(LISTENER_ARN, executionArn('run-1'), { status: 'baking', stepIndex: 1 }, nextShift);
+
+      const stale = store.update(
+        LISTENER_ARN,
+        executionArn('run-1'),
+        { status: 'shifting', taskToken: undefined },
+        staleAfterBake,
+      );
+      await expect(stale).rejects.toMatchObject({ name: 'Superseded' });
+      const bake = await store.openWait(
+        LISTENER_ARN,
+        executionArn('run-1'),
+        { kind: 'bake', stepIndex: 1, attempt: '2026-11-24T10:05:02.000Z#000000' },
+        { taskToken: 'live' },
+      );
+
+      expect(bake).toMatchObject({ status: 'baking', stepIndex: 1, taskToken: 'live' });
     });
 
     it('refuses an update on a listener that has no record', async () => {
@@ -305,7 +330,7 @@ describe.each(CONTRACT_TARGETS)('Contract: RolloutStore, run against $name', (ta
         taskToken: 'retried',
       });
 
-      expect(retried).toMatchObject({ taskToken: 'retried', waitAttempt: at('1', 1) });
+      expect(retried).toMatchObject({ taskToken: 'retried', lastAttempt: at('1', 1) });
     });
 
     it('refuses an earlier attempt (a retried bake has the same step and status), changing nothing', async () => {
@@ -322,19 +347,28 @@ describe.each(CONTRACT_TARGETS)('Contract: RolloutStore, run against $name', (ta
       expect(await store.get(LISTENER_ARN)).toEqual(before);
     });
 
-    it('refuses a wait whose state already ended: another step, or a status other than its own', async () => {
+    it('refuses a wait once a later attempt wrote or the rollout is ending, whatever its status and step', async () => {
       const { store } = await target.fresh();
       await store.acquire(LISTENER_ARN, rolloutOf('run-1', { status: 'baking', stepIndex: 2 }));
+      await store.update(LISTENER_ARN, executionArn('run-1'), { status: 'shifting' }, at('3', 1));
 
-      const otherStep = await store.openWait(LISTENER_ARN, executionArn('run-1'), bake(at('3', 0)), {
+      const superseded = await store.openWait(LISTENER_ARN, executionArn('run-1'), bake(at('3', 0)), {
         taskToken: 'dead',
       });
-      await store.update(LISTENER_ARN, executionArn('run-1'), { status: 'rolling-back', stepIndex: 1 });
-      const rollingBack = await store.openWait(LISTENER_ARN, executionArn('run-1'), bake(at('3', 0)), {
+      // The live attempt stores its token even where a stale write left another status or step.
+      const live = await store.openWait(LISTENER_ARN, executionArn('run-1'), bake(at('4', 0)), {
+        taskToken: 'live',
+      });
+      await store.update(LISTENER_ARN, executionArn('run-1'), {
+        status: 'rolling-back',
+        taskToken: undefined,
+      });
+      const rollingBack = await store.openWait(LISTENER_ARN, executionArn('run-1'), bake(at('5', 0)), {
         taskToken: 'dead',
       });
 
-      expect([otherStep, rollingBack]).toEqual([undefined, undefined]);
+      expect([superseded, rollingBack]).toEqual([undefined, undefined]);
+      expect(live).toMatchObject({ taskToken: 'live', status: 'shifting' });
       expect((await store.get(LISTENER_ARN))?.rollout?.taskToken).toBeUndefined();
     });
 
@@ -709,11 +743,13 @@ describe('Class: DynamoDbRolloutStore', () => {
 
       expect(dynamo).toReceiveCommandWith(UpdateCommand, {
         ConditionExpression:
-          'lockOwner = :owner AND (attribute_not_exists(rollout.waitAttempt) OR rollout.waitAttempt <= :fence)' +
+          'lockOwner = :owner AND (attribute_not_exists(rollout.lastAttempt) OR rollout.lastAttempt <= :fence)' +
           ' AND NOT (rollout.#fenceStatus IN (:ending0, :ending1))',
-        ExpressionAttributeNames: { '#p0': 'status', '#fenceStatus': 'status' },
+        UpdateExpression: 'SET rollout.#p0 = :p0, rollout.#p1 = :p1',
+        ExpressionAttributeNames: { '#p0': 'status', '#p1': 'lastAttempt', '#fenceStatus': 'status' },
         ExpressionAttributeValues: {
           ':p0': 'shifting',
+          ':p1': fence,
           ':fence': fence,
           ':ending0': 'rolling-back',
           ':ending1': 'completing',
@@ -743,7 +779,7 @@ describe('Class: DynamoDbRolloutStore', () => {
   describe('Method: openWait', () => {
     const opening = { kind: 'gate' as const, stepIndex: 2, attempt: '2026-11-24T10:00:00.000Z#000001' };
 
-    it('stores the token with one write conditional on the lock, the wait and no later attempt', async () => {
+    it('stores the token with one write conditional on the lock, the rollout not ending and no later attempt', async () => {
       const after = rolloutOf('run-1', { status: 'gated', stepIndex: 2, taskToken: 't' });
       dynamo.on(UpdateCommand).resolves({ Attributes: { rollout: after } });
 
@@ -752,15 +788,15 @@ describe('Class: DynamoDbRolloutStore', () => {
       expect(dynamo).toReceiveCommandWith(UpdateCommand, {
         UpdateExpression: 'SET rollout.#p0 = :p0, rollout.#p1 = :p1',
         ConditionExpression:
-          'lockOwner = :owner AND rollout.#waitStatus = :waitStatus AND rollout.stepIndex = :waitStep AND ' +
-          '(attribute_not_exists(rollout.waitAttempt) OR rollout.waitAttempt <= :waitAttempt)',
-        ExpressionAttributeNames: { '#p0': 'taskToken', '#p1': 'waitAttempt', '#waitStatus': 'status' },
+          'lockOwner = :owner AND NOT (rollout.#waitStatus IN (:ending0, :ending1)) AND ' +
+          '(attribute_not_exists(rollout.lastAttempt) OR rollout.lastAttempt <= :waitAttempt)',
+        ExpressionAttributeNames: { '#p0': 'taskToken', '#p1': 'lastAttempt', '#waitStatus': 'status' },
         ExpressionAttributeValues: {
           ':p0': 't',
           ':p1': opening.attempt,
           ':owner': owner,
-          ':waitStatus': 'gated',
-          ':waitStep': 2,
+          ':ending0': 'rolling-back',
+          ':ending1': 'completing',
           ':waitAttempt': opening.attempt,
         },
         ReturnValues: 'ALL_NEW',

@@ -62,18 +62,12 @@ export function nobodyHoldsMessage(listenerArn: string): string {
   return `no rollout holds listener ${listenerArn}: there is nothing to abort, pause or resume`;
 }
 
-/** The rollout status at which a wait of this kind opens: ShiftWeights leaves `baking`, AfterBake `gated`. */
-export function statusOpening(kind: WaitOpening['kind']): RolloutStatus {
-  return kind === 'bake' ? 'baking' : kind === 'gate' ? 'gated' : 'waiting-replay';
-}
-
-/** Whether a wait attempt may store its token on this rollout (the memory store's form of DynamoDB's condition). */
+/**
+ * Whether a wait attempt may store its token on this rollout (the memory store's form of DynamoDB's condition):
+ * no later attempt wrote, and the rollout is not ending.
+ */
 export function opensOn(rollout: Rollout, opening: WaitOpening): boolean {
-  return (
-    rollout.status === statusOpening(opening.kind) &&
-    rollout.stepIndex === opening.stepIndex &&
-    (rollout.waitAttempt === undefined || rollout.waitAttempt <= opening.attempt)
-  );
+  return !fencedOut(rollout, opening.attempt);
 }
 
 /**
@@ -105,7 +99,7 @@ export const ENDING_STATUSES: readonly RolloutStatus[] = ['rolling-back', 'compl
 /** Whether `fence` is a stale attempt's (see `RolloutStore.update`): the memory store's form of the condition. */
 export function fencedOut(rollout: Rollout, fence: string): boolean {
   return (
-    (rollout.waitAttempt !== undefined && rollout.waitAttempt > fence) ||
+    (rollout.lastAttempt !== undefined && rollout.lastAttempt > fence) ||
     ENDING_STATUSES.includes(rollout.status)
   );
 }
@@ -113,6 +107,6 @@ export function fencedOut(rollout: Rollout, fence: string): boolean {
 export function supersededMessage(listenerArn: string, executionArn: string): string {
   return (
     `a stale task attempt of ${executionArn} on listener ${listenerArn} writes nothing: ` +
-    'Step Functions already moved on (a later bake or gate opened, or the rollout is ending)'
+    'Step Functions already moved on (a later attempt of a state wrote the record, or the rollout is ending)'
   );
 }

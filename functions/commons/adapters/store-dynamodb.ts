@@ -8,7 +8,6 @@ import {
   lockLostMessage,
   nobodyHoldsMessage,
   refusedAcquire,
-  statusOpening,
   supersededMessage,
 } from '#adapters/rollout-record.ts';
 import { classifyAwsError, LockLost, Superseded, withoutSecret } from '#domain/errors.ts';
@@ -174,13 +173,16 @@ export class DynamoDbRolloutStore implements RolloutStore {
     patch: RolloutPatch,
     fence?: string,
   ): Promise<Rollout> {
-    const { sets, removes, names, values } = patchExpression(patch);
+    // A fenced write records its attempt: every earlier attempt's write is refused from then on.
+    const { sets, removes, names, values } = patchExpression(
+      fence === undefined ? patch : { ...patch, lastAttempt: fence },
+    );
     const fenced =
       fence === undefined
         ? undefined
         : {
             condition:
-              ' AND (attribute_not_exists(rollout.waitAttempt) OR rollout.waitAttempt <= :fence)' +
+              ' AND (attribute_not_exists(rollout.lastAttempt) OR rollout.lastAttempt <= :fence)' +
               ' AND NOT (rollout.#fenceStatus IN (:ending0, :ending1))',
             names: { '#fenceStatus': 'status' },
             values: { ':fence': fence, ':ending0': ENDING_STATUSES[0], ':ending1': ENDING_STATUSES[1] },
@@ -214,8 +216,8 @@ export class DynamoDbRolloutStore implements RolloutStore {
   }
 
   /**
-   * One conditional write: the lock, the wait's status and step, and no later attempt recorded (attempt keys
-   * sort as strings). When the condition fails, a consistent read tells a lost lock from a stale attempt.
+   * One conditional write: the lock, the rollout not ending, and no later attempt recorded (attempt keys sort
+   * as strings). When the condition fails, a consistent read tells a lost lock from a stale attempt.
    */
   async openWait(
     listenerArn: string,
@@ -223,7 +225,7 @@ export class DynamoDbRolloutStore implements RolloutStore {
     opening: WaitOpening,
     patch: RolloutPatch,
   ): Promise<Rollout | undefined> {
-    const { sets, removes, names, values } = patchExpression({ ...patch, waitAttempt: opening.attempt });
+    const { sets, removes, names, values } = patchExpression({ ...patch, lastAttempt: opening.attempt });
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
@@ -231,14 +233,14 @@ export class DynamoDbRolloutStore implements RolloutStore {
           Key: { listenerArn },
           UpdateExpression: updateExpression(sets, removes),
           ConditionExpression:
-            'lockOwner = :owner AND rollout.#waitStatus = :waitStatus AND rollout.stepIndex = :waitStep AND ' +
-            '(attribute_not_exists(rollout.waitAttempt) OR rollout.waitAttempt <= :waitAttempt)',
+            'lockOwner = :owner AND NOT (rollout.#waitStatus IN (:ending0, :ending1)) AND ' +
+            '(attribute_not_exists(rollout.lastAttempt) OR rollout.lastAttempt <= :waitAttempt)',
           ExpressionAttributeNames: { ...names, '#waitStatus': 'status' },
           ExpressionAttributeValues: {
             ...values,
             ':owner': executionArn,
-            ':waitStatus': statusOpening(opening.kind),
-            ':waitStep': opening.stepIndex,
+            ':ending0': ENDING_STATUSES[0],
+            ':ending1': ENDING_STATUSES[1],
             ':waitAttempt': opening.attempt,
           },
           ReturnValues: 'ALL_NEW',

@@ -80,7 +80,7 @@ export class MemoryRolloutStore implements RolloutStore {
     if (fence !== undefined && fencedOut(record.rollout, fence)) {
       throw new Superseded(supersededMessage(listenerArn, executionArn));
     }
-    return this.patchHeld(record, patch);
+    return this.patchHeld(record, fence === undefined ? patch : { ...patch, lastAttempt: fence });
   }
 
   async openWait(
@@ -94,7 +94,7 @@ export class MemoryRolloutStore implements RolloutStore {
       throw new LockLost(lockLostMessage(listenerArn, executionArn));
     }
     if (!opensOn(record.rollout, opening)) return undefined;
-    return this.patchHeld(record, { ...patch, waitAttempt: opening.attempt });
+    return this.patchHeld(record, { ...patch, lastAttempt: opening.attempt });
   }
 
   async release(listenerArn: string, executionArn: string, final: RolloutPatch): Promise<boolean> {

@@ -31,6 +31,7 @@ import {
   StepEventSchema,
   WaitTaskEventSchema,
 } from './events.ts';
+import { attemptKey, fenceOf } from './fencing.ts';
 import type { LogPort } from './log.ts';
 import { resolvePlan } from './plan.ts';
 import { checkListener, recheckAfterLock } from './preflight-listener.ts';
@@ -589,26 +590,14 @@ async function cutOverWrites(
 export type WaitTaskDeps = Pick<EngineDeps, 'listenerArn' | 'alarms' | 'store' | 'log' | 'now'> &
   Partial<Pick<EngineDeps, 'replayLag' | 'callbacks'>>;
 
-/** The fence of a task attempt (see RolloutStore.update), when the state machine passed its `$$.State`. */
-function fenceOf(stateEnteredTime: string | undefined, retryCount: number | undefined): string | undefined {
-  return stateEnteredTime === undefined ? undefined : waitAttemptKey(stateEnteredTime, retryCount ?? 0);
-}
-
-/**
- * Orders the attempts of bake and gate states, as strings: the state's entry time (normalised to a fixed-width
- * ISO string, so that string order is time order), then its retry count.
- */
-export function waitAttemptKey(stateEnteredTime: string, retryCount: number): string {
-  return `${new Date(stateEnteredTime).toISOString()}#${String(retryCount).padStart(6, '0')}`;
-}
-
 /**
  * Stores the bake's (or gate's) task token so that an alarm event or an operator can fail it, then checks
  * once more: an alarm that fired between the shift and this moment found no token to fail.
  *
  * On AWS the task's timeout races this invocation: a slow attempt (a cold start, an SDK retry, a Retry
  * that overlapped it) may run on after its state ended. Its token is dead then, so the write is conditional
- * on this attempt still being the wait that is open (store.openWait); a stale attempt stops there.
+ * on no later attempt of any state having written the record (store.openWait); a stale attempt stops there.
+ * Only that: the live attempt is the latest, so its token is always stored, whatever a stale one wrote.
  */
 export async function openWaitTask(deps: WaitTaskDeps, event: unknown): Promise<{ waiting: boolean }> {
   const { executionArn, index, kind, taskToken, timeoutSeconds, stateEnteredTime, retryCount } = parseOrThrow(
@@ -619,7 +608,7 @@ export async function openWaitTask(deps: WaitTaskDeps, event: unknown): Promise<
   const rollout = await deps.store.openWait(
     deps.listenerArn,
     executionArn,
-    { kind, stepIndex: index, attempt: waitAttemptKey(stateEnteredTime, retryCount) },
+    { kind, stepIndex: index, attempt: attemptKey(stateEnteredTime, retryCount) },
     {
       taskToken,
       taskKind: kind,

@@ -285,10 +285,10 @@ export interface Rollout {
   readonly taskKind?: WaitKind;
   readonly bakeEndsAt?: string;
   /**
-   * The latest bake or gate attempt that stored its token (`WaitOpening.attempt`): an older attempt, still
-   * running after Step Functions gave up on it, may no longer store its dead token over the open one.
+   * The latest task attempt that wrote the record (a fenced update, or a wait storing its token; see
+   * `attemptKey`): an older attempt, still running after Step Functions gave up on it, writes nothing more.
    */
-  readonly waitAttempt?: string;
+  readonly lastAttempt?: string;
   readonly abortRequested?: boolean;
   readonly pauseRequested?: boolean;
   readonly reason?: RollbackReason;
@@ -332,17 +332,16 @@ export interface ListenerRecord {
 
 export type RolloutPatch = Partial<Omit<Rollout, 'executionArn' | 'startedAt' | 'plan' | 'startingWeights'>>;
 
-/** Which attempt of a bake or gate state stores its task token. */
 /** The waits the state machine opens with a task token: a bake, a gate, or a wait for the replayer. */
 export type WaitKind = 'bake' | 'gate' | 'replay';
 
 export interface WaitOpening {
+  /** Which wait opens (for logs): the condition is on `attempt` alone. */
   readonly kind: WaitKind;
   readonly stepIndex: number;
   /**
-   * Orders the attempts of the state machine's waits: `$$.State.EnteredTime` then `$$.State.RetryCount`
-   * (see `waitAttemptKey`). A retried bake has the same step and status as the attempt it replaces, so
-   * only this tells the two apart.
+   * The attempt's key (`attemptKey`: `$$.State.EnteredTime` then `$$.State.RetryCount`). A retried bake has
+   * the same step and status as the attempt it replaces, so only this tells the two apart.
    */
   readonly attempt: string;
 }
@@ -361,9 +360,10 @@ export interface RolloutStore {
   acquire(listenerArn: string, rollout: Rollout): Promise<AcquireResult>;
   /**
    * Updates the rollout if `executionArn` still holds the lock; throws `LockLost` otherwise. With `fence` (the
-   * writing task's attempt, as `waitAttemptKey` builds it), also throws `Superseded`, changing nothing, when a
-   * bake or gate entered after it has opened (`waitAttempt` sorts above `fence`) or the rollout is rolling back
-   * or completing: the writer is a stale attempt that Step Functions already gave up on.
+   * writing task's attempt, as `attemptKey` builds it), also throws `Superseded`, changing nothing, when a later
+   * attempt of any state has written the record (`lastAttempt` sorts above `fence`) or the rollout is rolling
+   * back or completing: the writer is a stale attempt that Step Functions already gave up on. A fenced write
+   * records `fence` as `lastAttempt`.
    */
   update(listenerArn: string, executionArn: string, patch: RolloutPatch, fence?: string): Promise<Rollout>;
   /**
@@ -372,10 +372,12 @@ export interface RolloutStore {
    */
   release(listenerArn: string, executionArn: string, final: RolloutPatch): Promise<boolean>;
   /**
-   * Stores an open bake's or gate's token for one attempt, if `executionArn` holds the lock, the rollout is
-   * still at that wait (status `baking` or `gated`, at that step) and no later attempt has stored its own;
-   * records the attempt. Returns undefined (and changes nothing) when the attempt is stale: its state already
-   * ended, and its token is dead. Throws `LockLost` when `executionArn` does not hold the lock.
+   * Stores an open wait's token for one attempt, if `executionArn` holds the lock, the rollout is not rolling
+   * back or completing, and no later attempt of any state has written the record; records the attempt as
+   * `lastAttempt`. Nothing else is asked of the record: the live wait is the latest attempt, so its token is
+   * always stored (an alarm and an abort always reach it), whatever a stale attempt wrote before. Returns
+   * undefined (and changes nothing) when the attempt is stale: its state already ended, and its token is dead.
+   * Throws `LockLost` when `executionArn` does not hold the lock.
    */
   openWait(
     listenerArn: string,
