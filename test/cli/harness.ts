@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ACMClient } from '@aws-sdk/client-acm';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
@@ -17,10 +19,14 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { CommanderError } from 'commander';
+import { type Command, CommanderError } from 'commander';
+import type { RunnerTask } from 'vitest';
+import { afterAll, expect, inject } from 'vitest';
 import type { AwsClients, CliDeps } from '#cli/deps.ts';
 import { makeProgram } from '#cli/program.ts';
 import type { ListenerRecord } from '#domain/types.ts';
+import { allowedActions, readIamPage } from './iam-page.ts';
+import { iamActionsOf } from './sdk-calls.ts';
 
 /** Recorded-shape AWS responses from test/fixtures/aws. */
 export function fixture<T>(name: string): T {
@@ -63,6 +69,96 @@ export const aws = {
   ssm: mockClient(SSMClient),
   acm: mockClient(ACMClient),
 };
+
+/** The IAM actions that the SDK commands each `swing` command sent through the mocks need, over this test file. */
+export const sentActions = new Map<string, Set<string>>();
+
+function callCounts(): Map<keyof AwsClients, number> {
+  return new Map(
+    Object.entries(aws).map(([client, mock]) => [client as keyof AwsClients, mock.calls().length]),
+  );
+}
+
+/** Adds what the mocks received since `before` to `sentActions`, under the command that ran. */
+function recordSent(command: string, before: Map<keyof AwsClients, number>): void {
+  const actions = sentActions.get(command) ?? new Set<string>();
+  for (const [client, mock] of Object.entries(aws) as [keyof AwsClients, (typeof aws)[keyof AwsClients]][]) {
+    for (const call of mock.calls().slice(before.get(client) ?? 0)) {
+      for (const action of iamActionsOf(client, (call.args[0] as object).constructor.name))
+        actions.add(action);
+    }
+  }
+  sentActions.set(command, actions);
+}
+
+/** `swing schedule add` for the `add` subcommand of `schedule`. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let at: Command | null = command; at?.parent; at = at.parent) names.unshift(at.name());
+  return ['swing', ...names].join(' ');
+}
+
+/** Whether every test of the file ran and passed: only then is what it sent the whole of what it sends. */
+function ranWhole(task: Readonly<RunnerTask>): boolean {
+  if (task.type === 'suite') return task.tasks.every(ranWhole);
+  return task.mode === 'run' && task.result?.state === 'pass';
+}
+
+/** The CLI test files that run `swing` through this harness. */
+function harnessedFiles(): string[] {
+  const folder = fileURLToPath(new URL('.', import.meta.url));
+  return readdirSync(folder).filter(
+    (name) =>
+      name.endsWith('.test.ts') && readFileSync(join(folder, name), 'utf8').includes("from './harness.ts'"),
+  );
+}
+
+/**
+ * docs/iam.md against what the commands sent. Each file checks that its commands sent only what their rows list;
+ * the file that completes the run's set of CLI test files (each leaves its record in a folder of this run) checks
+ * that every action a row lists was sent by some test of that command.
+ */
+// biome-ignore lint/correctness/noEmptyPattern: vitest requires a pattern for the fixtures; the file comes second.
+afterAll(({}, file) => {
+  const { rows } = readIamPage();
+  const unlisted = [...sentActions].flatMap(([command, actions]) => {
+    const allowed = allowedActions(rows, command);
+    return [...actions]
+      .filter((action) => !allowed.has(action))
+      .map((action) => `\`${command}\` sends ${action}`);
+  });
+  expect(
+    unlisted,
+    'actions sent that docs/iam.md does not list for the command: add them to its row',
+  ).toEqual([]);
+
+  if (!('filepath' in file) || !ranWhole(file)) return;
+  const dir = inject('sentActionsDir');
+  const record = Object.fromEntries([...sentActions].map(([command, actions]) => [command, [...actions]]));
+  const name = basename(file.filepath);
+  // Written whole, then renamed: a file that reads the folder at the same time sees all of it or none.
+  writeFileSync(join(dir, `${name}.tmp`), JSON.stringify(record));
+  renameSync(join(dir, `${name}.tmp`), join(dir, `${name}.json`));
+  const recorded = new Set(readdirSync(dir));
+  if (!harnessedFiles().every((test) => recorded.has(`${test}.json`))) return;
+  const sent = new Map<string, Set<string>>();
+  for (const recordFile of recorded) {
+    if (!recordFile.endsWith('.json')) continue;
+    const commands = JSON.parse(readFileSync(join(dir, recordFile), 'utf8')) as Record<string, string[]>;
+    for (const [command, actions] of Object.entries(commands)) {
+      sent.set(command, new Set([...(sent.get(command) ?? []), ...actions]));
+    }
+  }
+  const unsent = [...rows].flatMap(([command, row]) =>
+    [...row.actions]
+      .filter((action) => !sent.get(command)?.has(action))
+      .map((action) => `\`${command}\`: ${action}`),
+  );
+  expect(
+    unsent,
+    'actions docs/iam.md lists that no CLI test of the command sends: test the path that sends it, or drop it',
+  ).toEqual([]);
+});
 
 export function resetAws(): void {
   for (const mock of Object.values(aws)) mock.reset();
@@ -155,12 +251,19 @@ export async function swing(argv: readonly string[], options: HarnessOptions = {
     ...(options.configureLocal ? { configureLocal: options.configureLocal } : {}),
   };
   const program = makeProgram(deps);
+  let ran: string | undefined;
+  program.hook('preAction', (_program, actionCommand) => {
+    ran = commandPath(actionCommand);
+  });
+  const before = callCounts();
   let code = 0;
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
     code = error.exitCode;
+  } finally {
+    if (ran) recordSent(ran, before);
   }
   return { code, stdout, stderr, clientRequests, questions };
 }

@@ -74,6 +74,29 @@ describe('Command: swing smoke', () => {
     expect(aws.cloudFormation).not.toReceiveCommand(DescribeStacksCommand);
   });
 
+  it("reads the checks from the stack's SmokeConfig output when no flag gives them", async () => {
+    // Prepare
+    const config = await smokeConfig(42, 42);
+    aws.cloudFormation.on(DescribeStacksCommand, { StackName: 'Swing' }).resolves({
+      Stacks: [
+        {
+          StackName: 'Swing',
+          CreationTime: new Date('2026-03-01T09:00:00Z'),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [{ OutputKey: 'SmokeConfig', OutputValue: config }],
+        },
+      ],
+    });
+
+    // Act
+    const result = await swing(['smoke']);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`Source ${JSON.parse(config).sourceEndpoint}`);
+    expect(result.stdout).toContain('All 5 checks passed.');
+  });
+
   it('exits 1 naming the failed checks when the paths disagree', async () => {
     // Act
     const result = await swing(['smoke', '--smoke-config', await smokeConfig(42, 40), '--json']);
