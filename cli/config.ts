@@ -205,8 +205,11 @@ export async function describeStackOutputs(
   }
 }
 
+/** The stack `--stack-name` names is not in this account and region. */
+export class StackMissing extends CliFailure {}
+
 function stackMissing(stackName: string): CliFailure {
-  return new CliFailure(
+  return new StackMissing(
     ExitCodes.BadInput,
     `stack '${stackName}' was not found in this account and region: pass --stack-name and --region ` +
       '(or --profile) of the deployed Swing stack, or deploy it first',
@@ -259,15 +262,25 @@ export class ConfigResolver {
     return (await this.outputs)[SETTINGS[key].output] !== undefined;
   }
 
+  /** Parses every setting given as a flag: a malformed one stops the command, naming the flag, with no AWS call. */
+  checkFlags(): void {
+    for (const key of Object.keys(this.flags) as SettingKey[]) this.fromFlag(key);
+  }
+
+  /** A setting from its flag only, parsed; undefined without the flag. */
+  fromFlag<K extends SettingKey>(key: K): StackConfig[K] | undefined {
+    const setting: Setting<unknown> = SETTINGS[key];
+    const flagValue = this.flags[key];
+    if (flagValue === undefined) return undefined;
+    return setting.parse(flagValue, (message) => {
+      throw new CliFailure(ExitCodes.BadInput, `${setting.flag} ${message}: fix the flag`);
+    }) as StackConfig[K];
+  }
+
   /** A setting that may be absent (for example the schedule dead-letter queue). */
   async optional<K extends SettingKey>(key: K): Promise<StackConfig[K] | undefined> {
     const setting: Setting<unknown> = SETTINGS[key];
-    const flagValue = this.flags[key];
-    if (flagValue !== undefined) {
-      return setting.parse(flagValue, (message) => {
-        throw new CliFailure(ExitCodes.BadInput, `${setting.flag} ${message}: fix the flag`);
-      }) as StackConfig[K];
-    }
+    if (this.flags[key] !== undefined) return this.fromFlag(key);
     this.outputs ??= describeStackOutputs(this.cloudFormation(), this.stackName);
     const outputValue = (await this.outputs)[setting.output];
     if (outputValue === undefined) return undefined;

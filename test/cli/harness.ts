@@ -160,6 +160,11 @@ afterAll(({}, file) => {
   ).toEqual([]);
 });
 
+/** How many SDK commands the mocked clients received since the last reset, over all of them. */
+export function commandsSent(): number {
+  return Object.values(aws).reduce((sum, mock) => sum + mock.calls().length, 0);
+}
+
 export function resetAws(): void {
   for (const mock of Object.values(aws)) mock.reset();
 }
@@ -190,6 +195,20 @@ export function mockDeployedStack(record: ListenerRecord | undefined = runningRe
 
 const region = { region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' } };
 
+/** The SDK's own answer when the provider chain finds nothing. */
+function noCredentials(): Promise<never> {
+  const error = new Error('Could not load credentials from any providers');
+  error.name = 'CredentialsProviderError';
+  return Promise.reject(error);
+}
+
+/** What the clients are configured with: a region and credentials, or a machine that has one of them missing. */
+function clientConfig(aws: HarnessOptions['aws']) {
+  if (aws === 'no-region') return { credentials: region.credentials };
+  if (aws === 'no-credentials') return { region: region.region, credentials: noCredentials };
+  return region;
+}
+
 export interface RunResult {
   readonly code: number;
   readonly stdout: string;
@@ -205,6 +224,8 @@ export interface HarnessOptions {
   readonly now?: string;
   readonly runLocal?: CliDeps['runLocal'];
   readonly configureLocal?: CliDeps['configureLocal'];
+  /** A machine with no AWS region or no AWS credentials configured; default: both set. */
+  readonly aws?: 'no-region' | 'no-credentials';
 }
 
 /** Runs `swing <argv>` through makeProgram with captured output and the mocked clients. */
@@ -214,16 +235,17 @@ export async function swing(argv: readonly string[], options: HarnessOptions = {
   let clientRequests = 0;
   const questions: string[] = [];
   let now = new Date(options.now ?? '2026-03-02T10:11:00.000Z').getTime();
+  const config = clientConfig(options.aws);
   const clients: AwsClients = {
-    sfn: new SFNClient(region),
-    elbv2: new ElasticLoadBalancingV2Client(region),
-    cloudWatch: new CloudWatchClient(region),
-    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(region)),
-    cloudFormation: new CloudFormationClient(region),
-    scheduler: new SchedulerClient(region),
-    secretsManager: new SecretsManagerClient(region),
-    ssm: new SSMClient(region),
-    acm: new ACMClient(region),
+    sfn: new SFNClient(config),
+    elbv2: new ElasticLoadBalancingV2Client(config),
+    cloudWatch: new CloudWatchClient(config),
+    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(config)),
+    cloudFormation: new CloudFormationClient(config),
+    scheduler: new SchedulerClient(config),
+    secretsManager: new SecretsManagerClient(config),
+    ssm: new SSMClient(config),
+    acm: new ACMClient(config),
   };
   const deps: CliDeps = {
     stdout: (text) => {
