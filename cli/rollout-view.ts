@@ -2,6 +2,7 @@ import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { SwingError } from '#domain/errors.ts';
 import { DEFAULT_READS_FIRST, runSteps } from '#domain/reads-first.ts';
 import { RECONCILE_INTERVAL_MINUTES } from '#domain/reconciler.ts';
+import { malformedStartingWeights } from '#domain/record-check.ts';
 import { SAFETY_NET_WAIT_SECONDS } from '#domain/rollout.ts';
 import type {
   AlarmEvaluation,
@@ -212,6 +213,7 @@ export function renderSnapshot(snapshot: StatusSnapshot, isTTY: boolean): string
     lines.push(['Rollout', 'none recorded for this listener: start one with `swing start --plan canary`']);
   } else if (running) {
     lines.push(...runningLines(snapshot, rollout, isTTY));
+    lines.push(...malformedRecordLines(rollout, isTTY));
     lines.push(...unswungRuleLines(rollout));
   } else {
     lines.push(['Rollout', 'none running']);
@@ -230,6 +232,23 @@ export function renderSnapshot(snapshot: StatusSnapshot, isTTY: boolean): string
   lines.push(...alarmLines(snapshot.alarms));
   const width = Math.max(...lines.map(([label]) => label.length));
   return lines.map(([label, text]) => `${label.padEnd(width)}  ${text}`).join('\n');
+}
+
+/** A record a restore cannot use: the rollout halts on it, and the operator's way out is named now. */
+function malformedRecordLines(rollout: Rollout, isTTY: boolean): [string, string][] {
+  const why = malformedStartingWeights(rollout);
+  if (!why) return [];
+  return [
+    [
+      'RECORD',
+      loud(
+        `RecordMalformed: ${why}, so a rollback cannot know what to restore: it halts and leaves the listener ` +
+          'as it is. Restore by hand with `swing rollback --force` (it sends everything to the source), or ' +
+          '`swing set-weights`',
+        isTTY,
+      ),
+    ],
+  ];
 }
 
 function runningLines(snapshot: StatusSnapshot, rollout: Rollout, isTTY: boolean): [string, string][] {
@@ -523,7 +542,9 @@ export function finishedRollout(
 function uncapturedWritesNote(rollout: Rollout): string | undefined {
   // Reads-first: the read steps moved reads only, and the exposure report covers what the cutover sent.
   if (rollout.traffic === 'reads-first') return undefined;
-  const reachedTarget = rollout.steps.filter((step) => step.weights.target > rollout.startingWeights.target);
+  // A malformed record's starting weights are unknown: every step that sent the target anything counts.
+  const startTarget = malformedStartingWeights(rollout) ? 0 : rollout.startingWeights.target;
+  const reachedTarget = rollout.steps.filter((step) => step.weights.target > startTarget);
   const first = reachedTarget[0];
   if (!first) return undefined;
   return (
@@ -569,9 +590,10 @@ export function renderEnd(end: RolloutEnd, isTTY: boolean): string {
   if (end.outcome === 'completed') {
     return `Rollout ${name} completed${took}: the listener is at ${formatWeights(rollout.lastWritten)}`;
   }
-  const restored = rollout.restored
-    ? `starting weights restored (${formatWeights(rollout.startingWeights)})`
-    : 'the starting weights were NOT confirmed restored: check `swing status`';
+  const restored =
+    rollout.restored && !malformedStartingWeights(rollout)
+      ? `starting weights restored (${formatWeights(rollout.startingWeights)})`
+      : 'the starting weights were NOT confirmed restored: check `swing status`';
   const writes = writesNotes(rollout, isTTY);
   if (end.outcome === 'rehearsed') {
     return [`Rehearsal ${name} rehearsed${took}: every step ran, then the ${restored}`, ...writes].join('\n');

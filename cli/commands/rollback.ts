@@ -7,9 +7,10 @@ import type { Command } from 'commander';
 import { AlbSwingRules } from '#adapters/swing-rules.ts';
 import { LockLost } from '#domain/errors.ts';
 import { removeRules, rulesOf } from '#domain/reads-first.ts';
+import { malformedStartingWeights } from '#domain/record-check.ts';
 import { refuseRestoreRaisingTarget } from '#domain/rollout.ts';
 import type { RolloutPatch } from '#domain/types.ts';
-import { formatWeights, sameWeights } from '#domain/weights.ts';
+import { formatWeights, percentToWeights, sameWeights } from '#domain/weights.ts';
 import { action } from '../action.ts';
 import type { CommandContext } from '../context.ts';
 import type { CliDeps } from '../deps.ts';
@@ -18,6 +19,8 @@ import { executionName } from '../render.ts';
 import { safetyNetActsBy, safetyNetDueAt } from '../rollout-view.ts';
 
 const quietLog = { info: () => {}, warn: () => {}, error: () => {} };
+
+const ALL_ON_SOURCE = percentToWeights(0);
 
 /** Step Functions' view of an execution, or why it could not be read. */
 async function describe(
@@ -94,10 +97,13 @@ Examples:
               'set weights with `swing set-weights --target 0`',
           );
         }
-        const starting = rollout.startingWeights;
+        // A malformed record (issue 20): with no usable starting weights, everything goes to the source, which
+        // never raises the target's share and, before a cutover, loses nothing.
+        const malformed = malformedStartingWeights(rollout);
+        const starting = malformed ? ALL_ON_SOURCE : rollout.startingWeights;
         const current = await listener.readWeights();
         // The record is only as trustworthy as everyone who may update it: never raise the target's share.
-        refuseRestoreRaisingTarget(rollout, current, listenerArn);
+        refuseRestoreRaisingTarget({ ...rollout, startingWeights: starting }, current, listenerArn);
         const owner = record.lockOwner;
         const described = owner ? await describe(ctx, owner) : undefined;
         if (options.releaseLock && owner && described?.error !== undefined) {
@@ -126,6 +132,9 @@ Examples:
           );
         }
         const needsWrite = !sameWeights(current, starting);
+        const startingText = malformed
+          ? `everything on the source: the record of rollout ${executionName(rollout.executionArn)} has no usable starting weights (${malformed})`
+          : `the starting weights of rollout ${executionName(rollout.executionArn)}`;
         const release = Boolean(options.releaseLock && owner);
         const name = executionName(rollout.executionArn);
         // Reads-first: the rollout's own listener rules go too, the reads sent back to the source first.
@@ -138,7 +147,7 @@ Examples:
             const question = [
               needsWrite
                 ? `Write listener ${listenerArn}\n  from ${formatWeights(current)}\n  to   ${formatWeights(starting)} ` +
-                  `(the starting weights of rollout ${name})`
+                  `(${startingText})`
                 : `The listener is already at the starting weights of rollout ${name}.`,
               ...(rules.length > 0
                 ? [
@@ -248,8 +257,8 @@ Examples:
             [
               needsWrite
                 ? `Restored listener ${listenerArn} to ${formatWeights(starting)} (was ${formatWeights(current)}), ` +
-                  `the starting weights of rollout ${name}.`
-                : `Listener ${listenerArn} is already at ${formatWeights(starting)}, the starting weights of rollout ${name}: nothing written.`,
+                  `${startingText}.`
+                : `Listener ${listenerArn} is already at ${formatWeights(starting)}, ${startingText}: nothing written.`,
               ...(rules.length > 0
                 ? [`Removed the ${rules.length} listener rules of Swing's of rollout ${name}.`]
                 : []),

@@ -563,7 +563,7 @@ export function expectRestoredByTheSafetyNet(run: Run): void {
   }
   if (result.status === 'ABORTED' || statesEntered(run).includes('RollbackFailed')) {
     expect(
-      ['restored', 'already-restored', 'nothing-held', 'halted-drift', 'free'],
+      ['restored', 'already-restored', 'nothing-held', 'halted-drift', 'halted-record-malformed', 'free'],
       `${actor} acted${why}`,
     ).toContain(settledBy);
   }

@@ -29,6 +29,7 @@ export const SWING_ERROR_NAMES = [
   'ReplayLagging',
   'ReplayLagTimedOut',
   'HeldAfterCutover',
+  'RecordMalformed',
 ] as const;
 export type SwingErrorName = (typeof SWING_ERROR_NAMES)[number];
 
@@ -171,6 +172,14 @@ export class GateTimedOut extends SwingError {
  */
 export class RestoreRaisesTarget extends SwingError {
   readonly name = 'RestoreRaisesTarget' as const;
+}
+
+/**
+ * The rollout's record lacks what a restore needs (its starting weights are null, 0/0 or missing): Swing
+ * cannot know what to restore, so it halts, leaves the listener as it is, notifies and frees the lock.
+ */
+export class RecordMalformed extends SwingError {
+  readonly name = 'RecordMalformed' as const;
 }
 
 /** An AWS call failed in a way worth retrying (throttling, 5xx). The ASL retries this name with backoff. */

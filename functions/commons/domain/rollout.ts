@@ -49,6 +49,7 @@ import {
   type TrafficDefaults,
   writeReadRules,
 } from './reads-first.ts';
+import { haltOnMalformedRecord, malformedStartingWeights, recordRollbackHalt } from './record-check.ts';
 import { isPinRule, PIN_WEIGHTS } from './swing-rules.ts';
 import type {
   AlarmEvaluation,
@@ -827,6 +828,8 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
     };
   }
   const rollout = record.rollout;
+  const malformed = malformedStartingWeights(rollout);
+  if (malformed) await recordRollbackHalt(deps, rollout, malformed);
   const reason = rehearsal ? undefined : (rollout.reason ?? reasonFrom(error, deps.now()));
   const current = await deps.listener.readWeights();
   // Writes moved once the cutover's ModifyListener is recorded or shows on the listener; a cutover only begun
@@ -1336,6 +1339,7 @@ export type SafetyNetAction =
   | 'already-restored'
   | 'halted-drift'
   | 'halted-restore-raises-target'
+  | 'halted-record-malformed'
   | 'held-after-cutover'
   | 'completed';
 
@@ -1362,6 +1366,8 @@ export async function settleEndedExecution(
 ): Promise<SafetyNetAction> {
   const { executionArn, status } = ended;
   if (rollout.status === 'completing') return completeDecidedRollout(deps, rollout, ended);
+  const malformed = malformedStartingWeights(rollout);
+  if (malformed) return haltOnMalformedRecord(deps, rollout, malformed, ended.by ?? 'safety net');
   const reason: RollbackReason = rollout.reason ?? {
     error: ENDED_OUTSIDE_CATCH[status],
     cause:
