@@ -1,24 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { HANDLER_BUNDLING } from '../infra/handler-functions.ts';
+import { HANDLER_BUNDLING, HANDLER_NAMES } from '../infra/handler-functions.ts';
+import { stackHandlerEnvironments } from './handler-env.ts';
 
 export interface BundleRow {
   readonly handler: string;
   readonly minifiedBytes: number;
   readonly coldImportMsMedian: number;
 }
-
-const HANDLER_ENV = {
-  LISTENER_ARN: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/alb/1/2',
-  SOURCE_TARGET_GROUP_ARN: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/source/1',
-  TARGET_TARGET_GROUP_ARN: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/target/2',
-  TABLE_NAME: 'swing-bench',
-  WATCHED_ALARMS: '["bench-alarm"]',
-  SMOKE_CONFIG: '{"sourceEndpoint":"http://127.0.0.1:9201","targetEndpoint":"http://127.0.0.1:9202"}',
-  AWS_REGION: 'us-east-1',
-};
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
@@ -28,15 +19,14 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
  */
 export async function measureBundles(imports = 10): Promise<BundleRow[]> {
   const root = new URL('..', import.meta.url).pathname;
-  const handlers = readdirSync(join(root, 'functions'))
-    .filter((file) => file.endsWith('.ts'))
-    .map((file) => file.replace(/\.ts$/, ''));
+  // Each handler loads with the environment the stack gives it: they refuse to load without it.
+  const environments = stackHandlerEnvironments();
   // Inside the repository so that the runtime-provided AWS SDK resolves from node_modules on import.
   mkdirSync(join(root, 'node_modules', '.cache'), { recursive: true });
   const out = mkdtempSync(join(root, 'node_modules', '.cache', 'swing-bench-'));
   try {
     const rows: BundleRow[] = [];
-    for (const handler of handlers) {
+    for (const handler of HANDLER_NAMES) {
       const outfile = join(out, `${handler}.mjs`);
       await build({
         entryPoints: [join(root, 'functions', `${handler}.ts`)],
@@ -62,7 +52,7 @@ export async function measureBundles(imports = 10): Promise<BundleRow[]> {
             '-e',
             `const t = performance.now(); await import(${JSON.stringify(outfile)}); console.log(performance.now() - t);`,
           ],
-          { env: { ...process.env, ...HANDLER_ENV }, encoding: 'utf8' },
+          { env: { ...process.env, ...environments[handler] }, encoding: 'utf8' },
         );
         times.push(Number(printed.trim()));
       }

@@ -7,16 +7,41 @@ import { measureReplayWait, measureTransitions } from './transitions.ts';
 /**
  * `npm run bench`: the cost and speed figures, printed and written to bench/results.json. Targets live here,
  * not in timed tests: a slow CI machine must not fail the build, but a regression must be visible.
+ *
+ * `npm run bench -- [section ...] [--quick]`: only the sections named; `--quick` runs every section with few
+ * trials (CI runs it, so that no section can break unseen) and writes no figures. Exits 1 when a section
+ * crashes, after running the others.
  */
-const sections = new Set(process.argv.slice(2));
-const want = (name: string) => sections.size === 0 || sections.has(name);
-const results: Record<string, unknown> = { measuredAt: new Date().toISOString(), node: process.version };
+const SECTIONS = ['transitions', 'bundles', 'startup', 'alarm-latency', 'local-alb'] as const;
+type Section = (typeof SECTIONS)[number];
 
-if (want('transitions')) {
-  const rows = await measureTransitions();
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const named = args.filter((arg) => arg !== '--quick');
+const unknown = named.filter((arg) => !(SECTIONS as readonly string[]).includes(arg));
+if (unknown.length > 0) {
+  console.error(`bench: unknown ${unknown.join(', ')}: name sections of ${SECTIONS.join(', ')}, or --quick`);
+  process.exit(2);
+}
+const sections = new Set(named);
+const results: Record<string, unknown> = { measuredAt: new Date().toISOString(), node: process.version };
+const crashed: Section[] = [];
+
+async function section(name: Section, measure: () => Promise<void>): Promise<void> {
+  if (sections.size > 0 && !sections.has(name)) return;
+  try {
+    await measure();
+  } catch (error) {
+    crashed.push(name);
+    console.error(`\nbench: the ${name} section crashed:`, error);
+  }
+}
+
+await section('transitions', async () => {
+  const rows = await measureTransitions(quick ? [1] : undefined);
   console.log('\nState transitions per rollout: Swing (task-token bake) vs a 30 s polling baseline');
   console.table(rows);
-  const sameAcrossBakes = [1, 5, 10].every((steps) => {
+  const sameAcrossBakes = [...new Set(rows.map((row) => row.steps))].every((steps) => {
     const [short, long] = rows.filter((row) => row.steps === steps);
     return short?.swing === long?.swing && short?.readsFirst === long?.readsFirst;
   });
@@ -29,46 +54,60 @@ if (want('transitions')) {
   );
   console.table(replayWait);
   results.transitions = { rows, sameAcrossBakes, replayWait };
-}
+});
 
-if (want('bundles')) {
-  const rows = await measureBundles();
+await section('bundles', async () => {
+  const imports = quick ? 2 : 10;
+  const rows = await measureBundles(imports);
   console.log(
-    '\nHandler bundles (esbuild, ESM, minified) and cold import time (median of 10 fresh Node processes)',
+    `\nHandler bundles (esbuild, ESM, minified) and cold import time (median of ${imports} fresh Node processes)`,
   );
   console.table(rows);
   results.bundles = rows;
-}
+});
 
-if (want('startup')) {
-  const rows = measureStartup();
+await section('startup', async () => {
+  const runs = quick ? 3 : 15;
+  const startup = measureStartup(runs);
   console.log(
-    '\nStart-up: `swing --help` (built CLI) beside `node -e 0`, wall time of fresh processes (15 each)',
+    `\nStart-up: \`swing --help\` (built CLI) beside \`node -e 0\`, wall time of fresh processes (${runs} each, interleaved)`,
   );
-  console.table(rows);
-  results.startup = rows;
-}
+  console.table(startup.rows);
+  console.log(
+    `swing --help takes ${startup.ratio}x node -e 0 (median of the pairs' ratios; the target is 3x or less): ${startup.ratio <= 3 ? 'within' : 'OVER'}`,
+  );
+  results.startup = startup;
+});
 
-if (want('alarm-latency')) {
-  const latency = await measureAlarmToRestore();
+await section('alarm-latency', async () => {
+  const latency = await measureAlarmToRestore(quick ? 3 : 50);
   console.log(
     '\nAlarm state change to starting weights restored, local mode (real engine, real HTTP traffic)',
   );
   console.table([latency]);
   results.alarmToRestore = latency;
-}
+});
 
-if (want('local-alb')) {
-  const alb = await measureLocalAlb();
+await section('local-alb', async () => {
+  const alb = await measureLocalAlb(quick ? 0.5 : 3);
   console.log(
     '\nLocal ALB stand-in: throughput and latency added over calling the cluster stand-in directly',
   );
   console.table([alb]);
   results.localAlb = alb;
-}
+});
 
-// A run of some sections keeps the other sections' last figures.
-const file = new URL('./results.json', import.meta.url);
-const previous = sections.size > 0 && existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
-writeFileSync(file, `${JSON.stringify({ ...previous, ...results }, null, 2)}\n`);
-console.log('\nwrote bench/results.json');
+if (quick) {
+  console.log('\n--quick: few trials, so no figures are written');
+} else {
+  // A run of some sections (or one where a section crashed) keeps the other sections' last figures.
+  const file = new URL('./results.json', import.meta.url);
+  const partial = sections.size > 0 || crashed.length > 0;
+  const previous = partial && existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  writeFileSync(file, `${JSON.stringify({ ...previous, ...results }, null, 2)}\n`);
+  console.log('\nwrote bench/results.json');
+}
+if (crashed.length > 0) {
+  console.error(`\nbench: ${crashed.join(', ')} crashed (above)`);
+  process.exitCode = 1;
+}

@@ -7,12 +7,18 @@ export interface StartupRow {
   readonly wallMsMin: number;
 }
 
+export interface Startup {
+  readonly rows: StartupRow[];
+  /** `swing --help` over `node -e 0`, run by run (each pair ran back to back): the median of those ratios. */
+  readonly ratio: number;
+}
+
 const SWING = fileURLToPath(new URL('../bin/swing.js', import.meta.url));
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 /** Whole-process wall time of fresh Node processes: `swing --help` (the built CLI) beside an empty `node -e 0`. */
-export function measureStartup(runs = 15): StartupRow[] {
+export function measureStartup(runs = 15): Startup {
   const commands: [string, string[]][] = [
     ['node -e 0', ['-e', '0']],
     ['swing --help', [SWING, '--help']],
@@ -29,12 +35,17 @@ export function measureStartup(runs = 15): StartupRow[] {
       times.get(name)?.push(performance.now() - started);
     }
   }
-  return commands.map(([command]) => {
-    const samples = times.get(command) ?? [];
-    return {
-      command,
-      wallMsMedian: Math.round(median(samples)),
-      wallMsMin: Math.round(Math.min(...samples)),
-    };
-  });
+  const node = times.get('node -e 0') ?? [];
+  const swing = times.get('swing --help') ?? [];
+  return {
+    rows: commands.map(([command]) => {
+      const samples = times.get(command) ?? [];
+      return {
+        command,
+        wallMsMedian: Math.round(median(samples)),
+        wallMsMin: Math.round(Math.min(...samples)),
+      };
+    }),
+    ratio: Math.round(median(swing.map((ms, run) => ms / (node[run] ?? ms))) * 100) / 100,
+  };
 }

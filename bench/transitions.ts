@@ -88,9 +88,9 @@ async function pollingTransitions(steps: number, bakeSeconds: number): Promise<n
   return entered;
 }
 
-export async function measureTransitions(): Promise<TransitionRow[]> {
+export async function measureTransitions(stepCounts = [1, 5, 10]): Promise<TransitionRow[]> {
   const rows: TransitionRow[] = [];
-  for (const steps of [1, 5, 10]) {
+  for (const steps of stepCounts) {
     for (const bakeSeconds of [60, 3600]) {
       const swing = await swingTransitions(steps, bakeSeconds);
       const readsFirst = await swingTransitions(steps, bakeSeconds, 'reads-first');
