@@ -1,4 +1,4 @@
-import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
+import { ExecutionAbortedError, type StateMachine } from 'aws-local-stepfunctions';
 import { type ReconcileResult, type ReconcilerDeps, reconcile } from '#domain/reconciler.ts';
 import {
   afterBake,
@@ -14,6 +14,7 @@ import {
 } from '#domain/rollout.ts';
 import type { ExecutionStatusPort, ExecutionView, TaskCallbackPort } from '#domain/types.ts';
 import { type FUNCTION_PLACEHOLDERS, loadDefinition, localFunctionArn } from '../statemachine/definition.ts';
+import { validatedStateMachine } from './validated-machine.ts';
 
 type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
 
@@ -191,9 +192,7 @@ export class LocalStepFunctions implements TaskCallbackPort, ExecutionStatusPort
   constructor(private readonly options: LocalStepFunctionsOptions = {}) {
     this.msPerSecond = options.msPerSecond ?? 1000;
     // The scaled clock below replaces the library's own task timeouts; ARN syntax is ours to choose.
-    this.machine = new StateMachine(withLibraryTimeoutPaths(loadDefinition(localFunctionArn)) as never, {
-      validationOptions: { checkArn: true, checkPaths: true },
-    });
+    this.machine = validatedStateMachine(withLibraryTimeoutPaths(loadDefinition(localFunctionArn)));
   }
 
   get stateMachineArn(): string {
