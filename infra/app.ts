@@ -10,12 +10,13 @@ import { SwingStack } from './swing-stack.ts';
  * (cdk.json points it at infra/example.config.json) or `swing:config` (inline JSON). The AwsSolutions
  * pack runs on every synth: an unsuppressed finding is an error and fails it.
  */
-// The functions load the handlers' prebuilt bundles; this app bundles them again first, so that it never
-// deploys bundles older than the source (a no-op when nothing changed).
-await bundleHandlers();
 const app = new App();
 try {
   const config = loadSwingConfig((key) => app.node.tryGetContext(key));
+  // The functions load the handlers' prebuilt bundles; this app bundles them again first, so that it never
+  // deploys bundles older than the source (a no-op when nothing changed). After the config: a bad one fails
+  // at once.
+  await bundleHandlers();
   new SwingStack(app, config.stackName, { config });
 } catch (error) {
   if (!(error instanceof ValidationFailed)) throw error;
