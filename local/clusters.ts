@@ -568,12 +568,14 @@ export async function startClusterStandIn(options: ClusterStandInOptions): Promi
       injectedErrors += 1;
       return send(response, errorAnswer(503, 'injected_fault', `${name} fault injection`));
     }
-    const url = new URL(request.url ?? '/', 'http://stand-in');
-    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const { parts, query } = routedPath(request.url ?? '/');
     const replayed = request.headers[REPLAY_HEADER] !== undefined;
     let result: Answer;
     try {
-      result = route(request.method ?? 'GET', parts, url.searchParams, text, replayed);
+      result =
+        parts === undefined
+          ? badRequestNoHandler(request.method ?? 'GET', request.url ?? '/')
+          : route(request.method ?? 'GET', parts, new URLSearchParams(query), text, replayed);
     } catch (error) {
       result = failure(error);
     }
@@ -643,6 +645,41 @@ function opType(params: URLSearchParams): 'index' | 'create' {
 
 function missingId(): Answer {
   return errorAnswer(400, 'action_request_validation_exception', 'Validation Failed: 1: id is missing;');
+}
+
+/**
+ * The path's segments as OpenSearch routes them: on the raw path, dot segments not resolved
+ * (`RestController.getAllHandlers` matches `request.rawPath()` in its path trie), each segment then
+ * percent-decoded. A `.` or `..` segment, as sent or encoded, matches no literal part of any handler's path; the
+ * stand-in, which takes an unknown segment as an index name or a document id, answers such a path as OpenSearch
+ * answers one no handler matches (undefined here). No proxy on the way (the local ALB, the capture proxy)
+ * resolves them either.
+ */
+export function routedPath(target: string): { parts: string[] | undefined; query: string } {
+  const mark = target.indexOf('?');
+  const raw = mark === -1 ? target : target.slice(0, mark);
+  const query = mark === -1 ? '' : target.slice(mark + 1);
+  const segments = raw.split('/').filter(Boolean);
+  const decode = (segment: string) => {
+    try {
+      return decodeURIComponent(segment);
+    } catch {
+      return segment;
+    }
+  };
+  const parts = segments.map(decode);
+  if (parts.some((part) => part === '.' || part === '..')) return { parts: undefined, query };
+  return { parts, query };
+}
+
+/** OpenSearch's answer to a path no handler matches (`RestController.handleBadRequest`): 400, the error a string. */
+function badRequestNoHandler(method: string, target: string): Answer {
+  const mark = target.indexOf('?');
+  const path = mark === -1 ? target : target.slice(0, mark);
+  return {
+    status: 400,
+    body: { error: `no handler found for uri [${path}] and method [${method}]`, status: 400 },
+  };
 }
 
 function noHandler(method: string, parts: string[]): Answer {

@@ -199,7 +199,7 @@ describe('Command: swing rollback --force', () => {
     expect(aws.sfn).not.toReceiveCommand(DescribeExecutionCommand);
   });
 
-  it("removes a reads-first rollout's own rules too: the read rules first, the pins last", async () => {
+  it("removes a reads-first rollout's own rules too: the read rules first, writes-to-source, the pins last", async () => {
     // Prepare: a reads-first rollout halted at 50 % of reads (someone changed a rule); nobody holds the lock.
     const record = runningRecord();
     const halted = {
@@ -221,8 +221,8 @@ describe('Command: swing rollback --force', () => {
           Type: 'forward',
           ForwardConfig: {
             TargetGroups: [
-              group(STACK.sourceTargetGroupArn, spec.role === 'pin' ? 999 : 500),
-              group(STACK.targetTargetGroupArn, spec.role === 'pin' ? 0 : 499),
+              group(STACK.sourceTargetGroupArn, spec.role === 'reads' ? 500 : 999),
+              group(STACK.targetTargetGroupArn, spec.role === 'reads' ? 499 : 0),
             ],
           },
         },
@@ -271,10 +271,14 @@ describe('Command: swing rollback --force', () => {
     expect(reads).toBeGreaterThan(0);
     const deleted = aws.elbv2.commandCalls(DeleteRuleCommand).map((call) => call.args[0].input.RuleArn);
     expect(deleted).toHaveLength(SWING_RULE_SET.length);
-    // The pins go last: while a read rule routes, they keep scroll contexts on the source.
-    expect(
-      deleted.slice(-3).every((arn) => ['r0', 'r1', 'r2'].includes(String(arn?.split('/').at(-1)))),
-    ).toBe(true);
+    // The read rules first, then writes-to-source, the pins last: while a read rule routes, they keep scroll
+    // contexts and the writes a read pattern would match on the source.
+    const roles = deleted.map((arn) => SWING_RULE_SET[Number(String(arn).split('/r').at(-1))]?.role);
+    expect(roles).toEqual([
+      ...SWING_RULE_SET.filter((spec) => spec.role === 'reads').map(() => 'reads'),
+      'writes',
+      ...SWING_RULE_SET.filter((spec) => spec.role === 'pin').map(() => 'pin'),
+    ]);
     expect(result.stdout).toContain(`Removed the ${SWING_RULE_SET.length} listener rules`);
   });
 

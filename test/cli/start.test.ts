@@ -572,7 +572,7 @@ describe('Command: swing start', () => {
 
     it("applies the reads-first preflight without --traffic, at the stack's rule priority", async () => {
       // Prepare
-      stackDefaults(readsFirstStack(20));
+      stackDefaults(readsFirstStack(11));
       aws.elbv2.on(DescribeRulesCommand).resolves(fixture('elbv2-describe-rules'));
 
       // Act

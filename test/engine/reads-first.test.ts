@@ -331,7 +331,7 @@ describe('Reads-first preflight refusals change nothing', () => {
       world,
       { plan: '10,100' },
       'ListenerShapeInvalid',
-      /priorities Swing needs \(1000-1006\) are taken/,
+      /priorities Swing needs \(1000-1012\) are taken/,
     );
   });
 

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClusterStandIn, startClusterStandIn } from '#local/clusters.ts';
 
@@ -11,6 +12,24 @@ async function call(url: string, init?: RequestInit) {
   const response = await fetch(url, init);
   const body = (await response.json()) as Record<string, unknown>;
   return { status: response.status, servedBy: response.headers.get('x-served-by'), body };
+}
+
+/** A request with its path exactly as given: fetch would resolve dot segments before sending. */
+function rawCall(port: number, method: string, path: string, body: string) {
+  return new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+    const sent = request(
+      { host: '127.0.0.1', port, method, path, headers: { 'content-type': 'application/json' } },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) }),
+        );
+      },
+    );
+    sent.on('error', reject);
+    sent.end(body);
+  });
 }
 
 describe('Cluster stand-in', () => {
@@ -32,6 +51,23 @@ describe('Cluster stand-in', () => {
       body: { cluster_name: 'target', _served_by: 'target', version: { number: expect.any(String) } },
     });
     expect(cluster.url).toBe(`http://127.0.0.1:${cluster.port}`);
+  });
+
+  it.each([
+    '/dots/_search/../_doc/X',
+    '/dots/_search/%2e%2e/_doc/X',
+    '/dots/_search/%2E%2E/_doc/X',
+    '/dots/_count/./_doc/X',
+  ])('answers POST %s as OpenSearch does, 400 no handler found, writing nothing', async (path) => {
+    const before = cluster.stats().documents;
+
+    const answer = await rawCall(cluster.port, 'POST', path, '{"a":1}');
+
+    expect(answer).toMatchObject({
+      status: 400,
+      body: { error: `no handler found for uri [${path}] and method [POST]`, status: 400 },
+    });
+    expect(cluster.stats().documents).toBe(before);
   });
 
   it('answers GET /_cluster/health green', async () => {
@@ -148,5 +184,11 @@ describe('Cluster stand-in', () => {
 
   it('refuses an error rate outside 0..1', () => {
     expect(() => cluster.setFault({ errorRate: 1.5 })).toThrow(/between 0 and 1/);
+  });
+
+  it('stores a document whose id is a read API name, as OpenSearch does: POST /i/_doc/_searchable-1 is a write', async () => {
+    const answer = await rawCall(cluster.port, 'POST', '/ids/_doc/_searchable-1', '{"a":1}');
+
+    expect(answer).toMatchObject({ status: 201, body: { _id: '_searchable-1', result: 'created' } });
   });
 });

@@ -1,8 +1,8 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ListenerShapeInvalid, RuleGone } from '#domain/errors.ts';
-import { isIntact, PIN_WEIGHTS, SWING_RULE_SET, swingPriorities } from '#domain/swing-rules.ts';
+import { isIntact, isSourceOnly, PIN_WEIGHTS, SWING_RULE_SET, swingPriorities } from '#domain/swing-rules.ts';
 import type { SwingRulesPort } from '#domain/types.ts';
 import { DEFAULT_ROUTE, type LocalAlb, startLocalAlb } from '#local/alb.ts';
 import { localSwingRules } from '#local/local-listener-rules.ts';
@@ -40,7 +40,7 @@ describe("Local SwingRulesPort (the ELBv2 adapter over the local ALB's rules)", 
     const arns = new Map<string, string>();
     const priorities = swingPriorities(BASE);
     for (const [index, spec] of SWING_RULE_SET.entries()) {
-      const weights = spec.role === 'pin' ? PIN_WEIGHTS : reads;
+      const weights = isSourceOnly(spec) ? PIN_WEIGHTS : reads;
       arns.set(spec.name, await port.createRule(spec, priorities[index]!, weights, OWNER));
     }
     return arns;
@@ -76,7 +76,7 @@ describe("Local SwingRulesPort (the ELBv2 adapter over the local ALB's rules)", 
     expect(found.find((rule) => rule.name === 'pin-scroll-pit')?.weights).toEqual(PIN_WEIGHTS);
   });
 
-  it('routes OpenSearch requests as the issue classifies them: pinned, reads, or the default action (writes)', async () => {
+  it('routes OpenSearch requests as the design classifies them: pinned, writes kept on the source, reads, or the default action (writes)', async () => {
     const arns = await createRuleSet();
     const nameOf = new Map([...arns].map(([name, arn]) => [arn, name]));
     const cases: [method: string, path: string, route: string][] = [
@@ -84,13 +84,25 @@ describe("Local SwingRulesPort (the ELBv2 adapter over the local ALB's rules)", 
       ['HEAD', '/logs', 'reads-get-head'],
       ['GET', '/logs/_search?q=x', 'reads-get-head'],
       ['POST', '/logs/_search', 'reads-search'],
-      ['POST', '/logs/_search/template', 'reads-search'],
       ['POST', '/_msearch', 'reads-search'],
       ['POST', '/logs/_count', 'reads-lookups'],
       ['POST', '/_mget', 'reads-lookups'],
       ['POST', '/logs/_field_caps', 'reads-lookups'],
-      ['POST', '/logs/_validate/query', 'reads-validate-explain'],
-      ['POST', '/logs/_explain/1', 'reads-validate-explain'],
+      ['POST', '/logs/_search/template', 'writes-to-source'],
+      ['POST', '/logs/_validate/query', 'writes-to-source'],
+      ['POST', '/logs/_explain/1', 'writes-to-source'],
+      // Writes a read pattern would also match: a document id such as `_searchable-1` or `_count`.
+      ['POST', '/logs/_doc/_searchable-1', 'writes-to-source'],
+      ['POST', '/logs/_update/_count', 'writes-to-source'],
+      ['POST', '/logs/_search/../_doc/X', 'pin-dot-segments'],
+      ['POST', '/logs/_search/%2e%2e/_doc/X', 'pin-encoded-dots'],
+      ['GET', '/_tasks/oTUltX4IQMOUUVeiohTt8A:12345', 'pin-tasks'],
+      [
+        'GET',
+        '/_plugins/_asynchronous_search/FklfVlU4eFdIUTh1Q1hyM3ZnT19fUVEgZWRkNTcxMDk',
+        'pin-indexless-search',
+      ],
+      ['POST', '/_plugins/_sql', 'pin-query-cursors'],
       ['POST', '/_search', 'pin-indexless-search'],
       ['GET', '/_search', 'pin-indexless-search'],
       ['POST', '/_search/scroll', 'pin-scroll-pit'],
@@ -102,7 +114,7 @@ describe("Local SwingRulesPort (the ELBv2 adapter over the local ALB's rules)", 
       ['PUT', '/logs/_doc/1', DEFAULT_ROUTE],
       ['POST', '/logs/_doc', DEFAULT_ROUTE],
       ['POST', '/_bulk', DEFAULT_ROUTE],
-      ['POST', '/logs/_update/1', DEFAULT_ROUTE],
+      ['POST', '/logs/_update/1', 'writes-to-source'],
       ['POST', '/logs/_delete_by_query', DEFAULT_ROUTE],
       ['DELETE', '/logs/_doc/1', DEFAULT_ROUTE],
       // Case-sensitive paths: not a search, so a write to the source, never a read sent to the target.
@@ -112,13 +124,24 @@ describe("Local SwingRulesPort (the ELBv2 adapter over the local ALB's rules)", 
 
     for (const [method, path, want] of cases) {
       const before = alb.totals().byRoute;
-      const response = await fetch(`http://127.0.0.1:${alb.ports.weighted}${path}`, {
-        method,
-        ...(method === 'POST' || method === 'PUT'
-          ? { body: '{}', headers: { 'content-type': 'application/json' } }
-          : {}),
+      // Sent as written: fetch would resolve the dot segments before the local ALB saw them.
+      const servedBy = await new Promise<string | undefined>((resolve, reject) => {
+        const sent = request(
+          {
+            host: '127.0.0.1',
+            port: alb.ports.weighted,
+            method,
+            path,
+            headers: { 'content-type': 'application/json' },
+          },
+          (response) => {
+            response.resume();
+            response.on('end', () => resolve(response.headers['x-served-by'] as string | undefined));
+          },
+        );
+        sent.on('error', reject);
+        sent.end(method === 'POST' || method === 'PUT' ? '{}' : undefined);
       });
-      await response.arrayBuffer();
       const after = alb.totals().byRoute;
       const routedBy = Object.keys(after).find(
         (route) =>
@@ -126,7 +149,6 @@ describe("Local SwingRulesPort (the ELBv2 adapter over the local ALB's rules)", 
           (before[route]?.routed.source ?? 0) + (before[route]?.routed.target ?? 0),
       );
       const got = routedBy === DEFAULT_ROUTE ? DEFAULT_ROUTE : nameOf.get(routedBy ?? '');
-      const servedBy = response.headers.get('x-served-by');
       const wantServer = want.startsWith('reads') ? 'target' : 'source';
       if (got !== want || servedBy !== wantServer) {
         misrouted.push(`${method} ${path}: ${got} (${servedBy}), want ${want} (${wantServer})`);

@@ -430,7 +430,7 @@ describe('Class: AlbSwingRules', () => {
       await expect(refusal).rejects.toThrow(
         new RegExp(
           `priority 103, which Swing's rule reads-get-head needs on listener .*, is taken by someone else's rule ` +
-            `\\(${holder.rule.RuleArn}\\).*choose another rulePriority \\(a free range of 7\\)`,
+            `\\(${holder.rule.RuleArn}\\).*choose another rulePriority \\(a free range of ${SWING_RULE_SET.length}\\)`,
         ),
       );
     });

@@ -32,7 +32,7 @@ function recordingPort() {
 }
 
 describe('removeRules: Swing leaves no rule, and never sends reads back on the way', () => {
-  it('deletes the read rules first, then the pins, and re-weights none', async () => {
+  it('deletes the read rules first, then writes-to-source, then the pins, and re-weights none', async () => {
     const { port, calls } = recordingPort();
 
     expect(await removeRules(port, found(), silentLog)).toBe(SWING_RULE_SET.length);
@@ -40,15 +40,21 @@ describe('removeRules: Swing leaves no rule, and never sends reads back on the w
     const reads = SWING_RULE_SET.filter((spec) => spec.role === 'reads').map((spec) => `rule-${spec.name}`);
     const pins = SWING_RULE_SET.filter((spec) => spec.role === 'pin').map((spec) => `rule-${spec.name}`);
     // A read rule set to the source on its way out would, after the cutover, send reads to a source that misses
-    // the target's writes: it is deleted as it is, its reads then following the default action.
-    expect(calls).toEqual([...reads.map((arn) => `delete ${arn}`), ...pins.map((arn) => `delete ${arn}`)]);
+    // the target's writes: it is deleted as it is, its reads then following the default action. Until the last
+    // read rule is gone, writes-to-source keeps the writes a read pattern would match on the source.
+    expect(calls).toEqual([
+      ...reads.map((arn) => `delete ${arn}`),
+      'delete rule-writes-to-source',
+      ...pins.map((arn) => `delete ${arn}`),
+    ]);
   });
 
-  it('keeps the pins when asked for the read rules only (the cutover)', async () => {
+  it('keeps the pins when asked for the read rules only (the cutover), removing writes-to-source with them', async () => {
     const { port, calls } = recordingPort();
     await removeRules(port, found(), silentLog, 'reads');
     expect(calls.some((call) => call.includes('pin-'))).toBe(false);
-    expect(calls).toHaveLength(SWING_RULE_SET.filter((spec) => spec.role === 'reads').length);
+    expect(calls).toHaveLength(SWING_RULE_SET.filter((spec) => spec.role !== 'pin').length);
+    expect(calls.at(-1)).toBe('delete rule-writes-to-source');
   });
 
   it('fails on an error of ELBv2, so that the state machine retries', async () => {

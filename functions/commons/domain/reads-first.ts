@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { ListenerShapeInvalid, ValidationFailed, WeightsDrifted } from './errors.ts';
 import type { LogPort } from './log.ts';
-import { isIntact, PIN_WEIGHTS, pinIsOwn, SWING_RULE_SET, specOf } from './swing-rules.ts';
+import { isIntact, isSourceOnly, PIN_WEIGHTS, pinIsOwn, SWING_RULE_SET, specOf } from './swing-rules.ts';
 import type {
   FoundSwingRule,
   PlanEnd,
@@ -192,8 +192,8 @@ export function rulesDrift(
     const spec = specOf(rule);
     const where = `rule ${rule.name} (${rule.arn})`;
     if (!spec || !isIntact(rule, base)) return `${where} was reshaped: it is not as Swing created it`;
-    if (spec.role === 'pin' && !pinIsOwn(rule)) {
-      return `${where} pins contexts to the source but now forwards ${rule.weights ? formatWeights(rule.weights) : 'elsewhere'}`;
+    if (isSourceOnly(spec) && !pinIsOwn(rule)) {
+      return `${where} pins requests to the source but now forwards ${rule.weights ? formatWeights(rule.weights) : 'elsewhere'}`;
     }
     if (
       spec.role === 'reads' &&
@@ -231,8 +231,9 @@ export function rulesDriftError(listenerArn: string, why: string): WeightsDrifte
 }
 
 /**
- * Puts the read rules at `reads`: creates what is missing (the pin rules first, so that no read rule ever
- * routes a scroll continuation before the pins exist), then re-weights the read rules that differ.
+ * Puts the read rules at `reads`: creates what is missing (the pins and `writes-to-source` first, so that no
+ * read rule ever routes a scroll continuation or a write before they exist), then re-weights the read rules
+ * that differ.
  */
 export async function writeReadRules(
   port: SwingRulesPort,
@@ -243,7 +244,7 @@ export async function writeReadRules(
   const base = rollout.readsFirst?.basePriority ?? DEFAULT_READS_FIRST.basePriority;
   for (const spec of SWING_RULE_SET) {
     const found = existing.find((rule) => rule.name === spec.name);
-    const weights = spec.role === 'pin' ? PIN_WEIGHTS : reads;
+    const weights = isSourceOnly(spec) ? PIN_WEIGHTS : reads;
     if (!found) {
       await port.createRule(spec, base + spec.offset, weights, rollout.executionArn);
     } else if (spec.role === 'reads' && (!found.weights || !sameWeights(found.weights, weights))) {
@@ -253,11 +254,12 @@ export async function writeReadRules(
 }
 
 /**
- * Removes rules of Swing's: the read rules first, then the pins (while a read rule routes, the pins keep scroll
+ * Removes rules of Swing's: the read rules first, then `writes-to-source` (while a read rule routes, it keeps
+ * on the source the writes a read pattern would match), then the pins (while a read rule routes, they keep scroll
  * and point-in-time contexts on the source). A removed read rule's requests follow the default action; a read
  * rule is never re-weighted on its way out, which after the cutover would send reads back to a source that
  * misses the target's writes. So a caller restores the default action first, when it restores at all: then no
- * removal raises the target's share. `which: 'reads'` keeps the pins (the cutover).
+ * removal raises the target's share. `which: 'reads'` keeps the pins (the cutover), removing the read rules and `writes-to-source`.
  */
 export async function removeRules(
   port: SwingRulesPort,
@@ -265,11 +267,13 @@ export async function removeRules(
   log: LogPort,
   which: 'all' | 'reads' = 'all',
 ): Promise<number> {
-  const reads = rules.filter((rule) => specOf(rule)?.role !== 'pin');
+  const reads = rules.filter((rule) => specOf(rule)?.role === 'reads');
+  // writes-to-source after the read rules: while one still routes, a write it would match stays on the source.
+  const writes = rules.filter((rule) => specOf(rule)?.role === 'writes' || specOf(rule) === undefined);
   const pins = rules.filter((rule) => specOf(rule)?.role === 'pin');
-  for (const rule of reads) await port.deleteRule(rule.arn);
+  for (const rule of [...reads, ...writes]) await port.deleteRule(rule.arn);
   if (which === 'all') for (const rule of pins) await port.deleteRule(rule.arn);
-  const removed = reads.length + (which === 'all' ? pins.length : 0);
+  const removed = reads.length + writes.length + (which === 'all' ? pins.length : 0);
   if (removed > 0) log.info("removed Swing's listener rules", { removed, which });
   return removed;
 }

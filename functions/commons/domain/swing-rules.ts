@@ -11,12 +11,27 @@ import type {
 import { sameWeights } from './weights.ts';
 
 /**
- * Swing's listener rules in reads-first mode. The pin rules come first: scroll and point-in-time contexts live on
- * one cluster, so their requests (and index-less `/_search`, the only form a search within a point in time takes:
- * its id is in the body, which no rule sees) stay on the source. Then the read rules, whose weighted forward
- * carries the read share. Everything else (writes) falls to the default action, all-source until the cutover.
+ * Swing's listener rules in reads-first mode, evaluated in this order (each `offset` from the base priority):
  *
- * ALB's limits shape the split: at most 3 values per condition, 5 per rule, 5 wildcards per rule.
+ * - The pins, to the source whatever the read share: requests that continue state held by one cluster. Scroll
+ *   and point-in-time contexts, index-less `/_search` (the only form a search within a point in time takes: its
+ *   id is in the body, which no rule sees), asynchronous searches and queries, tasks (a `_reindex`,
+ *   `_update_by_query` or `_delete_by_query` run with `wait_for_completion=false` answers with a task id only the
+ *   source knows), SQL and PPL cursors, EQL and ES|QL results, snapshot and ML task status. Paths with dot
+ *   segments, raw or percent-encoded, are pinned too: a server or proxy that resolves them could turn what a
+ *   pattern sees as a read into a write.
+ * - `writes-to-source`: every POST whose path could be a write that a read pattern also matches (a document id
+ *   such as `_search` or `_count` in `POST /i/_doc/_count`, a script id in `POST /_scripts/_search`, ...). Such a
+ *   path has a segment starting with `_` before its last one; a read the read rules move has none (`/i/_search`,
+ *   `/_count`). It leaves with the read rules at the cutover, the default action then sending writes to the
+ *   target.
+ * - The read rules, whose weighted forward carries the read share: GET and HEAD, and POST to a path that ends in
+ *   a read API's name.
+ *
+ * Everything else (writes) falls to the default action, all-source until the cutover. Which paths are reads is
+ * checked against the REST APIs the OpenSearch and Elasticsearch clients define
+ * (test/fixtures/client-endpoints.json, test/unit/read-classification.test.ts). ALB's limits shape the split:
+ * at most 3 values per condition, 5 per rule, 5 wildcards per rule.
  */
 export const SWING_RULE_SET: readonly SwingRuleSpec[] = [
   {
@@ -32,8 +47,8 @@ export const SWING_RULE_SET: readonly SwingRuleSpec[] = [
     role: 'pin',
     offset: 1,
     // `/_search` with or without its slash (a point-in-time search carries its id in the body), and asynchronous
-    // searches (Elasticsearch's `_async_search`, OpenSearch's `_plugins/_asynchronous_search`): submitted by POST
-    // and fetched by GET, they live on the cluster that runs them.
+    // searches and queries (Elasticsearch's `_async_search`, OpenSearch's `_plugins/_asynchronous_search` and
+    // `_plugins/_async_query`): submitted by POST and fetched by GET, they live on the cluster that runs them.
     conditions: [{ field: 'path-pattern', values: ['/_search', '/_search/', '*/_async*'] }],
   },
   {
@@ -43,36 +58,83 @@ export const SWING_RULE_SET: readonly SwingRuleSpec[] = [
     conditions: [{ field: 'query-string', values: [{ key: 'scroll', value: '*' }] }],
   },
   {
+    name: 'pin-tasks',
+    role: 'pin',
+    offset: 3,
+    // A task runs on the cluster that started it: its status (`GET /_tasks/<id>`), its cancel and rethrottle,
+    // Elasticsearch's reindex status (`GET /_reindex/<task>`, never `POST /_reindex` itself, a write) and
+    // OpenSearch's ML tasks.
+    conditions: [{ field: 'path-pattern', values: ['/_tasks*', '/_reindex/*', '/_plugins/_ml/tasks/*'] }],
+  },
+  {
+    name: 'pin-query-cursors',
+    role: 'pin',
+    offset: 4,
+    // SQL and PPL cursors (Elasticsearch's `_sql`, OpenSearch's `_plugins/_sql` and `_plugins/_ppl`): a cursor
+    // goes back in the body of the next request, which no rule sees.
+    conditions: [{ field: 'path-pattern', values: ['/_sql*', '/_plugins/_sql*', '/_plugins/_ppl*'] }],
+  },
+  {
+    name: 'pin-query-results',
+    role: 'pin',
+    offset: 5,
+    // Open Distro's SQL, EQL results and status by id, ES|QL's asynchronous results.
+    conditions: [{ field: 'path-pattern', values: ['/_opendistro/_sql*', '/_eql/*', '/_query/async*'] }],
+  },
+  {
+    name: 'pin-job-status',
+    role: 'pin',
+    offset: 6,
+    // Reads only (their writes follow the default action): the status of a snapshot or of Elasticsearch's
+    // migration reindex started on the source, and the cat APIs (tasks, snapshots, point-in-time segments, ...).
+    conditions: [
+      { field: 'http-request-method', values: ['GET', 'HEAD'] },
+      { field: 'path-pattern', values: ['/_snapshot/*', '/_cat/*', '/_migration/reindex/*'] },
+    ],
+  },
+  {
+    name: 'pin-dot-segments',
+    role: 'pin',
+    offset: 7,
+    conditions: [{ field: 'path-pattern', values: ['*/..*', '*/./*', '*/.'] }],
+  },
+  {
+    name: 'pin-encoded-dots',
+    role: 'pin',
+    offset: 8,
+    conditions: [{ field: 'path-pattern', values: ['*%2e*', '*%2E*'] }],
+  },
+  {
+    name: 'writes-to-source',
+    role: 'writes',
+    offset: 9,
+    conditions: [
+      { field: 'http-request-method', values: ['POST'] },
+      { field: 'path-pattern', values: ['/_*/*', '/*/_*/*'] },
+    ],
+  },
+  {
     name: 'reads-get-head',
     role: 'reads',
-    offset: 3,
+    offset: 10,
     conditions: [{ field: 'http-request-method', values: ['GET', 'HEAD'] }],
   },
   {
     name: 'reads-search',
     role: 'reads',
-    offset: 4,
+    offset: 11,
     conditions: [
       { field: 'http-request-method', values: ['POST'] },
-      { field: 'path-pattern', values: ['*/_search*', '*/_msearch*'] },
+      { field: 'path-pattern', values: ['*/_search', '*/_msearch'] },
     ],
   },
   {
     name: 'reads-lookups',
     role: 'reads',
-    offset: 5,
+    offset: 12,
     conditions: [
       { field: 'http-request-method', values: ['POST'] },
       { field: 'path-pattern', values: ['*/_count', '*/_mget', '*/_field_caps'] },
-    ],
-  },
-  {
-    name: 'reads-validate-explain',
-    role: 'reads',
-    offset: 6,
-    conditions: [
-      { field: 'http-request-method', values: ['POST'] },
-      { field: 'path-pattern', values: ['*/_validate/query', '*/_explain/*'] },
     ],
   },
 ];
@@ -90,7 +152,7 @@ export const ALB_RULE_LIMITS = {
   rulesPerLoadBalancer: 100,
 } as const;
 
-/** Pin rules forward all they match to the source: weights with the target at 0. */
+/** Pin rules (and `writes-to-source`) forward all they match to the source: weights with the target at 0. */
 export const PIN_WEIGHTS: Weights = { source: 999, target: 0 };
 
 function conditionStrings(condition: SwingRuleCondition): string[] {
@@ -276,7 +338,12 @@ export function isPinRule(rule: Pick<FoundSwingRule, 'name'>): boolean {
   return specOf(rule)?.role === 'pin';
 }
 
-/** Pin rules hold the target at 0; a pin at any other weights was changed by hand. */
+/** The pins and `writes-to-source` forward to the source only, whatever the read share. */
+export function isSourceOnly(spec: Pick<SwingRuleSpec, 'role'>): boolean {
+  return spec.role !== 'reads';
+}
+
+/** Pin rules (and `writes-to-source`) hold the target at 0; at any other weights they were changed by hand. */
 export function pinIsOwn(rule: FoundSwingRule): boolean {
   return rule.weights !== undefined && sameWeights(rule.weights, PIN_WEIGHTS);
 }

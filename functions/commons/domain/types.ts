@@ -106,8 +106,12 @@ export interface ListenerRulesPort {
 /** How a rollout moves traffic: `all` splits every request by weight; `reads-first` ramps reads, then cuts writes over. */
 export type TrafficMode = 'all' | 'reads-first';
 
-/** What a rule of Swing's is for: `pin` keeps scroll and point-in-time contexts on the source; `reads` carries the read share. */
-export type SwingRuleRole = 'pin' | 'reads';
+/**
+ * What a rule of Swing's is for: `pin` keeps requests that continue one cluster's state (scroll, point in time,
+ * tasks, cursors) on the source until after the cutover; `writes` keeps writes a read pattern would also match
+ * on the source until the cutover; `reads` carries the read share.
+ */
+export type SwingRuleRole = 'pin' | 'writes' | 'reads';
 
 /** A rule condition in ELBv2's terms (CreateRule), the subset Swing's rules use. */
 export type SwingRuleCondition =
