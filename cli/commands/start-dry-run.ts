@@ -23,7 +23,7 @@ const OFFLINE_CHECKS = [
 ] as const;
 
 /** What needs the deployed stack and its listener: checked only when AWS can be reached. */
-const LISTENER_CHECKS = [
+export const LISTENER_CHECKS = [
   "the stack's outputs and default traffic mode",
   'the replay-lag alarm (reads-first)',
   'the lock',

@@ -1,15 +1,8 @@
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeListenersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { LISTENER_CHECKS } from '#cli/commands/start-dry-run.ts';
 import { aws, commandsSent, listenerAt, mockDeployedStack, resetAws, STACK, swing } from './harness.ts';
-
-const LISTENER_CHECKS = [
-  "the stack's outputs and default traffic mode",
-  'the replay-lag alarm (reads-first)',
-  'the lock',
-  "the first step against the target's current share",
-  "the listener's shape and rules",
-];
 
 describe('Command: swing start --dry-run', () => {
   beforeEach(() => {
@@ -109,7 +102,7 @@ describe('Command: swing start --dry-run', () => {
     expect(result.code).toBe(0);
     const dryRun = JSON.parse(result.stdout);
     expect(dryRun).toMatchObject({ stateMachineArn: STACK.stateMachineArn, skipped: [] });
-    expect(dryRun.checked).toEqual(expect.arrayContaining(LISTENER_CHECKS));
+    expect(dryRun.checked).toEqual(expect.arrayContaining([...LISTENER_CHECKS]));
     expect(dryRun).not.toHaveProperty('skippedBecause');
   });
 
