@@ -131,7 +131,8 @@ interface OpenScroll {
 
 /**
  * Plays OpenSearch clients: GET by id, `_search` and `_msearch` by POST, `_count`, `_mget`, scroll (open with
- * `?scroll=1m`, continue with `/_search/scroll`, clear), `_bulk`, PUT and POST `_doc`, DELETE by id, with
+ * `?scroll=1m`, continue with `/_search/scroll`, clear), `_bulk`, PUT and POST `_doc` (every other POST with an
+ * id named like a read API, `_searchable-<n>`), DELETE by id, with
  * document ids from one id space so reads find what was written. Counts as `startTraffic` does, plus per
  * operation, per scroll (a continuation answered by another cluster than the one that opened the scroll is
  * counted `wrongCluster`), and 404s that no missing thing explains (`unknownApi`).
@@ -150,6 +151,7 @@ export function startClientTraffic(options: ClientTrafficOptions): ClientTraffic
   validMix(writes, 'mix.writes');
   let lastId = initialDocuments;
   let revision = 0;
+  let creates = 0;
   const scrolls: ScrollTally = {
     opened: 0,
     continued: 0,
@@ -299,14 +301,26 @@ export function startClientTraffic(options: ClientTrafficOptions): ClientTraffic
           onAnswer: counted(),
         };
       }
-      case 'create':
-        return {
-          method: 'POST',
-          path: `/${index}/_doc`,
-          body: json({ ...body('0'), n: null, title: 'auto id' }),
-          operation,
-          onAnswer: counted(),
-        };
+      case 'create': {
+        // Every other create names its id like a read API (`_searchable-2`), as a client may: a write all the
+        // same, which no read rule may take (`*/_search*` once did).
+        creates += 1;
+        return creates % 2 === 0
+          ? {
+              method: 'POST',
+              path: `/${index}/_doc/_searchable-${creates}`,
+              body: json({ ...body('0'), n: null, title: 'id named like a read' }),
+              operation,
+              onAnswer: counted(),
+            }
+          : {
+              method: 'POST',
+              path: `/${index}/_doc`,
+              body: json({ ...body('0'), n: null, title: 'auto id' }),
+              operation,
+              onAnswer: counted(),
+            };
+      }
       case 'delete':
         return { method: 'DELETE', path: `/${index}/_doc/${anyId()}`, operation, onAnswer: counted() };
       case 'bulk': {
