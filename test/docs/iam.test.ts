@@ -1,35 +1,12 @@
-import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import type { CliDeps } from '#cli/deps.ts';
-import { makeProgram } from '#cli/program.ts';
 import { readIamPage } from '#test/cli/iam-page.ts';
 import { iamActionsOf } from '#test/cli/sdk-calls.ts';
-
-/** Every command a user can run, as `swing schedule add`: the leaves of the program's command tree. */
-function commandsOf(command: Command, prefix = 'swing'): string[] {
-  return command.commands.flatMap((sub) =>
-    sub.commands.length > 0 ? commandsOf(sub, `${prefix} ${sub.name()}`) : [`${prefix} ${sub.name()}`],
-  );
-}
-
-const noDeps = {
-  stdout: () => undefined,
-  stderr: () => undefined,
-  isTTY: false,
-  awsClients: () => {
-    throw new Error('no AWS client: the program is only listed');
-  },
-  now: () => new Date(0),
-  sleep: async () => undefined,
-  confirm: async () => false,
-  requestedBy: 'cli:test',
-  runLocal: async () => 0,
-} satisfies CliDeps;
+import { cliCommands } from '#test/support/cli-commands.ts';
 
 describe('Docs: docs/iam.md', () => {
   it('has one row per command of the CLI, and no row for a command it does not have', () => {
     // Prepare
-    const commands = commandsOf(makeProgram(noDeps));
+    const commands = cliCommands();
 
     // Act
     const { rows } = readIamPage();
