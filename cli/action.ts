@@ -4,6 +4,7 @@ import { type GateSettings, GateSettingsSchema } from '#domain/events.ts';
 import { parseDuration, resolvePlan } from '#domain/plan.ts';
 import type { Plan } from '#domain/types.ts';
 import { fieldIssuesFrom } from '#domain/validation.ts';
+import { printable } from '#report/printable.ts';
 import { CommandContext, type GlobalOptions } from './context.ts';
 import type { CliDeps } from './deps.ts';
 import { classifyError, ExitCodes } from './exit-codes.ts';
@@ -31,7 +32,8 @@ export function action(deps: CliDeps, handler: CommandHandler) {
       await handler(ctx, command);
     } catch (error) {
       const { exitCode, message } = classifyError(error);
-      command.error(message === '' ? '' : `swing ${commandPath(command)}: ${message}`, {
+      // An error's message may carry text from outside Swing (an AWS error echoing a value, a record's cause).
+      command.error(message === '' ? '' : `swing ${commandPath(command)}: ${printable(message)}`, {
         exitCode,
         code: `swing.${ExitCodes[exitCode]}`,
       });

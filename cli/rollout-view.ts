@@ -14,6 +14,7 @@ import type {
   WriteExposure,
 } from '#domain/types.ts';
 import { formatWeights, sameWeights, weightsToPercent } from '#domain/weights.ts';
+import { printableDeep } from '#report/printable.ts';
 import type { CommandContext } from './context.ts';
 import { CliFailure, ExitCodes } from './exit-codes.ts';
 import {
@@ -192,7 +193,12 @@ export function snapshotJson(snapshot: StatusSnapshot) {
 }
 
 /** The human status screen. */
+/** Text from outside Swing in it is made printable first (no escape sequence reaches the terminal). */
 export function renderSnapshot(snapshot: StatusSnapshot, isTTY: boolean): string {
+  return renderSnapshotText(printableDeep(snapshot), isTTY);
+}
+
+function renderSnapshotText(snapshot: StatusSnapshot, isTTY: boolean): string {
   const lines: [string, string][] = [['Listener', snapshot.listenerArn]];
   const record = snapshot.record;
   const rollout = record?.rollout;
@@ -484,7 +490,12 @@ function alarmLines(evaluation: AlarmEvaluation): [string, string][] {
 }
 
 /** A short line for `--watch` without a terminal: printed only when it changes. */
+/** Text from outside Swing in it is made printable first (no escape sequence reaches the terminal). */
 export function snapshotLine(snapshot: StatusSnapshot): string {
+  return snapshotLineText(printableDeep(snapshot));
+}
+
+function snapshotLineText(snapshot: StatusSnapshot): string {
   const rollout = snapshot.record?.rollout;
   const weights = snapshot.weights ? formatWeights(snapshot.weights) : 'weights unreadable';
   const alarms =
@@ -572,7 +583,12 @@ function writesNotes(rollout: Rollout, isTTY: boolean): string[] {
   return note ? [note] : [];
 }
 
+/** Text from outside Swing in it is made printable first (no escape sequence reaches the terminal). */
 export function renderEnd(end: RolloutEnd, isTTY: boolean): string {
+  return renderEndText(printableDeep(end), isTTY);
+}
+
+function renderEndText(end: RolloutEnd, isTTY: boolean): string {
   const name = executionName(end.executionArn);
   if (end.outcome === 'refused' || !end.rollout) {
     return loud(

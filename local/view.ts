@@ -15,6 +15,7 @@ import type {
   Weights,
 } from '#domain/types.ts';
 import { formatWeights, weightsToPercent } from '#domain/weights.ts';
+import { printableDeep } from '#report/printable.ts';
 import type { EventSource, LocalEvent } from './events.ts';
 import type { LocalIo, LocalSummary } from './summary.ts';
 
@@ -122,7 +123,15 @@ function gateHint(keys: boolean, percent: number, promoteAt: number | undefined)
 }
 
 /** One event in words, and how loud it is. */
+/** An event as one line of text; text from outside Swing in it is made printable first. */
 export function describeEvent(
+  event: LocalEvent,
+  context: { keys: boolean; promoteAt?: number },
+): { text: string; tone: 'info' | 'good' | 'warn' | 'bad' } {
+  return describePrintableEvent(printableDeep(event), context);
+}
+
+function describePrintableEvent(
   event: LocalEvent,
   context: { keys: boolean; promoteAt?: number },
 ): { text: string; tone: 'info' | 'good' | 'warn' | 'bad' } {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { formatPlanSpec } from '#domain/plan.ts';
 import type { Rollout } from '#domain/types.ts';
+import { printableDeep } from '#report/printable.ts';
 import { action, integerOption } from '../action.ts';
 import { deliveredSplits, deliveredSummary } from '../delivered.ts';
 import type { CliDeps } from '../deps.ts';
@@ -58,7 +59,7 @@ Examples:
           },
           () => {
             if (finished.length === 0) return `No finished rollouts on listener ${listenerArn}.`;
-            const rows = finished.map((rollout) => {
+            const rows = printableDeep(finished).map((rollout) => {
               const seconds = durationOf(rollout);
               return [
                 rollout.endedAt ?? '-',
@@ -71,7 +72,7 @@ Examples:
                 reasonOf(rollout),
               ];
             });
-            const exposures = finished.flatMap((rollout) =>
+            const exposures = printableDeep(finished).flatMap((rollout) =>
               rollout.exposure
                 ? [`${executionName(rollout.executionArn)}: ${exposureText(rollout.exposure)}`]
                 : [],
