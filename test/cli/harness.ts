@@ -118,6 +118,9 @@ function harnessedFiles(): string[] {
  * the file that completes the run's set of CLI test files (each leaves its record in a folder of this run) checks
  * that every action a row lists was sent by some test of that command.
  */
+/** The test file this module was loaded for: the check below is registered for it alone. */
+const checkedFile = expect.getState().testPath;
+
 // biome-ignore lint/correctness/noEmptyPattern: vitest requires a pattern for the fixtures; the file comes second.
 afterAll(({}, file) => {
   const { rows } = readIamPage();
@@ -230,6 +233,12 @@ export interface HarnessOptions {
 
 /** Runs `swing <argv>` through makeProgram with captured output and the mocked clients. */
 export async function swing(argv: readonly string[], options: HarnessOptions = {}): Promise<RunResult> {
+  // Loaded once for several files (vitest's isolate off), the check above would silently cover the first only.
+  if (expect.getState().testPath !== checkedFile) {
+    throw new Error(
+      `test/cli/harness.ts was loaded for ${checkedFile}, not for this file: run the CLI tests isolated (vitest's default)`,
+    );
+  }
   let stdout = '';
   let stderr = '';
   let clientRequests = 0;
