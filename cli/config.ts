@@ -4,15 +4,13 @@ import { type ReadsFirstDefaults, readsFirstDefaultsFromEnv } from '#commons/con
 import { ValidationFailed } from '#domain/errors.ts';
 import { parseSmokeConfig, type SmokeConfig } from '#domain/smoke-config.ts';
 import { CliFailure, ExitCodes } from './exit-codes.ts';
+import { DEFAULT_SCHEDULE_GROUP, SETTING_FLAGS, type SettingKey } from './settings.ts';
 
 /**
  * Where `swing` finds the deployed controller: a flag wins, else the CloudFormation output of the stack
  * (`--stack-name`, default `Swing`). The stack is described at most once per command, and only when a
  * value the command needs was not given as a flag.
  */
-
-export const DEFAULT_STACK_NAME = 'Swing';
-export const DEFAULT_SCHEDULE_GROUP = 'default';
 
 const ARN_PARTITION = 'arn:aws[a-z-]*';
 const ARN_PATTERNS = {
@@ -66,51 +64,39 @@ function jsonText(text: string, problem: (message: string) => never): unknown {
 
 export const SETTINGS = {
   stateMachineArn: {
-    output: 'StateMachineArn',
-    flag: '--state-machine-arn',
-    description: 'the rollout state machine',
+    ...SETTING_FLAGS.stateMachineArn,
     parse: arn(
       ARN_PATTERNS.stateMachine,
       'a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME)',
     ),
   },
   tableName: {
-    output: 'TableName',
-    flag: '--table-name',
-    description: 'the DynamoDB table with the listener lock and rollout history',
+    ...SETTING_FLAGS.tableName,
     parse: nonEmpty,
   },
   listenerArn: {
-    output: 'ListenerArn',
-    flag: '--listener-arn',
-    description: 'the weighted listener (443 on the Migration Assistant)',
+    ...SETTING_FLAGS.listenerArn,
     parse: arn(
       ARN_PATTERNS.listener,
       'an ALB listener ARN (arn:aws:elasticloadbalancing:...:listener/app/...)',
     ),
   },
   sourceTargetGroupArn: {
-    output: 'SourceTargetGroupArn',
-    flag: '--source-target-group-arn',
-    description: 'the Capture Proxy (source) target group',
+    ...SETTING_FLAGS.sourceTargetGroupArn,
     parse: arn(
       ARN_PATTERNS.targetGroup,
       'a target group ARN (arn:aws:elasticloadbalancing:...:targetgroup/...)',
     ),
   },
   targetTargetGroupArn: {
-    output: 'TargetTargetGroupArn',
-    flag: '--target-target-group-arn',
-    description: 'the Target Cluster Proxy target group',
+    ...SETTING_FLAGS.targetTargetGroupArn,
     parse: arn(
       ARN_PATTERNS.targetGroup,
       'a target group ARN (arn:aws:elasticloadbalancing:...:targetgroup/...)',
     ),
   },
   watchedAlarms: {
-    output: 'WatchedAlarms',
-    flag: '--watched-alarms',
-    description: 'JSON array of the alarm names the rollout watches',
+    ...SETTING_FLAGS.watchedAlarms,
     parse: (text: string, problem: (message: string) => never): string[] => {
       const value = jsonText(text, problem);
       if (!Array.isArray(value) || !value.every((name) => typeof name === 'string' && name !== '')) {
@@ -120,9 +106,7 @@ export const SETTINGS = {
     },
   },
   smokeConfig: {
-    output: 'SmokeConfig',
-    flag: '--smoke-config',
-    description: 'the smoke checks as JSON (or @file.json)',
+    ...SETTING_FLAGS.smokeConfig,
     parse: (text: string, problem: (message: string) => never): SmokeConfig => {
       const value = jsonText(text, problem);
       try {
@@ -134,24 +118,18 @@ export const SETTINGS = {
     },
   },
   schedulerRoleArn: {
-    output: 'SchedulerRoleArn',
-    flag: '--scheduler-role-arn',
-    description: 'the IAM role EventBridge Scheduler uses to start the state machine',
+    ...SETTING_FLAGS.schedulerRoleArn,
     parse: arn(ARN_PATTERNS.role, 'an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)'),
   },
   scheduleGroupName: {
-    output: 'ScheduleGroupName',
-    flag: '--schedule-group-name',
-    description: `the EventBridge Scheduler group (default '${DEFAULT_SCHEDULE_GROUP}')`,
+    ...SETTING_FLAGS.scheduleGroupName,
     parse: (text: string, problem: (message: string) => never): string => {
       if (!/^[0-9a-zA-Z_.-]{1,64}$/.test(text)) problem('must be 1-64 letters, digits, ".", "_" or "-"');
       return text;
     },
   },
   readsFirstDefaults: {
-    output: 'ReadsFirstDefaults',
-    flag: '--reads-first-defaults',
-    description: "the stack's traffic mode and reads-first settings, as JSON",
+    ...SETTING_FLAGS.readsFirstDefaults,
     parse: (text: string, problem: (message: string) => never): ReadsFirstDefaults => {
       try {
         // The stack writes the same JSON into the preflight function's READS_FIRST_DEFAULTS: one parser for both.
@@ -163,20 +141,15 @@ export const SETTINGS = {
     },
   },
   replayLagAlarm: {
-    output: 'ReplayLagAlarm',
-    flag: '--replay-lag-alarm',
-    description: 'the alarm on the replayer lag that reads-first steps wait for',
+    ...SETTING_FLAGS.replayLagAlarm,
     parse: nonEmpty,
   },
   scheduleDlqArn: {
-    output: 'ScheduleDlqArn',
-    flag: '--schedule-dlq-arn',
-    description: 'the SQS queue that gets scheduled starts Scheduler could not deliver',
+    ...SETTING_FLAGS.scheduleDlqArn,
     parse: arn(ARN_PATTERNS.queue, 'an SQS queue ARN (arn:aws:sqs:REGION:ACCOUNT:NAME)'),
   },
-} satisfies Record<string, Setting<unknown>>;
+} satisfies Record<SettingKey, Setting<unknown>>;
 
-export type SettingKey = keyof typeof SETTINGS;
 export type StackConfig = { [K in SettingKey]: ReturnType<(typeof SETTINGS)[K]['parse']> };
 
 /** Flag values by setting key, as commander parsed them (camelCase of the flag). */

@@ -4,15 +4,10 @@ import { AlbListener } from '#adapters/listener.ts';
 import { DynamoDbRolloutStore } from '#adapters/store-dynamodb.ts';
 import type { OperatorDeps } from '#domain/operator.ts';
 import type { ListenerTarget } from '#domain/types.ts';
-import {
-  ConfigResolver,
-  DEFAULT_STACK_NAME,
-  SETTINGS,
-  type SettingFlags,
-  type SettingKey,
-} from './config.ts';
+import { ConfigResolver, type SettingFlags } from './config.ts';
 import type { AwsClientOptions, AwsClients, CliDeps } from './deps.ts';
 import { json } from './render.ts';
+import { DEFAULT_STACK_NAME, SETTING_FLAGS, type SettingKey } from './settings.ts';
 
 /** The options every command accepts (declared once, on the program). */
 export interface GlobalOptions extends SettingFlags {
@@ -39,7 +34,7 @@ export class CommandContext {
       ...(options.profile ? { profile: options.profile } : {}),
     };
     const flags: SettingFlags = {};
-    for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+    for (const key of Object.keys(SETTING_FLAGS) as SettingKey[]) {
       const value = options[key];
       if (value !== undefined) flags[key] = value;
     }

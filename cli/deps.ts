@@ -37,6 +37,11 @@ export interface CliIo {
 
 /** What `swing` needs from the outside world; tests inject fakes, cli/main.ts the real thing. */
 export interface CliDeps extends CliIo {
+  /**
+   * Called before a command's action runs (never for `--help` or `--version`): the process's deps load the AWS
+   * SDK there, so that `awsClients` and `smokeCredentials` work from then on and help starts without it.
+   */
+  readonly beforeRun?: () => Promise<void>;
   readonly awsClients: (options: AwsClientOptions) => AwsClients;
   /** SigV4 credentials for `swing smoke` against managed OpenSearch; the default provider chain if absent. */
   readonly smokeCredentials?: (options: AwsClientOptions) => AwsCredentialIdentityProvider;

@@ -4,9 +4,8 @@ import { hostname, userInfo } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
-import { defaultAwsClients, defaultSmokeCredentials } from './aws-clients.ts';
-import { SETTINGS } from './config.ts';
 import type { CliDeps } from './deps.ts';
+import { SETTING_FLAGS } from './settings.ts';
 
 function whoAmI(): string {
   try {
@@ -46,7 +45,7 @@ const valueFlags = new Set([
   '--stack-name',
   '--region',
   '--profile',
-  ...Object.values(SETTINGS).map((s) => s.flag),
+  ...Object.values(SETTING_FLAGS).map((s) => s.flag),
 ]);
 
 /** The command word in argv, skipping global options and their values. */
@@ -64,13 +63,22 @@ export async function processDeps(argv: readonly string[]): Promise<CliDeps> {
   // The local mode (and its flags, declared in local/main.ts) is loaded only for `swing local`: the AWS
   // commands start faster without it.
   const localMode = commandWord(argv) === 'local' ? await import('#local/main.ts') : undefined;
+  // The AWS SDK, once a command runs: help and --version print without loading it.
+  let aws: typeof import('./aws-clients.ts') | undefined;
+  const loadedAws = () => {
+    if (!aws) throw new Error('the AWS SDK was used before beforeRun loaded it');
+    return aws;
+  };
   return {
+    beforeRun: async () => {
+      aws ??= await import('./aws-clients.ts');
+    },
     stdout: writerTo(process.stdout),
     stderr: writerTo(process.stderr),
     // Confirmation needs someone to answer: both ends must be a terminal.
     isTTY: Boolean(process.stdout.isTTY && process.stdin.isTTY),
-    awsClients: defaultAwsClients,
-    smokeCredentials: defaultSmokeCredentials,
+    awsClients: (options) => loadedAws().defaultAwsClients(options),
+    smokeCredentials: (options) => loadedAws().defaultSmokeCredentials(options),
     now: () => new Date(),
     sleep: (ms) => sleep(ms),
     confirm: confirmOnTerminal,

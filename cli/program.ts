@@ -1,20 +1,20 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
-import { registerHistory } from './commands/history.ts';
-import { registerInit } from './commands/init.ts';
-import { registerLocal } from './commands/local.ts';
-import { registerOperatorCommands } from './commands/operator.ts';
-import { registerPlan } from './commands/plan.ts';
-import { registerReport } from './commands/report.ts';
-import { registerRollback } from './commands/rollback.ts';
-import { registerSchedule } from './commands/schedule.ts';
-import { registerSetWeights } from './commands/set-weights.ts';
-import { registerSmoke } from './commands/smoke.ts';
-import { registerStart } from './commands/start.ts';
-import { registerStatus } from './commands/status.ts';
-import { DEFAULT_STACK_NAME, SETTINGS } from './config.ts';
+import { registerHistory } from './definitions/history.ts';
+import { registerInit } from './definitions/init.ts';
+import { registerLocal } from './definitions/local.ts';
+import { registerOperatorCommands } from './definitions/operator.ts';
+import { registerPlan } from './definitions/plan.ts';
+import { registerReport } from './definitions/report.ts';
+import { registerRollback } from './definitions/rollback.ts';
+import { registerSchedule } from './definitions/schedule.ts';
+import { registerSetWeights } from './definitions/set-weights.ts';
+import { registerSmoke } from './definitions/smoke.ts';
+import { registerStart } from './definitions/start.ts';
+import { registerStatus } from './definitions/status.ts';
 import type { CliDeps } from './deps.ts';
 import { classifyError, EXIT_CODES_HELP, ExitCodes } from './exit-codes.ts';
+import { DEFAULT_STACK_NAME, SETTING_FLAGS } from './settings.ts';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -59,7 +59,7 @@ export function makeProgram(deps: CliDeps): Command {
     .option('--profile <profile>', 'named profile from ~/.aws/config (default: AWS_PROFILE or default)')
     .option('--json', 'machine-readable output on stdout')
     .optionsGroup('Stack output overrides (default: read from the stack):');
-  for (const setting of Object.values(SETTINGS)) {
+  for (const setting of Object.values(SETTING_FLAGS)) {
     program.option(`${setting.flag} <value>`, `${setting.description} (output ${setting.output})`);
   }
   program.optionsGroup('Options:');

@@ -1,4 +1,3 @@
-import type { Command } from 'commander';
 import type { ReadsFirstDefaults } from '#commons/config.ts';
 import { type FieldIssue, ValidationFailed } from '#domain/errors.ts';
 import type { ExecutionInput } from '#domain/events.ts';
@@ -34,35 +33,6 @@ const OVERRIDE_FLAGS: Record<string, string> = {
   scrollKeepAliveSeconds: '--scroll-keep-alive',
   basePriority: '--rule-priority',
 };
-
-export function addTrafficOptions(command: Command, what = 'the rollout'): Command {
-  return command
-    .option(
-      '--traffic <mode>',
-      `reads-first (reads ramp, writes stay on the source until the write cutover, the last step) or all (every request split by weight); default: the stack's`,
-    )
-    .option(
-      '--rehearsal',
-      `${what} ends by restoring its starting weights (outcome rehearsed); in reads-first mode it never cuts writes over`,
-    )
-    .option(
-      '--accept-writes-on-target',
-      'required for a rehearsal in all mode: writes sent to the target stay there after the restore',
-    )
-    .option(
-      '--cutover-gate <gate>',
-      'reads-first: manual (`swing promote` cuts writes over) or replay-lag (once the replayer has caught up)',
-    )
-    .option(
-      '--after-cutover <policy>',
-      'reads-first: a failure after the cutover rolls back (rollback, the write exposure reported) or holds writes on the target (hold)',
-    )
-    .option(
-      '--scroll-keep-alive <duration>',
-      'reads-first: how long scroll contexts stay pinned to the source after the cutover, e.g. 5m',
-    )
-    .option('--rule-priority <n>', "reads-first: Swing's first listener rule priority (it takes 7 from it)");
-}
 
 function renamed(issues: readonly FieldIssue[], planFlag: string): FieldIssue[] {
   return issues.map((issue) => {

@@ -24,8 +24,9 @@ const PEERS = ['aws-cdk-lib', 'constructs'];
 for (const file of existsSync(dist) ? readdirSync(dist) : [])
   if (file.endsWith('.js')) rmSync(join(dist, file));
 
-// The command carries its dependencies: one file to load instead of hundreds starts `swing --help` in about
-// half the time. The local mode is its own chunk, loaded only by `swing local`.
+// The command carries its dependencies: a few files to load instead of hundreds. Each command's code (with the
+// AWS SDK) and the local mode are chunks of their own, loaded only when that command runs (cli/lazy-action.ts):
+// `swing --help` loads the commands' definitions and commander alone.
 await build({
   absWorkingDir: root,
   // `cli` is the command; `cli-api` the same program for other code (`swing-rollout/cli`).

@@ -1,11 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
 import { ValidationFailed } from '#domain/errors.ts';
 import { formatWeights } from '#domain/weights.ts';
 import { parseSwingConfig, type SwingConfigInput } from '../../infra/config.ts';
-import { action } from '../action.ts';
-import type { CliDeps } from '../deps.ts';
+import type { CommandHandler } from '../action.ts';
+import { AUTH_HELP } from '../definitions/options.ts';
 import { CliFailure, ExitCodes } from '../exit-codes.ts';
 import {
   discoverMigrationAssistant,
@@ -14,9 +13,6 @@ import {
 } from '../migration-assistant.ts';
 
 type SmokeAuth = NonNullable<SwingConfigInput['smoke']>['auth'];
-
-const AUTH_HELP =
-  "none, basic:<Secrets Manager ARN of {username,password}>, sigv4:es or sigv4:aoss (the clusters' own auth)";
 
 /** `--smoke-auth`: the one thing the Migration Assistant's ALB does not tell, so the operator says it. */
 export function smokeAuthFrom(text: string | undefined, region: string): SmokeAuth {
@@ -100,85 +96,46 @@ export function initConfig(
   };
 }
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-export function registerInit(program: Command, deps: CliDeps): void {
-  program
-    .command('init')
-    .description("Write a Swing config for a Migration Assistant deployment, found by its stage's names")
-    .requiredOption('--migration-stage <stage>', 'the Migration Assistant stage, e.g. dev')
-    .option('--smoke-auth <auth>', `how smoke checks authenticate: ${AUTH_HELP}`)
-    .option('--out <file>', 'where to write the config', 'swing.config.json')
-    .option('--force', 'overwrite --out if it exists')
-    .option('--source-url <url>', 'the source smoke URL, when SSM has no albSourceProxyUrl')
-    .option('--target-url <url>', 'the target smoke URL, when SSM has no albTargetProxyUrl')
-    .option('--trust-certificate-sha256 <fingerprint>', "pin the ALB's certificate without reading ACM")
-    .option(
-      '--smoke-security-group <sg-id>',
-      "security group of the smoke-test function (repeatable; default: the ALB's own groups)",
-      collect,
-    )
-    .option('--notify <email>', 'who is told about each outcome (repeatable)', collect)
-    .addHelpText(
-      'after',
-      `
-Finds, by the names the Migration Assistant's CDK deployment gives them: the ALB MigrationAssistant-<stage>,
-its weighted listener (443 since MA 2.2.2, 9200 before: whichever forwards to both proxies), the target
-groups ALBSourceProxy-<stage>-TG and ALBTargetProxy-<stage>-TG, and the smoke URLs in SSM
-(/migration/<stage>/default/albSourceProxyUrl, albTargetProxyUrl). It checks they fit together, pins the
-ALB's self-signed certificate (read from ACM) so the smoke checks can reach it, and writes an import-mode
-config. Anything missing or shaped otherwise is named with its fix, and nothing is written.
-Needs: elasticloadbalancing:Describe*, ssm:GetParameters, acm:DescribeCertificate, acm:GetCertificate.
-
-Examples:
-  $ swing init --migration-stage dev --smoke-auth none
-  $ swing init --migration-stage prod --region eu-west-1 --smoke-auth basic:arn:aws:secretsmanager:...`,
-    )
-    .action(
-      action(deps, async (ctx, command) => {
-        const options = command.opts<InitOptions>();
-        // Checked before any AWS call: a missing flag should not cost a discovery.
-        smokeAuthFrom(options.smokeAuth, 'us-east-1');
-        let found: MigrationAssistantDeployment;
-        try {
-          found = await discoverMigrationAssistant(
-            { elbv2: ctx.clients.elbv2, ssm: ctx.clients.ssm, acm: ctx.clients.acm },
-            options.migrationStage,
-            {
-              ...(options.sourceUrl ? { sourceUrl: options.sourceUrl } : {}),
-              ...(options.targetUrl ? { targetUrl: options.targetUrl } : {}),
-              ...(options.trustCertificateSha256
-                ? { trustedCertificateSha256: options.trustCertificateSha256 }
-                : {}),
-            },
-          );
-        } catch (error) {
-          if (!(error instanceof MigrationAssistantNotFound)) throw error;
-          throw new CliFailure(ExitCodes.BadInput, `nothing written: ${error.message}`);
-        }
-        const config = initConfig(found, options);
-        // The CDK app parses the file with this very schema: refuse here what `cdk synth` would refuse there.
-        parseSwingConfig(
-          JSON.parse(JSON.stringify(config), (key, value) => (key === '$comment' ? undefined : value)),
-        );
-        const path = resolve(options.out);
-        try {
-          writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`, { flag: options.force ? 'w' : 'wx' });
-        } catch (error) {
-          if ((error as { code?: string }).code !== 'EEXIST') throw error;
-          throw new CliFailure(
-            ExitCodes.BadInput,
-            `${options.out} exists: choose another --out, or pass --force`,
-          );
-        }
-        ctx.result({ written: path, deployment: found }, () =>
-          [
-            `Found ${found.loadBalancer.name}: weighted listener on ${found.listener.port} at ${formatWeights(found.listener.weights)}`,
-            `  source ${found.sourceUrl}, target ${found.targetUrl}` +
-              (found.trustedCertificateSha256 ? ', certificate pinned (self-signed)' : ''),
-            `Wrote ${path}. Next: npx cdk deploy --no-notices -c swing:configFile=${options.out}`,
-          ].join('\n'),
-        );
-      }),
+/** `swing init`: see its definition in cli/definitions/init.ts. */
+export const runInit: CommandHandler = async (ctx, command) => {
+  const options = command.opts<InitOptions>();
+  // Checked before any AWS call: a missing flag should not cost a discovery.
+  smokeAuthFrom(options.smokeAuth, 'us-east-1');
+  let found: MigrationAssistantDeployment;
+  try {
+    found = await discoverMigrationAssistant(
+      { elbv2: ctx.clients.elbv2, ssm: ctx.clients.ssm, acm: ctx.clients.acm },
+      options.migrationStage,
+      {
+        ...(options.sourceUrl ? { sourceUrl: options.sourceUrl } : {}),
+        ...(options.targetUrl ? { targetUrl: options.targetUrl } : {}),
+        ...(options.trustCertificateSha256
+          ? { trustedCertificateSha256: options.trustCertificateSha256 }
+          : {}),
+      },
     );
-}
+  } catch (error) {
+    if (!(error instanceof MigrationAssistantNotFound)) throw error;
+    throw new CliFailure(ExitCodes.BadInput, `nothing written: ${error.message}`);
+  }
+  const config = initConfig(found, options);
+  // The CDK app parses the file with this very schema: refuse here what `cdk synth` would refuse there.
+  parseSwingConfig(
+    JSON.parse(JSON.stringify(config), (key, value) => (key === '$comment' ? undefined : value)),
+  );
+  const path = resolve(options.out);
+  try {
+    writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`, { flag: options.force ? 'w' : 'wx' });
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'EEXIST') throw error;
+    throw new CliFailure(ExitCodes.BadInput, `${options.out} exists: choose another --out, or pass --force`);
+  }
+  ctx.result({ written: path, deployment: found }, () =>
+    [
+      `Found ${found.loadBalancer.name}: weighted listener on ${found.listener.port} at ${formatWeights(found.listener.weights)}`,
+      `  source ${found.sourceUrl}, target ${found.targetUrl}` +
+        (found.trustedCertificateSha256 ? ', certificate pinned (self-signed)' : ''),
+      `Wrote ${path}. Next: npx cdk deploy --no-notices -c swing:configFile=${options.out}`,
+    ].join('\n'),
+  );
+};

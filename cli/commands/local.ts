@@ -1,38 +1,15 @@
-import type { Command } from 'commander';
-import { action } from '../action.ts';
-import type { CliDeps } from '../deps.ts';
+import type { CommandHandler } from '../action.ts';
 import { CliFailure } from '../exit-codes.ts';
 
-/** `swing local`: the slot for the local mode. Its flags and its run come from `deps`. */
-export function registerLocal(program: Command, deps: CliDeps): void {
-  const command = program
-    .command('local')
-    .description('Run a real rollout on this machine (no AWS needed)')
-    .addHelpText(
-      'after',
-      `
-Needs no AWS account. Exit codes: 0 completed, 1 rolled back, 2 bad input or a taken port, 3 halted,
-130 stopped by Ctrl-C (after the summary so far). On a terminal, at a gate: p promotes, a aborts.
-
-Examples:
-  $ swing local
-  $ swing local --plan '10:3s,50:3s,100' --target-errors 0.5@50
-  $ swing local --target-errors 0.5@50 --report run.html   # a self-contained HTML report of the run
-  $ swing local --plan '10:3s!,100' --promote-at 10`,
-    );
-  if (deps.configureLocal) deps.configureLocal(command);
-  else command.allowUnknownOption().allowExcessArguments();
-  command.action(
-    action(deps, async (ctx, invoked) => {
-      // `--json` is a program-wide option: hand it to the local mode with its own flags.
-      const options = { ...invoked.opts(), ...(ctx.json ? { json: true } : {}) };
-      const exitCode = await deps.runLocal(options, {
-        stdout: deps.stdout,
-        stderr: deps.stderr,
-        isTTY: deps.isTTY,
-      });
-      // The local mode printed its own outcome; only the code is left to pass on.
-      if (exitCode !== 0) throw new CliFailure(exitCode, '');
-    }),
-  );
-}
+/** `swing local`: see its definition in cli/definitions/local.ts. */
+export const runLocalMode: CommandHandler = async (ctx, invoked) => {
+  // `--json` is a program-wide option: hand it to the local mode with its own flags.
+  const options = { ...invoked.opts(), ...(ctx.json ? { json: true } : {}) };
+  const exitCode = await ctx.deps.runLocal(options, {
+    stdout: ctx.deps.stdout,
+    stderr: ctx.deps.stderr,
+    isTTY: ctx.deps.isTTY,
+  });
+  // The local mode printed its own outcome; only the code is left to pass on.
+  if (exitCode !== 0) throw new CliFailure(exitCode, '');
+};

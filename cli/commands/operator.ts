@@ -1,4 +1,3 @@
-import type { Command } from 'commander';
 import {
   abortRollout,
   type OperatorResult,
@@ -7,11 +6,10 @@ import {
   resumeRollout,
 } from '#domain/operator.ts';
 import { runSteps } from '#domain/reads-first.ts';
-import { action, durationOption } from '../action.ts';
-import type { CliDeps } from '../deps.ts';
+import { type CommandHandler, durationOption } from '../action.ts';
 import { CliFailure, ExitCodes } from '../exit-codes.ts';
 import { executionName } from '../render.ts';
-import { addWatchOptions, watchToEnd } from './status.ts';
+import { watchToEnd } from './status.ts';
 
 /** What each request did, in words an operator can act on. */
 const DELIVERED: Record<string, Partial<Record<OperatorResult['delivered'], string>>> = {
@@ -45,101 +43,54 @@ function report(verb: string, result: OperatorResult) {
   };
 }
 
-export function registerOperatorCommands(program: Command, deps: CliDeps): void {
-  program
-    .command('pause')
-    .description('Hold the rollout at the end of its current bake')
-    .addHelpText(
-      'after',
-      `
-The bake and its alarm watch go on; the next weight change waits for \`swing resume\` (or \`swing promote\`).
-Refused (exit 1) when no rollout holds the listener.
+/** `swing pause`: see its definition in cli/definitions/operator.ts. */
+export const runPause: CommandHandler = async (ctx) => {
+  const { json, human } = report('pause', await pauseRollout(await ctx.operator()));
+  ctx.result(json, human);
+};
 
-Example:
-  $ swing pause && swing status`,
-    )
-    .action(
-      action(deps, async (ctx) => {
-        const { json, human } = report('pause', await pauseRollout(await ctx.operator()));
-        ctx.result(json, human);
-      }),
+/** `swing resume`: see its definition in cli/definitions/operator.ts. */
+export const runResume: CommandHandler = async (ctx) => {
+  const { json, human } = report('resume', await resumeRollout(await ctx.operator()));
+  ctx.result(json, human);
+};
+
+/** `swing promote`: see its definition in cli/definitions/operator.ts. */
+export const runPromote: CommandHandler = async (ctx) => {
+  const operator = await ctx.operator();
+  const rollout = (await operator.store.get(operator.listenerArn))?.rollout;
+  // Reads-first: the gate before the write cutover is the one after which a rollback loses writes.
+  const cutover = rollout !== undefined && runSteps(rollout)[rollout.stepIndex + 1]?.kind === 'cutover';
+  const result = await promoteGate(operator);
+  const { json, human } = report('promote', result);
+  const cutsOver = cutover && result.delivered === 'task-succeeded';
+  ctx.result({ ...json, cutsWritesOver: cutsOver }, () =>
+    cutsOver
+      ? `${human()}\nWrites cut over next: from then on every write the target takes is on the target only, and a rollback reports the write exposure`
+      : human(),
+  );
+};
+
+/** `swing abort`: see its definition in cli/definitions/operator.ts. */
+export const runAbort: CommandHandler = async (ctx, command) => {
+  const options = command.opts<{ watch?: boolean; interval: string; maxWait: string }>();
+  if (options.watch) {
+    durationOption(options.interval, '--interval', 1);
+    durationOption(options.maxWait, '--max-wait', 1);
+  }
+  const result = await abortRollout(await ctx.operator(), ctx.deps.requestedBy);
+  if (result.delivered === 'too-late') {
+    throw new CliFailure(
+      ExitCodes.RolledBackOrRefused,
+      `rollout ${executionName(result.executionArn)} had already verified its final weights and is ` +
+        'completing: nothing was aborted. To undo it, start a new rollout or use `swing rollback --force`',
     );
-
-  program
-    .command('resume')
-    .description('Continue a paused rollout')
-    .addHelpText('after', '\nExample:\n  $ swing resume')
-    .action(
-      action(deps, async (ctx) => {
-        const { json, human } = report('resume', await resumeRollout(await ctx.operator()));
-        ctx.result(json, human);
-      }),
-    );
-
-  program
-    .command('promote')
-    .description('Pass the manual gate the rollout waits at')
-    .addHelpText(
-      'after',
-      `
-Refused (exit 1) unless the rollout waits at a gate; \`swing status\` shows when it does.
-
-Example:
-  $ swing promote`,
-    )
-    .action(
-      action(deps, async (ctx) => {
-        const operator = await ctx.operator();
-        const rollout = (await operator.store.get(operator.listenerArn))?.rollout;
-        // Reads-first: the gate before the write cutover is the one after which a rollback loses writes.
-        const cutover = rollout !== undefined && runSteps(rollout)[rollout.stepIndex + 1]?.kind === 'cutover';
-        const result = await promoteGate(operator);
-        const { json, human } = report('promote', result);
-        const cutsOver = cutover && result.delivered === 'task-succeeded';
-        ctx.result({ ...json, cutsWritesOver: cutsOver }, () =>
-          cutsOver
-            ? `${human()}\nWrites cut over next: from then on every write the target takes is on the target only, and a rollback reports the write exposure`
-            : human(),
-        );
-      }),
-    );
-
-  addWatchOptions(
-    program.command('abort').description('Roll back the running rollout through the state machine'),
-    'after aborting, refresh until the rollback ends and exit with its outcome',
-  )
-    .addHelpText(
-      'after',
-      `
-The rollback runs in the state machine: it restores the starting weights, verifies them and releases the lock.
-Use \`swing rollback --force\` only when the state machine cannot.
-
-Examples:
-  $ swing abort
-  $ swing abort --watch`,
-    )
-    .action(
-      action(deps, async (ctx, command) => {
-        const options = command.opts<{ watch?: boolean; interval: string; maxWait: string }>();
-        if (options.watch) {
-          durationOption(options.interval, '--interval', 1);
-          durationOption(options.maxWait, '--max-wait', 1);
-        }
-        const result = await abortRollout(await ctx.operator(), deps.requestedBy);
-        if (result.delivered === 'too-late') {
-          throw new CliFailure(
-            ExitCodes.RolledBackOrRefused,
-            `rollout ${executionName(result.executionArn)} had already verified its final weights and is ` +
-              'completing: nothing was aborted. To undo it, start a new rollout or use `swing rollback --force`',
-          );
-        }
-        const { json, human } = report('abort', result);
-        if (options.watch) {
-          ctx.say(human());
-          await watchToEnd(ctx, result.executionArn, options);
-        } else {
-          ctx.result(json, human);
-        }
-      }),
-    );
-}
+  }
+  const { json, human } = report('abort', result);
+  if (options.watch) {
+    ctx.say(human());
+    await watchToEnd(ctx, result.executionArn, options);
+  } else {
+    ctx.result(json, human);
+  }
+};

@@ -1,4 +1,3 @@
-import type { Command } from 'commander';
 import {
   describePlan,
   formatDuration,
@@ -9,10 +8,9 @@ import {
 import { DEFAULT_READS_FIRST, type RunStep, runSteps } from '#domain/reads-first.ts';
 import type { Plan, PlanEnd, ReadsFirstSettings, TrafficMode } from '#domain/types.ts';
 import { percentToWeights } from '#domain/weights.ts';
-import { action, planFromText } from '../action.ts';
-import type { CliDeps } from '../deps.ts';
+import { type CommandHandler, planFromText } from '../action.ts';
 import { table } from '../render.ts';
-import { addTrafficOptions, resolveTraffic, type TrafficOptions, trafficChoice } from '../traffic.ts';
+import { resolveTraffic, type TrafficOptions, trafficChoice } from '../traffic.ts';
 
 /** How a plan moves traffic, for its timeline: all mode (the default) or reads-first, a rollout or a rehearsal. */
 export interface TrafficView {
@@ -137,60 +135,32 @@ export function timelineJson(plan: Plan, view: TrafficView = ALL_TRAFFIC) {
   };
 }
 
-export function registerPlan(program: Command, deps: CliDeps): void {
-  addTrafficOptions(
-    program
-      .command('plan')
-      .description('Validate a plan and print its timeline (no AWS)')
-      .argument('[plan]', 'a preset, a spec like 5:5m,25:10m,50:10m!,100, or { "steps": [...] } JSON'),
-    'the plan',
-  )
-    .addHelpText(
-      'after',
-      `
-Spec: PERCENT[:BAKE][!] per step, comma-separated; BAKE like 90s, 5m, 1h30m; '!' waits for \`swing promote\`.
-Without a plan, lists the presets. With --traffic reads-first the steps move reads, and the write cutover
-follows as its own line (a rehearsal, --rehearsal, ends with the restore instead). The reads-first settings
-shown are Swing's defaults under your flags; a stack's readsFirst config changes its defaults.
-
-Examples:
-  $ swing plan canary
-  $ swing plan '5:5m,25:10m,50:10m!,100'
-  $ swing plan '5:5m,25:10m,100' --traffic reads-first --cutover-gate replay-lag
-  $ swing plan 5:30m --traffic reads-first --rehearsal
-  $ swing plan '{"steps":[{"targetPercent":10,"bakeSeconds":600},{"targetPercent":100}]}' --json`,
-    )
-    .action(
-      action(deps, async (ctx, command) => {
-        const [text] = command.processedArgs as [string | undefined];
-        if (text === undefined) {
-          const presets = listPresets();
-          ctx.result(
-            presets.map(({ name, spec, plan }) => ({
-              name,
-              spec,
-              totalSeconds: describePlan(plan).totalSeconds,
-            })),
-            () =>
-              table(
-                ['PRESET', 'SPEC', 'BAKE'],
-                presets.map(({ name, spec, plan }) => [
-                  name,
-                  spec,
-                  formatDuration(describePlan(plan).totalSeconds),
-                ]),
-              ),
-          );
-          return;
-        }
-        const plan = planFromText(text, 'plan');
-        const choice = trafficChoice(command.opts<TrafficOptions>(), plan, 'plan');
-        // No AWS here: without --traffic, all mode (the config's default) and Swing's default settings.
-        const view: TrafficView = resolveTraffic(choice, plan, undefined, 'plan');
-        ctx.result(
-          timelineJson(plan, view),
-          () => `Plan ${formatPlanSpec(plan)}\n${renderTimeline(plan, view)}`,
-        );
-      }),
+/** `swing plan`: see its definition in cli/definitions/plan.ts. */
+export const runPlan: CommandHandler = async (ctx, command) => {
+  const [text] = command.processedArgs as [string | undefined];
+  if (text === undefined) {
+    const presets = listPresets();
+    ctx.result(
+      presets.map(({ name, spec, plan }) => ({
+        name,
+        spec,
+        totalSeconds: describePlan(plan).totalSeconds,
+      })),
+      () =>
+        table(
+          ['PRESET', 'SPEC', 'BAKE'],
+          presets.map(({ name, spec, plan }) => [
+            name,
+            spec,
+            formatDuration(describePlan(plan).totalSeconds),
+          ]),
+        ),
     );
-}
+    return;
+  }
+  const plan = planFromText(text, 'plan');
+  const choice = trafficChoice(command.opts<TrafficOptions>(), plan, 'plan');
+  // No AWS here: without --traffic, all mode (the config's default) and Swing's default settings.
+  const view: TrafficView = resolveTraffic(choice, plan, undefined, 'plan');
+  ctx.result(timelineJson(plan, view), () => `Plan ${formatPlanSpec(plan)}\n${renderTimeline(plan, view)}`);
+};

@@ -1,11 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { GetExecutionHistoryCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
-import type { Command } from 'commander';
 import { TargetGroupMetrics } from '#adapters/target-group-metrics.ts';
 import { ValidationFailed } from '#domain/errors.ts';
 import { renderReportHtml } from '#report/html.ts';
-import { action } from '../action.ts';
-import type { CliDeps } from '../deps.ts';
+import type { CommandHandler } from '../action.ts';
 import { executionReportData } from '../report/from-execution.ts';
 
 /** `arn:...:stateMachine:M` + `name` -> `arn:...:execution:M:name`; an ARN is taken as it is. */
@@ -41,91 +39,70 @@ function taskTokensIn(events: readonly HistoryEvent[]): string[] {
   return tokens;
 }
 
-export function registerReport(program: Command, deps: CliDeps): void {
-  program
-    .command('report')
-    .description(
-      'Write one self-contained HTML report of a rollout execution: weights, traffic, steps, rollback',
-    )
-    .requiredOption('--execution <name-or-arn>', 'the execution (its name, or its ARN)')
-    .option('--out <file>', 'where to write the report (default: <execution name>.html)')
-    .addHelpText(
-      'after',
-      `
-Reads the execution's history (GetExecutionHistory) and the two target groups' per-minute ALB metrics
-(GetMetricData). The file opens in any browser with no server and no network. Task tokens never reach it.
-For a local run, use \`swing local --report FILE\`.
+/** `swing report`: see its definition in cli/definitions/report.ts. */
+export const runReport: CommandHandler = async (ctx, command) => {
+  const options = command.opts<{ execution: string; out?: string }>();
+  const { stateMachineArn } = await ctx.config.require(['stateMachineArn']);
+  const executionArn = executionArnFor(options.execution, stateMachineArn);
+  const name = executionArn.split(':').at(-1) ?? 'execution';
+  const out = options.out ?? `${name}.html`;
 
-Examples:
-  $ swing report --execution migrate-orders-3
-  $ swing report --execution arn:aws:states:us-east-1:123456789012:execution:Swing...:migrate-orders-3 --out run.html`,
-    )
-    .action(
-      action(deps, async (ctx, command) => {
-        const options = command.opts<{ execution: string; out?: string }>();
-        const { stateMachineArn } = await ctx.config.require(['stateMachineArn']);
-        const executionArn = executionArnFor(options.execution, stateMachineArn);
-        const name = executionArn.split(':').at(-1) ?? 'execution';
-        const out = options.out ?? `${name}.html`;
-
-        const events: HistoryEvent[] = [];
-        let nextToken: string | undefined;
-        do {
-          const page = await ctx.clients.sfn.send(
-            new GetExecutionHistoryCommand({
-              executionArn,
-              includeExecutionData: true,
-              maxResults: 1000,
-              ...(nextToken ? { nextToken } : {}),
-            }),
-          );
-          events.push(...(page.events ?? []));
-          nextToken = page.nextToken;
-        } while (nextToken);
-
-        const now = deps.now();
-        const started = events.find((event) => event.type === 'ExecutionStarted')?.timestamp;
-        if (!started) {
-          throw new ValidationFailed([
-            { field: '--execution', message: `the history of ${executionArn} has no ExecutionStarted event` },
-          ]);
-        }
-        const ended = events.findLast((event) =>
-          /^Execution(Succeeded|Failed|Aborted|TimedOut)$/.test(event.type ?? ''),
-        )?.timestamp;
-        const target = await ctx.listenerTarget();
-        const metrics = new TargetGroupMetrics(ctx.clients.cloudWatch, target);
-        const minute = 60_000;
-        const from = new Date(Math.floor(new Date(started).getTime() / minute) * minute - minute);
-        const to = new Date(
-          Math.min(now.getTime(), Math.ceil(new Date(ended ?? now).getTime() / minute) * minute + minute),
-        );
-        const minutes = await metrics.minutes(from, to);
-        let stickinessSeconds: number | undefined;
-        try {
-          stickinessSeconds = await (await ctx.listener()).stickinessSeconds();
-        } catch {
-          stickinessSeconds = undefined;
-        }
-        const data = executionReportData({
-          executionArn,
-          events,
-          minutes,
-          now,
-          ...(stickinessSeconds ? { stickinessSeconds } : {}),
-          generatedAt: now.toISOString(),
-        });
-        const html = renderReportHtml(data);
-        // Built from named fields only; checked anyway, because a token in a file is a credential to fail a task.
-        if (taskTokensIn(events).some((token) => html.includes(token))) {
-          throw new Error('the report would contain a task token: nothing written');
-        }
-        writeFileSync(out, html);
-        ctx.result(
-          { file: out, executionArn, outcome: data.outcome, steps: data.steps },
-          () =>
-            `Wrote ${out}: ${name} ${data.outcome}, ${data.steps.filter((step) => step.state !== 'not-reached').length} of ${data.steps.length} steps reached, ${minutes.length} minutes of metrics.`,
-        );
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await ctx.clients.sfn.send(
+      new GetExecutionHistoryCommand({
+        executionArn,
+        includeExecutionData: true,
+        maxResults: 1000,
+        ...(nextToken ? { nextToken } : {}),
       }),
     );
-}
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+
+  const now = ctx.deps.now();
+  const started = events.find((event) => event.type === 'ExecutionStarted')?.timestamp;
+  if (!started) {
+    throw new ValidationFailed([
+      { field: '--execution', message: `the history of ${executionArn} has no ExecutionStarted event` },
+    ]);
+  }
+  const ended = events.findLast((event) =>
+    /^Execution(Succeeded|Failed|Aborted|TimedOut)$/.test(event.type ?? ''),
+  )?.timestamp;
+  const target = await ctx.listenerTarget();
+  const metrics = new TargetGroupMetrics(ctx.clients.cloudWatch, target);
+  const minute = 60_000;
+  const from = new Date(Math.floor(new Date(started).getTime() / minute) * minute - minute);
+  const to = new Date(
+    Math.min(now.getTime(), Math.ceil(new Date(ended ?? now).getTime() / minute) * minute + minute),
+  );
+  const minutes = await metrics.minutes(from, to);
+  let stickinessSeconds: number | undefined;
+  try {
+    stickinessSeconds = await (await ctx.listener()).stickinessSeconds();
+  } catch {
+    stickinessSeconds = undefined;
+  }
+  const data = executionReportData({
+    executionArn,
+    events,
+    minutes,
+    now,
+    ...(stickinessSeconds ? { stickinessSeconds } : {}),
+    generatedAt: now.toISOString(),
+  });
+  const html = renderReportHtml(data);
+  // Built from named fields only; checked anyway, because a token in a file is a credential to fail a task.
+  if (taskTokensIn(events).some((token) => html.includes(token))) {
+    throw new Error('the report would contain a task token: nothing written');
+  }
+  writeFileSync(out, html);
+  ctx.result(
+    { file: out, executionArn, outcome: data.outcome, steps: data.steps },
+    () =>
+      `Wrote ${out}: ${name} ${data.outcome}, ${data.steps.filter((step) => step.state !== 'not-reached').length} of ${data.steps.length} steps reached, ${minutes.length} minutes of metrics.`,
+  );
+};

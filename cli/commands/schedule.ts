@@ -7,25 +7,21 @@ import {
   ListSchedulesCommand,
   type ScheduleSummary,
 } from '@aws-sdk/client-scheduler';
-import type { Command } from 'commander';
 import type { ReadsFirstDefaults } from '#commons/config.ts';
 import { ValidationFailed } from '#domain/errors.ts';
 import type { ExecutionInput } from '#domain/events.ts';
 import { formatPlanSpec, resolvePlan } from '#domain/plan.ts';
-import { action, gateFromOptions, planFromText } from '../action.ts';
+import { type CommandHandler, gateFromOptions, planFromText } from '../action.ts';
 import type { CommandContext } from '../context.ts';
-import type { CliDeps } from '../deps.ts';
 import { CliFailure, ExitCodes } from '../exit-codes.ts';
 import { table } from '../render.ts';
 import {
-  addTrafficOptions,
   allModeWarning,
   resolveTraffic,
   type TrafficOptions,
   trafficChoice,
   trafficInput,
 } from '../traffic.ts';
-import { DEFAULT_PLAN } from './start.ts';
 
 /** As the stack's own schedules: retried 3 times, dropped to the dead-letter queue after 15 minutes. */
 export const SCHEDULE_RETRY_POLICY = { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 900 } as const;
@@ -277,182 +273,114 @@ async function swingSchedules(ctx: CommandContext, group: string, stateMachineAr
   return details;
 }
 
-export function registerSchedule(program: Command, deps: CliDeps): void {
-  const schedule = program
-    .command('schedule')
-    .description('Rollouts started by EventBridge Scheduler, once (--at) or recurring (--cron)')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ swing schedule add night-ramp --at 2026-12-01T02:00:00 --timezone Europe/Berlin --plan canary
-  $ swing schedule add saturday-ramp --cron "0 2 ? * SAT *" --timezone UTC --plan linear-25
-  $ swing schedule list
-  $ swing schedule rm saturday-ramp`,
-    );
+/** `swing schedule add`: see its definition in cli/definitions/schedule.ts. */
+export const runScheduleAdd: CommandHandler = async (ctx, command) => {
+  const [name] = command.processedArgs as [string];
+  const options = command.opts<AddOptions>();
+  // Checked before the stack is even read: bad input costs no AWS call.
+  scheduleRequest(name, options, ctx.deps.now(), 'defer');
+  const target = await ctx.config.require(['stateMachineArn', 'schedulerRoleArn', 'scheduleGroupName']);
+  // The stack's default mode, when its outputs say: a rehearsal without --traffic is checked in it.
+  const request = scheduleRequest(
+    name,
+    options,
+    ctx.deps.now(),
+    await ctx.config.known('readsFirstDefaults'),
+  );
+  if (request.warning) ctx.warn(request.warning);
+  const scheduleDlqArn = await ctx.config.optional('scheduleDlqArn');
+  const input = createScheduleInput(request, {
+    ...target,
+    ...(scheduleDlqArn ? { scheduleDlqArn } : {}),
+  });
+  let scheduleArn: string | undefined;
+  try {
+    ({ ScheduleArn: scheduleArn } =
+      (await ctx.clients.scheduler.send(new CreateScheduleCommand(input))) ?? {});
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ConflictException') {
+      throw new CliFailure(
+        ExitCodes.BadInput,
+        `a schedule named '${name}' already exists in group ${target.scheduleGroupName}: pick another name, ` +
+          `or remove it with \`swing schedule rm ${name}\``,
+      );
+    }
+    throw error;
+  }
+  ctx.result({ scheduleArn: scheduleArn ?? null, input }, () =>
+    [
+      `Scheduled ${name}: ${input.ScheduleExpression} ${input.ScheduleExpressionTimezone}, plan ${planOfInput(input.Target?.Input)}` +
+        `${request.input.traffic ? `, traffic ${request.input.traffic}` : ''}${request.input.then === 'restore' ? ', a rehearsal (restores its starting weights at its end)' : ''}`,
+      scheduleDlqArn
+        ? `Undelivered starts go to ${scheduleDlqArn}.`
+        : 'The stack exports no ScheduleDlqArn: undelivered starts are dropped after 3 retries.',
+    ].join('\n'),
+  );
+};
 
-  addTrafficOptions(
-    schedule
-      .command('add')
-      .description('Create a schedule that starts a rollout (or a rehearsal)')
-      .argument('<name>', 'schedule name: 1-64 letters, digits, ".", "_" or "-"'),
-    'each scheduled run',
-  )
-    .option(
-      '--at <local-date-time>',
-      'once, at yyyy-mm-ddThh:mm:ss in --timezone; the schedule then deletes itself',
-    )
-    .option(
-      '--cron <expression>',
-      'recurring: six Scheduler cron fields "min hour day-of-month month day-of-week year"',
-    )
-    .option('--timezone <zone>', 'IANA time zone of --at / --cron', 'UTC')
-    .option(
-      '--plan <plan>',
-      'a preset, a spec like 5:5m,25:10m,100, or { "steps": [...] } JSON',
-      DEFAULT_PLAN,
-    )
-    .option('--description <text>', 'shown in the Scheduler console')
-    .option('--gate-timeout <duration>', 'how long a manual gate waits for `swing promote` (default 1h)')
-    .option('--gate-action <action>', 'what a gate does when it times out: rollback (default) or promote')
-    .addHelpText(
-      'after',
-      `
-The schedule starts the state machine with {"plan": ..., "requestedBy": "schedule:<name>"} (and the traffic
-fields given: traffic, then, acceptWritesOnTarget, readsFirst) through the stack's SchedulerRoleArn, retries 3
-times within 15 minutes, then goes to the ScheduleDlqArn queue if the stack has one. A scheduled start is
-refused like any other while a rollout holds the listener. A rehearsal (--rehearsal) restores the starting
-weights after its last step, night after night; in all mode it needs --accept-writes-on-target (refused here,
-exit 2, without it; without --traffic, in the stack's default mode).
+/** `swing schedule list`: see its definition in cli/definitions/schedule.ts. */
+export const runScheduleList: CommandHandler = async (ctx) => {
+  const { stateMachineArn, scheduleGroupName } = await ctx.config.require([
+    'stateMachineArn',
+    'scheduleGroupName',
+  ]);
+  const schedules = await swingSchedules(ctx, scheduleGroupName, stateMachineArn);
+  ctx.result(
+    schedules.map((item) => ({
+      name: item.Name,
+      groupName: item.GroupName,
+      state: item.State,
+      expression: item.ScheduleExpression,
+      timezone: item.ScheduleExpressionTimezone ?? 'UTC',
+      plan: planOfInput(item.Target?.Input),
+      ...trafficOfInput(item.Target?.Input),
+      description: item.Description ?? null,
+    })),
+    () =>
+      schedules.length === 0
+        ? `No schedules start ${stateMachineArn} in group ${scheduleGroupName}.`
+        : table(
+            ['NAME', 'STATE', 'WHEN', 'TIMEZONE', 'PLAN', 'TRAFFIC'],
+            schedules.map((item) => [
+              item.Name ?? '',
+              item.State ?? '',
+              item.ScheduleExpression ?? '',
+              item.ScheduleExpressionTimezone ?? 'UTC',
+              planOfInput(item.Target?.Input),
+              trafficCell(item.Target?.Input),
+            ]),
+          ),
+  );
+};
 
-Examples:
-  $ swing schedule add night-ramp --at 2026-12-01T02:00:00 --timezone Europe/Berlin --plan canary
-  $ swing schedule add saturday-ramp --cron "0 2 ? * SAT *" --timezone America/New_York --plan '10:10m,50:10m!,100'
-  $ swing schedule add nightly-reads --cron "0 3 * * ? *" --plan 5:30m --traffic reads-first --rehearsal`,
-    )
-    .action(
-      action(deps, async (ctx, command) => {
-        const [name] = command.processedArgs as [string];
-        const options = command.opts<AddOptions>();
-        // Checked before the stack is even read: bad input costs no AWS call.
-        scheduleRequest(name, options, deps.now(), 'defer');
-        const target = await ctx.config.require(['stateMachineArn', 'schedulerRoleArn', 'scheduleGroupName']);
-        // The stack's default mode, when its outputs say: a rehearsal without --traffic is checked in it.
-        const request = scheduleRequest(
-          name,
-          options,
-          deps.now(),
-          await ctx.config.known('readsFirstDefaults'),
-        );
-        if (request.warning) ctx.warn(request.warning);
-        const scheduleDlqArn = await ctx.config.optional('scheduleDlqArn');
-        const input = createScheduleInput(request, {
-          ...target,
-          ...(scheduleDlqArn ? { scheduleDlqArn } : {}),
-        });
-        let scheduleArn: string | undefined;
-        try {
-          ({ ScheduleArn: scheduleArn } =
-            (await ctx.clients.scheduler.send(new CreateScheduleCommand(input))) ?? {});
-        } catch (error) {
-          if (error instanceof Error && error.name === 'ConflictException') {
-            throw new CliFailure(
-              ExitCodes.BadInput,
-              `a schedule named '${name}' already exists in group ${target.scheduleGroupName}: pick another name, ` +
-                `or remove it with \`swing schedule rm ${name}\``,
-            );
-          }
-          throw error;
-        }
-        ctx.result({ scheduleArn: scheduleArn ?? null, input }, () =>
-          [
-            `Scheduled ${name}: ${input.ScheduleExpression} ${input.ScheduleExpressionTimezone}, plan ${planOfInput(input.Target?.Input)}` +
-              `${request.input.traffic ? `, traffic ${request.input.traffic}` : ''}${request.input.then === 'restore' ? ', a rehearsal (restores its starting weights at its end)' : ''}`,
-            scheduleDlqArn
-              ? `Undelivered starts go to ${scheduleDlqArn}.`
-              : 'The stack exports no ScheduleDlqArn: undelivered starts are dropped after 3 retries.',
-          ].join('\n'),
-        );
-      }),
+/** `swing schedule rm`: see its definition in cli/definitions/schedule.ts. */
+export const runScheduleRm: CommandHandler = async (ctx, command) => {
+  const [name] = command.processedArgs as [string];
+  checkName(name);
+  const { stateMachineArn, scheduleGroupName } = await ctx.config.require([
+    'stateMachineArn',
+    'scheduleGroupName',
+  ]);
+  let existing: GetScheduleCommandOutput;
+  try {
+    existing = await ctx.clients.scheduler.send(
+      new GetScheduleCommand({ Name: name, GroupName: scheduleGroupName }),
     );
-
-  schedule
-    .command('list')
-    .description("List the schedules that start this stack's state machine")
-    .addHelpText('after', '\nExample:\n  $ swing schedule list --json')
-    .action(
-      action(deps, async (ctx) => {
-        const { stateMachineArn, scheduleGroupName } = await ctx.config.require([
-          'stateMachineArn',
-          'scheduleGroupName',
-        ]);
-        const schedules = await swingSchedules(ctx, scheduleGroupName, stateMachineArn);
-        ctx.result(
-          schedules.map((item) => ({
-            name: item.Name,
-            groupName: item.GroupName,
-            state: item.State,
-            expression: item.ScheduleExpression,
-            timezone: item.ScheduleExpressionTimezone ?? 'UTC',
-            plan: planOfInput(item.Target?.Input),
-            ...trafficOfInput(item.Target?.Input),
-            description: item.Description ?? null,
-          })),
-          () =>
-            schedules.length === 0
-              ? `No schedules start ${stateMachineArn} in group ${scheduleGroupName}.`
-              : table(
-                  ['NAME', 'STATE', 'WHEN', 'TIMEZONE', 'PLAN', 'TRAFFIC'],
-                  schedules.map((item) => [
-                    item.Name ?? '',
-                    item.State ?? '',
-                    item.ScheduleExpression ?? '',
-                    item.ScheduleExpressionTimezone ?? 'UTC',
-                    planOfInput(item.Target?.Input),
-                    trafficCell(item.Target?.Input),
-                  ]),
-                ),
-        );
-      }),
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ResourceNotFoundException') {
+      throw new CliFailure(
+        ExitCodes.BadInput,
+        `no schedule named '${name}' in group ${scheduleGroupName}: see \`swing schedule list\``,
+      );
+    }
+    throw error;
+  }
+  if (existing?.Target?.Arn !== stateMachineArn) {
+    throw new CliFailure(
+      ExitCodes.BadInput,
+      `schedule '${name}' does not start ${stateMachineArn}: it is not Swing's, so it was not deleted`,
     );
-
-  schedule
-    .command('rm')
-    .description("Delete a schedule (only one that starts this stack's state machine)")
-    .argument('<name>', 'the schedule name')
-    .addHelpText('after', '\nExample:\n  $ swing schedule rm saturday-ramp')
-    .action(
-      action(deps, async (ctx, command) => {
-        const [name] = command.processedArgs as [string];
-        checkName(name);
-        const { stateMachineArn, scheduleGroupName } = await ctx.config.require([
-          'stateMachineArn',
-          'scheduleGroupName',
-        ]);
-        let existing: GetScheduleCommandOutput;
-        try {
-          existing = await ctx.clients.scheduler.send(
-            new GetScheduleCommand({ Name: name, GroupName: scheduleGroupName }),
-          );
-        } catch (error) {
-          if (error instanceof Error && error.name === 'ResourceNotFoundException') {
-            throw new CliFailure(
-              ExitCodes.BadInput,
-              `no schedule named '${name}' in group ${scheduleGroupName}: see \`swing schedule list\``,
-            );
-          }
-          throw error;
-        }
-        if (existing?.Target?.Arn !== stateMachineArn) {
-          throw new CliFailure(
-            ExitCodes.BadInput,
-            `schedule '${name}' does not start ${stateMachineArn}: it is not Swing's, so it was not deleted`,
-          );
-        }
-        await ctx.clients.scheduler.send(
-          new DeleteScheduleCommand({ Name: name, GroupName: scheduleGroupName }),
-        );
-        ctx.result({ deleted: name, groupName: scheduleGroupName }, () => `Deleted schedule ${name}.`);
-      }),
-    );
-}
+  }
+  await ctx.clients.scheduler.send(new DeleteScheduleCommand({ Name: name, GroupName: scheduleGroupName }));
+  ctx.result({ deleted: name, groupName: scheduleGroupName }, () => `Deleted schedule ${name}.`);
+};

@@ -1,8 +1,6 @@
-import type { Command } from 'commander';
 import { ValidationFailed } from '#domain/errors.ts';
 import { formatWeights, isIncrease, percentToWeights, sameWeights } from '#domain/weights.ts';
-import { action } from '../action.ts';
-import type { CliDeps } from '../deps.ts';
+import type { CommandHandler } from '../action.ts';
 import { CliFailure, ExitCodes } from '../exit-codes.ts';
 import { executionName } from '../render.ts';
 
@@ -24,68 +22,46 @@ function percentOption(text: string | undefined): number {
   return value;
 }
 
-export function registerSetWeights(program: Command, deps: CliDeps): void {
-  program
-    .command('set-weights')
-    .description('Set the listener by hand: --target N % of traffic to the target')
-    .requiredOption('--target <percent>', "the target's share in percent, 0 to 100 (0.1 resolution)")
-    .option(
-      '--force',
-      'change it even while a rollout holds the listener, or when the target group has no healthy target',
-    )
-    .addHelpText(
-      'after',
-      `
-Refused (exit 1) while a rollout holds the listener: with --force the change goes through and that rollout
-sees it as drift, halts, and leaves your weights alone. Raising the target's share is refused while the target
-target group has no healthy target, unless --force.
-
-Examples:
-  $ swing set-weights --target 0
-  $ swing set-weights --target 12.5 --json`,
-    )
-    .action(
-      action(deps, async (ctx, command) => {
-        const options = command.opts<{ target?: string; force?: boolean }>();
-        const percent = percentOption(options.target);
-        const desired = percentToWeights(percent);
-        const { store, listenerArn } = await ctx.store();
-        const listener = await ctx.listener();
-        const record = await store.get(listenerArn);
-        const owner = record?.lockOwner;
-        if (owner && !options.force) {
-          throw new CliFailure(
-            ExitCodes.RolledBackOrRefused,
-            `listener ${listenerArn} is held by rollout ${executionName(owner)}: use \`swing pause\` or ` +
-              '`swing abort`, or pass --force to change it anyway (the rollout then halts on drift)',
-          );
-        }
-        const current = await listener.readWeights();
-        if (sameWeights(current, desired)) {
-          ctx.result(
-            { listenerArn, weights: current, written: false },
-            () => `Listener ${listenerArn} is already at ${formatWeights(current)}: nothing written.`,
-          );
-          return;
-        }
-        if (isIncrease(current, desired) && !options.force && (await listener.healthyTargetCount()) === 0) {
-          throw new CliFailure(
-            ExitCodes.RolledBackOrRefused,
-            'the target target group has no healthy target, so it must not get more traffic: fix its targets ' +
-              '(aws elbv2 describe-target-health), or pass --force',
-          );
-        }
-        await listener.writeWeights(desired);
-        if (owner) {
-          ctx.warn(
-            `swing set-weights: rollout ${executionName(owner)} holds the listener: it sees this change as drift ` +
-              'and halts at its next check, leaving these weights alone',
-          );
-        }
-        ctx.result(
-          { listenerArn, previousWeights: current, weights: desired, written: true },
-          () => `Set listener ${listenerArn} to ${formatWeights(desired)} (was ${formatWeights(current)}).`,
-        );
-      }),
+/** `swing set-weights`: see its definition in cli/definitions/set-weights.ts. */
+export const runSetWeights: CommandHandler = async (ctx, command) => {
+  const options = command.opts<{ target?: string; force?: boolean }>();
+  const percent = percentOption(options.target);
+  const desired = percentToWeights(percent);
+  const { store, listenerArn } = await ctx.store();
+  const listener = await ctx.listener();
+  const record = await store.get(listenerArn);
+  const owner = record?.lockOwner;
+  if (owner && !options.force) {
+    throw new CliFailure(
+      ExitCodes.RolledBackOrRefused,
+      `listener ${listenerArn} is held by rollout ${executionName(owner)}: use \`swing pause\` or ` +
+        '`swing abort`, or pass --force to change it anyway (the rollout then halts on drift)',
     );
-}
+  }
+  const current = await listener.readWeights();
+  if (sameWeights(current, desired)) {
+    ctx.result(
+      { listenerArn, weights: current, written: false },
+      () => `Listener ${listenerArn} is already at ${formatWeights(current)}: nothing written.`,
+    );
+    return;
+  }
+  if (isIncrease(current, desired) && !options.force && (await listener.healthyTargetCount()) === 0) {
+    throw new CliFailure(
+      ExitCodes.RolledBackOrRefused,
+      'the target target group has no healthy target, so it must not get more traffic: fix its targets ' +
+        '(aws elbv2 describe-target-health), or pass --force',
+    );
+  }
+  await listener.writeWeights(desired);
+  if (owner) {
+    ctx.warn(
+      `swing set-weights: rollout ${executionName(owner)} holds the listener: it sees this change as drift ` +
+        'and halts at its next check, leaving these weights alone',
+    );
+  }
+  ctx.result(
+    { listenerArn, previousWeights: current, weights: desired, written: true },
+    () => `Set listener ${listenerArn} to ${formatWeights(desired)} (was ${formatWeights(current)}).`,
+  );
+};
