@@ -28,6 +28,7 @@ import { Construct } from 'constructs';
 import * as z from 'zod';
 import { ReadsFirstSettingsSchema } from '#commons/config.ts';
 import { ValidationFailed } from '#domain/errors.ts';
+import { SWING_OWNER_TAG } from '#domain/listener-rules.ts';
 import { DEFAULT_READS_FIRST } from '#domain/reads-first.ts';
 import { RECONCILE_INTERVAL_MINUTES } from '#domain/reconciler.ts';
 import { SHIFT_WEIGHTS_TIMEOUT_SECONDS } from '#domain/rollout.ts';
@@ -883,7 +884,7 @@ export class RolloutController extends Construct {
   }
 
   /**
-   * The rule actions, on this listener's rules only: ModifyRule and DeleteRule on its rule ARNs; CreateRule on
+   * The rule actions, on this listener's rules only: ModifyRule and DeleteRule on its rules tagged by Swing; CreateRule on
    * the listener and its rules, with AddTags on the rules only as part of CreateRule (tag on create: a rule is
    * Swing's by its tags, and no role here may tag an existing rule).
    */
@@ -893,6 +894,8 @@ export class RolloutController extends Construct {
       new iam.PolicyStatement({
         actions: ['elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule'],
         resources: [rules],
+        // Only rules Swing tagged at creation: ELBv2 takes aws:ResourceTag on its listener-rule resources.
+        conditions: { Null: { [`aws:ResourceTag/${SWING_OWNER_TAG}`]: 'false' } },
       }),
     ];
     if (level === 'create') {

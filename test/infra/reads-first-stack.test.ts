@@ -71,11 +71,16 @@ describe('Stack: reads first (import mode, the example config)', () => {
       expect(rolesWith(create)).toEqual(['shift-weights']);
     });
 
-    it("grants ModifyRule and DeleteRule on this listener's rules only, to the functions that remove Swing's rules", () => {
+    it("grants ModifyRule and DeleteRule on this listener's rules tagged by Swing only, to the functions that remove Swing's rules", () => {
       for (const action of ['elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule']) {
         const granted = granting(action);
         expect(granted.length).toBeGreaterThan(0);
-        for (const statement of granted) expect(statement.resources).toEqual([LISTENER_RULES]);
+        for (const statement of granted) {
+          expect(statement.resources).toEqual([LISTENER_RULES]);
+          // Issue 20, defect 11: only rules that carry Swing's owner tag (ELBv2 supports aws:ResourceTag on
+          // its listener-rule resources); someone else's rule on the listener is out of reach.
+          expect(statement.statement.Condition).toEqual({ Null: { 'aws:ResourceTag/swing:owner': 'false' } });
+        }
         expect(rolesWith(granted)).toEqual([
           'finalize',
           'reconciler',
