@@ -10,7 +10,6 @@ import type {
   RolloutStore,
   SmokePort,
   SmokeReport,
-  UpdateGuard,
   WaitOpening,
   Weights,
 } from '#domain/types.ts';
@@ -123,10 +122,9 @@ export class ObservedRolloutStore implements RolloutStore {
     executionArn: string,
     patch: RolloutPatch,
     fence?: string,
-    guard?: UpdateGuard,
   ): Promise<Rollout> {
-    // The fence and the guard pass through: the local mode refuses such a write as DynamoDB would.
-    const rollout = await this.inner.update(listenerArn, executionArn, patch, fence, guard);
+    // The fence passes through: the local mode refuses a stale attempt's write as DynamoDB would.
+    const rollout = await this.inner.update(listenerArn, executionArn, patch, fence);
     this.observe(rollout);
     return rollout;
   }

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { ExecutionAbortedError, type StateMachine } from 'aws-local-stepfunctions';
 import { type ReconcileResult, type ReconcilerDeps, reconcile } from '#domain/reconciler.ts';
 import {
@@ -84,6 +85,17 @@ export interface InvocationCall {
   readonly retryCount: number;
   /** The execution's invocations so far, this one included. */
   readonly n: number;
+}
+
+/**
+ * The invocation whose function is running, for code it calls (a test's fakes): an attempt whose answer was
+ * lost runs on beside its retry, and only this tells their AWS calls apart.
+ */
+const runningInvocation = new AsyncLocalStorage<InvocationCall>();
+
+/** The Lambda invocation the caller runs in, if it runs in one of the executor's. */
+export function currentInvocation(): InvocationCall | undefined {
+  return runningInvocation.getStore();
 }
 
 /** Milliseconds on the executor's clock (`setTimeout`: a test's fake timers make it virtual). */
@@ -285,18 +297,18 @@ export class LocalStepFunctions implements TaskCallbackPort, ExecutionStatusPort
         };
         lastAttempt = attempt;
         invocations += 1;
-        const timing =
-          this.options.invocations?.({
-            executionArn,
-            stateName,
-            handler,
-            retryCount: attempt.retryCount,
-            n: invocations,
-          }) ?? {};
+        const call: InvocationCall = {
+          executionArn,
+          stateName,
+          handler,
+          retryCount: attempt.retryCount,
+          n: invocations,
+        };
+        const timing = this.options.invocations?.(call) ?? {};
         const withContext = this.withStateContext(taskInput, fields, attempt);
         const outcome = state.Resource.endsWith('.waitForTaskToken')
-          ? this.runWaitTask(deps, executionArn, stateName, engineFn, withContext, timing, track)
-          : this.runTask(deps, engineFn, withContext, timing, track);
+          ? this.runWaitTask(deps, call, engineFn, withContext, timing, track)
+          : this.runTask(deps, call, engineFn, withContext, timing, track);
         outcome.catch(() => {
           attempt.failed = true;
         });
@@ -427,12 +439,17 @@ export class LocalStepFunctions implements TaskCallbackPort, ExecutionStatusPort
    */
   private runTask(
     deps: EngineDeps,
+    call: InvocationCall,
     engineFn: (deps: EngineDeps, event: unknown) => Promise<unknown>,
     input: unknown,
     timing: InvocationTiming,
     track: <T>(promise: Promise<T>) => Promise<T>,
   ): Promise<unknown> {
-    const running = track(sleep(timing.startDelayMs ?? 0).then(() => this.invoke(deps, engineFn, input)));
+    const running = track(
+      sleep(timing.startDelayMs ?? 0).then(() =>
+        runningInvocation.run(call, () => this.invoke(deps, engineFn, input)),
+      ),
+    );
     if (timing.answerLostAfterMs === undefined) return running;
     running.catch(() => {});
     return sleep(timing.answerLostAfterMs).then(() => {
@@ -447,13 +464,13 @@ export class LocalStepFunctions implements TaskCallbackPort, ExecutionStatusPort
    */
   private runWaitTask(
     deps: EngineDeps,
-    executionArn: string,
-    stateName: string,
+    call: InvocationCall,
     engineFn: (deps: EngineDeps, event: unknown) => Promise<unknown>,
     input: unknown,
     timing: InvocationTiming,
     track: <T>(promise: Promise<T>) => Promise<T>,
   ): Promise<unknown> {
+    const { executionArn, stateName } = call;
     const payload = (input as { Payload: { timeoutSeconds: number } }).Payload;
     this.counter += 1;
     const token = `local-token-${this.counter}-${Math.random().toString(36).slice(2)}`;
@@ -471,7 +488,7 @@ export class LocalStepFunctions implements TaskCallbackPort, ExecutionStatusPort
     };
     const running = track(
       sleep(timing.startDelayMs ?? 0).then(() =>
-        this.invoke(deps, engineFn, { ...payload, taskToken: token }),
+        runningInvocation.run(call, () => this.invoke(deps, engineFn, { ...payload, taskToken: token })),
       ),
     );
     // The invocation failing fails the task, if it is still open; its success only means it stored the token.

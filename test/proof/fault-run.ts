@@ -1,4 +1,9 @@
-import { type Action, ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  type Action,
+  ModifyListenerCommand,
+  type Rule,
+  type RuleCondition,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { vi } from 'vitest';
 import { CloudWatchAlarms } from '#adapters/alarms.ts';
 import { AlbListener } from '#adapters/listener.ts';
@@ -23,13 +28,13 @@ import type {
   Rollout,
   RolloutPatch,
   RolloutStore,
-  UpdateGuard,
   WaitKind,
   WaitOpening,
   Weights,
 } from '#domain/types.ts';
 import { isIncrease } from '#domain/weights.ts';
 import {
+  currentInvocation,
   type ExecutionResult,
   type InvocationCall,
   type InvocationTiming,
@@ -42,6 +47,7 @@ import {
   type AlarmDelivery,
   cutoverBakeSeconds,
   type Fault,
+  type ForeignRule,
   type GateResolution,
   type InvocationTrigger,
   MS_PER_SECOND,
@@ -49,8 +55,11 @@ import {
   RETRY_DELAY_MS,
   type ReshapedTo,
   type Scenario,
+  STALL_CAP_MS,
+  type StallUntil,
   type Trigger,
 } from './fault-scenario.ts';
+import { runOperatorCommand } from './operator-commands.ts';
 
 export type World = ReturnType<typeof makeWorld>;
 export type MainResult = ExecutionResult & {
@@ -113,6 +122,11 @@ export interface FiredFault {
   readonly settled: boolean;
   /** The wait it struck in, for `wait` triggers. */
   readonly wait?: OpenedWait;
+  /** How many entries the fake ELBv2's log and the execution's events had when it struck. */
+  readonly elbLogAt: number;
+  readonly eventsAt: number;
+  /** The listener's weights when it struck. */
+  readonly weightsAt: Weights;
   /** The listener record at the moment the fault struck. */
   record?: ListenerRecord;
   /** What the fault's own call returned: the alarm-event action, the abort's delivery, or an error name. */
@@ -158,6 +172,25 @@ export interface Run {
   readonly reconciled: readonly (ReconcileAction | `failed: ${string}`)[];
   /** Reads-first runs: what the reads-first invariants read. */
   readonly readsFirst?: ReadsFirstObservation;
+  /**
+   * The weights this rollout started from: the scenario's, or, when another rollout held the listener at the
+   * start, the listener's once that one released it.
+   */
+  readonly starting: Weights;
+  /** Calls of the main rollout's invocations that a stall held, and when each went on. */
+  readonly stalled: readonly StalledCall[];
+  /**
+   * The fake ELBv2's log length when a path that restores first ran: Rollback or Rehearse began, or the execution
+   * ended (the safety net, the reconciler).
+   */
+  readonly restorePathFrom?: number;
+}
+
+export interface StalledCall {
+  readonly stateName: string;
+  readonly retryCount: number;
+  readonly at: number;
+  resumedAt?: number;
 }
 
 /** What a reads-first run saw beyond the fakes' logs. */
@@ -174,6 +207,8 @@ export interface ReadsFirstObservation {
   rulesAtSettle?: number;
   /** The pin rules Swing created (by their priority: the first three of the rule set's). */
   readonly pinArns: Set<string>;
+  /** Every rule Swing created, as it created it. */
+  readonly created: Rule[];
   /** Rule writes that raised the target's read share while a watched alarm was firing (as CloudWatch says). */
   readonly ruleIncreasesUnderAlarm: Weights[];
   /** Each scheduled reconciler run: when, and how many rules of Swing's (pins among them) before and after. */
@@ -208,14 +243,8 @@ class CountingStore implements RolloutStore {
     if (result === 'acquired') this.writes += 1;
     return result;
   }
-  async update(
-    listenerArn: string,
-    executionArn: string,
-    patch: RolloutPatch,
-    fence?: string,
-    guard?: UpdateGuard,
-  ) {
-    const rollout = await this.inner.update(listenerArn, executionArn, patch, fence, guard);
+  async update(listenerArn: string, executionArn: string, patch: RolloutPatch, fence?: string) {
+    const rollout = await this.inner.update(listenerArn, executionArn, patch, fence);
     this.writes += 1;
     return rollout;
   }
@@ -234,6 +263,37 @@ class CountingStore implements RolloutStore {
     this.writes += 1;
     return rollout;
   }
+}
+
+/** A foreign rule as ELBv2 lists it. */
+export function foreignRule(rule: ForeignRule): Rule {
+  const arn = `${LISTENER.listenerArn.replace(':listener/', ':listener-rule/')}/f${String(rule.priority).padStart(15, '0')}`;
+  const path = (value: string): RuleCondition[] => [
+    { Field: 'path-pattern', PathPatternConfig: { Values: [value] } },
+  ];
+  const fixed = (code: string): Action[] => [
+    {
+      Type: 'fixed-response',
+      Order: 1,
+      FixedResponseConfig: { StatusCode: code, ContentType: 'text/plain' },
+    },
+  ];
+  const forward: Action[] = [{ Type: 'forward', Order: 1, TargetGroupArn: OTHER_GROUP }];
+  const shapes: Record<ForeignRule['kind'], { Conditions: RuleCondition[]; Actions: Action[] }> = {
+    'security-403': { Conditions: path('/_plugins/_security/*'), Actions: fixed('403') },
+    'other-app': {
+      Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['other.example.com'] } }],
+      Actions: forward,
+    },
+    maintenance: { Conditions: path('/maintenance*'), Actions: fixed('503') },
+    'catch-all': { Conditions: path('*'), Actions: forward },
+  };
+  return {
+    RuleArn: arn,
+    Priority: String(rule.priority),
+    IsDefault: false,
+    ...structuredClone(shapes[rule.kind]),
+  };
 }
 
 const OTHER_GROUP =
@@ -275,11 +335,45 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
   const struck: StruckInvocation[] = [];
   const signals: EndingSignal[] = [];
   const startedAt = Date.now();
+  const prior = scenario.priorHolder;
   const world = makeWorld({
-    starting: scenario.starting,
+    starting: prior?.weights ?? scenario.starting,
     stepFunctions,
     insufficientData: scenario.insufficientData,
+    ...(scenario.stickySeconds ? { stickySeconds: scenario.stickySeconds } : {}),
   });
+  if (scenario.foreignRules) world.elb.setRules(scenario.foreignRules.map(foreignRule));
+  // Another rollout holds the listener: it took the lock from the scenario's starting weights and is at its own.
+  const priorArn = `${stepFunctions.stateMachineArn.replace(':stateMachine:', ':execution:')}:prior-${runs}`;
+  if (prior) {
+    await world.store.acquire(LISTENER.listenerArn, {
+      executionArn: priorArn,
+      startedAt: new Date().toISOString(),
+      plan: { steps: [{ targetPercent: 100, bakeSeconds: 600, gate: false }] },
+      startingWeights: scenario.starting,
+      lastWritten: prior.weights,
+      stepIndex: 0,
+      status: 'baking',
+      steps: [],
+    });
+  }
+  let starting = scenario.starting;
+  let priorHeld = prior !== undefined;
+  /** The other rollout ends: a completed one leaves its weights, a rolled-back one restores its start first. */
+  const releasePrior = () => {
+    if (!prior || !priorHeld) return;
+    priorHeld = false;
+    if (prior.ends === 'rolled-back') world.elb.writeAs('prior', scenario.starting);
+    starting = world.elb.weights;
+    pending.push(
+      world.store.release(LISTENER.listenerArn, priorArn, {
+        status: prior.ends,
+        outcome: prior.ends,
+        endedAt: new Date().toISOString(),
+        ...(prior.ends === 'rolled-back' ? { restored: true, lastWritten: scenario.starting } : {}),
+      }),
+    );
+  };
   const steps = planSteps(scenario);
   const name = `main-${runs}`;
   const executionArn = `${stepFunctions.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
@@ -293,13 +387,67 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
         cutoverBakeSeconds: cutoverBakeSeconds(scenario),
         elbTimes: [],
         pinArns: new Set(),
+        created: [],
         ruleIncreasesUnderAlarm: [],
         reconcileRuns: [],
       }
     : undefined;
+  // Stalls: a call of the main rollout's invocations waits, before it is sent, until the execution moved on.
+  const stalled: StalledCall[] = [];
+  let restorePathFrom: number | undefined;
+  const waitingStalls: { until: StallUntil; seen: number; end: () => void }[] = [];
+  const stallNextCall = new Map<InvocationCall, StallUntil>();
+  const stallNthCall = new Map<InvocationCall, { call: number; until: StallUntil }>();
+  const callsOf = new Map<InvocationCall, number>();
+  /** Undefined when the call goes on at once (no extra turn of the event loop), else when it may. */
+  const holdCall = (): Promise<void> | undefined => {
+    const invocation = currentInvocation();
+    if (!invocation || invocation.executionArn !== executionArn) return undefined;
+    const n = (callsOf.get(invocation) ?? 0) + 1;
+    callsOf.set(invocation, n);
+    let until = stallNextCall.get(invocation);
+    stallNextCall.delete(invocation);
+    const nth = stallNthCall.get(invocation);
+    if (nth?.call === n) {
+      until = nth.until;
+      stallNthCall.delete(invocation);
+    }
+    if (!until) return undefined;
+    const call: StalledCall = {
+      stateName: invocation.stateName,
+      retryCount: invocation.retryCount,
+      at: Date.now(),
+    };
+    stalled.push(call);
+    const stallUntil = until;
+    return new Promise<void>((resolve) => {
+      const end = () => {
+        clearTimeout(cap);
+        const index = waitingStalls.indexOf(entry);
+        if (index >= 0) waitingStalls.splice(index, 1);
+        call.resumedAt = Date.now();
+        resolve();
+      };
+      const entry = { until: stallUntil, seen: 0, end };
+      // A Lambda is stopped at its timeout: no stall outlasts it.
+      const cap = setTimeout(end, STALL_CAP_MS);
+      waitingStalls.push(entry);
+    });
+  };
+  const heldSend = (client: { send: (...args: never[]) => Promise<unknown> }) => {
+    const send = client.send.bind(client);
+    client.send = ((...args: never[]) => {
+      const hold = holdCall();
+      return hold ? hold.then(() => send(...args)) : send(...args);
+    }) as typeof client.send;
+  };
+  heldSend(world.elb.client as never);
+  heldSend(world.cloudWatch.client as never);
+  const store = heldStore(world.store, holdCall);
   // StopExecution does not stop a running Lambda: the safety net waits them out, as deployed.
   const deps: EngineDeps & SafetyNetDeps = {
     ...world.deps,
+    store,
     waitAfterStopMs: SAFETY_NET_WAIT_SECONDS * 1000,
     ...(readsFirst
       ? {
@@ -325,6 +473,7 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
     world.elb.onRuleWrite = (rule, weights) => {
       if (rule.RuleArn && pinPriorities.has(String(rule.Priority))) observed.pinArns.add(rule.RuleArn);
       const before = world.elb.currentRules.find((current) => current.RuleArn === rule.RuleArn);
+      if (!before) observed.created.push(structuredClone(rule));
       const from = before ? world.elb.ruleWeights(before) : { source: 999, target: 0 };
       const firing = [...world.cloudWatch.states.values()].some((value) => firingStates.includes(value));
       if (weights && isIncrease(from, weights) && firing) observed.ruleIncreasesUnderAlarm.push(weights);
@@ -407,6 +556,9 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
       executionEnded: executionEnded(),
       settled,
       ...(wait ? { wait } : {}),
+      elbLogAt: world.elb.log.length,
+      eventsAt: execution?.events.length ?? 0,
+      weightsAt: world.elb.weights,
     };
     fired.push(struck);
     // The in-memory store clones the record when called, so this is the record at this very moment.
@@ -475,6 +627,35 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
       case 'racer':
         startRacer();
         break;
+      case 'operator': {
+        follow(
+          struck,
+          runOperatorCommand(fault.command, world, stepFunctions, (arn) => {
+            if (arn === executionArn) execution?.stop();
+          }),
+        );
+        break;
+      }
+      case 'stall': {
+        const invocation = currentInvocation();
+        if (invocation?.executionArn === executionArn) stallNextCall.set(invocation, fault.until);
+        break;
+      }
+      case 'lost-stall':
+        // Struck through the executor's invocation hook, below.
+        break;
+      case 'record-damage': {
+        const startingWeights =
+          fault.damage === 'null' ? null : fault.damage === 'zero' ? { source: 0, target: 0 } : undefined;
+        // The in-memory store writes synchronously: the record is damaged at this very moment.
+        follow(
+          struck,
+          world.store
+            .update(LISTENER.listenerArn, executionArn, { startingWeights } as unknown as RolloutPatch)
+            .then(() => 'damaged'),
+        );
+        break;
+      }
       case 'rule-drift': {
         const rules = world.elb.swingRules;
         const rule = rules[fault.rule % Math.max(1, rules.length)];
@@ -547,6 +728,7 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
   };
   const onMainCall = (operation: string) => {
     calls += 1;
+    if (prior && calls === prior.releaseAtCall) releasePrior();
     for (const fault of byCall.get(calls) ?? []) strike(fault);
     if (RULE_WRITES.has(operation)) {
       ruleWrites += 1;
@@ -617,8 +799,21 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
       let timing = base;
       for (const fault of byInvocation) {
         if (fault.at.on !== 'invocation' || !matches(fault.at, call.stateName, nthOfState)) continue;
+        if (fault.kind === 'record-damage') {
+          // Between two states: the invocation itself runs as drawn.
+          strike(fault);
+          continue;
+        }
         struck.push({ fault, stateName: call.stateName, entry, retryCount: call.retryCount });
-        fired.push({ fault, firedAt: Date.now(), executionEnded: executionEnded(), settled });
+        fired.push({
+          fault,
+          firedAt: Date.now(),
+          executionEnded: executionEnded(),
+          settled,
+          elbLogAt: world.elb.log.length,
+          eventsAt: execution?.events.length ?? 0,
+          weightsAt: world.elb.weights,
+        });
         if (fault.kind === 'slow-invocation') {
           timing = { ...timing, startDelayMs: scenario.latencyMs + fault.delayMs };
         } else if (fault.kind === 'lost-answer') {
@@ -626,11 +821,25 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
             startDelayMs: scenario.latencyMs + fault.delayMs,
             answerLostAfterMs: fault.afterMs,
           };
+        } else if (fault.kind === 'lost-stall') {
+          timing = { ...timing, answerLostAfterMs: fault.afterMs };
+          stallNthCall.set(call, { call: fault.call, until: fault.until });
         }
+      }
+      if ((call.stateName === 'Rollback' || call.stateName === 'Rehearse') && restorePathFrom === undefined)
+        restorePathFrom = world.elb.log.length;
+      // The execution moved on to this invocation: stalls waiting for it end.
+      for (const stall of [...waitingStalls]) {
+        if (stall.until.state !== undefined && stall.until.state !== call.stateName) continue;
+        stall.seen += 1;
+        if (stall.seen >= stall.until.nth) stall.end();
       }
       return timing;
     },
-    deliverStatusEvent: (arn) => arn !== executionArn || !scenario.statusEventLost,
+    deliverStatusEvent: (arn) => {
+      if (arn === executionArn) restorePathFrom ??= world.elb.log.length;
+      return arn !== executionArn || !scenario.statusEventLost;
+    },
   };
 
   const gatedSteps = scenario.steps.flatMap((step, index) => (step.gate ? [index] : []));
@@ -750,6 +959,8 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
       : { status: 'FAILED', error: failure?.Error ?? 'Unknown', cause: failure?.Cause ?? '' };
     result = action ? { ...ended, safetyNet: action } : ended;
   }
+  // The other rollout ends in any case (this one may have been refused before it released the listener).
+  releasePrior();
   const settledAt = Date.now();
   settled = true;
   for (const timer of timers) clearTimeout(timer);
@@ -821,6 +1032,31 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
     startedAt,
     reconciled,
     ...(observed ? { readsFirst: observed } : {}),
+    starting,
+    stalled,
+    ...(restorePathFrom !== undefined ? { restorePathFrom } : {}),
+  };
+}
+
+/** The store as the main rollout's functions see it: each call (a DynamoDB call on AWS) may be stalled. */
+function heldStore(inner: RolloutStore, holdCall: () => Promise<void> | undefined): RolloutStore {
+  const held =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> => {
+      const hold = holdCall();
+      return hold ? hold.then(() => call(...args)) : call(...args);
+    };
+  return {
+    get: held((listenerArn) => inner.get(listenerArn)),
+    acquire: held((listenerArn, rollout) => inner.acquire(listenerArn, rollout)),
+    update: held((listenerArn, executionArn, patch, fence) =>
+      inner.update(listenerArn, executionArn, patch, fence),
+    ),
+    openWait: held((listenerArn, executionArn, opening, patch) =>
+      inner.openWait(listenerArn, executionArn, opening, patch),
+    ),
+    release: held((listenerArn, executionArn, final) => inner.release(listenerArn, executionArn, final)),
+    request: held((listenerArn, flags) => inner.request(listenerArn, flags)),
   };
 }
 

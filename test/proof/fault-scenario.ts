@@ -125,6 +125,33 @@ export type Fault =
   | { readonly kind: 'rule-throttle'; readonly at: Trigger; readonly times: number }
   /** The next `times` rule writes fail for good (a 4xx): a step stops between rule writes and rolls back. */
   | { readonly kind: 'rule-fail'; readonly at: Trigger; readonly times: number }
+  /** An operator command, typed at any moment (a bake, a gate, a replay wait, a step being written). */
+  | { readonly kind: 'operator'; readonly at: Trigger; readonly command: OperatorCommand }
+  /**
+   * The invocation that made the main rollout's call at `at` stalls before its next AWS call (DynamoDB's
+   * included) until `until`.
+   */
+  | { readonly kind: 'stall'; readonly at: Trigger; readonly until: StallUntil }
+  /**
+   * A lost answer whose attempt then stalls: the invocation's answer is lost after `afterMs` (the Retry starts
+   * another attempt) and its `call`th AWS call (DynamoDB's included) waits until `until`.
+   */
+  | {
+      readonly kind: 'lost-stall';
+      readonly at: InvocationTrigger;
+      readonly afterMs: number;
+      readonly call: number;
+      readonly until: StallUntil;
+    }
+  /**
+   * The listener's record is damaged between two states: as a state's invocation is about to start, or while a
+   * bake, gate or wait for the replayer is open.
+   */
+  | {
+      readonly kind: 'record-damage';
+      readonly at: InvocationTrigger | Extract<Trigger, { on: 'wait' }>;
+      readonly damage: RecordDamage;
+    }
   /**
    * The replayer falls behind for `forMs`: the replay-lag check says lagging, and the lag alarm's ALARM and
    * then OK events are delivered as `alarm` and `ok` say (lost, at once, late, twice).
@@ -138,6 +165,53 @@ export type Fault =
     };
 
 export type ReshapedTo = 'fixed-response' | 'redirect' | 'other-group';
+
+/**
+ * What an operator types: `swing pause`, `resume`, `promote`, and `swing rollback --force --yes` (with
+ * `--release-lock`: `force-release`). `swing abort` is the `abort` fault.
+ */
+export type OperatorCommand = 'pause' | 'resume' | 'promote' | 'force' | 'force-release';
+
+/**
+ * Until when a stalled call waits: the main execution's `nth` next Lambda invocation (of `state`, when given)
+ * begins, that is, until the execution has moved on to it (a throttled SDK call retrying inside the invocation,
+ * a long GC pause). Never longer than STALL_CAP_MS: a Lambda is stopped at its timeout.
+ */
+export interface StallUntil {
+  readonly state?: 'ShiftWeights' | 'Bake' | 'AfterBake' | 'Gate' | 'WaitForReplay' | 'Rollback' | 'Complete';
+  readonly nth: number;
+}
+
+/** A stall never lasts longer (below every function's timeout, 30 s for ShiftWeights). */
+export const STALL_CAP_MS = 25_000;
+
+/** How a record is damaged: `startingWeights` null, 0/0, or missing (an edit by hand, a bad migration). */
+export type RecordDamage = 'null' | 'zero' | 'missing';
+
+/** A rule of someone else's on the listener from the start. */
+export interface ForeignRule {
+  readonly priority: number;
+  readonly kind: ForeignRuleKind;
+}
+
+/**
+ * - `security-403`: a fixed response 403 on `/_plugins/_security/*`;
+ * - `other-app`: another application's host (`other.example.com`), forwarded to its own group;
+ * - `maintenance`: a fixed response 503 on `/maintenance*`;
+ * - `catch-all`: every path forwarded to another group (reads-first cannot work under it).
+ */
+export type ForeignRuleKind = 'security-403' | 'other-app' | 'maintenance' | 'catch-all';
+
+/**
+ * Another rollout holds the listener when this one starts (an all-mode rollout at `weights`, itself started
+ * from the scenario's starting weights) and releases the lock just before this rollout's `releaseAtCall`th
+ * AWS call (or once this one has ended): `completed` leaves its weights, `rolled-back` restores its own start.
+ */
+export interface PriorHolder {
+  readonly weights: Weights;
+  readonly releaseAtCall: number;
+  readonly ends: 'completed' | 'rolled-back';
+}
 
 export type GateResolution =
   | { readonly by: 'promote' | 'abort'; readonly afterMs: number }
@@ -180,6 +254,12 @@ export interface Scenario {
   readonly latencyMs: number;
   /** EventBridge drops the main execution's "Execution Status Change" event (best effort on AWS). */
   readonly statusEventLost: boolean;
+  /** Group stickiness on the weighted forward (its duration in seconds); absent: off. */
+  readonly stickySeconds?: number;
+  /** Rules of someone else's on the listener from the start. */
+  readonly foreignRules?: readonly ForeignRule[];
+  /** Another rollout holds the listener at the start. */
+  readonly priorHolder?: PriorHolder;
 }
 
 export interface Wait {
@@ -261,6 +341,42 @@ function stretchedBakes(scenario: Scenario): { steps: PlanStep[]; cutoverBakeSec
 }
 
 // ---- Arbitraries ------------------------------------------------------------------------------------------
+
+/**
+ * The kinds of event drawn since issue 20, each switched on once the engine keeps the guarantee that judges it
+ * (drawn while its defect is open, it fails `npm test`): operator commands at any moment, stalls between two
+ * AWS calls (and a lost answer whose attempt then stalls), a sticky weighted action, foreign rules on the
+ * listener at the start, a damaged record, and another rollout holding the listener at the start.
+ */
+const DRAWN_BY_DEFAULT = {
+  operatorCommands: false,
+  stalls: true,
+  sticky: false,
+  foreignRules: false,
+  recordDamage: true,
+  priorHolder: true,
+};
+export type DrawnKind = keyof typeof DRAWN_BY_DEFAULT;
+
+/**
+ * `SWING_FC_DRAW=stalls,priorHolder` (or `all`) also draws kinds that are not drawn by default, to see what
+ * they find (a replay needs the same setting).
+ */
+export const DRAWN: Readonly<Record<DrawnKind, boolean>> = (() => {
+  const asked = (process.env.SWING_FC_DRAW ?? '').split(',').map((name) => name.trim());
+  const unknown = asked.filter((name) => name !== '' && name !== 'all' && !(name in DRAWN_BY_DEFAULT));
+  if (unknown.length > 0) {
+    throw new Error(
+      `SWING_FC_DRAW names ${unknown.join(', ')}: use all or some of ${Object.keys(DRAWN_BY_DEFAULT).join(', ')}`,
+    );
+  }
+  return Object.fromEntries(
+    Object.entries(DRAWN_BY_DEFAULT).map(([kind, drawn]) => [
+      kind,
+      drawn || asked.includes('all') || asked.includes(kind),
+    ]),
+  ) as Record<DrawnKind, boolean>;
+})();
 
 const weightsArbitrary: fc.Arbitrary<Weights> = fc.oneof(
   fc.constant({ source: 1, target: 0 }),
@@ -395,7 +511,10 @@ function faultArbitrary(
   const ruleWrites = readsFirst ? 4 * steps.length + 14 : 0;
   const trigger = triggerArbitrary(callCount, waitCount, ruleWrites);
   const waitTrigger = waitTriggerArbitrary(waitCount);
-  const common = faultsOfEveryMode(starting, trigger, waitTrigger, waitCount);
+  const common = [
+    ...faultsOfEveryMode(starting, trigger, waitTrigger, waitCount),
+    ...newFaults(callCount, waitCount),
+  ];
   if (!readsFirst) return fc.oneof(...common);
   return fc.oneof(
     ...common,
@@ -532,6 +651,160 @@ function faultsOfEveryMode(
   ];
 }
 
+/**
+ * Any moment of a rollout an operator or a stall can meet: a bake, a gate or a wait for the replayer (at once,
+ * or up to a second in), a step being written (ShiftWeights' calls: its reads, its record writes, its
+ * ModifyListener or rule writes), the check after a bake, Complete, a rollback, or any AWS call.
+ */
+function anyMomentArbitrary(callCount: number, waitCount: number): fc.Arbitrary<Trigger> {
+  return fc.oneof(
+    { weight: 4, arbitrary: waitTriggerArbitrary(waitCount) },
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        on: fc.constant('in-state' as const),
+        state: fc.constantFrom<TriggerState>(
+          'ShiftWeights',
+          'ShiftWeights',
+          'AfterBake',
+          'Complete',
+          'Rollback',
+        ),
+        n: fc.integer({ min: 1, max: 6 }),
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({ on: fc.constant('call' as const), n: fc.integer({ min: 1, max: callCount }) }),
+    },
+  );
+}
+
+const stallUntilArbitrary: fc.Arbitrary<StallUntil> = fc.oneof(
+  // The next bake (or wait for the replayer) opening: a stale writer meets the token being stored.
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      state: fc.constantFrom('Bake' as const, 'WaitForReplay' as const),
+      nth: fc.constant(1),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      state: fc.constantFrom(
+        'ShiftWeights' as const,
+        'AfterBake' as const,
+        'Gate' as const,
+        'Rollback' as const,
+        'Complete' as const,
+      ),
+      nth: fc.integer({ min: 1, max: 2 }),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ nth: fc.integer({ min: 1, max: 4 }) }) },
+);
+
+/** Invocations whose lost answer and stall let a stale attempt write late: mostly the ones that write the record. */
+const staleWriterArbitrary: fc.Arbitrary<InvocationTrigger> = fc.record({
+  on: fc.constant('invocation' as const),
+  state: fc.constantFrom(
+    'AfterBake' as const,
+    'AfterBake' as const,
+    'ShiftWeights' as const,
+    'Bake' as const,
+    'Gate' as const,
+    'Rollback' as const,
+  ),
+  n: fc.integer({ min: 1, max: 3 }),
+});
+
+/** The kinds of DRAWN, at the rates they are drawn once switched on. */
+function newFaults(callCount: number, waitCount: number): fc.WeightedArbitrary<Fault>[] {
+  const moment = anyMomentArbitrary(callCount, waitCount);
+  return [
+    ...(DRAWN.operatorCommands
+      ? [
+          {
+            weight: 6,
+            arbitrary: fc.record({
+              kind: fc.constant('operator' as const),
+              at: moment,
+              command: fc.constantFrom<OperatorCommand>(
+                'pause',
+                'pause',
+                'pause',
+                'resume',
+                'resume',
+                'promote',
+                'force',
+                'force-release',
+              ),
+            }),
+          },
+        ]
+      : []),
+    ...(DRAWN.stalls
+      ? [
+          {
+            weight: 3,
+            arbitrary: fc.record({
+              kind: fc.constant('stall' as const),
+              at: moment,
+              until: stallUntilArbitrary,
+            }),
+          },
+          {
+            weight: 4,
+            arbitrary: fc.record({
+              kind: fc.constant('lost-stall' as const),
+              at: staleWriterArbitrary,
+              afterMs: fc.integer({ min: 0, max: 1000 }),
+              call: fc.integer({ min: 1, max: 4 }),
+              until: stallUntilArbitrary,
+            }),
+          },
+        ]
+      : []),
+    ...(DRAWN.recordDamage
+      ? [
+          {
+            weight: 2,
+            arbitrary: fc.record({
+              kind: fc.constant('record-damage' as const),
+              at: fc.oneof(invocationTriggerArbitrary, waitTriggerArbitrary(waitCount)),
+              damage: fc.constantFrom<RecordDamage>('null', 'zero', 'missing'),
+            }),
+          },
+        ]
+      : []),
+  ];
+}
+
+const foreignRulesArbitrary: fc.Arbitrary<ForeignRule[]> = fc.uniqueArray(
+  fc.record({
+    // Before Swing's rules (1-999), among them (1000-1006, its default base), or after them.
+    priority: fc.oneof(
+      fc.integer({ min: 1, max: 999 }),
+      fc.integer({ min: 1000, max: 1006 }),
+      fc.integer({ min: 1007, max: 1100 }),
+      fc.integer({ min: 1101, max: 50_000 }),
+    ),
+    kind: fc.constantFrom<ForeignRuleKind>('security-403', 'other-app', 'maintenance', 'catch-all'),
+  }),
+  { minLength: 1, maxLength: 3, selector: (rule) => rule.priority },
+);
+
+const priorHolderArbitrary: fc.Arbitrary<PriorHolder> = fc.record({
+  weights: fc.integer({ min: 1, max: 999 }).map((tenth) => percentToWeights(tenth / 10)),
+  releaseAtCall: fc.integer({ min: 1, max: 5 }),
+  ends: fc.constantFrom('completed' as const, 'rolled-back' as const),
+});
+
+/** One run in `every` draws a value; the others none. */
+const sometimes = <T>(every: number, arbitrary: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> =>
+  fc.oneof({ weight: every - 1, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary });
+
 const gateResolutionArbitrary: fc.Arbitrary<GateResolution> = fc.oneof(
   // Later than any fault planned in the gate (afterMs <= 1000) and well before the gate's timeout (>= 60 s).
   fc.record({
@@ -613,6 +886,13 @@ function scenarioOf(
     insufficientData: fc.constantFrom<'not-firing' | 'firing'>('not-firing', 'not-firing', 'firing'),
     latencyMs: fc.constantFrom(0, 20, 200),
     statusEventLost: fc.constantFrom(false, false, false, false, false, false, false, true),
+    ...(DRAWN.sticky
+      ? {
+          stickySeconds: sometimes(7, fc.integer({ min: 1, max: 604_800 })),
+        }
+      : {}),
+    ...(DRAWN.foreignRules ? { foreignRules: sometimes(4, foreignRulesArbitrary) } : {}),
+    ...(DRAWN.priorHolder ? { priorHolder: sometimes(7, priorHolderArbitrary) } : {}),
     // One run in seven has no fault at all: it must complete (or end as its gates say).
     faults: fc.oneof(
       { weight: 1, arbitrary: fc.constant([]) },

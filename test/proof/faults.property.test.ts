@@ -37,11 +37,18 @@ describe('Model: random plans under random faults', () => {
         const run = await runScenario(scenario, stepFunctions);
         await expectInvariants(run);
       }),
-      { numRuns: NUM_RUNS, seed, ...(path ? { path, endOnFailure: true } : {}) },
+      // SWING_FC_SHRINK=0 reports the first failure as found (its seed and path replay it), unshrunk.
+      {
+        numRuns: NUM_RUNS,
+        seed,
+        ...(path || process.env.SWING_FC_SHRINK === '0' ? { endOnFailure: true } : {}),
+        ...(path ? { path } : {}),
+      },
     );
     if (details.failed) {
+      const drawn = process.env.SWING_FC_DRAW ? `SWING_FC_DRAW=${process.env.SWING_FC_DRAW} ` : '';
       throw new Error(
-        `replay: SWING_FC_SEED=${details.seed} SWING_FC_PATH=${details.counterexamplePath} ` +
+        `replay: ${drawn}SWING_FC_SEED=${details.seed} SWING_FC_PATH=${details.counterexamplePath} ` +
           `npx vitest run test/proof/faults.property.test.ts\n${fc.defaultReportMessage(details)}`,
         { cause: details.errorInstance },
       );

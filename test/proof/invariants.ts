@@ -4,6 +4,14 @@ import { formatWeights, isIncrease, percentToWeights, sameWeights } from '#domai
 import type { CloudWatchEvent, ElbEvent } from '#test/support/fake-aws.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
 import { type FiredFault, type Run, TARGET_REQUESTS } from './fault-run.ts';
+import {
+  expectDamagedRecordHalts,
+  expectForeignRulesKeepTraffic,
+  expectNoStickyClientsLeft,
+  expectOpenWaitsReachable,
+  expectPauseHolds,
+  expectResumePassesNoGate,
+} from './operator-and-listener-invariants.ts';
 
 /**
  * The invariants of docs/guarantees.md, checked on the fakes' actual state after a run of the model-based fault test.
@@ -38,7 +46,7 @@ export function story(run: Run): string {
       return `${who}${event.operation === 'DescribeListeners' ? 'read' : `health=${event.healthy}`}`;
     });
   return [
-    `starting ${formatWeights(run.scenario.starting)}; plan ${run.steps
+    `starting ${formatWeights(run.starting)}; plan ${run.steps
       .map((step) => `${step.targetPercent}:${step.bakeSeconds}s${step.gate ? '!' : ''}`)
       .join(',')}; gate ${JSON.stringify(run.scenario.gate)} ${JSON.stringify(run.gates)}${
       run.scenario.readsFirst ? `; reads-first ${JSON.stringify(run.scenario.readsFirst)}` : ''
@@ -76,7 +84,7 @@ function mainRollout(run: Run, record: ListenerRecord | undefined): Rollout | un
 type ManualChange = Extract<ElbEvent, { kind: 'hand' | 'reshape' }>;
 
 /** Changes an operator made to the listener: weights set by hand, or the default actions replaced. */
-const manualChanges = (run: Run) =>
+export const manualChanges = (run: Run) =>
   run.world.elb.log.filter(
     (event): event is ManualChange => event.kind === 'hand' || event.kind === 'reshape',
   );
@@ -107,13 +115,13 @@ const writesMoved = (run: Run, rollout: Rollout | undefined) =>
       event.operation === 'ModifyListener' &&
       event.outcome === 'ok' &&
       event.weights !== undefined &&
-      isIncrease(run.scenario.starting, event.weights),
+      isIncrease(run.starting, event.weights),
   );
 
 const stoppedWhileRunning = (run: Run) =>
   run.fired.some((fault) => fault.fault.kind === 'stop' && !fault.executionEnded && !fault.settled);
 
-const statesEntered = (run: Run) =>
+export const statesEntered = (run: Run) =>
   run.execution.events
     .filter((event) => event.type === 'StateEntered')
     .map((event) => (event as { state: { name: string } }).state.name);
@@ -130,41 +138,54 @@ export function expectEndState(run: Run, record: ListenerRecord | undefined): vo
   const last = run.steps.at(-1);
   const readsFirst = run.scenario.readsFirst;
   // A rehearsal ends where it started; any other plan at its last step (reads-first: 100, the cutover's).
-  const finalWeights = readsFirst?.rehearsal
-    ? run.scenario.starting
-    : percentToWeights(last?.targetPercent ?? 0);
+  const finalWeights = readsFirst?.rehearsal ? run.starting : percentToWeights(last?.targetPercent ?? 0);
   const hand = manualChanges(run).at(-1);
   const ruleHands = ruleHandChanges(run);
   const first = run.steps[0];
-  if (readsFirst && run.scenario.starting.target > 0 && !hand) {
+  // Another rollout held the listener at the start: a start that met its lock is refused for that.
+  // The share checks wait for the lock then, so the alarm check may refuse first.
+  const lockedOut = run.scenario.priorHolder ? ['RolloutLocked', 'AlarmFiring'] : [];
+  const swingWrites = (operations: Set<string>) =>
+    world.elb.log.filter(
+      (event) => event.kind === 'call' && event.caller === 'swing' && operations.has(event.operation),
+    );
+  if (readsFirst && run.starting.target > 0 && !hand) {
     // Reads-first starts only when the default action sends nothing to the target: refused, nothing written.
     expect(
-      world.elb.log.filter((event) => event.kind === 'call' && RULE_OR_LISTENER_WRITES.has(event.operation)),
+      swingWrites(RULE_OR_LISTENER_WRITES),
       `a reads-first start with a target share in the default action writes nothing${why}`,
     ).toEqual([]);
     if (result.status !== 'ABORTED') {
-      expect(['ListenerShapeInvalid', 'ValidationFailed'], `it is refused${why}`).toContain(
+      expect(['ListenerShapeInvalid', 'ValidationFailed', ...lockedOut], `it is refused${why}`).toContain(
         result.status === 'FAILED' ? result.error : result.status,
       );
     }
-  } else if (first && isIncrease(percentToWeights(first.targetPercent), run.scenario.starting) && !hand) {
+  } else if (first && isIncrease(percentToWeights(first.targetPercent), run.starting) && !hand) {
     // I2 at the root: a rollback of this plan would raise the target's share, so it never starts (unless it
     // was stopped even before preflight refused it).
     expect(
-      world.elb.log.filter((event) => event.kind === 'call' && event.operation === 'ModifyListener'),
+      swingWrites(new Set(['ModifyListener'])),
       `a plan that starts below the target's share writes nothing${why}`,
     ).toEqual([]);
     if (result.status !== 'ABORTED') {
-      expect(result, `a plan that starts below the target's share is refused${why}`).toMatchObject({
-        status: 'FAILED',
-        error: 'ValidationFailed',
-      });
+      expect(
+        ['ValidationFailed', ...lockedOut],
+        `a plan that starts below the target's share is refused${why}`,
+      ).toContain(result.status === 'FAILED' ? result.error : result.status);
     }
   }
+  // A damaged record met by a restore halts where the listener stands (expectDamagedRecordHalts).
+  const damaged =
+    result.status !== 'SUCCEEDED' &&
+    run.fired.some(
+      (fault) => fault.fault.kind === 'record-damage' && fault.outcome === 'damaged' && !fault.settled,
+    );
 
   if (hand) {
     // I4: whoever changed the listener by hand had the last word.
     expect(world.elb.rawActions, `the listener changed by hand is left alone${why}`).toEqual(hand.actions);
+  } else if (damaged) {
+    // A damaged record halts: the listener is left as it was then (expectDamagedRecordHalts).
   } else if (result.status === 'SUCCEEDED') {
     expect(world.elb.weights, `a succeeded rollout ends at the plan's final weights${why}`).toEqual(
       finalWeights,
@@ -175,11 +196,11 @@ export function expectEndState(run: Run, record: ListenerRecord | undefined): vo
     );
   } else if (toleratedOwnRestoreDrift(run, finished) || toleratedHoldWithoutCutover(run, finished)) {
     // KNOWN_DEFECTS: halted where it stood, before or after the cutover's write.
-    expect([run.scenario.starting, percentToWeights(100)], why).toContainEqual(world.elb.weights);
+    expect([run.starting, percentToWeights(100)], why).toContainEqual(world.elb.weights);
   } else if (finished?.outcome === 'halted' && ruleHands.length > 0 && cutOver(finished)) {
     // Swing's rules changed by hand after the cutover began: Swing halts where it stands.
     expect(
-      [run.scenario.starting, percentToWeights(100)],
+      [run.starting, percentToWeights(100)],
       `a rollout halted for its rules after the cutover leaves the default action alone${why}`,
     ).toContainEqual(world.elb.weights);
   } else if (result.status === 'ABORTED' && finished?.outcome === 'completed') {
@@ -191,7 +212,7 @@ export function expectEndState(run: Run, record: ListenerRecord | undefined): vo
     );
   } else {
     expect(world.elb.weights, `an execution that did not succeed ends at the starting weights${why}`).toEqual(
-      run.scenario.starting,
+      run.starting,
     );
   }
 
@@ -207,15 +228,18 @@ export function expectEndState(run: Run, record: ListenerRecord | undefined): vo
   if (
     finished?.outcome === 'halted' &&
     !heldAfterCutover(finished) &&
-    !toleratedOwnRestoreDrift(run, finished)
+    !toleratedOwnRestoreDrift(run, finished) &&
+    !(damaged && finished.reason?.error === 'RecordMalformed')
   ) {
     expect(
       hand ?? ruleHands[0],
       `a rollout halts only when someone changed the listener or Swing's rules by hand (or holds after its cutover)${why}`,
     ).toBeDefined();
   }
-  if (!finished) {
-    // It never took the lock: a refusal before any write.
+  // Preflight's checks made again once the lock is held may refuse: the lock is released as `refused`.
+  const refusedAfterLock = finished?.status === 'refused';
+  if (!finished || refusedAfterLock) {
+    // It never took the lock, or gave it back at once: a refusal before any write.
     expect(
       world.elb.log.filter(
         (event) =>
@@ -231,10 +255,10 @@ export function expectEndState(run: Run, record: ListenerRecord | undefined): vo
   }
   const outcomes = world.notifications.filter((notification) => notification.outcome !== 'refused');
   expect(outcomes.length, `each rollout that took the lock is notified exactly once${why}`).toBe(
-    finished ? 1 : 0,
+    finished && !refusedAfterLock ? 1 : 0,
   );
   const refusals = world.notifications.filter((notification) => notification.outcome === 'refused');
-  const refused = !finished && result.status === 'FAILED';
+  const refused = (!finished || refusedAfterLock) && result.status === 'FAILED';
   // ReportRefusal holds no lock to tell a retry it already published: after a lost answer, Step Functions'
   // Retry runs it again and the refusal is reported once more (SNS delivers at least once anyway).
   const reportRetries = run.struck.filter(
@@ -266,7 +290,7 @@ export function expectEndState(run: Run, record: ListenerRecord | undefined): vo
 export function expectNoIncreaseUnderAlarm(run: Run): void {
   const why = `\n  ${story(run)}`;
   const { world } = run;
-  const starting = run.scenario.starting;
+  const starting = run.starting;
   const timeline: (ElbEvent | CloudWatchEvent)[] = [...world.elb.log, ...world.cloudWatch.log].sort(
     (a, b) => a.seq - b.seq,
   );
@@ -303,6 +327,9 @@ export function expectNoIncreaseUnderAlarm(run: Run): void {
     } else if (event.operation === 'DescribeTargetHealth' && event.caller === 'swing') {
       healthRead = event.healthy;
       healthChangedSinceRead = false;
+    } else if (event.operation === 'ModifyListener' && event.weights && event.caller !== 'swing') {
+      // Another writer (the rollout that held the listener before this one): judged as the weights it left.
+      if (event.outcome === 'ok') weights = event.weights;
     } else if (event.operation === 'ModifyListener' && event.weights) {
       const restore = event.weights.source === starting.source && event.weights.target === starting.target;
       if (event.outcome === 'ok' && isIncrease(weights, event.weights)) {
@@ -458,6 +485,8 @@ export function expectEventDrivenRollback(run: Run): void {
   // ELBv2 failing for longer than the rollback's retries: the rollback gives up and the safety net restores
   // the listener (checked as I7).
   if (run.fired.some((fault) => fault.fault.kind === 'outage')) allowed.push('RollbackFailed');
+  // A damaged record halts the rollback by name.
+  if (run.fired.some((fault) => fault.fault.kind === 'record-damage')) allowed.push('RecordMalformed');
   expect(run.result.status, `an alarm event fails the execution${why}`).toBe('FAILED');
   const error = run.result.status === 'FAILED' ? run.result.error : '';
   expect(allowed, `with AlarmFired${why}`).toContain(error);
@@ -477,7 +506,7 @@ export function expectEventDrivenRollback(run: Run): void {
  */
 export const EVENT_TO_END_BOUND_MS = 1000;
 
-interface WaitInterval {
+export interface WaitInterval {
   readonly state: 'Bake' | 'Gate' | 'WaitForReplay';
   readonly entry: number;
   readonly enteredAt: number;
@@ -485,7 +514,7 @@ interface WaitInterval {
 }
 
 /** Every bake and gate state the execution entered, with when it ended (on the virtual clock). */
-function waitIntervals(run: Run): WaitInterval[] {
+export function waitIntervals(run: Run): WaitInterval[] {
   const events = run.execution.events as { type: string; timestamp: number; state?: { name: string } }[];
   const endOfExecution = events.find(
     (event) => event.type.startsWith('Execution') && event.type !== 'ExecutionStarted',
@@ -536,9 +565,11 @@ export function expectBoundedEventToEnd(run: Run): void {
       continue;
     for (const wait of intervals) {
       if (!(wait.enteredAt <= signal.at && signal.at < wait.endedAt)) continue;
-      const ownAttemptStruck = run.struck.some(
-        (hit) => hit.stateName === wait.state && hit.entry === wait.entry,
-      );
+      const ownAttemptStruck =
+        run.struck.some((hit) => hit.stateName === wait.state && hit.entry === wait.entry) ||
+        run.stalled.some(
+          (call) => call.stateName === wait.state && call.at >= wait.enteredAt && call.at <= wait.endedAt,
+        );
       if (ownAttemptStruck) continue;
       expect(
         wait.endedAt - signal.at,
@@ -607,7 +638,9 @@ export function expectHarmlessFaultsTolerated(run: Run): void {
       fault.fault.kind === 'rule-throttle' ||
       fault.fault.kind === 'racer' ||
       fault.fault.kind === 'slow-invocation' ||
-      fault.fault.kind === 'lost-answer',
+      fault.fault.kind === 'lost-answer' ||
+      fault.fault.kind === 'stall' ||
+      fault.fault.kind === 'lost-stall',
   );
   const throttles = run.fired.reduce(
     (sum, fault) =>
@@ -621,15 +654,25 @@ export function expectHarmlessFaultsTolerated(run: Run): void {
   );
   const first = run.steps[0];
   const startsBelowShare = run.scenario.readsFirst
-    ? run.scenario.starting.target > 0
-    : first !== undefined && isIncrease(percentToWeights(first.targetPercent), run.scenario.starting);
+    ? run.starting.target > 0
+    : first !== undefined && isIncrease(percentToWeights(first.targetPercent), run.starting);
   // ShiftWeights makes 5 attempts: 4 throttles in a row are absorbed.
   const cutoverGatePasses =
     !run.scenario.readsFirst ||
     run.scenario.readsFirst.cutoverResolution.by === 'promote' ||
     run.scenario.gate.action === 'promote';
+  // Foreign rules Swing's could not work beside, or another rollout's lock or weights: refused, writing nothing.
+  const refusedForTheListener =
+    (run.scenario.foreignRules !== undefined || run.scenario.priorHolder !== undefined) &&
+    run.result.status === 'FAILED' &&
+    ['ListenerShapeInvalid', 'ValidationFailed', 'RolloutLocked'].includes(run.result.error) &&
+    !run.world.elb.log.some(
+      (event) =>
+        event.kind === 'call' && event.caller === 'swing' && RULE_OR_LISTENER_WRITES.has(event.operation),
+    );
   if (
     harmless &&
+    !refusedForTheListener &&
     throttles <= 4 &&
     gatesPass &&
     cutoverGatePasses &&
@@ -704,8 +747,8 @@ function toleratedHoldWithoutCutover(run: Run, finished: Rollout | undefined): b
     KNOWN_DEFECTS.holdWithoutCutoverWrite &&
     heldAfterCutover(finished) &&
     finished?.cutoverAt === undefined &&
-    run.world.elb.weights.source === run.scenario.starting.source &&
-    run.world.elb.weights.target === run.scenario.starting.target
+    run.world.elb.weights.source === run.starting.source &&
+    run.world.elb.weights.target === run.starting.target
   );
 }
 
@@ -748,7 +791,7 @@ export function expectReadsFirst(run: Run, record: ListenerRecord | undefined): 
   const why = `\n  ${story(run)}`;
   const { world } = run;
   const log = world.elb.log;
-  const starting = run.scenario.starting;
+  const starting = run.starting;
   const finished = mainRollout(run, record);
   const hands = manualChanges(run);
   const ruleHands = ruleHandChanges(run);
@@ -904,8 +947,11 @@ export function expectReadsFirst(run: Run, record: ListenerRecord | undefined): 
 
   // I9.
   const haltedByHand = finished?.outcome === 'halted' && (hands.length > 0 || ruleHands.length > 0);
+  // A damaged record halts leaving the listener and Swing's rules as they are (`swing rollback --force` removes them).
+  const haltedForTheRecord = finished?.outcome === 'halted' && finished.reason?.error === 'RecordMalformed';
   const leftAlone =
     haltedByHand ||
+    haltedForTheRecord ||
     toleratedOwnRestoreDrift(run, finished) ||
     toleratedHoldPins(run, finished) ||
     (!finished && hands.length > 0);
@@ -964,6 +1010,12 @@ export function expectReadsFirst(run: Run, record: ListenerRecord | undefined): 
 
 export async function expectInvariants(run: Run): Promise<void> {
   const record = await finalRecord(run);
+  expectPauseHolds(run);
+  expectResumePassesNoGate(run);
+  expectOpenWaitsReachable(run);
+  expectForeignRulesKeepTraffic(run);
+  expectNoStickyClientsLeft(run, record);
+  expectDamagedRecordHalts(run, record);
   expectEndState(run, record);
   expectNoIncreaseUnderAlarm(run);
   expectRacersRefused(run);

@@ -110,6 +110,8 @@ export type ElbEvent =
       readonly rule?: string;
       /** DescribeTargetHealth: how many healthy targets it reported. */
       readonly healthy?: number;
+      /** ModifyListener and rule writes: whether the weighted forward written keeps clients on their group. */
+      readonly sticky?: boolean;
     }
   /**
    * A change made from outside: weights set by hand, or the default actions replaced. `actions` is the list
@@ -162,6 +164,8 @@ export class FakeElbv2 {
   constructor(
     starting: Weights = { source: 1, target: 0 },
     readonly target: ListenerTarget = LISTENER,
+    /** Group stickiness on the weighted forward (its duration in seconds); off by default. */
+    stickySeconds?: number,
   ) {
     this.actions = [
       {
@@ -172,7 +176,9 @@ export class FakeElbv2 {
             { TargetGroupArn: target.sourceTargetGroupArn, Weight: starting.source },
             { TargetGroupArn: target.targetTargetGroupArn, Weight: starting.target },
           ],
-          TargetGroupStickinessConfig: { Enabled: false },
+          TargetGroupStickinessConfig: stickySeconds
+            ? { Enabled: true, DurationSeconds: stickySeconds }
+            : { Enabled: false },
         },
       },
     ];
@@ -261,7 +267,8 @@ export class FakeElbv2 {
       this.actions = structuredClone(input.DefaultActions ?? []);
       this.writes.push(weights);
       this.history.push({ by: 'swing', weights });
-      this.record({ operation: 'ModifyListener', caller, outcome: 'ok', weights });
+      const sticky = FakeElbv2.stickyIn(input.DefaultActions ?? []);
+      this.record({ operation: 'ModifyListener', caller, outcome: 'ok', weights, sticky });
       return { Listeners: [] };
     });
     mock.on(DescribeTagsCommand).callsFake((input: { ResourceArns?: string[] }) => {
@@ -313,7 +320,7 @@ export class FakeElbv2 {
         caller,
         outcome: 'ok',
         rule: rule.RuleArn,
-        ...(weights ? { weights } : {}),
+        ...(weights ? { weights, sticky: FakeElbv2.stickyIn(input.Actions ?? []) } : {}),
       });
       return { Rules: [structuredClone(rule)] };
     });
@@ -334,7 +341,7 @@ export class FakeElbv2 {
         caller,
         outcome: 'ok',
         rule: input.RuleArn,
-        ...(weights ? { weights } : {}),
+        ...(weights ? { weights, sticky: FakeElbv2.stickyIn(rule.Actions ?? []) } : {}),
       });
       return { Rules: [structuredClone(rule)] };
     });
@@ -370,6 +377,12 @@ export class FakeElbv2 {
     return { source: weightOf(target.sourceTargetGroupArn), target: weightOf(target.targetTargetGroupArn) };
   }
 
+  /** Whether the weighted forward of `actions` keeps each client on the group its cookie names. */
+  static stickyIn(actions: readonly Action[]): boolean {
+    const forward = actions.find((action) => action.Type === 'forward');
+    return forward?.ForwardConfig?.TargetGroupStickinessConfig?.Enabled === true;
+  }
+
   get weights(): Weights {
     return FakeElbv2.weightsIn(this.actions, this.target);
   }
@@ -387,6 +400,20 @@ export class FakeElbv2 {
     }
     this.history.push({ by: 'hand', weights });
     this.log.push({ seq: nextSequence(), kind: 'hand', actions: structuredClone(this.actions), weights });
+  }
+
+  /**
+   * Another writer's ModifyListener of the weights (another rollout's own restore, say), logged as its call:
+   * not a hand change of the rollout under test.
+   */
+  writeAs(caller: string, weights: Weights): void {
+    const forward = this.actions.find((action) => action.Type === 'forward');
+    for (const group of forward?.ForwardConfig?.TargetGroups ?? []) {
+      group.Weight =
+        group.TargetGroupArn === this.target.sourceTargetGroupArn ? weights.source : weights.target;
+    }
+    this.history.push({ by: 'hand', weights });
+    this.record({ operation: 'ModifyListener', caller, outcome: 'ok', weights });
   }
 
   /** The target group's targets turn unhealthy (or come back). */

@@ -12,7 +12,6 @@ import type {
   Rollout,
   RolloutPatch,
   SmokeReport,
-  UpdateGuard,
   WaitOpening,
   Weights,
 } from '#domain/types.ts';
@@ -34,9 +33,8 @@ export class ObservedRolloutStore extends MemoryRolloutStore {
     executionArn: string,
     patch: RolloutPatch,
     fence?: string,
-    guard?: UpdateGuard,
   ): Promise<Rollout> {
-    const rollout = await super.update(listenerArn, executionArn, patch, fence, guard);
+    const rollout = await super.update(listenerArn, executionArn, patch, fence);
     this.onUpdate?.(executionArn, patch, rollout);
     return rollout;
   }
@@ -71,6 +69,8 @@ export interface WorldOptions {
   readonly stepFunctions?: LocalStepFunctions;
   /** How the alarm checks read INSUFFICIENT_DATA. @default 'not-firing' */
   readonly insufficientData?: InsufficientDataPolicy;
+  /** Group stickiness on the weighted forward, in seconds. @default off */
+  readonly stickySeconds?: number;
 }
 
 /**
@@ -79,7 +79,7 @@ export interface WorldOptions {
  */
 export function makeWorld(options: WorldOptions = {}) {
   const alarmNames = options.alarms ?? [ALARM];
-  const elb = new FakeElbv2(options.starting);
+  const elb = new FakeElbv2(options.starting, LISTENER, options.stickySeconds);
   const cloudWatch = new FakeCloudWatch(alarmNames);
   const store = new ObservedRolloutStore();
   const sfn =
@@ -177,11 +177,4 @@ export const gated = (index: number) => (rollout: Rollout | undefined) =>
   rollout?.status === 'gated' &&
   rollout.stepIndex === index &&
   rollout.taskKind === 'gate' &&
-  !!rollout.taskToken;
-
-/** Held for an operator's pause (PauseHold open) with the listener at step `index`. */
-export const paused = (index: number) => (rollout: Rollout | undefined) =>
-  rollout?.status === 'paused' &&
-  rollout.stepIndex === index &&
-  rollout.taskKind === 'pause' &&
   !!rollout.taskToken;

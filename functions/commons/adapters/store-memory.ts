@@ -2,7 +2,6 @@ import {
   applyRolloutPatch,
   boundedHistory,
   fencedOut,
-  guardRefusal,
   lockLostMessage,
   nobodyHoldsMessage,
   opensOn,
@@ -16,7 +15,6 @@ import type {
   Rollout,
   RolloutPatch,
   RolloutStore,
-  UpdateGuard,
   WaitOpening,
 } from '#domain/types.ts';
 
@@ -74,7 +72,6 @@ export class MemoryRolloutStore implements RolloutStore {
     executionArn: string,
     patch: RolloutPatch,
     fence?: string,
-    guard?: UpdateGuard,
   ): Promise<Rollout> {
     const record = this.records.get(listenerArn);
     if (record?.lockOwner !== executionArn || !record.rollout) {
@@ -83,8 +80,6 @@ export class MemoryRolloutStore implements RolloutStore {
     if (fence !== undefined && fencedOut(record.rollout, fence)) {
       throw new Superseded(supersededMessage(listenerArn, executionArn));
     }
-    const refusal = guardRefusal(record.rollout, guard);
-    if (refusal) throw refusal;
     return this.patchHeld(record, fence === undefined ? patch : { ...patch, lastAttempt: fence });
   }
 

@@ -1,0 +1,257 @@
+import type { Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { expect } from 'vitest';
+import { PIN_WEIGHTS } from '#domain/swing-rules.ts';
+import type { ListenerRecord } from '#domain/types.ts';
+import { isIncrease } from '#domain/weights.ts';
+import { compileConditions, parseRequest } from '#local/alb-rules.ts';
+import { type FiredFault, foreignRule, type Run } from './fault-run.ts';
+import { story, waitIntervals } from './invariants.ts';
+
+/**
+ * The guarantees of the kinds of event the fault model draws since issue 20: operator commands at any moment,
+ * stalls inside an invocation, a sticky weighted action, foreign rules, a damaged record (and another rollout
+ * holding the listener at the start, judged by I1 and I8 on the weights it left).
+ */
+
+const ofCommand = (run: Run, command: string) =>
+  run.fired.filter(
+    (fault): fault is FiredFault & { fault: { kind: 'operator' } } =>
+      fault.fault.kind === 'operator' && fault.fault.command === command,
+  );
+
+/** The rollout held the lock and was still running its steps when the fault struck. */
+const liveAt = (run: Run, fault: FiredFault) =>
+  fault.record?.lockOwner === run.executionArn &&
+  fault.record.rollout !== undefined &&
+  !['completing', 'rolling-back', 'halted', 'completed', 'rolled-back'].includes(
+    fault.record.rollout.status,
+  ) &&
+  fault.record.rollout.restored !== true;
+
+/** States the execution entered after a fault struck. */
+function statesAfter(run: Run, fault: FiredFault): string[] {
+  return run.execution.events
+    .slice(fault.eventsAt)
+    .filter((event) => event.type === 'StateEntered')
+    .map((event) => (event as { state: { name: string } }).state.name);
+}
+
+/**
+ * A pause holds whenever it arrives: once `swing pause` was accepted while the rollout ran its steps, and until
+ * someone resumes or promotes, the rollout begins no step after the one under way, completes nothing, and no
+ * gate (a plan gate, the cutover gate, the pause's own hold) passes by timing out: a held pause ends at its
+ * timeout with a rollback.
+ */
+export function expectPauseHolds(run: Run): void {
+  const why = `\n  ${story(run)}`;
+  for (const pause of ofCommand(run, 'pause')) {
+    if (pause.outcome !== 'flag-only' || !liveAt(run, pause)) continue;
+    const released =
+      run.fired.some(
+        (later) =>
+          later.fault.kind === 'operator' &&
+          (later.fault.command === 'resume' || later.fault.command === 'promote') &&
+          later.firedAt >= pause.firedAt,
+      ) || run.gates.some((gate) => gate.resolution.by === 'promote');
+    if (released) continue;
+    const after = statesAfter(run, pause);
+    expect(
+      after.filter((state) => state === 'ShiftWeights').length,
+      `a pause holds: no step begins after the one under way when it arrived (${after.join(' > ')})${why}`,
+    ).toBeLessThanOrEqual(stepUnderWay(pause) ? 0 : 1);
+    expect(after, `a paused rollout does not complete${why}`).not.toContain('Complete');
+    expect(after, `a paused rollout's gate does not pass by timing out${why}`).not.toContain('AfterGate');
+  }
+}
+
+/** The pause arrived before the check after a bake read the record: the step under way is the last to begin. */
+function stepUnderWay(pause: FiredFault): boolean {
+  const status = pause.record?.rollout?.status;
+  return status === 'baking' || status === 'gated' || status === 'waiting-replay';
+}
+
+/**
+ * Resume ends a pause only: a resume that passed a gate passed a pause's own hold, never a plan gate nor the
+ * write cutover's gate (those need `swing promote`).
+ */
+export function expectResumePassesNoGate(run: Run): void {
+  const why = `\n  ${story(run)}`;
+  const readsFirst = run.scenario.readsFirst;
+  for (const resume of ofCommand(run, 'resume')) {
+    if (resume.outcome !== 'task-succeeded') continue;
+    const index = resume.record?.rollout?.stepIndex ?? -1;
+    const planGate = run.steps[index]?.gate === true;
+    const cutoverGate =
+      readsFirst !== undefined &&
+      !readsFirst.rehearsal &&
+      readsFirst.cutoverGate === 'manual' &&
+      index === run.steps.length - 1;
+    expect(
+      { planGate, cutoverGate },
+      `resume passed the gate at step ${index + 1}: only a pause's hold, never a plan gate or the cutover gate${why}`,
+    ).toEqual({ planGate: false, cutoverGate: false });
+  }
+}
+
+/**
+ * Every open bake, gate and wait for the replayer is reachable by an alarm event and an abort: its token is in
+ * the record while it is open. Not judged: a wait whose own invocation a fault slowed, cut off or stalled (its
+ * token comes late, or never; its opening check or the check at its end reads the alarms then), one shorter than
+ * its invocation's start, and one whose rollout no longer held the lock or had ended.
+ */
+export function expectOpenWaitsReachable(run: Run): void {
+  const why = `\n  ${story(run)}`;
+  const startMs = run.scenario.latencyMs;
+  const stoppedAt = run.fired.find(
+    (fault) =>
+      fault.fault.kind === 'stop' ||
+      (fault.fault.kind === 'operator' && fault.fault.command === 'force-release'),
+  )?.firedAt;
+  for (const wait of waitIntervals(run)) {
+    if (wait.endedAt - wait.enteredAt <= startMs + 1) continue;
+    if (stoppedAt !== undefined && stoppedAt <= wait.enteredAt + startMs) continue;
+    const ownStruck = run.struck.some((hit) => hit.stateName === wait.state && hit.entry === wait.entry);
+    const ownStalled = run.stalled.some(
+      (call) => call.stateName === wait.state && call.at >= wait.enteredAt && call.at <= wait.endedAt,
+    );
+    if (ownStruck || ownStalled) continue;
+    // A hand change, a damaged record or a lost lock ends a rollout at its next step: not a wait to reach.
+    const ended = run.fired.some(
+      (fault) =>
+        (fault.fault.kind === 'record-damage' ||
+          fault.fault.kind === 'drift' ||
+          fault.fault.kind === 'reshape' ||
+          fault.fault.kind === 'rule-drift' ||
+          (fault.fault.kind === 'operator' && fault.fault.command.startsWith('force'))) &&
+        fault.firedAt <= wait.enteredAt + startMs,
+    );
+    if (ended) continue;
+    const opened = run.waits.some(
+      (stored) => stored.openedAt >= wait.enteredAt && stored.openedAt <= wait.enteredAt + startMs + 1,
+    );
+    expect(
+      opened,
+      `the ${wait.state} entered at ${wait.enteredAt - run.startedAt} ms stored its token, so that an alarm or an abort reaches it${why}`,
+    ).toBe(true);
+  }
+}
+
+/** Requests that the foreign rules of the scenarios match, and others. */
+const REQUESTS = (() => {
+  const paths = [
+    '/',
+    '/_search',
+    '/i/_search',
+    '/i/_count',
+    '/_msearch',
+    '/i/_doc/1',
+    '/i/_doc/_search',
+    '/_plugins/_security/api/account',
+    '/_plugins/_security/_search',
+    '/_search/scroll',
+    '/i/_async_search',
+    '/maintenance',
+    '/maintenance/_search',
+    '/app/_search',
+  ];
+  const hosts = ['search.example.com', 'other.example.com'];
+  return ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'].flatMap((method) =>
+    paths.flatMap((path) =>
+      hosts.map((host) => ({
+        method,
+        path,
+        host,
+        parsed: parseRequest({ method, url: path, headers: { host } }),
+      })),
+    ),
+  );
+})();
+
+/**
+ * A foreign rule keeps its traffic: no rule Swing creates is evaluated before a rule of someone else's for a
+ * request that rule takes (it would change where that request goes); a foreign rule that takes every read makes
+ * Preflight refuse, writing nothing.
+ */
+export function expectForeignRulesKeepTraffic(run: Run): void {
+  const observed = run.readsFirst;
+  const foreign = run.scenario.foreignRules ?? [];
+  if (!observed || foreign.length === 0) return;
+  const why = `\n  ${story(run)}`;
+  const matchers = (rule: Rule) => compileConditions(rule.Conditions ?? []);
+  for (const mine of observed.created) {
+    const priority = Number(mine.Priority);
+    const matchesMine = matchers(mine);
+    for (const theirs of foreign.map(foreignRule)) {
+      if (Number(theirs.Priority) < priority) continue;
+      const matchesTheirs = matchers(theirs);
+      const taken = REQUESTS.filter(
+        (request) => matchesTheirs(request.parsed) && matchesMine(request.parsed),
+      );
+      expect(
+        taken.map((request) => `${request.method} ${request.host}${request.path}`),
+        `Swing's rule at priority ${priority} takes requests of the foreign rule at ${theirs.Priority} (${JSON.stringify(theirs.Conditions)})${why}`,
+      ).toEqual([]);
+    }
+  }
+}
+
+/**
+ * No restore leaves sticky clients on the target: a rollout that did not complete never sent clients to the
+ * target above its starting share through a sticky forward (their cookies would keep them there after the
+ * restore, for up to the stickiness duration).
+ */
+export function expectNoStickyClientsLeft(run: Run, record: ListenerRecord | undefined): void {
+  if (!run.scenario.stickySeconds) return;
+  const why = `\n  ${story(run)}`;
+  const finished = record?.history.find((rollout) => rollout.executionArn === run.executionArn);
+  if (finished?.outcome === 'completed') return;
+  const readsStart = PIN_WEIGHTS;
+  for (const event of run.world.elb.log) {
+    if (event.kind !== 'call' || event.caller !== 'swing' || event.outcome !== 'ok') continue;
+    if (!event.sticky || !event.weights) continue;
+    const from = event.operation === 'ModifyListener' ? run.starting : readsStart;
+    expect(
+      isIncrease(from, event.weights),
+      `a sticky forward never sends clients to the target above the starting share (${event.operation} ${event.weights.source}/${event.weights.target}): a restore would leave them there${why}`,
+    ).toBe(false);
+  }
+}
+
+/**
+ * A damaged record halts by name and leaves the listener alone, notifying: once a path that restores the starting
+ * weights (Rollback, a rehearsal's restore, the safety net, the reconciler) meets the damaged record, Swing writes
+ * neither the listener nor a rule, no function fails with a bare TypeError, the rollout is notified and the
+ * listener stays as it was then. (A rollout that goes on forward reads no starting weights: it may complete.)
+ */
+export function expectDamagedRecordHalts(run: Run, record: ListenerRecord | undefined): void {
+  const damage = run.fired.find(
+    (fault) => fault.fault.kind === 'record-damage' && fault.outcome === 'damaged' && !fault.settled,
+  );
+  if (!damage || run.restorePathFrom === undefined) return;
+  // A rollout Complete had decided is finished as completed (its pins removed): no starting weights are read.
+  const finished = record?.history.find((rollout) => rollout.executionArn === run.executionArn);
+  if (finished?.outcome === 'completed') return;
+  const why = `\n  ${story(run)}`;
+  const from = Math.max(damage.elbLogAt, run.restorePathFrom);
+  const log = run.world.elb.log;
+  const writes = log
+    .slice(from)
+    .filter(
+      (event) =>
+        event.kind === 'call' &&
+        event.caller === 'swing' &&
+        event.outcome === 'ok' &&
+        ['ModifyListener', 'CreateRule', 'ModifyRule', 'DeleteRule'].includes(event.operation),
+    );
+  expect(writes, `no restore writes after the record was damaged${why}`).toEqual([]);
+  if (run.result.status === 'FAILED') {
+    expect(['TypeError', 'Error', 'States.Runtime'], `a named error${why}`).not.toContain(run.result.error);
+  }
+  for (const outcome of run.reconciled) {
+    expect(outcome, `the reconciler fails with a named error${why}`).not.toMatch(/TypeError/);
+  }
+  expect(
+    run.world.notifications.some((notification) => notification.executionArn === run.executionArn),
+    `the rollout with a damaged record is notified${why}`,
+  ).toBe(true);
+}
