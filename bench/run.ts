@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { measureBundles } from './bundles.ts';
 import { measureAlarmToRestore, measureLocalAlb } from './local.ts';
 import { measureStartup } from './startup.ts';
@@ -24,7 +25,19 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 const sections = new Set(named);
-const results: Record<string, unknown> = { measuredAt: new Date().toISOString(), node: process.version };
+const loadAverage = () => loadavg().map((load) => Math.round(load * 10) / 10);
+// When and on what: the figures mean little without the machine and how busy it was.
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: availableParallelism(),
+  platform: `${process.platform}-${process.arch}`,
+  loadAverageAtStart: loadAverage(),
+};
+const results: Record<string, unknown> = {
+  measuredAt: new Date().toISOString(),
+  node: process.version,
+  machine,
+};
 const crashed: Section[] = [];
 
 async function section(name: Section, measure: () => Promise<void>): Promise<void> {
@@ -97,6 +110,12 @@ await section('local-alb', async () => {
   results.localAlb = alb;
 });
 
+const loadAverageAtEnd = loadAverage();
+results.machine = { ...machine, loadAverageAtEnd };
+console.log(
+  `\nMeasured on ${machine.cpu} (${machine.cores} cores, ${machine.platform}), Node.js ${process.version}; load ` +
+    `average (1, 5, 15 min) ${machine.loadAverageAtStart.join(', ')} at the start, ${loadAverageAtEnd.join(', ')} at the end`,
+);
 if (quick) {
   console.log('\n--quick: few trials, so no figures are written');
 } else {

@@ -338,6 +338,10 @@ function runningLines(snapshot: StatusSnapshot, rollout: Rollout, isTTY: boolean
     const timeout = left !== undefined ? `; the gate times out in ${durationText(left)}` : '';
     const what = runSteps(rollout)[rollout.stepIndex + 1]?.kind === 'cutover' ? ' to cut writes over' : '';
     lines.push(['Gate', `waiting for \`swing promote\`${what} (or \`swing abort\`)${timeout}`]);
+  } else if (rollout.taskKind === 'pause' || rollout.status === 'paused') {
+    const timeout =
+      left !== undefined ? `; it rolls back in ${durationText(left)} if not (a pause never promotes)` : '';
+    lines.push(['Pause', loud(`PAUSED: \`swing resume\` (or \`swing promote\`) goes on${timeout}`, isTTY)]);
   }
   if (rollout.status === 'waiting-replay' || rollout.taskKind === 'replay') {
     const timeout =
@@ -354,8 +358,12 @@ function runningLines(snapshot: StatusSnapshot, rollout: Rollout, isTTY: boolean
   }
   if (rollout.abortRequested && rollout.status !== 'completing') {
     lines.push(['Abort', 'requested: the rollout is rolling back']);
-  } else if (rollout.pauseRequested) {
-    lines.push(['Pause', 'requested: the rollout holds after this bake; `swing resume` continues']);
+  } else if (rollout.pauseRequested && rollout.taskKind !== 'pause' && rollout.status !== 'paused') {
+    const where =
+      rollout.taskKind === 'gate' || rollout.status === 'gated'
+        ? 'at this gate, which no longer passes on its timeout'
+        : 'before the next step starts';
+    lines.push(['Pause', `requested: the rollout holds ${where}; \`swing resume\` withdraws it`]);
   }
   return lines;
 }

@@ -10,6 +10,7 @@ import type {
   RolloutStore,
   SmokePort,
   SmokeReport,
+  UpdateGuard,
   WaitOpening,
   Weights,
 } from '#domain/types.ts';
@@ -122,9 +123,10 @@ export class ObservedRolloutStore implements RolloutStore {
     executionArn: string,
     patch: RolloutPatch,
     fence?: string,
+    guard?: UpdateGuard,
   ): Promise<Rollout> {
-    // The fence passes through: the local mode refuses a stale attempt's write as DynamoDB would.
-    const rollout = await this.inner.update(listenerArn, executionArn, patch, fence);
+    // The fence and the guard pass through: the local mode refuses such a write as DynamoDB would.
+    const rollout = await this.inner.update(listenerArn, executionArn, patch, fence, guard);
     this.observe(rollout);
     return rollout;
   }

@@ -70,6 +70,7 @@ const STATUS_WORDS: Record<RolloutStatus, string> = {
   shifting: 'SHIFTING',
   baking: 'BAKING',
   gated: 'GATE',
+  paused: 'PAUSED',
   'waiting-replay': 'WAITING FOR REPLAY',
   'rolling-back': 'ROLLING BACK',
   completing: 'COMPLETING',
@@ -88,6 +89,7 @@ function statusColor(status: RolloutStatus | 'starting', c: Colors): (text: stri
     case 'refused':
       return (text) => c.bold(c.red(text));
     case 'gated':
+    case 'paused':
       return (text) => c.bold(c.yellow(text));
     case 'completed':
     case 'completing':

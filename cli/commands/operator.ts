@@ -5,6 +5,7 @@ import {
   promoteGate,
   resumeRollout,
 } from '#domain/operator.ts';
+import type { PauseEffect } from '#domain/pause.ts';
 import { runSteps } from '#domain/reads-first.ts';
 import { type CommandHandler, durationOption } from '../action.ts';
 import { CliFailure, ExitCodes } from '../exit-codes.ts';
@@ -21,11 +22,11 @@ const DELIVERED: Record<string, Partial<Record<OperatorResult['delivered'], stri
   pause: {
     'task-failed': 'the open task failed',
     'task-succeeded': 'the open gate was passed',
-    'flag-only': 'the rollout holds at the end of the current bake; `swing resume` continues it',
+    'flag-only': 'the rollout holds before its next step; `swing resume` continues it',
   },
   resume: {
     'task-failed': 'the open task failed',
-    'task-succeeded': 'the hold was passed: the rollout continues with the next step',
+    'task-succeeded': 'the pause ended: the rollout continues with the next step',
     'flag-only': 'the pause request was withdrawn: the rollout continues as planned',
   },
   promote: {
@@ -35,11 +36,37 @@ const DELIVERED: Record<string, Partial<Record<OperatorResult['delivered'], stri
   },
 };
 
+/** When a pause takes effect, as the record the request wrote tells (PauseEffect). */
+const PAUSE_TAKES_EFFECT: Record<PauseEffect, string> = {
+  'after-this-bake':
+    'a step is under way: it goes on to the end of its bake (alarms still watched), then the rollout holds ' +
+    'before the next step; `swing resume` continues it',
+  'before-next-step':
+    'the next step does not start: the rollout holds before it (alarms still watched); `swing resume` continues it',
+  'at-gate':
+    'the rollout holds at its gate: should the gate time out, it does not go on (a pause never promotes: it ' +
+    'holds for the gate timeout once more, then rolls back); `swing resume` withdraws the pause, ' +
+    '`swing promote` passes the gate',
+  'already-paused': 'the rollout already holds for a pause; `swing resume` continues it',
+  'too-late': 'the rollout is already ending (rolling back or completing): there is nothing left to hold',
+};
+
 function report(verb: string, result: OperatorResult) {
+  const said =
+    result.holds !== undefined
+      ? PAUSE_TAKES_EFFECT[result.holds]
+      : result.gateStillOpen
+        ? 'the pause request was withdrawn; the rollout still waits at its gate, which only `swing promote` passes'
+        : (DELIVERED[verb]?.[result.delivered] ?? result.delivered);
   return {
-    json: { action: verb, executionArn: result.executionArn, delivered: result.delivered },
-    human: () =>
-      `${verb}: ${executionName(result.executionArn)}: ${DELIVERED[verb]?.[result.delivered] ?? result.delivered}`,
+    json: {
+      action: verb,
+      executionArn: result.executionArn,
+      delivered: result.delivered,
+      ...(result.holds !== undefined ? { holds: result.holds } : {}),
+      ...(result.gateStillOpen ? { gateStillOpen: true } : {}),
+    },
+    human: () => `${verb}: ${executionName(result.executionArn)}: ${said}`,
   };
 }
 

@@ -6,11 +6,14 @@ import { addWatchOptions } from './options.ts';
 export function registerOperatorCommands(program: Command, deps: CliDeps): void {
   program
     .command('pause')
-    .description('Hold the rollout at the end of its current bake')
+    .description('Hold the rollout before its next step, whenever the pause arrives')
     .addHelpText(
       'after',
       `
-The bake and its alarm watch go on; the next weight change waits for \`swing resume\` (or \`swing promote\`).
+No further step starts, and the rollout does not complete, until \`swing resume\` (or \`swing promote\`): a
+step whose write is under way goes on to the end of its bake, then holds. Alarms are still watched. At a gate
+the pause keeps the gate from passing on its timeout. A pause never promotes: if it is not ended before it
+times out (the gate timeout), the rollout rolls back. Says when the pause takes effect.
 Refused (exit 1) when no rollout holds the listener.
 
 Example:
@@ -20,17 +23,24 @@ Example:
 
   program
     .command('resume')
-    .description('Continue a paused rollout')
-    .addHelpText('after', '\nExample:\n  $ swing resume')
+    .description('End a pause: the rollout continues')
+    .addHelpText(
+      'after',
+      `
+Ends a pause only: a gate (the plan's, or the write cutover's) stays closed until \`swing promote\`.
+
+Example:
+  $ swing resume`,
+    )
     .action(lazyAction(deps, async () => (await import('../commands/operator.ts')).runResume));
 
   program
     .command('promote')
-    .description('Pass the manual gate the rollout waits at')
+    .description('Pass the manual gate the rollout waits at (or the hold of a pause)')
     .addHelpText(
       'after',
       `
-Refused (exit 1) unless the rollout waits at a gate; \`swing status\` shows when it does.
+Also ends a pause. Refused (exit 1) unless the rollout waits at a gate or a pause; \`swing status\` shows when.
 
 Example:
   $ swing promote`,

@@ -14,6 +14,7 @@ import { aws, fixture, mockDeployedStack, resetAws, runningRecord, swing } from 
 
 /** Erase the line above, then draw weights that are not the listener's. */
 const FORGED = '\u001b[1A\u001b[2K\rWeights  source 999 / target 0\u0007\u009b2J\u202e';
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what this test is for.
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/;
 
 type AlarmsFixture = {

@@ -195,7 +195,35 @@ describe('Command: swing pause / resume', () => {
     expect(Object.values(update?.ExpressionAttributeNames ?? {})).toEqual(['pauseRequested']);
     expect(Object.values(update?.ExpressionAttributeValues ?? {})).toEqual([true]);
     expect(aws.sfn.calls()).toHaveLength(0);
-    expect(result.stdout).toContain('holds at the end of the current bake');
+    expect(result.stdout).toContain(
+      'a step is under way: it goes on to the end of its bake (alarms still watched), then the rollout holds ' +
+        'before the next step',
+    );
+  });
+
+  it.each([
+    ['shifting', {}, 'before-next-step', 'the next step does not start'],
+    ['gated', { taskKind: 'gate' }, 'at-gate', 'should the gate time out, it does not go on'],
+    ['paused', { taskKind: 'pause' }, 'already-paused', 'already holds for a pause'],
+    ['completing', {}, 'too-late', 'there is nothing left to hold'],
+  ] as const)('pause says when it takes effect: %s', async (status, task, holds, said) => {
+    // Prepare: the record as the pause request left it.
+    const record = runningRecord();
+    const { taskToken: _token, taskKind: _kind, ...rollout } = record.rollout!;
+    aws.dynamo.on(UpdateCommand).resolves(
+      updatedTo({
+        ...record,
+        rollout: { ...rollout, ...task, ...('taskKind' in task ? { taskToken: TOKEN } : {}), status },
+      }),
+    );
+
+    // Act
+    const human = await swing(['pause']);
+    const json = JSON.parse((await swing(['pause', '--json'])).stdout);
+
+    // Assess
+    expect(human.stdout).toContain(said);
+    expect(json).toMatchObject({ action: 'pause', delivered: 'flag-only', holds });
   });
 
   it('resume passes the hold a pause created', async () => {
@@ -203,7 +231,7 @@ describe('Command: swing pause / resume', () => {
     const record = runningRecord();
     const held = {
       ...record,
-      rollout: { ...record.rollout!, status: 'gated' as const, taskKind: 'gate' as const },
+      rollout: { ...record.rollout!, status: 'paused' as const, taskKind: 'pause' as const },
     };
     aws.dynamo.on(UpdateCommand).resolves(updatedTo(held));
     aws.dynamo.on(GetCommand).resolves({ Item: held });
@@ -214,6 +242,32 @@ describe('Command: swing pause / resume', () => {
     // Assess
     expect(result.code).toBe(0);
     expect(aws.sfn).toReceiveCommandWith(SendTaskSuccessCommand, { taskToken: TOKEN });
+    expect(result.stdout).toContain('the pause ended: the rollout continues');
+  });
+
+  it('resume does not pass a gate (the write cutover gate included): it says only promote does', async () => {
+    // Prepare: issue 20, defect 5: the last read step of a reads-first rollout waits at the cutover gate.
+    const record = runningRecord();
+    const atCutoverGate = {
+      ...record,
+      rollout: {
+        ...record.rollout!,
+        traffic: 'reads-first' as const,
+        status: 'gated' as const,
+        taskKind: 'gate' as const,
+        stepIndex: 3,
+      },
+    };
+    aws.dynamo.on(UpdateCommand).resolves(updatedTo(atCutoverGate));
+    aws.dynamo.on(GetCommand).resolves({ Item: atCutoverGate });
+
+    // Act
+    const result = await swing(['resume']);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(aws.sfn).not.toReceiveCommand(SendTaskSuccessCommand);
+    expect(result.stdout).toContain('still waits at its gate, which only `swing promote` passes');
   });
 });
 

@@ -38,7 +38,7 @@ describe('statemachine/rollout.asl.json', () => {
       state.Resource?.endsWith('.waitForTaskToken'),
     );
 
-    expect(waits.map(([name]) => name).sort()).toEqual(['Bake', 'Gate', 'WaitForReplay']);
+    expect(waits.map(([name]) => name).sort()).toEqual(['Bake', 'Gate', 'PauseHold', 'WaitForReplay']);
     for (const [, state] of waits) {
       expect(state.Catch?.[0]?.ErrorEquals).toEqual(['States.Timeout']);
       expect(state.TimeoutSecondsPath).toMatch(/^\$\./);

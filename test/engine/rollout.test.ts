@@ -13,6 +13,7 @@ import {
   gated,
   makeWorld,
   operatorOf,
+  paused,
 } from '#test/support/rollout-world.ts';
 
 const START = { source: 1, target: 0 };
@@ -301,16 +302,19 @@ describe('State machine: rollout.asl.json with the real engine', () => {
     const execution = world.start({ plan: '10:200,50:200,100' });
     await world.until(baking(0), 'first bake');
 
-    expect(await pauseRollout(operatorOf(world))).toMatchObject({ delivered: 'flag-only' });
-    const held = await world.until(gated(0), 'the hold after step 1');
+    expect(await pauseRollout(operatorOf(world))).toMatchObject({
+      delivered: 'flag-only',
+      holds: 'after-this-bake',
+    });
+    const held = await world.until(paused(0), 'the hold after step 1');
 
     expect(world.elb.weights).toEqual(percentToWeights(10));
-    expect(held?.pauseRequested).toBe(false);
+    expect(held?.pauseRequested).toBe(true);
     expect(await resumeRollout(operatorOf(world))).toMatchObject({ delivered: 'task-succeeded' });
     expect(await execution.result).toMatchObject({ status: 'SUCCEEDED' });
   });
 
-  it('keeps a pause that arrives while AfterBake decides, holding at the next end of bake', async () => {
+  it('keeps a pause that arrives while AfterBake decides: the next step does not start', async () => {
     const world = makeWorld();
     // Evaluations since the first bake opened: the bake's own check, then AfterBake's, which has already read
     // the record (no pause yet) when the pause lands.
@@ -325,12 +329,27 @@ describe('State machine: rollout.asl.json with the real engine', () => {
     };
     const execution = world.start({ plan: '10:200,100' });
 
-    const held = await world.until(gated(1), 'the hold after the last step');
+    const held = await world.until(paused(0), 'the hold before the last step');
 
     expect(sinceBakeOpened).toBeGreaterThanOrEqual(2);
-    expect(held?.status).toBe('gated');
-    expect(world.elb.weights).toEqual(percentToWeights(100));
+    expect(held?.status).toBe('paused');
+    expect(world.elb.weights).toEqual(percentToWeights(10));
     await promoteGate(operatorOf(world));
+    expect(await execution.result).toMatchObject({ status: 'SUCCEEDED' });
+    expect(world.elb.weights).toEqual(percentToWeights(100));
+  });
+
+  it('holds before completing when paused during the last bake, and completes when resumed', async () => {
+    const world = makeWorld();
+    const execution = world.start({ plan: '10:5,100:200' });
+    await world.until(baking(1), 'last bake');
+
+    await pauseRollout(operatorOf(world));
+    await world.until(paused(1), 'the hold before Complete');
+
+    expect((await world.rollout())?.status).toBe('paused');
+    expect(await world.lockOwner()).toBe(execution.executionArn);
+    await resumeRollout(operatorOf(world));
     expect(await execution.result).toMatchObject({ status: 'SUCCEEDED' });
   });
 

@@ -28,6 +28,7 @@ import type {
   Rollout,
   RolloutPatch,
   RolloutStore,
+  UpdateGuard,
   WaitKind,
   WaitOpening,
   Weights,
@@ -243,8 +244,14 @@ class CountingStore implements RolloutStore {
     if (result === 'acquired') this.writes += 1;
     return result;
   }
-  async update(listenerArn: string, executionArn: string, patch: RolloutPatch, fence?: string) {
-    const rollout = await this.inner.update(listenerArn, executionArn, patch, fence);
+  async update(
+    listenerArn: string,
+    executionArn: string,
+    patch: RolloutPatch,
+    fence?: string,
+    guard?: UpdateGuard,
+  ) {
+    const rollout = await this.inner.update(listenerArn, executionArn, patch, fence, guard);
     this.writes += 1;
     return rollout;
   }

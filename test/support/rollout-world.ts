@@ -12,6 +12,7 @@ import type {
   Rollout,
   RolloutPatch,
   SmokeReport,
+  UpdateGuard,
   WaitOpening,
   Weights,
 } from '#domain/types.ts';
@@ -33,8 +34,9 @@ export class ObservedRolloutStore extends MemoryRolloutStore {
     executionArn: string,
     patch: RolloutPatch,
     fence?: string,
+    guard?: UpdateGuard,
   ): Promise<Rollout> {
-    const rollout = await super.update(listenerArn, executionArn, patch, fence);
+    const rollout = await super.update(listenerArn, executionArn, patch, fence, guard);
     this.onUpdate?.(executionArn, patch, rollout);
     return rollout;
   }
@@ -177,4 +179,11 @@ export const gated = (index: number) => (rollout: Rollout | undefined) =>
   rollout?.status === 'gated' &&
   rollout.stepIndex === index &&
   rollout.taskKind === 'gate' &&
+  !!rollout.taskToken;
+
+/** Held for an operator's pause (PauseHold open) with the listener at step `index`. */
+export const paused = (index: number) => (rollout: Rollout | undefined) =>
+  rollout?.status === 'paused' &&
+  rollout.stepIndex === index &&
+  rollout.taskKind === 'pause' &&
   !!rollout.taskToken;

@@ -735,7 +735,11 @@ describe('Class: DynamoDbRolloutStore', () => {
     it('adds the fence to the condition, and tells a stale attempt (Superseded) from a lost lock', async () => {
       const fence = '2026-11-24T10:05:00.000Z#000001';
       dynamo.on(UpdateCommand).rejects(conditionFailed());
-      dynamo.on(GetCommand).resolves({ Item: { listenerArn: LISTENER_ARN, lockOwner: owner, history: [] } });
+      // The read after the refusal finds a later attempt's write: this one is stale.
+      const later = rolloutOf('run-1', { lastAttempt: '2026-11-24T10:06:00.000Z#000000' });
+      dynamo
+        .on(GetCommand)
+        .resolves({ Item: { listenerArn: LISTENER_ARN, lockOwner: owner, rollout: later, history: [] } });
 
       await expect(store.update(LISTENER_ARN, owner, { status: 'shifting' }, fence)).rejects.toMatchObject({
         name: 'Superseded',

@@ -1,5 +1,12 @@
-import { LockLost, RolloutLocked } from '#domain/errors.ts';
-import type { AcquireResult, Rollout, RolloutPatch, RolloutStatus, WaitOpening } from '#domain/types.ts';
+import { Aborted, LockLost, Paused, RolloutLocked } from '#domain/errors.ts';
+import type {
+  AcquireResult,
+  Rollout,
+  RolloutPatch,
+  RolloutStatus,
+  UpdateGuard,
+  WaitOpening,
+} from '#domain/types.ts';
 
 // What both record stores share, so that the local mode and AWS behave and read the same.
 
@@ -109,4 +116,18 @@ export function supersededMessage(listenerArn: string, executionArn: string): st
     `a stale task attempt of ${executionArn} on listener ${listenerArn} writes nothing: ` +
     'Step Functions already moved on (a later attempt of a state wrote the record, or the rollout is ending)'
   );
+}
+
+/** The operator's request a guarded update must not pass (see `UpdateGuard`), as the error to throw; or none. */
+export function guardRefusal(rollout: Rollout, guard: UpdateGuard | undefined): Aborted | Paused | undefined {
+  if (guard?.notAborted && rollout.abortRequested) {
+    return new Aborted('an operator aborted the rollout: rolling back');
+  }
+  if (guard?.notPaused && rollout.pauseRequested) {
+    return new Paused(
+      'an operator paused the rollout: it holds until `swing resume` (or `swing promote`), and rolls back if ' +
+        'neither comes before the pause times out',
+    );
+  }
+  return undefined;
 }

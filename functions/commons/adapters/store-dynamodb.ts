@@ -4,19 +4,22 @@ import {
   applyRolloutPatch,
   boundedHistory,
   ENDING_STATUSES,
+  fencedOut,
+  guardRefusal,
   type LockFields,
   lockLostMessage,
   nobodyHoldsMessage,
   refusedAcquire,
   supersededMessage,
 } from '#adapters/rollout-record.ts';
-import { classifyAwsError, LockLost, Superseded, withoutSecret } from '#domain/errors.ts';
+import { classifyAwsError, LockLost, Superseded, TransientFailure, withoutSecret } from '#domain/errors.ts';
 import type {
   AcquireResult,
   ListenerRecord,
   Rollout,
   RolloutPatch,
   RolloutStore,
+  UpdateGuard,
   WaitOpening,
 } from '#domain/types.ts';
 
@@ -103,6 +106,21 @@ function rolloutIn(attributes: Record<string, unknown> | undefined, doing: strin
   return rollout;
 }
 
+/** The condition of an `UpdateGuard`: no flag it names is set (an absent flag is not set). */
+function guardCondition(guard: UpdateGuard | undefined) {
+  const flags = [
+    ...(guard?.notAborted ? ['abortRequested'] : []),
+    ...(guard?.notPaused ? ['pauseRequested'] : []),
+  ];
+  if (flags.length === 0) return undefined;
+  return {
+    condition: flags
+      .map((flag) => ` AND (attribute_not_exists(rollout.${flag}) OR rollout.${flag} = :unflagged)`)
+      .join(''),
+    values: { ':unflagged': false },
+  };
+}
+
 /**
  * The one record per listener in DynamoDB (partition key `listenerArn`, a string; no sort key), holding
  * `lockOwner`, `rollout` and `history`. The lock is a conditional write (I3), never a read-then-write;
@@ -172,6 +190,7 @@ export class DynamoDbRolloutStore implements RolloutStore {
     executionArn: string,
     patch: RolloutPatch,
     fence?: string,
+    guard?: UpdateGuard,
   ): Promise<Rollout> {
     // A fenced write records its attempt: every earlier attempt's write is refused from then on.
     const { sets, removes, names, values } = patchExpression(
@@ -187,6 +206,7 @@ export class DynamoDbRolloutStore implements RolloutStore {
             names: { '#fenceStatus': 'status' },
             values: { ':fence': fence, ':ending0': ENDING_STATUSES[0], ':ending1': ENDING_STATUSES[1] },
           };
+    const guarded = guardCondition(guard);
     const allNames = { ...names, ...fenced?.names };
     try {
       const { Attributes } = await this.client.send(
@@ -195,17 +215,32 @@ export class DynamoDbRolloutStore implements RolloutStore {
           Key: { listenerArn },
           // An empty patch still checks the lock: a no-op SET keeps the expression valid.
           UpdateExpression: updateExpression(sets, removes) || 'SET lockOwner = :owner',
-          ConditionExpression: `lockOwner = :owner${fenced?.condition ?? ''}`,
+          ConditionExpression: `lockOwner = :owner${fenced?.condition ?? ''}${guarded?.condition ?? ''}`,
           ...(Object.keys(allNames).length > 0 ? { ExpressionAttributeNames: allNames } : {}),
-          ExpressionAttributeValues: { ...values, ...fenced?.values, ':owner': executionArn },
+          ExpressionAttributeValues: {
+            ...values,
+            ...fenced?.values,
+            ...guarded?.values,
+            ':owner': executionArn,
+          },
           ReturnValues: 'ALL_NEW',
         }),
       );
       return rolloutIn(Attributes, 'UpdateItem');
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        if (fenced && (await this.get(listenerArn))?.lockOwner === executionArn) {
-          throw new Superseded(supersededMessage(listenerArn, executionArn), { cause: error });
+        const record = fenced || guarded ? await this.get(listenerArn) : undefined;
+        if (record?.lockOwner === executionArn && record.rollout) {
+          if (fence !== undefined && fencedOut(record.rollout, fence)) {
+            throw new Superseded(supersededMessage(listenerArn, executionArn), { cause: error });
+          }
+          const refusal = guardRefusal(record.rollout, guard);
+          if (refusal) throw refusal;
+          // The request that refused the write was withdrawn before the read (a resume right after a pause).
+          throw new TransientFailure(
+            `the rollout of ${listenerArn} changed while this write was refused: try again`,
+            { cause: error },
+          );
         }
         throw new LockLost(lockLostMessage(listenerArn, executionArn), { cause: error });
       }

@@ -2,6 +2,7 @@ import {
   applyRolloutPatch,
   boundedHistory,
   fencedOut,
+  guardRefusal,
   lockLostMessage,
   nobodyHoldsMessage,
   opensOn,
@@ -15,6 +16,7 @@ import type {
   Rollout,
   RolloutPatch,
   RolloutStore,
+  UpdateGuard,
   WaitOpening,
 } from '#domain/types.ts';
 
@@ -72,6 +74,7 @@ export class MemoryRolloutStore implements RolloutStore {
     executionArn: string,
     patch: RolloutPatch,
     fence?: string,
+    guard?: UpdateGuard,
   ): Promise<Rollout> {
     const record = this.records.get(listenerArn);
     if (record?.lockOwner !== executionArn || !record.rollout) {
@@ -80,6 +83,8 @@ export class MemoryRolloutStore implements RolloutStore {
     if (fence !== undefined && fencedOut(record.rollout, fence)) {
       throw new Superseded(supersededMessage(listenerArn, executionArn));
     }
+    const refusal = guardRefusal(record.rollout, guard);
+    if (refusal) throw refusal;
     return this.patchHeld(record, fence === undefined ? patch : { ...patch, lastAttempt: fence });
   }
 

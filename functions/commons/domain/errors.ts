@@ -22,6 +22,7 @@ export const SWING_ERROR_NAMES = [
   'RolloutLocked',
   'LockLost',
   'Aborted',
+  'Paused',
   'GateTimedOut',
   'TransientFailure',
   'RestoreRaisesTarget',
@@ -158,6 +159,14 @@ export class HeldAfterCutover extends SwingError {
 /** An operator asked for the rollout to stop and roll back. */
 export class Aborted extends SwingError {
   readonly name = 'Aborted' as const;
+}
+
+/**
+ * An operator paused the rollout: the next step does not start (nor does Complete end it) until `swing resume`
+ * or `swing promote`. The state machine holds at PauseHold, whose timeout rolls back (a pause never promotes).
+ */
+export class Paused extends SwingError {
+  readonly name = 'Paused' as const;
 }
 
 /** A manual gate waited longer than its timeout and its timeout action is to roll back. */

@@ -81,8 +81,6 @@ export const CursorSchema = z.object({
   stepCount: z.number().int().min(1),
   done: z.boolean(),
   hold: z.boolean(),
-  /** The hold is an operator's pause: its timeout rolls back whatever the gate action (a pause never promotes). */
-  paused: z.boolean().default(false),
   gate: GateSettingsSchema,
   /** The plan ends by restoring its starting weights (`then: restore`): the state machine goes to Rehearse. */
   rehearsal: z.boolean().default(false),
@@ -100,7 +98,7 @@ export const AfterBakeEventSchema = z.object({
 export const WaitTaskEventSchema = z.object({
   executionArn: ExecutionArnSchema,
   index: StepIndexSchema,
-  kind: z.enum(['bake', 'gate', 'replay']),
+  kind: z.enum(['bake', 'gate', 'replay', 'pause']),
   taskToken: z.string().min(1, { error: 'is required: pass $$.Task.Token' }),
   timeoutSeconds: z.number().int().min(1),
   stateEnteredTime: z.iso.datetime({ error: 'is required: pass $$.State.EnteredTime' }),

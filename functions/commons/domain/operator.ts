@@ -1,4 +1,5 @@
 import { LockLost } from './errors.ts';
+import { type PauseEffect, pauseEffect } from './pause.ts';
 import { failOpenTask } from './rollout.ts';
 import type { Rollout, RolloutStore, TaskCallbackPort } from './types.ts';
 
@@ -16,6 +17,10 @@ export interface OperatorResult {
    * nothing, because the rollout had already decided to complete (abort only).
    */
   readonly delivered: 'task-failed' | 'task-succeeded' | 'flag-only' | 'too-late';
+  /** Pause: when it takes effect, as the record written tells (see `pauseEffect`). */
+  readonly holds?: PauseEffect;
+  /** Resume: the rollout still waits at a gate (the plan's, or the write cutover's), which only promote passes. */
+  readonly gateStillOpen?: boolean;
 }
 
 /**
@@ -42,14 +47,20 @@ async function currentRollout(deps: OperatorDeps): Promise<Rollout> {
   return record.rollout;
 }
 
-/** Promote: pass a manual gate (or end a pause). Refused unless the rollout waits at a gate. */
+/**
+ * Promote: pass the gate the rollout waits at (the plan's, the write cutover's) or the hold of a pause, and
+ * end the pause if one was requested (else the next step would hold for it). Refused unless a gate or a hold
+ * is open.
+ */
 export async function promoteGate(deps: OperatorDeps): Promise<OperatorResult> {
   const rollout = await currentRollout(deps);
-  if (rollout.taskKind !== 'gate' || !rollout.taskToken) {
+  if ((rollout.taskKind !== 'gate' && rollout.taskKind !== 'pause') || !rollout.taskToken) {
     throw new LockLost(
       `rollout ${rollout.executionArn} is ${rollout.status}, not waiting at a gate: promote only passes a gate`,
     );
   }
+  // First: the step that follows the promotion must not find the pause and hold again.
+  if (rollout.pauseRequested) await deps.store.request(deps.listenerArn, { pauseRequested: false });
   const sent = await deps.callbacks.succeed(rollout.taskToken, { promotedAt: new Date().toISOString() });
   if (sent === 'stale') {
     throw new LockLost(
@@ -59,15 +70,30 @@ export async function promoteGate(deps: OperatorDeps): Promise<OperatorResult> {
   return { executionArn: rollout.executionArn, delivered: 'task-succeeded' };
 }
 
-/** Pause: hold at the end of the current bake, as if the step had a manual gate. */
+/**
+ * Pause: the rollout starts no further step (and does not complete) until `swing resume` or `swing promote`;
+ * a step whose write is under way holds once its bake ends. Says when, from the record as the request left it:
+ * the request and every write that moves the rollout on are conditional writes on one item, so what it reads
+ * is what the state machine will find.
+ */
 export async function pauseRollout(deps: OperatorDeps): Promise<OperatorResult> {
   const rollout = await deps.store.request(deps.listenerArn, { pauseRequested: true });
-  return { executionArn: rollout.executionArn, delivered: 'flag-only' };
+  return { executionArn: rollout.executionArn, delivered: 'flag-only', holds: pauseEffect(rollout) };
 }
 
-/** Resume: undo a pause that has not taken effect yet, or pass the hold it created. */
+/**
+ * Resume: end a pause, and only a pause. The hold a pause opened is passed; a gate (the plan's, or the write
+ * cutover's) stays closed, whether or not a pause was requested at it: only `swing promote` passes a gate.
+ */
 export async function resumeRollout(deps: OperatorDeps): Promise<OperatorResult> {
   const rollout = await deps.store.request(deps.listenerArn, { pauseRequested: false });
-  if (rollout.taskKind === 'gate' && rollout.taskToken) return promoteGate(deps);
-  return { executionArn: rollout.executionArn, delivered: 'flag-only' };
+  const { executionArn } = rollout;
+  if (rollout.taskKind === 'pause' && rollout.taskToken) {
+    // A dead token: the hold ended meanwhile (its timeout rolled back, or an abort); nothing left to resume.
+    const sent = await deps.callbacks.succeed(rollout.taskToken, { resumedAt: new Date().toISOString() });
+    return { executionArn, delivered: sent === 'sent' ? 'task-succeeded' : 'flag-only' };
+  }
+  // A hold that has not opened yet releases itself when it finds the pause withdrawn (openWaitTask).
+  const gateStillOpen = rollout.taskKind === 'gate' || rollout.status === 'gated';
+  return { executionArn, delivered: 'flag-only', ...(gateStillOpen ? { gateStillOpen } : {}) };
 }

@@ -33,6 +33,7 @@ import {
 } from './events.ts';
 import { attemptKey, fenceOf } from './fencing.ts';
 import type { LogPort } from './log.ts';
+import { GOING_ON, unlessPaused } from './pause.ts';
 import { resolvePlan } from './plan.ts';
 import { checkListener, recheckAfterLock } from './preflight-listener.ts';
 import {
@@ -216,7 +217,6 @@ export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cu
     stepCount: runSteps(shape).length,
     done: false,
     hold: false,
-    paused: false,
     gate,
     rehearsal: then === 'restore',
     replayWaitSeconds: readsFirst.replayWaitSeconds,
@@ -452,6 +452,8 @@ interface StepWrite {
  * The protocol every step's write follows: mark it pending, write, record it, both record writes fenced. The
  * pending mark keeps a crash between the write and the record from looking like drift; the fence keeps a stale
  * attempt (its answer lost, a retry already moved on) from writing or clearing the token of a bake opened since.
+ * The pending mark is also guarded: a pause requested before it holds the rollout before this step's write; one
+ * requested after it finds the write under way (it holds once this step's bake ends).
  */
 async function writeStep(
   deps: ShiftDeps,
@@ -462,19 +464,24 @@ async function writeStep(
   move: StepWrite,
 ): Promise<void> {
   const startedAt = deps.now().toISOString();
-  await deps.store.update(
-    deps.listenerArn,
-    rollout.executionArn,
-    {
-      ...move.pending(startedAt),
-      // Never moved back: of two attempts of one step, the later time must survive whichever writes last.
-      lastShiftAt: latestTime(rollout.lastShiftAt, startedAt),
-      stepIndex: index,
-      status: 'shifting',
-      taskToken: undefined,
-      taskKind: undefined,
-    },
-    fence,
+  // Guarded: a pause that landed since this attempt read the record holds the rollout before this step.
+  const at = { listenerArn: deps.listenerArn, executionArn: rollout.executionArn, fence };
+  await unlessPaused(deps.store, at, () =>
+    deps.store.update(
+      deps.listenerArn,
+      rollout.executionArn,
+      {
+        ...move.pending(startedAt),
+        // Never moved back: of two attempts of one step, the later time must survive whichever writes last.
+        lastShiftAt: latestTime(rollout.lastShiftAt, startedAt),
+        stepIndex: index,
+        status: 'shifting',
+        taskToken: undefined,
+        taskKind: undefined,
+      },
+      fence,
+      GOING_ON,
+    ),
   );
   await move.write();
   await deps.store.update(
@@ -614,9 +621,6 @@ export async function openWaitTask(deps: WaitTaskDeps, event: unknown): Promise<
       taskToken,
       taskKind: kind,
       bakeEndsAt: new Date(deps.now().getTime() + timeoutSeconds * 1000).toISOString(),
-      // A pause has taken effect once its hold is open; cleared here, not when AfterBake decided to hold, so
-      // that a pause arriving meanwhile, or a retried AfterBake, cannot lose it.
-      ...(kind === 'gate' ? { pauseRequested: false } : {}),
     },
   );
   if (!rollout) {
@@ -640,7 +644,20 @@ export async function openWaitTask(deps: WaitTaskDeps, event: unknown): Promise<
     );
   }
   if (kind === 'replay') return releaseIfCaughtUp(deps, executionArn, index, taskToken);
-  deps.log.info(kind === 'bake' ? 'baking' : 'waiting at gate', { executionArn, index, timeoutSeconds });
+  // A resume that landed before this token was stored found no hold to end: the hold ends itself.
+  if (kind === 'pause' && !rollout.pauseRequested && deps.callbacks) {
+    await deps.callbacks.succeed(taskToken, { resumed: true });
+    deps.log.info('the pause was withdrawn before its hold opened: the rollout goes on', {
+      executionArn,
+      index,
+    });
+    return { waiting: false };
+  }
+  deps.log.info(kind === 'bake' ? 'baking' : kind === 'pause' ? 'paused' : 'waiting at gate', {
+    executionArn,
+    index,
+    timeoutSeconds,
+  });
   return { waiting: true };
 }
 
@@ -714,11 +731,11 @@ export async function afterBake(deps: AfterBakeDeps, event: unknown): Promise<Cu
   const step = steps[cursor.index];
   const next = cursor.index + 1;
   const done = next >= steps.length;
-  const paused = Boolean(rollout.pauseRequested);
   // Reads-first: the write cutover waits behind its own gate, unless it goes once the replayer has caught up.
   const settings = rollout.readsFirst ?? DEFAULT_READS_FIRST;
   const cutoverGate = steps[next]?.kind === 'cutover' && settings.cutoverGate === 'manual';
-  const hold = Boolean(step?.gate) || paused || cutoverGate;
+  // A pause is not a gate: the next step's guarded write holds for it (see pause.ts), whenever it arrives.
+  const hold = Boolean(step?.gate) || cutoverGate;
   const bakedAtDate = deps.now();
   const bakedAt = bakedAtDate.toISOString();
   const bakedStep = rollout.steps.find((recorded) => recorded.index === cursor.index);
@@ -745,7 +762,7 @@ export async function afterBake(deps: AfterBakeDeps, event: unknown): Promise<Cu
   const gate = cutoverGate
     ? { timeoutSeconds: settings.cutoverGateTimeoutSeconds, action: settings.cutoverGateTimeoutAction }
     : cursor.gate;
-  return { ...cursor, index: done ? cursor.index : next, done, hold, paused, gate };
+  return { ...cursor, index: done ? cursor.index : next, done, hold, gate };
 }
 
 // ---- Rollback --------------------------------------------------------------------------------------------
@@ -1110,7 +1127,10 @@ export async function finalize(
       }
     }
     if (deciding) {
-      const marked = await deps.store.update(deps.listenerArn, executionArn, { status: 'completing' });
+      // Guarded as a step is: a pause holds before the rollout completes (PauseHold).
+      const marked = await unlessPaused(deps.store, { listenerArn: deps.listenerArn, executionArn }, () =>
+        deps.store.update(deps.listenerArn, executionArn, { status: 'completing' }, undefined, GOING_ON),
+      );
       // An abort that landed since the read: the two conditional writes are ordered, one sees the other.
       throwIfAborted(marked);
     }

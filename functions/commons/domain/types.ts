@@ -221,6 +221,8 @@ export type RolloutStatus =
   | 'shifting'
   | 'baking'
   | 'gated'
+  /** An operator's pause holds the rollout (PauseHold): it goes on with `swing resume` or `swing promote`. */
+  | 'paused'
   | 'waiting-replay'
   | 'rolling-back'
   | 'completing'
@@ -336,8 +338,11 @@ export interface ListenerRecord {
 
 export type RolloutPatch = Partial<Omit<Rollout, 'executionArn' | 'startedAt' | 'plan' | 'startingWeights'>>;
 
-/** The waits the state machine opens with a task token: a bake, a gate, or a wait for the replayer. */
-export type WaitKind = 'bake' | 'gate' | 'replay';
+/**
+ * The waits the state machine opens with a task token: a bake, a gate (the plan's, or the write cutover's), a
+ * wait for the replayer, or the hold of a pause (PauseHold).
+ */
+export type WaitKind = 'bake' | 'gate' | 'replay' | 'pause';
 
 export interface WaitOpening {
   /** Which wait opens (for logs): the condition is on `attempt` alone. */
@@ -348,6 +353,17 @@ export interface WaitOpening {
    * the same step and status as the attempt it replaces, so only this tells the two apart.
    */
   readonly attempt: string;
+}
+
+/**
+ * What an update refuses besides a stale attempt: an operator's request that stops the rollout going on. One
+ * conditional write orders the request and the update: either the update sees it, or the request sees the update.
+ */
+export interface UpdateGuard {
+  /** Refuse with `Paused`, changing nothing, while a pause is requested. */
+  readonly notPaused?: boolean;
+  /** Refuse with `Aborted`, changing nothing, once an abort is requested. */
+  readonly notAborted?: boolean;
 }
 
 /** The rollout record and the per-listener lock (I3). */
@@ -367,9 +383,15 @@ export interface RolloutStore {
    * writing task's attempt, as `attemptKey` builds it), also throws `Superseded`, changing nothing, when a later
    * attempt of any state has written the record (`lastAttempt` sorts above `fence`) or the rollout is rolling
    * back or completing: the writer is a stale attempt that Step Functions already gave up on. A fenced write
-   * records `fence` as `lastAttempt`.
+   * records `fence` as `lastAttempt`. With `guard`, also refuses while the operator's request it names stands.
    */
-  update(listenerArn: string, executionArn: string, patch: RolloutPatch, fence?: string): Promise<Rollout>;
+  update(
+    listenerArn: string,
+    executionArn: string,
+    patch: RolloutPatch,
+    fence?: string,
+    guard?: UpdateGuard,
+  ): Promise<Rollout>;
   /**
    * Releases the lock held by `executionArn`, recording the outcome and moving the rollout to history.
    * Returns false (and changes nothing) if `executionArn` does not hold it, so it is safe to repeat.
