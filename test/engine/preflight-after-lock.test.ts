@@ -35,6 +35,7 @@ function releasingAfterFirstRead(world: World, release: () => Promise<void>) {
   let reads = 0;
   return {
     ...world.deps.listener,
+    stickinessSeconds: () => world.deps.listener.stickinessSeconds(),
     readWeights: async () => {
       reads += 1;
       const weights = await world.deps.listener.readWeights();

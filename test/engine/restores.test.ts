@@ -82,6 +82,7 @@ describe('A restore never raises the target share', () => {
     let reads = 0;
     const listener = {
       ...world.deps.listener,
+      stickinessSeconds: () => world.deps.listener.stickinessSeconds(),
       readWeights: async () => {
         reads += 1;
         const weights = await world.deps.listener.readWeights();

@@ -81,6 +81,7 @@ describe('Engine: a task retried after it did its work', () => {
       ...world.deps,
       listener: {
         ...world.deps.listener,
+        stickinessSeconds: () => world.deps.listener.stickinessSeconds(),
         healthyTargetCount: () => world.deps.listener.healthyTargetCount(),
         writeWeights: (weights: Parameters<typeof world.deps.listener.writeWeights>[0]) =>
           world.deps.listener.writeWeights(weights),

@@ -36,6 +36,7 @@ async function stoppedMidShift(heldAt: 'alarm check' | 'write') {
   };
   const listener = {
     ...world.deps.listener,
+    stickinessSeconds: () => world.deps.listener.stickinessSeconds(),
     readWeights: () => world.deps.listener.readWeights(),
     healthyTargetCount: () => world.deps.listener.healthyTargetCount(),
     writeWeights: async (weights: Weights) => {

@@ -62,6 +62,22 @@ export function refuseStartBelowCurrentShare(
 }
 
 /**
+ * ALB keeps a client on the target group its stickiness cookie names, whatever the weights: with stickiness on,
+ * a restore would leave every client that reached the target there for up to the duration (7 days at most).
+ * Refused, naming the fix, rather than changed by Swing: the listener's settings are the operator's.
+ */
+export function refuseSticky(listenerArn: string, stickinessSeconds: number | undefined): void {
+  if (stickinessSeconds === undefined) return;
+  throw new ListenerShapeInvalid(
+    `listener ${listenerArn} forwards with target-group stickiness on (TargetGroupStickinessConfig, ` +
+      `${stickinessSeconds} s): ALB keeps each client on the target group its cookie names whatever the ` +
+      'weights, so a rollback would leave the clients that reached the target there for up to that long. ' +
+      'Turn it off for the rollout (aws elbv2 modify-listener, the forward with TargetGroupStickinessConfig ' +
+      'Enabled=false), start again, and turn it back on once the rollout has ended if you need it',
+  );
+}
+
+/**
  * Reads the listener's weights and rules and judges them. `heldByAnother`: another rollout holds the listener,
  * so only what does not depend on its weights or rules is judged now (its shape, rules that bypass the swing).
  */
@@ -71,6 +87,7 @@ export async function checkListener(
   heldByAnother: boolean,
 ): Promise<CheckedListener> {
   const startingWeights = await deps.listener.readWeights();
+  refuseSticky(checks.listenerArn, await deps.listener.stickinessSeconds());
   if (!heldByAnother) refuseStartBelowCurrentShare(checks.firstStep, startingWeights);
   const rules = await deps.listenerRules.readRules();
   const unswung = rulesOutsideTheSwing(checks.listenerArn, rules);
