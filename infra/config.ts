@@ -13,16 +13,14 @@ import { DEFAULT_READS_FIRST, refuseTrafficPlan } from '#domain/reads-first.ts';
 import { SmokeConfigSchema } from '#domain/smoke-config.ts';
 import type { PlanEnd, ReadsFirstSettings, TrafficMode } from '#domain/types.ts';
 import { fieldIssuesFrom } from '#domain/validation.ts';
+import { ACCOUNT, arn, CERTIFICATE_ARN, PARTITION, REGION } from './arn-patterns.ts';
+import { FrontDoorSchema } from './front-door-config.ts';
 
 /**
  * The CDK app's configuration: a JSON file (context `swing:configFile`) or an inline object (context
  * `swing:config`). Parsed at synth time so that a bad ARN, plan or schedule fails `cdk synth` with a message
  * naming the field and the fix, before anything is deployed.
  */
-
-const PARTITION = 'arn:aws[a-z-]*';
-const REGION = '[a-z]{2}(?:-[a-z]+)+-\\d';
-const ACCOUNT = '\\d{12}';
 
 export const LISTENER_ARN = new RegExp(
   `^${PARTITION}:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/app/[A-Za-z0-9-]+/[0-9a-f]+/[0-9a-f]+$`,
@@ -33,7 +31,6 @@ export const TARGET_GROUP_ARN = new RegExp(
 export const LOAD_BALANCER_ARN = new RegExp(
   `^${PARTITION}:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/[A-Za-z0-9-]+/[0-9a-f]+$`,
 );
-const CERTIFICATE_ARN = new RegExp(`^${PARTITION}:acm:${REGION}:${ACCOUNT}:certificate/[A-Za-z0-9-]+$`);
 const SECRET_ARN = new RegExp(
   `^${PARTITION}:secretsmanager:${REGION}:${ACCOUNT}:secret:[A-Za-z0-9/_+=.@-]+$`,
 );
@@ -47,11 +44,6 @@ export const ROLLBACK_RESERVED_CONCURRENCY_MAX = 100;
 export const ROLLBACK_RESERVED_CONCURRENCY_ERROR =
   `must be false (reserve nothing, for an account whose concurrency quota is too low) or a whole number ` +
   `from 1 to ${ROLLBACK_RESERVED_CONCURRENCY_MAX} of executions per function: 0 would stop the functions`;
-
-const arn = (pattern: RegExp, example: string) =>
-  z
-    .string({ error: `is required: e.g. ${example}` })
-    .regex(pattern, { error: `is not a valid ARN: e.g. ${example}` });
 
 const ALARM_PERIOD = z
   .number()
@@ -352,11 +344,14 @@ export const SwingConfigSchema = z
           .optional(),
       })
       .optional(),
-    mode: z.enum(['import', 'create'], {
-      error: "must be 'import' (an existing listener) or 'create' (a sandbox ALB)",
+    mode: z.enum(['import', 'create', 'front-door'], {
+      error:
+        "must be 'import' (an existing listener), 'create' (a sandbox ALB) or 'front-door' (an ALB in an existing VPC)",
     }),
     import: ImportModeSchema.optional(),
     create: CreateModeSchema.optional(),
+    /** `front-door` mode: Swing's ALB in the migration's VPC (Migration Assistant 3.x on EKS). */
+    frontDoor: FrontDoorSchema.optional(),
     smoke: SmokeSectionSchema.default({ timeoutMs: 5000, insecureTls: false, auth: { type: 'none' } }),
     /** What the smoke-test function may read besides the secret itself. */
     smokeAccess: z
@@ -419,6 +414,20 @@ export const SwingConfigSchema = z
     }
     if (config.mode === 'create' && !config.env?.region) {
       issue(['env', 'region'], 'is required in create mode: the ALB access logs need a concrete region');
+    }
+    if (config.mode === 'front-door') {
+      if (!config.frontDoor) {
+        issue(
+          ['frontDoor'],
+          'is required in front-door mode: run swing init --eks-cluster, or see docs/migration-assistant.md',
+        );
+      }
+      if (!config.env?.region) {
+        issue(
+          ['env', 'region'],
+          'is required in front-door mode: the ALB access logs need a concrete region',
+        );
+      }
     }
     if (config.mode === 'import') {
       if (!config.smoke.sourceEndpoint) {

@@ -1,9 +1,10 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as elbv2Targets from 'aws-cdk-lib/aws-elasticloadbalancingv2-targets';
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { albAccessLogsBucket } from './alb-access-logs.ts';
 import type { AlbMetricDimensions } from './rollout-alarms.ts';
 import type { SmokeNetwork } from './rollout-controller.ts';
 
@@ -79,18 +80,7 @@ export class SandboxAlb extends Construct {
     }
     const internetFacing = props.internetFacing ?? false;
 
-    this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
-      // ALB access logs support only S3-managed encryption.
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      lifecycleRules: [{ expiration: Duration.days(90) }],
-    });
-    Validations.of(this.accessLogs).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason:
-        'This bucket is itself the log destination (ALB access logs, VPC flow logs); logging it would recurse.',
-    });
+    this.accessLogs = albAccessLogsBucket(this, 'AccessLogs');
 
     const subnetConfiguration: ec2.SubnetConfiguration[] = [
       { name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },

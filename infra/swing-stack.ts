@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import { replayLagMetric, type ScheduleConfig, type SwingConfig } from './config.ts';
+import { FrontDoorAlb, frontDoorOutputs } from './front-door.ts';
 import type { HandlerFunctionFactory } from './handler-functions.ts';
 import { RolloutController, type RolloutControllerProps, type SmokeNetwork } from './rollout-controller.ts';
 import { SandboxAlb } from './sandbox-alb.ts';
@@ -21,10 +22,14 @@ export function scheduleExpression(schedule: ScheduleConfig): scheduler.Schedule
     : scheduler.ScheduleExpression.expression(`at(${schedule.at})`, zone);
 }
 
-/** The Swing app's one stack: import mode wraps an existing listener; create mode builds a sandbox ALB too. */
+/**
+ * The Swing app's one stack: import mode wraps an existing listener; create mode builds a sandbox ALB too;
+ * front-door mode builds an ALB in an existing VPC (Migration Assistant 3.x on EKS).
+ */
 export class SwingStack extends Stack {
   readonly controller: RolloutController;
   readonly sandbox?: SandboxAlb;
+  readonly frontDoor?: FrontDoorAlb;
   private readonly zones?: string[];
 
   constructor(scope: Construct, id: string, props: SwingStackProps) {
@@ -70,6 +75,16 @@ export class SwingStack extends Stack {
           service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
         });
       }
+    } else if (config.mode === 'front-door' && config.frontDoor) {
+      this.frontDoor = new FrontDoorAlb(this, 'FrontDoor', config.frontDoor);
+      target = {
+        listenerArn: this.frontDoor.weightedListener.listenerArn,
+        sourceTargetGroupArn: this.frontDoor.sourceTargetGroup.targetGroupArn,
+        targetTargetGroupArn: this.frontDoor.targetTargetGroup.targetGroupArn,
+        metricDimensions: this.frontDoor.metricDimensions,
+      };
+      smokeNetwork = this.frontDoor.smokeNetwork;
+      endpoints = this.frontDoor.smokeEndpoints;
     } else if (config.import) {
       const imported = config.import;
       target = {
@@ -143,6 +158,7 @@ export class SwingStack extends Stack {
       handlerFunction: props.handlerFunction,
     });
     if (this.sandbox && smokeNetwork) this.sandbox.allowSmokeFrom(this.controller.functions['smoke-test']);
+    this.frontDoor?.allowSmokeFrom(this.controller.functions['smoke-test']);
 
     new CfnOutput(this, 'StateMachineArn', {
       value: this.controller.stateMachine.stateMachineArn,
@@ -193,10 +209,12 @@ export class SwingStack extends Stack {
       }),
       description: 'JSON smoke-check config for `swing smoke`',
     });
-    if (this.sandbox) {
-      new CfnOutput(this, 'LoadBalancerDnsName', { value: this.sandbox.loadBalancer.loadBalancerDnsName });
-      new CfnOutput(this, 'WeightedListenerArn', { value: this.sandbox.weightedListener.listenerArn });
+    const created = this.sandbox ?? this.frontDoor;
+    if (created) {
+      new CfnOutput(this, 'LoadBalancerDnsName', { value: created.loadBalancer.loadBalancerDnsName });
+      new CfnOutput(this, 'WeightedListenerArn', { value: created.weightedListener.listenerArn });
     }
+    if (this.frontDoor) frontDoorOutputs(this, this.frontDoor);
   }
 
   /**
