@@ -5,6 +5,22 @@ export const PARTITION = 'arn:aws[a-z-]*';
 export const REGION = '[a-z]{2}(?:-[a-z]+)+-\\d';
 export const ACCOUNT = '\\d{12}';
 
+export const LISTENER_ARN = new RegExp(
+  `^${PARTITION}:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/app/[A-Za-z0-9-]+/[0-9a-f]+/[0-9a-f]+$`,
+);
+export const TARGET_GROUP_ARN = new RegExp(
+  `^${PARTITION}:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/[A-Za-z0-9-]+/[0-9a-f]+$`,
+);
+export const LOAD_BALANCER_ARN = new RegExp(
+  `^${PARTITION}:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/[A-Za-z0-9-]+/[0-9a-f]+$`,
+);
+export const SECRET_ARN = new RegExp(
+  `^${PARTITION}:secretsmanager:${REGION}:${ACCOUNT}:secret:[A-Za-z0-9/_+=.@-]+$`,
+);
+export const KMS_KEY_ARN = new RegExp(`^${PARTITION}:kms:${REGION}:${ACCOUNT}:key/[A-Za-z0-9-]+$`);
+export const OPENSEARCH_ARN = new RegExp(
+  `^${PARTITION}:(?:es|aoss):${REGION}:${ACCOUNT}:(?:domain|collection)/.+$`,
+);
 export const CERTIFICATE_ARN = new RegExp(
   `^${PARTITION}:acm:${REGION}:${ACCOUNT}:certificate/[A-Za-z0-9-]+$`,
 );

@@ -13,8 +13,21 @@ import { DEFAULT_READS_FIRST, refuseTrafficPlan } from '#domain/reads-first.ts';
 import { SmokeConfigSchema } from '#domain/smoke-config.ts';
 import type { PlanEnd, ReadsFirstSettings, TrafficMode } from '#domain/types.ts';
 import { fieldIssuesFrom } from '#domain/validation.ts';
-import { ACCOUNT, arn, CERTIFICATE_ARN, PARTITION, REGION } from './arn-patterns.ts';
-import { FrontDoorSchema } from './front-door-config.ts';
+import {
+  arn,
+  CERTIFICATE_ARN,
+  KMS_KEY_ARN,
+  LISTENER_ARN,
+  LOAD_BALANCER_ARN,
+  OPENSEARCH_ARN,
+  REGION,
+  SECRET_ARN,
+  TARGET_GROUP_ARN,
+} from './arn-patterns.ts';
+
+export { LISTENER_ARN, LOAD_BALANCER_ARN, TARGET_GROUP_ARN };
+
+import { FRONT_DOOR_REQUIRED, FrontDoorSchema } from './front-door-config.ts';
 
 /**
  * The CDK app's configuration: a JSON file (context `swing:configFile`) or an inline object (context
@@ -22,20 +35,6 @@ import { FrontDoorSchema } from './front-door-config.ts';
  * naming the field and the fix, before anything is deployed.
  */
 
-export const LISTENER_ARN = new RegExp(
-  `^${PARTITION}:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/app/[A-Za-z0-9-]+/[0-9a-f]+/[0-9a-f]+$`,
-);
-export const TARGET_GROUP_ARN = new RegExp(
-  `^${PARTITION}:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/[A-Za-z0-9-]+/[0-9a-f]+$`,
-);
-export const LOAD_BALANCER_ARN = new RegExp(
-  `^${PARTITION}:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/[A-Za-z0-9-]+/[0-9a-f]+$`,
-);
-const SECRET_ARN = new RegExp(
-  `^${PARTITION}:secretsmanager:${REGION}:${ACCOUNT}:secret:[A-Za-z0-9/_+=.@-]+$`,
-);
-const KMS_KEY_ARN = new RegExp(`^${PARTITION}:kms:${REGION}:${ACCOUNT}:key/[A-Za-z0-9-]+$`);
-const OPENSEARCH_ARN = new RegExp(`^${PARTITION}:(?:es|aoss):${REGION}:${ACCOUNT}:(?:domain|collection)/.+$`);
 const ALARM_NAME = /^[^\s][\x20-\x7e]{0,254}$/;
 
 /** Per function of the rollback path (alarm-event, rollback, safety-net, reconciler): a small share of the pool. */
@@ -412,22 +411,12 @@ export const SwingConfigSchema = z
         'is required in create mode: set at least certificateArn (or insecureHttp) and targets',
       );
     }
-    if (config.mode === 'create' && !config.env?.region) {
-      issue(['env', 'region'], 'is required in create mode: the ALB access logs need a concrete region');
-    }
-    if (config.mode === 'front-door') {
-      if (!config.frontDoor) {
-        issue(
-          ['frontDoor'],
-          'is required in front-door mode: run swing init --eks-cluster, or see docs/migration-assistant.md',
-        );
-      }
-      if (!config.env?.region) {
-        issue(
-          ['env', 'region'],
-          'is required in front-door mode: the ALB access logs need a concrete region',
-        );
-      }
+    if (config.mode === 'front-door' && !config.frontDoor) issue(['frontDoor'], FRONT_DOOR_REQUIRED);
+    if (config.mode !== 'import' && !config.env?.region) {
+      issue(
+        ['env', 'region'],
+        `is required in ${config.mode} mode: the ALB access logs need a concrete region`,
+      );
     }
     if (config.mode === 'import') {
       if (!config.smoke.sourceEndpoint) {

@@ -37,6 +37,9 @@ const ProxyTargetGroupSchema = z.strictObject({
     .default({ path: '/', healthyHttpCodes: '200,401,403', intervalSeconds: 10 }),
 });
 
+export const FRONT_DOOR_REQUIRED =
+  'is required in front-door mode: run swing init --eks-cluster, or see docs/migration-assistant.md';
+
 export const FrontDoorSchema = z
   .strictObject({
     /** The migration's VPC (the EKS cluster's). Nothing of it is created. */

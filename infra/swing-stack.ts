@@ -2,7 +2,7 @@ import { CfnOutput, Duration, Fn, Stack, type StackProps, TimeZone, Token, Valid
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
-import { replayLagMetric, type ScheduleConfig, type SwingConfig } from './config.ts';
+import { type ImportModeConfig, replayLagMetric, type ScheduleConfig, type SwingConfig } from './config.ts';
 import { FrontDoorAlb, frontDoorOutputs } from './front-door.ts';
 import type { HandlerFunctionFactory } from './handler-functions.ts';
 import { RolloutController, type RolloutControllerProps, type SmokeNetwork } from './rollout-controller.ts';
@@ -20,6 +20,34 @@ export function scheduleExpression(schedule: ScheduleConfig): scheduler.Schedule
   return schedule.cron !== undefined
     ? scheduler.ScheduleExpression.expression(`cron(${schedule.cron.trim()})`, zone)
     : scheduler.ScheduleExpression.expression(`at(${schedule.at})`, zone);
+}
+
+/** The subnets (and groups) the smoke-test function runs in, beside an internal ALB Swing did not create. */
+function importedSmokeNetwork(
+  scope: Construct,
+  { vpcId, subnetIds, securityGroupIds }: NonNullable<ImportModeConfig['smokeVpc']>,
+): SmokeNetwork {
+  return {
+    // Attributes, not Vpc.fromLookup: synth never calls AWS. The subnets are explicit, so the zone list
+    // only satisfies fromVpcAttributes and appears nowhere in the template.
+    vpc: ec2.Vpc.fromVpcAttributes(scope, 'SmokeVpc', {
+      vpcId,
+      availabilityZones: [Fn.select(0, Fn.getAzs())],
+    }),
+    subnets: {
+      subnets: subnetIds.map((subnetId, i) => {
+        const subnet = ec2.Subnet.fromSubnetId(scope, `SmokeSubnet${i}`, subnetId);
+        Validations.of(subnet).acknowledge({
+          id: 'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId',
+          reason: 'Lambda only places the smoke-test network interfaces here; nothing reads the route table.',
+        });
+        return subnet;
+      }),
+    },
+    securityGroups: securityGroupIds?.map((sg, i) =>
+      ec2.SecurityGroup.fromSecurityGroupId(scope, `SmokeSg${i}`, sg),
+    ),
+  };
 }
 
 /**
@@ -93,31 +121,7 @@ export class SwingStack extends Stack {
         targetTargetGroupArn: imported.targetTargetGroupArn,
         loadBalancerArn: imported.loadBalancerArn,
       };
-      if (imported.smokeVpc) {
-        const { vpcId, subnetIds, securityGroupIds } = imported.smokeVpc;
-        smokeNetwork = {
-          // Attributes, not Vpc.fromLookup: synth never calls AWS. The subnets are explicit, so the zone list
-          // only satisfies fromVpcAttributes and appears nowhere in the template.
-          vpc: ec2.Vpc.fromVpcAttributes(this, 'SmokeVpc', {
-            vpcId,
-            availabilityZones: [Fn.select(0, Fn.getAzs())],
-          }),
-          subnets: {
-            subnets: subnetIds.map((subnetId, i) => {
-              const subnet = ec2.Subnet.fromSubnetId(this, `SmokeSubnet${i}`, subnetId);
-              Validations.of(subnet).acknowledge({
-                id: 'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId',
-                reason:
-                  'Lambda only places the smoke-test network interfaces here; nothing reads the route table.',
-              });
-              return subnet;
-            }),
-          },
-          securityGroups: securityGroupIds?.map((sg, i) =>
-            ec2.SecurityGroup.fromSecurityGroupId(this, `SmokeSg${i}`, sg),
-          ),
-        };
-      }
+      if (imported.smokeVpc) smokeNetwork = importedSmokeNetwork(this, imported.smokeVpc);
     } else {
       throw new Error(
         `config.mode is ${config.mode} but config.${config.mode} is missing: parse it with parseSwingConfig`,
