@@ -21,10 +21,13 @@ const stepFunctions = new LocalStepFunctions({
   deliverStatusEvent: () => false,
 });
 
-/** A rollout stopped from outside during the bake of step 2 (50 %), its status event lost. */
+/**
+ * A rollout stopped from outside during the bake of step 2 (50 %), its status event lost. Step 1 bakes one
+ * second (a millisecond here), so that reaching step 2 takes no real time; step 2 bakes long enough to act in.
+ */
 async function stoppedWithLostEvent() {
   const world = makeWorld({ starting: START, stepFunctions });
-  const execution = world.start({ plan: '10:1000,50:1000,100' });
+  const execution = world.start({ plan: '10:1,50:1000,100' });
   await world.until(baking(1), 'bake of step 2');
   return { world, execution };
 }
