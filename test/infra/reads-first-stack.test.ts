@@ -56,7 +56,8 @@ describe('Stack: reads first (import mode, the example config)', () => {
     template = synthSwing(exampleConfig('example.config.json')).template;
     statements = grantedStatements(template);
     rolesWith = rolesOf(template);
-  });
+    // A synth: allow for a machine busy with the other test files.
+  }, 120_000);
 
   describe('IAM: the rule actions on this listener only', () => {
     it('derives the rules of a listener from its ARN: listener-rule, same path, any rule id', () => {

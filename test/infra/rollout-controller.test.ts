@@ -66,7 +66,8 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
       }),
     );
     template = swing.template;
-  });
+    // A synth: allow for a machine busy with the other test files.
+  }, 120_000);
 
   describe('Lambda functions', () => {
     it('deploys the ten handlers on Node.js 24, arm64, each with its own role and log group', () => {

@@ -24,7 +24,8 @@ describe('Construct: SandboxAlb (create mode, the example config)', () => {
   beforeAll(() => {
     swing = synthSwing(exampleConfig('example-create.config.json'));
     template = swing.template;
-  });
+    // A synth: allow for a machine busy with the other test files.
+  }, 120_000);
 
   it('creates an internal ALB with access logs in a VPC with flow logs, named zones and no NAT', () => {
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
