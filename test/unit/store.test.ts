@@ -309,6 +309,43 @@ describe.each(CONTRACT_TARGETS)('Contract: RolloutStore, run against $name', (ta
       expect(bake).toMatchObject({ status: 'baking', stepIndex: 1, taskToken: 'live' });
     });
 
+    it('records one outcome notification: a second mark is refused (Superseded), changing nothing', async () => {
+      const { store } = await target.fresh();
+      await store.acquire(LISTENER_ARN, rolloutOf('run-1'));
+      const mark = () =>
+        store.update(LISTENER_ARN, executionArn('run-1'), { notified: 'completed' }, undefined, {
+          notNotified: true,
+        });
+
+      await mark();
+
+      await expect(mark()).rejects.toMatchObject({ name: 'Superseded' });
+      expect((await store.get(LISTENER_ARN))?.rollout?.notified).toBe('completed');
+    });
+
+    it('refuses a write guarded against a pause while one is requested (Paused), changing nothing', async () => {
+      const { store } = await target.fresh();
+      await store.acquire(LISTENER_ARN, rolloutOf('run-1', { status: 'baking' }));
+      await store.request(LISTENER_ARN, { pauseRequested: true });
+
+      const guarded = store.update(
+        LISTENER_ARN,
+        executionArn('run-1'),
+        { status: 'shifting' },
+        '2026-11-24T10:05:00.000Z#000000',
+        { notPaused: true },
+      );
+
+      await expect(guarded).rejects.toMatchObject({ name: 'Paused' });
+      expect((await store.get(LISTENER_ARN))?.rollout?.status).toBe('baking');
+      await store.request(LISTENER_ARN, { pauseRequested: false });
+      await expect(
+        store.update(LISTENER_ARN, executionArn('run-1'), { status: 'shifting' }, undefined, {
+          notPaused: true,
+        }),
+      ).resolves.toMatchObject({ status: 'shifting' });
+    });
+
     it('refuses an update on a listener that has no record', async () => {
       const { store } = await target.fresh();
 

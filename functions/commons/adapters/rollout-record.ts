@@ -1,4 +1,4 @@
-import { Aborted, LockLost, Paused, RolloutLocked } from '#domain/errors.ts';
+import { Aborted, LockLost, Paused, RolloutLocked, Superseded } from '#domain/errors.ts';
 import type {
   AcquireResult,
   Rollout,
@@ -119,7 +119,15 @@ export function supersededMessage(listenerArn: string, executionArn: string): st
 }
 
 /** The operator's request a guarded update must not pass (see `UpdateGuard`), as the error to throw; or none. */
-export function guardRefusal(rollout: Rollout, guard: UpdateGuard | undefined): Aborted | Paused | undefined {
+export function guardRefusal(
+  rollout: Rollout,
+  guard: UpdateGuard | undefined,
+): Aborted | Paused | Superseded | undefined {
+  if (guard?.notNotified && rollout.notified !== undefined) {
+    return new Superseded(
+      `the outcome of ${rollout.executionArn} was already notified (${rollout.notified})`,
+    );
+  }
   if (guard?.notAborted && rollout.abortRequested) {
     return new Aborted('an operator aborted the rollout: rolling back');
   }

@@ -112,12 +112,14 @@ function guardCondition(guard: UpdateGuard | undefined) {
     ...(guard?.notAborted ? ['abortRequested'] : []),
     ...(guard?.notPaused ? ['pauseRequested'] : []),
   ];
-  if (flags.length === 0) return undefined;
+  const notified = guard?.notNotified ? ' AND attribute_not_exists(rollout.notified)' : '';
+  if (flags.length === 0 && !notified) return undefined;
   return {
-    condition: flags
-      .map((flag) => ` AND (attribute_not_exists(rollout.${flag}) OR rollout.${flag} = :unflagged)`)
-      .join(''),
-    values: { ':unflagged': false },
+    condition:
+      flags
+        .map((flag) => ` AND (attribute_not_exists(rollout.${flag}) OR rollout.${flag} = :unflagged)`)
+        .join('') + notified,
+    values: flags.length > 0 ? { ':unflagged': false } : {},
   };
 }
 

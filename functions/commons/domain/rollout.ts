@@ -33,6 +33,7 @@ import {
 } from './events.ts';
 import { attemptKey, fenceOf } from './fencing.ts';
 import type { LogPort } from './log.ts';
+import { notifyOnce, notifyQuietly } from './outcome-notice.ts';
 import { GOING_ON, unlessPaused } from './pause.ts';
 import { resolvePlan } from './plan.ts';
 import { checkListener, recheckAfterLock } from './preflight-listener.ts';
@@ -1048,18 +1049,6 @@ export type FinalizeDeps = Pick<
 > &
   Partial<Pick<EngineDeps, 'alarms'>>;
 
-async function notifyQuietly(
-  deps: Pick<EngineDeps, 'notifier' | 'log'>,
-  ...args: Parameters<NotifierPort['notify']>
-) {
-  // A notification that cannot be sent must not turn a finished rollout into a failed one.
-  try {
-    await deps.notifier.notify(...args);
-  } catch (error) {
-    deps.log.error('could not send the outcome notification', { error: String(error) });
-  }
-}
-
 async function readWeightsQuietly(deps: Pick<EngineDeps, 'listener' | 'log'>): Promise<Weights | undefined> {
   try {
     return await deps.listener.readWeights();
@@ -1139,7 +1128,7 @@ export async function finalize(
   }
   const finalWeights = await readWeightsQuietly(deps);
   const exposure = record.rollout.exposure;
-  await notifyQuietly(deps, {
+  await notifyOnce(deps, {
     outcome,
     listenerArn: deps.listenerArn,
     executionArn,
@@ -1455,7 +1444,7 @@ export async function settleEndedExecution(
   const finalReason = haltReason ?? reason;
   // A restore after the cutover loses the writes the target took since: never in silence.
   const exposure = !halted && exposed ? await writeExposure(deps, rollout, 'rollback') : undefined;
-  await notifyQuietly(deps, {
+  await notifyOnce(deps, {
     outcome,
     listenerArn: deps.listenerArn,
     executionArn,
@@ -1497,7 +1486,7 @@ async function holdEndedExecution(
     cause: `${cause.error} after the write cutover: the policy is hold, so writes stay on the target. ${cause.cause}`,
     at: cause.at,
   };
-  await notifyQuietly(deps, {
+  await notifyOnce(deps, {
     outcome: 'halted',
     listenerArn: deps.listenerArn,
     executionArn: ended.executionArn,
@@ -1535,7 +1524,7 @@ async function completeDecidedRollout(
     await removeRules(deps.swingRules, await rulesOf(deps.swingRules, ended.executionArn), deps.log);
   }
   const finalWeights = await readWeightsQuietly(deps);
-  await notifyQuietly(deps, {
+  await notifyOnce(deps, {
     outcome: 'completed',
     listenerArn: deps.listenerArn,
     executionArn: ended.executionArn,

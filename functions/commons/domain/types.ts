@@ -324,6 +324,8 @@ export interface Rollout {
   readonly cutoverAt?: string;
   /** What a rollback (or a hold) after the cutover left on the target only. */
   readonly exposure?: WriteExposure;
+  /** The outcome notification this rollout sent: one per rollout, whoever finished it (see `notifyOnce`). */
+  readonly notified?: NotificationOutcome;
 }
 
 export interface ListenerRecord {
@@ -364,6 +366,8 @@ export interface UpdateGuard {
   readonly notPaused?: boolean;
   /** Refuse with `Aborted`, changing nothing, once an abort is requested. */
   readonly notAborted?: boolean;
+  /** Refuse with `Superseded`, changing nothing, once the rollout's outcome was notified (`notified`). */
+  readonly notNotified?: boolean;
 }
 
 /** The rollout record and the per-listener lock (I3). */
