@@ -162,6 +162,8 @@ export interface LocalAlbOptions {
   readonly upstreamTimeoutMs?: number;
   /** The ARNs the stand-in answers to. Default: `LOCAL_ALB_ARNS`. */
   readonly arns?: Partial<LocalAlbArns>;
+  /** Told of each weighted request as it is routed (synchronously, before it is forwarded). */
+  readonly onRouted?: (request: { readonly method: string; readonly url: string }, group: Group) => void;
 }
 
 export interface LocalAlbArns {
@@ -430,6 +432,7 @@ export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb>
     const group = pick(rule && 'weights' in rule.route ? rule.route.weights : weights);
     totals.routed[group] += 1;
     routeTotals(route, rule).routed[group] += 1;
+    options.onRouted?.({ method: request.method ?? 'GET', url: request.url ?? '/' }, group);
     forward(group, route, request, response);
   };
 

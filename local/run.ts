@@ -7,18 +7,16 @@ import { parseSmokeConfig } from '#domain/smoke-config.ts';
 import type {
   ListenerPort,
   Notification,
-  Plan,
   ReplayLagVerdict,
   Rollout,
   SwingRulesPort,
-  TrafficMode,
   Weights,
 } from '#domain/types.ts';
 import { sameWeights, weightsToPercent } from '#domain/weights.ts';
 import { renderReportHtml } from '#report/html.ts';
-import { type AlbTotals, LOCAL_ALB_ARNS, startLocalAlb } from './alb.ts';
+import { LOCAL_ALB_ARNS, type LocalAlbOptions, startLocalAlb } from './alb.ts';
 import { type CaptureProxy, startCaptureProxy } from './capture-proxy.ts';
-import { type ClientTrafficCounts, seedDocuments, startClientTraffic } from './client-traffic.ts';
+import { seedDocuments, startClientTraffic } from './client-traffic.ts';
 import { type ClusterStandIn, startClusterStandIn } from './clusters.ts';
 import { directWrites, measureDivergence } from './divergence.ts';
 import { type LocalEvent, ObservedRolloutStore, observedSmokeTester } from './events.ts';
@@ -28,6 +26,9 @@ import { LocalListener } from './local-listener.ts';
 import { LocalListenerRules, localSwingRules } from './local-listener-rules.ts';
 import type { LocalOptions } from './options.ts';
 import { localReportData } from './report.ts';
+import { TargetRequestKinds } from './request-kinds.ts';
+import { observeReadRuleWrites } from './step-splits.ts';
+import { summarize, targetWritesAround, type Write } from './summarize.ts';
 import { LocalTimeline } from './timeline.ts';
 import { LiveView } from './view.ts';
 
@@ -39,19 +40,11 @@ import {
   type LocalDivergence,
   type LocalIo,
   type LocalSummary,
-  type StepSummary,
 } from './summary.ts';
 
 export type { LocalDivergence, LocalIo, LocalSummary, StepSummary, TerminalSize } from './summary.ts';
 // The run's callers (local/main.ts, the CLI, the tests) find its results where they always did.
 export { EXIT, LOCAL_INITIAL_DOCUMENTS };
-
-interface Write {
-  readonly at: number;
-  readonly weights: Weights;
-  /** The 9200 listener's counts when the write took effect: step boundaries for the per-step figures. */
-  readonly totals: AlbTotals['weighted'];
-}
 
 interface Closable {
   close(): Promise<void>;
@@ -62,7 +55,12 @@ interface Closable {
  * closed in reverse order if a later one fails to start. With upstream clusters there is no capture proxy:
  * the ALB forwards to them as given.
  */
-async function startServers(options: LocalOptions, random: () => number, started: Closable[]) {
+async function startServers(
+  options: LocalOptions,
+  random: () => number,
+  started: Closable[],
+  onRouted: LocalAlbOptions['onRouted'],
+) {
   const documents = seedDocuments(LOCAL_INITIAL_DOCUMENTS);
   const source = options.upstreamSource
     ? undefined
@@ -86,6 +84,7 @@ async function startServers(options: LocalOptions, random: () => number, started
     sourceUrl: options.upstreamSource ?? proxy!.url,
     targetUrl: options.upstreamTarget ?? target!.url,
     random,
+    onRouted,
   });
   started.push(alb);
   return { source, target, proxy, alb };
@@ -154,9 +153,10 @@ export async function runLocal(
   const startedAt = Date.now();
   const random = seeded(options.seed ?? 42);
   const started: Closable[] = [];
+  const targetKinds = new TargetRequestKinds();
   let servers: Awaited<ReturnType<typeof startServers>>;
   try {
-    servers = await startServers(options, random, started);
+    servers = await startServers(options, random, started, targetKinds.onRouted);
   } catch (error) {
     // Nothing may be left listening: an open server would keep the process alive after the error.
     await closeAll(started);
@@ -165,7 +165,7 @@ export async function runLocal(
   const { source, target, proxy, alb } = servers;
   alb.setWeights({ source: 1, target: 0 });
   const startingWeights = alb.getWeights();
-  const timeline = new LocalTimeline(alb);
+  const timeline = new LocalTimeline(alb, Date.now, () => targetKinds.counts());
   const view = new LiveView({
     io,
     json: options.json,
@@ -203,7 +203,7 @@ export async function runLocal(
     },
   };
   // Reads-first moves read rules, not the default action: each step's read share is a write of the run too.
-  const baseRules = localSwingRules(alb);
+  const baseRules = localSwingRules(observeReadRuleWrites(alb, (write) => timeline.recordRuleWrite(write)));
   const recordReads = (weights: Weights) => {
     const last = writes.at(-1);
     if (last && sameWeights(last.weights, weights) && Date.now() - last.at < 1000) return;
@@ -242,10 +242,7 @@ export async function runLocal(
     replayLag: { check: async () => replayCaughtUp() },
     replayLagAlarm: LOCAL_REPLAY_LAG_ALARM,
     // As the target group's RequestCount: every request the target took in the window, reads included.
-    targetRequests: {
-      countBetween: async (from, to) =>
-        alb.window('target', Math.max(0, to.getTime() - from.getTime())).requests,
-    },
+    targetRequests: { countBetween: async (from, to) => timeline.targetRequestsBetween(from, to) },
     alarms,
     store,
     callbacks: sfn,
@@ -497,18 +494,6 @@ function executionInput(options: LocalOptions): Record<string, unknown> {
   };
 }
 
-/** Writes clients sent straight to the target stand-in, before and after the cutover (all of them before, if none). */
-function targetWritesAround(
-  target: ClusterStandIn,
-  cutoverAt: string | undefined,
-): LocalSummary['targetWrites'] {
-  const cutover = cutoverAt ? Date.parse(cutoverAt) : Number.POSITIVE_INFINITY;
-  return {
-    beforeCutover: directWrites(target, { to: cutover }).length,
-    afterCutover: directWrites(target, { from: cutover }).length,
-  };
-}
-
 /** A small deterministic PRNG (mulberry32) so a seed reproduces the traffic split. */
 export function seeded(seed: number): () => number {
   let state = seed >>> 0;
@@ -518,106 +503,5 @@ export function seeded(seed: number): () => number {
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function summarize(input: {
-  result: ExecutionResult;
-  rollout: Rollout | undefined;
-  interrupted: boolean;
-  startingWeights: Weights;
-  finalWeights: Weights;
-  writes: Write[];
-  firstAlarmAt: number | undefined;
-  transitions: number;
-  clients: ClientTrafficCounts;
-  divergence: LocalDivergence | undefined;
-  traffic: TrafficMode;
-  targetWrites: LocalSummary['targetWrites'];
-  swingRulesLeft: number;
-  startedAt: number;
-  endTotals: AlbTotals['weighted'];
-  plan: Plan;
-  timeline: LocalTimeline;
-}): LocalSummary {
-  const { result, rollout, writes } = input;
-  const outcome: LocalSummary['outcome'] = input.interrupted
-    ? 'interrupted'
-    : result.status === 'SUCCEEDED'
-      ? rollout?.outcome === 'rehearsed'
-        ? 'rehearsed'
-        : 'completed'
-      : (rollout?.outcome ?? 'failed');
-  // Each step runs from its write to the next write (the next step, or the restore) or to the end.
-  const delivered = input.timeline.stepSplits(rollout?.steps ?? []);
-  const steps: StepSummary[] = (rollout?.steps ?? []).map((step, position) => {
-    const at = writes.findIndex(
-      (write) => write.at >= Date.parse(step.startedAt) - 5 && sameWeights(write.weights, step.weights),
-    );
-    const from = writes[at]?.totals;
-    const to = writes[at + 1]?.totals ?? input.endTotals;
-    const delta = (group: 'source' | 'target', key: 'requests' | 'errors5xx') =>
-      from ? to[group][key] - from[group][key] : 0;
-    const endedAt = writes[at + 1] ? new Date(writes[at + 1]!.at).toISOString() : rollout?.endedAt;
-    return {
-      index: step.index,
-      percent: step.targetPercent,
-      weights: step.weights,
-      startedAt: step.startedAt,
-      ...(endedAt ? { endedAt } : {}),
-      requests: { source: delta('source', 'requests'), target: delta('target', 'requests') },
-      errors: { source: delta('source', 'errors5xx'), target: delta('target', 'errors5xx') },
-      delivered: delivered[position]!,
-      gate: input.plan.steps[step.index]?.gate ?? false,
-    };
-  });
-  const reason = rollout?.reason;
-  const restoredAt = outcome === 'rolled-back' ? writes.at(-1)?.at : undefined;
-  const alarmAt = reason?.alarm ? Date.parse(reason.at) : input.firstAlarmAt;
-  const clients = input.clients;
-  const explained = Object.entries(clients.failedByCluster)
-    .filter(([cluster]) => cluster !== 'unknown')
-    .reduce((sum, [, count]) => sum + count, 0);
-  return {
-    outcome,
-    ...(result.status === 'FAILED' ? { error: result.error } : {}),
-    finalWeights: input.finalWeights,
-    startingWeights: input.startingWeights,
-    steps,
-    ...(reason && outcome !== 'completed'
-      ? {
-          rollback: {
-            reason: reason.error,
-            cause: reason.cause,
-            ...(reason.alarm ? { alarm: reason.alarm } : {}),
-            at: reason.at,
-            ...(restoredAt !== undefined ? { restoredAt: new Date(restoredAt).toISOString() } : {}),
-            ...(restoredAt !== undefined && alarmAt !== undefined && reason.alarm
-              ? { msFromAlarmToRestore: Math.max(0, restoredAt - alarmAt) }
-              : {}),
-          },
-        }
-      : {}),
-    stateTransitions: input.transitions,
-    clientRequests: {
-      sent: clients.sent,
-      ok: clients.ok,
-      failed: clients.failed,
-      failedByCluster: clients.failedByCluster,
-      failedBySwitching: clients.failed - explained,
-      unknownApi: clients.unknownApi,
-      scrolls: clients.scrolls,
-    },
-    ...(input.divergence ? { divergence: input.divergence } : {}),
-    traffic: input.traffic,
-    ...(rollout?.cutoverAt ? { cutoverAt: rollout.cutoverAt } : {}),
-    ...(input.targetWrites ? { targetWrites: input.targetWrites } : {}),
-    ...(rollout?.exposure ? { exposure: rollout.exposure } : {}),
-    swingRulesLeft: input.swingRulesLeft,
-    startedAt: new Date(input.startedAt).toISOString(),
-    endedAt: new Date().toISOString(),
-    durationMs: Date.now() - input.startedAt,
-    plan: input.plan,
-    timeline: input.timeline.data(),
   };
 }

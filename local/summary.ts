@@ -2,6 +2,7 @@ import type { DeliveredSplit } from '#domain/delivered-split.ts';
 import type { Plan, TrafficMode, Weights, WriteExposure } from '#domain/types.ts';
 import type { ScrollTally } from './client-traffic.ts';
 import type { Divergence } from './divergence.ts';
+import type { ExposureMeasure } from './exposure-measure.ts';
 import type { TimelineData } from './timeline.ts';
 
 /**
@@ -20,8 +21,14 @@ export const EXIT = {
 } as const;
 
 export interface StepSummary {
-  /** 0-based index in the plan. */
+  /** 0-based index in the steps the rollout runs (reads-first: the plan's read steps, then the cutover). */
   readonly index: number;
+  /** 1-based, of `of`: the numbering the live view, the log and the report use. */
+  readonly number: number;
+  /** How many steps the rollout runs: the plan's, and in reads-first mode the write cutover after them. */
+  readonly of: number;
+  /** Reads-first: a read step (the read rules' share) or the write cutover (the default action). */
+  readonly kind?: 'reads' | 'cutover';
   readonly percent: number;
   readonly weights: Weights;
   readonly startedAt: string;
@@ -77,7 +84,7 @@ export interface LocalSummary {
    */
   readonly targetWrites?: { readonly beforeCutover: number; readonly afterCutover: number };
   /** What a rollback (or a hold) after the cutover left on the target only. */
-  readonly exposure?: WriteExposure;
+  readonly exposure?: LocalExposure;
   /** Rules of Swing's still on the local listener at the end: none, unless a hand change or a hold left them. */
   readonly swingRulesLeft: number;
   readonly startedAt: string;
@@ -86,6 +93,11 @@ export interface LocalSummary {
   readonly plan: Plan;
   /** Per-second series and the events of the run: what the live view and the report draw. */
   readonly timeline: TimelineData;
+}
+
+/** The record's exposure report, and the local mode's exact measure of the same window. */
+export interface LocalExposure extends WriteExposure {
+  readonly measured?: ExposureMeasure;
 }
 
 export interface LocalDivergence extends Divergence {

@@ -2,12 +2,20 @@ import {
   DEFAULT_DELIVERED_SPLIT_POLICY,
   type DeliveredSplit,
   type DeliveredSplitPolicy,
-  judgeDeliveredSplit,
 } from '#domain/delivered-split.ts';
 import type { AlarmStateValue, StepRecord, Weights } from '#domain/types.ts';
-import { sameWeights, weightsToPercent } from '#domain/weights.ts';
+import { weightsToPercent } from '#domain/weights.ts';
 import type { AlbTotals, Group, LocalAlb } from './alb.ts';
 import type { EventRecorder, EventSource, LocalEvent, UnstampedEvent } from './events.ts';
+import { type ExposureMeasure, measureExposure } from './exposure-measure.ts';
+import type { RequestKindCounts } from './request-kinds.ts';
+import {
+  type ReadRuleWrite,
+  routedByRoute,
+  type SplitSources,
+  stepSplit,
+  type WeightWrite,
+} from './step-splits.ts';
 
 /**
  * One record of a local run, kept in one place for the live view, the `--json` summary and the HTML report:
@@ -36,12 +44,6 @@ export interface TimelineData {
   readonly events: readonly TimelineEvent[];
 }
 
-interface Boundary {
-  readonly at: number;
-  readonly weights: Weights;
-  readonly routed: AlbTotals['routed'];
-}
-
 type Source = Pick<LocalAlb, 'totals' | 'window' | 'getWeights'>;
 
 export class LocalTimeline implements EventRecorder, EventSource {
@@ -53,7 +55,8 @@ export class LocalTimeline implements EventRecorder, EventSource {
     p99LatencyMs: { source: [], target: [] },
   };
   private readonly events: TimelineEvent[] = [];
-  private readonly boundaries: Boundary[] = [];
+  private readonly boundaries: WeightWrite[] = [];
+  private readonly ruleWrites: ReadRuleWrite[] = [];
   private readonly listeners = new Set<(event: TimelineEvent) => void>();
   private lastSample: { at: number; totals: AlbTotals } | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -61,6 +64,8 @@ export class LocalTimeline implements EventRecorder, EventSource {
   constructor(
     private readonly alb: Source,
     private readonly now: () => number = Date.now,
+    /** The requests routed to the target so far, by kind (reads-first's reads and writes). */
+    private readonly kinds: () => RequestKindCounts = () => ({ reads: 0, writes: 0 }),
   ) {}
 
   /** Calls `listener` for every event from now on; returns the unsubscribe. */
@@ -87,7 +92,14 @@ export class LocalTimeline implements EventRecorder, EventSource {
    */
   recordWeights(weights: Weights): void {
     const at = this.now();
-    this.boundaries.push({ at, weights, routed: this.alb.totals().routed });
+    const totals = this.alb.totals();
+    this.boundaries.push({
+      at,
+      weights,
+      routed: totals.routed,
+      byRoute: routedByRoute(totals),
+      kinds: this.kinds(),
+    });
     this.emit({ at: iso(at), kind: 'weights', weights, targetPercent: round(weightsToPercent(weights)) });
   }
 
@@ -128,34 +140,21 @@ export class LocalTimeline implements EventRecorder, EventSource {
     }
   }
 
+  /** A read rule's weights written (undefined: deleted): call synchronously, as `recordWeights`. */
+  recordRuleWrite(write: ReadRuleWrite): void {
+    this.ruleWrites.push(write);
+  }
+
   /**
-   * The delivered split of each recorded step, exactly: the requests the weighted listener routed from the
-   * write of the step's weights to the next write (the next step or the restore), or to `endedAt`.
+   * The delivered split of each recorded step, exactly (local/step-splits.ts): from the write of the step's
+   * weights to the next write that ends it (the next step, or the restore), or to now.
    */
   stepSplits(
     steps: readonly StepRecord[],
-    endedAt: number = this.now(),
     policy: DeliveredSplitPolicy = DEFAULT_DELIVERED_SPLIT_POLICY,
   ): DeliveredSplit[] {
-    const endRouted = this.alb.totals().routed;
-    return steps.map((step) => {
-      const index = this.boundaryOf(step);
-      const from = this.boundaries[index];
-      const next = this.boundaries[index + 1];
-      if (!from) {
-        return judgeDeliveredSplit({ weights: step.weights, requests: { source: 0, target: 0 } }, policy);
-      }
-      const to = next?.routed ?? endRouted;
-      return judgeDeliveredSplit(
-        {
-          weights: step.weights,
-          requests: { source: to.source - from.routed.source, target: to.target - from.routed.target },
-          from: iso(from.at),
-          to: iso(next?.at ?? endedAt),
-        },
-        policy,
-      );
-    });
+    const sources = this.splitSources();
+    return steps.map((step) => stepSplit(step, sources, policy));
   }
 
   /** The split of `step` from its write until now: what the engine records after the bake. */
@@ -163,18 +162,29 @@ export class LocalTimeline implements EventRecorder, EventSource {
     step: StepRecord,
     policy: DeliveredSplitPolicy = DEFAULT_DELIVERED_SPLIT_POLICY,
   ): DeliveredSplit {
-    const from = this.boundaries[this.boundaryOf(step)];
-    const now = this.alb.totals().routed;
-    return judgeDeliveredSplit(
-      {
-        weights: step.weights,
-        requests: from
-          ? { source: now.source - from.routed.source, target: now.target - from.routed.target }
-          : { source: 0, target: 0 },
-        ...(from ? { from: iso(from.at), to: iso(this.now()) } : {}),
-      },
-      policy,
-    );
+    return stepSplit(step, this.splitSources(), policy);
+  }
+
+  /**
+   * The requests the weighted listener sent to the target between two instants, exactly, as the exposure
+   * report asks them: from the last weight write at or before `from` (the cutover's, which `from` follows) to
+   * the last at or before `to` (the restore's), or to now when there is none after the first (a hold).
+   */
+  targetRequestsBetween(from: Date, to: Date): number {
+    const lastAtOrBefore = (ms: number) => this.boundaries.findLast((write) => write.at <= ms);
+    const start = lastAtOrBefore(from.getTime());
+    const end = lastAtOrBefore(to.getTime());
+    const endRouted = end && end !== start ? end.routed : this.alb.totals().routed;
+    return endRouted.target - (start?.routed.target ?? 0);
+  }
+
+  /** The write exposure to the millisecond: from the cutover's write to the restore's (or to now). */
+  exposure(cutoverStartedAt: string): ExposureMeasure | undefined {
+    return measureExposure(this.boundaries, Date.parse(cutoverStartedAt), {
+      at: this.now(),
+      routed: this.alb.totals().routed,
+      kinds: this.kinds(),
+    });
   }
 
   /** The last time the weights were written, ms; undefined before the first write. */
@@ -186,13 +196,13 @@ export class LocalTimeline implements EventRecorder, EventSource {
     return { series: structuredClone(this.series), events: [...this.events] };
   }
 
-  // The write that started `step`: the first with its weights at or after the record's start (the engine
-  // reads its clock just before it writes).
-  private boundaryOf(step: StepRecord): number {
-    const startedAt = Date.parse(step.startedAt);
-    return this.boundaries.findIndex(
-      (boundary) => boundary.at >= startedAt - 5 && sameWeights(boundary.weights, step.weights),
-    );
+  private splitSources(): SplitSources {
+    const totals = this.alb.totals();
+    return {
+      defaults: this.boundaries,
+      rules: this.ruleWrites,
+      end: { at: this.now(), routed: totals.routed, byRoute: routedByRoute(totals) },
+    };
   }
 
   private emit(event: TimelineEvent): void {

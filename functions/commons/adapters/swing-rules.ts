@@ -80,7 +80,7 @@ export function swingCondition(condition: RuleCondition): SwingRuleCondition {
 }
 
 /** A spec's condition as CreateRule takes it. */
-function elbCondition(condition: SwingRuleCondition): RuleCondition {
+export function elbCondition(condition: SwingRuleCondition): RuleCondition {
   switch (condition.field) {
     case 'path-pattern':
       return { Field: 'path-pattern', PathPatternConfig: { Values: [...condition.values] } };
