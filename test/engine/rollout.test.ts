@@ -60,7 +60,10 @@ describe('State machine: rollout.asl.json with the real engine', () => {
     const steps = (await world.store.get(LISTENER.listenerArn))?.history.at(-1)?.steps ?? [];
     expect(steps[0]?.delivered).toMatchObject({ askedPercent: 50.05, deliveredPercent: 30, verdict: 'off' });
     expect(steps[0]?.bakedAt).toBe(measured[0]?.until.toISOString());
-    expect(steps[1]?.delivered).toBeUndefined();
+    expect(steps[1]?.delivered).toMatchObject({
+      verdict: 'not-measured',
+      notes: [expect.stringContaining('GetMetricData throttled')],
+    });
     expect(steps[1]?.bakedAt).toBeDefined();
     expect(steps[2]?.delivered).toMatchObject({ askedPercent: 100, verdict: 'off' });
   });

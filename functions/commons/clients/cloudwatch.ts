@@ -1,3 +1,4 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { SDK_CLIENT_CONFIG } from './request-timeouts.ts';
 
-export const cloudWatchClient = new CloudWatchClient({ maxAttempts: 3 });
+export const cloudWatchClient = new CloudWatchClient(SDK_CLIENT_CONFIG);

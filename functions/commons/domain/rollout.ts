@@ -1,3 +1,4 @@
+import { measureAsAdvice } from './advisory.ts';
 import type { DeliveredSplit } from './delivered-split.ts';
 import {
   Aborted,
@@ -104,6 +105,8 @@ export interface EngineDeps {
    * step record and a split the binomial test rejects is logged as a warning. Absent: not measured.
    */
   readonly measureDeliveredSplit?: (step: StepRecord, until: Date) => Promise<DeliveredSplit>;
+  /** How long AfterBake waits for that measure. @default ADVISORY_MEASURE_DEADLINE_MS */
+  readonly measureDeadlineMs?: number;
   /** Swing's own listener rules (reads-first). Absent: this deployment cannot run reads-first rollouts. */
   readonly swingRules?: SwingRulesPort;
   /** Whether the replayer has caught up (reads-first checks it before each step). Absent: no check configured. */
@@ -689,10 +692,10 @@ async function releaseIfCaughtUp(
 
 export type AfterBakeDeps = Pick<
   EngineDeps,
-  'listenerArn' | 'alarms' | 'store' | 'log' | 'now' | 'measureDeliveredSplit'
+  'listenerArn' | 'alarms' | 'store' | 'log' | 'now' | 'measureDeliveredSplit' | 'measureDeadlineMs'
 >;
 
-/** The bake's delivered split, or undefined: measuring is advice, so its failure never fails the rollout. */
+/** The bake's delivered split, or undefined when not configured: advice, never a reason to fail (advisory.ts). */
 async function deliveredDuringBake(
   deps: AfterBakeDeps,
   executionArn: string,
@@ -700,20 +703,11 @@ async function deliveredDuringBake(
   bakedAt: Date,
 ): Promise<DeliveredSplit | undefined> {
   if (!deps.measureDeliveredSplit) return undefined;
-  try {
-    const delivered = await deps.measureDeliveredSplit(step, bakedAt);
-    if (delivered.verdict === 'off') {
-      deps.log.warn('delivered split differs from the weights', {
-        executionArn,
-        index: step.index,
-        delivered,
-      });
-    }
-    return delivered;
-  } catch (error) {
-    deps.log.warn('delivered split not measured', { executionArn, index: step.index, error: String(error) });
-    return undefined;
-  }
+  return measureAsAdvice(deps.measureDeliveredSplit, step, bakedAt, {
+    log: deps.log,
+    executionArn,
+    ...(deps.measureDeadlineMs === undefined ? {} : { deadlineMs: deps.measureDeadlineMs }),
+  });
 }
 
 /** Checks the alarms once more after a clean bake and moves the cursor on (or holds at a gate). */
