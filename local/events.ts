@@ -153,7 +153,7 @@ export class ObservedRolloutStore implements RolloutStore {
 
   async request(
     listenerArn: string,
-    flags: Pick<RolloutPatch, 'abortRequested' | 'pauseRequested'>,
+    flags: Pick<RolloutPatch, 'abortRequested' | 'pauseRequested' | 'abortDuringCutover'>,
   ): Promise<Rollout> {
     return this.inner.request(listenerArn, flags);
   }

@@ -52,8 +52,11 @@ const PAUSE_TAKES_EFFECT: Record<PauseEffect, string> = {
 };
 
 function report(verb: string, result: OperatorResult) {
-  const said =
-    result.holds !== undefined
+  const said = result.duringCutover
+    ? 'the write cutover was already being written: its ModifyListener cannot be called back, so writes reach ' +
+      'the target until the rollback, which starts as soon as the cutover lands, restores the source; the ' +
+      'rollback reports the write exposure'
+    : result.holds !== undefined
       ? PAUSE_TAKES_EFFECT[result.holds]
       : result.gateStillOpen
         ? 'the pause request was withdrawn; the rollout still waits at its gate, which only `swing promote` passes'
@@ -65,6 +68,7 @@ function report(verb: string, result: OperatorResult) {
       delivered: result.delivered,
       ...(result.holds !== undefined ? { holds: result.holds } : {}),
       ...(result.gateStillOpen ? { gateStillOpen: true } : {}),
+      ...(result.duringCutover ? { duringCutover: true } : {}),
     },
     human: () => `${verb}: ${executionName(result.executionArn)}: ${said}`,
   };

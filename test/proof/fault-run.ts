@@ -265,7 +265,10 @@ class CountingStore implements RolloutStore {
     if (released) this.writes += 1;
     return released;
   }
-  async request(listenerArn: string, flags: Pick<RolloutPatch, 'abortRequested' | 'pauseRequested'>) {
+  async request(
+    listenerArn: string,
+    flags: Pick<RolloutPatch, 'abortRequested' | 'pauseRequested' | 'abortDuringCutover'>,
+  ) {
     const rollout = await this.inner.request(listenerArn, flags);
     this.writes += 1;
     return rollout;

@@ -333,7 +333,7 @@ export class DynamoDbRolloutStore implements RolloutStore {
 
   async request(
     listenerArn: string,
-    flags: Pick<RolloutPatch, 'abortRequested' | 'pauseRequested'>,
+    flags: Pick<RolloutPatch, 'abortRequested' | 'pauseRequested' | 'abortDuringCutover'>,
   ): Promise<Rollout> {
     const { sets, removes, names, values } = patchExpression(flags);
     try {

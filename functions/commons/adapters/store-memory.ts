@@ -117,7 +117,7 @@ export class MemoryRolloutStore implements RolloutStore {
 
   async request(
     listenerArn: string,
-    flags: Pick<RolloutPatch, 'abortRequested' | 'pauseRequested'>,
+    flags: Pick<RolloutPatch, 'abortRequested' | 'pauseRequested' | 'abortDuringCutover'>,
   ): Promise<Rollout> {
     const record = this.records.get(listenerArn);
     if (record?.lockOwner === undefined || !record.rollout) {

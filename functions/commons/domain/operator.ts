@@ -21,6 +21,11 @@ export interface OperatorResult {
   readonly holds?: PauseEffect;
   /** Resume: the rollout still waits at a gate (the plan's, or the write cutover's), which only promote passes. */
   readonly gateStillOpen?: boolean;
+  /**
+   * Abort: it landed while the write cutover was being written. Its ModifyListener cannot be called back: the
+   * writes move to the target, then the rollback (at once, at the cutover's bake) restores them.
+   */
+  readonly duringCutover?: boolean;
 }
 
 /**
@@ -31,6 +36,15 @@ export async function abortRollout(deps: OperatorDeps, by = 'operator'): Promise
   const rollout = await deps.store.request(deps.listenerArn, { abortRequested: true });
   // Complete marks 'completing' with a conditional write too: whichever write came second sees the other.
   if (rollout.status === 'completing') return { executionArn: rollout.executionArn, delivered: 'too-late' };
+  // The cutover's write began (it is conditional on no abort) and is not recorded done: it is under way.
+  if (
+    rollout.status === 'shifting' &&
+    rollout.cutoverStartedAt !== undefined &&
+    rollout.cutoverAt === undefined
+  ) {
+    await deps.store.request(deps.listenerArn, { abortDuringCutover: true });
+    return { executionArn: rollout.executionArn, delivered: 'flag-only', duringCutover: true };
+  }
   const cause = JSON.stringify({ reason: `aborted by ${by}`, at: new Date().toISOString() });
   // Reads the token again if this one is dead: a retried bake may have replaced it meanwhile.
   if ((await failOpenTask(deps, 'Aborted', cause, rollout)).sent === 'sent') {

@@ -10,8 +10,11 @@ import type { Rollout, RolloutStore, UpdateGuard } from './types.ts';
  * its hold's timeout rolls back. It ends with `swing resume` (or `swing promote`), never by itself.
  */
 
-/** The guard of a write that moves the rollout on: not while paused. */
-export const GOING_ON: UpdateGuard = { notPaused: true };
+/**
+ * The guard of a write that moves the rollout on: not while paused, not once aborted (an abort that lands
+ * after the step's own check of the flag, before its write began, still stops it: the write cutover included).
+ */
+export const GOING_ON: UpdateGuard = { notPaused: true, notAborted: true };
 
 /**
  * Runs a write guarded by GOING_ON; if a pause refused it, records that the rollout holds (status `paused`, no

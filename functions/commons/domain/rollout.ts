@@ -468,7 +468,8 @@ async function writeStep(
   move: StepWrite,
 ): Promise<void> {
   const startedAt = deps.now().toISOString();
-  // Guarded: a pause that landed since this attempt read the record holds the rollout before this step.
+  // Guarded: a pause that landed since this attempt read the record holds the rollout before this step, an
+  // abort rolls it back before its write.
   const at = { listenerArn: deps.listenerArn, executionArn: rollout.executionArn, fence };
   await unlessPaused(deps.store, at, () =>
     deps.store.update(
@@ -842,7 +843,9 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
   const rollout = record.rollout;
   const malformed = malformedStartingWeights(rollout);
   if (malformed) await recordRollbackHalt(deps, rollout, malformed);
-  const reason = rehearsal ? undefined : (rollout.reason ?? reasonFrom(error, deps.now()));
+  const reason = rehearsal
+    ? undefined
+    : withAbortDuringCutover(rollout, rollout.reason ?? reasonFrom(error, deps.now()));
   const current = await deps.listener.readWeights();
   // Writes moved once the cutover's ModifyListener is recorded or shows on the listener; a cutover only begun
   // (its write refused, or not landed yet) left them on the source: nothing to hold, no exposure yet.
@@ -918,6 +921,24 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
     weights: rollout.startingWeights,
     note: rehearsal ? 'rehearsal: restored at its end, as planned' : `restored after ${reason?.error}`,
     ...(exposure ? { exposure } : {}),
+  };
+}
+
+/**
+ * An abort that landed while the write cutover was being written could not call its ModifyListener back: the
+ * reason says so, and when the writes moved (the exposure counts from then).
+ */
+function withAbortDuringCutover(rollout: Rollout, reason: RollbackReason): RollbackReason {
+  if (!rollout.abortDuringCutover || reason.error !== 'Aborted' || reason.cause.includes('write cutover')) {
+    return reason;
+  }
+  const moved = rollout.cutoverAt ?? rollout.cutoverStartedAt;
+  return {
+    ...reason,
+    cause:
+      `${reason.cause}; the abort arrived while the write cutover was being written: its ModifyListener was ` +
+      `already under way and cannot be called back, so writes reached the target from ${moved} until the ` +
+      'restore (the exposure counts them)',
   };
 }
 

@@ -296,6 +296,11 @@ export interface Rollout {
    */
   readonly lastAttempt?: string;
   readonly abortRequested?: boolean;
+  /**
+   * Reads-first: the abort landed while the write cutover was being written (its ModifyListener under way, which
+   * nothing can call back): the writes moved, then the rollback restored them, and its reason says so.
+   */
+  readonly abortDuringCutover?: boolean;
   readonly pauseRequested?: boolean;
   readonly reason?: RollbackReason;
   readonly endedAt?: string;
@@ -418,7 +423,7 @@ export interface RolloutStore {
   /** Operator requests (abort, pause) on whoever holds the lock; throws `LockLost` if nobody does. */
   request(
     listenerArn: string,
-    flags: Pick<RolloutPatch, 'abortRequested' | 'pauseRequested'>,
+    flags: Pick<RolloutPatch, 'abortRequested' | 'pauseRequested' | 'abortDuringCutover'>,
   ): Promise<Rollout>;
 }
 
