@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_READS_FIRST } from '#domain/reads-first.ts';
-import { PIN_WEIGHTS, SWING_RULE_SET, swingPriorities } from '#domain/swing-rules.ts';
+import { isSourceOnly, PIN_WEIGHTS, SWING_RULE_SET, swingPriorities } from '#domain/swing-rules.ts';
 import { type LocalAlb, startLocalAlb } from '#local/alb.ts';
 import { type CaptureProxy, startCaptureProxy } from '#local/capture-proxy.ts';
 import { type ClientTrafficCounts, seedDocuments, startClientTraffic } from '#local/client-traffic.ts';
@@ -65,7 +65,7 @@ describe(`Divergence by routing (seed ${SEED})`, () => {
     const rules = localSwingRules(alb);
     const priorities = swingPriorities(DEFAULT_READS_FIRST.basePriority);
     for (const [at, spec] of SWING_RULE_SET.entries()) {
-      const weights = spec.role === 'pin' ? PIN_WEIGHTS : { source: 500, target: 499 };
+      const weights = isSourceOnly(spec) ? PIN_WEIGHTS : { source: 500, target: 499 };
       await rules.createRule(spec, priorities[at]!, weights, 'routing-divergence-test');
     }
 
