@@ -79,7 +79,7 @@ function trafficNotes(steps: readonly RunStep[], view: TrafficView): string[] {
   if (view.traffic === 'reads-first') {
     notes.push(
       "Reads first: the steps move Swing's read rules (GET, HEAD; POST _search, _msearch, _count, _mget, " +
-        '_field_caps, _validate/query, _explain); writes stay on the source, captured, until the cutover. Each ' +
+        '_field_caps); writes stay on the source, captured, until the cutover. Each ' +
         `step first waits for the replayer to catch up (at most ${replayWait}, then it rolls back).`,
     );
   }
