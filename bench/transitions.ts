@@ -108,13 +108,19 @@ export async function measureTransitions(stepCounts = [1, 5, 10]): Promise<Trans
   return rows;
 }
 
+/** The largest bound of a wait for the replayer (replayWaitSeconds, a day). */
+const REPLAY_WAIT_BOUND_SECONDS = 86_400;
+
 /**
  * The wait for the replayer is a task token like the bake: its length costs no transition. A one-step
  * reads-first rollout meets a lagging replayer, waits `waitSeconds` (plan seconds, scaled), and goes on when the
  * lag alarm's return to OK arrives, as EventBridge would deliver it.
  */
 async function replayWaitTransitions(waitSeconds: number): Promise<number> {
-  const world = makeWorld({ msPerSecond: 5 / waitSeconds });
+  // The wait's bound at its largest (a day) is ten real seconds: the OK below wins however busy the machine is
+  // (a bound of ten times the wait, 50 ms real, lost that race on a loaded machine).
+  const msPerSecond = 10_000 / REPLAY_WAIT_BOUND_SECONDS;
+  const world = makeWorld({ msPerSecond });
   let lagging = true;
   const lagAlarm = 'swing-replay-lag';
   const deps = {
@@ -131,7 +137,7 @@ async function replayWaitTransitions(waitSeconds: number): Promise<number> {
       cutoverGate: 'replay-lag',
       cutoverBakeSeconds: 1,
       scrollKeepAliveSeconds: 0,
-      replayWaitSeconds: waitSeconds * 10,
+      replayWaitSeconds: REPLAY_WAIT_BOUND_SECONDS,
     },
   });
   await world.until(
@@ -139,7 +145,7 @@ async function replayWaitTransitions(waitSeconds: number): Promise<number> {
     'the wait for the replayer',
   );
   // `waitSeconds` of lag on the scaled clock, then the alarm's return to OK.
-  await new Promise((resolve) => setTimeout(resolve, 5));
+  await new Promise((resolve) => setTimeout(resolve, waitSeconds * msPerSecond));
   lagging = false;
   await handleAlarmEvent(deps, {
     source: 'aws.cloudwatch',
