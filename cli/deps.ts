@@ -9,6 +9,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Command } from 'commander';
+import type { EksDiscoveryPorts } from './eks-front-door.ts';
 
 /** Every AWS client the CLI uses. Built lazily by the real factory: a command builds only what it calls. */
 export interface AwsClients {
@@ -53,6 +54,8 @@ export interface CliDeps extends CliIo {
   readonly requestedBy: string;
   /** Adds the local mode's flags to the `local` command; without it `local` passes any flag through. */
   readonly configureLocal?: (command: Command) => Command;
+  /** EKS, EC2 and the kubeconfig's cluster for `swing init --eks-cluster`; cli/eks-ports.ts if absent. */
+  readonly eksPorts?: (options: AwsClientOptions, kubeContext?: string) => Promise<EksDiscoveryPorts>;
   /** Runs the local mode with the `local` command's parsed options and returns its exit code. */
   readonly runLocal: (options: Record<string, unknown>, io: CliIo) => Promise<number>;
 }

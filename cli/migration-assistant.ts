@@ -126,7 +126,8 @@ export async function discoverMigrationAssistant(
     throw new MigrationAssistantNotFound([
       `no load balancer named ${names.loadBalancer} in this region: check --migration-stage and --region ` +
         '(the Migration Assistant names its ALB MigrationAssistant-<stage>), and that the stage was deployed ' +
-        'with its ALB enabled',
+        'with its ALB enabled. Migration Assistant 3.x on EKS has no ALB: Swing brings its own front door there, ' +
+        'see swing init --eks-cluster and docs/migration-assistant.md',
     ]);
   }
   if (loadBalancer.Type !== 'application') {

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
+import { registerFrontDoor } from './definitions/front-door.ts';
 import { registerHistory } from './definitions/history.ts';
 import { registerInit } from './definitions/init.ts';
 import { registerLocal } from './definitions/local.ts';
@@ -77,6 +78,7 @@ export function makeProgram(deps: CliDeps): Command {
   registerSmoke(program, deps);
   program.commandsGroup('Setting up:');
   registerInit(program, deps);
+  registerFrontDoor(program, deps);
   program.commandsGroup('Scheduling and local mode:');
   registerSchedule(program, deps);
   registerLocal(program, deps);

@@ -37,6 +37,13 @@ const ProxyTargetGroupSchema = z.strictObject({
     .default({ path: '/', healthyHttpCodes: '200,401,403', intervalSeconds: 10 }),
 });
 
+/** What `swing front-door manifests` reads from the deployed stack to write the TargetGroupBindings. */
+export const FRONT_DOOR_OUTPUTS = {
+  securityGroupId: 'FrontDoorSecurityGroupId',
+  sourceTargetGroupArn: 'SourceTargetGroupArn',
+  targetTargetGroupArn: 'TargetTargetGroupArn',
+} as const;
+
 export const FRONT_DOOR_REQUIRED =
   'is required in front-door mode: run swing init --eks-cluster, or see docs/migration-assistant.md';
 

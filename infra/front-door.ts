@@ -6,7 +6,7 @@ import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { albAccessLogsBucket } from './alb-access-logs.ts';
-import type { FrontDoorConfig } from './front-door-config.ts';
+import { FRONT_DOOR_OUTPUTS, type FrontDoorConfig } from './front-door-config.ts';
 import type { AlbMetricDimensions } from './rollout-alarms.ts';
 import type { SmokeNetwork } from './rollout-controller.ts';
 
@@ -175,13 +175,6 @@ export class FrontDoorAlb extends Construct {
     });
   }
 }
-
-/** What `swing front-door manifests` reads from the deployed stack to write the TargetGroupBindings. */
-export const FRONT_DOOR_OUTPUTS = {
-  securityGroupId: 'FrontDoorSecurityGroupId',
-  sourceTargetGroupArn: 'SourceTargetGroupArn',
-  targetTargetGroupArn: 'TargetTargetGroupArn',
-} as const;
 
 export function frontDoorOutputs(scope: Construct, frontDoor: FrontDoorAlb): void {
   new CfnOutput(scope, FRONT_DOOR_OUTPUTS.securityGroupId, {

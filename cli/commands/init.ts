@@ -4,37 +4,17 @@ import { ValidationFailed } from '#domain/errors.ts';
 import { formatWeights } from '#domain/weights.ts';
 import { parseSwingConfig, type SwingConfigInput } from '../../infra/config.ts';
 import type { CommandHandler } from '../action.ts';
-import { AUTH_HELP } from '../definitions/options.ts';
 import { CliFailure, ExitCodes } from '../exit-codes.ts';
 import {
   discoverMigrationAssistant,
   type MigrationAssistantDeployment,
   MigrationAssistantNotFound,
 } from '../migration-assistant.ts';
-
-type SmokeAuth = NonNullable<SwingConfigInput['smoke']>['auth'];
-
-/** `--smoke-auth`: the one thing the Migration Assistant's ALB does not tell, so the operator says it. */
-export function smokeAuthFrom(text: string | undefined, region: string): SmokeAuth {
-  const [kind, ...rest] = (text ?? '').split(':');
-  const value = rest.join(':');
-  if (kind === 'none' && value === '') return { type: 'none' };
-  if (kind === 'basic' && value.startsWith('arn:')) return { type: 'basic', secretArn: value };
-  if (kind === 'sigv4' && (value === 'es' || value === 'aoss'))
-    return { type: 'sigv4', service: value, region };
-  throw new ValidationFailed([
-    {
-      field: '--smoke-auth',
-      message:
-        text === undefined
-          ? `is required: how the smoke checks authenticate to the clusters through the proxies: ${AUTH_HELP}`
-          : `is '${text}': use ${AUTH_HELP}`,
-    },
-  ]);
-}
+import { smokeAuthFrom } from '../smoke-auth.ts';
+import type { EksInitOptions } from './init-eks.ts';
 
 interface InitOptions {
-  migrationStage: string;
+  migrationStage?: string;
   smokeAuth?: string;
   out: string;
   force?: boolean;
@@ -98,14 +78,30 @@ export function initConfig(
 
 /** `swing init`: see its definition in cli/definitions/init.ts. */
 export const runInit: CommandHandler = async (ctx, command) => {
-  const options = command.opts<InitOptions>();
+  const options = command.opts<InitOptions & Partial<EksInitOptions>>();
+  if (options.eksCluster) {
+    // Migration Assistant 3.x on EKS: EKS, EC2 and the Kubernetes client load only for this path.
+    const { runEksInit } = await import('./init-eks.ts');
+    return runEksInit(ctx, options as EksInitOptions);
+  }
+  if (!options.migrationStage) {
+    throw new ValidationFailed([
+      {
+        field: '--migration-stage',
+        message:
+          'or --eks-cluster is required: --migration-stage for a classic (ECS) Migration Assistant, --eks-cluster ' +
+          'for 3.x on EKS (docs/migration-assistant.md)',
+      },
+    ]);
+  }
+  const { migrationStage } = options;
   // Checked before any AWS call: a missing flag should not cost a discovery.
   smokeAuthFrom(options.smokeAuth, 'us-east-1');
   let found: MigrationAssistantDeployment;
   try {
     found = await discoverMigrationAssistant(
       { elbv2: ctx.clients.elbv2, ssm: ctx.clients.ssm, acm: ctx.clients.acm },
-      options.migrationStage,
+      migrationStage,
       {
         ...(options.sourceUrl ? { sourceUrl: options.sourceUrl } : {}),
         ...(options.targetUrl ? { targetUrl: options.targetUrl } : {}),

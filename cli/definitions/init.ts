@@ -6,8 +6,29 @@ import { AUTH_HELP, collect } from './options.ts';
 export function registerInit(program: Command, deps: CliDeps): void {
   program
     .command('init')
-    .description("Write a Swing config for a Migration Assistant deployment, found by its stage's names")
-    .requiredOption('--migration-stage <stage>', 'the Migration Assistant stage, e.g. dev')
+    .description('Write a Swing config for a Migration Assistant deployment: classic (ECS) or 3.x on EKS')
+    .option('--migration-stage <stage>', 'classic (ECS) deployment: the Migration Assistant stage, e.g. dev')
+    .option('--eks-cluster <name>', '3.x on EKS: the cluster (Swing brings the front door; see below)')
+    .option('--namespace <ns>', 'with --eks-cluster: the namespace of the capture proxy', 'ma')
+    .option('--proxy <name>', 'with --eks-cluster: the capture proxy, when the namespace has several')
+    .option(
+      '--stage <stage>',
+      "with --eks-cluster: the stage (metrics' qualifier), if the cluster name does not tell",
+    )
+    .option('--target-endpoint <url>', 'with --eks-cluster: the target cluster, if no replayer names it')
+    .option('--certificate-arn <arn>', "with --eks-cluster: the front door's ACM certificate")
+    .option('--domain-name <name>', 'with --eks-cluster: the name clients use for the front door')
+    .option(
+      '--allowed-cidr <cidr>',
+      "with --eks-cluster: the clients' network (repeatable; default the VPC's)",
+      collect,
+    )
+    .option('--kube-context <name>', 'with --eks-cluster: the kubeconfig context (default: its current one)')
+    .option(
+      '--manifests-dir <dir>',
+      'with --eks-cluster: where to write the Kubernetes manifests',
+      'swing-manifests',
+    )
     .option('--smoke-auth <auth>', `how smoke checks authenticate: ${AUTH_HELP}`)
     .option('--out <file>', 'where to write the config', 'swing.config.json')
     .option('--force', 'overwrite --out if it exists')
@@ -31,9 +52,20 @@ ALB's self-signed certificate (read from ACM) so the smoke checks can reach it, 
 config. Anything missing or shaped otherwise is named with its fix, and nothing is written.
 Needs: elasticloadbalancing:Describe*, ssm:GetParameters, acm:DescribeCertificate, acm:GetCertificate.
 
+With --eks-cluster (Migration Assistant 3.x on EKS, which has no ALB): finds the cluster's VPC, subnets and
+security group (EKS DescribeCluster, EC2 DescribeVpcs), and through your kubeconfig the capture proxy's Service
+(selector migrations/proxy), its Deployment's image, the TargetGroupBinding API the cluster serves and the
+replayer's target; writes a front-door config and the target proxy's manifests (and the TargetGroupBindings
+once the stack is deployed: swing front-door manifests). It refuses, writing nothing, when there is no such
+Service, no TargetGroupBinding API, or the proxy is not in the cluster's VPC. See docs/migration-assistant.md.
+Needs: eks:DescribeCluster, ec2:DescribeVpcs, cloudformation:DescribeStacks; in the namespace, list services,
+deployments and pods; get customresourcedefinitions.
+
 Examples:
   $ swing init --migration-stage dev --smoke-auth none
-  $ swing init --migration-stage prod --region eu-west-1 --smoke-auth basic:arn:aws:secretsmanager:...`,
+  $ swing init --migration-stage prod --region eu-west-1 --smoke-auth basic:arn:aws:secretsmanager:...
+  $ swing init --eks-cluster migration-eks-cluster-dev-us-east-1 --namespace ma --smoke-auth none \\
+      --certificate-arn arn:aws:acm:... --domain-name search.migration.example.com`,
     )
     .action(lazyAction(deps, async () => (await import('../commands/init.ts')).runInit));
 }

@@ -5,6 +5,8 @@ import { ACMClient } from '@aws-sdk/client-acm';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EKSClient } from '@aws-sdk/client-eks';
 import {
   DescribeListenersCommand,
   type DescribeListenersCommandOutput,
@@ -26,7 +28,7 @@ import type { AwsClients, CliDeps } from '#cli/deps.ts';
 import { makeProgram } from '#cli/program.ts';
 import type { ListenerRecord } from '#domain/types.ts';
 import { allowedActions, readIamPage } from './iam-page.ts';
-import { iamActionsOf } from './sdk-calls.ts';
+import { type CliClient, iamActionsOf } from './sdk-calls.ts';
 
 /** Recorded-shape AWS responses from test/fixtures/aws. */
 export function fixture<T>(name: string): T {
@@ -68,21 +70,22 @@ export const aws = {
   secretsManager: mockClient(SecretsManagerClient),
   ssm: mockClient(SSMClient),
   acm: mockClient(ACMClient),
+  // swing init --eks-cluster's own clients (CliDeps.eksPorts).
+  eks: mockClient(EKSClient),
+  ec2: mockClient(EC2Client),
 };
 
 /** The IAM actions that the SDK commands each `swing` command sent through the mocks need, over this test file. */
 export const sentActions = new Map<string, Set<string>>();
 
-function callCounts(): Map<keyof AwsClients, number> {
-  return new Map(
-    Object.entries(aws).map(([client, mock]) => [client as keyof AwsClients, mock.calls().length]),
-  );
+function callCounts(): Map<CliClient, number> {
+  return new Map(Object.entries(aws).map(([client, mock]) => [client as CliClient, mock.calls().length]));
 }
 
 /** Adds what the mocks received since `before` to `sentActions`, under the command that ran. */
-function recordSent(command: string, before: Map<keyof AwsClients, number>): void {
+function recordSent(command: string, before: Map<CliClient, number>): void {
   const actions = sentActions.get(command) ?? new Set<string>();
-  for (const [client, mock] of Object.entries(aws) as [keyof AwsClients, (typeof aws)[keyof AwsClients]][]) {
+  for (const [client, mock] of Object.entries(aws) as [CliClient, (typeof aws)[CliClient]][]) {
     for (const call of mock.calls().slice(before.get(client) ?? 0)) {
       for (const action of iamActionsOf(client, (call.args[0] as object).constructor.name))
         actions.add(action);
@@ -227,6 +230,8 @@ export interface HarnessOptions {
   readonly now?: string;
   readonly runLocal?: CliDeps['runLocal'];
   readonly configureLocal?: CliDeps['configureLocal'];
+  /** The kubeconfig `swing init --eks-cluster` reads (a fake API server's); EKS and EC2 are the mocks. */
+  readonly kubeConfig?: import('@kubernetes/client-node').KubeConfig;
   /** A machine with no AWS region or no AWS credentials configured; default: both set. */
   readonly aws?: 'no-region' | 'no-credentials';
 }
@@ -280,6 +285,15 @@ export async function swing(argv: readonly string[], options: HarnessOptions = {
     requestedBy: 'cli:alice@laptop',
     runLocal: options.runLocal ?? (async () => 0),
     ...(options.configureLocal ? { configureLocal: options.configureLocal } : {}),
+    ...(options.kubeConfig
+      ? {
+          eksPorts: async () => ({
+            eks: new EKSClient(config),
+            ec2: new EC2Client(config),
+            kubeConfig: options.kubeConfig!,
+          }),
+        }
+      : {}),
   };
   const program = makeProgram(deps);
   let ran: string | undefined;

@@ -1,7 +1,12 @@
 import type { AwsClients } from '#cli/deps.ts';
 
+/** The clients the CLI uses: the common ones, and EKS and EC2 of `swing init --eks-cluster` (cli/eks-ports.ts). */
+export type CliClient = keyof AwsClients | 'eks' | 'ec2';
+
 /** The IAM service prefix of each client the CLI uses. */
-const SERVICE_PREFIX: Record<keyof AwsClients, string> = {
+const SERVICE_PREFIX: Record<CliClient, string> = {
+  eks: 'eks',
+  ec2: 'ec2',
   sfn: 'states',
   elbv2: 'elasticloadbalancing',
   cloudWatch: 'cloudwatch',
@@ -37,7 +42,7 @@ const DEPENDENT_ACTIONS: Record<string, readonly string[]> = {
 };
 
 /** The IAM actions that one SDK command sent through one of the CLI's clients needs. */
-export function iamActionsOf(client: keyof AwsClients, commandName: string): string[] {
+export function iamActionsOf(client: CliClient, commandName: string): string[] {
   const operation =
     client === 'dynamo' && commandName in DOCUMENT_CLIENT_OPERATIONS
       ? DOCUMENT_CLIENT_OPERATIONS[commandName]
