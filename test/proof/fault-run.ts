@@ -138,6 +138,7 @@ export interface FiredFault {
 export interface GateOutcome {
   readonly resolution: GateResolution;
   outcome?: string;
+  outcomeAt?: number;
 }
 
 export interface RacerObservation {
@@ -1056,17 +1057,14 @@ function heldStore(inner: RolloutStore, holdCall: () => Promise<void> | undefine
       const hold = holdCall();
       return hold ? hold.then(() => call(...args)) : call(...args);
     };
+  // Every argument passed on as given (a guard, a fence): the wrapper only delays the call.
   return {
-    get: held((listenerArn) => inner.get(listenerArn)),
-    acquire: held((listenerArn, rollout) => inner.acquire(listenerArn, rollout)),
-    update: held((listenerArn, executionArn, patch, fence) =>
-      inner.update(listenerArn, executionArn, patch, fence),
-    ),
-    openWait: held((listenerArn, executionArn, opening, patch) =>
-      inner.openWait(listenerArn, executionArn, opening, patch),
-    ),
-    release: held((listenerArn, executionArn, final) => inner.release(listenerArn, executionArn, final)),
-    request: held((listenerArn, flags) => inner.request(listenerArn, flags)),
+    get: held((...args: Parameters<RolloutStore['get']>) => inner.get(...args)),
+    acquire: held((...args: Parameters<RolloutStore['acquire']>) => inner.acquire(...args)),
+    update: held((...args: Parameters<RolloutStore['update']>) => inner.update(...args)),
+    openWait: held((...args: Parameters<RolloutStore['openWait']>) => inner.openWait(...args)),
+    release: held((...args: Parameters<RolloutStore['release']>) => inner.release(...args)),
+    request: held((...args: Parameters<RolloutStore['request']>) => inner.request(...args)),
   };
 }
 

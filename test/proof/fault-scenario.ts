@@ -349,10 +349,10 @@ function stretchedBakes(scenario: Scenario): { steps: PlanStep[]; cutoverBakeSec
  * listener at the start, a damaged record, and another rollout holding the listener at the start.
  */
 const DRAWN_BY_DEFAULT = {
-  operatorCommands: false,
+  operatorCommands: true,
   stalls: true,
   sticky: false,
-  foreignRules: false,
+  foreignRules: true,
   recordDamage: true,
   priorHolder: true,
 };
@@ -737,9 +737,17 @@ function newFaults(callCount: number, waitCount: number): fc.WeightedArbitrary<F
                 'resume',
                 'resume',
                 'promote',
-                'force',
-                'force-release',
               ),
+            }),
+          },
+          {
+            // Only while Swing waits, as a hand change: one made between Swing's read of the listener and its
+            // ModifyListener is lost in any design (ELBv2 has no conditional write; docs/guarantees.md).
+            weight: 2,
+            arbitrary: fc.record({
+              kind: fc.constant('operator' as const),
+              at: waitTriggerArbitrary(waitCount),
+              command: fc.constantFrom<OperatorCommand>('force', 'force-release'),
             }),
           },
         ]
