@@ -763,6 +763,9 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
   };
   world.elb.beforeCall = (operation, caller) => {
     if (caller === 'swing') onMainCall(operation);
+    // The safety net's or the reconciler's first call: no invocation of the execution makes it.
+    if (caller === 'swing' && restorePathFrom === undefined && executionEnded() && !currentInvocation())
+      restorePathFrom = world.elb.log.length;
     if (observed) {
       // Once the execution ended, the safety net and the reconciler act only after their wait (a task of it may
       // still run until then): from that moment on every write is a restore.
@@ -847,10 +850,7 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
       }
       return timing;
     },
-    deliverStatusEvent: (arn) => {
-      if (arn === executionArn) restorePathFrom ??= world.elb.log.length;
-      return arn !== executionArn || !scenario.statusEventLost;
-    },
+    deliverStatusEvent: (arn) => arn !== executionArn || !scenario.statusEventLost,
   };
 
   const gatedSteps = scenario.steps.flatMap((step, index) => (step.gate ? [index] : []));

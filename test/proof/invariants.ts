@@ -119,7 +119,13 @@ const writesMoved = (run: Run, rollout: Rollout | undefined) =>
   );
 
 const stoppedWhileRunning = (run: Run) =>
-  run.fired.some((fault) => fault.fault.kind === 'stop' && !fault.executionEnded && !fault.settled);
+  run.fired.some(
+    (fault) =>
+      (fault.fault.kind === 'stop' ||
+        (fault.fault.kind === 'operator' && fault.outcome === 'restored, stopped')) &&
+      !fault.executionEnded &&
+      !fault.settled,
+  );
 
 export const statesEntered = (run: Run) =>
   run.execution.events
