@@ -38,6 +38,10 @@ export type LocalEvent =
       readonly endsAt?: string;
       /** For rolling-back and the outcomes: why. */
       readonly reason?: RollbackReason;
+      /** Reads-first: the step moves the read rules (`reads`) or the writes (`cutover`). */
+      readonly stepKind?: 'reads' | 'cutover';
+      /** Reads-first: this gate is the one before the write cutover (passing it moves the writes). */
+      readonly cutoverGate?: boolean;
     }
   | { readonly kind: 'smoke'; readonly at: string; readonly ok: boolean; readonly detail: string }
   | {
@@ -183,6 +187,10 @@ export class ObservedRolloutStore implements RolloutStore {
         ? { endsAt: rollout.bakeEndsAt }
         : {}),
       ...(ended && rollout.reason ? { reason: rollout.reason } : {}),
+      ...(steps[rollout.stepIndex]?.kind ? { stepKind: steps[rollout.stepIndex]?.kind } : {}),
+      ...(status === 'gated' && steps[rollout.stepIndex + 1]?.kind === 'cutover'
+        ? { cutoverGate: true }
+        : {}),
     });
   }
 }

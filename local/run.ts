@@ -171,6 +171,7 @@ export async function runLocal(
     json: options.json,
     plan: options.plan,
     log: timeline,
+    traffic: options.traffic,
     ...(options.promoteAt !== undefined ? { promoteAt: options.promoteAt } : {}),
   });
   timeline.recordWeights(startingWeights);

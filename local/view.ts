@@ -11,11 +11,13 @@ import type {
   RollbackReason,
   Rollout,
   RolloutStatus,
+  TrafficMode,
   Weights,
 } from '#domain/types.ts';
 import { formatWeights, weightsToPercent } from '#domain/weights.ts';
 import { printableDeep } from '#report/printable.ts';
 import type { EventSource, LocalEvent } from './events.ts';
+import { CUTOVER_GATE_WARNING, readsFirstLines } from './reads-first-frame.ts';
 import type { LocalIo, LocalSummary } from './summary.ts';
 import { summaryLines } from './summary-text.ts';
 
@@ -41,6 +43,8 @@ export interface LiveViewOptions {
   readonly log: EventSource;
   /** The gate `--promote-at` passes, so that the gate line can say it will be promoted. */
   readonly promoteAt?: number;
+  /** Reads-first draws the read share and the write share apart, and the phase. Default all. */
+  readonly traffic?: TrafficMode;
 }
 
 type Colors = ReturnType<typeof createColors>;
@@ -118,9 +122,9 @@ function reasonText(reason: RollbackReason): string {
 }
 
 /** How to pass a gate, as the gate line and the gate event say it. */
-function gateHint(keys: boolean, percent: number, promoteAt: number | undefined): string {
+function gateHint(keys: boolean, percent: number, promoteAt: number | undefined, cutover = false): string {
   if (promoteAt === percent) return 'promoting it (--promote-at)';
-  if (keys) return 'press p to promote, a to abort';
+  if (keys) return cutover ? 'press p to cut the writes over, a to abort' : 'press p to promote, a to abort';
   return `waiting for promote: run with --promote-at ${percent} to pass it`;
 }
 
@@ -148,7 +152,16 @@ function describePrintableEvent(
         case 'smoke-testing':
           return { text: 'smoke test of the source (9201) and target (9202) paths', tone: 'info' };
         case 'shifting':
-          return { text: `${step}: shifting to ${event.targetPercent} % on the target`, tone: 'info' };
+          if (event.stepKind === 'cutover') {
+            return {
+              text: `${step}: WRITE CUTOVER: writes move to the target, on the target only from now`,
+              tone: 'warn',
+            };
+          }
+          return {
+            text: `${step}: shifting ${event.stepKind === 'reads' ? 'reads ' : ''}to ${event.targetPercent} % on the target`,
+            tone: 'info',
+          };
         case 'baking':
           return {
             text: `${step}: baking at ${event.targetPercent} % for ${formatDuration(event.bakeSeconds ?? 0)}`,
@@ -157,6 +170,12 @@ function describePrintableEvent(
         case 'baked':
           return { text: `${step}: baked at ${event.targetPercent} % with no alarm`, tone: 'good' };
         case 'gated':
+          if (event.cutoverGate) {
+            return {
+              text: `${step}: CUTOVER GATE: ${CUTOVER_GATE_WARNING}; ${gateHint(context.keys, event.targetPercent, context.promoteAt, true)}`,
+              tone: 'warn',
+            };
+          }
           return {
             text:
               `${step}: GATE at ${event.targetPercent} %: ${gateHint(context.keys, event.targetPercent, context.promoteAt)}` +
@@ -235,6 +254,8 @@ export class LiveView {
   private readonly logUpdate: ReturnType<typeof createLogUpdate> | undefined;
   private readonly keys: boolean;
   private lastFrame: Frame | undefined;
+  /** The newest phase event: fresher than the record a frame polled, so no frame draws a phase already left. */
+  private phase: Extract<LocalEvent, { kind: 'phase' }> | undefined;
   private drawn: string[] = [];
   private readonly unsubscribe: () => void;
   private readonly onResize = () => this.resized();
@@ -271,6 +292,7 @@ export class LiveView {
 
   private event(event: LocalEvent): void {
     if (this.options.json) return;
+    if (event.kind === 'phase') this.phase = event;
     const { text, tone } = describeEvent(event, {
       keys: this.keys,
       ...(this.options.promoteAt !== undefined ? { promoteAt: this.options.promoteAt } : {}),
@@ -327,32 +349,44 @@ export class LiveView {
     const c = this.c;
     const width = this.columns;
     const { rollout, weights } = frame;
-    const steps = this.options.plan.steps.length;
-    const index = rollout?.stepIndex ?? 0;
+    const readsFirst = (rollout?.traffic ?? this.options.traffic) === 'reads-first';
+    const phase = this.phase;
+    const steps = phase?.steps ?? this.options.plan.steps.length + (readsFirst ? 1 : 0);
+    const index = phase?.stepIndex ?? rollout?.stepIndex ?? 0;
     const share = weightsToPercent(weights);
-    const status = rollout?.status ?? 'starting';
+    const status: RolloutStatus | 'starting' =
+      phase && phase.status !== 'baked' ? phase.status : (rollout?.status ?? 'starting');
     const word = status === 'starting' ? 'STARTING' : STATUS_WORDS[status];
     const barWidth = Math.max(10, Math.min(30, width - 40));
 
     const header = `Swing local  ${statusColor(status, c)(word)}  ${stepText(index, steps)}`;
-    const ramp = `ramp     ${bar(share / 100, barWidth)} ${share.toFixed(1)} % target`;
+    const ramp = readsFirst
+      ? readsFirstLines({
+          rollout,
+          weights,
+          status,
+          cutoverGate: phase?.cutoverGate === true,
+          bar: (fraction) => bar(fraction, barWidth),
+        })
+      : [`ramp     ${bar(share / 100, barWidth)} ${share.toFixed(1)} % target`];
     const weightsLine = `weights  ${formatWeights(weights)}`;
-    const lines = [header, ramp, weightsLine];
+    const lines = [header, ...ramp, weightsLine];
 
     const now = Date.now();
     const left = rollout?.bakeEndsAt ? Math.max(0, Date.parse(rollout.bakeEndsAt) - now) : undefined;
     if (status === 'baking' && left !== undefined) {
-      const total = (this.options.plan.steps[index]?.bakeSeconds ?? 1) * 1000 || 1000;
+      const total = (phase?.bakeSeconds ?? this.options.plan.steps[index]?.bakeSeconds ?? 1) * 1000 || 1000;
       lines.push(`bake     ${bar(1 - left / total, barWidth)} ${seconds(left)} left`);
     } else if (status === 'gated') {
       const percent = this.options.plan.steps[index]?.targetPercent ?? share;
       const timeout = left !== undefined ? `; rolls back in ${seconds(left)}` : '';
-      lines.push(c.yellow(`gate     ${gateHint(this.keys, percent, this.options.promoteAt)}${timeout}`));
+      const hint = gateHint(this.keys, percent, this.options.promoteAt, phase?.cutoverGate === true);
+      lines.push(c.yellow(`gate     ${hint}${timeout}`));
     } else if (
       (status === 'rolling-back' || status === 'rolled-back' || status === 'halted') &&
-      rollout?.reason
+      (phase?.reason ?? rollout?.reason)
     ) {
-      lines.push(c.red(`why      ${reasonText(rollout.reason)}`));
+      lines.push(c.red(`why      ${reasonText((phase?.reason ?? rollout?.reason)!)}`));
     } else if (status === 'smoke-testing') {
       lines.push('smoke    checking the source (9201) and target (9202) paths');
     }

@@ -1,82 +1,11 @@
 import { EventEmitter } from 'node:events';
-import xterm from '@xterm/headless';
 import stringWidth from 'string-width';
-import stripAnsi from 'strip-ansi';
 import { describe, expect, it } from 'vitest';
 import { parseLocalOptions } from '#local/options.ts';
 import { runLocal } from '#local/run.ts';
 import { LocalTimeline } from '#local/timeline.ts';
 import { type Frame, LiveView } from '#local/view.ts';
-
-/**
- * A terminal as a person sees it: @xterm/headless interprets every escape sequence the view writes (cursor
- * moves, erases, wrapping, reflow on resize), so the test reads the screen, not the bytes.
- */
-class FakeTerminal extends EventEmitter {
-  columns: number;
-  rows: number;
-  readonly screen: InstanceType<typeof xterm.Terminal>;
-  /** Each write with the width in effect when it was written. */
-  readonly writes: { text: string; columns: number }[] = [];
-  private pending: Promise<void> = Promise.resolve();
-
-  constructor(columns: number, rows: number) {
-    super();
-    this.columns = columns;
-    this.rows = rows;
-    // convertEol: the tty driver turns \n into \r\n (ONLCR), which libuv keeps on even in raw mode.
-    this.screen = new xterm.Terminal({
-      cols: columns,
-      rows,
-      scrollback: 5000,
-      allowProposedApi: true,
-      convertEol: true,
-    });
-  }
-
-  write = (text: string): void => {
-    this.writes.push({ text, columns: this.columns });
-    this.pending = this.pending.then(() => new Promise<void>((resolve) => this.screen.write(text, resolve)));
-  };
-
-  /**
-   * As a real terminal: every byte written so far is on screen, then the screen reflows, then the program
-   * hears SIGWINCH. No write can come between the last check and the resize: both run in one go.
-   */
-  async resize(columns: number): Promise<void> {
-    let drained: Promise<void>;
-    do {
-      drained = this.pending;
-      await drained;
-    } while (drained !== this.pending);
-    this.screen.resize(columns, this.rows);
-    this.columns = columns;
-    this.emit('resize');
-  }
-
-  async settled(): Promise<void> {
-    await this.pending;
-  }
-
-  /** Every line of the buffer, scrollback included, as text. */
-  lines(): string[] {
-    const buffer = this.screen.buffer.active;
-    const out: string[] = [];
-    for (let row = 0; row < buffer.length; row += 1)
-      out.push(buffer.getLine(row)?.translateToString(true) ?? '');
-    while (out.length > 0 && out.at(-1) === '') out.pop();
-    return out;
-  }
-}
-
-/** The visible lines of each write: cursor moves and erases split nothing, newlines do. */
-function writtenLines(writes: FakeTerminal['writes']): { line: string; columns: number }[] {
-  return writes.flatMap(({ text, columns }) =>
-    stripAnsi(text)
-      .split('\n')
-      .map((line) => ({ line, columns })),
-  );
-}
+import { FakeTerminal, writtenLines } from '../support/fake-terminal.ts';
 
 /** A bold, dim or colour SGR sequence. */
 const SGR_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[(?:1|2|3[0-7]|9[0-7])m`);

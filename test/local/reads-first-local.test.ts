@@ -46,7 +46,7 @@ describe('Local mode: reads first, writes last', () => {
     expect(summary.targetWrites?.beforeCutover).toBe(0);
     expect(summary.targetWrites?.afterCutover).toBeGreaterThan(0);
     expect(summary.swingRulesLeft).toBe(0);
-    expect(summary.clientRequests.failedBySwitching).toBe(0);
+    expect(summary.clientRequests.failedBySwitching, JSON.stringify(summary.clientRequests)).toBe(0);
     expect(summary.clientRequests.unknownApi).toBe(0);
   });
 

@@ -1,0 +1,72 @@
+import type { Rollout, RolloutStatus, Weights } from '#domain/types.ts';
+import { weightsToPercent } from '#domain/weights.ts';
+
+/**
+ * What the live view says of a reads-first rollout: the read share and the write share are two things (the
+ * read rules' weights, the default action's), and which phase it is in. The cutover gate says what passing it
+ * does: writes move next, after which a rollback reports the write exposure.
+ */
+
+export type ReadsFirstPhase =
+  | 'reads ramping'
+  | 'waiting for the replayer'
+  | 'at the cutover gate'
+  | 'writes cut over'
+  | 'ended';
+
+/** The warning the cutover gate carries, in the frame, its event line and its key prompt. */
+export const CUTOVER_GATE_WARNING =
+  'writes move to the target next; after that a rollback reports the write exposure (writes on the target only)';
+
+export function readShare(rollout: Rollout | undefined, weights: Weights): number {
+  // Before the cutover the read rules carry the reads; once they are gone (or restored) reads follow the default.
+  return rollout?.readsWritten ? weightsToPercent(rollout.readsWritten) : weightsToPercent(weights);
+}
+
+export function readsFirstPhase(
+  rollout: Rollout | undefined,
+  status: RolloutStatus | 'starting',
+  cutoverGate: boolean,
+): ReadsFirstPhase {
+  if (rollout?.outcome || status === 'rolled-back' || status === 'halted' || status === 'completed')
+    return 'ended';
+  if (status === 'waiting-replay') return 'waiting for the replayer';
+  if (status === 'gated' && cutoverGate) return 'at the cutover gate';
+  if (rollout?.cutoverStartedAt) return 'writes cut over';
+  return 'reads ramping';
+}
+
+/** The frame's reads-first lines: the two shares as bars, then the phase in words. */
+export function readsFirstLines(input: {
+  readonly rollout: Rollout | undefined;
+  readonly weights: Weights;
+  readonly status: RolloutStatus | 'starting';
+  readonly cutoverGate: boolean;
+  readonly bar: (fraction: number) => string;
+}): string[] {
+  const reads = readShare(input.rollout, input.weights);
+  const writes = weightsToPercent(input.weights);
+  const phase = readsFirstPhase(input.rollout, input.status, input.cutoverGate);
+  const cutoverAt = input.rollout?.cutoverAt ?? input.rollout?.cutoverStartedAt;
+  // Each line fits 80 columns: the frame is cut to the terminal's width, not wrapped.
+  const detail: Record<ReadsFirstPhase, string> = {
+    'reads ramping': 'reads ramping; writes stay on the source',
+    'waiting for the replayer': 'waiting for the replayer to catch up before the next step',
+    'at the cutover gate':
+      'CUTOVER GATE: writes move to the target next\n         after that, a rollback reports the write exposure',
+    'writes cut over': `writes cut over${cutoverAt ? ` at ${cutoverAt.slice(11, 19)}` : ''}; pins held on the source\n         a rollback now reports the write exposure`,
+    ended: input.rollout?.exposure
+      ? `ended; write exposure ${exposureMs(input.rollout)} ms, cutover to ${input.rollout.exposure.policy === 'hold' ? 'hold' : 'restore'}`
+      : 'ended',
+  };
+  return [
+    `reads    ${input.bar(reads / 100)} ${reads.toFixed(1).padStart(5)} % target`,
+    `writes   ${input.bar(writes / 100)} ${writes.toFixed(1).padStart(5)} % target`,
+    ...`phase    ${detail[phase]}`.split('\n'),
+  ];
+}
+
+function exposureMs(rollout: Rollout): number {
+  const exposure = rollout.exposure!;
+  return Math.max(0, Date.parse(exposure.endedAt) - Date.parse(exposure.cutoverAt));
+}
