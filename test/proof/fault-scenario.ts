@@ -351,7 +351,7 @@ function stretchedBakes(scenario: Scenario): { steps: PlanStep[]; cutoverBakeSec
 const DRAWN_BY_DEFAULT = {
   operatorCommands: true,
   stalls: true,
-  sticky: false,
+  sticky: true,
   foreignRules: true,
   recordDamage: true,
   priorHolder: true,

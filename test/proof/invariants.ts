@@ -150,7 +150,11 @@ export function expectEndState(run: Run, record: ListenerRecord | undefined): vo
   const first = run.steps[0];
   // Another rollout held the listener at the start: a start that met its lock is refused for that.
   // The share checks wait for the lock then, so the alarm check may refuse first.
-  const lockedOut = run.scenario.priorHolder ? ['RolloutLocked', 'AlarmFiring'] : [];
+  const lockedOut = [
+    ...(run.scenario.priorHolder ? ['RolloutLocked', 'AlarmFiring'] : []),
+    // A sticky weighted forward is refused first (no restore could move its clients).
+    ...(run.scenario.stickySeconds ? ['ListenerShapeInvalid'] : []),
+  ];
   const swingWrites = (operations: Set<string>) =>
     world.elb.log.filter(
       (event) => event.kind === 'call' && event.caller === 'swing' && operations.has(event.operation),
@@ -674,7 +678,9 @@ export function expectHarmlessFaultsTolerated(run: Run): void {
     run.scenario.gate.action === 'promote';
   // Foreign rules Swing's could not work beside, or another rollout's lock or weights: refused, writing nothing.
   const refusedForTheListener =
-    (run.scenario.foreignRules !== undefined || run.scenario.priorHolder !== undefined) &&
+    (run.scenario.foreignRules !== undefined ||
+      run.scenario.priorHolder !== undefined ||
+      run.scenario.stickySeconds !== undefined) &&
     run.result.status === 'FAILED' &&
     ['ListenerShapeInvalid', 'ValidationFailed', 'RolloutLocked'].includes(run.result.error) &&
     !run.world.elb.log.some(
