@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { HttpSmokeTester } from '#adapters/smoke.ts';
 import { MemoryRolloutStore } from '#adapters/store-memory.ts';
 import { abortRollout, promoteGate } from '#domain/operator.ts';
@@ -452,6 +453,8 @@ export async function runLocal(
   });
   if (options.report) writeFileSync(options.report, renderReportHtml(localReportData(summary)));
   view.finish(summary);
+  // Said last, so that it is on screen with the outcome: where the report went.
+  if (options.report && !options.json) io.stdout(`report: ${resolvePath(options.report)}\n`);
   await closeAll(started);
   const exitCode =
     summary.outcome === 'completed' || summary.outcome === 'rehearsed'
