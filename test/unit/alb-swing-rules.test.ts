@@ -18,7 +18,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AlbSwingRules } from '#adapters/swing-rules.ts';
 import { ListenerShapeInvalid, RuleGone, ValidationFailed } from '#domain/errors.ts';
-import { isIntact, PIN_WEIGHTS, SWING_RULE_SET } from '#domain/swing-rules.ts';
+import { isIntact, isSourceOnly, PIN_WEIGHTS, SWING_RULE_SET } from '#domain/swing-rules.ts';
 import type { ListenerTarget } from '#domain/types.ts';
 
 const ACCOUNT = 'arn:aws:elasticloadbalancing:us-east-1:123456789012';
@@ -226,7 +226,7 @@ describe('Class: AlbSwingRules', () => {
         await rules.createRule(
           rule,
           BASE + rule.offset,
-          rule.role === 'pin' ? PIN_WEIGHTS : { source: 949, target: 50 },
+          isSourceOnly(rule) ? PIN_WEIGHTS : { source: 949, target: 50 },
           OWNER,
         );
       }

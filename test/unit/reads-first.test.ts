@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLog } from '#domain/log.ts';
 import { resolvePlan } from '#domain/plan.ts';
 import { removeRules, runSteps } from '#domain/reads-first.ts';
-import { PIN_WEIGHTS, SWING_RULE_SET } from '#domain/swing-rules.ts';
+import { isSourceOnly, PIN_WEIGHTS, SWING_RULE_SET } from '#domain/swing-rules.ts';
 import type { FoundSwingRule, SwingRulesPort, Weights } from '#domain/types.ts';
 
 const OWNER = 'arn:aws:states:us-east-1:123456789012:execution:swing:one';
@@ -15,7 +15,7 @@ function found(): FoundSwingRule[] {
     owner: OWNER,
     priority: 1000 + index,
     conditions: spec.conditions,
-    weights: spec.role === 'pin' ? PIN_WEIGHTS : HALF,
+    weights: isSourceOnly(spec) ? PIN_WEIGHTS : HALF,
   }));
 }
 
