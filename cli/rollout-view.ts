@@ -2,7 +2,7 @@ import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { SwingError } from '#domain/errors.ts';
 import { DEFAULT_READS_FIRST, runSteps } from '#domain/reads-first.ts';
 import { RECONCILE_INTERVAL_MINUTES } from '#domain/reconciler.ts';
-import { malformedStartingWeights } from '#domain/record-check.ts';
+import { malformedRecord, malformedStartingWeights } from '#domain/record-check.ts';
 import { SAFETY_NET_WAIT_SECONDS } from '#domain/rollout.ts';
 import type {
   AlarmEvaluation,
@@ -136,6 +136,8 @@ type Drift = 'none' | 'writing' | 'drift';
 
 /** Drift as the controller judges it (I4): neither what it last wrote nor the write it has begun. */
 function driftOf(rollout: Rollout, weights: Weights): Drift {
+  // A damaged record cannot say what Swing wrote: the RECORD line says so instead.
+  if (malformedRecord(rollout)) return 'none';
   if (sameWeights(weights, rollout.lastWritten)) return 'none';
   if (rollout.pendingWeights && sameWeights(weights, rollout.pendingWeights)) return 'writing';
   return 'drift';
@@ -227,7 +229,7 @@ function renderSnapshotText(snapshot: StatusSnapshot, isTTY: boolean): string {
     lines.push(['Traffic', trafficLine(rollout)]);
     if (rollout.cutoverAt) lines.push(['Cutover', `writes cut over at ${rollout.cutoverAt}`]);
     if (rollout.exposure) lines.push(['Exposure', loud(exposureText(rollout.exposure), isTTY)]);
-    if (weights && !sameWeights(weights, rollout.lastWritten)) {
+    if (weights && !malformedRecord(rollout) && !sameWeights(weights, rollout.lastWritten)) {
       lines.push([
         'Changed',
         `the listener changed since that rollout ended (it left ${formatWeights(rollout.lastWritten)})`,
@@ -242,14 +244,15 @@ function renderSnapshotText(snapshot: StatusSnapshot, isTTY: boolean): string {
 
 /** A record a restore cannot use: the rollout halts on it, and the operator's way out is named now. */
 function malformedRecordLines(rollout: Rollout, isTTY: boolean): [string, string][] {
-  const why = malformedStartingWeights(rollout);
+  const why = malformedRecord(rollout);
   if (!why) return [];
   return [
     [
       'RECORD',
       loud(
-        `RecordMalformed: ${why}, so a rollback cannot know what to restore: it halts and leaves the listener ` +
-          'as it is. Restore by hand with `swing rollback --force` (it sends everything to the source), or ' +
+        `RecordMalformed: ${why}, so a rollback cannot trust it: it halts and leaves the listener as it is. ` +
+          'Restore by hand with `swing rollback --force` (to the starting weights, or with none usable ' +
+          'everything to the source), or ' +
           '`swing set-weights`',
         isTTY,
       ),

@@ -73,3 +73,23 @@ describe.each(CORRUPTIONS)('A record whose startingWeights is %s', (_, corruptio
     expect(result.stdout).toContain('no usable starting weights');
   });
 });
+
+describe('A running record whose lastWritten is null', () => {
+  it('swing status names it and the way out instead of failing, and exits 0', async () => {
+    resetAws();
+    mockDeployedStack();
+    aws.sfn.on(DescribeExecutionCommand).resolves(fixture('sfn-describe-execution-running'));
+    aws.elbv2.on(DescribeListenersCommand).resolves(listenerAt(749, 250));
+    const record = runningRecord();
+    aws.dynamo.on(GetCommand).resolves({
+      Item: { ...record, rollout: { ...(record.rollout as Rollout), lastWritten: null } },
+    });
+
+    const result = await swing(['status']);
+
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/RECORD\s+RecordMalformed: lastWritten is null/);
+    expect(result.stdout).toContain('swing rollback --force');
+  });
+});

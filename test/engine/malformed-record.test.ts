@@ -6,9 +6,10 @@ import { LISTENER } from '#test/support/fake-aws.ts';
 import { baking, makeWorld } from '#test/support/rollout-world.ts';
 
 /**
- * Issue 20, defect 9: a record whose starting weights are null, 0/0 or missing. Every path that reads them
- * (Rollback, the safety net, the reconciler) halts with RecordMalformed, notifies, leaves the listener as it
- * is, frees the lock, and names the operator's way out (`swing rollback --force`).
+ * Issue 20, defect 9: a record damaged in a field the restore paths read (the starting weights null, 0/0 or
+ * missing; the last written weights or a begun write's weights null; the plan's steps gone). Every path that
+ * reads it (Rollback, the safety net, the reconciler) halts with RecordMalformed, not a TypeError: it notifies,
+ * leaves the listener as it is, frees the lock, and names the operator's way out (`swing rollback --force`).
  */
 
 const START = { source: 999, target: 0 };
@@ -19,11 +20,22 @@ const losingStatusEvents = new LocalStepFunctions({
   deliverStatusEvent: () => false,
 });
 
-const CORRUPTIONS: [string, RolloutPatch][] = [
-  ['null', { startingWeights: null } as unknown as RolloutPatch],
-  ['0/0', { startingWeights: { source: 0, target: 0 } } as unknown as RolloutPatch],
+const CORRUPTIONS: [string, string, RolloutPatch][] = [
+  ['startingWeights is null', 'startingWeights', { startingWeights: null } as unknown as RolloutPatch],
+  [
+    'startingWeights is 0/0',
+    'startingWeights',
+    { startingWeights: { source: 0, target: 0 } } as unknown as RolloutPatch,
+  ],
   // A key patched to undefined is removed from the record.
-  ['missing', { startingWeights: undefined } as unknown as RolloutPatch],
+  [
+    'startingWeights is missing',
+    'startingWeights',
+    { startingWeights: undefined } as unknown as RolloutPatch,
+  ],
+  ['lastWritten is null', 'lastWritten', { lastWritten: null } as unknown as RolloutPatch],
+  ['pendingWeights is null', 'pendingWeights', { pendingWeights: null } as unknown as RolloutPatch],
+  ['plan has no steps', 'plan', { plan: { steps: null } } as unknown as RolloutPatch],
 ];
 
 async function corruptedAtBake(executor: LocalStepFunctions, corruption: RolloutPatch) {
@@ -34,7 +46,7 @@ async function corruptedAtBake(executor: LocalStepFunctions, corruption: Rollout
   return { world, execution };
 }
 
-async function expectHaltedLeavingTheListener(world: ReturnType<typeof makeWorld>) {
+async function expectHaltedLeavingTheListener(world: ReturnType<typeof makeWorld>, field: string) {
   expect(world.elb.writes).toEqual([percentToWeights(10)]);
   expect(world.elb.weights).toEqual(percentToWeights(10));
   expect(await world.lockOwner()).toBeUndefined();
@@ -44,11 +56,11 @@ async function expectHaltedLeavingTheListener(world: ReturnType<typeof makeWorld
   });
   expect(world.notifications.at(-1)).toMatchObject({
     outcome: 'halted',
-    reason: { error: 'RecordMalformed', cause: expect.stringContaining('startingWeights') },
+    reason: { error: 'RecordMalformed', cause: expect.stringContaining(field) },
   });
 }
 
-describe.each(CORRUPTIONS)('A record whose startingWeights is %s', (_, corruption) => {
+describe.each(CORRUPTIONS)('A record whose %s', (_, field, corruption) => {
   it('makes Rollback halt with RecordMalformed, leaving the listener as it is', async () => {
     const { world, execution } = await corruptedAtBake(stepFunctions, corruption);
 
@@ -56,7 +68,7 @@ describe.each(CORRUPTIONS)('A record whose startingWeights is %s', (_, corruptio
     const result = await execution.result;
 
     expect(result).toMatchObject({ status: 'FAILED' });
-    await expectHaltedLeavingTheListener(world);
+    await expectHaltedLeavingTheListener(world, field);
   });
 
   it('makes the safety net halt with RecordMalformed for a stopped execution', async () => {
@@ -65,7 +77,7 @@ describe.each(CORRUPTIONS)('A record whose startingWeights is %s', (_, corruptio
     execution.stop();
 
     expect(await execution.result).toMatchObject({ status: 'ABORTED', safetyNet: 'halted-record-malformed' });
-    await expectHaltedLeavingTheListener(world);
+    await expectHaltedLeavingTheListener(world, field);
   });
 
   it('makes the reconciler halt with RecordMalformed once, then find the lock free', async () => {
@@ -76,7 +88,7 @@ describe.each(CORRUPTIONS)('A record whose startingWeights is %s', (_, corruptio
     const reconciled = await losingStatusEvents.reconcile(world.deps);
 
     expect(reconciled).toMatchObject({ action: 'halted-record-malformed' });
-    await expectHaltedLeavingTheListener(world);
+    await expectHaltedLeavingTheListener(world, field);
     expect(await losingStatusEvents.reconcile(world.deps)).toEqual({ action: 'free' });
   });
 });

@@ -14,17 +14,79 @@ function isWeight(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_WEIGHT;
 }
 
+function malformedWeights(name: string, value: unknown): string | undefined {
+  if (value === undefined) return `${name} is missing`;
+  if (!isWeights(value)) {
+    return `${name} is ${JSON.stringify(value)}, not two ALB weights (integers from 0 to ${MAX_WEIGHT})`;
+  }
+  return undefined;
+}
+
+function isWeights(value: unknown): value is { source: number; target: number } {
+  if (value === null || typeof value !== 'object') return false;
+  const { source, target } = value as { source?: unknown; target?: unknown };
+  return isWeight(source) && isWeight(target);
+}
+
 /** What is wrong with the starting weights a restore would write, or undefined when they are usable. */
 export function malformedStartingWeights(rollout: Rollout): string | undefined {
   const starting: unknown = (rollout as { startingWeights?: unknown }).startingWeights;
-  if (starting === undefined) return 'startingWeights is missing';
-  if (starting === null || typeof starting !== 'object')
-    return `startingWeights is ${JSON.stringify(starting)}`;
-  const { source, target } = starting as { source?: unknown; target?: unknown };
-  if (!isWeight(source) || !isWeight(target)) {
-    return `startingWeights is ${JSON.stringify(starting)}, not two ALB weights (integers from 0 to ${MAX_WEIGHT})`;
-  }
+  const why = malformedWeights('startingWeights', starting);
+  if (why) return why;
+  const { source, target } = starting as { source: number; target: number };
   if (source + target === 0) return 'startingWeights is 0/0, which sends traffic nowhere';
+  return undefined;
+}
+
+const TRAFFIC_MODES: readonly unknown[] = [undefined, 'all', 'reads-first'];
+
+function isPercent(value: unknown): boolean {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 100;
+}
+
+/**
+ * What is wrong with the record for the paths that restore or finish a rollout (Rollback, finalize, the safety
+ * net, the reconciler), or undefined when it is usable. It checks every field they read: the starting and last
+ * written weights, the weights of a write begun, the plan's steps (a stale step's write is told from a hand
+ * change by them), the traffic mode and the cutover's times.
+ */
+export function malformedRecord(rollout: Rollout): string | undefined {
+  const fields = rollout as unknown as Record<string, unknown>;
+  const starting = malformedStartingWeights(rollout);
+  if (starting) return starting;
+  const lastWritten = malformedWeights('lastWritten', fields.lastWritten);
+  if (lastWritten) return lastWritten;
+  // Absent when no write is under way (a key patched to undefined is removed); null or a bad shape is damage.
+  for (const name of ['pendingWeights', 'readsWritten', 'pendingReads']) {
+    if (name in fields && fields[name] !== undefined) {
+      const why = malformedWeights(name, fields[name]);
+      if (why) return why;
+    }
+  }
+  const plan = fields.plan as { steps?: unknown } | null | undefined;
+  const planSteps = plan !== null && typeof plan === 'object' ? plan.steps : undefined;
+  if (
+    !Array.isArray(planSteps) ||
+    planSteps.length === 0 ||
+    !planSteps.every(
+      (step: unknown) =>
+        step !== null &&
+        typeof step === 'object' &&
+        isPercent((step as { targetPercent?: unknown }).targetPercent),
+    )
+  ) {
+    return `plan is ${JSON.stringify(plan)}, not a plan whose steps each have a targetPercent from 0 to 100`;
+  }
+  if (!Array.isArray(fields.steps)) return `steps is ${JSON.stringify(fields.steps)}, not a list of steps`;
+  if (!TRAFFIC_MODES.includes(fields.traffic)) {
+    return `traffic is ${JSON.stringify(fields.traffic)}, not "all" or "reads-first"`;
+  }
+  for (const name of ['cutoverAt', 'cutoverStartedAt']) {
+    const value = fields[name];
+    if (value !== undefined && (typeof value !== 'string' || Number.isNaN(Date.parse(value)))) {
+      return `${name} is ${JSON.stringify(value)}, not a time`;
+    }
+  }
   return undefined;
 }
 
@@ -32,7 +94,7 @@ export function malformedStartingWeights(rollout: Rollout): string | undefined {
 export function recordMalformedError(listenerArn: string, rollout: Rollout, why: string): RecordMalformed {
   return new RecordMalformed(
     `the record of rollout ${rollout.executionArn} on listener ${listenerArn} is malformed: ${why}. Swing ` +
-      'cannot know what to restore, so it halts and leaves the listener as it is. Check who changed the ' +
+      'cannot trust it to restore, so it halts and leaves the listener as it is. Check who changed the ' +
       'record (DynamoDB UpdateItem), then restore by hand: swing rollback --force (with no usable starting ' +
       'weights it sends everything to the source), or swing set-weights',
   );
@@ -40,7 +102,7 @@ export function recordMalformedError(listenerArn: string, rollout: Rollout, why:
 
 /** Throws RecordMalformed when a restore could not use the record. */
 export function refuseMalformedRecord(listenerArn: string, rollout: Rollout): void {
-  const why = malformedStartingWeights(rollout);
+  const why = malformedRecord(rollout);
   if (why) throw recordMalformedError(listenerArn, rollout, why);
 }
 

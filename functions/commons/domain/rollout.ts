@@ -52,7 +52,12 @@ import {
   type TrafficDefaults,
   writeReadRules,
 } from './reads-first.ts';
-import { haltOnMalformedRecord, malformedStartingWeights, recordRollbackHalt } from './record-check.ts';
+import {
+  haltOnMalformedRecord,
+  malformedRecord,
+  recordRollbackHalt,
+  refuseMalformedRecord,
+} from './record-check.ts';
 import { isPinRule, PIN_WEIGHTS } from './swing-rules.ts';
 import type {
   AlarmEvaluation,
@@ -841,7 +846,7 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
     };
   }
   const rollout = record.rollout;
-  const malformed = malformedStartingWeights(rollout);
+  const malformed = malformedRecord(rollout);
   if (malformed) await recordRollbackHalt(deps, rollout, malformed);
   const reason = rehearsal
     ? undefined
@@ -1110,6 +1115,8 @@ export async function finalize(
     // An abort that came after the last bake (no task open to fail) still rolls back.
     if (deciding) throwIfAborted(record.rollout);
     // A hand change during the last bake or gate must not be recorded as a completed rollout (I4).
+    // Finishing reads what the record says Swing wrote: a damaged record fails by name (the safety net halts).
+    refuseMalformedRecord(deps.listenerArn, record.rollout);
     const current = await deps.listener.readWeights();
     if (!isOwnWrite(record.rollout, current)) throw driftError(record.rollout, current, deps.listenerArn);
     const rules =
@@ -1390,7 +1397,7 @@ export async function settleEndedExecution(
 ): Promise<SafetyNetAction> {
   const { executionArn, status } = ended;
   if (rollout.status === 'completing') return completeDecidedRollout(deps, rollout, ended);
-  const malformed = malformedStartingWeights(rollout);
+  const malformed = malformedRecord(rollout);
   if (malformed) return haltOnMalformedRecord(deps, rollout, malformed, ended.by ?? 'safety net');
   const reason: RollbackReason = rollout.reason ?? {
     error: ENDED_OUTSIDE_CATCH[status],
