@@ -656,13 +656,22 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
         // Struck through the executor's invocation hook, below.
         break;
       case 'record-damage': {
-        const startingWeights =
-          fault.damage === 'null' ? null : fault.damage === 'zero' ? { source: 0, target: 0 } : undefined;
+        const damage =
+          fault.damage === 'last-written-null'
+            ? { lastWritten: null }
+            : {
+                startingWeights:
+                  fault.damage === 'null'
+                    ? null
+                    : fault.damage === 'zero'
+                      ? { source: 0, target: 0 }
+                      : undefined,
+              };
         // The in-memory store writes synchronously: the record is damaged at this very moment.
         follow(
           struck,
           world.store
-            .update(LISTENER.listenerArn, executionArn, { startingWeights } as unknown as RolloutPatch)
+            .update(LISTENER.listenerArn, executionArn, damage as unknown as RolloutPatch)
             .then(() => 'damaged'),
         );
         break;

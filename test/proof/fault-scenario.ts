@@ -186,7 +186,8 @@ export interface StallUntil {
 export const STALL_CAP_MS = 25_000;
 
 /** How a record is damaged: `startingWeights` null, 0/0, or missing (an edit by hand, a bad migration). */
-export type RecordDamage = 'null' | 'zero' | 'missing';
+/** The starting weights null, 0/0 or missing; or the last written weights null (the forward path reads them too). */
+export type RecordDamage = 'null' | 'zero' | 'missing' | 'last-written-null';
 
 /** A rule of someone else's on the listener from the start. */
 export interface ForeignRule {
@@ -781,7 +782,7 @@ function newFaults(callCount: number, waitCount: number): fc.WeightedArbitrary<F
             arbitrary: fc.record({
               kind: fc.constant('record-damage' as const),
               at: fc.oneof(invocationTriggerArbitrary, waitTriggerArbitrary(waitCount)),
-              damage: fc.constantFrom<RecordDamage>('null', 'zero', 'missing'),
+              damage: fc.constantFrom<RecordDamage>('null', 'zero', 'missing', 'last-written-null'),
             }),
           },
         ]
