@@ -592,7 +592,14 @@ async function cutOverWrites(
       return { lastWritten: desired, pendingWeights: undefined, cutoverAt };
     },
   });
-  // The read rules send what the default action now sends: removing them changes no request's cluster.
+  // The read rules send what the default action now sends: removing them changes no request's cluster. That
+  // holds only while the default action is still the cutover's: the record write above is fenced (a superseded
+  // attempt stopped there), and the listener is read again after it, as a stall since the ModifyListener let an
+  // operator change the weights by hand (I4: then Swing halts and removes nothing).
+  const afterWrite = await deps.listener.readWeights();
+  if (!sameWeights(afterWrite, desired)) {
+    throw driftError({ ...rollout, lastWritten: desired }, afterWrite, deps.listenerArn);
+  }
   await removeRules(rulesPort(deps, deps.listenerArn), rules, deps.log, 'reads');
   deps.onWeightsWritten?.(desired, step.targetPercent);
   deps.log.warn('writes cut over to the target: from now on a rollback loses the writes the target takes', {
@@ -857,17 +864,33 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
   const cutOver =
     hasCutOver(rollout) &&
     (rollout.cutoverAt !== undefined || !sameWeights(current, rollout.startingWeights));
-  if (reason && rollout.traffic === 'reads-first' && cutOver) {
-    const settings = rollout.readsFirst ?? DEFAULT_READS_FIRST;
-    // An operator's abort is a decision to go back; the policy governs what Swing decides alone.
-    if (settings.afterCutover === 'hold' && reason.error !== 'Aborted')
-      await holdAfterCutover(deps, rollout, reason);
-  }
   const restoring = !sameWeights(current, rollout.startingWeights);
   // A stale ShiftWeights attempt of an earlier step may have landed since the last write: one of the plan's
   // own steps, while such an attempt can still run, is Swing's write, not a hand change.
   const ours =
     isOwnWrite(rollout, current) || (staleShiftMsLeft(deps, rollout) > 0 && isPlannedStep(rollout, current));
+  if (reason && rollout.traffic === 'reads-first' && cutOver) {
+    const settings = rollout.readsFirst ?? DEFAULT_READS_FIRST;
+    // An operator's abort is a decision to go back; the policy governs what Swing decides alone.
+    if (settings.afterCutover === 'hold' && reason.error !== 'Aborted') {
+      // Weights changed by hand: the writes are where the operator put them, not held on the target (I4).
+      // Halt reports the recorded reason: the hand change, and what came after it.
+      if (restoring && !ours) {
+        const drift = driftError(rollout, current, deps.listenerArn);
+        await deps.store.update(deps.listenerArn, executionArn, {
+          reason: {
+            ...reason,
+            error: drift.name,
+            cause: `${drift.message}. Then ${reason.error}: ${reason.cause}`.slice(0, 2000),
+          },
+          taskToken: undefined,
+          taskKind: undefined,
+        });
+        throw drift;
+      }
+      await holdAfterCutover(deps, rollout, reason);
+    }
+  }
   // Before any write, the record's included: Halt then records this refusal as the reason.
   if (restoring && ours) refuseRestoreRaisingTarget(rollout, current, deps.listenerArn);
   let rules =
@@ -1418,10 +1441,17 @@ export async function settleEndedExecution(
     status !== 'ABORTED' &&
     !rollout.abortRequested;
   const exposed = rollout.traffic === 'reads-first' && hasCutOver(rollout) && (await cutOver());
-  if (holding && exposed) return holdEndedExecution(deps, rollout, ended, reason);
+  // The hold keeps the writes where Swing put them; weights changed by hand are the operator's (I4): halt.
+  let handChange: WeightsDrifted | undefined;
+  if (holding && exposed) {
+    const current = await deps.listener.readWeights();
+    if (isOwnWrite(rollout, current)) return holdEndedExecution(deps, rollout, ended, reason);
+    handChange = driftError(rollout, current, deps.listenerArn);
+  }
   let action: SafetyNetAction;
   let haltReason: RollbackReason | undefined;
   try {
+    if (handChange) throw handChange;
     let attempt = 0;
     // Each attempt reads before it writes: a hand change made while a throttled write was in flight wins.
     action = await withTransientRetries(async () => {
@@ -1454,7 +1484,8 @@ export async function settleEndedExecution(
     } else if (error instanceof ListenerShapeInvalid) {
       action = 'halted-drift';
     } else if (error instanceof WeightsDrifted) {
-      // Swing's rules changed by hand: the notification says which, and what the operator does next.
+      // Swing's rules (or, under hold, the weights) changed by hand: the notification says which, and what the
+      // operator does next.
       action = 'halted-drift';
       haltReason = { error: error.name, cause: error.message, at: deps.now().toISOString() };
     } else {
