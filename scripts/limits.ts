@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
@@ -13,7 +13,7 @@ import ts from 'typescript';
  * every layer: they may import anything and nothing imports them.
  *
  * `KNOWN` lists the violations that stood when the limits came, each with the size it had: one may shrink or
- * go, never grow, and nothing new may join it.
+ * go, never grow, and nothing new may join it. `--list` prints every violation with its size.
  */
 export const MAX_FILE_LINES = 600;
 export const MAX_FUNCTION_LINES = 150;
@@ -292,7 +292,25 @@ export function readSources(root: string): SourceFile[] {
  * The violations that stood when these limits came (2026-12-07), with their sizes. Shrink them; the house's
  * restructuring empties this list.
  */
-export const KNOWN: Readonly<Record<string, number>> = {};
+export const KNOWN: Readonly<Record<string, number>> = {
+  'file-lines functions/commons/domain/rollout.ts': 1566,
+  'file-lines infra/rollout-controller.ts': 1067,
+  'file-lines cli/rollout-view.ts': 735,
+  'file-lines local/clusters.ts': 693,
+  'file-lines local/alb.ts': 647,
+  'file-lines infra/config.ts': 627,
+  'function-lines infra/rollout-controller.ts RolloutController.constructor': 515,
+  'function-lines local/clusters.ts startClusterStandIn': 471,
+  'function-lines local/alb.ts startLocalAlb': 426,
+  'function-lines local/run.ts runLocal': 317,
+  'function-lines cli/report/from-execution.ts executionReportData': 263,
+  'function-lines local/client-traffic.ts startClientTraffic': 230,
+  'function-lines cli/migration-assistant.ts discoverMigrationAssistant': 209,
+  'function-lines cli/commands/rollback.ts runRollback': 195,
+  'function-lines local/traffic.ts startTraffic': 180,
+  'function-lines local/capture-proxy.ts startCaptureProxy': 161,
+  'function-lines infra/swing-stack.ts SwingStack.constructor': 160,
+};
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const root = fileURLToPath(new URL('..', import.meta.url));
@@ -305,12 +323,12 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const listing = process.argv.includes('--list');
   if (listing) for (const violation of all) console.log(`${violation.key}\t${violation.size}`);
   for (const violation of fresh) console.error(`limits: ${violation.message}`);
+  // A violation that shrank or went is progress, not a failure: the notice asks for KNOWN to follow it down.
   const stale = Object.keys(KNOWN).filter((key) => !all.some((violation) => violation.key === key));
-  for (const key of stale)
-    console.error(`limits: "${key}" no longer breaks a limit: remove it from KNOWN in scripts/limits.ts`);
-  const shrunk = all.filter((v) => KNOWN[v.key] !== undefined && v.size < KNOWN[v.key]!);
-  for (const v of shrunk) console.error(`limits: "${v.key}" shrank to ${v.size}: lower its size in KNOWN`);
-  if (fresh.length > 0 || stale.length > 0 || shrunk.length > 0) process.exit(1);
+  for (const key of stale) console.log(`limits: "${key}" no longer breaks a limit: remove it from KNOWN`);
+  for (const v of all.filter((v) => KNOWN[v.key] !== undefined && v.size < KNOWN[v.key]!))
+    console.log(`limits: "${v.key}" shrank to ${v.size}: lower it in KNOWN`);
+  if (fresh.length > 0) process.exit(1);
   if (!listing)
-    console.log(`limits: ${all.length} known violations, none new (${relative(root, root) || '.'})`);
+    console.log(`limits: ${all.length} known violations (KNOWN in scripts/limits.ts), none new or grown`);
 }
