@@ -1,9 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ExecutionAbortedError, type StateMachine } from 'aws-local-stepfunctions';
+import type { EngineDeps } from '#domain/engine/deps.ts';
 import { type ReconcileResult, type ReconcilerDeps, reconcile } from '#domain/reconciler.ts';
 import {
   afterBake,
-  type EngineDeps,
   finalize,
   openWaitTask,
   preflight,

@@ -2,8 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { HttpSmokeTester } from '#adapters/smoke.ts';
 import { MemoryRolloutStore } from '#adapters/store-memory.ts';
+import type { EngineDeps } from '#domain/engine/deps.ts';
 import { abortRollout, promoteGate } from '#domain/operator.ts';
-import { type EngineDeps, handleAlarmEvent } from '#domain/rollout.ts';
+import { handleAlarmEvent } from '#domain/rollout.ts';
 import { parseSmokeConfig } from '#domain/smoke-config.ts';
 import type {
   ListenerPort,

@@ -293,7 +293,7 @@ export function readSources(root: string): SourceFile[] {
  * restructuring empties this list.
  */
 export const KNOWN: Readonly<Record<string, number>> = {
-  'file-lines functions/commons/domain/rollout.ts': 1625,
+  'file-lines functions/commons/domain/rollout.ts': 1508,
   'file-lines infra/rollout-controller.ts': 1067,
   'file-lines cli/rollout-view.ts': 738,
   'file-lines local/clusters.ts': 693,

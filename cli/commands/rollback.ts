@@ -4,10 +4,10 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { AlbSwingRules } from '#adapters/swing-rules.ts';
+import { refuseRestoreRaisingTarget } from '#domain/engine/record.ts';
 import { LockLost } from '#domain/errors.ts';
 import { removeRules, rulesOf } from '#domain/reads-first.ts';
 import { malformedStartingWeights } from '#domain/record-check.ts';
-import { refuseRestoreRaisingTarget } from '#domain/rollout.ts';
 import type { RolloutPatch } from '#domain/types.ts';
 import { formatWeights, percentToWeights, sameWeights } from '#domain/weights.ts';
 import type { CommandHandler } from '../action.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EngineDeps } from '#domain/rollout.ts';
+import type { EngineDeps } from '#domain/engine/deps.ts';
 import type { Weights } from '#domain/types.ts';
 import { percentToWeights } from '#domain/weights.ts';
 import { currentInvocation, type LocalStepFunctions } from '#local/executor.ts';

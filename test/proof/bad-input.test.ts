@@ -8,9 +8,9 @@ import {
   listenerTargetFromEnv,
   watchedAlarmsFromEnv,
 } from '#commons/config.ts';
+import type { EngineDeps } from '#domain/engine/deps.ts';
 import {
   afterBake,
-  type EngineDeps,
   finalize,
   handleAlarmEvent,
   openWaitTask,

@@ -8,12 +8,12 @@ import { vi } from 'vitest';
 import { CloudWatchAlarms } from '#adapters/alarms.ts';
 import { AlbListener } from '#adapters/listener.ts';
 import { AlbSwingRules } from '#adapters/swing-rules.ts';
+import type { EngineDeps } from '#domain/engine/deps.ts';
 import { abortRollout, promoteGate } from '#domain/operator.ts';
 import { formatPlanSpec } from '#domain/plan.ts';
 import { DEFAULT_READS_FIRST } from '#domain/reads-first.ts';
 import { RECONCILE_INTERVAL_MINUTES, type ReconcileAction } from '#domain/reconciler.ts';
 import {
-  type EngineDeps,
   handleAlarmEvent,
   SAFETY_NET_WAIT_SECONDS,
   type SafetyNetAction,

@@ -1,6 +1,7 @@
+import { refuseRestoreRaisingTarget } from '#domain/engine/record.ts';
 import { pauseRollout, promoteGate, resumeRollout } from '#domain/operator.ts';
 import { malformedStartingWeights } from '#domain/record-check.ts';
-import { refuseRestoreRaisingTarget, SAFETY_NET_WAIT_SECONDS } from '#domain/rollout.ts';
+import { SAFETY_NET_WAIT_SECONDS } from '#domain/rollout.ts';
 import { PIN_WEIGHTS } from '#domain/swing-rules.ts';
 import type { RolloutPatch } from '#domain/types.ts';
 import { percentToWeights, sameWeights } from '#domain/weights.ts';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { EngineDeps } from '#domain/rollout.ts';
+import type { EngineDeps } from '#domain/engine/deps.ts';
 import { handleAlarmEvent } from '#domain/rollout.ts';
 import type { ReplayLagVerdict } from '#domain/types.ts';
 import { settleWithin, virtualClockWorld } from '#test/support/virtual-clock.ts';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DeliveredSplit } from '#domain/delivered-split.ts';
+import type { EngineDeps } from '#domain/engine/deps.ts';
 import { abortRollout } from '#domain/operator.ts';
-import type { EngineDeps } from '#domain/rollout.ts';
 import type { Rollout } from '#domain/types.ts';
 import { percentToWeights } from '#domain/weights.ts';
 import type { InvocationCall } from '#local/executor.ts';

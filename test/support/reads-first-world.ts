@@ -1,4 +1,4 @@
-import type { EngineDeps } from '#domain/rollout.ts';
+import type { EngineDeps } from '#domain/engine/deps.ts';
 import { handleAlarmEvent } from '#domain/rollout.ts';
 import type { ReplayLagVerdict, Weights } from '#domain/types.ts';
 import { isIncrease } from '#domain/weights.ts';

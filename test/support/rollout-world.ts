@@ -3,8 +3,8 @@ import { AlbListener } from '#adapters/listener.ts';
 import { AlbListenerRules } from '#adapters/listener-rules.ts';
 import { MemoryRolloutStore } from '#adapters/store-memory.ts';
 import { AlbSwingRules } from '#adapters/swing-rules.ts';
+import type { EngineDeps } from '#domain/engine/deps.ts';
 import { silentLog } from '#domain/log.ts';
-import type { EngineDeps } from '#domain/rollout.ts';
 import { handleAlarmEvent } from '#domain/rollout.ts';
 import type {
   InsufficientDataPolicy,

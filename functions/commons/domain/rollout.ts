@@ -1,12 +1,22 @@
 import { measureAsAdvice } from './advisory.ts';
 import type { DeliveredSplit } from './delivered-split.ts';
+import type { EngineDeps } from './engine/deps.ts';
+import { rulesPort, sleep } from './engine/deps.ts';
 import {
-  Aborted,
+  driftError,
+  firingSummary,
+  isOwnWrite,
+  ownRollout,
+  readWeightsQuietly,
+  refuseRestoreRaisingTarget,
+  throwIfAborted,
+  upsertStep,
+} from './engine/record.ts';
+import {
   AlarmFired,
   AlarmFiring,
   HeldAfterCutover,
   ListenerShapeInvalid,
-  LockLost,
   ReplayLagging,
   ReplayLagTimedOut,
   RestoreRaisesTarget,
@@ -33,7 +43,6 @@ import {
   WaitTaskEventSchema,
 } from './events.ts';
 import { attemptKey, fenceOf } from './fencing.ts';
-import type { LogPort } from './log.ts';
 import { notifyOnce, notifyQuietly } from './outcome-notice.ts';
 import { GOING_ON, unlessPaused } from './pause.ts';
 import { resolvePlan } from './plan.ts';
@@ -49,7 +58,6 @@ import {
   rulesDriftError,
   rulesOf,
   runSteps,
-  type TrafficDefaults,
   writeReadRules,
 } from './reads-first.ts';
 import {
@@ -60,134 +68,21 @@ import {
 } from './record-check.ts';
 import { isPinRule, PIN_WEIGHTS } from './swing-rules.ts';
 import type {
-  AlarmEvaluation,
-  AlarmPort,
   ExecutionStatus,
   FoundSwingRule,
   InsufficientDataPolicy,
-  ListenerPort,
-  ListenerRulesPort,
   NotificationOutcome,
-  NotifierPort,
-  ReplayLagPort,
   RollbackReason,
   Rollout,
   RolloutOutcome,
   RolloutPatch,
-  RolloutStore,
-  SmokePort,
   SmokeReport,
   StepRecord,
-  SwingRulesPort,
-  TargetRequestsPort,
-  TaskCallbackPort,
   Weights,
   WriteExposure,
 } from './types.ts';
 import { parseOrThrow } from './validation.ts';
-import { formatWeights, isIncrease, percentToWeights, sameWeights } from './weights.ts';
-
-/**
- * The rollout engine: one function per state-machine task. Lambda handlers, the local mode and the tests
- * call these with their own adapters; nothing here knows whether it runs in AWS.
- */
-export interface EngineDeps {
-  readonly listenerArn: string;
-  readonly watchedAlarms: readonly string[];
-  readonly listener: ListenerPort;
-  readonly listenerRules: ListenerRulesPort;
-  readonly alarms: AlarmPort;
-  readonly store: RolloutStore;
-  readonly callbacks: TaskCallbackPort;
-  readonly smoke: SmokePort;
-  readonly notifier: NotifierPort;
-  readonly log: LogPort;
-  readonly now: () => Date;
-  /** Called after each verified write, e.g. to emit the target-weight metric. */
-  readonly onWeightsWritten?: (weights: Weights, targetPercent: number) => void;
-  /**
-   * Measures the split the target really got from the step's start until `until`; its answer goes in the
-   * step record and a split the binomial test rejects is logged as a warning. Absent: not measured.
-   */
-  readonly measureDeliveredSplit?: (step: StepRecord, until: Date) => Promise<DeliveredSplit>;
-  /** How long AfterBake waits for that measure. @default ADVISORY_MEASURE_DEADLINE_MS */
-  readonly measureDeadlineMs?: number;
-  /** Swing's own listener rules (reads-first). Absent: this deployment cannot run reads-first rollouts. */
-  readonly swingRules?: SwingRulesPort;
-  /** Whether the replayer has caught up (reads-first checks it before each step). Absent: no check configured. */
-  readonly replayLag?: ReplayLagPort;
-  /** Requests the target took, for the write-exposure report. Absent: not measured. */
-  readonly targetRequests?: TargetRequestsPort;
-  /** The stack's traffic mode and reads-first settings for inputs that do not say. @default all */
-  readonly trafficDefaults?: TrafficDefaults;
-  /** The alarm on the replayer's lag: its return to OK releases a step waiting for the replayer. */
-  readonly replayLagAlarm?: string;
-}
-
-/** The rules port, which a reads-first rollout cannot do without. */
-function rulesPort(deps: { swingRules?: SwingRulesPort }, listenerArn: string): SwingRulesPort {
-  if (deps.swingRules) return deps.swingRules;
-  throw new ListenerShapeInvalid(
-    `this deployment of Swing cannot manage listener rules on ${listenerArn} (no rules port was given to this ` +
-      'function): a reads-first rollout needs them. Deploy the current stack, or start with traffic all',
-  );
-}
-
-async function ownRollout(deps: Pick<EngineDeps, 'store' | 'listenerArn'>, executionArn: string) {
-  const record = await deps.store.get(deps.listenerArn);
-  if (record?.lockOwner !== executionArn || !record.rollout) {
-    throw new LockLost(
-      `execution ${executionArn} no longer holds the lock on listener ${deps.listenerArn}` +
-        (record?.lockOwner ? ` (held by ${record.lockOwner})` : ' (nobody holds it)') +
-        ': it was released by the safety net or an operator; start a new rollout',
-    );
-  }
-  return record.rollout;
-}
-
-function throwIfAborted(rollout: Rollout): void {
-  if (rollout.abortRequested) throw new Aborted('an operator aborted the rollout: rolling back');
-}
-
-function firingSummary(evaluation: AlarmEvaluation): string {
-  return evaluation.firing.map((alarm) => `${alarm.name} (${alarm.state}: ${alarm.reason})`).join(', ');
-}
-
-/** Weights Swing may legitimately find on the listener: what it last wrote, or a write it had begun. */
-function isOwnWrite(rollout: Rollout, current: Weights): boolean {
-  return (
-    sameWeights(current, rollout.lastWritten) ||
-    (rollout.pendingWeights !== undefined && sameWeights(current, rollout.pendingWeights))
-  );
-}
-
-function driftError(rollout: Rollout, current: Weights, listenerArn: string): WeightsDrifted {
-  return new WeightsDrifted(
-    `listener ${listenerArn} is at ${formatWeights(current)} but Swing last wrote ${formatWeights(rollout.lastWritten)}: ` +
-      'someone changed the weights by hand, so Swing halts and leaves them alone. ' +
-      'Check who changed them, then set the weights you want and start a new rollout',
-  );
-}
-
-/**
- * I7: a restore never raises the target's share. The starting weights come from the record, which a caller
- * with UpdateItem on it can change; the listener's current share is what the target really has.
- */
-export function refuseRestoreRaisingTarget(rollout: Rollout, current: Weights, listenerArn: string): void {
-  if (!isIncrease(current, rollout.startingWeights)) return;
-  throw new RestoreRaisesTarget(
-    `not restoring listener ${listenerArn} to ${formatWeights(rollout.startingWeights)}: it is at ` +
-      `${formatWeights(current)}, and a restore never raises the target's share. The record's starting ` +
-      'weights are not what this rollout started from (someone changed the record): Swing halts and leaves ' +
-      'the listener alone. Check who changed the record, then set the weights you want (swing set-weights)',
-  );
-}
-
-function upsertStep(steps: readonly StepRecord[], step: StepRecord): StepRecord[] {
-  return [...steps.filter((existing) => existing.index !== step.index), step].sort(
-    (a, b) => a.index - b.index,
-  );
-}
+import { isIncrease, percentToWeights, sameWeights } from './weights.ts';
 
 // ---- Preflight ------------------------------------------------------------------------------------------
 
@@ -1092,15 +987,6 @@ export type FinalizeDeps = Pick<
 > &
   Partial<Pick<EngineDeps, 'alarms'>>;
 
-async function readWeightsQuietly(deps: Pick<EngineDeps, 'listener' | 'log'>): Promise<Weights | undefined> {
-  try {
-    return await deps.listener.readWeights();
-  } catch (error) {
-    deps.log.warn('could not read the final weights for the record', { error: String(error) });
-    return undefined;
-  }
-}
-
 /** `requestedBy` from an execution input that may be malformed: a refusal must still be reported. */
 function requestedByOf(input: unknown): string | undefined {
   if (typeof input !== 'object' || input === null || !('requestedBy' in input)) return undefined;
@@ -1340,9 +1226,6 @@ export type SafetyNetDeps = Pick<
  * plus 15 s for a Lambda's start-up, which its timeout does not count, and EventBridge's whole-second times.
  */
 export const SAFETY_NET_WAIT_SECONDS = 75;
-
-// Global setTimeout, not node:timers/promises: test fake timers drive it.
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Waits until no task the execution started can still act (a Preflight that may yet take the lock, a
