@@ -1,6 +1,6 @@
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { SwingError } from '#domain/errors.ts';
-import { DEFAULT_READS_FIRST, runSteps } from '#domain/reads-first.ts';
+import { runSteps } from '#domain/reads-first.ts';
 import { RECONCILE_INTERVAL_MINUTES } from '#domain/reconciler.ts';
 import { malformedRecord, malformedStartingWeights } from '#domain/record-check.ts';
 import { SAFETY_NET_WAIT_SECONDS } from '#domain/rollout.ts';
@@ -11,12 +11,12 @@ import type {
   RolloutOutcome,
   RolloutStore,
   Weights,
-  WriteExposure,
 } from '#domain/types.ts';
 import { formatWeights, sameWeights, weightsToPercent } from '#domain/weights.ts';
 import { printableDeep } from '#report/printable.ts';
 import type { CommandContext } from './context.ts';
 import { CliFailure, ExitCodes } from './exit-codes.ts';
+import { exposureText, readsFirstStatusLines, trafficLine } from './reads-first-status.ts';
 import {
   durationText,
   executionName,
@@ -310,7 +310,7 @@ function runningLines(snapshot: StatusSnapshot, rollout: Rollout, isTTY: boolean
   const percent = weights ? targetPercentOf(weights) : undefined;
   const finalPercent = rollout.plan.steps.at(-1)?.targetPercent ?? 100;
   if (rollout.traffic === 'reads-first') {
-    lines.push(...readsFirstLines(snapshot, rollout, percent, isTTY));
+    lines.push(...readsFirstStatusLines(snapshot.at, rollout, percent, isTTY));
   } else if (percent !== undefined) {
     lines.push([
       'Progress',
@@ -369,88 +369,6 @@ function runningLines(snapshot: StatusSnapshot, rollout: Rollout, isTTY: boolean
     lines.push(['Pause', `requested: the rollout holds ${where}; \`swing resume\` withdraws it`]);
   }
   return lines;
-}
-
-/** The rollout's traffic mode in words: how it moves traffic and what that means for writes. */
-export function trafficLine(rollout: Rollout): string {
-  const rehearsal =
-    rollout.planEnd === 'restore' ? ', a rehearsal: it restores its starting weights at its end' : '';
-  if (rollout.traffic !== 'reads-first') {
-    return `all: every request split by weight, writes too (those sent to the target are not captured)${rehearsal}`;
-  }
-  return rollout.planEnd === 'restore'
-    ? `reads-first${rehearsal}: only reads move, writes stay on the source (it never cuts writes over)`
-    : 'reads-first: reads move step by step, writes stay on the source until the write cutover, the last step';
-}
-
-/** Reads-first: the read share (Swing's rules, as last written) against the write share (the listener's default action). */
-function readsFirstLines(
-  snapshot: StatusSnapshot,
-  rollout: Rollout,
-  writePercent: number | undefined,
-  isTTY: boolean,
-): [string, string][] {
-  const lines: [string, string][] = [];
-  const reads = rollout.readsWritten;
-  const cutOver = rollout.cutoverAt !== undefined;
-  const readPercent = reads ? targetPercentOf(reads) : cutOver ? writePercent : 0;
-  const readSource = reads
-    ? `Swing's read rules at ${formatWeights(reads)}, as Swing last wrote them`
-    : cutOver
-      ? 'the read rules are gone: reads follow the default action'
-      : "Swing's read rules are not created yet";
-  lines.push([
-    'Reads',
-    `${progressBar((readPercent ?? 0) / 100)} ${readPercent === undefined ? '?' : percentText(readPercent)} to the target (${readSource})`,
-  ]);
-  if (writePercent !== undefined) {
-    lines.push([
-      'Writes',
-      `${progressBar(writePercent / 100)} ${percentText(writePercent)} to the target (the default action, read from the listener)`,
-    ]);
-  }
-  if (rollout.cutoverAt) {
-    const ago = durationText(secondsBetween(rollout.cutoverAt, snapshot.at));
-    lines.push([
-      'Cutover',
-      loud(
-        `writes cut over at ${rollout.cutoverAt} (${ago} ago): every write since is on the target only, and a rollback now leaves them there`,
-        isTTY,
-      ),
-    ]);
-  } else if (rollout.cutoverStartedAt) {
-    lines.push(['Cutover', `Swing is cutting writes over (began at ${rollout.cutoverStartedAt})`]);
-  } else if (rollout.planEnd === 'restore') {
-    lines.push(['Cutover', 'none: a rehearsal never cuts writes over, so a rollback loses nothing']);
-  } else {
-    const settings = rollout.readsFirst ?? DEFAULT_READS_FIRST;
-    const gate =
-      settings.cutoverGate === 'manual' ? 'behind `swing promote`' : 'once the replayer has caught up';
-    lines.push([
-      'Cutover',
-      `not yet: writes stay on the source (captured), so a rollback now loses nothing; the cutover comes last, ${gate}`,
-    ]);
-  }
-  return lines;
-}
-
-/** What a rollback (or a hold) after the write cutover left on the target only. */
-export function exposureText(exposure: WriteExposure): string {
-  const requests =
-    exposure.targetRequests === undefined
-      ? 'the requests the target took in it were not measured'
-      : `the target took ${exposure.targetRequests} requests in it (RequestCount counts reads too)`;
-  const window = durationText(exposure.windowSeconds);
-  if (exposure.policy === 'hold') {
-    return (
-      `writes held on the target: ${window} from the cutover (${exposure.cutoverAt}) to the hold (${exposure.endedAt}); ` +
-      `${requests}; the target keeps the writes and keeps serving, and the source does not have them`
-    );
-  }
-  return (
-    `write exposure: ${window} from the cutover (${exposure.cutoverAt}) to the restore (${exposure.endedAt}); ` +
-    `${requests}; every write in it is on the target only`
-  );
 }
 
 /** Rules preflight found that answer or route requests themselves: a completed rollout did not move those. */

@@ -1,6 +1,7 @@
 import type { createColors } from 'picocolors';
 import { describeDeliveredSplit } from '#domain/delivered-split.ts';
 import { formatWeights } from '#domain/weights.ts';
+import { exposureWindowText } from '#report/exposure-window.ts';
 import type { LocalExposure, LocalSummary, StepSummary } from './summary.ts';
 
 /** The text a local run prints when it ends (below the live view's last frame), line by line. */
@@ -87,7 +88,7 @@ export function exposureLine(exposure: LocalExposure): string {
   const measured = exposure.measured;
   if (!measured) {
     return (
-      `write exposure: ${exposure.windowSeconds} s from the cutover (${exposure.cutoverAt}) to ` +
+      `write exposure: ${exposureWindowText(exposure)} from the cutover (${exposure.cutoverAt}) to ` +
       `${held ? 'the hold' : 'the restore'}; the target took ${exposure.targetRequests ?? 'an unmeasured number of'} ` +
       `requests in it (reads included): every write in it ${fate}`
     );

@@ -3,8 +3,8 @@ import type { Rollout } from '#domain/types.ts';
 import { printableDeep } from '#report/printable.ts';
 import { type CommandHandler, integerOption } from '../action.ts';
 import { deliveredSplits, deliveredSummary } from '../delivered.ts';
+import { exposureText } from '../reads-first-status.ts';
 import { durationText, executionName, publicRollout, secondsBetween, table } from '../render.ts';
-import { exposureText } from '../rollout-view.ts';
 
 function durationOf(rollout: Rollout): number | undefined {
   return rollout.endedAt ? Math.max(0, secondsBetween(rollout.startedAt, rollout.endedAt)) : undefined;

@@ -558,6 +558,28 @@ describe('Command: swing status, reads-first', () => {
     expect(json.rollout.exposure).toEqual(EXPOSURE);
   });
 
+  it('says a sub-second write exposure in milliseconds, not the record\'s rounded "0 s"', async () => {
+    // Prepare: the alarm came 480 ms after the cutover, so the record's windowSeconds rounds to 0.
+    const exposure = {
+      ...EXPOSURE,
+      endedAt: '2026-03-02T10:30:00.480Z',
+      windowSeconds: 0,
+      targetRequests: 41,
+    };
+    aws.dynamo.on(GetCommand).resolves({
+      Item: releasedRecord({ traffic: 'reads-first', outcome: 'rolled-back', exposure }),
+    });
+
+    // Act
+    const result = await swing(['status']);
+
+    // Assess
+    expect(result.stdout).toMatch(
+      /Exposure\s+write exposure: 480 ms from the cutover \(2026-03-02T10:30:00.000Z\)/,
+    );
+    expect(result.stdout).not.toMatch(/exposure: 0s? /);
+  });
+
   it('says the exposure was not measured when the record has no request count, and names a hold as such', async () => {
     // Prepare
     const { targetRequests: _, ...unmeasured } = EXPOSURE;
