@@ -17,12 +17,22 @@ const EXAMPLES = readdirSync(`${REPO_ROOT}infra`).filter((file) => /^example.*\.
 /** An asset's content hash (S3 key, asset parameter): it moves with any handler or ASL edit, never with ids. */
 const ASSET_HASH = /[0-9a-f]{64}/g;
 
+/**
+ * Asset hashes replaced, and object keys sorted: CloudFormation reads no order into a template's objects, so a
+ * construct created earlier or later changes nothing. Arrays (policy statements, substitutions) keep theirs.
+ */
 function normalizedTemplate(template: unknown): string {
-  return `${JSON.stringify(
-    template,
-    (_key, value) => (typeof value === 'string' ? value.replace(ASSET_HASH, '<asset-hash>') : value),
-    2,
-  )}\n`;
+  const normalize = (value: unknown): unknown => {
+    if (typeof value === 'string') return value.replace(ASSET_HASH, '<asset-hash>');
+    if (Array.isArray(value)) return value.map(normalize);
+    if (value === null || typeof value !== 'object') return value;
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((key) => [key, normalize((value as Record<string, unknown>)[key])]),
+    );
+  };
+  return `${JSON.stringify(normalize(template), null, 2)}\n`;
 }
 
 describe('Template snapshots: the example configs synthesize the committed templates (asset hashes aside)', () => {
