@@ -1,5 +1,6 @@
 import { RecordMalformed } from './errors.ts';
 import type { LogPort } from './log.ts';
+import { notifyOnce } from './outcome-notice.ts';
 import type { NotifierPort, RollbackReason, Rollout, RolloutStore } from './types.ts';
 
 /**
@@ -116,8 +117,8 @@ export interface MalformedHaltDeps {
 }
 
 /**
- * The safety net's and the reconciler's halt on a malformed record: notify (a failed notification does not keep
- * the lock), release the lock as `halted` with RecordMalformed as the reason, and write nothing to the listener.
+ * The safety net's and the reconciler's halt on a malformed record: notify once (a failed notification does not
+ * keep the lock), release the lock as `halted` with RecordMalformed as the reason, and write nothing to the listener.
  */
 export async function haltOnMalformedRecord(
   deps: MalformedHaltDeps,
@@ -127,16 +128,13 @@ export async function haltOnMalformedRecord(
 ): Promise<'halted-record-malformed'> {
   const error = recordMalformedError(deps.listenerArn, rollout, why);
   const reason: RollbackReason = { error: error.name, cause: error.message, at: deps.now().toISOString() };
-  try {
-    await deps.notifier.notify({
-      outcome: 'halted',
-      listenerArn: deps.listenerArn,
-      executionArn: rollout.executionArn,
-      reason,
-    });
-  } catch (notifyError) {
-    deps.log.error('could not send the halted notification', { error: String(notifyError) });
-  }
+  // A release that fails is tried again (the next run of the safety net or the reconciler): notified once.
+  await notifyOnce(deps, {
+    outcome: 'halted',
+    listenerArn: deps.listenerArn,
+    executionArn: rollout.executionArn,
+    reason,
+  });
   await deps.store.release(deps.listenerArn, rollout.executionArn, {
     outcome: 'halted',
     status: 'halted',

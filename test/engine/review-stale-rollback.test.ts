@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import type { EngineDeps } from '#domain/rollout.ts';
+import type { Weights } from '#domain/types.ts';
+import { percentToWeights } from '#domain/weights.ts';
+import { currentInvocation, LocalStepFunctions } from '#local/executor.ts';
+import { ALARM, baking, makeWorld } from '#test/support/rollout-world.ts';
+
+/**
+ * Review of issue 20 (fencing, a0c6cf1): every record write of an attempt is fenced, but Rollback's listener write
+ * is not, and nothing waits out a Rollback attempt before the lock is released. On AWS a retried Lambda overlaps
+ * the attempt it retries (the attempt's answer was lost: Lambda.ServiceException, Retry), and an attempt may stall
+ * inside one AWS call (a throttled ModifyListener, SDK retries: up to 21 s, the function's timeout 60 s). The retry
+ * restores, RolledBack releases the lock, a new rollout takes it and shifts; then the stale attempt's
+ * ModifyListener of the old starting weights lands over the new rollout (I3, I4: a rollout that does not hold the
+ * lock writes the listener; the new one then halts on "drift" blamed on a hand change).
+ */
+
+const START: Weights = { source: 999, target: 0 };
+
+describe('Review: a stale Rollback attempt', () => {
+  it('writes nothing on the listener once the lock was released and a new rollout holds it', async () => {
+    // Rollback's first attempt loses its answer at once (its Retry overlaps it), and stalls in its ModifyListener.
+    const stepFunctions = new LocalStepFunctions({
+      msPerSecond: 1,
+      retryDelayMs: 1,
+      // As on AWS: the status event does not wait for the execution's Lambdas to end.
+      statusEventTiming: 'at-once',
+      invocations: (call) =>
+        call.stateName === 'Rollback' && call.retryCount === 0 ? { answerLostAfterMs: 1 } : undefined,
+    });
+    const world = makeWorld({ starting: START, stepFunctions });
+    let releaseStall: () => void = () => undefined;
+    const stalled = new Promise<void>((resolve) => {
+      releaseStall = resolve;
+    });
+    let staleAttemptStalled = false;
+    const real = world.deps.listener;
+    const listener: EngineDeps['listener'] = new Proxy(real, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (property !== 'writeWeights') return typeof value === 'function' ? value.bind(target) : value;
+        return async (weights: Weights) => {
+          const call = currentInvocation();
+          if (call?.stateName === 'Rollback' && call.retryCount === 0 && !staleAttemptStalled) {
+            staleAttemptStalled = true;
+            await stalled;
+          }
+          return real.writeWeights(weights);
+        };
+      },
+    });
+    const deps: EngineDeps = { ...world.deps, listener };
+
+    const first = world.sfn.start(deps, { plan: '10:1000,50:1000,100' });
+    await world.until(baking(0), 'bake of step 1 (first rollout)');
+    await world.fireAlarm(ALARM);
+    expect(await first.result).toMatchObject({ status: 'FAILED' });
+    expect(staleAttemptStalled).toBe(true);
+    expect(world.elb.weights).toEqual(START);
+    expect(await world.lockOwner()).toBeUndefined();
+
+    // The incident is over; the operator starts again, with the same plan.
+    world.cloudWatch.set(ALARM, 'OK');
+    const second = world.sfn.start(deps, { plan: '10:1000,50:1000,100' });
+    await world.until(
+      (rollout) => rollout?.executionArn === second.executionArn && baking(0)(rollout),
+      'bake of step 1 (second rollout)',
+    );
+    expect(world.elb.weights).toEqual(percentToWeights(10));
+    const writesBefore = world.elb.writes.length;
+
+    // The first rollout's stale Rollback attempt comes back.
+    releaseStall();
+    await first.idle;
+
+    expect(
+      world.elb.writes.slice(writesBefore),
+      'no ModifyListener by an execution that no longer holds the lock',
+    ).toEqual([]);
+    expect(world.elb.weights).toEqual(percentToWeights(10));
+    // The new rollout, left alone, completes.
+    expect(await second.result).toMatchObject({ status: 'SUCCEEDED' });
+  });
+});
