@@ -37,11 +37,47 @@ describe('A halt on a malformed record', () => {
     };
 
     await expect(losingStatusEvents.reconcile(world.deps)).rejects.toThrow(TransientFailure);
-    expect(await losingStatusEvents.reconcile(world.deps)).toMatchObject({ action: 'halted-record-malformed' });
+    expect(await losingStatusEvents.reconcile(world.deps)).toMatchObject({
+      action: 'halted-record-malformed',
+    });
 
     expect(refusals).toBe(1);
     expect(await world.lockOwner()).toBeUndefined();
     expect(world.notifications.map((notification) => notification.outcome)).toEqual(['halted']);
     expect(world.notifications[0]).toMatchObject({ reason: { error: 'RecordMalformed' } });
+  });
+});
+
+describe('Complete on a malformed record', () => {
+  it('halts at once with RecordMalformed (no retries, no CompleteFailed left to the safety net)', async () => {
+    const completes: number[] = [];
+    const stepFunctions = new LocalStepFunctions({
+      msPerSecond: 1,
+      retryDelayMs: 1,
+      invocations: (call) => {
+        if (call.stateName === 'Complete') completes.push(call.retryCount);
+        return undefined;
+      },
+    });
+    const world = makeWorld({ stepFunctions });
+    const execution = world.start({ plan: '50:1,100:1000' });
+    await world.until(baking(1), 'bake of the last step');
+    await world.store.update(LISTENER.listenerArn, execution.executionArn, {
+      lastWritten: null,
+    } as unknown as RolloutPatch);
+
+    const result = await execution.result;
+
+    expect(result).toMatchObject({ status: 'FAILED' });
+    // The Halt state released the lock: the safety net finds nothing to settle.
+    expect(result).toMatchObject({ error: 'RecordMalformed', safetyNet: 'nothing-held' });
+    expect(completes).toEqual([0]);
+    expect(await world.lockOwner()).toBeUndefined();
+    expect((await world.store.get(LISTENER.listenerArn))?.history.at(-1)).toMatchObject({
+      outcome: 'halted',
+      reason: { error: 'RecordMalformed', cause: expect.stringContaining('swing rollback --force') },
+    });
+    expect(world.notifications.map((notification) => notification.outcome)).toEqual(['halted']);
+    expect(world.elb.weights).toEqual({ source: 0, target: 999 });
   });
 });
