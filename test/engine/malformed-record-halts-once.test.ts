@@ -81,3 +81,32 @@ describe('Complete on a malformed record', () => {
     expect(world.elb.weights).toEqual({ source: 0, target: 999 });
   });
 });
+
+describe("Preflight's check after the lock on a malformed record", () => {
+  it('halts with RecordMalformed and notifies once (not refused and halted), writing nothing', async () => {
+    const world = makeWorld();
+    const acquire = world.store.acquire.bind(world.store);
+    world.store.acquire = async (listenerArn, rollout) => {
+      const taken = await acquire(listenerArn, rollout);
+      // Damaged between the lock's write and the check that reads it back (an edit by hand, a bad migration).
+      await world.store.update(listenerArn, rollout.executionArn, {
+        startingWeights: null,
+      } as unknown as RolloutPatch);
+      return taken;
+    };
+
+    const result = await world.start({ plan: '10:1000,100' }).result;
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'RecordMalformed' });
+    expect(world.notifications).toHaveLength(1);
+    expect(world.notifications[0]).toMatchObject({
+      outcome: 'halted',
+      reason: { error: 'RecordMalformed', cause: expect.stringContaining('startingWeights is null') },
+    });
+    expect(world.elb.writes).toEqual([]);
+    expect(await world.lockOwner()).toBeUndefined();
+    expect((await world.store.get(LISTENER.listenerArn))?.history.at(-1)).toMatchObject({
+      outcome: 'halted',
+    });
+  });
+});

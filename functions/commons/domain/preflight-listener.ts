@@ -1,6 +1,7 @@
 import { ListenerShapeInvalid, ValidationFailed } from './errors.ts';
 import { type RulesOutsideTheSwing, rulesOutsideTheSwing } from './listener-rules.ts';
 import { refuseTargetDefaultShare } from './reads-first.ts';
+import { malformedRecord, recordMalformedError } from './record-check.ts';
 import { refuseRuleConflicts } from './swing-rules.ts';
 import type {
   ListenerPort,
@@ -111,6 +112,9 @@ export async function recheckAfterLock(
   try {
     const { startingWeights } = await checkListener(deps, checks, false);
     const recorded = (await deps.store.get(checks.listenerArn))?.rollout;
+    // A record damaged since the lock was written halts by name: a rollback could not trust it (record-check.ts).
+    const malformed = recorded?.executionArn === executionArn ? malformedRecord(recorded) : undefined;
+    if (recorded && malformed) throw recordMalformedError(checks.listenerArn, recorded, malformed);
     if (recorded?.executionArn === executionArn && !sameWeights(recorded.startingWeights, startingWeights)) {
       throw new ListenerShapeInvalid(
         `listener ${checks.listenerArn} changed while this start took the lock: it read ` +
