@@ -2,6 +2,7 @@ import { DescribeVpcsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { type Cluster, DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
 import type { KubeConfig, V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { TargetGroupBindingApi } from '../infra/front-door-config.ts';
+import { chooseFrontDoorSubnets } from './eks-subnets.ts';
 
 /**
  * What a Migration Assistant 3.x deployment on EKS tells about itself, found the way an operator would: the
@@ -24,6 +25,8 @@ export interface EksDiscoveryRequest {
   readonly proxy?: string;
   readonly stage?: string;
   readonly targetEndpoint?: string;
+  /** The front door's subnets, when the cluster's private ones are not the right ones. */
+  readonly subnets?: readonly string[];
 }
 
 export interface EksDeployment {
@@ -240,11 +243,13 @@ export async function discoverEksDeployment(
     ]);
   }
   const autoMode = cluster.kubernetesNetworkConfig?.elasticLoadBalancing?.enabled === true;
-  const [vpcs, api, proxy] = await Promise.all([
+  const [vpcs, subnets, api, proxy] = await Promise.all([
     ports.ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId] })),
+    chooseFrontDoorSubnets(ports.ec2, vpcId, network.subnetIds ?? [], request.subnets),
     bindingApi(ports, autoMode),
     readProxy(ports, request, problems),
   ]);
+  problems.push(...subnets.problems);
   const vpcCidrs = (vpcs.Vpcs?.[0]?.CidrBlockAssociationSet ?? [])
     .filter((association) => association.CidrBlockState?.State === 'associated')
     .flatMap((association) => (association.CidrBlock ? [association.CidrBlock] : []));
@@ -302,7 +307,7 @@ export async function discoverEksDeployment(
       endpoint: cluster.endpoint ?? '',
       vpcId,
       vpcCidrs,
-      subnetIds: network.subnetIds ?? [],
+      subnetIds: subnets.subnetIds,
       podSecurityGroupId: network.clusterSecurityGroupId ?? '',
       autoModeLoadBalancing: autoMode,
     },

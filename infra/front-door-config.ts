@@ -12,6 +12,10 @@ const IAM_ROLE_ARN = new RegExp(`^${PARTITION}:iam::${ACCOUNT}:role/[A-Za-z0-9+=
 /** The API groups that serve TargetGroupBinding: the AWS Load Balancer Controller's, and EKS Auto Mode's. */
 export const TARGET_GROUP_BINDING_APIS = ['elbv2.k8s.aws/v1beta1', 'eks.amazonaws.com/v1'] as const;
 export type TargetGroupBindingApi = (typeof TARGET_GROUP_BINDING_APIS)[number];
+/** EKS Auto Mode's: same spec as the controller's v1beta1, and target groups tagged with the cluster's name. */
+export const AUTO_MODE_API = 'eks.amazonaws.com/v1' satisfies TargetGroupBindingApi;
+/** The tag EKS Auto Mode's AmazonEKSLoadBalancingPolicy requires on a target group before it registers targets. */
+export const AUTO_MODE_CLUSTER_TAG = 'eks:eks-cluster-name';
 
 /** A Kubernetes object name (RFC 1123 label: what Services, Deployments and namespaces take). */
 const K8S_NAME = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, {
@@ -95,6 +99,17 @@ export const FrontDoorSchema = z
       .optional(),
     kubernetes: z.strictObject({
       namespace: K8S_NAME,
+      /**
+       * The EKS cluster's name. Required on EKS Auto Mode (targetGroupBindingApi eks.amazonaws.com/v1), whose load
+       * balancing registers pods only in target groups tagged `eks:eks-cluster-name` with it (its
+       * AmazonEKSLoadBalancingPolicy), and to let `cdk deploy` apply the manifests.
+       */
+      clusterName: z
+        .string()
+        .regex(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, {
+          error: 'must be an EKS cluster name, e.g. migration-eks-cluster-dev-us-east-1',
+        })
+        .optional(),
       /** Which API group serves TargetGroupBinding in the cluster (`swing init` asks the cluster). */
       targetGroupBindingApi: z.enum(TARGET_GROUP_BINDING_APIS, {
         error: `must be one of ${TARGET_GROUP_BINDING_APIS.join(', ')} (the one the cluster serves)`,
@@ -122,13 +137,13 @@ export const FrontDoorSchema = z
         tlsSecretName: K8S_NAME.optional(),
       }),
       /**
-       * Let `cdk deploy` apply the manifests (aws-cdk-lib's KubernetesManifest on the imported cluster). The role
-       * needs an EKS access entry (or aws-auth mapping) that may manage TargetGroupBindings, Deployments and
-       * Services in the namespace. @default none: apply the written manifests yourself
+       * Let `cdk deploy` apply the manifests (aws-cdk-lib's KubernetesManifest on the imported cluster
+       * kubernetes.clusterName). The role needs an EKS access entry (or aws-auth mapping) that may manage
+       * TargetGroupBindings, Deployments and Services in the namespace. @default none: apply the written manifests
+       * yourself
        */
       apply: z
         .strictObject({
-          clusterName: z.string().min(1).max(100),
           kubectlRoleArn: arn(IAM_ROLE_ARN, 'arn:aws:iam::111111111111:role/swing-kubectl'),
         })
         .optional(),
@@ -150,6 +165,19 @@ export const FrontDoorSchema = z
         message:
           "is required when target.protocol is HTTPS: a kubernetes.io/tls Secret for the target proxy's listener " +
           '(the ALB does not check its certificate, so a self-signed one will do), or set target.protocol HTTP',
+      });
+    }
+    const { clusterName, targetGroupBindingApi, apply } = door.kubernetes;
+    if (!clusterName && (targetGroupBindingApi === AUTO_MODE_API || apply)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['kubernetes', 'clusterName'],
+        message:
+          targetGroupBindingApi === AUTO_MODE_API
+            ? "is required with targetGroupBindingApi eks.amazonaws.com/v1: EKS Auto Mode's load balancing registers " +
+              "pods only in target groups tagged eks:eks-cluster-name with the cluster's name; set it (swing init " +
+              '--eks-cluster writes it)'
+            : 'is required with kubernetes.apply: the cluster that cdk deploy applies the manifests to',
       });
     }
     if (door.route53 && !`.${door.domainName}`.endsWith(`.${door.route53.zoneName.replace(/\.$/, '')}`)) {

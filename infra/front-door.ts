@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Fn, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, Tags, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
@@ -6,7 +6,12 @@ import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { albAccessLogsBucket } from './alb-access-logs.ts';
-import { FRONT_DOOR_OUTPUTS, type FrontDoorConfig } from './front-door-config.ts';
+import {
+  AUTO_MODE_API,
+  AUTO_MODE_CLUSTER_TAG,
+  FRONT_DOOR_OUTPUTS,
+  type FrontDoorConfig,
+} from './front-door-config.ts';
 import type { AlbMetricDimensions } from './rollout-alarms.ts';
 import type { SmokeNetwork } from './rollout-controller.ts';
 
@@ -157,7 +162,7 @@ export class FrontDoorAlb extends Construct {
 
   private targetGroup(id: string, side: FrontDoorConfig['source']): elbv2.ApplicationTargetGroup {
     const https = side.protocol === 'HTTPS';
-    return new elbv2.ApplicationTargetGroup(this, `${id}TargetGroup`, {
+    const targetGroup = new elbv2.ApplicationTargetGroup(this, `${id}TargetGroup`, {
       vpc: this.vpc,
       port: side.port,
       protocol: https ? elbv2.ApplicationProtocol.HTTPS : elbv2.ApplicationProtocol.HTTP,
@@ -173,6 +178,12 @@ export class FrontDoorAlb extends Construct {
         unhealthyThresholdCount: 2,
       },
     });
+    const { targetGroupBindingApi, clusterName } = this.config.kubernetes;
+    // EKS Auto Mode's load balancing may RegisterTargets only in target groups tagged with its cluster's name.
+    if (targetGroupBindingApi === AUTO_MODE_API && clusterName) {
+      Tags.of(targetGroup).add(AUTO_MODE_CLUSTER_TAG, clusterName);
+    }
+    return targetGroup;
   }
 }
 

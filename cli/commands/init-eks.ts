@@ -19,6 +19,7 @@ export interface EksInitOptions {
   certificateArn?: string;
   domainName?: string;
   allowedCidr?: string[];
+  subnet?: string[];
   kubeContext?: string;
   smokeAuth?: string;
   out: string;
@@ -59,6 +60,7 @@ export function eksInitConfig(
       target: { protocol: 'HTTP', port: 9200 },
       kubernetes: {
         namespace: found.namespace,
+        clusterName: found.cluster.name,
         targetGroupBindingApi: found.targetGroupBindingApi,
         captureProxyService: { name: proxy.service, port: proxy.servicePort },
         targetProxy: {
@@ -99,6 +101,7 @@ export async function runEksInit(ctx: CommandContext, options: EksInitOptions): 
       ...(options.proxy ? { proxy: options.proxy } : {}),
       ...(options.stage ? { stage: options.stage } : {}),
       ...(options.targetEndpoint ? { targetEndpoint: options.targetEndpoint } : {}),
+      ...(options.subnet?.length ? { subnets: options.subnet } : {}),
     });
   } catch (error) {
     if (!(error instanceof EksDeploymentNotFound)) throw error;

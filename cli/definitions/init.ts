@@ -23,6 +23,11 @@ export function registerInit(program: Command, deps: CliDeps): void {
       "with --eks-cluster: the clients' network (repeatable; default the VPC's)",
       collect,
     )
+    .option(
+      '--subnet <id>',
+      "with --eks-cluster: the front door's subnets (repeatable; default the cluster's private ones, one per zone)",
+      collect,
+    )
     .option('--kube-context <name>', 'with --eks-cluster: the kubeconfig context (default: its current one)')
     .option(
       '--manifests-dir <dir>',
@@ -52,14 +57,17 @@ ALB's self-signed certificate (read from ACM) so the smoke checks can reach it, 
 config. Anything missing or shaped otherwise is named with its fix, and nothing is written.
 Needs: elasticloadbalancing:Describe*, ssm:GetParameters, acm:DescribeCertificate, acm:GetCertificate.
 
-With --eks-cluster (Migration Assistant 3.x on EKS, which has no ALB): finds the cluster's VPC, subnets and
-security group (EKS DescribeCluster, EC2 DescribeVpcs), and through your kubeconfig the capture proxy's Service
+With --eks-cluster (Migration Assistant 3.x on EKS, which has no ALB): finds the cluster's VPC, its private
+subnets (one per zone, two zones or more; --subnet to choose) and security group (EKS DescribeCluster, EC2
+DescribeVpcs, DescribeSubnets, DescribeRouteTables), and through your kubeconfig the capture proxy's Service
 (selector migrations/proxy), its Deployment's image, the TargetGroupBinding API the cluster serves and the
 replayer's target; writes a front-door config and the target proxy's manifests (and the TargetGroupBindings
 once the stack is deployed: swing front-door manifests). It refuses, writing nothing, when there is no such
-Service, no TargetGroupBinding API, or the proxy is not in the cluster's VPC. See docs/migration-assistant.md.
-Needs: eks:DescribeCluster, ec2:DescribeVpcs, cloudformation:DescribeStacks; in the namespace, list services,
-deployments and pods; get customresourcedefinitions.
+Service, no TargetGroupBinding API, no private subnets in two zones, or the proxy is not in the cluster's VPC.
+See docs/migration-assistant.md.
+Needs: eks:DescribeCluster, ec2:DescribeVpcs, ec2:DescribeSubnets, ec2:DescribeRouteTables,
+cloudformation:DescribeStacks; in the namespace, list services, deployments and pods; get
+customresourcedefinitions.
 
 Examples:
   $ swing init --migration-stage dev --smoke-auth none

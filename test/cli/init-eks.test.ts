@@ -2,7 +2,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { DescribeVpcsCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeRouteTablesCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcsCommand,
+  type Subnet,
+} from '@aws-sdk/client-ec2';
 import { DescribeClusterCommand } from '@aws-sdk/client-eks';
 import { DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Deployment } from 'kubernetes-models/apps/v1';
@@ -35,6 +40,47 @@ const FRONT_DOOR_OUTPUTS = [
 
 type Fake = Awaited<ReturnType<typeof startFakeKubernetes>>;
 
+const VPC = 'vpc-0a1b2c3d4e5f60718';
+/**
+ * The cluster's subnets as the 3.x solution's VPC has them: a public and a private one per zone. In us-east-1a a
+ * second private subnet, tagged for internal load balancers, is the one the front door takes.
+ */
+const SUBNETS: Subnet[] = [
+  { SubnetId: 'subnet-0aa11bb22cc33dd44', AvailabilityZone: 'us-east-1a', VpcId: VPC },
+  {
+    SubnetId: 'subnet-0ab00000000000001',
+    AvailabilityZone: 'us-east-1a',
+    VpcId: VPC,
+    Tags: [{ Key: 'kubernetes.io/role/internal-elb', Value: '1' }],
+  },
+  { SubnetId: 'subnet-0ee55ff66aa77bb88', AvailabilityZone: 'us-east-1b', VpcId: VPC },
+  { SubnetId: 'subnet-0f000000000000a1a', AvailabilityZone: 'us-east-1a', VpcId: VPC },
+  { SubnetId: 'subnet-0f000000000000b1b', AvailabilityZone: 'us-east-1b', VpcId: VPC },
+];
+const PUBLIC_SUBNETS = ['subnet-0f000000000000a1a', 'subnet-0f000000000000b1b'];
+
+function mockSubnets(subnets: readonly Subnet[] = SUBNETS): void {
+  aws.ec2.on(DescribeSubnetsCommand).callsFake(({ SubnetIds }: { SubnetIds: string[] }) => ({
+    Subnets: subnets.filter((subnet) => SubnetIds.includes(subnet.SubnetId!)),
+  }));
+  aws.ec2.on(DescribeRouteTablesCommand).resolves({
+    RouteTables: [
+      {
+        // The main table: a NAT gateway, so the subnets without their own table are private.
+        Associations: [{ Main: true }],
+        Routes: [{ DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: 'nat-0123456789abcdef0' }],
+      },
+      {
+        Associations: PUBLIC_SUBNETS.map((SubnetId) => ({ SubnetId, Main: false })),
+        Routes: [
+          { DestinationCidrBlock: '10.0.0.0/16', GatewayId: 'local' },
+          { DestinationCidrBlock: '0.0.0.0/0', GatewayId: 'igw-0123456789abcdef0' },
+        ],
+      },
+    ],
+  });
+}
+
 /** EKS and EC2 as the 3.x solution's CloudFormation leaves them: an Auto Mode cluster with load balancing on. */
 function mockEks(endpoint: string): void {
   aws.eks.on(DescribeClusterCommand, { name: CLUSTER }).resolves({
@@ -44,7 +90,7 @@ function mockEks(endpoint: string): void {
       endpoint,
       resourcesVpcConfig: {
         vpcId: 'vpc-0a1b2c3d4e5f60718',
-        subnetIds: ['subnet-0aa11bb22cc33dd44', 'subnet-0ee55ff66aa77bb88'],
+        subnetIds: SUBNETS.map((subnet) => subnet.SubnetId!),
         clusterSecurityGroupId: 'sg-0c1d2e3f4a5b6c7d8',
       },
       kubernetesNetworkConfig: { elasticLoadBalancing: { enabled: true } },
@@ -63,6 +109,7 @@ function mockEks(endpoint: string): void {
       },
     ],
   });
+  mockSubnets();
   aws.cloudFormation
     .on(DescribeStacksCommand)
     .rejects(Object.assign(new Error('Stack with id Swing-dev does not exist'), { name: 'ValidationError' }));
@@ -75,9 +122,10 @@ describe('Command: swing init --eks-cluster (a fake Kubernetes API on 127.0.0.1,
   let cluster: FakeCluster;
   let fake: Fake | undefined;
 
-  const init = async (extra: string[] = [], kube?: Fake) => {
+  const init = async (extra: string[] = [], kube?: Fake, subnets?: Subnet[]) => {
     fake = kube ?? (await startFakeKubernetes(cluster));
     mockEks(fake.url);
+    if (subnets) mockSubnets(subnets);
     return swing(
       [
         'init',
@@ -133,13 +181,15 @@ describe('Command: swing init --eks-cluster (a fake Kubernetes API on 127.0.0.1,
       replayLag: { qualifier: 'dev' },
       frontDoor: {
         vpcId: 'vpc-0a1b2c3d4e5f60718',
-        subnetIds: ['subnet-0aa11bb22cc33dd44', 'subnet-0ee55ff66aa77bb88'],
+        // Private, one per zone, the internal-elb one first: none of the public ones.
+        subnetIds: ['subnet-0ab00000000000001', 'subnet-0ee55ff66aa77bb88'],
         podSecurityGroupId: 'sg-0c1d2e3f4a5b6c7d8',
         certificateArn: CERTIFICATE,
         allowedCidrs: ['10.0.0.0/16'],
         source: { protocol: 'HTTPS', port: 9201 },
         kubernetes: {
           namespace: 'ma',
+          clusterName: CLUSTER,
           targetGroupBindingApi: 'eks.amazonaws.com/v1',
           captureProxyService: { name: 'capture-proxy', port: 9201 },
           targetProxy: {
@@ -237,6 +287,61 @@ describe('Command: swing init --eks-cluster (a fake Kubernetes API on 127.0.0.1,
       /nothing written: no capture proxy Service in namespace ma .*migrations\/proxy/,
     );
     nothingWritten();
+  });
+
+  it("refuses, writing nothing, when the cluster's private subnets are in one zone, naming the field and --subnet", async () => {
+    const result = await init(
+      [],
+      undefined,
+      SUBNETS.filter((subnet) => subnet.AvailabilityZone === 'us-east-1a'),
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /frontDoor\.subnetIds: the cluster's private subnets in vpc-0a1b2c3d4e5f60718 span 1 zone\(s\) \(subnet-0ab00000000000001 \(us-east-1a\); public, .*subnet-0f000000000000a1a\).*private subnets in two zones or more: pass --subnet <id>/,
+    );
+    nothingWritten();
+  });
+
+  it("takes --subnet instead of the cluster's, and refuses two in one zone or one outside the VPC", async () => {
+    fake = await startFakeKubernetes(cluster);
+    const subnets = [
+      ...SUBNETS,
+      {
+        SubnetId: 'subnet-0c0c0c0c0c0c0c0c0',
+        AvailabilityZone: 'us-east-1c',
+        VpcId: 'vpc-0ffffffffffffffff',
+      },
+    ];
+    const twoInOneZone = await init(
+      ['--subnet', 'subnet-0aa11bb22cc33dd44', '--subnet', 'subnet-0ab00000000000001'],
+      fake,
+      subnets,
+    );
+    expect(twoInOneZone.code).toBe(2);
+    expect(twoInOneZone.stderr).toMatch(
+      /frontDoor\.subnetIds: two of --subnet .* are in one zone: .*one per zone/,
+    );
+    expect(twoInOneZone.stderr).toMatch(/--subnet gives 1 zone\(s\): an ALB needs two zones or more/);
+    const elsewhere = await init(
+      ['--subnet', 'subnet-0aa11bb22cc33dd44', '--subnet', 'subnet-0c0c0c0c0c0c0c0c0'],
+      fake,
+      subnets,
+    );
+    expect(elsewhere.stderr).toMatch(
+      /subnet-0c0c0c0c0c0c0c0c0 not in vpc-0a1b2c3d4e5f60718: pass subnets of the cluster's VPC/,
+    );
+    nothingWritten();
+
+    const chosen = await init(
+      ['--subnet', 'subnet-0f000000000000a1a', '--subnet', 'subnet-0ee55ff66aa77bb88'],
+      fake,
+      subnets,
+    );
+    expect(chosen.stderr).toBe('');
+    expect(JSON.parse(readFileSync(out, 'utf8')).frontDoor.subnetIds).toEqual([
+      'subnet-0f000000000000a1a',
+      'subnet-0ee55ff66aa77bb88',
+    ]);
   });
 
   it('refuses, writing nothing, when neither TargetGroupBinding API is served', async () => {

@@ -125,6 +125,18 @@ describe('Construct: FrontDoorAlb (front-door mode, infra/example-eks.config.jso
     });
   });
 
+  it("tags both target groups with the EKS cluster's name on Auto Mode (eks.amazonaws.com/v1), whose load balancing registers pods only there", () => {
+    const groups = Object.values(template.findResources('AWS::ElasticLoadBalancingV2::TargetGroup'));
+    expect(groups).toHaveLength(2);
+    for (const group of groups) {
+      expect((group.Properties as { Tags?: unknown[] }).Tags).toEqual(
+        expect.arrayContaining([
+          { Key: 'eks:eks-cluster-name', Value: 'migration-eks-cluster-dev-us-east-1' },
+        ]),
+      );
+    }
+  });
+
   it("admits the clients' CIDRs on 443 only, the smoke-test function on 9201 and 9202, and sends only to the pods", () => {
     const group = template.findResources('AWS::EC2::SecurityGroup')[albGroup!]!.Properties as Record<
       string,
@@ -249,6 +261,24 @@ describe('Config: front-door mode', () => {
       ]),
     );
   });
+
+  it("refuses Auto Mode's API without the cluster's name (its target groups need the tag), and leaves the controller's untagged", () => {
+    const autoMode = exampleConfigInput(EXAMPLE, (raw) => {
+      delete ((raw.frontDoor as Record<string, unknown>).kubernetes as Record<string, unknown>).clusterName;
+    });
+    expect(() => parseSwingConfig(autoMode)).toThrow(
+      /config\.frontDoor\.kubernetes\.clusterName: is required with targetGroupBindingApi eks\.amazonaws\.com\/v1: .*eks:eks-cluster-name/,
+    );
+    const controller = exampleConfigInput(EXAMPLE, (raw) => {
+      const kubernetes = (raw.frontDoor as Record<string, unknown>).kubernetes as Record<string, unknown>;
+      delete kubernetes.clusterName;
+      kubernetes.targetGroupBindingApi = 'elbv2.k8s.aws/v1beta1';
+    });
+    const { template } = synthSwing(parseSwingConfig(controller));
+    for (const group of Object.values(template.findResources('AWS::ElasticLoadBalancingV2::TargetGroup'))) {
+      expect(JSON.stringify(group.Properties)).not.toContain('eks:eks-cluster-name');
+    }
+  }, 180_000);
 
   it('refuses a Route 53 zone that does not hold the domain name', () => {
     const input = exampleConfigInput(EXAMPLE, (raw) => {
