@@ -514,7 +514,7 @@ function faultArbitrary(
   const waitTrigger = waitTriggerArbitrary(waitCount);
   const common = [
     ...faultsOfEveryMode(starting, trigger, waitTrigger, waitCount),
-    ...newFaults(callCount, waitCount),
+    ...newFaults(callCount, waitsOf(steps, readsFirst)),
   ];
   if (!readsFirst) return fc.oneof(...common);
   return fc.oneof(
@@ -682,16 +682,11 @@ function anyMomentArbitrary(callCount: number, waitCount: number): fc.Arbitrary<
 }
 
 const stallUntilArbitrary: fc.Arbitrary<StallUntil> = fc.oneof(
-  // The next bake (or wait for the replayer) opening: a stale writer meets the token being stored.
+  // The next bake opening (or wait for the replayer): a stale writer meets the token being stored.
+  { weight: 4, arbitrary: fc.constant({ state: 'Bake' as const, nth: 1 }) },
+  { weight: 1, arbitrary: fc.constant({ state: 'WaitForReplay' as const, nth: 1 }) },
   {
-    weight: 3,
-    arbitrary: fc.record({
-      state: fc.constantFrom('Bake' as const, 'WaitForReplay' as const),
-      nth: fc.constant(1),
-    }),
-  },
-  {
-    weight: 3,
+    weight: 2,
     arbitrary: fc.record({
       state: fc.constantFrom(
         'ShiftWeights' as const,
@@ -712,6 +707,7 @@ const staleWriterArbitrary: fc.Arbitrary<InvocationTrigger> = fc.record({
   state: fc.constantFrom(
     'AfterBake' as const,
     'AfterBake' as const,
+    'AfterBake' as const,
     'ShiftWeights' as const,
     'Bake' as const,
     'Gate' as const,
@@ -721,8 +717,25 @@ const staleWriterArbitrary: fc.Arbitrary<InvocationTrigger> = fc.record({
 });
 
 /** The kinds of DRAWN, at the rates they are drawn once switched on. */
-function newFaults(callCount: number, waitCount: number): fc.WeightedArbitrary<Fault>[] {
+function newFaults(callCount: number, waits: readonly Wait[]): fc.WeightedArbitrary<Fault>[] {
+  const waitCount = waits.length;
   const moment = anyMomentArbitrary(callCount, waitCount);
+  // Most pauses and resumes come at an open gate (the write cutover's included), where they meet its timeout.
+  const gates = waits.flatMap((wait, k) => (wait.kind === 'gate' ? [k] : []));
+  const atGateOrAnyMoment: fc.Arbitrary<Trigger> =
+    gates.length === 0
+      ? moment
+      : fc.oneof(
+          {
+            weight: 3,
+            arbitrary: fc.record({
+              on: fc.constant('wait' as const),
+              k: fc.constantFrom(...gates),
+              afterMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 1000 })),
+            }),
+          },
+          { weight: 2, arbitrary: moment },
+        );
   return [
     ...(DRAWN.operatorCommands
       ? [
@@ -730,7 +743,7 @@ function newFaults(callCount: number, waitCount: number): fc.WeightedArbitrary<F
             weight: 6,
             arbitrary: fc.record({
               kind: fc.constant('operator' as const),
-              at: moment,
+              at: atGateOrAnyMoment,
               command: fc.constantFrom<OperatorCommand>(
                 'pause',
                 'pause',
