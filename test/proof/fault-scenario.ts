@@ -502,9 +502,11 @@ const alarmDeliveryArbitrary: fc.Arbitrary<AlarmDelivery> = fc.oneof(
 function faultArbitrary(
   starting: Weights,
   steps: readonly ScenarioStep[],
-  readsFirst?: Pick<ReadsFirstScenario, 'cutoverGate' | 'rehearsal'>,
+  readsFirst: Pick<ReadsFirstScenario, 'cutoverGate' | 'rehearsal'> | undefined,
+  promoting: readonly number[],
 ): fc.Arbitrary<Fault> {
-  const waitCount = waitsOf(steps, readsFirst).length;
+  const waits = waitsOf(steps, readsFirst);
+  const waitCount = waits.length;
   // About 8 calls per step (read, alarm check, health, write, read-back, bake and after-bake checks) plus
   // preflight, rollback and safety net: triggers past the end simply never fire. A read step also reads the
   // rules and their tags, and writes 7 rules (the first) or 4; the cutover and the end remove 7.
@@ -514,7 +516,7 @@ function faultArbitrary(
   const waitTrigger = waitTriggerArbitrary(waitCount);
   const common = [
     ...faultsOfEveryMode(starting, trigger, waitTrigger, waitCount),
-    ...newFaults(callCount, waitsOf(steps, readsFirst)),
+    ...newFaults(callCount, waits, promoting, steps.length),
   ];
   if (!readsFirst) return fc.oneof(...common);
   return fc.oneof(
@@ -702,45 +704,74 @@ const stallUntilArbitrary: fc.Arbitrary<StallUntil> = fc.oneof(
 );
 
 /** Invocations whose lost answer and stall let a stale attempt write late: mostly the ones that write the record. */
-const staleWriterArbitrary: fc.Arbitrary<InvocationTrigger> = fc.record({
-  on: fc.constant('invocation' as const),
-  state: fc.constantFrom(
-    'AfterBake' as const,
-    'AfterBake' as const,
-    'AfterBake' as const,
-    'ShiftWeights' as const,
-    'Bake' as const,
-    'Gate' as const,
-    'Rollback' as const,
-  ),
-  n: fc.integer({ min: 1, max: 3 }),
-});
+function staleWriterArbitrary(stepCount: number): fc.Arbitrary<InvocationTrigger> {
+  return fc.oneof(
+    // An AfterBake with a step after it: its stale write can meet that step's bake opening (defect 3's kind).
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        on: fc.constant('invocation' as const),
+        state: fc.constant('AfterBake' as const),
+        n: fc.integer({ min: 1, max: Math.max(1, Math.min(3, stepCount - 1)) }),
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        on: fc.constant('invocation' as const),
+        state: fc.constantFrom(
+          'AfterBake' as const,
+          'ShiftWeights' as const,
+          'Bake' as const,
+          'Gate' as const,
+          'Rollback' as const,
+        ),
+        n: fc.integer({ min: 1, max: 3 }),
+      }),
+    },
+  );
+}
+
+/**
+ * Which call of the stale attempt stalls: mostly the second or third, after its read of the record and before
+ * its record write (AfterBake's alarm check and delivered-split measure), where waking late writes stale news.
+ */
+const staleCallArbitrary: fc.Arbitrary<number> = fc.oneof(
+  { weight: 3, arbitrary: fc.integer({ min: 2, max: 3 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 1, max: 4 }) },
+);
 
 /** The kinds of DRAWN, at the rates they are drawn once switched on. */
-function newFaults(callCount: number, waits: readonly Wait[]): fc.WeightedArbitrary<Fault>[] {
+function newFaults(
+  callCount: number,
+  waits: readonly Wait[],
+  promoting: readonly number[],
+  stepCount: number,
+): fc.WeightedArbitrary<Fault>[] {
   const waitCount = waits.length;
   const moment = anyMomentArbitrary(callCount, waitCount);
-  // Most pauses and resumes come at an open gate (the write cutover's included), where they meet its timeout.
+  // Most pauses and resumes come at an open gate (the write cutover's included), where they meet its timeout;
+  // mostly at one whose timeout promotes, when there is one, where a pause that does not hold goes on.
   const gates = waits.flatMap((wait, k) => (wait.kind === 'gate' ? [k] : []));
+  const atGate = (ks: readonly number[]): fc.Arbitrary<Trigger> =>
+    fc.record({
+      on: fc.constant('wait' as const),
+      k: fc.constantFrom(...ks),
+      afterMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 1000 })),
+    });
   const atGateOrAnyMoment: fc.Arbitrary<Trigger> =
     gates.length === 0
       ? moment
       : fc.oneof(
-          {
-            weight: 3,
-            arbitrary: fc.record({
-              on: fc.constant('wait' as const),
-              k: fc.constantFrom(...gates),
-              afterMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 1000 })),
-            }),
-          },
+          ...(promoting.length > 0 ? [{ weight: 5, arbitrary: atGate(promoting) }] : []),
+          { weight: 3, arbitrary: atGate(gates) },
           { weight: 2, arbitrary: moment },
         );
   return [
     ...(DRAWN.operatorCommands
       ? [
           {
-            weight: 6,
+            weight: 8,
             arbitrary: fc.record({
               kind: fc.constant('operator' as const),
               at: atGateOrAnyMoment,
@@ -780,9 +811,9 @@ function newFaults(callCount: number, waits: readonly Wait[]): fc.WeightedArbitr
             weight: 4,
             arbitrary: fc.record({
               kind: fc.constant('lost-stall' as const),
-              at: staleWriterArbitrary,
+              at: staleWriterArbitrary(stepCount),
               afterMs: fc.integer({ min: 0, max: 1000 }),
-              call: fc.integer({ min: 1, max: 4 }),
+              call: staleCallArbitrary,
               until: stallUntilArbitrary,
             }),
           },
@@ -888,8 +919,8 @@ function scenarioOf(
   [starting, steps]: [Weights, ScenarioStep[]],
   readsFirst?: Omit<ReadsFirstScenario, 'cutoverResolution'>,
 ): fc.Arbitrary<Scenario> {
-  return fc.record({
-    starting: fc.constant(starting),
+  // The gates are drawn first: the faults aim at the gates whose timeout promotes (see newFaults).
+  const gating = fc.record({
     ...(readsFirst
       ? {
           readsFirst: gateResolutionArbitrary.map((cutoverResolution) => ({
@@ -898,31 +929,62 @@ function scenarioOf(
           })),
         }
       : {}),
-    steps: fc.constant(steps),
-    asSpec: fc.boolean(),
     gate: fc.record({
       timeoutSeconds: fc.integer({ min: 60, max: 120 }),
       action: fc.constantFrom('rollback' as const, 'promote' as const),
     }),
     gateResolutions: fc.tuple(...steps.filter((step) => step.gate).map(() => gateResolutionArbitrary)),
-    insufficientData: fc.constantFrom<'not-firing' | 'firing'>('not-firing', 'not-firing', 'firing'),
-    latencyMs: fc.constantFrom(0, 20, 200),
-    statusEventLost: fc.constantFrom(false, false, false, false, false, false, false, true),
-    ...(DRAWN.sticky
-      ? {
-          stickySeconds: sometimes(7, fc.integer({ min: 1, max: 604_800 })),
-        }
-      : {}),
-    ...(DRAWN.foreignRules ? { foreignRules: sometimes(4, foreignRulesArbitrary) } : {}),
-    ...(DRAWN.priorHolder ? { priorHolder: sometimes(7, priorHolderArbitrary) } : {}),
-    // One run in seven has no fault at all: it must complete (or end as its gates say).
-    faults: fc.oneof(
-      { weight: 1, arbitrary: fc.constant([]) },
-      {
-        weight: 6,
-        arbitrary: fc.array(faultArbitrary(starting, steps, readsFirst), { minLength: 1, maxLength: 3 }),
-      },
-    ),
+  });
+  return gating.chain((gated) =>
+    fc
+      .record({
+        asSpec: fc.boolean(),
+        insufficientData: fc.constantFrom<'not-firing' | 'firing'>('not-firing', 'not-firing', 'firing'),
+        latencyMs: fc.constantFrom(0, 20, 200),
+        statusEventLost: fc.constantFrom(false, false, false, false, false, false, false, true),
+        ...(DRAWN.sticky
+          ? {
+              stickySeconds: sometimes(7, fc.integer({ min: 1, max: 604_800 })),
+            }
+          : {}),
+        ...(DRAWN.foreignRules ? { foreignRules: sometimes(4, foreignRulesArbitrary) } : {}),
+        ...(DRAWN.priorHolder ? { priorHolder: sometimes(7, priorHolderArbitrary) } : {}),
+        // One run in seven has no fault at all: it must complete (or end as its gates say).
+        faults: fc.oneof(
+          { weight: 1, arbitrary: fc.constant([]) },
+          {
+            weight: 6,
+            arbitrary: fc.array(faultArbitrary(starting, steps, readsFirst, promotingGates(steps, gated)), {
+              minLength: 1,
+              maxLength: 3,
+            }),
+          },
+        ),
+      })
+      .map((rest): Scenario => ({ starting, steps, ...gated, ...rest })),
+  );
+}
+
+/**
+ * The waits (indices of waitsOf) that are gates nobody resolves and whose timeout promotes: a pause that
+ * arrives there must hold all the same (issue 20, defect 1), the write cutover's gate included.
+ */
+function promotingGates(
+  steps: readonly ScenarioStep[],
+  gated: Pick<Scenario, 'gate' | 'gateResolutions' | 'readsFirst'>,
+): number[] {
+  if (gated.gate.action !== 'promote') return [];
+  const gatedSteps = steps.flatMap((step, index) => (step.gate ? [index] : []));
+  const readsFirst = gated.readsFirst;
+  return waitsOf(steps, readsFirst).flatMap((wait, k) => {
+    if (wait.kind !== 'gate') return [];
+    // As the run resolves them (fault-run.ts): the gate of the last read step is the cutover's when it is manual.
+    const cutoverGate =
+      readsFirst?.cutoverGate === 'manual' && !readsFirst.rehearsal && wait.step === steps.length - 1;
+    const resolution = cutoverGate
+      ? readsFirst.cutoverResolution
+      : gated.gateResolutions[gatedSteps.indexOf(wait.step)];
+    return resolution?.by === 'timeout' ? [k] : [];
   });
 }
 
