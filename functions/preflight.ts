@@ -11,7 +11,7 @@ import {
   readsFirstDefaultsFromEnv,
   requireEnv,
 } from '#commons/config.ts';
-import { type PreflightDeps, preflight } from '#domain/rollout.ts';
+import { type PreflightDeps, preflight } from '#domain/engine/preflight.ts';
 import { lambdaHandler } from '#powertools/handler.ts';
 import { logger } from '#powertools/logger.ts';
 

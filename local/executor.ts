@@ -1,12 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ExecutionAbortedError, type StateMachine } from 'aws-local-stepfunctions';
 import type { EngineDeps } from '#domain/engine/deps.ts';
+import { preflight } from '#domain/engine/preflight.ts';
 import { type ReconcileResult, type ReconcilerDeps, reconcile } from '#domain/reconciler.ts';
 import {
   afterBake,
   finalize,
   openWaitTask,
-  preflight,
   rollback,
   type SafetyNetAction,
   safetyNet,

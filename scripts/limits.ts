@@ -293,7 +293,7 @@ export function readSources(root: string): SourceFile[] {
  * restructuring empties this list.
  */
 export const KNOWN: Readonly<Record<string, number>> = {
-  'file-lines functions/commons/domain/rollout.ts': 1508,
+  'file-lines functions/commons/domain/rollout.ts': 1387,
   'file-lines infra/rollout-controller.ts': 1067,
   'file-lines cli/rollout-view.ts': 656,
   'file-lines local/alb.ts': 647,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { preflight } from '#domain/rollout.ts';
+import { preflight } from '#domain/engine/preflight.ts';
 import type { Weights } from '#domain/types.ts';
 import { percentToWeights } from '#domain/weights.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { preflight } from '#domain/rollout.ts';
+import { preflight } from '#domain/engine/preflight.ts';
 import type { RolloutPatch, Weights } from '#domain/types.ts';
 import { percentToWeights } from '#domain/weights.ts';
 import { LocalStepFunctions } from '#local/executor.ts';

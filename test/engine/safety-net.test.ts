@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { preflight, type SafetyNetDeps, safetyNet, shiftWeights } from '#domain/rollout.ts';
+import { preflight } from '#domain/engine/preflight.ts';
+import { type SafetyNetDeps, safetyNet, shiftWeights } from '#domain/rollout.ts';
 import type { Weights } from '#domain/types.ts';
 import { percentToWeights } from '#domain/weights.ts';
 import { makeWorld } from '#test/support/rollout-world.ts';

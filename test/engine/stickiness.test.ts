@@ -1,6 +1,6 @@
 import type { Action } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { describe, expect, it } from 'vitest';
-import { preflight } from '#domain/rollout.ts';
+import { preflight } from '#domain/engine/preflight.ts';
 import type { Weights } from '#domain/types.ts';
 import { LocalStepFunctions } from '#local/executor.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';

@@ -9,12 +9,12 @@ import {
   watchedAlarmsFromEnv,
 } from '#commons/config.ts';
 import type { EngineDeps } from '#domain/engine/deps.ts';
+import { preflight } from '#domain/engine/preflight.ts';
 import {
   afterBake,
   finalize,
   handleAlarmEvent,
   openWaitTask,
-  preflight,
   rollback,
   safetyNet,
   shiftWeights,

@@ -1,7 +1,6 @@
 import { measureAsAdvice } from './advisory.ts';
 import type { DeliveredSplit } from './delivered-split.ts';
-import type { EngineDeps } from './engine/deps.ts';
-import { rulesPort, sleep } from './engine/deps.ts';
+import { type EngineDeps, rulesPort, sleep } from './engine/deps.ts';
 import {
   driftError,
   firingSummary,
@@ -21,7 +20,6 @@ import {
   ReplayLagTimedOut,
   RestoreRaisesTarget,
   SmokeTestFailed,
-  Superseded,
   TargetUnhealthy,
   TransientFailure,
   ValidationFailed,
@@ -32,11 +30,8 @@ import {
   type AlarmStateChange,
   AlarmStateChangeSchema,
   type Cursor,
-  DEFAULT_GATE,
-  ExecutionInputSchema,
   ExecutionStatusChangeSchema,
   FinalizeEventSchema,
-  PreflightEventSchema,
   RollbackEventSchema,
   type StateError,
   StepEventSchema,
@@ -45,14 +40,10 @@ import {
 import { attemptKey, fenceOf } from './fencing.ts';
 import { notifyOnce, notifyQuietly } from './outcome-notice.ts';
 import { GOING_ON, unlessPaused } from './pause.ts';
-import { resolvePlan } from './plan.ts';
-import { checkListener, recheckAfterLock } from './preflight-listener.ts';
 import {
   DEFAULT_READS_FIRST,
-  DEFAULT_TRAFFIC,
   hasCutOver,
   type RunStep,
-  refuseTrafficPlan,
   removeRules,
   rulesDrift,
   rulesDriftError,
@@ -85,118 +76,6 @@ import { parseOrThrow } from './validation.ts';
 import { isIncrease, percentToWeights, sameWeights } from './weights.ts';
 
 // ---- Preflight ------------------------------------------------------------------------------------------
-
-export type PreflightDeps = Pick<
-  EngineDeps,
-  'listenerArn' | 'listener' | 'listenerRules' | 'alarms' | 'store' | 'log' | 'now' | 'trafficDefaults'
->;
-
-/**
- * Validates the input, checks the listener's shape and its other rules, refuses while an alarm fires, and
- * takes the lock last, so that every refusal before it writes nothing (I6).
- */
-export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cursor> {
-  const { executionArn, input } = parseOrThrow(PreflightEventSchema, event);
-  const parsedInput = parseOrThrow(ExecutionInputSchema, input, '');
-  const plan = resolvePlan(parsedInput.plan, 'plan');
-  const gate = { ...DEFAULT_GATE, ...parsedInput.gate };
-  const defaults = deps.trafficDefaults ?? DEFAULT_TRAFFIC;
-  const traffic = parsedInput.traffic ?? defaults.traffic;
-  const then = parsedInput.then ?? 'hold';
-  const readsFirst = { ...defaults.settings, ...parsedInput.readsFirst };
-  refuseTrafficPlan({
-    traffic,
-    planEnd: then,
-    acceptWritesOnTarget: parsedInput.acceptWritesOnTarget ?? false,
-    steps: plan.steps,
-  });
-  const shape = {
-    plan,
-    ...(traffic === 'reads-first' ? { traffic, readsFirst } : {}),
-    ...(then === 'restore' ? { planEnd: then } : {}),
-  };
-
-  const cursor: Cursor = {
-    index: 0,
-    stepCount: runSteps(shape).length,
-    done: false,
-    hold: false,
-    gate,
-    rehearsal: then === 'restore',
-    replayWaitSeconds: readsFirst.replayWaitSeconds,
-  };
-  const listenerChecks = {
-    listenerArn: deps.listenerArn,
-    traffic,
-    basePriority: readsFirst.basePriority,
-    firstStep: plan.steps[0],
-  };
-  const current = await deps.store.get(deps.listenerArn);
-  const holder = current?.lockOwner;
-  // A retry after this execution took the lock (its answer was lost) has only the last check left.
-  if (holder === executionArn) {
-    await recheckAfterLock(deps, listenerChecks, executionArn);
-    return cursor;
-  }
-  // A stale attempt, still running after its execution finished and released the lock, must not take it again
-  // (the reconciler would settle such a lock, but not before it held the listener for minutes).
-  const finished = [...(current?.history ?? []), ...(current?.rollout ? [current.rollout] : [])];
-  if (finished.some((rollout) => rollout.executionArn === executionArn)) {
-    throw new Superseded(
-      `execution ${executionArn} already ran its rollout on listener ${deps.listenerArn} and released the lock: ` +
-        'this is a stale Preflight attempt, it takes nothing',
-    );
-  }
-
-  if (traffic === 'reads-first' && defaults.replayLagCheck === false) {
-    throw new ValidationFailed([
-      {
-        field: 'traffic',
-        message:
-          "is 'reads-first' but this stack has no replay-lag check (its config names no Migration Assistant " +
-          'qualifier, so no alarm watches the replayer): every step would wait for it, then roll back. Set ' +
-          'replayLag.qualifier (or replayLag.dimensions) in the config and deploy, or start with traffic all',
-      },
-    ]);
-  }
-  // While another rollout holds the listener, its rules and weights are its own: the lock refuses this start,
-  // or, if it released meanwhile, the same checks on what is read once the lock is held.
-  const { startingWeights, unswung } = await checkListener(deps, listenerChecks, holder !== undefined);
-  const evaluation = await deps.alarms.evaluate();
-  if (evaluation.firing.length > 0) {
-    throw new AlarmFiring(
-      `refusing to start: watched alarms are firing: ${firingSummary(evaluation)}. ` +
-        'Fix the target first, or remove the alarm from the watch list on purpose',
-      evaluation.firing.map((alarm) => alarm.name),
-    );
-  }
-
-  const taken = await deps.store.acquire(deps.listenerArn, {
-    ...shape,
-    executionArn,
-    startedAt: deps.now().toISOString(),
-    startingWeights,
-    lastWritten: startingWeights,
-    stepIndex: 0,
-    status: 'smoke-testing',
-    steps: [],
-    ...(unswung.count > 0 ? { unswungRules: unswung.recorded, unswungRuleCount: unswung.count } : {}),
-  });
-  // Another attempt of this preflight took the lock meanwhile (this one's answer was lost, or it woke up
-  // late): that attempt's rollout runs, and this one has nothing left to do.
-  if (taken === 'already-held') return cursor;
-  await recheckAfterLock(deps, listenerChecks, executionArn);
-  deps.log.info('rollout started', {
-    executionArn,
-    startingWeights,
-    ...(unswung.count > 0 ? { unswungRules: unswung.recorded } : {}),
-    steps: plan.steps.length,
-    traffic,
-    then,
-    requestedBy: parsedInput.requestedBy,
-  });
-  return cursor;
-}
 
 // ---- Smoke test -----------------------------------------------------------------------------------------
 
