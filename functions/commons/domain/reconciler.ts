@@ -1,5 +1,5 @@
 import { LockLost } from './errors.ts';
-import { DEFAULT_READS_FIRST, removeRules } from './reads-first.ts';
+import { DEFAULT_READS_FIRST, removeRules, rulesDrift } from './reads-first.ts';
 import { hasEnded, type SafetyNetAction, type SafetyNetDeps, settleEndedExecution } from './rollout.ts';
 import { isPinRule } from './swing-rules.ts';
 import type { ExecutionStatus, ExecutionStatusPort, FoundSwingRule, ListenerRecord } from './types.ts';
@@ -151,6 +151,17 @@ async function sweepLeftoverRules(deps: ReconcilerDeps, record: ListenerRecord |
       deps.log.warn('rules of a halted rollout left alone: the operator decides', {
         owner,
         rules: owned.length,
+      });
+      continue;
+    }
+    // A rule of the rollout's changed by hand since (a pin re-weighted, a rule reshaped): the operator is acting,
+    // and Swing touches none of the rollout's rules (I4). Missing rules and a stale step's weights are Swing's.
+    const handChange = done ? rulesDrift(done, owned, { ignoreMissing: true, staleSteps: true }) : undefined;
+    if (handChange) {
+      deps.log.warn('rules changed by hand after the rollout ended left alone: the operator decides', {
+        owner,
+        rules: owned.length,
+        why: handChange,
       });
       continue;
     }
