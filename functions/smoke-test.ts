@@ -3,7 +3,7 @@ import { HttpSmokeTester, secretsManagerFetcher } from '#adapters/smoke.ts';
 import { DynamoDbRolloutStore } from '#adapters/store-dynamodb.ts';
 import { documentClient } from '#clients/dynamodb.ts';
 import { requireEnv } from '#commons/config.ts';
-import { type SmokeDeps, smokeTest } from '#domain/rollout.ts';
+import { type SmokeDeps, smokeTest } from '#domain/engine/smoke-test.ts';
 import { parseSmokeConfig } from '#domain/smoke-config.ts';
 import { lambdaHandler } from '#powertools/handler.ts';
 import { logger } from '#powertools/logger.ts';

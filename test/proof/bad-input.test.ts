@@ -10,6 +10,7 @@ import {
 } from '#commons/config.ts';
 import type { EngineDeps } from '#domain/engine/deps.ts';
 import { preflight } from '#domain/engine/preflight.ts';
+import { smokeTest } from '#domain/engine/smoke-test.ts';
 import {
   afterBake,
   finalize,
@@ -18,7 +19,6 @@ import {
   rollback,
   safetyNet,
   shiftWeights,
-  smokeTest,
 } from '#domain/rollout.ts';
 import { parseSmokeConfig } from '#domain/smoke-config.ts';
 import type { ListenerTarget, TaskCallbackPort, Weights } from '#domain/types.ts';

@@ -19,7 +19,6 @@ import {
   ReplayLagging,
   ReplayLagTimedOut,
   RestoreRaisesTarget,
-  SmokeTestFailed,
   TargetUnhealthy,
   TransientFailure,
   ValidationFailed,
@@ -67,7 +66,6 @@ import type {
   Rollout,
   RolloutOutcome,
   RolloutPatch,
-  SmokeReport,
   StepRecord,
   Weights,
   WriteExposure,
@@ -78,23 +76,6 @@ import { isIncrease, percentToWeights, sameWeights } from './weights.ts';
 // ---- Preflight ------------------------------------------------------------------------------------------
 
 // ---- Smoke test -----------------------------------------------------------------------------------------
-
-export type SmokeDeps = Pick<EngineDeps, 'listenerArn' | 'store' | 'smoke' | 'log'>;
-
-/** Both paths must answer before any weight changes. */
-export async function smokeTest(deps: SmokeDeps, event: unknown): Promise<SmokeReport> {
-  const { executionArn } = parseOrThrow(StepEventSchema.pick({ executionArn: true }), event);
-  throwIfAborted(await ownRollout(deps, executionArn));
-  const report = await deps.smoke.run();
-  if (!report.ok) {
-    const failures = report.results.filter((result) => !result.ok);
-    throw new SmokeTestFailed(
-      `smoke test failed, no weight was changed: ${failures.map((f) => `${f.path} ${f.name}: ${f.detail}`).join('; ')}`,
-    );
-  }
-  deps.log.info('smoke test passed', { checks: report.results.length });
-  return report;
-}
 
 // ---- Shift weights --------------------------------------------------------------------------------------
 
