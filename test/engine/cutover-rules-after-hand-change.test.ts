@@ -3,7 +3,8 @@ import type { EngineDeps } from '#domain/engine/deps.ts';
 import type { Weights } from '#domain/types.ts';
 import { percentToWeights } from '#domain/weights.ts';
 import { currentInvocation, type LocalStepFunctions } from '#local/executor.ts';
-import { readsFirstWorld } from '#test/support/reads-first-world.ts';
+import { readsFirstWorld, replayLagCutover } from '#test/support/reads-first-world.ts';
+import { listenerWritesSince } from '#test/support/rollout-world.ts';
 
 /**
  * The write cutover's ShiftWeights removes the read rules after its ModifyListener on the premise that "the read
@@ -15,7 +16,6 @@ import { readsFirstWorld } from '#test/support/reads-first-world.ts';
  */
 
 const BY_HAND: Weights = { source: 999, target: 0 };
-const WRITES = ['CreateRule', 'ModifyRule', 'DeleteRule', 'ModifyListener'];
 
 describe('the cutover stalls between its ModifyListener and its rule removal', () => {
   it('deletes no rule of Swing after the operator changed the default action by hand, and halts for it', async () => {
@@ -50,13 +50,11 @@ describe('the cutover stalls between its ModifyListener and its rule removal', (
     const execution = stepFunctions.start(deps, {
       traffic: 'reads-first',
       plan: '50:1,100:1',
-      readsFirst: {
-        cutoverGate: 'replay-lag',
+      readsFirst: replayLagCutover({
         cutoverBakeSeconds: 1000,
         scrollKeepAliveSeconds: 3600,
-        replayWaitSeconds: 80_000,
         afterCutover: 'hold',
-      },
+      }),
     });
     const deadline = Date.now() + 10_000;
     while (!stalled && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2));
@@ -71,9 +69,7 @@ describe('the cutover stalls between its ModifyListener and its rule removal', (
     release();
     const result = await execution.result;
 
-    const writesAfter = world.elb.log
-      .slice(handAt)
-      .filter((event) => event.kind === 'call' && WRITES.includes(event.operation));
+    const writesAfter = listenerWritesSince(world.elb, handAt);
     expect(writesAfter, 'no rule write nor ModifyListener after the hand change').toEqual([]);
     expect(world.elb.weights).toEqual(BY_HAND);
     expect(world.elb.swingRules.map((rule) => rule.RuleArn)).toEqual(rulesBefore);

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { settleEndedExecution } from '#domain/rollout.ts';
 import type { Rollout, Weights } from '#domain/types.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
-import { readsFirstWorld } from '#test/support/reads-first-world.ts';
-import { ALARM, baking } from '#test/support/rollout-world.ts';
+import { readsFirstWorld, replayLagCutover } from '#test/support/reads-first-world.ts';
+import { ALARM, baking, listenerWritesSince } from '#test/support/rollout-world.ts';
 
 /**
  * Issue 20 (the fault-model seed SWING_FC_SEED=1057644474): weights changed by hand during the write
@@ -14,15 +14,12 @@ import { ALARM, baking } from '#test/support/rollout-world.ts';
  * Swing halts on a hand change, touches nothing, and says so (WeightsDrifted).
  */
 
-const replayLagGate = {
-  cutoverGate: 'replay-lag',
+const replayLagGate = replayLagCutover({
   cutoverBakeSeconds: 1000,
   scrollKeepAliveSeconds: 3600,
-  replayWaitSeconds: 80_000,
   afterCutover: 'hold',
-};
+});
 const BY_HAND: Weights = { source: 500, target: 499 };
-const WRITES = ['CreateRule', 'ModifyRule', 'DeleteRule', 'ModifyListener'];
 
 describe('a hold after the cutover over weights changed by hand', () => {
   it('Rollback (alarm in the cutover bake) halts for the hand change and says so, touching nothing', async () => {
@@ -35,9 +32,7 @@ describe('a hold after the cutover over weights changed by hand', () => {
     await world.fireAlarm(ALARM);
     const result = await execution.result;
 
-    const writesAfter = world.elb.log
-      .slice(handAt)
-      .filter((event) => event.kind === 'call' && WRITES.includes(event.operation));
+    const writesAfter = listenerWritesSince(world.elb, handAt);
     expect(world.elb.weights).toEqual(BY_HAND);
     expect(writesAfter, 'no rule write nor ModifyListener after the hand change').toEqual([]);
     expect(world.elb.swingRules.map((rule) => rule.RuleArn)).toEqual(rulesBefore);
@@ -69,9 +64,7 @@ describe('a hold after the cutover over weights changed by hand', () => {
       'by hand',
     );
     expect(action).toBe('halted-drift');
-    const writesAfter = world.elb.log
-      .slice(handAt)
-      .filter((event) => event.kind === 'call' && WRITES.includes(event.operation));
+    const writesAfter = listenerWritesSince(world.elb, handAt);
     expect(world.elb.weights).toEqual(BY_HAND);
     expect(writesAfter, 'no rule write nor ModifyListener after the hand change').toEqual([]);
     expect(world.elb.swingRules.map((rule) => rule.RuleArn)).toEqual(rulesBefore);

@@ -3,22 +3,18 @@ import { TransientFailure } from '#domain/errors.ts';
 import type { RolloutPatch } from '#domain/types.ts';
 import { LocalStepFunctions } from '#local/executor.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
-import { baking, makeWorld } from '#test/support/rollout-world.ts';
+import { baking, failingReleases, losingStatusEvents, makeWorld } from '#test/support/rollout-world.ts';
 
 /**
  * Issue 20, defects the fault model found after defect 9's fix: a halt on a malformed record notifies once,
  * whoever halts and however often it is tried.
  */
 
-const losingStatusEvents = new LocalStepFunctions({
-  msPerSecond: 1,
-  retryDelayMs: 1,
-  deliverStatusEvent: () => false,
-});
+const statusEventsLost = losingStatusEvents();
 
 describe('A halt on a malformed record', () => {
   it('notifies once when the reconciler must try it twice (its first release failed)', async () => {
-    const world = makeWorld({ stepFunctions: losingStatusEvents });
+    const world = makeWorld({ stepFunctions: statusEventsLost });
     const execution = world.start({ plan: '10:1000,50:1000,100' });
     await world.until(baking(0), 'bake of step 1');
     await world.store.update(LISTENER.listenerArn, execution.executionArn, {
@@ -26,22 +22,14 @@ describe('A halt on a malformed record', () => {
     } as unknown as RolloutPatch);
     execution.stop();
     await execution.result;
-    let refusals = 0;
-    const release = world.store.release.bind(world.store);
-    world.store.release = async (listenerArn, executionArn, final) => {
-      if (final.status === 'halted' && refusals < 1) {
-        refusals += 1;
-        throw new TransientFailure('UpdateItem releasing the lock: ProvisionedThroughputExceededException');
-      }
-      return release(listenerArn, executionArn, final);
-    };
+    const releases = failingReleases(world.store, (final) => final.status === 'halted', 1);
 
-    await expect(losingStatusEvents.reconcile(world.deps)).rejects.toThrow(TransientFailure);
-    expect(await losingStatusEvents.reconcile(world.deps)).toMatchObject({
+    await expect(statusEventsLost.reconcile(world.deps)).rejects.toThrow(TransientFailure);
+    expect(await statusEventsLost.reconcile(world.deps)).toMatchObject({
       action: 'halted-record-malformed',
     });
 
-    expect(refusals).toBe(1);
+    expect(releases.failed).toBe(1);
     expect(await world.lockOwner()).toBeUndefined();
     expect(world.notifications.map((notification) => notification.outcome)).toEqual(['halted']);
     expect(world.notifications[0]).toMatchObject({ reason: { error: 'RecordMalformed' } });

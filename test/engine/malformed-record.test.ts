@@ -3,7 +3,7 @@ import type { RolloutPatch } from '#domain/types.ts';
 import { percentToWeights } from '#domain/weights.ts';
 import { LocalStepFunctions } from '#local/executor.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
-import { baking, makeWorld } from '#test/support/rollout-world.ts';
+import { baking, losingStatusEvents, makeWorld } from '#test/support/rollout-world.ts';
 
 /**
  * Issue 20, defect 9: a record damaged in a field the restore paths read (the starting weights null, 0/0 or
@@ -14,11 +14,7 @@ import { baking, makeWorld } from '#test/support/rollout-world.ts';
 
 const START = { source: 999, target: 0 };
 const stepFunctions = new LocalStepFunctions({ msPerSecond: 1, retryDelayMs: 1 });
-const losingStatusEvents = new LocalStepFunctions({
-  msPerSecond: 1,
-  retryDelayMs: 1,
-  deliverStatusEvent: () => false,
-});
+const statusEventsLost = losingStatusEvents();
 
 const CORRUPTIONS: [string, string, RolloutPatch][] = [
   ['startingWeights is null', 'startingWeights', { startingWeights: null } as unknown as RolloutPatch],
@@ -81,14 +77,14 @@ describe.each(CORRUPTIONS)('A record whose %s', (_, field, corruption) => {
   });
 
   it('makes the reconciler halt with RecordMalformed once, then find the lock free', async () => {
-    const { world, execution } = await corruptedAtBake(losingStatusEvents, corruption);
+    const { world, execution } = await corruptedAtBake(statusEventsLost, corruption);
 
     execution.stop();
     await execution.result;
-    const reconciled = await losingStatusEvents.reconcile(world.deps);
+    const reconciled = await statusEventsLost.reconcile(world.deps);
 
     expect(reconciled).toMatchObject({ action: 'halted-record-malformed' });
     await expectHaltedLeavingTheListener(world, field);
-    expect(await losingStatusEvents.reconcile(world.deps)).toEqual({ action: 'free' });
+    expect(await statusEventsLost.reconcile(world.deps)).toEqual({ action: 'free' });
   });
 });

@@ -4,6 +4,7 @@ import type { Weights } from '#domain/types.ts';
 import { percentToWeights } from '#domain/weights.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
 import { readsFirstWorld } from '#test/support/reads-first-world.ts';
+import { actingAfterFirstRead, HOLDER, holdListener } from '#test/support/rollout-world.ts';
 
 /**
  * Issue 20, defect 6: every check Preflight makes on the listener holds on what it reads after the lock is
@@ -11,39 +12,22 @@ import { readsFirstWorld } from '#test/support/reads-first-world.ts';
  * this plan, so the checks that depend on them wait for the lock), and releases it before this start acquires.
  */
 
-const HOLDER = 'arn:aws:states:us-east-1:000000000000:execution:swing-rollout:holder';
 const STARTING = 'arn:aws:states:us-east-1:000000000000:execution:swing-rollout:scheduled-start';
 
 type World = ReturnType<typeof readsFirstWorld>;
 
 async function holdAt(world: World, weights: Weights): Promise<void> {
   world.elb.setByHand(weights);
-  await world.store.acquire(LISTENER.listenerArn, {
-    executionArn: HOLDER,
-    startedAt: new Date().toISOString(),
-    plan: { steps: [{ targetPercent: 30, bakeSeconds: 600, gate: false }] },
+  await holdListener(world.store, {
     startingWeights: { source: 999, target: 0 },
     lastWritten: weights,
-    stepIndex: 0,
-    status: 'baking',
-    steps: [],
+    step: { targetPercent: 30, bakeSeconds: 600 },
   });
 }
 
 /** The holder lets the listener go right after this start's first read of it, before the start's acquire. */
-function releasingAfterFirstRead(world: World, release: () => Promise<void>) {
-  let reads = 0;
-  return {
-    ...world.deps.listener,
-    stickinessSeconds: () => world.deps.listener.stickinessSeconds(),
-    readWeights: async () => {
-      reads += 1;
-      const weights = await world.deps.listener.readWeights();
-      if (reads === 1) await release();
-      return weights;
-    },
-  };
-}
+const releasingAfterFirstRead = (world: World, release: () => Promise<void>) =>
+  actingAfterFirstRead(world.deps.listener, release);
 
 describe('Preflight re-checks the listener once the lock is held', () => {
   it('refuses a reads-first start whose default action sends writes to the target after the holder left, and frees the lock', async () => {

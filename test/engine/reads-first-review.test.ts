@@ -4,7 +4,7 @@ import type { Weights } from '#domain/types.ts';
 import { percentToWeights } from '#domain/weights.ts';
 import { compileConditions, firstMatchingRule, parseRequest } from '#local/alb-rules.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
-import { readsFirstWorld } from '#test/support/reads-first-world.ts';
+import { readsFirstWorld, replayLagCutover } from '#test/support/reads-first-world.ts';
 import { baking } from '#test/support/rollout-world.ts';
 
 /**
@@ -29,12 +29,7 @@ function clusterOf(world: ReturnType<typeof readsFirstWorld>, method: string, ur
 const cutoverBaking = (rollout: Parameters<ReturnType<typeof baking>>[0]) =>
   baking(1)(rollout) && rollout?.cutoverAt !== undefined;
 
-const autoCutover = {
-  cutoverGate: 'replay-lag',
-  cutoverBakeSeconds: 1000,
-  scrollKeepAliveSeconds: 1,
-  replayWaitSeconds: 80_000,
-};
+const autoCutover = replayLagCutover({ cutoverBakeSeconds: 1000 });
 
 describe('Review: a rollout ended outside its catch paths after the write cutover', () => {
   it('reports the write exposure when the safety net restores a stopped rollout after the cutover', async () => {

@@ -7,8 +7,8 @@ import { SWING_RULE_SET } from '#domain/swing-rules.ts';
 import type { StepRecord, Weights } from '#domain/types.ts';
 import { percentToWeights } from '#domain/weights.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
-import { REHEARSAL, readsFirstWorld } from '#test/support/reads-first-world.ts';
-import { ALARM, baking, gated, operatorOf } from '#test/support/rollout-world.ts';
+import { REHEARSAL, readsFirstWorld, replayLagCutover } from '#test/support/reads-first-world.ts';
+import { ALARM, baking, gated, listenerWritesSince, operatorOf } from '#test/support/rollout-world.ts';
 
 /**
  * Reads first, writes last, through the real ASL and the real engine over the fake ELBv2 (rules included)
@@ -18,12 +18,7 @@ import { ALARM, baking, gated, operatorOf } from '#test/support/rollout-world.ts
 
 const START: Weights = { source: 999, target: 0 };
 
-const replayLagGate = {
-  cutoverGate: 'replay-lag',
-  cutoverBakeSeconds: 1,
-  scrollKeepAliveSeconds: 1,
-  replayWaitSeconds: 80_000,
-};
+const replayLagGate = replayLagCutover();
 
 describe('Reads-first: reads ramp on rules of Swing, writes move last', () => {
   it('moves the read rules step by step, never the default action until the cutover, and leaves no rule', async () => {
@@ -263,13 +258,7 @@ describe('Reads-first: reads ramp on rules of Swing, writes move last', () => {
     const result = await execution.result;
 
     expect(result).toMatchObject({ status: 'FAILED', error: 'WeightsDrifted' });
-    const writes = world.elb.log
-      .slice(before)
-      .filter(
-        (event) =>
-          event.kind === 'call' &&
-          ['CreateRule', 'ModifyRule', 'DeleteRule', 'ModifyListener'].includes(event.operation),
-      );
+    const writes = listenerWritesSince(world.elb, before);
     expect(writes).toEqual([]);
     expect(world.elb.swingRules).toHaveLength(SWING_RULE_SET.length);
   });
@@ -300,13 +289,7 @@ describe('Reads-first preflight refusals change nothing', () => {
     const result = await world.start(input).result;
     expect(result).toMatchObject({ status: 'FAILED', error });
     expect(result.status === 'FAILED' ? result.cause : '').toMatch(text);
-    const writes = world.elb.log
-      .slice(before)
-      .filter(
-        (event) =>
-          event.kind === 'call' &&
-          ['CreateRule', 'ModifyRule', 'DeleteRule', 'ModifyListener'].includes(event.operation),
-      );
+    const writes = listenerWritesSince(world.elb, before);
     expect(writes).toEqual([]);
     expect(await world.lockOwner()).toBeUndefined();
   };

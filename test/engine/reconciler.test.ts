@@ -2,9 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { type ReconcilerDeps, reconcile } from '#domain/reconciler.ts';
 import type { ExecutionStatusPort, Weights } from '#domain/types.ts';
 import { percentToWeights } from '#domain/weights.ts';
-import { LocalStepFunctions } from '#local/executor.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
-import { baking, makeWorld } from '#test/support/rollout-world.ts';
+import { baking, losingStatusEvents, makeWorld } from '#test/support/rollout-world.ts';
 
 /**
  * EventBridge delivers execution-status events best effort: these rollouts end outside the catch paths with
@@ -15,11 +14,7 @@ import { baking, makeWorld } from '#test/support/rollout-world.ts';
 const START: Weights = { source: 999, target: 0 };
 // One executor for the file (building one validates the ASL, which costs more than these rollouts); it
 // loses every execution-status event.
-const stepFunctions = new LocalStepFunctions({
-  msPerSecond: 1,
-  retryDelayMs: 1,
-  deliverStatusEvent: () => false,
-});
+const stepFunctions = losingStatusEvents();
 
 /**
  * A rollout stopped from outside during the bake of step 2 (50 %), its status event lost. Step 1 bakes one

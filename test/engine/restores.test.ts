@@ -4,7 +4,14 @@ import type { RolloutPatch, Weights } from '#domain/types.ts';
 import { percentToWeights } from '#domain/weights.ts';
 import { LocalStepFunctions } from '#local/executor.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
-import { baking, makeWorld } from '#test/support/rollout-world.ts';
+import {
+  actingAfterFirstRead,
+  baking,
+  failingReleases,
+  HOLDER,
+  holdListener,
+  makeWorld,
+} from '#test/support/rollout-world.ts';
 import { loadDefinition, localFunctionArn } from '../../statemachine/definition.ts';
 
 /**
@@ -67,29 +74,15 @@ describe('A restore never raises the target share', () => {
   it('Preflight checks the share again on weights read after it took the lock', async () => {
     // Another rollout holds the listener at 50 % when this start reads it, and releases before the acquire.
     const world = makeWorld({ starting: percentToWeights(50), stepFunctions });
-    const holder = 'arn:aws:states:us-east-1:000000000000:execution:swing-rollout:holder';
-    await world.store.acquire(LISTENER.listenerArn, {
-      executionArn: holder,
-      startedAt: new Date().toISOString(),
-      plan: { steps: [{ targetPercent: 50, bakeSeconds: 0, gate: false }] },
+    await holdListener(world.store, {
       startingWeights: START,
       lastWritten: percentToWeights(50),
-      stepIndex: 0,
-      status: 'baking',
-      steps: [],
+      step: { targetPercent: 50, bakeSeconds: 0 },
     });
     const starting = 'arn:aws:states:us-east-1:000000000000:execution:swing-rollout:late-start';
-    let reads = 0;
-    const listener = {
-      ...world.deps.listener,
-      stickinessSeconds: () => world.deps.listener.stickinessSeconds(),
-      readWeights: async () => {
-        reads += 1;
-        const weights = await world.deps.listener.readWeights();
-        if (reads === 1) await world.store.release(LISTENER.listenerArn, holder, { outcome: 'completed' });
-        return weights;
-      },
-    };
+    const listener = actingAfterFirstRead(world.deps.listener, () =>
+      world.store.release(LISTENER.listenerArn, HOLDER, { outcome: 'completed' }),
+    );
 
     const started = preflight(
       { ...world.deps, listener },
@@ -119,19 +112,16 @@ describe('A rollout marked completing is never rolled back', () => {
     const world = makeWorld({ starting: START, stepFunctions });
     // Complete verifies the final weights and marks the rollout completing; then every one of its attempts
     // fails to release (the table is unreachable). By the time the safety net runs, the table answers.
-    const release = world.store.release.bind(world.store);
-    let failures = completeAttempts();
-    world.store.release = async (listenerArn, executionArn, final) => {
-      if (final.outcome === 'completed' && failures > 0) {
-        failures -= 1;
-        throw new Error('DynamoDB is unreachable');
-      }
-      return release(listenerArn, executionArn, final);
-    };
+    const releases = failingReleases(
+      world.store,
+      (final) => final.outcome === 'completed',
+      completeAttempts(),
+      () => new Error('DynamoDB is unreachable'),
+    );
 
     const ended = await world.start({ plan: '10:0,100' }).result;
 
-    expect(failures).toBe(0);
+    expect(releases.failed).toBe(completeAttempts());
     expect(ended).toMatchObject({ status: 'FAILED', error: 'CompleteFailed', safetyNet: 'completed' });
     expect(world.elb.weights).toEqual(ALL_TARGET);
     expect(await world.lockOwner()).toBeUndefined();

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { isPinRule } from '#domain/swing-rules.ts';
 import type { Weights } from '#domain/types.ts';
-import { readsFirstWorld } from '#test/support/reads-first-world.ts';
-import { baking } from '#test/support/rollout-world.ts';
+import { readsFirstWorld, replayLagCutover } from '#test/support/reads-first-world.ts';
+import { baking, listenerWritesSince } from '#test/support/rollout-world.ts';
 
 /**
  * Issue 20, the red fault-model seed (SWING_FC_SEED=-2147483621): a pin rule of Swing's deleted by hand while
@@ -12,12 +12,7 @@ import { baking } from '#test/support/rollout-world.ts';
  */
 
 const START: Weights = { source: 999, target: 0 };
-const replayLagGate = {
-  cutoverGate: 'replay-lag',
-  cutoverBakeSeconds: 1,
-  scrollKeepAliveSeconds: 1,
-  replayWaitSeconds: 80_000,
-};
+const replayLagGate = replayLagCutover();
 
 describe('A rule of Swing deleted by hand as the rollout is stopped', () => {
   it('makes the safety net halt, leaving every remaining rule and the listener alone', async () => {
@@ -36,13 +31,7 @@ describe('A rule of Swing deleted by hand as the rollout is stopped', () => {
     const result = await execution.result;
 
     expect(result).toMatchObject({ status: 'ABORTED', safetyNet: 'halted-drift' });
-    const writesAfter = world.elb.log
-      .slice(handAt)
-      .filter(
-        (event) =>
-          event.kind === 'call' &&
-          ['CreateRule', 'ModifyRule', 'DeleteRule', 'ModifyListener'].includes(event.operation),
-      );
+    const writesAfter = listenerWritesSince(world.elb, handAt);
     expect(writesAfter).toEqual([]);
     expect(world.elb.swingRules.map((rule) => rule.RuleArn)).toEqual(left.map((rule) => rule.RuleArn));
     expect(world.elb.weights).toEqual(START);

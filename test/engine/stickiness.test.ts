@@ -5,7 +5,7 @@ import type { Weights } from '#domain/types.ts';
 import { LocalStepFunctions } from '#local/executor.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
 import { readsFirstWorld } from '#test/support/reads-first-world.ts';
-import { makeWorld } from '#test/support/rollout-world.ts';
+import { actingAfterFirstRead, makeWorld } from '#test/support/rollout-world.ts';
 
 /**
  * Issue 20, defect 4: with TargetGroupStickinessConfig on the weighted forward, ALB keeps each client on the
@@ -63,17 +63,9 @@ describe('A sticky weighted forward', () => {
 
   it('is refused on what Preflight reads once the lock is held (turned on after its first read)', async () => {
     const world = makeWorld({ starting: START, stepFunctions });
-    let reads = 0;
-    const listener = {
-      ...world.deps.listener,
-      stickinessSeconds: () => world.deps.listener.stickinessSeconds(),
-      readWeights: async () => {
-        reads += 1;
-        const weights = await world.deps.listener.readWeights();
-        if (reads === 1) world.elb.setDefaultActions(forward(START, true));
-        return weights;
-      },
-    };
+    const listener = actingAfterFirstRead(world.deps.listener, () =>
+      world.elb.setDefaultActions(forward(START, true)),
+    );
 
     const started = preflight(
       { ...world.deps, listener },

@@ -43,7 +43,7 @@ import {
   LocalStepFunctions,
 } from '#local/executor.ts';
 import { FakeCloudWatch, LISTENER } from '#test/support/fake-aws.ts';
-import { ALARM, alarmStateChange, makeWorld, operatorOf } from '#test/support/rollout-world.ts';
+import { ALARM, alarmStateChange, holdListener, makeWorld, operatorOf } from '#test/support/rollout-world.ts';
 import {
   type AlarmDelivery,
   cutoverBakeSeconds,
@@ -357,15 +357,11 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
   // Another rollout holds the listener: it took the lock from the scenario's starting weights and is at its own.
   const priorArn = `${stepFunctions.stateMachineArn.replace(':stateMachine:', ':execution:')}:prior-${runs}`;
   if (prior) {
-    await world.store.acquire(LISTENER.listenerArn, {
+    await holdListener(world.store, {
       executionArn: priorArn,
-      startedAt: new Date().toISOString(),
-      plan: { steps: [{ targetPercent: 100, bakeSeconds: 600, gate: false }] },
       startingWeights: scenario.starting,
       lastWritten: prior.weights,
-      stepIndex: 0,
-      status: 'baking',
-      steps: [],
+      step: { targetPercent: 100, bakeSeconds: 600 },
     });
   }
   let starting = scenario.starting;

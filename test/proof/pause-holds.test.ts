@@ -1,9 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { pauseRollout, promoteGate, resumeRollout } from '#domain/operator.ts';
 import type { Rollout } from '#domain/types.ts';
 import { percentToWeights } from '#domain/weights.ts';
 import { operatorOf } from '#test/support/rollout-world.ts';
-import { settleWithin, virtualClockWorld } from '#test/support/virtual-clock.ts';
+import { settleWithin, useVirtualClock, virtualClockWorld } from '#test/support/virtual-clock.ts';
 
 /**
  * Issue 20, defects 1 and 5: a pause holds whatever moment it arrives, even at a gate that would promote on its
@@ -28,12 +28,7 @@ async function until(
 }
 
 describe('A pause holds whatever moment it arrives', () => {
-  beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+  useVirtualClock();
 
   it('holds at an open gate whose timeout action is promote: the gate does not pass on its timeout', async () => {
     // Prepare: a gate after step 1 that promotes after 60 s; the pause arrives once it is open.
@@ -83,12 +78,7 @@ describe('A pause holds whatever moment it arrives', () => {
 });
 
 describe('`swing resume` ends a pause only: gates need `swing promote`', () => {
-  beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+  useVirtualClock();
 
   const readsFirst = (world: ReturnType<typeof virtualClockWorld>, plan: string) => {
     return world.start({ traffic: 'reads-first', plan, readsFirst: { cutoverGate: 'manual' } });

@@ -1,8 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { EngineDeps } from '#domain/engine/deps.ts';
 import { handleAlarmEvent } from '#domain/rollout.ts';
 import type { ReplayLagVerdict } from '#domain/types.ts';
-import { settleWithin, virtualClockWorld } from '#test/support/virtual-clock.ts';
+import { settleWithin, useVirtualClock, virtualClockWorld } from '#test/support/virtual-clock.ts';
 
 /**
  * The wait for the replayer is bounded (replayWaitSeconds, then roll back) whatever EventBridge delivers: the
@@ -12,10 +12,7 @@ import { settleWithin, virtualClockWorld } from '#test/support/virtual-clock.ts'
 const LAG_ALARM = 'swing-replay-lag';
 
 describe('The wait for the replayer under late and repeated OK events', () => {
-  beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
-  });
-  afterEach(() => vi.useRealTimers());
+  useVirtualClock();
 
   it('rolls back once replayWaitSeconds have passed, however many stale OK events released the wait', async () => {
     // Prepare: the replayer lags throughout; the step waits at most 100 s.

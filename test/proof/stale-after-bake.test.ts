@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { DeliveredSplit } from '#domain/delivered-split.ts';
 import type { EngineDeps } from '#domain/engine/deps.ts';
 import { abortRollout } from '#domain/operator.ts';
@@ -6,7 +6,7 @@ import type { Rollout } from '#domain/types.ts';
 import { percentToWeights } from '#domain/weights.ts';
 import type { InvocationCall } from '#local/executor.ts';
 import { operatorOf } from '#test/support/rollout-world.ts';
-import { settleWithin, virtualClockWorld } from '#test/support/virtual-clock.ts';
+import { settleWithin, useVirtualClock, virtualClockWorld } from '#test/support/virtual-clock.ts';
 
 /**
  * Issue 20, defect 3: an AfterBake attempt whose answer was lost stalls (a throttled GetMetricData) and wakes
@@ -53,12 +53,7 @@ function stalledAfterBakeWorld() {
 }
 
 describe('Stale AfterBake: an attempt whose answer was lost stalls past the next shift', () => {
-  beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+  useVirtualClock();
 
   it('cannot hide the next bake token: an alarm event still rolls back at once', async () => {
     // Prepare: step 1 bakes 1 s; its AfterBake's first attempt stalls until step 2 (600 s bake) is written.

@@ -1,9 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { AlarmEvaluation, AlarmPort } from '#domain/types.ts';
 import type { InvocationCall } from '#local/executor.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
 import { baking } from '#test/support/rollout-world.ts';
-import { settleWithin, virtualClockWorld } from '#test/support/virtual-clock.ts';
+import { settleWithin, useVirtualClock, virtualClockWorld } from '#test/support/virtual-clock.ts';
 
 /**
  * A Preflight attempt whose answer is lost runs on (Lambda does not stop it), and the Retry's attempt takes the
@@ -12,10 +12,7 @@ import { settleWithin, virtualClockWorld } from '#test/support/virtual-clock.ts'
  * alarm found no open task and the bake ran on under alarm (found by an adversarial review). Virtual clock.
  */
 describe('A Preflight attempt that outlives its lost answer', () => {
-  beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
-  });
-  afterEach(() => vi.useRealTimers());
+  useVirtualClock();
 
   it('leaves the running rollout alone, so an alarm during its bake still rolls back at once', async () => {
     // Prepare: Preflight's first answer is lost at 100 ms and its Retry runs the rollout; the first attempt's

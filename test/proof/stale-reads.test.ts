@@ -1,9 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { SwingRulesPort, Weights } from '#domain/types.ts';
 import type { InvocationCall } from '#local/executor.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
 import { baking } from '#test/support/rollout-world.ts';
-import { settleWithin, virtualClockWorld } from '#test/support/virtual-clock.ts';
+import { settleWithin, useVirtualClock, virtualClockWorld } from '#test/support/virtual-clock.ts';
 
 /**
  * Reads-first under the stale-attempt semantics of test/proof/stale-shift.test.ts: a ShiftWeights attempt whose
@@ -13,10 +13,7 @@ import { settleWithin, virtualClockWorld } from '#test/support/virtual-clock.ts'
 const START: Weights = { source: 999, target: 0 };
 
 describe('A read step whose stale attempt lands after the next step', () => {
-  beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
-  });
-  afterEach(() => vi.useRealTimers());
+  useVirtualClock();
 
   it("rolls the reads back on an alarm (Swing's own stale ModifyRule is not drift) and leaves no rule", async () => {
     // Prepare: step 2 (20 %) loses its first answer; that attempt's ModifyRule is throttled and lands 3 s later,
@@ -60,10 +57,7 @@ describe('A read step whose stale attempt lands after the next step', () => {
 });
 
 describe('Rules that DescribeRules does not show yet', () => {
-  beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
-  });
-  afterEach(() => vi.useRealTimers());
+  useVirtualClock();
 
   it('an alarm right after the first read step rolls the reads back and leaves no rule, though DescribeRules lags', async () => {
     // Prepare: DescribeRules (and DescribeTags) show a rule only 2 s after CreateRule; the alarm fires as the

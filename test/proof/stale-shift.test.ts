@@ -1,9 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ListenerPort, Weights } from '#domain/types.ts';
 import type { InvocationCall } from '#local/executor.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
 import { baking } from '#test/support/rollout-world.ts';
-import { settleWithin, virtualClockWorld } from '#test/support/virtual-clock.ts';
+import { settleWithin, useVirtualClock, virtualClockWorld } from '#test/support/virtual-clock.ts';
 
 /**
  * A ShiftWeights attempt whose answer is lost runs on (Lambda does not stop it), and its Retry runs the step.
@@ -17,10 +17,7 @@ const lostFirstShift = (call: InvocationCall) =>
   call.stateName === 'ShiftWeights' && call.retryCount === 0 ? { answerLostAfterMs: 100 } : undefined;
 
 describe('A ShiftWeights attempt that outlives its lost answer', () => {
-  beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
-  });
-  afterEach(() => vi.useRealTimers());
+  useVirtualClock();
 
   it('cannot leave the listener raised after a rollback: Rollback waits it out and restores again', async () => {
     // Prepare: ShiftWeights' first answer is lost at 100 ms and its Retry writes 10 %; the first attempt's

@@ -1,9 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { abortRollout, promoteGate } from '#domain/operator.ts';
 import { percentToWeights } from '#domain/weights.ts';
 import type { InvocationCall } from '#local/executor.ts';
 import { operatorOf } from '#test/support/rollout-world.ts';
-import { settleWithin, virtualClockWorld } from '#test/support/virtual-clock.ts';
+import { settleWithin, useVirtualClock, virtualClockWorld } from '#test/support/virtual-clock.ts';
 
 /**
  * Issue 10, defect 2.1: on AWS a bake's timeout races its invocation, and an invocation that outlives it runs
@@ -17,12 +17,7 @@ const slowFirstBake = (call: InvocationCall) =>
   call.stateName === 'Bake' && call.retryCount === 0 && call.n === 4 ? { startDelayMs: 3000 } : undefined;
 
 describe('Stale bake token: a bake invocation that outlives its timeout', () => {
-  beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+  useVirtualClock();
 
   const start = (plan: string, invocations = slowFirstBake) => {
     const world = virtualClockWorld(invocations);

@@ -11,6 +11,20 @@ export const LAG_ALARM = 'swing-replay-lag';
 export const REHEARSAL: Record<string, unknown> = Object.fromEntries([['then', 'restore']]);
 
 /**
+ * Reads-first settings whose write cutover goes as soon as the replayer has caught up (no cutover gate), with a
+ * short cutover bake and scroll keep-alive and a day-long wait for the replayer; `overrides` change any of them.
+ */
+export function replayLagCutover(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    cutoverGate: 'replay-lag',
+    cutoverBakeSeconds: 1,
+    scrollKeepAliveSeconds: 1,
+    replayWaitSeconds: 80_000,
+    ...overrides,
+  };
+}
+
+/**
  * A world that runs reads-first: the rules adapter over the fake listener (makeWorld's), a replay-lag check the
  * test drives (`lag.lagging`), the target's requests for the exposure report, and the lag alarm's events.
  */

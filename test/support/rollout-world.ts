@@ -4,10 +4,12 @@ import { AlbListenerRules } from '#adapters/listener-rules.ts';
 import { MemoryRolloutStore } from '#adapters/store-memory.ts';
 import { AlbSwingRules } from '#adapters/swing-rules.ts';
 import type { EngineDeps } from '#domain/engine/deps.ts';
+import { TransientFailure } from '#domain/errors.ts';
 import { silentLog } from '#domain/log.ts';
 import { handleAlarmEvent } from '#domain/rollout.ts';
 import type {
   InsufficientDataPolicy,
+  ListenerPort,
   Notification,
   Rollout,
   RolloutPatch,
@@ -187,3 +189,88 @@ export const paused = (index: number) => (rollout: Rollout | undefined) =>
   rollout.stepIndex === index &&
   rollout.taskKind === 'pause' &&
   !!rollout.taskToken;
+
+/** An executor whose executions' status events are never delivered (EventBridge's best effort, lost). */
+export function losingStatusEvents(): LocalStepFunctions {
+  return new LocalStepFunctions({ msPerSecond: 1, retryDelayMs: 1, deliverStatusEvent: () => false });
+}
+
+/** Another rollout's execution, holding the listener in tests of a start that meets it. */
+export const HOLDER = 'arn:aws:states:us-east-1:000000000000:execution:swing-rollout:holder';
+
+/**
+ * Another rollout holds the listener, baking its one step: it took the lock at `startingWeights` and wrote
+ * `lastWritten`, the weights a start that reads the listener meanwhile finds.
+ */
+export async function holdListener(
+  store: MemoryRolloutStore,
+  holder: {
+    readonly startingWeights: Weights;
+    readonly lastWritten: Weights;
+    readonly step: { readonly targetPercent: number; readonly bakeSeconds: number };
+    readonly executionArn?: string;
+  },
+): Promise<void> {
+  await store.acquire(LISTENER.listenerArn, {
+    executionArn: holder.executionArn ?? HOLDER,
+    startedAt: new Date().toISOString(),
+    plan: { steps: [{ ...holder.step, gate: false }] },
+    startingWeights: holder.startingWeights,
+    lastWritten: holder.lastWritten,
+    stepIndex: 0,
+    status: 'baking',
+    steps: [],
+  });
+}
+
+/**
+ * The listener port, running `act` right after its first read of the weights (Preflight's, before it takes the
+ * lock): what it acts on changes between Preflight's read and its acquire.
+ */
+export function actingAfterFirstRead(listener: ListenerPort, act: () => unknown): ListenerPort {
+  let reads = 0;
+  return {
+    ...listener,
+    stickinessSeconds: () => listener.stickinessSeconds(),
+    readWeights: async () => {
+      reads += 1;
+      const weights = await listener.readWeights();
+      if (reads === 1) await act();
+      return weights;
+    },
+  };
+}
+
+/** DynamoDB refusing a release for a while (throttled): the ASL's Retry is meant for it. */
+export const throttledRelease = () =>
+  new TransientFailure('UpdateItem releasing the lock: ProvisionedThroughputExceededException');
+
+/**
+ * The store's releases whose final patch `matches` fail (`error()` is thrown) the first `times` times, then go
+ * through; `failed` counts the failures.
+ */
+export function failingReleases(
+  store: MemoryRolloutStore,
+  matches: (final: RolloutPatch) => boolean,
+  times: number,
+  error: () => Error = throttledRelease,
+): { readonly failed: number } {
+  const counter = { failed: 0 };
+  const release = store.release.bind(store);
+  store.release = async (listenerArn, executionArn, final) => {
+    if (matches(final) && counter.failed < times) {
+      counter.failed += 1;
+      throw error();
+    }
+    return release(listenerArn, executionArn, final);
+  };
+  return counter;
+}
+
+/** Writes to the listener or its rules: what Swing must not do once they were changed by hand (I4). */
+const LISTENER_WRITES = new Set(['CreateRule', 'ModifyRule', 'DeleteRule', 'ModifyListener']);
+
+/** The fake listener's writes (rules or default action) from its log's `from`th entry on. */
+export function listenerWritesSince(elb: FakeElbv2, from: number) {
+  return elb.log.slice(from).filter((event) => event.kind === 'call' && LISTENER_WRITES.has(event.operation));
+}

@@ -1,6 +1,19 @@
-import { vi } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
 import { LocalStepFunctions, type LocalStepFunctionsOptions } from '#local/executor.ts';
 import { makeWorld } from '#test/support/rollout-world.ts';
+
+/**
+ * Runs each test of the enclosing describe on vitest's fake clock (timers, immediates and Date), and puts the
+ * real clock back after it: the proofs' virtual clock.
+ */
+export function useVirtualClock(): void {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+}
 
 /**
  * Advances vitest's fake clock until `promise` settles, failing instead of hanging, and says how much of that
