@@ -3,7 +3,6 @@ import { resolve as resolvePath } from 'node:path';
 import { HttpSmokeTester } from '#adapters/smoke.ts';
 import { MemoryRolloutStore } from '#adapters/store-memory.ts';
 import type { EngineDeps } from '#domain/engine/deps.ts';
-import { abortRollout, promoteGate } from '#domain/operator.ts';
 import { handleAlarmEvent } from '#domain/rollout.ts';
 import { parseSmokeConfig } from '#domain/smoke-config.ts';
 import type {
@@ -23,6 +22,7 @@ import { type ClusterStandIn, startClusterStandIn } from './clusters.ts';
 import { directWrites, measureDivergence } from './divergence.ts';
 import { type LocalEvent, ObservedRolloutStore, observedSmokeTester } from './events.ts';
 import { type ExecutionResult, LocalStepFunctions } from './executor.ts';
+import { GatePromotions, operatorAct } from './gate-promotion.ts';
 import { defaultLocalAlarms, LocalAlarms } from './local-alarms.ts';
 import { LocalListener } from './local-listener.ts';
 import { LocalListenerRules, localSwingRules } from './local-listener-rules.ts';
@@ -31,6 +31,7 @@ import { localReportData } from './report.ts';
 import { TargetRequestKinds } from './request-kinds.ts';
 import { observeReadRuleWrites } from './step-splits.ts';
 import { summarize, targetWritesAround, type Write } from './summarize.ts';
+import { allModeWarning } from './summary-text.ts';
 import { LocalTimeline } from './timeline.ts';
 import { LiveView } from './view.ts';
 
@@ -176,6 +177,7 @@ export async function runLocal(
     traffic: options.traffic,
     ...(options.promoteAt !== undefined ? { promoteAt: options.promoteAt } : {}),
   });
+  view.notice(allModeWarning(options));
   timeline.recordWeights(startingWeights);
   timeline.start();
 
@@ -332,27 +334,15 @@ export async function runLocal(
 
   const execution = sfn.start(deps, executionInput(options), { name: 'local' });
 
-  const act = async (action: 'promote' | 'abort', by: string) => {
-    let result: string;
-    try {
-      result =
-        action === 'promote'
-          ? (await promoteGate(operator)).delivered
-          : (await abortRollout(operator, `swing local ${by}`)).delivered;
-    } catch (error) {
-      result = error instanceof Error ? error.message : String(error);
-    }
-    log.record({ kind: 'operator', action, by, result });
-  };
+  const act = operatorAct(operator, log);
   let aborted = false;
-  const promoted = new Set<number>();
+  const promoted = new GatePromotions((by) => act('promote', by));
   const onKey = (key: string) => {
     void (async () => {
       const rollout = (await store.get(LOCAL_LISTENER_ARN))?.rollout;
       const lower = key.toLowerCase();
-      if (lower === 'p' && rollout?.status === 'gated' && !promoted.has(rollout.stepIndex)) {
-        promoted.add(rollout.stepIndex);
-        await act('promote', "key 'p'");
+      if (lower === 'p' && rollout?.status === 'gated') {
+        await promoted.request(rollout.stepIndex, "key 'p'");
       } else if (
         lower === 'a' &&
         !aborted &&
@@ -390,11 +380,9 @@ export async function runLocal(
     if (
       options.promoteAt !== undefined &&
       event.status === 'gated' &&
-      event.targetPercent === options.promoteAt &&
-      !promoted.has(event.stepIndex)
+      event.targetPercent === options.promoteAt
     ) {
-      promoted.add(event.stepIndex);
-      void act('promote', '--promote-at');
+      void promoted.request(event.stepIndex, '--promote-at');
     }
   });
 

@@ -4,6 +4,24 @@ import { formatWeights } from '#domain/weights.ts';
 import { exposureWindowText } from '#report/exposure-window.ts';
 import type { LocalExposure, LocalSummary, StepSummary } from './summary.ts';
 
+/**
+ * What a local run in all mode says as it starts, as `swing start` does in AWS: its writes reach the target
+ * stand-in from the first step and nothing captures them for the source. Undefined in reads-first mode.
+ */
+export function allModeWarning(options: {
+  readonly traffic: LocalSummary['traffic'];
+  readonly rehearsal: boolean;
+}): string | undefined {
+  if (options.traffic !== 'all') return undefined;
+  const stay = options.rehearsal
+    ? 'and this rehearsal restores the source, so every write the target takes stays on the target only'
+    : 'and they stay on the target only if the rollout is rolled back';
+  return (
+    `Warning: traffic all: writes the weighted listener sends to the target are not captured for the source, ${stay}; ` +
+    '--traffic reads-first ramps reads first and cuts writes over last'
+  );
+}
+
 /** The text a local run prints when it ends (below the live view's last frame), line by line. */
 export function summaryLines(summary: LocalSummary, c: ReturnType<typeof createColors>): string[] {
   const outcomeColor =

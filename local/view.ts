@@ -319,6 +319,16 @@ export class LiveView {
     if (this.lastFrame) this.draw(this.lastFrame);
   }
 
+  /** A line said once, before the frames (the all-mode warning): wrapped to the terminal, never in --json. */
+  notice(text: string | undefined): void {
+    if (!text || this.options.json) return;
+    if (!this.logUpdate) {
+      this.io.stdout(`${text}\n`);
+      return;
+    }
+    this.io.stdout(`${this.c.yellow(hanging(text, this.columns, 2))}\n`);
+  }
+
   /** A new live frame: drawn on a terminal only. */
   render(frame: Frame): void {
     this.lastFrame = frame;

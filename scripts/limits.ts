@@ -296,7 +296,7 @@ export const KNOWN: Readonly<Record<string, number>> = {
   'file-lines functions/commons/domain/rollout.ts': 1387,
   'file-lines cli/rollout-view.ts': 656,
   'file-lines infra/config.ts': 627,
-  'function-lines local/run.ts runLocal': 320,
+  'function-lines local/run.ts runLocal': 307,
   'function-lines cli/report/from-execution.ts executionReportData': 263,
   'function-lines local/client-traffic.ts startClientTraffic': 230,
   'function-lines cli/migration-assistant.ts discoverMigrationAssistant': 210,

@@ -80,6 +80,8 @@ describe('Live view of a reads-first run on an 80-column terminal', () => {
     );
     expect(gateFrame?.join(' ')).toContain('press p to cut the writes over');
     const text = terminal.lines().join(' ').replace(/\s+/g, ' ');
+    // Reads-first captures every write until the cutover: no all-mode warning.
+    expect(text).not.toContain('Warning: traffic all');
     expect(text).toMatch(/step 3\/4: CUTOVER GATE: writes move to the target next/);
     expect(text).toContain('step 4/4: WRITE CUTOVER');
     // After the cutover both shares are 100, and the phase says the writes cut over.

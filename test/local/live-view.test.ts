@@ -78,7 +78,11 @@ describe('Live view of a local run without a terminal', () => {
     );
 
     const lines = out.join('').split('\n');
-    const eventLines = lines.slice(0, lines.indexOf(''));
+    // First the all-mode warning, once, then the events.
+    expect(lines[0]).toMatch(
+      /^Warning: traffic all: writes the weighted listener sends to the target are not captured/,
+    );
+    const eventLines = lines.slice(1, lines.indexOf(''));
     expect(eventLines).toHaveLength(events.length);
     for (const line of eventLines) expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \S/);
     const text = out.join('');

@@ -50,6 +50,10 @@ describe('Local mode control: gates', () => {
     );
 
     expect(exitCode).toBe(0);
+    // All mode says at its start that its writes to the target are not captured, as the README promises.
+    expect(out[0]).toMatch(
+      /^Warning: traffic all: writes the weighted listener sends to the target are not captured/,
+    );
     expect(out.join('')).toContain('GATE at 10 %: press p to promote, a to abort');
     expect(operatorActs(events)).toEqual(["promote by key 'p'"]);
   });
