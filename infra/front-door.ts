@@ -14,6 +14,7 @@ import {
 } from './front-door-config.ts';
 import type { AlbMetricDimensions } from './rollout-alarms.ts';
 import type { SmokeNetwork } from './rollout-controller.ts';
+import type { SwingAlb } from './swing-alb.ts';
 
 /** Swing owns the weights: they sum to 999 (0.1 % steps), all on the source to start with. */
 const START_WEIGHTS = { source: 999, target: 0 } as const;
@@ -28,7 +29,7 @@ const START_WEIGHTS = { source: 999, target: 0 } as const;
  * function reach 9201 and 9202 (allowSmokeFrom), and sends only to the pods' group on the proxies' ports. The
  * pods' side is opened by the TargetGroupBindings' `networking` section, from this group to those ports alone.
  */
-export class FrontDoorAlb extends Construct {
+export class FrontDoorAlb extends Construct implements SwingAlb {
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.ISubnet[];
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;

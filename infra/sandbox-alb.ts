@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { albAccessLogsBucket } from './alb-access-logs.ts';
 import type { AlbMetricDimensions } from './rollout-alarms.ts';
 import type { SmokeNetwork } from './rollout-controller.ts';
+import type { SwingAlb } from './swing-alb.ts';
 
 export const WEIGHTED_PORT = 9200;
 export const SOURCE_PORT = 9201;
@@ -58,7 +59,7 @@ export interface SandboxAlbProps {
  * A sandbox of the migration's load balancer: a VPC and an ALB with 9200 (weighted, all to the source to
  * start with), 9201 (source only) and 9202 (target only), each HTTPS unless `insecureHttp` is set on purpose.
  */
-export class SandboxAlb extends Construct {
+export class SandboxAlb extends Construct implements SwingAlb {
   readonly vpc: ec2.Vpc;
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   readonly securityGroup: ec2.SecurityGroup;

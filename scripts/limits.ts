@@ -303,7 +303,6 @@ export const KNOWN: Readonly<Record<string, number>> = {
   'function-lines cli/commands/rollback.ts runRollback': 195,
   'function-lines local/traffic.ts startTraffic': 180,
   'function-lines local/capture-proxy.ts startCaptureProxy': 161,
-  'function-lines infra/swing-stack.ts SwingStack.constructor': 160,
 };
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
