@@ -298,7 +298,6 @@ export const KNOWN: Readonly<Record<string, number>> = {
   'file-lines infra/config.ts': 627,
   'function-lines local/run.ts runLocal': 307,
   'function-lines cli/report/from-execution.ts executionReportData': 263,
-  'function-lines local/client-traffic.ts startClientTraffic': 230,
   'function-lines cli/migration-assistant.ts discoverMigrationAssistant': 210,
   'function-lines cli/commands/rollback.ts runRollback': 195,
   'function-lines local/traffic.ts startTraffic': 180,
