@@ -61,9 +61,11 @@ export class ClientScrolls {
     return this.openOne();
   }
 
-  /** Forgets a scroll that is done with or lost. */
+  /** Forgets a scroll that is done with or lost; one no longer open is already forgotten. */
   drop(scroll: OpenScroll): void {
-    this.open.splice(this.open.indexOf(scroll), 1);
+    const at = this.open.indexOf(scroll);
+    // splice(-1, 1) would remove the last scroll, another one.
+    if (at !== -1) this.open.splice(at, 1);
   }
 
   private openOne(): PlannedRequest {
