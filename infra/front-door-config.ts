@@ -145,6 +145,15 @@ export const FrontDoorSchema = z
       apply: z
         .strictObject({
           kubectlRoleArn: arn(IAM_ROLE_ARN, 'arn:aws:iam::111111111111:role/swing-kubectl'),
+          /**
+           * When the cluster's API endpoint is private: the kubectl function runs in the front door's subnets with
+           * this security group, which the cluster's security group must admit on 443. @default none: the
+           * function reaches the public endpoint
+           */
+          kubectlSecurityGroupId: z
+            .string()
+            .regex(/^sg-[0-9a-f]+$/, { error: 'must be a security group id, e.g. sg-0123abcd' })
+            .optional(),
         })
         .optional(),
     }),

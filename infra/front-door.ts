@@ -6,6 +6,7 @@ import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { albAccessLogsBucket } from './alb-access-logs.ts';
+import { FrontDoorApply } from './front-door-apply.ts';
 import {
   AUTO_MODE_API,
   AUTO_MODE_CLUSTER_TAG,
@@ -150,6 +151,18 @@ export class FrontDoorAlb extends Construct implements SwingAlb {
         zone,
         recordName: `${config.domainName}.`,
         target: route53.RecordTarget.fromAlias(new route53Targets.LoadBalancerTarget(this.loadBalancer)),
+      });
+    }
+
+    if (config.kubernetes.apply) {
+      new FrontDoorApply(this, 'Kubernetes', {
+        config,
+        vpc: this.vpc,
+        bound: {
+          sourceTargetGroupArn: this.sourceTargetGroup.targetGroupArn,
+          targetTargetGroupArn: this.targetTargetGroup.targetGroupArn,
+          loadBalancerSecurityGroupId: this.securityGroup.securityGroupId,
+        },
       });
     }
   }
