@@ -1,4 +1,5 @@
-import { KubectlV34Layer } from '@aws-cdk/lambda-layer-kubectl-v34';
+import { createRequire } from 'node:module';
+import type { KubectlV34Layer } from '@aws-cdk/lambda-layer-kubectl-v34';
 import { Validations } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks';
@@ -23,6 +24,23 @@ export interface FrontDoorApplyProps {
   readonly vpc: ec2.IVpc;
 }
 
+/**
+ * The layer's package holds a 37 MB kubectl archive: loaded only when a config applies the manifests, so that the
+ * other modes synthesize (and their tests run) where it is not installed.
+ */
+function kubectlLayer(scope: Construct, id: string): KubectlV34Layer {
+  const require = createRequire(import.meta.url);
+  let layer: { KubectlV34Layer: typeof KubectlV34Layer };
+  try {
+    layer = require('@aws-cdk/lambda-layer-kubectl-v34');
+  } catch {
+    throw new Error(
+      'frontDoor.kubernetes.apply needs the kubectl layer package @aws-cdk/lambda-layer-kubectl-v34: run npm ci',
+    );
+  }
+  return new layer.KubectlV34Layer(scope, id);
+}
+
 export class FrontDoorApply extends Construct {
   readonly manifest: eks.KubernetesManifest;
 
@@ -44,7 +62,7 @@ export class FrontDoorApply extends Construct {
     const cluster = eks.Cluster.fromClusterAttributes(this, 'Cluster', {
       clusterName: kubernetes.clusterName,
       kubectlRoleArn: apply.kubectlRoleArn,
-      kubectlLayer: new KubectlV34Layer(this, 'KubectlLayer'),
+      kubectlLayer: kubectlLayer(this, 'KubectlLayer'),
       ...privateEndpoint,
     });
     for (const index of props.config.subnetIds.keys()) {
