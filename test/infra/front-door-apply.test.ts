@@ -81,7 +81,7 @@ describe('Construct: FrontDoorApply (cdk deploy applies the manifests, infra/exa
   it("binds the stack's own target groups and security group: CloudFormation creates them before the bindings", () => {
     const [source, target] = manifests.filter((object) => object.kind === 'TargetGroupBinding');
     const ingressFrom = (binding: Json | undefined) =>
-      ((binding?.spec as Json).networking as { ingress: { from: unknown[] }[] }).ingress[0]!.from;
+      ((binding!.spec as Json).networking as { ingress: { from: unknown[] }[] }).ingress[0]!.from;
     expect(source).toMatchObject({
       apiVersion: 'eks.amazonaws.com/v1',
       spec: { targetGroupARN: `TOKEN({'Ref':'${sourceGroup}'})`, serviceRef: { name: 'capture-proxy' } },
