@@ -7,7 +7,7 @@ import { documentClient } from '#clients/dynamodb.ts';
 import { elbv2Client } from '#clients/elbv2.ts';
 import { replayLagFromEnvironment } from '#clients/replay-lag.ts';
 import { alarmOptionsFromEnv, listenerTargetFromEnv, requireEnv } from '#commons/config.ts';
-import { type ShiftDeps, shiftWeights } from '#domain/rollout.ts';
+import { type ShiftDeps, shiftWeights } from '#domain/engine/shift-weights.ts';
 import { lambdaHandler } from '#powertools/handler.ts';
 import { logger } from '#powertools/logger.ts';
 import { emitTargetWeight } from '#powertools/metrics.ts';

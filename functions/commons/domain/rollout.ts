@@ -16,12 +16,8 @@ import {
   AlarmFiring,
   HeldAfterCutover,
   ListenerShapeInvalid,
-  ReplayLagging,
-  ReplayLagTimedOut,
   RestoreRaisesTarget,
-  TargetUnhealthy,
   TransientFailure,
-  ValidationFailed,
   WeightsDrifted,
 } from './errors.ts';
 import {
@@ -33,7 +29,6 @@ import {
   FinalizeEventSchema,
   RollbackEventSchema,
   type StateError,
-  StepEventSchema,
   WaitTaskEventSchema,
 } from './events.ts';
 import { attemptKey, fenceOf } from './fencing.ts';
@@ -42,13 +37,11 @@ import { GOING_ON, unlessPaused } from './pause.ts';
 import {
   DEFAULT_READS_FIRST,
   hasCutOver,
-  type RunStep,
   removeRules,
   rulesDrift,
   rulesDriftError,
   rulesOf,
   runSteps,
-  writeReadRules,
 } from './reads-first.ts';
 import {
   haltOnMalformedRecord,
@@ -56,7 +49,7 @@ import {
   recordRollbackHalt,
   refuseMalformedRecord,
 } from './record-check.ts';
-import { isPinRule, PIN_WEIGHTS } from './swing-rules.ts';
+import { isPinRule } from './swing-rules.ts';
 import type {
   ExecutionStatus,
   FoundSwingRule,
@@ -65,7 +58,6 @@ import type {
   RollbackReason,
   Rollout,
   RolloutOutcome,
-  RolloutPatch,
   StepRecord,
   Weights,
   WriteExposure,
@@ -78,292 +70,6 @@ import { isIncrease, percentToWeights, sameWeights } from './weights.ts';
 // ---- Smoke test -----------------------------------------------------------------------------------------
 
 // ---- Shift weights --------------------------------------------------------------------------------------
-
-export type ShiftDeps = Pick<
-  EngineDeps,
-  | 'listenerArn'
-  | 'listener'
-  | 'alarms'
-  | 'store'
-  | 'log'
-  | 'now'
-  | 'onWeightsWritten'
-  | 'swingRules'
-  | 'replayLag'
->;
-
-export interface ShiftResult {
-  readonly index: number;
-  readonly targetPercent: number;
-  readonly weights: Weights;
-  readonly bakeSeconds: number;
-  /** Step Functions task timeouts are at least 1 s, so a 0 s bake waits 1 s. */
-  readonly bakeTimeoutSeconds: number;
-  /** Reads-first: which part of the traffic this step moved. */
-  readonly kind?: 'reads' | 'cutover';
-}
-
-/** Checks made immediately before a write that raises the target's share: no window for I2. */
-async function refuseRaisingUnderAlarm(deps: ShiftDeps, step: RunStep, what: string): Promise<void> {
-  const evaluation = await deps.alarms.evaluate();
-  if (evaluation.firing.length > 0) {
-    throw new AlarmFiring(
-      `not raising ${what} to ${step.targetPercent} %: watched alarms are firing: ${firingSummary(evaluation)}`,
-      evaluation.firing.map((alarm) => alarm.name),
-    );
-  }
-  if ((await deps.listener.healthyTargetCount()) === 0) {
-    throw new TargetUnhealthy(
-      `not raising ${what} to ${step.targetPercent} %: the target target group has no healthy targets`,
-    );
-  }
-}
-
-/**
- * Reads-first: the replayer must have caught up before reads move on (they would miss recent writes) and before
- * the cutover (the target would miss writes still being replayed). If it has not, the step waits for it.
- */
-async function waitForReplayer(
-  deps: ShiftDeps,
-  rollout: Rollout,
-  index: number,
-  fence: string | undefined,
-): Promise<void> {
-  if (!deps.replayLag) return;
-  const verdict = await deps.replayLag.check();
-  if (verdict.caughtUp) return;
-  // The bound counts from the step's first wait: an OK event (late, repeated, or a brief recovery) releases a
-  // wait, and the next one would otherwise start its whole timeout again.
-  const since =
-    rollout.replayWaitSince?.stepIndex === index ? rollout.replayWaitSince.at : deps.now().toISOString();
-  const boundSeconds = (rollout.readsFirst ?? DEFAULT_READS_FIRST).replayWaitSeconds;
-  if (deps.now().getTime() - Date.parse(since) >= boundSeconds * 1000) {
-    throw new ReplayLagTimedOut(
-      `step ${index + 1} has waited for the replayer since ${since}, longer than replayWaitSeconds ` +
-        `(${boundSeconds} s), and it still lags (${verdict.detail}): rolling back; reads-first loses nothing ` +
-        'before the write cutover',
-    );
-  }
-  await deps.store.update(
-    deps.listenerArn,
-    rollout.executionArn,
-    {
-      stepIndex: index,
-      status: 'waiting-replay',
-      replayWaitSince: { stepIndex: index, at: since },
-      taskToken: undefined,
-      taskKind: undefined,
-    },
-    fence,
-  );
-  throw new ReplayLagging(
-    `step ${index + 1} waits: the replayer has not caught up with the source (${verdict.detail}); it goes on ` +
-      'when the replay-lag alarm returns to OK, and rolls back if it does not before the wait times out',
-  );
-}
-
-/**
- * Moves the listener to the step's weights. Refuses to go up while an alarm fires (I2) or while the target
- * group has no healthy target; halts on drift (I4); marks the write as pending first so a crash between
- * ModifyListener and the record is not mistaken for drift. In reads-first mode a step moves Swing's read rules,
- * and the last one (the write cutover) moves the default action.
- */
-export async function shiftWeights(deps: ShiftDeps, event: unknown): Promise<ShiftResult> {
-  const { executionArn, index, stateEnteredTime, retryCount } = parseOrThrow(StepEventSchema, event);
-  const fence = fenceOf(stateEnteredTime, retryCount);
-  const rollout = await ownRollout(deps, executionArn);
-  throwIfAborted(rollout);
-  const steps = runSteps(rollout);
-  const step = steps[index];
-  if (!step) {
-    throw new ValidationFailed([
-      { field: 'index', message: `is ${index} but the plan has ${steps.length} steps` },
-    ]);
-  }
-
-  const current = await deps.listener.readWeights();
-  if (!isOwnWrite(rollout, current)) throw driftError(rollout, current, deps.listenerArn);
-  if (step.kind === 'reads') return shiftReads(deps, rollout, index, step, fence);
-  if (step.kind === 'cutover') return cutOverWrites(deps, rollout, index, step, current, fence);
-
-  const desired = percentToWeights(step.targetPercent);
-  if (isIncrease(current, desired)) await refuseRaisingUnderAlarm(deps, step, 'the target');
-  await writeStep(deps, rollout, index, step, fence, {
-    desired,
-    pending: () => ({ pendingWeights: desired }),
-    write: () => deps.listener.writeWeights(desired),
-    done: () => ({ lastWritten: desired, pendingWeights: undefined }),
-  });
-  deps.onWeightsWritten?.(desired, step.targetPercent);
-  deps.log.info('weights shifted', {
-    executionArn,
-    index,
-    targetPercent: step.targetPercent,
-    weights: desired,
-  });
-  return shiftResult(index, step, desired, Math.max(1, step.bakeSeconds));
-}
-
-/** One step's write: what it marks as begun, the write itself, and what it records once the write is verified. */
-interface StepWrite {
-  readonly desired: Weights;
-  readonly pending: (startedAt: string) => RolloutPatch;
-  readonly write: () => Promise<void>;
-  readonly done: () => RolloutPatch;
-}
-
-/**
- * The protocol every step's write follows: mark it pending, write, record it, both record writes fenced. The
- * pending mark keeps a crash between the write and the record from looking like drift; the fence keeps a stale
- * attempt (its answer lost, a retry already moved on) from writing or clearing the token of a bake opened since.
- * The pending mark is also guarded: a pause requested before it holds the rollout before this step's write; one
- * requested after it finds the write under way (it holds once this step's bake ends).
- */
-async function writeStep(
-  deps: ShiftDeps,
-  rollout: Rollout,
-  index: number,
-  step: RunStep,
-  fence: string | undefined,
-  move: StepWrite,
-): Promise<void> {
-  const startedAt = deps.now().toISOString();
-  // Guarded: a pause that landed since this attempt read the record holds the rollout before this step, an
-  // abort rolls it back before its write.
-  const at = { listenerArn: deps.listenerArn, executionArn: rollout.executionArn, fence };
-  await unlessPaused(deps.store, at, () =>
-    deps.store.update(
-      deps.listenerArn,
-      rollout.executionArn,
-      {
-        ...move.pending(startedAt),
-        // Never moved back: of two attempts of one step, the later time must survive whichever writes last.
-        lastShiftAt: latestTime(rollout.lastShiftAt, startedAt),
-        stepIndex: index,
-        status: 'shifting',
-        taskToken: undefined,
-        taskKind: undefined,
-      },
-      fence,
-      GOING_ON,
-    ),
-  );
-  await move.write();
-  await deps.store.update(
-    deps.listenerArn,
-    rollout.executionArn,
-    {
-      ...move.done(),
-      status: 'baking',
-      steps: upsertStep(rollout.steps, {
-        index,
-        targetPercent: step.targetPercent,
-        weights: move.desired,
-        startedAt,
-        ...(step.kind ? { kind: step.kind } : {}),
-      }),
-    },
-    fence,
-  );
-}
-
-function shiftResult(
-  index: number,
-  step: RunStep,
-  weights: Weights,
-  bakeTimeoutSeconds: number,
-): ShiftResult {
-  return {
-    index,
-    targetPercent: step.targetPercent,
-    weights,
-    bakeSeconds: step.bakeSeconds,
-    bakeTimeoutSeconds,
-    ...(step.kind ? { kind: step.kind } : {}),
-  };
-}
-
-/** Swing's rules of this rollout, as it left them; a rule changed by hand halts the step (I4). */
-async function unchangedRules(deps: ShiftDeps, rollout: Rollout): Promise<FoundSwingRule[]> {
-  const rules = await rulesOf(rulesPort(deps, deps.listenerArn), rollout.executionArn);
-  const drift = rulesDrift(rollout, rules);
-  if (drift) throw rulesDriftError(deps.listenerArn, drift);
-  return rules;
-}
-
-/** A read step: the pins and read rules are created on the first, re-weighted on the next ones. */
-async function shiftReads(
-  deps: ShiftDeps,
-  rollout: Rollout,
-  index: number,
-  step: RunStep,
-  fence: string | undefined,
-): Promise<ShiftResult> {
-  const rules = await unchangedRules(deps, rollout);
-  const desired = percentToWeights(step.targetPercent);
-  if (isIncrease(rollout.readsWritten ?? PIN_WEIGHTS, desired)) {
-    await waitForReplayer(deps, rollout, index, fence);
-    await refuseRaisingUnderAlarm(deps, step, "the target's read share");
-  }
-  await writeStep(deps, rollout, index, step, fence, {
-    desired,
-    pending: () => ({ pendingReads: desired }),
-    write: () => writeReadRules(rulesPort(deps, deps.listenerArn), rollout, rules, desired),
-    done: () => ({ readsWritten: desired, pendingReads: undefined }),
-  });
-  deps.log.info('read share shifted', { executionArn: rollout.executionArn, index, reads: desired });
-  return shiftResult(index, step, desired, Math.max(1, step.bakeSeconds));
-}
-
-/**
- * The write cutover: one ModifyListener sends writes (and everything no rule matches) to the target. The read
- * rules, at 100 % already, go; the pins stay for the scroll keep-alive, so the cutover's bake lasts that long
- * at least and Complete removes them.
- */
-async function cutOverWrites(
-  deps: ShiftDeps,
-  rollout: Rollout,
-  index: number,
-  step: RunStep,
-  current: Weights,
-  fence: string | undefined,
-): Promise<ShiftResult> {
-  const rules = await unchangedRules(deps, rollout);
-  const desired = percentToWeights(step.targetPercent);
-  if (isIncrease(current, desired)) {
-    await waitForReplayer(deps, rollout, index, fence);
-    await refuseRaisingUnderAlarm(deps, step, 'the target (the write cutover)');
-  }
-  let cutoverAt = '';
-  await writeStep(deps, rollout, index, step, fence, {
-    desired,
-    pending: (startedAt) => ({
-      pendingWeights: desired,
-      cutoverStartedAt: rollout.cutoverStartedAt ?? startedAt,
-    }),
-    write: () => deps.listener.writeWeights(desired),
-    done: () => {
-      cutoverAt = rollout.cutoverAt ?? deps.now().toISOString();
-      return { lastWritten: desired, pendingWeights: undefined, cutoverAt };
-    },
-  });
-  // The read rules send what the default action now sends: removing them changes no request's cluster. That
-  // holds only while the default action is still the cutover's: the record write above is fenced (a superseded
-  // attempt stopped there), and the listener is read again after it, as a stall since the ModifyListener let an
-  // operator change the weights by hand (I4: then Swing halts and removes nothing).
-  const afterWrite = await deps.listener.readWeights();
-  if (!sameWeights(afterWrite, desired)) {
-    throw driftError({ ...rollout, lastWritten: desired }, afterWrite, deps.listenerArn);
-  }
-  await removeRules(rulesPort(deps, deps.listenerArn), rules, deps.log, 'reads');
-  deps.onWeightsWritten?.(desired, step.targetPercent);
-  deps.log.warn('writes cut over to the target: from now on a rollback loses the writes the target takes', {
-    executionArn: rollout.executionArn,
-    cutoverAt,
-  });
-  const keepAlive = rollout.readsFirst?.scrollKeepAliveSeconds ?? DEFAULT_READS_FIRST.scrollKeepAliveSeconds;
-  return shiftResult(index, step, desired, Math.max(1, step.bakeSeconds, keepAlive));
-}
 
 // ---- Bake and gate: the task-token holders ---------------------------------------------------------------
 
@@ -833,10 +539,6 @@ function isPlannedStep(rollout: Rollout, weights: Weights): boolean {
   return runSteps(rollout)
     .filter((step) => step.kind !== 'reads')
     .some((step) => sameWeights(weights, percentToWeights(step.targetPercent)));
-}
-
-function latestTime(recorded: string | undefined, candidate: string): string {
-  return recorded !== undefined && Date.parse(recorded) > Date.parse(candidate) ? recorded : candidate;
 }
 
 // ---- Finalize --------------------------------------------------------------------------------------------

@@ -1,0 +1,253 @@
+import {
+  AlarmFiring,
+  ReplayLagging,
+  ReplayLagTimedOut,
+  TargetUnhealthy,
+  ValidationFailed,
+} from '../errors.ts';
+import { StepEventSchema } from '../events.ts';
+import { fenceOf } from '../fencing.ts';
+import {
+  DEFAULT_READS_FIRST,
+  type RunStep,
+  removeRules,
+  rulesDrift,
+  rulesDriftError,
+  rulesOf,
+  runSteps,
+  writeReadRules,
+} from '../reads-first.ts';
+import { PIN_WEIGHTS } from '../swing-rules.ts';
+import type { FoundSwingRule, Rollout, Weights } from '../types.ts';
+import { parseOrThrow } from '../validation.ts';
+import { isIncrease, percentToWeights, sameWeights } from '../weights.ts';
+import { type EngineDeps, rulesPort } from './deps.ts';
+import { driftError, firingSummary, isOwnWrite, ownRollout, throwIfAborted } from './record.ts';
+import { writeStep } from './step-write.ts';
+
+/**
+ * ShiftWeights: moves the listener (or, reads-first, Swing's read rules) to one step's weights.
+ */
+
+export type ShiftDeps = Pick<
+  EngineDeps,
+  | 'listenerArn'
+  | 'listener'
+  | 'alarms'
+  | 'store'
+  | 'log'
+  | 'now'
+  | 'onWeightsWritten'
+  | 'swingRules'
+  | 'replayLag'
+>;
+
+export interface ShiftResult {
+  readonly index: number;
+  readonly targetPercent: number;
+  readonly weights: Weights;
+  readonly bakeSeconds: number;
+  /** Step Functions task timeouts are at least 1 s, so a 0 s bake waits 1 s. */
+  readonly bakeTimeoutSeconds: number;
+  /** Reads-first: which part of the traffic this step moved. */
+  readonly kind?: 'reads' | 'cutover';
+}
+
+/** Checks made immediately before a write that raises the target's share: no window for I2. */
+async function refuseRaisingUnderAlarm(deps: ShiftDeps, step: RunStep, what: string): Promise<void> {
+  const evaluation = await deps.alarms.evaluate();
+  if (evaluation.firing.length > 0) {
+    throw new AlarmFiring(
+      `not raising ${what} to ${step.targetPercent} %: watched alarms are firing: ${firingSummary(evaluation)}`,
+      evaluation.firing.map((alarm) => alarm.name),
+    );
+  }
+  if ((await deps.listener.healthyTargetCount()) === 0) {
+    throw new TargetUnhealthy(
+      `not raising ${what} to ${step.targetPercent} %: the target target group has no healthy targets`,
+    );
+  }
+}
+
+/**
+ * Reads-first: the replayer must have caught up before reads move on (they would miss recent writes) and before
+ * the cutover (the target would miss writes still being replayed). If it has not, the step waits for it.
+ */
+async function waitForReplayer(
+  deps: ShiftDeps,
+  rollout: Rollout,
+  index: number,
+  fence: string | undefined,
+): Promise<void> {
+  if (!deps.replayLag) return;
+  const verdict = await deps.replayLag.check();
+  if (verdict.caughtUp) return;
+  // The bound counts from the step's first wait: an OK event (late, repeated, or a brief recovery) releases a
+  // wait, and the next one would otherwise start its whole timeout again.
+  const since =
+    rollout.replayWaitSince?.stepIndex === index ? rollout.replayWaitSince.at : deps.now().toISOString();
+  const boundSeconds = (rollout.readsFirst ?? DEFAULT_READS_FIRST).replayWaitSeconds;
+  if (deps.now().getTime() - Date.parse(since) >= boundSeconds * 1000) {
+    throw new ReplayLagTimedOut(
+      `step ${index + 1} has waited for the replayer since ${since}, longer than replayWaitSeconds ` +
+        `(${boundSeconds} s), and it still lags (${verdict.detail}): rolling back; reads-first loses nothing ` +
+        'before the write cutover',
+    );
+  }
+  await deps.store.update(
+    deps.listenerArn,
+    rollout.executionArn,
+    {
+      stepIndex: index,
+      status: 'waiting-replay',
+      replayWaitSince: { stepIndex: index, at: since },
+      taskToken: undefined,
+      taskKind: undefined,
+    },
+    fence,
+  );
+  throw new ReplayLagging(
+    `step ${index + 1} waits: the replayer has not caught up with the source (${verdict.detail}); it goes on ` +
+      'when the replay-lag alarm returns to OK, and rolls back if it does not before the wait times out',
+  );
+}
+
+/**
+ * Moves the listener to the step's weights. Refuses to go up while an alarm fires (I2) or while the target
+ * group has no healthy target; halts on drift (I4); marks the write as pending first so a crash between
+ * ModifyListener and the record is not mistaken for drift. In reads-first mode a step moves Swing's read rules,
+ * and the last one (the write cutover) moves the default action.
+ */
+export async function shiftWeights(deps: ShiftDeps, event: unknown): Promise<ShiftResult> {
+  const { executionArn, index, stateEnteredTime, retryCount } = parseOrThrow(StepEventSchema, event);
+  const fence = fenceOf(stateEnteredTime, retryCount);
+  const rollout = await ownRollout(deps, executionArn);
+  throwIfAborted(rollout);
+  const steps = runSteps(rollout);
+  const step = steps[index];
+  if (!step) {
+    throw new ValidationFailed([
+      { field: 'index', message: `is ${index} but the plan has ${steps.length} steps` },
+    ]);
+  }
+
+  const current = await deps.listener.readWeights();
+  if (!isOwnWrite(rollout, current)) throw driftError(rollout, current, deps.listenerArn);
+  if (step.kind === 'reads') return shiftReads(deps, rollout, index, step, fence);
+  if (step.kind === 'cutover') return cutOverWrites(deps, rollout, index, step, current, fence);
+
+  const desired = percentToWeights(step.targetPercent);
+  if (isIncrease(current, desired)) await refuseRaisingUnderAlarm(deps, step, 'the target');
+  await writeStep(deps, rollout, index, step, fence, {
+    desired,
+    pending: () => ({ pendingWeights: desired }),
+    write: () => deps.listener.writeWeights(desired),
+    done: () => ({ lastWritten: desired, pendingWeights: undefined }),
+  });
+  deps.onWeightsWritten?.(desired, step.targetPercent);
+  deps.log.info('weights shifted', {
+    executionArn,
+    index,
+    targetPercent: step.targetPercent,
+    weights: desired,
+  });
+  return shiftResult(index, step, desired, Math.max(1, step.bakeSeconds));
+}
+
+function shiftResult(
+  index: number,
+  step: RunStep,
+  weights: Weights,
+  bakeTimeoutSeconds: number,
+): ShiftResult {
+  return {
+    index,
+    targetPercent: step.targetPercent,
+    weights,
+    bakeSeconds: step.bakeSeconds,
+    bakeTimeoutSeconds,
+    ...(step.kind ? { kind: step.kind } : {}),
+  };
+}
+
+/** Swing's rules of this rollout, as it left them; a rule changed by hand halts the step (I4). */
+async function unchangedRules(deps: ShiftDeps, rollout: Rollout): Promise<FoundSwingRule[]> {
+  const rules = await rulesOf(rulesPort(deps, deps.listenerArn), rollout.executionArn);
+  const drift = rulesDrift(rollout, rules);
+  if (drift) throw rulesDriftError(deps.listenerArn, drift);
+  return rules;
+}
+
+/** A read step: the pins and read rules are created on the first, re-weighted on the next ones. */
+async function shiftReads(
+  deps: ShiftDeps,
+  rollout: Rollout,
+  index: number,
+  step: RunStep,
+  fence: string | undefined,
+): Promise<ShiftResult> {
+  const rules = await unchangedRules(deps, rollout);
+  const desired = percentToWeights(step.targetPercent);
+  if (isIncrease(rollout.readsWritten ?? PIN_WEIGHTS, desired)) {
+    await waitForReplayer(deps, rollout, index, fence);
+    await refuseRaisingUnderAlarm(deps, step, "the target's read share");
+  }
+  await writeStep(deps, rollout, index, step, fence, {
+    desired,
+    pending: () => ({ pendingReads: desired }),
+    write: () => writeReadRules(rulesPort(deps, deps.listenerArn), rollout, rules, desired),
+    done: () => ({ readsWritten: desired, pendingReads: undefined }),
+  });
+  deps.log.info('read share shifted', { executionArn: rollout.executionArn, index, reads: desired });
+  return shiftResult(index, step, desired, Math.max(1, step.bakeSeconds));
+}
+
+/**
+ * The write cutover: one ModifyListener sends writes (and everything no rule matches) to the target. The read
+ * rules, at 100 % already, go; the pins stay for the scroll keep-alive, so the cutover's bake lasts that long
+ * at least and Complete removes them.
+ */
+async function cutOverWrites(
+  deps: ShiftDeps,
+  rollout: Rollout,
+  index: number,
+  step: RunStep,
+  current: Weights,
+  fence: string | undefined,
+): Promise<ShiftResult> {
+  const rules = await unchangedRules(deps, rollout);
+  const desired = percentToWeights(step.targetPercent);
+  if (isIncrease(current, desired)) {
+    await waitForReplayer(deps, rollout, index, fence);
+    await refuseRaisingUnderAlarm(deps, step, 'the target (the write cutover)');
+  }
+  let cutoverAt = '';
+  await writeStep(deps, rollout, index, step, fence, {
+    desired,
+    pending: (startedAt) => ({
+      pendingWeights: desired,
+      cutoverStartedAt: rollout.cutoverStartedAt ?? startedAt,
+    }),
+    write: () => deps.listener.writeWeights(desired),
+    done: () => {
+      cutoverAt = rollout.cutoverAt ?? deps.now().toISOString();
+      return { lastWritten: desired, pendingWeights: undefined, cutoverAt };
+    },
+  });
+  // The read rules send what the default action now sends: removing them changes no request's cluster. That
+  // holds only while the default action is still the cutover's: the record write above is fenced (a superseded
+  // attempt stopped there), and the listener is read again after it, as a stall since the ModifyListener let an
+  // operator change the weights by hand (I4: then Swing halts and removes nothing).
+  const afterWrite = await deps.listener.readWeights();
+  if (!sameWeights(afterWrite, desired)) {
+    throw driftError({ ...rollout, lastWritten: desired }, afterWrite, deps.listenerArn);
+  }
+  await removeRules(rulesPort(deps, deps.listenerArn), rules, deps.log, 'reads');
+  deps.onWeightsWritten?.(desired, step.targetPercent);
+  deps.log.warn('writes cut over to the target: from now on a rollback loses the writes the target takes', {
+    executionArn: rollout.executionArn,
+    cutoverAt,
+  });
+  const keepAlive = rollout.readsFirst?.scrollKeepAliveSeconds ?? DEFAULT_READS_FIRST.scrollKeepAliveSeconds;
+  return shiftResult(index, step, desired, Math.max(1, step.bakeSeconds, keepAlive));
+}
