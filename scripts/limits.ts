@@ -296,7 +296,6 @@ export const KNOWN: Readonly<Record<string, number>> = {
   'file-lines functions/commons/domain/rollout.ts': 1070,
   'file-lines cli/rollout-view.ts': 656,
   'file-lines infra/config.ts': 627,
-  'function-lines local/run.ts runLocal': 307,
   'function-lines cli/report/from-execution.ts executionReportData': 263,
   'function-lines cli/migration-assistant.ts discoverMigrationAssistant': 210,
   'function-lines cli/commands/rollback.ts runRollback': 195,

@@ -1,0 +1,43 @@
+import type { Rollout } from '#domain/types.ts';
+import type { CaptureProxy } from '../capture-proxy.ts';
+import type { ClusterStandIn } from '../clusters.ts';
+import { directWrites, measureDivergence } from '../divergence.ts';
+import type { LocalDivergence } from '../summary.ts';
+
+/**
+ * Lets the replayer catch up, then compares the stand-ins' documents. The target's injected faults end first:
+ * the measure is of where the run's writes went, not of how long a failing target keeps the replayer behind.
+ */
+export async function measureLocalDivergence(
+  source: ClusterStandIn,
+  target: ClusterStandIn,
+  proxy: CaptureProxy,
+  rollout: Pick<Rollout, 'traffic' | 'cutoverStartedAt' | 'cutoverAt'> | undefined,
+): Promise<LocalDivergence> {
+  target.setFault({ errorRate: 0, latencyMs: 0 });
+  const drained = await proxy.drain(15_000 + 4 * proxy.replayLagMs);
+  const replay = proxy.stats();
+  const direct = directWrites(target);
+  // The cutover's ModifyListener comes after cutoverStartedAt is recorded: a write the target took before
+  // that instant reached it while writes were meant to be all-source (I8).
+  const cutoverStartedAt = rollout?.cutoverStartedAt ?? rollout?.cutoverAt;
+  const beforeCutover =
+    rollout?.traffic === 'reads-first'
+      ? directWrites(target, cutoverStartedAt ? { to: Date.parse(cutoverStartedAt) } : {}).length
+      : undefined;
+  return {
+    ...measureDivergence(source, target),
+    targetDirectWrites: direct.length,
+    ...(direct[0] ? { firstTargetDirectWriteAt: new Date(direct[0].at).toISOString() } : {}),
+    ...(beforeCutover !== undefined ? { targetDirectWritesBeforeCutover: beforeCutover } : {}),
+    replay: {
+      lagMs: proxy.replayLagMs,
+      drained,
+      captured: replay.captured,
+      replayed: replay.replayed,
+      pending: replay.pending,
+      failed: replay.failed,
+      maxLagMs: replay.maxLagMs,
+    },
+  };
+}

@@ -1,0 +1,130 @@
+import { handleAlarmEvent } from '#domain/rollout.ts';
+import { weightsToPercent } from '#domain/weights.ts';
+import type { ClientTraffic } from '../client-traffic.ts';
+import type { ClusterStandIn } from '../clusters.ts';
+import type { EventRecorder } from '../events.ts';
+import type { LocalOptions } from '../options.ts';
+import type { LocalTimeline } from '../timeline.ts';
+import type { LiveView } from '../view.ts';
+import { LOCAL_LISTENER_ARN, LOCAL_REPLAY_LAG_ALARM, type LocalEngine } from './engine.ts';
+import type { LocalServers } from './servers.ts';
+
+/**
+ * The alarms judged every `intervalMs` from the ALB's counts, and the replay-lag alarm as CloudWatch would run
+ * it: every state change goes to the handler EventBridge would invoke in AWS, with the same event shape.
+ */
+export function watchAlarms(
+  engine: LocalEngine,
+  timeline: LocalTimeline,
+  intervalMs: number,
+): { stop(): void; firstAlarmAt(): number | undefined } {
+  const { alarms, deps } = engine;
+  let firstAlarmAt: number | undefined;
+  alarms.onStateChange = (event) => {
+    if (event.detail.state.value === 'ALARM') firstAlarmAt ??= Date.now();
+    timeline.recordAlarm({
+      alarm: event.detail.alarmName,
+      state: event.detail.state.value,
+      previous: event.detail.previousState.value,
+      reason: event.detail.state.reason,
+      at: event.detail.state.timestamp,
+    });
+    // The same handler EventBridge would invoke in AWS, with the same event shape.
+    void handleAlarmEvent(deps, event).catch(() => {});
+  };
+  alarms.start(intervalMs);
+  // The replay-lag alarm, as CloudWatch would run it: its state changes go to the same handler.
+  let replayState: 'OK' | 'ALARM' = 'OK';
+  const replayWatch = setInterval(() => {
+    const { caughtUp, detail } = engine.replayCaughtUp();
+    const state = caughtUp ? 'OK' : 'ALARM';
+    if (state === replayState) return;
+    replayState = state;
+    void handleAlarmEvent(deps, {
+      source: 'aws.cloudwatch',
+      'detail-type': 'CloudWatch Alarm State Change',
+      time: new Date().toISOString(),
+      detail: { alarmName: LOCAL_REPLAY_LAG_ALARM, state: { value: state, reason: detail } },
+    }).catch(() => {});
+  }, intervalMs);
+  return {
+    stop: () => {
+      clearInterval(replayWatch);
+      alarms.stop();
+    },
+    firstAlarmAt: () => firstAlarmAt,
+  };
+}
+
+/**
+ * The target's injected faults (`--target-errors`, `--target-latency`), each switched on once the target's
+ * share reaches its percent (or at the cutover). Faults that start "at 0 %" are there from the start, so the
+ * smoke test of the target path meets them.
+ */
+export class TargetFaults {
+  private errors = false;
+  private latency = false;
+
+  constructor(
+    private readonly options: Pick<LocalOptions, 'targetErrors' | 'targetLatency'>,
+    private readonly target: ClusterStandIn | undefined,
+    private readonly log: EventRecorder,
+  ) {}
+
+  apply(share: number, cutOver = false): void {
+    const errors = this.options.targetErrors;
+    const reached = (fault: { atPercent: number; atCutover?: boolean }) =>
+      fault.atCutover ? cutOver : fault.atPercent === 0 || (share > 0 && share >= fault.atPercent);
+    if (errors && !this.errors && reached(errors)) {
+      this.errors = true;
+      this.target?.setFault({ errorRate: errors.rate });
+      this.log.record({
+        kind: 'fault',
+        detail: `the target stand-in now answers ${errors.rate * 100} % of requests with 503 (--target-errors)`,
+      });
+    }
+    const latency = this.options.targetLatency;
+    if (latency && !this.latency && reached(latency)) {
+      this.latency = true;
+      this.target?.setFault({ latencyMs: latency.ms });
+      this.log.record({
+        kind: 'fault',
+        detail: `the target stand-in now answers ${latency.ms} ms late (--target-latency)`,
+      });
+    }
+  }
+}
+
+/**
+ * Every 100 ms: the faults follow the target's share (in reads-first, its read share until the cutover), and
+ * the live view draws a frame. Returns the stop.
+ */
+export function watchProgress(
+  servers: LocalServers,
+  engine: LocalEngine,
+  view: LiveView,
+  faults: TargetFaults,
+  traffic: ClientTraffic,
+): () => void {
+  const { alb } = servers;
+  const watcher = setInterval(() => {
+    void (async () => {
+      const weights = alb.getWeights();
+      const rollout = (await engine.store.get(LOCAL_LISTENER_ARN))?.rollout;
+      // In reads-first, the target's share that faults follow is its read share until the cutover.
+      const reads = rollout?.traffic === 'reads-first' ? rollout.readsWritten : undefined;
+      faults.apply(
+        Math.max(weightsToPercent(weights), reads ? weightsToPercent(reads) : 0),
+        rollout?.cutoverAt !== undefined,
+      );
+      view.render({
+        rollout,
+        weights,
+        alb,
+        alarms: await engine.alarms.evaluate(),
+        traffic: traffic.counts(),
+      });
+    })().catch(() => {});
+  }, 100);
+  return () => clearInterval(watcher);
+}
