@@ -229,6 +229,11 @@ export class ConfigResolver {
     return this.optional(key);
   }
 
+  /** An output that is no setting, if the stack's outputs were read already: it never costs a call of its own. */
+  async knownOutput(outputKey: string): Promise<string | undefined> {
+    return this.outputs === undefined ? undefined : (await this.outputs)[outputKey];
+  }
+
   /** Whether the stack's outputs, read already, include this setting's: its stack version exports it. */
   async hasOutput(key: SettingKey): Promise<boolean> {
     if (this.outputs === undefined) return false;

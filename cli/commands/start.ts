@@ -2,6 +2,7 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { formatPlanSpec } from '#domain/plan.ts';
 import type { CommandHandler } from '../action.ts';
 import { CliFailure, ExitCodes } from '../exit-codes.ts';
+import { frontDoorTrafficWarning } from '../front-door-traffic.ts';
 import { executionName } from '../render.ts';
 import { checkListener, checkStack, type StartOptions, startRequest, trafficText } from '../start-checks.ts';
 import { allModeWarning } from '../traffic.ts';
@@ -21,6 +22,8 @@ export const runStart: CommandHandler = async (ctx, command) => {
   // A start says it on stderr, so that it never corrupts --json.
   const warning = allModeWarning(resolved);
   if (warning) ctx.warn(warning);
+  const quiet = await frontDoorTrafficWarning(ctx);
+  if (quiet) ctx.warn(quiet);
 
   const { input } = request;
   let started: { executionArn?: string; startDate?: Date };
