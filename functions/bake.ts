@@ -6,7 +6,7 @@ import { documentClient } from '#clients/dynamodb.ts';
 import { replayLagFromEnvironment } from '#clients/replay-lag.ts';
 import { sfnClient } from '#clients/sfn.ts';
 import { alarmOptionsFromEnv, requireEnv } from '#commons/config.ts';
-import { openWaitTask, type WaitTaskDeps } from '#domain/rollout.ts';
+import { openWaitTask, type WaitTaskDeps } from '#domain/engine/bake.ts';
 import { lambdaHandler } from '#powertools/handler.ts';
 import { logger } from '#powertools/logger.ts';
 

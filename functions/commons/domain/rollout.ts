@@ -12,7 +12,6 @@ import {
   upsertStep,
 } from './engine/record.ts';
 import {
-  AlarmFired,
   AlarmFiring,
   HeldAfterCutover,
   ListenerShapeInvalid,
@@ -29,9 +28,8 @@ import {
   FinalizeEventSchema,
   RollbackEventSchema,
   type StateError,
-  WaitTaskEventSchema,
 } from './events.ts';
-import { attemptKey, fenceOf } from './fencing.ts';
+import { fenceOf } from './fencing.ts';
 import { notifyOnce, notifyQuietly } from './outcome-notice.ts';
 import { GOING_ON, unlessPaused } from './pause.ts';
 import {
@@ -72,95 +70,6 @@ import { isIncrease, percentToWeights, sameWeights } from './weights.ts';
 // ---- Shift weights --------------------------------------------------------------------------------------
 
 // ---- Bake and gate: the task-token holders ---------------------------------------------------------------
-
-export type WaitTaskDeps = Pick<EngineDeps, 'listenerArn' | 'alarms' | 'store' | 'log' | 'now'> &
-  Partial<Pick<EngineDeps, 'replayLag' | 'callbacks'>>;
-
-/**
- * Stores the bake's (or gate's) task token so that an alarm event or an operator can fail it, then checks
- * once more: an alarm that fired between the shift and this moment found no token to fail.
- *
- * On AWS the task's timeout races this invocation: a slow attempt (a cold start, an SDK retry, a Retry
- * that overlapped it) may run on after its state ended. Its token is dead then, so the write is conditional
- * on no later attempt of any state having written the record (store.openWait); a stale attempt stops there.
- * Only that: the live attempt is the latest, so its token is always stored, whatever a stale one wrote.
- */
-export async function openWaitTask(deps: WaitTaskDeps, event: unknown): Promise<{ waiting: boolean }> {
-  const { executionArn, index, kind, taskToken, timeoutSeconds, stateEnteredTime, retryCount } = parseOrThrow(
-    WaitTaskEventSchema,
-    event,
-  );
-  // The write is conditional on holding the lock and on the attempt: no separate read needed.
-  const rollout = await deps.store.openWait(
-    deps.listenerArn,
-    executionArn,
-    { kind, stepIndex: index, attempt: attemptKey(stateEnteredTime, retryCount) },
-    {
-      taskToken,
-      taskKind: kind,
-      bakeEndsAt: new Date(deps.now().getTime() + timeoutSeconds * 1000).toISOString(),
-    },
-  );
-  if (!rollout) {
-    deps.log.info('stale bake or gate attempt: its state already ended, its token is not stored', {
-      executionArn,
-      index,
-      kind,
-      retryCount,
-    });
-    return { waiting: false };
-  }
-  throwIfAborted(rollout);
-  const evaluation = await deps.alarms.evaluate();
-  if (evaluation.firing.length > 0) {
-    throw new AlarmFired(
-      JSON.stringify({
-        alarm: evaluation.firing[0]?.name,
-        reason: firingSummary(evaluation),
-        at: deps.now().toISOString(),
-      }),
-    );
-  }
-  if (kind === 'replay') return releaseIfCaughtUp(deps, executionArn, index, taskToken);
-  // A resume that landed before this token was stored found no hold to end: the hold ends itself.
-  if (kind === 'pause' && !rollout.pauseRequested && deps.callbacks) {
-    await deps.callbacks.succeed(taskToken, { resumed: true });
-    deps.log.info('the pause was withdrawn before its hold opened: the rollout goes on', {
-      executionArn,
-      index,
-    });
-    return { waiting: false };
-  }
-  deps.log.info(kind === 'bake' ? 'baking' : kind === 'pause' ? 'paused' : 'waiting at gate', {
-    executionArn,
-    index,
-    timeoutSeconds,
-  });
-  return { waiting: true };
-}
-
-/**
- * A wait for the replayer checks once more after storing its token: the lag alarm may have returned to OK
- * between the step's check and now, and its event found no token to release.
- */
-async function releaseIfCaughtUp(
-  deps: WaitTaskDeps,
-  executionArn: string,
-  index: number,
-  taskToken: string,
-): Promise<{ waiting: boolean }> {
-  const verdict = (await deps.replayLag?.check()) ?? {
-    caughtUp: true,
-    detail: 'no replay-lag check configured',
-  };
-  if (!verdict.caughtUp || !deps.callbacks) {
-    deps.log.info('waiting for the replayer', { executionArn, index, detail: verdict.detail });
-    return { waiting: true };
-  }
-  await deps.callbacks.succeed(taskToken, { caughtUp: true });
-  deps.log.info('the replayer has caught up: the step goes on', { executionArn, index });
-  return { waiting: false };
-}
 
 // ---- After the bake --------------------------------------------------------------------------------------
 
