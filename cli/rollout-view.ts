@@ -4,6 +4,7 @@ import { runSteps } from '#domain/reads-first.ts';
 import { RECONCILE_INTERVAL_MINUTES } from '#domain/reconciler.ts';
 import { malformedRecord, malformedStartingWeights } from '#domain/record-check.ts';
 import { SAFETY_NET_WAIT_SECONDS } from '#domain/rollout.ts';
+import { SAFETY_NET_MARGIN_SECONDS, safetyNetActsBy } from '#domain/safety-net-due.ts';
 import type {
   AlarmEvaluation,
   ListenerRecord,
@@ -43,13 +44,7 @@ export interface StatusSnapshot {
   readonly lockOwnerStoppedAt?: Date;
 }
 
-/** Beyond its wait: the safety net's own work, and a laptop clock that is off from AWS's by some seconds. */
-const SAFETY_NET_MARGIN_SECONDS = 30;
-
-/** When the safety net will have acted for an execution that stopped at `stoppedAt`. */
-export function safetyNetActsBy(stoppedAt: Date): Date {
-  return new Date(stoppedAt.getTime() + (SAFETY_NET_WAIT_SECONDS + SAFETY_NET_MARGIN_SECONDS) * 1000);
-}
+export { safetyNetActsBy };
 
 /** When the safety net will have acted for a lock holder that stopped, while that moment is still ahead. */
 export function safetyNetDueAt(

@@ -1,0 +1,193 @@
+import { refuseRestoreRaisingTarget } from './engine/record.ts';
+import { LockLost } from './errors.ts';
+import { removeRules, rulesOf } from './reads-first.ts';
+import { malformedStartingWeights } from './record-check.ts';
+import { safetyNetActsBy } from './safety-net-due.ts';
+import type {
+  ExecutionStatusPort,
+  FoundSwingRule,
+  ListenerPort,
+  Rollout,
+  RolloutPatch,
+  RolloutStore,
+  SwingRulesPort,
+  Weights,
+} from './types.ts';
+import { percentToWeights, sameWeights } from './weights.ts';
+
+/** Step Functions, as the forced rollback asks about the lock's holder (throws when it cannot) and stops it. */
+export interface ExecutionControlPort extends ExecutionStatusPort {
+  stop(executionArn: string, error: string, cause: string): Promise<void>;
+}
+
+export interface ForceRollbackDeps {
+  readonly listenerArn: string;
+  readonly store: RolloutStore;
+  readonly listener: Pick<ListenerPort, 'readWeights' | 'writeWeights'>;
+  readonly rules: SwingRulesPort;
+  readonly executions: ExecutionControlPort;
+  readonly now: () => Date;
+  /** Who asked, for the reason recorded and the stop's cause. */
+  readonly requestedBy?: string;
+}
+
+/** What the forced rollback will do, known before it changes anything. */
+export interface ForceRollbackPlan {
+  readonly rollout: Rollout;
+  readonly current: Weights;
+  /** The rollout's starting weights, or everything on the source when the record has none usable. */
+  readonly starting: Weights;
+  /** Why the record's starting weights are unusable, when they are. */
+  readonly malformed?: string;
+  readonly needsWrite: boolean;
+  /** The rollout's own listener rules (reads-first), removed after the default action. */
+  readonly rules: readonly FoundSwingRule[];
+  readonly owner?: string;
+  readonly ownerStatus?: string;
+  /** The lock goes too: `--release-lock` with a holder. */
+  readonly release: boolean;
+}
+
+export type ForceRollbackResult =
+  | {
+      readonly kind: 'refused';
+      readonly why: 'no-rollout';
+    }
+  | {
+      readonly kind: 'refused';
+      readonly why: 'holder-unknown';
+      readonly owner: string;
+      readonly error: unknown;
+    }
+  | {
+      readonly kind: 'refused';
+      readonly why: 'safety-net-first';
+      readonly owner?: string;
+      readonly ownerStatus?: string;
+      /** When the safety net will have restored and freed the lock. */
+      readonly due: Date;
+    }
+  | { readonly kind: 'refused'; readonly why: 'not-confirmed'; readonly plan: ForceRollbackPlan }
+  | {
+      readonly kind: 'done';
+      readonly plan: ForceRollbackPlan;
+      /** The lock was released here. */
+      readonly released: boolean;
+      /** The holder still ran: stopped, its safety net frees the lock by `lockFreesBy`. */
+      readonly stopped: boolean;
+      readonly lockFreesBy?: Date;
+    };
+
+const quietLog = { info: () => {}, warn: () => {}, error: () => {} };
+
+/**
+ * `swing rollback --force [--release-lock]`: restores the recorded rollout's starting weights (everything on
+ * the source when the record has none usable) and removes its listener rules, from outside the state machine.
+ * A restore never raises the target's share (RestoreRaisesTarget). With `releaseLock`, a holder that still runs
+ * is stopped (its safety net releases the lock once no task of it can write), a stopped one is released here,
+ * unless its safety net is still to act or its status cannot be read. `confirm` sees the plan before any write;
+ * false changes nothing. Shared by the CLI and the fault model (test/proof/operator-commands.ts).
+ */
+export async function forceRollback(
+  deps: ForceRollbackDeps,
+  options: {
+    readonly releaseLock: boolean;
+    readonly confirm?: (plan: ForceRollbackPlan) => Promise<boolean>;
+  },
+): Promise<ForceRollbackResult> {
+  const { listenerArn, store } = deps;
+  const record = await store.get(listenerArn);
+  const rollout = record?.rollout;
+  if (!rollout) return { kind: 'refused', why: 'no-rollout' };
+  // A malformed record (issue 20): with no usable starting weights, everything goes to the source, which
+  // never raises the target's share and, before a cutover, loses nothing.
+  const malformed = malformedStartingWeights(rollout);
+  const starting = malformed ? percentToWeights(0) : rollout.startingWeights;
+  const current = await deps.listener.readWeights();
+  // The record is only as trustworthy as everyone who may update it: never raise the target's share.
+  refuseRestoreRaisingTarget({ ...rollout, startingWeights: starting }, current, listenerArn);
+  const owner = record.lockOwner;
+  const described = owner ? await describeQuietly(deps.executions, owner) : undefined;
+  if (options.releaseLock && owner && described?.error !== undefined) {
+    // Released under a holder that still runs, its next task would write with no lock held.
+    return { kind: 'refused', why: 'holder-unknown', owner, error: described.error };
+  }
+  const ownerStatus = described?.execution?.status;
+  const stoppedAt = described?.execution?.stoppedAt;
+  const due = stoppedAt ? safetyNetActsBy(stoppedAt) : undefined;
+  if (options.releaseLock && ownerStatus !== 'RUNNING' && due && due > deps.now()) {
+    // Released now, a task of that execution still running could write after us, with no lock left.
+    return { kind: 'refused', why: 'safety-net-first', owner, ownerStatus, due };
+  }
+  // Reads-first: the rollout's own listener rules go too, the reads sent back to the source first.
+  const rules = rollout.traffic === 'reads-first' ? await rulesOf(deps.rules, rollout.executionArn) : [];
+  const plan: ForceRollbackPlan = {
+    rollout,
+    current,
+    starting,
+    malformed,
+    needsWrite: !sameWeights(current, starting),
+    rules,
+    owner,
+    ownerStatus,
+    release: Boolean(options.releaseLock && owner),
+  };
+  if (plan.needsWrite || plan.release || rules.length > 0) {
+    if (options.confirm && !(await options.confirm(plan)))
+      return { kind: 'refused', why: 'not-confirmed', plan };
+    // The default action first: a removed read rule's requests then follow the starting weights.
+    if (plan.needsWrite) await deps.listener.writeWeights(starting);
+    if (rules.length > 0) await removeRules(deps.rules, rules, quietLog);
+  }
+  if (!plan.release || !owner) return { kind: 'done', plan, released: false, stopped: false };
+  return releaseOrStop(deps, plan, owner);
+}
+
+async function describeQuietly(executions: ExecutionControlPort, executionArn: string) {
+  try {
+    return { execution: await executions.describe(executionArn) };
+  } catch (error) {
+    return { error };
+  }
+}
+
+async function releaseOrStop(
+  deps: ForceRollbackDeps,
+  plan: ForceRollbackPlan,
+  owner: string,
+): Promise<ForceRollbackResult> {
+  const by = deps.requestedBy ? ` by ${deps.requestedBy}` : '';
+  const reason = {
+    error: 'ForcedRollback',
+    cause: `swing rollback --force --release-lock${by}`,
+    at: deps.now().toISOString(),
+  };
+  if (plan.ownerStatus === 'RUNNING') {
+    // Not released here: a task of the running execution could still write after the lock was gone.
+    // Stopped instead; its safety net waits those tasks out, restores if needed, records this reason
+    // and releases the lock.
+    await deps.store.update(deps.listenerArn, owner, { reason }).catch((error: unknown) => {
+      if (!(error instanceof LockLost)) throw error;
+    });
+    await deps.executions.stop(
+      owner,
+      'ForcedRollback',
+      `the listener was restored by swing rollback --force${deps.requestedBy ? ` (${deps.requestedBy})` : ''}`,
+    );
+    return { kind: 'done', plan, released: false, stopped: true, lockFreesBy: safetyNetActsBy(deps.now()) };
+  }
+  const final: RolloutPatch = {
+    outcome: 'rolled-back',
+    status: 'rolled-back',
+    reason,
+    restored: true,
+    lastWritten: plan.starting,
+    endedAt: reason.at,
+    pendingWeights: undefined,
+    taskToken: undefined,
+    taskKind: undefined,
+    bakeEndsAt: undefined,
+  };
+  const released = await deps.store.release(deps.listenerArn, owner, final);
+  return { kind: 'done', plan, released, stopped: false };
+}
