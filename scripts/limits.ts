@@ -297,7 +297,6 @@ export const KNOWN: Readonly<Record<string, number>> = {
   'file-lines cli/rollout-view.ts': 651,
   'file-lines infra/config.ts': 627,
   'function-lines cli/report/from-execution.ts executionReportData': 263,
-  'function-lines cli/migration-assistant.ts discoverMigrationAssistant': 210,
   'function-lines local/traffic.ts startTraffic': 180,
   'function-lines local/capture-proxy.ts startCaptureProxy': 161,
 };
