@@ -295,7 +295,6 @@ export function readSources(root: string): SourceFile[] {
 export const KNOWN: Readonly<Record<string, number>> = {
   'file-lines functions/commons/domain/rollout.ts': 979,
   'file-lines cli/rollout-view.ts': 651,
-  'file-lines infra/config.ts': 627,
   'function-lines cli/report/from-execution.ts executionReportData': 263,
   'function-lines local/traffic.ts startTraffic': 180,
   'function-lines local/capture-proxy.ts startCaptureProxy': 161,
