@@ -20,6 +20,7 @@ export async function deployedFrontDoor(
   let outputs: Map<string, string>;
   try {
     const { Stacks } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+    refuseUnfinished(stackName, Stacks?.[0]?.StackStatus);
     outputs = new Map(
       (Stacks?.[0]?.Outputs ?? []).flatMap((output) =>
         output.OutputKey && output.OutputValue ? [[output.OutputKey, output.OutputValue] as const] : [],
@@ -45,6 +46,28 @@ export async function deployedFrontDoor(
     targetTargetGroupArn: target,
     loadBalancerSecurityGroupId: securityGroup,
   };
+}
+
+/**
+ * A stack still being created or updated, or whose deploy failed, has no target groups to bind yet (or not the
+ * final ones): say when to come back instead of taking its outputs, or their absence, for an answer.
+ */
+function refuseUnfinished(stackName: string, status: string | undefined): void {
+  if (!status) return;
+  if (status.endsWith('_IN_PROGRESS')) {
+    throw new CliFailure(
+      ExitCodes.BadInput,
+      `nothing written: stack ${stackName} is ${status}: wait until cdk deploy has finished (CREATE_COMPLETE or ` +
+        'UPDATE_COMPLETE), then run swing front-door manifests: the bindings name the target groups it creates',
+    );
+  }
+  if (status.endsWith('_FAILED') || status === 'ROLLBACK_COMPLETE') {
+    throw new CliFailure(
+      ExitCodes.BadInput,
+      `nothing written: stack ${stackName} is ${status}: its deploy failed, so its target groups are not there to ` +
+        'bind; fix the deploy (its events say why) and deploy again, then run swing front-door manifests',
+    );
+  }
 }
 
 /** Writes one file per manifest into `dir`, refusing before it writes anything if one exists (unless `force`). */

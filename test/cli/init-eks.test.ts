@@ -463,6 +463,21 @@ describe('Command: swing front-door manifests', () => {
     expect(existsSync(manifests)).toBe(false);
 
     aws.cloudFormation.on(DescribeStacksCommand, { StackName: 'Swing-dev' }).resolves({
+      Stacks: [{ StackName: 'Swing-dev', StackStatus: 'CREATE_IN_PROGRESS', CreationTime: new Date() }],
+    });
+    const during = await swing(['front-door', 'manifests', '--config', config, '--manifests-dir', manifests]);
+    expect(during.code).toBe(2);
+    expect(during.stderr).toMatch(
+      /nothing written: stack Swing-dev is CREATE_IN_PROGRESS: wait until cdk deploy has finished .*then run swing front-door manifests/,
+    );
+    aws.cloudFormation.on(DescribeStacksCommand, { StackName: 'Swing-dev' }).resolves({
+      Stacks: [{ StackName: 'Swing-dev', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date() }],
+    });
+    const failed = await swing(['front-door', 'manifests', '--config', config, '--manifests-dir', manifests]);
+    expect(failed.stderr).toMatch(/stack Swing-dev is ROLLBACK_COMPLETE: its deploy failed/);
+    expect(existsSync(manifests)).toBe(false);
+
+    aws.cloudFormation.on(DescribeStacksCommand, { StackName: 'Swing-dev' }).resolves({
       Stacks: [
         {
           StackName: 'Swing-dev',
