@@ -42,6 +42,16 @@ export type TimelineEvent = LocalEvent;
 export interface TimelineData {
   readonly series: LocalSeries;
   readonly events: readonly TimelineEvent[];
+  /** Reads-first: each write of a read rule's weights (null: the rule was deleted), for the read share's line. */
+  readonly readRuleWrites: readonly ReadRuleShare[];
+}
+
+export interface ReadRuleShare {
+  readonly at: string;
+  /** The rule's ARN. */
+  readonly route: string;
+  /** The target's share of the rule's weights, percent; null once the rule is deleted. */
+  readonly targetPercent: number | null;
 }
 
 type Source = Pick<LocalAlb, 'totals' | 'window' | 'getWeights'>;
@@ -193,7 +203,15 @@ export class LocalTimeline implements EventRecorder, EventSource {
   }
 
   data(): TimelineData {
-    return { series: structuredClone(this.series), events: [...this.events] };
+    return {
+      series: structuredClone(this.series),
+      events: [...this.events],
+      readRuleWrites: this.ruleWrites.map((write) => ({
+        at: iso(write.at),
+        route: write.route,
+        targetPercent: write.weights ? round(weightsToPercent(write.weights)) : null,
+      })),
+    };
   }
 
   private splitSources(): SplitSources {

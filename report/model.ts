@@ -18,6 +18,14 @@ export interface ReportData {
   readonly events: readonly ReportEvent[];
   readonly steps: readonly ReportStep[];
   readonly rollback?: ReportRollback;
+  /** How the rollout moved traffic; absent: all (every request split by the default action's weights). */
+  readonly traffic?: 'all' | 'reads-first';
+  /** Reads-first: when the writes were cut over to the target (a marker on every chart). */
+  readonly cutoverAt?: string;
+  /** Reads-first: when the pins were removed, sending the pinned reads to the target (a marker). */
+  readonly pinsRemovedAt?: string;
+  /** Reads-first: the write exposure a rollback (or hold) after the cutover left (shaded on every chart). */
+  readonly exposure?: ReportExposure;
   /** What the figures include and cannot see, shown under the charts. */
   readonly notes: readonly string[];
   /** When the file was written, ISO 8601. */
@@ -37,11 +45,32 @@ export interface ReportSeries {
   readonly latencyLabel: string;
 }
 
-/** The target's share of the weights as a step line: one point per write, and one at the end. */
+/**
+ * The target's share of the weights as a step line: one point per write, and one at the end. In reads-first the
+ * write share (the default action's) and the read share (Swing's read rules', the default's once they are gone)
+ * are two series over the same times.
+ */
 export interface WeightSteps {
   /** Unix time, seconds. */
   readonly t: readonly number[];
+  /** The default action's target share: every request's in all mode, the writes' in reads-first. */
   readonly targetPercent: readonly number[];
+  /** Reads-first: the reads' target share at each time. */
+  readonly readPercent?: readonly number[];
+}
+
+/** The window after the write cutover whose writes are on the target only. */
+export interface ReportExposure {
+  /** The cutover's write. */
+  readonly from: string;
+  /** The restore's write, the hold, or the end of the run. */
+  readonly to: string;
+  readonly until: 'restore' | 'hold' | 'end-of-run';
+  readonly windowMs: number;
+  /** Requests the target took in the window; split into reads and writes where they were counted. */
+  readonly targetRequests?: number;
+  readonly reads?: number;
+  readonly writes?: number;
 }
 
 export interface PerCluster {
@@ -59,6 +88,11 @@ export interface ReportEvent {
 
 export interface ReportStep {
   readonly index: number;
+  /** 1-based of `of`: one numbering over the steps the rollout runs, as the live view and the log have it. */
+  readonly number?: number;
+  readonly of?: number;
+  /** Reads-first: a read step, the write cutover, or the pins' removal. Absent: all traffic. */
+  readonly kind?: 'reads' | 'cutover' | 'pins';
   readonly percent: number;
   readonly weights?: Weights;
   readonly gate: boolean;

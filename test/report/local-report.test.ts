@@ -143,7 +143,10 @@ describe('Report: swing local --report, opened in headless Chromium', () => {
       (window as unknown as ReportWindow).swingReport.charts.map((chart) =>
         Array.from(chart.plot.over.querySelectorAll<HTMLElement>('.marker'), (node) => ({
           rollback: node.classList.contains('marker-rollback'),
-          label: node.textContent ?? '',
+          label:
+            chart.plot.root.parentElement?.querySelector(
+              `.marker-label-${node.classList.contains('marker-rollback') ? 'rollback' : 'alarm'}[data-at="${node.dataset.at}"]`,
+            )?.textContent ?? '',
           atValue: chart.plot.posToVal(Number.parseFloat(node.style.left), 'x'),
         })),
       ),
