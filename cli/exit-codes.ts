@@ -1,5 +1,6 @@
 import {
   AlarmFiring,
+  ListenerQuiet,
   ListenerShapeInvalid,
   LockLost,
   RestoreRaisesTarget,
@@ -83,6 +84,7 @@ export function classifyError(error: unknown): { exitCode: ExitCodes; message: s
   }
   if (
     error instanceof RolloutLocked ||
+    error instanceof ListenerQuiet ||
     error instanceof LockLost ||
     error instanceof AlarmFiring ||
     error instanceof TargetUnhealthy

@@ -4,6 +4,7 @@ import type { ExecutionInput } from '#domain/events.ts';
 import { type RulesOutsideTheSwing, rulesOutsideTheSwing } from '#domain/listener-rules.ts';
 import { formatDuration } from '#domain/plan.ts';
 import { refuseStartBelowCurrentShare } from '#domain/preflight-listener.ts';
+import { quietMessage, stillQuiet } from '#domain/quiet.ts';
 import { refuseTargetDefaultShare, runSteps } from '#domain/reads-first.ts';
 import { refuseRuleConflicts } from '#domain/swing-rules.ts';
 import type { DescribedListenerRule, Plan, Weights } from '#domain/types.ts';
@@ -123,6 +124,14 @@ export async function checkListener(
       ExitCodes.RolledBackOrRefused,
       `listener ${listenerArn} is held by rollout ${executionName(record.lockOwner)}${where}: ` +
         'watch it with `swing status --watch`, or stop it with `swing abort`',
+    );
+  }
+  const now = ctx.deps.now();
+  if (stillQuiet(record?.rollout, now.toISOString()) && record?.rollout?.quietUntil) {
+    const seconds = Math.ceil((Date.parse(record.rollout.quietUntil) - now.getTime()) / 1000);
+    throw new CliFailure(
+      ExitCodes.RolledBackOrRefused,
+      `${quietMessage(listenerArn, record.rollout)} (in ${seconds} s)`,
     );
   }
 

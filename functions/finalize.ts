@@ -7,6 +7,7 @@ import { documentClient } from '#clients/dynamodb.ts';
 import { elbv2Client } from '#clients/elbv2.ts';
 import { notifierFromEnv } from '#clients/notifier.ts';
 import { alarmOptionsFromEnv, listenerTargetFromEnv, requireEnv } from '#commons/config.ts';
+import { QUIET_AFTER_RELEASE_SECONDS } from '#domain/quiet.ts';
 import { type FinalizeDeps, finalize } from '#domain/rollout.ts';
 import { lambdaHandler } from '#powertools/handler.ts';
 import { logger } from '#powertools/logger.ts';
@@ -22,6 +23,8 @@ const deps: FinalizeDeps = {
   notifier: notifierFromEnv(),
   log: logger,
   now: () => new Date(),
+  // Attempts of the ended rollout may still act until then: no rollout starts before (quiet.ts).
+  quietAfterReleaseMs: QUIET_AFTER_RELEASE_SECONDS * 1000,
 };
 
 export const handler = lambdaHandler('finalize', (event) => finalize(deps, event));

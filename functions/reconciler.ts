@@ -9,6 +9,7 @@ import { elbv2Client } from '#clients/elbv2.ts';
 import { notifierFromEnv } from '#clients/notifier.ts';
 import { sfnClient } from '#clients/sfn.ts';
 import { listenerTargetFromEnv, requireEnv } from '#commons/config.ts';
+import { QUIET_AFTER_RELEASE_SECONDS } from '#domain/quiet.ts';
 import { type ReconcilerDeps, reconcile } from '#domain/reconciler.ts';
 import { SAFETY_NET_WAIT_SECONDS } from '#domain/rollout.ts';
 import { lambdaHandler } from '#powertools/handler.ts';
@@ -24,6 +25,8 @@ const deps: ReconcilerDeps = {
   notifier: notifierFromEnv(),
   log: logger,
   now: () => new Date(),
+  // Attempts of the ended rollout may still act until then: no rollout starts before (quiet.ts).
+  quietAfterReleaseMs: QUIET_AFTER_RELEASE_SECONDS * 1000,
   waitAfterStopMs: SAFETY_NET_WAIT_SECONDS * 1000,
   targetRequests: new CloudWatchTargetRequests(cloudWatchClient, target),
 };

@@ -7,6 +7,7 @@ import { documentClient } from '#clients/dynamodb.ts';
 import { elbv2Client } from '#clients/elbv2.ts';
 import { notifierFromEnv } from '#clients/notifier.ts';
 import { listenerTargetFromEnv, requireEnv } from '#commons/config.ts';
+import { QUIET_AFTER_RELEASE_SECONDS } from '#domain/quiet.ts';
 import { SAFETY_NET_WAIT_SECONDS, type SafetyNetDeps, safetyNet } from '#domain/rollout.ts';
 import { lambdaHandler } from '#powertools/handler.ts';
 import { logger } from '#powertools/logger.ts';
@@ -20,6 +21,8 @@ const deps: SafetyNetDeps = {
   notifier: notifierFromEnv(),
   log: logger,
   now: () => new Date(),
+  // Attempts of the ended rollout may still act until then: no rollout starts before (quiet.ts).
+  quietAfterReleaseMs: QUIET_AFTER_RELEASE_SECONDS * 1000,
   waitAfterStopMs: SAFETY_NET_WAIT_SECONDS * 1000,
   targetRequests: new CloudWatchTargetRequests(cloudWatchClient, target),
 };

@@ -59,6 +59,22 @@ describe('Command: swing start', () => {
     expect(result.stderr).toContain('`swing abort`');
   });
 
+  it("refuses with exit 1 within the last rollout's quiet period, naming when it may start, and starts nothing", async () => {
+    // The last rollout released the lock at 10:10:30; its attempts may act until 10:11:45 (the harness: 10:11).
+    const record = freeRecord();
+    aws.dynamo.on(GetCommand).resolves({
+      Item: { ...record, rollout: { ...record.rollout, quietUntil: '2026-03-02T10:11:45.000Z' } },
+    });
+
+    const result = await swing(['start', '--plan', 'canary']);
+
+    expect(result.code).toBe(1);
+    expect(aws.sfn).not.toReceiveCommand(StartExecutionCommand);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain('is quiet until 2026-03-02T10:11:45.000Z');
+    expect(result.stderr).toContain('(in 45 s)');
+  });
+
   it('starts the state machine from the stack outputs with { plan, requestedBy } and the gate settings', async () => {
     // Act
     const result = await swing([

@@ -145,6 +145,32 @@ describe.each(CONTRACT_TARGETS)('Contract: RolloutStore, run against $name', (ta
       expect(await store.acquire(LISTENER_ARN, rolloutOf('run-2'))).toBe('acquired');
     });
 
+    it("refuses the lock with ListenerQuiet within the last rollout's quiet period, naming when, and takes it after", async () => {
+      const { store, writes } = await target.fresh();
+      await store.acquire(LISTENER_ARN, rolloutOf('run-1'));
+      await store.release(LISTENER_ARN, executionArn('run-1'), {
+        status: 'rolled-back',
+        quietUntil: '2026-11-24T10:01:15.000Z',
+      });
+      const before = writes();
+
+      const refusal = store.acquire(
+        LISTENER_ARN,
+        rolloutOf('run-2', { startedAt: '2026-11-24T10:01:14.999Z' }),
+      );
+
+      await expect(refusal).rejects.toMatchObject({
+        name: 'ListenerQuiet',
+        quietUntil: '2026-11-24T10:01:15.000Z',
+        message: expect.stringContaining('quiet until 2026-11-24T10:01:15.000Z'),
+      });
+      expect(writes()).toBe(before);
+      expect((await store.get(LISTENER_ARN))?.lockOwner).toBeUndefined();
+      expect(
+        await store.acquire(LISTENER_ARN, rolloutOf('run-2', { startedAt: '2026-11-24T10:01:15.000Z' })),
+      ).toBe('acquired');
+    });
+
     it('locks each listener separately', async () => {
       const { store } = await target.fresh();
       await store.acquire(LISTENER_ARN, rolloutOf('run-1'));
@@ -666,8 +692,14 @@ describe('Class: DynamoDbRolloutStore', () => {
         UpdateExpression:
           'SET lockOwner = :owner, rollout = :rollout, history = if_not_exists(history, :empty)',
         ConditionExpression:
-          'attribute_not_exists(lockOwner) AND (attribute_not_exists(rollout) OR rollout.executionArn <> :owner)',
-        ExpressionAttributeValues: { ':owner': owner, ':rollout': rolloutOf('run-1'), ':empty': [] },
+          'attribute_not_exists(lockOwner) AND (attribute_not_exists(rollout) OR rollout.executionArn <> :owner)' +
+          ' AND (attribute_not_exists(rollout.quietUntil) OR rollout.quietUntil <= :startedAt)',
+        ExpressionAttributeValues: {
+          ':owner': owner,
+          ':startedAt': rollout.startedAt,
+          ':rollout': rolloutOf('run-1'),
+          ':empty': [],
+        },
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       });
       const sent = dynamo.commandCalls(UpdateCommand)[0]!.args[0].input.ExpressionAttributeValues!;

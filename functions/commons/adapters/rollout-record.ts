@@ -1,4 +1,5 @@
-import { Aborted, LockLost, Paused, RolloutLocked, Superseded } from '#domain/errors.ts';
+import { Aborted, ListenerQuiet, LockLost, Paused, RolloutLocked, Superseded } from '#domain/errors.ts';
+import { quietMessage, stillQuiet } from '#domain/quiet.ts';
 import type {
   AcquireResult,
   Rollout,
@@ -41,6 +42,8 @@ export function lockLostMessage(listenerArn: string, executionArn: string): stri
 export interface LockFields {
   readonly holder?: string;
   readonly lastRollout?: string;
+  /** The last rollout's quiet period (quiet.ts), when the lock is free. */
+  readonly quietUntil?: string;
 }
 
 /**
@@ -50,10 +53,11 @@ export interface LockFields {
  */
 export function refusedAcquire(
   listenerArn: string,
-  executionArn: string,
+  rollout: Pick<Rollout, 'executionArn' | 'startedAt'>,
   seen: LockFields,
   cause?: unknown,
 ): AcquireResult {
+  const { executionArn } = rollout;
   if (seen.holder === executionArn) return 'already-held';
   if (seen.holder === undefined && seen.lastRollout === executionArn) {
     throw new LockLost(
@@ -61,6 +65,12 @@ export function refusedAcquire(
         'preflight must not take it again',
       { cause },
     );
+  }
+  if (seen.holder === undefined && seen.lastRollout !== undefined) {
+    const last = { executionArn: seen.lastRollout, quietUntil: seen.quietUntil };
+    if (stillQuiet(last, rollout.startedAt)) {
+      throw new ListenerQuiet(quietMessage(listenerArn, last), seen.quietUntil as string, { cause });
+    }
   }
   throw new RolloutLocked(lockedMessage(listenerArn, seen.holder), seen.holder, { cause });
 }

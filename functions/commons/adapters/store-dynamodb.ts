@@ -93,11 +93,20 @@ function stringIn(value: unknown): string | undefined {
 function lockFieldsIn(item: unknown): LockFields {
   const record = item as {
     lockOwner?: unknown;
-    rollout?: { executionArn?: unknown; M?: { executionArn?: unknown } };
+    rollout?: {
+      executionArn?: unknown;
+      quietUntil?: unknown;
+      M?: { executionArn?: unknown; quietUntil?: unknown };
+    };
   };
   const holder = stringIn(record?.lockOwner);
   const lastRollout = stringIn(record?.rollout?.executionArn ?? record?.rollout?.M?.executionArn);
-  return { ...(holder ? { holder } : {}), ...(lastRollout ? { lastRollout } : {}) };
+  const quietUntil = stringIn(record?.rollout?.quietUntil ?? record?.rollout?.M?.quietUntil);
+  return {
+    ...(holder ? { holder } : {}),
+    ...(lastRollout ? { lastRollout } : {}),
+    ...(quietUntil ? { quietUntil } : {}),
+  };
 }
 
 function rolloutIn(attributes: Record<string, unknown> | undefined, doing: string): Rollout {
@@ -163,11 +172,14 @@ export class DynamoDbRolloutStore implements RolloutStore {
           UpdateExpression:
             'SET lockOwner = :owner, rollout = :rollout, history = if_not_exists(history, :empty)',
           // Free, and not just released by this very execution. Never "or held by :owner": a stale preflight
-          // attempt (its answer lost, a retry took the lock meanwhile) would replace the running rollout.
+          // attempt (its answer lost, a retry took the lock meanwhile) would replace the running rollout. Nor
+          // within the last rollout's quiet period (quiet.ts): ISO times in one format compare as strings.
           ConditionExpression:
-            'attribute_not_exists(lockOwner) AND (attribute_not_exists(rollout) OR rollout.executionArn <> :owner)',
+            'attribute_not_exists(lockOwner) AND (attribute_not_exists(rollout) OR rollout.executionArn <> :owner)' +
+            ' AND (attribute_not_exists(rollout.quietUntil) OR rollout.quietUntil <= :startedAt)',
           ExpressionAttributeValues: {
             ':owner': rollout.executionArn,
+            ':startedAt': rollout.startedAt,
             ':rollout': withoutUndefined(rollout),
             ':empty': [],
           },
@@ -181,7 +193,7 @@ export class DynamoDbRolloutStore implements RolloutStore {
         const old = error.Item
           ? lockFieldsIn(error.Item)
           : await this.get(listenerArn).then(lockFieldsIn, () => ({}));
-        return refusedAcquire(listenerArn, rollout.executionArn, old, error);
+        return refusedAcquire(listenerArn, rollout, old, error);
       }
       throw classifyAwsError(error, `UpdateItem taking the lock on ${listenerArn}`);
     }

@@ -10,6 +10,7 @@ import {
   supersededMessage,
 } from '#adapters/rollout-record.ts';
 import { LockLost, Superseded } from '#domain/errors.ts';
+import { stillQuiet } from '#domain/quiet.ts';
 import type {
   AcquireResult,
   ListenerRecord,
@@ -53,10 +54,16 @@ export class MemoryRolloutStore implements RolloutStore {
   async acquire(listenerArn: string, rollout: Rollout): Promise<AcquireResult> {
     const record = this.records.get(listenerArn);
     // DynamoDB's condition: free, and not just released by this very execution.
-    if (record?.lockOwner !== undefined || record?.rollout?.executionArn === rollout.executionArn) {
-      return refusedAcquire(listenerArn, rollout.executionArn, {
+    // ... and not within the last rollout's quiet period (quiet.ts).
+    if (
+      record?.lockOwner !== undefined ||
+      record?.rollout?.executionArn === rollout.executionArn ||
+      stillQuiet(record?.rollout, rollout.startedAt)
+    ) {
+      return refusedAcquire(listenerArn, rollout, {
         ...(record?.lockOwner ? { holder: record.lockOwner } : {}),
         ...(record?.rollout ? { lastRollout: record.rollout.executionArn } : {}),
+        ...(record?.rollout?.quietUntil ? { quietUntil: record.rollout.quietUntil } : {}),
       });
     }
     this.records.set(listenerArn, {

@@ -20,6 +20,7 @@ export const SWING_ERROR_NAMES = [
   'WeightsNotApplied',
   'TargetUnhealthy',
   'RolloutLocked',
+  'ListenerQuiet',
   'LockLost',
   'Aborted',
   'Paused',
@@ -113,6 +114,21 @@ export class RolloutLocked extends SwingError {
   constructor(
     message: string,
     readonly holder: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * The lock is free, but the rollout that released it may still have an attempt running that can write the
+ * listener (a Lambda outlives its state): no rollout starts before `quietUntil` (quiet.ts).
+ */
+export class ListenerQuiet extends SwingError {
+  readonly name = 'ListenerQuiet' as const;
+  constructor(
+    message: string,
+    readonly quietUntil: string,
     options?: { cause?: unknown },
   ) {
     super(message, options);

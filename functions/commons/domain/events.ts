@@ -62,6 +62,12 @@ export const ExecutionInputSchema = strictObjectOf(
 );
 export type ExecutionInput = z.infer<typeof ExecutionInputSchema>;
 
+/** `requestedBy` from an execution input that may be malformed: a refusal must still be reported. */
+export function requestedByOf(input: unknown): string | undefined {
+  if (typeof input !== 'object' || input === null || !('requestedBy' in input)) return undefined;
+  return typeof input.requestedBy === 'string' ? input.requestedBy.slice(0, 256) : undefined;
+}
+
 export const PreflightEventSchema = z.object({ executionArn: ExecutionArnSchema, input: z.unknown() });
 
 /** Which attempt of its state a task is (`$$.State.EnteredTime`, `$$.State.RetryCount`): it fences stale ones. */

@@ -1,6 +1,7 @@
 import { RecordMalformed } from './errors.ts';
 import type { LogPort } from './log.ts';
 import { notifyOnce } from './outcome-notice.ts';
+import { endedNow } from './quiet.ts';
 import type { NotifierPort, RollbackReason, Rollout, RolloutStore } from './types.ts';
 
 /**
@@ -114,6 +115,7 @@ export interface MalformedHaltDeps {
   readonly notifier: NotifierPort;
   readonly log: LogPort;
   readonly now: () => Date;
+  readonly quietAfterReleaseMs?: number;
 }
 
 /**
@@ -140,7 +142,7 @@ export async function haltOnMalformedRecord(
     status: 'halted',
     reason,
     restored: false,
-    endedAt: deps.now().toISOString(),
+    ...endedNow(deps),
     taskToken: undefined,
     taskKind: undefined,
     pendingWeights: undefined,

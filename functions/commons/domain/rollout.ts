@@ -27,11 +27,13 @@ import {
   ExecutionStatusChangeSchema,
   FinalizeEventSchema,
   RollbackEventSchema,
+  requestedByOf,
   type StateError,
 } from './events.ts';
 import { fenceOf } from './fencing.ts';
 import { notifyOnce, notifyQuietly } from './outcome-notice.ts';
 import { GOING_ON, unlessPaused } from './pause.ts';
+import { endedNow } from './quiet.ts';
 import {
   DEFAULT_READS_FIRST,
   hasCutOver,
@@ -456,13 +458,7 @@ export type FinalizeDeps = Pick<
   EngineDeps,
   'listenerArn' | 'listener' | 'store' | 'notifier' | 'log' | 'now' | 'swingRules'
 > &
-  Partial<Pick<EngineDeps, 'alarms'>>;
-
-/** `requestedBy` from an execution input that may be malformed: a refusal must still be reported. */
-function requestedByOf(input: unknown): string | undefined {
-  if (typeof input !== 'object' || input === null || !('requestedBy' in input)) return undefined;
-  return typeof input.requestedBy === 'string' ? input.requestedBy.slice(0, 256) : undefined;
-}
+  Partial<Pick<EngineDeps, 'alarms' | 'quietAfterReleaseMs'>>;
 
 /**
  * Records the outcome, notifies and releases the lock. Safe to repeat. A `refused` start held nothing: it is
@@ -541,7 +537,7 @@ export async function finalize(
   const released = await deps.store.release(deps.listenerArn, executionArn, {
     outcome,
     status: outcome,
-    endedAt: deps.now().toISOString(),
+    ...endedNow(deps),
     taskToken: undefined,
     taskKind: undefined,
     bakeEndsAt: undefined,
@@ -689,6 +685,7 @@ export type SafetyNetDeps = Pick<
    */
   readonly waitAfterStopMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
+  readonly quietAfterReleaseMs?: number;
 };
 
 /**
@@ -865,7 +862,7 @@ export async function settleEndedExecution(
     ...(exposure ? { exposure } : {}),
     restored: !halted,
     ...(halted ? {} : { lastWritten: rollout.startingWeights }),
-    endedAt: deps.now().toISOString(),
+    ...endedNow(deps),
     taskToken: undefined,
     taskKind: undefined,
     pendingWeights: undefined,
@@ -905,7 +902,7 @@ async function holdEndedExecution(
     status: 'halted',
     reason,
     ...(exposure ? { exposure } : {}),
-    endedAt: deps.now().toISOString(),
+    ...endedNow(deps),
     taskToken: undefined,
     taskKind: undefined,
     pendingWeights: undefined,
@@ -940,7 +937,7 @@ async function completeDecidedRollout(
   await deps.store.release(deps.listenerArn, ended.executionArn, {
     outcome: 'completed',
     status: 'completed',
-    endedAt: deps.now().toISOString(),
+    ...endedNow(deps),
     taskToken: undefined,
     taskKind: undefined,
     bakeEndsAt: undefined,

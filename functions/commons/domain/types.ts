@@ -304,6 +304,11 @@ export interface Rollout {
   readonly pauseRequested?: boolean;
   readonly reason?: RollbackReason;
   readonly endedAt?: string;
+  /**
+   * Set when the lock is released: until then an attempt of this rollout's functions may still act on the
+   * listener (a Lambda runs on after its state moved on), so no new rollout takes the lock (quiet.ts).
+   */
+  readonly quietUntil?: string;
   readonly outcome?: RolloutOutcome;
   /** True once rollback or the safety net has put the starting weights back. */
   readonly restored?: boolean;

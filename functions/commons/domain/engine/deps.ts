@@ -54,6 +54,11 @@ export interface EngineDeps {
   readonly trafficDefaults?: TrafficDefaults;
   /** The alarm on the replayer's lag: its return to OK releases a step waiting for the replayer. */
   readonly replayLagAlarm?: string;
+  /**
+   * How long after a release no rollout may take the lock (QUIET_AFTER_RELEASE_SECONDS on AWS, quiet.ts).
+   * @default 0, where no invocation outlives its state (the local mode)
+   */
+  readonly quietAfterReleaseMs?: number;
 }
 
 /** The rules port, which a reads-first rollout cannot do without. */

@@ -2,6 +2,7 @@ import { AlarmFiring, Superseded, ValidationFailed } from '../errors.ts';
 import { type Cursor, DEFAULT_GATE, ExecutionInputSchema, PreflightEventSchema } from '../events.ts';
 import { resolvePlan } from '../plan.ts';
 import { checkListener, recheckAfterLock } from '../preflight-listener.ts';
+import { refuseWhileQuiet } from '../quiet.ts';
 import { DEFAULT_TRAFFIC, refuseTrafficPlan, runSteps } from '../reads-first.ts';
 import { parseOrThrow } from '../validation.ts';
 import type { EngineDeps } from './deps.ts';
@@ -73,6 +74,10 @@ export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cu
         'this is a stale Preflight attempt, it takes nothing',
     );
   }
+
+  // The last rollout's attempts may still act on the listener: refused before reading it (the lock's condition
+  // refuses it again, atomically).
+  if (holder === undefined) refuseWhileQuiet(deps.listenerArn, current?.rollout, deps.now().toISOString());
 
   if (traffic === 'reads-first' && defaults.replayLagCheck === false) {
     throw new ValidationFailed([
