@@ -1,61 +1,14 @@
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent } from 'node:http';
+import { type PlannedRequest, sendPlanned } from './traffic/send.ts';
+import { type TrafficCounts, TrafficTally } from './traffic/tally.ts';
 
-/** Counts per cluster; `unknown` appears when no cluster answered (a connection error or timeout at the ALB). */
-export interface ClusterTally {
-  source: number;
-  target: number;
-  [cluster: string]: number;
-}
-
-export interface TrafficSecond {
-  /** Seconds since the traffic started; requests are counted in the second they were sent. */
-  readonly second: number;
-  sent: number;
-  ok: number;
-  failed: number;
-  servedBy: ClusterTally;
-  failedByCluster: ClusterTally;
-}
-
-export interface TrafficCounts {
-  /** Requests sent. Once `stop()` has returned, sent = ok + failed. */
-  sent: number;
-  /** Answered below 500 (a 404 is the cluster answering, not failing). */
-  ok: number;
-  /** Answered 5xx, or not answered at all. */
-  failed: number;
-  /** Sends skipped because `maxInFlight` requests were still waiting: the clients were slower than the rate. */
-  skipped: number;
-  /** Answers (ok or not) by the cluster named in `x-served-by`. */
-  servedBy: ClusterTally;
-  /** Failed requests by the cluster that answered (x-served-by), or `unknown` when nothing answered. */
-  failedByCluster: ClusterTally;
-  perSecond: TrafficSecond[];
-  /** By the operation a request carried (`get`, `bulk`, ...), when the requests name one. */
-  operations?: Record<string, OperationTally>;
-}
-
-export interface OperationTally {
-  sent: number;
-  ok: number;
-  failed: number;
-  /** Answered 404 (counted in ok too: a missing document is an answer). */
-  notFound: number;
-}
-
-/** One request the clients send. */
-export interface PlannedRequest {
-  readonly method: string;
-  /** Path and query string. */
-  readonly path: string;
-  readonly body?: string;
-  /** Default `application/json` when there is a body. */
-  readonly contentType?: string;
-  /** Counted under this name in `operations`. */
-  readonly operation?: string;
-  /** Called once with the answer; `cluster` is `unknown` when nothing answered, `body` is '' then. */
-  readonly onAnswer?: (answer: { status: number; cluster: string; body: string }) => void;
-}
+export type { PlannedRequest } from './traffic/send.ts';
+export type {
+  ClusterTally,
+  OperationTally,
+  TrafficCounts,
+  TrafficSecond,
+} from './traffic/tally.ts';
 
 export interface Traffic {
   counts(): TrafficCounts;
@@ -79,11 +32,10 @@ export interface TrafficOptions {
   readonly requests?: () => PlannedRequest;
 }
 
-const MAX_ANSWER_BYTES = 1024 * 1024;
-
-const tally = (): ClusterTally => ({ source: 0, target: 0 });
-
-/** Plays the clients: reads and writes at a steady rate, bounded in flight, each answer attributed. */
+/**
+ * Plays the clients: reads and writes at a steady rate, bounded in flight, each answer attributed. Its parts:
+ * one request sent and settled (`traffic/send.ts`), the counts (`traffic/tally.ts`).
+ */
 export function startTraffic(options: TrafficOptions): Traffic {
   const {
     url,
@@ -100,132 +52,19 @@ export function startTraffic(options: TrafficOptions): Traffic {
   if (!(writeRatio >= 0 && writeRatio <= 1)) {
     throw new RangeError(`writeRatio ${writeRatio} must be a fraction between 0 and 1`);
   }
-  const target = new URL(url);
-  const agent = new Agent({ keepAlive: true, maxSockets: maxInFlight });
-  const counts: TrafficCounts = {
-    sent: 0,
-    ok: 0,
-    failed: 0,
-    skipped: 0,
-    servedBy: tally(),
-    failedByCluster: tally(),
-    perSecond: [],
+  const client = {
+    target: new URL(url),
+    agent: new Agent({ keepAlive: true, maxSockets: maxInFlight }),
+    timeoutMs,
   };
+  const tally = new TrafficTally();
+  const { counts } = tally;
   const inFlight = new Set<Promise<void>>();
-  const startedAt = performance.now();
-  let documentId = 0;
-
-  const bump = (table: ClusterTally, cluster: string) => {
-    table[cluster] = (table[cluster] ?? 0) + 1;
-  };
-  const secondNow = (): TrafficSecond => {
-    const second = Math.floor((performance.now() - startedAt) / 1000);
-    let last = counts.perSecond.at(-1);
-    while (!last || last.second < second) {
-      last = {
-        second: last ? last.second + 1 : 0,
-        sent: 0,
-        ok: 0,
-        failed: 0,
-        servedBy: tally(),
-        failedByCluster: tally(),
-      };
-      counts.perSecond.push(last);
-    }
-    return last;
-  };
-
-  const simpleRequest = (): PlannedRequest => {
-    const write = random() < writeRatio;
-    documentId += 1;
-    if (write) {
-      return {
-        method: 'PUT',
-        path: `/${index}/_doc/${documentId}`,
-        body: JSON.stringify({ n: documentId, at: new Date().toISOString() }),
-      };
-    }
-    return { method: 'GET', path: random() < 0.5 ? `/${index}/_search` : `/${index}/_count` };
-  };
-  const nextRequest = options.requests ?? simpleRequest;
+  const nextRequest = options.requests ?? simpleRequests(index, writeRatio, random);
 
   const once = (): Promise<void> => {
     const planned = nextRequest();
-    const body = planned.body;
-    const second = secondNow();
-    counts.sent += 1;
-    second.sent += 1;
-    const operation = planned.operation;
-    let tally: OperationTally | undefined;
-    if (operation !== undefined) {
-      counts.operations ??= {};
-      tally = counts.operations[operation] ??= { sent: 0, ok: 0, failed: 0, notFound: 0 };
-      tally.sent += 1;
-    }
-    return new Promise<void>((resolve) => {
-      let done = false;
-      const settle = (cluster: string, ok: boolean, status: number, text: string) => {
-        if (done) return;
-        done = true;
-        for (const bucket of [counts, second]) {
-          if (cluster !== 'unknown') bump(bucket.servedBy, cluster);
-          if (ok) bucket.ok += 1;
-          else {
-            bucket.failed += 1;
-            bump(bucket.failedByCluster, cluster);
-          }
-        }
-        if (tally) {
-          if (ok) tally.ok += 1;
-          else tally.failed += 1;
-          if (status === 404) tally.notFound += 1;
-        }
-        try {
-          planned.onAnswer?.({ status, cluster, body: text });
-        } catch {
-          // A client's bookkeeping must not end the process: the request is counted either way.
-        }
-        resolve();
-      };
-      const request = httpRequest(
-        {
-          agent,
-          hostname: target.hostname,
-          port: target.port,
-          method: planned.method,
-          path: planned.path,
-          headers:
-            body !== undefined
-              ? {
-                  'content-type': planned.contentType ?? 'application/json',
-                  'content-length': Buffer.byteLength(body),
-                }
-              : {},
-          timeout: timeoutMs,
-        },
-        (response) => {
-          const header = response.headers['x-served-by'];
-          const cluster = typeof header === 'string' && header ? header : 'unknown';
-          const status = response.statusCode ?? 500;
-          const chunks: Buffer[] = [];
-          let size = 0;
-          if (planned.onAnswer) {
-            response.on('data', (chunk: Buffer) => {
-              size += chunk.length;
-              if (size <= MAX_ANSWER_BYTES) chunks.push(chunk);
-            });
-          } else response.resume();
-          response.on('end', () =>
-            settle(cluster, status < 500, status, Buffer.concat(chunks).toString('utf8')),
-          );
-          // Cut off mid-answer: the cluster started answering but the client never got it whole.
-          response.on('close', () => settle(cluster, false, status, ''));
-        },
-      );
-      request.on('timeout', () => request.destroy(new Error('timed out')));
-      request.on('error', () => settle('unknown', false, 0, ''));
-      request.end(body);
-    });
+    return sendPlanned(client, planned, tally.sent(planned.operation));
   };
 
   const interval = 1000 / ratePerSecond;
@@ -259,8 +98,25 @@ export function startTraffic(options: TrafficOptions): Traffic {
       stopped = true;
       clearTimeout(timer);
       await Promise.allSettled([...inFlight]);
-      agent.destroy();
+      client.agent.destroy();
       return structuredClone(counts);
     },
+  };
+}
+
+/** The default requests: a `PUT /<index>/_doc/<n>` at the write ratio, else a `_search` or a `_count`. */
+function simpleRequests(index: string, writeRatio: number, random: () => number): () => PlannedRequest {
+  let documentId = 0;
+  return () => {
+    const write = random() < writeRatio;
+    documentId += 1;
+    if (write) {
+      return {
+        method: 'PUT',
+        path: `/${index}/_doc/${documentId}`,
+        body: JSON.stringify({ n: documentId, at: new Date().toISOString() }),
+      };
+    }
+    return { method: 'GET', path: random() < 0.5 ? `/${index}/_search` : `/${index}/_count` };
   };
 }

@@ -296,7 +296,6 @@ export const KNOWN: Readonly<Record<string, number>> = {
   'file-lines functions/commons/domain/rollout.ts': 976,
   'file-lines cli/rollout-view.ts': 651,
   'function-lines cli/report/from-execution.ts executionReportData': 263,
-  'function-lines local/traffic.ts startTraffic': 180,
   'function-lines local/capture-proxy.ts startCaptureProxy': 161,
 };
 
