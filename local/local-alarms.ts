@@ -117,6 +117,8 @@ function describeAlarm(definition: LocalAlarmDefinition): string {
 export class LocalAlarms implements AlarmPort {
   onStateChange?: (event: AlarmStateChangeEvent) => void | Promise<void>;
   private readonly states = new Map<string, AlarmStateDetail>();
+  /** When each alarm's last change between OK and INSUFFICIENT_DATA was, ms: the next waits a window. */
+  private readonly settledAt = new Map<string, number>();
   private readonly policy: InsufficientDataPolicy;
   private readonly region: string;
   private readonly account: string;
@@ -146,12 +148,38 @@ export class LocalAlarms implements AlarmPort {
     return `arn:aws:cloudwatch:${this.region}:${this.account}:alarm:${name}`;
   }
 
+  /**
+   * The state an alarm takes now. ALARM, and leaving it, come at once. Between OK and INSUFFICIENT_DATA a
+   * sliding window whose count hovers about `minRequests` would flip at every pass (twenty times a minute at a
+   * gate with a thin share): an alarm with data keeps its state until fewer than half the requests it needs are
+   * left, and no such change follows another within a window. Neither state fires, so holding one costs nothing.
+   */
+  private settle(
+    definition: LocalAlarmDefinition,
+    judged: { value: AlarmStateValue; reason: string; requests: number },
+    now: number,
+  ): { value: AlarmStateValue; reason: string } {
+    const previous = this.states.get(definition.name);
+    if (!previous || previous.value === judged.value) return judged;
+    if (judged.value === 'ALARM' || previous.value === 'ALARM') return judged;
+    const since = this.settledAt.get(definition.name);
+    const resting = since !== undefined && now - since < definition.windowMs;
+    const thin = judged.requests < definition.minRequests / 2;
+    if (resting || (judged.value === 'INSUFFICIENT_DATA' && !thin)) return previous;
+    return judged;
+  }
+
   /** The state and reason each alarm has right now, from the ALB's window counts. */
-  private judge(definition: LocalAlarmDefinition): { value: AlarmStateValue; reason: string } {
+  private judge(definition: LocalAlarmDefinition): {
+    value: AlarmStateValue;
+    reason: string;
+    requests: number;
+  } {
     const window = this.alb.window(definition.group, definition.windowMs, definition.scope ?? 'all');
     if (window.requests < definition.minRequests) {
       return {
         value: 'INSUFFICIENT_DATA',
+        requests: window.requests,
         reason: `${window.requests} requests to ${definition.group} in ${definition.windowMs} ms, fewer than the ${definition.minRequests} needed`,
       };
     }
@@ -162,13 +190,14 @@ export class LocalAlarms implements AlarmPort {
     const breaching = value > definition.threshold;
     return {
       value: breaching ? 'ALARM' : 'OK',
+      requests: window.requests,
       reason: `Threshold ${breaching ? 'Crossed' : 'not crossed'}: ${definition.group} ${shown} ${breaching ? '>' : '<='} ${limit} over ${window.requests} requests in ${definition.windowMs} ms`,
     };
   }
 
   async evaluate(): Promise<AlarmEvaluation> {
     const alarms: AlarmStatus[] = this.definitions.map((definition) => {
-      const { value, reason } = this.judge(definition);
+      const { value, reason } = this.settle(definition, this.judge(definition), this.now().getTime());
       return alarmStatusFrom(definition.name, value, reason, this.policy);
     });
     return { alarms, firing: alarms.filter((alarm) => alarm.firing) };
@@ -180,9 +209,10 @@ export class LocalAlarms implements AlarmPort {
    */
   tick(): AlarmStateChangeEvent[] {
     const events: AlarmStateChangeEvent[] = [];
-    const now = this.now().toISOString();
+    const at = this.now();
+    const now = at.toISOString();
     for (const definition of this.definitions) {
-      const judged = this.judge(definition);
+      const judged = this.settle(definition, this.judge(definition), at.getTime());
       let previous = this.states.get(definition.name);
       if (!previous) {
         previous = {
@@ -193,7 +223,9 @@ export class LocalAlarms implements AlarmPort {
         this.states.set(definition.name, previous);
       }
       if (previous.value === judged.value) continue;
-      const state: AlarmStateDetail = { ...judged, timestamp: now };
+      if (judged.value !== 'ALARM' && previous.value !== 'ALARM')
+        this.settledAt.set(definition.name, at.getTime());
+      const state: AlarmStateDetail = { value: judged.value, reason: judged.reason, timestamp: now };
       this.states.set(definition.name, state);
       events.push({
         version: '0',

@@ -292,6 +292,60 @@ describe('Class: LocalAlarms', () => {
       expect(events.map((event) => event.detail.state.value)).toEqual(['OK', 'ALARM']);
     });
 
+    it('does not flap between OK and INSUFFICIENT_DATA while the count hovers about the minimum, yet fires at once', () => {
+      // A thin share at a gate: the 3 s window's count wanders about the 20 requests needed, pass after pass.
+      const seed = 19;
+      const random = seeded(seed);
+      const window = scriptedWindow();
+      const events: AlarmStateChangeEvent[] = [];
+      let clock = Date.parse('2025-01-02T03:04:05.000Z');
+      const alarms = new LocalAlarms(window, [FIVE_XX], {
+        onStateChange: (event) => void events.push(event),
+        now: () => new Date(clock),
+      });
+      let count = 22;
+      let below = 0;
+      // One minute of 200 ms passes, the count a random walk between 12 and 30 (mean reverting to 21).
+      for (let pass = 0; pass < 300; pass += 1) {
+        count = Math.max(12, Math.min(30, count + Math.round((random() - 0.5) * 6 + (21 - count) * 0.2)));
+        if (count < 20) below += 1;
+        window.set({ requests: count, errors5xx: 0, errorRate: 0 });
+        alarms.tick();
+        clock += 200;
+      }
+
+      // The old alarm changed state at every crossing of 20; this one settles.
+      expect(below, `seed ${seed}: the walk must cross the minimum often`).toBeGreaterThan(30);
+      expect(events.length, `seed ${seed}`).toBeLessThanOrEqual(3);
+      // An alarm still fires on the next pass, whatever the last change was.
+      window.set({ requests: 22, errors5xx: 5, errorRate: 0.23 });
+      alarms.tick();
+      expect(events.at(-1)?.detail.state.value).toBe('ALARM');
+    });
+
+    it('goes back to INSUFFICIENT_DATA once the requests fall below half the minimum, a window after its last change', () => {
+      const window = scriptedWindow({ requests: 40 });
+      const events: AlarmStateChangeEvent[] = [];
+      let clock = 0;
+      const alarms = new LocalAlarms(window, [FIVE_XX], {
+        onStateChange: (event) => void events.push(event),
+        now: () => new Date(clock),
+      });
+      alarms.tick(); // OK
+      window.set({ requests: 15 });
+      clock += 5000;
+      alarms.tick(); // 15 of 20: kept OK
+      window.set({ requests: 4 });
+      alarms.tick(); // 4: too thin, INSUFFICIENT_DATA
+      window.set({ requests: 40 });
+      clock += 1000;
+      alarms.tick(); // within a window of the last change: kept
+      clock += 2000;
+      alarms.tick(); // OK
+
+      expect(events.map((event) => event.detail.state.value)).toEqual(['OK', 'INSUFFICIENT_DATA', 'OK']);
+    });
+
     it('keeps evaluating when a consumer throws or rejects', () => {
       const window = scriptedWindow({ requests: 40 });
       const alarms = new LocalAlarms(window, [FIVE_XX], {
