@@ -4,7 +4,7 @@ import { deliveredSplitFromMinutes, TargetGroupMetrics } from '#adapters/target-
 import { cloudWatchClient } from '#clients/cloudwatch.ts';
 import { documentClient } from '#clients/dynamodb.ts';
 import { alarmOptionsFromEnv, listenerTargetFromEnv, requireEnv } from '#commons/config.ts';
-import { type AfterBakeDeps, afterBake } from '#domain/rollout.ts';
+import { type AfterBakeDeps, afterBake } from '#domain/engine/after-bake.ts';
 import { lambdaHandler } from '#powertools/handler.ts';
 import { logger } from '#powertools/logger.ts';
 

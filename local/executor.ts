@@ -1,12 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ExecutionAbortedError, type StateMachine } from 'aws-local-stepfunctions';
+import { afterBake } from '#domain/engine/after-bake.ts';
 import { openWaitTask } from '#domain/engine/bake.ts';
 import type { EngineDeps } from '#domain/engine/deps.ts';
 import { preflight } from '#domain/engine/preflight.ts';
 import { shiftWeights } from '#domain/engine/shift-weights.ts';
 import { smokeTest } from '#domain/engine/smoke-test.ts';
 import { type ReconcileResult, type ReconcilerDeps, reconcile } from '#domain/reconciler.ts';
-import { afterBake, finalize, rollback, type SafetyNetAction, safetyNet } from '#domain/rollout.ts';
+import { finalize, rollback, type SafetyNetAction, safetyNet } from '#domain/rollout.ts';
 import type { ExecutionStatusPort, ExecutionView, TaskCallbackPort } from '#domain/types.ts';
 import { type FUNCTION_PLACEHOLDERS, loadDefinition, localFunctionArn } from '../statemachine/definition.ts';
 import { validatedStateMachine } from './validated-machine.ts';

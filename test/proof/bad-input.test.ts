@@ -8,12 +8,13 @@ import {
   listenerTargetFromEnv,
   watchedAlarmsFromEnv,
 } from '#commons/config.ts';
+import { afterBake } from '#domain/engine/after-bake.ts';
 import { openWaitTask } from '#domain/engine/bake.ts';
 import type { EngineDeps } from '#domain/engine/deps.ts';
 import { preflight } from '#domain/engine/preflight.ts';
 import { shiftWeights } from '#domain/engine/shift-weights.ts';
 import { smokeTest } from '#domain/engine/smoke-test.ts';
-import { afterBake, finalize, handleAlarmEvent, rollback, safetyNet } from '#domain/rollout.ts';
+import { finalize, handleAlarmEvent, rollback, safetyNet } from '#domain/rollout.ts';
 import { parseSmokeConfig } from '#domain/smoke-config.ts';
 import type { ListenerTarget, TaskCallbackPort, Weights } from '#domain/types.ts';
 import { LocalStepFunctions } from '#local/executor.ts';

@@ -1,15 +1,11 @@
-import { measureAsAdvice } from './advisory.ts';
-import type { DeliveredSplit } from './delivered-split.ts';
 import { type EngineDeps, rulesPort, sleep } from './engine/deps.ts';
 import {
   driftError,
   firingSummary,
   isOwnWrite,
-  ownRollout,
   readWeightsQuietly,
   refuseRestoreRaisingTarget,
   throwIfAborted,
-  upsertStep,
 } from './engine/record.ts';
 import {
   AlarmFiring,
@@ -20,17 +16,14 @@ import {
   WeightsDrifted,
 } from './errors.ts';
 import {
-  AfterBakeEventSchema,
   type AlarmStateChange,
   AlarmStateChangeSchema,
-  type Cursor,
   ExecutionStatusChangeSchema,
   FinalizeEventSchema,
   RollbackEventSchema,
   requestedByOf,
   type StateError,
 } from './events.ts';
-import { fenceOf } from './fencing.ts';
 import { notifyOnce, notifyQuietly } from './outcome-notice.ts';
 import { GOING_ON, unlessPaused } from './pause.ts';
 import { endedNow } from './quiet.ts';
@@ -58,7 +51,6 @@ import type {
   RollbackReason,
   Rollout,
   RolloutOutcome,
-  StepRecord,
   Weights,
   WriteExposure,
 } from './types.ts';
@@ -74,76 +66,6 @@ import { isIncrease, percentToWeights, sameWeights } from './weights.ts';
 // ---- Bake and gate: the task-token holders ---------------------------------------------------------------
 
 // ---- After the bake --------------------------------------------------------------------------------------
-
-export type AfterBakeDeps = Pick<
-  EngineDeps,
-  'listenerArn' | 'alarms' | 'store' | 'log' | 'now' | 'measureDeliveredSplit' | 'measureDeadlineMs'
->;
-
-/** The bake's delivered split, or undefined when not configured: advice, never a reason to fail (advisory.ts). */
-async function deliveredDuringBake(
-  deps: AfterBakeDeps,
-  executionArn: string,
-  step: StepRecord,
-  bakedAt: Date,
-): Promise<DeliveredSplit | undefined> {
-  if (!deps.measureDeliveredSplit) return undefined;
-  return measureAsAdvice(deps.measureDeliveredSplit, step, bakedAt, {
-    log: deps.log,
-    executionArn,
-    ...(deps.measureDeadlineMs === undefined ? {} : { deadlineMs: deps.measureDeadlineMs }),
-  });
-}
-
-/** Checks the alarms once more after a clean bake and moves the cursor on (or holds at a gate). */
-export async function afterBake(deps: AfterBakeDeps, event: unknown): Promise<Cursor> {
-  const { executionArn, cursor, stateEnteredTime, retryCount } = parseOrThrow(AfterBakeEventSchema, event);
-  const rollout = await ownRollout(deps, executionArn);
-  throwIfAborted(rollout);
-  const evaluation = await deps.alarms.evaluate();
-  if (evaluation.firing.length > 0) {
-    throw new AlarmFiring(
-      `watched alarms fired during the bake of step ${cursor.index + 1}: ${firingSummary(evaluation)}`,
-      evaluation.firing.map((alarm) => alarm.name),
-    );
-  }
-  const steps = runSteps(rollout);
-  const step = steps[cursor.index];
-  const next = cursor.index + 1;
-  const done = next >= steps.length;
-  // Reads-first: the write cutover waits behind its own gate, unless it goes once the replayer has caught up.
-  const settings = rollout.readsFirst ?? DEFAULT_READS_FIRST;
-  const cutoverGate = steps[next]?.kind === 'cutover' && settings.cutoverGate === 'manual';
-  // A pause is not a gate: the next step's guarded write holds for it (see pause.ts), whenever it arrives.
-  const hold = Boolean(step?.gate) || cutoverGate;
-  const bakedAtDate = deps.now();
-  const bakedAt = bakedAtDate.toISOString();
-  const bakedStep = rollout.steps.find((recorded) => recorded.index === cursor.index);
-  // A read step's weights are its read rules': the target groups' RequestCount, writes included, cannot judge them.
-  const delivered =
-    bakedStep && bakedStep.kind !== 'reads'
-      ? await deliveredDuringBake(deps, executionArn, bakedStep, bakedAtDate)
-      : undefined;
-  await deps.store.update(
-    deps.listenerArn,
-    executionArn,
-    {
-      taskToken: undefined,
-      taskKind: undefined,
-      bakeEndsAt: undefined,
-      status: hold ? 'gated' : 'shifting',
-      steps: bakedStep
-        ? upsertStep(rollout.steps, { ...bakedStep, bakedAt, ...(delivered ? { delivered } : {}) })
-        : rollout.steps,
-    },
-    // Fenced: a stale attempt must not clear the token of the gate or bake that opened since.
-    fenceOf(stateEnteredTime, retryCount),
-  );
-  const gate = cutoverGate
-    ? { timeoutSeconds: settings.cutoverGateTimeoutSeconds, action: settings.cutoverGateTimeoutAction }
-    : cursor.gate;
-  return { ...cursor, index: done ? cursor.index : next, done, hold, gate };
-}
 
 // ---- Rollback --------------------------------------------------------------------------------------------
 
