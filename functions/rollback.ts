@@ -6,7 +6,8 @@ import { cloudWatchClient } from '#clients/cloudwatch.ts';
 import { documentClient } from '#clients/dynamodb.ts';
 import { elbv2Client } from '#clients/elbv2.ts';
 import { listenerTargetFromEnv, requireEnv } from '#commons/config.ts';
-import { type RollbackDeps, rollback, STALE_SHIFT_WINDOW_MS } from '#domain/rollout.ts';
+import { type RollbackDeps, rollback } from '#domain/engine/rollback.ts';
+import { STALE_SHIFT_WINDOW_MS } from '#domain/engine/stale-shift-window.ts';
 import { lambdaHandler } from '#powertools/handler.ts';
 import { logger } from '#powertools/logger.ts';
 

@@ -1,7 +1,7 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { deliveredSplitFromMinutes, type MinuteMetrics } from '#adapters/target-group-metrics.ts';
+import { reasonFrom } from '#domain/engine/reason.ts';
 import { formatPlanSpec, resolvePlan } from '#domain/plan.ts';
-import { reasonFrom } from '#domain/rollout.ts';
 import type { Plan, Weights } from '#domain/types.ts';
 import { formatWeights, weightsToPercent } from '#domain/weights.ts';
 import type { ReportData, ReportEvent, ReportRollback, ReportStep } from '#report/model.ts';

@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { SHIFT_WEIGHTS_TIMEOUT_SECONDS } from '#domain/rollout.ts';
+import { SHIFT_WEIGHTS_TIMEOUT_SECONDS } from '#domain/engine/stale-shift-window.ts';
 import type { HandlerName } from '../handler-functions.ts';
 
 /** The functions that put the listener back after an alarm, an abort or a stopped execution. */

@@ -5,7 +5,7 @@ import { documentClient } from '#clients/dynamodb.ts';
 import { elbv2Client } from '#clients/elbv2.ts';
 import { notifierFromEnv } from '#clients/notifier.ts';
 import { sfnClient } from '#clients/sfn.ts';
-import { SHIFT_WEIGHTS_TIMEOUT_SECONDS } from '#domain/rollout.ts';
+import { SHIFT_WEIGHTS_TIMEOUT_SECONDS } from '#domain/engine/stale-shift-window.ts';
 
 /**
  * Issue 20, "Also": no SDK client set a request timeout, so a hung call ran a Lambda into its own timeout. Every

@@ -1,4 +1,5 @@
 import { type EngineDeps, rulesPort, sleep } from './engine/deps.ts';
+import { reasonFrom } from './engine/reason.ts';
 import {
   driftError,
   firingSummary,
@@ -7,9 +8,9 @@ import {
   refuseRestoreRaisingTarget,
   throwIfAborted,
 } from './engine/record.ts';
+import { writeExposure } from './engine/write-exposure.ts';
 import {
   AlarmFiring,
-  HeldAfterCutover,
   ListenerShapeInvalid,
   RestoreRaisesTarget,
   TransientFailure,
@@ -20,9 +21,7 @@ import {
   AlarmStateChangeSchema,
   ExecutionStatusChangeSchema,
   FinalizeEventSchema,
-  RollbackEventSchema,
   requestedByOf,
-  type StateError,
 } from './events.ts';
 import { notifyOnce, notifyQuietly } from './outcome-notice.ts';
 import { GOING_ON, unlessPaused } from './pause.ts';
@@ -34,28 +33,19 @@ import {
   rulesDrift,
   rulesDriftError,
   rulesOf,
-  runSteps,
 } from './reads-first.ts';
-import {
-  haltOnMalformedRecord,
-  malformedRecord,
-  recordRollbackHalt,
-  refuseMalformedRecord,
-} from './record-check.ts';
+import { haltOnMalformedRecord, malformedRecord, refuseMalformedRecord } from './record-check.ts';
 import { isPinRule } from './swing-rules.ts';
 import type {
   ExecutionStatus,
-  FoundSwingRule,
   InsufficientDataPolicy,
   NotificationOutcome,
   RollbackReason,
   Rollout,
   RolloutOutcome,
-  Weights,
-  WriteExposure,
 } from './types.ts';
 import { parseOrThrow } from './validation.ts';
-import { isIncrease, percentToWeights, sameWeights } from './weights.ts';
+import { sameWeights } from './weights.ts';
 
 // ---- Preflight ------------------------------------------------------------------------------------------
 
@@ -68,311 +58,6 @@ import { isIncrease, percentToWeights, sameWeights } from './weights.ts';
 // ---- After the bake --------------------------------------------------------------------------------------
 
 // ---- Rollback --------------------------------------------------------------------------------------------
-
-export type RollbackDeps = Pick<
-  EngineDeps,
-  'listenerArn' | 'listener' | 'store' | 'log' | 'now' | 'swingRules' | 'targetRequests'
-> & {
-  /**
-   * How long after it passed its fence a ShiftWeights attempt may still land its write: that function's
-   * timeout (SHIFT_WEIGHTS_TIMEOUT_SECONDS) on AWS. 0 (the default) where invocations never outlive their
-   * state, as in the local mode.
-   */
-  readonly staleShiftWindowMs?: number;
-  readonly sleep?: (ms: number) => Promise<void>;
-};
-
-/** The shift-weights function's timeout: the longest a ShiftWeights attempt runs on after its answer was lost. */
-export const SHIFT_WEIGHTS_TIMEOUT_SECONDS = 30;
-
-/**
- * How long after `lastShiftAt` Rollback still expects a stale ShiftWeights write on AWS: the function's timeout,
- * plus slack for a request ELBv2 accepted at the last moment and for clock skew between the two functions.
- */
-export const STALE_SHIFT_WINDOW_MS = (SHIFT_WEIGHTS_TIMEOUT_SECONDS + 10) * 1000;
-
-interface CauseFields {
-  alarm?: unknown;
-  at?: unknown;
-  reason?: unknown;
-  errorMessage?: unknown;
-}
-
-function parseCause(text: string): CauseFields | undefined {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return typeof parsed === 'object' && parsed !== null ? (parsed as CauseFields) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Reads what an alarm or abort put in the error's cause. SendTaskFailure passes Swing's JSON as the cause;
- * a Lambda error wraps the message in { errorType, errorMessage }, so look one level in as well.
- */
-export function reasonFrom(error: StateError | undefined, now: Date): RollbackReason {
-  if (!error)
-    return { error: 'Unknown', cause: 'no error was passed to the rollback', at: now.toISOString() };
-  let fields = parseCause(error.Cause ?? '');
-  let cause = error.Cause ?? '';
-  if (fields && typeof fields.errorMessage === 'string') {
-    cause = fields.errorMessage;
-    fields = parseCause(fields.errorMessage) ?? fields;
-  }
-  if (fields && typeof fields.reason === 'string') cause = fields.reason;
-  const alarm = typeof fields?.alarm === 'string' ? fields.alarm : undefined;
-  const at = typeof fields?.at === 'string' ? fields.at : now.toISOString();
-  return { error: error.Error, cause: cause.slice(0, 2000), at, ...(alarm ? { alarm } : {}) };
-}
-
-export interface RollbackResult {
-  readonly restored: boolean;
-  readonly weights?: Weights;
-  readonly note: string;
-  readonly exposure?: WriteExposure;
-}
-
-/**
- * Restores the starting weights and verifies them. The state machine retries it until it succeeds: it is
- * the last writer of the listener. Drift is the one case it leaves alone (I4).
- */
-export async function rollback(deps: RollbackDeps, event: unknown): Promise<RollbackResult> {
-  const { executionArn, error, rehearsal } = parseOrThrow(RollbackEventSchema, event);
-  const record = await deps.store.get(deps.listenerArn);
-  if (record?.lockOwner !== executionArn || !record.rollout) {
-    return {
-      restored: false,
-      note: 'this execution holds no lock: it changed no weight, nothing to restore',
-    };
-  }
-  const rollout = record.rollout;
-  const malformed = malformedRecord(rollout);
-  if (malformed) await recordRollbackHalt(deps, rollout, malformed);
-  const reason = rehearsal
-    ? undefined
-    : withAbortDuringCutover(rollout, rollout.reason ?? reasonFrom(error, deps.now()));
-  const current = await deps.listener.readWeights();
-  // Writes moved once the cutover's ModifyListener is recorded or shows on the listener; a cutover only begun
-  // (its write refused, or not landed yet) left them on the source: nothing to hold, no exposure yet.
-  const cutOver =
-    hasCutOver(rollout) &&
-    (rollout.cutoverAt !== undefined || !sameWeights(current, rollout.startingWeights));
-  const restoring = !sameWeights(current, rollout.startingWeights);
-  // A stale ShiftWeights attempt of an earlier step may have landed since the last write: one of the plan's
-  // own steps, while such an attempt can still run, is Swing's write, not a hand change.
-  const ours =
-    isOwnWrite(rollout, current) || (staleShiftMsLeft(deps, rollout) > 0 && isPlannedStep(rollout, current));
-  if (reason && rollout.traffic === 'reads-first' && cutOver) {
-    const settings = rollout.readsFirst ?? DEFAULT_READS_FIRST;
-    // An operator's abort is a decision to go back; the policy governs what Swing decides alone.
-    if (settings.afterCutover === 'hold' && reason.error !== 'Aborted') {
-      // Weights changed by hand: the writes are where the operator put them, not held on the target (I4).
-      // Halt reports the recorded reason: the hand change, and what came after it.
-      if (restoring && !ours) {
-        const drift = driftError(rollout, current, deps.listenerArn);
-        await deps.store.update(deps.listenerArn, executionArn, {
-          reason: {
-            ...reason,
-            error: drift.name,
-            cause: `${drift.message}. Then ${reason.error}: ${reason.cause}`.slice(0, 2000),
-          },
-          taskToken: undefined,
-          taskKind: undefined,
-        });
-        throw drift;
-      }
-      await holdAfterCutover(deps, rollout, reason);
-    }
-  }
-  // Before any write, the record's included: Halt then records this refusal as the reason.
-  if (restoring && ours) refuseRestoreRaisingTarget(rollout, current, deps.listenerArn);
-  let rules =
-    rollout.traffic === 'reads-first' ? await rulesOf(rulesPort(deps, deps.listenerArn), executionArn) : [];
-  // A stale read step's ModifyRule, landed after the next step, is Swing's own write too (as isPlannedStep).
-  const driftIn = (found: readonly FoundSwingRule[], options: { ignoreMissing?: boolean } = {}) =>
-    rulesDrift(rollout, found, { staleSteps: staleShiftMsLeft(deps, rollout) > 0, ...options });
-  let rulesChanged = driftIn(rules);
-  // DescribeRules and DescribeTags may not show a rule created just now: missing rules are read again before
-  // they count as deleted by someone.
-  for (
-    let read = 1;
-    read < STALE_SHIFT_READS && rulesChanged && !driftIn(rules, { ignoreMissing: true });
-    read += 1
-  ) {
-    await (deps.sleep ?? sleep)(STALE_SHIFT_READ_GAP_MS);
-    rules = await rulesOf(rulesPort(deps, deps.listenerArn), executionArn);
-    rulesChanged = driftIn(rules);
-  }
-  // After this write no ShiftWeights attempt passes its fence; the record it returns holds the latest that did.
-  const rollingBack = await deps.store.update(deps.listenerArn, executionArn, {
-    status: 'rolling-back',
-    ...(reason ? { reason } : {}),
-    // A retry of this rollback finds the listener restored: the record must still say the writes had moved.
-    ...(cutOver && rollout.cutoverAt === undefined ? { cutoverAt: rollout.cutoverStartedAt } : {}),
-    taskToken: undefined,
-    taskKind: undefined,
-  });
-  if (restoring && !ours) throw driftError(rollout, current, deps.listenerArn);
-  if (rulesChanged) throw rulesDriftError(deps.listenerArn, rulesChanged);
-  // The default action first (before the cutover it is untouched), then the rules: removing a read rule sends
-  // its reads where the default action sends them, so no removal raises the target's share.
-  if (restoring) await deps.listener.writeWeights(rollout.startingWeights);
-  if (deps.swingRules && rules.length > 0) await removeRules(deps.swingRules, rules, deps.log);
-  const lateCutover = await outlastStaleShifts(deps, rollingBack);
-  const exposure = cutOver || lateCutover ? await writeExposure(deps, rollout, 'rollback') : undefined;
-  await deps.store.update(deps.listenerArn, executionArn, {
-    lastWritten: rollout.startingWeights,
-    pendingWeights: undefined,
-    pendingReads: undefined,
-    readsWritten: undefined,
-    restored: true,
-    ...(exposure ? { exposure } : {}),
-  });
-  deps.log.warn(
-    rehearsal ? 'rehearsal ended: starting weights restored' : 'rolled back to the starting weights',
-    {
-      executionArn,
-      reason,
-      weights: rollout.startingWeights,
-      ...(exposure ? { exposure } : {}),
-    },
-  );
-  return {
-    restored: true,
-    weights: rollout.startingWeights,
-    note: rehearsal ? 'rehearsal: restored at its end, as planned' : `restored after ${reason?.error}`,
-    ...(exposure ? { exposure } : {}),
-  };
-}
-
-/**
- * An abort that landed while the write cutover was being written could not call its ModifyListener back: the
- * reason says so, and when the writes moved (the exposure counts from then).
- */
-function withAbortDuringCutover(rollout: Rollout, reason: RollbackReason): RollbackReason {
-  if (!rollout.abortDuringCutover || reason.error !== 'Aborted' || reason.cause.includes('write cutover')) {
-    return reason;
-  }
-  const moved = rollout.cutoverAt ?? rollout.cutoverStartedAt;
-  return {
-    ...reason,
-    cause:
-      `${reason.cause}; the abort arrived while the write cutover was being written: its ModifyListener was ` +
-      `already under way and cannot be called back, so writes reached the target from ${moved} until the ` +
-      'restore (the exposure counts them)',
-  };
-}
-
-/**
- * What a rollback (or a hold) after the write cutover leaves on the target only: the window from the cutover
- * to now, and the requests the target took in it (reads included: RequestCount does not tell them apart).
- */
-async function writeExposure(
-  deps: Pick<RollbackDeps, 'now' | 'log' | 'targetRequests'>,
-  rollout: Rollout,
-  policy: WriteExposure['policy'],
-): Promise<WriteExposure | undefined> {
-  const cutoverAt = rollout.cutoverAt ?? rollout.cutoverStartedAt;
-  if (rollout.traffic !== 'reads-first' || cutoverAt === undefined) return undefined;
-  const endedAt = deps.now();
-  let targetRequests: number | undefined;
-  try {
-    targetRequests = await deps.targetRequests?.countBetween(new Date(cutoverAt), endedAt);
-  } catch (error) {
-    // The report must not hold up a restore: it says the count is missing instead.
-    deps.log.warn('could not count the requests the target took since the cutover', { error: String(error) });
-  }
-  return {
-    cutoverAt,
-    endedAt: endedAt.toISOString(),
-    windowSeconds: Math.max(0, Math.round((endedAt.getTime() - Date.parse(cutoverAt)) / 1000)),
-    ...(targetRequests === undefined ? {} : { targetRequests }),
-    policy,
-  };
-}
-
-/**
- * The `hold` policy after the cutover: writes stay on the target (a rollback would send clients to a source that
- * misses them). The read rules (at 100 %, as the default action) go; the pins stay until their keep-alive ends
- * (the reconciler removes them then). Swing halts, and the notification carries the exposure.
- */
-async function holdAfterCutover(
-  deps: RollbackDeps,
-  rollout: Rollout,
-  reason: RollbackReason,
-): Promise<never> {
-  const port = rulesPort(deps, deps.listenerArn);
-  const rules = await rulesOf(port, rollout.executionArn);
-  const drift = rulesDrift(rollout, rules);
-  if (!drift) await removeRules(port, rules, deps.log, 'reads');
-  const exposure = await writeExposure(deps, rollout, 'hold');
-  await deps.store.update(deps.listenerArn, rollout.executionArn, {
-    reason,
-    taskToken: undefined,
-    taskKind: undefined,
-    ...(exposure ? { exposure } : {}),
-  });
-  throw new HeldAfterCutover(
-    `${reason.error} after the write cutover: the policy is hold, so writes stay on the target (a rollback ` +
-      `would send clients to a source that misses every write since ${rollout.cutoverAt ?? rollout.cutoverStartedAt}). ` +
-      `Cause: ${reason.cause}. Fix the target, or roll back by hand (swing rollback --force) and replay the ` +
-      'writes the exposure report counts',
-  );
-}
-
-/**
- * ELBv2 has no conditional write: a ShiftWeights attempt whose answer was lost (a Retry ran the step again)
- * may have passed its checks before this rollback began and land its ModifyListener after the restore, until
- * its function times out. The lock is not released before then: wait it out, read the listener again, and put
- * back the starting weights if one of this plan's own steps landed. Anything else is a hand change: left alone.
- */
-async function outlastStaleShifts(deps: RollbackDeps, rollout: Rollout): Promise<boolean> {
-  const waitMs = staleShiftMsLeft(deps, rollout);
-  if (waitMs <= 0) return false;
-  await (deps.sleep ?? sleep)(waitMs);
-  // A stale read step may have created or re-weighted a rule after the restore removed them.
-  if (rollout.traffic === 'reads-first' && deps.swingRules) {
-    const late = await rulesOf(deps.swingRules, rollout.executionArn);
-    if (late.length > 0) deps.log.warn('a stale read step wrote rules after the restore: removing them', {});
-    await removeRules(deps.swingRules, late, deps.log);
-  }
-  // DescribeListeners may lag a write that ELBv2 accepted just before the deadline: read a few times.
-  let restoredLate = false;
-  for (let read = 0; read < STALE_SHIFT_READS; read += 1) {
-    if (read > 0) await (deps.sleep ?? sleep)(STALE_SHIFT_READ_GAP_MS);
-    const current = await deps.listener.readWeights();
-    if (sameWeights(current, rollout.startingWeights)) continue;
-    if (!isPlannedStep(rollout, current) || !isIncrease(rollout.startingWeights, current)) {
-      deps.log.warn('listener changed after the restore by someone else: left alone', { weights: current });
-      return restoredLate;
-    }
-    deps.log.warn('a stale ShiftWeights attempt wrote after the restore: restoring again', {
-      weights: current,
-    });
-    await deps.listener.writeWeights(rollout.startingWeights);
-    restoredLate = true;
-  }
-  return restoredLate;
-}
-
-const STALE_SHIFT_READS = 3;
-const STALE_SHIFT_READ_GAP_MS = 1000;
-
-/** How long a ShiftWeights attempt that passed its fence may still land its write: 0 when none can. */
-function staleShiftMsLeft(deps: RollbackDeps, rollout: Rollout): number {
-  const lastShift = Date.parse(rollout.lastShiftAt ?? '');
-  const windowMs = deps.staleShiftWindowMs ?? 0;
-  if (windowMs <= 0 || Number.isNaN(lastShift)) return 0;
-  return Math.max(0, lastShift + windowMs - deps.now().getTime());
-}
-
-/** Weights one of the plan's own steps writes on the listener (reads-first: only the cutover does). */
-function isPlannedStep(rollout: Rollout, weights: Weights): boolean {
-  return runSteps(rollout)
-    .filter((step) => step.kind !== 'reads')
-    .some((step) => sameWeights(weights, percentToWeights(step.targetPercent)));
-}
 
 // ---- Finalize --------------------------------------------------------------------------------------------
 

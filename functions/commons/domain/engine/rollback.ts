@@ -1,0 +1,204 @@
+import { HeldAfterCutover } from '../errors.ts';
+import { RollbackEventSchema } from '../events.ts';
+import {
+  DEFAULT_READS_FIRST,
+  hasCutOver,
+  removeRules,
+  rulesDrift,
+  rulesDriftError,
+  rulesOf,
+} from '../reads-first.ts';
+import { malformedRecord, recordRollbackHalt } from '../record-check.ts';
+import type { FoundSwingRule, RollbackReason, Rollout, Weights, WriteExposure } from '../types.ts';
+import { parseOrThrow } from '../validation.ts';
+import { sameWeights } from '../weights.ts';
+import { type EngineDeps, rulesPort, sleep } from './deps.ts';
+import { reasonFrom } from './reason.ts';
+import { driftError, isOwnWrite, refuseRestoreRaisingTarget } from './record.ts';
+import {
+  isPlannedStep,
+  outlastStaleShifts,
+  STALE_SHIFT_READ_GAP_MS,
+  STALE_SHIFT_READS,
+  type StaleShiftWindow,
+  staleShiftMsLeft,
+} from './stale-shift-window.ts';
+import { writeExposure } from './write-exposure.ts';
+
+/**
+ * Rollback (and Rehearse, a rehearsal's planned restore): the starting weights back, verified; or, after the
+ * write cutover under the hold policy, the writes held on the target.
+ */
+
+export type RollbackDeps = Pick<
+  EngineDeps,
+  'listenerArn' | 'listener' | 'store' | 'log' | 'now' | 'swingRules' | 'targetRequests'
+> &
+  StaleShiftWindow;
+
+export interface RollbackResult {
+  readonly restored: boolean;
+  readonly weights?: Weights;
+  readonly note: string;
+  readonly exposure?: WriteExposure;
+}
+
+/**
+ * Restores the starting weights and verifies them. The state machine retries it until it succeeds: it is
+ * the last writer of the listener. Drift is the one case it leaves alone (I4).
+ */
+export async function rollback(deps: RollbackDeps, event: unknown): Promise<RollbackResult> {
+  const { executionArn, error, rehearsal } = parseOrThrow(RollbackEventSchema, event);
+  const record = await deps.store.get(deps.listenerArn);
+  if (record?.lockOwner !== executionArn || !record.rollout) {
+    return {
+      restored: false,
+      note: 'this execution holds no lock: it changed no weight, nothing to restore',
+    };
+  }
+  const rollout = record.rollout;
+  const malformed = malformedRecord(rollout);
+  if (malformed) await recordRollbackHalt(deps, rollout, malformed);
+  const reason = rehearsal
+    ? undefined
+    : withAbortDuringCutover(rollout, rollout.reason ?? reasonFrom(error, deps.now()));
+  const current = await deps.listener.readWeights();
+  // Writes moved once the cutover's ModifyListener is recorded or shows on the listener; a cutover only begun
+  // (its write refused, or not landed yet) left them on the source: nothing to hold, no exposure yet.
+  const cutOver =
+    hasCutOver(rollout) &&
+    (rollout.cutoverAt !== undefined || !sameWeights(current, rollout.startingWeights));
+  const restoring = !sameWeights(current, rollout.startingWeights);
+  // A stale ShiftWeights attempt of an earlier step may have landed since the last write: one of the plan's
+  // own steps, while such an attempt can still run, is Swing's write, not a hand change.
+  const ours =
+    isOwnWrite(rollout, current) || (staleShiftMsLeft(deps, rollout) > 0 && isPlannedStep(rollout, current));
+  if (reason && rollout.traffic === 'reads-first' && cutOver) {
+    const settings = rollout.readsFirst ?? DEFAULT_READS_FIRST;
+    // An operator's abort is a decision to go back; the policy governs what Swing decides alone.
+    if (settings.afterCutover === 'hold' && reason.error !== 'Aborted') {
+      // Weights changed by hand: the writes are where the operator put them, not held on the target (I4).
+      // Halt reports the recorded reason: the hand change, and what came after it.
+      if (restoring && !ours) {
+        const drift = driftError(rollout, current, deps.listenerArn);
+        await deps.store.update(deps.listenerArn, executionArn, {
+          reason: {
+            ...reason,
+            error: drift.name,
+            cause: `${drift.message}. Then ${reason.error}: ${reason.cause}`.slice(0, 2000),
+          },
+          taskToken: undefined,
+          taskKind: undefined,
+        });
+        throw drift;
+      }
+      await holdAfterCutover(deps, rollout, reason);
+    }
+  }
+  // Before any write, the record's included: Halt then records this refusal as the reason.
+  if (restoring && ours) refuseRestoreRaisingTarget(rollout, current, deps.listenerArn);
+  let rules =
+    rollout.traffic === 'reads-first' ? await rulesOf(rulesPort(deps, deps.listenerArn), executionArn) : [];
+  // A stale read step's ModifyRule, landed after the next step, is Swing's own write too (as isPlannedStep).
+  const driftIn = (found: readonly FoundSwingRule[], options: { ignoreMissing?: boolean } = {}) =>
+    rulesDrift(rollout, found, { staleSteps: staleShiftMsLeft(deps, rollout) > 0, ...options });
+  let rulesChanged = driftIn(rules);
+  // DescribeRules and DescribeTags may not show a rule created just now: missing rules are read again before
+  // they count as deleted by someone.
+  for (
+    let read = 1;
+    read < STALE_SHIFT_READS && rulesChanged && !driftIn(rules, { ignoreMissing: true });
+    read += 1
+  ) {
+    await (deps.sleep ?? sleep)(STALE_SHIFT_READ_GAP_MS);
+    rules = await rulesOf(rulesPort(deps, deps.listenerArn), executionArn);
+    rulesChanged = driftIn(rules);
+  }
+  // After this write no ShiftWeights attempt passes its fence; the record it returns holds the latest that did.
+  const rollingBack = await deps.store.update(deps.listenerArn, executionArn, {
+    status: 'rolling-back',
+    ...(reason ? { reason } : {}),
+    // A retry of this rollback finds the listener restored: the record must still say the writes had moved.
+    ...(cutOver && rollout.cutoverAt === undefined ? { cutoverAt: rollout.cutoverStartedAt } : {}),
+    taskToken: undefined,
+    taskKind: undefined,
+  });
+  if (restoring && !ours) throw driftError(rollout, current, deps.listenerArn);
+  if (rulesChanged) throw rulesDriftError(deps.listenerArn, rulesChanged);
+  // The default action first (before the cutover it is untouched), then the rules: removing a read rule sends
+  // its reads where the default action sends them, so no removal raises the target's share.
+  if (restoring) await deps.listener.writeWeights(rollout.startingWeights);
+  if (deps.swingRules && rules.length > 0) await removeRules(deps.swingRules, rules, deps.log);
+  const lateCutover = await outlastStaleShifts(deps, rollingBack);
+  const exposure = cutOver || lateCutover ? await writeExposure(deps, rollout, 'rollback') : undefined;
+  await deps.store.update(deps.listenerArn, executionArn, {
+    lastWritten: rollout.startingWeights,
+    pendingWeights: undefined,
+    pendingReads: undefined,
+    readsWritten: undefined,
+    restored: true,
+    ...(exposure ? { exposure } : {}),
+  });
+  deps.log.warn(
+    rehearsal ? 'rehearsal ended: starting weights restored' : 'rolled back to the starting weights',
+    {
+      executionArn,
+      reason,
+      weights: rollout.startingWeights,
+      ...(exposure ? { exposure } : {}),
+    },
+  );
+  return {
+    restored: true,
+    weights: rollout.startingWeights,
+    note: rehearsal ? 'rehearsal: restored at its end, as planned' : `restored after ${reason?.error}`,
+    ...(exposure ? { exposure } : {}),
+  };
+}
+
+/**
+ * An abort that landed while the write cutover was being written could not call its ModifyListener back: the
+ * reason says so, and when the writes moved (the exposure counts from then).
+ */
+function withAbortDuringCutover(rollout: Rollout, reason: RollbackReason): RollbackReason {
+  if (!rollout.abortDuringCutover || reason.error !== 'Aborted' || reason.cause.includes('write cutover')) {
+    return reason;
+  }
+  const moved = rollout.cutoverAt ?? rollout.cutoverStartedAt;
+  return {
+    ...reason,
+    cause:
+      `${reason.cause}; the abort arrived while the write cutover was being written: its ModifyListener was ` +
+      `already under way and cannot be called back, so writes reached the target from ${moved} until the ` +
+      'restore (the exposure counts them)',
+  };
+}
+
+/**
+ * The `hold` policy after the cutover: writes stay on the target (a rollback would send clients to a source that
+ * misses them). The read rules (at 100 %, as the default action) go; the pins stay until their keep-alive ends
+ * (the reconciler removes them then). Swing halts, and the notification carries the exposure.
+ */
+async function holdAfterCutover(
+  deps: RollbackDeps,
+  rollout: Rollout,
+  reason: RollbackReason,
+): Promise<never> {
+  const port = rulesPort(deps, deps.listenerArn);
+  const rules = await rulesOf(port, rollout.executionArn);
+  const drift = rulesDrift(rollout, rules);
+  if (!drift) await removeRules(port, rules, deps.log, 'reads');
+  const exposure = await writeExposure(deps, rollout, 'hold');
+  await deps.store.update(deps.listenerArn, rollout.executionArn, {
+    reason,
+    taskToken: undefined,
+    taskKind: undefined,
+    ...(exposure ? { exposure } : {}),
+  });
+  throw new HeldAfterCutover(
+    `${reason.error} after the write cutover: the policy is hold, so writes stay on the target (a rollback ` +
+      `would send clients to a source that misses every write since ${rollout.cutoverAt ?? rollout.cutoverStartedAt}). ` +
+      `Cause: ${reason.cause}. Fix the target, or roll back by hand (swing rollback --force) and replay the ` +
+      'writes the exposure report counts',
+  );
+}
