@@ -23,4 +23,7 @@ const deps: AfterBakeDeps = {
   },
 };
 
-export const handler = lambdaHandler('check-alarms', (event) => afterBake(deps, event));
+// The delivered-split measure is advice: it never takes the time the rest of the invocation needs (advisory.ts).
+export const handler = lambdaHandler('check-alarms', (event, context) =>
+  afterBake(context ? { ...deps, remainingMs: () => context.getRemainingTimeInMillis() } : deps, event),
+);

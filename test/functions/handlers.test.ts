@@ -1,4 +1,9 @@
-import { CloudWatchClient, DescribeAlarmsCommand, type StateValue } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchClient,
+  DescribeAlarmsCommand,
+  GetMetricDataCommand,
+  type StateValue,
+} from '@aws-sdk/client-cloudwatch';
 import {
   DescribeExecutionCommand,
   SendTaskFailureCommand,
@@ -6,6 +11,7 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HANDLER_ENV, LISTENER } from '#test/support/fake-aws.ts';
@@ -110,6 +116,56 @@ describe('Lambda entry files', () => {
     sfn.on(DescribeExecutionCommand).rejects(denied);
     expect(await handler({})).toMatchObject({ action: 'status-unknown', failures: 1 });
     expect(sfn).toReceiveCommandWith(DescribeExecutionCommand, { executionArn: run1 });
+  });
+
+  it("check-alarms bounds the delivered-split measure by the invocation's time left: too little, and it is not taken", async () => {
+    const run1 = 'arn:aws:states:us-east-1:123456789012:execution:swing:run-1';
+    const step = {
+      index: 0,
+      targetPercent: 50,
+      weights: { source: 500, target: 499 },
+      startedAt: '2026-11-24T09:00:00.000Z',
+    };
+    const rollout = {
+      executionArn: run1,
+      startedAt: '2026-11-24T09:00:00.000Z',
+      plan: { steps: [{ targetPercent: 50, bakeSeconds: 600, gate: false }, { targetPercent: 100 }] },
+      startingWeights: { source: 999, target: 0 },
+      lastWritten: { source: 500, target: 499 },
+      stepIndex: 0,
+      status: 'baking',
+      steps: [step],
+    };
+    dynamo
+      .on(GetCommand)
+      .resolves({ Item: { listenerArn: LISTENER.listenerArn, lockOwner: run1, rollout, history: [] } });
+    dynamo.on(UpdateCommand).resolves({ Attributes: { rollout } });
+    cloudWatch.on(DescribeAlarmsCommand).resolves({
+      MetricAlarms: [{ AlarmName: 'swing-target-composite', StateValue: 'OK' as StateValue }],
+    });
+    const { handler } = await import('#functions/check-alarms.ts');
+    const context = { getRemainingTimeInMillis: () => 12_000 } as unknown as Context;
+
+    const cursor = await handler(
+      {
+        executionArn: run1,
+        cursor: {
+          index: 0,
+          stepCount: 2,
+          done: false,
+          hold: false,
+          gate: { timeoutSeconds: 3600, action: 'rollback' },
+        },
+        stateEnteredTime: '2026-11-24T09:10:00.000Z',
+        retryCount: 0,
+      },
+      context,
+    );
+
+    expect(cursor).toMatchObject({ index: 1, done: false });
+    expect(cloudWatch).not.toReceiveCommand(GetMetricDataCommand);
+    const written = dynamo.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues ?? {};
+    expect(JSON.stringify(written)).toContain('12 s left in the invocation');
   });
 
   describe('reads first', () => {

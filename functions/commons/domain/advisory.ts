@@ -6,17 +6,47 @@ import type { StepRecord } from './types.ts';
  * Advice (the delivered split AfterBake measures from CloudWatch) never decides a rollout: a measure that fails
  * or does not answer in time is reported as not measured, and the rollout goes on. The deadline keeps a hung
  * call (a GetMetricData that never answers) from running AfterBake into its function timeout, which the state
- * machine would take for a failure and roll a healthy rollout back.
+ * machine would take for a failure and roll a healthy rollout back; so does the bound by the invocation's time
+ * left, whatever the calls before it took.
  */
 export const ADVISORY_MEASURE_DEADLINE_MS = 10_000;
+
+/**
+ * What a measure leaves of the invocation's time for the calls that follow it (AfterBake's fenced record
+ * write): one AWS call at worst under the SDK timeouts (3 attempts of 2 s to connect and 5 s to answer,
+ * clients/request-timeouts.ts), and a second for margin.
+ */
+export const ADVISORY_RESERVE_MS = 22_000;
+
+export interface AdviceContext {
+  readonly log: LogPort;
+  readonly executionArn: string;
+  /** @default ADVISORY_MEASURE_DEADLINE_MS */
+  readonly measureDeadlineMs?: number;
+  /** The invocation's time left (Lambda's `getRemainingTimeInMillis`). Absent: no bound but the deadline. */
+  readonly remainingMs?: () => number;
+}
 
 export async function measureAsAdvice(
   measure: (step: StepRecord, until: Date) => Promise<DeliveredSplit>,
   step: StepRecord,
   until: Date,
-  context: { readonly log: LogPort; readonly executionArn: string; readonly deadlineMs?: number },
+  context: AdviceContext,
 ): Promise<DeliveredSplit> {
-  const deadlineMs = context.deadlineMs ?? ADVISORY_MEASURE_DEADLINE_MS;
+  const left = context.remainingMs?.();
+  const deadlineMs = Math.min(
+    context.measureDeadlineMs ?? ADVISORY_MEASURE_DEADLINE_MS,
+    left === undefined ? Number.POSITIVE_INFINITY : left - ADVISORY_RESERVE_MS,
+  );
+  if (deadlineMs <= 0) {
+    const why = `${Math.round((left ?? 0) / 100) / 10} s left in the invocation, which the record write after it needs`;
+    context.log.warn('delivered split not measured', {
+      executionArn: context.executionArn,
+      index: step.index,
+      why,
+    });
+    return notMeasured(step.weights, `RequestCount was not read: ${why}`);
+  }
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(

@@ -17,7 +17,10 @@ import { firingSummary, ownRollout, throwIfAborted, upsertStep } from './record.
 export type AfterBakeDeps = Pick<
   EngineDeps,
   'listenerArn' | 'alarms' | 'store' | 'log' | 'now' | 'measureDeliveredSplit' | 'measureDeadlineMs'
->;
+> & {
+  /** The invocation's time left (Lambda's context): the advisory measure never takes what the rest needs. */
+  readonly remainingMs?: () => number;
+};
 
 /** The bake's delivered split, or undefined when not configured: advice, never a reason to fail (advisory.ts). */
 async function deliveredDuringBake(
@@ -27,11 +30,7 @@ async function deliveredDuringBake(
   bakedAt: Date,
 ): Promise<DeliveredSplit | undefined> {
   if (!deps.measureDeliveredSplit) return undefined;
-  return measureAsAdvice(deps.measureDeliveredSplit, step, bakedAt, {
-    log: deps.log,
-    executionArn,
-    ...(deps.measureDeadlineMs === undefined ? {} : { deadlineMs: deps.measureDeadlineMs }),
-  });
+  return measureAsAdvice(deps.measureDeliveredSplit, step, bakedAt, { ...deps, executionArn });
 }
 
 /** Checks the alarms once more after a clean bake and moves the cursor on (or holds at a gate). */
