@@ -296,7 +296,6 @@ export const KNOWN: Readonly<Record<string, number>> = {
   'file-lines functions/commons/domain/rollout.ts': 583,
   'file-lines cli/rollout-view.ts': 651,
   'function-lines cli/report/from-execution.ts executionReportData': 263,
-  'function-lines local/capture-proxy.ts startCaptureProxy': 161,
 };
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
