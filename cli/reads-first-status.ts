@@ -23,7 +23,7 @@ export function trafficLine(rollout: Rollout): string {
   }
   return rollout.planEnd === 'restore'
     ? `reads-first${rehearsal}: only reads move, writes stay on the source (it never cuts writes over)`
-    : 'reads-first: reads move step by step, writes stay on the source until the write cutover, the last step';
+    : 'reads-first: reads move step by step, writes stay on the source until the write cutover; then the pins leave';
 }
 
 /** Reads-first: the read share (Swing's rules, as last written) against the write share (the listener's default action). */
@@ -74,7 +74,27 @@ export function readsFirstStatusLines(
       `not yet: writes stay on the source (captured), so a rollback now loses nothing; the cutover comes last, ${gate}`,
     ]);
   }
+  const pins = pinsLine(rollout);
+  if (pins) lines.push(['Pins', pins]);
   return lines;
+}
+
+/**
+ * Where the pinned reads (index-less searches, scroll, point in time, tasks, cursors) are: on the source until
+ * the pins leave in a step of their own after the cutover's bake, then on the target, baked under alarm watch.
+ */
+function pinsLine(rollout: Rollout): string | undefined {
+  // A rehearsal never cuts over; a rollback or a hold removed or kept the pins as its own line says.
+  if (rollout.planEnd === 'restore' || (rollout.outcome && rollout.outcome !== 'completed')) return undefined;
+  const released = rollout.steps.find((step) => step.kind === 'pins');
+  if (released) {
+    return released.bakedAt
+      ? `gone since ${released.startedAt}: the pinned reads are on the target, baked with no alarm`
+      : `gone since ${released.startedAt}: the pinned reads are on the target, baking under alarm watch (an alarm rolls back as after the cutover)`;
+  }
+  return rollout.cutoverAt
+    ? 'keep scroll, point-in-time, task and cursor reads on the source until the cutover has baked; then they go, under alarm watch'
+    : 'keep scroll, point-in-time, task and cursor reads on the source until after the cutover';
 }
 
 /** What a rollback (or a hold) after the write cutover left on the target only. */

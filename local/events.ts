@@ -38,8 +38,8 @@ export type LocalEvent =
       readonly endsAt?: string;
       /** For rolling-back and the outcomes: why. */
       readonly reason?: RollbackReason;
-      /** Reads-first: the step moves the read rules (`reads`) or the writes (`cutover`). */
-      readonly stepKind?: 'reads' | 'cutover';
+      /** Reads-first: the step moves the read rules (`reads`), the writes (`cutover`) or removes the `pins`. */
+      readonly stepKind?: 'reads' | 'cutover' | 'pins';
       /** Reads-first: this gate is the one before the write cutover (passing it moves the writes). */
       readonly cutoverGate?: boolean;
     }
@@ -170,7 +170,7 @@ export class ObservedRolloutStore implements RolloutStore {
     const waiting = status === 'baking' || status === 'gated';
     const ended =
       status === 'rolling-back' || status === 'rolled-back' || status === 'halted' || status === 'refused';
-    // Reads-first runs one more step than the plan has: the write cutover.
+    // Reads-first runs two more steps than the plan has: the write cutover and the pins leaving.
     const steps = runSteps(rollout);
     this.log.record({
       kind: 'phase',

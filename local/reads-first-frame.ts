@@ -12,6 +12,7 @@ export type ReadsFirstPhase =
   | 'waiting for the replayer'
   | 'at the cutover gate'
   | 'writes cut over'
+  | 'pins gone'
   | 'ended';
 
 /** The warning the cutover gate carries, in the frame, its event line and its key prompt. */
@@ -32,6 +33,8 @@ export function readsFirstPhase(
     return 'ended';
   if (status === 'waiting-replay') return 'waiting for the replayer';
   if (status === 'gated' && cutoverGate) return 'at the cutover gate';
+  // The pins leave in a step of their own after the cutover's bake: the pinned reads then bake on the target.
+  if (rollout?.steps.some((step) => step.kind === 'pins')) return 'pins gone';
   if (rollout?.cutoverStartedAt) return 'writes cut over';
   return 'reads ramping';
 }
@@ -55,6 +58,8 @@ export function readsFirstLines(input: {
     'at the cutover gate':
       'CUTOVER GATE: writes move to the target next\n         after that, a rollback reports the write exposure',
     'writes cut over': `writes cut over${cutoverAt ? ` at ${cutoverAt.slice(11, 19)}` : ''}; pins held on the source\n         a rollback now reports the write exposure`,
+    'pins gone':
+      'pins gone: the pinned reads bake on the target under alarm watch\n         a rollback now reports the write exposure',
     ended: input.rollout?.exposure
       ? `ended; write exposure ${exposureMs(input.rollout)} ms, cutover to ${input.rollout.exposure.policy === 'hold' ? 'hold' : 'restore'}`
       : 'ended',

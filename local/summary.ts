@@ -28,7 +28,7 @@ export interface StepSummary {
   /** How many steps the rollout runs: the plan's, and in reads-first mode the write cutover after them. */
   readonly of: number;
   /** Reads-first: a read step (the read rules' share) or the write cutover (the default action). */
-  readonly kind?: 'reads' | 'cutover';
+  readonly kind?: 'reads' | 'cutover' | 'pins';
   readonly percent: number;
   readonly weights: Weights;
   readonly startedAt: string;

@@ -152,6 +152,9 @@ function describePrintableEvent(
         case 'smoke-testing':
           return { text: 'smoke test of the source (9201) and target (9202) paths', tone: 'info' };
         case 'shifting':
+          if (event.stepKind === 'pins') {
+            return { text: `${step}: the pins go: pinned reads move to the target`, tone: 'info' };
+          }
           if (event.stepKind === 'cutover') {
             return {
               text: `${step}: WRITE CUTOVER: writes move to the target, on the target only from now`,
@@ -163,10 +166,15 @@ function describePrintableEvent(
             tone: 'info',
           };
         case 'baking':
-          return {
-            text: `${step}: baking at ${event.targetPercent} % for ${formatDuration(event.bakeSeconds ?? 0)}`,
-            tone: 'info',
-          };
+          return event.stepKind === 'pins'
+            ? {
+                text: `${step}: pins gone, the pinned reads bake on the target for ${formatDuration(event.bakeSeconds ?? 0)} under alarm watch`,
+                tone: 'info',
+              }
+            : {
+                text: `${step}: baking at ${event.targetPercent} % for ${formatDuration(event.bakeSeconds ?? 0)}`,
+                tone: 'info',
+              };
         case 'baked':
           return { text: `${step}: baked at ${event.targetPercent} % with no alarm`, tone: 'good' };
         case 'gated':

@@ -23,7 +23,8 @@ const ALL_TRAFFIC: TrafficView = { traffic: 'all', planEnd: 'hold', settings: DE
 
 /**
  * The steps as the engine runs them (`runSteps`): in reads-first mode the read steps, then the write cutover,
- * which bakes at least the scroll keep-alive (the pin goes when it ends) and waits at its gate when it is manual.
+ * which bakes at least the scroll keep-alive and waits at its gate when it is manual, then the pins leaving,
+ * baked on their own.
  */
 export function runStepsOf(plan: Plan, view: TrafficView = ALL_TRAFFIC): RunStep[] {
   const { settings } = view;
@@ -50,9 +51,16 @@ export function renderTimeline(plan: Plan, view: TrafficView = ALL_TRAFFIC): str
     const kind = steps[position]?.kind;
     const weights = percentToWeights(step.targetPercent);
     const gate = kind === 'cutover' ? (step.gate ? 'promote' : 'replay-lag') : step.gate ? 'promote' : '-';
+    const label = kind === 'cutover' || kind === 'pins' ? kind : String(step.index + 1);
+    const target =
+      kind === 'cutover'
+        ? '100 % writes'
+        : kind === 'pins'
+          ? '100 % pinned reads'
+          : `${step.targetPercent} %${kind === 'reads' ? ' reads' : ''}`;
     return [
-      kind === 'cutover' ? 'cutover' : String(step.index + 1),
-      kind === 'cutover' ? '100 % writes' : `${step.targetPercent} %${kind === 'reads' ? ' reads' : ''}`,
+      label,
+      target,
       `${weights.source}/${weights.target}`,
       formatDuration(step.bakeSeconds),
       gate,
@@ -96,7 +104,15 @@ function trafficNotes(steps: readonly RunStep[], view: TrafficView): string[] {
         : 'a failure after it holds the writes on the target and halts (after-cutover policy hold)';
     notes.push(
       `Write cutover: ${gate}; it bakes ${formatDuration(cutover.bakeSeconds)} (at least the scroll keep-alive, ` +
-        `${formatDuration(settings.scrollKeepAliveSeconds)}, before the scroll pin goes); ${after}.`,
+        `${formatDuration(settings.scrollKeepAliveSeconds)}, before the pins go); ${after}.`,
+    );
+  }
+  const pins = steps.find((step) => step.kind === 'pins');
+  if (pins) {
+    notes.push(
+      'Pins: then the pins go, and the reads they kept on the source (index-less searches, scroll, point in ' +
+        `time, tasks, cursors) move to the target at once; they bake ${formatDuration(pins.bakeSeconds)} under ` +
+        'alarm watch, and an alarm then rolls back (or holds) by the after-cutover policy, as after the cutover.',
     );
   }
   if (view.planEnd === 'restore') {

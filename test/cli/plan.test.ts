@@ -117,7 +117,10 @@ describe('Command: swing plan', () => {
     expect(result.stdout).toMatch(/\ncutover\s+100 % writes\s+0\/999\s+20m\s+replay-lag\s+/);
     expect(result.stdout).toContain('Write cutover: goes once the replayer has caught up');
     expect(result.stdout).toContain('holds the writes on the target and halts');
-    expect(result.stdout).toMatch(/Total: 25m of bake after the smoke test\n?$/);
+    // Then the pins leave, baked on their own (cutoverBakeSeconds, 10m by default) under alarm watch.
+    expect(result.stdout).toMatch(/\npins\s+100 % pinned reads\s+0\/999\s+10m\s+-\s+\+25m\s+\+35m/);
+    expect(result.stdout).toContain('Pins: then the pins go');
+    expect(result.stdout).toMatch(/Total: 35m of bake after the smoke test\n?$/);
   });
 
   it('shows a reads-first rehearsal ending with the restore instead of the cutover', async () => {
@@ -136,7 +139,7 @@ describe('Command: swing plan', () => {
     expect(json.timeline.steps).toEqual([expect.objectContaining({ targetPercent: 5, kind: 'reads' })]);
   });
 
-  it('gives scripts the run steps, the cutover included, with --json', async () => {
+  it('gives scripts the run steps, the cutover and the pins leaving included, with --json', async () => {
     // Act
     const json = JSON.parse(
       (await swing(['plan', '50:5m,100', '--traffic', 'reads-first', '--json'])).stdout,
@@ -148,6 +151,7 @@ describe('Command: swing plan', () => {
       'reads',
       'reads',
       'cutover',
+      'pins',
     ]);
   });
 

@@ -450,8 +450,8 @@ describe('Command: swing status, reads-first', () => {
     // Assess
     expect(result.code).toBe(0);
     const text = result.stdout;
-    // 4 read steps and the write cutover.
-    expect(text).toMatch(/Rollout\s+migrate-orders-3: baking, step 2 of 5/);
+    // 4 read steps, the write cutover and the pins leaving.
+    expect(text).toMatch(/Rollout\s+migrate-orders-3: baking, step 2 of 6/);
     expect(text).toMatch(
       /Traffic\s+reads-first: reads move step by step, writes stay on the source until the write cutover/,
     );
@@ -464,6 +464,9 @@ describe('Command: swing status, reads-first', () => {
     expect(text).toMatch(
       /Cutover\s+not yet: writes stay on the source \(captured\), so a rollback now loses nothing/,
     );
+    expect(text).toMatch(
+      /Pins\s+keep scroll, point-in-time, task and cursor reads on the source until after the cutover/,
+    );
     expect(text).not.toContain('Progress');
     expect(text).not.toContain('DRIFT');
     expect(json).toMatchObject({
@@ -471,7 +474,7 @@ describe('Command: swing status, reads-first', () => {
       planEnd: 'hold',
       reads: { source: 749, target: 250 },
       weights: { source: 999, target: 0 },
-      step: { number: 2, of: 5 },
+      step: { number: 2, of: 6 },
       cutoverAt: null,
       exposure: null,
       waitingForReplay: false,
@@ -509,10 +512,45 @@ describe('Command: swing status, reads-first', () => {
     const result = await swing(['status']);
 
     // Assess
-    expect(result.stdout).toMatch(/Rollout\s+migrate-orders-3: baking, step 5 of 5/);
+    expect(result.stdout).toMatch(/Rollout\s+migrate-orders-3: baking, step 5 of 6/);
     expect(result.stdout).toMatch(/Reads\s+\[#{30}\] 100\.0 % to the target \(the read rules are gone/);
     expect(result.stdout).toMatch(
       /Cutover\s+writes cut over at 2026-03-02T10:08:00.000Z \(3m ago\): every write since is on the target only/,
+    );
+    expect(result.stdout).toMatch(
+      /Pins\s+keep scroll, point-in-time, task and cursor reads on the source until the cutover has baked; then they go, under alarm watch/,
+    );
+  });
+
+  it('says when the pins left and that the pinned reads bake on the target under alarm watch', async () => {
+    // Prepare: the step after the cutover removed the pins and bakes.
+    aws.elbv2.on(DescribeListenersCommand).resolves(listenerAt(0, 999));
+    const base = readsFirstRecord();
+    const released = readsFirstRecord({
+      stepIndex: 5,
+      lastWritten: { source: 0, target: 999 },
+      readsWritten: undefined,
+      cutoverAt: '2026-03-02T10:01:00.000Z',
+      steps: [
+        ...base.rollout!.steps,
+        {
+          index: 5,
+          targetPercent: 100,
+          weights: { source: 0, target: 999 },
+          startedAt: '2026-03-02T10:09:00.000Z',
+          kind: 'pins',
+        },
+      ],
+    });
+    aws.dynamo.on(GetCommand).resolves({ Item: released });
+
+    // Act
+    const result = await swing(['status']);
+
+    // Assess
+    expect(result.stdout).toMatch(/Rollout\s+migrate-orders-3: baking, step 6 of 6/);
+    expect(result.stdout).toMatch(
+      /Pins\s+gone since 2026-03-02T10:09:00.000Z: the pinned reads are on the target, baking under alarm watch/,
     );
   });
 
@@ -643,7 +681,7 @@ describe('Command: swing status --watch, reads-first and rehearsals', () => {
     // Assess
     expect(result.code).toBe(5);
     expect(result.stdout).toContain(
-      'step 2/5 WAITING FOR REPLAY, replay 4m23s left; reads source 749 / target 250 (25.0 % target); writes source 999 / target 0',
+      'step 2/6 WAITING FOR REPLAY, replay 4m23s left; reads source 749 / target 250 (25.0 % target); writes source 999 / target 0',
     );
   });
 

@@ -55,9 +55,9 @@ describe('Reads-first: reads ramp on rules of Swing, writes move last', () => {
     const finished = (await world.store.get(LISTENER.listenerArn))?.history.at(-1);
     expect(finished).toMatchObject({ outcome: 'completed', traffic: 'reads-first' });
     expect(finished?.cutoverAt).toBeDefined();
-    expect(finished?.steps.map((step) => step.kind)).toEqual(['reads', 'reads', 'reads', 'cutover']);
-    // RequestCount, writes included, cannot judge a read step's share: only the cutover is measured.
-    expect(measured).toEqual([3]);
+    expect(finished?.steps.map((step) => step.kind)).toEqual(['reads', 'reads', 'reads', 'cutover', 'pins']);
+    // RequestCount, writes included, cannot judge a read step's share: only the cutover and the pins' step are.
+    expect(measured).toEqual([3, 4]);
     expect(world.readIncreasesUnderAlarm).toEqual([]);
   });
 
@@ -146,6 +146,83 @@ describe('Reads-first: reads ramp on rules of Swing, writes move last', () => {
       outcome: 'rolled-back',
       exposure: { policy: 'rollback', targetRequests: 1234 },
     });
+  });
+
+  it('the pins leave in a step of their own after the cutover’s bake, baked under alarm watch: an alarm then rolls back as after the cutover', async () => {
+    const world = readsFirstWorld({ targetRequests: 77 });
+    const pins = SWING_RULE_SET.filter((spec) => spec.role === 'pin').length;
+    const execution = world.start({
+      plan: '100:1',
+      readsFirst: { ...replayLagGate, cutoverBakeSeconds: 1000, afterCutover: 'rollback' },
+    });
+
+    await world.until(
+      (rollout) => baking(1)(rollout) && rollout?.cutoverAt !== undefined,
+      'bake of the cutover',
+    );
+    // During the cutover's bake the pins still keep contexts on the source.
+    expect(world.elb.swingRules).toHaveLength(pins);
+    await world.until(baking(2), 'bake of the pins leaving');
+    expect(world.elb.swingRules).toEqual([]);
+    await world.fireAlarm(ALARM);
+    const result = await execution.result;
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'AlarmFired' });
+    expect(world.elb.weights).toEqual(START);
+    const finished = (await world.store.get(LISTENER.listenerArn))?.history.at(-1);
+    expect(finished?.steps.map((step) => step.kind)).toEqual(['reads', 'cutover', 'pins']);
+    expect(finished?.exposure).toMatchObject({ policy: 'rollback', targetRequests: 77 });
+  });
+
+  it('with the hold policy, an alarm in the pins’ bake keeps writes and pinned reads on the target and halts with the exposure', async () => {
+    const world = readsFirstWorld();
+    const execution = world.start({
+      plan: '100:1',
+      readsFirst: { ...replayLagGate, cutoverBakeSeconds: 1000, afterCutover: 'hold' },
+    });
+
+    await world.until(baking(2), 'bake of the pins leaving');
+    await world.fireAlarm(ALARM);
+    const result = await execution.result;
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'HeldAfterCutover' });
+    expect(world.elb.weights).toEqual(percentToWeights(100));
+    expect(world.elb.swingRules).toEqual([]);
+    const finished = (await world.store.get(LISTENER.listenerArn))?.history.at(-1);
+    expect(finished).toMatchObject({ outcome: 'halted', exposure: { policy: 'hold' } });
+    expect(finished?.steps.map((step) => step.kind)).toEqual(['reads', 'cutover', 'pins']);
+  });
+
+  it('does not remove the pins while a watched alarm fires (its event lost): it rolls back as after the cutover', async () => {
+    const world = readsFirstWorld();
+    // The alarm goes to ALARM as the cutover's bake ends clean, and its event never arrives.
+    world.store.onUpdate = (_arn, patch) => {
+      if (
+        patch.status === 'shifting' &&
+        patch.steps?.some((step) => step.kind === 'cutover' && step.bakedAt)
+      ) {
+        world.cloudWatch.set(ALARM, 'ALARM');
+      }
+    };
+    const pinsWhenRestored: number[] = [];
+    world.elb.onModify = (weights) => {
+      if (weights.target === 0) pinsWhenRestored.push(world.elb.swingRules.length);
+    };
+    const execution = world.start({
+      plan: '100:1',
+      readsFirst: { ...replayLagGate, cutoverBakeSeconds: 1, afterCutover: 'rollback' },
+    });
+    const result = await execution.result;
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'AlarmFiring' });
+    // The pins were still there when the default action was restored: they never sent reads to the target.
+    expect(pinsWhenRestored).toEqual([SWING_RULE_SET.filter((spec) => spec.role === 'pin').length]);
+    expect(world.elb.weights).toEqual(START);
+    expect(world.elb.swingRules).toEqual([]);
+    const finished = (await world.store.get(LISTENER.listenerArn))?.history.at(-1);
+    expect(finished?.steps.map((step) => step.kind)).toEqual(['reads', 'cutover']);
+    expect(finished?.reason?.cause).toContain('not raising the pinned reads');
+    expect(finished?.exposure).toMatchObject({ policy: 'rollback' });
   });
 
   it('after the cutover, with the hold policy, keeps writes on the target and halts with the exposure', async () => {

@@ -70,9 +70,10 @@ describe('Live view of a reads-first run on an 80-column terminal', () => {
     const beforeCutover = drawn.filter((frame) => share(frame, 'writes') === 0);
     const readShares = new Set(beforeCutover.map((frame) => Math.round(share(frame, 'reads') ?? -1)));
     expect([...readShares]).toEqual(expect.arrayContaining([10, 50, 100]));
-    // One numbering: the read steps and the cutover are 4 steps.
-    expect(drawn.some((frame) => frame[0]?.includes('step 4/4'))).toBe(true);
-    expect(drawn.some((frame) => frame.some((line) => /step [5-9]\/|\/3\b/.test(line)))).toBe(false);
+    // One numbering: the read steps, the cutover and the pins leaving are 5 steps (the alarm in the cutover's
+    // bake rolls back before the pins' step).
+    expect(drawn.some((frame) => frame[0]?.includes('step 4/5'))).toBe(true);
+    expect(drawn.some((frame) => frame.some((line) => /step [5-9]\/|\/[34]\b/.test(line)))).toBe(false);
     // The cutover gate says what passing it does, in the frame and in its event line.
     const gateFrame = drawn.find((frame) => frame.some((line) => line.includes('CUTOVER GATE')));
     expect(gateFrame?.join(' ')).toMatch(
@@ -82,8 +83,8 @@ describe('Live view of a reads-first run on an 80-column terminal', () => {
     const text = terminal.lines().join(' ').replace(/\s+/g, ' ');
     // Reads-first captures every write until the cutover: no all-mode warning.
     expect(text).not.toContain('Warning: traffic all');
-    expect(text).toMatch(/step 3\/4: CUTOVER GATE: writes move to the target next/);
-    expect(text).toContain('step 4/4: WRITE CUTOVER');
+    expect(text).toMatch(/step 3\/5: CUTOVER GATE: writes move to the target next/);
+    expect(text).toContain('step 4/5: WRITE CUTOVER');
     // After the cutover both shares are 100, and the phase says the writes cut over.
     expect(
       drawn.some(

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseLocalOptions } from '#local/options.ts';
+import { localReportData } from '#local/report.ts';
 import { runLocal } from '#local/run.ts';
+import { describeEvent } from '#local/view.ts';
 
 /**
  * Reads first, writes last on the local mode: the local ALB evaluates Swing's listener rules as ALB does, the
@@ -37,7 +39,10 @@ describe('Local mode: reads first, writes last', () => {
   });
 
   it('completes, with writes on the target only after the cutover and no rule of Swing left', async () => {
-    const { exitCode, summary } = await runLocal(parseLocalOptions({ ...base, plan: '25:1s,100:1s' }), quiet);
+    const { exitCode, summary, events } = await runLocal(
+      parseLocalOptions({ ...base, plan: '25:1s,100:1s' }),
+      quiet,
+    );
 
     expect(summary.outcome, JSON.stringify(summary.rollback)).toBe('completed');
     expect(exitCode).toBe(0);
@@ -48,6 +53,18 @@ describe('Local mode: reads first, writes last', () => {
     expect(summary.swingRulesLeft).toBe(0);
     expect(summary.clientRequests.failedBySwitching, JSON.stringify(summary.clientRequests)).toBe(0);
     expect(summary.clientRequests.unknownApi).toBe(0);
+    // The pins left in a step of their own after the cutover, baked under alarm watch: the live view and the
+    // report say so.
+    const pinsBake = events.find(
+      (event) => event.kind === 'phase' && event.status === 'baking' && event.stepKind === 'pins',
+    );
+    expect(pinsBake).toBeDefined();
+    expect(describeEvent(pinsBake!, { keys: false }).text).toMatch(
+      /step 4\/4: pins gone, the pinned reads bake on the target for .* under alarm watch/,
+    );
+    expect(localReportData(summary).events.map((event) => event.text)).toContainEqual(
+      expect.stringContaining('pins gone: the pinned reads bake on the target under alarm watch'),
+    );
   });
 
   it('rehearses: reads ramp, the starting weights come back, outcome rehearsed, nothing left on the target', async () => {

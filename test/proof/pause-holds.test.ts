@@ -98,7 +98,8 @@ describe('`swing resume` ends a pause only: gates need `swing promote`', () => {
     expect(world.elb.writes).toHaveLength(modifiesBefore);
     expect((await world.rollout())?.cutoverStartedAt).toBeUndefined();
     expect(await promoteGate(operatorOf(world))).toMatchObject({ delivered: 'task-succeeded' });
-    const { value: result } = await settleWithin(execution.result, 1_000_000, 1000);
+    // The cutover's bake, then the pins' own (600 s each by default).
+    const { value: result } = await settleWithin(execution.result, 2_000_000, 1000);
     expect(result).toMatchObject({ status: 'SUCCEEDED' });
     expect(world.elb.weights).toEqual({ source: 0, target: 999 });
   });
@@ -119,7 +120,7 @@ describe('`swing resume` ends a pause only: gates need `swing promote`', () => {
     expect(world.elb.weights).toEqual(START);
     expect(await world.rollout()).toMatchObject({ taskKind: 'gate', status: 'gated' });
     await promoteGate(operatorOf(world));
-    const { value: result } = await settleWithin(execution.result, 1_000_000, 1000);
+    const { value: result } = await settleWithin(execution.result, 2_000_000, 1000);
     expect(result).toMatchObject({ status: 'SUCCEEDED' });
   });
 });

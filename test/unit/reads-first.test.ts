@@ -71,13 +71,14 @@ describe('removeRules: Swing leaves no rule, and never sends reads back on the w
 
 describe('runSteps: what a rollout runs', () => {
   const plan = resolvePlan('10,50,100');
-  it('adds the write cutover after the read steps in reads-first', () => {
+  it('adds the write cutover after the read steps in reads-first, then the pins leaving in a step of their own', () => {
     const steps = runSteps({ plan, traffic: 'reads-first' });
     expect(steps.map((step) => `${step.kind}:${step.targetPercent}`)).toEqual([
       'reads:10',
       'reads:50',
       'reads:100',
       'cutover:100',
+      'pins:100',
     ]);
   });
   it('never cuts writes over in a rehearsal, and runs the plan as is in all mode', () => {

@@ -85,12 +85,15 @@ export const DEFAULT_TRAFFIC: TrafficDefaults = { traffic: 'all', settings: DEFA
 
 /** A step as the state machine runs it: a plan step, or (reads-first) the write cutover after them. */
 export interface RunStep extends PlanStep {
-  readonly kind?: 'reads' | 'cutover';
+  readonly kind?: 'reads' | 'cutover' | 'pins';
 }
 
 /**
  * The steps a rollout runs. In reads-first mode the plan's steps move the reads, and the write cutover follows
- * them unless the plan is a rehearsal (`then: restore`), which never cuts writes over.
+ * them unless the plan is a rehearsal (`then: restore`), which never cuts writes over. After the cutover's bake
+ * (at least the scroll keep-alive) the pins leave in a step of their own: the pinned reads (index-less
+ * searches, scroll, point in time, tasks, cursors) go from 0 % to all on the target then, and bake under alarm
+ * watch for `cutoverBakeSeconds`, an alarm rolling back as after the cutover.
  */
 export function runSteps(rollout: Pick<Rollout, 'plan' | 'traffic' | 'readsFirst' | 'planEnd'>): RunStep[] {
   if (rollout.traffic !== 'reads-first') return [...rollout.plan.steps];
@@ -100,6 +103,7 @@ export function runSteps(rollout: Pick<Rollout, 'plan' | 'traffic' | 'readsFirst
   return [
     ...reads,
     { targetPercent: 100, bakeSeconds: settings.cutoverBakeSeconds, gate: false, kind: 'cutover' },
+    { targetPercent: 100, bakeSeconds: settings.cutoverBakeSeconds, gate: false, kind: 'pins' },
   ];
 }
 

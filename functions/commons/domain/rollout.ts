@@ -1,21 +1,15 @@
 import { type EngineDeps, rulesPort, sleep } from './engine/deps.ts';
+import { refuseRemovingPinsUnderAlarm } from './engine/pins.ts';
 import { reasonFrom } from './engine/reason.ts';
 import {
   driftError,
-  firingSummary,
   isOwnWrite,
   readWeightsQuietly,
   refuseRestoreRaisingTarget,
   throwIfAborted,
 } from './engine/record.ts';
 import { writeExposure } from './engine/write-exposure.ts';
-import {
-  AlarmFiring,
-  ListenerShapeInvalid,
-  RestoreRaisesTarget,
-  TransientFailure,
-  WeightsDrifted,
-} from './errors.ts';
+import { ListenerShapeInvalid, RestoreRaisesTarget, TransientFailure, WeightsDrifted } from './errors.ts';
 import {
   type AlarmStateChange,
   AlarmStateChangeSchema,
@@ -35,7 +29,6 @@ import {
   rulesOf,
 } from './reads-first.ts';
 import { haltOnMalformedRecord, malformedRecord, refuseMalformedRecord } from './record-check.ts';
-import { isPinRule } from './swing-rules.ts';
 import type {
   ExecutionStatus,
   InsufficientDataPolicy,
@@ -108,18 +101,8 @@ export async function finalize(
         : [];
     const rulesChanged = deciding ? rulesDrift(record.rollout, rules) : undefined;
     if (rulesChanged) throw rulesDriftError(deps.listenerArn, rulesChanged);
-    // Removing the pins raises the target's share of pinned reads (scroll, point in time, index-less search)
-    // from 0 to all: like any raise, not while a watched alarm fires (I2). An alarm since AfterBake's check
-    // found no task to fail; it rolls back (or holds, by the after-cutover policy) from here.
-    if (deciding && deps.alarms && rules.some(isPinRule)) {
-      const evaluation = await deps.alarms.evaluate();
-      if (evaluation.firing.length > 0) {
-        throw new AlarmFiring(
-          `not removing the pins: watched alarms are firing: ${firingSummary(evaluation)}`,
-          evaluation.firing.map((alarm) => alarm.name),
-        );
-      }
-    }
+    // The pins' own step removed them under alarm watch; any still here go only with no alarm firing (I2).
+    if (deciding && deps.alarms) await refuseRemovingPinsUnderAlarm(deps.alarms, rules);
     if (deciding) {
       // Guarded as a step is: a pause holds before the rollout completes (PauseHold).
       const marked = await unlessPaused(deps.store, { listenerArn: deps.listenerArn, executionArn }, () =>
@@ -128,7 +111,7 @@ export async function finalize(
       // An abort that landed since the read: the two conditional writes are ordered, one sees the other.
       throwIfAborted(marked);
     }
-    // The pins have outlived the scroll keep-alive (the cutover's bake lasts that long): nothing of Swing's stays.
+    // Nothing of Swing's stays (the pins left in their own step, after the scroll keep-alive).
     if (deps.swingRules && rules.length > 0) await removeRules(deps.swingRules, rules, deps.log);
   }
   const finalWeights = await readWeightsQuietly(deps);

@@ -247,8 +247,11 @@ export interface StepRecord {
   readonly endedAt?: string;
   /** The share the target really got during the bake, against the share asked (when measured). */
   readonly delivered?: DeliveredSplit;
-  /** Reads-first: `reads` moved the read rules; `cutover` moved writes (the default action). Absent: all traffic. */
-  readonly kind?: 'reads' | 'cutover';
+  /**
+   * Reads-first: `reads` moved the read rules; `cutover` moved writes (the default action); `pins` removed the
+   * pins, sending the pinned reads to the target. Absent: all traffic.
+   */
+  readonly kind?: 'reads' | 'cutover' | 'pins';
 }
 
 export interface RollbackReason {

@@ -17,7 +17,7 @@ import {
   runSteps,
   writeReadRules,
 } from '../reads-first.ts';
-import { PIN_WEIGHTS } from '../swing-rules.ts';
+import { isPinRule, PIN_WEIGHTS } from '../swing-rules.ts';
 import type { FoundSwingRule, Rollout, Weights } from '../types.ts';
 import { parseOrThrow } from '../validation.ts';
 import { isIncrease, percentToWeights, sameWeights } from '../weights.ts';
@@ -50,7 +50,7 @@ export interface ShiftResult {
   /** Step Functions task timeouts are at least 1 s, so a 0 s bake waits 1 s. */
   readonly bakeTimeoutSeconds: number;
   /** Reads-first: which part of the traffic this step moved. */
-  readonly kind?: 'reads' | 'cutover';
+  readonly kind?: 'reads' | 'cutover' | 'pins';
 }
 
 /** Checks made immediately before a write that raises the target's share: no window for I2. */
@@ -135,6 +135,7 @@ export async function shiftWeights(deps: ShiftDeps, event: unknown): Promise<Shi
   if (!isOwnWrite(rollout, current)) throw driftError(rollout, current, deps.listenerArn);
   if (step.kind === 'reads') return shiftReads(deps, rollout, index, step, fence);
   if (step.kind === 'cutover') return cutOverWrites(deps, rollout, index, step, current, fence);
+  if (step.kind === 'pins') return releasePins(deps, rollout, index, step, fence);
 
   const desired = percentToWeights(step.targetPercent);
   if (isIncrease(current, desired)) await refuseRaisingUnderAlarm(deps, step, 'the target');
@@ -205,7 +206,7 @@ async function shiftReads(
 /**
  * The write cutover: one ModifyListener sends writes (and everything no rule matches) to the target. The read
  * rules, at 100 % already, go; the pins stay for the scroll keep-alive, so the cutover's bake lasts that long
- * at least and Complete removes them.
+ * at least, and the next step (releasePins) removes them.
  */
 async function cutOverWrites(
   deps: ShiftDeps,
@@ -250,4 +251,34 @@ async function cutOverWrites(
   });
   const keepAlive = rollout.readsFirst?.scrollKeepAliveSeconds ?? DEFAULT_READS_FIRST.scrollKeepAliveSeconds;
   return shiftResult(index, step, desired, Math.max(1, step.bakeSeconds, keepAlive));
+}
+
+/**
+ * Reads-first, after the cutover's bake (the scroll keep-alive): the pins go, sending the pinned reads from 0 %
+ * to all on the target. A raise like any other: not while an alarm fires (I2), and baked under alarm watch. A
+ * retry that finds them gone already checks nothing: it raises nothing.
+ */
+async function releasePins(
+  deps: ShiftDeps,
+  rollout: Rollout,
+  index: number,
+  step: RunStep,
+  fence: string | undefined,
+): Promise<ShiftResult> {
+  const pins = (await unchangedRules(deps, rollout)).filter(isPinRule);
+  if (pins.length > 0) await refuseRaisingUnderAlarm(deps, step, 'the pinned reads');
+  const desired = percentToWeights(step.targetPercent);
+  await writeStep(deps, rollout, index, step, fence, {
+    desired,
+    pending: () => ({}),
+    write: async () => {
+      await removeRules(rulesPort(deps, deps.listenerArn), pins, deps.log);
+    },
+    done: () => ({}),
+  });
+  deps.log.info('pins removed: the pinned reads bake on the target', {
+    executionArn: rollout.executionArn,
+    index,
+  });
+  return shiftResult(index, step, desired, Math.max(1, step.bakeSeconds));
 }
