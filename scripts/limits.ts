@@ -294,7 +294,6 @@ export function readSources(root: string): SourceFile[] {
  */
 export const KNOWN: Readonly<Record<string, number>> = {
   'file-lines cli/rollout-view.ts': 651,
-  'function-lines cli/report/from-execution.ts executionReportData': 263,
 };
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
