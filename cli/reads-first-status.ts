@@ -1,4 +1,5 @@
-import { DEFAULT_READS_FIRST } from '#domain/reads-first.ts';
+import { DEFAULT_READS_FIRST, runSteps } from '#domain/reads-first.ts';
+import { malformedStartingWeights } from '#domain/record-check.ts';
 import type { Rollout, Weights, WriteExposure } from '#domain/types.ts';
 import { formatWeights, weightsToPercent } from '#domain/weights.ts';
 import { exposureWindowText } from '#report/exposure-window.ts';
@@ -12,6 +13,72 @@ function targetPercentOf(weights: Weights): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Which phase a reads-first rollout is in, in words, as the live view says it: reads ramping, waiting for the
+ * replayer, at the cutover gate, writes cut over (pins held), or how it ended and whether writes had moved.
+ */
+export function readsFirstPhase(rollout: Rollout): string {
+  const stepKind = (index: number) => runSteps(rollout)[index]?.kind as string | undefined;
+  if (rollout.outcome) {
+    const moved = rollout.cutoverAt ?? rollout.cutoverStartedAt;
+    return `ended ${rollout.outcome}: ${moved ? `writes had been cut over at ${moved}` : 'writes never left the source'}`;
+  }
+  if (rollout.status === 'waiting-replay' || rollout.taskKind === 'replay') return 'waiting for the replayer';
+  if (rollout.cutoverAt) {
+    return stepKind(rollout.stepIndex) === 'pins'
+      ? 'writes cut over; the pins are gone, pinned reads on the target'
+      : 'writes cut over; pins held on the source';
+  }
+  if (rollout.cutoverStartedAt) return 'cutting writes over';
+  if (
+    (rollout.taskKind === 'gate' || rollout.status === 'gated') &&
+    stepKind(rollout.stepIndex + 1) === 'cutover'
+  )
+    return 'at the cutover gate: passing it moves the writes to the target';
+  return 'reads ramping; writes stay on the source';
+}
+
+/** The read and write shares Swing last wrote: the read rules' (the default's once they are gone) and the default's. */
+export function sharesOf(rollout: Rollout): { readPercent?: number; writePercent?: number } {
+  const writePercent = targetPercentOf(rollout.lastWritten);
+  const readPercent = rollout.readsWritten ? targetPercentOf(rollout.readsWritten) : writePercent;
+  return {
+    ...(readPercent !== undefined ? { readPercent } : {}),
+    ...(writePercent !== undefined ? { writePercent } : {}),
+  };
+}
+
+/**
+ * How far a rollout took each share (from its step records): reads-first `reads 100 %, writes cut over`, or
+ * `reads 50 %, writes never moved`; all mode the furthest share.
+ */
+export function reachedShares(rollout: Rollout): {
+  readonly readPercent: number;
+  readonly writePercent: number;
+  readonly text: string;
+} {
+  const furthest = (steps: readonly { targetPercent: number }[]) =>
+    Math.max(0, ...steps.map((step) => step.targetPercent));
+  if (rollout.traffic !== 'reads-first') {
+    const percent = furthest(rollout.steps);
+    return { readPercent: percent, writePercent: percent, text: `${percent} %` };
+  }
+  const readPercent = furthest(rollout.steps.filter((step) => step.kind === 'reads'));
+  const moved = rollout.cutoverAt ?? rollout.cutoverStartedAt;
+  return {
+    readPercent: moved ? 100 : readPercent,
+    writePercent: moved ? 100 : 0,
+    text: `reads ${moved ? 100 : readPercent} %, writes ${moved ? 'cut over' : 'never moved'}`,
+  };
+}
+
+/** `reads 100.0 %, writes 0.0 %` (to the target), or `?` where the record cannot say. */
+export function sharesText(rollout: Rollout): string {
+  const { readPercent, writePercent } = sharesOf(rollout);
+  const shown = (percent: number | undefined) => (percent === undefined ? '?' : percentText(percent));
+  return `reads ${shown(readPercent)}, writes ${shown(writePercent)} to the target`;
 }
 
 /** The rollout's traffic mode in words: how it moves traffic and what that means for writes. */
@@ -42,6 +109,7 @@ export function readsFirstStatusLines(
     : cutOver
       ? 'the read rules are gone: reads follow the default action'
       : "Swing's read rules are not created yet";
+  lines.push(['Phase', readsFirstPhase(rollout)]);
   lines.push([
     'Reads',
     `${progressBar((readPercent ?? 0) / 100)} ${readPercent === undefined ? '?' : percentText(readPercent)} to the target (${readSource})`,
@@ -114,4 +182,49 @@ export function exposureText(exposure: WriteExposure): string {
     `write exposure: ${window} from the cutover (${exposure.cutoverAt}) to the restore (${exposure.endedAt}); ` +
     `${requests}; every write in it is on the target only`
   );
+}
+
+/** An ended rollout's traffic, phase and shares, cutover and exposure, as `swing status` lists them. */
+export function endedTrafficLines(rollout: Rollout, isTTY: boolean): [string, string][] {
+  const lines: [string, string][] = [['Traffic', trafficLine(rollout)]];
+  if (rollout.traffic === 'reads-first') {
+    lines.push(['Phase', `${readsFirstPhase(rollout)}; left ${sharesText(rollout)}`]);
+  }
+  if (rollout.cutoverAt) lines.push(['Cutover', `writes cut over at ${rollout.cutoverAt}`]);
+  if (rollout.exposure) lines.push(['Exposure', loud(exposureText(rollout.exposure), isTTY)]);
+  return lines;
+}
+
+/** Writes that reached the target were not captured for the source: a rollback must say so. */
+function uncapturedWritesNote(rollout: Rollout): string | undefined {
+  // Reads-first: the read steps moved reads only, and the exposure report covers what the cutover sent.
+  if (rollout.traffic === 'reads-first') return undefined;
+  // A malformed record's starting weights are unknown: every step that sent the target anything counts.
+  const startTarget = malformedStartingWeights(rollout) ? 0 : rollout.startingWeights.target;
+  const reachedTarget = rollout.steps.filter((step) => step.weights.target > startTarget);
+  const first = reachedTarget[0];
+  if (!first) return undefined;
+  return (
+    `Client writes the listener sent to the target from ${first.startedAt} to ${rollout.endedAt ?? 'the rollback'} ` +
+    'were not captured for the source: reconcile them before the next rollout'
+  );
+}
+
+/** What an ended rollout that went back to its starting weights left on the target only, if anything. */
+export function writesNotes(rollout: Rollout, isTTY: boolean): string[] {
+  if (rollout.exposure) return [loud(exposureText(rollout.exposure), isTTY)];
+  if (rollout.traffic === 'reads-first') {
+    return rollout.cutoverAt || rollout.cutoverStartedAt
+      ? [
+          loud(
+            'write exposure: not measured (the record has no exposure report): writes after the cutover may be on the target only',
+            isTTY,
+          ),
+        ]
+      : [
+          'Reads first: it ended before the write cutover, so every write stayed on the source: nothing is on the target only',
+        ];
+  }
+  const note = uncapturedWritesNote(rollout);
+  return note ? [note] : [];
 }

@@ -17,7 +17,13 @@ import { formatWeights, sameWeights, weightsToPercent } from '#domain/weights.ts
 import { printableDeep } from '#report/printable.ts';
 import type { CommandContext } from './context.ts';
 import { CliFailure, ExitCodes } from './exit-codes.ts';
-import { exposureText, readsFirstStatusLines, trafficLine } from './reads-first-status.ts';
+import {
+  endedTrafficLines,
+  exposureText,
+  readsFirstStatusLines,
+  trafficLine,
+  writesNotes,
+} from './reads-first-status.ts';
 import {
   durationText,
   executionName,
@@ -221,9 +227,7 @@ function renderSnapshotText(snapshot: StatusSnapshot, isTTY: boolean): string {
   } else {
     lines.push(['Rollout', 'none running']);
     lines.push(['Last', lastRolloutLine(rollout)]);
-    lines.push(['Traffic', trafficLine(rollout)]);
-    if (rollout.cutoverAt) lines.push(['Cutover', `writes cut over at ${rollout.cutoverAt}`]);
-    if (rollout.exposure) lines.push(['Exposure', loud(exposureText(rollout.exposure), isTTY)]);
+    lines.push(...endedTrafficLines(rollout, isTTY));
     if (weights && !malformedRecord(rollout) && !sameWeights(weights, rollout.lastWritten)) {
       lines.push([
         'Changed',
@@ -471,40 +475,6 @@ export function finishedRollout(
   if (!record || record.lockOwner === executionArn) return undefined;
   if (record.rollout?.executionArn === executionArn && record.rollout.outcome) return record.rollout;
   return [...record.history].reverse().find((rollout) => rollout.executionArn === executionArn);
-}
-
-/** Writes that reached the target were not captured for the source: a rollback must say so. */
-function uncapturedWritesNote(rollout: Rollout): string | undefined {
-  // Reads-first: the read steps moved reads only, and the exposure report covers what the cutover sent.
-  if (rollout.traffic === 'reads-first') return undefined;
-  // A malformed record's starting weights are unknown: every step that sent the target anything counts.
-  const startTarget = malformedStartingWeights(rollout) ? 0 : rollout.startingWeights.target;
-  const reachedTarget = rollout.steps.filter((step) => step.weights.target > startTarget);
-  const first = reachedTarget[0];
-  if (!first) return undefined;
-  return (
-    `Client writes the listener sent to the target from ${first.startedAt} to ${rollout.endedAt ?? 'the rollback'} ` +
-    'were not captured for the source: reconcile them before the next rollout'
-  );
-}
-
-/** What an ended rollout that went back to its starting weights left on the target only, if anything. */
-function writesNotes(rollout: Rollout, isTTY: boolean): string[] {
-  if (rollout.exposure) return [loud(exposureText(rollout.exposure), isTTY)];
-  if (rollout.traffic === 'reads-first') {
-    return rollout.cutoverAt || rollout.cutoverStartedAt
-      ? [
-          loud(
-            'write exposure: not measured (the record has no exposure report): writes after the cutover may be on the target only',
-            isTTY,
-          ),
-        ]
-      : [
-          'Reads first: it ended before the write cutover, so every write stayed on the source: nothing is on the target only',
-        ];
-  }
-  const note = uncapturedWritesNote(rollout);
-  return note ? [note] : [];
 }
 
 /** Text from outside Swing in it is made printable first (no escape sequence reaches the terminal). */

@@ -293,7 +293,7 @@ export function readSources(root: string): SourceFile[] {
  * restructuring empties this list.
  */
 export const KNOWN: Readonly<Record<string, number>> = {
-  'file-lines cli/rollout-view.ts': 651,
+  'file-lines cli/rollout-view.ts': 621,
 };
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -3,7 +3,7 @@ import type { Rollout } from '#domain/types.ts';
 import { printableDeep } from '#report/printable.ts';
 import { type CommandHandler, integerOption } from '../action.ts';
 import { deliveredSplits, deliveredSummary } from '../delivered.ts';
-import { exposureText } from '../reads-first-status.ts';
+import { exposureText, reachedShares, readsFirstPhase } from '../reads-first-status.ts';
 import { durationText, executionName, publicRollout, secondsBetween, table } from '../render.ts';
 
 function durationOf(rollout: Rollout): number | undefined {
@@ -33,6 +33,8 @@ export const runHistory: CommandHandler = async (ctx, command) => {
         traffic: rollout.traffic ?? 'all',
         planEnd: rollout.planEnd ?? 'hold',
         exposure: rollout.exposure ?? null,
+        reached: (({ readPercent, writePercent }) => ({ readPercent, writePercent }))(reachedShares(rollout)),
+        phase: rollout.traffic === 'reads-first' ? readsFirstPhase(rollout) : null,
         durationSeconds: durationOf(rollout) ?? null,
         delivered: splits.get(rollout.executionArn) ?? null,
       })),
@@ -45,6 +47,7 @@ export const runHistory: CommandHandler = async (ctx, command) => {
           rollout.endedAt ?? '-',
           rollout.outcome ?? rollout.status,
           `${rollout.traffic ?? 'all'}${rollout.planEnd === 'restore' ? ', restore' : ''}`,
+          reachedShares(rollout).text,
           seconds === undefined ? '-' : durationText(seconds),
           executionName(rollout.executionArn),
           formatPlanSpec(rollout.plan),
@@ -61,7 +64,17 @@ export const runHistory: CommandHandler = async (ctx, command) => {
       return (
         [
           table(
-            ['ENDED', 'OUTCOME', 'TRAFFIC', 'DURATION', 'EXECUTION', 'PLAN', 'DELIVERED SPLIT', 'REASON'],
+            [
+              'ENDED',
+              'OUTCOME',
+              'TRAFFIC',
+              'REACHED',
+              'DURATION',
+              'EXECUTION',
+              'PLAN',
+              'DELIVERED SPLIT',
+              'REASON',
+            ],
             rows,
           ),
           ...exposures,

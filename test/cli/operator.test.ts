@@ -285,12 +285,12 @@ describe('Command: swing history', () => {
     expect(result.code).toBe(0);
     const lines = result.stdout.trim().split('\n');
     expect(lines[0]).toMatch(
-      /^ENDED\s+OUTCOME\s+TRAFFIC\s+DURATION\s+EXECUTION\s+PLAN\s+DELIVERED SPLIT\s+REASON$/,
+      /^ENDED\s+OUTCOME\s+TRAFFIC\s+REACHED\s+DURATION\s+EXECUTION\s+PLAN\s+DELIVERED SPLIT\s+REASON$/,
     );
     expect(lines[1]).toMatch(
-      /rolled-back\s+all\s+7m41s\s+migrate-orders-2\s+5:5m,25:10m,50:10m!,100\s+2 not measured\s+AlarmFired: swing-target-5xx/,
+      /rolled-back\s+all\s+\d+ %\s+7m41s\s+migrate-orders-2\s+5:5m,25:10m,50:10m!,100\s+2 not measured\s+AlarmFired: swing-target-5xx/,
     );
-    expect(lines[2]).toMatch(/completed\s+all\s+40s\s+migrate-orders-1\s+100/);
+    expect(lines[2]).toMatch(/completed\s+all\s+100 %\s+40s\s+migrate-orders-1\s+100/);
     expect(result.stdout).toContain('Running now: migrate-orders-3');
   });
 
