@@ -26,11 +26,7 @@ export function allModeWarning(options: {
 export function summaryLines(summary: LocalSummary, c: ReturnType<typeof createColors>): string[] {
   const outcomeColor =
     summary.outcome === 'completed' ? c.green : summary.outcome === 'interrupted' ? c.yellow : c.red;
-  const out: string[] = [
-    '',
-    `outcome: ${c.bold(outcomeColor(summary.outcome))}${summary.error ? ` (${summary.error})` : ''}`,
-  ];
-  out.push(`final weights: ${formatWeights(summary.finalWeights)}`);
+  const out: string[] = [''];
   for (const step of summary.steps) {
     out.push(
       `  step ${String(step.percent).padStart(5)} %: requests source ${step.requests.source}, target ${step.requests.target}; ` +
@@ -89,6 +85,9 @@ export function summaryLines(summary: LocalSummary, c: ReturnType<typeof createC
       ? 'note: reads-first sends no write to the target before the cutover; after it, writes are on the target only.'
       : 'note: requests sent straight to the target are not captured; writes that reached the target are not on the source.',
   );
+  // Last, so that they stay on screen however short the terminal: how it ended, and where the weights are.
+  out.push(`final weights: ${formatWeights(summary.finalWeights)}`);
+  out.push(`outcome: ${c.bold(outcomeColor(summary.outcome))}${summary.error ? ` (${summary.error})` : ''}`);
   return out;
 }
 

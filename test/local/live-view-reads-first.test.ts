@@ -80,6 +80,8 @@ describe('Live view of a reads-first run on an 80-column terminal', () => {
       /CUTOVER GATE: writes move to the target next +after that, a rollback reports/,
     );
     expect(gateFrame?.join(' ')).toContain('press p to cut the writes over');
+    // At 80x24 the outcome is still on screen when the run has ended, below the summary.
+    expect(terminal.visible().some((line) => line.startsWith('outcome: rolled-back'))).toBe(true);
     const text = terminal.lines().join(' ').replace(/\s+/g, ' ');
     // Reads-first captures every write until the cutover: no all-mode warning.
     expect(text).not.toContain('Warning: traffic all');
