@@ -7,8 +7,8 @@ import { documentClient } from '#clients/dynamodb.ts';
 import { elbv2Client } from '#clients/elbv2.ts';
 import { notifierFromEnv } from '#clients/notifier.ts';
 import { alarmOptionsFromEnv, listenerTargetFromEnv, requireEnv } from '#commons/config.ts';
+import { type FinalizeDeps, finalize } from '#domain/engine/finalize.ts';
 import { QUIET_AFTER_RELEASE_SECONDS } from '#domain/quiet.ts';
-import { type FinalizeDeps, finalize } from '#domain/rollout.ts';
 import { lambdaHandler } from '#powertools/handler.ts';
 import { logger } from '#powertools/logger.ts';
 

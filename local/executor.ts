@@ -3,12 +3,13 @@ import { ExecutionAbortedError, type StateMachine } from 'aws-local-stepfunction
 import { afterBake } from '#domain/engine/after-bake.ts';
 import { openWaitTask } from '#domain/engine/bake.ts';
 import type { EngineDeps } from '#domain/engine/deps.ts';
+import { finalize } from '#domain/engine/finalize.ts';
 import { preflight } from '#domain/engine/preflight.ts';
 import { rollback } from '#domain/engine/rollback.ts';
 import { shiftWeights } from '#domain/engine/shift-weights.ts';
 import { smokeTest } from '#domain/engine/smoke-test.ts';
 import { type ReconcileResult, type ReconcilerDeps, reconcile } from '#domain/reconciler.ts';
-import { finalize, type SafetyNetAction, safetyNet } from '#domain/rollout.ts';
+import { type SafetyNetAction, safetyNet } from '#domain/rollout.ts';
 import type { ExecutionStatusPort, ExecutionView, TaskCallbackPort } from '#domain/types.ts';
 import { type FUNCTION_PLACEHOLDERS, loadDefinition, localFunctionArn } from '../statemachine/definition.ts';
 import { validatedStateMachine } from './validated-machine.ts';

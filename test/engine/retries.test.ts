@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { finalize } from '#domain/engine/finalize.ts';
 import { preflight } from '#domain/engine/preflight.ts';
 import { shiftWeights } from '#domain/engine/shift-weights.ts';
 import { abortRollout } from '#domain/operator.ts';
-import { finalize } from '#domain/rollout.ts';
 import { percentToWeights } from '#domain/weights.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
 import { ALARM, makeWorld, operatorOf } from '#test/support/rollout-world.ts';

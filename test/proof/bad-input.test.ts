@@ -11,11 +11,12 @@ import {
 import { afterBake } from '#domain/engine/after-bake.ts';
 import { openWaitTask } from '#domain/engine/bake.ts';
 import type { EngineDeps } from '#domain/engine/deps.ts';
+import { finalize } from '#domain/engine/finalize.ts';
 import { preflight } from '#domain/engine/preflight.ts';
 import { rollback } from '#domain/engine/rollback.ts';
 import { shiftWeights } from '#domain/engine/shift-weights.ts';
 import { smokeTest } from '#domain/engine/smoke-test.ts';
-import { finalize, handleAlarmEvent, safetyNet } from '#domain/rollout.ts';
+import { handleAlarmEvent, safetyNet } from '#domain/rollout.ts';
 import { parseSmokeConfig } from '#domain/smoke-config.ts';
 import type { ListenerTarget, TaskCallbackPort, Weights } from '#domain/types.ts';
 import { LocalStepFunctions } from '#local/executor.ts';
