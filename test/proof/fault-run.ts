@@ -874,7 +874,9 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
     const bakeSeconds =
       readsFirst && rollout.stepIndex === cutoverIndex
         ? Math.max(1, cutoverBakeSeconds(scenario), readsFirst.scrollKeepAliveSeconds)
-        : (steps[rollout.stepIndex]?.bakeSeconds ?? 0);
+        : readsFirst && rollout.stepIndex === cutoverIndex + 1
+          ? Math.max(1, cutoverBakeSeconds(scenario))
+          : (steps[rollout.stepIndex]?.bakeSeconds ?? 0);
     const lengthMs =
       kind === 'bake'
         ? bakeSeconds * MS_PER_SECOND

@@ -271,7 +271,7 @@ export interface Wait {
 /**
  * The bakes and gates of a plan in the order a rollout with no fault and a caught-up replayer opens them. A
  * reads-first plan (not a rehearsal) ends with the write cutover at index `steps.length`: its gate (manual),
- * then its bake.
+ * then its bake; then the pins leave at index `steps.length + 1`, baked under alarm watch for as long.
  */
 export function waitsOf(
   steps: readonly Pick<ScenarioStep, 'gate'>[],
@@ -293,6 +293,7 @@ export function waitsOf(
     ...waits,
     ...(cutoverGate ? [{ kind: 'gate' as const, step: cutover - 1 }] : []),
     { kind: 'bake', step: cutover },
+    { kind: 'bake', step: cutover + 1 },
   ];
 }
 
@@ -318,8 +319,10 @@ export function cutoverBakeSeconds(scenario: Scenario): number {
 
 function stretchedBakes(scenario: Scenario): { steps: PlanStep[]; cutoverBakeSeconds: number } {
   const waits = waitsOf(scenario.steps, scenario.readsFirst);
+  // The cutover and the pins' step bake alike (cutoverBakeSeconds): a fault aimed at either stretches both.
   const bakeSeconds = [
     ...scenario.steps.map((step) => step.bakeSeconds),
+    scenario.readsFirst?.cutoverBakeSeconds ?? 0,
     scenario.readsFirst?.cutoverBakeSeconds ?? 0,
   ];
   for (const fault of scenario.faults) {
@@ -337,7 +340,10 @@ function stretchedBakes(scenario: Scenario): { steps: PlanStep[]; cutoverBakeSec
       bakeSeconds: bakeSeconds[index] ?? step.bakeSeconds,
       gate: step.gate,
     })),
-    cutoverBakeSeconds: bakeSeconds[scenario.steps.length] ?? 0,
+    cutoverBakeSeconds: Math.max(
+      bakeSeconds[scenario.steps.length] ?? 0,
+      bakeSeconds[scenario.steps.length + 1] ?? 0,
+    ),
   };
 }
 
