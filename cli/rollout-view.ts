@@ -1,29 +1,10 @@
-import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
-import { SwingError } from '#domain/errors.ts';
 import { runSteps } from '#domain/reads-first.ts';
-import { RECONCILE_INTERVAL_MINUTES } from '#domain/reconciler.ts';
-import { malformedRecord, malformedStartingWeights } from '#domain/record-check.ts';
-import { SAFETY_NET_WAIT_SECONDS } from '#domain/rollout.ts';
-import { SAFETY_NET_MARGIN_SECONDS, safetyNetActsBy } from '#domain/safety-net-due.ts';
-import type {
-  AlarmEvaluation,
-  ListenerRecord,
-  Rollout,
-  RolloutOutcome,
-  RolloutStore,
-  Weights,
-} from '#domain/types.ts';
+import { malformedRecord } from '#domain/record-check.ts';
+import type { Rollout, Weights } from '#domain/types.ts';
 import { formatWeights, sameWeights, weightsToPercent } from '#domain/weights.ts';
 import { printableDeep } from '#report/printable.ts';
-import type { CommandContext } from './context.ts';
 import { CliFailure, ExitCodes } from './exit-codes.ts';
-import {
-  endedTrafficLines,
-  exposureText,
-  readsFirstStatusLines,
-  trafficLine,
-  writesNotes,
-} from './reads-first-status.ts';
+import { endedTrafficLines, readsFirstStatusLines, trafficLine } from './reads-first-status.ts';
 import {
   durationText,
   executionName,
@@ -32,106 +13,16 @@ import {
   progressBar,
   publicRollout,
   secondsBetween,
-  table,
 } from './render.ts';
-
-/** Everything `swing status` shows, read at one moment. Weights come from the listener, never the record. */
-export interface StatusSnapshot {
-  readonly at: Date;
-  readonly listenerArn: string;
-  readonly record?: ListenerRecord;
-  readonly weights?: Weights;
-  readonly weightsProblem?: string;
-  readonly stickinessSeconds?: number;
-  readonly alarms: AlarmEvaluation;
-  /** Step Functions' view of the lock holder: a lock held by an execution that is not RUNNING is stale. */
-  readonly lockOwnerStatus?: string;
-  /** When the lock holder stopped, if it did: the safety net acts SAFETY_NET_WAIT_SECONDS later. */
-  readonly lockOwnerStoppedAt?: Date;
-}
-
-export { safetyNetActsBy };
-
-/** When the safety net will have acted for a lock holder that stopped, while that moment is still ahead. */
-export function safetyNetDueAt(
-  snapshot: Pick<StatusSnapshot, 'at' | 'lockOwnerStoppedAt'>,
-): Date | undefined {
-  if (!snapshot.lockOwnerStoppedAt) return undefined;
-  const due = safetyNetActsBy(snapshot.lockOwnerStoppedAt);
-  return due > snapshot.at ? due : undefined;
-}
-
-/**
- * When the scheduled reconciler will have acted for a lock holder that ended (at `stoppedAt`, else unknown:
- * counted from `at`) and whose safety net did not: its first run after the safety net's wait, plus its work.
- */
-export function reconcilerActsBy(at: Date, stoppedAt: Date | undefined): Date {
-  const from = stoppedAt ? stoppedAt.getTime() + SAFETY_NET_WAIT_SECONDS * 1000 : at.getTime();
-  return new Date(from + (RECONCILE_INTERVAL_MINUTES * 60 + SAFETY_NET_MARGIN_SECONDS) * 1000);
-}
-
-/** The lock holder ended but still holds the lock: when the safety net, else the reconciler, acts. */
-function endedHolderView(snapshot: StatusSnapshot) {
-  const ended =
-    Boolean(snapshot.record?.lockOwner) &&
-    snapshot.lockOwnerStatus !== undefined &&
-    snapshot.lockOwnerStatus !== 'RUNNING' &&
-    snapshot.lockOwnerStatus !== 'PENDING_REDRIVE';
-  if (!ended) return undefined;
-  const safetyNetDue = safetyNetDueAt(snapshot);
-  const reconcilerDue = reconcilerActsBy(snapshot.at, snapshot.lockOwnerStoppedAt);
-  return {
-    safetyNetDue,
-    reconcilerDue,
-    // Past both: something is wrong with the reconciler (its logs say what), and the lock is stale.
-    stale: !safetyNetDue && reconcilerDue <= snapshot.at,
-  };
-}
-
-export interface StatusSources {
-  readonly ctx: CommandContext;
-  readonly store: RolloutStore;
-  readonly listenerArn: string;
-}
-
-async function executionStatus(ctx: CommandContext, executionArn: string) {
-  try {
-    return await ctx.clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
-  } catch {
-    // Only an extra hint: status still shows everything else without it.
-    return undefined;
-  }
-}
-
-export async function readSnapshot({ ctx, store, listenerArn }: StatusSources): Promise<StatusSnapshot> {
-  const listener = await ctx.listener();
-  const { alarms } = await ctx.alarms();
-  const record = await store.get(listenerArn);
-  let weights: Weights | undefined;
-  let weightsProblem: string | undefined;
-  let stickinessSeconds: number | undefined;
-  try {
-    weights = await listener.readWeights();
-    stickinessSeconds = await listener.stickinessSeconds();
-  } catch (error) {
-    // A listener in the wrong shape is something to show, not a reason to show nothing else.
-    if (!(error instanceof SwingError)) throw error;
-    weightsProblem = error.message;
-  }
-  const evaluation = await alarms.evaluate();
-  const owner = record?.lockOwner ? await executionStatus(ctx, record.lockOwner) : undefined;
-  return {
-    at: ctx.deps.now(),
-    listenerArn,
-    ...(record ? { record } : {}),
-    ...(weights ? { weights } : {}),
-    ...(weightsProblem ? { weightsProblem } : {}),
-    ...(stickinessSeconds !== undefined ? { stickinessSeconds } : {}),
-    alarms: evaluation,
-    ...(owner?.status ? { lockOwnerStatus: owner.status } : {}),
-    ...(owner?.stopDate ? { lockOwnerStoppedAt: owner.stopDate } : {}),
-  };
-}
+import { endOf, type RolloutEnd } from './rollout-end.ts';
+import { alarmLines, lastRolloutLine, malformedRecordLines, unswungRuleLines } from './status-lines.ts';
+import {
+  endedHolderView,
+  readSnapshot,
+  type StatusSnapshot,
+  type StatusSources,
+  safetyNetDueAt,
+} from './status-snapshot.ts';
 
 type Drift = 'none' | 'writing' | 'drift';
 
@@ -239,24 +130,6 @@ function renderSnapshotText(snapshot: StatusSnapshot, isTTY: boolean): string {
   lines.push(...alarmLines(snapshot.alarms));
   const width = Math.max(...lines.map(([label]) => label.length));
   return lines.map(([label, text]) => `${label.padEnd(width)}  ${text}`).join('\n');
-}
-
-/** A record a restore cannot use: the rollout halts on it, and the operator's way out is named now. */
-function malformedRecordLines(rollout: Rollout, isTTY: boolean): [string, string][] {
-  const why = malformedRecord(rollout);
-  if (!why) return [];
-  return [
-    [
-      'RECORD',
-      loud(
-        `RecordMalformed: ${why}, so a rollback cannot trust it: it halts and leaves the listener as it is. ` +
-          'Restore by hand with `swing rollback --force` (to the starting weights, or with none usable ' +
-          'everything to the source), or ' +
-          '`swing set-weights`',
-        isTTY,
-      ),
-    ],
-  ];
 }
 
 function runningLines(snapshot: StatusSnapshot, rollout: Rollout, isTTY: boolean): [string, string][] {
@@ -370,53 +243,6 @@ function runningLines(snapshot: StatusSnapshot, rollout: Rollout, isTTY: boolean
   return lines;
 }
 
-/** Rules preflight found that answer or route requests themselves: a completed rollout did not move those. */
-function unswungRuleLines(rollout: Rollout): [string, string][] {
-  const rules = rollout.unswungRules ?? [];
-  if (rules.length === 0) return [];
-  const count = rollout.unswungRuleCount ?? rules.length;
-  const lines: [string, string][] = [
-    [
-      'Not swung',
-      `${count === 1 ? '1 rule of the listener sends what it matches' : `${count} rules of the listener send what they match`} ` +
-        'elsewhere, whatever the weights:',
-    ],
-  ];
-  for (const rule of rules) {
-    const conditions = rule.conditions.length > 0 ? `, ${rule.conditions.join(' and ')}` : '';
-    lines.push(['', `priority ${rule.priority}: ${rule.arn}${conditions} -> ${rule.action}`]);
-  }
-  if (count > rules.length) lines.push(['', `and ${count - rules.length} more (aws elbv2 describe-rules)`]);
-  return lines;
-}
-
-function lastRolloutLine(rollout: Rollout): string {
-  const name = executionName(rollout.executionArn);
-  const took = rollout.endedAt
-    ? ` after ${durationText(secondsBetween(rollout.startedAt, rollout.endedAt))}`
-    : '';
-  const ended = rollout.endedAt ? ` at ${rollout.endedAt}` : '';
-  const reason = rollout.reason ? `: ${rollout.reason.error}: ${rollout.reason.cause}` : '';
-  return `${name} ${rollout.outcome ?? rollout.status}${ended}${took}${reason}`;
-}
-
-function alarmLines(evaluation: AlarmEvaluation): [string, string][] {
-  if (evaluation.alarms.length === 0) return [['Alarms', 'none watched']];
-  const rows = evaluation.alarms.map((alarm) => [
-    alarm.firing ? `${alarm.state} (firing)` : alarm.state,
-    alarm.name,
-    alarm.firing ? alarm.reason : '',
-  ]);
-  const header: [string, string] = [
-    'Alarms',
-    `${evaluation.alarms.length} watched, ${evaluation.firing.length} firing`,
-  ];
-  const tableLines = table(['STATE', 'ALARM', 'REASON'], rows)
-    .split('\n')
-    .map((line): [string, string] => ['', `  ${line}`]);
-  return [header, ...tableLines];
-}
-
 /** A short line for `--watch` without a terminal: printed only when it changes. */
 /** Text from outside Swing in it is made printable first (no escape sequence reaches the terminal). */
 export function snapshotLine(snapshot: StatusSnapshot): string {
@@ -442,93 +268,6 @@ function snapshotLineText(snapshot: StatusSnapshot): string {
       : '';
   const cutover = rollout.cutoverAt ? `; writes cut over at ${rollout.cutoverAt}` : '';
   return `step ${rollout.stepIndex + 1}/${runSteps(rollout).length} ${status}${wait}; ${reads}${weights}${drift}${cutover}; ${alarms}`;
-}
-
-// ---- Outcome ---------------------------------------------------------------------------------------------
-
-export interface RolloutEnd {
-  readonly executionArn: string;
-  readonly outcome: RolloutOutcome | 'refused';
-  readonly rollout?: Rollout;
-  /** For a refused start: Step Functions' error and cause. */
-  readonly error?: string;
-  readonly cause?: string;
-}
-
-const OUTCOME_EXIT: Record<RolloutEnd['outcome'], ExitCodes> = {
-  completed: ExitCodes.Ok,
-  rehearsed: ExitCodes.Ok,
-  'rolled-back': ExitCodes.RolledBackOrRefused,
-  refused: ExitCodes.RolledBackOrRefused,
-  halted: ExitCodes.HaltedOrInternal,
-};
-
-export function exitCodeOf(end: RolloutEnd): ExitCodes {
-  return OUTCOME_EXIT[end.outcome];
-}
-
-/** The rollout `executionArn` once it no longer holds the lock, from the record or its history. */
-export function finishedRollout(
-  record: ListenerRecord | undefined,
-  executionArn: string,
-): Rollout | undefined {
-  if (!record || record.lockOwner === executionArn) return undefined;
-  if (record.rollout?.executionArn === executionArn && record.rollout.outcome) return record.rollout;
-  return [...record.history].reverse().find((rollout) => rollout.executionArn === executionArn);
-}
-
-/** Text from outside Swing in it is made printable first (no escape sequence reaches the terminal). */
-export function renderEnd(end: RolloutEnd, isTTY: boolean): string {
-  return renderEndText(printableDeep(end), isTTY);
-}
-
-function renderEndText(end: RolloutEnd, isTTY: boolean): string {
-  const name = executionName(end.executionArn);
-  if (end.outcome === 'refused' || !end.rollout) {
-    return loud(
-      `Rollout ${name} did not start: ${end.error ?? 'failed'}: ${end.cause ?? 'no cause given'}`,
-      isTTY,
-    );
-  }
-  const rollout = end.rollout;
-  const took = rollout.endedAt
-    ? ` in ${durationText(secondsBetween(rollout.startedAt, rollout.endedAt))}`
-    : '';
-  const reason = rollout.reason
-    ? `${rollout.reason.error}: ${rollout.reason.cause}${rollout.reason.alarm ? ` (alarm ${rollout.reason.alarm})` : ''}`
-    : 'no reason recorded';
-  if (end.outcome === 'completed') {
-    return `Rollout ${name} completed${took}: the listener is at ${formatWeights(rollout.lastWritten)}`;
-  }
-  const restored =
-    rollout.restored && !malformedStartingWeights(rollout)
-      ? `starting weights restored (${formatWeights(rollout.startingWeights)})`
-      : 'the starting weights were NOT confirmed restored: check `swing status`';
-  const writes = writesNotes(rollout, isTTY);
-  if (end.outcome === 'rehearsed') {
-    return [`Rehearsal ${name} rehearsed${took}: every step ran, then the ${restored}`, ...writes].join('\n');
-  }
-  if (end.outcome === 'rolled-back') {
-    return [loud(`Rollout ${name} ROLLED BACK${took}: ${reason}; ${restored}`, isTTY), ...writes].join('\n');
-  }
-  return [
-    loud(
-      `Rollout ${name} HALTED${took}: ${reason}; Swing left the listener as it found it: check it with \`swing status\``,
-      isTTY,
-    ),
-    ...(rollout.exposure ? [loud(exposureText(rollout.exposure), isTTY)] : []),
-  ].join('\n');
-}
-
-export function endJson(end: RolloutEnd) {
-  return {
-    executionArn: end.executionArn,
-    outcome: end.outcome,
-    exitCode: exitCodeOf(end),
-    ...(end.error ? { error: end.error } : {}),
-    ...(end.cause ? { cause: end.cause } : {}),
-    ...(end.rollout ? { rollout: publicRollout(end.rollout) } : {}),
-  };
 }
 
 // ---- Watch -----------------------------------------------------------------------------------------------
@@ -577,45 +316,4 @@ export async function watchRollout(
     }
     await ctx.deps.sleep(options.intervalMs);
   }
-}
-
-async function endOf(
-  ctx: CommandContext,
-  record: ListenerRecord | undefined,
-  executionArn: string,
-): Promise<RolloutEnd | undefined> {
-  if (record?.lockOwner === executionArn) return undefined;
-  const finished = finishedRollout(record, executionArn);
-  if (finished?.outcome) return { executionArn, outcome: finished.outcome, rollout: finished };
-  // Not in the record: still in preflight, or refused before it took the lock.
-  const execution = await ctx.clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
-  if (!execution || execution.status === 'RUNNING' || execution.status === 'PENDING_REDRIVE')
-    return undefined;
-  if (execution.status === 'SUCCEEDED') {
-    throw new CliFailure(
-      ExitCodes.HaltedOrInternal,
-      `execution ${executionName(executionArn)} SUCCEEDED but left no rollout record: check the table name ` +
-        '(--table-name) and listener (--listener-arn) match the stack',
-    );
-  }
-  return {
-    executionArn,
-    outcome: 'refused',
-    error: execution.error ?? execution.status ?? 'FAILED',
-    cause: oneLineCause(execution.cause),
-  };
-}
-
-/** Lambda wraps an error as { errorType, errorMessage }: show the message, on one line, bounded. */
-function oneLineCause(cause: string | undefined): string {
-  if (!cause) return 'no cause given';
-  let text = cause;
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (typeof parsed.errorMessage === 'string') text = parsed.errorMessage;
-  } catch {
-    // not JSON: show as it is
-  }
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > 400 ? `${flat.slice(0, 400)}...` : flat;
 }

@@ -292,9 +292,7 @@ export function readSources(root: string): SourceFile[] {
  * The violations that stood when these limits came (2026-12-07), with their sizes. Shrink them; the house's
  * restructuring empties this list.
  */
-export const KNOWN: Readonly<Record<string, number>> = {
-  'file-lines cli/rollout-view.ts': 621,
-};
+export const KNOWN: Readonly<Record<string, number>> = {};
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const root = fileURLToPath(new URL('..', import.meta.url));

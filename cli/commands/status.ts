@@ -2,15 +2,9 @@ import { type CommandHandler, durationOption } from '../action.ts';
 import type { CommandContext } from '../context.ts';
 import { deliveredLines, deliveredSplits } from '../delivered.ts';
 import { CliFailure } from '../exit-codes.ts';
-import {
-  endJson,
-  exitCodeOf,
-  readSnapshot,
-  renderEnd,
-  renderSnapshot,
-  snapshotJson,
-  watchRollout,
-} from '../rollout-view.ts';
+import { endJson, exitCodeOf, renderEnd } from '../rollout-end.ts';
+import { renderSnapshot, snapshotJson, watchRollout } from '../rollout-view.ts';
+import { readSnapshot } from '../status-snapshot.ts';
 
 /** Watches `executionArn` to its end, prints the outcome, and exits with the outcome's code. */
 export async function watchToEnd(
