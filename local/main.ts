@@ -126,8 +126,14 @@ async function main(): Promise<void> {
  */
 export function processTerminal(): { io: Omit<LocalIo, 'stdout'>; dispose: () => void } {
   const interrupt = new AbortController();
+  const force = new AbortController();
   const onSigint = () => {
-    if (interrupt.signal.aborted) process.exit(EXIT.interrupted);
+    if (interrupt.signal.aborted) {
+      // The view says why and clears its panel first; the terminal gets its line discipline back.
+      force.abort();
+      if (process.stdin.isTTY) process.stdin.setRawMode(false);
+      process.exit(EXIT.interrupted);
+    }
     interrupt.abort();
   };
   process.on('SIGINT', onSigint);
@@ -155,6 +161,7 @@ export function processTerminal(): { io: Omit<LocalIo, 'stdout'>; dispose: () =>
       ...(process.stdout.isTTY ? { terminal: process.stdout } : {}),
       ...(keyboard ? { keys } : {}),
       interrupt: interrupt.signal,
+      forceStop: force.signal,
     },
     dispose: () => process.off('SIGINT', onSigint),
   };

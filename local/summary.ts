@@ -143,6 +143,8 @@ export interface LocalIo {
   readonly keys?: (listener: (key: string) => void) => () => void;
   /** Aborted on Ctrl-C: the run stops the execution, lets the safety net restore, and summarizes. */
   readonly interrupt?: AbortSignal;
+  /** Aborted on a second Ctrl-C, just before the process ends at once: the view replaces its panel with why. */
+  readonly forceStop?: AbortSignal;
   /** Environment for NO_COLOR; process.env by default. */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }

@@ -292,6 +292,31 @@ export class LiveView {
       io.terminal?.on('resize', this.onResize);
     }
     this.unsubscribe = options.log.subscribe((event) => this.event(event));
+    options.io.forceStop?.addEventListener('abort', () => this.abandon(), { once: true });
+  }
+
+  /**
+   * A second Ctrl-C ends the process before the run can summarize: the live panel goes (it would stand stale
+   * on screen), and two lines say what is known, the weights last seen and the exit code.
+   */
+  private abandon(): void {
+    this.unsubscribe();
+    this.io.terminal?.off('resize', this.onResize);
+    const weights = this.lastFrame ? formatWeights(this.lastFrame.weights) : 'not read yet';
+    if (this.options.json) {
+      this.io.stdout(
+        `${JSON.stringify({ outcome: 'interrupted', forced: true, lastSeenWeights: this.lastFrame?.weights ?? null })}\n`,
+      );
+      return;
+    }
+    this.logUpdate?.clear();
+    this.logUpdate?.done();
+    const lines = [
+      `second Ctrl-C: stopped at once, without waiting for the safety net's restore; weights last seen: ${weights}`,
+      'outcome: interrupted (exit code 130)',
+    ];
+    const text = this.logUpdate ? lines.map((line) => hanging(line, this.columns, 2)) : lines;
+    this.io.stdout(`${text.join('\n')}\n`);
   }
 
   private get columns(): number {

@@ -147,3 +147,36 @@ describe('Live view: colour and width', () => {
     expect(lines.some(({ line }) => line.includes('local-target-p99-latency OK'))).toBe(true);
   });
 });
+
+describe('Live view: a second Ctrl-C', () => {
+  it('clears the live panel and says the outcome, the weights last seen and the exit code before the process ends', async () => {
+    const terminal = new FakeTerminal(80, 24);
+    const force = new AbortController();
+    const log = new LocalTimeline({} as never, () => Date.parse('2026-11-27T04:00:00.000Z'));
+    const view = new LiveView({
+      io: { stdout: terminal.write, isTTY: true, terminal, env: {}, forceStop: force.signal },
+      json: false,
+      plan: { steps: [{ targetPercent: 50, bakeSeconds: 5, gate: false }] },
+      log,
+    });
+    view.render({
+      rollout: undefined,
+      weights: { source: 499, target: 500 },
+      alb: { window: () => ({ requests: 100, errorRate: 0, p99LatencyMs: 12 }) },
+      alarms: { alarms: [], firing: [] },
+      traffic: { sent: 10, failed: 0 },
+    });
+    await terminal.settled();
+    expect(terminal.visible().some((line) => line.startsWith('Swing local'))).toBe(true);
+
+    force.abort();
+    await terminal.settled();
+
+    const screen = terminal.visible();
+    expect(screen.some((line) => line.startsWith('Swing local'))).toBe(false);
+    expect(screen.join(' ').replace(/\s+/g, ' ')).toContain(
+      "second Ctrl-C: stopped at once, without waiting for the safety net's restore; weights last seen: source 499 / target 500",
+    );
+    expect(screen).toContain('outcome: interrupted (exit code 130)');
+  });
+});
