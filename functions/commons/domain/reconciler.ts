@@ -132,8 +132,9 @@ async function statusUnknown(
 /**
  * I9 for what no rollout's own path removed: rules of Swing's whose owner no longer holds the lock (a stale
  * attempt that wrote after its rollout ended; pins a `hold` after the cutover kept for the scroll keep-alive).
- * Only while nobody holds the lock (a rollout's own rules are its own), and never the rules of a rollout halted
- * for drift: the operator is acting there, and Swing touches nothing.
+ * Only rules whose owner the record shows finished (a rollout's own rules are its own, and one may have taken
+ * the lock since the record was read), and never the rules of a rollout halted for drift: the operator is
+ * acting there, and Swing touches nothing.
  */
 async function sweepLeftoverRules(deps: ReconcilerDeps, record: ListenerRecord | undefined): Promise<number> {
   if (!deps.swingRules) return 0;
@@ -145,9 +146,19 @@ async function sweepLeftoverRules(deps: ReconcilerDeps, record: ListenerRecord |
   let swept = 0;
   for (const [owner, owned] of owners) {
     const done = finished.findLast((rollout) => rollout.executionArn === owner);
+    // Fenced against a new holder: the record was read before the rules were listed, and a run may stall in
+    // between while a rollout takes the lock and writes its rules. Only rules whose Swing tag names a rollout
+    // this record shows finished are swept; a finished rollout never takes the lock again.
+    if (!done) {
+      deps.log.warn('rules of a rollout not known to have finished left alone: it may hold the lock now', {
+        owner,
+        rules: owned.length,
+      });
+      continue;
+    }
     // A hold after the cutover halts with the failure's own reason (AlarmFired, ...) and a `hold` exposure.
-    const held = done?.reason?.error === 'HeldAfterCutover' || done?.exposure?.policy === 'hold';
-    if (done?.outcome === 'halted' && !held) {
+    const held = done.reason?.error === 'HeldAfterCutover' || done.exposure?.policy === 'hold';
+    if (done.outcome === 'halted' && !held) {
       deps.log.warn('rules of a halted rollout left alone: the operator decides', {
         owner,
         rules: owned.length,
@@ -156,7 +167,7 @@ async function sweepLeftoverRules(deps: ReconcilerDeps, record: ListenerRecord |
     }
     // A rule of the rollout's changed by hand since (a pin re-weighted, a rule reshaped): the operator is acting,
     // and Swing touches none of the rollout's rules (I4). Missing rules and a stale step's weights are Swing's.
-    const handChange = done ? rulesDrift(done, owned, { ignoreMissing: true, staleSteps: true }) : undefined;
+    const handChange = rulesDrift(done, owned, { ignoreMissing: true, staleSteps: true });
     if (handChange) {
       deps.log.warn('rules changed by hand after the rollout ended left alone: the operator decides', {
         owner,
@@ -165,9 +176,9 @@ async function sweepLeftoverRules(deps: ReconcilerDeps, record: ListenerRecord |
       });
       continue;
     }
-    const cutoverAt = Date.parse(done?.cutoverAt ?? done?.cutoverStartedAt ?? '');
+    const cutoverAt = Date.parse(done.cutoverAt ?? done.cutoverStartedAt ?? '');
     const keepAliveMs =
-      (done?.readsFirst?.scrollKeepAliveSeconds ?? DEFAULT_READS_FIRST.scrollKeepAliveSeconds) * 1000;
+      (done.readsFirst?.scrollKeepAliveSeconds ?? DEFAULT_READS_FIRST.scrollKeepAliveSeconds) * 1000;
     const pinsKept = !Number.isNaN(cutoverAt) && deps.now().getTime() < cutoverAt + keepAliveMs;
     const removing = pinsKept ? owned.filter((rule) => !isPinRule(rule)) : owned;
     swept += await removeRules(deps.swingRules, removing, deps.log);
