@@ -83,7 +83,7 @@ describe('Command: swing rollback --force', () => {
     expect(aws.elbv2).not.toReceiveCommand(ModifyListenerCommand);
   });
 
-  it('restores the starting weights directly, keeping stickiness, after a yes on the terminal', async () => {
+  it('restores the starting weights directly, stickiness off, after a yes on the terminal', async () => {
     // Act
     const result = await swing(['rollback', '--force'], { isTTY: true, answer: true });
 
@@ -95,7 +95,7 @@ describe('Command: swing rollback --force', () => {
         { TargetGroupArn: STACK.sourceTargetGroupArn, Weight: 999 },
         { TargetGroupArn: STACK.targetTargetGroupArn, Weight: 0 },
       ],
-      TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 3600 },
+      TargetGroupStickinessConfig: { Enabled: false },
     });
     expect(result.stdout).toContain('Restored listener');
     expect(result.stdout).toContain('still runs and holds the lock: it sees this change as drift');

@@ -316,7 +316,7 @@ describe('Class: AlbListener', () => {
   });
 
   describe('Method: writeWeights', () => {
-    it('sends back every action with its order and stickiness, changing only the two weights', async () => {
+    it('sends back every action with its order, changing the two weights and turning stickiness off', async () => {
       // Prepare
       const forward = weightedForward(999, 0, {
         Order: 2,
@@ -350,7 +350,7 @@ describe('Class: AlbListener', () => {
                 { TargetGroupArn: SOURCE, Weight: 989 },
                 { TargetGroupArn: TARGET_GROUP, Weight: 10 },
               ],
-              TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 300 },
+              TargetGroupStickinessConfig: { Enabled: false },
             },
           },
         ],
@@ -358,8 +358,9 @@ describe('Class: AlbListener', () => {
     });
 
     it('keeps what the listener has right before the write, not what an earlier read saw', async () => {
-      // Prepare: between the read and the write someone turns stickiness on.
+      // Prepare: between the read and the write someone renumbers the action and turns stickiness on.
       const sticky = weightedForward(999, 0);
+      sticky.Order = 7;
       sticky.ForwardConfig!.TargetGroupStickinessConfig = { Enabled: true, DurationSeconds: 60 };
       elb
         .on(DescribeListenersCommand)
@@ -383,8 +384,9 @@ describe('Class: AlbListener', () => {
       expect(elb).toReceiveCommandWith(ModifyListenerCommand, {
         DefaultActions: [
           expect.objectContaining({
+            Order: 7,
             ForwardConfig: expect.objectContaining({
-              TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 60 },
+              TargetGroupStickinessConfig: { Enabled: false },
             }),
           }),
         ],

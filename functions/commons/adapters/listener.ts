@@ -243,11 +243,14 @@ export class AlbListener implements ListenerPort {
     const weightFor = (arn: string | undefined) => (arn === source ? weights.source : weights.target);
     const { TargetGroupArn: _plainGroup, ...rest } = action;
     // TargetGroupArn must go: alongside ForwardConfig, AWS allows it only for a one-group forward.
+    // Stickiness is always written off: Preflight refuses a sticky forward, so this changes nothing Swing was
+    // given, and stickiness turned on by hand mid-rollout must not keep clients on the target past a restore.
     return {
       ...rest,
       ForwardConfig: {
         ...action.ForwardConfig,
         TargetGroups: tuples.map((tuple) => ({ ...tuple, Weight: weightFor(tuple.TargetGroupArn) })),
+        TargetGroupStickinessConfig: { Enabled: false },
       },
     };
   }
