@@ -598,25 +598,51 @@ export function expectBoundedEventToEnd(run: Run): void {
  * I7: an execution stopped from outside, or failed outside the catch paths (RollbackFailed), ends with the
  * safety net having put the starting weights back (end state checked by I1) and released the lock.
  */
-export function expectRestoredByTheSafetyNet(run: Run): void {
+export function expectRestoredByTheSafetyNet(run: Run, record?: ListenerRecord): void {
   const why = `\n  ${story(run)}`;
   const { result } = run;
-  // With the status event lost the scheduled reconciler does the safety net's work (its last run says what).
-  const settledBy = result.statusEventLost ? run.reconciled.at(-1) : result.safetyNet;
+  // With the status event lost the scheduled reconciler does the safety net's work: its first answer that
+  // settles (neither a wait nor a failure) says what. Later runs only sweep rules on a lock already free.
+  const settledBy = result.statusEventLost ? settlingAnswer(run) : result.safetyNet;
   const actor = result.statusEventLost ? 'the reconciler' : 'the safety net';
+  const finished = mainRollout(run, record);
+  // The after-cutover policy `hold` governs what no operator decided (a failure), never a stop or an abort.
+  const policyHolds =
+    run.scenario.readsFirst?.afterCutover === 'hold' &&
+    result.status !== 'ABORTED' &&
+    finished?.abortRequested !== true &&
+    writesMoved(run, finished);
+  const holds = policyHolds ? ['held-after-cutover'] : [];
   if (stoppedWhileRunning(run)) {
     expect(result.status, `a stopped execution ends ABORTED${why}`).toBe('ABORTED');
   }
   if (result.status === 'ABORTED' || statesEntered(run).includes('RollbackFailed')) {
     expect(
-      ['restored', 'already-restored', 'nothing-held', 'halted-drift', 'halted-record-malformed', 'free'],
+      [
+        'restored',
+        'already-restored',
+        'nothing-held',
+        'halted-drift',
+        'halted-record-malformed',
+        'free',
+        'swept-rules',
+        ...holds,
+      ],
       `${actor} acted${why}`,
     ).toContain(settledBy);
   }
   if (statesEntered(run).includes('RollbackFailed')) {
     expect(result, `the rollback gave up${why}`).toMatchObject({ status: 'FAILED', error: 'RollbackFailed' });
-    const expected = manualChanges(run).length > 0 ? ['halted-drift'] : ['restored', 'already-restored'];
-    expect(expected, `and ${actor} restored the listener${why}`).toContain(settledBy);
+    const expected =
+      manualChanges(run).length > 0 ? ['halted-drift'] : ['restored', 'already-restored', ...holds];
+    expect(expected, `and ${actor} restored the listener, or held it where the policy holds${why}`).toContain(
+      settledBy,
+    );
+  }
+  // A hold by the safety net or the reconciler is the policy's, and leaves the record held with its exposure.
+  if (settledBy === 'held-after-cutover') {
+    expect(policyHolds, `${actor} held only where the after-cutover policy holds${why}`).toBe(true);
+    expect(heldAfterCutover(finished), `the record ends held after the cutover${why}`).toBe(true);
   }
   // The reconciler never touches a lock that is free or whose holder still runs. Reads-first: it may sweep
   // rules no rollout's own path removed (pins a hold keeps for the scroll keep-alive, checked as I9).
@@ -637,6 +663,12 @@ export function expectRestoredByTheSafetyNet(run: Run): void {
       ]);
     }
   }
+}
+
+/** The reconciler's first answer that settled the lock: neither a wait for its holder nor a failed run. */
+function settlingAnswer(run: Run): string | undefined {
+  const waiting = ['holder-running', 'holder-just-ended', 'status-unknown'];
+  return run.reconciled.find((action) => !waiting.includes(action) && !action.startsWith('failed'));
 }
 
 /**
@@ -1044,7 +1076,7 @@ export async function expectInvariants(run: Run): Promise<void> {
   expectDriftLeftAlone(run, record);
   expectEventDrivenRollback(run);
   expectBoundedEventToEnd(run);
-  expectRestoredByTheSafetyNet(run);
+  expectRestoredByTheSafetyNet(run, record);
   expectHarmlessFaultsTolerated(run);
   expectReadsFirst(run, record);
 }
