@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { handleAlarmEvent } from '#domain/rollout.ts';
+import { handleAlarmEvent } from '#domain/engine/alarm-event.ts';
 import { makeWorld } from '#test/support/rollout-world.ts';
 
 export interface TransitionRow {

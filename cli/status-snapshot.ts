@@ -1,7 +1,7 @@
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { SAFETY_NET_WAIT_SECONDS } from '#domain/engine/safety-net.ts';
 import { SwingError } from '#domain/errors.ts';
 import { RECONCILE_INTERVAL_MINUTES } from '#domain/reconciler.ts';
-import { SAFETY_NET_WAIT_SECONDS } from '#domain/rollout.ts';
 import { SAFETY_NET_MARGIN_SECONDS, safetyNetActsBy } from '#domain/safety-net-due.ts';
 import type { AlarmEvaluation, ListenerRecord, RolloutStore, Weights } from '#domain/types.ts';
 import type { CommandContext } from './context.ts';

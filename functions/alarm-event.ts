@@ -8,7 +8,7 @@ import {
   requireEnv,
   watchedAlarmsFromEnv,
 } from '#commons/config.ts';
-import { type AlarmEventDeps, handleAlarmEvent } from '#domain/rollout.ts';
+import { type AlarmEventDeps, handleAlarmEvent } from '#domain/engine/alarm-event.ts';
 import { lambdaHandler } from '#powertools/handler.ts';
 import { logger } from '#powertools/logger.ts';
 

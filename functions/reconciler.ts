@@ -9,9 +9,9 @@ import { elbv2Client } from '#clients/elbv2.ts';
 import { notifierFromEnv } from '#clients/notifier.ts';
 import { sfnClient } from '#clients/sfn.ts';
 import { listenerTargetFromEnv, requireEnv } from '#commons/config.ts';
+import { SAFETY_NET_WAIT_SECONDS } from '#domain/engine/safety-net.ts';
 import { QUIET_AFTER_RELEASE_SECONDS } from '#domain/quiet.ts';
 import { type ReconcilerDeps, reconcile } from '#domain/reconciler.ts';
-import { SAFETY_NET_WAIT_SECONDS } from '#domain/rollout.ts';
 import { lambdaHandler } from '#powertools/handler.ts';
 import { logger } from '#powertools/logger.ts';
 

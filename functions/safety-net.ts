@@ -7,8 +7,8 @@ import { documentClient } from '#clients/dynamodb.ts';
 import { elbv2Client } from '#clients/elbv2.ts';
 import { notifierFromEnv } from '#clients/notifier.ts';
 import { listenerTargetFromEnv, requireEnv } from '#commons/config.ts';
+import { SAFETY_NET_WAIT_SECONDS, type SafetyNetDeps, safetyNet } from '#domain/engine/safety-net.ts';
 import { QUIET_AFTER_RELEASE_SECONDS } from '#domain/quiet.ts';
-import { SAFETY_NET_WAIT_SECONDS, type SafetyNetDeps, safetyNet } from '#domain/rollout.ts';
 import { lambdaHandler } from '#powertools/handler.ts';
 import { logger } from '#powertools/logger.ts';
 

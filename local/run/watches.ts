@@ -1,4 +1,4 @@
-import { handleAlarmEvent } from '#domain/rollout.ts';
+import { handleAlarmEvent } from '#domain/engine/alarm-event.ts';
 import { weightsToPercent } from '#domain/weights.ts';
 import type { ClientTraffic } from '../client-traffic.ts';
 import type { ClusterStandIn } from '../clusters.ts';

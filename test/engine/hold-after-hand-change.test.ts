@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { settleEndedExecution } from '#domain/rollout.ts';
+import { settleEndedExecution } from '#domain/engine/safety-net.ts';
 import type { Rollout, Weights } from '#domain/types.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
 import { readsFirstWorld, replayLagCutover } from '#test/support/reads-first-world.ts';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineDeps } from '#domain/engine/deps.ts';
+import { SAFETY_NET_WAIT_SECONDS } from '#domain/engine/safety-net.ts';
 import { SHIFT_WEIGHTS_TIMEOUT_SECONDS } from '#domain/engine/stale-shift-window.ts';
 import { QUIET_AFTER_RELEASE_SECONDS } from '#domain/quiet.ts';
-import { SAFETY_NET_WAIT_SECONDS } from '#domain/rollout.ts';
 import type { Weights } from '#domain/types.ts';
 import { percentToWeights } from '#domain/weights.ts';
 import { currentInvocation, LocalStepFunctions } from '#local/executor.ts';

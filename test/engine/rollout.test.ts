@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { judgeDeliveredSplit } from '#domain/delivered-split.ts';
+import { handleAlarmEvent } from '#domain/engine/alarm-event.ts';
 import { abortRollout, pauseRollout, promoteGate, resumeRollout } from '#domain/operator.ts';
 import { resolvePlan } from '#domain/plan.ts';
-import { handleAlarmEvent } from '#domain/rollout.ts';
 import type { StepRecord } from '#domain/types.ts';
 import { percentToWeights } from '#domain/weights.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { preflight } from '#domain/engine/preflight.ts';
+import { type SafetyNetDeps, safetyNet } from '#domain/engine/safety-net.ts';
 import { shiftWeights } from '#domain/engine/shift-weights.ts';
-import { type SafetyNetDeps, safetyNet } from '#domain/rollout.ts';
 import type { Weights } from '#domain/types.ts';
 import { percentToWeights } from '#domain/weights.ts';
 import { makeWorld } from '#test/support/rollout-world.ts';

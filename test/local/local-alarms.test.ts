@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MemoryRolloutStore } from '#adapters/store-memory.ts';
+import { handleAlarmEvent } from '#domain/engine/alarm-event.ts';
 import { AlarmStateChangeSchema } from '#domain/events.ts';
-import { handleAlarmEvent } from '#domain/rollout.ts';
 import type { Rollout, TaskCallbackPort } from '#domain/types.ts';
 import { type GroupWindow, type LocalAlb, startLocalAlb } from '#local/alb.ts';
 import { type ClusterStandIn, startClusterStandIn } from '#local/clusters.ts';

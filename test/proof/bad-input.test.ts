@@ -9,14 +9,15 @@ import {
   watchedAlarmsFromEnv,
 } from '#commons/config.ts';
 import { afterBake } from '#domain/engine/after-bake.ts';
+import { handleAlarmEvent } from '#domain/engine/alarm-event.ts';
 import { openWaitTask } from '#domain/engine/bake.ts';
 import type { EngineDeps } from '#domain/engine/deps.ts';
 import { finalize } from '#domain/engine/finalize.ts';
 import { preflight } from '#domain/engine/preflight.ts';
 import { rollback } from '#domain/engine/rollback.ts';
+import { safetyNet } from '#domain/engine/safety-net.ts';
 import { shiftWeights } from '#domain/engine/shift-weights.ts';
 import { smokeTest } from '#domain/engine/smoke-test.ts';
-import { handleAlarmEvent, safetyNet } from '#domain/rollout.ts';
 import { parseSmokeConfig } from '#domain/smoke-config.ts';
 import type { ListenerTarget, TaskCallbackPort, Weights } from '#domain/types.ts';
 import { LocalStepFunctions } from '#local/executor.ts';

@@ -8,18 +8,18 @@ import { vi } from 'vitest';
 import { CloudWatchAlarms } from '#adapters/alarms.ts';
 import { AlbListener } from '#adapters/listener.ts';
 import { AlbSwingRules } from '#adapters/swing-rules.ts';
+import { handleAlarmEvent } from '#domain/engine/alarm-event.ts';
 import type { EngineDeps } from '#domain/engine/deps.ts';
-import { abortRollout, promoteGate } from '#domain/operator.ts';
-import { formatPlanSpec } from '#domain/plan.ts';
-import { DEFAULT_READS_FIRST } from '#domain/reads-first.ts';
-import { RECONCILE_INTERVAL_MINUTES, type ReconcileAction } from '#domain/reconciler.ts';
 import {
-  handleAlarmEvent,
   SAFETY_NET_WAIT_SECONDS,
   type SafetyNetAction,
   type SafetyNetDeps,
   safetyNet,
-} from '#domain/rollout.ts';
+} from '#domain/engine/safety-net.ts';
+import { abortRollout, promoteGate } from '#domain/operator.ts';
+import { formatPlanSpec } from '#domain/plan.ts';
+import { DEFAULT_READS_FIRST } from '#domain/reads-first.ts';
+import { RECONCILE_INTERVAL_MINUTES, type ReconcileAction } from '#domain/reconciler.ts';
 import { SWING_RULE_SET } from '#domain/swing-rules.ts';
 import type {
   ListenerRecord,

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
+import { handleAlarmEvent } from '#domain/engine/alarm-event.ts';
 import type { EngineDeps } from '#domain/engine/deps.ts';
-import { handleAlarmEvent } from '#domain/rollout.ts';
 import type { ReplayLagVerdict } from '#domain/types.ts';
 import { settleWithin, useVirtualClock, virtualClockWorld } from '#test/support/virtual-clock.ts';
 

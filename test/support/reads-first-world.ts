@@ -1,5 +1,5 @@
+import { handleAlarmEvent } from '#domain/engine/alarm-event.ts';
 import type { EngineDeps } from '#domain/engine/deps.ts';
-import { handleAlarmEvent } from '#domain/rollout.ts';
 import type { ReplayLagVerdict, Weights } from '#domain/types.ts';
 import { isIncrease } from '#domain/weights.ts';
 import { makeWorld } from './rollout-world.ts';

@@ -3,10 +3,10 @@ import { AlbListener } from '#adapters/listener.ts';
 import { AlbListenerRules } from '#adapters/listener-rules.ts';
 import { MemoryRolloutStore } from '#adapters/store-memory.ts';
 import { AlbSwingRules } from '#adapters/swing-rules.ts';
+import { handleAlarmEvent } from '#domain/engine/alarm-event.ts';
 import type { EngineDeps } from '#domain/engine/deps.ts';
 import { TransientFailure } from '#domain/errors.ts';
 import { silentLog } from '#domain/log.ts';
-import { handleAlarmEvent } from '#domain/rollout.ts';
 import type {
   InsufficientDataPolicy,
   ListenerPort,

@@ -1,6 +1,6 @@
+import { failOpenTask } from './engine/fail-open-task.ts';
 import { LockLost } from './errors.ts';
 import { type PauseEffect, pauseEffect } from './pause.ts';
-import { failOpenTask } from './rollout.ts';
 import type { Rollout, RolloutStore, TaskCallbackPort } from './types.ts';
 
 /** What an operator does to a running rollout. Shared by the CLI and the local mode. */

@@ -1,6 +1,11 @@
+import {
+  hasEnded,
+  type SafetyNetAction,
+  type SafetyNetDeps,
+  settleEndedExecution,
+} from './engine/safety-net.ts';
 import { LockLost } from './errors.ts';
 import { DEFAULT_READS_FIRST, removeRules, rulesDrift } from './reads-first.ts';
-import { hasEnded, type SafetyNetAction, type SafetyNetDeps, settleEndedExecution } from './rollout.ts';
 import { isPinRule } from './swing-rules.ts';
 import type { ExecutionStatus, ExecutionStatusPort, FoundSwingRule, ListenerRecord } from './types.ts';
 

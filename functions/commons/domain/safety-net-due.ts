@@ -1,4 +1,4 @@
-import { SAFETY_NET_WAIT_SECONDS } from './rollout.ts';
+import { SAFETY_NET_WAIT_SECONDS } from './engine/safety-net.ts';
 
 /** Beyond its wait: the safety net's own work, and a laptop clock that is off from AWS's by some seconds. */
 export const SAFETY_NET_MARGIN_SECONDS = 30;

@@ -1,10 +1,7 @@
-import { type EngineDeps, sleep } from './engine/deps.ts';
-import { driftError, isOwnWrite, readWeightsQuietly, refuseRestoreRaisingTarget } from './engine/record.ts';
-import { writeExposure } from './engine/write-exposure.ts';
-import { ListenerShapeInvalid, RestoreRaisesTarget, TransientFailure, WeightsDrifted } from './errors.ts';
-import { type AlarmStateChange, AlarmStateChangeSchema, ExecutionStatusChangeSchema } from './events.ts';
-import { notifyOnce } from './outcome-notice.ts';
-import { endedNow } from './quiet.ts';
+import { ListenerShapeInvalid, RestoreRaisesTarget, TransientFailure, WeightsDrifted } from '../errors.ts';
+import { ExecutionStatusChangeSchema } from '../events.ts';
+import { notifyOnce } from '../outcome-notice.ts';
+import { endedNow } from '../quiet.ts';
 import {
   DEFAULT_READS_FIRST,
   hasCutOver,
@@ -12,157 +9,19 @@ import {
   rulesDrift,
   rulesDriftError,
   rulesOf,
-} from './reads-first.ts';
-import { haltOnMalformedRecord, malformedRecord } from './record-check.ts';
-import type {
-  ExecutionStatus,
-  InsufficientDataPolicy,
-  RollbackReason,
-  Rollout,
-  RolloutOutcome,
-} from './types.ts';
-import { parseOrThrow } from './validation.ts';
-import { sameWeights } from './weights.ts';
-
-// ---- Preflight ------------------------------------------------------------------------------------------
-
-// ---- Smoke test -----------------------------------------------------------------------------------------
-
-// ---- Shift weights --------------------------------------------------------------------------------------
-
-// ---- Bake and gate: the task-token holders ---------------------------------------------------------------
-
-// ---- After the bake --------------------------------------------------------------------------------------
-
-// ---- Rollback --------------------------------------------------------------------------------------------
-
-// ---- Finalize --------------------------------------------------------------------------------------------
-
-// ---- Alarm event (EventBridge) ------------------------------------------------------------------------------
-
-export type AlarmEventDeps = Pick<
-  EngineDeps,
-  'listenerArn' | 'watchedAlarms' | 'store' | 'callbacks' | 'log' | 'replayLagAlarm'
-> & {
-  /** What INSUFFICIENT_DATA on the replay-lag alarm means: `lagging` (default) unless the operator says so. */
-  readonly replayMissingData?: 'lagging' | 'caught-up';
-  /** As the alarm checks read INSUFFICIENT_DATA; with 'firing' its event rolls back too. @default 'not-firing' */
-  readonly insufficientData?: InsufficientDataPolicy;
-};
-
-export type AlarmEventAction =
-  | 'ignored-state'
-  | 'not-watched'
-  | 'no-open-task'
-  | 'before-rollout'
-  | 'failed-task'
-  | 'stale-token'
-  | 'released-replay-wait';
+} from '../reads-first.ts';
+import { haltOnMalformedRecord, malformedRecord } from '../record-check.ts';
+import type { ExecutionStatus, RollbackReason, Rollout, RolloutOutcome } from '../types.ts';
+import { parseOrThrow } from '../validation.ts';
+import { sameWeights } from '../weights.ts';
+import { type EngineDeps, sleep } from './deps.ts';
+import { driftError, isOwnWrite, readWeightsQuietly, refuseRestoreRaisingTarget } from './record.ts';
+import { writeExposure } from './write-exposure.ts';
 
 /**
- * EventBridge stamps events in whole seconds: an event up to a second before the rollout's start may come
- * from a state change after it. Honoured, as a doubt is everywhere else: a spurious rollback is safe.
+ * The safety net (EventBridge, not a state) and the settling of an execution that ended holding the lock,
+ * which the reconciler shares.
  */
-const EVENT_TIME_SLACK_MS = 1000;
-
-/**
- * True when the state change happened before the rollout started: a late (retried) delivery of an earlier
- * incident, which must not fail this rollout. An alarm that went to ALARM then and is still in ALARM is
- * refused by the checks before each increase and when each bake opens, not by this event.
- */
-function changedBeforeRollout(change: AlarmStateChange, rolloutStartedAt: string | undefined): boolean {
-  const changedAt = Date.parse(change.detail.state.timestamp ?? change.time ?? '');
-  const startedAt = Date.parse(rolloutStartedAt ?? '');
-  // An unreadable time cannot prove the event old: fail closed.
-  if (Number.isNaN(changedAt) || Number.isNaN(startedAt)) return false;
-  return changedAt < startedAt - EVENT_TIME_SLACK_MS;
-}
-
-/**
- * One event hop from an alarm to the rollback (I5): fail the open bake or gate task with `AlarmFired`.
- * With no open task there is nothing to fail: the bake checks the alarms itself when it opens.
- */
-export async function handleAlarmEvent(deps: AlarmEventDeps, event: unknown): Promise<AlarmEventAction> {
-  const change = parseOrThrow(AlarmStateChangeSchema, event);
-  const { alarmName, state } = change.detail;
-  if (deps.replayLagAlarm !== undefined && alarmName === deps.replayLagAlarm) {
-    return releaseReplayWait(deps, change);
-  }
-  const firing =
-    state.value === 'ALARM' || (state.value === 'INSUFFICIENT_DATA' && deps.insufficientData === 'firing');
-  if (!firing) return 'ignored-state';
-  if (!deps.watchedAlarms.includes(alarmName)) return 'not-watched';
-  const record = await deps.store.get(deps.listenerArn);
-  const rollout = record?.lockOwner ? record.rollout : undefined;
-  if (!rollout?.taskToken) return 'no-open-task';
-  if (changedBeforeRollout(change, rollout.startedAt)) {
-    deps.log.info('alarm event from before the rollout ignored', {
-      alarmName,
-      changedAt: state.timestamp ?? change.time,
-      rolloutStartedAt: rollout.startedAt,
-    });
-    return 'before-rollout';
-  }
-  const cause = JSON.stringify({
-    alarm: alarmName,
-    reason: `${alarmName} went to ${state.value}: ${state.reason ?? 'no reason given'}`,
-    at: change.time ?? state.timestamp ?? new Date().toISOString(),
-  });
-  const { sent, executionArn } = await failOpenTask(deps, 'AlarmFired', cause, rollout);
-  if (sent === undefined) return 'no-open-task';
-  deps.log.warn('alarm fired during a rollout', { alarmName, executionArn, sent });
-  return sent === 'sent' ? 'failed-task' : 'stale-token';
-}
-
-/**
- * The replay-lag alarm went back to OK: a step waiting for the replayer goes on (SendTaskSuccess). Any other
- * state of it changes nothing: a lagging replayer holds a step, it never rolls the target back.
- */
-async function releaseReplayWait(deps: AlarmEventDeps, change: AlarmStateChange): Promise<AlarmEventAction> {
-  const { value } = change.detail.state;
-  const caughtUp =
-    value === 'OK' || (value === 'INSUFFICIENT_DATA' && deps.replayMissingData === 'caught-up');
-  if (!caughtUp) return 'ignored-state';
-  const record = await deps.store.get(deps.listenerArn);
-  const rollout = record?.lockOwner ? record.rollout : undefined;
-  if (!rollout?.taskToken || rollout.taskKind !== 'replay') return 'no-open-task';
-  const sent = await deps.callbacks.succeed(rollout.taskToken, { caughtUp: true });
-  deps.log.info('the replayer caught up: the waiting step goes on', {
-    executionArn: rollout.executionArn,
-    sent,
-  });
-  return sent === 'sent' ? 'released-replay-wait' : 'stale-token';
-}
-
-/**
- * Fails the bake or gate token the record holds (`known`: a rollout just read, which saves the first read).
- * The token may already be dead when the callback lands (a retried attempt stored a new one since): read
- * again and fail the new one, a few times at most.
- */
-export async function failOpenTask(
-  deps: Pick<EngineDeps, 'listenerArn' | 'store' | 'callbacks'>,
-  error: string,
-  cause: string,
-  known?: Rollout,
-): Promise<{ sent?: 'sent' | 'stale'; executionArn?: string }> {
-  let failed: string | undefined;
-  let outcome: { sent?: 'sent' | 'stale'; executionArn?: string } = {};
-  for (let attempt = 0; attempt < 3; attempt += 1) {
-    let open: { token?: string; owner?: string } = { token: known?.taskToken, owner: known?.executionArn };
-    if (attempt > 0 || !known) {
-      const record = await deps.store.get(deps.listenerArn);
-      open = { token: record?.lockOwner ? record.rollout?.taskToken : undefined, owner: record?.lockOwner };
-    }
-    if (!open.token || open.token === failed) return outcome;
-    const sent = await deps.callbacks.fail(open.token, error, cause);
-    outcome = { sent, executionArn: open.owner };
-    if (sent === 'sent') return outcome;
-    failed = open.token;
-  }
-  return outcome;
-}
-
-// ---- Safety net (EventBridge) --------------------------------------------------------------------------------
 
 export type SafetyNetDeps = Pick<
   EngineDeps,

@@ -1,0 +1,104 @@
+import { type AlarmStateChange, AlarmStateChangeSchema } from '../events.ts';
+import type { InsufficientDataPolicy } from '../types.ts';
+import { parseOrThrow } from '../validation.ts';
+import type { EngineDeps } from './deps.ts';
+import { failOpenTask } from './fail-open-task.ts';
+
+/**
+ * Alarm events (EventBridge, not a state): a watched alarm fails the open Bake, Gate or PauseHold token; the
+ * replay-lag alarm's return to OK releases WaitForReplay.
+ */
+
+export type AlarmEventDeps = Pick<
+  EngineDeps,
+  'listenerArn' | 'watchedAlarms' | 'store' | 'callbacks' | 'log' | 'replayLagAlarm'
+> & {
+  /** What INSUFFICIENT_DATA on the replay-lag alarm means: `lagging` (default) unless the operator says so. */
+  readonly replayMissingData?: 'lagging' | 'caught-up';
+  /** As the alarm checks read INSUFFICIENT_DATA; with 'firing' its event rolls back too. @default 'not-firing' */
+  readonly insufficientData?: InsufficientDataPolicy;
+};
+
+export type AlarmEventAction =
+  | 'ignored-state'
+  | 'not-watched'
+  | 'no-open-task'
+  | 'before-rollout'
+  | 'failed-task'
+  | 'stale-token'
+  | 'released-replay-wait';
+
+/**
+ * EventBridge stamps events in whole seconds: an event up to a second before the rollout's start may come
+ * from a state change after it. Honoured, as a doubt is everywhere else: a spurious rollback is safe.
+ */
+const EVENT_TIME_SLACK_MS = 1000;
+
+/**
+ * True when the state change happened before the rollout started: a late (retried) delivery of an earlier
+ * incident, which must not fail this rollout. An alarm that went to ALARM then and is still in ALARM is
+ * refused by the checks before each increase and when each bake opens, not by this event.
+ */
+function changedBeforeRollout(change: AlarmStateChange, rolloutStartedAt: string | undefined): boolean {
+  const changedAt = Date.parse(change.detail.state.timestamp ?? change.time ?? '');
+  const startedAt = Date.parse(rolloutStartedAt ?? '');
+  // An unreadable time cannot prove the event old: fail closed.
+  if (Number.isNaN(changedAt) || Number.isNaN(startedAt)) return false;
+  return changedAt < startedAt - EVENT_TIME_SLACK_MS;
+}
+
+/**
+ * One event hop from an alarm to the rollback (I5): fail the open bake or gate task with `AlarmFired`.
+ * With no open task there is nothing to fail: the bake checks the alarms itself when it opens.
+ */
+export async function handleAlarmEvent(deps: AlarmEventDeps, event: unknown): Promise<AlarmEventAction> {
+  const change = parseOrThrow(AlarmStateChangeSchema, event);
+  const { alarmName, state } = change.detail;
+  if (deps.replayLagAlarm !== undefined && alarmName === deps.replayLagAlarm) {
+    return releaseReplayWait(deps, change);
+  }
+  const firing =
+    state.value === 'ALARM' || (state.value === 'INSUFFICIENT_DATA' && deps.insufficientData === 'firing');
+  if (!firing) return 'ignored-state';
+  if (!deps.watchedAlarms.includes(alarmName)) return 'not-watched';
+  const record = await deps.store.get(deps.listenerArn);
+  const rollout = record?.lockOwner ? record.rollout : undefined;
+  if (!rollout?.taskToken) return 'no-open-task';
+  if (changedBeforeRollout(change, rollout.startedAt)) {
+    deps.log.info('alarm event from before the rollout ignored', {
+      alarmName,
+      changedAt: state.timestamp ?? change.time,
+      rolloutStartedAt: rollout.startedAt,
+    });
+    return 'before-rollout';
+  }
+  const cause = JSON.stringify({
+    alarm: alarmName,
+    reason: `${alarmName} went to ${state.value}: ${state.reason ?? 'no reason given'}`,
+    at: change.time ?? state.timestamp ?? new Date().toISOString(),
+  });
+  const { sent, executionArn } = await failOpenTask(deps, 'AlarmFired', cause, rollout);
+  if (sent === undefined) return 'no-open-task';
+  deps.log.warn('alarm fired during a rollout', { alarmName, executionArn, sent });
+  return sent === 'sent' ? 'failed-task' : 'stale-token';
+}
+
+/**
+ * The replay-lag alarm went back to OK: a step waiting for the replayer goes on (SendTaskSuccess). Any other
+ * state of it changes nothing: a lagging replayer holds a step, it never rolls the target back.
+ */
+async function releaseReplayWait(deps: AlarmEventDeps, change: AlarmStateChange): Promise<AlarmEventAction> {
+  const { value } = change.detail.state;
+  const caughtUp =
+    value === 'OK' || (value === 'INSUFFICIENT_DATA' && deps.replayMissingData === 'caught-up');
+  if (!caughtUp) return 'ignored-state';
+  const record = await deps.store.get(deps.listenerArn);
+  const rollout = record?.lockOwner ? record.rollout : undefined;
+  if (!rollout?.taskToken || rollout.taskKind !== 'replay') return 'no-open-task';
+  const sent = await deps.callbacks.succeed(rollout.taskToken, { caughtUp: true });
+  deps.log.info('the replayer caught up: the waiting step goes on', {
+    executionArn: rollout.executionArn,
+    sent,
+  });
+  return sent === 'sent' ? 'released-replay-wait' : 'stale-token';
+}
