@@ -2,15 +2,27 @@ import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { deliveredSplitFromMinutes, type MinuteMetrics } from '#adapters/target-group-metrics.ts';
 import { reasonFrom } from '#domain/engine/reason.ts';
 import { formatPlanSpec, resolvePlan } from '#domain/plan.ts';
-import type { Plan, Weights } from '#domain/types.ts';
+import { DEFAULT_READS_FIRST, type RunStep, runSteps } from '#domain/reads-first.ts';
+import type { Plan, ReadsFirstSettings, Weights, WriteExposure } from '#domain/types.ts';
 import { formatWeights, weightsToPercent } from '#domain/weights.ts';
-import type { ReportData, ReportEvent, ReportRollback, ReportStep } from '#report/model.ts';
+import type { ReportData, ReportEvent, ReportExposure, ReportRollback, ReportStep } from '#report/model.ts';
 
 interface ShiftedStep {
   index: number;
   targetPercent: number;
   weights: Weights;
   at: string;
+  /** Reads-first: which part of the traffic the step moved (the step's output says). */
+  kind?: ReportStep['kind'];
+}
+
+const STEP_KINDS: readonly string[] = ['reads', 'cutover', 'pins'];
+
+/** `step 2/4`, and in reads-first what the step moves: `step 4/5, write cutover`, as the local report says. */
+function stepLabel(index: number, of: number | undefined, kind: string | undefined): string {
+  const what =
+    kind === 'cutover' ? ', write cutover' : kind === 'pins' ? ', pins' : kind === 'reads' ? ', reads' : '';
+  return `step ${index + 1}${of ? `/${of}` : ''}${what}`;
 }
 
 function parseJson(text: string | undefined): Record<string, unknown> | undefined {
@@ -52,6 +64,9 @@ type Failure = { error: string; cause: string; at: string; alarm?: string };
 /** What the history says, gathered event by event in order. */
 interface HistoryFacts {
   plan: Plan | undefined;
+  /** The steps the execution runs: the plan's, and in reads-first the write cutover and the pins' step. */
+  runSteps: readonly RunStep[] | undefined;
+  traffic: 'all' | 'reads-first';
   startedAt: string;
   endedAt: string | undefined;
   outcome: string;
@@ -60,6 +75,8 @@ interface HistoryFacts {
   startingWeights: Weights | undefined;
   failure: Failure | undefined;
   restoredAt: string | undefined;
+  /** Reads-first: the write exposure the Rollback task reported. */
+  exposure: WriteExposure | undefined;
   lastTerminalState: string | undefined;
   currentState: string;
 }
@@ -71,6 +88,16 @@ function onExecutionStarted(facts: HistoryFacts, event: HistoryEvent, at: string
     facts.plan = resolvePlan(started?.plan);
   } catch {
     facts.plan = undefined;
+  }
+  if (started?.traffic === 'reads-first') facts.traffic = 'reads-first';
+  if (facts.plan) {
+    const settings = started?.readsFirst as Partial<ReadsFirstSettings> | undefined;
+    facts.runSteps = runSteps({
+      plan: facts.plan,
+      traffic: facts.traffic,
+      readsFirst: { ...DEFAULT_READS_FIRST, ...settings },
+      planEnd: started?.then === 'restore' ? 'restore' : 'hold',
+    });
   }
   facts.events.push({ at, kind: 'phase', text: 'execution started' });
 }
@@ -94,23 +121,33 @@ function onTaskStateExited(facts: HistoryFacts, event: HistoryEvent, at: string)
   if (state === 'ShiftWeights') {
     const step = output?.step as Partial<ShiftedStep> | undefined;
     if (step && typeof step.index === 'number' && isWeights(step.weights)) {
+      const kind = STEP_KINDS.includes(step.kind ?? '') ? step.kind : undefined;
+      // A step that says what it moved is reads-first, whatever the input left to the deployment's default.
+      if (kind && facts.traffic === 'all') {
+        facts.traffic = 'reads-first';
+        if (facts.plan) facts.runSteps = runSteps({ plan: facts.plan, traffic: 'reads-first' });
+      }
       facts.shifted.push({
         index: step.index,
         targetPercent: step.targetPercent ?? weightsToPercent(step.weights),
         weights: step.weights,
         at,
+        ...(kind ? { kind } : {}),
       });
       facts.events.push({
         at,
         kind: 'weights',
-        text: `step ${step.index + 1}: weights ${formatWeights(step.weights)}`,
+        text: `${stepLabel(step.index, facts.runSteps?.length, kind)}: weights ${formatWeights(step.weights)}`,
       });
     }
   }
   if (state === 'Rollback') {
     facts.restoredAt = at;
-    const restored = output?.rollback as { weights?: unknown } | undefined;
+    const restored = output?.rollback as { weights?: unknown; exposure?: Partial<WriteExposure> } | undefined;
     if (isWeights(restored?.weights)) facts.startingWeights = restored.weights;
+    const exposure = restored?.exposure;
+    if (typeof exposure?.cutoverAt === 'string' && typeof exposure.endedAt === 'string')
+      facts.exposure = exposure as WriteExposure;
     const { startingWeights } = facts;
     facts.events.push({
       at,
@@ -174,6 +211,8 @@ function onExecutionEnded(facts: HistoryFacts, event: HistoryEvent, at: string):
 function readExecutionHistory(events: readonly HistoryEvent[]): HistoryFacts {
   const facts: HistoryFacts = {
     plan: undefined,
+    runSteps: undefined,
+    traffic: 'all',
     startedAt: '',
     endedAt: undefined,
     outcome: 'running',
@@ -182,6 +221,7 @@ function readExecutionHistory(events: readonly HistoryEvent[]): HistoryFacts {
     startingWeights: undefined,
     failure: undefined,
     restoredAt: undefined,
+    exposure: undefined,
     lastTerminalState: undefined,
     currentState: '',
   };
@@ -221,7 +261,21 @@ function readExecutionHistory(events: readonly HistoryEvent[]): HistoryFacts {
   return facts;
 }
 
-/** The plan's steps, each with its write, its end and the split the target groups delivered meanwhile. */
+/** A read step's split is not measurable on AWS: the target groups count reads and writes together. */
+function readStepSplit(weights: Weights, from: string, to: string | undefined): ReportStep['delivered'] {
+  return {
+    askedPercent: Math.round(weightsToPercent(weights) * 100) / 100,
+    verdict: 'not-measured',
+    level: 0.001,
+    from,
+    ...(to ? { to } : {}),
+    notes: [
+      "ALB has no per-rule request counts: the target groups' counts mix the reads this step split with the writes, all on the source, so the reads' delivered split cannot be measured here",
+    ],
+  };
+}
+
+/** Every step the execution runs, numbered as the live view and the log number them, each with its write, its end and the split the target groups delivered meanwhile. */
 function reportSteps(
   facts: HistoryFacts,
   metrics: {
@@ -237,31 +291,44 @@ function reportSteps(
   for (const step of shifted) latestByIndex.set(step.index, step);
   const rolledBack = facts.outcome === 'rolled-back';
   const lastReached = Math.max(-1, ...shifted.map((step) => step.index));
-  const planned =
-    facts.plan?.steps ??
-    [...latestByIndex.values()].map((step) => ({ targetPercent: step.targetPercent, gate: false }));
-  return planned.map((plannedStep, index) => {
+  const planned: readonly RunStep[] =
+    facts.runSteps ??
+    [...latestByIndex.values()].map((step) => ({
+      targetPercent: step.targetPercent,
+      bakeSeconds: 0,
+      gate: false,
+      ...(step.kind ? { kind: step.kind } : {}),
+    }));
+  const of = Math.max(planned.length, lastReached + 1);
+  return Array.from({ length: of }, (_, index): ReportStep => {
+    const plannedStep = planned[index];
     const step = latestByIndex.get(index);
+    const kind = step?.kind ?? plannedStep?.kind;
+    const numbering = { index, number: index + 1, of, ...(kind ? { kind } : {}) };
+    const gate = plannedStep?.gate ?? false;
     if (!step)
-      return { index, percent: plannedStep.targetPercent, gate: plannedStep.gate, state: 'not-reached' };
+      return { ...numbering, percent: plannedStep?.targetPercent ?? 100, gate, state: 'not-reached' };
     const position = shifted.indexOf(step);
     const stepEnd = boundaries[position + 1] ?? endedAt;
     return {
-      index,
+      ...numbering,
       percent: step.targetPercent,
       weights: step.weights,
-      gate: plannedStep.gate,
+      gate,
       startedAt: step.at,
       ...(stepEnd ? { endedAt: stepEnd } : {}),
-      delivered: deliveredSplitFromMinutes(
-        { startedAt: step.at, weights: step.weights },
-        stepEnd,
-        metrics.minutes,
-        {
-          now: metrics.now,
-          ...(metrics.stickinessSeconds ? { stickinessSeconds: metrics.stickinessSeconds } : {}),
-        },
-      ),
+      delivered:
+        kind === 'reads'
+          ? readStepSplit(step.weights, step.at, stepEnd)
+          : deliveredSplitFromMinutes(
+              { startedAt: step.at, weights: step.weights },
+              stepEnd,
+              metrics.minutes,
+              {
+                now: metrics.now,
+                ...(metrics.stickinessSeconds ? { stickinessSeconds: metrics.stickinessSeconds } : {}),
+              },
+            ),
       state:
         endedAt === undefined && index === lastReached
           ? 'running'
@@ -272,21 +339,50 @@ function reportSteps(
   });
 }
 
-/** The weights as steps: the start, every write, the restore, held to the end. */
+/**
+ * The weights as steps: the start, every write, the restore, held to the end. In reads-first the write share
+ * (the default action's) and the read share (Swing's read rules', then the default's) are two series: a read
+ * step moves the read share only, the cutover the write share, the pins' step neither.
+ */
 function weightSteps(facts: HistoryFacts, now: Date): ReportData['weights'] {
   const { startingWeights, startedAt, restoredAt } = facts;
-  const weightTimes: number[] = [];
-  const weightValues: number[] = [];
-  const addWeight = (at: string, percent: number) => {
-    weightTimes.push(Date.parse(at) / 1000);
-    weightValues.push(Math.round(percent * 100) / 100);
+  const readsFirst = facts.traffic === 'reads-first';
+  const t: number[] = [];
+  const targetPercent: number[] = [];
+  const readPercent: number[] = [];
+  const round = (percent: number) => Math.round(percent * 100) / 100;
+  const add = (at: string, write: number, read: number) => {
+    t.push(Date.parse(at) / 1000);
+    targetPercent.push(round(write));
+    readPercent.push(round(read));
   };
-  if (startingWeights && startedAt) addWeight(startedAt, weightsToPercent(startingWeights));
-  for (const step of facts.shifted) addWeight(step.at, weightsToPercent(step.weights));
-  if (restoredAt && startingWeights) addWeight(restoredAt, weightsToPercent(startingWeights));
-  const lastWeight = weightValues.at(-1);
-  if (lastWeight !== undefined) addWeight(facts.endedAt ?? now.toISOString(), lastWeight);
-  return { t: weightTimes, targetPercent: weightValues };
+  const starting = startingWeights ? weightsToPercent(startingWeights) : 0;
+  if (startingWeights && startedAt) add(startedAt, starting, starting);
+  for (const step of facts.shifted) {
+    const percent = weightsToPercent(step.weights);
+    const write = step.kind === 'reads' ? (targetPercent.at(-1) ?? starting) : percent;
+    const read =
+      step.kind === 'cutover' || step.kind === 'pins' ? Math.max(readPercent.at(-1) ?? 0, percent) : percent;
+    add(step.at, readsFirst ? write : percent, readsFirst ? read : percent);
+  }
+  if (restoredAt && startingWeights) add(restoredAt, starting, starting);
+  const lastWrite = targetPercent.at(-1);
+  const lastRead = readPercent.at(-1);
+  if (lastWrite !== undefined && lastRead !== undefined)
+    add(facts.endedAt ?? now.toISOString(), lastWrite, lastRead);
+  return readsFirst ? { t, targetPercent, readPercent } : { t, targetPercent };
+}
+
+/** Reads-first: the write exposure the Rollback task reported, as the report shades it. */
+function reportExposure(exposure: WriteExposure | undefined): ReportExposure | undefined {
+  if (!exposure) return undefined;
+  return {
+    from: exposure.cutoverAt,
+    to: exposure.endedAt,
+    until: exposure.policy === 'hold' ? 'hold' : 'restore',
+    windowMs: Math.max(0, Date.parse(exposure.endedAt) - Date.parse(exposure.cutoverAt)),
+    ...(exposure.targetRequests !== undefined ? { targetRequests: exposure.targetRequests } : {}),
+  };
 }
 
 /** The target groups' per-minute metrics as the report's series. */
@@ -330,8 +426,13 @@ function rollbackRecord(facts: HistoryFacts): ReportRollback | undefined {
   };
 }
 
-function reportNotes(stickinessSeconds: number | undefined): string[] {
+function reportNotes(stickinessSeconds: number | undefined, readsFirst: boolean): string[] {
   return [
+    ...(readsFirst
+      ? [
+          "Reads-first: the read share is the weights of Swing's read rules (the reads' own split), the write share the default action's; until the cutover every write goes to the source and is replayed. The exposure window (shaded) runs from the cutover's write to the restore's, as the Rollback task reported it: the writes in it are on the target only. A read step's delivered split cannot be measured on AWS (no per-rule counts).",
+        ]
+      : []),
     "From CloudWatch: per-minute sums of each target group (RequestCount, HTTPCode_Target_5XX_Count) and p99 TargetResponseTime; requests per second are the minute's sum / 60.",
     'Smoke checks on the smoke listeners reach the same target groups and are counted too. ALB has no per-rule request counts: where reads and writes are split, these are the totals.',
     'Delivered split: only the whole minutes inside a step whose datapoints have settled (3 minutes after the minute) are judged; a shorter step is "not measured".',
@@ -362,6 +463,10 @@ export function executionReportData(input: {
   const steps = reportSteps(facts, input);
   const weights = weightSteps(facts, input.now);
   const rollback = rollbackRecord(facts);
+  const readsFirst = facts.traffic === 'reads-first';
+  const exposure = reportExposure(facts.exposure);
+  const cutoverAt = exposure?.from ?? facts.shifted.find((step) => step.kind === 'cutover')?.at;
+  const pinsRemovedAt = facts.shifted.find((step) => step.kind === 'pins')?.at;
   const reportEvents = facts.events;
   reportEvents.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
   const { outcome, plan, startedAt, endedAt } = facts;
@@ -378,7 +483,11 @@ export function executionReportData(input: {
     events: reportEvents,
     steps,
     ...(rollback ? { rollback } : {}),
-    notes: reportNotes(input.stickinessSeconds),
+    ...(readsFirst ? { traffic: 'reads-first' as const } : {}),
+    ...(cutoverAt ? { cutoverAt } : {}),
+    ...(pinsRemovedAt ? { pinsRemovedAt } : {}),
+    ...(exposure ? { exposure } : {}),
+    notes: reportNotes(input.stickinessSeconds, readsFirst),
     generatedAt: input.generatedAt ?? new Date().toISOString(),
   };
 }
