@@ -1,5 +1,6 @@
 import { refuseRestoreRaisingTarget } from './engine/record.ts';
 import { LockLost } from './errors.ts';
+import { QUIET_AFTER_RELEASE_SECONDS, quietPatch } from './quiet.ts';
 import { removeRules, rulesOf } from './reads-first.ts';
 import { malformedStartingWeights } from './record-check.ts';
 import { safetyNetActsBy } from './safety-net-due.ts';
@@ -29,6 +30,8 @@ export interface ForceRollbackDeps {
   readonly now: () => Date;
   /** Who asked, for the reason recorded and the stop's cause. */
   readonly requestedBy?: string;
+  /** The release's quiet period: a stalled safety net may still act. @default QUIET_AFTER_RELEASE_SECONDS */
+  readonly quietAfterReleaseMs?: number;
 }
 
 /** What the forced rollback will do, known before it changes anything. */
@@ -183,6 +186,10 @@ async function releaseOrStop(
     restored: true,
     lastWritten: plan.starting,
     endedAt: reason.at,
+    ...quietPatch({
+      now: deps.now,
+      quietAfterReleaseMs: deps.quietAfterReleaseMs ?? QUIET_AFTER_RELEASE_SECONDS * 1000,
+    }),
     pendingWeights: undefined,
     taskToken: undefined,
     taskKind: undefined,

@@ -3,14 +3,18 @@ import type { Rollout } from './types.ts';
 
 /**
  * The quiet period after a rollout releases the lock. Releasing it does not stop the rollout's Lambdas: an
- * attempt whose answer was lost runs on (Step Functions retried it, the retry restored and ended the rollout)
- * and may still land a ModifyListener or a rule write, which ELBv2 cannot make conditional. Every such attempt
- * began before the release, so none acts later than the release plus the longest time one can run on:
- * Rollback's 60 s timeout, or the safety net's 150 s of which it first waits 75 s after the stop that comes
- * before any release of its own or the reconciler's. Until then, no rollout takes the lock: Preflight refuses
- * with ListenerQuiet, naming when it may start.
+ * attempt whose answer was lost runs on (Step Functions retried it, the retry restored and ended the rollout),
+ * a safety-net invocation stalls in its ModifyListener while its twin (EventBridge delivers at least once)
+ * restores and releases, a safety net looks stuck and `swing rollback --force --release-lock` frees the lock
+ * under it; any of them may still land a ModifyListener or a rule write, which ELBv2 cannot make conditional.
+ * Every function that acts for a rollout reads the lock held by it first, so an attempt that may act after a
+ * release read the lock before it, and acts no later than that read plus its own timeout. The longest is the
+ * safety net's 150 s (the infra tests hold every function's timeout to it), plus 15 s for clocks and
+ * whole-second event times. Every release records it, the forced one included; until then no rollout takes
+ * the lock: Preflight refuses with ListenerQuiet, naming when it may start.
  */
-export const QUIET_AFTER_RELEASE_SECONDS = 75;
+export const LONGEST_FUNCTION_TIMEOUT_SECONDS = 150;
+export const QUIET_AFTER_RELEASE_SECONDS = LONGEST_FUNCTION_TIMEOUT_SECONDS + 15;
 
 export interface QuietDeps {
   readonly now: () => Date;
