@@ -1,4 +1,10 @@
-import { ListenerShapeInvalid, RestoreRaisesTarget, TransientFailure, WeightsDrifted } from '../errors.ts';
+import {
+  ListenerShapeInvalid,
+  LockLost,
+  RestoreRaisesTarget,
+  TransientFailure,
+  WeightsDrifted,
+} from '../errors.ts';
 import { ExecutionStatusChangeSchema } from '../events.ts';
 import { notifyOnce } from '../outcome-notice.ts';
 import { endedNow } from '../quiet.ts';
@@ -151,6 +157,11 @@ export async function settleEndedExecution(
   }
   let action: SafetyNetAction;
   let haltReason: RollbackReason | undefined;
+  // Recorded before the first change, as Rollback does: a redelivery after a removal that failed half-way
+  // finds the rules this invocation deleted gone, its own doing, not a hand change (rulesDrift).
+  const markRollingBack = async () =>
+    rollout.status === 'rolling-back' ||
+    deps.store.update(deps.listenerArn, executionArn, { status: 'rolling-back' });
   try {
     if (handChange) throw handChange;
     let attempt = 0;
@@ -167,11 +178,14 @@ export async function settleEndedExecution(
       const rulesChanged = rulesDrift(rollout, rules, { ignoreMissing: attempt > 1 });
       if (rulesChanged) throw rulesDriftError(deps.listenerArn, rulesChanged);
       if (sameWeights(current, rollout.startingWeights)) {
-        if (deps.swingRules) await removeRules(deps.swingRules, rules, deps.log);
+        if (deps.swingRules && rules.length > 0 && (await markRollingBack())) {
+          await removeRules(deps.swingRules, rules, deps.log);
+        }
         return rules.length > 0 ? 'restored' : 'already-restored';
       }
       if (!isOwnWrite(rollout, current)) return 'halted-drift';
       refuseRestoreRaisingTarget(rollout, current, deps.listenerArn);
+      await markRollingBack();
       // As Rollback: the default action first, then the rules.
       await deps.listener.writeWeights(rollout.startingWeights);
       if (deps.swingRules) await removeRules(deps.swingRules, rules, deps.log);
@@ -184,6 +198,9 @@ export async function settleEndedExecution(
       // A listener reshaped by hand is the operator's: leave it, but do not hold the lock forever.
     } else if (error instanceof ListenerShapeInvalid) {
       action = 'halted-drift';
+    } else if (error instanceof LockLost) {
+      // A twin invocation (EventBridge delivers at least once) or the reconciler settled it meanwhile.
+      return 'nothing-held';
     } else if (error instanceof WeightsDrifted) {
       // Swing's rules (or, under hold, the weights) changed by hand: the notification says which, and what the
       // operator does next.
