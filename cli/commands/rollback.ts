@@ -6,6 +6,7 @@ import {
   type ForceRollbackResult,
   forceRollback,
 } from '#domain/force-rollback.ts';
+import { QUIET_AFTER_RELEASE_SECONDS } from '#domain/quiet.ts';
 import type { ExecutionStatus } from '#domain/types.ts';
 import { formatWeights } from '#domain/weights.ts';
 import type { CommandHandler } from '../action.ts';
@@ -61,6 +62,7 @@ export const runRollback: CommandHandler = async (ctx, command) => {
       executions: executionControl(ctx),
       now: () => ctx.deps.now(),
       requestedBy: ctx.deps.requestedBy,
+      quietAfterReleaseMs: QUIET_AFTER_RELEASE_SECONDS * 1000,
     },
     {
       releaseLock: Boolean(options.releaseLock),
@@ -78,6 +80,16 @@ function startingText(plan: ForceRollbackPlan): string {
     : `the starting weights of rollout ${name}`;
 }
 
+/** Why the pins stay, when they do: a stalled attempt of the holder may still create a read rule behind them. */
+function keptText(plan: ForceRollbackPlan): string {
+  return (
+    `Its ${plan.rulesKept.length} pins and writes-to-source rules stay, sending only to the source, until no task of ` +
+    `${executionName(plan.owner ?? '')} can still create a read rule: whoever then settles the rollout (its ` +
+    'safety net or the reconciler once stopped, its own rollback after `swing abort`) removes them, and any read ' +
+    'rule such a task made, pins last.'
+  );
+}
+
 function confirmQuestion(listenerArn: string, plan: ForceRollbackPlan): string {
   const { current, starting, rules, owner } = plan;
   const name = executionName(plan.rollout.executionArn);
@@ -88,10 +100,13 @@ function confirmQuestion(listenerArn: string, plan: ForceRollbackPlan): string {
       : `The listener is already at the starting weights of rollout ${name}.`,
     ...(rules.length > 0
       ? [
-          `Remove the ${rules.length} listener rules of Swing's that rollout ${name} created ` +
-            '(its read rules first, its pins last).',
+          plan.rulesKept.length > 0
+            ? `Remove the ${rules.length} read rules of Swing's that rollout ${name} created.`
+            : `Remove the ${rules.length} listener rules of Swing's that rollout ${name} created ` +
+              '(its read rules first, its pins last).',
         ]
       : []),
+    ...(plan.rulesKept.length > 0 ? [keptText(plan)] : []),
     ...(current.target > starting.target
       ? ['Client writes sent to the target while it had traffic were not captured for the source.']
       : []),
@@ -176,6 +191,7 @@ function reportRollback(
       weights: starting,
       written: plan.needsWrite,
       rulesRemoved: rules.length,
+      rulesKept: plan.rulesKept.length,
       lockOwner: plan.owner ?? null,
       lockOwnerStatus: plan.ownerStatus ?? null,
       released: result.released,
@@ -190,9 +206,10 @@ function reportRollback(
           : `Listener ${listenerArn} is already at ${formatWeights(starting)}, ${startingText(plan)}: nothing written.`,
         ...(rules.length > 0
           ? [
-              `Removed the ${rules.length} listener rules of Swing's of rollout ${executionName(plan.rollout.executionArn)}.`,
+              `Removed the ${rules.length} ${plan.rulesKept.length > 0 ? 'read' : 'listener'} rules of Swing's of rollout ${executionName(plan.rollout.executionArn)}.`,
             ]
           : []),
+        ...(plan.rulesKept.length > 0 ? [keptText(plan)] : []),
         ...(note ? [note] : []),
       ].join('\n'),
   );

@@ -84,6 +84,9 @@ describe('Command: swing rollback --force', () => {
   });
 
   it('restores the starting weights directly, stickiness off, after a yes on the terminal', async () => {
+    // Prepare
+    aws.dynamo.on(UpdateCommand).resolves({ Attributes: runningRecord() });
+
     // Act
     const result = await swing(['rollback', '--force'], { isTTY: true, answer: true });
 
@@ -99,8 +102,13 @@ describe('Command: swing rollback --force', () => {
     });
     expect(result.stdout).toContain('Restored listener');
     expect(result.stdout).toContain('still runs and holds the lock: it sees this change as drift');
-    // Without --release-lock the lock and the execution are left alone.
-    expect(aws.dynamo).not.toReceiveCommand(UpdateCommand);
+    // Without --release-lock the lock and the execution are left alone: the record only says what was done, for
+    // whoever settles the holder (the rules it finds missing are not a hand change).
+    const updates = aws.dynamo.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    expect(updates).toHaveLength(1);
+    expect(updates[0]?.UpdateExpression).not.toContain('lockOwner');
+    expect(Object.values(updates[0]?.ExpressionAttributeNames ?? {})).toEqual(['forcedRollbackAt']);
+    expect(Object.values(updates[0]?.ExpressionAttributeValues ?? {})).toContain('2026-03-02T10:11:00.000Z');
     expect(aws.sfn).not.toReceiveCommand(StopExecutionCommand);
   });
 
@@ -121,6 +129,7 @@ describe('Command: swing rollback --force', () => {
     expect(Object.values(updates[0]?.ExpressionAttributeValues ?? {})).toContainEqual(
       expect.objectContaining({ error: 'ForcedRollback' }),
     );
+    expect(Object.values(updates[0]?.ExpressionAttributeNames ?? {})).toContain('forcedRollbackAt');
     expect(aws.sfn).toReceiveCommandWith(StopExecutionCommand, {
       executionArn: RUNNING_EXECUTION,
       error: 'ForcedRollback',
@@ -167,6 +176,17 @@ describe('Command: swing rollback --force', () => {
     // Assess
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ written: true, released: true, stopped: false });
+    // Its release starts the quiet period as every release does (no new rollout before a late write can land).
+    const release = aws.dynamo
+      .commandCalls(UpdateCommand)
+      .map((call) => call.args[0].input)
+      .find((input) => input.UpdateExpression?.includes('REMOVE lockOwner'));
+    const quiet = Object.entries(release?.ExpressionAttributeNames ?? {}).find(
+      ([, name]) => name === 'quietUntil',
+    );
+    expect(release?.ExpressionAttributeValues?.[quiet?.[0].replace('#', ':') ?? '']).toBe(
+      '2026-03-02T10:12:15.000Z',
+    );
   });
 
   it('writes nothing when the listener is already at the starting weights', async () => {

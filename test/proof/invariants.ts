@@ -8,6 +8,7 @@ import {
   expectDamagedRecordHalts,
   expectForeignRulesKeepTraffic,
   expectNoStickyClientsLeft,
+  expectNoUnguardedReadRule,
   expectOpenWaitsReachable,
   expectPauseHolds,
   expectResumePassesNoGate,
@@ -429,11 +430,17 @@ export function expectDriftLeftAlone(run: Run, record: ListenerRecord | undefine
   const why = `\n  ${story(run)}`;
   const first = manualChanges(run)[0];
   if (!first) return;
+  // `swing rollback --force` is Swing's own command: it records what it did, and whoever settles the rollout after
+  // it (the safety net, the reconciler, its rollback) removes the rules it kept. No other write follows it.
+  const onlyForced =
+    run.fired.some((fault) => fault.fault.kind === 'operator' && fault.fault.command.startsWith('force')) &&
+    !run.fired.some((fault) => fault.fault.kind === 'drift' || fault.fault.kind === 'reshape');
   const writesAfter = run.world.elb.log.filter(
     (event) =>
       event.kind === 'call' &&
       event.caller === 'swing' &&
       RULE_OR_LISTENER_WRITES.has(event.operation) &&
+      !(onlyForced && event.operation === 'DeleteRule') &&
       event.seq > first.seq,
   );
   expect(
@@ -1079,4 +1086,5 @@ export async function expectInvariants(run: Run): Promise<void> {
   expectRestoredByTheSafetyNet(run, record);
   expectHarmlessFaultsTolerated(run);
   expectReadsFirst(run, record);
+  expectNoUnguardedReadRule(run);
 }

@@ -1,9 +1,11 @@
 import { refuseRestoreRaisingTarget } from './engine/record.ts';
+import { hasEnded } from './engine/safety-net.ts';
 import { LockLost } from './errors.ts';
 import { QUIET_AFTER_RELEASE_SECONDS, quietPatch } from './quiet.ts';
 import { removeRules, rulesOf } from './reads-first.ts';
 import { malformedStartingWeights } from './record-check.ts';
 import { safetyNetActsBy } from './safety-net-due.ts';
+import { specOf } from './swing-rules.ts';
 import type {
   ExecutionStatusPort,
   FoundSwingRule,
@@ -43,8 +45,16 @@ export interface ForceRollbackPlan {
   /** Why the record's starting weights are unusable, when they are. */
   readonly malformed?: string;
   readonly needsWrite: boolean;
-  /** The rollout's own listener rules (reads-first), removed after the default action. */
+  /**
+   * The rollout's own listener rules (reads-first) this command removes, after the default action: all of them,
+   * or only the read rules while an attempt of the holder may still act (`rulesKept`).
+   */
   readonly rules: readonly FoundSwingRule[];
+  /**
+   * The pins and `writes-to-source`, kept while an attempt of the lock's holder may still create a read rule (it
+   * then lands behind them): whoever settles the rollout once no attempt can act removes them, pins last.
+   */
+  readonly rulesKept: readonly FoundSwingRule[];
   readonly owner?: string;
   readonly ownerStatus?: string;
   /** The lock goes too: `--release-lock` with a holder. */
@@ -123,7 +133,14 @@ export async function forceRollback(
     return { kind: 'refused', why: 'safety-net-first', owner, ownerStatus, due };
   }
   // Reads-first: the rollout's own listener rules go too, the reads sent back to the source first.
-  const rules = rollout.traffic === 'reads-first' ? await rulesOf(deps.rules, rollout.executionArn) : [];
+  const found = rollout.traffic === 'reads-first' ? await rulesOf(deps.rules, rollout.executionArn) : [];
+  // A stalled attempt of a holder that runs (or ended less than the safety net's wait ago, or whose status is
+  // unknown) may still create a read rule after this command: the pins and writes-to-source stay in front of it.
+  const attemptMayAct =
+    owner !== undefined &&
+    (ownerStatus === undefined || !hasEnded(ownerStatus) || (due !== undefined && due > deps.now()));
+  const isRead = (rule: FoundSwingRule) => specOf(rule)?.role === 'reads';
+  const rules = attemptMayAct ? found.filter(isRead) : found;
   const plan: ForceRollbackPlan = {
     rollout,
     current,
@@ -131,6 +148,7 @@ export async function forceRollback(
     malformed,
     needsWrite: !sameWeights(current, starting),
     rules,
+    rulesKept: attemptMayAct ? found.filter((rule) => !isRead(rule)) : [],
     owner,
     ownerStatus,
     release: Boolean(options.releaseLock && owner),
@@ -138,12 +156,38 @@ export async function forceRollback(
   if (plan.needsWrite || plan.release || rules.length > 0) {
     if (options.confirm && !(await options.confirm(plan)))
       return { kind: 'refused', why: 'not-confirmed', plan };
+    // Recorded before anything is written, so that whoever settles the holder (the safety net, the reconciler)
+    // takes the rules found missing for this command's doing, not a hand change, and sweeps what is left.
+    if (owner && attemptMayAct) await recordForced(deps, plan, owner);
     // The default action first: a removed read rule's requests then follow the starting weights.
     if (plan.needsWrite) await deps.listener.writeWeights(starting);
     if (rules.length > 0) await removeRules(deps.rules, rules, quietLog);
   }
   if (!plan.release || !owner) return { kind: 'done', plan, released: false, stopped: false };
   return releaseOrStop(deps, plan, owner);
+}
+
+function forcedReason(deps: ForceRollbackDeps) {
+  const by = deps.requestedBy ? ` by ${deps.requestedBy}` : '';
+  return {
+    error: 'ForcedRollback',
+    cause: `swing rollback --force --release-lock${by}`,
+    at: deps.now().toISOString(),
+  };
+}
+
+/** With the holder to be stopped, the reason its safety net records goes in the same write. */
+async function recordForced(deps: ForceRollbackDeps, plan: ForceRollbackPlan, owner: string): Promise<void> {
+  const stopping = plan.release && plan.ownerStatus === 'RUNNING';
+  const patch: RolloutPatch = {
+    ...(plan.needsWrite || plan.rules.length > 0 ? { forcedRollbackAt: deps.now().toISOString() } : {}),
+    ...(stopping ? { reason: forcedReason(deps) } : {}),
+  };
+  if (Object.keys(patch).length === 0) return;
+  await deps.store.update(deps.listenerArn, owner, patch).catch((error: unknown) => {
+    // Released meanwhile by its own paths: nobody settles it after this command.
+    if (!(error instanceof LockLost)) throw error;
+  });
 }
 
 async function describeQuietly(executions: ExecutionControlPort, executionArn: string) {
@@ -159,19 +203,11 @@ async function releaseOrStop(
   plan: ForceRollbackPlan,
   owner: string,
 ): Promise<ForceRollbackResult> {
-  const by = deps.requestedBy ? ` by ${deps.requestedBy}` : '';
-  const reason = {
-    error: 'ForcedRollback',
-    cause: `swing rollback --force --release-lock${by}`,
-    at: deps.now().toISOString(),
-  };
+  const reason = forcedReason(deps);
   if (plan.ownerStatus === 'RUNNING') {
     // Not released here: a task of the running execution could still write after the lock was gone.
-    // Stopped instead; its safety net waits those tasks out, restores if needed, records this reason
-    // and releases the lock.
-    await deps.store.update(deps.listenerArn, owner, { reason }).catch((error: unknown) => {
-      if (!(error instanceof LockLost)) throw error;
-    });
+    // Stopped instead (the reason its safety net records was written first, recordForced); its safety net
+    // waits those tasks out, sweeps what they left, and releases the lock.
     await deps.executions.stop(
       owner,
       'ForcedRollback',

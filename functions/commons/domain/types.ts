@@ -312,6 +312,11 @@ export interface Rollout {
    * listener (a Lambda runs on after its state moved on), so no new rollout takes the lock (quiet.ts).
    */
   readonly quietUntil?: string;
+  /**
+   * When `swing rollback --force` restored the listener under this rollout's lock: the rules of Swing's found
+   * missing from then on are its doing, not a hand change, and whoever settles the rollout sweeps the rest.
+   */
+  readonly forcedRollbackAt?: string;
   readonly outcome?: RolloutOutcome;
   /** True once rollback or the safety net has put the starting weights back. */
   readonly restored?: boolean;

@@ -174,8 +174,13 @@ export async function settleEndedExecution(
           ? await rulesOf(deps.swingRules, executionArn)
           : [];
       // A rule missing at the first read was deleted by someone (I4: halt, touch nothing, as Rollback does);
-      // a retry after a throttled removal finds the rules it deleted gone: that is its own doing.
-      const rulesChanged = rulesDrift(rollout, rules, { ignoreMissing: attempt > 1 });
+      // a retry after a throttled removal finds the rules it deleted gone: that is its own doing, and so are
+      // those `swing rollback --force` removed (recorded), with the read rules a stalled step made after it.
+      const forced = rollout.forcedRollbackAt !== undefined;
+      const rulesChanged = rulesDrift(rollout, rules, {
+        ignoreMissing: attempt > 1 || forced,
+        staleSteps: forced,
+      });
       if (rulesChanged) throw rulesDriftError(deps.listenerArn, rulesChanged);
       if (sameWeights(current, rollout.startingWeights)) {
         if (deps.swingRules && rules.length > 0 && (await markRollingBack())) {
