@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { SWING_RULE_SET } from '#domain/swing-rules.ts';
 import type { PlanStep, Weights } from '#domain/types.ts';
 import { isIncrease, percentToWeights, WEIGHT_TOTAL } from '#domain/weights.ts';
 
@@ -527,6 +528,27 @@ function faultArbitrary(
   if (!readsFirst) return fc.oneof(...common);
   return fc.oneof(
     ...common,
+    ...(DRAWN.operatorCommands
+      ? [
+          {
+            // `swing rollback --force` in the middle of a step's rule writes: mostly while the first step creates
+            // its rules (the pins and writes-to-source first, the read rules last), where a step going on after the
+            // forced removal would leave read rules unguarded.
+            weight: 2,
+            arbitrary: fc.record({
+              kind: fc.constant('operator' as const),
+              at: fc.record({
+                on: fc.constant('rule-write' as const),
+                n: fc.oneof(
+                  { weight: 3, arbitrary: fc.integer({ min: 2, max: SWING_RULE_SET.length }) },
+                  { weight: 1, arbitrary: fc.integer({ min: 1, max: ruleWrites }) },
+                ),
+              }),
+              command: fc.constantFrom<OperatorCommand>('force', 'force-release'),
+            }),
+          },
+        ]
+      : []),
     {
       weight: 4,
       arbitrary: fc.record({

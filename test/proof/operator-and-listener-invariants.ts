@@ -1,6 +1,7 @@
 import type { Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { expect } from 'vitest';
-import { PIN_WEIGHTS } from '#domain/swing-rules.ts';
+import { DEFAULT_READS_FIRST } from '#domain/reads-first.ts';
+import { PIN_WEIGHTS, SWING_RULE_SET } from '#domain/swing-rules.ts';
 import type { ListenerRecord } from '#domain/types.ts';
 import { isIncrease } from '#domain/weights.ts';
 import { compileConditions, parseRequest } from '#local/alb-rules.ts';
@@ -241,4 +242,43 @@ export function expectDamagedRecordHalts(run: Run, record: ListenerRecord | unde
     run.world.notifications.some((notification) => notification.executionArn === run.executionArn),
     `the rollout with a damaged record is notified${why}`,
   ).toBe(true);
+}
+
+/**
+ * Reads-first: at no moment a read rule of Swing's is on the listener without every pin and `writes-to-source` in
+ * front of it (a write a read pattern matches would reach the target before the cutover), whatever runs at once:
+ * a step creating its rules, a stale attempt, `swing rollback --force`, a restore. Not judged once a rule of Swing's
+ * was deleted by hand: the operator's doing.
+ */
+export function expectNoUnguardedReadRule(run: Run): void {
+  // A forced rollback's removals are played as hand deletions too: those are judged.
+  if (!run.readsFirst || run.fired.some((fault) => fault.fault.kind === 'rule-drift')) return;
+  const why = `\n  ${story(run)}`;
+  const roleAt = new Map(
+    SWING_RULE_SET.map((spec) => [String(DEFAULT_READS_FIRST.basePriority + spec.offset), spec.role]),
+  );
+  const roleOf = new Map(
+    run.readsFirst.created.map((rule) => [rule.RuleArn ?? '', roleAt.get(String(rule.Priority))]),
+  );
+  const guards = SWING_RULE_SET.filter((spec) => spec.role !== 'reads').length;
+  const live = new Set<string>();
+  for (const event of run.world.elb.log) {
+    let rule: string;
+    if (event.kind === 'call' && event.outcome === 'ok' && event.rule) {
+      rule = event.rule;
+      if (event.operation === 'CreateRule') live.add(rule);
+      else if (event.operation === 'DeleteRule') live.delete(rule);
+    } else if (event.kind === 'rule-hand' && event.weights === undefined) {
+      rule = event.rule;
+      live.delete(rule);
+    } else {
+      continue;
+    }
+    const roles = [...live].map((arn) => roleOf.get(arn));
+    if (!roles.includes('reads')) continue;
+    expect(
+      roles.filter((role) => role !== undefined && role !== 'reads').length,
+      `a read rule of Swing's is never on the listener without every pin and writes-to-source (after ${event.kind === 'call' ? event.operation : 'a hand deletion'} ${rule.slice(-4)})${why}`,
+    ).toBe(guards);
+  }
 }
