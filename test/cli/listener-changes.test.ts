@@ -184,8 +184,9 @@ describe('Command: swing rollback --force', () => {
     const quiet = Object.entries(release?.ExpressionAttributeNames ?? {}).find(
       ([, name]) => name === 'quietUntil',
     );
+    // 165 s after now: QUIET_AFTER_RELEASE_SECONDS.
     expect(release?.ExpressionAttributeValues?.[quiet?.[0].replace('#', ':') ?? '']).toBe(
-      '2026-03-02T10:12:15.000Z',
+      '2026-03-02T10:13:45.000Z',
     );
   });
 
