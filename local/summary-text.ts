@@ -29,10 +29,10 @@ export function summaryLines(summary: LocalSummary, c: ReturnType<typeof createC
   const out: string[] = [''];
   for (const step of summary.steps) {
     out.push(
-      `  step ${String(step.percent).padStart(5)} %: requests source ${step.requests.source}, target ${step.requests.target}; ` +
+      `  ${stepName(step)}: requests source ${step.requests.source}, target ${step.requests.target}; ` +
         `5xx source ${step.errors.source}, target ${step.errors.target}`,
     );
-    out.push(`    delivered split: ${describeDeliveredSplit(step.delivered)}`);
+    out.push(`    delivered split: ${deliveredSplitText(step)}`);
   }
   if (summary.rollback) {
     const latency =
@@ -91,11 +91,28 @@ export function summaryLines(summary: LocalSummary, c: ReturnType<typeof createC
   return out;
 }
 
-/** `step 2/4, reads 50 %`, `step 4/4, write cutover`; all mode `step 2/3, 50 %`. */
+/** `step 2/5, reads 50 %`, `step 4/5, write cutover`, `step 5/5, pins removed`; all mode `step 2/3, 50 %`. */
 export function stepName(step: Pick<StepSummary, 'number' | 'of' | 'kind' | 'percent'>): string {
   const what =
-    step.kind === 'cutover' ? 'write cutover' : `${step.kind === 'reads' ? 'reads ' : ''}${step.percent} %`;
+    step.kind === 'cutover'
+      ? 'write cutover'
+      : step.kind === 'pins'
+        ? 'pins removed'
+        : `${step.kind === 'reads' ? 'reads ' : ''}${step.percent} %`;
   return `step ${step.number}/${step.of}, ${what}`;
+}
+
+/**
+ * The step's delivered split; the pins' step changes no weight (it sends the pinned reads to the target), so
+ * there is no asked share to judge, and the pinned reads are not counted apart: say what it measured instead.
+ */
+function deliveredSplitText(step: StepSummary): string {
+  if (step.kind !== 'pins') return describeDeliveredSplit(step.delivered);
+  const { source, target } = step.requests;
+  return (
+    `not judged: this step changes no weight, it sends the pinned reads to the target, and they are not ` +
+    `counted per step; in its window the target took ${target} of ${source + target} requests`
+  );
 }
 
 /** The write exposure, as measured here to the millisecond when it was (the record's whole seconds otherwise). */

@@ -214,7 +214,7 @@ describe('Local mode control: the process', () => {
       expect(code).toBe(130);
       expect(run.stdout()).toContain('Ctrl-C: stopping the execution');
       expect(run.stdout()).toContain('outcome: interrupted');
-      expect(run.stdout()).toContain('step    10 %: requests source');
+      expect(run.stdout()).toContain('step 1/2, 10 %: requests source');
     } finally {
       run.child.kill('SIGKILL');
     }

@@ -1,0 +1,75 @@
+import { createColors } from 'picocolors';
+import { describe, expect, it } from 'vitest';
+import { judgeDeliveredSplit } from '#domain/delivered-split.ts';
+import type { LocalSummary, StepSummary } from '#local/summary.ts';
+import { summaryLines } from '#local/summary-text.ts';
+
+const c = createColors(false);
+
+/** A step as the local run records it, its delivered split judged from its counts as the run judges it. */
+function step(
+  number: number,
+  kind: StepSummary['kind'],
+  percent: number,
+  weights: StepSummary['weights'],
+  requests: StepSummary['requests'],
+  delivered: StepSummary['requests'] = requests,
+): StepSummary {
+  return {
+    index: number - 1,
+    number,
+    of: 5,
+    kind,
+    percent,
+    weights,
+    startedAt: '2026-12-07T07:00:00.000Z',
+    requests,
+    errors: { source: 0, target: 0 },
+    delivered: judgeDeliveredSplit({ weights, requests: delivered }),
+    gate: false,
+  };
+}
+
+describe('The local summary names each step as the live view does', () => {
+  // A completed reads-first run: three read steps, the write cutover, the pins' step. The pins' step changes no
+  // weight, so the routed counts its split would be judged on are none.
+  const steps = [
+    step(1, 'reads', 10, { source: 899, target: 100 }, { source: 900, target: 100 }),
+    step(2, 'reads', 50, { source: 499, target: 500 }, { source: 500, target: 500 }),
+    step(3, 'reads', 100, { source: 0, target: 999 }, { source: 0, target: 1000 }),
+    step(4, 'cutover', 100, { source: 0, target: 999 }, { source: 0, target: 400 }),
+    step(5, 'pins', 100, { source: 0, target: 999 }, { source: 0, target: 380 }, { source: 0, target: 0 }),
+  ];
+  const summary = {
+    outcome: 'completed',
+    finalWeights: { source: 0, target: 999 },
+    startingWeights: { source: 999, target: 0 },
+    steps,
+    stateTransitions: 40,
+    clientRequests: { sent: 2380, failed: 0, failedByCluster: {}, failedBySwitching: 0 },
+    traffic: 'reads-first',
+    swingRulesLeft: 0,
+    durationMs: 15_000,
+  } as unknown as LocalSummary;
+  const lines = summaryLines(summary, c);
+
+  it('numbers the steps and names the write cutover and the pins, never "step 100 %"', () => {
+    const stepLines = lines.filter((line) => line.startsWith('  step'));
+    expect(stepLines.map((line) => line.split(':')[0])).toEqual([
+      '  step 1/5, reads 10 %',
+      '  step 2/5, reads 50 %',
+      '  step 3/5, reads 100 %',
+      '  step 4/5, write cutover',
+      '  step 5/5, pins removed',
+    ]);
+  });
+
+  it("says the pins' step is not judged and what it measured, not 'too few requests to judge'", () => {
+    const splits = lines.filter((line) => line.startsWith('    delivered split:'));
+    expect(splits).toHaveLength(5);
+    expect(splits[4]).not.toContain('too few');
+    expect(splits[4]).toContain('not judged: this step changes no weight');
+    expect(splits[4]).toContain('the target took 380 of 380 requests');
+    expect(splits[1]).toMatch(/asked 50(\.\d+)? %, delivered 50 % of 1000 \(as asked/);
+  });
+});
