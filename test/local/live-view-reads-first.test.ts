@@ -59,7 +59,6 @@ describe('Live view of a reads-first run on an 80-column terminal', () => {
         },
       },
     );
-    await terminal.settled();
 
     expect(exitCode, JSON.stringify(summary.rollback)).toBe(1);
     expect(promoted).toBe(true);

@@ -13,7 +13,7 @@ const SGR_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[(?:1|2|3[0-7]|9[0-7]
 describe('Live view of a local run on a terminal', () => {
   it('fits 80 columns, follows a resize to 40, leaves one frame, and draws the rollback with its alarm before the summary', async () => {
     const terminal = new FakeTerminal(80, 30);
-    let resized: Promise<void> | undefined;
+    let resized: Promise<string[]> | undefined;
 
     const { exitCode } = await runLocal(
       parseLocalOptions({
@@ -31,15 +31,22 @@ describe('Live view of a local run on a terminal', () => {
         stdout: (text) => {
           terminal.write(text);
           // Narrow the terminal mid-run, once the first bake is on screen.
-          if (!resized && text.includes('baking at 10 %')) resized = terminal.resize(40);
+          resized ??= terminal.resizeOnceShown('baking at 10 %', 40);
         },
       },
     );
-    await resized;
-    await terminal.settled();
 
     expect(exitCode).toBe(1);
-    expect(resized).toBeDefined();
+    // The resize came while the run was live: the view redrew its panel at once, one frame fitting 40 columns.
+    const afterResize = await resized;
+    expect(afterResize).toBeDefined();
+    expect(afterResize?.filter((row) => row.startsWith('Swing local'))).toHaveLength(1);
+    expect(afterResize?.find((row) => row.startsWith('Swing local'))).not.toContain('ROLLED BACK');
+    expect(afterResize?.filter((row) => row.startsWith('ramp '))).toHaveLength(1);
+    expect(afterResize?.some((row) => row.includes('outcome:'))).toBe(false);
+    expect(terminal.writes.some(({ text, columns }) => columns === 40 && text.includes('Swing local'))).toBe(
+      true,
+    );
     const tooWide = writtenLines(terminal.writes).filter(({ line, columns }) => stringWidth(line) > columns);
     expect(tooWide).toEqual([]);
     const screen = terminal.lines();
@@ -166,11 +173,9 @@ describe('Live view: a second Ctrl-C', () => {
       alarms: { alarms: [], firing: [] },
       traffic: { sent: 10, failed: 0 },
     });
-    await terminal.settled();
     expect(terminal.visible().some((line) => line.startsWith('Swing local'))).toBe(true);
 
     force.abort();
-    await terminal.settled();
 
     const screen = terminal.visible();
     expect(screen.some((line) => line.startsWith('Swing local'))).toBe(false);
