@@ -18,6 +18,7 @@ import {
 } from '#domain/engine/safety-net.ts';
 import { abortRollout, promoteGate } from '#domain/operator.ts';
 import { formatPlanSpec } from '#domain/plan.ts';
+import { QUIET_AFTER_RELEASE_SECONDS } from '#domain/quiet.ts';
 import { DEFAULT_READS_FIRST } from '#domain/reads-first.ts';
 import { RECONCILE_INTERVAL_MINUTES, type ReconcileAction } from '#domain/reconciler.ts';
 import { SWING_RULE_SET } from '#domain/swing-rules.ts';
@@ -456,6 +457,8 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
     ...world.deps,
     store,
     waitAfterStopMs: SAFETY_NET_WAIT_SECONDS * 1000,
+    // As the deployed handlers: every release records its quiet period on the virtual clock.
+    quietAfterReleaseMs: QUIET_AFTER_RELEASE_SECONDS * 1000,
     ...(readsFirst
       ? {
           swingRules: new AlbSwingRules(world.elb.client, LISTENER, { verifyAttempts: 1, verifyDelayMs: 0 }),

@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import { QUIET_AFTER_RELEASE_SECONDS } from '#domain/quiet.ts';
 import type { ListenerRecord, Rollout } from '#domain/types.ts';
 import { formatWeights, isIncrease, percentToWeights, sameWeights } from '#domain/weights.ts';
 import type { CloudWatchEvent, ElbEvent } from '#test/support/fake-aws.ts';
@@ -1069,6 +1070,23 @@ export function expectReadsFirst(run: Run, record: ListenerRecord | undefined): 
   }
 }
 
+/**
+ * The quiet period (functions/commons/domain/quiet.ts): the world sets it as the deployed handlers do, so every
+ * path that released the main rollout's lock (Complete, RolledBack, Halt, the safety net, the reconciler, a halt
+ * on a malformed record, `swing rollback --force --release-lock`) records `quietUntil`,
+ * QUIET_AFTER_RELEASE_SECONDS after its end. Not judged: a rollout that never entered ShiftWeights (nothing it
+ * ran could write the listener or its rules).
+ */
+export function expectQuietAfterRelease(run: Run, record: ListenerRecord | undefined): void {
+  const finished = mainRollout(run, record);
+  if (!finished?.endedAt) return;
+  if (!statesEntered(run).includes('ShiftWeights')) return;
+  expect(
+    finished.quietUntil,
+    `the release records its quiet period, ${QUIET_AFTER_RELEASE_SECONDS} s after it\n  ${story(run)}`,
+  ).toBe(new Date(Date.parse(finished.endedAt) + QUIET_AFTER_RELEASE_SECONDS * 1000).toISOString());
+}
+
 export async function expectInvariants(run: Run): Promise<void> {
   const record = await finalRecord(run);
   expectPauseHolds(run, record);
@@ -1084,6 +1102,7 @@ export async function expectInvariants(run: Run): Promise<void> {
   expectEventDrivenRollback(run);
   expectBoundedEventToEnd(run);
   expectRestoredByTheSafetyNet(run, record);
+  expectQuietAfterRelease(run, record);
   expectHarmlessFaultsTolerated(run);
   expectReadsFirst(run, record);
   expectNoUnguardedReadRule(run);
