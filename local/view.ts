@@ -16,6 +16,7 @@ import type {
 } from '#domain/types.ts';
 import { formatWeights, weightsToPercent } from '#domain/weights.ts';
 import { printableDeep } from '#report/printable.ts';
+import { AlarmLines, alarmChangeLogged } from './alarm-lines.ts';
 import type { EventSource, LocalEvent } from './events.ts';
 import { CUTOVER_GATE_WARNING, readsFirstLines } from './reads-first-frame.ts';
 import type { LocalIo, LocalSummary } from './summary.ts';
@@ -265,6 +266,7 @@ export class LiveView {
   /** The newest phase event: fresher than the record a frame polled, so no frame draws a phase already left. */
   private phase: Extract<LocalEvent, { kind: 'phase' }> | undefined;
   private drawn: string[] = [];
+  private readonly alarmLines = new AlarmLines();
   private readonly unsubscribe: () => void;
   private readonly onResize = () => this.resized();
 
@@ -326,6 +328,11 @@ export class LiveView {
   private event(event: LocalEvent): void {
     if (this.options.json) return;
     if (event.kind === 'phase') this.phase = event;
+    if (event.kind === 'alarm') {
+      this.alarmLines.changed(event);
+      // On a terminal an OK <-> INSUFFICIENT_DATA move only updates the alarm's panel line (next frame).
+      if (this.logUpdate && !alarmChangeLogged(event)) return;
+    }
     const { text, tone } = describeEvent(event, {
       keys: this.keys,
       ...(this.options.promoteAt !== undefined ? { promoteAt: this.options.promoteAt } : {}),
@@ -443,13 +450,7 @@ export class LiveView {
           `p99 ${String(Math.round(window.p99LatencyMs)).padStart(5)} ms`,
       );
     }
-    const alarms = frame.alarms.alarms.map(
-      (alarm) => `${alarm.name} ${alarmColor(alarm.state, c)(alarm.state)}`,
-    );
-    // One alarm per line when they do not fit side by side.
-    const together = `alarms   ${alarms.join('  ')}`;
-    if (stringWidth(together) <= width) lines.push(together);
-    else lines.push(...alarms.map((alarm, at) => `${at === 0 ? 'alarms' : ''}`.padEnd(9) + alarm));
+    lines.push(...this.alarmLines.lines(frame.alarms.alarms, now, (state) => alarmColor(state, c)(state)));
     lines.push(`clients  ${frame.traffic.sent} sent, ${frame.traffic.failed} failed`);
     if (this.keys && status !== 'gated' && !rollout?.outcome)
       lines.push(c.dim('keys     a aborts, Ctrl-C stops'));
