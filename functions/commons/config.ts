@@ -5,6 +5,7 @@ import type {
   InsufficientDataPolicy,
   ListenerTarget,
   ReadsFirstSettings,
+  ReverseCaptureSettings,
   TrafficMode,
 } from '#domain/types.ts';
 import { fieldIssuesFrom, strictObjectOf } from '#domain/validation.ts';
@@ -202,4 +203,56 @@ export function replayLagFromEnv(env: NodeJS.ProcessEnv = process.env): ReplayLa
     ]);
   }
   return { alarmName, missingData };
+}
+
+/** The drain's bound when REVERSE_DRAIN_TIMEOUT_SECONDS does not say: writes stay frozen at most this long. */
+export const DEFAULT_REVERSE_DRAIN_TIMEOUT_SECONDS = 60;
+/** Longest drain bound: writes answered 503 for longer than this is an outage, not a freeze. */
+export const MAX_REVERSE_DRAIN_TIMEOUT_SECONDS = 900;
+
+/**
+ * Reverse capture (lossless rollback after the write cutover): REVERSE_LAG_ALARM (the alarm on the reverse
+ * replayer's lag; set means configured), REVERSE_LAG_MISSING_DATA (`lagging` default, or `caught-up`) and
+ * REVERSE_DRAIN_TIMEOUT_SECONDS (default 60, 5 to 900). Undefined when REVERSE_LAG_ALARM is absent: a rollback
+ * after the cutover then reports the write exposure, as without reverse capture.
+ */
+export function reverseCaptureFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): ReverseCaptureSettings | undefined {
+  const lagAlarm = env.REVERSE_LAG_ALARM;
+  if (lagAlarm === undefined) return undefined;
+  const issues: { field: string; message: string }[] = [];
+  if (lagAlarm.trim() === '') {
+    issues.push({
+      field: 'REVERSE_LAG_ALARM',
+      message:
+        "is empty: set the reverse replayer's lag alarm name, or leave the variable out (no reverse capture)",
+    });
+  }
+  const missingData = env.REVERSE_LAG_MISSING_DATA ?? 'lagging';
+  if (missingData !== 'lagging' && missingData !== 'caught-up') {
+    issues.push({
+      field: 'REVERSE_LAG_MISSING_DATA',
+      message: `is '${missingData}': use 'lagging' (default: no datapoint is never drained) or 'caught-up'`,
+    });
+  }
+  const rawTimeout = env.REVERSE_DRAIN_TIMEOUT_SECONDS;
+  const drainTimeoutSeconds =
+    rawTimeout === undefined || rawTimeout.trim() === ''
+      ? DEFAULT_REVERSE_DRAIN_TIMEOUT_SECONDS
+      : Number(rawTimeout);
+  if (
+    !Number.isInteger(drainTimeoutSeconds) ||
+    drainTimeoutSeconds < 5 ||
+    drainTimeoutSeconds > MAX_REVERSE_DRAIN_TIMEOUT_SECONDS
+  ) {
+    issues.push({
+      field: 'REVERSE_DRAIN_TIMEOUT_SECONDS',
+      message:
+        `is '${rawTimeout}': use a whole number of seconds from 5 to ${MAX_REVERSE_DRAIN_TIMEOUT_SECONDS} ` +
+        `(default ${DEFAULT_REVERSE_DRAIN_TIMEOUT_SECONDS}): how long writes stay frozen waiting for the drain`,
+    });
+  }
+  if (issues.length > 0) throw new ValidationFailed(issues);
+  return { lagAlarm, missingData: missingData as ReverseCaptureSettings['missingData'], drainTimeoutSeconds };
 }

@@ -3,6 +3,7 @@ import { takesEveryRead } from './foreign-rules.ts';
 import { isSwingOwnRule, ruleText } from './listener-rules.ts';
 import type {
   DescribedListenerRule,
+  FixedResponse,
   FoundSwingRule,
   SwingRuleCondition,
   SwingRuleSpec,
@@ -136,6 +137,79 @@ export const SWING_RULE_SET: readonly SwingRuleSpec[] = [
       { field: 'http-request-method', values: ['POST'] },
       { field: 'path-pattern', values: ['*/_count', '*/_mget', '*/_field_caps'] },
     ],
+  },
+];
+
+/**
+ * What a freeze rule answers: 503 with an OpenSearch-shaped error body, so a client reads why. ALB's fixed-response
+ * action sets only a status, a content type and a body (FixedResponseActionConfig): no `Retry-After` header, so
+ * clients retry with their own backoff (the OpenSearch clients retry 503).
+ */
+export const FREEZE_RESPONSE: FixedResponse = Object.freeze({
+  statusCode: '503',
+  contentType: 'application/json',
+  messageBody: JSON.stringify({
+    error: {
+      type: 'swing_write_freeze',
+      reason:
+        "writes are frozen for a few seconds while a rollback replays the target's writes onto the source; retry",
+    },
+    status: 503,
+  }),
+});
+
+/**
+ * The write freeze of a rollback after the cutover (reverse capture configured), evaluated after every rule of
+ * `SWING_RULE_SET` (offsets 13 to 17 from the base priority, after the read rules' 10 to 12, before the default
+ * action). ALB's conditions cannot say "not a read", and one condition holds at most 3 values, so five rules: the
+ * methods no read uses (503); the POSTs `writes-to-source` matches (503: a write that a read pattern also
+ * matches, such as a document id `_search`); the POST reads, forwarded where the default action sends them when the
+ * freeze is made (reads keep flowing, to the cluster that has every write); every other POST (503). GET and HEAD
+ * fall through to the default action. A rule of `SWING_RULE_SET` still there (pins within the cutover's bake, the
+ * cutover's own rules not yet removed) comes first: what it sends to the source lands on the source, not the target.
+ */
+export const FREEZE_RULE_SET: readonly SwingRuleSpec[] = [
+  {
+    name: 'freeze-methods',
+    role: 'freeze',
+    offset: 13,
+    conditions: [{ field: 'http-request-method', values: ['PUT', 'DELETE', 'PATCH'] }],
+    respond: FREEZE_RESPONSE,
+  },
+  {
+    name: 'freeze-writes',
+    role: 'freeze',
+    offset: 14,
+    conditions: [
+      { field: 'http-request-method', values: ['POST'] },
+      { field: 'path-pattern', values: ['/_*/*', '/*/_*/*'] },
+    ],
+    respond: FREEZE_RESPONSE,
+  },
+  {
+    name: 'freeze-reads-search',
+    role: 'freeze',
+    offset: 15,
+    conditions: [
+      { field: 'http-request-method', values: ['POST'] },
+      { field: 'path-pattern', values: ['*/_search', '*/_msearch'] },
+    ],
+  },
+  {
+    name: 'freeze-reads-lookups',
+    role: 'freeze',
+    offset: 16,
+    conditions: [
+      { field: 'http-request-method', values: ['POST'] },
+      { field: 'path-pattern', values: ['*/_count', '*/_mget', '*/_field_caps'] },
+    ],
+  },
+  {
+    name: 'freeze-post',
+    role: 'freeze',
+    offset: 17,
+    conditions: [{ field: 'http-request-method', values: ['POST'] }],
+    respond: FREEZE_RESPONSE,
   },
 ];
 

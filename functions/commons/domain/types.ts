@@ -111,7 +111,17 @@ export type TrafficMode = 'all' | 'reads-first';
  * tasks, cursors) on the source until after the cutover; `writes` keeps writes a read pattern would also match
  * on the source until the cutover; `reads` carries the read share.
  */
-export type SwingRuleRole = 'pin' | 'writes' | 'reads';
+export type SwingRuleRole = 'pin' | 'writes' | 'reads' | 'freeze';
+
+/**
+ * What a freeze rule answers instead of forwarding (ELBv2's FixedResponseActionConfig: a status, a content type and
+ * a body, no header: ALB cannot add `Retry-After`, so a client retries a 503 with its own backoff).
+ */
+export interface FixedResponse {
+  readonly statusCode: string;
+  readonly contentType: 'application/json' | 'text/plain';
+  readonly messageBody: string;
+}
 
 /** A rule condition in ELBv2's terms (CreateRule), the subset Swing's rules use. */
 export type SwingRuleCondition =
@@ -130,6 +140,8 @@ export interface SwingRuleSpec {
   /** Added to the base priority: the pin rules come first, so they are evaluated before the read rules. */
   readonly offset: number;
   readonly conditions: readonly SwingRuleCondition[];
+  /** A freeze rule answers what it matches itself (fixed-response) instead of forwarding: createRule ignores weights. */
+  readonly respond?: FixedResponse;
 }
 
 /** A rule of Swing's as found on the listener, by its `swing:owner` tag. */
@@ -144,6 +156,8 @@ export interface FoundSwingRule {
   readonly conditions: readonly SwingRuleCondition[];
   /** The weights of its forward when it is one forward to exactly the two swung groups; absent otherwise. */
   readonly weights?: Weights;
+  /** What it answers when its action is a fixed-response (a freeze rule); absent otherwise. */
+  readonly respond?: FixedResponse;
 }
 
 /**
@@ -153,7 +167,10 @@ export interface FoundSwingRule {
 export interface SwingRulesPort {
   /** Swing's rules on this listener (tagged `swing:owner`), in priority order. */
   readSwingRules(): Promise<readonly FoundSwingRule[]>;
-  /** Creates one rule at `priority` with a weighted forward at `weights`, tagged with its name and owner. */
+  /**
+   * Creates one rule at `priority` with a weighted forward at `weights`, tagged with its name and owner; a spec with
+   * `respond` (a freeze rule) gets that fixed-response action instead, and `weights` is ignored.
+   */
   createRule(spec: SwingRuleSpec, priority: number, weights: Weights, owner: string): Promise<string>;
   /** Sets a rule's weighted forward (the rest of it kept), then reads it back (else `WeightsNotApplied`). */
   setRuleWeights(ruleArn: string, weights: Weights): Promise<void>;
@@ -172,6 +189,71 @@ export interface ReplayLagPort {
   check(): Promise<ReplayLagVerdict>;
 }
 
+/**
+ * Reverse capture (after the write cutover): the target path's proxy captures what the target takes, and a reverse
+ * replayer applies the target's accepted writes onto the source. Its lag alarm (OK = drained) tells a rollback when
+ * nothing is left on the target only. Absent from EngineDeps: not configured, a rollback after the cutover reports
+ * the write exposure as before.
+ */
+export interface ReverseCaptureSettings {
+  /** The CloudWatch alarm on the reverse replayer's lag: OK means drained; its return to OK releases Drain. */
+  readonly lagAlarm: string;
+  /** What INSUFFICIENT_DATA on it means: `lagging` (default: no datapoint is never drained) or `caught-up`. */
+  readonly missingData: 'lagging' | 'caught-up';
+  /** How long a rollback keeps writes frozen waiting for the drain before it restores anyway. */
+  readonly drainTimeoutSeconds: number;
+}
+
+/** Whether the reverse replayer has applied everything the target took onto the source. */
+export interface ReverseReplayVerdict {
+  readonly drained: boolean;
+  /** What was read, in words: the alarm's state and threshold, or that it could not be read. */
+  readonly detail: string;
+}
+
+/** The reverse replayer's lag (like ReplayLagPort for the forward replayer): a missing or unreadable alarm is not drained. */
+export interface ReverseReplayPort {
+  check(): Promise<ReverseReplayVerdict>;
+}
+
+/** Requests the freeze rules answered with 503 between two instants, when something counts them (the local ALB). */
+export interface FrozenRequestsPort {
+  countBetween(from: Date, to: Date): Promise<number | undefined>;
+}
+
+/**
+ * The write freeze of a rollback after the cutover (reverse capture configured): Swing's freeze rules answer every
+ * non-read with 503 while the reverse replayer drains; then the starting weights come back and the freeze lifts.
+ */
+export interface FreezeRecord {
+  /** Set just before the freeze's first CreateRule, so that a crash after it still counts as a freeze to lift. */
+  readonly startedAt: string;
+  /** When every freeze rule was created: non-reads are refused from here. */
+  readonly frozenAt?: string;
+  /** The drain's bound: `frozenAt` (or `startedAt`) plus the drain timeout. Nothing restores before the drain or this. */
+  readonly drainDeadline: string;
+  /** When the drain ended: the reverse lag alarm said drained, or the deadline passed. */
+  readonly drainEndedAt?: string;
+  /** `drained`: nothing is on the target only; `timed-out`: the exposure says what may not be replayed. */
+  readonly drain?: 'drained' | 'timed-out';
+  /** The reverse lag check's words when the drain ended. */
+  readonly drainDetail?: string;
+  /** When the freeze rules were removed (after the restore, or by whoever settled the rollout). */
+  readonly liftedAt?: string;
+  /** Non-reads the freeze answered 503, when counted (FrozenRequestsPort; the local ALB does, AWS does not). */
+  readonly refusedWrites?: number;
+  /** Why the freeze could not be made (ELBv2 refused a CreateRule): the rollback restored without a drain. */
+  readonly failed?: string;
+}
+
+/** Preflight's verdict, before the cutover: would a rollback after it lose nothing? */
+export interface LosslessVerdict {
+  /** True when reverse capture is configured and its lag alarm exists (readable). */
+  readonly lossless: boolean;
+  /** Why, in words (the alarm, its state; or what to configure). */
+  readonly detail: string;
+}
+
 /** Requests the target took, for the write-exposure report (the target group's RequestCount: reads included). */
 export interface TargetRequestsPort {
   countBetween(from: Date, to: Date): Promise<number | undefined>;
@@ -187,6 +269,13 @@ export interface WriteExposure {
   readonly targetRequests?: number;
   /** `rolled-back`: the writes are on the target only; `held`: writes stay on the target, which keeps serving. */
   readonly policy: AfterCutoverPolicy;
+  /**
+   * Reverse capture: `drained`, every write the target took in the window was replayed onto the source before the
+   * restore (nothing is on the target only); `timed-out`, the drain's bound passed first; `not-frozen`, the freeze
+   * could not be made (or the path that restored made none). Absent: no reverse capture, the window's writes are on
+   * the target only. Anything but `drained`: the window and the count are what may not have been replayed.
+   */
+  readonly reverseReplay?: 'drained' | 'timed-out' | 'not-frozen';
 }
 
 /** After the write cutover a failure either rolls back (availability first) or holds writes on the target (data first). */
@@ -342,6 +431,10 @@ export interface Rollout {
   readonly cutoverAt?: string;
   /** What a rollback (or a hold) after the cutover left on the target only. */
   readonly exposure?: WriteExposure;
+  /** The write freeze of a rollback after the cutover (reverse capture): absent when none was begun. */
+  readonly freeze?: FreezeRecord;
+  /** Preflight's verdict: would a rollback after the cutover lose nothing (reverse capture configured)? */
+  readonly losslessRollback?: LosslessVerdict;
   /** The outcome notification this rollout sent: one per rollout, whoever finished it (see `notifyOnce`). */
   readonly notified?: NotificationOutcome;
 }
@@ -360,9 +453,9 @@ export type RolloutPatch = Partial<Omit<Rollout, 'executionArn' | 'startedAt' | 
 
 /**
  * The waits the state machine opens with a task token: a bake, a gate (the plan's, or the write cutover's), a
- * wait for the replayer, or the hold of a pause (PauseHold).
+ * wait for the replayer, the hold of a pause (PauseHold), or a rollback's wait for the reverse replayer (Drain).
  */
-export type WaitKind = 'bake' | 'gate' | 'replay' | 'pause';
+export type WaitKind = 'bake' | 'gate' | 'replay' | 'pause' | 'drain';
 
 export interface WaitOpening {
   /** Which wait opens (for logs): the condition is on `attempt` alone. */

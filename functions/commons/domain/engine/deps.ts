@@ -4,10 +4,13 @@ import type { LogPort } from '../log.ts';
 import type { TrafficDefaults } from '../reads-first.ts';
 import type {
   AlarmPort,
+  FrozenRequestsPort,
   ListenerPort,
   ListenerRulesPort,
   NotifierPort,
   ReplayLagPort,
+  ReverseCaptureSettings,
+  ReverseReplayPort,
   RolloutStore,
   SmokePort,
   StepRecord,
@@ -54,6 +57,16 @@ export interface EngineDeps {
   readonly trafficDefaults?: TrafficDefaults;
   /** The alarm on the replayer's lag: its return to OK releases a step waiting for the replayer. */
   readonly replayLagAlarm?: string;
+  /**
+   * Reverse capture (REVERSE_LAG_ALARM & co on AWS): a rollback after the write cutover freezes writes, waits for
+   * the reverse replayer to drain (bounded by `drainTimeoutSeconds`), restores, then lifts the freeze. Its lag
+   * alarm's return to OK releases Drain. Absent: not configured, the exposure is reported as before.
+   */
+  readonly reverseCapture?: ReverseCaptureSettings;
+  /** The reverse replayer's lag, read when Drain opens and when DrainCheck re-checks. Absent: never drained. */
+  readonly reverseReplay?: ReverseReplayPort;
+  /** The non-reads the freeze answered 503, for the record. Absent: not counted (AWS). */
+  readonly frozenRequests?: FrozenRequestsPort;
   /**
    * How long after a release no rollout may take the lock (QUIET_AFTER_RELEASE_SECONDS on AWS, quiet.ts).
    * @default 0, where no invocation outlives its state (the local mode)
