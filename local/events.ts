@@ -195,6 +195,14 @@ export class ObservedRolloutStore implements RolloutStore {
   }
 }
 
+/**
+ * Whether the event starts a step that writes no weight (the pins leaving): its window then starts here, as
+ * another step's starts at its write.
+ */
+export function startsStepWithoutWrite(event: LocalEvent): boolean {
+  return event.kind === 'phase' && event.status === 'shifting' && event.stepKind === 'pins';
+}
+
 /** The smoke tester, observed: its verdict becomes a `smoke` event. */
 export function observedSmokeTester(inner: SmokePort, log: EventRecorder): SmokePort {
   return {

@@ -41,8 +41,17 @@ export interface ReadRuleWrite {
   readonly byRoute: RoutedByRoute;
 }
 
+/** Where a step that writes no weight (the pins leaving) starts, and the counts at that instant. */
+export interface StepStart {
+  readonly at: number;
+  readonly routed: Counts;
+  readonly byRoute: RoutedByRoute;
+}
+
 export interface SplitSources {
   readonly defaults: readonly WeightWrite[];
+  /** The starts of the steps that write no weight: each ends the window of the step before it. */
+  readonly starts: readonly StepStart[];
   readonly rules: readonly ReadRuleWrite[];
   /** The counts now (or at the run's end). */
   readonly end: { readonly at: number; readonly routed: Counts; readonly byRoute: RoutedByRoute };
@@ -69,13 +78,15 @@ export function stepSplit(
   policy: DeliveredSplitPolicy = DEFAULT_DELIVERED_SPLIT_POLICY,
 ): DeliveredSplit {
   if (step.kind === 'reads') return readStepSplit(step, sources, policy);
+  if (step.kind === 'pins') return pinsStepSplit(step, sources, policy);
   const index = sources.defaults.findIndex(
     (write) => writtenFor(write.at, step) && sameWeights(write.weights, step.weights),
   );
   const from = sources.defaults[index];
   if (!from) return judgeDeliveredSplit({ weights: step.weights, requests: { ...zero } }, policy);
   const next = sources.defaults[index + 1];
-  const to = next ?? sources.end;
+  const start = sources.starts.find((each) => each.at >= from.at && (!next || each.at < next.at));
+  const to = start ?? next ?? sources.end;
   // The cutover moves the default action only: the pins keep their requests on the source by design.
   const requests =
     step.kind === 'cutover'
@@ -90,6 +101,30 @@ export function stepSplit(
       ...(step.kind === 'cutover'
         ? { notes: ["the default action's requests (writes, and reads once the read rules left)"] }
         : {}),
+    },
+    policy,
+  );
+}
+
+/**
+ * The pins' step writes no weight: it sends the pinned reads to the target. Its window runs from its start to
+ * the next write (a restore) or the end, and counts the whole listener, where every request now goes one way.
+ */
+function pinsStepSplit(
+  step: StepRecord,
+  sources: SplitSources,
+  policy: DeliveredSplitPolicy,
+): DeliveredSplit {
+  const from = sources.starts.find((each) => writtenFor(each.at, step));
+  if (!from) return judgeDeliveredSplit({ weights: step.weights, requests: { ...zero } }, policy);
+  const to = sources.defaults.find((write) => write.at >= from.at) ?? sources.end;
+  return judgeDeliveredSplit(
+    {
+      weights: step.weights,
+      requests: delta(to.routed, from.routed),
+      from: iso(from.at),
+      to: iso(to.at),
+      notes: ["the whole listener's requests: the pins left, so reads and writes follow the default action"],
     },
     policy,
   );

@@ -6,13 +6,20 @@ import {
 import type { AlarmStateValue, StepRecord, Weights } from '#domain/types.ts';
 import { weightsToPercent } from '#domain/weights.ts';
 import type { AlbTotals, Group, LocalAlb } from './alb.ts';
-import type { EventRecorder, EventSource, LocalEvent, UnstampedEvent } from './events.ts';
+import {
+  type EventRecorder,
+  type EventSource,
+  type LocalEvent,
+  startsStepWithoutWrite,
+  type UnstampedEvent,
+} from './events.ts';
 import { type ExposureMeasure, measureExposure } from './exposure-measure.ts';
 import type { RequestKindCounts } from './request-kinds.ts';
 import {
   type ReadRuleWrite,
   routedByRoute,
   type SplitSources,
+  type StepStart,
   stepSplit,
   type WeightWrite,
 } from './step-splits.ts';
@@ -67,6 +74,7 @@ export class LocalTimeline implements EventRecorder, EventSource {
   private readonly events: TimelineEvent[] = [];
   private readonly boundaries: WeightWrite[] = [];
   private readonly ruleWrites: ReadRuleWrite[] = [];
+  private readonly stepStarts: StepStart[] = [];
   private readonly listeners = new Set<(event: TimelineEvent) => void>();
   private lastSample: { at: number; totals: AlbTotals } | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -218,12 +226,21 @@ export class LocalTimeline implements EventRecorder, EventSource {
     const totals = this.alb.totals();
     return {
       defaults: this.boundaries,
+      starts: this.stepStarts,
       rules: this.ruleWrites,
       end: { at: this.now(), routed: totals.routed, byRoute: routedByRoute(totals) },
     };
   }
 
   private emit(event: TimelineEvent): void {
+    if (startsStepWithoutWrite(event)) {
+      const totals = this.alb.totals();
+      this.stepStarts.push({
+        at: Date.parse(event.at),
+        routed: totals.routed,
+        byRoute: routedByRoute(totals),
+      });
+    }
     this.events.push(event);
     for (const listener of this.listeners) {
       try {

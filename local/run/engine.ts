@@ -5,7 +5,7 @@ import { parseSmokeConfig } from '#domain/smoke-config.ts';
 import type { ListenerPort, Notification, ReplayLagVerdict, SwingRulesPort, Weights } from '#domain/types.ts';
 import { sameWeights } from '#domain/weights.ts';
 import { LOCAL_ALB_ARNS } from '../alb.ts';
-import { ObservedRolloutStore, observedSmokeTester } from '../events.ts';
+import { ObservedRolloutStore, observedSmokeTester, startsStepWithoutWrite } from '../events.ts';
 import { LocalStepFunctions } from '../executor.ts';
 import { defaultLocalAlarms, LocalAlarms } from '../local-alarms.ts';
 import { LocalListener } from '../local-listener.ts';
@@ -78,6 +78,11 @@ export function localEngine(
       writes.push({ at: Date.now(), weights, totals: alb.totals().weighted });
     },
   };
+  // The pins' step writes no weight: its start bounds the per-step counts as another step's write does.
+  timeline.subscribe((event) => {
+    if (startsStepWithoutWrite(event))
+      writes.push({ at: Date.parse(event.at), weights: alb.getWeights(), totals: alb.totals().weighted });
+  });
   // Reads-first moves read rules, not the default action: each step's read share is a write of the run too.
   const baseRules = localSwingRules(observeReadRuleWrites(alb, (write) => timeline.recordRuleWrite(write)));
   const recordReads = (weights: Weights) => {

@@ -65,6 +65,16 @@ describe('Local mode: reads first, writes last', () => {
     expect(localReportData(summary).events.map((event) => event.text)).toContainEqual(
       expect.stringContaining('pins gone: the pinned reads bake on the target under alarm watch'),
     );
+    // The pins' step writes no weight, yet it is a window of its own: from its start to the run's end, where
+    // the target took every request; the cutover's window ends where it begins.
+    const [cutover, pins] = summary.steps.slice(-2);
+    expect([cutover?.kind, pins?.kind]).toEqual(['cutover', 'pins']);
+    expect(pins?.requests.target, JSON.stringify(pins)).toBeGreaterThan(0);
+    expect(pins?.delivered.requests?.target).toBeGreaterThan(0);
+    expect(pins?.delivered.from).toBeDefined();
+    expect(Date.parse(pins!.delivered.from!)).toBeGreaterThanOrEqual(Date.parse(pins!.startedAt));
+    expect(cutover?.delivered.to).toBe(pins?.delivered.from);
+    expect(cutover?.endedAt).toBe(pins?.delivered.from);
   });
 
   it('rehearses: reads ramp, the starting weights come back, outcome rehearsed, nothing left on the target', async () => {
