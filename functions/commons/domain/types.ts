@@ -1,3 +1,5 @@
+import type { FreezeRecord, LosslessVerdict } from './reverse-capture-types.ts';
+
 /**
  * Shapes and ports shared by the handlers, the CLI and the local mode.
  * Adapters (ELBv2, CloudWatch, DynamoDB, Step Functions, HTTP) implement the ports; AWS clients are
@@ -189,70 +191,14 @@ export interface ReplayLagPort {
   check(): Promise<ReplayLagVerdict>;
 }
 
-/**
- * Reverse capture (after the write cutover): the target path's proxy captures what the target takes, and a reverse
- * replayer applies the target's accepted writes onto the source. Its lag alarm (OK = drained) tells a rollback when
- * nothing is left on the target only. Absent from EngineDeps: not configured, a rollback after the cutover reports
- * the write exposure as before.
- */
-export interface ReverseCaptureSettings {
-  /** The CloudWatch alarm on the reverse replayer's lag: OK means drained; its return to OK releases Drain. */
-  readonly lagAlarm: string;
-  /** What INSUFFICIENT_DATA on it means: `lagging` (default: no datapoint is never drained) or `caught-up`. */
-  readonly missingData: 'lagging' | 'caught-up';
-  /** How long a rollback keeps writes frozen waiting for the drain before it restores anyway. */
-  readonly drainTimeoutSeconds: number;
-}
-
-/** Whether the reverse replayer has applied everything the target took onto the source. */
-export interface ReverseReplayVerdict {
-  readonly drained: boolean;
-  /** What was read, in words: the alarm's state and threshold, or that it could not be read. */
-  readonly detail: string;
-}
-
-/** The reverse replayer's lag (like ReplayLagPort for the forward replayer): a missing or unreadable alarm is not drained. */
-export interface ReverseReplayPort {
-  check(): Promise<ReverseReplayVerdict>;
-}
-
-/** Requests the freeze rules answered with 503 between two instants, when something counts them (the local ALB). */
-export interface FrozenRequestsPort {
-  countBetween(from: Date, to: Date): Promise<number | undefined>;
-}
-
-/**
- * The write freeze of a rollback after the cutover (reverse capture configured): Swing's freeze rules answer every
- * non-read with 503 while the reverse replayer drains; then the starting weights come back and the freeze lifts.
- */
-export interface FreezeRecord {
-  /** Set just before the freeze's first CreateRule, so that a crash after it still counts as a freeze to lift. */
-  readonly startedAt: string;
-  /** When every freeze rule was created: non-reads are refused from here. */
-  readonly frozenAt?: string;
-  /** The drain's bound: `frozenAt` (or `startedAt`) plus the drain timeout. Nothing restores before the drain or this. */
-  readonly drainDeadline: string;
-  /** When the drain ended: the reverse lag alarm said drained, or the deadline passed. */
-  readonly drainEndedAt?: string;
-  /** `drained`: nothing is on the target only; `timed-out`: the exposure says what may not be replayed. */
-  readonly drain?: 'drained' | 'timed-out';
-  /** The reverse lag check's words when the drain ended. */
-  readonly drainDetail?: string;
-  /** When the freeze rules were removed (after the restore, or by whoever settled the rollout). */
-  readonly liftedAt?: string;
-  /** Non-reads the freeze answered 503, when counted (FrozenRequestsPort; the local ALB does, AWS does not). */
-  readonly refusedWrites?: number;
-  /** Why the freeze could not be made (ELBv2 refused a CreateRule): the rollback restored without a drain. */
-  readonly failed?: string;
-}
-
-/** Preflight's verdict, before the cutover: would a rollback after it lose nothing? */
-export interface LosslessVerdict {
-  /** True when reverse capture is configured and its lag alarm exists (readable). */
-  readonly lossless: boolean;
-  /** Why, in words (the alarm, its state; or what to configure). */
-  readonly detail: string;
-}
+export type {
+  FreezeRecord,
+  FrozenRequestsPort,
+  LosslessVerdict,
+  ReverseCaptureSettings,
+  ReverseReplayPort,
+  ReverseReplayVerdict,
+} from './reverse-capture-types.ts';
 
 /** Requests the target took, for the write-exposure report (the target group's RequestCount: reads included). */
 export interface TargetRequestsPort {
