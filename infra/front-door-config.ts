@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ACCOUNT, arn, CERTIFICATE_ARN, PARTITION } from './arn-patterns.ts';
+import { K8S_NAME, ReverseCaptureSchema } from './front-door-reverse-config.ts';
 
 /**
  * The `front-door` mode's section: Swing brings the weighted ALB into an existing VPC (Migration Assistant 3.x
@@ -17,10 +18,6 @@ export const AUTO_MODE_API = 'eks.amazonaws.com/v1' satisfies TargetGroupBinding
 /** The tag EKS Auto Mode's AmazonEKSLoadBalancingPolicy requires on a target group before it registers targets. */
 export const AUTO_MODE_CLUSTER_TAG = 'eks:eks-cluster-name';
 
-/** A Kubernetes object name (RFC 1123 label: what Services, Deployments and namespaces take). */
-const K8S_NAME = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, {
-  error: 'must be a Kubernetes name: lower-case letters, digits and "-", up to 63, e.g. capture-proxy',
-});
 const PORT = z.number().int().min(1).max(65_535);
 
 const ProxyTargetGroupSchema = z.strictObject({
@@ -136,6 +133,11 @@ export const FrontDoorSchema = z
         /** A `kubernetes.io/tls` Secret: its certificate and key, when target.protocol is HTTPS. */
         tlsSecretName: K8S_NAME.optional(),
       }),
+      /**
+       * The target proxy captures to its own topic and a reverse replayer applies it onto the source
+       * (front-door-reverse-config.ts). @default none: the target proxy runs with --noCapture
+       */
+      reverseCapture: ReverseCaptureSchema.optional(),
       /**
        * Let `cdk deploy` apply the manifests (aws-cdk-lib's KubernetesManifest on the imported cluster
        * kubernetes.clusterName). The role needs an EKS access entry (or aws-auth mapping) that may manage

@@ -1,5 +1,7 @@
 import { stringify } from 'yaml';
 import type { FrontDoorConfig } from './front-door-config.ts';
+import { kafkaPodParts, reverseReplayerManifests, targetProxyCaptureArgs } from './front-door-reverse.ts';
+import type { KubernetesManifest } from './kubernetes-manifest.ts';
 
 /**
  * The Kubernetes side of the front door, as plain manifests that people can review, commit (GitOps) and apply:
@@ -10,15 +12,7 @@ import type { FrontDoorConfig } from './front-door-config.ts';
  * the ALB's on the proxies' ports alone (`networking`).
  */
 
-export type KubernetesManifest = Record<string, unknown> & {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly metadata: {
-    readonly name: string;
-    readonly namespace: string;
-    readonly labels: Record<string, string>;
-  };
-};
+export type { KubernetesManifest };
 
 /** What the deployed stack gives the TargetGroupBindings (its outputs, or tokens in the same CDK app). */
 export interface FrontDoorBindingTargets {
@@ -39,11 +33,15 @@ const labels = (name: string) => ({
   'app.kubernetes.io/managed-by': 'swing',
 });
 
-/** The capture proxy's own flags (its CaptureProxy.Parameters): listen, forward, capture nothing. */
+/**
+ * The capture proxy's own flags (its CaptureProxy.Parameters): listen, forward, and capture nothing, or, with
+ * reverse capture, capture the writes to the target proxy's own topic.
+ */
 export function targetProxyArgs(door: FrontDoorConfig): string[] {
   const proxy = door.kubernetes.targetProxy;
+  const reverse = door.kubernetes.reverseCapture;
   return [
-    '--noCapture',
+    ...(reverse ? targetProxyCaptureArgs(reverse, proxy.name) : ['--noCapture']),
     '--listenPort',
     String(door.target.port),
     '--destinationUri',
@@ -63,6 +61,25 @@ export function targetProxyManifests(door: FrontDoorConfig): KubernetesManifest[
   const selector = { 'app.kubernetes.io/name': proxy.name };
   const port = door.target.port;
   const tls = door.target.protocol === 'HTTPS' && proxy.tlsSecretName;
+  const reverse = door.kubernetes.reverseCapture;
+  const kafka = reverse
+    ? kafkaPodParts(reverse, 'CAPTURE_PROXY_KAFKA_PASSWORD')
+    : { env: [], volumeMounts: [], volumes: [] };
+  const authorization = proxy.authorizationSecret && {
+    name: AUTHORIZATION_VARIABLE,
+    valueFrom: {
+      secretKeyRef: { name: proxy.authorizationSecret.name, key: proxy.authorizationSecret.key },
+    },
+  };
+  const env = [...(authorization ? [authorization] : []), ...kafka.env];
+  const volumeMounts = [
+    ...(tls ? [{ name: 'tls', mountPath: TLS_MOUNT, readOnly: true }] : []),
+    ...kafka.volumeMounts,
+  ];
+  const volumes = [...(tls ? [{ name: 'tls', secret: { secretName: tls } }] : []), ...kafka.volumes];
+  // Under MSK IAM the proxy writes the topic with its pod identity.
+  const serviceAccountName =
+    reverse?.kafka.authType === 'msk-iam' ? reverse.kafka.serviceAccountName : undefined;
   const deployment: KubernetesManifest = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -75,6 +92,7 @@ export function targetProxyManifests(door: FrontDoorConfig): KubernetesManifest[
       template: {
         metadata: { labels: metadata.labels },
         spec: {
+          ...(serviceAccountName ? { serviceAccountName } : {}),
           // Spread over zones, as the ALB is: a zone's loss leaves the target side served.
           topologySpreadConstraints: [
             {
@@ -92,21 +110,7 @@ export function targetProxyManifests(door: FrontDoorConfig): KubernetesManifest[
               image: proxy.image,
               args: targetProxyArgs(door),
               ports: [{ name: 'proxy', containerPort: port, protocol: 'TCP' }],
-              ...(proxy.authorizationSecret
-                ? {
-                    env: [
-                      {
-                        name: AUTHORIZATION_VARIABLE,
-                        valueFrom: {
-                          secretKeyRef: {
-                            name: proxy.authorizationSecret.name,
-                            key: proxy.authorizationSecret.key,
-                          },
-                        },
-                      },
-                    ],
-                  }
-                : {}),
+              ...(env.length > 0 ? { env } : {}),
               // A TCP check: an HTTP one would reach the target cluster, whose health is the alarms' business.
               readinessProbe: { tcpSocket: { port: 'proxy' }, periodSeconds: 5, failureThreshold: 2 },
               livenessProbe: { tcpSocket: { port: 'proxy' }, periodSeconds: 10, failureThreshold: 3 },
@@ -115,10 +119,10 @@ export function targetProxyManifests(door: FrontDoorConfig): KubernetesManifest[
                 limits: { memory: '2Gi' },
               },
               securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-              ...(tls ? { volumeMounts: [{ name: 'tls', mountPath: TLS_MOUNT, readOnly: true }] } : {}),
+              ...(volumeMounts.length > 0 ? { volumeMounts } : {}),
             },
           ],
-          ...(tls ? { volumes: [{ name: 'tls', secret: { secretName: tls } }] } : {}),
+          ...(volumes.length > 0 ? { volumes } : {}),
         },
       },
     },
@@ -177,12 +181,19 @@ export function targetGroupBindings(
   ];
 }
 
-/** Every manifest the front door needs; the bindings only once the stack (its target groups) exists. */
+/**
+ * Every manifest the front door needs (with reverse capture, the reverse replayer's too); the bindings only once
+ * the stack (its target groups) exists.
+ */
 export function frontDoorManifests(
   door: FrontDoorConfig,
   bound?: FrontDoorBindingTargets,
 ): KubernetesManifest[] {
-  return [...targetProxyManifests(door), ...(bound ? targetGroupBindings(door, bound) : [])];
+  return [
+    ...targetProxyManifests(door),
+    ...reverseReplayerManifests(door),
+    ...(bound ? targetGroupBindings(door, bound) : []),
+  ];
 }
 
 /** One file per object, named `<name>.<kind>.yaml`, for `kubectl apply -f <dir>` and review. */

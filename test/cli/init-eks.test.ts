@@ -447,7 +447,7 @@ describe('Command: swing init --eks-cluster (a fake Kubernetes API on 127.0.0.1,
 });
 
 describe('Command: swing front-door manifests', () => {
-  it('writes the four manifests from a config and its deployed stack, and refuses before the deploy', async () => {
+  it("writes the manifests (the example's reverse capture included) from a config and its deployed stack, and refuses before the deploy", async () => {
     resetAws();
     const dir = mkdtempSync(join(tmpdir(), 'swing-front-door-'));
     const manifests = join(dir, 'k8s');
@@ -489,7 +489,15 @@ describe('Command: swing front-door manifests', () => {
     });
     const after = await swing(['front-door', 'manifests', '--config', config, '--manifests-dir', manifests]);
     expect(after.stderr).toBe('');
-    expect(readdirSync(manifests)).toHaveLength(4);
+    expect(readdirSync(manifests).sort()).toEqual([
+      'swing-front-door-source.targetgroupbinding.yaml',
+      'swing-front-door-target.targetgroupbinding.yaml',
+      'swing-reverse-replayer-otel.configmap.yaml',
+      'swing-reverse-replayer.deployment.yaml',
+      'swing-target-proxy.deployment.yaml',
+      'swing-target-proxy.service.yaml',
+      'swing-target-traffic.kafkatopic.yaml',
+    ]);
   });
 });
 

@@ -63,7 +63,7 @@ describe('Construct: FrontDoorApply (cdk deploy applies the manifests, infra/exa
     provider = Template.fromStack(nested as unknown as Stack);
   }, 180_000);
 
-  it('applies the four manifests on the imported cluster with the configured kubectl role', () => {
+  it('applies the manifests (reverse capture included) on the imported cluster with the configured kubectl role', () => {
     swing.template.hasResourceProperties(MANIFEST, {
       ClusterName: 'migration-eks-cluster-dev-us-east-1',
       RoleArn: KUBECTL_ROLE,
@@ -72,6 +72,9 @@ describe('Construct: FrontDoorApply (cdk deploy applies the manifests, infra/exa
     expect(manifests.map((object) => `${object.kind}/${(object.metadata as Json).name}`)).toEqual([
       'Deployment/swing-target-proxy',
       'Service/swing-target-proxy',
+      'KafkaTopic/swing-target-traffic',
+      'ConfigMap/swing-reverse-replayer-otel',
+      'Deployment/swing-reverse-replayer',
       'TargetGroupBinding/swing-front-door-source',
       'TargetGroupBinding/swing-front-door-target',
     ]);

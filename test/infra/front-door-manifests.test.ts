@@ -24,9 +24,13 @@ const BOUND: FrontDoorBindingTargets = {
   loadBalancerSecurityGroupId: 'sg-0fd00fd00fd00fd00',
 };
 
+/** The example's front door without its reverse capture: the target proxy then captures nothing. */
 function frontDoor(patch: (door: Json) => void = () => {}): FrontDoorConfig {
   const config = parseSwingConfig(
-    exampleConfigInput('example-eks.config.json', (raw) => patch(raw.frontDoor as Json)),
+    exampleConfigInput('example-eks.config.json', (raw) => {
+      delete ((raw.frontDoor as Json).kubernetes as Json).reverseCapture;
+      patch(raw.frontDoor as Json);
+    }),
   );
   return config.frontDoor!;
 }
@@ -75,7 +79,7 @@ const errorsOf = (validate: ValidateFunction, manifest: unknown) =>
 const byKind = (manifests: readonly KubernetesManifest[], kind: string) =>
   manifests.filter((manifest) => manifest.kind === kind);
 
-describe('Front door manifests: the target proxy and the TargetGroupBindings', () => {
+describe('Front door manifests: the target proxy and the TargetGroupBindings (no reverse capture)', () => {
   const door = frontDoor();
   const manifests = frontDoorManifests(door, BOUND);
 
