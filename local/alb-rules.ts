@@ -409,6 +409,15 @@ export function forwardTargets(action: Action): { arn: string; weight: number }[
   return action.TargetGroupArn ? [{ arn: action.TargetGroupArn, weight: OMITTED_WEIGHT }] : [];
 }
 
+/** FixedResponseActionConfig's ContentType values: a fixed response has its status, this, and a body, no header. */
+const FIXED_RESPONSE_CONTENT_TYPES = [
+  'text/plain',
+  'text/css',
+  'text/html',
+  'application/javascript',
+  'application/json',
+];
+
 /**
  * Refuses actions ALB would refuse, or the stand-in cannot perform (throws `ElbV2Error`). `knownTargetGroups`
  * are the ARNs the stand-in forwards to; any other is `TargetGroupNotFoundException`, as in ELBv2.
@@ -431,6 +440,11 @@ export function validateActions(
     }
     if ((config.MessageBody?.length ?? 0) > 1024) {
       throw invalid('A fixed-response message body can be at most 1024 characters');
+    }
+    if (config.ContentType !== undefined && !FIXED_RESPONSE_CONTENT_TYPES.includes(config.ContentType)) {
+      throw invalid(
+        `Fixed-response content type '${config.ContentType}' is not valid: use ${FIXED_RESPONSE_CONTENT_TYPES.join(', ')}`,
+      );
     }
     return actions;
   }

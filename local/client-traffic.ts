@@ -3,11 +3,13 @@ import { type Clients, READS, type ReadOperation, WRITES, type WriteOperation } 
 import { ClientScrolls, type ScrollTally } from './client/scrolls.ts';
 import type { DocumentSource } from './documents.ts';
 import {
+  DEFAULT_WRITE_RETRY,
   type PlannedRequest,
   startTraffic,
   type Traffic,
   type TrafficCounts,
   type TrafficOptions,
+  type WriteRetryTally,
 } from './traffic.ts';
 
 export type { ReadOperation, WriteOperation } from './client/operations.ts';
@@ -32,6 +34,8 @@ export interface ClientTrafficCounts extends TrafficCounts {
    * Against OpenSearch (or the stand-ins) it stays 0.
    */
   unknownApi: number;
+  /** The writes answered 503 and retried, as OpenSearch clients retry them; the ALB's own refusals counted. */
+  writeRetries?: WriteRetryTally;
 }
 
 export interface ClientTraffic extends Traffic {
@@ -112,7 +116,14 @@ export function startClientTraffic(options: ClientTrafficOptions): ClientTraffic
     return write ? WRITES[operation as WriteOperation](clients) : READS[operation as ReadOperation](clients);
   };
 
-  const traffic = startTraffic({ ...options, index, writeRatio, random, requests: next });
+  const traffic = startTraffic({
+    retryWrites: DEFAULT_WRITE_RETRY,
+    ...options,
+    index,
+    writeRatio,
+    random,
+    requests: next,
+  });
   const withFigures = (counts: TrafficCounts): ClientTrafficCounts => ({
     ...counts,
     operations: counts.operations ?? {},

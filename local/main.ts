@@ -36,6 +36,18 @@ export function addLocalOptions(command: Command): Command {
       "the source path's replayer applies each write to the target this long after the source did (default 100ms), e.g. 2s",
     )
     .option(
+      '--reverse-capture',
+      "the target path captures, and a reverse replayer applies the target's writes to the source (default for reads-first)",
+    )
+    .option(
+      '--no-reverse-capture',
+      'reads-first without reverse capture: a rollback after the cutover reports the exposure',
+    )
+    .option(
+      '--reverse-lag <duration>',
+      'the reverse replayer applies each write to the source this long after the target did (default 100ms)',
+    )
+    .option(
       '--traffic <mode>',
       'all (every request split by weight) or reads-first (reads ramp on listener rules, writes cut over last)',
     )

@@ -34,6 +34,13 @@ export interface LocalOptions {
   readonly writeRatio: number;
   /** How long after the source accepted a write the replayer applies it to the target. */
   readonly replayLagMs: number;
+  /**
+   * The target path captures too, and a reverse replayer applies what the target accepted onto the source
+   * (issue 22): on by default for reads-first runs between the stand-ins, `--reverse-capture` elsewhere.
+   */
+  readonly reverseCapture: boolean;
+  /** How long after the target accepted a write the reverse replayer applies it to the source. */
+  readonly reverseLagMs: number;
   readonly json: boolean;
   readonly seed?: number;
   /** Where to write the HTML report of the run. */
@@ -56,6 +63,9 @@ export interface RawLocalOptions {
   rate?: string;
   writeRatio?: string;
   replayLag?: string;
+  /** `--reverse-capture` true, `--no-reverse-capture` false, neither: the mode's default. */
+  reverseCapture?: boolean;
+  reverseLag?: string;
   traffic?: string;
   rehearsal?: boolean;
   acceptWritesOnTarget?: boolean;
@@ -245,6 +255,7 @@ export function parseLocalOptions(raw: RawLocalOptions): LocalOptions {
       },
     ]);
   }
+  const reverse = reverseCaptureOptions(raw, traffic, upstreamSource !== undefined);
   const seed = numberIn(raw.seed, '--seed', 0, 2 ** 31, 'use a whole number');
   const report = reportPath(raw.report);
   return {
@@ -269,6 +280,7 @@ export function parseLocalOptions(raw: RawLocalOptions): LocalOptions {
     rate,
     writeRatio,
     replayLagMs,
+    ...reverse,
     json: raw.json ?? false,
     ...(seed !== undefined ? { seed } : {}),
     ...(report ? { report } : {}),
@@ -279,16 +291,42 @@ export function parseLocalOptions(raw: RawLocalOptions): LocalOptions {
 export const DEFAULT_REPLAY_LAG_MS = 100;
 
 /** `100ms`, `2s`, `1m` or plain seconds, from 0 to 60 s. */
-function replayLag(raw: string | undefined): number {
+function replayLag(raw: string | undefined, flag = '--replay-lag'): number {
   if (raw === undefined) return DEFAULT_REPLAY_LAG_MS;
   const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(raw.trim());
   const value = match ? Number(match[1]) * (match[2] === 'ms' ? 1 : match[2] === 'm' ? 60_000 : 1000) : NaN;
   if (!match || !(value >= 0 && value <= 60_000)) {
     throw new ValidationFailed([
-      { field: '--replay-lag', message: `is '${raw}': use a duration from 0ms to 60s, e.g. 100ms or 2s` },
+      { field: flag, message: `is '${raw}': use a duration from 0ms to 60s, e.g. 100ms or 2s` },
     ]);
   }
   return Math.round(value);
+}
+
+/**
+ * Reverse capture: on by default for reads-first between the stand-ins (its writes move to the target at the
+ * cutover, and a rollback after it must bring them back); it needs the stand-ins, whose target path it wraps.
+ */
+function reverseCaptureOptions(
+  raw: RawLocalOptions,
+  traffic: TrafficMode,
+  upstream: boolean,
+): { reverseCapture: boolean; reverseLagMs: number } {
+  const fix = "the target path that captures is the stand-ins': drop --upstream-source/--upstream-target";
+  if (upstream && (raw.reverseCapture === true || raw.reverseLag !== undefined)) {
+    const field = raw.reverseCapture === true ? '--reverse-capture' : '--reverse-lag';
+    throw new ValidationFailed([{ field, message: `works only with the built-in stand-ins: ${fix}` }]);
+  }
+  const reverseCapture = raw.reverseCapture ?? (traffic === 'reads-first' && !upstream);
+  if (!reverseCapture && raw.reverseLag !== undefined) {
+    throw new ValidationFailed([
+      {
+        field: '--reverse-lag',
+        message: 'is given without reverse capture: drop --no-reverse-capture or --reverse-lag',
+      },
+    ]);
+  }
+  return { reverseCapture, reverseLagMs: replayLag(raw.reverseLag, '--reverse-lag') };
 }
 
 /** `3s`, `500ms`, `1m` or plain seconds. */

@@ -112,11 +112,19 @@ async function measure(
   view: LiveView,
   clients: ClientTrafficCounts,
 ) {
-  const { source, target, proxy, alb } = servers;
+  const { source, target, proxy, targetProxy, alb } = servers;
   const record = await engine.store.get(LOCAL_LISTENER_ARN);
   const rollout = record?.history.at(-1) ?? record?.rollout;
+  // A rollback after the cutover restored with the run's last weight write (a hold restores nothing).
+  const restoredAt =
+    rollout?.exposure && rollout.exposure.policy !== 'hold' ? engine.writes.at(-1)?.at : undefined;
+  const reverse = targetProxy
+    ? { proxy: targetProxy, ...(restoredAt !== undefined ? { restoredAt } : {}) }
+    : undefined;
   const divergence: LocalDivergence | undefined =
-    source && target && proxy ? await measureLocalDivergence(source, target, proxy, rollout) : undefined;
+    source && target && proxy
+      ? await measureLocalDivergence(source, target, proxy, rollout, reverse)
+      : undefined;
   timeline.stop();
   // The last frame shows how the run ended, not the phase the last tick happened to catch.
   view.render({

@@ -121,6 +121,24 @@ export interface LocalDivergence extends Divergence {
     readonly failed: number;
     readonly maxLagMs: number;
   };
+  /**
+   * With reverse capture: the target path's reverse replayer (the target's accepted writes onto the source)
+   * when the divergence was measured.
+   */
+  readonly reverseReplay?: {
+    readonly lagMs: number;
+    readonly drained: boolean;
+    readonly captured: number;
+    readonly replayed: number;
+    readonly pending: number;
+    readonly failed: number;
+    readonly maxLagMs: number;
+    /**
+     * After a rollback: writes it applied to the source after the starting weights were restored, when clients
+     * write there again (each may land over a newer write). A drain before the restore leaves none.
+     */
+    readonly appliedAfterRestore?: number;
+  };
 }
 
 /** Documents both stand-ins hold from the start (the backfill); the clients' ids start among them. */

@@ -1,6 +1,9 @@
 import { Agent } from 'node:http';
+import { WriteRetries, type WriteRetryPolicy, type WriteRetryTally } from './traffic/retry.ts';
 import { type PlannedRequest, sendPlanned } from './traffic/send.ts';
 import { type TrafficCounts, TrafficTally } from './traffic/tally.ts';
+
+export { DEFAULT_WRITE_RETRY, type WriteRetryPolicy, type WriteRetryTally } from './traffic/retry.ts';
 
 export type { PlannedRequest } from './traffic/send.ts';
 export type {
@@ -11,9 +14,9 @@ export type {
 } from './traffic/tally.ts';
 
 export interface Traffic {
-  counts(): TrafficCounts;
-  /** Stops sending, waits for requests in flight, returns the final counts. */
-  stop(): Promise<TrafficCounts>;
+  counts(): TrafficCounts & { writeRetries?: WriteRetryTally };
+  /** Stops sending (and retrying), waits for requests in flight, returns the final counts. */
+  stop(): Promise<TrafficCounts & { writeRetries?: WriteRetryTally }>;
 }
 
 export interface TrafficOptions {
@@ -30,6 +33,8 @@ export interface TrafficOptions {
   readonly timeoutMs?: number;
   /** What to send at each tick; by default a `PUT /<index>/_doc/<n>` at the write ratio, else `_search` or `_count`. */
   readonly requests?: () => PlannedRequest;
+  /** Retry a write answered 503 (absent: never); each retry is a request sent, counted as one. */
+  readonly retryWrites?: WriteRetryPolicy;
 }
 
 /**
@@ -62,10 +67,17 @@ export function startTraffic(options: TrafficOptions): Traffic {
   const inFlight = new Set<Promise<void>>();
   const nextRequest = options.requests ?? simpleRequests(index, writeRatio, random);
 
-  const once = (): Promise<void> => {
+  const retries = options.retryWrites ? new WriteRetries(options.retryWrites) : undefined;
+  const attempt = (planned: PlannedRequest) => sendPlanned(client, planned, tally.sent(planned.operation));
+  const once = async (): Promise<void> => {
     const planned = nextRequest();
-    return sendPlanned(client, planned, tally.sent(planned.operation));
+    if (retries) await retries.send(planned, attempt);
+    else await attempt(planned);
   };
+  const snapshot = () => ({
+    ...structuredClone(counts),
+    ...(retries ? { writeRetries: { ...retries.tally } } : {}),
+  });
 
   const interval = 1000 / ratePerSecond;
   let next = performance.now();
@@ -81,7 +93,7 @@ export function startTraffic(options: TrafficOptions): Traffic {
     }
     while (next <= now) {
       next += interval;
-      if (inFlight.size >= maxInFlight) {
+      if (inFlight.size - (retries?.waiting() ?? 0) >= maxInFlight) {
         counts.skipped += 1;
         continue;
       }
@@ -93,13 +105,14 @@ export function startTraffic(options: TrafficOptions): Traffic {
   timer = setTimeout(pump, 0);
 
   return {
-    counts: () => structuredClone(counts),
+    counts: snapshot,
     stop: async () => {
       stopped = true;
       clearTimeout(timer);
+      retries?.stop();
       await Promise.allSettled([...inFlight]);
       client.agent.destroy();
-      return structuredClone(counts);
+      return snapshot();
     },
   };
 }

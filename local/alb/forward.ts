@@ -117,9 +117,12 @@ export function fixedResponse(
   const body = config.MessageBody ?? '';
   // The body is not needed; reading it keeps the kept-alive connection usable for the next request.
   request.resume();
+  // Only what a FixedResponseActionConfig has (status, content type, body), with the Server header ALB puts on
+  // its own answers: ALB cannot add another header to a fixed response (no Retry-After).
   response.writeHead(Number(config.StatusCode), {
     'content-type': config.ContentType ?? 'text/plain',
     'content-length': Buffer.byteLength(body),
+    server: 'awselb/2.0',
   });
   response.end(body);
 }

@@ -56,6 +56,8 @@ export class Replayer {
       readonly retryDelayMs: number;
       readonly maxAttempts: number;
       readonly timeoutMs: number;
+      /** The replay header's value: who replayed the write. */
+      readonly name: string;
     },
   ) {}
 
@@ -140,7 +142,7 @@ export class Replayer {
       const answer = await exchange(
         this.agent,
         this.target,
-        { ...write, headers: { ...write.headers, [REPLAY_HEADER]: 'capture-proxy' } },
+        { ...write, headers: { ...write.headers, [REPLAY_HEADER]: this.options.name } },
         timeoutMs,
       ).catch(() => undefined);
       if (answer && answer.status < 500) {

@@ -13,9 +13,15 @@ export async function measureLocalDivergence(
   target: ClusterStandIn,
   proxy: CaptureProxy,
   rollout: Pick<Rollout, 'traffic' | 'cutoverStartedAt' | 'cutoverAt'> | undefined,
+  reverse?: { readonly proxy: CaptureProxy; readonly restoredAt?: number },
 ): Promise<LocalDivergence> {
   target.setFault({ errorRate: 0, latencyMs: 0 });
-  const drained = await proxy.drain(15_000 + 4 * proxy.replayLagMs);
+  // Both replayers run on after the rollout, as they would in AWS: what the reverse one applies after the
+  // restore lands late on the source, and is counted.
+  const [drained, reverseDrained] = await Promise.all([
+    proxy.drain(15_000 + 4 * proxy.replayLagMs),
+    reverse?.proxy.drain(15_000 + 4 * reverse.proxy.replayLagMs),
+  ]);
   const replay = proxy.stats();
   const direct = directWrites(target);
   // The cutover's ModifyListener comes after cutoverStartedAt is recorded: a write the target took before
@@ -39,5 +45,31 @@ export async function measureLocalDivergence(
       failed: replay.failed,
       maxLagMs: replay.maxLagMs,
     },
+    ...(reverse ? { reverseReplay: reverseReplay(source, reverse, reverseDrained ?? false) } : {}),
+  };
+}
+
+/** The target path's reverse replayer, and what it applied to the source after the restore. */
+function reverseReplay(
+  source: ClusterStandIn,
+  reverse: { readonly proxy: CaptureProxy; readonly restoredAt?: number },
+  drained: boolean,
+): NonNullable<LocalDivergence['reverseReplay']> {
+  const stats = reverse.proxy.stats();
+  const { restoredAt } = reverse;
+  // On the source, the replayed writes are the reverse replayer's: the forward one replays onto the target.
+  const late =
+    restoredAt === undefined
+      ? undefined
+      : source.writes().filter((write) => write.replayed && write.at > restoredAt).length;
+  return {
+    lagMs: reverse.proxy.replayLagMs,
+    drained,
+    captured: stats.captured,
+    replayed: stats.replayed,
+    pending: stats.pending,
+    failed: stats.failed,
+    maxLagMs: stats.maxLagMs,
+    ...(late !== undefined ? { appliedAfterRestore: late } : {}),
   };
 }

@@ -1,5 +1,5 @@
 import { type LocalAlb, type LocalAlbOptions, startLocalAlb } from '../alb.ts';
-import { type CaptureProxy, startCaptureProxy } from '../capture-proxy.ts';
+import { type CaptureProxy, startCaptureProxy, startTargetCaptureProxy } from '../capture-proxy.ts';
 import { seedDocuments } from '../client-traffic.ts';
 import { type ClusterStandIn, startClusterStandIn } from '../clusters.ts';
 import type { LocalOptions } from '../options.ts';
@@ -15,13 +15,16 @@ export interface LocalServers {
   readonly target: ClusterStandIn | undefined;
   /** The source path's capture proxy, with its replayer onto the target; only between two stand-ins. */
   readonly proxy: CaptureProxy | undefined;
+  /** The target path's capturing proxy, with its reverse replayer onto the source; with `reverseCapture` only. */
+  readonly targetProxy: CaptureProxy | undefined;
   readonly alb: LocalAlb;
   /** What to close at the end, in the order started. */
   readonly started: readonly Closable[];
 }
 
 /**
- * The stand-ins, the source path's capture proxy (with its replayer onto the target) and the local ALB. If
+ * The stand-ins, the source path's capture proxy (with its replayer onto the target), with reverse capture the
+ * target path's (with its reverse replayer onto the source), and the local ALB. If
  * one fails to start, those started close in reverse order: an open server would keep the process alive after
  * the error. With upstream clusters there is no capture proxy: the ALB forwards to them as given.
  */
@@ -50,15 +53,24 @@ export async function startServers(
           })
         : undefined;
     if (proxy) started.push(proxy);
+    const targetProxy =
+      source && target && options.reverseCapture
+        ? await startTargetCaptureProxy({
+            sourceUrl: source.url,
+            targetUrl: target.url,
+            replayLagMs: options.reverseLagMs,
+          })
+        : undefined;
+    if (targetProxy) started.push(targetProxy);
     const alb = await startLocalAlb({
       portBase: options.portBase,
       sourceUrl: options.upstreamSource ?? proxy!.url,
-      targetUrl: options.upstreamTarget ?? target!.url,
+      targetUrl: options.upstreamTarget ?? targetProxy?.url ?? target!.url,
       random,
       onRouted,
     });
     started.push(alb);
-    return { source, target, proxy, alb, started };
+    return { source, target, proxy, targetProxy, alb, started };
   } catch (error) {
     await closeAll(started);
     throw error;

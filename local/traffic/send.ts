@@ -1,4 +1,4 @@
-import { type Agent, request as httpRequest } from 'node:http';
+import { type Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 
 const MAX_ANSWER_BYTES = 1024 * 1024;
 
@@ -16,6 +16,34 @@ export interface PlannedRequest {
   readonly onAnswer?: (answer: { status: number; cluster: string; body: string }) => void;
 }
 
+/** How one attempt ended: its status (0: no answer), who answered, and the `Retry-After` it carried. */
+export interface Settled {
+  readonly status: number;
+  readonly cluster: string;
+  /** From a `Retry-After` header (seconds or an HTTP date), when the answer had one. */
+  readonly retryAfterMs?: number;
+}
+
+/**
+ * Who answered: the cluster named in `x-served-by` (the stand-ins and the local ALB's gateway errors name one),
+ * else the load balancer itself when its `Server` header says so (ALB's own answers, a fixed response
+ * included, carry `Server: awselb/2.0`), else `unknown`.
+ */
+function answeredBy(headers: IncomingHttpHeaders): string {
+  const servedBy = headers['x-served-by'];
+  if (typeof servedBy === 'string' && servedBy) return servedBy;
+  const server = headers.server;
+  return typeof server === 'string' && server.startsWith('awselb/') ? 'alb' : 'unknown';
+}
+
+function retryAfterMs(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const seconds = Number(header);
+  if (header.trim() !== '' && Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
 /**
  * Sends one planned request and settles once: `answered` counts it (ok below 500), then `onAnswer` sees the
  * answer. A request not answered within `timeoutMs`, or cut off mid-answer, fails.
@@ -24,10 +52,11 @@ export function sendPlanned(
   client: { readonly agent: Agent; readonly target: URL; readonly timeoutMs: number },
   planned: PlannedRequest,
   answered: (cluster: string, ok: boolean, status: number) => void,
-): Promise<void> {
+): Promise<Settled> {
   const { body } = planned;
-  return new Promise<void>((resolve) => {
+  return new Promise<Settled>((resolve) => {
     let done = false;
+    let retryAfter: number | undefined;
     const settle = (cluster: string, ok: boolean, status: number, text: string) => {
       if (done) return;
       done = true;
@@ -37,7 +66,7 @@ export function sendPlanned(
       } catch {
         // A client's bookkeeping must not end the process: the request is counted either way.
       }
-      resolve();
+      resolve({ status, cluster, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}) });
     };
     const request = httpRequest(
       {
@@ -56,8 +85,8 @@ export function sendPlanned(
         timeout: client.timeoutMs,
       },
       (response) => {
-        const header = response.headers['x-served-by'];
-        const cluster = typeof header === 'string' && header ? header : 'unknown';
+        const cluster = answeredBy(response.headers);
+        retryAfter = retryAfterMs(response.headers['retry-after']);
         const status = response.statusCode ?? 500;
         const chunks: Buffer[] = [];
         let size = 0;

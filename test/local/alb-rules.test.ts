@@ -337,6 +337,14 @@ describe("ALB's limits on a rule's actions, tags and priority", () => {
         validateActions([{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '302' } }], known),
       ).message,
     ).toMatch(/2XX, 4XX or 5XX/);
+    expect(
+      refusal(() =>
+        validateActions(
+          [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '503', ContentType: 'text/xml' } }],
+          known,
+        ),
+      ).message,
+    ).toMatch(/content type 'text\/xml' is not valid/);
     expect(refusal(() => validateActions([], known)).message).toMatch(/at least one action/);
   });
 
