@@ -108,7 +108,8 @@ export function stepSplit(
 
 /**
  * The pins' step writes no weight: it sends the pinned reads to the target. Its window runs from its start to
- * the next write (a restore) or the end, and counts the whole listener, where every request now goes one way.
+ * the next write (a restore) or the end, and counts the default action, which takes every request once the pins
+ * are gone (a pinned read in the instant before their removal is the pins', not the step's).
  */
 function pinsStepSplit(
   step: StepRecord,
@@ -121,10 +122,10 @@ function pinsStepSplit(
   return judgeDeliveredSplit(
     {
       weights: step.weights,
-      requests: delta(to.routed, from.routed),
+      requests: delta(to.byRoute[DEFAULT_ROUTE], from.byRoute[DEFAULT_ROUTE]),
       from: iso(from.at),
       to: iso(to.at),
-      notes: ["the whole listener's requests: the pins left, so reads and writes follow the default action"],
+      notes: ["the default action's requests: once the pins left, every read and write follows it"],
     },
     policy,
   );

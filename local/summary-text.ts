@@ -110,8 +110,8 @@ function deliveredSplitText(step: StepSummary): string {
   if (step.kind !== 'pins') return describeDeliveredSplit(step.delivered);
   const { source, target } = step.requests;
   return (
-    `not judged: this step changes no weight, it sends the pinned reads to the target, and they are not ` +
-    `counted per step; in its window the target took ${target} of ${source + target} requests`
+    `not judged: this step changes no weight, it sends the pinned reads to the target (not counted apart ` +
+    `from the others); in its window the target took ${target} of ${source + target} requests`
   );
 }
 

@@ -71,6 +71,8 @@ describe('Local mode: reads first, writes last', () => {
     expect([cutover?.kind, pins?.kind]).toEqual(['cutover', 'pins']);
     expect(pins?.requests.target, JSON.stringify(pins)).toBeGreaterThan(0);
     expect(pins?.delivered.requests?.target).toBeGreaterThan(0);
+    // Counted on the default action, which routes exactly by its weights: every request to the target.
+    expect(pins?.delivered).toMatchObject({ verdict: 'as-asked', requests: { source: 0 } });
     expect(pins?.delivered.from).toBeDefined();
     expect(Date.parse(pins!.delivered.from!)).toBeGreaterThanOrEqual(Date.parse(pins!.startedAt));
     expect(cutover?.delivered.to).toBe(pins?.delivered.from);
