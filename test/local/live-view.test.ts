@@ -12,7 +12,7 @@ const SGR_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[(?:1|2|3[0-7]|9[0-7]
 
 describe('Live view of a local run on a terminal', () => {
   it('fits 80 columns, follows a resize to 40, leaves one frame, and draws the rollback with its alarm before the summary', async () => {
-    const terminal = new FakeTerminal(80, 30);
+    const terminal = new FakeTerminal(80, 30, true);
     let resized: Promise<string[]> | undefined;
 
     const { exitCode } = await runLocal(
@@ -63,6 +63,20 @@ describe('Live view of a local run on a terminal', () => {
     expect(text.indexOf('ROLLED BACK: the starting weights')).toBeLessThan(
       text.indexOf('outcome: rolled-back'),
     );
+    // Once the log says ROLLED BACK, no frame on screen still says BAKING or counts a bake down.
+    const loggedAt = terminal.screens.findIndex((rows) =>
+      rows.some((row) => /^\d\d:\d\d:\d\d\.\d{3} ROLLED BACK/.test(row)),
+    );
+    expect(loggedAt).toBeGreaterThan(-1);
+    const framesAfter = terminal.screens.slice(loggedAt).map((rows) => {
+      const header = rows.findLastIndex((row) => row.startsWith('Swing local'));
+      return header === -1 ? [] : rows.slice(header);
+    });
+    expect(
+      framesAfter.filter(
+        (frame) => frame[0]?.includes('BAKING') || frame.some((row) => row.startsWith('bake ')),
+      ),
+    ).toEqual([]);
     // Colour on a terminal without NO_COLOR: ALARM is not drawn like OK.
     expect(terminal.writes.some(({ text: written }) => SGR_COLOUR.test(written))).toBe(true);
   });

@@ -220,6 +220,38 @@ describe('Local mode control: the process', () => {
     }
   });
 
+  it('ends at once on a second Ctrl-C, saying so with the weights last seen and exit code 130', async () => {
+    const run = startLocalProcess(['--port-base', '0', '--plan', '10:60s,100']);
+    try {
+      const shown = (text: string) =>
+        new Promise<void>((resolve, reject) => {
+          const look = () => {
+            if (!run.stdout().includes(text)) return;
+            run.child.stdout?.off('data', look);
+            resolve();
+          };
+          run.child.stdout?.on('data', look);
+          look();
+          run.child.once('exit', () => reject(new Error(`exited early: ${run.stdout()}${run.stderr()}`)));
+        });
+      await shown('baking at 10 %');
+      run.child.kill('SIGINT');
+      await shown('Ctrl-C: stopping the execution');
+
+      run.child.kill('SIGINT');
+      const code = await exitOf(run.child);
+
+      expect(code).toBe(130);
+      const out = run.stdout();
+      expect(out).toMatch(
+        /second Ctrl-C: stopped at once, without waiting for the safety net's restore; weights last seen: source \d+ \/ target \d+/,
+      );
+      expect(out.trimEnd().split('\n').at(-1)).toBe('outcome: interrupted (exit code 130)');
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  });
+
   it('exits 2 with one line when the port is taken, and leaves nothing running', async () => {
     const { server: taken, port } = await takenPort();
     try {
