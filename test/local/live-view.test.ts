@@ -50,6 +50,11 @@ describe('Live view of a local run on a terminal', () => {
     const tooWide = writtenLines(terminal.writes).filter(({ line, columns }) => stringWidth(line) > columns);
     expect(tooWide).toEqual([]);
     const screen = terminal.lines();
+    // An all-mode run warns at its start, before any event or frame (rows reflowed to 40 columns: read as one).
+    expect(screen[0]).toMatch(/^Warning: traffic all/);
+    expect(screen.slice(0, 6).join('').replace(/\s+/g, '')).toContain(
+      'Warning:trafficall:writestheweightedlistenersendstothetargetarenotcaptured',
+    );
     // One frame: its header and each of its labels once, whatever was redrawn or resized.
     expect(screen.filter((line) => line.startsWith('Swing local'))).toHaveLength(1);
     expect(screen.filter((line) => line.startsWith('ramp '))).toHaveLength(1);
