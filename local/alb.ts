@@ -50,6 +50,8 @@ export interface LocalAlb {
   /** Counts over the last `ms` (at most `metricsWindowMs`), like an ALB metric over an alarm period. */
   window(group: Group, ms: number, scope?: ListenerScope): GroupWindow;
   totals(): AlbTotals;
+  /** The weighted listener's fixed responses in `[from, to]` (ms since the epoch), by rules `named` by `swing:rule`. */
+  fixedResponsesBetween(from: number, to: number, named: (rule: string | undefined) => boolean): number;
   close(): Promise<void>;
 }
 
@@ -172,6 +174,7 @@ export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb>
     describeRules: () => rules.describe(),
     window: (group, ms, scope = 'all') => metrics.window(group, ms, scope),
     totals: (): AlbTotals => metrics.totals(),
+    fixedResponsesBetween: (from, to, named) => metrics.fixedResponsesBetween(from, to, named),
     close: async () => {
       await listeners.close();
       upstreams.agent.destroy();

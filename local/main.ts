@@ -48,6 +48,10 @@ export function addLocalOptions(command: Command): Command {
       'the reverse replayer applies each write to the source this long after the target did (default 100ms)',
     )
     .option(
+      '--drain-timeout <seconds>',
+      'a rollback after the cutover keeps writes frozen at most this long for the reverse drain (default 60)',
+    )
+    .option(
       '--traffic <mode>',
       'all (every request split by weight) or reads-first (reads ramp on listener rules, writes cut over last)',
     )

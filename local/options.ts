@@ -41,6 +41,8 @@ export interface LocalOptions {
   readonly reverseCapture: boolean;
   /** How long after the target accepted a write the reverse replayer applies it to the source. */
   readonly reverseLagMs: number;
+  /** How long a rollback after the cutover keeps writes frozen waiting for the reverse drain, then restores. */
+  readonly drainTimeoutSeconds: number;
   readonly json: boolean;
   readonly seed?: number;
   /** Where to write the HTML report of the run. */
@@ -66,6 +68,7 @@ export interface RawLocalOptions {
   /** `--reverse-capture` true, `--no-reverse-capture` false, neither: the mode's default. */
   reverseCapture?: boolean;
   reverseLag?: string;
+  drainTimeout?: string;
   traffic?: string;
   rehearsal?: boolean;
   acceptWritesOnTarget?: boolean;
@@ -311,7 +314,7 @@ function reverseCaptureOptions(
   raw: RawLocalOptions,
   traffic: TrafficMode,
   upstream: boolean,
-): { reverseCapture: boolean; reverseLagMs: number } {
+): { reverseCapture: boolean; reverseLagMs: number; drainTimeoutSeconds: number } {
   const fix = "the target path that captures is the stand-ins': drop --upstream-source/--upstream-target";
   if (upstream && (raw.reverseCapture === true || raw.reverseLag !== undefined)) {
     const field = raw.reverseCapture === true ? '--reverse-capture' : '--reverse-lag';
@@ -326,8 +329,27 @@ function reverseCaptureOptions(
       },
     ]);
   }
-  return { reverseCapture, reverseLagMs: replayLag(raw.reverseLag, '--reverse-lag') };
+  if (!reverseCapture && raw.drainTimeout !== undefined) {
+    throw new ValidationFailed([
+      {
+        field: '--drain-timeout',
+        message: 'is given without reverse capture: drop --no-reverse-capture or --drain-timeout',
+      },
+    ]);
+  }
+  const drainTimeoutSeconds =
+    wholeNumberIn(
+      raw.drainTimeout,
+      '--drain-timeout',
+      5,
+      900,
+      'use whole seconds from 5 to 900, as REVERSE_DRAIN_TIMEOUT_SECONDS, e.g. 30',
+    ) ?? DEFAULT_DRAIN_TIMEOUT_SECONDS;
+  return { reverseCapture, reverseLagMs: replayLag(raw.reverseLag, '--reverse-lag'), drainTimeoutSeconds };
 }
+
+/** As REVERSE_DRAIN_TIMEOUT_SECONDS' default on AWS. */
+export const DEFAULT_DRAIN_TIMEOUT_SECONDS = 60;
 
 /** `3s`, `500ms`, `1m` or plain seconds. */
 function durationMs(raw: string | undefined, flag: string): number | undefined {

@@ -6,7 +6,7 @@ import type { ClientTrafficCounts } from './client-traffic.ts';
 import type { ClusterStandIn } from './clusters.ts';
 import { directWrites } from './divergence.ts';
 import type { ExecutionResult } from './executor.ts';
-import type { LocalDivergence, LocalExposure, LocalSummary, StepSummary } from './summary.ts';
+import type { LocalDivergence, LocalExposure, LocalFreeze, LocalSummary, StepSummary } from './summary.ts';
 import type { LocalTimeline } from './timeline.ts';
 
 /** A local run's end, summarized from the record, the timeline and the stand-ins (LocalSummary). */
@@ -121,12 +121,14 @@ export function summarize(input: {
       failedBySwitching: clients.failed - explained,
       unknownApi: clients.unknownApi,
       scrolls: clients.scrolls,
+      ...(clients.writeRetries ? { writeRetries: clients.writeRetries } : {}),
     },
     ...(input.divergence ? { divergence: input.divergence } : {}),
     traffic: input.traffic,
     ...(rollout?.cutoverAt ? { cutoverAt: rollout.cutoverAt } : {}),
     ...(input.targetWrites ? { targetWrites: input.targetWrites } : {}),
     ...(rollout?.exposure ? { exposure: localExposure(rollout, input.timeline) } : {}),
+    ...(rollout?.freeze ? { freeze: localFreeze(rollout.freeze) } : {}),
     swingRulesLeft: input.swingRulesLeft,
     startedAt: new Date(input.startedAt).toISOString(),
     endedAt: new Date().toISOString(),
@@ -141,4 +143,18 @@ function localExposure(rollout: Rollout, timeline: LocalTimeline): LocalExposure
   if (!rollout.exposure) return undefined;
   const measured = timeline.exposure(rollout.cutoverStartedAt ?? rollout.exposure.cutoverAt);
   return { ...rollout.exposure, ...(measured ? { measured } : {}) };
+}
+
+/** The freeze as the record has it, with its duration, its drain's and its bound in milliseconds. */
+export function localFreeze(freeze: NonNullable<Rollout['freeze']>): LocalFreeze {
+  const between = (from: string | undefined, to: string | undefined) =>
+    from !== undefined && to !== undefined ? Math.max(0, Date.parse(to) - Date.parse(from)) : undefined;
+  const durationMs = between(freeze.frozenAt, freeze.liftedAt);
+  const drainMs = between(freeze.frozenAt, freeze.drainEndedAt);
+  return {
+    ...freeze,
+    ...(durationMs !== undefined ? { durationMs } : {}),
+    ...(drainMs !== undefined ? { drainMs } : {}),
+    drainTimeoutMs: between(freeze.frozenAt ?? freeze.startedAt, freeze.drainDeadline) ?? 0,
+  };
 }

@@ -1,9 +1,10 @@
 import type { DeliveredSplit } from '#domain/delivered-split.ts';
-import type { Plan, TrafficMode, Weights, WriteExposure } from '#domain/types.ts';
+import type { FreezeRecord, Plan, TrafficMode, Weights, WriteExposure } from '#domain/types.ts';
 import type { ScrollTally } from './client-traffic.ts';
 import type { Divergence } from './divergence.ts';
 import type { ExposureMeasure } from './exposure-measure.ts';
 import type { TimelineData } from './timeline.ts';
+import type { WriteRetryTally } from './traffic.ts';
 
 /**
  * What a local run tells the world: its exit codes, the summary (`--json`, the live view's last frame, the
@@ -68,6 +69,8 @@ export interface LocalSummary {
     unknownApi: number;
     /** The clients' scrolls; `wrongCluster` counts continuations another cluster than the opening one answered. */
     scrolls: ScrollTally;
+    /** Writes answered 503 and retried as OpenSearch clients do (the write freeze's refusals among them). */
+    writeRetries?: WriteRetryTally;
   };
   /**
    * Measured from the stand-ins' own documents once the replayer drained (absent with upstream clusters):
@@ -85,6 +88,8 @@ export interface LocalSummary {
   readonly targetWrites?: { readonly beforeCutover: number; readonly afterCutover: number };
   /** What a rollback (or a hold) after the cutover left on the target only. */
   readonly exposure?: LocalExposure;
+  /** With reverse capture, a rollback after the cutover's write freeze and the reverse replayer's drain. */
+  readonly freeze?: LocalFreeze;
   /** Rules of Swing's still on the local listener at the end: none, unless a hand change or a hold left them. */
   readonly swingRulesLeft: number;
   readonly startedAt: string;
@@ -93,6 +98,16 @@ export interface LocalSummary {
   readonly plan: Plan;
   /** Per-second series and the events of the run: what the live view and the report draw. */
   readonly timeline: TimelineData;
+}
+
+/** The record's freeze, with its lengths worked out. */
+export interface LocalFreeze extends FreezeRecord {
+  /** From `frozenAt` to `liftedAt`: how long every write was answered 503. */
+  readonly durationMs?: number;
+  /** From `frozenAt` to `drainEndedAt`: how long the reverse replayer took to apply what was left. */
+  readonly drainMs?: number;
+  /** The drain's bound, from `frozenAt` (or `startedAt`) to `drainDeadline`. */
+  readonly drainTimeoutMs: number;
 }
 
 /** The record's exposure report, and the local mode's exact measure of the same window. */

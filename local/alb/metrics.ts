@@ -75,6 +75,8 @@ function percentile(values: number[], p: number): number {
 /** Totals since the start, and samples kept `keepMs` for windows like an alarm period's. */
 export class AlbMetrics {
   private samples: Sample[] = [];
+  /** Each fixed response's time (Date.now()) and rule name (`swing:rule`): few, and counted by window. */
+  private readonly fixedAnswers: { readonly at: number; readonly rule: string | undefined }[] = [];
   private prunedAt = performance.now();
   private readonly counts: AlbTotals = {
     weighted: { source: { requests: 0, errors5xx: 0 }, target: { requests: 0, errors5xx: 0 } },
@@ -94,6 +96,13 @@ export class AlbMetrics {
   /** A weighted request a fixed-response rule answered itself. */
   fixedResponse(route: string, tags: readonly Tag[]): void {
     this.route(route, tags).fixedResponses += 1;
+    this.fixedAnswers.push({ at: Date.now(), rule: tags.find((tag) => tag.Key === 'swing:rule')?.Value });
+  }
+
+  /** Fixed responses in `[from, to]` (ms since the epoch) by rules whose `swing:rule` name passes `named`. */
+  fixedResponsesBetween(from: number, to: number, named: (rule: string | undefined) => boolean): number {
+    return this.fixedAnswers.filter((answer) => answer.at >= from && answer.at <= to && named(answer.rule))
+      .length;
   }
 
   /** A forwarded request's answer, when complete (`route` undefined: a smoke listener's). */

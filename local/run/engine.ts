@@ -2,7 +2,14 @@ import { HttpSmokeTester } from '#adapters/smoke.ts';
 import { MemoryRolloutStore } from '#adapters/store-memory.ts';
 import type { EngineDeps } from '#domain/engine/deps.ts';
 import { parseSmokeConfig } from '#domain/smoke-config.ts';
-import type { ListenerPort, Notification, ReplayLagVerdict, SwingRulesPort, Weights } from '#domain/types.ts';
+import type {
+  ListenerPort,
+  Notification,
+  ReplayLagVerdict,
+  ReverseReplayVerdict,
+  SwingRulesPort,
+  Weights,
+} from '#domain/types.ts';
 import { sameWeights } from '#domain/weights.ts';
 import { LOCAL_ALB_ARNS } from '../alb.ts';
 import { ObservedRolloutStore, observedSmokeTester, startsStepWithoutWrite } from '../events.ts';
@@ -14,6 +21,7 @@ import type { LocalOptions } from '../options.ts';
 import { observeReadRuleWrites } from '../step-splits.ts';
 import type { Write } from '../summarize.ts';
 import type { LocalTimeline } from '../timeline.ts';
+import { localReverseCapture, reverseDrained } from './reverse.ts';
 import type { LocalServers } from './servers.ts';
 
 export const LOCAL_LISTENER_ARN = LOCAL_ALB_ARNS.listener;
@@ -38,6 +46,8 @@ export interface LocalEngine {
   swingRulesLeft(): Promise<number>;
   /** Whether the source path's replayer has caught up, as the replay-lag check and alarm judge it. */
   replayCaughtUp(): ReplayLagVerdict;
+  /** With reverse capture: whether the reverse replayer has drained, as its lag check and alarm judge it. */
+  reverseDrained?(): ReverseReplayVerdict;
 }
 
 /**
@@ -51,7 +61,7 @@ export function localEngine(
   /** The executor's time scale: 1000 runs waits in real time. */
   msPerSecond: number,
 ): LocalEngine {
-  const { alb, target, proxy } = servers;
+  const { alb, target, proxy, targetProxy } = servers;
   // The one record of the run's events: the view draws them as they come, --json and the report carry them.
   const log = timeline;
   const store = new ObservedRolloutStore(new MemoryRolloutStore(), log);
@@ -122,6 +132,7 @@ export function localEngine(
     swingRules,
     replayLag: { check: async () => replayCaughtUp() },
     replayLagAlarm: LOCAL_REPLAY_LAG_ALARM,
+    ...localReverseCapture(targetProxy, alb, options.drainTimeoutSeconds),
     // As the target group's RequestCount: every request the target took in the window, reads included.
     targetRequests: { countBetween: async (from, to) => timeline.targetRequestsBetween(from, to) },
     alarms,
@@ -151,5 +162,6 @@ export function localEngine(
     writes,
     swingRulesLeft: async () => (await baseRules.readSwingRules()).length,
     replayCaughtUp,
+    ...(targetProxy ? { reverseDrained: () => reverseDrained(targetProxy) } : {}),
   };
 }

@@ -7,6 +7,7 @@ import type { LocalOptions } from '../options.ts';
 import type { LocalTimeline } from '../timeline.ts';
 import type { LiveView } from '../view.ts';
 import { LOCAL_LISTENER_ARN, LOCAL_REPLAY_LAG_ALARM, type LocalEngine } from './engine.ts';
+import { LOCAL_REVERSE_LAG_ALARM } from './reverse.ts';
 import type { LocalServers } from './servers.ts';
 
 /**
@@ -33,27 +34,48 @@ export function watchAlarms(
     void handleAlarmEvent(deps, event).catch(() => {});
   };
   alarms.start(intervalMs);
-  // The replay-lag alarm, as CloudWatch would run it: its state changes go to the same handler.
-  let replayState: 'OK' | 'ALARM' = 'OK';
-  const replayWatch = setInterval(() => {
+  // The replay-lag alarms, as CloudWatch would run them: their state changes go to the same handler.
+  const replayWatch = watchLag(deps, LOCAL_REPLAY_LAG_ALARM, intervalMs, () => {
     const { caughtUp, detail } = engine.replayCaughtUp();
-    const state = caughtUp ? 'OK' : 'ALARM';
-    if (state === replayState) return;
-    replayState = state;
-    void handleAlarmEvent(deps, {
-      source: 'aws.cloudwatch',
-      'detail-type': 'CloudWatch Alarm State Change',
-      time: new Date().toISOString(),
-      detail: { alarmName: LOCAL_REPLAY_LAG_ALARM, state: { value: state, reason: detail } },
-    }).catch(() => {});
-  }, intervalMs);
+    return { ok: caughtUp, detail };
+  });
+  const { reverseDrained } = engine;
+  const reverseWatch = reverseDrained
+    ? watchLag(deps, LOCAL_REVERSE_LAG_ALARM, intervalMs, () => {
+        const { drained, detail } = reverseDrained();
+        return { ok: drained, detail };
+      })
+    : undefined;
   return {
     stop: () => {
       clearInterval(replayWatch);
+      clearInterval(reverseWatch);
       alarms.stop();
     },
     firstAlarmAt: () => firstAlarmAt,
   };
+}
+
+/** A lag alarm judged every `intervalMs`, OK at first: each change of state is an event to the handler. */
+function watchLag(
+  deps: LocalEngine['deps'],
+  alarmName: string,
+  intervalMs: number,
+  judge: () => { ok: boolean; detail: string },
+): NodeJS.Timeout {
+  let current: 'OK' | 'ALARM' = 'OK';
+  return setInterval(() => {
+    const { ok, detail } = judge();
+    const state = ok ? 'OK' : 'ALARM';
+    if (state === current) return;
+    current = state;
+    void handleAlarmEvent(deps, {
+      source: 'aws.cloudwatch',
+      'detail-type': 'CloudWatch Alarm State Change',
+      time: new Date().toISOString(),
+      detail: { alarmName, state: { value: state, reason: detail } },
+    }).catch(() => {});
+  }, intervalMs);
 }
 
 /**

@@ -6,6 +6,7 @@ import { type CaptureProxy, startTargetCaptureProxy } from '#local/capture-proxy
 import { type ClusterStandIn, startClusterStandIn } from '#local/clusters.ts';
 import { measureDivergence } from '#local/divergence.ts';
 import { parseLocalOptions } from '#local/options.ts';
+import { LOCAL_REVERSE_LAG_ALARM, localReverseCapture, reverseDrained } from '#local/run/reverse.ts';
 import { seeded } from '#local/run.ts';
 import { startTraffic } from '#local/traffic.ts';
 
@@ -83,17 +84,66 @@ describe('The target path capturing, with a reverse replayer onto the source', (
     expect([...(source.documents().get('books')?.keys() ?? [])]).toEqual(['2']);
   });
 
-  it('counts a write sent to the target and not yet answered as in flight: it may still be captured', async () => {
-    await start(0);
+  it('is not drained while a write is on its way to the target or waits for its replay, and says so', async () => {
+    await start(200);
     target.setFault({ latencyMs: 300 });
 
     const answer = call(`${proxy.url}/books/_doc/1`, 'PUT', { title: 'slow' });
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const inFlight = proxy.writesInFlight();
+    const onItsWay = reverseDrained(proxy);
     await answer;
+    const pending = reverseDrained(proxy);
+    await proxy.drain(5000);
 
-    expect(inFlight).toBe(1);
-    expect(proxy.writesInFlight()).toBe(0);
+    expect(onItsWay).toMatchObject({ drained: false });
+    expect(onItsWay.detail).toMatch(/1 on their way to the target/);
+    expect(pending).toMatchObject({ drained: false });
+    expect(pending.detail).toMatch(/1 writes pending/);
+    expect(reverseDrained(proxy)).toMatchObject({ drained: true });
+  });
+
+  it("gives the engine reverse capture's ports: the lag alarm, the drain's bound, the freeze's 503s by window", async () => {
+    await start(0);
+    const alb = await startLocalAlb({
+      portBase: 0,
+      sourceUrl: source.url,
+      targetUrl: proxy.url,
+      random: seeded(1),
+    });
+    onTestFinished(() => alb.close());
+    const freezeAction = {
+      Type: 'fixed-response' as const,
+      FixedResponseConfig: { StatusCode: '503', ContentType: 'application/json', MessageBody: '{}' },
+    };
+    alb.createRule({
+      priority: 1,
+      conditions: [{ Field: 'http-request-method', HttpRequestMethodConfig: { Values: ['PUT'] } }],
+      actions: [freezeAction],
+      tags: [{ Key: 'swing:rule', Value: 'freeze-methods' }],
+    });
+    alb.createRule({
+      priority: 2,
+      conditions: [{ Field: 'http-request-method', HttpRequestMethodConfig: { Values: ['DELETE'] } }],
+      actions: [freezeAction],
+      tags: [{ Key: 'swing:rule', Value: 'someone-elses' }],
+    });
+    const from = new Date();
+    const weighted = `http://127.0.0.1:${alb.ports.weighted}`;
+    await call(`${weighted}/books/_doc/1`, 'PUT', {});
+    await call(`${weighted}/books/_doc/2`, 'PUT', {});
+    await call(`${weighted}/books/_doc/2`, 'DELETE');
+    const to = new Date();
+
+    const ports = localReverseCapture(proxy, alb, 30);
+    expect(ports.reverseCapture).toEqual({
+      lagAlarm: LOCAL_REVERSE_LAG_ALARM,
+      missingData: 'lagging',
+      drainTimeoutSeconds: 30,
+    });
+    expect(await ports.reverseReplay?.check()).toMatchObject({ drained: true });
+    expect(await ports.frozenRequests?.countBetween(from, to)).toBe(2);
+    expect(await ports.frozenRequests?.countBetween(to, new Date(to.getTime() + 1000))).toBe(0);
+    expect(localReverseCapture(undefined, alb, 30)).toEqual({});
   });
 });
 
