@@ -86,6 +86,17 @@ const STATUS_WORDS: Record<RolloutStatus, string> = {
   refused: 'REFUSED',
 };
 
+/** Where the frame offers no abort key: a gate has its own prompt; a rollback or an end has nothing to abort. */
+const NO_ABORT = new Set<RolloutStatus | 'starting'>([
+  'gated',
+  'rolling-back',
+  'rolled-back',
+  'completed',
+  'halted',
+  'refused',
+  'rehearsed',
+]);
+
 function statusColor(status: RolloutStatus | 'starting', c: Colors): (text: string) => string {
   switch (status) {
     case 'rolling-back':
@@ -328,6 +339,9 @@ export class LiveView {
   private event(event: LocalEvent): void {
     if (this.options.json) return;
     if (event.kind === 'phase') this.phase = event;
+    // A weight write is fresher than the last polled frame: the frame redrawn below must not contradict it.
+    if (event.kind === 'weights' && this.lastFrame)
+      this.lastFrame = { ...this.lastFrame, weights: event.weights };
     if (event.kind === 'alarm') {
       this.alarmLines.changed(event);
       // On a terminal an OK <-> INSUFFICIENT_DATA move only updates the alarm's panel line (next frame).
@@ -452,7 +466,7 @@ export class LiveView {
     }
     lines.push(...this.alarmLines.lines(frame.alarms.alarms, now, (state) => alarmColor(state, c)(state)));
     lines.push(`clients  ${frame.traffic.sent} sent, ${frame.traffic.failed} failed`);
-    if (this.keys && status !== 'gated' && !rollout?.outcome)
+    if (this.keys && !NO_ABORT.has(status) && !rollout?.outcome)
       lines.push(c.dim('keys     a aborts, Ctrl-C stops'));
     return lines;
   }

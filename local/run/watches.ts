@@ -139,13 +139,9 @@ export function watchProgress(
         Math.max(weightsToPercent(weights), reads ? weightsToPercent(reads) : 0),
         rollout?.cutoverAt !== undefined,
       );
-      view.render({
-        rollout,
-        weights,
-        alb,
-        alarms: await engine.alarms.evaluate(),
-        traffic: traffic.counts(),
-      });
+      const alarms = await engine.alarms.evaluate();
+      // Read at the draw, not before the reads above: a weight write meanwhile is drawn, not undone.
+      view.render({ rollout, weights: alb.getWeights(), alb, alarms, traffic: traffic.counts() });
     })().catch(() => {});
   }, 100);
   return () => clearInterval(watcher);

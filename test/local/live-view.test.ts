@@ -204,3 +204,46 @@ describe('Live view: a second Ctrl-C', () => {
     expect(screen).toContain('outcome: interrupted (exit code 130)');
   });
 });
+
+describe('Live view: the frame at a rollback', () => {
+  it('draws the restored weights and no abort key as soon as the log says ROLLED BACK, before the next polled frame', () => {
+    const terminal = new FakeTerminal(80, 24);
+    const log = new LocalTimeline({} as never, () => Date.parse('2026-11-27T04:00:00.000Z'));
+    const view = new LiveView({
+      io: { stdout: terminal.write, isTTY: true, terminal, env: {}, keys: () => () => {} },
+      json: false,
+      plan: { steps: [{ targetPercent: 50, bakeSeconds: 5, gate: false }] },
+      log,
+    });
+    log.record({
+      kind: 'phase',
+      status: 'baking',
+      stepIndex: 0,
+      steps: 1,
+      targetPercent: 50,
+      bakeSeconds: 5,
+    });
+    // The last polled frame: at 50 %, the record not yet rolled back.
+    view.render({
+      rollout: undefined,
+      weights: { source: 499, target: 500 },
+      alb: { window: () => ({ requests: 100, errorRate: 0.4, p99LatencyMs: 12 }) },
+      alarms: { alarms: [], firing: [] },
+      traffic: { sent: 10, failed: 4 },
+    });
+    expect(terminal.visible()).toContain('keys     a aborts, Ctrl-C stops');
+
+    log.record({ kind: 'phase', status: 'rolling-back', stepIndex: 0, steps: 1, targetPercent: 50 });
+    log.record({ kind: 'weights', weights: { source: 1, target: 0 }, targetPercent: 0 });
+    log.record({ kind: 'phase', status: 'rolled-back', stepIndex: 0, steps: 1, targetPercent: 0 });
+
+    const screen = terminal.visible();
+    const frame = screen.slice(screen.findLastIndex((row) => row.startsWith('Swing local')));
+    expect(frame[0]).toContain('ROLLED BACK');
+    expect(frame.find((row) => row.startsWith('weights '))).toBe(
+      'weights  source 1 / target 0 (0.0 % target)',
+    );
+    expect(frame.find((row) => row.startsWith('ramp '))).toMatch(/ 0\.0 % target$/);
+    expect(frame.some((row) => row.startsWith('keys '))).toBe(false);
+  });
+});
