@@ -144,6 +144,10 @@ export const SETTINGS = {
     ...SETTING_FLAGS.replayLagAlarm,
     parse: nonEmpty,
   },
+  reverseLagAlarm: {
+    ...SETTING_FLAGS.reverseLagAlarm,
+    parse: nonEmpty,
+  },
   scheduleDlqArn: {
     ...SETTING_FLAGS.scheduleDlqArn,
     parse: arn(ARN_PATTERNS.queue, 'an SQS queue ARN (arn:aws:sqs:REGION:ACCOUNT:NAME)'),

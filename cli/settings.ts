@@ -62,6 +62,11 @@ export const SETTING_FLAGS = {
     flag: '--replay-lag-alarm',
     description: 'the alarm on the replayer lag that reads-first steps wait for',
   },
+  reverseLagAlarm: {
+    output: 'ReverseLagAlarm',
+    flag: '--reverse-lag-alarm',
+    description: 'the alarm on the reverse replayer lag that a rollback after the write cutover drains on',
+  },
   scheduleDlqArn: {
     output: 'ScheduleDlqArn',
     flag: '--schedule-dlq-arn',

@@ -18,7 +18,13 @@ import {
 } from './arn-patterns.ts';
 import { AlarmThresholdsSchema, DEFAULT_ALARM_THRESHOLDS } from './config/alarms.ts';
 import { CreateModeSchema, ImportModeSchema } from './config/modes.ts';
-import { ReadsFirstSectionSchema, ReplayLagSchema, replayLagDimensions } from './config/reads-first.ts';
+import {
+  ReadsFirstSectionSchema,
+  ReplayLagSchema,
+  replayLagDimensions,
+  replayLagMetric,
+} from './config/reads-first.ts';
+import { ReverseCaptureSectionSchema, reverseLagIssue } from './config/reverse-capture.ts';
 import { checkScheduledPlan, ScheduleSchema } from './config/schedules.ts';
 import { FRONT_DOOR_REQUIRED, FrontDoorSchema } from './front-door-config.ts';
 
@@ -39,6 +45,12 @@ export {
   replayLagDimensions,
   replayLagMetric,
 } from './config/reads-first.ts';
+export {
+  type ReverseCaptureSection,
+  ReverseCaptureSectionSchema,
+  type ReverseLagSettings,
+  reverseLagSettings,
+} from './config/reverse-capture.ts';
 export { checkScheduledPlan, cronIssue, type ScheduleConfig, ScheduleSchema } from './config/schedules.ts';
 // The config's sections live in ./config/, one concern a file; importers keep reading them from here.
 export { LISTENER_ARN, LOAD_BALANCER_ARN, TARGET_GROUP_ARN };
@@ -105,6 +117,8 @@ export const SwingConfigSchema = z
     traffic: TrafficModeSchema.default('all'),
     readsFirst: ReadsFirstSectionSchema.default({ ...DEFAULT_READS_FIRST }),
     replayLag: ReplayLagSchema.default(ReplayLagSchema.parse({})),
+    /** Lossless rollback after the write cutover: the reverse replayer's lag and the drain's bound. */
+    reverseCapture: ReverseCaptureSectionSchema.optional(),
     insufficientDataPolicy: z.enum(['not-firing', 'firing']).default('not-firing'),
     /**
      * Concurrent executions reserved for each function of the rollback path, so that throttling elsewhere in
@@ -192,6 +206,8 @@ export const SwingConfigSchema = z
           "the Migration Assistant's qualifier (its stage name unless you changed it), or set replayLag.dimensions",
       );
     }
+    const reverse = reverseLagIssue(config, replayLagMetric(config));
+    if (reverse) issue(...reverse);
     const names = new Set<string>();
     config.schedules.forEach((schedule, index) => {
       if (names.has(schedule.name))

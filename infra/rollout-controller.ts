@@ -13,7 +13,12 @@ import { Construct } from 'constructs';
 import { DEFAULT_READS_FIRST } from '#domain/reads-first.ts';
 import type { ReadsFirstSettings, TrafficMode } from '#domain/types.ts';
 import { DEFAULT_ROLLBACK_RESERVED_CONCURRENCY } from './config.ts';
-import { replayLagAlarm, undeliveredEventsAlarm, watchedAlarms } from './controller/alarms.ts';
+import {
+  replayLagAlarm,
+  reverseLagAlarm,
+  undeliveredEventsAlarm,
+  watchedAlarms,
+} from './controller/alarms.ts';
 import { rolloutEventRules } from './controller/event-rules.ts';
 import { handlerFunctions } from './controller/functions.ts';
 import type { RolloutControllerProps } from './controller/props.ts';
@@ -70,6 +75,9 @@ export class RolloutController extends Construct {
   readonly replayLagAlarm?: cloudwatch.Alarm;
   /** Its name as written (not a reference), for environment variables and event patterns. */
   readonly replayLagAlarmName?: string;
+  /** OK once the reverse replayer has drained. Absent without reverse capture. */
+  readonly reverseLagAlarm?: cloudwatch.Alarm;
+  readonly reverseLagAlarmName?: string;
   /** The stack's traffic mode and reads-first settings: the preflight function's READS_FIRST_DEFAULTS. */
   readonly readsFirstDefaults: { readonly traffic: TrafficMode; readonly settings: ReadsFirstSettings };
 
@@ -96,6 +104,10 @@ export class RolloutController extends Construct {
     const replayLag = props.replayLag && replayLagAlarm(this, prefix, props.replayLag);
     this.replayLagAlarm = replayLag?.alarm;
     this.replayLagAlarmName = replayLag?.name;
+    const reverse = props.reverseCapture;
+    const reverseLag = reverse && reverseLagAlarm(this, prefix, reverse.metric);
+    this.reverseLagAlarm = reverseLag?.alarm;
+    this.reverseLagAlarmName = reverseLag?.name;
 
     this.functions = handlerFunctions(this, {
       listenerArn: props.listenerArn,
@@ -113,6 +125,8 @@ export class RolloutController extends Construct {
       readsFirstDefaults: this.readsFirstDefaults,
       replayLagAlarm: replayLag?.alarm,
       replayLag: replayLag && props.replayLag && { alarmName: replayLag.name, metric: props.replayLag },
+      reverseLagAlarm: reverseLag?.alarm,
+      reverseCapture: reverseLag && reverse && { alarmName: reverseLag.name, ...reverse },
       deadLetterQueue: this.deadLetterQueue,
       retention,
       reservedConcurrency: props.rollbackReservedConcurrency ?? DEFAULT_ROLLBACK_RESERVED_CONCURRENCY,
@@ -126,6 +140,7 @@ export class RolloutController extends Construct {
       watchedAlarmArns: watched.arns,
       insufficientDataPolicy: props.insufficientDataPolicy,
       replayLag,
+      reverseLag,
       deadLetterQueue: this.deadLetterQueue,
     });
 

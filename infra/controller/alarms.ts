@@ -86,6 +86,43 @@ export function replayLagAlarm(
   return { alarm, name };
 }
 
+/**
+ * OK once the reverse replayer has drained (its lag at or below the threshold): a rollback after the write
+ * cutover waits for it with writes frozen. Not a watched alarm either: it never rolls anything back.
+ */
+export function reverseLagAlarm(
+  scope: Construct,
+  prefix: string,
+  lag: ReplayLagMetric,
+): { alarm: cloudwatch.Alarm; name: string } {
+  const name = `${prefix}-reverse-lag`;
+  const alarm = new cloudwatch.Alarm(scope, 'ReverseLagAlarm', {
+    alarmName: name,
+    alarmDescription:
+      `The reverse replayer (target's writes onto the source) lags: ${lag.namespace} ${lag.metricName} ` +
+      `(${lag.statistic}) above ${lag.threshold} in a period of the last ${lag.evaluationPeriods}` +
+      (lag.missingData === 'lagging' ? ', or no datapoint. ' : '. ') +
+      'A rollback after the write cutover keeps writes frozen until it is OK (or the drain times out).',
+    metric: new cloudwatch.Metric({
+      namespace: lag.namespace,
+      metricName: lag.metricName,
+      dimensionsMap: { ...lag.dimensions },
+      statistic: lag.statistic,
+      period: Duration.seconds(lag.periodSeconds),
+    }),
+    threshold: lag.threshold,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: lag.evaluationPeriods,
+    datapointsToAlarm: 1,
+    // No datapoint is never drained unless the policy says so: a stopped replayer sends none either.
+    treatMissingData:
+      lag.missingData === 'lagging'
+        ? cloudwatch.TreatMissingData.BREACHING
+        : cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  return { alarm, name };
+}
+
 /** Something that should have reached a handler or started a rollout did not: say so, loudly. */
 export function undeliveredEventsAlarm(
   scope: Construct,

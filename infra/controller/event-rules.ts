@@ -19,6 +19,7 @@ export interface EventRulesProps {
   readonly watchedAlarmArns: readonly string[];
   readonly insufficientDataPolicy?: InsufficientDataPolicy;
   readonly replayLag?: { readonly alarm: cloudwatch.IAlarm; readonly name: string };
+  readonly reverseLag?: { readonly alarm: cloudwatch.IAlarm; readonly name: string };
   readonly deadLetterQueue: sqs.IQueue;
 }
 
@@ -78,6 +79,24 @@ export function rolloutEventRules(scope: Construct, props: EventRulesProps): voi
         resources: [props.replayLag.alarm.alarmArn],
         detail: {
           alarmName: [props.replayLag.name],
+          // INSUFFICIENT_DATA releases only with missingData 'caught-up' (the handler decides); ALARM never.
+          state: { value: ['OK', 'INSUFFICIENT_DATA'] },
+        },
+      },
+      targets: [target(functions['alarm-event'])],
+    });
+  }
+  if (props.reverseLag) {
+    new events.Rule(scope, 'ReverseLagStateChangeRule', {
+      description:
+        'The reverse lag alarm is OK again: release the rollback waiting for the reverse replayer to drain',
+      eventPattern: {
+        source: ['aws.cloudwatch'],
+        detailType: ['CloudWatch Alarm State Change'],
+        account: [account],
+        resources: [props.reverseLag.alarm.alarmArn],
+        detail: {
+          alarmName: [props.reverseLag.name],
           // INSUFFICIENT_DATA releases only with missingData 'caught-up' (the handler decides); ALARM never.
           state: { value: ['OK', 'INSUFFICIENT_DATA'] },
         },

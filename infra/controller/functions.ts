@@ -27,6 +27,12 @@ export interface HandlerFunctionsProps extends GrantTargets {
   readonly readsFirstDefaults: { readonly traffic: TrafficMode; readonly settings: ReadsFirstSettings };
   /** The replay-lag alarm's name as written, with the metric it watches. */
   readonly replayLag?: { readonly alarmName: string; readonly metric: ReplayLagMetric };
+  /** The reverse lag alarm's name as written, what it watches and the drain's bound. */
+  readonly reverseCapture?: {
+    readonly alarmName: string;
+    readonly metric: ReplayLagMetric;
+    readonly drainTimeoutSeconds: number;
+  };
   readonly smoke: SmokeSettings;
   readonly smokeAccess?: SmokeAccess;
   readonly smokeNetwork?: SmokeNetwork;
@@ -100,6 +106,12 @@ function handlerFunction(
   if (props.replayLag && (access.describeReplayLag || access.releaseReplayWait)) {
     environment.REPLAY_LAG_ALARM = props.replayLag.alarmName;
     environment.REPLAY_LAG_MISSING_DATA = props.replayLag.metric.missingData;
+  }
+  if (props.reverseCapture && access.reverseLag) {
+    // Read by reverseCaptureFromEnv (functions/commons/config.ts): set means reverse capture is configured.
+    environment.REVERSE_LAG_ALARM = props.reverseCapture.alarmName;
+    environment.REVERSE_LAG_MISSING_DATA = props.reverseCapture.metric.missingData;
+    environment.REVERSE_DRAIN_TIMEOUT_SECONDS = String(props.reverseCapture.drainTimeoutSeconds);
   }
   let network: Pick<lambda.FunctionOptions, 'vpc' | 'vpcSubnets' | 'securityGroups'> = {};
   if (name === 'smoke-test') {

@@ -22,6 +22,13 @@ export interface HandlerAccess {
   describeAlarms?: true;
   /** cloudwatch:DescribeAlarms on the replay-lag alarm: the replay-lag check. */
   describeReplayLag?: true;
+  /**
+   * Reverse capture (when configured): `env` gets REVERSE_LAG_ALARM, REVERSE_LAG_MISSING_DATA and
+   * REVERSE_DRAIN_TIMEOUT_SECONDS; `describe` also cloudwatch:DescribeAlarms on the reverse lag alarm.
+   */
+  reverseLag?: 'env' | 'describe';
+  /** With reverse capture configured, swingRules is `create`: this function creates the freeze rules. */
+  freezeRules?: true;
   /** states:SendTaskSuccess on this state machine: releases a step waiting for the replayer. */
   releaseReplayWait?: true;
   /**
@@ -44,6 +51,8 @@ export const ACCESS: Record<HandlerName, HandlerAccess> = {
     describeElb: ['DescribeListeners', 'DescribeRules', 'DescribeTargetHealth'],
     swingRules: 'read',
     describeAlarms: true,
+    // The lossless verdict: is the reverse lag alarm there?
+    reverseLag: 'describe',
     timeout: Duration.seconds(30),
   },
   'smoke-test': { table: 'read-write', timeout: Duration.seconds(60) },
@@ -70,6 +79,8 @@ export const ACCESS: Record<HandlerName, HandlerAccess> = {
     // A wait for the replayer checks once more after storing its token, and releases it if caught up.
     describeReplayLag: true,
     releaseReplayWait: true,
+    // Drain checks the reverse lag once more after storing its token.
+    reverseLag: 'describe',
     timeout: Duration.seconds(30),
   },
   'alarm-event': {
@@ -77,6 +88,8 @@ export const ACCESS: Record<HandlerName, HandlerAccess> = {
     failTasks: true,
     // The replay-lag alarm's return to OK releases the step waiting for the replayer.
     releaseReplayWait: true,
+    // The reverse lag alarm's return to OK releases Drain.
+    reverseLag: 'env',
     asyncFromEventBridge: true,
     timeout: Duration.seconds(30),
   },
@@ -85,6 +98,9 @@ export const ACCESS: Record<HandlerName, HandlerAccess> = {
     describeElb: ['DescribeListeners', 'DescribeTargetHealth'],
     modifyListener: true,
     swingRules: 'remove',
+    // Freeze and DrainCheck run on this function.
+    reverseLag: 'describe',
+    freezeRules: true,
     // The requests the target took since the write cutover: the write-exposure report.
     getMetricData: true,
     // Room to outlast a stale ShiftWeights attempt (SHIFT_WEIGHTS_TIMEOUT_SECONDS) and restore once more.
@@ -104,6 +120,9 @@ export const ACCESS: Record<HandlerName, HandlerAccess> = {
     describeElb: ['DescribeListeners', 'DescribeTargetHealth'],
     modifyListener: true,
     swingRules: 'remove',
+    // It freezes and drains itself when no Rollback did.
+    reverseLag: 'describe',
+    freezeRules: true,
     // The requests the target took since the write cutover, when it restores after one: the write exposure.
     getMetricData: true,
     publish: true,
@@ -116,6 +135,8 @@ export const ACCESS: Record<HandlerName, HandlerAccess> = {
     describeElb: ['DescribeListeners', 'DescribeTargetHealth'],
     modifyListener: true,
     swingRules: 'remove',
+    reverseLag: 'describe',
+    freezeRules: true,
     getMetricData: true,
     publish: true,
     describeExecutions: true,

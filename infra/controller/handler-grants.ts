@@ -19,6 +19,8 @@ export interface GrantTargets {
   /** The composite alarm's ARN, then the extra watched alarms'. */
   readonly watchedAlarmArns: readonly string[];
   readonly replayLagAlarm?: cloudwatch.IAlarm;
+  /** The reverse lag alarm: set when reverse capture is configured. */
+  readonly reverseLagAlarm?: cloudwatch.IAlarm;
 }
 
 /**
@@ -58,6 +60,14 @@ export function grantHandlerAccess(
       }),
     );
   }
+  if (access.reverseLag === 'describe' && targets.reverseLagAlarm) {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:DescribeAlarms'],
+        resources: [targets.reverseLagAlarm.alarmArn],
+      }),
+    );
+  }
   if (access.publish) {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [targets.topic.topicArn] }),
@@ -71,8 +81,10 @@ export function grantHandlerAccess(
   }
   // Shift-weights writes TargetWeightPercent as EMF log lines (Powertools Metrics): no PutMetricData.
   const dependsOn: iam.Policy[] = [];
-  if (access.swingRules && access.swingRules !== 'read') {
-    dependsOn.push(grantSwingRules(scope, id, role, targets.listenerArn, access.swingRules));
+  // The freeze rules are created only where reverse capture is configured: elsewhere removing is enough.
+  const swingRules = access.freezeRules && targets.reverseLagAlarm ? 'create' : access.swingRules;
+  if (swingRules && swingRules !== 'read') {
+    dependsOn.push(grantSwingRules(scope, id, role, targets.listenerArn, swingRules));
   }
   if (access.getMetricData) {
     const metrics = new iam.Policy(scope, `${id}GetMetricData`, {

@@ -84,6 +84,12 @@ export interface RolloutControllerProps {
    * @default none: no replay-lag alarm, and a reads-first rollout cannot pass its replay-lag check
    */
   readonly replayLag?: ReplayLagMetric;
+  /**
+   * Reverse capture: the reverse replayer's lag, which a rollback after the write cutover waits on with writes
+   * frozen, up to drainTimeoutSeconds (`reverseLagSettings` of the config). @default none: such a rollback
+   * restores at once and reports its write exposure
+   */
+  readonly reverseCapture?: { readonly metric: ReplayLagMetric; readonly drainTimeoutSeconds: number };
   /** @default none */
   readonly schedules?: readonly RolloutSchedule[];
   /** Scheduler retries before a start goes to the dead-letter queue. @default 3 */

@@ -1,6 +1,6 @@
 import { Token } from 'aws-cdk-lib';
 import * as z from 'zod';
-import { ReadsFirstSettingsSchema } from '#commons/config.ts';
+import { MAX_REVERSE_DRAIN_TIMEOUT_SECONDS, ReadsFirstSettingsSchema } from '#commons/config.ts';
 import { ValidationFailed } from '#domain/errors.ts';
 import { DEFAULT_READS_FIRST } from '#domain/reads-first.ts';
 import { parseSmokeConfig } from '#domain/smoke-config.ts';
@@ -71,6 +71,19 @@ export function validateControllerProps(props: RolloutControllerProps): void {
   if (props.replayLag) {
     const lag = ReplayLagMetricSchema.safeParse(props.replayLag);
     if (!lag.success) throw new ValidationFailed(fieldIssuesFrom(lag.error, 'replayLag'));
+  }
+  if (props.reverseCapture) {
+    const lag = ReplayLagMetricSchema.safeParse(props.reverseCapture.metric);
+    if (!lag.success) throw new ValidationFailed(fieldIssuesFrom(lag.error, 'reverseCapture.metric'));
+    const timeout = props.reverseCapture.drainTimeoutSeconds;
+    if (!Number.isInteger(timeout) || timeout < 5 || timeout > MAX_REVERSE_DRAIN_TIMEOUT_SECONDS) {
+      throw new ValidationFailed([
+        {
+          field: 'reverseCapture.drainTimeoutSeconds',
+          message: `is ${timeout}: use whole seconds from 5 to ${MAX_REVERSE_DRAIN_TIMEOUT_SECONDS} (writes answer 503 meanwhile)`,
+        },
+      ]);
+    }
   }
   const endpointsAreTokens =
     Token.isUnresolved(props.smoke.sourceEndpoint) || Token.isUnresolved(props.smoke.targetEndpoint);

@@ -1,6 +1,6 @@
 import { Duration, TimeZone } from 'aws-cdk-lib';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import { replayLagMetric, type ScheduleConfig, type SwingConfig } from '../config.ts';
+import { replayLagMetric, reverseLagSettings, type ScheduleConfig, type SwingConfig } from '../config.ts';
 import type { HandlerFunctionFactory } from '../handler-functions.ts';
 import type { RolloutControllerProps } from '../rollout-controller.ts';
 import type { ListenerPlacement } from './placement.ts';
@@ -28,6 +28,7 @@ export function controllerProps(
   handlerFunction: HandlerFunctionFactory | undefined,
 ): RolloutControllerProps {
   const smoke = smokeSettings(config, placement);
+  const reverse = reverseLagSettings(config);
   return {
     ...placement.target,
     smoke: { ...smoke, sourceEndpoint: smoke.sourceEndpoint!, targetEndpoint: smoke.targetEndpoint! },
@@ -39,6 +40,10 @@ export function controllerProps(
     traffic: config.traffic,
     readsFirst: config.readsFirst,
     replayLag: replayLagMetric(config),
+    // The config refuses a reverse capture whose metric nothing names.
+    ...(reverse?.metric
+      ? { reverseCapture: { metric: reverse.metric, drainTimeoutSeconds: reverse.drainTimeoutSeconds } }
+      : {}),
     rollbackReservedConcurrency: config.rollbackReservedConcurrency,
     notificationEmails: config.notificationEmails,
     schedules: config.schedules.map((schedule) => ({

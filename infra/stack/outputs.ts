@@ -56,6 +56,13 @@ export function swingStackOutputs(
       description: 'In ALARM while the replayer lags: reads-first steps wait for it',
     });
   }
+  if (controller.reverseLagAlarmName) {
+    new CfnOutput(scope, 'ReverseLagAlarm', {
+      value: controller.reverseLagAlarmName,
+      description:
+        'OK once the reverse replayer has drained: a rollback after the write cutover waits for it',
+    });
+  }
   new CfnOutput(scope, 'ScheduleDlqArn', { value: controller.deadLetterQueue.queueArn });
   new CfnOutput(scope, 'SchedulerRoleArn', {
     value: controller.schedulerRole.roleArn,
