@@ -157,11 +157,8 @@ export async function settleEndedExecution(
   }
   let action: SafetyNetAction;
   let haltReason: RollbackReason | undefined;
-  // Recorded before the first change, as Rollback does: a redelivery after a removal that failed half-way
-  // finds the rules this invocation deleted gone, its own doing, not a hand change (rulesDrift).
-  const markRollingBack = async () =>
-    rollout.status === 'rolling-back' ||
-    deps.store.update(deps.listenerArn, executionArn, { status: 'rolling-back' });
+  // rolling-back is recorded before the first change, as Rollback does: a redelivery after a removal that failed
+  // half-way, a twin or the reconciler finds the rules this invocation deleted gone, its own doing (rulesDrift).
   try {
     if (handChange) throw handChange;
     let attempt = 0;
@@ -173,22 +170,30 @@ export async function settleEndedExecution(
         rollout.traffic === 'reads-first' && deps.swingRules
           ? await rulesOf(deps.swingRules, executionArn)
           : [];
+      // Judged against the record read AFTER the rules, never the one the caller read earlier: a twin safety net
+      // or the reconciler settling the same holder records rolling-back before its first DeleteRule, so a rule
+      // this read finds gone by a settler's hand shows as rolling-back here (a fence: mark, then delete).
+      const settling = await heldRollout(deps, executionArn);
       // A rule missing at the first read was deleted by someone (I4: halt, touch nothing, as Rollback does);
-      // a retry after a throttled removal finds the rules it deleted gone: that is its own doing, and so are
-      // those `swing rollback --force` removed (recorded), with the read rules a stalled step made after it.
-      const forced = rollout.forcedRollbackAt !== undefined;
-      const rulesChanged = rulesDrift(rollout, rules, {
+      // missing once a settler (or Rollback) recorded rolling-back, or at a retry after a throttled removal, it is
+      // Swing's own doing, and so are those `swing rollback --force` removed (recorded), with the read rules a
+      // stalled step made after it.
+      const forced = settling.forcedRollbackAt !== undefined;
+      const rulesChanged = rulesDrift(settling, rules, {
         ignoreMissing: attempt > 1 || forced,
         staleSteps: forced,
       });
       if (rulesChanged) throw rulesDriftError(deps.listenerArn, rulesChanged);
+      const markRollingBack = async () =>
+        settling.status === 'rolling-back' ||
+        deps.store.update(deps.listenerArn, executionArn, { status: 'rolling-back' });
       if (sameWeights(current, rollout.startingWeights)) {
         if (deps.swingRules && rules.length > 0 && (await markRollingBack())) {
           await removeRules(deps.swingRules, rules, deps.log);
         }
         return rules.length > 0 ? 'restored' : 'already-restored';
       }
-      if (!isOwnWrite(rollout, current)) return 'halted-drift';
+      if (!isOwnWrite(settling, current)) return 'halted-drift';
       refuseRestoreRaisingTarget(rollout, current, deps.listenerArn);
       await markRollingBack();
       // As Rollback: the default action first, then the rules.
@@ -241,6 +246,15 @@ export async function settleEndedExecution(
   });
   deps.log.warn(`${ended.by ?? 'safety net'} acted`, { executionArn, status, action });
   return action;
+}
+
+/** The rollout as the record holds it now, while `executionArn` holds the lock; LockLost once it was released. */
+async function heldRollout(deps: SafetyNetDeps, executionArn: string): Promise<Rollout> {
+  const record = await deps.store.get(deps.listenerArn);
+  if (record?.lockOwner !== executionArn || !record.rollout) {
+    throw new LockLost(`listener ${deps.listenerArn}: ${executionArn} was settled meanwhile`);
+  }
+  return record.rollout;
 }
 
 /**
