@@ -78,8 +78,9 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
     // An operator's abort is a decision to go back; the policy governs what Swing decides alone.
     if (settings.afterCutover === 'hold' && reason.error !== 'Aborted') {
       // Weights changed by hand: the writes are where the operator put them, not held on the target (I4).
-      // Halt reports the recorded reason: the hand change, and what came after it.
-      if (restoring && !ours) {
+      // Halt reports the recorded reason: the hand change, and what came after it. Judged against Swing's own
+      // writes, not the starting weights: writes put back on the source by hand are a hand change too.
+      if (!ours) {
         const drift = driftError(rollout, current, deps.listenerArn);
         await deps.store.update(deps.listenerArn, executionArn, {
           reason: {
