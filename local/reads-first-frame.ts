@@ -1,5 +1,6 @@
 import type { Rollout, RolloutStatus, Weights } from '#domain/types.ts';
 import { weightsToPercent } from '#domain/weights.ts';
+import type { LocalEvent } from './events.ts';
 
 /**
  * What the live view says of a reads-first rollout: the read share and the write share are two things (the
@@ -46,6 +47,8 @@ export function readsFirstLines(input: {
   readonly status: RolloutStatus | 'starting';
   readonly cutoverGate: boolean;
   readonly bar: (fraction: number) => string;
+  /** The exposure measured from the weight writes (ExposureFromWrites), as the summary gives it. */
+  readonly exposureMs?: number | undefined;
 }): string[] {
   const reads = readShare(input.rollout, input.weights);
   const writes = weightsToPercent(input.weights);
@@ -61,7 +64,7 @@ export function readsFirstLines(input: {
     'pins gone':
       'pins gone: the pinned reads bake on the target under alarm watch\n         a rollback now reports the write exposure',
     ended: input.rollout?.exposure
-      ? `ended; write exposure ${exposureMs(input.rollout)} ms, cutover to ${input.rollout.exposure.policy === 'hold' ? 'hold' : 'restore'}`
+      ? `ended; write exposure ${input.exposureMs ?? exposureMs(input.rollout)} ms, cutover to ${input.rollout.exposure.policy === 'hold' ? 'hold' : 'restore'}`
       : 'ended',
   };
   return [
@@ -74,4 +77,31 @@ export function readsFirstLines(input: {
 function exposureMs(rollout: Rollout): number {
   const exposure = rollout.exposure!;
   return Math.max(0, Date.parse(exposure.endedAt) - Date.parse(exposure.cutoverAt));
+}
+
+/**
+ * The write exposure as the summary and the report measure it, from the weight events the view sees: from the
+ * cutover's write (the first, once the cutover step began, that gives the target a share) to the next write
+ * that lowers it (the restore). The record's times come a few milliseconds after each write, so a frame that
+ * read them said another number than the summary below it.
+ */
+export class ExposureFromWrites {
+  private cutoverBegan = false;
+  private cutover: { readonly at: number; readonly target: number } | undefined;
+  private restoredAt: number | undefined;
+
+  seen(event: LocalEvent): void {
+    if (event.kind === 'phase' && event.status === 'shifting' && event.stepKind === 'cutover')
+      this.cutoverBegan = true;
+    if (event.kind !== 'weights' || !this.cutoverBegan || this.restoredAt !== undefined) return;
+    const at = Date.parse(event.at);
+    if (!this.cutover) {
+      if (event.weights.target > 0) this.cutover = { at, target: event.weights.target };
+    } else if (event.weights.target < this.cutover.target) this.restoredAt = at;
+  }
+
+  /** Milliseconds from the cutover's write to the restore's; undefined until both were seen. */
+  ms(): number | undefined {
+    return this.cutover && this.restoredAt !== undefined ? this.restoredAt - this.cutover.at : undefined;
+  }
 }

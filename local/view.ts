@@ -18,7 +18,7 @@ import { formatWeights, weightsToPercent } from '#domain/weights.ts';
 import { printableDeep } from '#report/printable.ts';
 import { AlarmLines, alarmChangeLogged } from './alarm-lines.ts';
 import type { EventSource, LocalEvent } from './events.ts';
-import { CUTOVER_GATE_WARNING, readsFirstLines } from './reads-first-frame.ts';
+import { CUTOVER_GATE_WARNING, ExposureFromWrites, readsFirstLines } from './reads-first-frame.ts';
 import type { LocalIo, LocalSummary } from './summary.ts';
 import { summaryLines } from './summary-text.ts';
 
@@ -278,6 +278,7 @@ export class LiveView {
   private phase: Extract<LocalEvent, { kind: 'phase' }> | undefined;
   private drawn: string[] = [];
   private readonly alarmLines = new AlarmLines();
+  private readonly exposure = new ExposureFromWrites();
   private readonly unsubscribe: () => void;
   private readonly onResize = () => this.resized();
 
@@ -339,6 +340,7 @@ export class LiveView {
   private event(event: LocalEvent): void {
     if (this.options.json) return;
     if (event.kind === 'phase') this.phase = event;
+    this.exposure.seen(event);
     // A weight write is fresher than the last polled frame: the frame redrawn below must not contradict it.
     if (event.kind === 'weights' && this.lastFrame)
       this.lastFrame = { ...this.lastFrame, weights: event.weights };
@@ -431,6 +433,7 @@ export class LiveView {
           status,
           cutoverGate: phase?.cutoverGate === true,
           bar: (fraction) => bar(fraction, barWidth),
+          exposureMs: this.exposure.ms(),
         })
       : [`ramp     ${bar(share / 100, barWidth)} ${share.toFixed(1)} % target`];
     const weightsLine = `weights  ${formatWeights(weights)}`;

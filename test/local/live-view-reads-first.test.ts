@@ -96,7 +96,10 @@ describe('Live view of a reads-first run on an 80-column terminal', () => {
     // The alarm after the cutover: the last frame and the summary give the exposure.
     const last = drawn.at(-1)!;
     expect(last[0]).toContain('ROLLED BACK');
-    expect(last.join(' ')).toMatch(/write exposure \d+ ms, cutover to restore/);
+    // The same number as the summary's measure, cutover write to restore write.
+    const measured = summary.exposure?.measured?.windowMs;
+    expect(measured).toBeDefined();
+    expect(last.join(' ')).toContain(`write exposure ${measured} ms, cutover to restore`);
     expect(text).toMatch(/write exposure: \d+ ms from the cutover's write/);
     // No frame says BAKING once one has said ROLLED BACK.
     const firstRolledBack = drawn.findIndex((frame) => frame[0]?.includes('ROLLED BACK'));

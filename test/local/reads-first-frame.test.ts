@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Rollout, StepRecord } from '#domain/types.ts';
-import { readsFirstLines, readsFirstPhase } from '#local/reads-first-frame.ts';
+import { ExposureFromWrites, readsFirstLines, readsFirstPhase } from '#local/reads-first-frame.ts';
 
 /** The live view's phase line once the pins have left in their own step (the pinned reads' bake). */
 
@@ -32,5 +32,43 @@ describe('Live view, reads-first phase: the pins leaving', () => {
     });
     expect(lines).toContain('phase    pins gone: the pinned reads bake on the target under alarm watch');
     expect(lines.every((line) => line.length <= 80)).toBe(true);
+  });
+});
+
+describe('Live view, reads-first: the exposure in the ended frame', () => {
+  it('is measured from the cutover’s weight write to the restore’s, as the summary measures it, not the record’s times', () => {
+    const exposure = new ExposureFromWrites();
+    const phase = (status: 'shifting' | 'rolling-back', stepKind: 'reads' | 'cutover', at: string) =>
+      exposure.seen({ kind: 'phase', at, status, stepIndex: 2, steps: 5, targetPercent: 100, stepKind });
+    const weights = (target: number, at: string) =>
+      exposure.seen({ kind: 'weights', at, weights: { source: 999 - target, target }, targetPercent: 0 });
+    weights(0, '2026-03-02T10:00:00.000Z');
+    phase('shifting', 'reads', '2026-03-02T10:00:01.000Z');
+    expect(exposure.ms()).toBeUndefined();
+    phase('shifting', 'cutover', '2026-03-02T10:01:00.000Z');
+    weights(999, '2026-03-02T10:01:00.004Z');
+    expect(exposure.ms()).toBeUndefined();
+    phase('rolling-back', 'cutover', '2026-03-02T10:01:00.300Z');
+    weights(0, '2026-03-02T10:01:00.465Z');
+    expect(exposure.ms()).toBe(461);
+
+    // The ended frame gives that number, whatever the record's own instants (a few ms later each) say.
+    const lines = readsFirstLines({
+      rollout: {
+        ...rolloutWith([cutover]),
+        outcome: 'rolled-back',
+        exposure: {
+          cutoverAt: '2026-03-02T10:01:00.004Z',
+          endedAt: '2026-03-02T10:01:00.470Z',
+          policy: 'rollback',
+        },
+      } as unknown as Rollout,
+      weights: { source: 999, target: 0 },
+      status: 'rolled-back',
+      cutoverGate: false,
+      bar: () => '[.....]',
+      exposureMs: exposure.ms(),
+    });
+    expect(lines).toContain('phase    ended; write exposure 461 ms, cutover to restore');
   });
 });
