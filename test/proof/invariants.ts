@@ -97,6 +97,36 @@ type RuleHandChange = Extract<ElbEvent, { kind: 'rule-hand' }>;
 const ruleHandChanges = (run: Run) =>
   run.world.elb.log.filter((event): event is RuleHandChange => event.kind === 'rule-hand');
 
+/** Faults that change the listener or Swing's rules by hand, and what each leaves in the fake's log. */
+const HAND_FAULTS: Record<string, ElbEvent['kind']> = {
+  drift: 'hand',
+  reshape: 'reshape',
+  'rule-drift': 'rule-hand',
+};
+
+/**
+ * The hand changes that really happened by `until` (virtual ms): a drawn fault that changed the listener or one
+ * of Swing's rules by hand (its change is in the fake's log where it struck: a rule drift that found no rule
+ * changed nothing), or an operator command that changed them (`swing rollback --force [--release-lock]`, whose
+ * writes the model plays as hand changes, when it acted). A halt for a hand change without one is Swing taking
+ * its own doing (its own removal, a twin's, the reconciler's) for the operator's.
+ */
+export function handChangesBy(run: Run, until: number): FiredFault[] {
+  return run.fired.filter((fired) => {
+    if (fired.firedAt > until) return false;
+    const { fault } = fired;
+    if (fault.kind === 'operator') {
+      return fault.command.startsWith('force') && (fired.outcome ?? '').startsWith('restored');
+    }
+    const leaves = HAND_FAULTS[fault.kind];
+    return leaves !== undefined && run.world.elb.log[fired.elbLogAt]?.kind === leaves;
+  });
+}
+
+/** When the rollout's halt (or any end) was recorded, on the virtual clock; unknown: the end of the run. */
+const endedAtOf = (rollout: Rollout | undefined) =>
+  Date.parse(rollout?.endedAt ?? '') || Number.POSITIVE_INFINITY;
+
 /**
  * A rollout that ended held on the target after its cutover (the `hold` policy): halted, by design. Told by its
  * exposure (policy hold): the record keeps the failure that caused the hold as its reason.
@@ -244,9 +274,10 @@ export function expectEndState(run: Run, record: ListenerRecord | undefined): vo
     !(damaged && finished.reason?.error === 'RecordMalformed')
   ) {
     expect(
-      hand ?? ruleHands[0],
-      `a rollout halts only when someone changed the listener or Swing's rules by hand (or holds after its cutover)${why}`,
-    ).toBeDefined();
+      handChangesBy(run, endedAtOf(finished)).map((fired) => fired.fault.kind),
+      `a rollout halts only when someone changed the listener or Swing's rules by hand before the halt (a fault ` +
+        `or an operator command that did; or it holds after its cutover)${why}`,
+    ).not.toEqual([]);
   }
   // Preflight's checks made again once the lock is held may refuse: the lock is released as `refused`.
   const refusedAfterLock = finished?.status === 'refused';
@@ -648,6 +679,13 @@ export function expectRestoredByTheSafetyNet(run: Run, record?: ListenerRecord):
     );
   }
   // A hold by the safety net or the reconciler is the policy's, and leaves the record held with its exposure.
+  // Halted for a hand change: only after one happened (not the settler's partner's own removal).
+  if (settledBy === 'halted-drift') {
+    expect(
+      handChangesBy(run, endedAtOf(finished)).map((fired) => fired.fault.kind),
+      `${actor} halts for a hand change only after one happened${why}`,
+    ).not.toEqual([]);
+  }
   if (settledBy === 'held-after-cutover') {
     expect(policyHolds, `${actor} held only where the after-cutover policy holds${why}`).toBe(true);
     expect(heldAfterCutover(finished), `the record ends held after the cutover${why}`).toBe(true);
@@ -1008,7 +1046,11 @@ export function expectReadsFirst(run: Run, record: ListenerRecord | undefined): 
   }
 
   // I9.
-  const haltedByHand = finished?.outcome === 'halted' && (hands.length > 0 || ruleHands.length > 0);
+  // Rules are left to the operator only after a hand change that really happened before the halt.
+  const haltedByHand =
+    finished?.outcome === 'halted' &&
+    (hands.length > 0 || ruleHands.length > 0) &&
+    handChangesBy(run, endedAtOf(finished)).length > 0;
   // A damaged record halts leaving the listener and Swing's rules as they are (`swing rollback --force` removes them).
   const haltedForTheRecord = finished?.outcome === 'halted' && finished.reason?.error === 'RecordMalformed';
   const leftAlone =
