@@ -66,7 +66,21 @@ export type LocalEvent =
       readonly by: string;
       readonly result: string;
     }
-  | { readonly kind: 'fault'; readonly at: string; readonly detail: string };
+  | { readonly kind: 'fault'; readonly at: string; readonly detail: string }
+  /** A rollback after the cutover's write freeze (reverse capture): made, drained or timed out, lifted, or refused. */
+  | {
+      readonly kind: 'freeze';
+      readonly at: string;
+      readonly stage: FreezeStage;
+      /** From the freeze to this stage (drained, timed-out, lifted), ms. */
+      readonly afterMs?: number;
+      /** frozen: the drain's bound; lifted: the writes refused; drain and failed: the words of the record. */
+      readonly drainTimeoutMs?: number;
+      readonly refusedWrites?: number;
+      readonly detail?: string;
+    };
+
+export type FreezeStage = 'frozen' | 'drained' | 'timed-out' | 'lifted' | 'failed';
 
 export type LocalEventListener = (event: LocalEvent) => void;
 
@@ -106,6 +120,7 @@ function targetPercentOf(rollout: Rollout): number {
  */
 export class ObservedRolloutStore implements RolloutStore {
   private lastPhase = '';
+  private readonly freezeStages = new Set<FreezeStage>();
 
   constructor(
     private readonly inner: RolloutStore,
@@ -163,6 +178,9 @@ export class ObservedRolloutStore implements RolloutStore {
   }
 
   private observe(rollout: Rollout): void {
+    if (rollout.freeze) {
+      for (const event of freezeEvents(rollout.freeze, this.freezeStages)) this.log.record(event);
+    }
     const status = phaseOf(rollout);
     const key = `${status}/${rollout.stepIndex}`;
     if (key === this.lastPhase) return;
@@ -193,6 +211,58 @@ export class ObservedRolloutStore implements RolloutStore {
         : {}),
     });
   }
+}
+
+/** The freeze's stages the record shows and `seen` has not: each once, in the order they happen. */
+function freezeEvents(freeze: NonNullable<Rollout['freeze']>, seen: Set<FreezeStage>): UnstampedEvent[] {
+  const frozenAt = freeze.frozenAt ?? freeze.startedAt;
+  const after = (at: string) => Math.max(0, Date.parse(at) - Date.parse(frozenAt));
+  const stages: [FreezeStage, string | undefined, () => UnstampedEvent][] = [
+    [
+      'failed',
+      freeze.failed ? freeze.startedAt : undefined,
+      () => ({ kind: 'freeze', stage: 'failed', at: freeze.startedAt, detail: freeze.failed ?? '' }),
+    ],
+    [
+      'frozen',
+      freeze.frozenAt,
+      () => ({
+        kind: 'freeze',
+        stage: 'frozen',
+        at: frozenAt,
+        drainTimeoutMs: Math.max(0, Date.parse(freeze.drainDeadline) - Date.parse(frozenAt)),
+      }),
+    ],
+    [
+      freeze.drain === 'timed-out' ? 'timed-out' : 'drained',
+      freeze.drainEndedAt,
+      () => ({
+        kind: 'freeze',
+        stage: freeze.drain === 'timed-out' ? 'timed-out' : 'drained',
+        at: freeze.drainEndedAt!,
+        afterMs: after(freeze.drainEndedAt!),
+        ...(freeze.drainDetail ? { detail: freeze.drainDetail } : {}),
+      }),
+    ],
+    [
+      'lifted',
+      freeze.liftedAt,
+      () => ({
+        kind: 'freeze',
+        stage: 'lifted',
+        at: freeze.liftedAt!,
+        afterMs: after(freeze.liftedAt!),
+        ...(freeze.refusedWrites !== undefined ? { refusedWrites: freeze.refusedWrites } : {}),
+      }),
+    ],
+  ];
+  const events: UnstampedEvent[] = [];
+  for (const [stage, at, event] of stages) {
+    if (at === undefined || seen.has(stage)) continue;
+    seen.add(stage);
+    events.push(event());
+  }
+  return events;
 }
 
 /**

@@ -2,6 +2,7 @@ import { formatPlanSpec } from '#domain/plan.ts';
 import { runSteps } from '#domain/reads-first.ts';
 import { formatWeights } from '#domain/weights.ts';
 import type { ReportData, ReportEvent, ReportExposure, ReportStep, WeightSteps } from '#report/model.ts';
+import { freezeEventText, freezeNote } from './freeze-text.ts';
 import type { LocalDivergence, LocalExposure, LocalSummary } from './summary.ts';
 import type { TimelineEvent } from './timeline.ts';
 
@@ -76,6 +77,12 @@ function eventOf(event: TimelineEvent): ReportEvent {
       };
     case 'fault':
       return { at: event.at, kind: 'phase', text: `fault injected: ${event.detail}` };
+    case 'freeze':
+      return {
+        at: event.at,
+        kind: event.stage === 'lifted' ? 'phase' : 'rollback',
+        text: freezeEventText(event).text,
+      };
     case 'alarm':
       return {
         at: event.at,
@@ -267,6 +274,7 @@ export function localReportData(summary: LocalSummary, generatedAt = new Date().
         ? "Reads-first: the read share is the weights of Swing's read rules (the reads' own split), the write share the default action's; until the cutover every write goes to the source and is replayed. The exposure window (shaded) runs from the cutover's write to the restore's, measured to the millisecond: the writes in it are on the target only."
         : 'Requests sent straight to the target are not captured: writes that reached the target are not on the source.',
       ...(summary.divergence ? [divergenceNote(summary.divergence)] : []),
+      ...(freezeNote(summary) ? [freezeNote(summary)!] : []),
     ],
     generatedAt,
   };

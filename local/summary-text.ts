@@ -2,6 +2,7 @@ import type { createColors } from 'picocolors';
 import { describeDeliveredSplit } from '#domain/delivered-split.ts';
 import { formatWeights } from '#domain/weights.ts';
 import { exposureWindowText } from '#report/exposure-window.ts';
+import { freezeSummaryLines } from './freeze-text.ts';
 import type { LocalExposure, LocalSummary, StepSummary } from './summary.ts';
 
 /**
@@ -76,13 +77,16 @@ export function summaryLines(summary: LocalSummary, c: ReturnType<typeof createC
         `; rules of Swing left: ${summary.swingRulesLeft}`,
     );
   }
+  out.push(...freezeSummaryLines(summary));
   if (summary.exposure) out.push(exposureLine(summary.exposure));
   out.push(
     `state transitions: ${summary.stateTransitions}; took ${(summary.durationMs / 1000).toFixed(1)} s`,
   );
   out.push(
     summary.traffic === 'reads-first'
-      ? 'note: reads-first sends no write to the target before the cutover; after it, writes are on the target only.'
+      ? summary.divergence?.reverseReplay
+        ? "note: reads-first sends no write to the target before the cutover; after it, the target path captures and a reverse replayer applies the target's writes to the source."
+        : 'note: reads-first sends no write to the target before the cutover; after it, writes are on the target only.'
       : 'note: requests sent straight to the target are not captured; writes that reached the target are not on the source.',
   );
   // Last, so that they stay on screen however short the terminal: how it ended, and where the weights are.
@@ -118,7 +122,15 @@ function deliveredSplitText(step: StepSummary): string {
 /** The write exposure, as measured here to the millisecond when it was (the record's whole seconds otherwise). */
 export function exposureLine(exposure: LocalExposure): string {
   const held = exposure.policy === 'hold';
-  const fate = held ? 'stays on the target, which keeps them' : 'is on the target only';
+  const fate = held
+    ? 'stays on the target, which keeps them'
+    : exposure.reverseReplay === 'drained'
+      ? 'was replayed onto the source before the restore (reverse capture drained)'
+      : exposure.reverseReplay === 'timed-out'
+        ? 'not yet replayed when the drain timed out is on the target only'
+        : exposure.reverseReplay === 'not-frozen'
+          ? 'is on the target only unless the reverse replayer applied it (no freeze was made)'
+          : 'is on the target only';
   const measured = exposure.measured;
   if (!measured) {
     return (

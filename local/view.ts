@@ -8,6 +8,7 @@ import { formatDuration } from '#domain/plan.ts';
 import type {
   AlarmEvaluation,
   Plan,
+  ReverseReplayVerdict,
   RollbackReason,
   Rollout,
   RolloutStatus,
@@ -18,6 +19,7 @@ import { formatWeights, weightsToPercent } from '#domain/weights.ts';
 import { printableDeep } from '#report/printable.ts';
 import { AlarmLines, alarmChangeLogged } from './alarm-lines.ts';
 import type { EventSource, LocalEvent } from './events.ts';
+import { freezeEventText, freezeFrameLine } from './freeze-text.ts';
 import { CUTOVER_GATE_WARNING, ExposureFromWrites, readsFirstLines } from './reads-first-frame.ts';
 import type { LocalIo, LocalSummary } from './summary.ts';
 import { summaryLines } from './summary-text.ts';
@@ -35,6 +37,8 @@ export interface Frame {
   readonly alb: WindowSource;
   readonly alarms: AlarmEvaluation;
   readonly traffic: { sent: number; failed: number };
+  /** With reverse capture: the reverse replayer's drain, as its lag check reads it. */
+  readonly reverse?: ReverseReplayVerdict;
 }
 
 export interface LiveViewOptions {
@@ -243,6 +247,8 @@ function describePrintableEvent(
         : { text: `${event.action} by ${event.by}: ${event.result}`, tone: 'warn' };
     case 'fault':
       return { text: `fault injected: ${event.detail}`, tone: 'warn' };
+    case 'freeze':
+      return freezeEventText(event);
   }
 }
 
@@ -457,6 +463,8 @@ export class LiveView {
     } else if (status === 'smoke-testing') {
       lines.push('smoke    checking the source (9201) and target (9202) paths');
     }
+    const freeze = freezeFrameLine(rollout?.freeze, frame.reverse, now);
+    if (freeze) lines.push(rollout?.freeze?.liftedAt ? freeze : c.yellow(freeze));
 
     for (const group of ['source', 'target'] as const) {
       const window = frame.alb.window(group, WINDOW_MS);

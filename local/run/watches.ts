@@ -140,8 +140,16 @@ export function watchProgress(
         rollout?.cutoverAt !== undefined,
       );
       const alarms = await engine.alarms.evaluate();
+      const reverse = engine.reverseDrained?.();
       // Read at the draw, not before the reads above: a weight write meanwhile is drawn, not undone.
-      view.render({ rollout, weights: alb.getWeights(), alb, alarms, traffic: traffic.counts() });
+      view.render({
+        rollout,
+        weights: alb.getWeights(),
+        alb,
+        alarms,
+        traffic: traffic.counts(),
+        ...(reverse ? { reverse } : {}),
+      });
     })().catch(() => {});
   }, 100);
   return () => clearInterval(watcher);
