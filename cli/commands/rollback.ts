@@ -148,7 +148,32 @@ function refusal(listenerArn: string, result: ForceRollbackResult & { kind: 'ref
       );
     case 'not-confirmed':
       return new CliFailure(ExitCodes.RolledBackOrRefused, 'not confirmed: nothing was changed');
+    case 'changed':
+      return new CliFailure(
+        ExitCodes.RolledBackOrRefused,
+        `while you were asked, the listener's lock changed hands (it was held by ${holderText(result.plan.owner)}, ` +
+          `now by ${holderText(result.now.owner)}, record of rollout ${executionName(result.now.rollout.executionArn)}): ` +
+          'nothing was changed. Check `swing status`, then run this again to see what it would do now',
+      );
+    case 'lock-lost':
+      return new CliFailure(
+        ExitCodes.RolledBackOrRefused,
+        `rollout ${executionName(result.plan.rollout.executionArn)} released the lock just now (its own rollback or ` +
+          'its safety net ended it), so the listener may have moved again: nothing was changed. Check `swing ' +
+          'status`, then run this again if the listener still needs restoring',
+      );
+    case 'completing':
+      return new CliFailure(
+        ExitCodes.RolledBackOrRefused,
+        `too late: Complete has verified the final weights of rollout ${executionName(result.plan.rollout.executionArn)} ` +
+          'and is finishing it, so nothing was changed. Once it has released the lock (`swing status`), run this ' +
+          'again to restore its starting weights',
+      );
   }
+}
+
+function holderText(owner: string | undefined): string {
+  return owner ? `execution ${executionName(owner)}` : 'nobody';
 }
 
 function lockNote(result: ForceRollbackResult & { kind: 'done' }): string | undefined {
@@ -165,8 +190,8 @@ function lockNote(result: ForceRollbackResult & { kind: 'done' }): string | unde
   }
   if (ownerStatus === 'RUNNING') {
     return (
-      `Rollout ${executionName(owner)} still runs and holds the lock: it sees this change as drift and ` +
-      'halts at its next check without touching the listener; end it now with `swing abort`.'
+      `Rollout ${executionName(owner)} still runs and holds the lock: it does not go on, it rolls back at its ` +
+      "next check (or at its bake's end) and removes what rules of Swing's are left; end it now with `swing abort`."
     );
   }
   return (

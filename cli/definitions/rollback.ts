@@ -20,8 +20,9 @@ Use \`swing abort\` first: it rolls back through the state machine. This command
 What it does:
   - writes the starting weights recorded by the current rollout (or, if none runs, the last one: that undoes
     a completed rollout), then reads the listener back to verify them;
-  - without --release-lock it leaves the lock alone: a rollout that still runs sees the change as drift and
-    halts at its next check without touching the listener (or end it now with \`swing abort\`);
+  - under a held lock it records the forced rollback first: a rollout that still runs does not go on, it
+    rolls back at its next check and removes the rules of Swing's left (or end it now with \`swing abort\`);
+    without --release-lock the lock is left alone until then;
   - with --release-lock it also frees the listener for the next \`swing start\`: a lock holder that no longer
     runs (status says STALE LOCK) is recorded as rolled back and released at once; one that still runs is
     stopped, and its safety net releases the lock about 75 s later, once no task of it can still write.

@@ -101,13 +101,14 @@ describe('Command: swing rollback --force', () => {
       TargetGroupStickinessConfig: { Enabled: false },
     });
     expect(result.stdout).toContain('Restored listener');
-    expect(result.stdout).toContain('still runs and holds the lock: it sees this change as drift');
+    expect(result.stdout).toContain('still runs and holds the lock: it does not go on, it rolls back');
     // Without --release-lock the lock and the execution are left alone: the record only says what was done, for
     // whoever settles the holder (the rules it finds missing are not a hand change).
     const updates = aws.dynamo.commandCalls(UpdateCommand).map((call) => call.args[0].input);
     expect(updates).toHaveLength(1);
     expect(updates[0]?.UpdateExpression).not.toContain('lockOwner');
-    expect(Object.values(updates[0]?.ExpressionAttributeNames ?? {})).toEqual(['forcedRollbackAt']);
+    expect(Object.values(updates[0]?.ExpressionAttributeNames ?? {})).toEqual(['forcedRollbackAt', 'status']);
+    expect(updates[0]?.UpdateExpression).not.toContain('status');
     expect(Object.values(updates[0]?.ExpressionAttributeValues ?? {})).toContain('2026-03-02T10:11:00.000Z');
     expect(aws.sfn).not.toReceiveCommand(StopExecutionCommand);
   });
@@ -164,6 +165,7 @@ describe('Command: swing rollback --force', () => {
 
   it('releases the lock of an execution that stopped longer ago than the safety net waits', async () => {
     // Prepare
+    aws.dynamo.on(UpdateCommand).resolves({ Attributes: runningRecord() });
     aws.sfn.on(DescribeExecutionCommand).resolves({
       ...fixture('sfn-describe-execution-running'),
       status: 'FAILED',
@@ -188,10 +190,16 @@ describe('Command: swing rollback --force', () => {
     expect(release?.ExpressionAttributeValues?.[quiet?.[0].replace('#', ':') ?? '']).toBe(
       '2026-03-02T10:13:45.000Z',
     );
+    // Recorded first, before the listener is written: the command changes things under the held lock, and the
+    // holder ended long ago, so nothing asks that Complete has not decided.
+    const first = aws.dynamo.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(Object.values(first?.ExpressionAttributeNames ?? {})).toContain('forcedRollbackAt');
+    expect(first?.ConditionExpression).not.toContain(':completing');
   });
 
   it('writes nothing when the listener is already at the starting weights', async () => {
     // Prepare
+    aws.dynamo.on(UpdateCommand).resolves({ Attributes: runningRecord() });
     listenerObeying([999, 0]);
 
     // Act
@@ -201,6 +209,12 @@ describe('Command: swing rollback --force', () => {
     expect(result.code).toBe(0);
     expect(aws.elbv2).not.toReceiveCommand(ModifyListenerCommand);
     expect(result.stdout).toContain('already at source 999 / target 0');
+    // The running holder is still told to roll back: a step under way may yet land after this command.
+    const updates = aws.dynamo.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    expect(updates).toHaveLength(1);
+    expect(Object.values(updates[0]?.ExpressionAttributeNames ?? {})).toContain('forcedRollbackAt');
+    // Conditional on Complete not having decided (its mark is conditional on no forced rollback).
+    expect(updates[0]?.ConditionExpression).toContain('<> :completing');
   });
 
   it('undoes the last rollout when none is running', async () => {

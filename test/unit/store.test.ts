@@ -372,6 +372,44 @@ describe.each(CONTRACT_TARGETS)('Contract: RolloutStore, run against $name', (ta
       ).resolves.toMatchObject({ status: 'shifting' });
     });
 
+    it('refuses a write guarded against a forced rollback once forcedRollbackAt is recorded (Aborted), changing nothing', async () => {
+      const { store } = await target.fresh();
+      await store.acquire(LISTENER_ARN, rolloutOf('run-1', { status: 'shifting' }));
+      const stepDone = () =>
+        store.update(
+          LISTENER_ARN,
+          executionArn('run-1'),
+          { status: 'baking' },
+          '2026-11-24T10:05:00.000Z#000000',
+          { notForced: true },
+        );
+      await store.update(LISTENER_ARN, executionArn('run-1'), {
+        forcedRollbackAt: '2026-11-24T10:05:01.000Z',
+      });
+
+      await expect(stepDone()).rejects.toMatchObject({ name: 'Aborted' });
+      expect((await store.get(LISTENER_ARN))?.rollout?.status).toBe('shifting');
+    });
+
+    it('refuses a write guarded against completing once Complete marked it (Superseded), changing nothing', async () => {
+      const { store } = await target.fresh();
+      await store.acquire(LISTENER_ARN, rolloutOf('run-1', { status: 'baking' }));
+      const forced = () =>
+        store.update(
+          LISTENER_ARN,
+          executionArn('run-1'),
+          { forcedRollbackAt: '2026-11-24T10:05:01.000Z' },
+          undefined,
+          { notCompleting: true },
+        );
+      await store.update(LISTENER_ARN, executionArn('run-1'), { status: 'completing' });
+
+      await expect(forced()).rejects.toMatchObject({ name: 'Superseded' });
+      expect((await store.get(LISTENER_ARN))?.rollout?.forcedRollbackAt).toBeUndefined();
+      await store.update(LISTENER_ARN, executionArn('run-1'), { status: 'baking' });
+      await expect(forced()).resolves.toMatchObject({ forcedRollbackAt: '2026-11-24T10:05:01.000Z' });
+    });
+
     it('refuses an update on a listener that has no record', async () => {
       const { store } = await target.fresh();
 

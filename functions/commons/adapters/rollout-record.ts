@@ -141,6 +141,14 @@ export function guardRefusal(
   if (guard?.notAborted && rollout.abortRequested) {
     return new Aborted('an operator aborted the rollout: rolling back');
   }
+  if (guard?.notForced && rollout.forcedRollbackAt !== undefined) {
+    return new Aborted(
+      `swing rollback --force restored the listener at ${rollout.forcedRollbackAt}: rolling back`,
+    );
+  }
+  if (guard?.notCompleting && rollout.status === 'completing') {
+    return new Superseded(`Complete already decided that ${rollout.executionArn} completes`);
+  }
   if (guard?.notPaused && rollout.pauseRequested) {
     return new Paused(
       'an operator paused the rollout: it holds until `swing resume` (or `swing promote`), and rolls back if ' +

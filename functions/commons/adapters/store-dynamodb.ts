@@ -121,14 +121,27 @@ function guardCondition(guard: UpdateGuard | undefined) {
     ...(guard?.notAborted ? ['abortRequested'] : []),
     ...(guard?.notPaused ? ['pauseRequested'] : []),
   ];
-  const notified = guard?.notNotified ? ' AND attribute_not_exists(rollout.notified)' : '';
-  if (flags.length === 0 && !notified) return undefined;
+  const absent = [
+    ...(guard?.notNotified ? ['notified'] : []),
+    ...(guard?.notForced ? ['forcedRollbackAt'] : []),
+  ]
+    .map((field) => ` AND attribute_not_exists(rollout.${field})`)
+    .join('');
+  const completing = guard?.notCompleting ? ' AND rollout.#guardStatus <> :completing' : '';
+  const names: Record<string, string> = completing ? { '#guardStatus': 'status' } : {};
+  if (flags.length === 0 && !absent && !completing) return undefined;
   return {
     condition:
       flags
         .map((flag) => ` AND (attribute_not_exists(rollout.${flag}) OR rollout.${flag} = :unflagged)`)
-        .join('') + notified,
-    values: flags.length > 0 ? { ':unflagged': false } : {},
+        .join('') +
+      absent +
+      completing,
+    names,
+    values: {
+      ...(flags.length > 0 ? { ':unflagged': false } : {}),
+      ...(completing ? { ':completing': 'completing' } : {}),
+    },
   };
 }
 
@@ -221,7 +234,7 @@ export class DynamoDbRolloutStore implements RolloutStore {
             values: { ':fence': fence, ':ending0': ENDING_STATUSES[0], ':ending1': ENDING_STATUSES[1] },
           };
     const guarded = guardCondition(guard);
-    const allNames = { ...names, ...fenced?.names };
+    const allNames = { ...names, ...fenced?.names, ...guarded?.names };
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({

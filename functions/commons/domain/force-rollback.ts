@@ -1,12 +1,13 @@
 import { refuseRestoreRaisingTarget } from './engine/record.ts';
 import { hasEnded } from './engine/safety-net.ts';
-import { LockLost } from './errors.ts';
+import { LockLost, Superseded } from './errors.ts';
 import { QUIET_AFTER_RELEASE_SECONDS, quietPatch } from './quiet.ts';
 import { removeRules, rulesOf } from './reads-first.ts';
 import { malformedStartingWeights } from './record-check.ts';
 import { safetyNetActsBy } from './safety-net-due.ts';
 import { specOf } from './swing-rules.ts';
 import type {
+  ExecutionStatus,
   ExecutionStatusPort,
   FoundSwingRule,
   ListenerPort,
@@ -56,7 +57,9 @@ export interface ForceRollbackPlan {
    */
   readonly rulesKept: readonly FoundSwingRule[];
   readonly owner?: string;
-  readonly ownerStatus?: string;
+  readonly ownerStatus?: ExecutionStatus;
+  /** An attempt of the lock's holder may still act: it runs, its status is unknown, or it ended lately. */
+  readonly attemptMayAct: boolean;
   /** The lock goes too: `--release-lock` with a holder. */
   readonly release: boolean;
 }
@@ -81,6 +84,17 @@ export type ForceRollbackResult =
       readonly due: Date;
     }
   | { readonly kind: 'refused'; readonly why: 'not-confirmed'; readonly plan: ForceRollbackPlan }
+  /** Between the question and its answer, the lock changed hands or the record holds another rollout. */
+  | {
+      readonly kind: 'refused';
+      readonly why: 'changed';
+      readonly plan: ForceRollbackPlan;
+      readonly now: ForceRollbackPlan;
+    }
+  /** The holder released the lock just before the record write: nothing was written. */
+  | { readonly kind: 'refused'; readonly why: 'lock-lost'; readonly plan: ForceRollbackPlan }
+  /** Complete has decided to complete the rollout (and its holder may still be finishing it). */
+  | { readonly kind: 'refused'; readonly why: 'completing'; readonly plan: ForceRollbackPlan }
   | {
       readonly kind: 'done';
       readonly plan: ForceRollbackPlan;
@@ -99,7 +113,11 @@ const quietLog = { info: () => {}, warn: () => {}, error: () => {} };
  * A restore never raises the target's share (RestoreRaisesTarget). With `releaseLock`, a holder that still runs
  * is stopped (its safety net releases the lock once no task of it can write), a stopped one is released here,
  * unless its safety net is still to act or its status cannot be read. `confirm` sees the plan before any write;
- * false changes nothing. Shared by the CLI and the fault model (test/proof/operator-commands.ts).
+ * false changes nothing. The answer may come minutes later: the record and the listener are read again after it,
+ * and the command goes on only for the same rollout under the same holder, and never raising the target's share
+ * found then. Under a held lock it records `forcedRollbackAt` before it changes anything (a refused record write
+ * changes nothing), so that the rollout's own functions and whoever settles it take what it changed for Swing's
+ * own doing and roll the rollout back. Shared by the CLI and the fault model (test/proof/operator-commands.ts).
  */
 export async function forceRollback(
   deps: ForceRollbackDeps,
@@ -108,6 +126,45 @@ export async function forceRollback(
     readonly confirm?: (plan: ForceRollbackPlan) => Promise<boolean>;
   },
 ): Promise<ForceRollbackResult> {
+  const asked = await planForcedRollback(deps, options.releaseLock);
+  if (asked.kind === 'refused') return asked;
+  let plan = asked.plan;
+  if (changesAnything(plan) && options.confirm) {
+    if (!(await options.confirm(plan))) return { kind: 'refused', why: 'not-confirmed', plan };
+    // The question may have waited for minutes: Swing's own rollback, a hand change or another rollout may have
+    // moved the listener since. Act on what holds now.
+    const now = await planForcedRollback(deps, options.releaseLock);
+    if (now.kind === 'refused') return now;
+    if (now.plan.rollout.executionArn !== plan.rollout.executionArn || now.plan.owner !== plan.owner) {
+      return { kind: 'refused', why: 'changed', plan, now: now.plan };
+    }
+    plan = now.plan;
+  }
+  if (changesAnything(plan)) {
+    // Recorded before anything is written, so that the rollout's own functions and whoever settles the holder
+    // (the safety net, the reconciler) take what this command changed for Swing's doing, not a hand change.
+    if (plan.owner) {
+      const refused = await recordForced(deps, plan, plan.owner);
+      if (refused) return refused;
+    }
+    // The default action first: a removed read rule's requests then follow the starting weights.
+    if (plan.needsWrite) await deps.listener.writeWeights(plan.starting);
+    if (plan.rules.length > 0) await removeRules(deps.rules, plan.rules, quietLog);
+  }
+  if (!plan.release || !plan.owner) return { kind: 'done', plan, released: false, stopped: false };
+  return releaseOrStop(deps, plan, plan.owner);
+}
+
+/** Under a held lock the command also rolls the holder's rollout back, whatever the listener already shows. */
+function changesAnything(plan: ForceRollbackPlan): boolean {
+  return plan.needsWrite || plan.release || plan.rules.length > 0 || plan.owner !== undefined;
+}
+
+/** What the command would do, from the record, the listener and the holder's status as they are now. */
+async function planForcedRollback(
+  deps: ForceRollbackDeps,
+  releaseLock: boolean,
+): Promise<ForceRollbackResult | { readonly kind: 'plan'; readonly plan: ForceRollbackPlan }> {
   const { listenerArn, store } = deps;
   const record = await store.get(listenerArn);
   const rollout = record?.rollout;
@@ -121,14 +178,14 @@ export async function forceRollback(
   refuseRestoreRaisingTarget({ ...rollout, startingWeights: starting }, current, listenerArn);
   const owner = record.lockOwner;
   const described = owner ? await describeQuietly(deps.executions, owner) : undefined;
-  if (options.releaseLock && owner && described?.error !== undefined) {
+  if (releaseLock && owner && described?.error !== undefined) {
     // Released under a holder that still runs, its next task would write with no lock held.
     return { kind: 'refused', why: 'holder-unknown', owner, error: described.error };
   }
   const ownerStatus = described?.execution?.status;
   const stoppedAt = described?.execution?.stoppedAt;
   const due = stoppedAt ? safetyNetActsBy(stoppedAt) : undefined;
-  if (options.releaseLock && ownerStatus !== 'RUNNING' && due && due > deps.now()) {
+  if (releaseLock && ownerStatus !== 'RUNNING' && due && due > deps.now()) {
     // Released now, a task of that execution still running could write after us, with no lock left.
     return { kind: 'refused', why: 'safety-net-first', owner, ownerStatus, due };
   }
@@ -140,54 +197,60 @@ export async function forceRollback(
     owner !== undefined &&
     (ownerStatus === undefined || !hasEnded(ownerStatus) || (due !== undefined && due > deps.now()));
   const isRead = (rule: FoundSwingRule) => specOf(rule)?.role === 'reads';
-  const rules = attemptMayAct ? found.filter(isRead) : found;
   const plan: ForceRollbackPlan = {
     rollout,
     current,
     starting,
     malformed,
     needsWrite: !sameWeights(current, starting),
-    rules,
+    rules: attemptMayAct ? found.filter(isRead) : found,
     rulesKept: attemptMayAct ? found.filter((rule) => !isRead(rule)) : [],
     owner,
     ownerStatus,
-    release: Boolean(options.releaseLock && owner),
+    attemptMayAct,
+    release: Boolean(releaseLock && owner),
   };
-  if (plan.needsWrite || plan.release || rules.length > 0) {
-    if (options.confirm && !(await options.confirm(plan)))
-      return { kind: 'refused', why: 'not-confirmed', plan };
-    // Recorded before anything is written, so that whoever settles the holder (the safety net, the reconciler)
-    // takes the rules found missing for this command's doing, not a hand change, and sweeps what is left.
-    if (owner && attemptMayAct) await recordForced(deps, plan, owner);
-    // The default action first: a removed read rule's requests then follow the starting weights.
-    if (plan.needsWrite) await deps.listener.writeWeights(starting);
-    if (rules.length > 0) await removeRules(deps.rules, rules, quietLog);
-  }
-  if (!plan.release || !owner) return { kind: 'done', plan, released: false, stopped: false };
-  return releaseOrStop(deps, plan, owner);
+  return { kind: 'plan', plan };
 }
 
-function forcedReason(deps: ForceRollbackDeps) {
+function forcedReason(deps: ForceRollbackDeps, plan: ForceRollbackPlan) {
   const by = deps.requestedBy ? ` by ${deps.requestedBy}` : '';
   return {
     error: 'ForcedRollback',
-    cause: `swing rollback --force --release-lock${by}`,
+    cause: `swing rollback --force${plan.release ? ' --release-lock' : ''}${by}`,
     at: deps.now().toISOString(),
   };
 }
 
-/** With the holder to be stopped, the reason its safety net records goes in the same write. */
-async function recordForced(deps: ForceRollbackDeps, plan: ForceRollbackPlan, owner: string): Promise<void> {
+/**
+ * Records the forced rollback under the held lock, before anything is written: `forcedRollbackAt` (even when the
+ * listener shows nothing to restore yet: a step under way would land after this command), and the reason whoever ends the rollout records when no rollback of its own
+ * will (the holder stopped here, or ended). A holder that may still act must not have decided to complete
+ * (Complete's mark and this write are both conditional: one sees the other). Returns the refusal when the write
+ * is refused: nothing is changed then.
+ */
+async function recordForced(
+  deps: ForceRollbackDeps,
+  plan: ForceRollbackPlan,
+  owner: string,
+): Promise<ForceRollbackResult | undefined> {
   const stopping = plan.release && plan.ownerStatus === 'RUNNING';
+  const ended = plan.ownerStatus !== undefined && hasEnded(plan.ownerStatus);
   const patch: RolloutPatch = {
-    ...(plan.needsWrite || plan.rules.length > 0 ? { forcedRollbackAt: deps.now().toISOString() } : {}),
-    ...(stopping ? { reason: forcedReason(deps) } : {}),
+    forcedRollbackAt: deps.now().toISOString(),
+    ...(stopping || (ended && !plan.rollout.reason) ? { reason: forcedReason(deps, plan) } : {}),
   };
-  if (Object.keys(patch).length === 0) return;
-  await deps.store.update(deps.listenerArn, owner, patch).catch((error: unknown) => {
-    // Released meanwhile by its own paths: nobody settles it after this command.
-    if (!(error instanceof LockLost)) throw error;
-  });
+  try {
+    await deps.store.update(deps.listenerArn, owner, patch, undefined, {
+      notCompleting: plan.attemptMayAct,
+    });
+    return undefined;
+  } catch (error) {
+    // Released meanwhile (its own rollback, the safety net): the listener may have moved again since the read.
+    if (error instanceof LockLost) return { kind: 'refused', why: 'lock-lost', plan };
+    if (error instanceof Superseded) return { kind: 'refused', why: 'completing', plan };
+    throw error;
+  }
 }
 
 async function describeQuietly(executions: ExecutionControlPort, executionArn: string) {
@@ -203,7 +266,7 @@ async function releaseOrStop(
   plan: ForceRollbackPlan,
   owner: string,
 ): Promise<ForceRollbackResult> {
-  const reason = forcedReason(deps);
+  const reason = forcedReason(deps, plan);
   if (plan.ownerStatus === 'RUNNING') {
     // Not released here: a task of the running execution could still write after the lock was gone.
     // Stopped instead (the reason its safety net records was written first, recordForced); its safety net

@@ -12,9 +12,10 @@ import type { Rollout, RolloutStore, UpdateGuard } from './types.ts';
 
 /**
  * The guard of a write that moves the rollout on: not while paused, not once aborted (an abort that lands
- * after the step's own check of the flag, before its write began, still stops it: the write cutover included).
+ * after the step's own check of the flag, before its write began, still stops it: the write cutover included),
+ * not once `swing rollback --force` restored the listener under the lock.
  */
-export const GOING_ON: UpdateGuard = { notPaused: true, notAborted: true };
+export const GOING_ON: UpdateGuard = { notPaused: true, notAborted: true, notForced: true };
 
 /**
  * Runs a write guarded by GOING_ON; if a pause refused it, records that the rollout holds (status `paused`, no

@@ -423,6 +423,10 @@ export interface UpdateGuard {
   readonly notPaused?: boolean;
   /** Refuse with `Aborted`, changing nothing, once an abort is requested. */
   readonly notAborted?: boolean;
+  /** Refuse with `Aborted`, changing nothing, once `swing rollback --force` recorded `forcedRollbackAt`. */
+  readonly notForced?: boolean;
+  /** Refuse with `Superseded`, changing nothing, once Complete marked the rollout `completing`. */
+  readonly notCompleting?: boolean;
   /** Refuse with `Superseded`, changing nothing, once the rollout's outcome was notified (`notified`). */
   readonly notNotified?: boolean;
 }

@@ -9,7 +9,13 @@ import { parseOrThrow } from '../validation.ts';
 import { type EngineDeps, rulesPort } from './deps.ts';
 import { refuseRemovingPinsUnderAlarm } from './pins.ts';
 import { reasonFrom } from './reason.ts';
-import { driftError, isOwnWrite, readWeightsQuietly, throwIfAborted } from './record.ts';
+import {
+  driftError,
+  isOwnWrite,
+  readWeightsQuietly,
+  throwDriftUnlessForced,
+  throwIfAborted,
+} from './record.ts';
 
 /**
  * Complete and the other ends (RolledBack, Halt, Rehearsed, ReportRefusal, ReportPlatformRefusal): one handler
@@ -56,13 +62,18 @@ export async function finalize(
     // Finishing reads what the record says Swing wrote: a damaged record fails by name (the safety net halts).
     refuseMalformedRecord(deps.listenerArn, record.rollout);
     const current = await deps.listener.readWeights();
-    if (!isOwnWrite(record.rollout, current)) throw driftError(record.rollout, current, deps.listenerArn);
+    // A change `swing rollback --force` made is no hand change: the rollout rolls back (throwDriftUnlessForced).
+    if (!isOwnWrite(record.rollout, current)) {
+      await throwDriftUnlessForced(deps, executionArn, driftError(record.rollout, current, deps.listenerArn));
+    }
     const rules =
       record.rollout.traffic === 'reads-first'
         ? await rulesOf(rulesPort(deps, deps.listenerArn), executionArn)
         : [];
     const rulesChanged = deciding ? rulesDrift(record.rollout, rules) : undefined;
-    if (rulesChanged) throw rulesDriftError(deps.listenerArn, rulesChanged);
+    if (rulesChanged) {
+      await throwDriftUnlessForced(deps, executionArn, rulesDriftError(deps.listenerArn, rulesChanged));
+    }
     // The pins' own step removed them under alarm watch; any still here go only with no alarm firing (I2).
     if (deciding && deps.alarms) await refuseRemovingPinsUnderAlarm(deps.alarms, rules);
     if (deciding) {

@@ -23,6 +23,30 @@ export async function ownRollout(deps: Pick<EngineDeps, 'store' | 'listenerArn'>
 
 export function throwIfAborted(rollout: Rollout): void {
   if (rollout.abortRequested) throw new Aborted('an operator aborted the rollout: rolling back');
+  if (rollout.forcedRollbackAt !== undefined) throw forcedRollbackError(rollout.forcedRollbackAt);
+}
+
+/**
+ * `swing rollback --force` restored the listener under this rollout's lock: the rollout does not go on, it rolls
+ * back (Rollback removes the rules the command kept). Named Aborted: every state routes that to Rollback.
+ */
+export function forcedRollbackError(at: string): Aborted {
+  return new Aborted(`swing rollback --force restored the listener at ${at}: rolling back`);
+}
+
+/**
+ * A change found on the listener or Swing's rules halts the rollout as a hand change (I4), unless `swing rollback
+ * --force` made it: that command records forcedRollbackAt before it writes anything, so a record read after the
+ * change was seen tells which. Then the rollout rolls back instead.
+ */
+export async function throwDriftUnlessForced(
+  deps: Pick<EngineDeps, 'store' | 'listenerArn'>,
+  executionArn: string,
+  drift: WeightsDrifted,
+): Promise<never> {
+  const record = await deps.store.get(deps.listenerArn);
+  const forcedAt = record?.lockOwner === executionArn ? record.rollout?.forcedRollbackAt : undefined;
+  throw forcedAt === undefined ? drift : forcedRollbackError(forcedAt);
 }
 
 export function firingSummary(evaluation: AlarmEvaluation): string {

@@ -70,13 +70,17 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
     (rollout.cutoverAt !== undefined || !sameWeights(current, rollout.startingWeights));
   const restoring = !sameWeights(current, rollout.startingWeights);
   // A stale ShiftWeights attempt of an earlier step may have landed since the last write: one of the plan's
-  // own steps, while such an attempt can still run, is Swing's write, not a hand change.
-  const ours =
-    isOwnWrite(rollout, current) || (staleShiftMsLeft(deps, rollout) > 0 && isPlannedStep(rollout, current));
+  // own steps, while such an attempt can still run, is Swing's write, not a hand change. So is one that landed
+  // after `swing rollback --force` (the listener at a step the plan names: the step's record write refused).
+  const oursIn = (forced: boolean) =>
+    isOwnWrite(rollout, current) ||
+    ((forced || staleShiftMsLeft(deps, rollout) > 0) && isPlannedStep(rollout, current));
+  let ours = oursIn(isForced(rollout));
   if (reason && rollout.traffic === 'reads-first' && cutOver) {
     const settings = rollout.readsFirst ?? DEFAULT_READS_FIRST;
-    // An operator's abort is a decision to go back; the policy governs what Swing decides alone.
-    if (settings.afterCutover === 'hold' && reason.error !== 'Aborted') {
+    // An operator's abort is a decision to go back, and so is `swing rollback --force` (it already restored the
+    // listener); the policy governs what Swing decides alone.
+    if (settings.afterCutover === 'hold' && reason.error !== 'Aborted' && !isForced(rollout)) {
       // Weights changed by hand: the writes are where the operator put them, not held on the target (I4).
       // Halt reports the recorded reason: the hand change, and what came after it. Judged against Swing's own
       // writes, not the starting weights: writes put back on the source by hand are a hand change too.
@@ -101,8 +105,18 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
   let rules =
     rollout.traffic === 'reads-first' ? await rulesOf(rulesPort(deps, deps.listenerArn), executionArn) : [];
   // A stale read step's ModifyRule, landed after the next step, is Swing's own write too (as isPlannedStep).
-  const driftIn = (found: readonly FoundSwingRule[], options: { ignoreMissing?: boolean } = {}) =>
-    rulesDrift(rollout, found, { staleSteps: staleShiftMsLeft(deps, rollout) > 0, ...options });
+  // After `swing rollback --force` (recorded before it changed anything) the rules it removed are missing by
+  // Swing's own doing, and a step it raced may have written its read rules after it.
+  const driftIn = (
+    found: readonly FoundSwingRule[],
+    options: { ignoreMissing?: boolean; forced?: boolean } = {},
+  ) => {
+    const forced = options.forced ?? isForced(rollout);
+    return rulesDrift(rollout, found, {
+      staleSteps: forced || staleShiftMsLeft(deps, rollout) > 0,
+      ignoreMissing: forced || options.ignoreMissing,
+    });
+  };
   let rulesChanged = driftIn(rules);
   // DescribeRules and DescribeTags may not show a rule created just now: missing rules are read again before
   // they count as deleted by someone.
@@ -124,6 +138,13 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
     taskToken: undefined,
     taskKind: undefined,
   });
+  // `swing rollback --force` recorded between this function's first read and that write: what it changed
+  // before this read is its doing, not a hand change.
+  if (isForced(rollingBack) && !isForced(rollout)) {
+    ours = oursIn(true);
+    if (restoring && ours) refuseRestoreRaisingTarget(rollout, current, deps.listenerArn);
+    rulesChanged = driftIn(rules, { forced: true });
+  }
   if (restoring && !ours) throw driftError(rollout, current, deps.listenerArn);
   if (rulesChanged) throw rulesDriftError(deps.listenerArn, rulesChanged);
   // The default action first (before the cutover it is untouched), then the rules: removing a read rule sends
@@ -155,6 +176,10 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
     note: rehearsal ? 'rehearsal: restored at its end, as planned' : `restored after ${reason?.error}`,
     ...(exposure ? { exposure } : {}),
   };
+}
+
+function isForced(rollout: Rollout): boolean {
+  return rollout.forcedRollbackAt !== undefined;
 }
 
 /**

@@ -126,7 +126,11 @@ export async function settleEndedExecution(
   ended: EndedExecution,
 ): Promise<SafetyNetAction> {
   const { executionArn, status } = ended;
-  if (rollout.status === 'completing') return completeDecidedRollout(deps, rollout, ended);
+  // Unless `swing rollback --force` restored the listener after Complete decided (its holder had ended): then
+  // the listener is back at the start, and the rollout is settled as rolled back.
+  if (rollout.status === 'completing' && rollout.forcedRollbackAt === undefined) {
+    return completeDecidedRollout(deps, rollout, ended);
+  }
   const malformed = malformedRecord(rollout);
   if (malformed) return haltOnMalformedRecord(deps, rollout, malformed, ended.by ?? 'safety net');
   const reason: RollbackReason = rollout.reason ?? {
@@ -146,7 +150,8 @@ export async function settleEndedExecution(
     rollout.traffic === 'reads-first' &&
     settings.afterCutover === 'hold' &&
     status !== 'ABORTED' &&
-    !rollout.abortRequested;
+    !rollout.abortRequested &&
+    rollout.forcedRollbackAt === undefined;
   const exposed = rollout.traffic === 'reads-first' && hasCutOver(rollout) && (await cutOver());
   // The hold keeps the writes where Swing put them; weights changed by hand are the operator's (I4): halt.
   let handChange: WeightsDrifted | undefined;

@@ -22,7 +22,14 @@ import type { FoundSwingRule, Rollout, Weights } from '../types.ts';
 import { parseOrThrow } from '../validation.ts';
 import { isIncrease, percentToWeights, sameWeights } from '../weights.ts';
 import { type EngineDeps, rulesPort } from './deps.ts';
-import { driftError, firingSummary, isOwnWrite, ownRollout, throwIfAborted } from './record.ts';
+import {
+  driftError,
+  firingSummary,
+  isOwnWrite,
+  ownRollout,
+  throwDriftUnlessForced,
+  throwIfAborted,
+} from './record.ts';
 import { writeStep } from './step-write.ts';
 
 /**
@@ -132,7 +139,9 @@ export async function shiftWeights(deps: ShiftDeps, event: unknown): Promise<Shi
   }
 
   const current = await deps.listener.readWeights();
-  if (!isOwnWrite(rollout, current)) throw driftError(rollout, current, deps.listenerArn);
+  if (!isOwnWrite(rollout, current)) {
+    await throwDriftUnlessForced(deps, executionArn, driftError(rollout, current, deps.listenerArn));
+  }
   if (step.kind === 'reads') return shiftReads(deps, rollout, index, step, fence);
   if (step.kind === 'cutover') return cutOverWrites(deps, rollout, index, step, current, fence);
   if (step.kind === 'pins') return releasePins(deps, rollout, index, step, fence);
@@ -171,11 +180,16 @@ function shiftResult(
   };
 }
 
-/** Swing's rules of this rollout, as it left them; a rule changed by hand halts the step (I4). */
+/**
+ * Swing's rules of this rollout, as it left them; a rule changed by hand halts the step (I4), one removed by
+ * `swing rollback --force` rolls it back.
+ */
 async function unchangedRules(deps: ShiftDeps, rollout: Rollout): Promise<FoundSwingRule[]> {
   const rules = await rulesOf(rulesPort(deps, deps.listenerArn), rollout.executionArn);
   const drift = rulesDrift(rollout, rules);
-  if (drift) throw rulesDriftError(deps.listenerArn, drift);
+  if (drift) {
+    await throwDriftUnlessForced(deps, rollout.executionArn, rulesDriftError(deps.listenerArn, drift));
+  }
   return rules;
 }
 
@@ -241,7 +255,8 @@ async function cutOverWrites(
   // operator change the weights by hand (I4: then Swing halts and removes nothing).
   const afterWrite = await deps.listener.readWeights();
   if (!sameWeights(afterWrite, desired)) {
-    throw driftError({ ...rollout, lastWritten: desired }, afterWrite, deps.listenerArn);
+    const drift = driftError({ ...rollout, lastWritten: desired }, afterWrite, deps.listenerArn);
+    await throwDriftUnlessForced(deps, rollout.executionArn, drift);
   }
   await removeRules(rulesPort(deps, deps.listenerArn), rules, deps.log, 'reads');
   deps.onWeightsWritten?.(desired, step.targetPercent);

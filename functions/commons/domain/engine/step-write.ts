@@ -71,6 +71,10 @@ export async function writeStep(
       }),
     },
     fence,
+    // `swing rollback --force` during the write (it records first, then restores): no ELBv2 write is
+    // conditional, so the step's rules or weights may land after its restore; the step is not recorded, and
+    // the rollout rolls back, removing them.
+    { notForced: true },
   );
 }
 
