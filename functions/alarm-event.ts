@@ -6,6 +6,7 @@ import {
   insufficientDataPolicyFromEnv,
   replayLagFromEnv,
   requireEnv,
+  reverseCaptureFromEnv,
   watchedAlarmsFromEnv,
 } from '#commons/config.ts';
 import { type AlarmEventDeps, handleAlarmEvent } from '#domain/engine/alarm-event.ts';
@@ -13,6 +14,7 @@ import { lambdaHandler } from '#powertools/handler.ts';
 import { logger } from '#powertools/logger.ts';
 
 const replayLag = replayLagFromEnv();
+const reverseCapture = reverseCaptureFromEnv();
 const deps: AlarmEventDeps = {
   listenerArn: requireEnv('LISTENER_ARN'),
   watchedAlarms: watchedAlarmsFromEnv(),
@@ -21,6 +23,8 @@ const deps: AlarmEventDeps = {
   callbacks: new StepFunctionsCallbacks(sfnClient),
   log: logger,
   ...(replayLag ? { replayLagAlarm: replayLag.alarmName, replayMissingData: replayLag.missingData } : {}),
+  // The reverse lag alarm's return to OK releases a rollback's Drain.
+  ...(reverseCapture ? { reverseCapture } : {}),
 };
 
 /**

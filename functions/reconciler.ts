@@ -7,8 +7,9 @@ import { cloudWatchClient } from '#clients/cloudwatch.ts';
 import { documentClient } from '#clients/dynamodb.ts';
 import { elbv2Client } from '#clients/elbv2.ts';
 import { notifierFromEnv } from '#clients/notifier.ts';
+import { reverseReplayFromEnvironment } from '#clients/replay-lag.ts';
 import { sfnClient } from '#clients/sfn.ts';
-import { listenerTargetFromEnv, requireEnv } from '#commons/config.ts';
+import { listenerTargetFromEnv, requireEnv, reverseCaptureFromEnv } from '#commons/config.ts';
 import { SAFETY_NET_WAIT_SECONDS } from '#domain/engine/safety-net.ts';
 import { QUIET_AFTER_RELEASE_SECONDS } from '#domain/quiet.ts';
 import { type ReconcilerDeps, reconcile } from '#domain/reconciler.ts';
@@ -16,6 +17,8 @@ import { lambdaHandler } from '#powertools/handler.ts';
 import { logger } from '#powertools/logger.ts';
 
 const target = listenerTargetFromEnv();
+const reverseCapture = reverseCaptureFromEnv();
+const reverseReplay = reverseReplayFromEnvironment();
 const deps: ReconcilerDeps = {
   listenerArn: target.listenerArn,
   listener: new AlbListener(elbv2Client, target),
@@ -29,6 +32,10 @@ const deps: ReconcilerDeps = {
   quietAfterReleaseMs: QUIET_AFTER_RELEASE_SECONDS * 1000,
   waitAfterStopMs: SAFETY_NET_WAIT_SECONDS * 1000,
   targetRequests: new CloudWatchTargetRequests(cloudWatchClient, target),
+  ...(reverseCapture ? { reverseCapture } : {}),
+  ...(reverseReplay ? { reverseReplay } : {}),
+  // A rollback's freeze is waited out until its drain ends, within its 60 s timeout, less 40 s for reading, the restore and the sweep.
+  maxDrainWaitMs: 20_000,
 };
 
 /** EventBridge Scheduler, every few minutes: settle a lock whose holder ended and whose status event was lost (I7). */

@@ -1,4 +1,3 @@
-import { StepFunctionsExecutions } from '#adapters/executions.ts';
 import { AlbListener } from '#adapters/listener.ts';
 import { DynamoDbRolloutStore } from '#adapters/store-dynamodb.ts';
 import { AlbSwingRules } from '#adapters/swing-rules.ts';
@@ -7,21 +6,21 @@ import { cloudWatchClient } from '#clients/cloudwatch.ts';
 import { documentClient } from '#clients/dynamodb.ts';
 import { elbv2Client } from '#clients/elbv2.ts';
 import { notifierFromEnv } from '#clients/notifier.ts';
-import { sfnClient } from '#clients/sfn.ts';
-import { listenerTargetFromEnv, requireEnv } from '#commons/config.ts';
+import { reverseReplayFromEnvironment } from '#clients/replay-lag.ts';
+import { listenerTargetFromEnv, requireEnv, reverseCaptureFromEnv } from '#commons/config.ts';
 import { SAFETY_NET_WAIT_SECONDS, type SafetyNetDeps, safetyNet } from '#domain/engine/safety-net.ts';
 import { QUIET_AFTER_RELEASE_SECONDS } from '#domain/quiet.ts';
 import { lambdaHandler } from '#powertools/handler.ts';
 import { logger } from '#powertools/logger.ts';
 
 const target = listenerTargetFromEnv();
+const reverseCapture = reverseCaptureFromEnv();
+const reverseReplay = reverseReplayFromEnvironment();
 const deps: SafetyNetDeps = {
   listenerArn: target.listenerArn,
   listener: new AlbListener(elbv2Client, target),
   swingRules: new AlbSwingRules(elbv2Client, target),
   store: new DynamoDbRolloutStore(documentClient, requireEnv('TABLE_NAME')),
-  // After its wait: an execution redriven meanwhile is left to its own paths.
-  executions: new StepFunctionsExecutions(sfnClient),
   notifier: notifierFromEnv(),
   log: logger,
   now: () => new Date(),
@@ -29,6 +28,10 @@ const deps: SafetyNetDeps = {
   quietAfterReleaseMs: QUIET_AFTER_RELEASE_SECONDS * 1000,
   waitAfterStopMs: SAFETY_NET_WAIT_SECONDS * 1000,
   targetRequests: new CloudWatchTargetRequests(cloudWatchClient, target),
+  ...(reverseCapture ? { reverseCapture } : {}),
+  ...(reverseReplay ? { reverseReplay } : {}),
+  // A rollback's freeze is waited out until its drain ends, within its 150 s timeout, less the 75 s wait and 30 s for the restore.
+  maxDrainWaitMs: 45_000,
 };
 
 /** EventBridge "Step Functions Execution Status Change" (ABORTED, FAILED, TIMED_OUT) -> restore (I7). */

@@ -38,7 +38,13 @@ describe('statemachine/rollout.asl.json', () => {
       state.Resource?.endsWith('.waitForTaskToken'),
     );
 
-    expect(waits.map(([name]) => name).sort()).toEqual(['Bake', 'Gate', 'PauseHold', 'WaitForReplay']);
+    expect(waits.map(([name]) => name).sort()).toEqual([
+      'Bake',
+      'Drain',
+      'Gate',
+      'PauseHold',
+      'WaitForReplay',
+    ]);
     for (const [, state] of waits) {
       expect(state.Catch?.[0]?.ErrorEquals).toEqual(['States.Timeout']);
       expect(state.TimeoutSecondsPath).toMatch(/^\$\./);

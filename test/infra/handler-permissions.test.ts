@@ -40,10 +40,12 @@ const BUNDLED_NOT_CALLED: Partial<Record<HandlerName, string[]>> = {
   finalize: ['elasticloadbalancing:ModifyListener', 'elasticloadbalancing:CreateRule'],
   // StepFunctionsCallbacks.fail: bake only succeeds a wait for the replayer that caught up; alarms fail tokens.
   bake: ['states:SendTaskFailure'],
-  // AlbSwingRules.createRule: only read steps (shift-weights) create Swing's rules; the rest remove them.
-  rollback: ['elasticloadbalancing:CreateRule'],
-  'safety-net': ['elasticloadbalancing:CreateRule'],
-  reconciler: ['elasticloadbalancing:CreateRule'],
+  // AlbSwingRules.createRule: only read steps (shift-weights) create Swing's rules, and Freeze (the rollback
+  // function) the freeze rules, only with reverse capture configured, whose stack grants it then. The reverse lag
+  // check (CloudWatchReplayLag's DescribeAlarms) runs only then too (test/infra/reverse-lag-stack.test.ts).
+  rollback: ['elasticloadbalancing:CreateRule', 'cloudwatch:DescribeAlarms'],
+  'safety-net': ['elasticloadbalancing:CreateRule', 'cloudwatch:DescribeAlarms'],
+  reconciler: ['elasticloadbalancing:CreateRule', 'cloudwatch:DescribeAlarms'],
 };
 /**
  * Granted without an SDK call in the code: the Lambda service, SNS encryption, the contract, or tag on create

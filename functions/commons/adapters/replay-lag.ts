@@ -15,6 +15,8 @@ export interface CloudWatchReplayLagOptions {
   readonly attempts?: number;
   /** Pause between tries. @default 200 */
   readonly retryDelayMs?: number;
+  /** What the alarm is called in the verdict's words. @default 'replay-lag alarm' */
+  readonly label?: string;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -56,6 +58,7 @@ export class CloudWatchReplayLag implements ReplayLagPort {
 
   async check(): Promise<ReplayLagVerdict> {
     const name = this.options.alarmName;
+    const label = this.options.label ?? 'replay-lag alarm';
     let failure: unknown;
     for (let attempt = 0; attempt < this.attempts; attempt += 1) {
       if (attempt > 0 && this.retryDelayMs > 0) await sleep(this.retryDelayMs);
@@ -75,7 +78,8 @@ export class CloudWatchReplayLag implements ReplayLagPort {
       if (!found) {
         return {
           caughtUp: false,
-          detail: `replay-lag alarm ${name}: ${MISSING_ALARM_REASON}; counted as lagging`,
+          readable: false,
+          detail: `${label} ${name}: ${MISSING_ALARM_REASON}; counted as lagging`,
         };
       }
       return this.verdict(name, found.alarm, found.state, found.reason);
@@ -83,7 +87,8 @@ export class CloudWatchReplayLag implements ReplayLagPort {
     const error = failure instanceof Error ? `${failure.name}: ${failure.message}` : String(failure);
     return {
       caughtUp: false,
-      detail: `replay-lag alarm ${name} could not be read (DescribeAlarms failed ${this.attempts} times: ${error}); counted as lagging`,
+      readable: false,
+      detail: `${label} ${name} could not be read (DescribeAlarms failed ${this.attempts} times: ${error}); counted as lagging`,
     };
   }
 
@@ -100,7 +105,7 @@ export class CloudWatchReplayLag implements ReplayLagPort {
       reason,
       this.missingData === 'lagging' ? 'firing' : 'not-firing',
     );
-    const watched = `replay-lag alarm ${name} (lagging when ${thresholdText(alarm)})`;
+    const watched = `${this.options.label ?? 'replay-lag alarm'} ${name} (lagging when ${thresholdText(alarm)})`;
     const because = status.reason ? `: ${status.reason}` : '';
     switch (status.state) {
       case 'OK':

@@ -26,6 +26,7 @@ import {
 import { SWING_OWNER_TAG, SWING_RULE_TAG } from '#domain/listener-rules.ts';
 import { ALB_RULE_LIMITS, SWING_RULE_SET } from '#domain/swing-rules.ts';
 import type {
+  FixedResponse,
   FoundSwingRule,
   ListenerTarget,
   SwingRuleCondition,
@@ -128,7 +129,7 @@ export class AlbSwingRules implements SwingRulesPort {
   }
 
   async createRule(spec: SwingRuleSpec, priority: number, weights: Weights, owner: string): Promise<string> {
-    refuseUnwritableWeights(weights);
+    if (!spec.respond) refuseUnwritableWeights(weights);
     const listenerArn = this.target.listenerArn;
     let created: string | undefined;
     try {
@@ -137,7 +138,7 @@ export class AlbSwingRules implements SwingRulesPort {
           ListenerArn: listenerArn,
           Priority: priority,
           Conditions: spec.conditions.map(elbCondition),
-          Actions: [this.forward(weights)],
+          Actions: [spec.respond ? fixedResponseAction(spec.respond) : this.forward(weights)],
           Tags: [
             { Key: SWING_OWNER_TAG, Value: owner },
             { Key: SWING_RULE_TAG, Value: spec.name },
@@ -187,6 +188,7 @@ export class AlbSwingRules implements SwingRulesPort {
 
   private found({ rule, tags }: TaggedRule): FoundSwingRule {
     const weights = this.weightsOf(rule);
+    const respond = fixedResponseOf(rule);
     return {
       arn: rule.RuleArn ?? '',
       name: tags[SWING_RULE_TAG] ?? '',
@@ -194,6 +196,7 @@ export class AlbSwingRules implements SwingRulesPort {
       priority: Number(rule.Priority),
       conditions: (rule.Conditions ?? []).map(swingCondition),
       ...(weights ? { weights } : {}),
+      ...(respond ? { respond } : {}),
     };
   }
 
@@ -308,4 +311,26 @@ export class AlbSwingRules implements SwingRulesPort {
         'describe-rules, then retry',
     );
   }
+}
+
+/** A freeze rule's action: ELBv2 answers itself (no header can be set: FixedResponseActionConfig has none). */
+function fixedResponseAction(response: FixedResponse): Action {
+  return {
+    Type: 'fixed-response',
+    FixedResponseConfig: {
+      StatusCode: response.statusCode,
+      ContentType: response.contentType,
+      MessageBody: response.messageBody,
+    },
+  };
+}
+
+/** What a rule answers when its one action is a fixed-response; undefined otherwise. */
+function fixedResponseOf(rule: Rule): FixedResponse | undefined {
+  const actions: readonly Action[] = rule.Actions ?? [];
+  const only = actions[0];
+  const config = only?.FixedResponseConfig;
+  if (actions.length !== 1 || only?.Type !== 'fixed-response' || !config?.StatusCode) return undefined;
+  const contentType = config.ContentType === 'text/plain' ? 'text/plain' : 'application/json';
+  return { statusCode: config.StatusCode, contentType, messageBody: config.MessageBody ?? '' };
 }

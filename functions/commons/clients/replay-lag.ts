@@ -1,7 +1,7 @@
 import { CloudWatchReplayLag } from '#adapters/replay-lag.ts';
 import { cloudWatchClient } from '#clients/cloudwatch.ts';
-import { replayLagFromEnv } from '#commons/config.ts';
-import type { ReplayLagPort } from '#domain/types.ts';
+import { replayLagFromEnv, reverseCaptureFromEnv } from '#commons/config.ts';
+import type { ReplayLagPort, ReverseReplayPort } from '#domain/types.ts';
 
 /**
  * A stack whose config names no Migration Assistant qualifier has no replay-lag alarm: nothing shows that the
@@ -20,4 +20,26 @@ export const NO_REPLAY_LAG_ALARM: ReplayLagPort = {
 export function replayLagFromEnvironment(env: NodeJS.ProcessEnv = process.env): ReplayLagPort {
   const alarm = replayLagFromEnv(env);
   return alarm ? new CloudWatchReplayLag(cloudWatchClient, alarm) : NO_REPLAY_LAG_ALARM;
+}
+
+/**
+ * The reverse replayer's lag check (reverse capture: REVERSE_LAG_ALARM), the same CloudWatch alarm reading as the
+ * forward one: OK is drained. Undefined when reverse capture is not configured.
+ */
+export function reverseReplayFromEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+): ReverseReplayPort | undefined {
+  const settings = reverseCaptureFromEnv(env);
+  if (!settings) return undefined;
+  const lag = new CloudWatchReplayLag(cloudWatchClient, {
+    alarmName: settings.lagAlarm,
+    missingData: settings.missingData,
+    label: 'reverse lag alarm',
+  });
+  return {
+    check: async () => {
+      const { caughtUp, detail, readable } = await lag.check();
+      return { drained: caughtUp, detail, ...(readable === undefined ? {} : { readable }) };
+    },
+  };
 }

@@ -32,6 +32,7 @@ export const SWING_ERROR_NAMES = [
   'ReplayLagTimedOut',
   'HeldAfterCutover',
   'RecordMalformed',
+  'DrainPending',
 ] as const;
 export type SwingErrorName = (typeof SWING_ERROR_NAMES)[number];
 
@@ -205,6 +206,15 @@ export class RestoreRaisesTarget extends SwingError {
  */
 export class RecordMalformed extends SwingError {
   readonly name = 'RecordMalformed' as const;
+}
+
+/**
+ * Reverse capture: writes are frozen and the reverse replayer has not drained yet, and the drain's deadline has not
+ * passed: nothing restores before one or the other. Rollback's Retry tries again; the safety net's invocation
+ * is retried (or the reconciler acts) later.
+ */
+export class DrainPending extends SwingError {
+  readonly name = 'DrainPending' as const;
 }
 
 /** An AWS call failed in a way worth retrying (throttling, 5xx). The ASL retries this name with backoff. */

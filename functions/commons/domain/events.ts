@@ -104,7 +104,7 @@ export const AfterBakeEventSchema = z.object({
 export const WaitTaskEventSchema = z.object({
   executionArn: ExecutionArnSchema,
   index: StepIndexSchema,
-  kind: z.enum(['bake', 'gate', 'replay', 'pause']),
+  kind: z.enum(['bake', 'gate', 'replay', 'pause', 'drain']),
   taskToken: z.string().min(1, { error: 'is required: pass $$.Task.Token' }),
   timeoutSeconds: z.number().int().min(1),
   stateEnteredTime: z.iso.datetime({ error: 'is required: pass $$.State.EnteredTime' }),
@@ -119,6 +119,13 @@ export const RollbackEventSchema = z.object({
   error: StateErrorSchema.optional(),
   /** The plan ran to its end and restores its starting weights by design (`then: restore`). */
   rehearsal: z.boolean().optional(),
+  /**
+   * The rollback path after the write cutover runs on the rollback function: `freeze` (Freeze) and `drain-check`
+   * (DrainCheck); absent, the restore itself (Rollback, Rehearse).
+   */
+  phase: z.enum(['freeze', 'drain-check']).optional(),
+  /** DrainCheck: what Drain ended with (its release's output, or the error it failed with). */
+  drain: z.unknown().optional(),
 });
 
 export const FinalizeEventSchema = z.object({

@@ -35,6 +35,8 @@ export interface ForceRollbackDeps {
   readonly requestedBy?: string;
   /** The release's quiet period: a stalled safety net may still act. @default QUIET_AFTER_RELEASE_SECONDS */
   readonly quietAfterReleaseMs?: number;
+  /** Waits out a freeze's drain (below). @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** What the forced rollback will do, known before it changes anything. */
@@ -146,6 +148,14 @@ export async function forceRollback(
     if (plan.owner) {
       const refused = await recordForced(deps, plan, plan.owner);
       if (refused) return refused;
+    }
+    // Writes frozen for a rollback's drain: nothing restores before it ended or its deadline passed. This command
+    // cannot read the reverse lag, so it waits for the deadline (at most the drain timeout).
+    const drainLeftMs = drainPendingMs(plan.rollout, deps.now());
+    if (plan.needsWrite && drainLeftMs > 0) {
+      await (deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(
+        drainLeftMs,
+      );
     }
     // The default action first: a removed read rule's requests then follow the starting weights.
     if (plan.needsWrite) await deps.listener.writeWeights(plan.starting);
@@ -296,4 +306,11 @@ async function releaseOrStop(
   };
   const released = await deps.store.release(deps.listenerArn, owner, final);
   return { kind: 'done', plan, released, stopped: false };
+}
+
+/** How long a rollout's freeze still drains before its deadline, when its drain has not ended; 0 otherwise. */
+export function drainPendingMs(rollout: Rollout, now: Date): number {
+  const freeze = rollout.freeze;
+  if (!freeze?.frozenAt || freeze.drainEndedAt || freeze.liftedAt) return 0;
+  return Math.max(0, Date.parse(freeze.drainDeadline) - now.getTime());
 }

@@ -8,6 +8,7 @@ import type {
   ListenerRulesPort,
   PlanStep,
   RolloutStore,
+  SwingRuleSpec,
   TrafficMode,
   Weights,
 } from './types.ts';
@@ -25,6 +26,8 @@ export interface ListenerChecks {
   readonly traffic: TrafficMode;
   readonly basePriority: number;
   readonly firstStep: PlanStep | undefined;
+  /** The rules whose priorities Swing needs: with reverse capture, the freeze's too. @default SWING_RULE_SET */
+  readonly ruleSet?: readonly SwingRuleSpec[];
 }
 
 export interface CheckedListener {
@@ -94,7 +97,12 @@ export async function checkListener(
   const unswung = rulesOutsideTheSwing(checks.listenerArn, rules);
   if (checks.traffic === 'reads-first' && !heldByAnother) {
     refuseTargetDefaultShare(checks.listenerArn, startingWeights);
-    refuseRuleConflicts({ listenerArn: checks.listenerArn, rules, basePriority: checks.basePriority });
+    refuseRuleConflicts({
+      listenerArn: checks.listenerArn,
+      rules,
+      basePriority: checks.basePriority,
+      ...(checks.ruleSet ? { ruleSet: checks.ruleSet } : {}),
+    });
   }
   return { startingWeights, unswung };
 }

@@ -1,7 +1,15 @@
 import * as z from 'zod';
 import { ListenerShapeInvalid, ValidationFailed, WeightsDrifted } from './errors.ts';
 import type { LogPort } from './log.ts';
-import { isIntact, isSourceOnly, PIN_WEIGHTS, pinIsOwn, SWING_RULE_SET, specOf } from './swing-rules.ts';
+import {
+  FREEZE_RULE_SET,
+  isIntact,
+  isSourceOnly,
+  PIN_WEIGHTS,
+  pinIsOwn,
+  SWING_RULE_SET,
+  specOf,
+} from './swing-rules.ts';
 import type {
   FoundSwingRule,
   PlanEnd,
@@ -196,6 +204,7 @@ export function rulesDrift(
     const spec = specOf(rule);
     const where = `rule ${rule.name} (${rule.arn})`;
     if (!spec || !isIntact(rule, base)) return `${where} was reshaped: it is not as Swing created it`;
+    if (spec.role === 'freeze') continue;
     if (isSourceOnly(spec) && !pinIsOwn(rule)) {
       return `${where} pins requests to the source but now forwards ${rule.weights ? formatWeights(rule.weights) : 'elsewhere'}`;
     }
@@ -271,15 +280,42 @@ export async function removeRules(
   log: LogPort,
   which: 'all' | 'reads' = 'all',
 ): Promise<number> {
+  const lifted = await liftFreeze(port, rules, log);
   const reads = rules.filter((rule) => specOf(rule)?.role === 'reads');
   // writes-to-source after the read rules: while one still routes, a write it would match stays on the source.
   const writes = rules.filter((rule) => specOf(rule)?.role === 'writes' || specOf(rule) === undefined);
   const pins = rules.filter((rule) => specOf(rule)?.role === 'pin');
   for (const rule of [...reads, ...writes]) await port.deleteRule(rule.arn);
   if (which === 'all') for (const rule of pins) await port.deleteRule(rule.arn);
-  const removed = reads.length + writes.length + (which === 'all' ? pins.length : 0);
+  const removed = lifted + reads.length + writes.length + (which === 'all' ? pins.length : 0);
   if (removed > 0) log.info("removed Swing's listener rules", { removed, which });
   return removed;
+}
+
+/**
+ * The freeze order of removal: the catch-alls that answer 503 first, then the POST reads' forwards, then
+ * `freeze-writes` last (while a POST-read forward routes, a write a read pattern also matches must still be
+ * refused, not sent where the reads go). Every freeze rule goes, whatever else is found: a freeze never outlives
+ * the rollback (I9). Returns how many it removed.
+ */
+export async function liftFreeze(
+  port: SwingRulesPort,
+  rules: readonly FoundSwingRule[],
+  log: LogPort,
+): Promise<number> {
+  const order = [
+    'freeze-post',
+    'freeze-methods',
+    'freeze-reads-search',
+    'freeze-reads-lookups',
+    'freeze-writes',
+  ];
+  const frozen = rules
+    .filter((rule) => FREEZE_RULE_SET.some((spec) => spec.name === rule.name))
+    .sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+  for (const rule of frozen) await port.deleteRule(rule.arn);
+  if (frozen.length > 0) log.info('lifted the write freeze', { removed: frozen.length });
+  return frozen.length;
 }
 
 /** The read share a set of rules gives the target (the highest of the read rules), for records and checks. */

@@ -20,6 +20,8 @@ export interface ReverseReplayVerdict {
   readonly drained: boolean;
   /** What was read, in words: the alarm's state and threshold, or that it could not be read. */
   readonly detail: string;
+  /** False when its alarm is missing or could not be read (Preflight: a rollback would not be lossless). */
+  readonly readable?: boolean;
 }
 
 /** The reverse replayer's lag (like ReplayLagPort for the forward replayer): a missing or unreadable alarm is not drained. */

@@ -390,18 +390,32 @@ function sameCondition(a: SwingRuleCondition, b: SwingRuleCondition): boolean {
   return left.every((value, index) => value === right[index]);
 }
 
-/** The spec of a rule Swing found, when its name is one of the rule set's. */
+/** Every rule Swing may create: the reads-first set, then the freeze's. */
+export const ALL_SWING_RULES: readonly SwingRuleSpec[] = [...SWING_RULE_SET, ...FREEZE_RULE_SET];
+
+/** The spec of a rule Swing found, when its name is one of the rule sets'. */
 export function specOf(rule: Pick<FoundSwingRule, 'name'>): SwingRuleSpec | undefined {
-  return SWING_RULE_SET.find((spec) => spec.name === rule.name);
+  return ALL_SWING_RULES.find((spec) => spec.name === rule.name);
+}
+
+export function isFreezeRule(rule: Pick<FoundSwingRule, 'name'>): boolean {
+  return specOf(rule)?.role === 'freeze';
+}
+
+/** The action a rule has is the one its spec says: its fixed-response, or a forward to the two swung groups. */
+function hasOwnAction(rule: FoundSwingRule, spec: SwingRuleSpec): boolean {
+  if (!spec.respond) return rule.weights !== undefined;
+  return rule.respond?.statusCode === spec.respond.statusCode && rule.weights === undefined;
 }
 
 /**
  * Whether a rule of Swing's is as Swing made it: same conditions, at its planned priority, forwarding to the two
- * swung groups. A rule reshaped by hand is drift, left alone.
+ * swung groups (or, a freeze rule that answers itself, with its fixed-response). A rule reshaped by hand is drift,
+ * left alone.
  */
 export function isIntact(rule: FoundSwingRule, basePriority: number): boolean {
   const spec = specOf(rule);
-  if (!spec || rule.weights === undefined || rule.priority !== basePriority + spec.offset) return false;
+  if (!spec || !hasOwnAction(rule, spec) || rule.priority !== basePriority + spec.offset) return false;
   if (rule.conditions.length !== spec.conditions.length) return false;
   return spec.conditions.every((condition) =>
     rule.conditions.some((found) => sameCondition(found, condition)),
@@ -414,7 +428,7 @@ export function isPinRule(rule: Pick<FoundSwingRule, 'name'>): boolean {
 
 /** The pins and `writes-to-source` forward to the source only, whatever the read share. */
 export function isSourceOnly(spec: Pick<SwingRuleSpec, 'role'>): boolean {
-  return spec.role !== 'reads';
+  return spec.role === 'pin' || spec.role === 'writes';
 }
 
 /** Pin rules (and `writes-to-source`) hold the target at 0; at any other weights they were changed by hand. */

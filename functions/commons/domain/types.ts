@@ -185,6 +185,8 @@ export interface ReplayLagVerdict {
   readonly caughtUp: boolean;
   /** What was read, in words: the metric's value and threshold, or that no datapoint came. */
   readonly detail: string;
+  /** False when the alarm is missing or could not be read (then it is not caught up either). */
+  readonly readable?: boolean;
 }
 
 export interface ReplayLagPort {

@@ -6,12 +6,12 @@ import { failOpenTask } from './fail-open-task.ts';
 
 /**
  * Alarm events (EventBridge, not a state): a watched alarm fails the open Bake, Gate or PauseHold token; the
- * replay-lag alarm's return to OK releases WaitForReplay.
+ * replay-lag alarm's return to OK releases WaitForReplay, the reverse lag alarm's releases a rollback's Drain.
  */
 
 export type AlarmEventDeps = Pick<
   EngineDeps,
-  'listenerArn' | 'watchedAlarms' | 'store' | 'callbacks' | 'log' | 'replayLagAlarm'
+  'listenerArn' | 'watchedAlarms' | 'store' | 'callbacks' | 'log' | 'replayLagAlarm' | 'reverseCapture'
 > & {
   /** What INSUFFICIENT_DATA on the replay-lag alarm means: `lagging` (default) unless the operator says so. */
   readonly replayMissingData?: 'lagging' | 'caught-up';
@@ -26,7 +26,8 @@ export type AlarmEventAction =
   | 'before-rollout'
   | 'failed-task'
   | 'stale-token'
-  | 'released-replay-wait';
+  | 'released-replay-wait'
+  | 'released-drain';
 
 /**
  * EventBridge stamps events in whole seconds: an event up to a second before the rollout's start may come
@@ -56,6 +57,9 @@ export async function handleAlarmEvent(deps: AlarmEventDeps, event: unknown): Pr
   const { alarmName, state } = change.detail;
   if (deps.replayLagAlarm !== undefined && alarmName === deps.replayLagAlarm) {
     return releaseReplayWait(deps, change);
+  }
+  if (deps.reverseCapture !== undefined && alarmName === deps.reverseCapture.lagAlarm) {
+    return releaseDrain(deps, change);
   }
   const firing =
     state.value === 'ALARM' || (state.value === 'INSUFFICIENT_DATA' && deps.insufficientData === 'firing');
@@ -101,4 +105,29 @@ async function releaseReplayWait(deps: AlarmEventDeps, change: AlarmStateChange)
     sent,
   });
   return sent === 'sent' ? 'released-replay-wait' : 'stale-token';
+}
+
+/**
+ * The reverse lag alarm went back to OK after the freeze: the rollback's Drain goes on to DrainCheck, which
+ * records the drain. A change from before the freeze (a late delivery) releases nothing: the drain's own check
+ * read the alarm's state since.
+ */
+async function releaseDrain(deps: AlarmEventDeps, change: AlarmStateChange): Promise<AlarmEventAction> {
+  const { value } = change.detail.state;
+  const drained =
+    value === 'OK' || (value === 'INSUFFICIENT_DATA' && deps.reverseCapture?.missingData === 'caught-up');
+  if (!drained) return 'ignored-state';
+  const record = await deps.store.get(deps.listenerArn);
+  const rollout = record?.lockOwner ? record.rollout : undefined;
+  if (!rollout?.taskToken || rollout.taskKind !== 'drain') return 'no-open-task';
+  const changedAt = Date.parse(change.detail.state.timestamp ?? change.time ?? '');
+  const frozenAt = Date.parse(rollout.freeze?.frozenAt ?? '');
+  if (!Number.isNaN(changedAt) && !Number.isNaN(frozenAt) && changedAt < frozenAt) return 'ignored-state';
+  const detail = `reverse lag alarm ${change.detail.alarmName} went to ${value}: ${change.detail.state.reason ?? ''}`;
+  const sent = await deps.callbacks.succeed(rollout.taskToken, { drained: true, detail });
+  deps.log.info('the reverse replayer drained: the rollback restores', {
+    executionArn: rollout.executionArn,
+    sent,
+  });
+  return sent === 'sent' ? 'released-drain' : 'stale-token';
 }

@@ -3,15 +3,16 @@ import { WaitTaskEventSchema } from '../events.ts';
 import { attemptKey } from '../fencing.ts';
 import { parseOrThrow } from '../validation.ts';
 import type { EngineDeps } from './deps.ts';
+import { openDrain } from './drain.ts';
 import { firingSummary, throwIfAborted } from './record.ts';
 
 /**
- * Bake and the other task-token waits (Gate, PauseHold, WaitForReplay): one handler stores the token that an
- * alarm event, an operator or the replay-lag alarm's return to OK ends.
+ * Bake and the other task-token waits (Gate, PauseHold, WaitForReplay, and the rollback's Drain, drain.ts): one
+ * handler stores the token that an alarm event, an operator or the replay-lag alarm's return to OK ends.
  */
 
 export type WaitTaskDeps = Pick<EngineDeps, 'listenerArn' | 'alarms' | 'store' | 'log' | 'now'> &
-  Partial<Pick<EngineDeps, 'replayLag' | 'callbacks'>>;
+  Partial<Pick<EngineDeps, 'replayLag' | 'callbacks' | 'reverseReplay'>>;
 
 /**
  * Stores the bake's (or gate's) task token so that an alarm event or an operator can fail it, then checks
@@ -27,6 +28,8 @@ export async function openWaitTask(deps: WaitTaskDeps, event: unknown): Promise<
     WaitTaskEventSchema,
     event,
   );
+  // The rollback is under way: no fence on the attempt, no alarm or abort to act on.
+  if (kind === 'drain') return openDrain(deps, executionArn, taskToken);
   // The write is conditional on holding the lock and on the attempt: no separate read needed.
   const rollout = await deps.store.openWait(
     deps.listenerArn,

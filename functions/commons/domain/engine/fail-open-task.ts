@@ -20,11 +20,18 @@ export async function failOpenTask(
   let failed: string | undefined;
   let outcome: { sent?: 'sent' | 'stale'; executionArn?: string } = {};
   for (let attempt = 0; attempt < 3; attempt += 1) {
-    let open: { token?: string; owner?: string } = { token: known?.taskToken, owner: known?.executionArn };
+    let open: { token?: string; owner?: string; kind?: string } = {
+      token: known?.taskToken,
+      owner: known?.executionArn,
+      kind: known?.taskKind,
+    };
     if (attempt > 0 || !known) {
       const record = await deps.store.get(deps.listenerArn);
-      open = { token: record?.lockOwner ? record.rollout?.taskToken : undefined, owner: record?.lockOwner };
+      const held = record?.lockOwner ? record.rollout : undefined;
+      open = { token: held?.taskToken, owner: record?.lockOwner, kind: held?.taskKind };
     }
+    // A rollback's Drain is not failed: the rollback is what an alarm or an abort asks for, under way already.
+    if (open.kind === 'drain') return outcome;
     if (!open.token || open.token === failed) return outcome;
     const sent = await deps.callbacks.fail(open.token, error, cause);
     outcome = { sent, executionArn: open.owner };

@@ -7,6 +7,7 @@ import { refuseMalformedRecord } from '../record-check.ts';
 import type { NotificationOutcome } from '../types.ts';
 import { parseOrThrow } from '../validation.ts';
 import { type EngineDeps, rulesPort } from './deps.ts';
+import { liftRecordedFreeze } from './freeze.ts';
 import { refuseRemovingPinsUnderAlarm } from './pins.ts';
 import { reasonFrom } from './reason.ts';
 import {
@@ -26,7 +27,7 @@ export type FinalizeDeps = Pick<
   EngineDeps,
   'listenerArn' | 'listener' | 'store' | 'notifier' | 'log' | 'now' | 'swingRules'
 > &
-  Partial<Pick<EngineDeps, 'alarms' | 'quietAfterReleaseMs'>>;
+  Partial<Pick<EngineDeps, 'alarms' | 'quietAfterReleaseMs' | 'frozenRequests'>>;
 
 /**
  * Records the outcome, notifies and releases the lock. Safe to repeat. A `refused` start held nothing: it is
@@ -87,6 +88,8 @@ export async function finalize(
     // Nothing of Swing's stays (the pins left in their own step, after the scroll keep-alive).
     if (deps.swingRules && rules.length > 0) await removeRules(deps.swingRules, rules, deps.log);
   }
+  // A freeze never outlives the rollout (I9): Halt, or a Rollback that lifted it without saying so, ends it here.
+  const freeze = outcome === 'completed' ? undefined : await liftRecordedFreeze(deps, record.rollout);
   const finalWeights = await readWeightsQuietly(deps);
   const exposure = record.rollout.exposure;
   await notifyOnce(deps, {
@@ -105,6 +108,7 @@ export async function finalize(
     taskKind: undefined,
     bakeEndsAt: undefined,
     ...(reason ? { reason } : {}),
+    ...(freeze ? { freeze } : {}),
   });
   deps.log.info('rollout finished', { executionArn, outcome, reason });
   return { outcome, released };

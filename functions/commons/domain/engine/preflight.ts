@@ -4,8 +4,11 @@ import { resolvePlan } from '../plan.ts';
 import { checkListener, recheckAfterLock } from '../preflight-listener.ts';
 import { refuseWhileQuiet } from '../quiet.ts';
 import { DEFAULT_TRAFFIC, refuseTrafficPlan, runSteps } from '../reads-first.ts';
+import { ALL_SWING_RULES } from '../swing-rules.ts';
+import type { LosslessVerdict } from '../types.ts';
 import { parseOrThrow } from '../validation.ts';
 import type { EngineDeps } from './deps.ts';
+import { reverseVerdict } from './drain.ts';
 import { firingSummary } from './record.ts';
 
 /**
@@ -16,7 +19,8 @@ import { firingSummary } from './record.ts';
 export type PreflightDeps = Pick<
   EngineDeps,
   'listenerArn' | 'listener' | 'listenerRules' | 'alarms' | 'store' | 'log' | 'now' | 'trafficDefaults'
->;
+> &
+  Partial<Pick<EngineDeps, 'reverseCapture' | 'reverseReplay'>>;
 
 /**
  * Validates the input, checks the listener's shape and its other rules, refuses while an alarm fires, and
@@ -57,6 +61,8 @@ export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cu
     traffic,
     basePriority: readsFirst.basePriority,
     firstStep: plan.steps[0],
+    // The freeze's rules come after the reads-first rules: their priorities must be free too.
+    ...(deps.reverseCapture ? { ruleSet: ALL_SWING_RULES } : {}),
   };
   const current = await deps.store.get(deps.listenerArn);
   const holder = current?.lockOwner;
@@ -102,8 +108,11 @@ export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cu
     );
   }
 
+  const losslessRollback =
+    traffic === 'reads-first' && then === 'hold' ? await losslessVerdict(deps) : undefined;
   const taken = await deps.store.acquire(deps.listenerArn, {
     ...shape,
+    ...(losslessRollback ? { losslessRollback } : {}),
     executionArn,
     startedAt: deps.now().toISOString(),
     startingWeights,
@@ -125,6 +134,40 @@ export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cu
     traffic,
     then,
     requestedBy: parsedInput.requestedBy,
+    ...(losslessRollback ? { losslessRollback } : {}),
   });
   return cursor;
+}
+
+/**
+ * Before the cutover: would a rollback after it lose nothing? Only with reverse capture configured and its lag
+ * alarm there to read (else the freeze would wait out its whole timeout and the exposure would be reported).
+ */
+export async function losslessVerdict(
+  deps: Pick<PreflightDeps, 'reverseCapture' | 'reverseReplay' | 'log'>,
+): Promise<LosslessVerdict> {
+  if (!deps.reverseCapture) {
+    return {
+      lossless: false,
+      detail:
+        'no reverse capture is configured: a rollback after the write cutover leaves the writes the target took ' +
+        'since on the target only, and reports them (the write exposure)',
+    };
+  }
+  const verdict = await reverseVerdict(deps);
+  if (verdict.readable === false || !deps.reverseReplay) {
+    return {
+      lossless: false,
+      detail:
+        `reverse capture is configured but its lag alarm cannot be read (${verdict.detail}): a rollback after the ` +
+        `cutover would freeze writes for its whole drain timeout (${deps.reverseCapture.drainTimeoutSeconds} s), ` +
+        'then restore and report the exposure',
+    };
+  }
+  return {
+    lossless: true,
+    detail:
+      'reverse capture is configured: a rollback after the write cutover freezes writes (503) until the reverse ' +
+      `replayer has drained, at most ${deps.reverseCapture.drainTimeoutSeconds} s, then restores (${verdict.detail})`,
+  };
 }

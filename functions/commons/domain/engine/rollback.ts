@@ -1,4 +1,4 @@
-import { HeldAfterCutover } from '../errors.ts';
+import { DrainPending, HeldAfterCutover } from '../errors.ts';
 import { RollbackEventSchema } from '../events.ts';
 import {
   DEFAULT_READS_FIRST,
@@ -13,6 +13,8 @@ import type { FoundSwingRule, RollbackReason, Rollout, Weights, WriteExposure } 
 import { parseOrThrow } from '../validation.ts';
 import { sameWeights } from '../weights.ts';
 import { type EngineDeps, rulesPort, sleep } from './deps.ts';
+import { drainCheck, endDrainIfOver } from './drain.ts';
+import { freeze, liftedFreeze } from './freeze.ts';
 import { reasonFrom } from './reason.ts';
 import { driftError, isOwnWrite, refuseRestoreRaisingTarget } from './record.ts';
 import {
@@ -27,13 +29,16 @@ import { writeExposure } from './write-exposure.ts';
 
 /**
  * Rollback (and Rehearse, a rehearsal's planned restore): the starting weights back, verified; or, after the
- * write cutover under the hold policy, the writes held on the target.
+ * write cutover under the hold policy, the writes held on the target. Its function also runs the rollback path's
+ * Freeze (freeze.ts) and DrainCheck (drain.ts) before it: after a write freeze, Rollback restores only once the
+ * drain ended or its deadline passed, then lifts the freeze.
  */
 
 export type RollbackDeps = Pick<
   EngineDeps,
   'listenerArn' | 'listener' | 'store' | 'log' | 'now' | 'swingRules' | 'targetRequests'
 > &
+  Partial<Pick<EngineDeps, 'reverseCapture' | 'reverseReplay' | 'frozenRequests'>> &
   StaleShiftWindow;
 
 export interface RollbackResult {
@@ -41,6 +46,10 @@ export interface RollbackResult {
   readonly weights?: Weights;
   readonly note: string;
   readonly exposure?: WriteExposure;
+  /** Freeze and DrainCheck (`$.freeze`): writes are frozen, the drain is over, when to look again. */
+  readonly frozen?: boolean;
+  readonly done?: boolean;
+  readonly recheckSeconds?: number;
 }
 
 /**
@@ -48,7 +57,9 @@ export interface RollbackResult {
  * the last writer of the listener. Drift is the one case it leaves alone (I4).
  */
 export async function rollback(deps: RollbackDeps, event: unknown): Promise<RollbackResult> {
-  const { executionArn, error, rehearsal } = parseOrThrow(RollbackEventSchema, event);
+  const { executionArn, error, rehearsal, phase } = parseOrThrow(RollbackEventSchema, event);
+  if (phase === 'freeze') return { restored: false, ...(await freeze(deps, event)) };
+  if (phase === 'drain-check') return { restored: false, ...(await drainCheck(deps, event)) };
   const record = await deps.store.get(deps.listenerArn);
   if (record?.lockOwner !== executionArn || !record.rollout) {
     return {
@@ -56,9 +67,20 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
       note: 'this execution holds no lock: it changed no weight, nothing to restore',
     };
   }
-  const rollout = record.rollout;
+  let rollout = record.rollout;
   const malformed = malformedRecord(rollout);
   if (malformed) await recordRollbackHalt(deps, rollout, malformed);
+  // Writes frozen: nothing restores before the reverse replayer drained or the drain's deadline passed.
+  if (rollout.freeze?.frozenAt && !rollout.freeze.drainEndedAt) {
+    const ended = await endDrainIfOver(deps, rollout);
+    if (!ended) {
+      throw new DrainPending(
+        `writes are frozen and the reverse replayer has not drained; the restore waits until it has or until ` +
+          `${rollout.freeze.drainDeadline}`,
+      );
+    }
+    rollout = { ...rollout, freeze: ended };
+  }
   const reason = rehearsal
     ? undefined
     : withAbortDuringCutover(rollout, rollout.reason ?? reasonFrom(error, deps.now()));
@@ -152,7 +174,9 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
   if (restoring) await deps.listener.writeWeights(rollout.startingWeights);
   if (deps.swingRules && rules.length > 0) await removeRules(deps.swingRules, rules, deps.log);
   const lateCutover = await outlastStaleShifts(deps, rollingBack);
-  const exposure = cutOver || lateCutover ? await writeExposure(deps, rollout, 'rollback') : undefined;
+  const exposure = cutOver || lateCutover ? await reverseExposure(deps, rollout) : undefined;
+  const lifted =
+    rollout.freeze && !rollout.freeze.liftedAt ? await liftedFreeze(deps, rollout.freeze) : undefined;
   await deps.store.update(deps.listenerArn, executionArn, {
     lastWritten: rollout.startingWeights,
     pendingWeights: undefined,
@@ -160,6 +184,7 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
     readsWritten: undefined,
     restored: true,
     ...(exposure ? { exposure } : {}),
+    ...(lifted ? { freeze: lifted } : {}),
   });
   deps.log.warn(
     rehearsal ? 'rehearsal ended: starting weights restored' : 'rolled back to the starting weights',
@@ -227,4 +252,17 @@ async function holdAfterCutover(
       `Cause: ${reason.cause}. Fix the target, or roll back by hand (swing rollback --force) and replay the ` +
       'writes the exposure report counts',
   );
+}
+
+/**
+ * The write exposure of a restore after the cutover; with reverse capture configured, it says whether the reverse
+ * replayer drained before the restore (nothing on the target only) or what may not have been replayed.
+ */
+export async function reverseExposure(
+  deps: Pick<RollbackDeps, 'now' | 'log' | 'targetRequests' | 'reverseCapture'>,
+  rollout: Rollout,
+): Promise<WriteExposure | undefined> {
+  const exposure = await writeExposure(deps, rollout, 'rollback');
+  if (!exposure || !deps.reverseCapture) return exposure;
+  return { ...exposure, reverseReplay: rollout.freeze?.drain ?? 'not-frozen' };
 }

@@ -17,17 +17,14 @@ import {
   rulesOf,
 } from '../reads-first.ts';
 import { haltOnMalformedRecord, malformedRecord } from '../record-check.ts';
-import type {
-  ExecutionStatus,
-  ExecutionStatusPort,
-  RollbackReason,
-  Rollout,
-  RolloutOutcome,
-} from '../types.ts';
+import type { ExecutionStatus, RollbackReason, Rollout, RolloutOutcome } from '../types.ts';
 import { parseOrThrow } from '../validation.ts';
 import { sameWeights } from '../weights.ts';
 import { type EngineDeps, sleep } from './deps.ts';
+import { awaitDrain } from './drain.ts';
+import { liftedFreeze, liftRecordedFreeze } from './freeze.ts';
 import { driftError, isOwnWrite, readWeightsQuietly, refuseRestoreRaisingTarget } from './record.ts';
+import { reverseExposure } from './rollback.ts';
 import { writeExposure } from './write-exposure.ts';
 
 /**
@@ -38,22 +35,23 @@ import { writeExposure } from './write-exposure.ts';
 export type SafetyNetDeps = Pick<
   EngineDeps,
   'listenerArn' | 'listener' | 'store' | 'notifier' | 'log' | 'now' | 'swingRules' | 'targetRequests'
-> & {
-  /**
-   * How long a task the execution started before it stopped may still act (SAFETY_NET_WAIT_SECONDS in
-   * AWS): StopExecution does not stop a running Lambda, so the safety net waits until that long after the
-   * stop before it decides. 0 (the default) where the executor settles running tasks before the safety net
-   * runs (local mode, tests).
-   */
-  readonly waitAfterStopMs?: number;
-  readonly sleep?: (ms: number) => Promise<void>;
-  readonly quietAfterReleaseMs?: number;
-  /**
-   * Step Functions (DescribeExecution), asked after the wait: an execution redriven meanwhile (RedriveExecution:
-   * the same ARN runs again) is left to its own paths. Absent where nothing redrives (the engine's own tests).
-   */
-  readonly executions?: ExecutionStatusPort;
-};
+> &
+  Partial<Pick<EngineDeps, 'reverseCapture' | 'reverseReplay' | 'frozenRequests'>> & {
+    /**
+     * How long this invocation may wait for a freeze's drain (its function's timeout less what it needs): past it,
+     * DrainPending, nothing restored, for a later invocation. @default until the drain's deadline
+     */
+    readonly maxDrainWaitMs?: number;
+    /**
+     * How long a task the execution started before it stopped may still act (SAFETY_NET_WAIT_SECONDS in
+     * AWS): StopExecution does not stop a running Lambda, so the safety net waits until that long after the
+     * stop before it decides. 0 (the default) where the executor settles running tasks before the safety net
+     * runs (local mode, tests).
+     */
+    readonly waitAfterStopMs?: number;
+    readonly sleep?: (ms: number) => Promise<void>;
+    readonly quietAfterReleaseMs?: number;
+  };
 
 /**
  * How long after an execution stops the safety net waits before it decides: the longest timeout of the
@@ -76,34 +74,6 @@ async function waitOutInFlightTasks(deps: SafetyNetDeps, stoppedAt: Date): Promi
   await (deps.sleep ?? sleep)(waitMs);
   return true;
 }
-
-/**
- * Whether the execution was redriven after the stop this event reports (RedriveExecution: the same ARN runs again
- * from the state that failed, with newer fences than any attempt the wait outlasted): it still runs, or it ended
- * again later (that end's status event starts its own safety net, which waits out the redriven tasks). Either
- * way this invocation must not restore under it. A status it cannot learn fails the invocation: Lambda retries
- * it, then the reconciler asks the same.
- */
-async function runsAgain(deps: SafetyNetDeps, executionArn: string, stoppedAt: Date): Promise<boolean> {
-  if (!deps.executions) return false;
-  const executions = deps.executions;
-  const view = await withTransientRetries(() => executions.describe(executionArn));
-  // The event's time has whole seconds; the stop DescribeExecution reports, milliseconds.
-  const endedAgain =
-    view.stoppedAt !== undefined && view.stoppedAt.getTime() >= stoppedAt.getTime() + REDRIVE_MARGIN_MS;
-  if (!hasEnded(view.status) || endedAgain) {
-    deps.log.warn('safety net leaves a redriven execution to its own paths', {
-      executionArn,
-      status: view.status,
-      ...(view.stoppedAt ? { stoppedAt: view.stoppedAt.toISOString() } : {}),
-    });
-    return true;
-  }
-  return false;
-}
-
-/** Later than the event's stop by more than this, DescribeExecution's stop is a later end (after a redrive). */
-const REDRIVE_MARGIN_MS = 2000;
 
 /** The safety net has no state machine Retry around it: absorb throttling here, as the ASL tasks do. */
 async function withTransientRetries<T>(call: () => Promise<T>, attempts = 5, delayMs = 100): Promise<T> {
@@ -141,9 +111,7 @@ export type SafetyNetAction =
   | 'halted-restore-raises-target'
   | 'halted-record-malformed'
   | 'held-after-cutover'
-  | 'completed'
-  /** The execution runs again (redriven) or ended again since: its own paths, or that end's safety net, settle it. */
-  | 'redriven';
+  | 'completed';
 
 /** The execution that ended while holding the lock, as the status event or DescribeExecution tells it. */
 export interface EndedExecution {
@@ -163,15 +131,19 @@ export interface EndedExecution {
  */
 export async function settleEndedExecution(
   deps: SafetyNetDeps,
-  rollout: Rollout,
+  given: Rollout,
   ended: EndedExecution,
 ): Promise<SafetyNetAction> {
   const { executionArn, status } = ended;
   // Unless `swing rollback --force` restored the listener after Complete decided (its holder had ended): then
   // the listener is back at the start, and the rollout is settled as rolled back.
-  if (rollout.status === 'completing' && rollout.forcedRollbackAt === undefined) {
-    return completeDecidedRollout(deps, rollout, ended);
+  if (given.status === 'completing' && given.forcedRollbackAt === undefined) {
+    return completeDecidedRollout(deps, given, ended);
   }
+  // A freeze the rollback made is honoured: nothing restores before its drain ended or its deadline passed. The
+  // safety net makes no freeze of its own (it acts 75 s after the stop, half its time gone): its restore then
+  // reports the exposure as not frozen.
+  const rollout = await awaitDrain(deps, given, deps.maxDrainWaitMs);
   const malformed = malformedRecord(rollout);
   if (malformed) return haltOnMalformedRecord(deps, rollout, malformed, ended.by ?? 'safety net');
   const reason: RollbackReason = rollout.reason ?? {
@@ -270,7 +242,15 @@ export async function settleEndedExecution(
   const outcome: RolloutOutcome = halted ? 'halted' : 'rolled-back';
   const finalReason = haltReason ?? reason;
   // A restore after the cutover loses the writes the target took since: never in silence.
-  const exposure = !halted && exposed ? await writeExposure(deps, rollout, 'rollback') : undefined;
+  const exposure = !halted && exposed ? await reverseExposure(deps, rollout) : undefined;
+  // A restore removed every rule of the rollout (the freeze first); a halt leaves the rest to the operator, never a
+  // freeze (I9): nothing would write to the listener while it stood.
+  const freeze =
+    !rollout.freeze || rollout.freeze.liftedAt
+      ? undefined
+      : halted
+        ? await liftRecordedFreeze(deps, rollout)
+        : await liftedFreeze(deps, rollout.freeze);
   await notifyOnce(deps, {
     outcome,
     listenerArn: deps.listenerArn,
@@ -285,6 +265,7 @@ export async function settleEndedExecution(
     ...(exposure ? { exposure } : {}),
     restored: !halted,
     ...(halted ? {} : { lastWritten: rollout.startingWeights }),
+    ...(freeze ? { freeze } : {}),
     ...endedNow(deps),
     taskToken: undefined,
     taskKind: undefined,
@@ -400,7 +381,6 @@ export async function safetyNet(deps: SafetyNetDeps, event: unknown): Promise<Sa
   const stoppedAt = change.time ? new Date(change.time) : deps.now();
   if (await waitOutInFlightTasks(deps, stoppedAt)) record = await deps.store.get(deps.listenerArn);
   if (record?.lockOwner !== executionArn || !record.rollout) return 'nothing-held';
-  if (await runsAgain(deps, executionArn, stoppedAt)) return 'redriven';
   return settleEndedExecution(deps, record.rollout, {
     executionArn,
     status,

@@ -1,0 +1,185 @@
+import { TransientFailure } from '../errors.ts';
+import { RollbackEventSchema } from '../events.ts';
+import { DEFAULT_READS_FIRST, hasCutOver, liftFreeze, rulesOf } from '../reads-first.ts';
+import { malformedRecord } from '../record-check.ts';
+import { FREEZE_RULE_SET } from '../swing-rules.ts';
+import type { FreezeRecord, RollbackReason, Rollout, Weights } from '../types.ts';
+import { parseOrThrow } from '../validation.ts';
+import { sameWeights } from '../weights.ts';
+import { type EngineDeps, rulesPort } from './deps.ts';
+import { reasonFrom } from './reason.ts';
+import { isOwnWrite } from './record.ts';
+
+/**
+ * Freeze (on the rollback function): a rollback after the write cutover, with reverse capture configured, first
+ * answers every non-read with 503 (Swing's freeze rules, FREEZE_RULE_SET), so that no new write lands on the
+ * target while the reverse replayer drains (Drain, DrainCheck: drain.ts); Rollback then restores and lifts it.
+ */
+
+export type FreezeDeps = Pick<
+  EngineDeps,
+  'listenerArn' | 'listener' | 'store' | 'log' | 'now' | 'swingRules' | 'reverseCapture'
+>;
+
+/** What Freeze and DrainCheck answer the state machine (`$.freeze`). */
+export interface FreezeResult {
+  /** The rollback function's answer: Freeze and DrainCheck restore nothing. */
+  readonly restored?: false;
+  /** Writes are frozen: Drain waits for the reverse replayer. */
+  readonly frozen: boolean;
+  /** DrainCheck: the drain is over (drained or timed out), or there is none: Rollback restores. */
+  readonly done?: boolean;
+  /** How long the next Drain waits before DrainCheck looks again, whatever the lag alarm's event does. */
+  readonly recheckSeconds?: number;
+  readonly note: string;
+}
+
+/** Drain re-checks the reverse replayer at least this often: a lost lag event costs at most this. */
+export const DRAIN_RECHECK_SECONDS = 10;
+
+/** The next Drain's timeout: the recheck period, or what is left before the deadline (at least 1 s). */
+export function recheckSeconds(freeze: FreezeRecord, now: Date): number {
+  const left = Math.ceil((Date.parse(freeze.drainDeadline) - now.getTime()) / 1000);
+  return Math.max(1, Math.min(DRAIN_RECHECK_SECONDS, left));
+}
+
+/**
+ * Whether a restore of this rollout needs the freeze first: reads-first, writes cut over (recorded, or its
+ * ModifyListener on the listener), not restored yet, reverse capture configured, and the policy is to roll back
+ * (or an operator aborted). A listener changed by hand is left to Rollback, which halts on it (I4).
+ */
+export function freezeApplies(
+  deps: Pick<FreezeDeps, 'reverseCapture'>,
+  rollout: Rollout,
+  current: Weights,
+  reason: Pick<RollbackReason, 'error'> | undefined,
+): boolean {
+  if (!deps.reverseCapture || rollout.traffic !== 'reads-first' || !hasCutOver(rollout)) return false;
+  if (sameWeights(current, rollout.startingWeights)) return false;
+  const settings = rollout.readsFirst ?? DEFAULT_READS_FIRST;
+  const aborted = reason?.error === 'Aborted' || rollout.abortRequested === true;
+  if (settings.afterCutover === 'hold' && !aborted) return false;
+  return isOwnWrite(rollout, current);
+}
+
+/**
+ * Creates the freeze rules (those not there yet: a retried Freeze) after recording the freeze, so that a crash
+ * after a CreateRule leaves a freeze whoever settles the rollout lifts. A CreateRule ELBv2 refuses ends the
+ * freeze before it began: recorded as `failed`, and the rollback restores at once, reporting the exposure.
+ */
+export async function freeze(deps: FreezeDeps, event: unknown): Promise<FreezeResult> {
+  const { executionArn, error } = parseOrThrow(RollbackEventSchema, event);
+  const record = await deps.store.get(deps.listenerArn);
+  if (record?.lockOwner !== executionArn || !record.rollout || malformedRecord(record.rollout)) {
+    return { frozen: false, note: 'nothing to freeze: Rollback decides' };
+  }
+  const rollout = record.rollout;
+  if (rollout.freeze?.frozenAt) {
+    return {
+      frozen: true,
+      recheckSeconds: recheckSeconds(rollout.freeze, deps.now()),
+      note: 'frozen already',
+    };
+  }
+  if (rollout.freeze?.failed)
+    return { frozen: false, note: `the freeze was refused: ${rollout.freeze.failed}` };
+  const reason = rollout.reason ?? reasonFrom(error, deps.now());
+  const current = await deps.listener.readWeights();
+  if (!freezeApplies(deps, rollout, current, reason)) {
+    return { frozen: false, note: 'no freeze: restored as without reverse capture' };
+  }
+  const timeoutMs = (deps.reverseCapture?.drainTimeoutSeconds ?? 0) * 1000;
+  const startedAt = rollout.freeze?.startedAt ?? deps.now().toISOString();
+  const begun: FreezeRecord = {
+    startedAt,
+    drainDeadline: new Date(Date.parse(startedAt) + timeoutMs).toISOString(),
+  };
+  // rolling-back first, as Rollback: no stale ShiftWeights attempt passes its fence after this write.
+  await deps.store.update(deps.listenerArn, executionArn, {
+    status: 'rolling-back',
+    reason,
+    ...(rollout.cutoverAt === undefined ? { cutoverAt: rollout.cutoverStartedAt } : {}),
+    taskToken: undefined,
+    taskKind: undefined,
+    freeze: begun,
+  });
+  const refused = await createFreezeRules(deps, rollout, current);
+  if (refused) {
+    await deps.store.update(deps.listenerArn, executionArn, { freeze: { ...begun, failed: refused } });
+    deps.log.warn('ELBv2 refused the write freeze: restoring without a drain, the exposure reported', {
+      executionArn,
+      refused,
+    });
+    return { frozen: false, note: `the freeze was refused: ${refused}` };
+  }
+  const frozenAt = deps.now();
+  const frozen: FreezeRecord = {
+    startedAt,
+    frozenAt: frozenAt.toISOString(),
+    drainDeadline: new Date(frozenAt.getTime() + timeoutMs).toISOString(),
+  };
+  await deps.store.update(deps.listenerArn, executionArn, { freeze: frozen });
+  deps.log.warn('writes frozen: waiting for the reverse replayer to drain before the restore', {
+    executionArn,
+    drainDeadline: frozen.drainDeadline,
+  });
+  return { frozen: true, recheckSeconds: recheckSeconds(frozen, frozenAt), note: 'frozen' };
+}
+
+/**
+ * The freeze rules in priority order (the catch-all `freeze-post` last: the POST reads' forwards come before it),
+ * the reads forwarded as the default action sends them now. Returns why ELBv2 refused one, or undefined.
+ */
+async function createFreezeRules(
+  deps: FreezeDeps,
+  rollout: Rollout,
+  current: Weights,
+): Promise<string | undefined> {
+  const port = rulesPort(deps, deps.listenerArn);
+  const base = rollout.readsFirst?.basePriority ?? DEFAULT_READS_FIRST.basePriority;
+  const found = await rulesOf(port, rollout.executionArn);
+  try {
+    for (const spec of FREEZE_RULE_SET) {
+      if (found.some((rule) => rule.name === spec.name)) continue;
+      await port.createRule(spec, base + spec.offset, current, rollout.executionArn);
+    }
+    return undefined;
+  } catch (error) {
+    // Throttling is retried by the state machine; a refusal is not (a priority taken, the rule quota, access).
+    if (error instanceof TransientFailure) throw error;
+    return (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 1000);
+  }
+}
+
+/**
+ * Lifts the freeze of this rollout if one was begun and not lifted (Halt, and whoever restores without Rollback),
+ * returning the record's freeze as lifted; the rules found are removed by `liftFreeze`.
+ */
+export async function liftRecordedFreeze(
+  deps: Pick<EngineDeps, 'swingRules' | 'log' | 'now' | 'frozenRequests'>,
+  rollout: Rollout,
+): Promise<FreezeRecord | undefined> {
+  const begun = rollout.freeze;
+  if (!begun || begun.liftedAt || !deps.swingRules) return begun;
+  await liftFreeze(deps.swingRules, await rulesOf(deps.swingRules, rollout.executionArn), deps.log);
+  return liftedFreeze(deps, begun);
+}
+
+/** The freeze as lifted now, with the non-reads it refused when something counts them. */
+export async function liftedFreeze(
+  deps: Pick<EngineDeps, 'now' | 'log' | 'frozenRequests'>,
+  begun: FreezeRecord,
+): Promise<FreezeRecord> {
+  const liftedAt = deps.now();
+  let refusedWrites: number | undefined;
+  try {
+    refusedWrites = await deps.frozenRequests?.countBetween(new Date(begun.startedAt), liftedAt);
+  } catch (error) {
+    deps.log.warn('could not count the requests the freeze refused', { error: String(error) });
+  }
+  return {
+    ...begun,
+    liftedAt: liftedAt.toISOString(),
+    ...(refusedWrites === undefined ? {} : { refusedWrites }),
+  };
+}
