@@ -2,6 +2,12 @@ import { DescribeVpcsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { type Cluster, DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
 import type { KubeConfig, V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { TargetGroupBindingApi } from '../infra/front-door-config.ts';
+import {
+  containerOptions,
+  discoverReverseCapture,
+  type FoundReverseCapture,
+  optionValue,
+} from './eks-reverse-capture.ts';
 import { chooseFrontDoorSubnets } from './eks-subnets.ts';
 
 /**
@@ -54,6 +60,8 @@ export interface EksDeployment {
   };
   readonly stage: string;
   readonly targetEndpoint: string;
+  /** Reverse capture from the capture proxy's Kafka, or why it is left out. */
+  readonly reverseCapture: FoundReverseCapture;
 }
 
 /** Init found something missing or wrong: each problem names its fix. Nothing was written. */
@@ -134,23 +142,14 @@ function captureProxyServices(services: readonly V1Service[]): V1Service[] {
   );
 }
 
-function argValue(args: readonly string[], ...names: string[]): string | undefined {
-  const index = args.findIndex((arg) => names.includes(arg));
-  if (index >= 0) return args[index + 1];
-  const inline = args.find((arg) => names.some((name) => arg.startsWith(`${name}=`)));
-  return inline?.slice(inline.indexOf('=') + 1);
-}
-
-const containerArgs = (deployment: V1Deployment) =>
-  (deployment.spec?.template.spec?.containers ?? []).flatMap((container) => [
-    ...(container.command ?? []),
-    ...(container.args ?? []),
-  ]);
-
-/** The replayer's target: `--target-uri` (or `--targetUri`) of a Deployment in the namespace. */
+/**
+ * The replayer's target: `--target-uri` (or `--targetUri`) of a Deployment in the namespace, as a flag or in the
+ * `---INLINE-JSON` argument the Migration Assistant's workflow passes.
+ */
 function replayerTarget(deployments: readonly V1Deployment[]): string | undefined {
   for (const deployment of deployments) {
-    const target = argValue(containerArgs(deployment), '--target-uri', '--targetUri');
+    const options = containerOptions(deployment.spec?.template.spec?.containers?.[0]);
+    const target = optionValue(options, 'target-uri', 'targetUri');
     if (target) return target;
   }
   return undefined;
@@ -298,7 +297,7 @@ export async function discoverEksDeployment(
     throw new EksDeploymentNotFound(problems);
   }
   const [, , , region = '', account = ''] = (cluster.arn ?? '').split(':');
-  const args = containerArgs(deployment!);
+  const proxyOptions = containerOptions(deployment!.spec?.template.spec?.containers?.[0]);
   return {
     region,
     account,
@@ -319,11 +318,12 @@ export async function discoverEksDeployment(
       servicePort: service.spec?.ports?.[0]?.port ?? port,
       podPort: port,
       // The proxy serves TLS when it is given a certificate.
-      protocol: args.some((arg) => /^--ssl(CertChainFile|ConfigFile)/.test(arg)) ? 'HTTPS' : 'HTTP',
+      protocol: proxyOptions.has('sslCertChainFile') || proxyOptions.has('sslConfigFile') ? 'HTTPS' : 'HTTP',
       image,
       podIps,
     },
     stage,
     targetEndpoint,
+    reverseCapture: discoverReverseCapture(deployment!, deployments, stage),
   };
 }

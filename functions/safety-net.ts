@@ -1,3 +1,4 @@
+import { StepFunctionsExecutions } from '#adapters/executions.ts';
 import { AlbListener } from '#adapters/listener.ts';
 import { DynamoDbRolloutStore } from '#adapters/store-dynamodb.ts';
 import { AlbSwingRules } from '#adapters/swing-rules.ts';
@@ -7,6 +8,7 @@ import { documentClient } from '#clients/dynamodb.ts';
 import { elbv2Client } from '#clients/elbv2.ts';
 import { notifierFromEnv } from '#clients/notifier.ts';
 import { reverseReplayFromEnvironment } from '#clients/replay-lag.ts';
+import { sfnClient } from '#clients/sfn.ts';
 import { listenerTargetFromEnv, requireEnv, reverseCaptureFromEnv } from '#commons/config.ts';
 import { SAFETY_NET_WAIT_SECONDS, type SafetyNetDeps, safetyNet } from '#domain/engine/safety-net.ts';
 import { QUIET_AFTER_RELEASE_SECONDS } from '#domain/quiet.ts';
@@ -21,6 +23,8 @@ const deps: SafetyNetDeps = {
   listener: new AlbListener(elbv2Client, target),
   swingRules: new AlbSwingRules(elbv2Client, target),
   store: new DynamoDbRolloutStore(documentClient, requireEnv('TABLE_NAME')),
+  // After its wait: an execution redriven meanwhile is left to its own paths.
+  executions: new StepFunctionsExecutions(sfnClient),
   notifier: notifierFromEnv(),
   log: logger,
   now: () => new Date(),

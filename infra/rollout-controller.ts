@@ -22,7 +22,12 @@ import {
 import { rolloutEventRules } from './controller/event-rules.ts';
 import { handlerFunctions } from './controller/functions.ts';
 import type { RolloutControllerProps } from './controller/props.ts';
-import { reconcilerSchedule, rolloutSchedules, schedulerRole } from './controller/schedules.ts';
+import {
+  grantDescribeExecutions,
+  reconcilerSchedule,
+  rolloutSchedules,
+  schedulerRole,
+} from './controller/schedules.ts';
 import { rolloutStateMachine } from './controller/state-machine.ts';
 import { deadLetterQueue, listenerLockTable, outcomeTopic } from './controller/stores.ts';
 import { validateControllerProps } from './controller/validation.ts';
@@ -144,6 +149,8 @@ export class RolloutController extends Construct {
       deadLetterQueue: this.deadLetterQueue,
     });
 
+    // After its wait the safety net asks whether the execution was redriven meanwhile.
+    grantDescribeExecutions(this.functions['safety-net'], this.stateMachine);
     this.reconcilerSchedule = reconcilerSchedule(this, {
       reconciler: this.functions.reconciler,
       stateMachine: this.stateMachine,

@@ -214,7 +214,10 @@ export class ObservedRolloutStore implements RolloutStore {
 }
 
 /** The freeze's stages the record shows and `seen` has not: each once, in the order they happen. */
-function freezeEvents(freeze: NonNullable<Rollout['freeze']>, seen: Set<FreezeStage>): UnstampedEvent[] {
+export function freezeEvents(
+  freeze: NonNullable<Rollout['freeze']>,
+  seen: Set<FreezeStage>,
+): UnstampedEvent[] {
   const frozenAt = freeze.frozenAt ?? freeze.startedAt;
   const after = (at: string) => Math.max(0, Date.parse(at) - Date.parse(frozenAt));
   const stages: [FreezeStage, string | undefined, () => UnstampedEvent][] = [

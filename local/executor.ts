@@ -365,12 +365,15 @@ export class LocalStepFunctions implements TaskCallbackPort, ExecutionStatusPort
       if (this.options.deliverStatusEvent && !this.options.deliverStatusEvent(executionArn, status)) {
         return { ...ended, statusEventLost: true as const };
       }
-      const action = await safetyNet(deps, {
-        source: 'aws.states',
-        'detail-type': 'Step Functions Execution Status Change',
-        time: new Date().toISOString(),
-        detail: { executionArn, stateMachineArn: this.stateMachineArn, status },
-      });
+      const action = await safetyNet(
+        { ...deps, executions: this },
+        {
+          source: 'aws.states',
+          'detail-type': 'Step Functions Execution Status Change',
+          time: new Date().toISOString(),
+          detail: { executionArn, stateMachineArn: this.stateMachineArn, status },
+        },
+      );
       return { ...ended, safetyNet: action };
     })();
     const idle = result.then(allInvocationsDone, allInvocationsDone);

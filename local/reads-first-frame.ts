@@ -49,22 +49,27 @@ export function readsFirstLines(input: {
   readonly bar: (fraction: number) => string;
   /** The exposure measured from the weight writes (ExposureFromWrites), as the summary gives it. */
   readonly exposureMs?: number | undefined;
+  /** The target path captures: a rollback after the cutover freezes writes and replays them onto the source. */
+  readonly reverseCapture?: boolean;
 }): string[] {
   const reads = readShare(input.rollout, input.weights);
   const writes = weightsToPercent(input.weights);
   const phase = readsFirstPhase(input.rollout, input.status, input.cutoverGate);
   const cutoverAt = input.rollout?.cutoverAt ?? input.rollout?.cutoverStartedAt;
+  const rollback = input.reverseCapture
+    ? 'a rollback now freezes writes, replays them onto the source'
+    : 'a rollback now reports the write exposure';
+  const replayed = input.rollout?.exposure?.reverseReplay === 'drained' ? '; replayed onto the source' : '';
   // Each line fits 80 columns: the frame is cut to the terminal's width, not wrapped.
   const detail: Record<ReadsFirstPhase, string> = {
     'reads ramping': 'reads ramping; writes stay on the source',
     'waiting for the replayer': 'waiting for the replayer to catch up before the next step',
     'at the cutover gate':
       'CUTOVER GATE: writes move to the target next\n         after that, a rollback reports the write exposure',
-    'writes cut over': `writes cut over${cutoverAt ? ` at ${cutoverAt.slice(11, 19)}` : ''}; pins held on the source\n         a rollback now reports the write exposure`,
-    'pins gone':
-      'pins gone: the pinned reads bake on the target under alarm watch\n         a rollback now reports the write exposure',
+    'writes cut over': `writes cut over${cutoverAt ? ` at ${cutoverAt.slice(11, 19)}` : ''}; pins held on the source\n         ${rollback}`,
+    'pins gone': `pins gone: the pinned reads bake on the target under alarm watch\n         ${rollback}`,
     ended: input.rollout?.exposure
-      ? `ended; write exposure ${input.exposureMs ?? exposureMs(input.rollout)} ms, cutover to ${input.rollout.exposure.policy === 'hold' ? 'hold' : 'restore'}`
+      ? `ended; write exposure ${input.exposureMs ?? exposureMs(input.rollout)} ms, cutover to ${input.rollout.exposure.policy === 'hold' ? 'hold' : 'restore'}${replayed}`
       : 'ended',
   };
   return [

@@ -440,6 +440,7 @@ export class LiveView {
           cutoverGate: phase?.cutoverGate === true,
           bar: (fraction) => bar(fraction, barWidth),
           exposureMs: this.exposure.ms(),
+          reverseCapture: frame.reverse !== undefined,
         })
       : [`ramp     ${bar(share / 100, barWidth)} ${share.toFixed(1)} % target`];
     const weightsLine = `weights  ${formatWeights(weights)}`;

@@ -69,6 +69,7 @@ export function eksInitConfig(
           destinationUri: found.targetEndpoint,
           replicas: 2,
         },
+        ...(found.reverseCapture.config ? { reverseCapture: found.reverseCapture.config } : {}),
       },
     },
     smoke: { timeoutMs: 5000, auth: smokeAuthFrom(options.smokeAuth, found.region), checks: SMOKE_CHECKS },
@@ -76,6 +77,17 @@ export function eksInitConfig(
     insufficientDataPolicy: 'not-firing',
     notificationEmails: options.notify ?? [],
   };
+}
+
+/** Whether a rollback after the write cutover can be lossless with what init wrote. */
+function reverseCaptureLine(found: EksDeployment): string {
+  const { config, reason } = found.reverseCapture;
+  return config
+    ? `Reverse capture: the target proxy captures to ${config.topic} on ${config.kafka.bootstrapServers}, the ` +
+        `reverse replayer applies it to ${config.replayer.sourceUri} (qualifier ${config.replayer.qualifier}, source ` +
+        'auth none: set replayer.auth if the source needs its own credentials)'
+    : `Reverse capture: not configured (${reason}): the target proxy runs with --noCapture and a rollback after ` +
+        'the write cutover reports its exposure; docs/migration-assistant.md says how to set it';
 }
 
 /** Flags that init needs whatever it finds: checked before any call, so a missing one costs no discovery. */
@@ -131,6 +143,7 @@ export async function runEksInit(ctx: CommandContext, options: EksInitOptions): 
     [
       `Found ${found.cluster.name} (${found.cluster.vpcId}): capture proxy ${found.captureProxy.service}:${found.captureProxy.servicePort} ` +
         `in ${found.namespace}, TargetGroupBinding ${found.targetGroupBindingApi}, stage ${found.stage}`,
+      reverseCaptureLine(found),
       `Wrote ${path}`,
       ...manifests.map((manifest) => `Wrote ${manifest}`),
       `Next: npx cdk deploy --no-notices -c swing:configFile=${options.out}` +

@@ -131,6 +131,9 @@ export const runInit: CommandHandler = async (ctx, command) => {
       `Found ${found.loadBalancer.name}: weighted listener on ${found.listener.port} at ${formatWeights(found.listener.weights)}`,
       `  source ${found.sourceUrl}, target ${found.targetUrl}` +
         (found.trustedCertificateSha256 ? ', certificate pinned (self-signed)' : ''),
+      // The classic Target Cluster Proxy is --noCapture by construction: nothing here can turn it on.
+      'Reverse capture: not configured: the classic target proxy runs with --noCapture, so a rollback after the ' +
+        'write cutover reports its exposure; docs/migration-assistant.md says what to change for a lossless one',
       `Wrote ${path}. Next: npx cdk deploy --no-notices -c swing:configFile=${options.out}`,
     ].join('\n'),
   );

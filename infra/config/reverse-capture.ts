@@ -86,6 +86,20 @@ export function reverseLagIssue(
         'or set reverseCapture.lag.dimensions',
     ];
   }
+  const frontDoorQualifier = config.frontDoor?.kubernetes.reverseCapture?.replayer.qualifier;
+  const lag = config.reverseCapture?.lag;
+  if (
+    frontDoorQualifier !== undefined &&
+    lag?.qualifier !== undefined &&
+    lag.qualifier !== frontDoorQualifier
+  ) {
+    return [
+      ['reverseCapture', 'lag', 'qualifier'],
+      `is ${lag.qualifier}, but the front door's reverse replayer publishes under ${frontDoorQualifier} ` +
+        '(frontDoor.kubernetes.reverseCapture.replayer.qualifier): the alarm would wait on metrics nobody sends; ' +
+        'leave it out to take that one',
+    ];
+  }
   const same = (a: ReplayLagMetric, b: ReplayLagMetric) =>
     a.namespace === b.namespace &&
     a.metricName === b.metricName &&

@@ -126,6 +126,8 @@ export const ACCESS: Record<HandlerName, HandlerAccess> = {
     // The requests the target took since the write cutover, when it restores after one: the write exposure.
     getMetricData: true,
     publish: true,
+    // After its wait: an execution redriven meanwhile is left to its own paths.
+    describeExecutions: true,
     asyncFromEventBridge: true,
     // It first waits out tasks of the stopped execution that may still act (SAFETY_NET_WAIT_SECONDS, 75 s).
     timeout: Duration.seconds(150),

@@ -25,31 +25,9 @@ export function reconcilerSchedule(
 ): scheduler.Schedule {
   const { reconciler, stateMachine } = props;
   const stack = Stack.of(scope);
-  reconciler.addToRolePolicy(
-    new iam.PolicyStatement({
-      actions: ['states:DescribeExecution'],
-      resources: [
-        stack.formatArn({
-          service: 'states',
-          resource: 'execution',
-          resourceName: `${stateMachine.stateMachineName}:*`,
-          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        }),
-      ],
-    }),
-  );
+  grantDescribeExecutions(reconciler, stateMachine);
   const logicalIdOf = (construct: Construct) =>
     stack.resolve((construct.node.defaultChild as CfnElement).logicalId);
-  // On the role: its default policy is in the role's subtree, not the function's.
-  Validations.of(reconciler.role as iam.Role).acknowledge({
-    // As cdk-nag prints the resource: pseudo parameters and attributes in <>, a stack's literal env as is.
-    id:
-      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${nagText(stack.region, 'AWS::Region')}:` +
-      `${nagText(stack.account, 'AWS::AccountId')}:execution:<${logicalIdOf(stateMachine)}.Name>:*]`,
-    reason:
-      'DescribeExecution is granted on the executions of this one state machine: execution ARNs end in a ' +
-      "name chosen at StartExecution, so '<state machine name>:*' is the narrowest resource that covers them.",
-  });
   const role = new iam.Role(scope, 'ReconcilerScheduleRole', {
     assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
       conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
@@ -72,6 +50,38 @@ export function reconcilerSchedule(
       retryAttempts: 0,
       maxEventAge: Duration.minutes(RECONCILE_INTERVAL_MINUTES),
     }),
+  });
+}
+
+/**
+ * states:DescribeExecution on this state machine's executions only: the reconciler asks whether a lock's holder
+ * still runs, the safety net whether the execution it settles was redriven after its stop.
+ */
+export function grantDescribeExecutions(fn: lambda.Function, stateMachine: sfn.StateMachine): void {
+  const stack = Stack.of(fn);
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['states:DescribeExecution'],
+      resources: [
+        stack.formatArn({
+          service: 'states',
+          resource: 'execution',
+          resourceName: `${stateMachine.stateMachineName}:*`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+    }),
+  );
+  const logicalId = stack.resolve((stateMachine.node.defaultChild as CfnElement).logicalId);
+  // On the role: its default policy is in the role's subtree, not the function's.
+  Validations.of(fn.role as iam.Role).acknowledge({
+    // As cdk-nag prints the resource: pseudo parameters and attributes in <>, a stack's literal env as is.
+    id:
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${nagText(stack.region, 'AWS::Region')}:` +
+      `${nagText(stack.account, 'AWS::AccountId')}:execution:<${logicalId}.Name>:*]`,
+    reason:
+      'DescribeExecution is granted on the executions of this one state machine: execution ARNs end in a ' +
+      "name chosen at StartExecution, so '<state machine name>:*' is the narrowest resource that covers them.",
   });
 }
 

@@ -196,11 +196,25 @@ describe('Command: swing init --eks-cluster (a fake Kubernetes API on 127.0.0.1,
             image: 'public.ecr.aws/opensearchproject/opensearch-migrations-traffic-capture-proxy:3.0.0',
             destinationUri: 'https://vpc-target-abc123.us-east-1.es.amazonaws.com:443',
           },
+          // From the capture proxy's --kafkaConnection and --destinationUri, and the replayer's image.
+          reverseCapture: {
+            kafka: { bootstrapServers: 'kafka:9092', authType: 'none' },
+            replayer: {
+              image: 'public.ecr.aws/opensearchproject/opensearch-migrations-traffic-replayer:3.0.0',
+              sourceUri: 'https://source.ma.svc:9200',
+              qualifier: 'dev-reverse',
+            },
+          },
         },
       },
     });
-    // The stack is not deployed yet: the target proxy only; the bindings come with swing front-door manifests.
+    expect(result.stdout).toMatch(
+      /Reverse capture: the target proxy captures to swing-target-traffic on kafka:9092/,
+    );
+    // The stack is not deployed yet: no bindings; they come with swing front-door manifests.
     expect(readdirSync(manifests).sort()).toEqual([
+      'swing-reverse-replayer-otel.configmap.yaml',
+      'swing-reverse-replayer.deployment.yaml',
       'swing-target-proxy.deployment.yaml',
       'swing-target-proxy.service.yaml',
     ]);
@@ -261,6 +275,8 @@ describe('Command: swing init --eks-cluster (a fake Kubernetes API on 127.0.0.1,
     expect(readdirSync(manifests).sort()).toEqual([
       'swing-front-door-source.targetgroupbinding.yaml',
       'swing-front-door-target.targetgroupbinding.yaml',
+      'swing-reverse-replayer-otel.configmap.yaml',
+      'swing-reverse-replayer.deployment.yaml',
       'swing-target-proxy.deployment.yaml',
       'swing-target-proxy.service.yaml',
     ]);

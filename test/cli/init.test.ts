@@ -99,6 +99,10 @@ describe('Command: swing init --migration-stage', () => {
       ],
     });
     expect(result.stdout).toMatch(/weighted listener on 443 at source 1 \/ target 0 \(0\.0 % target\)/);
+    // The classic target proxy cannot capture without changing the Migration Assistant: init says so.
+    expect(result.stdout).toMatch(
+      /Reverse capture: not configured: the classic target proxy runs with --noCapture/,
+    );
     // Synthesizing the stack and running cdk-nag take seconds of CPU, more on a loaded machine.
   }, 120_000);
 

@@ -92,6 +92,31 @@ describe('Lambda entry files', () => {
     expect(result).toEqual({ action: 'nothing-held' });
   });
 
+  it('safety-net asks Step Functions after its wait and leaves a redriven execution to its own paths', async () => {
+    const run1 = 'arn:aws:states:us-east-1:123456789012:execution:swing:run-1';
+    dynamo.on(GetCommand).resolves({
+      Item: {
+        listenerArn: LISTENER.listenerArn,
+        lockOwner: run1,
+        rollout: { executionArn: run1, status: 'baking' },
+        history: [],
+      },
+    });
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+    const { handler } = await import('#functions/safety-net.ts');
+
+    const result = await handler({
+      source: 'aws.states',
+      'detail-type': 'Step Functions Execution Status Change',
+      time: '2026-11-24T10:00:00Z',
+      detail: { executionArn: run1, status: 'FAILED' },
+    });
+
+    expect(result).toEqual({ action: 'redriven' });
+    expect(sfn).toReceiveCommandWith(DescribeExecutionCommand, { executionArn: run1 });
+    expect(dynamo).not.toReceiveCommand(UpdateCommand);
+  });
+
   it('reconciler leaves the lock of a running holder alone, and counts a status it cannot learn', async () => {
     const run1 = 'arn:aws:states:us-east-1:123456789012:execution:swing:run-1';
     dynamo.on(GetCommand).resolves({

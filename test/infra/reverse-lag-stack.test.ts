@@ -106,6 +106,32 @@ describe('Reverse capture on AWS: the reverse lag alarm (infra/example-eks.confi
     });
   });
 
+  it("refuses a reverseCapture.lag.qualifier other than the front door's reverse replayer's", () => {
+    expect(
+      issuesOf(() =>
+        exampleConfig('example-eks.config.json', (raw) => {
+          raw.reverseCapture = { drainTimeoutSeconds: 30, lag: { qualifier: 'dev-rev' } };
+        }),
+      ),
+    ).toEqual([
+      {
+        field: 'config.reverseCapture.lag.qualifier',
+        message: expect.stringMatching(
+          /^is dev-rev, but the front door's reverse replayer publishes under dev-reverse/,
+        ),
+      },
+    ]);
+    const agreed = synthSwing(
+      exampleConfig('example-eks.config.json', (raw) => {
+        raw.reverseCapture = { drainTimeoutSeconds: 30 };
+      }),
+    ).template;
+    expect(variablesOf(agreed, 'rollback')).toMatchObject({
+      REVERSE_LAG_ALARM: 'Swing-dev-reverse-lag',
+      REVERSE_DRAIN_TIMEOUT_SECONDS: '30',
+    });
+  });
+
   it('is absent, with its variables and the freeze grants, without reverse capture', () => {
     const without = synthSwing(
       exampleConfig('example-eks.config.json', (raw) => {

@@ -237,31 +237,35 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
       }
     });
 
-    it("lets only the reconciler describe executions, and only this state machine's", () => {
+    it("lets only the safety net and the reconciler describe executions, and only this state machine's", () => {
       const stateMachine = logicalIdOf(template, 'AWS::StepFunctions::StateMachine');
       const statements = grantedStatements(template).filter((s) =>
         s.actions.some((action) => action.startsWith('states:Describe')),
       );
-      expect(statements.map((s) => s.actions)).toEqual([['states:DescribeExecution']]);
-      expect(statements[0]!.resources).toEqual([
-        {
-          'Fn::Join': [
-            '',
-            [
-              'arn:',
-              { Ref: 'AWS::Partition' },
-              ':states:',
-              { Ref: 'AWS::Region' },
-              ':',
-              { Ref: 'AWS::AccountId' },
-              ':execution:',
-              { 'Fn::GetAtt': [stateMachine, 'Name'] },
-              ':*',
-            ],
-          ],
-        },
+      expect(statements.map((s) => s.actions)).toEqual([
+        ['states:DescribeExecution'],
+        ['states:DescribeExecution'],
       ]);
-      expect(rolesWith('states:DescribeExecution')).toEqual(['reconciler']);
+      for (const statement of statements)
+        expect(statement.resources).toEqual([
+          {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':states:',
+                { Ref: 'AWS::Region' },
+                ':',
+                { Ref: 'AWS::AccountId' },
+                ':execution:',
+                { 'Fn::GetAtt': [stateMachine, 'Name'] },
+                ':*',
+              ],
+            ],
+          },
+        ]);
+      expect(rolesWith('states:DescribeExecution')).toEqual(['reconciler', 'safety-net']);
     });
 
     it('lets the reconciler change nothing but this table and this listener, and publish to the topic and the DLQ', () => {

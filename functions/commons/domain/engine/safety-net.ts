@@ -17,7 +17,13 @@ import {
   rulesOf,
 } from '../reads-first.ts';
 import { haltOnMalformedRecord, malformedRecord } from '../record-check.ts';
-import type { ExecutionStatus, RollbackReason, Rollout, RolloutOutcome } from '../types.ts';
+import type {
+  ExecutionStatus,
+  ExecutionStatusPort,
+  RollbackReason,
+  Rollout,
+  RolloutOutcome,
+} from '../types.ts';
 import { parseOrThrow } from '../validation.ts';
 import { sameWeights } from '../weights.ts';
 import { type EngineDeps, sleep } from './deps.ts';
@@ -51,6 +57,11 @@ export type SafetyNetDeps = Pick<
     readonly waitAfterStopMs?: number;
     readonly sleep?: (ms: number) => Promise<void>;
     readonly quietAfterReleaseMs?: number;
+    /**
+     * Step Functions (DescribeExecution), asked after the wait: an execution redriven meanwhile (RedriveExecution:
+     * the same ARN runs again) is left to its own paths. Absent where nothing redrives (the engine's own tests).
+     */
+    readonly executions?: ExecutionStatusPort;
   };
 
 /**
@@ -74,6 +85,34 @@ async function waitOutInFlightTasks(deps: SafetyNetDeps, stoppedAt: Date): Promi
   await (deps.sleep ?? sleep)(waitMs);
   return true;
 }
+
+/**
+ * Whether the execution was redriven after the stop this event reports (RedriveExecution: the same ARN runs again
+ * from the state that failed, with newer fences than any attempt the wait outlasted): it still runs, or it ended
+ * again later (that end's status event starts its own safety net, which waits out the redriven tasks). Either
+ * way this invocation must not restore under it. A status it cannot learn fails the invocation: Lambda retries
+ * it, then the reconciler asks the same.
+ */
+async function runsAgain(deps: SafetyNetDeps, executionArn: string, stoppedAt: Date): Promise<boolean> {
+  if (!deps.executions) return false;
+  const executions = deps.executions;
+  const view = await withTransientRetries(() => executions.describe(executionArn));
+  // The event's time has whole seconds; the stop DescribeExecution reports, milliseconds.
+  const endedAgain =
+    view.stoppedAt !== undefined && view.stoppedAt.getTime() >= stoppedAt.getTime() + REDRIVE_MARGIN_MS;
+  if (!hasEnded(view.status) || endedAgain) {
+    deps.log.warn('safety net leaves a redriven execution to its own paths', {
+      executionArn,
+      status: view.status,
+      ...(view.stoppedAt ? { stoppedAt: view.stoppedAt.toISOString() } : {}),
+    });
+    return true;
+  }
+  return false;
+}
+
+/** Later than the event's stop by more than this, DescribeExecution's stop is a later end (after a redrive). */
+const REDRIVE_MARGIN_MS = 2000;
 
 /** The safety net has no state machine Retry around it: absorb throttling here, as the ASL tasks do. */
 async function withTransientRetries<T>(call: () => Promise<T>, attempts = 5, delayMs = 100): Promise<T> {
@@ -111,7 +150,9 @@ export type SafetyNetAction =
   | 'halted-restore-raises-target'
   | 'halted-record-malformed'
   | 'held-after-cutover'
-  | 'completed';
+  | 'completed'
+  /** The execution runs again (redriven) or ended again since: its own paths, or that end's safety net, settle it. */
+  | 'redriven';
 
 /** The execution that ended while holding the lock, as the status event or DescribeExecution tells it. */
 export interface EndedExecution {
@@ -381,6 +422,7 @@ export async function safetyNet(deps: SafetyNetDeps, event: unknown): Promise<Sa
   const stoppedAt = change.time ? new Date(change.time) : deps.now();
   if (await waitOutInFlightTasks(deps, stoppedAt)) record = await deps.store.get(deps.listenerArn);
   if (record?.lockOwner !== executionArn || !record.rollout) return 'nothing-held';
+  if (await runsAgain(deps, executionArn, stoppedAt)) return 'redriven';
   return settleEndedExecution(deps, record.rollout, {
     executionArn,
     status,
