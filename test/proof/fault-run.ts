@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   type Action,
   ModifyListenerCommand,
@@ -72,9 +73,15 @@ export type MainResult = ExecutionResult & {
 /** What the executor asks the run under way: how an invocation behaves, whether a status event is delivered. */
 interface RunHooks {
   invocation(call: InvocationCall): InvocationTiming | undefined;
-  deliverStatusEvent(executionArn: string): boolean;
+  deliverStatusEvent(executionArn: string, status: 'ABORTED' | 'FAILED'): boolean;
 }
 let current: RunHooks | undefined;
+
+/**
+ * The settler a call outside every invocation belongs to (a twin safety net, a reconciler run), with how long each
+ * of its calls takes; none: the status event's own safety net (or an alarm event, marked with 0).
+ */
+const settling = new AsyncLocalStorage<{ readonly callMs: number }>();
 
 /**
  * One executor for every run (building one validates the ASL, which costs more than a short rollout), behaving
@@ -87,7 +94,7 @@ export function faultStepFunctions(): LocalStepFunctions {
     retryDelayMs: RETRY_DELAY_MS,
     statusEventTiming: 'at-once',
     invocations: (call) => current?.invocation(call),
-    deliverStatusEvent: (executionArn) => current?.deliverStatusEvent(executionArn) ?? true,
+    deliverStatusEvent: (executionArn, status) => current?.deliverStatusEvent(executionArn, status) ?? true,
   });
 }
 
@@ -171,6 +178,8 @@ export interface Run {
   readonly signals: readonly EndingSignal[];
   /** When the run began, on the virtual clock. */
   readonly startedAt: number;
+  /** What the settlers racing the status event's safety net did (SettleRace): a twin of it, a reconciler run. */
+  readonly settlers: readonly { readonly by: 'twin' | 'reconciler'; action?: string }[];
   /** What each scheduled run of the reconciler did once the run had settled, in order. */
   readonly reconciled: readonly (ReconcileAction | `failed: ${string}`)[];
   /** Reads-first runs: what the reads-first invariants read. */
@@ -407,10 +416,21 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
   const stallNextCall = new Map<InvocationCall, StallUntil>();
   const stallNthCall = new Map<InvocationCall, { call: number; until: StallUntil }>();
   const callsOf = new Map<InvocationCall, number>();
+  /**
+   * A call of a settler racing others (SettleRace) takes its time: the status event's safety net's, or that of the
+   * twin or reconciler run it belongs to.
+   */
+  const settlerCall = (): Promise<void> | undefined => {
+    const race = scenario.settleRace;
+    if (!race || !executionEnded()) return undefined;
+    const callMs = settling.getStore()?.callMs ?? race.safetyNetCallMs;
+    return callMs > 0 ? new Promise<void>((resolve) => setTimeout(resolve, callMs)) : undefined;
+  };
   /** Undefined when the call goes on at once (no extra turn of the event loop), else when it may. */
   const holdCall = (): Promise<void> | undefined => {
     const invocation = currentInvocation();
-    if (!invocation || invocation.executionArn !== executionArn) return undefined;
+    if (!invocation) return settlerCall();
+    if (invocation.executionArn !== executionArn) return undefined;
     const n = (callsOf.get(invocation) ?? 0) + 1;
     callsOf.set(invocation, n);
     let until = stallNextCall.get(invocation);
@@ -584,7 +604,9 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
         const deliver = (target: { outcome?: string; outcomeAt?: number }) => {
           const signal: EndingSignal = { kind: 'alarm-event', at: Date.now() };
           signals.push(signal);
-          const handled = handleAlarmEvent({ ...deps, insufficientData: scenario.insufficientData }, event);
+          const handled = settling.run({ callMs: 0 }, () =>
+            handleAlarmEvent({ ...deps, insufficientData: scenario.insufficientData }, event),
+          );
           follow(signal, handled);
           follow(target, handled);
         };
@@ -708,7 +730,12 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
       detail: { alarmName: REPLAY_LAG_ALARM, state: { value, reason: 'replayer lag' } },
     };
     const deliver = () =>
-      follow({}, handleAlarmEvent({ ...deps, insufficientData: scenario.insufficientData }, event));
+      follow(
+        {},
+        settling.run({ callMs: 0 }, () =>
+          handleAlarmEvent({ ...deps, insufficientData: scenario.insufficientData }, event),
+        ),
+      );
     if (delivery.by === 'at-once' || delivery.by === 'twice') deliver();
     if (delivery.by === 'late' || delivery.by === 'twice') deliverLater(delivery.lateMs, deliver);
   }
@@ -858,7 +885,51 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
       }
       return timing;
     },
-    deliverStatusEvent: (arn) => arn !== executionArn || !scenario.statusEventLost,
+    deliverStatusEvent: (arn, status) => {
+      if (arn !== executionArn) return true;
+      if (scenario.statusEventLost) return false;
+      raceTheSafetyNet(status);
+      return true;
+    },
+  };
+
+  // Settlers racing the status event's safety net, started as it is (SettleRace).
+  const settlers: { by: 'twin' | 'reconciler'; action?: string }[] = [];
+  const raceTheSafetyNet = (status: 'ABORTED' | 'FAILED') => {
+    const race = scenario.settleRace;
+    const settle = (by: 'twin' | 'reconciler', callMs: number, act: () => Promise<string>) => {
+      const settler: { by: 'twin' | 'reconciler'; action?: string } = { by };
+      settlers.push(settler);
+      return settling.run({ callMs }, act).then(
+        (action) => {
+          settler.action = action;
+        },
+        (error: unknown) => {
+          settler.action = `failed: ${error instanceof Error ? error.name : String(error)}`;
+        },
+      );
+    };
+    if (race?.twin) {
+      // The same event delivered twice: the same time, so both wait until it + 75 s.
+      const event = {
+        source: 'aws.states',
+        'detail-type': 'Step Functions Execution Status Change',
+        time: new Date().toISOString(),
+        detail: { executionArn, stateMachineArn: stepFunctions.stateMachineArn, status },
+      };
+      pending.push(
+        settle('twin', race.twin.callMs, () => safetyNet({ ...deps, executions: stepFunctions }, event)),
+      );
+    }
+    const reconciler = race?.reconciler;
+    if (reconciler) {
+      const at = SAFETY_NET_WAIT_SECONDS * 1000 + reconciler.afterMs;
+      pending.push(
+        new Promise<void>((resolve) => setTimeout(resolve, at)).then(() =>
+          settle('reconciler', reconciler.callMs, async () => (await stepFunctions.reconcile(deps)).action),
+        ),
+      );
+    }
   };
 
   const gatedSteps = scenario.steps.flatMap((step, index) => (step.gate ? [index] : []));
@@ -1015,7 +1086,7 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
       next
         .then(() => {
           before = counts();
-          return stepFunctions.reconcile(deps);
+          return settling.run({ callMs: 0 }, () => stepFunctions.reconcile(deps));
         })
         .then(
           ({ action }) => action,
@@ -1052,6 +1123,7 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
     signals,
     startedAt,
     reconciled,
+    settlers,
     ...(observed ? { readsFirst: observed } : {}),
     starting,
     stalled,

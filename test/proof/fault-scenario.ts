@@ -262,6 +262,20 @@ export interface Scenario {
   readonly foreignRules?: readonly ForeignRule[];
   /** Another rollout holds the listener at the start. */
   readonly priorHolder?: PriorHolder;
+  /** Settlers racing the status event's safety net once its wait is over; absent: it settles alone. */
+  readonly settleRace?: SettleRace;
+}
+
+/**
+ * Who else settles the ended execution at the moment the status event's safety net does, and how long each one's
+ * calls (the record, ELBv2) take on the virtual clock, so that their record reads, rule reads and DeleteRules
+ * interleave: a twin safety net (EventBridge delivered the same status event twice: both wait until its time
+ * + 75 s), and the scheduled reconciler reaching the lock `afterMs` after that wait ended.
+ */
+export interface SettleRace {
+  readonly safetyNetCallMs: number;
+  readonly twin?: { readonly callMs: number };
+  readonly reconciler?: { readonly callMs: number; readonly afterMs: number };
 }
 
 export interface Wait {
@@ -354,10 +368,12 @@ function stretchedBakes(scenario: Scenario): { steps: PlanStep[]; cutoverBakeSec
  * The kinds of event drawn since issue 20, each switched on once the engine keeps the guarantee that judges it
  * (drawn while its defect is open, it fails `npm test`): operator commands at any moment, stalls between two
  * AWS calls (and a lost answer whose attempt then stalls), a sticky weighted action, foreign rules on the
- * listener at the start, a damaged record, and another rollout holding the listener at the start.
+ * listener at the start, a damaged record, another rollout holding the listener at the start, and settlers
+ * racing the safety net (a twin of it, the reconciler).
  */
 const DRAWN_BY_DEFAULT = {
   operatorCommands: true,
+  settleRaces: true,
   stalls: true,
   sticky: true,
   foreignRules: true,
@@ -943,6 +959,20 @@ function readsFirstStartAndSteps(rehearsal: boolean): fc.Arbitrary<[Weights, Sce
     });
 }
 
+const callMs = fc.integer({ min: 1, max: 40 });
+const settleRaceArbitrary: fc.Arbitrary<SettleRace> = fc.oneof(
+  fc.record({ safetyNetCallMs: callMs, twin: fc.record({ callMs }) }),
+  fc.record({
+    safetyNetCallMs: callMs,
+    reconciler: fc.record({ callMs, afterMs: fc.integer({ min: 0, max: 300 }) }),
+  }),
+  fc.record({
+    safetyNetCallMs: callMs,
+    twin: fc.record({ callMs }),
+    reconciler: fc.record({ callMs, afterMs: fc.integer({ min: 0, max: 300 }) }),
+  }),
+);
+
 function scenarioOf(
   [starting, steps]: [Weights, ScenarioStep[]],
   readsFirst?: Omit<ReadsFirstScenario, 'cutoverResolution'>,
@@ -977,6 +1007,7 @@ function scenarioOf(
           : {}),
         ...(DRAWN.foreignRules ? { foreignRules: sometimes(4, foreignRulesArbitrary) } : {}),
         ...(DRAWN.priorHolder ? { priorHolder: sometimes(7, priorHolderArbitrary) } : {}),
+        ...(DRAWN.settleRaces ? { settleRace: sometimes(2, settleRaceArbitrary) } : {}),
         // One run in seven has no fault at all: it must complete (or end as its gates say).
         faults: fc.oneof(
           { weight: 1, arbitrary: fc.constant([]) },

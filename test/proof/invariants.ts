@@ -62,7 +62,11 @@ export function story(run: Run): string {
         .join('; ') || 'none'
     }`,
     `result ${JSON.stringify(run.result).slice(0, 300)}; redeliveries ${run.safetyNetRedeliveries}`,
-    `racers ${JSON.stringify(run.racers)}; reconciler ${run.reconciled.join(' > ')}`,
+    `racers ${JSON.stringify(run.racers)}; reconciler ${run.reconciled.join(' > ')}${
+      run.scenario.settleRace
+        ? `; settle race ${JSON.stringify(run.scenario.settleRace)}: ${run.settlers.map((settler) => `${settler.by} -> ${settler.action}`).join(', ')}`
+        : ''
+    }`,
     `invocations struck: ${run.struck.map((hit) => `${hit.fault.kind} ${hit.stateName}#${hit.entry}.${hit.retryCount}`).join('; ') || 'none'}; signals: ${run.signals.map((signal) => `${signal.kind}@${signal.at - run.startedAt}ms -> ${signal.outcome}`).join('; ') || 'none'}`,
     `listener ends at ${formatWeights(run.world.elb.weights)}`,
     `timeline: ${timeline.join(', ')}`,
@@ -642,7 +646,14 @@ export function expectRestoredByTheSafetyNet(run: Run, record?: ListenerRecord):
   const { result } = run;
   // With the status event lost the scheduled reconciler does the safety net's work: its first answer that
   // settles (neither a wait nor a failure) says what. Later runs only sweep rules on a lock already free.
-  const settledBy = result.statusEventLost ? settlingAnswer(run) : result.safetyNet;
+  // A twin safety net or a reconciler run racing it (SettleRace) may have settled it: then this one found
+  // nothing held, and the racer's answer is the one that says what was done.
+  const racing = run.settlers.map((settler) => settler.action);
+  const settledBy = result.statusEventLost
+    ? settlingAnswer(run)
+    : result.safetyNet === 'nothing-held'
+      ? (racing.find((action) => action !== undefined && !QUIET_ANSWERS.has(action)) ?? result.safetyNet)
+      : result.safetyNet;
   const actor = result.statusEventLost ? 'the reconciler' : 'the safety net';
   const finished = mainRollout(run, record);
   // The after-cutover policy `hold` governs what no operator decided (a failure), never a stop or an abort.
@@ -680,7 +691,7 @@ export function expectRestoredByTheSafetyNet(run: Run, record?: ListenerRecord):
   }
   // A hold by the safety net or the reconciler is the policy's, and leaves the record held with its exposure.
   // Halted for a hand change: only after one happened (not the settler's partner's own removal).
-  if (settledBy === 'halted-drift') {
+  if ([settledBy, ...racing].includes('halted-drift')) {
     expect(
       handChangesBy(run, endedAtOf(finished)).map((fired) => fired.fault.kind),
       `${actor} halts for a hand change only after one happened${why}`,
@@ -710,6 +721,16 @@ export function expectRestoredByTheSafetyNet(run: Run, record?: ListenerRecord):
     }
   }
 }
+
+/** Answers of a settler that did nothing: another settled it, or its holder is not ended (yet). */
+const QUIET_ANSWERS = new Set([
+  'nothing-held',
+  'free',
+  'swept-rules',
+  'holder-running',
+  'holder-just-ended',
+  'redriven',
+]);
 
 /** The reconciler's first answer that settled the lock: neither a wait for its holder nor a failed run. */
 function settlingAnswer(run: Run): string | undefined {
