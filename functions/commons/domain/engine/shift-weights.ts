@@ -186,7 +186,15 @@ function shiftResult(
  */
 async function unchangedRules(deps: ShiftDeps, rollout: Rollout): Promise<FoundSwingRule[]> {
   const rules = await rulesOf(rulesPort(deps, deps.listenerArn), rollout.executionArn);
-  const drift = rulesDrift(rollout, rules);
+  let drift = rulesDrift(rollout, rules);
+  if (drift) {
+    // Judged again on the record read after the rules: an earlier attempt of this step (its answer lost, this
+    // attempt its Retry) may have marked, written and recorded its rule writes since this one read the record.
+    // Every rule write of Swing's is recorded as pending before it is sent, so one seen here shows there.
+    const record = await deps.store.get(deps.listenerArn);
+    if (record?.lockOwner === rollout.executionArn && record.rollout)
+      drift = rulesDrift(record.rollout, rules);
+  }
   if (drift) {
     await throwDriftUnlessForced(deps, rollout.executionArn, rulesDriftError(deps.listenerArn, drift));
   }
