@@ -27,7 +27,7 @@ export interface WriteRetryTally {
   afterRetryAfter: number;
   /** Writes answered below 500 after at least one retry. */
   recovered: number;
-  /** Writes still answered 503 at their last attempt, or when the clients stopped. */
+  /** Writes still answered 503 at their last attempt (when the clients stopped: at once, one last time). */
   gaveUp: number;
   /** 503s the load balancer itself gave a write (a fixed response, such as Swing's write freeze). */
   refusedByAlb: number;
@@ -55,6 +55,8 @@ export class WriteRetries {
   async send(planned: PlannedRequest, attempt: (planned: PlannedRequest) => Promise<Settled>): Promise<void> {
     const { tally, policy } = this;
     const write = isDocumentWrite(planned.method, planned.path);
+    // Set once the clients stopped: the attempt then sent at once is the write's last.
+    let last = false;
     for (let sent = 1; ; sent += 1) {
       const settled = await attempt(planned);
       if (!write || settled.status !== 503) {
@@ -62,26 +64,30 @@ export class WriteRetries {
         return;
       }
       if (settled.cluster === 'alb') tally.refusedByAlb += 1;
-      if (sent >= policy.attempts || this.stopped) {
+      if (sent >= policy.attempts || last) {
         tally.gaveUp += 1;
         return;
       }
+      tally.retries += 1;
+      if (this.stopped) {
+        last = true;
+        continue;
+      }
       const { retryAfterMs } = settled;
       if (retryAfterMs !== undefined) tally.afterRetryAfter += 1;
-      tally.retries += 1;
       await this.sleep(
         retryAfterMs !== undefined
           ? Math.min(retryAfterMs, policy.maxRetryAfterMs)
           : Math.min(policy.baseDelayMs * 2 ** (sent - 1), policy.maxDelayMs),
       );
-      if (this.stopped) {
-        tally.gaveUp += 1;
-        return;
-      }
+      last = this.stopped;
     }
   }
 
-  /** No more retries: a write waiting for one is given up at once. */
+  /**
+   * The clients stop: a write waiting for its retry is sent at once, one last time (as a client flushes before
+   * it exits), and given up if refused again; no write starts waiting any more.
+   */
   stop(): void {
     this.stopped = true;
     for (const wake of this.sleepers) wake();

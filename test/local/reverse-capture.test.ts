@@ -147,8 +147,10 @@ describe('The target path capturing, with a reverse replayer onto the source', (
   });
 });
 
-/** A server that answers every request 503 with a Retry-After of one second, then 200, per path. */
-async function retryAfterServer(): Promise<{ server: Server; url: string; seen: Map<string, number[]> }> {
+/** A server that answers each path's first request 503 with a Retry-After (seconds), then 200. */
+async function retryAfterServer(
+  retryAfter = '1',
+): Promise<{ server: Server; url: string; seen: Map<string, number[]> }> {
   const seen = new Map<string, number[]>();
   const server = createServer((request, response) => {
     request.resume();
@@ -156,7 +158,7 @@ async function retryAfterServer(): Promise<{ server: Server; url: string; seen: 
     times.push(performance.now());
     seen.set(request.url ?? '', times);
     if (times.length === 1) {
-      response.writeHead(503, { 'retry-after': '1', 'x-served-by': 'target' });
+      response.writeHead(503, { 'retry-after': retryAfter, 'x-served-by': 'target' });
       response.end('{}');
     } else {
       response.writeHead(200, { 'x-served-by': 'target' });
@@ -255,6 +257,33 @@ describe('The clients retry a write answered 503', () => {
     expect(first[1]! - first[0]!).toBeGreaterThanOrEqual(950);
     expect(counts.writeRetries?.afterRetryAfter).toBeGreaterThan(0);
     expect(counts.writeRetries?.refusedByAlb).toBe(0);
+  });
+});
+
+describe('The clients stop', () => {
+  it('sending each write that waits for its retry at once, one last time, instead of dropping it', async () => {
+    const { server, url, seen } = await retryAfterServer('30');
+    onTestFinished(
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    );
+    let n = 0;
+    const traffic = startTraffic({
+      url,
+      ratePerSecond: 10,
+      retryWrites: { attempts: 3, baseDelayMs: 10, maxDelayMs: 10, maxRetryAfterMs: 60_000 },
+      requests: () => ({ method: 'PUT', path: `/books/_doc/${++n}`, body: '{}' }),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const stopping = performance.now();
+    const counts = await traffic.stop();
+
+    expect(performance.now() - stopping).toBeLessThan(5000);
+    expect(counts.writeRetries).toMatchObject({ retries: n, recovered: n, gaveUp: 0 });
+    expect([...seen.values()].every((times) => times.length === 2)).toBe(true);
   });
 });
 
