@@ -135,6 +135,12 @@ export interface LocalDivergence extends Divergence {
     readonly pending: number;
     readonly failed: number;
     readonly maxLagMs: number;
+    /**
+     * Reads-first, after the write cutover: writes it applied to the target from the cutover to the restore (or
+     * the end), while clients wrote there directly. Each was captured before the cutover and lands after writes
+     * clients made since, to the same documents perhaps: the cutover does not wait for the replayer to be empty.
+     */
+    readonly appliedAfterCutover?: number;
   };
   /**
    * With reverse capture: the target path's reverse replayer (the target's accepted writes onto the source)

@@ -31,6 +31,18 @@ export async function measureLocalDivergence(
     rollout?.traffic === 'reads-first'
       ? directWrites(target, cutoverStartedAt ? { to: Date.parse(cutoverStartedAt) } : {}).length
       : undefined;
+  // Replays the target took while clients wrote to it directly: each may land over a newer write of theirs.
+  const lateReplays =
+    rollout?.traffic === 'reads-first' && cutoverStartedAt
+      ? target
+          .writes()
+          .filter(
+            (write) =>
+              write.replayed &&
+              write.at >= Date.parse(cutoverStartedAt) &&
+              write.at <= (reverse?.restoredAt ?? Number.POSITIVE_INFINITY),
+          ).length
+      : undefined;
   return {
     ...measureDivergence(source, target),
     targetDirectWrites: direct.length,
@@ -44,6 +56,7 @@ export async function measureLocalDivergence(
       pending: replay.pending,
       failed: replay.failed,
       maxLagMs: replay.maxLagMs,
+      ...(lateReplays !== undefined ? { appliedAfterCutover: lateReplays } : {}),
     },
     ...(reverse ? { reverseReplay: reverseReplay(source, reverse, reverseDrained ?? false) } : {}),
   };
