@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { measureBundles } from './bundles.ts';
 import { measureAlarmToRestore, measureLocalAlb } from './local.ts';
+import { measureReverseCapture } from './reverse.ts';
 import { measureStartup } from './startup.ts';
 import { measureReplayWait, measureTransitions } from './transitions.ts';
 
@@ -13,7 +14,14 @@ import { measureReplayWait, measureTransitions } from './transitions.ts';
  * trials (CI runs it, so that no section can break unseen) and writes no figures. Exits 1 when a section
  * crashes, after running the others.
  */
-const SECTIONS = ['transitions', 'bundles', 'startup', 'alarm-latency', 'local-alb'] as const;
+const SECTIONS = [
+  'transitions',
+  'bundles',
+  'startup',
+  'alarm-latency',
+  'local-alb',
+  'reverse-capture',
+] as const;
 type Section = (typeof SECTIONS)[number];
 
 const args = process.argv.slice(2);
@@ -108,6 +116,20 @@ await section('local-alb', async () => {
   );
   console.table([alb]);
   results.localAlb = alb;
+});
+
+await section('reverse-capture', async () => {
+  const reverse = await measureReverseCapture(
+    quick ? { trials: 1, plan: '50:1s,100:1s', lags: ['100ms'] } : { trials: 3, plan: '50:2s,100:2s' },
+  );
+  console.log(
+    `\nLossless rollback after the cutover, local mode (reads-first, plan ${reverse.plan}, target 503 at half its ` +
+      'requests from the cutover): the write freeze per reverse lag (median of the trials)',
+  );
+  console.table(reverse.frozen);
+  console.log('The same run without reverse capture: no freeze, the write exposure');
+  console.table([reverse.exposed]);
+  results.reverseCapture = reverse;
 });
 
 const loadAverageAtEnd = loadAverage();
