@@ -293,6 +293,43 @@ describe('Command: swing init --eks-cluster (a fake Kubernetes API on 127.0.0.1,
     });
   });
 
+  it("reads the Migration Assistant workflow's ---INLINE-JSON arguments (base64): the target, TLS and the Kafka", async () => {
+    type Json = Record<string, unknown>;
+    type Container = { args: string[] };
+    const containerOf = (name: string) =>
+      (
+        (
+          (cluster.deployments.find((d) => (d.metadata as { name: string }).name === name)!.spec as Json)
+            .template as Json
+        ).spec as { containers: Container[] }
+      ).containers[0]!;
+    const inline = (options: Json) => [
+      '---INLINE-JSON',
+      Buffer.from(JSON.stringify(options)).toString('base64'),
+    ];
+    containerOf('capture-proxy').args = inline({
+      destinationUri: 'https://source.ma.svc:9200',
+      listenPort: 9201,
+      sslCertChainFile: '/certs/tls.crt',
+      sslKeyFile: '/certs/tls.key',
+      kafkaConnection: 'default-kafka-bootstrap:9092',
+      kafkaTopic: 'capture-proxy',
+    });
+    containerOf('replayer').args = inline({ targetUri: 'https://vpc-other.us-east-1.es.amazonaws.com:443' });
+    const result = await init();
+    expect(result.stderr).toBe('');
+    const written = JSON.parse(readFileSync(out, 'utf8'));
+    expect(written.frontDoor.source).toEqual({ protocol: 'HTTPS', port: 9201 });
+    expect(written.frontDoor.kubernetes.targetProxy.destinationUri).toBe(
+      'https://vpc-other.us-east-1.es.amazonaws.com:443',
+    );
+    expect(written.frontDoor.kubernetes.reverseCapture.kafka).toEqual({
+      bootstrapServers: 'default-kafka-bootstrap:9092',
+      authType: 'none',
+      strimziCluster: 'default',
+    });
+  });
+
   it('refuses, writing nothing, when the namespace has no capture proxy Service', async () => {
     cluster.services = cluster.services.filter(
       (service) => (service.metadata as { name: string }).name !== 'capture-proxy',
