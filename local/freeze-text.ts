@@ -66,8 +66,10 @@ export function freezeFrameLine(
   if (freeze.drainEndedAt) {
     return `freeze   ${frozenFor}, ${freeze.drain === 'timed-out' ? 'drain TIMED OUT' : 'drained'}: restoring, then the freeze lifts`;
   }
-  const left = Math.max(0, Date.parse(freeze.drainDeadline) - now);
-  return `freeze   writes answered 503 for ${frozenFor}; draining: ${reverse?.detail ?? 'reverse replayer not read'}; bound in ${secondsText(left)}`;
+  const bound = secondsText(Math.max(0, Date.parse(freeze.drainDeadline) - frozenAt));
+  // What is left to drain last: on a narrow terminal the line is cut at its end.
+  const left = (reverse?.detail ?? 'not read').replace(/^reverse replayer (lagging|drained): /, '');
+  return `freeze   503 for writes ${frozenFor} (at most ${bound}); draining: ${left}`;
 }
 
 /** The summary's lines: the freeze, the clients' retries, the reverse replayer. */

@@ -64,12 +64,10 @@ describe('The write freeze, told', () => {
     expect(
       freezeFrameLine(
         frozen,
-        { drained: false, detail: '3 writes pending (oldest 80 ms)' },
+        { drained: false, detail: 'reverse replayer lagging: 3 writes pending (oldest 80 ms)' },
         at('2026-03-02T10:00:00.540Z'),
       ),
-    ).toBe(
-      'freeze   writes answered 503 for 0.5 s; draining: 3 writes pending (oldest 80 ms); bound in 59.5 s',
-    );
+    ).toBe('freeze   503 for writes 0.5 s (at most 60.0 s); draining: 3 writes pending (oldest 80 ms)');
     expect(freezeFrameLine(drained, undefined, at('2026-03-02T10:00:01.340Z'))).toBe(
       'freeze   1.3 s, drained: restoring, then the freeze lifts',
     );
