@@ -1,5 +1,6 @@
 import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { AlbSwingRules } from '#adapters/swing-rules.ts';
+import { CloudWatchTargetRequests } from '#adapters/target-requests.ts';
 import {
   type ExecutionControlPort,
   type ForceRollbackPlan,
@@ -53,12 +54,14 @@ export const runRollback: CommandHandler = async (ctx, command) => {
   }
   const { store, listenerArn } = await ctx.store();
   const listener = await ctx.listener();
+  const target = await ctx.listenerTarget();
   const result = await forceRollback(
     {
       listenerArn,
       store,
       listener,
-      rules: new AlbSwingRules(ctx.clients.elbv2, await ctx.listenerTarget()),
+      rules: new AlbSwingRules(ctx.clients.elbv2, target),
+      targetRequests: new CloudWatchTargetRequests(ctx.clients.cloudWatch, target),
       executions: executionControl(ctx),
       now: () => ctx.deps.now(),
       requestedBy: ctx.deps.requestedBy,

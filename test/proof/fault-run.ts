@@ -53,6 +53,7 @@ import {
   type ForeignRule,
   type GateResolution,
   type InvocationTrigger,
+  isForceAfterLostStop,
   MS_PER_SECOND,
   planSteps,
   RETRY_DELAY_MS,
@@ -62,7 +63,7 @@ import {
   type StallUntil,
   type Trigger,
 } from './fault-scenario.ts';
-import { runOperatorCommand } from './operator-commands.ts';
+import { type OperatorHooks, runOperatorCommand } from './operator-commands.ts';
 
 export type World = ReturnType<typeof makeWorld>;
 export type MainResult = ExecutionResult & {
@@ -519,6 +520,7 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
   let execution: LocalExecution | undefined;
   let settled = false;
   let outage = false;
+  let statusEventLostByFault = false;
 
   const executionEnded = () => execution?.events.some((event) => ENDED.has(event.type)) ?? false;
   const later = (ms: number, act: () => void) => {
@@ -660,12 +662,39 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
         startRacer();
         break;
       case 'operator': {
-        follow(
-          struck,
-          runOperatorCommand(fault.command, world, stepFunctions, (arn) => {
+        const hooks: OperatorHooks = {
+          ...(deps.targetRequests ? { targetRequests: deps.targetRequests } : {}),
+          stop: (arn) => {
             if (arn === executionArn) execution?.stop();
-          }),
-        );
+          },
+          abort: () => {
+            const signal: EndingSignal = { kind: 'abort', at: Date.now() };
+            signals.push(signal);
+            const aborted = abortRollout(operator, 'fault schedule').then((result) => result.delivered);
+            follow(signal, aborted);
+            return aborted;
+          },
+          alarm: () => {
+            world.cloudWatch.set(ALARM, 'ALARM');
+            const signal: EndingSignal = { kind: 'alarm-event', at: Date.now() };
+            signals.push(signal);
+            const event = alarmStateChange(ALARM, 'ALARM', 'Threshold Crossed: fault schedule');
+            const handled = handleAlarmEvent({ ...deps, insufficientData: scenario.insufficientData }, event);
+            follow(signal, handled);
+            return handled.then(String);
+          },
+        };
+        if (isForceAfterLostStop(fault.command)) {
+          // Stopped, its status event lost: the lock stays with the ended holder until the reconciler's run.
+          statusEventLostByFault = true;
+          hooks.stop(executionArn);
+          const { command } = fault;
+          deliverLater(fault.afterMs ?? 0, () =>
+            follow(struck, runOperatorCommand(command, world, stepFunctions, hooks)),
+          );
+          break;
+        }
+        follow(struck, runOperatorCommand(fault.command, world, stepFunctions, hooks));
         break;
       }
       case 'stall': {
@@ -887,7 +916,7 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
     },
     deliverStatusEvent: (arn, status) => {
       if (arn !== executionArn) return true;
-      if (scenario.statusEventLost) return false;
+      if (scenario.statusEventLost || statusEventLostByFault) return false;
       raceTheSafetyNet(status);
       return true;
     },

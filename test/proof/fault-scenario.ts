@@ -127,7 +127,13 @@ export type Fault =
   /** The next `times` rule writes fail for good (a 4xx): a step stops between rule writes and rolls back. */
   | { readonly kind: 'rule-fail'; readonly at: Trigger; readonly times: number }
   /** An operator command, typed at any moment (a bake, a gate, a replay wait, a step being written). */
-  | { readonly kind: 'operator'; readonly at: Trigger; readonly command: OperatorCommand }
+  | {
+      readonly kind: 'operator';
+      readonly at: Trigger;
+      readonly command: OperatorCommand;
+      /** `…-after-lost-stop`: how long after the stop the forced rollback comes (virtual ms). */
+      readonly afterMs?: number;
+    }
   /**
    * The invocation that made the main rollout's call at `at` stalls before its next AWS call (DynamoDB's
    * included) until `until`.
@@ -169,9 +175,27 @@ export type ReshapedTo = 'fixed-response' | 'redirect' | 'other-group';
 
 /**
  * What an operator types: `swing pause`, `resume`, `promote`, and `swing rollback --force --yes` (with
- * `--release-lock`: `force-release`). `swing abort` is the `abort` fault.
+ * `--release-lock`: `force-release`). `swing abort` is the `abort` fault. Issue 20 review 3's sequences: a forced
+ * rollback without `--release-lock` followed at once by `swing abort` (`force-abort`, as the docs say to end the
+ * holder) or by an alarm whose event comes at once (`force-alarm`); and the execution stopped with its status
+ * event lost, then `swing rollback --force --yes [--release-lock]` `afterMs` later on the ended holder that still
+ * holds the lock (`force-after-lost-stop`, `force-release-after-lost-stop`).
  */
-export type OperatorCommand = 'pause' | 'resume' | 'promote' | 'force' | 'force-release';
+export type OperatorCommand =
+  | 'pause'
+  | 'resume'
+  | 'promote'
+  | 'force'
+  | 'force-release'
+  | 'force-abort'
+  | 'force-alarm'
+  | ForceAfterLostStop;
+
+export type ForceAfterLostStop = 'force-after-lost-stop' | 'force-release-after-lost-stop';
+
+export function isForceAfterLostStop(command: OperatorCommand): command is ForceAfterLostStop {
+  return command.endsWith('after-lost-stop');
+}
 
 /**
  * Until when a stalled call waits: the main execution's `nth` next Lambda invocation (of `state`, when given)
@@ -316,7 +340,8 @@ export function waitsOf(
 const endsTheWait = (fault: Fault) =>
   (fault.kind === 'alarm' && fault.delivery.by !== 'none' && fault.value === 'ALARM') ||
   fault.kind === 'abort' ||
-  fault.kind === 'stop';
+  fault.kind === 'stop' ||
+  (fault.kind === 'operator' && (isForceAfterLostStop(fault.command) || fault.command === 'force-abort'));
 
 /**
  * The plan the scenario runs: every bake a fault targets outlasts the fault's moment by WAIT_MARGIN_MS, and a
@@ -560,7 +585,7 @@ function faultArbitrary(
                   { weight: 1, arbitrary: fc.integer({ min: 1, max: ruleWrites }) },
                 ),
               }),
-              command: fc.constantFrom<OperatorCommand>('force', 'force-release'),
+              command: fc.constantFrom<OperatorCommand>('force', 'force-release', 'force-abort'),
             }),
           },
         ]
@@ -838,6 +863,28 @@ function newFaults(
               at: waitTriggerArbitrary(waitCount),
               command: fc.constantFrom<OperatorCommand>('force', 'force-release'),
             }),
+          },
+          {
+            // Review 3: a forced rollback without --release-lock, then what ends the holder (an abort, an alarm);
+            // or a holder stopped with its status event lost, then the forced rollback on it before the
+            // reconciler's run, within the safety net's wait (10 s: its rules kept) or after it (180 s).
+            weight: 3,
+            arbitrary: fc.oneof(
+              fc.record({
+                kind: fc.constant('operator' as const),
+                at: waitTriggerArbitrary(waitCount),
+                command: fc.constantFrom<OperatorCommand>('force-abort', 'force-alarm'),
+              }),
+              fc.record({
+                kind: fc.constant('operator' as const),
+                at: waitTriggerArbitrary(waitCount),
+                command: fc.constantFrom<OperatorCommand>(
+                  'force-after-lost-stop',
+                  'force-release-after-lost-stop',
+                ),
+                afterMs: fc.constantFrom(10_000, 180_000),
+              }),
+            ),
           },
         ]
       : []),

@@ -6,6 +6,7 @@ import type { ListenerRecord } from '#domain/types.ts';
 import { isIncrease } from '#domain/weights.ts';
 import { compileConditions, parseRequest } from '#local/alb-rules.ts';
 import { type FiredFault, foreignRule, type Run } from './fault-run.ts';
+import { isForceAfterLostStop } from './fault-scenario.ts';
 import { story, waitIntervals } from './invariants.ts';
 
 /**
@@ -93,7 +94,8 @@ export function expectOpenWaitsReachable(run: Run): void {
   const stoppedAt = run.fired.find(
     (fault) =>
       fault.fault.kind === 'stop' ||
-      (fault.fault.kind === 'operator' && fault.fault.command === 'force-release'),
+      (fault.fault.kind === 'operator' &&
+        (fault.fault.command === 'force-release' || isForceAfterLostStop(fault.fault.command))),
   )?.firedAt;
   for (const wait of waitIntervals(run)) {
     if (wait.endedAt - wait.enteredAt <= startMs + 1) continue;
@@ -219,6 +221,8 @@ export function expectDamagedRecordHalts(run: Run, record: ListenerRecord | unde
   // A rollout Complete had decided is finished as completed (its pins removed): no starting weights are read.
   const finished = record?.history.find((rollout) => rollout.executionArn === run.executionArn);
   if (finished?.outcome === 'completed') return;
+  // Released by `swing rollback --force --release-lock` (its own restore, before the damage was met): no halt.
+  if (finished?.reason?.error === 'ForcedRollback' && finished.outcome === 'rolled-back') return;
   const why = `\n  ${story(run)}`;
   const from = Math.max(damage.elbLogAt, run.restorePathFrom);
   const log = run.world.elb.log;
@@ -281,4 +285,39 @@ export function expectNoUnguardedReadRule(run: Run): void {
       `a read rule of Swing's is never on the listener without every pin and writes-to-source (after ${event.kind === 'call' ? event.operation : 'a hand deletion'} ${rule.slice(-4)})${why}`,
     ).toBe(guards);
   }
+}
+
+/**
+ * `swing rollback --force` that acted while the rollout held the lock rolls that rollout back (issue 20, review 3):
+ * the rollout does not complete, begins no step after it, and does not cut the writes over after it (a step's
+ * write already under way may land: ELBv2 has no conditional write; it is not recorded, and the rollout's restore
+ * removes it). Its halts and the rules it leaves are judged as any halt's: only after a real hand change.
+ */
+export function expectForcedRollbackRollsBack(run: Run, record: ListenerRecord | undefined): void {
+  const why = `\n  ${story(run)}`;
+  const forced = run.fired.find(
+    (fired) =>
+      fired.fault.kind === 'operator' &&
+      fired.fault.command.startsWith('force') &&
+      (fired.outcome ?? '').startsWith('restored') &&
+      fired.record?.lockOwner === run.executionArn &&
+      // Already restoring (Rollback, Rehearse): the rollout ends as that restore says.
+      fired.record.rollout?.status !== 'rolling-back',
+  );
+  if (!forced) return;
+  const rollout = [record?.rollout, ...(record?.history ?? [])].find(
+    (candidate) => candidate?.executionArn === run.executionArn,
+  );
+  expect(
+    run.result.status,
+    `a rollout rolled back by swing rollback --force does not succeed${why}`,
+  ).not.toBe('SUCCEEDED');
+  expect(rollout?.outcome, `nor is it recorded as completed${why}`).not.toBe('completed');
+  const begunAfter = (rollout?.steps ?? []).filter((step) => Date.parse(step.startedAt) > forced.firedAt);
+  expect(begunAfter, `no step begins after swing rollback --force${why}`).toEqual([]);
+  const cutoverAt = Date.parse(rollout?.cutoverStartedAt ?? '');
+  expect(
+    Number.isNaN(cutoverAt) || cutoverAt <= forced.firedAt,
+    `the writes are not cut over after swing rollback --force${why}`,
+  ).toBe(true);
 }

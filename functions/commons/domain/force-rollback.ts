@@ -1,5 +1,6 @@
 import { refuseRestoreRaisingTarget } from './engine/record.ts';
 import { hasEnded } from './engine/safety-net.ts';
+import { writeExposure } from './engine/write-exposure.ts';
 import { LockLost, Superseded } from './errors.ts';
 import { QUIET_AFTER_RELEASE_SECONDS, quietPatch } from './quiet.ts';
 import { removeRules, rulesOf } from './reads-first.ts';
@@ -15,6 +16,7 @@ import type {
   RolloutPatch,
   RolloutStore,
   SwingRulesPort,
+  TargetRequestsPort,
   Weights,
 } from './types.ts';
 import { percentToWeights, sameWeights } from './weights.ts';
@@ -37,6 +39,8 @@ export interface ForceRollbackDeps {
   readonly quietAfterReleaseMs?: number;
   /** Waits out a freeze's drain (below). @default setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Counts the target's requests since the cutover, for the exposure a release after it records. */
+  readonly targetRequests?: TargetRequestsPort;
 }
 
 /** What the forced rollback will do, known before it changes anything. */
@@ -155,6 +159,12 @@ export async function forceRollback(
     if (plan.needsWrite && drainLeftMs > 0) {
       await (deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(
         drainLeftMs,
+      );
+      // The listener may have moved during that wait (Swing's own rollback, a hand change): never raise it.
+      refuseRestoreRaisingTarget(
+        { ...plan.rollout, startingWeights: plan.starting },
+        await deps.listener.readWeights(),
+        deps.listenerArn,
       );
     }
     // The default action first: a removed read rule's requests then follow the starting weights.
@@ -288,7 +298,14 @@ async function releaseOrStop(
     );
     return { kind: 'done', plan, released: false, stopped: true, lockFreesBy: safetyNetActsBy(deps.now()) };
   }
+  // After the write cutover the writes the target took are on it only: recorded, as every rollback does.
+  const { rollout } = plan;
+  const cutOver =
+    rollout.cutoverAt !== undefined ||
+    (rollout.cutoverStartedAt !== undefined && !sameWeights(plan.current, plan.starting));
+  const exposure = cutOver ? await writeExposure({ ...deps, log: quietLog }, rollout, 'rollback') : undefined;
   const final: RolloutPatch = {
+    ...(exposure ? { exposure } : {}),
     outcome: 'rolled-back',
     status: 'rolled-back',
     reason,
