@@ -30,12 +30,13 @@ import type {
   Rollout,
   RolloutPatch,
   RolloutStore,
+  SwingRulesPort,
   UpdateGuard,
   WaitKind,
   WaitOpening,
   Weights,
 } from '#domain/types.ts';
-import { isIncrease } from '#domain/weights.ts';
+import { isIncrease, sameWeights } from '#domain/weights.ts';
 import {
   currentInvocation,
   type ExecutionResult,
@@ -64,6 +65,7 @@ import {
   type Trigger,
 } from './fault-scenario.ts';
 import { type OperatorHooks, runOperatorCommand } from './operator-commands.ts';
+import { type ReverseObservation, reverseCaptureWorld } from './reverse-capture-model.ts';
 
 export type World = ReturnType<typeof makeWorld>;
 export type MainResult = ExecutionResult & {
@@ -185,6 +187,8 @@ export interface Run {
   readonly reconciled: readonly (ReconcileAction | `failed: ${string}`)[];
   /** Reads-first runs: what the reads-first invariants read. */
   readonly readsFirst?: ReadsFirstObservation;
+  /** Reads-first runs with reverse capture: the model's freeze and drain (reverse-capture-model.ts). */
+  readonly reverse?: ReverseObservation;
   /**
    * The weights this rollout started from: the scenario's, or, when another rollout held the listener at the
    * start, the listener's once that one released it.
@@ -494,6 +498,19 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
         }
       : {}),
   };
+  // Reverse capture (issue 22): the model keeps when the freeze stood and when the reverse replayer drained.
+  const reverse =
+    readsFirst?.reverse && !readsFirst.rehearsal
+      ? reverseCaptureWorld({
+          reverse: readsFirst.reverse,
+          elb: world.elb,
+          swingRules: deps.swingRules as SwingRulesPort,
+          deps: () => deps,
+          deliverLater: (ms, act) => deliverLater(ms, () => void act()),
+          abort: () => follow({}, abortRollout(operator, 'fault schedule')),
+        })
+      : undefined;
+  if (reverse) Object.assign(deps, reverse.deps);
   if (observed) {
     const firingStates = scenario.insufficientData === 'firing' ? ['ALARM', 'INSUFFICIENT_DATA'] : ['ALARM'];
     const pinPriorities = new Set(
@@ -502,10 +519,17 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
       ),
     );
     world.elb.onRuleWrite = (rule, weights) => {
+      reverse?.onRuleWrite();
       if (rule.RuleArn && pinPriorities.has(String(rule.Priority))) observed.pinArns.add(rule.RuleArn);
       const before = world.elb.currentRules.find((current) => current.RuleArn === rule.RuleArn);
       if (!before) observed.created.push(structuredClone(rule));
-      const from = before ? world.elb.ruleWeights(before) : { source: 999, target: 0 };
+      // A rule created forwarding as the default action does moves nothing (the freeze's POST-read forwards).
+      const asDefault = !before && weights !== undefined && sameWeights(weights, world.elb.weights);
+      const from = before
+        ? world.elb.ruleWeights(before)
+        : asDefault
+          ? world.elb.weights
+          : { source: 999, target: 0 };
       const firing = [...world.cloudWatch.states.values()].some((value) => firingStates.includes(value));
       if (weights && isIncrease(from, weights) && firing) observed.ruleIncreasesUnderAlarm.push(weights);
     };
@@ -1154,6 +1178,7 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
     reconciled,
     settlers,
     ...(observed ? { readsFirst: observed } : {}),
+    ...(reverse ? { reverse: reverse.observation } : {}),
     starting,
     stalled,
     ...(restorePathFrom !== undefined ? { restorePathFrom } : {}),

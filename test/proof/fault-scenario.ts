@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { SWING_RULE_SET } from '#domain/swing-rules.ts';
 import type { PlanStep, Weights } from '#domain/types.ts';
 import { isIncrease, percentToWeights, WEIGHT_TOTAL } from '#domain/weights.ts';
+import { type ReverseScenario, reverseScenarioArbitrary } from './reverse-capture-model.ts';
 
 /**
  * Random rollouts and random fault schedules for the model-based fault test.
@@ -261,6 +262,8 @@ export interface ReadsFirstScenario {
   /** `then: restore`: the reads ramp and go back, writes never move. */
   readonly rehearsal: boolean;
   readonly cutoverResolution: GateResolution;
+  /** Reverse capture configured (issue 22): a rollback after the cutover freezes, drains, restores. */
+  readonly reverse?: ReverseScenario;
 }
 
 export interface Scenario {
@@ -976,19 +979,43 @@ const startAndStepsArbitrary: fc.Arbitrary<[Weights, ScenarioStep[]]> = fc
     ];
   });
 
-const readsFirstArbitrary: fc.Arbitrary<Omit<ReadsFirstScenario, 'cutoverResolution'>> = fc.record({
-  cutoverGate: fc.constantFrom('manual' as const, 'replay-lag' as const),
-  afterCutover: fc.constantFrom('rollback' as const, 'hold' as const),
-  cutoverBakeSeconds: fc.integer({ min: 0, max: 20 }),
-  // Mostly short; some outlast a reconciler run or two (5 min each), to prove the reconciler keeps the pins a
-  // hold keeps until then, and removes them after.
-  scrollKeepAliveSeconds: fc.oneof(
-    { weight: 3, arbitrary: fc.integer({ min: 0, max: 30 }) },
-    { weight: 1, arbitrary: fc.integer({ min: 30, max: 900 }) },
-  ),
-  replayWaitSeconds: fc.integer({ min: 5, max: 120 }),
-  rehearsal: fc.constantFrom(false, false, false, true),
-});
+const readsFirstDrawn: fc.Arbitrary<Omit<ReadsFirstScenario, 'cutoverResolution'>> = fc.record(
+  {
+    cutoverGate: fc.constantFrom('manual' as const, 'replay-lag' as const),
+    afterCutover: fc.constantFrom('rollback' as const, 'hold' as const),
+    cutoverBakeSeconds: fc.integer({ min: 0, max: 20 }),
+    // Mostly short; some outlast a reconciler run or two (5 min each), to prove the reconciler keeps the pins a
+    // hold keeps until then, and removes them after.
+    scrollKeepAliveSeconds: fc.oneof(
+      { weight: 3, arbitrary: fc.integer({ min: 0, max: 30 }) },
+      { weight: 1, arbitrary: fc.integer({ min: 30, max: 900 }) },
+    ),
+    replayWaitSeconds: fc.integer({ min: 5, max: 120 }),
+    rehearsal: fc.constantFrom(false, false, false, true),
+    // Three reads-first runs in four have reverse capture: a rollback after their cutover freezes and drains.
+    reverse: fc.option(reverseScenarioArbitrary, { nil: undefined, freq: 4 }),
+  },
+  {
+    requiredKeys: [
+      'cutoverGate',
+      'afterCutover',
+      'cutoverBakeSeconds',
+      'scrollKeepAliveSeconds',
+      'replayWaitSeconds',
+      'rehearsal',
+      'reverse',
+    ],
+  },
+);
+
+/** With reverse capture the after-cutover policy is mostly rollback: a hold freezes nothing. */
+const readsFirstArbitrary = readsFirstDrawn.chain((drawn) =>
+  drawn.reverse
+    ? fc
+        .constantFrom('rollback' as const, 'rollback' as const, 'rollback' as const, drawn.afterCutover)
+        .map((afterCutover) => ({ ...drawn, afterCutover }))
+    : fc.constant(drawn),
+);
 
 /**
  * A reads-first start and plan: the default action sends nothing to the target (one in eight keeps the weights
@@ -1067,8 +1094,24 @@ function scenarioOf(
           },
         ),
       })
-      .map((rest): Scenario => ({ starting, steps, ...gated, ...rest })),
+      .map((rest): Scenario => withAlarmAfterCutover({ starting, steps, ...gated, ...rest })),
   );
+}
+
+/** Reverse capture's drawn alarm after the cutover (reverse-capture-model.ts), as one more fault of the run. */
+function withAlarmAfterCutover(scenario: Scenario): Scenario {
+  const readsFirst = scenario.readsFirst;
+  const alarm = readsFirst?.reverse?.alarmAfterCutover;
+  if (!readsFirst || readsFirst.rehearsal || !alarm) return scenario;
+  const waits = waitsOf(scenario.steps, readsFirst);
+  const k = waits.length - (alarm.in === 'cutover' ? 2 : 1);
+  const fault: Fault = {
+    kind: 'alarm',
+    at: { on: 'wait', k, afterMs: alarm.afterMs },
+    value: 'ALARM',
+    delivery: { by: 'at-once' },
+  };
+  return { ...scenario, faults: [...scenario.faults, fault] };
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   expectPauseHolds,
   expectResumePassesNoGate,
 } from './operator-and-listener-invariants.ts';
+import { expectLosslessRollback, isFreezePriority } from './reverse-capture-model.ts';
 
 /**
  * The invariants of docs/guarantees.md, checked on the fakes' actual state after a run of the model-based fault test.
@@ -477,6 +478,12 @@ export function expectDriftLeftAlone(run: Run, record: ListenerRecord | undefine
   const onlyForced =
     run.fired.some((fault) => fault.fault.kind === 'operator' && fault.fault.command.startsWith('force')) &&
     !run.fired.some((fault) => fault.fault.kind === 'drift' || fault.fault.kind === 'reshape');
+  // A freeze is lifted whatever else Swing leaves alone (I9, issue 22): left, it would refuse writes for good.
+  const freezeRules = new Set(
+    (run.readsFirst?.created ?? [])
+      .filter((rule) => isFreezePriority(rule.Priority))
+      .map((rule) => rule.RuleArn),
+  );
   const writesAfter = run.world.elb.log.filter(
     (event) =>
       event.kind === 'call' &&
@@ -490,6 +497,7 @@ export function expectDriftLeftAlone(run: Run, record: ListenerRecord | undefine
         event.weights !== undefined &&
         sameWeights(event.weights, run.starting)
       ) &&
+      !(event.operation === 'DeleteRule' && freezeRules.has(event.rule)) &&
       event.seq > first.seq,
   );
   expect(
@@ -1029,7 +1037,10 @@ export function expectReadsFirst(run: Run, record: ListenerRecord | undefined): 
       continue;
     }
     if (!event.weights) continue;
-    const from = ruleWeights.get(event.rule) ?? { source: 999, target: 0 };
+    // A rule created forwarding exactly as the default action does sends its requests where they went (the
+    // freeze's POST-read forwards, issue 22): no raise, whatever the default action's share.
+    const asDefault = event.operation === 'CreateRule' && sameWeights(event.weights, defaultWeights);
+    const from = ruleWeights.get(event.rule) ?? (asDefault ? defaultWeights : { source: 999, target: 0 });
     ruleWeights.set(event.rule, event.weights);
     if (!isIncrease(from, event.weights)) {
       // Reads follow the writes: once the cutover sent the writes to the target, and until a rollback restores
@@ -1191,4 +1202,12 @@ export async function expectInvariants(run: Run): Promise<void> {
   expectReadsFirst(run, record);
   expectNoUnguardedReadRule(run);
   expectForcedRollbackRollsBack(run, record);
+  expectLosslessRollback({
+    observation: run.reverse,
+    elb: run.world.elb,
+    elbTimes: run.readsFirst?.elbTimes ?? [],
+    starting: run.starting,
+    record,
+    executionArn: run.executionArn,
+  });
 }

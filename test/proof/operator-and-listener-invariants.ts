@@ -8,6 +8,7 @@ import { compileConditions, parseRequest } from '#local/alb-rules.ts';
 import { type FiredFault, foreignRule, type Run } from './fault-run.ts';
 import { isForceAfterLostStop } from './fault-scenario.ts';
 import { story, waitIntervals } from './invariants.ts';
+import { isFreezePriority } from './reverse-capture-model.ts';
 
 /**
  * The guarantees of the kinds of event the fault model draws since issue 20: operator commands at any moment,
@@ -226,6 +227,12 @@ export function expectDamagedRecordHalts(run: Run, record: ListenerRecord | unde
   const why = `\n  ${story(run)}`;
   const from = Math.max(damage.elbLogAt, run.restorePathFrom);
   const log = run.world.elb.log;
+  // A freeze is lifted all the same (I9, issue 22): it reads nothing of the record, and left it refuses writes.
+  const freezeRules = new Set(
+    (run.readsFirst?.created ?? [])
+      .filter((rule) => isFreezePriority(rule.Priority))
+      .map((rule) => rule.RuleArn),
+  );
   const writes = log
     .slice(from)
     .filter(
@@ -233,7 +240,8 @@ export function expectDamagedRecordHalts(run: Run, record: ListenerRecord | unde
         event.kind === 'call' &&
         event.caller === 'swing' &&
         event.outcome === 'ok' &&
-        ['ModifyListener', 'CreateRule', 'ModifyRule', 'DeleteRule'].includes(event.operation),
+        ['ModifyListener', 'CreateRule', 'ModifyRule', 'DeleteRule'].includes(event.operation) &&
+        !(event.operation === 'DeleteRule' && freezeRules.has(event.rule)),
     );
   expect(writes, `no restore writes after the record was damaged${why}`).toEqual([]);
   if (run.result.status === 'FAILED') {

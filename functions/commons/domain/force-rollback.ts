@@ -18,6 +18,7 @@ import type {
   SwingRulesPort,
   TargetRequestsPort,
   Weights,
+  WriteExposure,
 } from './types.ts';
 import { percentToWeights, sameWeights } from './weights.ts';
 
@@ -303,7 +304,14 @@ async function releaseOrStop(
   const cutOver =
     rollout.cutoverAt !== undefined ||
     (rollout.cutoverStartedAt !== undefined && !sameWeights(plan.current, plan.starting));
-  const exposure = cutOver ? await writeExposure({ ...deps, log: quietLog }, rollout, 'rollback') : undefined;
+  const written = cutOver ? await writeExposure({ ...deps, log: quietLog }, rollout, 'rollback') : undefined;
+  // With reverse capture (the record says so: a freeze, or Preflight's verdict), what the replayer replayed.
+  const reverseReplay: WriteExposure['reverseReplay'] = rollout.freeze
+    ? (rollout.freeze.drain ?? 'not-frozen')
+    : rollout.losslessRollback?.lossless
+      ? 'not-frozen'
+      : undefined;
+  const exposure = written && reverseReplay ? { ...written, reverseReplay } : written;
   const final: RolloutPatch = {
     ...(exposure ? { exposure } : {}),
     outcome: 'rolled-back',

@@ -1,9 +1,9 @@
 import { TransientFailure } from '../errors.ts';
 import { RollbackEventSchema } from '../events.ts';
-import { DEFAULT_READS_FIRST, hasCutOver, liftFreeze, rulesOf } from '../reads-first.ts';
+import { DEFAULT_READS_FIRST, hasCutOver, liftFreeze, rulesDrift, rulesOf } from '../reads-first.ts';
 import { malformedRecord } from '../record-check.ts';
 import { FREEZE_RULE_SET } from '../swing-rules.ts';
-import type { FreezeRecord, RollbackReason, Rollout, Weights } from '../types.ts';
+import type { FoundSwingRule, FreezeRecord, RollbackReason, Rollout, Weights } from '../types.ts';
 import { parseOrThrow } from '../validation.ts';
 import { sameWeights } from '../weights.ts';
 import { type EngineDeps, rulesPort } from './deps.ts';
@@ -84,10 +84,17 @@ export async function freeze(deps: FreezeDeps, event: unknown): Promise<FreezeRe
   if (rollout.freeze?.failed)
     return { frozen: false, note: `the freeze was refused: ${rollout.freeze.failed}` };
   const reason = rollout.reason ?? reasonFrom(error, deps.now());
+  // No AWS call where no freeze can apply (all mode, before the cutover, no reverse capture).
+  if (!deps.reverseCapture || rollout.traffic !== 'reads-first' || !hasCutOver(rollout)) {
+    return { frozen: false, note: 'no freeze: restored as without reverse capture' };
+  }
   const current = await deps.listener.readWeights();
   if (!freezeApplies(deps, rollout, current, reason)) {
     return { frozen: false, note: 'no freeze: restored as without reverse capture' };
   }
+  // Swing's rules changed by hand: Rollback halts on it and touches nothing (I4); no freeze is written first.
+  const found = await rulesOf(rulesPort(deps, deps.listenerArn), executionArn);
+  if (rulesDrift(rollout, found)) return { frozen: false, note: "Swing's rules were changed by hand" };
   const timeoutMs = (deps.reverseCapture?.drainTimeoutSeconds ?? 0) * 1000;
   const startedAt = rollout.freeze?.startedAt ?? deps.now().toISOString();
   const begun: FreezeRecord = {
@@ -103,7 +110,7 @@ export async function freeze(deps: FreezeDeps, event: unknown): Promise<FreezeRe
     taskKind: undefined,
     freeze: begun,
   });
-  const refused = await createFreezeRules(deps, rollout, current);
+  const refused = await createFreezeRules(deps, rollout, current, found);
   if (refused) {
     await deps.store.update(deps.listenerArn, executionArn, { freeze: { ...begun, failed: refused } });
     deps.log.warn('ELBv2 refused the write freeze: restoring without a drain, the exposure reported', {
@@ -134,10 +141,10 @@ async function createFreezeRules(
   deps: FreezeDeps,
   rollout: Rollout,
   current: Weights,
+  found: readonly FoundSwingRule[],
 ): Promise<string | undefined> {
   const port = rulesPort(deps, deps.listenerArn);
   const base = rollout.readsFirst?.basePriority ?? DEFAULT_READS_FIRST.basePriority;
-  const found = await rulesOf(port, rollout.executionArn);
   try {
     for (const spec of FREEZE_RULE_SET) {
       if (found.some((rule) => rule.name === spec.name)) continue;
