@@ -17,6 +17,11 @@ export interface TrafficView {
   readonly traffic: TrafficMode;
   readonly planEnd: PlanEnd;
   readonly settings: ReadsFirstSettings;
+  /**
+   * Whether a rollback after the write cutover would be lossless, as the stack says (its ReverseLagAlarm output):
+   * the alarm's name, `null` when the stack has none; undefined when not known (`swing plan` reads no stack).
+   */
+  readonly reverseLagAlarm?: string | null;
 }
 
 const ALL_TRAFFIC: TrafficView = { traffic: 'all', planEnd: 'hold', settings: DEFAULT_READS_FIRST };
@@ -79,6 +84,19 @@ export function renderTimeline(plan: Plan, view: TrafficView = ALL_TRAFFIC): str
   ].join('\n');
 }
 
+/** Whether that rollback loses nothing, as far as the stack is known. */
+function losslessText(reverseLagAlarm: string | null | undefined): string {
+  const lossless =
+    "writes are frozen (503) until the reverse replayer has put the target's writes back on the source (at most " +
+    'reverseCapture.drainTimeoutSeconds), then the starting weights come back: lossless';
+  if (typeof reverseLagAlarm === 'string')
+    return `reverse capture is on (${reverseLagAlarm}), so ${lossless}`;
+  const exposure = 'it reports the write exposure (the writes the target took are on the target only)';
+  if (reverseLagAlarm === null)
+    return `this stack has no reverse capture (no ReverseLagAlarm output): not lossless, ${exposure}`;
+  return `with reverse capture (reverseCapture in the config) ${lossless}; without it ${exposure}`;
+}
+
 /** What the reads-first steps, the write cutover and a rehearsal's restore do, in words. */
 function trafficNotes(steps: readonly RunStep[], view: TrafficView): string[] {
   const { settings } = view;
@@ -100,7 +118,7 @@ function trafficNotes(steps: readonly RunStep[], view: TrafficView): string[] {
         : `goes once the replayer has caught up (after ${replayWait}: rollback, the reads go back, nothing lost)`;
     const after =
       settings.afterCutover === 'rollback'
-        ? 'a failure after it rolls back and reports the write exposure (the writes the target took are on the target only)'
+        ? `a failure after it rolls back: ${losslessText(view.reverseLagAlarm)}`
         : 'a failure after it holds the writes on the target and halts (after-cutover policy hold)';
     notes.push(
       `Write cutover: ${gate}; it bakes ${formatDuration(cutover.bakeSeconds)} (at least the scroll keep-alive, ` +

@@ -97,6 +97,7 @@ export async function dryRun(ctx: CommandContext, request: StartRequest): Promis
     online?.resolved ??
     resolveTraffic(request.traffic, request.plan, ctx.config.fromFlag('readsFirstDefaults'));
   const warning = allModeWarning(resolved);
+  const reverseLagAlarm = await reverseLagAlarmOf(ctx, online);
   const unswungRules = online?.listener.unswung.recorded ?? [];
   const unswungCount = online?.listener.unswung.count ?? 0;
   ctx.result(
@@ -138,7 +139,7 @@ export async function dryRun(ctx: CommandContext, request: StartRequest): Promis
             ]
           : []),
         `Plan ${formatPlanSpec(request.plan)}`,
-        renderTimeline(request.plan, resolved),
+        renderTimeline(request.plan, { ...resolved, reverseLagAlarm }),
         ...(warning ? [warning] : []),
         `Input ${JSON.stringify(request.input)}`,
         `Checked: ${[...OFFLINE_CHECKS, ...(online ? LISTENER_CHECKS : [])].join('; ')}.`,
@@ -150,4 +151,10 @@ export async function dryRun(ctx: CommandContext, request: StartRequest): Promis
             ]),
       ].join('\n'),
   );
+}
+
+/** The stack's reverse lag alarm (a rollback after the cutover is lossless), null when it has none, once online. */
+async function reverseLagAlarmOf(ctx: CommandContext, online: unknown): Promise<string | null | undefined> {
+  if (!online) return undefined;
+  return (await ctx.config.known('reverseLagAlarm')) ?? null;
 }

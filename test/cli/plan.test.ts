@@ -93,7 +93,10 @@ describe('Command: swing plan', () => {
     expect(result.stdout).toContain(
       'Write cutover: waits for `swing promote` (after 1h: rollback, the reads go back, nothing lost); it bakes 10m',
     );
-    expect(result.stdout).toContain('a failure after it rolls back and reports the write exposure');
+    // swing plan reads no stack: whether a rollback after the cutover is lossless depends on reverse capture.
+    expect(result.stdout).toMatch(
+      /a failure after it rolls back: with reverse capture .* lossless; without it it reports the write exposure/,
+    );
     expect(result.stdout).not.toContain('restore');
   });
 
@@ -260,5 +263,18 @@ describe('Program: swing', () => {
     // Assess
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`Examples?:\\n\\s+\\$ swing schedule ${name}`));
+  });
+
+  it('says whether a rollback after the cutover is lossless, as the stack says (its ReverseLagAlarm output)', async () => {
+    const { renderTimeline } = await import('../../cli/commands/plan.ts');
+    const { DEFAULT_READS_FIRST } = await import('#domain/reads-first.ts');
+    const plan = { steps: [{ targetPercent: 100, bakeSeconds: 60, gate: false }] };
+    const view = { traffic: 'reads-first' as const, planEnd: 'hold' as const, settings: DEFAULT_READS_FIRST };
+    expect(renderTimeline(plan, { ...view, reverseLagAlarm: 'swing-reverse-lag' })).toMatch(
+      /rolls back: reverse capture is on \(swing-reverse-lag\), so writes are frozen \(503\).*lossless/,
+    );
+    expect(renderTimeline(plan, { ...view, reverseLagAlarm: null })).toContain(
+      'this stack has no reverse capture (no ReverseLagAlarm output): not lossless',
+    );
   });
 });
