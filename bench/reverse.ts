@@ -47,8 +47,9 @@ function withReverseCapture(lag: string, summary: LocalSummary) {
     clientsGaveUp: retries?.gaveUp ?? 0,
     targetOnly: divergence?.targetOnly ?? null,
     different: divergence?.different ?? null,
-    // The cutover's own race (forward replays landing after clients' newer writes): what divergence remains.
+    // Forward replays landing after the cutover (over clients' newer writes): 0 with the cutover's freeze.
     lateForwardReplays: divergence?.replay.appliedAfterCutover ?? null,
+    ...cutoverFreeze(summary),
   };
 }
 
@@ -61,6 +62,16 @@ function withoutReverseCapture(summary: LocalSummary) {
     targetOnly: divergence?.targetOnly ?? null,
     sourceOnly: divergence?.sourceOnly ?? null,
     different: divergence?.different ?? null,
+    lateForwardReplays: divergence?.replay.appliedAfterCutover ?? null,
+    ...cutoverFreeze(summary),
+  };
+}
+
+/** The write cutover's own brief freeze, while the forward replayer emptied: its length and the 503s it gave. */
+function cutoverFreeze(summary: LocalSummary) {
+  return {
+    cutoverFreezeMs: summary.cutoverFreeze?.durationMs ?? null,
+    cutoverRefusedWrites: summary.cutoverFreeze?.refusedWrites ?? null,
   };
 }
 

@@ -52,6 +52,11 @@ export interface LocalAlb {
   totals(): AlbTotals;
   /** The weighted listener's fixed responses in `[from, to]` (ms since the epoch), by rules `named` by `swing:rule`. */
   fixedResponsesBetween(from: number, to: number, named: (rule: string | undefined) => boolean): number;
+  /**
+   * Non-reads (not GET, HEAD, OPTIONS) the weighted listener forwarded to `group` and has not answered yet: each
+   * may still reach the cluster (and, on the source, the replayer).
+   */
+  nonReadsInFlight(group: Group): number;
   close(): Promise<void>;
 }
 
@@ -134,6 +139,15 @@ export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb>
   const pick = ({ source, target }: Weights): Group =>
     random() * (source + target) < target ? 'target' : 'source';
 
+  const nonReadsInFlight: Record<Group, number> = { source: 0, target: 0 };
+  const countInFlight = (group: Group, request: IncomingMessage, response: ServerResponse) => {
+    if (['GET', 'HEAD', 'OPTIONS'].includes(request.method ?? 'GET')) return;
+    nonReadsInFlight[group] += 1;
+    response.once('close', () => {
+      nonReadsInFlight[group] -= 1;
+    });
+  };
+
   // The choice is made when the request arrives: a rule or weight change affects the next request only.
   const weighted = (request: IncomingMessage, response: ServerResponse) => {
     const rule = rules.match(request);
@@ -145,6 +159,7 @@ export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb>
     }
     const group = pick(rule && 'weights' in rule.route ? rule.route.weights : weights);
     metrics.routed(group, route, rule?.tags);
+    countInFlight(group, request, response);
     options.onRouted?.({ method: request.method ?? 'GET', url: request.url ?? '/' }, group);
     forward(upstreams, group, route, request, response);
   };
@@ -175,6 +190,7 @@ export async function startLocalAlb(options: LocalAlbOptions): Promise<LocalAlb>
     window: (group, ms, scope = 'all') => metrics.window(group, ms, scope),
     totals: (): AlbTotals => metrics.totals(),
     fixedResponsesBetween: (from, to, named) => metrics.fixedResponsesBetween(from, to, named),
+    nonReadsInFlight: (group) => nonReadsInFlight[group],
     close: async () => {
       await listeners.close();
       upstreams.agent.destroy();

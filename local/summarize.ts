@@ -6,7 +6,14 @@ import type { ClientTrafficCounts } from './client-traffic.ts';
 import type { ClusterStandIn } from './clusters.ts';
 import { directWrites } from './divergence.ts';
 import type { ExecutionResult } from './executor.ts';
-import type { LocalDivergence, LocalExposure, LocalFreeze, LocalSummary, StepSummary } from './summary.ts';
+import type {
+  LocalCutoverFreeze,
+  LocalDivergence,
+  LocalExposure,
+  LocalFreeze,
+  LocalSummary,
+  StepSummary,
+} from './summary.ts';
 import type { LocalTimeline } from './timeline.ts';
 
 /** A local run's end, summarized from the record, the timeline and the stand-ins (LocalSummary). */
@@ -129,6 +136,7 @@ export function summarize(input: {
     ...(input.targetWrites ? { targetWrites: input.targetWrites } : {}),
     ...(rollout?.exposure ? { exposure: localExposure(rollout, input.timeline) } : {}),
     ...(rollout?.freeze ? { freeze: localFreeze(rollout.freeze) } : {}),
+    ...(rollout?.cutoverFreeze ? { cutoverFreeze: localCutoverFreeze(rollout.cutoverFreeze) } : {}),
     swingRulesLeft: input.swingRulesLeft,
     startedAt: new Date(input.startedAt).toISOString(),
     endedAt: new Date().toISOString(),
@@ -143,6 +151,12 @@ function localExposure(rollout: Rollout, timeline: LocalTimeline): LocalExposure
   if (!rollout.exposure) return undefined;
   const measured = timeline.exposure(rollout.cutoverStartedAt ?? rollout.exposure.cutoverAt);
   return { ...rollout.exposure, ...(measured ? { measured } : {}) };
+}
+
+/** The cutover's freeze as the record has it, with its duration in milliseconds. */
+function localCutoverFreeze(freeze: NonNullable<Rollout['cutoverFreeze']>): LocalCutoverFreeze {
+  if (!freeze.frozenAt || !freeze.liftedAt) return freeze;
+  return { ...freeze, durationMs: Math.max(0, Date.parse(freeze.liftedAt) - Date.parse(freeze.frozenAt)) };
 }
 
 /** The freeze as the record has it, with its duration, its drain's and its bound in milliseconds. */

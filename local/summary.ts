@@ -1,5 +1,12 @@
 import type { DeliveredSplit } from '#domain/delivered-split.ts';
-import type { FreezeRecord, Plan, TrafficMode, Weights, WriteExposure } from '#domain/types.ts';
+import type {
+  CutoverFreezeRecord,
+  FreezeRecord,
+  Plan,
+  TrafficMode,
+  Weights,
+  WriteExposure,
+} from '#domain/types.ts';
 import type { ScrollTally } from './client-traffic.ts';
 import type { Divergence } from './divergence.ts';
 import type { ExposureMeasure } from './exposure-measure.ts';
@@ -90,6 +97,8 @@ export interface LocalSummary {
   readonly exposure?: LocalExposure;
   /** With reverse capture, a rollback after the cutover's write freeze and the reverse replayer's drain. */
   readonly freeze?: LocalFreeze;
+  /** Reads-first: the write cutover's brief freeze while the forward replayer emptied. */
+  readonly cutoverFreeze?: LocalCutoverFreeze;
   /** Rules of Swing's still on the local listener at the end: none, unless a hand change or a hold left them. */
   readonly swingRulesLeft: number;
   readonly startedAt: string;
@@ -98,6 +107,12 @@ export interface LocalSummary {
   readonly plan: Plan;
   /** Per-second series and the events of the run: what the live view and the report draw. */
   readonly timeline: TimelineData;
+}
+
+/** The record's cutover freeze, with its length worked out. */
+export interface LocalCutoverFreeze extends CutoverFreezeRecord {
+  /** From `frozenAt` to `liftedAt`: how long writes were answered 503 for the cutover. */
+  readonly durationMs?: number;
 }
 
 /** The record's freeze, with its lengths worked out. */

@@ -122,6 +122,16 @@ export function localEngine(
       ? { caughtUp: true, detail: `oldest pending write ${oldest} ms, at most ${limit} ms` }
       : { caughtUp: false, detail: `oldest pending write ${oldest} ms, above ${limit} ms` };
   };
+  // Writes frozen (the cutover): exact, as the local mode can be. Nothing the ALB sent the source is unanswered,
+  // nothing is on its way to the source nor queued or being replayed: the queue only shrinks from here.
+  const replayApplied = (): ReplayLagVerdict => {
+    if (!proxy) return { caughtUp: true, detail: 'no replayer here: upstream clusters' };
+    const toSource = alb.nonReadsInFlight('source') + proxy.writesInFlight();
+    const { pending } = proxy.stats();
+    return toSource === 0 && pending === 0
+      ? { caughtUp: true, detail: 'the replayer applied every write the source took before the freeze' }
+      : { caughtUp: false, detail: `${pending} writes to replay, ${toSource} on their way to the source` };
+  };
   const alarmDefinitions = defaultLocalAlarms(options.alarms);
   const alarms = new LocalAlarms(alb, alarmDefinitions);
   const deps: EngineDeps = {
@@ -130,7 +140,7 @@ export function localEngine(
     listener,
     listenerRules: new LocalListenerRules(alb),
     swingRules,
-    replayLag: { check: async () => replayCaughtUp() },
+    replayLag: { check: async () => replayCaughtUp(), appliedBefore: async () => replayApplied() },
     replayLagAlarm: LOCAL_REPLAY_LAG_ALARM,
     ...localReverseCapture(targetProxy, alb, options.drainTimeoutSeconds),
     // As the target group's RequestCount: every request the target took in the window, reads included.

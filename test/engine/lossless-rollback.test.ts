@@ -170,13 +170,17 @@ describe('Lossless rollback after the cutover: freeze, drain, restore, lift', ()
   it('a freeze ELBv2 refuses restores at once, with the exposure, and leaves no rule', async () => {
     const run = losslessWorld();
     const real = run.world.deps.swingRules as SwingRulesPort;
+    let cutOver = false;
     (run.world.deps as { swingRules: SwingRulesPort }).swingRules = Object.assign(Object.create(real), {
       createRule: async (...args: Parameters<SwingRulesPort['createRule']>) => {
-        if (args[0].name === 'freeze-reads-search') throw new ListenerShapeInvalid('priority 1015 is taken');
+        // Taken after the cutover (whose own brief freeze had it): the rollback's freeze is refused.
+        if (cutOver && args[0].name === 'freeze-reads-search')
+          throw new ListenerShapeInvalid('priority 1015 is taken');
         return real.createRule(...args);
       },
     });
     await run.inCutoverBake();
+    cutOver = true;
     await run.world.fireAlarm(ALARM);
     await run.execution.result;
 

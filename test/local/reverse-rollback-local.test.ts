@@ -31,15 +31,17 @@ describe('Local mode: a lossless rollback after the cutover (reverse capture)', 
     expect(summary.outcome).toBe('rolled-back');
     expect(summary.cutoverAt).toBeDefined();
     expect(summary.finalWeights).toEqual(summary.startingWeights);
-    // Nothing differs but what the cutover's own race leaves: a write the source took just before the cutover,
-    // replayed onto the target after a client's newer write there (the cutover does not wait for an empty forward
-    // replayer; /work/notes/issue22-cutover-race.md). Each such replay spoils at most one document; with none,
-    // nothing differs. Without reverse capture, the window's writes stay on the target only on top of these.
+    // Nothing differs: the cutover froze writes until the forward replayer had applied what the source took
+    // before it, so no replay lands on the target after a client's newer write there.
     const divergence = summary.divergence!;
-    const late = divergence.replay.appliedAfterCutover ?? 0;
-    const spoiled = divergence.targetOnly + divergence.sourceOnly + divergence.different;
-    expect(spoiled, JSON.stringify(divergence)).toBeLessThanOrEqual(late);
-    if (late === 0) expect(divergence).toMatchObject({ targetOnly: 0, sourceOnly: 0, different: 0 });
+    expect(divergence.replay.appliedAfterCutover, JSON.stringify(divergence)).toBe(0);
+    expect(divergence, JSON.stringify(divergence)).toMatchObject({
+      targetOnly: 0,
+      sourceOnly: 0,
+      different: 0,
+    });
+    expect(summary.cutoverFreeze, JSON.stringify(summary.cutoverFreeze)).toMatchObject({ replay: 'applied' });
+    expect(summary.cutoverFreeze?.durationMs).toBeGreaterThanOrEqual(0);
     const { freeze } = summary;
     expect(freeze, JSON.stringify(freeze)).toMatchObject({ drain: 'drained' });
     // The reverse replayer lags 1 s: the drain waits for it, and the freeze lasts at least that long.

@@ -492,6 +492,11 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
               lagging
                 ? { caughtUp: false, detail: `${REPLAY_LAG_ALARM} is in ALARM` }
                 : { caughtUp: true, detail: `${REPLAY_LAG_ALARM} is OK` },
+            // The write cutover's freeze: everything captured before it applied once the lag is gone.
+            appliedBefore: async (): Promise<ReplayLagVerdict> =>
+              lagging
+                ? { caughtUp: false, detail: 'writes still queued' }
+                : { caughtUp: true, detail: 'nothing queued' },
           },
           targetRequests: { countBetween: async () => TARGET_REQUESTS },
           replayLagAlarm: REPLAY_LAG_ALARM,

@@ -66,3 +66,24 @@ export interface LosslessVerdict {
   /** Why, in words (the alarm, its state; or what to configure). */
   readonly detail: string;
 }
+
+/**
+ * The reads-first write cutover's freeze (whether or not reverse capture is configured): writes answered 503 from
+ * `frozenAt` until the forward replayer has applied every write the source accepted before it, then the cutover's
+ * ModifyListener, then the lift. Without it a write still queued in the replayer lands on the target after a
+ * client's newer write to the same document.
+ */
+export interface CutoverFreezeRecord {
+  /** Set just before the first CreateRule: a crash after it leaves a freeze whoever settles the rollout lifts. */
+  readonly startedAt: string;
+  /** Every freeze rule created. */
+  readonly frozenAt?: string;
+  /** `applied`: the replayer applied everything captured before the freeze; `timed-out`: not in time, no cutover. */
+  readonly replay?: 'applied' | 'timed-out';
+  /** The replayer check's words when the wait ended. */
+  readonly replayDetail?: string;
+  /** When the freeze rules were removed. */
+  readonly liftedAt?: string;
+  /** Non-reads the freeze answered 503, when counted (the local ALB does, AWS does not). */
+  readonly refusedWrites?: number;
+}

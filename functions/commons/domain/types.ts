@@ -1,4 +1,4 @@
-import type { FreezeRecord, LosslessVerdict } from './reverse-capture-types.ts';
+import type { CutoverFreezeRecord, FreezeRecord, LosslessVerdict } from './reverse-capture-types.ts';
 
 /**
  * Shapes and ports shared by the handlers, the CLI and the local mode.
@@ -191,9 +191,15 @@ export interface ReplayLagVerdict {
 
 export interface ReplayLagPort {
   check(): Promise<ReplayLagVerdict>;
+  /**
+   * With writes frozen since `frozenAt`: whether the replayer has applied every write the source accepted before
+   * it (`caughtUp`). Absent: `check()` judges it.
+   */
+  appliedBefore?(frozenAt: Date): Promise<ReplayLagVerdict>;
 }
 
 export type {
+  CutoverFreezeRecord,
   FreezeRecord,
   FrozenRequestsPort,
   LosslessVerdict,
@@ -381,6 +387,8 @@ export interface Rollout {
   readonly exposure?: WriteExposure;
   /** The write freeze of a rollback after the cutover (reverse capture): absent when none was begun. */
   readonly freeze?: FreezeRecord;
+  /** Reads-first: the write cutover's own freeze, while the forward replayer empties (absent before it). */
+  readonly cutoverFreeze?: CutoverFreezeRecord;
   /** Preflight's verdict: would a rollback after the cutover lose nothing (reverse capture configured)? */
   readonly losslessRollback?: LosslessVerdict;
   /** The outcome notification this rollout sent: one per rollout, whoever finished it (see `notifyOnce`). */

@@ -65,6 +65,8 @@ export interface EngineDeps {
   readonly reverseCapture?: ReverseCaptureSettings;
   /** The reverse replayer's lag, read when Drain opens and when DrainCheck re-checks. Absent: never drained. */
   readonly reverseReplay?: ReverseReplayPort;
+  /** How long the write cutover keeps writes frozen for the replayer. @default CUTOVER_FREEZE_TIMEOUT_MS */
+  readonly cutoverFreezeTimeoutMs?: number;
   /** The non-reads the freeze answered 503, for the record. Absent: not counted (AWS). */
   readonly frozenRequests?: FrozenRequestsPort;
   /**

@@ -137,19 +137,14 @@ export async function freeze(deps: FreezeDeps, event: unknown): Promise<FreezeRe
  * The freeze rules in priority order (the catch-all `freeze-post` last: the POST reads' forwards come before it),
  * the reads forwarded as the default action sends them now. Returns why ELBv2 refused one, or undefined.
  */
-async function createFreezeRules(
-  deps: FreezeDeps,
+export async function createFreezeRules(
+  deps: Pick<FreezeDeps, 'listenerArn' | 'swingRules'>,
   rollout: Rollout,
   current: Weights,
   found: readonly FoundSwingRule[],
 ): Promise<string | undefined> {
-  const port = rulesPort(deps, deps.listenerArn);
-  const base = rollout.readsFirst?.basePriority ?? DEFAULT_READS_FIRST.basePriority;
   try {
-    for (const spec of FREEZE_RULE_SET) {
-      if (found.some((rule) => rule.name === spec.name)) continue;
-      await port.createRule(spec, base + spec.offset, current, rollout.executionArn);
-    }
+    await createMissingFreezeRules(deps, rollout, current, found);
     return undefined;
   } catch (error) {
     // Throttling is retried by the state machine; a refusal is not (a priority taken, the rule quota, access).
@@ -158,18 +153,35 @@ async function createFreezeRules(
   }
 }
 
+/** The freeze rules not among `found` (a retry finds some), in priority order; ELBv2's errors are thrown as they come. */
+export async function createMissingFreezeRules(
+  deps: Pick<FreezeDeps, 'listenerArn' | 'swingRules'>,
+  rollout: Rollout,
+  current: Weights,
+  found: readonly FoundSwingRule[],
+): Promise<void> {
+  const port = rulesPort(deps, deps.listenerArn);
+  const base = rollout.readsFirst?.basePriority ?? DEFAULT_READS_FIRST.basePriority;
+  for (const spec of FREEZE_RULE_SET) {
+    if (found.some((rule) => rule.name === spec.name)) continue;
+    await port.createRule(spec, base + spec.offset, current, rollout.executionArn);
+  }
+}
+
 /**
  * Lifts the freeze of this rollout if one was begun and not lifted (Halt, and whoever restores without Rollback),
- * returning the record's freeze as lifted; the rules found are removed by `liftFreeze`.
+ * the rollback's or the write cutover's, returning the record's rollback freeze as lifted; the rules found are removed by `liftFreeze`.
  */
 export async function liftRecordedFreeze(
   deps: Pick<EngineDeps, 'swingRules' | 'log' | 'now' | 'frozenRequests'>,
   rollout: Rollout,
 ): Promise<FreezeRecord | undefined> {
   const begun = rollout.freeze;
-  if (!begun || begun.liftedAt || !deps.swingRules) return begun;
+  // The write cutover's own freeze too (cutover-freeze.ts), left by a ShiftWeights that died while frozen.
+  const cutoverFrozen = rollout.cutoverFreeze !== undefined && !rollout.cutoverFreeze.liftedAt;
+  if (((!begun || begun.liftedAt) && !cutoverFrozen) || !deps.swingRules) return begun;
   await liftFreeze(deps.swingRules, await rulesOf(deps.swingRules, rollout.executionArn), deps.log);
-  return liftedFreeze(deps, begun);
+  return begun && !begun.liftedAt ? liftedFreeze(deps, begun) : begun;
 }
 
 /** The freeze as lifted now, with the non-reads it refused when something counts them. */

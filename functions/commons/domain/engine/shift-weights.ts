@@ -18,9 +18,10 @@ import {
   writeReadRules,
 } from '../reads-first.ts';
 import { isPinRule, PIN_WEIGHTS } from '../swing-rules.ts';
-import type { FoundSwingRule, Rollout, Weights } from '../types.ts';
+import type { FoundSwingRule, ReplayLagVerdict, Rollout, Weights } from '../types.ts';
 import { parseOrThrow } from '../validation.ts';
 import { isIncrease, percentToWeights, sameWeights } from '../weights.ts';
+import { freezeForCutover, liftCutoverFreeze, waitUntilApplied } from './cutover-freeze.ts';
 import { type EngineDeps, rulesPort } from './deps.ts';
 import {
   driftError,
@@ -47,6 +48,8 @@ export type ShiftDeps = Pick<
   | 'onWeightsWritten'
   | 'swingRules'
   | 'replayLag'
+  | 'frozenRequests'
+  | 'cutoverFreezeTimeoutMs'
 >;
 
 export interface ShiftResult {
@@ -89,6 +92,17 @@ async function waitForReplayer(
   if (!deps.replayLag) return;
   const verdict = await deps.replayLag.check();
   if (verdict.caughtUp) return;
+  await waitAgainForReplayer(deps, rollout, index, fence, verdict.detail);
+}
+
+/** The step waits for the replay-lag alarm's OK (ReplayLagging), or rolls back once it waited too long. */
+async function waitAgainForReplayer(
+  deps: ShiftDeps,
+  rollout: Rollout,
+  index: number,
+  fence: string | undefined,
+  detail: string,
+): Promise<never> {
   // The bound counts from the step's first wait: an OK event (late, repeated, or a brief recovery) releases a
   // wait, and the next one would otherwise start its whole timeout again.
   const since =
@@ -97,7 +111,7 @@ async function waitForReplayer(
   if (deps.now().getTime() - Date.parse(since) >= boundSeconds * 1000) {
     throw new ReplayLagTimedOut(
       `step ${index + 1} has waited for the replayer since ${since}, longer than replayWaitSeconds ` +
-        `(${boundSeconds} s), and it still lags (${verdict.detail}): rolling back; reads-first loses nothing ` +
+        `(${boundSeconds} s), and it still lags (${detail}): rolling back; reads-first loses nothing ` +
         'before the write cutover',
     );
   }
@@ -114,7 +128,7 @@ async function waitForReplayer(
     fence,
   );
   throw new ReplayLagging(
-    `step ${index + 1} waits: the replayer has not caught up with the source (${verdict.detail}); it goes on ` +
+    `step ${index + 1} waits: the replayer has not caught up with the source (${detail}); it goes on ` +
       'when the replay-lag alarm returns to OK, and rolls back if it does not before the wait times out',
   );
 }
@@ -226,9 +240,10 @@ async function shiftReads(
 }
 
 /**
- * The write cutover: one ModifyListener sends writes (and everything no rule matches) to the target. The read
- * rules, at 100 % already, go; the pins stay for the scroll keep-alive, so the cutover's bake lasts that long
- * at least, and the next step (releasePins) removes them.
+ * The write cutover: one ModifyListener sends writes (and everything no rule matches) to the target, under a
+ * brief write freeze while the replayer empties (cutover-freeze.ts). The read rules, at 100 % already, go; the
+ * pins stay for the scroll keep-alive, so the cutover's bake lasts that long at least, and the next step
+ * (releasePins) removes them.
  */
 async function cutOverWrites(
   deps: ShiftDeps,
@@ -240,10 +255,67 @@ async function cutOverWrites(
 ): Promise<ShiftResult> {
   const rules = await unchangedRules(deps, rollout);
   const desired = percentToWeights(step.targetPercent);
-  if (isIncrease(current, desired)) {
+  let cutoverAt: string;
+  if (!isIncrease(current, desired)) {
+    // A retry after the ModifyListener landed: a freeze its first attempt left goes now.
+    cutoverAt = await writeCutover(deps, rollout, index, step, desired, fence);
+    const left = rollout.cutoverFreeze;
+    if (left && !left.liftedAt) await liftCutoverFreeze(deps, rollout.executionArn, left, {});
+    await removeRules(rulesPort(deps, deps.listenerArn), rules, deps.log, 'reads');
+  } else if (!deps.replayLag?.appliedBefore) {
+    // Nothing can tell when the replayer has applied what the source took before a freeze (AWS today: the lag
+    // alarm only says the lag is under its threshold), so a freeze would refuse writes for nothing: as before.
     await waitForReplayer(deps, rollout, index, fence);
     await refuseRaisingUnderAlarm(deps, step, 'the target (the write cutover)');
+    cutoverAt = await writeCutover(deps, rollout, index, step, desired, fence);
+    await removeRules(rulesPort(deps, deps.listenerArn), rules, deps.log, 'reads');
+  } else {
+    await waitForReplayer(deps, rollout, index, fence);
+    const verdict = await freezeForCutover(deps, rollout, current, fence);
+    const begun = (await deps.store.get(deps.listenerArn))?.rollout?.cutoverFreeze ?? {
+      startedAt: deps.now().toISOString(),
+    };
+    let ended: ReplayLagVerdict = verdict;
+    const lift = () =>
+      liftCutoverFreeze(deps, rollout.executionArn, begun, {
+        replay: ended.caughtUp ? 'applied' : 'timed-out',
+        replayDetail: ended.detail,
+      });
+    if (!verdict.caughtUp) {
+      await lift();
+      await waitAgainForReplayer(deps, rollout, index, fence, verdict.detail);
+    }
+    try {
+      await refuseRaisingUnderAlarm(deps, step, 'the target (the write cutover)');
+      cutoverAt = await writeCutover(deps, rollout, index, step, desired, fence);
+      // writes-to-source (a rule before the freeze's) kept sending its writes to the source until now: once it is
+      // gone they meet the freeze too, and the replayer applies what it sent before any client write lands.
+      await removeRules(rulesPort(deps, deps.listenerArn), rules, deps.log, 'reads');
+      const removedAt = deps.now();
+      ended = await waitUntilApplied(deps, removedAt, removedAt.getTime());
+    } finally {
+      // Lifted whatever happened: a freeze never outlives the step that made it (I9).
+      await lift();
+    }
   }
+  deps.onWeightsWritten?.(desired, step.targetPercent);
+  deps.log.warn('writes cut over to the target: from now on a rollback loses the writes the target takes', {
+    executionArn: rollout.executionArn,
+    cutoverAt,
+  });
+  const keepAlive = rollout.readsFirst?.scrollKeepAliveSeconds ?? DEFAULT_READS_FIRST.scrollKeepAliveSeconds;
+  return shiftResult(index, step, desired, Math.max(1, step.bakeSeconds, keepAlive));
+}
+
+/** The cutover's ModifyListener, recorded (fenced), and the listener read again after it; returns `cutoverAt`. */
+async function writeCutover(
+  deps: ShiftDeps,
+  rollout: Rollout,
+  index: number,
+  step: RunStep,
+  desired: Weights,
+  fence: string | undefined,
+): Promise<string> {
   let cutoverAt = '';
   await writeStep(deps, rollout, index, step, fence, {
     desired,
@@ -266,14 +338,7 @@ async function cutOverWrites(
     const drift = driftError({ ...rollout, lastWritten: desired }, afterWrite, deps.listenerArn);
     await throwDriftUnlessForced(deps, rollout.executionArn, drift);
   }
-  await removeRules(rulesPort(deps, deps.listenerArn), rules, deps.log, 'reads');
-  deps.onWeightsWritten?.(desired, step.targetPercent);
-  deps.log.warn('writes cut over to the target: from now on a rollback loses the writes the target takes', {
-    executionArn: rollout.executionArn,
-    cutoverAt,
-  });
-  const keepAlive = rollout.readsFirst?.scrollKeepAliveSeconds ?? DEFAULT_READS_FIRST.scrollKeepAliveSeconds;
-  return shiftResult(index, step, desired, Math.max(1, step.bakeSeconds, keepAlive));
+  return cutoverAt;
 }
 
 /**
