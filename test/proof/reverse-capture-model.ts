@@ -7,6 +7,7 @@ import { DEFAULT_READS_FIRST } from '#domain/reads-first.ts';
 import { FREEZE_RULE_SET } from '#domain/swing-rules.ts';
 import type { ListenerRecord, ReverseReplayVerdict, SwingRulesPort, Weights } from '#domain/types.ts';
 import { sameWeights } from '#domain/weights.ts';
+import { currentInvocation } from '#local/executor.ts';
 import type { FakeElbv2 } from '#test/support/fake-aws.ts';
 
 /**
@@ -130,8 +131,10 @@ export function reverseCaptureWorld(input: {
     }
   };
   // onRuleWrite runs before each write lands: the freeze stands once the last of its rules is being created.
+  // The write cutover's own brief freeze (ShiftWeights) is not the rollback's: the model's freeze is the latter.
+  const inCutover = () => currentInvocation()?.stateName === 'ShiftWeights';
   const onRuleWrite = () => {
-    if (observation.frozenAt !== undefined) return;
+    if (observation.frozenAt !== undefined || inCutover()) return;
     const standing = input.elb.currentRules.filter((rule) => isFreezePriority(rule.Priority)).length;
     if (standing === FREEZE_RULE_SET.length - 1)
       queueMicrotask(() => {
@@ -147,7 +150,7 @@ export function reverseCaptureWorld(input: {
     reverse.refuseFreezeRule === undefined ? undefined : FREEZE_RULE_SET[reverse.refuseFreezeRule];
   const swingRules: SwingRulesPort = Object.assign(Object.create(input.swingRules), {
     createRule: async (...args: Parameters<SwingRulesPort['createRule']>) => {
-      if (refused && args[0].name === refused.name) {
+      if (refused && args[0].name === refused.name && !inCutover()) {
         throw new ListenerShapeInvalid(`CreateRule ${refused.name}: ValidationError: refused (the model)`);
       }
       return input.swingRules.createRule(...args);
