@@ -57,6 +57,29 @@ describe('Preflight re-checks the listener once the lock is held', () => {
     expect(world.elb.swingRules).toEqual([]);
   });
 
+  it("gives a retried Preflight the refusal its earlier attempt recorded, not a stale attempt's Superseded", async () => {
+    // The first attempt refuses once it holds the lock and releases it as refused; its answer is lost, and Step
+    // Functions retries Preflight (found by the fault model: SWING_FC_SEED=1056434593 SWING_FC_PATH=299).
+    const world = readsFirstWorld();
+    await holdAt(world, percentToWeights(30));
+    const listener = releasingAfterFirstRead(world, async () => {
+      await world.store.release(LISTENER.listenerArn, HOLDER, { outcome: 'completed' });
+    });
+    const event = { executionArn: STARTING, input: { plan: '50,100', traffic: 'reads-first' } };
+    await expect(preflight({ ...world.deps, listener }, event)).rejects.toMatchObject({
+      name: 'ListenerShapeInvalid',
+    });
+
+    const retried = preflight(world.deps, event);
+
+    await expect(retried).rejects.toMatchObject({
+      name: 'ListenerShapeInvalid',
+      message: expect.stringContaining('by its default action: in reads-first mode'),
+    });
+    expect(await world.lockOwner()).toBeUndefined();
+    expect(world.elb.writes).toEqual([]);
+  });
+
   it('refuses a start whose recorded starting weights are not the listener it locked (the holder rolled back meanwhile)', async () => {
     const world = readsFirstWorld();
     await holdAt(world, percentToWeights(30));

@@ -1,11 +1,11 @@
-import { AlarmFiring, Superseded, ValidationFailed } from '../errors.ts';
+import { AlarmFiring, ListenerShapeInvalid, Superseded, ValidationFailed } from '../errors.ts';
 import { type Cursor, DEFAULT_GATE, ExecutionInputSchema, PreflightEventSchema } from '../events.ts';
 import { resolvePlan } from '../plan.ts';
 import { checkListener, recheckAfterLock } from '../preflight-listener.ts';
 import { refuseWhileQuiet } from '../quiet.ts';
 import { DEFAULT_TRAFFIC, refuseTrafficPlan, runSteps } from '../reads-first.ts';
 import { ALL_SWING_RULES } from '../swing-rules.ts';
-import type { LosslessVerdict } from '../types.ts';
+import type { LosslessVerdict, RollbackReason } from '../types.ts';
 import { parseOrThrow } from '../validation.ts';
 import type { EngineDeps } from './deps.ts';
 import { reverseVerdict } from './drain.ts';
@@ -74,7 +74,11 @@ export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cu
   // A stale attempt, still running after its execution finished and released the lock, must not take it again
   // (the reconciler would settle such a lock, but not before it held the listener for minutes).
   const finished = [...(current?.history ?? []), ...(current?.rollout ? [current.rollout] : [])];
-  if (finished.some((rollout) => rollout.executionArn === executionArn)) {
+  const own = finished.find((rollout) => rollout.executionArn === executionArn);
+  // An earlier attempt refused the start once it held the lock and released it, and its answer was lost: this
+  // retry gives the same refusal, not a stale attempt's error.
+  if (own?.status === 'refused') throw repeatedRefusal(own.reason);
+  if (own) {
     throw new Superseded(
       `execution ${executionArn} already ran its rollout on listener ${deps.listenerArn} and released the lock: ` +
         'this is a stale Preflight attempt, it takes nothing',
@@ -170,4 +174,13 @@ export async function losslessVerdict(
       'reverse capture is configured: a rollback after the write cutover freezes writes (503) until the reverse ' +
       `replayer has drained, at most ${deps.reverseCapture.drainTimeoutSeconds} s, then restores (${verdict.detail})`,
   };
+}
+
+/** The refusal an earlier attempt of this Preflight recorded when it released the lock (recheckAfterLock). */
+function repeatedRefusal(reason: RollbackReason | undefined): Error {
+  const cause =
+    `${reason?.cause ?? 'the start was refused'} (an earlier attempt of this Preflight refused it once it held ` +
+    'the lock, and released the lock; this retry repeats its answer)';
+  if (reason?.error === 'ListenerShapeInvalid') return new ListenerShapeInvalid(cause);
+  return new ValidationFailed([{ field: 'listener', message: cause }]);
 }
