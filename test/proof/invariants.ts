@@ -484,15 +484,33 @@ export function expectDriftLeftAlone(run: Run, record: ListenerRecord | undefine
       .filter((rule) => isFreezePriority(rule.Priority))
       .map((rule) => rule.RuleArn),
   );
+  // A forced rollback after the hand changes takes the rollout over from there (its own writes are played as hand
+  // changes): from it on, settling the rollout may remove the rules it kept and restore the starting weights.
+  const forcedAt = Math.max(
+    -1,
+    ...run.fired
+      .filter(
+        (fault) =>
+          fault.fault.kind === 'operator' &&
+          fault.fault.command.startsWith('force') &&
+          (fault.outcome ?? '').startsWith('restored'),
+      )
+      .map((fault) => fault.elbLogAt),
+  );
+  const handChangeAfterForce = run.fired.some(
+    (fault) => (fault.fault.kind === 'drift' || fault.fault.kind === 'reshape') && fault.elbLogAt > forcedAt,
+  );
+  const settlingForced = (index: number) =>
+    onlyForced || (forcedAt >= 0 && !handChangeAfterForce && index >= forcedAt);
   const writesAfter = run.world.elb.log.filter(
-    (event) =>
+    (event, index) =>
       event.kind === 'call' &&
       event.caller === 'swing' &&
       RULE_OR_LISTENER_WRITES.has(event.operation) &&
-      !(onlyForced && event.operation === 'DeleteRule') &&
+      !(settlingForced(index) && event.operation === 'DeleteRule') &&
       // A restore racing the forced one (Rollback read the listener before it) writes the same starting weights.
       !(
-        onlyForced &&
+        settlingForced(index) &&
         event.operation === 'ModifyListener' &&
         event.weights !== undefined &&
         sameWeights(event.weights, run.starting)
