@@ -115,6 +115,8 @@ export interface EndingSignal {
   readonly kind: 'alarm-event' | 'abort';
   readonly at: number;
   outcome?: string;
+  /** The rollout an abort reached: the lock's holder then, which may be a prior holder, not the main rollout. */
+  rollout?: string;
 }
 
 export interface OpenedWait {
@@ -671,7 +673,10 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
       case 'abort': {
         const signal: EndingSignal = { kind: 'abort', at: Date.now() };
         signals.push(signal);
-        const aborted = abortRollout(operator, 'fault schedule').then((result) => result.delivered);
+        const aborted = abortRollout(operator, 'fault schedule').then((result) => {
+          signal.rollout = result.executionArn;
+          return result.delivered;
+        });
         follow(struck, aborted);
         follow(signal, aborted);
         break;
@@ -699,7 +704,10 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
           abort: () => {
             const signal: EndingSignal = { kind: 'abort', at: Date.now() };
             signals.push(signal);
-            const aborted = abortRollout(operator, 'fault schedule').then((result) => result.delivered);
+            const aborted = abortRollout(operator, 'fault schedule').then((result) => {
+              signal.rollout = result.executionArn;
+              return result.delivered;
+            });
             follow(signal, aborted);
             return aborted;
           },
@@ -881,7 +889,10 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
   const abortGate = () => {
     const signal: EndingSignal = { kind: 'abort', at: Date.now() };
     signals.push(signal);
-    const aborted = abortRollout(operator, 'gate').then((result) => result.delivered);
+    const aborted = abortRollout(operator, 'gate').then((result) => {
+      signal.rollout = result.executionArn;
+      return result.delivered;
+    });
     follow(signal, aborted);
     return aborted;
   };

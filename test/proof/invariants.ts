@@ -665,6 +665,9 @@ export function expectBoundedEventToEnd(run: Run): void {
     // An abort refused (nobody held the lock) or too late (Complete had decided) reached no wait.
     if (signal.kind === 'abort' && signal.outcome !== 'task-failed' && signal.outcome !== 'flag-only')
       continue;
+    // An abort that reached a prior holder of the lock (before this rollout took it) ends none of its waits.
+    if (signal.kind === 'abort' && signal.rollout !== undefined && signal.rollout !== run.executionArn)
+      continue;
     for (const wait of intervals) {
       if (!(wait.enteredAt <= signal.at && signal.at < wait.endedAt)) continue;
       const ownAttemptStruck =

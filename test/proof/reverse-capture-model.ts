@@ -228,7 +228,7 @@ export function expectLosslessRollback(input: {
     ...(input.record?.rollout ? [input.record.rollout] : []),
   ].find((rollout) => rollout.executionArn === input.executionArn);
   const exposure = finished?.exposure;
-  if (!exposure || exposure.policy !== 'rollback') return;
+  if (exposure?.policy !== 'rollback') return;
   expect(
     exposure.reverseReplay,
     'a rollback after the cutover says what the reverse replayer replayed',
