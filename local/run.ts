@@ -123,7 +123,7 @@ async function measure(
     : undefined;
   const divergence: LocalDivergence | undefined =
     source && target && proxy
-      ? await measureLocalDivergence(source, target, proxy, rollout, reverse)
+      ? await measureLocalDivergence(source, target, proxy, rollout, reverse, restoredAt)
       : undefined;
   timeline.stop();
   // The last frame shows how the run ended, not the phase the last tick happened to catch.

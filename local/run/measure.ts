@@ -14,6 +14,7 @@ export async function measureLocalDivergence(
   proxy: CaptureProxy,
   rollout: Pick<Rollout, 'traffic' | 'cutoverStartedAt' | 'cutoverAt'> | undefined,
   reverse?: { readonly proxy: CaptureProxy; readonly restoredAt?: number },
+  restoredAt: number | undefined = reverse?.restoredAt,
 ): Promise<LocalDivergence> {
   target.setFault({ errorRate: 0, latencyMs: 0 });
   // Both replayers run on after the rollout, as they would in AWS: what the reverse one applies after the
@@ -32,6 +33,7 @@ export async function measureLocalDivergence(
       ? directWrites(target, cutoverStartedAt ? { to: Date.parse(cutoverStartedAt) } : {}).length
       : undefined;
   // Replays the target took while clients wrote to it directly: each may land over a newer write of theirs.
+  // After a restore clients write to the source again, and its replays onto the target are the usual ones.
   const lateReplays =
     rollout?.traffic === 'reads-first' && cutoverStartedAt
       ? target
@@ -40,7 +42,7 @@ export async function measureLocalDivergence(
             (write) =>
               write.replayed &&
               write.at >= Date.parse(cutoverStartedAt) &&
-              write.at <= (reverse?.restoredAt ?? Number.POSITIVE_INFINITY),
+              write.at <= (restoredAt ?? Number.POSITIVE_INFINITY),
           ).length
       : undefined;
   return {

@@ -30,25 +30,23 @@ export function reverseDrained(proxy: CaptureProxy): ReverseReplayVerdict {
 
 /**
  * Reverse capture's engine ports over the local servers: the settings (the local lag alarm, the drain's bound),
- * the reverse replayer's verdict, and the freeze rules' 503s counted by the local ALB. Absent without a capturing
- * target path: a rollback after the cutover reports the exposure, as on a deployment without reverse capture.
+ * the reverse replayer's verdict, and the freeze rules' 503s counted by the local ALB. Without a capturing target
+ * path only the count: a rollback after the cutover reports the exposure, as on a deployment without reverse capture.
  */
 export function localReverseCapture(
   targetProxy: CaptureProxy | undefined,
   alb: LocalAlb,
   drainTimeoutSeconds: number,
 ): Pick<EngineDeps, 'reverseCapture' | 'reverseReplay' | 'frozenRequests'> {
-  if (!targetProxy) return {};
+  // The write cutover freezes too, with or without reverse capture: its 503s are counted either way.
+  const frozenRequests: NonNullable<EngineDeps['frozenRequests']> = {
+    countBetween: async (from, to) =>
+      alb.fixedResponsesBetween(from.getTime(), to.getTime(), (rule) => rule?.startsWith('freeze-') ?? false),
+  };
+  if (!targetProxy) return { frozenRequests };
   return {
     reverseCapture: { lagAlarm: LOCAL_REVERSE_LAG_ALARM, missingData: 'lagging', drainTimeoutSeconds },
     reverseReplay: { check: async () => reverseDrained(targetProxy) },
-    frozenRequests: {
-      countBetween: async (from, to) =>
-        alb.fixedResponsesBetween(
-          from.getTime(),
-          to.getTime(),
-          (rule) => rule?.startsWith('freeze-') ?? false,
-        ),
-    },
+    frozenRequests,
   };
 }

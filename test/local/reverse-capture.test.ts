@@ -143,7 +143,10 @@ describe('The target path capturing, with a reverse replayer onto the source', (
     expect(await ports.reverseReplay?.check()).toMatchObject({ drained: true });
     expect(await ports.frozenRequests?.countBetween(from, to)).toBe(2);
     expect(await ports.frozenRequests?.countBetween(to, new Date(to.getTime() + 1000))).toBe(0);
-    expect(localReverseCapture(undefined, alb, 30)).toEqual({});
+    // Without a capturing target path only the count is left: the write cutover's freeze refuses writes too.
+    const withoutReverse = localReverseCapture(undefined, alb, 30);
+    expect(Object.keys(withoutReverse)).toEqual(['frozenRequests']);
+    expect(await withoutReverse.frozenRequests?.countBetween(from, to)).toBe(2);
   });
 });
 

@@ -166,4 +166,39 @@ describe('The local summary’s divergence', () => {
       await target.close();
     }
   });
+
+  it('counts as late only the replays between the cutover and the restore, with or without reverse capture', async () => {
+    const source = await startClusterStandIn({ name: 'source', port: 0 });
+    const target = await startClusterStandIn({ name: 'target', port: 0 });
+    const proxy = await startCaptureProxy({ sourceUrl: source.url, targetUrl: target.url, replayLagMs: 0 });
+    try {
+      const putThroughTheProxy = async (id: string) => {
+        await fetch(`${proxy.url}/books/_doc/${id}`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        }).then((response) => response.arrayBuffer());
+        await proxy.drain(5_000);
+      };
+      const cutoverStartedAt = new Date().toISOString();
+      await sleep(5);
+      await putThroughTheProxy('while-cut-over');
+      await sleep(5);
+      const restoredAt = Date.now();
+      await sleep(5);
+      // After the restore clients write to the source again: its replay onto the target is the usual one.
+      await putThroughTheProxy('after-the-restore');
+      const rollout = { traffic: 'reads-first' as const, cutoverStartedAt };
+
+      const bounded = await measureLocalDivergence(source, target, proxy, rollout, undefined, restoredAt);
+      const unbounded = await measureLocalDivergence(source, target, proxy, rollout);
+
+      expect(bounded.replay.appliedAfterCutover).toBe(1);
+      expect(unbounded.replay.appliedAfterCutover).toBe(2);
+    } finally {
+      await proxy.close();
+      await source.close();
+      await target.close();
+    }
+  });
 });
