@@ -146,6 +146,11 @@ export interface FiredFault {
   /** What the fault's own call returned: the alarm-event action, the abort's delivery, or an error name. */
   outcome?: string;
   outcomeAt?: number;
+  /**
+   * An operator command's StopExecution found the execution ended already (it read RUNNING, then the execution
+   * ended before the stop): the stop changed nothing, and the execution ends as its own path ended it.
+   */
+  stopFoundEnded?: boolean;
 }
 
 export interface GateOutcome {
@@ -699,7 +704,9 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
         const hooks: OperatorHooks = {
           ...(deps.targetRequests ? { targetRequests: deps.targetRequests } : {}),
           stop: (arn) => {
-            if (arn === executionArn) execution?.stop();
+            if (arn !== executionArn) return;
+            if (executionEnded()) struck.stopFoundEnded = true;
+            execution?.stop();
           },
           abort: () => {
             const signal: EndingSignal = { kind: 'abort', at: Date.now() };

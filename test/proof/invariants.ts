@@ -185,6 +185,7 @@ const stoppedWhileRunning = (run: Run) =>
         (fault.fault.kind === 'operator' &&
           (fault.outcome === 'restored, stopped' || isForceAfterLostStop(fault.fault.command)))) &&
       !fault.executionEnded &&
+      !fault.stopFoundEnded &&
       !fault.settled,
   );
 
