@@ -123,6 +123,10 @@ function trafficNotes(steps: readonly RunStep[], view: TrafficView): string[] {
     notes.push(
       `Write cutover: ${gate}; it bakes ${formatDuration(cutover.bakeSeconds)} (at least the scroll keep-alive, ` +
         `${formatDuration(settings.scrollKeepAliveSeconds)}, before the pins go); ${after}.`,
+      // The local mode freezes writes until the replayer is empty; on AWS no signal says "empty" yet.
+      'On AWS the cutover does not freeze writes yet: a write the source took in the last seconds before it, ' +
+        "still in the replayer's queue, can reach the target after a client's newer write to the same document " +
+        '(docs/reads-first.md, the write cutover).',
     );
   }
   const pins = steps.find((step) => step.kind === 'pins');

@@ -120,6 +120,8 @@ describe('Command: swing plan', () => {
     expect(result.stdout).toMatch(/\ncutover\s+100 % writes\s+0\/999\s+20m\s+replay-lag\s+/);
     expect(result.stdout).toContain('Write cutover: goes once the replayer has caught up');
     expect(result.stdout).toContain('holds the writes on the target and halts');
+    // The reordering the AWS cutover still allows is said, never silent.
+    expect(result.stdout).toContain('On AWS the cutover does not freeze writes yet');
     // Then the pins leave, baked on their own (cutoverBakeSeconds, 10m by default) under alarm watch.
     expect(result.stdout).toMatch(/\npins\s+100 % pinned reads\s+0\/999\s+10m\s+-\s+\+25m\s+\+35m/);
     expect(result.stdout).toContain('Pins: then the pins go');
