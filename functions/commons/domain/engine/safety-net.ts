@@ -286,12 +286,16 @@ export async function settleEndedExecution(
   const exposure = !halted && exposed ? await reverseExposure(deps, rollout) : undefined;
   // A restore removed every rule of the rollout (the freeze first); a halt leaves the rest to the operator, never a
   // freeze (I9): nothing would write to the listener while it stood.
+  // The write cutover's own freeze too: a ShiftWeights that died while frozen left it, and a halt keeps its rules.
+  const cutoverFrozen = rollout.cutoverFreeze !== undefined && !rollout.cutoverFreeze.liftedAt;
   const freeze =
-    !rollout.freeze || rollout.freeze.liftedAt
-      ? undefined
-      : halted
-        ? await liftRecordedFreeze(deps, rollout)
-        : await liftedFreeze(deps, rollout.freeze);
+    halted && cutoverFrozen
+      ? await liftRecordedFreeze(deps, rollout)
+      : !rollout.freeze || rollout.freeze.liftedAt
+        ? undefined
+        : halted
+          ? await liftRecordedFreeze(deps, rollout)
+          : await liftedFreeze(deps, rollout.freeze);
   await notifyOnce(deps, {
     outcome,
     listenerArn: deps.listenerArn,
