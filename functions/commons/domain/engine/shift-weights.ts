@@ -266,6 +266,11 @@ async function cutOverWrites(
     // Nothing can tell when the replayer has applied what the source took before a freeze (AWS today: the lag
     // alarm only says the lag is under its threshold), so a freeze would refuse writes for nothing: as before.
     await waitForReplayer(deps, rollout, index, fence);
+    deps.log.warn(
+      'write cutover without a freeze: nothing says the replayer is empty, so a write still queued in it can ' +
+        "reach the target after a client's newer write to the same document",
+      { executionArn: rollout.executionArn },
+    );
     await refuseRaisingUnderAlarm(deps, step, 'the target (the write cutover)');
     cutoverAt = await writeCutover(deps, rollout, index, step, desired, fence);
     await removeRules(rulesPort(deps, deps.listenerArn), rules, deps.log, 'reads');
