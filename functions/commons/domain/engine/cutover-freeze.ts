@@ -1,7 +1,8 @@
-import { liftFreeze, rulesOf } from '../reads-first.ts';
+import { LockLost, Superseded } from '../errors.ts';
+import { DEFAULT_READS_FIRST, liftFreeze, rulesOf } from '../reads-first.ts';
+import { FREEZE_RULE_SET } from '../swing-rules.ts';
 import type { CutoverFreezeRecord, ReplayLagVerdict, Rollout, Weights } from '../types.ts';
 import { type EngineDeps, rulesPort, sleep } from './deps.ts';
-import { createMissingFreezeRules } from './freeze.ts';
 
 /**
  * The reads-first write cutover's freeze. The replay-lag gate only says the forward replayer's lag is under its
@@ -31,37 +32,46 @@ const CUTOVER_FREEZE_POLL_MS = 100;
 /**
  * Freezes writes (a retried attempt keeps the freeze it finds, and its start) and waits, at most
  * CUTOVER_FREEZE_TIMEOUT_MS from the freeze's start, for the replayer to have applied every write captured
- * before it. Returns the replayer's last verdict: not caught up means timed out, and the caller lifts the freeze.
+ * before it. Returns the replayer's last verdict (not caught up means timed out, and the caller lifts the freeze)
+ * and the rules this attempt created (a stale attempt removes only those: endCutoverFreeze).
  */
 export async function freezeForCutover(
   deps: CutoverFreezeDeps,
   rollout: Rollout,
   current: Weights,
   fence: string | undefined,
-): Promise<ReplayLagVerdict> {
+): Promise<{ verdict: ReplayLagVerdict; created: readonly string[] }> {
   const kept = rollout.cutoverFreeze && !rollout.cutoverFreeze.liftedAt ? rollout.cutoverFreeze : undefined;
   const startedAt = kept?.startedAt ?? deps.now().toISOString();
   await deps.store.update(deps.listenerArn, rollout.executionArn, { cutoverFreeze: { startedAt } }, fence);
+  const created: string[] = [];
+  let frozen: CutoverFreezeRecord = { startedAt };
   try {
     const port = rulesPort(deps, deps.listenerArn);
-    await createMissingFreezeRules(deps, rollout, current, await rulesOf(port, rollout.executionArn));
+    const found = await rulesOf(port, rollout.executionArn);
+    const base = rollout.readsFirst?.basePriority ?? DEFAULT_READS_FIRST.basePriority;
+    for (const spec of FREEZE_RULE_SET) {
+      if (found.some((rule) => rule.name === spec.name)) continue;
+      created.push(await port.createRule(spec, base + spec.offset, current, rollout.executionArn));
+    }
+    frozen = { startedAt, frozenAt: kept?.frozenAt ?? deps.now().toISOString() };
+    await deps.store.update(deps.listenerArn, rollout.executionArn, { cutoverFreeze: frozen }, fence);
   } catch (error) {
     // No cutover without the freeze: the rules made so far go, and the step fails (or is retried) as any rule
-    // write of it does.
-    await liftCutoverFreeze(deps, rollout.executionArn, { startedAt }, {}).catch((liftError: unknown) =>
-      deps.log.warn('could not lift the cutover freeze after a refused CreateRule', {
-        error: String(liftError),
-      }),
+    // write of it does; a stale attempt lifts nothing of a live freeze (endCutoverFreeze).
+    await endCutoverFreeze(deps, rollout.executionArn, fence, created, { startedAt }, {}).catch(
+      (liftError: unknown) =>
+        deps.log.warn('could not lift the cutover freeze after a failed freeze', {
+          error: String(liftError),
+        }),
     );
     throw error;
   }
-  const frozenAt = deps.now();
-  const frozen: CutoverFreezeRecord = { startedAt, frozenAt: kept?.frozenAt ?? frozenAt.toISOString() };
-  await deps.store.update(deps.listenerArn, rollout.executionArn, { cutoverFreeze: frozen }, fence);
   deps.log.info('writes frozen for the cutover: waiting for the replayer to apply what the source took', {
     executionArn: rollout.executionArn,
   });
-  return waitUntilApplied(deps, new Date(frozen.frozenAt ?? startedAt), Date.parse(startedAt));
+  const verdict = await waitUntilApplied(deps, new Date(frozen.frozenAt ?? startedAt), Date.parse(startedAt));
+  return { verdict, created };
 }
 
 /**
@@ -88,6 +98,57 @@ const noReplayer = async (): Promise<ReplayLagVerdict> => ({
   detail: 'no replay-lag check configured',
 });
 
+/**
+ * Ends this attempt's part in the cutover freeze. The live attempt lifts it (liftCutoverFreeze). A stale one (its
+ * answer lost, a Retry running the step since: its fenced record write refused) must not lift the freeze a later
+ * attempt may be waiting under, yet may have created rules after that attempt lifted it (ELBv2 has no conditional
+ * write): it removes the rules it created itself, once the record shows no freeze standing. Should its rule land
+ * after the live attempt read the rules to lift them, that attempt's second look after the lift finds it.
+ */
+export async function endCutoverFreeze(
+  deps: CutoverFreezeDeps,
+  executionArn: string,
+  fence: string | undefined,
+  created: readonly string[],
+  begun: CutoverFreezeRecord,
+  ended: Pick<CutoverFreezeRecord, 'replay' | 'replayDetail'>,
+): Promise<void> {
+  if (await isLiveAttempt(deps, executionArn, fence)) {
+    await liftCutoverFreeze(deps, executionArn, begun, ended);
+    return;
+  }
+  const record = await deps.store.get(deps.listenerArn);
+  const rollout = record?.lockOwner === executionArn ? record.rollout : undefined;
+  if (rollout && freezeStands(rollout)) {
+    deps.log.info('a stale cutover attempt leaves the standing freeze to whoever lifts it', { executionArn });
+    return;
+  }
+  const port = rulesPort(deps, deps.listenerArn);
+  for (const arn of created) await port.deleteRule(arn);
+  if (created.length > 0)
+    deps.log.warn('a stale cutover attempt removed the freeze rules it made after the freeze ended', {
+      executionArn,
+      removed: created.length,
+    });
+}
+
+/** Whether a freeze (the cutover's or a rollback's) is recorded begun and not lifted. */
+function freezeStands(rollout: Rollout): boolean {
+  const cutover = rollout.cutoverFreeze !== undefined && !rollout.cutoverFreeze.liftedAt;
+  return cutover || (rollout.freeze !== undefined && !rollout.freeze.liftedAt);
+}
+
+/** Whether this attempt is still the live one: a fenced write of nothing, refused once a later attempt wrote. */
+async function isLiveAttempt(deps: CutoverFreezeDeps, executionArn: string, fence: string | undefined) {
+  try {
+    await deps.store.update(deps.listenerArn, executionArn, {}, fence);
+    return true;
+  } catch (error) {
+    if (error instanceof Superseded || error instanceof LockLost) return false;
+    throw error;
+  }
+}
+
 /** Removes the freeze rules and records the lift (with the 503s counted, if anything counts them). */
 export async function liftCutoverFreeze(
   deps: CutoverFreezeDeps,
@@ -111,7 +172,10 @@ export async function liftCutoverFreeze(
     ...(refusedWrites === undefined ? {} : { refusedWrites }),
   };
   // Not fenced: the freeze is gone whoever lifted it, and the record must say so.
-  await deps.store.update(deps.listenerArn, executionArn, { cutoverFreeze: lifted });
+  const after = await deps.store.update(deps.listenerArn, executionArn, { cutoverFreeze: lifted });
+  // A second look once the lift is recorded: a stale attempt's freeze rule that landed after the first read (its
+  // attempt found the freeze still standing, so left it) goes now; a rollback's freeze begun since stays.
+  if (!freezeStands(after)) await liftFreeze(port, await rulesOf(port, executionArn), deps.log);
   deps.log.info('lifted the cutover write freeze', {
     executionArn,
     frozenMs: Date.parse(lifted.liftedAt ?? '') - Date.parse(begun.frozenAt ?? begun.startedAt),

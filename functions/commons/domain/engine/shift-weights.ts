@@ -21,7 +21,7 @@ import { isPinRule, PIN_WEIGHTS } from '../swing-rules.ts';
 import type { FoundSwingRule, ReplayLagVerdict, Rollout, Weights } from '../types.ts';
 import { parseOrThrow } from '../validation.ts';
 import { isIncrease, percentToWeights, sameWeights } from '../weights.ts';
-import { freezeForCutover, liftCutoverFreeze, waitUntilApplied } from './cutover-freeze.ts';
+import { endCutoverFreeze, freezeForCutover, liftCutoverFreeze, waitUntilApplied } from './cutover-freeze.ts';
 import { type EngineDeps, rulesPort } from './deps.ts';
 import {
   driftError,
@@ -276,13 +276,14 @@ async function cutOverWrites(
     await removeRules(rulesPort(deps, deps.listenerArn), rules, deps.log, 'reads');
   } else {
     await waitForReplayer(deps, rollout, index, fence);
-    const verdict = await freezeForCutover(deps, rollout, current, fence);
+    const { verdict, created } = await freezeForCutover(deps, rollout, current, fence);
     const begun = (await deps.store.get(deps.listenerArn))?.rollout?.cutoverFreeze ?? {
       startedAt: deps.now().toISOString(),
     };
     let ended: ReplayLagVerdict = verdict;
+    // A stale attempt (a Retry runs the step) lifts nothing of a freeze that attempt may be waiting under.
     const lift = () =>
-      liftCutoverFreeze(deps, rollout.executionArn, begun, {
+      endCutoverFreeze(deps, rollout.executionArn, fence, created, begun, {
         replay: ended.caughtUp ? 'applied' : 'timed-out',
         replayDetail: ended.detail,
       });
