@@ -73,7 +73,12 @@ describe('Class: CloudWatchReplayLag', () => {
 
       const verdict = await new CloudWatchReplayLag(client, { alarmName: ALARM }).check();
 
-      expect(verdict).toEqual({ caughtUp: false, detail: expect.stringContaining(`is in ALARM: ${reason}`) });
+      // No StateUpdatedTimestamp: nothing dates the state, so its evidence counts as old as can be.
+      expect(verdict).toEqual({
+        caughtUp: false,
+        detail: expect.stringContaining(`is in ALARM: ${reason}`),
+        coversUntil: new Date(0).toISOString(),
+      });
     });
 
     it('counts INSUFFICIENT_DATA as lagging by default, saying an idle replayer or wrong dimensions send none', async () => {
@@ -113,6 +118,7 @@ describe('Class: CloudWatchReplayLag', () => {
       expect(verdict).toEqual({
         caughtUp: true,
         detail: expect.stringContaining('(lagging when a composite alarm) is OK'),
+        coversUntil: new Date(0).toISOString(),
       });
     });
 

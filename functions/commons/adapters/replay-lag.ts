@@ -1,6 +1,7 @@
 import { type CloudWatchClient, DescribeAlarmsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import { alarmStatusFrom, MISSING_ALARM_REASON } from '#adapters/alarms.ts';
 import type { ReplayLagMissingData } from '#commons/config.ts';
+import { stateCoversUntil } from '#domain/alarm-evidence.ts';
 import type { ReplayLagPort, ReplayLagVerdict } from '#domain/types.ts';
 
 export interface CloudWatchReplayLagOptions {
@@ -17,6 +18,8 @@ export interface CloudWatchReplayLagOptions {
   readonly retryDelayMs?: number;
   /** What the alarm is called in the verdict's words. @default 'replay-lag alarm' */
   readonly label?: string;
+  /** The clock that dates the alarm's evidence (coversUntil). @default () => new Date() */
+  readonly now?: () => Date;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -62,7 +65,9 @@ export class CloudWatchReplayLag implements ReplayLagPort {
     let failure: unknown;
     for (let attempt = 0; attempt < this.attempts; attempt += 1) {
       if (attempt > 0 && this.retryDelayMs > 0) await sleep(this.retryDelayMs);
-      let found: { alarm: MetricAlarm | undefined; state: string | undefined; reason: string } | undefined;
+      let found:
+        | { alarm: MetricAlarm | undefined; state: string | undefined; reason: string; coversUntil?: Date }
+        | undefined;
       try {
         const response = await this.client.send(
           new DescribeAlarmsCommand({ AlarmNames: [name], AlarmTypes: ['CompositeAlarm', 'MetricAlarm'] }),
@@ -70,7 +75,20 @@ export class CloudWatchReplayLag implements ReplayLagPort {
         const metric = (response?.MetricAlarms ?? []).find((alarm) => alarm.AlarmName === name);
         const composite = (response?.CompositeAlarms ?? []).find((alarm) => alarm.AlarmName === name);
         const alarm = metric ?? composite;
-        found = alarm && { alarm: metric, state: alarm.StateValue, reason: alarm.StateReason ?? '' };
+        found = alarm && {
+          alarm: metric,
+          state: alarm.StateValue,
+          reason: alarm.StateReason ?? '',
+          coversUntil: stateCoversUntil(
+            {
+              stateUpdatedAt: alarm.StateUpdatedTimestamp,
+              reasonData: alarm.StateReasonData,
+              periodSeconds: metric?.Period,
+              evaluationPeriods: metric?.EvaluationPeriods,
+            },
+            (this.options.now ?? (() => new Date()))(),
+          ),
+        };
       } catch (error) {
         failure = error;
         continue;
@@ -82,7 +100,9 @@ export class CloudWatchReplayLag implements ReplayLagPort {
           detail: `${label} ${name}: ${MISSING_ALARM_REASON}; counted as lagging`,
         };
       }
-      return this.verdict(name, found.alarm, found.state, found.reason);
+      const verdict = this.verdict(name, found.alarm, found.state, found.reason);
+      // Undefined (nothing dates the state): the verdict's evidence counts as old as can be.
+      return { ...verdict, coversUntil: (found.coversUntil ?? new Date(0)).toISOString() };
     }
     const error = failure instanceof Error ? `${failure.name}: ${failure.message}` : String(failure);
     return {

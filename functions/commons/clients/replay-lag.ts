@@ -38,8 +38,13 @@ export function reverseReplayFromEnvironment(
   });
   return {
     check: async () => {
-      const { caughtUp, detail, readable } = await lag.check();
-      return { drained: caughtUp, detail, ...(readable === undefined ? {} : { readable }) };
+      const { caughtUp, detail, readable, coversUntil } = await lag.check();
+      return {
+        drained: caughtUp,
+        detail,
+        ...(readable === undefined ? {} : { readable }),
+        ...(coversUntil === undefined ? {} : { coversUntil }),
+      };
     },
   };
 }

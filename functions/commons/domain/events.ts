@@ -154,6 +154,8 @@ export const AlarmStateChangeSchema = z.object({
             error: "must be 'OK', 'ALARM' or 'INSUFFICIENT_DATA'",
           }),
           reason: z.string().optional(),
+          /** The evaluation's JSON (CloudWatch's StateReasonData): its evaluated datapoints date the state. */
+          reasonData: z.string().optional(),
           timestamp: z.string().optional(),
         },
         { error: 'is required: the new state, e.g. { "value": "ALARM" }' },

@@ -22,6 +22,12 @@ export interface ReverseReplayVerdict {
   readonly detail: string;
   /** False when its alarm is missing or could not be read (Preflight: a rollback would not be lossless). */
   readonly readable?: boolean;
+  /**
+   * The instant up to which the verdict speaks: the lag alarm's state judges periods that ended before its last
+   * evaluation (alarm-evidence.ts), so `drained` says nothing of the writes the target took after this. Absent: it
+   * speaks for the moment of the check (an exact port, the local mode's).
+   */
+  readonly coversUntil?: string;
 }
 
 /** The reverse replayer's lag (like ReplayLagPort for the forward replayer): a missing or unreadable alarm is not drained. */

@@ -187,6 +187,8 @@ export interface ReplayLagVerdict {
   readonly detail: string;
   /** False when the alarm is missing or could not be read (then it is not caught up either). */
   readonly readable?: boolean;
+  /** Until when the verdict speaks (alarm-evidence.ts); absent: the moment of the check (an exact port). */
+  readonly coversUntil?: string;
 }
 
 export interface ReplayLagPort {

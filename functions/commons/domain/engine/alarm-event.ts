@@ -1,3 +1,4 @@
+import { newestEvaluatedEnd } from '../alarm-evidence.ts';
 import { type AlarmStateChange, AlarmStateChangeSchema } from '../events.ts';
 import type { InsufficientDataPolicy } from '../types.ts';
 import { parseOrThrow } from '../validation.ts';
@@ -41,7 +42,8 @@ const EVENT_TIME_SLACK_MS = 1000;
  * refused by the checks before each increase and when each bake opens, not by this event.
  */
 function changedBeforeRollout(change: AlarmStateChange, rolloutStartedAt: string | undefined): boolean {
-  const changedAt = Date.parse(change.detail.state.timestamp ?? change.time ?? '');
+  const judgedUntil = newestEvaluatedEnd(change.detail.state.reasonData)?.getTime();
+  const changedAt = judgedUntil ?? Date.parse(change.detail.state.timestamp ?? change.time ?? '');
   const startedAt = Date.parse(rolloutStartedAt ?? '');
   // An unreadable time cannot prove the event old: fail closed.
   if (Number.isNaN(changedAt) || Number.isNaN(startedAt)) return false;
@@ -109,8 +111,9 @@ async function releaseReplayWait(deps: AlarmEventDeps, change: AlarmStateChange)
 
 /**
  * The reverse lag alarm went back to OK after the freeze: the rollback's Drain goes on to DrainCheck, which
- * records the drain. A change from before the freeze (a late delivery) releases nothing: the drain's own check
- * read the alarm's state since.
+ * records the drain. A change from before the freeze (a late delivery), or one that judged only periods that
+ * ended before it (its reason data's newest datapoint), releases nothing: the drain's own checks read the alarm
+ * since, and count its OK once its evidence reaches the freeze.
  */
 async function releaseDrain(deps: AlarmEventDeps, change: AlarmStateChange): Promise<AlarmEventAction> {
   const { value } = change.detail.state;
@@ -120,7 +123,8 @@ async function releaseDrain(deps: AlarmEventDeps, change: AlarmStateChange): Pro
   const record = await deps.store.get(deps.listenerArn);
   const rollout = record?.lockOwner ? record.rollout : undefined;
   if (!rollout?.taskToken || rollout.taskKind !== 'drain') return 'no-open-task';
-  const changedAt = Date.parse(change.detail.state.timestamp ?? change.time ?? '');
+  const judgedUntil = newestEvaluatedEnd(change.detail.state.reasonData)?.getTime();
+  const changedAt = judgedUntil ?? Date.parse(change.detail.state.timestamp ?? change.time ?? '');
   const frozenAt = Date.parse(rollout.freeze?.frozenAt ?? '');
   if (!Number.isNaN(changedAt) && !Number.isNaN(frozenAt) && changedAt < frozenAt) return 'ignored-state';
   const detail = `reverse lag alarm ${change.detail.alarmName} went to ${value}: ${change.detail.state.reason ?? ''}`;

@@ -15,17 +15,38 @@ import { type FreezeResult, recheckSeconds } from './freeze.ts';
 
 export type DrainDeps = Pick<EngineDeps, 'listenerArn' | 'store' | 'log' | 'now' | 'reverseReplay'>;
 
-/** The reverse replayer's lag, read; no port (or a port that fails) is not drained. */
+/**
+ * The reverse replayer's lag, read; no port (or a port that fails) is not drained. With `frozenAt` (the drain's
+ * checks), a drained verdict counts only when its evidence reaches the freeze: a lag alarm's OK since before it
+ * judged periods that ended before it, and says nothing of the writes the target took just before the freeze.
+ */
 export async function reverseVerdict(
   deps: Pick<EngineDeps, 'reverseReplay' | 'log'>,
+  frozenAt?: string,
 ): Promise<ReverseReplayVerdict> {
   if (!deps.reverseReplay) return { drained: false, detail: 'no reverse replayer lag check is configured' };
+  let verdict: ReverseReplayVerdict;
   try {
-    return await deps.reverseReplay.check();
+    verdict = await deps.reverseReplay.check();
   } catch (error) {
     deps.log.warn('could not read the reverse replayer lag', { error: String(error) });
     return { drained: false, detail: `the reverse replayer lag could not be read: ${String(error)}` };
   }
+  if (!verdict.drained || frozenAt === undefined || coversFreeze(verdict, frozenAt)) return verdict;
+  return {
+    ...verdict,
+    drained: false,
+    detail:
+      `${verdict.detail}; not counted as drained yet: that state judges data only until ${verdict.coversUntil}, ` +
+      `before the freeze at ${frozenAt} (the alarm evaluates periods that ended before it, published late)`,
+  };
+}
+
+/** Whether a verdict's evidence reaches the freeze (an exact port's, without coversUntil, always does). */
+function coversFreeze(verdict: ReverseReplayVerdict, frozenAt: string): boolean {
+  if (verdict.coversUntil === undefined) return true;
+  const covers = Date.parse(verdict.coversUntil);
+  return !Number.isNaN(covers) && covers >= Date.parse(frozenAt);
 }
 
 /**
@@ -40,7 +61,7 @@ export async function endDrainIfOver(
   const begun = rollout.freeze;
   if (!begun?.frozenAt) return begun;
   if (begun.drainEndedAt) return begun;
-  const verdict = released ?? (await reverseVerdict(deps));
+  const verdict = released ?? (await reverseVerdict(deps, begun.frozenAt));
   const now = deps.now();
   const drain = verdict.drained
     ? 'drained'
@@ -111,7 +132,7 @@ export async function openDrain(
     });
     return { waiting: false };
   }
-  const verdict = await reverseVerdict(deps);
+  const verdict = await reverseVerdict(deps, rollout.freeze?.frozenAt);
   if (!verdict.drained || !deps.callbacks) {
     deps.log.info('waiting for the reverse replayer to drain', { executionArn, detail: verdict.detail });
     return { waiting: true };
