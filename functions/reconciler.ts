@@ -12,7 +12,7 @@ import { sfnClient } from '#clients/sfn.ts';
 import { listenerTargetFromEnv, requireEnv, reverseCaptureFromEnv } from '#commons/config.ts';
 import { SAFETY_NET_WAIT_SECONDS } from '#domain/engine/safety-net.ts';
 import { QUIET_AFTER_RELEASE_SECONDS } from '#domain/quiet.ts';
-import { type ReconcilerDeps, reconcile } from '#domain/reconciler.ts';
+import { RECONCILE_MAX_DRAIN_WAIT_MS, type ReconcilerDeps, reconcile } from '#domain/reconciler.ts';
 import { lambdaHandler } from '#powertools/handler.ts';
 import { logger } from '#powertools/logger.ts';
 
@@ -34,8 +34,8 @@ const deps: ReconcilerDeps = {
   targetRequests: new CloudWatchTargetRequests(cloudWatchClient, target),
   ...(reverseCapture ? { reverseCapture } : {}),
   ...(reverseReplay ? { reverseReplay } : {}),
-  // A rollback's freeze is waited out until its drain ends, within its 60 s timeout, less 40 s for reading, the restore and the sweep.
-  maxDrainWaitMs: 20_000,
+  // A freeze (the rollback's, or its own) is waited out within the run's time; then the next run waits on.
+  maxDrainWaitMs: RECONCILE_MAX_DRAIN_WAIT_MS,
 };
 
 /** EventBridge Scheduler, every few minutes: settle a lock whose holder ended and whose status event was lost (I7). */

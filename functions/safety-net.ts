@@ -10,7 +10,12 @@ import { notifierFromEnv } from '#clients/notifier.ts';
 import { reverseReplayFromEnvironment } from '#clients/replay-lag.ts';
 import { sfnClient } from '#clients/sfn.ts';
 import { listenerTargetFromEnv, requireEnv, reverseCaptureFromEnv } from '#commons/config.ts';
-import { SAFETY_NET_WAIT_SECONDS, type SafetyNetDeps, safetyNet } from '#domain/engine/safety-net.ts';
+import {
+  SAFETY_NET_MAX_DRAIN_WAIT_MS,
+  SAFETY_NET_WAIT_SECONDS,
+  type SafetyNetDeps,
+  safetyNet,
+} from '#domain/engine/safety-net.ts';
 import { QUIET_AFTER_RELEASE_SECONDS } from '#domain/quiet.ts';
 import { lambdaHandler } from '#powertools/handler.ts';
 import { logger } from '#powertools/logger.ts';
@@ -34,8 +39,8 @@ const deps: SafetyNetDeps = {
   targetRequests: new CloudWatchTargetRequests(cloudWatchClient, target),
   ...(reverseCapture ? { reverseCapture } : {}),
   ...(reverseReplay ? { reverseReplay } : {}),
-  // A rollback's freeze is waited out until its drain ends, within its 150 s timeout, less the 75 s wait and 30 s for the restore.
-  maxDrainWaitMs: 45_000,
+  // A freeze (the rollback's, or its own) is waited out within the invocation's time; then the next one waits on.
+  maxDrainWaitMs: SAFETY_NET_MAX_DRAIN_WAIT_MS,
 };
 
 /** EventBridge "Step Functions Execution Status Change" (ABORTED, FAILED, TIMED_OUT) -> restore (I7). */

@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { handleAlarmEvent } from '#domain/engine/alarm-event.ts';
-import type { EngineDeps } from '#domain/engine/deps.ts';
 import { rollback } from '#domain/engine/rollback.ts';
 import { ListenerShapeInvalid } from '#domain/errors.ts';
 import { abortRollout } from '#domain/operator.ts';
 import { FREEZE_RESPONSE, FREEZE_RULE_SET } from '#domain/swing-rules.ts';
-import type { Rollout, SwingRulesPort, Weights } from '#domain/types.ts';
+import type { Rollout, SwingRulesPort } from '#domain/types.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
+import { freezeRulesOn, losslessWorld, REVERSE_ALARM, START } from '#test/support/lossless-world.ts';
 import { readsFirstWorld, replayLagCutover } from '#test/support/reads-first-world.ts';
 import { ALARM, baking, listenerWritesSince, operatorOf } from '#test/support/rollout-world.ts';
 
@@ -15,66 +14,6 @@ import { ALARM, baking, listenerWritesSince, operatorOf } from '#test/support/ro
  * fake ELBv2: Freeze answers non-reads with 503, Drain waits for the reverse replayer (its lag alarm's event, or
  * DrainCheck's re-check), Rollback restores only once it drained or its deadline passed, then lifts the freeze.
  */
-
-const START: Weights = { source: 999, target: 0 };
-const REVERSE_ALARM = 'swing-reverse-lag';
-
-function losslessWorld(
-  options: { drainTimeoutSeconds?: number; afterCutover?: 'rollback' | 'hold'; alarmReadable?: boolean } = {},
-) {
-  const world = readsFirstWorld({ targetRequests: 40 });
-  const reverse = { drained: false, checks: 0 };
-  Object.assign(world.deps, {
-    reverseCapture: {
-      lagAlarm: REVERSE_ALARM,
-      missingData: 'lagging',
-      drainTimeoutSeconds: options.drainTimeoutSeconds ?? 600,
-    },
-    reverseReplay: {
-      check: async () => {
-        reverse.checks += 1;
-        if (options.alarmReadable === false) {
-          return { drained: false, readable: false, detail: `${REVERSE_ALARM}: no such alarm` };
-        }
-        return {
-          drained: reverse.drained,
-          detail: `${REVERSE_ALARM} is ${reverse.drained ? 'OK' : 'in ALARM'}`,
-        };
-      },
-    },
-  } satisfies Partial<EngineDeps>);
-  /** When the starting weights came back (the restore's ModifyListener), on the engine's clock. */
-  const restore: { at?: number } = {};
-  const onModify = world.elb.onModify;
-  world.elb.onModify = (weights) => {
-    onModify?.(weights);
-    if (weights.target === 0) restore.at = Date.now();
-  };
-  const execution = world.start({
-    plan: '100:1',
-    readsFirst: {
-      ...replayLagCutover(),
-      cutoverBakeSeconds: 80_000,
-      afterCutover: options.afterCutover ?? 'rollback',
-    },
-  });
-  const reverseLagOk = () =>
-    handleAlarmEvent(world.deps, {
-      source: 'aws.cloudwatch',
-      'detail-type': 'CloudWatch Alarm State Change',
-      time: new Date().toISOString(),
-      detail: { alarmName: REVERSE_ALARM, state: { value: 'OK', reason: 'lag 0 s' } },
-    });
-  const inCutoverBake = () =>
-    world.until((rollout) => baking(1)(rollout) && rollout?.cutoverAt !== undefined, 'the cutover bake');
-  const draining = () =>
-    world.until((rollout) => rollout?.taskKind === 'drain' && !!rollout.taskToken, 'Drain open');
-  const finished = async () => (await world.store.get(LISTENER.listenerArn))?.history.at(-1);
-  return { world, reverse, restore, execution, reverseLagOk, inCutoverBake, draining, finished };
-}
-
-const freezeRulesOn = (world: ReturnType<typeof readsFirstWorld>) =>
-  world.elb.swingRules.filter((rule) => rule.tags.some((tag) => tag.Value?.startsWith('freeze-')));
 
 describe('Lossless rollback after the cutover: freeze, drain, restore, lift', () => {
   it('freezes non-reads with 503, restores only after the reverse lag alarm says drained, then lifts the freeze', async () => {
@@ -236,12 +175,15 @@ describe('Before the cutover, Preflight says whether a rollback after it would b
       lossless: true,
       detail: expect.stringContaining('at most 600 s'),
     });
+    // Stopped after the cutover, the safety net freezes writes and waits for the drain: over at once here.
+    run.reverse.drained = true;
     run.execution.stop();
     await run.execution.result;
   });
 
   it('not lossless when its lag alarm cannot be read, nor without reverse capture', async () => {
-    const run = losslessWorld({ alarmReadable: false });
+    // The safety net of the stop below freezes writes and waits out the drain's (1 s) deadline.
+    const run = losslessWorld({ alarmReadable: false, drainTimeoutSeconds: 1 });
     await run.inCutoverBake();
     expect((await run.world.rollout())?.losslessRollback).toMatchObject({
       lossless: false,

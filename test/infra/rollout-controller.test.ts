@@ -4,9 +4,10 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SAFETY_NET_WAIT_SECONDS } from '#domain/engine/safety-net.ts';
+import { SAFETY_NET_MAX_DRAIN_WAIT_MS, SAFETY_NET_WAIT_SECONDS } from '#domain/engine/safety-net.ts';
+import { SETTLER_FREEZE_LEASE_MS } from '#domain/engine/settle-freeze.ts';
 import { ValidationFailed } from '#domain/errors.ts';
-import { RECONCILE_INTERVAL_MINUTES } from '#domain/reconciler.ts';
+import { RECONCILE_INTERVAL_MINUTES, RECONCILE_MAX_DRAIN_WAIT_MS } from '#domain/reconciler.ts';
 import { RECORD_TABLE_KEY } from '#test/support/dynalite.ts';
 import { placeholderHandler } from '../../infra/handler-functions.ts';
 import { RolloutController } from '../../infra/rollout-controller.ts';
@@ -113,6 +114,32 @@ describe('Construct: RolloutController (import mode, the example config)', () =>
       expect(handlerFunction(template, 'safety-net').Timeout as number).toBeGreaterThanOrEqual(
         SAFETY_NET_WAIT_SECONDS + 60,
       );
+    });
+
+    it('leaves a drain one invocation cannot wait out to later ones: Lambda retries the safety net, the reconciler runs after', () => {
+      // One invocation: the safety net's wait, its drain wait, then the freeze's rules and the restore (35 s).
+      expect(handlerFunction(template, 'safety-net').Timeout as number).toBeGreaterThanOrEqual(
+        SAFETY_NET_WAIT_SECONDS + SAFETY_NET_MAX_DRAIN_WAIT_MS / 1000 + 35,
+      );
+      expect(handlerFunction(template, 'reconciler').Timeout as number).toBeGreaterThanOrEqual(
+        RECONCILE_MAX_DRAIN_WAIT_MS / 1000 + 40,
+      );
+      // A freeze a settler began is its own until no invocation of either can still run (then another claims it).
+      for (const name of ['safety-net', 'reconciler']) {
+        expect(SETTLER_FREEZE_LEASE_MS / 1000).toBeGreaterThanOrEqual(
+          handlerFunction(template, name).Timeout as number,
+        );
+      }
+      // DrainPending fails the invocation, which Lambda runs again twice (then its scheduled runs: tested below).
+      for (const name of ['safety-net', 'reconciler']) {
+        const fn = logicalIdOf(template, 'AWS::Lambda::Function', {
+          Properties: { Description: `Swing ${name}` },
+        });
+        template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+          FunctionName: { Ref: fn },
+          MaximumRetryAttempts: 2,
+        });
+      }
     });
 
     it('reserves concurrency for the rollback path (alarm-event, rollback, safety-net, reconciler) and for nothing else', () => {

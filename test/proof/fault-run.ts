@@ -12,6 +12,7 @@ import { AlbSwingRules } from '#adapters/swing-rules.ts';
 import { handleAlarmEvent } from '#domain/engine/alarm-event.ts';
 import type { EngineDeps } from '#domain/engine/deps.ts';
 import {
+  SAFETY_NET_MAX_DRAIN_WAIT_MS,
   SAFETY_NET_WAIT_SECONDS,
   type SafetyNetAction,
   type SafetyNetDeps,
@@ -21,7 +22,11 @@ import { abortRollout, promoteGate } from '#domain/operator.ts';
 import { formatPlanSpec } from '#domain/plan.ts';
 import { QUIET_AFTER_RELEASE_SECONDS } from '#domain/quiet.ts';
 import { DEFAULT_READS_FIRST } from '#domain/reads-first.ts';
-import { RECONCILE_INTERVAL_MINUTES, type ReconcileAction } from '#domain/reconciler.ts';
+import {
+  RECONCILE_INTERVAL_MINUTES,
+  RECONCILE_MAX_DRAIN_WAIT_MS,
+  type ReconcileAction,
+} from '#domain/reconciler.ts';
 import { SWING_RULE_SET } from '#domain/swing-rules.ts';
 import type {
   ListenerRecord,
@@ -489,6 +494,8 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
     ...world.deps,
     store,
     waitAfterStopMs: SAFETY_NET_WAIT_SECONDS * 1000,
+    // As deployed: a drain longer than an invocation's time is left to the next (DrainPending).
+    maxDrainWaitMs: SAFETY_NET_MAX_DRAIN_WAIT_MS,
     // As the deployed handlers: every release records its quiet period on the virtual clock.
     quietAfterReleaseMs: QUIET_AFTER_RELEASE_SECONDS * 1000,
     ...(readsFirst
@@ -523,6 +530,7 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
         })
       : undefined;
   if (reverse) Object.assign(deps, reverse.deps);
+  const reconcilerDeps = { ...deps, maxDrainWaitMs: RECONCILE_MAX_DRAIN_WAIT_MS };
   if (observed) {
     const firingStates = scenario.insufficientData === 'firing' ? ['ALARM', 'INSUFFICIENT_DATA'] : ['ALARM'];
     const pinPriorities = new Set(
@@ -687,6 +695,7 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
         break;
       }
       case 'stop':
+        if (fault.statusEventLost) statusEventLostByFault = true;
         // A call during start() strikes before start() has returned the execution.
         if (execution) execution.stop();
         else queueMicrotask(() => execution?.stop());
@@ -1002,7 +1011,11 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
       const at = SAFETY_NET_WAIT_SECONDS * 1000 + reconciler.afterMs;
       pending.push(
         new Promise<void>((resolve) => setTimeout(resolve, at)).then(() =>
-          settle('reconciler', reconciler.callMs, async () => (await stepFunctions.reconcile(deps)).action),
+          settle(
+            'reconciler',
+            reconciler.callMs,
+            async () => (await stepFunctions.reconcile(reconcilerDeps)).action,
+          ),
         ),
       );
     }
@@ -1099,8 +1112,9 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
   try {
     result = await onTheVirtualClock(started.result);
   } catch {
-    // The executor's delivery of the status event threw (the safety net's ModifyListener failed). EventBridge
-    // invokes the safety net asynchronously and Lambda retries a failed async invocation twice.
+    // The executor's delivery of the status event threw (the safety net's ModifyListener failed, or its drain
+    // outlasted the invocation: DrainPending). EventBridge invokes the safety net asynchronously and Lambda
+    // retries a failed async invocation twice, a minute and then two minutes later.
     const aborted = started.events.some((event) => event.type === 'ExecutionAborted');
     const failure = started.events.find((event) => event.type === 'ExecutionFailed') as
       | { Error?: string; Cause?: string }
@@ -1110,6 +1124,7 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
     for (let attempt = 0; attempt < 2 && !action; attempt += 1) {
       safetyNetRedeliveries += 1;
       try {
+        await onTheVirtualClock(new Promise((resolve) => setTimeout(resolve, (attempt + 1) * 60_000)));
         action = await onTheVirtualClock(
           safetyNet(deps, {
             source: 'aws.states',
@@ -1162,7 +1177,7 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
       next
         .then(() => {
           before = counts();
-          return settling.run({ callMs: 0 }, () => stepFunctions.reconcile(deps));
+          return settling.run({ callMs: 0 }, () => stepFunctions.reconcile(reconcilerDeps));
         })
         .then(
           ({ action }) => action,

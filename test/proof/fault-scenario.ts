@@ -99,8 +99,8 @@ export type Fault =
   | { readonly kind: 'outage'; readonly at: Trigger }
   /** An operator runs `swing abort`. */
   | { readonly kind: 'abort'; readonly at: Trigger }
-  /** StopExecution from outside. */
-  | { readonly kind: 'stop'; readonly at: Trigger }
+  /** StopExecution from outside (`statusEventLost`: EventBridge loses this stop's status event). */
+  | { readonly kind: 'stop'; readonly at: Trigger; readonly statusEventLost?: true }
   /**
    * An operator sets the weights by hand while Swing waits. Only during bakes and gates: a hand change inside
    * the adapter's read-then-write of ModifyListener is lost in any design (ELBv2 has no conditional write).
@@ -1098,21 +1098,71 @@ function scenarioOf(
   );
 }
 
-/** Reverse capture's drawn alarm after the cutover (reverse-capture-model.ts), as one more fault of the run. */
+/**
+ * Reverse capture's drawn alarm and end after the cutover (reverse-capture-model.ts), as more faults of the run.
+ */
 function withAlarmAfterCutover(scenario: Scenario): Scenario {
   const readsFirst = scenario.readsFirst;
-  const alarm = readsFirst?.reverse?.alarmAfterCutover;
-  if (!readsFirst || readsFirst.rehearsal || !alarm) return scenario;
+  const { alarmAfterCutover: alarm, endAfterCutover: end } = readsFirst?.reverse ?? {};
+  if (!readsFirst || readsFirst.rehearsal || (!alarm && !end)) return scenario;
   const waits = waitsOf(scenario.steps, readsFirst);
-  const k = waits.length - (alarm.in === 'cutover' ? 2 : 1);
-  const fault: Fault = {
+  const inBake = (bake: 'cutover' | 'pins', afterMs: number): Extract<Trigger, { on: 'wait' }> => ({
+    on: 'wait',
+    k: waits.length - (bake === 'cutover' ? 2 : 1),
+    afterMs,
+  });
+  const alarmAt = (at: Trigger): Fault => ({
     kind: 'alarm',
-    at: { on: 'wait', k, afterMs: alarm.afterMs },
+    at,
     value: 'ALARM',
     delivery: { by: 'at-once' },
+  });
+  const faults: Fault[] = alarm ? [alarmAt(inBake(alarm.in, alarm.afterMs))] : [];
+  // A run drawn to end after the cutover keeps only the faults that cannot end it before: those that slow or
+  // throttle, and any that strike in the cutover's bake or later, or in the Rollback state.
+  const cutoverBake = waits.length - 2;
+  const kept = end
+    ? scenario.faults.filter(
+        (fault) =>
+          ENDS_NOTHING.has(fault.kind) ||
+          (fault.at.on === 'wait' && fault.at.k >= cutoverBake) ||
+          (fault.at.on === 'in-state' && fault.at.state === 'Rollback'),
+      )
+    : scenario.faults;
+  if (end?.by === 'outage') {
+    faults.push(
+      { kind: 'outage', at: inBake(end.in, end.afterMs) },
+      alarmAt(inBake(end.in, end.afterMs + 1)),
+    );
+  } else if (end) {
+    faults.push({
+      kind: 'stop',
+      at: inBake(end.in, end.afterMs),
+      ...(end.by === 'stop-event-lost' ? { statusEventLost: true as const } : {}),
+    });
+  }
+  if (!end) return { ...scenario, faults: [...kept, ...faults] };
+  // Its gates are promoted, so that it reaches the cutover.
+  const promoted = (resolution: GateResolution): GateResolution =>
+    resolution.by === 'promote' ? resolution : { by: 'promote', afterMs: 2000 };
+  return {
+    ...scenario,
+    gateResolutions: scenario.gateResolutions.map(promoted),
+    readsFirst: { ...readsFirst, cutoverResolution: promoted(readsFirst.cutoverResolution) },
+    faults: [...kept, ...faults],
   };
-  return { ...scenario, faults: [...scenario.faults, fault] };
 }
+
+/** Faults that slow or throttle a rollout but never end it by themselves. */
+const ENDS_NOTHING: ReadonlySet<Fault['kind']> = new Set([
+  'slow-invocation',
+  'lost-answer',
+  'throttle',
+  'rule-throttle',
+  'stall',
+  'lost-stall',
+  'racer',
+]);
 
 /**
  * The waits (indices of waitsOf) that are gates nobody resolves and whose timeout promotes: a pause that

@@ -1268,5 +1268,9 @@ export async function expectInvariants(run: Run): Promise<void> {
     starting: run.starting,
     record,
     executionArn: run.executionArn,
+    settlerRestored:
+      run.result.safetyNet === 'restored' ||
+      run.reconciled.includes('restored') ||
+      run.settlers.some((settler) => settler.action === 'restored'),
   });
 }

@@ -39,6 +39,17 @@ export interface ReverseScenario {
    * most such runs roll back after the cutover; absent: only the run's other faults end it.
    */
   readonly alarmAfterCutover?: { readonly in: 'cutover' | 'pins'; readonly afterMs: number };
+  /**
+   * The execution ends outside its rollback path this long into the cutover's (or the pins') bake: stopped
+   * (StopExecution), its status event delivered or lost (then the reconciler settles it), or an outage of
+   * ModifyListener with an alarm just after, so that its Rollback fails for good (RollbackFailed). With an alarm
+   * drawn before it, the stop lands in the rollback's Freeze or Drain.
+   */
+  readonly endAfterCutover?: {
+    readonly in: 'cutover' | 'pins';
+    readonly afterMs: number;
+    readonly by: 'stop' | 'stop-event-lost' | 'outage';
+  };
 }
 
 /** `arbitrary` one time in `1 + absentWeight`, else undefined. */
@@ -69,6 +80,15 @@ export const reverseScenarioArbitrary: fc.Arbitrary<ReverseScenario> = fc.record
       afterMs: fc.integer({ min: 0, max: 5_000 }),
     }),
     { nil: undefined, freq: 8 },
+  ),
+  // One run in three ends outside its rollback path after the cutover (the settlers' freeze).
+  endAfterCutover: sometimes(
+    2,
+    fc.record({
+      in: fc.constantFrom('cutover' as const, 'cutover' as const, 'pins' as const),
+      afterMs: fc.integer({ min: 0, max: 5_000 }),
+      by: fc.constantFrom('stop' as const, 'stop' as const, 'stop-event-lost' as const, 'outage' as const),
+    }),
   ),
 });
 
@@ -183,7 +203,10 @@ export function reverseCaptureWorld(input: {
  *   starting weights back comes once the reverse replayer drained, or once the drain timeout passed;
  * - the exposure reported is what was not replayed: `drained` only when the restore came after the drain; any
  *   rollback after the cutover that restored reports `reverseReplay` (`timed-out` for a replayer that drained
- *   between the last check and the restore over-reports, which is allowed: it never claims a loss away).
+ *   between the last check and the restore over-reports, which is allowed: it never claims a loss away);
+ * - a rollout the safety net or the reconciler restored after the cutover (stopped, failed, timed out) was frozen
+ *   first: its freeze stood before the restore, unless ELBv2 refused it or an operator forced the rollback (which
+ *   freezes nothing), so its exposure never says `not-frozen` otherwise.
  */
 export function expectLosslessRollback(input: {
   readonly observation: ReverseObservation | undefined;
@@ -192,6 +215,8 @@ export function expectLosslessRollback(input: {
   readonly starting: Weights;
   readonly record: ListenerRecord | undefined;
   readonly executionArn: string;
+  /** The safety net (a twin of it too) or a reconciler run settled the rollout as restored. */
+  readonly settlerRestored: boolean;
 }): void {
   const { observation, elb } = input;
   if (!observation) return;
@@ -234,6 +259,13 @@ export function expectLosslessRollback(input: {
     'a rollback after the cutover says what the reverse replayer replayed',
   ).toBeDefined();
   const restoredAt = restores.filter((time) => frozenAt === undefined || time >= frozenAt)[0];
+  if (input.settlerRestored && !finished?.freeze?.failed && finished?.forcedRollbackAt === undefined) {
+    expect(
+      exposure.reverseReplay,
+      'a rollout stopped or failed after the cutover is restored by its settler only after a freeze',
+    ).not.toBe('not-frozen');
+    expect(frozenAt, "the settler's freeze stood (all its rules on the listener)").toBeDefined();
+  }
   if (exposure.reverseReplay === 'drained') {
     expect(frozenAt, "'drained' is reported only after a freeze").toBeDefined();
     expect(drainedAt, "'drained' is reported only for a reverse replayer that drained").toBeDefined();

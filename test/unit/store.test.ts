@@ -410,6 +410,39 @@ describe.each(CONTRACT_TARGETS)('Contract: RolloutStore, run against $name', (ta
       await expect(forced()).resolves.toMatchObject({ forcedRollbackAt: '2026-11-24T10:05:01.000Z' });
     });
 
+    it('lets one settler claim the freeze: a claim on a freeze that is no longer the one read is refused (Superseded), changing nothing', async () => {
+      const { store } = await target.fresh();
+      await store.acquire(LISTENER_ARN, rolloutOf('run-1', { status: 'baking' }));
+      const claim = (read: string | null, startedAt: string) =>
+        store.update(
+          LISTENER_ARN,
+          executionArn('run-1'),
+          { status: 'rolling-back', freeze: { startedAt, drainDeadline: startedAt } },
+          undefined,
+          { freezeStartedAt: read },
+        );
+      const first = '2026-11-24T10:05:01.000Z';
+      await expect(claim(null, first)).resolves.toMatchObject({ freeze: { startedAt: first } });
+      // The twin read no freeze too: its claim comes second.
+      await expect(claim(null, '2026-11-24T10:05:01.002Z')).rejects.toMatchObject({ name: 'Superseded' });
+      await expect(claim('2026-11-24T10:00:00.000Z', '2026-11-24T10:05:02.000Z')).rejects.toMatchObject({
+        name: 'Superseded',
+      });
+      expect((await store.get(LISTENER_ARN))?.rollout?.freeze?.startedAt).toBe(first);
+      // Its maker's later writes, and a claim anew on the freeze as read, pass.
+      await expect(
+        store.update(
+          LISTENER_ARN,
+          executionArn('run-1'),
+          { freeze: { startedAt: first, frozenAt: first, drainDeadline: first } },
+          undefined,
+          { freezeStartedAt: first },
+        ),
+      ).resolves.toMatchObject({ freeze: { frozenAt: first } });
+      const later = '2026-11-24T10:08:00.000Z';
+      await expect(claim(first, later)).resolves.toMatchObject({ freeze: { startedAt: later } });
+    });
+
     it('refuses an update on a listener that has no record', async () => {
       const { store } = await target.fresh();
 

@@ -138,6 +138,11 @@ export function guardRefusal(
       `the outcome of ${rollout.executionArn} was already notified (${rollout.notified})`,
     );
   }
+  if (guard?.freezeStartedAt !== undefined && (rollout.freeze?.startedAt ?? null) !== guard.freezeStartedAt) {
+    return new Superseded(
+      `the freeze of ${rollout.executionArn} is another's now (begun ${rollout.freeze?.startedAt ?? 'by nobody'})`,
+    );
+  }
   if (guard?.notAborted && rollout.abortRequested) {
     return new Aborted('an operator aborted the rollout: rolling back');
   }

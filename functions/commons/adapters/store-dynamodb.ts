@@ -128,19 +128,32 @@ function guardCondition(guard: UpdateGuard | undefined) {
     .map((field) => ` AND attribute_not_exists(rollout.${field})`)
     .join('');
   const completing = guard?.notCompleting ? ' AND rollout.#guardStatus <> :completing' : '';
-  const names: Record<string, string> = completing ? { '#guardStatus': 'status' } : {};
-  if (flags.length === 0 && !absent && !completing) return undefined;
+  const freezeAt = guard?.freezeStartedAt;
+  const freeze =
+    freezeAt === undefined
+      ? ''
+      : freezeAt === null
+        ? ' AND attribute_not_exists(rollout.#guardFreeze)'
+        : ' AND rollout.#guardFreeze.#guardStartedAt = :freezeStartedAt';
+  const names: Record<string, string> = {
+    ...(completing ? { '#guardStatus': 'status' } : {}),
+    ...(freeze ? { '#guardFreeze': 'freeze' } : {}),
+    ...(typeof freezeAt === 'string' ? { '#guardStartedAt': 'startedAt' } : {}),
+  };
+  if (flags.length === 0 && !absent && !completing && !freeze) return undefined;
   return {
     condition:
       flags
         .map((flag) => ` AND (attribute_not_exists(rollout.${flag}) OR rollout.${flag} = :unflagged)`)
         .join('') +
       absent +
-      completing,
+      completing +
+      freeze,
     names,
     values: {
       ...(flags.length > 0 ? { ':unflagged': false } : {}),
       ...(completing ? { ':completing': 'completing' } : {}),
+      ...(typeof freezeAt === 'string' ? { ':freezeStartedAt': freezeAt } : {}),
     },
   };
 }

@@ -15,6 +15,12 @@ import type { ExecutionStatus, ExecutionStatusPort, FoundSwingRule, ListenerReco
  */
 export const RECONCILE_INTERVAL_MINUTES = 5;
 
+/**
+ * How long one reconciler run waits for a freeze's drain: its 60 s timeout less 40 s for reading, the freeze's
+ * rules, the restore and the sweep. Past it DrainPending, the freeze and the lock left for the next run.
+ */
+export const RECONCILE_MAX_DRAIN_WAIT_MS = 20_000;
+
 /** Runs in a row without learning the holder's status before the reconciler notifies (`stuck`). */
 export const RECONCILE_NOTIFY_AFTER_FAILURES = 3;
 

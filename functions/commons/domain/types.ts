@@ -441,6 +441,8 @@ export interface UpdateGuard {
   readonly notCompleting?: boolean;
   /** Refuse with `Superseded`, changing nothing, once the rollout's outcome was notified (`notified`). */
   readonly notNotified?: boolean;
+  /** Refuse with `Superseded`, changing nothing, unless the freeze began then (`null`: none): a settler's claim. */
+  readonly freezeStartedAt?: string | null;
 }
 
 /** The rollout record and the per-listener lock (I3). */

@@ -46,26 +46,26 @@ export function recheckSeconds(freeze: FreezeRecord, now: Date): number {
 /**
  * Whether a restore of this rollout needs the freeze first: reads-first, writes cut over (recorded, or its
  * ModifyListener on the listener), not restored yet, reverse capture configured, and the policy is to roll back
- * (or an operator aborted). A listener changed by hand is left to Rollback, which halts on it (I4).
+ * (or an operator decided: an abort, a stopped execution, a forced rollback). A listener changed by hand is left
+ * to whoever restores, which halts on it (I4).
  */
 export function freezeApplies(
   deps: Pick<FreezeDeps, 'reverseCapture'>,
   rollout: Rollout,
   current: Weights,
-  reason: Pick<RollbackReason, 'error'> | undefined,
+  operatorDecided: boolean,
 ): boolean {
   if (!deps.reverseCapture || rollout.traffic !== 'reads-first' || !hasCutOver(rollout)) return false;
   if (sameWeights(current, rollout.startingWeights)) return false;
   const settings = rollout.readsFirst ?? DEFAULT_READS_FIRST;
-  const aborted = reason?.error === 'Aborted' || rollout.abortRequested === true;
-  if (settings.afterCutover === 'hold' && !aborted) return false;
+  if (settings.afterCutover === 'hold' && !operatorDecided) return false;
   return isOwnWrite(rollout, current);
 }
 
 /**
- * Creates the freeze rules (those not there yet: a retried Freeze) after recording the freeze, so that a crash
- * after a CreateRule leaves a freeze whoever settles the rollout lifts. A CreateRule ELBv2 refuses ends the
- * freeze before it began: recorded as `failed`, and the rollback restores at once, reporting the exposure.
+ * Freeze (the state): creates the freeze rules (those not there yet: a retried Freeze) after recording the freeze,
+ * so that a crash after a CreateRule leaves a freeze whoever settles the rollout lifts. A CreateRule ELBv2 refuses
+ * ends the freeze before it began: recorded as `failed`, and the rollback restores at once, reporting the exposure.
  */
 export async function freeze(deps: FreezeDeps, event: unknown): Promise<FreezeResult> {
   const { executionArn, error } = parseOrThrow(RollbackEventSchema, event);
@@ -74,6 +74,27 @@ export async function freeze(deps: FreezeDeps, event: unknown): Promise<FreezeRe
     return { frozen: false, note: 'nothing to freeze: Rollback decides' };
   }
   const rollout = record.rollout;
+  const reason = rollout.reason ?? reasonFrom(error, deps.now());
+  return freezeRollout(deps, rollout, reason, reason.error === 'Aborted' || rollout.abortRequested === true);
+}
+
+/**
+ * The freeze of a rollout whose lock its execution holds, for Freeze and for whoever restores it outside the state
+ * machine (the safety net, the reconciler: settle-freeze.ts): frozen already, refused already, not applying, or
+ * recorded (`rolling-back`, `freeze.startedAt`), its rules created, and `frozenAt` with the drain's deadline.
+ * Fenced: each record write throws LockLost once the execution no longer holds the lock. With `claim` (a settler),
+ * the freeze is begun anew only if the record's is still the one read (none, or one its maker abandoned), and its
+ * later writes only while it stays this one's: a twin settler's claim fails with Superseded instead of creating
+ * rules beside it (after its restore, they would send reads back to the target).
+ */
+export async function freezeRollout(
+  deps: FreezeDeps,
+  rollout: Rollout,
+  reason: RollbackReason,
+  operatorDecided: boolean,
+  claim = false,
+): Promise<FreezeResult> {
+  const { executionArn } = rollout;
   if (rollout.freeze?.frozenAt) {
     return {
       frozen: true,
@@ -83,36 +104,49 @@ export async function freeze(deps: FreezeDeps, event: unknown): Promise<FreezeRe
   }
   if (rollout.freeze?.failed)
     return { frozen: false, note: `the freeze was refused: ${rollout.freeze.failed}` };
-  const reason = rollout.reason ?? reasonFrom(error, deps.now());
   // No AWS call where no freeze can apply (all mode, before the cutover, no reverse capture).
   if (!deps.reverseCapture || rollout.traffic !== 'reads-first' || !hasCutOver(rollout)) {
     return { frozen: false, note: 'no freeze: restored as without reverse capture' };
   }
   const current = await deps.listener.readWeights();
-  if (!freezeApplies(deps, rollout, current, reason)) {
+  if (!freezeApplies(deps, rollout, current, operatorDecided)) {
     return { frozen: false, note: 'no freeze: restored as without reverse capture' };
   }
-  // Swing's rules changed by hand: Rollback halts on it and touches nothing (I4); no freeze is written first.
+  // Swing's rules changed by hand: the restore halts on it and touches nothing (I4); no freeze is written first.
   const found = await rulesOf(rulesPort(deps, deps.listenerArn), executionArn);
   if (rulesDrift(rollout, found)) return { frozen: false, note: "Swing's rules were changed by hand" };
   const timeoutMs = (deps.reverseCapture?.drainTimeoutSeconds ?? 0) * 1000;
-  const startedAt = rollout.freeze?.startedAt ?? deps.now().toISOString();
+  const startedAt = (claim ? undefined : rollout.freeze?.startedAt) ?? deps.now().toISOString();
   const begun: FreezeRecord = {
     startedAt,
     drainDeadline: new Date(Date.parse(startedAt) + timeoutMs).toISOString(),
   };
+  const mine = claim ? { freezeStartedAt: startedAt } : undefined;
   // rolling-back first, as Rollback: no stale ShiftWeights attempt passes its fence after this write.
-  await deps.store.update(deps.listenerArn, executionArn, {
-    status: 'rolling-back',
-    reason,
-    ...(rollout.cutoverAt === undefined ? { cutoverAt: rollout.cutoverStartedAt } : {}),
-    taskToken: undefined,
-    taskKind: undefined,
-    freeze: begun,
-  });
+  await deps.store.update(
+    deps.listenerArn,
+    executionArn,
+    {
+      status: 'rolling-back',
+      reason,
+      ...(rollout.cutoverAt === undefined ? { cutoverAt: rollout.cutoverStartedAt } : {}),
+      taskToken: undefined,
+      taskKind: undefined,
+      freeze: begun,
+    },
+    undefined,
+    claim ? { freezeStartedAt: rollout.freeze?.startedAt ?? null } : undefined,
+  );
+  // A rule a retry overlapping this one created meanwhile is taken as made (the adapter).
   const refused = await createFreezeRules(deps, rollout, current, found);
   if (refused) {
-    await deps.store.update(deps.listenerArn, executionArn, { freeze: { ...begun, failed: refused } });
+    await deps.store.update(
+      deps.listenerArn,
+      executionArn,
+      { freeze: { ...begun, failed: refused } },
+      undefined,
+      mine,
+    );
     deps.log.warn('ELBv2 refused the write freeze: restoring without a drain, the exposure reported', {
       executionArn,
       refused,
@@ -125,7 +159,7 @@ export async function freeze(deps: FreezeDeps, event: unknown): Promise<FreezeRe
     frozenAt: frozenAt.toISOString(),
     drainDeadline: new Date(frozenAt.getTime() + timeoutMs).toISOString(),
   };
-  await deps.store.update(deps.listenerArn, executionArn, { freeze: frozen });
+  await deps.store.update(deps.listenerArn, executionArn, { freeze: frozen }, undefined, mine);
   deps.log.warn('writes frozen: waiting for the reverse replayer to drain before the restore', {
     executionArn,
     drainDeadline: frozen.drainDeadline,

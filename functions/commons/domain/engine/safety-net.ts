@@ -31,6 +31,7 @@ import { awaitDrain } from './drain.ts';
 import { liftedFreeze, liftRecordedFreeze } from './freeze.ts';
 import { driftError, isOwnWrite, readWeightsQuietly, refuseRestoreRaisingTarget } from './record.ts';
 import { reverseExposure } from './rollback.ts';
+import { freezeBeforeSettling, liftStrayFreeze } from './settle-freeze.ts';
 import { writeExposure } from './write-exposure.ts';
 
 /**
@@ -70,6 +71,13 @@ export type SafetyNetDeps = Pick<
  * plus 15 s for a Lambda's start-up, which its timeout does not count, and EventBridge's whole-second times.
  */
 export const SAFETY_NET_WAIT_SECONDS = 75;
+
+/**
+ * How long one safety net invocation waits for a freeze's drain: its 150 s timeout less the wait above, 5 s for the
+ * freeze's rules and 30 s for the restore. Past it DrainPending fails the invocation, the freeze and the lock left:
+ * Lambda retries it (twice, a minute then two later), and the reconciler runs every few minutes after that.
+ */
+export const SAFETY_NET_MAX_DRAIN_WAIT_MS = 40_000;
 
 /**
  * Waits until no task the execution started can still act (a Preflight that may yet take the lock, a
@@ -181,31 +189,13 @@ export async function settleEndedExecution(
   if (given.status === 'completing' && given.forcedRollbackAt === undefined) {
     return completeDecidedRollout(deps, given, ended);
   }
-  // A freeze the rollback made is honoured: nothing restores before its drain ended or its deadline passed. The
-  // safety net makes no freeze of its own (it acts 75 s after the stop, half its time gone): its restore then
-  // reports the exposure as not frozen.
-  const rollout = await awaitDrain(deps, given, deps.maxDrainWaitMs);
-  const malformed = malformedRecord(rollout);
-  if (malformed) return haltOnMalformedRecord(deps, rollout, malformed, ended.by ?? 'safety net');
-  const reason: RollbackReason = rollout.reason ?? {
-    error: ENDED_OUTSIDE_CATCH[status],
-    cause:
-      `the execution ended ${status} outside the state machine's catch paths; ` +
-      `the ${ended.by ?? 'safety net'} restored it`,
-    at: ended.at,
-  };
+  const prepared = await beforeRestore(deps, given, ended);
+  if (typeof prepared === 'string') return prepared;
+  const { rollout, reason, holding } = prepared;
   // Writes moved once the cutover is recorded, or its ModifyListener shows (its record update never came).
   const cutOver = async () =>
     rollout.cutoverAt !== undefined ||
     (hasCutOver(rollout) && !sameWeights(await deps.listener.readWeights(), rollout.startingWeights));
-  const settings = rollout.readsFirst ?? DEFAULT_READS_FIRST;
-  // The after-cutover policy governs what no operator decided (a failure, a timeout); a stop is a decision.
-  const holding =
-    rollout.traffic === 'reads-first' &&
-    settings.afterCutover === 'hold' &&
-    status !== 'ABORTED' &&
-    !rollout.abortRequested &&
-    rollout.forcedRollbackAt === undefined;
   const exposed = rollout.traffic === 'reads-first' && hasCutOver(rollout) && (await cutOver());
   // The hold keeps the writes where Swing put them; weights changed by hand are the operator's (I4): halt.
   let handChange: WeightsDrifted | undefined;
@@ -268,7 +258,9 @@ export async function settleEndedExecution(
     } else if (error instanceof ListenerShapeInvalid) {
       action = 'halted-drift';
     } else if (error instanceof LockLost) {
-      // A twin invocation (EventBridge delivers at least once) or the reconciler settled it meanwhile.
+      // A twin invocation (EventBridge delivers at least once) or the reconciler settled it meanwhile; a freeze
+      // rule this one created after the twin removed the rules would stand with nobody to lift it.
+      if (rollout.freeze && !given.freeze?.frozenAt) await liftStrayFreeze(deps, executionArn);
       return 'nothing-held';
     } else if (error instanceof WeightsDrifted) {
       // Swing's rules (or, under hold, the weights) changed by hand: the notification says which, and what the
@@ -318,6 +310,43 @@ export async function settleEndedExecution(
   });
   deps.log.warn(`${ended.by ?? 'safety net'} acted`, { executionArn, status, action });
   return action;
+}
+
+/**
+ * What comes before the restore: a freeze the rollback made is honoured (nothing restores before its drain ended or
+ * its deadline passed); a malformed record halts; and a restore after the write cutover that needs a freeze and has
+ * none gets one (settle-freeze.ts: the rollout stopped or failed before its Freeze), then waits for its drain.
+ * Either wait past this invocation's time throws DrainPending, the freeze and the lock left to the next one.
+ */
+async function beforeRestore(
+  deps: SafetyNetDeps,
+  given: Rollout,
+  ended: EndedExecution,
+): Promise<{ rollout: Rollout; reason: RollbackReason; holding: boolean } | SafetyNetAction> {
+  const { status } = ended;
+  const drained = await awaitDrain(deps, given, deps.maxDrainWaitMs);
+  const malformed = malformedRecord(drained);
+  if (malformed) return haltOnMalformedRecord(deps, drained, malformed, ended.by ?? 'safety net');
+  const reason: RollbackReason = drained.reason ?? {
+    error: ENDED_OUTSIDE_CATCH[status],
+    cause:
+      `the execution ended ${status} outside the state machine's catch paths; ` +
+      `the ${ended.by ?? 'safety net'} restored it`,
+    at: ended.at,
+  };
+  // The after-cutover policy governs what no operator decided (a failure, a timeout); a stop is a decision.
+  const decided =
+    status === 'ABORTED' || drained.abortRequested === true || drained.forcedRollbackAt !== undefined;
+  const settings = drained.readsFirst ?? DEFAULT_READS_FIRST;
+  const holding = drained.traffic === 'reads-first' && settings.afterCutover === 'hold' && !decided;
+  try {
+    const rollout = await freezeBeforeSettling(deps, drained, reason, decided);
+    return { rollout, reason, holding };
+  } catch (error) {
+    // A twin invocation (EventBridge delivers at least once) or the reconciler settled it meanwhile.
+    if (error instanceof LockLost) return 'nothing-held';
+    throw error;
+  }
 }
 
 /** The rollout as the record holds it now, while `executionArn` holds the lock; LockLost once it was released. */
