@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { safetyNet } from '#domain/engine/safety-net.ts';
+import { ListenerShapeInvalid } from '#domain/errors.ts';
 import { FREEZE_RULE_SET } from '#domain/swing-rules.ts';
-import type { Weights } from '#domain/types.ts';
+import type { RolloutPatch, SwingRulesPort, Weights } from '#domain/types.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
 import { freezeRulesOn, losslessWorld, START } from '#test/support/lossless-world.ts';
+import { ALARM } from '#test/support/rollout-world.ts';
 
 /**
  * Issue 22, lossless after the cutover when the execution ends outside its rollback path: stopped, failed or timed
@@ -185,5 +187,72 @@ describe('A rollout that ends outside its rollback path after the cutover is set
     expect(run.world.elb.weights).toEqual(byHand);
     expect(freezeRulesOn(run.world)).toEqual([]);
     expect((await run.world.store.get(LISTENER.listenerArn))?.history.at(-1)?.outcome).toBe('halted');
+  });
+
+  it('twin settlers: one makes the freeze; the other creates no rule, even after the first restored', async () => {
+    const run = losslessWorld({ drainTimeoutSeconds: 1 });
+    settlerTiming(run);
+    await run.inCutoverBake();
+    const real = run.world.deps.swingRules as SwingRulesPort;
+    // Twin A's freeze is slow, then ELBv2 refuses one of its rules: A restores at once, without a drain.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const rulesOfA: SwingRulesPort = Object.assign(Object.create(real), {
+      createRule: async (...args: Parameters<SwingRulesPort['createRule']>) => {
+        await held;
+        if (args[0].name === 'freeze-reads-lookups') throw new ListenerShapeInvalid('priority 1016 is taken');
+        return real.createRule(...args);
+      },
+    });
+    const createdByB: string[] = [];
+    const rulesOfB: SwingRulesPort = Object.assign(Object.create(real), {
+      createRule: async (...args: Parameters<SwingRulesPort['createRule']>) => {
+        createdByB.push(args[0].name);
+        return real.createRule(...args);
+      },
+    });
+    const event = {
+      source: 'aws.states',
+      'detail-type': 'Step Functions Execution Status Change',
+      detail: { executionArn: run.execution.executionArn, status: 'ABORTED' },
+    };
+    const twinA = safetyNet({ ...run.world.deps, swingRules: rulesOfA }, event);
+    await run.world.until((rollout) => rollout?.freeze?.startedAt !== undefined, 'A began its freeze');
+    // B reads the freeze A began, not made yet.
+    const twinB = safetyNet({ ...run.world.deps, swingRules: rulesOfB }, event);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    release();
+    const actions = [await twinA, await twinB];
+    run.execution.stop();
+    await run.execution.result;
+
+    expect(actions[0]).toBe('restored');
+    expect(['restored', 'nothing-held']).toContain(actions[1]);
+    expect(createdByB, 'the twin created no rule beside the freeze A claimed').toEqual([]);
+    expect(run.world.elb.swingRules).toEqual([]);
+    expect(run.world.elb.weights).toEqual(START);
+    const last = await run.finished();
+    expect(last?.freeze?.failed).toContain('priority 1016 is taken');
+    expect(last?.exposure).toMatchObject({ reverseReplay: 'not-frozen' });
+  });
+
+  it('a record damaged during the drain: the settler halts on it and lifts the freeze (I9)', async () => {
+    const run = losslessWorld({ drainTimeoutSeconds: 1 });
+    settlerTiming(run);
+    await run.inCutoverBake();
+    await run.world.fireAlarm(ALARM);
+    await run.draining();
+    expect(freezeRulesOn(run.world)).toHaveLength(FREEZE_RULE_SET.length);
+    await run.world.store.update(LISTENER.listenerArn, run.execution.executionArn, {
+      plan: { steps: null },
+    } as unknown as RolloutPatch);
+    run.execution.stop();
+    const result = await run.execution.result;
+
+    expect(result).toMatchObject({ status: 'ABORTED', safetyNet: 'halted-record-malformed' });
+    expect(freezeRulesOn(run.world)).toEqual([]);
+    expect(run.world.elb.weights).not.toEqual(START);
   });
 });

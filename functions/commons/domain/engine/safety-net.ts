@@ -326,7 +326,11 @@ async function beforeRestore(
   const { status } = ended;
   const drained = await awaitDrain(deps, given, deps.maxDrainWaitMs);
   const malformed = malformedRecord(drained);
-  if (malformed) return haltOnMalformedRecord(deps, drained, malformed, ended.by ?? 'safety net');
+  if (malformed) {
+    // The halt leaves the listener to the operator, never a freeze (I9): nothing would lift it.
+    await liftStrayFreeze(deps, drained.executionArn);
+    return haltOnMalformedRecord(deps, drained, malformed, ended.by ?? 'safety net');
+  }
   const reason: RollbackReason = drained.reason ?? {
     error: ENDED_OUTSIDE_CATCH[status],
     cause:

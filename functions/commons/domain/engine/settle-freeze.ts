@@ -97,8 +97,9 @@ async function claimFreeze(
 }
 
 /**
- * For a settler that finds the lock released by a twin after it froze: the twin may have removed the rollout's
- * rules before this one created its last, and nobody else lifts a freeze of an execution that holds no lock.
+ * Lifts the freeze rules of an execution's (found by their tag, reading nothing of the record): for a settler that
+ * finds the lock released by a twin after it froze (the twin may have removed the rules before this one created its
+ * last), and for a halt on a malformed record. Nobody else would lift them (I9).
  */
 export async function liftStrayFreeze(
   deps: Pick<EngineDeps, 'swingRules' | 'log'>,
