@@ -7,7 +7,7 @@ import { refuseMalformedRecord } from '../record-check.ts';
 import type { NotificationOutcome } from '../types.ts';
 import { parseOrThrow } from '../validation.ts';
 import { type EngineDeps, rulesPort } from './deps.ts';
-import { liftRecordedFreeze } from './freeze.ts';
+import { liftRecordedFreeze, sweepLateFreezeRules } from './freeze.ts';
 import { refuseRemovingPinsUnderAlarm } from './pins.ts';
 import { reasonFrom } from './reason.ts';
 import {
@@ -110,6 +110,8 @@ export async function finalize(
     ...(reason ? { reason } : {}),
     ...(freeze ? { freeze } : {}),
   });
+  // A rollback's freeze rule a stale Freeze attempt landed after it was lifted, before that attempt saw the lift.
+  if (released && record.rollout.freeze) await sweepLateFreezeRules(deps, executionArn);
   deps.log.info('rollout finished', { executionArn, outcome, reason });
   return { outcome, released };
 }

@@ -1,8 +1,8 @@
-import { TransientFailure } from '../errors.ts';
+import { Superseded, TransientFailure } from '../errors.ts';
 import { RollbackEventSchema } from '../events.ts';
 import { DEFAULT_READS_FIRST, hasCutOver, liftFreeze, rulesDrift, rulesOf } from '../reads-first.ts';
 import { malformedRecord } from '../record-check.ts';
-import { FREEZE_RULE_SET } from '../swing-rules.ts';
+import { FREEZE_RULE_SET, isFreezeRule } from '../swing-rules.ts';
 import type { FoundSwingRule, FreezeRecord, RollbackReason, Rollout, Weights } from '../types.ts';
 import { parseOrThrow } from '../validation.ts';
 import { sameWeights } from '../weights.ts';
@@ -172,7 +172,7 @@ export async function freezeRollout(
  * the reads forwarded as the default action sends them now. Returns why ELBv2 refused one, or undefined.
  */
 export async function createFreezeRules(
-  deps: Pick<FreezeDeps, 'listenerArn' | 'swingRules'>,
+  deps: Pick<FreezeDeps, 'listenerArn' | 'swingRules' | 'store' | 'log'>,
   rollout: Rollout,
   current: Weights,
   found: readonly FoundSwingRule[],
@@ -182,24 +182,68 @@ export async function createFreezeRules(
     return undefined;
   } catch (error) {
     // Throttling is retried by the state machine; a refusal is not (a priority taken, the rule quota, access).
-    if (error instanceof TransientFailure) throw error;
+    // A stale attempt (Superseded) has removed what it made: its answer goes nowhere.
+    if (error instanceof TransientFailure || error instanceof Superseded) throw error;
     return (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 1000);
   }
 }
 
-/** The freeze rules not among `found` (a retry finds some), in priority order; ELBv2's errors are thrown as they come. */
+/**
+ * The freeze rules not among `found` (a retry finds some), in priority order; ELBv2's errors are thrown as they
+ * come. After each CreateRule the record is read: a freeze lifted since (or a lock this execution no longer holds)
+ * means this attempt is stale, its answer lost while a Retry froze, drained, restored and lifted the freeze. ELBv2
+ * has no conditional write, so its rule may land on the restored listener: it removes the rules it created and
+ * throws Superseded. A rule that lands before the lift is recorded is the lifter's: Finalize looks again after
+ * the release (sweepLateFreezeRules).
+ */
 export async function createMissingFreezeRules(
-  deps: Pick<FreezeDeps, 'listenerArn' | 'swingRules'>,
+  deps: Pick<FreezeDeps, 'listenerArn' | 'swingRules' | 'store' | 'log'>,
   rollout: Rollout,
   current: Weights,
   found: readonly FoundSwingRule[],
 ): Promise<void> {
   const port = rulesPort(deps, deps.listenerArn);
   const base = rollout.readsFirst?.basePriority ?? DEFAULT_READS_FIRST.basePriority;
+  const created: string[] = [];
   for (const spec of FREEZE_RULE_SET) {
     if (found.some((rule) => rule.name === spec.name)) continue;
-    await port.createRule(spec, base + spec.offset, current, rollout.executionArn);
+    created.push(await port.createRule(spec, base + spec.offset, current, rollout.executionArn));
+    if (await freezeStillStands(deps, rollout.executionArn)) continue;
+    for (const arn of created) await port.deleteRule(arn);
+    deps.log.warn('a stale Freeze attempt removed the freeze rules it made after the freeze was lifted', {
+      executionArn: rollout.executionArn,
+      removed: created.length,
+    });
+    throw new Superseded(
+      `a stale Freeze attempt of ${rollout.executionArn}: the freeze was lifted (or the lock released) since; ` +
+        'the rules it made are removed',
+    );
   }
+}
+
+/** Whether this execution still holds the lock with a freeze recorded and not lifted. */
+async function freezeStillStands(
+  deps: Pick<FreezeDeps, 'listenerArn' | 'store'>,
+  executionArn: string,
+): Promise<boolean> {
+  const record = await deps.store.get(deps.listenerArn);
+  const freeze = record?.lockOwner === executionArn ? record.rollout?.freeze : undefined;
+  return freeze !== undefined && freeze.liftedAt === undefined;
+}
+
+/**
+ * After a rollout that froze writes released its lock (Finalize): a freeze rule of its execution that a stale
+ * Freeze attempt created after the lifter read the rules, and before that attempt could see the lift, goes now.
+ * A later one finds the lock released and removes its own (createMissingFreezeRules).
+ */
+export async function sweepLateFreezeRules(
+  deps: Pick<EngineDeps, 'swingRules' | 'log'>,
+  executionArn: string,
+): Promise<number> {
+  if (!deps.swingRules) return 0;
+  const late = (await rulesOf(deps.swingRules, executionArn)).filter(isFreezeRule);
+  if (late.length > 0) deps.log.warn('freeze rules created after the lift removed', { removed: late.length });
+  return liftFreeze(deps.swingRules, late, deps.log);
 }
 
 /**
