@@ -24,7 +24,7 @@ import {
   replayLagDimensions,
   replayLagMetric,
 } from './config/reads-first.ts';
-import { ReverseCaptureSectionSchema, reverseLagIssue } from './config/reverse-capture.ts';
+import { ReverseCaptureSectionSchema, reverseDrainIssue, reverseLagIssue } from './config/reverse-capture.ts';
 import { checkScheduledPlan, ScheduleSchema } from './config/schedules.ts';
 import { FRONT_DOOR_REQUIRED, FrontDoorSchema } from './front-door-config.ts';
 
@@ -206,7 +206,7 @@ export const SwingConfigSchema = z
           "the Migration Assistant's qualifier (its stage name unless you changed it), or set replayLag.dimensions",
       );
     }
-    const reverse = reverseLagIssue(config, replayLagMetric(config));
+    const reverse = reverseLagIssue(config, replayLagMetric(config)) ?? reverseDrainIssue(config);
     if (reverse) issue(...reverse);
     const names = new Set<string>();
     config.schedules.forEach((schedule, index) => {

@@ -1,5 +1,7 @@
 import * as z from 'zod';
-import { DEFAULT_REVERSE_DRAIN_TIMEOUT_SECONDS, MAX_REVERSE_DRAIN_TIMEOUT_SECONDS } from '#commons/config.ts';
+import { MAX_REVERSE_DRAIN_TIMEOUT_SECONDS } from '#commons/config.ts';
+import { standingOkVouchesAfterSeconds } from '#domain/alarm-evidence.ts';
+import { DRAIN_RECHECK_SECONDS } from '#domain/engine/freeze.ts';
 import {
   type ReplayLagConfig,
   type ReplayLagMetric,
@@ -29,7 +31,10 @@ const withReverseDefaults = (input: unknown) =>
       : input;
 
 export const ReverseCaptureSectionSchema = z.strictObject({
-  /** How long a rollback keeps writes frozen waiting for the drain; then it restores and reports the exposure. */
+  /**
+   * How long a rollback keeps writes frozen waiting for the drain; then it restores and reports the exposure.
+   * @default the lag alarm's proof time (reverseDrainFloorSeconds) plus 30 s: 210 s for a one-minute period
+   */
   drainTimeoutSeconds: z
     .number()
     .int()
@@ -37,7 +42,7 @@ export const ReverseCaptureSectionSchema = z.strictObject({
     .max(MAX_REVERSE_DRAIN_TIMEOUT_SECONDS, {
       error: `must be at most ${MAX_REVERSE_DRAIN_TIMEOUT_SECONDS}: writes answer 503 all that time`,
     })
-    .default(DEFAULT_REVERSE_DRAIN_TIMEOUT_SECONDS),
+    .optional(),
   /**
    * The reverse replayer's lag, as replayLag's fields (same metric, its own qualifier), with a 1 s threshold and
    * one period. @default qualifier: frontDoor.kubernetes.reverseCapture.replayer.qualifier
@@ -69,7 +74,40 @@ export function reverseLagSettings(config: ReverseCaptureSource): ReverseLagSett
     ? section.lag
     : { ...section.lag, qualifier: section.lag.qualifier ?? frontDoorQualifier };
   // No load balancer here: the stage in its name is the forward replayer's qualifier, never the reverse one's.
-  return { metric: replayLagMetric({ replayLag: lag }), drainTimeoutSeconds: section.drainTimeoutSeconds };
+  const metric = replayLagMetric({ replayLag: lag });
+  const drainTimeoutSeconds =
+    section.drainTimeoutSeconds ??
+    Math.min(MAX_REVERSE_DRAIN_TIMEOUT_SECONDS, reverseDrainFloorSeconds(section.lag) + 30);
+  return { metric, drainTimeoutSeconds };
+}
+
+/**
+ * The shortest drain that can end `drained` when the reverse replayer keeps up: its lag alarm, OK since before the
+ * freeze, vouches for the freeze's start only after its whole window and CloudWatch's delay, and the drain looks
+ * again every DRAIN_RECHECK_SECONDS.
+ */
+export function reverseDrainFloorSeconds(lag: {
+  readonly periodSeconds: number;
+  readonly evaluationPeriods: number;
+}): number {
+  return standingOkVouchesAfterSeconds(lag) + DRAIN_RECHECK_SECONDS;
+}
+
+/** The config's complaint about the drain's bound, if any: one the lag alarm could never prove a drain within. */
+export function reverseDrainIssue(config: ReverseCaptureSource): [string[], string] | undefined {
+  const section = config.reverseCapture;
+  if (section?.drainTimeoutSeconds === undefined) return undefined;
+  const floor = reverseDrainFloorSeconds(section.lag);
+  if (section.drainTimeoutSeconds >= floor) return undefined;
+  const { periodSeconds, evaluationPeriods } = section.lag;
+  return [
+    ['reverseCapture', 'drainTimeoutSeconds'],
+    `is ${section.drainTimeoutSeconds}: the reverse lag alarm (${evaluationPeriods} x ${periodSeconds} s) can ` +
+      `vouch for a drain only ${floor} s after the freeze (its window, CloudWatch's delay, one recheck), so a ` +
+      "rollback would refuse writes for nothing and still leave the target's writes on the target only: use at " +
+      `least ${floor}, leave it out (${Math.min(MAX_REVERSE_DRAIN_TIMEOUT_SECONDS, floor + 30)}), or shorten ` +
+      'reverseCapture.lag.periodSeconds',
+  ];
 }
 
 /** The config's complaint about the reverse lag metric, if any: [path, message]. */

@@ -78,7 +78,7 @@ describe('Reverse capture on AWS: the reverse lag alarm (infra/example-eks.confi
         expect(variables, name).toMatchObject({
           REVERSE_LAG_ALARM: 'Swing-dev-reverse-lag',
           REVERSE_LAG_MISSING_DATA: 'lagging',
-          REVERSE_DRAIN_TIMEOUT_SECONDS: '60',
+          REVERSE_DRAIN_TIMEOUT_SECONDS: '220',
         });
       } else {
         expect(variables.REVERSE_LAG_ALARM, name).toBeUndefined();
@@ -110,7 +110,7 @@ describe('Reverse capture on AWS: the reverse lag alarm (infra/example-eks.confi
     expect(
       issuesOf(() =>
         exampleConfig('example-eks.config.json', (raw) => {
-          raw.reverseCapture = { drainTimeoutSeconds: 30, lag: { qualifier: 'dev-rev' } };
+          raw.reverseCapture = { drainTimeoutSeconds: 300, lag: { qualifier: 'dev-rev' } };
         }),
       ),
     ).toEqual([
@@ -123,12 +123,12 @@ describe('Reverse capture on AWS: the reverse lag alarm (infra/example-eks.confi
     ]);
     const agreed = synthSwing(
       exampleConfig('example-eks.config.json', (raw) => {
-        raw.reverseCapture = { drainTimeoutSeconds: 30 };
+        raw.reverseCapture = { drainTimeoutSeconds: 300 };
       }),
     ).template;
     expect(variablesOf(agreed, 'rollback')).toMatchObject({
       REVERSE_LAG_ALARM: 'Swing-dev-reverse-lag',
-      REVERSE_DRAIN_TIMEOUT_SECONDS: '30',
+      REVERSE_DRAIN_TIMEOUT_SECONDS: '300',
     });
   });
 
@@ -158,13 +158,13 @@ describe('Reverse capture on AWS: the config section (classic import mode, no fr
     });
 
   it("takes the reverse replayer's qualifier, or other dimensions (MSK's consumer lag in seconds), and the drain bound", () => {
-    const { template } = synthSwing(classic({ drainTimeoutSeconds: 120, lag: { qualifier: 'dev-reverse' } }));
+    const { template } = synthSwing(classic({ drainTimeoutSeconds: 240, lag: { qualifier: 'dev-reverse' } }));
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: Match.stringLikeRegexp('-reverse-lag$'),
       Dimensions: Match.arrayWith([{ Name: 'qualifier', Value: 'dev-reverse' }]),
       Threshold: 1000,
     });
-    expect(variablesOf(template, 'rollback').REVERSE_DRAIN_TIMEOUT_SECONDS).toBe('120');
+    expect(variablesOf(template, 'rollback').REVERSE_DRAIN_TIMEOUT_SECONDS).toBe('240');
     const msk = synthSwing(
       classic({
         lag: {
@@ -209,5 +209,26 @@ describe('Reverse capture on AWS: the config section (classic import mode, no fr
         message: 'must be at most 900: writes answer 503 all that time',
       },
     ]);
+  });
+
+  it("bounds the drain by what the lag alarm can prove: by default its window, CloudWatch's delay and a recheck, plus 30 s", () => {
+    // A one-minute period: an OK standing since before the freeze vouches for it 60 + 120 s later, rechecked every 10 s.
+    const byDefault = synthSwing(classic({ lag: { qualifier: 'dev-reverse' } })).template;
+    expect(variablesOf(byDefault, 'rollback').REVERSE_DRAIN_TIMEOUT_SECONDS).toBe('220');
+    const shortPeriod = synthSwing(
+      classic({ lag: { qualifier: 'dev-reverse', periodSeconds: 10 } }),
+    ).template;
+    expect(variablesOf(shortPeriod, 'rollback').REVERSE_DRAIN_TIMEOUT_SECONDS).toBe('170');
+
+    // A bound the alarm could never prove a drain within refuses the config, naming the fix.
+    expect(issuesOf(() => classic({ drainTimeoutSeconds: 60, lag: { qualifier: 'dev-reverse' } }))).toEqual([
+      {
+        field: 'config.reverseCapture.drainTimeoutSeconds',
+        message: expect.stringMatching(
+          /^is 60: the reverse lag alarm \(1 x 60 s\) can vouch for a drain only 190 s after the freeze .* use at least 190, leave it out \(220\), or shorten reverseCapture\.lag\.periodSeconds$/,
+        ),
+      },
+    ]);
+    expect(() => classic({ drainTimeoutSeconds: 190, lag: { qualifier: 'dev-reverse' } })).not.toThrow();
   });
 });

@@ -76,3 +76,15 @@ export function stateCoversUntil(evidence: AlarmStateEvidence, now: Date): Date 
   const times = [transition, since].filter((time): time is Date => time !== undefined);
   return times.length === 0 ? undefined : new Date(Math.max(...times.map((time) => time.getTime())));
 }
+
+/**
+ * How long after an instant an alarm whose OK state stands through it can vouch for that instant: its whole
+ * evaluation window and CloudWatch's delay (stateCoversUntil's standing bound). A drain shorter than this (plus
+ * one recheck) would end timed-out whenever the reverse replayer kept up.
+ */
+export function standingOkVouchesAfterSeconds(alarm: {
+  readonly periodSeconds: number;
+  readonly evaluationPeriods: number;
+}): number {
+  return alarm.periodSeconds * alarm.evaluationPeriods + CLOUDWATCH_EVALUATION_DELAY_SECONDS;
+}
