@@ -81,7 +81,7 @@ describe('The write cutover freezes writes until the forward replayer has applie
     });
   });
 
-  it('a replayer that does not empty in time: the freeze is lifted, no cutover, the step waits as for a lag', async () => {
+  it('a replayer that does not empty in time: the freeze is lifted, no cutover, the step waits without freezing again', async () => {
     const run = queuedReplayerWorld({ stuck: true });
     // Each wait for the replayer, as the record says it, and the freeze rules standing when it is written.
     const waits: { freeze: Rollout['cutoverFreeze']; freezeRules: number }[] = [];
@@ -95,17 +95,63 @@ describe('The write cutover freezes writes until the forward replayer has applie
       return updated;
     };
     const execution = run.world.start({ plan: '100:1', readsFirst: replayLagCutover() });
-    const deadline = Date.now() + 10_000;
-    while (waits.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    await run.world.until((rollout) => rollout?.taskKind === 'replay', 'the step waits for the replayer');
+    // Ten freeze bounds later: the lag alarm stayed OK all along, and the step did not freeze again.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const freeze = (await run.world.store.get(LISTENER.listenerArn))?.rollout?.cutoverFreeze;
     execution.stop();
 
-    expect(waits.length).toBeGreaterThanOrEqual(2);
-    for (const wait of waits) {
-      expect(wait.freeze).toMatchObject({ replay: 'timed-out', liftedAt: expect.any(String) });
-      expect(wait.freezeRules).toBe(0);
-    }
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toMatchObject({
+      freeze: { replay: 'timed-out', liftedAt: expect.any(String) },
+      freezeRules: 0,
+    });
+    expect(freeze).toMatchObject({ attempt: 1, replay: 'timed-out' });
     expect(run.target).toEqual([]);
     expect(run.world.elb.weights).toEqual({ source: 999, target: 0 });
+  });
+
+  it('a freeze that timed out is tried again only past its backlog, at most three times, then the step rolls back', async () => {
+    const world = readsFirstWorld();
+    // The replayer lags 200 ms behind the source, over the freeze's 100 ms bound and under the lag threshold.
+    const lagMs = 200;
+    const applied = (since: Date): ReplayLagVerdict =>
+      Date.now() >= since.getTime() + lagMs
+        ? { caughtUp: true, detail: 'applied' }
+        : { caughtUp: false, detail: 'writes queued' };
+    Object.assign(world.deps, {
+      cutoverFreezeTimeoutMs: 100,
+      replayLag: {
+        check: async () => ({ caughtUp: true, detail: 'lag under the threshold' }),
+        appliedBefore: async (since: Date) => applied(since),
+      },
+    } satisfies Partial<EngineDeps>);
+    const lifted: NonNullable<Rollout['cutoverFreeze']>[] = [];
+    const store = world.store;
+    const update = store.update.bind(store);
+    store.update = async (listenerArn, executionArn, patch, fence, guard) => {
+      const updated = await update(listenerArn, executionArn, patch, fence, guard);
+      if (patch.cutoverFreeze?.liftedAt) lifted.push(patch.cutoverFreeze);
+      return updated;
+    };
+    const execution = world.start({ plan: '100:1', readsFirst: replayLagCutover() });
+    // The lag alarm's OK event (a brief ALARM and back, or a repeated one) releases each wait once past the lag.
+    const releases = setInterval(() => void world.lagEvent('OK').catch(() => undefined), 300);
+    const result = await execution.result.finally(() => clearInterval(releases));
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'ReplayLagTimedOut' });
+    expect(lifted.map((freeze) => freeze.attempt)).toEqual([1, 2, 3]);
+    for (const [at, freeze] of lifted.entries()) {
+      expect(freeze.replay).toBe('timed-out');
+      // Each freeze after the first began once the replayer had applied what the source took before the last lift.
+      const previous = lifted[at - 1];
+      if (previous)
+        expect(Date.parse(freeze.startedAt)).toBeGreaterThanOrEqual(
+          Date.parse(previous.liftedAt ?? '') + lagMs,
+        );
+    }
+    expect(world.elb.weights).toEqual({ source: 999, target: 0 });
+    expect(world.elb.swingRules).toEqual([]);
   });
 });
 

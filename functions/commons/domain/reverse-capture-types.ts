@@ -82,6 +82,8 @@ export interface LosslessVerdict {
 export interface CutoverFreezeRecord {
   /** Set just before the first CreateRule: a crash after it leaves a freeze whoever settles the rollout lifts. */
   readonly startedAt: string;
+  /** Which freeze of this cutover, from 1: one that timed out is followed by at most MAX_CUTOVER_FREEZES in all. */
+  readonly attempt?: number;
   /** Every freeze rule created. */
   readonly frozenAt?: string;
   /** `applied`: the replayer applied everything captured before the freeze; `timed-out`: not in time, no cutover. */

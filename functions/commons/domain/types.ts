@@ -194,8 +194,8 @@ export interface ReplayLagVerdict {
 export interface ReplayLagPort {
   check(): Promise<ReplayLagVerdict>;
   /**
-   * With writes frozen since `frozenAt`: whether the replayer has applied every write the source accepted before
-   * it (`caughtUp`). Absent: `check()` judges it.
+   * Whether the replayer has applied every write the source accepted before `frozenAt` (`caughtUp`), or a stricter
+   * answer (nothing at all queued or on its way), never a looser one. Absent: `check()` judges it.
    */
   appliedBefore?(frozenAt: Date): Promise<ReplayLagVerdict>;
 }

@@ -1,7 +1,9 @@
 import { AlarmFired } from '../errors.ts';
 import { WaitTaskEventSchema } from '../events.ts';
 import { attemptKey } from '../fencing.ts';
+import type { Rollout } from '../types.ts';
 import { parseOrThrow } from '../validation.ts';
+import { replayReadyForFreeze } from './cutover-freeze.ts';
 import type { EngineDeps } from './deps.ts';
 import { openDrain } from './drain.ts';
 import { firingSummary, throwIfAborted } from './record.ts';
@@ -61,7 +63,7 @@ export async function openWaitTask(deps: WaitTaskDeps, event: unknown): Promise<
       }),
     );
   }
-  if (kind === 'replay') return releaseIfCaughtUp(deps, executionArn, index, taskToken);
+  if (kind === 'replay') return releaseIfCaughtUp(deps, rollout, index, taskToken);
   // A resume that landed before this token was stored found no hold to end: the hold ends itself.
   if (kind === 'pause' && !rollout.pauseRequested && deps.callbacks) {
     await deps.callbacks.succeed(taskToken, { resumed: true });
@@ -85,14 +87,13 @@ export async function openWaitTask(deps: WaitTaskDeps, event: unknown): Promise<
  */
 async function releaseIfCaughtUp(
   deps: WaitTaskDeps,
-  executionArn: string,
+  rollout: Rollout,
   index: number,
   taskToken: string,
 ): Promise<{ waiting: boolean }> {
-  const verdict = (await deps.replayLag?.check()) ?? {
-    caughtUp: true,
-    detail: 'no replay-lag check configured',
-  };
+  const executionArn = rollout.executionArn;
+  // After a cutover freeze that timed out, the lag alarm's OK alone does not let the step freeze again.
+  const verdict = await replayReadyForFreeze(deps, rollout);
   if (!verdict.caughtUp || !deps.callbacks) {
     deps.log.info('waiting for the replayer', { executionArn, index, detail: verdict.detail });
     return { waiting: true };

@@ -43,9 +43,11 @@ export async function freezeForCutover(
 ): Promise<{ verdict: ReplayLagVerdict; created: readonly string[] }> {
   const kept = rollout.cutoverFreeze && !rollout.cutoverFreeze.liftedAt ? rollout.cutoverFreeze : undefined;
   const startedAt = kept?.startedAt ?? deps.now().toISOString();
-  await deps.store.update(deps.listenerArn, rollout.executionArn, { cutoverFreeze: { startedAt } }, fence);
+  const attempt = kept?.attempt ?? (timedOutFreeze(rollout)?.attempt ?? 0) + 1;
+  const begun: CutoverFreezeRecord = { startedAt, attempt };
+  await deps.store.update(deps.listenerArn, rollout.executionArn, { cutoverFreeze: begun }, fence);
   const created: string[] = [];
-  let frozen: CutoverFreezeRecord = { startedAt };
+  let frozen: CutoverFreezeRecord = begun;
   try {
     const port = rulesPort(deps, deps.listenerArn);
     const found = await rulesOf(port, rollout.executionArn);
@@ -54,12 +56,12 @@ export async function freezeForCutover(
       if (found.some((rule) => rule.name === spec.name)) continue;
       created.push(await port.createRule(spec, base + spec.offset, current, rollout.executionArn));
     }
-    frozen = { startedAt, frozenAt: kept?.frozenAt ?? deps.now().toISOString() };
+    frozen = { ...begun, frozenAt: kept?.frozenAt ?? deps.now().toISOString() };
     await deps.store.update(deps.listenerArn, rollout.executionArn, { cutoverFreeze: frozen }, fence);
   } catch (error) {
     // No cutover without the freeze: the rules made so far go, and the step fails (or is retried) as any rule
     // write of it does; a stale attempt lifts nothing of a live freeze (endCutoverFreeze).
-    await endCutoverFreeze(deps, rollout.executionArn, fence, created, { startedAt }, {}).catch(
+    await endCutoverFreeze(deps, rollout.executionArn, fence, created, begun, {}).catch(
       (liftError: unknown) =>
         deps.log.warn('could not lift the cutover freeze after a failed freeze', {
           error: String(liftError),
@@ -72,6 +74,42 @@ export async function freezeForCutover(
   });
   const verdict = await waitUntilApplied(deps, new Date(frozen.frozenAt ?? startedAt), Date.parse(startedAt));
   return { verdict, created };
+}
+
+/** A freeze of this cutover tried at most this many times: writes are refused at most this many freeze bounds. */
+export const MAX_CUTOVER_FREEZES = 3;
+
+/** The cutover's last freeze, when it timed out (lifted without a cutover). */
+export function timedOutFreeze(rollout: Rollout): CutoverFreezeRecord | undefined {
+  const last = rollout.cutoverFreeze;
+  return last?.replay === 'timed-out' && last.liftedAt && rollout.cutoverAt === undefined ? last : undefined;
+}
+
+/**
+ * Whether the cutover may freeze (again). The replay-lag alarm's OK only says the lag is under its threshold; once a
+ * freeze timed out, it said so while the lag was over the freeze's bound, so it alone would freeze again at once,
+ * and again. After a timed-out freeze the replayer must first have applied what the source took before that freeze
+ * was lifted (it got through the backlog that defeated it). Also used when a wait for the replayer opens, so that
+ * the step is not released into a refusal at once.
+ */
+export async function replayReadyForFreeze(
+  deps: Pick<EngineDeps, 'replayLag'>,
+  rollout: Rollout,
+): Promise<ReplayLagVerdict> {
+  const verdict = (await deps.replayLag?.check()) ?? {
+    caughtUp: true,
+    detail: 'no replay-lag check configured',
+  };
+  const last = timedOutFreeze(rollout);
+  if (!verdict.caughtUp || !last?.liftedAt || !deps.replayLag?.appliedBefore) return verdict;
+  const since = await deps.replayLag.appliedBefore(new Date(last.liftedAt));
+  if (since.caughtUp) return verdict;
+  return {
+    caughtUp: false,
+    detail:
+      `the cutover's freeze ${last.attempt ?? 1} timed out (${last.replayDetail ?? 'the replayer did not empty'}) ` +
+      `and the replayer has not yet applied what the source took before it was lifted (${since.detail})`,
+  };
 }
 
 /**

@@ -21,7 +21,15 @@ import { isPinRule, PIN_WEIGHTS } from '../swing-rules.ts';
 import type { FoundSwingRule, ReplayLagVerdict, Rollout, Weights } from '../types.ts';
 import { parseOrThrow } from '../validation.ts';
 import { isIncrease, percentToWeights, sameWeights } from '../weights.ts';
-import { endCutoverFreeze, freezeForCutover, liftCutoverFreeze, waitUntilApplied } from './cutover-freeze.ts';
+import {
+  endCutoverFreeze,
+  freezeForCutover,
+  liftCutoverFreeze,
+  MAX_CUTOVER_FREEZES,
+  replayReadyForFreeze,
+  timedOutFreeze,
+  waitUntilApplied,
+} from './cutover-freeze.ts';
 import { type EngineDeps, rulesPort } from './deps.ts';
 import {
   driftError,
@@ -93,6 +101,29 @@ async function waitForReplayer(
   const verdict = await deps.replayLag.check();
   if (verdict.caughtUp) return;
   await waitAgainForReplayer(deps, rollout, index, fence, verdict.detail);
+}
+
+/**
+ * Before the cutover's freeze: the replayer has caught up (replayReadyForFreeze: after a freeze that timed out, past
+ * the backlog that defeated it), else the step waits; after MAX_CUTOVER_FREEZES freezes that timed out it rolls back,
+ * so the 503s a cutover can cost are bounded whatever the replayer does.
+ */
+async function refuseFreezingAgainSoon(
+  deps: ShiftDeps,
+  rollout: Rollout,
+  index: number,
+  fence: string | undefined,
+): Promise<void> {
+  const last = timedOutFreeze(rollout);
+  if (last && (last.attempt ?? 1) >= MAX_CUTOVER_FREEZES) {
+    throw new ReplayLagTimedOut(
+      `the write cutover froze writes ${last.attempt ?? 1} times and each time the replayer did not apply what the ` +
+        `source took in time (last: ${last.replayDetail ?? 'not empty'}): rolling back; reads-first loses nothing ` +
+        'before the write cutover',
+    );
+  }
+  const verdict = await replayReadyForFreeze(deps, rollout);
+  if (!verdict.caughtUp) await waitAgainForReplayer(deps, rollout, index, fence, verdict.detail);
 }
 
 /** The step waits for the replay-lag alarm's OK (ReplayLagging), or rolls back once it waited too long. */
@@ -275,7 +306,7 @@ async function cutOverWrites(
     cutoverAt = await writeCutover(deps, rollout, index, step, desired, fence);
     await removeRules(rulesPort(deps, deps.listenerArn), rules, deps.log, 'reads');
   } else {
-    await waitForReplayer(deps, rollout, index, fence);
+    await refuseFreezingAgainSoon(deps, rollout, index, fence);
     const { verdict, created } = await freezeForCutover(deps, rollout, current, fence);
     const begun = (await deps.store.get(deps.listenerArn))?.rollout?.cutoverFreeze ?? {
       startedAt: deps.now().toISOString(),
