@@ -255,4 +255,21 @@ describe('A rollout that ends outside its rollback path after the cutover is set
     expect(freezeRulesOn(run.world)).toEqual([]);
     expect(run.world.elb.weights).not.toEqual(START);
   });
+
+  it('a listener reshaped by hand after the cutover: the settler halts, makes no freeze and frees the lock (I4)', async () => {
+    const run = losslessWorld({ drainTimeoutSeconds: 1 });
+    settlerTiming(run);
+    await run.inCutoverBake();
+    run.world.elb.setDefaultActions([
+      { Type: 'fixed-response', FixedResponseConfig: { StatusCode: '503', ContentType: 'text/plain' } },
+    ]);
+    const watch = watchFreeze(run);
+    run.execution.stop();
+    const result = await run.execution.result;
+    watch.stop();
+
+    expect(result).toMatchObject({ status: 'ABORTED', safetyNet: 'halted-drift' });
+    expect(watch.seen.created).toBe(0);
+    expect(await run.world.lockOwner()).toBeUndefined();
+  });
 });
