@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { safetyNet } from '#domain/engine/safety-net.ts';
+import { SETTLER_FREEZE_LEASE_MS } from '#domain/engine/settle-freeze.ts';
 import { ListenerShapeInvalid } from '#domain/errors.ts';
 import { FREEZE_RULE_SET } from '#domain/swing-rules.ts';
 import type { RolloutPatch, SwingRulesPort, Weights } from '#domain/types.ts';
@@ -31,12 +32,7 @@ function settlerTiming(run: Run, maxDrainWaitMs?: number): void {
 function watchFreeze(run: Run, drainAfterMs?: number) {
   const seen: { frozenAt?: number; drainedAt?: number; created: number } = { created: 0 };
   const onRuleWrite = run.world.elb.onRuleWrite;
-  run.world.elb.onRuleWrite = (rule, weights) => {
-    onRuleWrite?.(rule, weights);
-    const isNew = !run.world.elb.currentRules.some((current) => current.RuleArn === rule.RuleArn);
-    if (isNew && rule.Priority !== undefined && Number(rule.Priority) >= 1013) seen.created += 1;
-  };
-  const timer = setInterval(() => {
+  const frozen = () => {
     if (seen.frozenAt !== undefined || freezeRulesOn(run.world).length < FREEZE_RULE_SET.length) return;
     seen.frozenAt = Date.now();
     if (drainAfterMs === undefined) return;
@@ -44,8 +40,15 @@ function watchFreeze(run: Run, drainAfterMs?: number) {
       seen.drainedAt = Date.now();
       run.reverse.drained = true;
     }, drainAfterMs);
-  }, 1);
-  return { seen, stop: () => clearInterval(timer) };
+  };
+  // Called before each rule write lands: the freeze stands once its last rule has.
+  run.world.elb.onRuleWrite = (rule, weights) => {
+    onRuleWrite?.(rule, weights);
+    const isNew = !run.world.elb.currentRules.some((current) => current.RuleArn === rule.RuleArn);
+    if (isNew && rule.Priority !== undefined && Number(rule.Priority) >= 1013) seen.created += 1;
+    queueMicrotask(frozen);
+  };
+  return { seen, stop: () => undefined };
 }
 
 describe('A rollout that ends outside its rollback path after the cutover is settled with a freeze', () => {
@@ -271,5 +274,41 @@ describe('A rollout that ends outside its rollback path after the cutover is set
     expect(result).toMatchObject({ status: 'ABORTED', safetyNet: 'halted-drift' });
     expect(watch.seen.created).toBe(0);
     expect(await run.world.lockOwner()).toBeUndefined();
+  });
+
+  it('a freeze another settler began is waited for, never made beside it; once its maker is gone, it is claimed anew', async () => {
+    const run = losslessWorld({ drainTimeoutSeconds: 1 });
+    settlerTiming(run, 30);
+    await run.inCutoverBake();
+    const { executionArn } = run.execution;
+    // A settler began the freeze just now (it is still creating its rules, as far as the record tells).
+    const begun = new Date().toISOString();
+    await run.world.store.update(LISTENER.listenerArn, executionArn, {
+      status: 'rolling-back',
+      freeze: { startedAt: begun, drainDeadline: begun },
+    });
+    const watch = watchFreeze(run);
+    run.execution.stop();
+    await expect(run.execution.result).rejects.toMatchObject({ name: 'DrainPending' });
+    expect(watch.seen.created, 'no rule beside a freeze in the making').toBe(0);
+    expect(run.restore.at).toBeUndefined();
+
+    // Its maker is gone (longer ago than any settler runs): the reconciler claims it and makes it.
+    const abandoned = new Date(Date.now() - SETTLER_FREEZE_LEASE_MS - 1000).toISOString();
+    await run.world.store.update(LISTENER.listenerArn, executionArn, {
+      freeze: { startedAt: abandoned, drainDeadline: abandoned },
+    });
+    run.reverse.drained = true;
+    const reconciled = await run.world.sfn.reconcile(run.world.deps);
+    watch.stop();
+
+    expect(reconciled).toMatchObject({ action: 'restored' });
+    expect(watch.seen.frozenAt, 'all five freeze rules stood before the restore').toBeDefined();
+    expect(run.restore.at).toBeGreaterThanOrEqual(watch.seen.frozenAt ?? Number.POSITIVE_INFINITY);
+    const last = await run.finished();
+    expect(Date.parse(last?.freeze?.startedAt ?? '')).toBeGreaterThan(Date.parse(abandoned));
+    expect(last?.freeze).toMatchObject({ drain: 'drained', liftedAt: expect.any(String) });
+    expect(run.world.elb.swingRules).toEqual([]);
+    expect(run.world.elb.weights).toEqual(START);
   });
 });
