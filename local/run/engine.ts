@@ -111,6 +111,7 @@ export function localEngine(
       await baseRules.setRuleWeights(arn, weights);
       recordReads(weights);
     },
+    setRuleResponse: (arn, respond) => baseRules.setRuleResponse?.(arn, respond) ?? Promise.resolve(),
     deleteRule: (arn) => baseRules.deleteRule(arn),
   };
   // The source path's replayer has caught up while no captured write has waited much longer than its lag.
@@ -141,6 +142,8 @@ export function localEngine(
     listenerRules: new LocalListenerRules(alb),
     swingRules,
     replayLag: { check: async () => replayCaughtUp(), appliedBefore: async () => replayApplied() },
+    // The stand-in applies a rule change at once, and appliedBefore counts what is still on its way.
+    ruleSettleMs: 0,
     replayLagAlarm: LOCAL_REPLAY_LAG_ALARM,
     ...localReverseCapture(targetProxy, alb, options.drainTimeoutSeconds),
     // As the target group's RequestCount: every request the target took in the window, reads included.

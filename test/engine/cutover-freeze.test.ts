@@ -24,8 +24,9 @@ function queuedReplayerWorld(options: { stuck?: boolean } = {}) {
   };
   const answer = (caughtUp: boolean, detail: string): ReplayLagVerdict => ({ caughtUp, detail });
   Object.assign(world.deps, {
-    // The engine's clock is real time: a short bound keeps the timed-out case quick.
+    // The engine's clock is real time: a short bound keeps the timed-out case quick (no rule settling here).
     cutoverFreezeTimeoutMs: 300,
+    ruleSettleMs: 0,
     replayLag: {
       check: async () => {
         applyOne();
@@ -38,6 +39,16 @@ function queuedReplayerWorld(options: { stuck?: boolean } = {}) {
     },
   } satisfies Partial<EngineDeps>);
   const frozenAtCutover: string[][] = [];
+  /** What writes-to-source did when each replayer question was asked: 503 while frozen, else forwarded. */
+  const writesRuleWhenAsked: string[] = [];
+  const appliedBefore = world.deps.replayLag?.appliedBefore;
+  if (appliedBefore)
+    Object.assign(world.deps.replayLag ?? {}, {
+      appliedBefore: async (since: Date) => {
+        writesRuleWhenAsked.push(writesToSourceAction(world));
+        return appliedBefore(since);
+      },
+    });
   const onModify = world.elb.onModify;
   world.elb.onModify = (weights) => {
     onModify?.(weights);
@@ -50,7 +61,7 @@ function queuedReplayerWorld(options: { stuck?: boolean } = {}) {
       );
     }
   };
-  return { world, queue, target, frozenAtCutover };
+  return { world, queue, target, frozenAtCutover, writesRuleWhenAsked };
 }
 
 describe('The write cutover freezes writes until the forward replayer has applied what the source took', () => {
@@ -73,6 +84,11 @@ describe('The write cutover freezes writes until the forward replayer has applie
       expect.arrayContaining(['freeze-methods', 'freeze-writes', 'freeze-post']),
     );
     expect(run.world.elb.swingRules).toEqual([]);
+    // writes-to-source comes before the freeze's rules: it answered 503 too while the replayer emptied, so no
+    // write it matches reached the source during the freeze (review 4: it forwarded them, and a second wait as
+    // long as the first followed).
+    expect(run.writesRuleWhenAsked[0]).toBe('fixed-response');
+    expect(run.writesRuleWhenAsked).not.toContain('forward');
     const last = (await run.world.store.get(LISTENER.listenerArn))?.history.at(-1);
     expect(last?.cutoverFreeze).toMatchObject({
       replay: 'applied',
@@ -107,6 +123,9 @@ describe('The write cutover freezes writes until the forward replayer has applie
       freezeRules: 0,
     });
     expect(freeze).toMatchObject({ attempt: 1, replay: 'timed-out' });
+    // Frozen with the rest, writes-to-source forwards to the source again once the freeze is lifted.
+    expect(run.writesRuleWhenAsked).toContain('fixed-response');
+    expect(writesToSourceAction(run.world)).toBe('forward');
     expect(run.target).toEqual([]);
     expect(run.world.elb.weights).toEqual({ source: 999, target: 0 });
   });
@@ -121,6 +140,7 @@ describe('The write cutover freezes writes until the forward replayer has applie
         : { caughtUp: false, detail: 'writes queued' };
     Object.assign(world.deps, {
       cutoverFreezeTimeoutMs: 100,
+      ruleSettleMs: 0,
       replayLag: {
         check: async () => ({ caughtUp: true, detail: 'lag under the threshold' }),
         appliedBefore: async (since: Date) => applied(since),
@@ -154,6 +174,10 @@ describe('The write cutover freezes writes until the forward replayer has applie
     expect(world.elb.swingRules).toEqual([]);
   });
 });
+
+const writesToSourceAction = (world: ReturnType<typeof readsFirstWorld>) =>
+  world.elb.swingRules.find((rule) => rule.tags.some((tag) => tag.Value === 'writes-to-source'))?.Actions?.[0]
+    ?.Type ?? 'none';
 
 const freezeRulesOn = (world: ReturnType<typeof readsFirstWorld>) =>
   world.elb.swingRules.filter((rule) => rule.tags.some((tag) => tag.Value?.startsWith('freeze-')));

@@ -176,6 +176,18 @@ export class AlbSwingRules implements SwingRulesPort {
     await this.verify(ruleArn, weights);
   }
 
+  async setRuleResponse(ruleArn: string, respond: FixedResponse): Promise<void> {
+    try {
+      // No Conditions: ModifyRule keeps what it is not given, so only the action changes.
+      await this.client.send(
+        new ModifyRuleCommand({ RuleArn: ruleArn, Actions: [fixedResponseAction(respond)] }),
+      );
+    } catch (error) {
+      if (isNamed(error, 'RuleNotFoundException')) throw this.gone(ruleArn, 'ModifyRule', error);
+      throw classifyAwsError(error, `ModifyRule ${ruleArn}`);
+    }
+  }
+
   async deleteRule(ruleArn: string): Promise<void> {
     try {
       await this.client.send(new DeleteRuleCommand({ RuleArn: ruleArn }));

@@ -3,6 +3,7 @@ import { ListenerShapeInvalid, ValidationFailed, WeightsDrifted } from './errors
 import type { LogPort } from './log.ts';
 import {
   FREEZE_RULE_SET,
+  isFrozenWritesRule,
   isIntact,
   isSourceOnly,
   PIN_WEIGHTS,
@@ -200,7 +201,9 @@ export function rulesDrift(
   options: { ignoreMissing?: boolean; staleSteps?: boolean } = {},
 ): string | undefined {
   const base = rollout.readsFirst?.basePriority ?? DEFAULT_READS_FIRST.basePriority;
-  for (const rule of rules) {
+  for (const found of rules) {
+    // The cutover's freeze makes writes-to-source answer 503 (cutover-freeze.ts): Swing's own, not a hand change.
+    const rule = rollout.cutoverFreeze && isFrozenWritesRule(found) ? forwardOf(found) : found;
     const spec = specOf(rule);
     const where = `rule ${rule.name} (${rule.arn})`;
     if (!spec || !isIntact(rule, base)) return `${where} was reshaped: it is not as Swing created it`;
@@ -233,6 +236,11 @@ export function rulesDrift(
     }
   }
   return undefined;
+}
+
+function forwardOf(rule: FoundSwingRule): FoundSwingRule {
+  const { respond: _answered, ...forward } = rule;
+  return { ...forward, weights: PIN_WEIGHTS };
 }
 
 export function rulesDriftError(listenerArn: string, why: string): WeightsDrifted {
@@ -280,7 +288,8 @@ export async function removeRules(
   log: LogPort,
   which: 'all' | 'reads' = 'all',
 ): Promise<number> {
-  const lifted = await liftFreeze(port, rules, log);
+  // writes-to-source goes below: no need to make it forward again first.
+  const lifted = await liftFreeze(port, rules, log, { restoreWrites: false });
   const reads = rules.filter((rule) => specOf(rule)?.role === 'reads');
   // writes-to-source after the read rules: while one still routes, a write it would match stays on the source.
   const writes = rules.filter((rule) => specOf(rule)?.role === 'writes' || specOf(rule) === undefined);
@@ -302,7 +311,11 @@ export async function liftFreeze(
   port: SwingRulesPort,
   rules: readonly FoundSwingRule[],
   log: LogPort,
+  options: { restoreWrites?: boolean } = {},
 ): Promise<number> {
+  // The write cutover's freeze made writes-to-source answer 503: it forwards to the source again, as before it.
+  if (options.restoreWrites !== false)
+    for (const rule of rules.filter(isFrozenWritesRule)) await port.setRuleWeights(rule.arn, PIN_WEIGHTS);
   const order = [
     'freeze-post',
     'freeze-methods',

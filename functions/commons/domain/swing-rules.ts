@@ -398,6 +398,15 @@ export function specOf(rule: Pick<FoundSwingRule, 'name'>): SwingRuleSpec | unde
   return ALL_SWING_RULES.find((spec) => spec.name === rule.name);
 }
 
+/** `writes-to-source` answering the freeze's 503, as the write cutover's freeze makes it (cutover-freeze.ts). */
+export function isFrozenWritesRule(rule: FoundSwingRule): boolean {
+  return (
+    specOf(rule)?.role === 'writes' &&
+    rule.weights === undefined &&
+    rule.respond?.statusCode === FREEZE_RESPONSE.statusCode
+  );
+}
+
 export function isFreezeRule(rule: Pick<FoundSwingRule, 'name'>): boolean {
   return specOf(rule)?.role === 'freeze';
 }

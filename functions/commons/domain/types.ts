@@ -176,6 +176,8 @@ export interface SwingRulesPort {
   createRule(spec: SwingRuleSpec, priority: number, weights: Weights, owner: string): Promise<string>;
   /** Sets a rule's weighted forward (the rest of it kept), then reads it back (else `WeightsNotApplied`). */
   setRuleWeights(ruleArn: string, weights: Weights): Promise<void>;
+  /** Makes a rule answer `respond` itself (fixed-response), its conditions kept: the cutover's freeze. */
+  setRuleResponse?(ruleArn: string, respond: FixedResponse): Promise<void>;
   /** Deletes a rule; one already gone is fine. */
   deleteRule(ruleArn: string): Promise<void>;
 }
@@ -193,10 +195,7 @@ export interface ReplayLagVerdict {
 
 export interface ReplayLagPort {
   check(): Promise<ReplayLagVerdict>;
-  /**
-   * Whether the replayer has applied every write the source accepted before `frozenAt` (`caughtUp`), or a stricter
-   * answer (nothing at all queued or on its way), never a looser one. Absent: `check()` judges it.
-   */
+  /** Whether the replayer applied every write the source took before `frozenAt`; stricter answers are fine. */
   appliedBefore?(frozenAt: Date): Promise<ReplayLagVerdict>;
 }
 

@@ -1,16 +1,18 @@
 import { LockLost, Superseded } from '../errors.ts';
 import { DEFAULT_READS_FIRST, liftFreeze, rulesOf } from '../reads-first.ts';
-import { FREEZE_RULE_SET } from '../swing-rules.ts';
+import { FREEZE_RESPONSE, FREEZE_RULE_SET, isFrozenWritesRule, PIN_WEIGHTS, specOf } from '../swing-rules.ts';
 import type { CutoverFreezeRecord, ReplayLagVerdict, Rollout, Weights } from '../types.ts';
 import { type EngineDeps, rulesPort, sleep } from './deps.ts';
+import { SHIFT_WEIGHTS_TIMEOUT_SECONDS } from './stale-shift-window.ts';
 
 /**
  * The reads-first write cutover's freeze. The replay-lag gate only says the forward replayer's lag is under its
  * threshold: writes the source accepted just before the cutover may still be queued, and would land on the
  * target after clients' newer writes to the same documents. So the cutover freezes writes (FREEZE_RULE_SET:
- * non-reads answered 503, reads flowing), waits until the replayer has applied everything captured before the
- * freeze, moves the default action and removes the read rules and writes-to-source (which comes before the freeze's
- * rules and sent its writes to the source until then), waits for the replayer again, then lifts the freeze.
+ * non-reads answered 503, reads flowing; writes-to-source, which comes before the freeze's rules, made to answer
+ * the same 503), waits until the replayer has applied everything captured before the freeze took effect, moves the
+ * default action and removes the read rules and writes-to-source, checks the replayer once more, then lifts the
+ * freeze. Both waits share one bound, well inside ShiftWeights' timeout.
  */
 
 export type CutoverFreezeDeps = Pick<
@@ -23,57 +25,89 @@ export type CutoverFreezeDeps = Pick<
   | 'replayLag'
   | 'frozenRequests'
   | 'cutoverFreezeTimeoutMs'
+  | 'ruleSettleMs'
 > & { readonly sleep?: (ms: number) => Promise<void> };
 
-/** The longest a cutover keeps writes frozen waiting for the replayer: well inside ShiftWeights' 30 s timeout. */
-export const CUTOVER_FREEZE_TIMEOUT_MS = 15_000;
+/**
+ * The longest a cutover keeps writes frozen, its waits for the replayer together, from the freeze's start: 10 s of
+ * ShiftWeights' 30 s timeout are left for its AWS calls after the waits (the cutover, the removals, the lift).
+ */
+export const CUTOVER_FREEZE_TIMEOUT_MS = (SHIFT_WEIGHTS_TIMEOUT_SECONDS - 10) * 1000;
 const CUTOVER_FREEZE_POLL_MS = 100;
 
 /**
- * Freezes writes (a retried attempt keeps the freeze it finds, and its start) and waits, at most
- * CUTOVER_FREEZE_TIMEOUT_MS from the freeze's start, for the replayer to have applied every write captured
- * before it. Returns the replayer's last verdict (not caught up means timed out, and the caller lifts the freeze)
- * and the rules this attempt created (a stale attempt removes only those: endCutoverFreeze).
+ * ALB applies a rule change "not immediately": requests may be routed by the previous rules for a short time
+ * (Elastic Load Balancing's user guide, "Edit a listener rule"). The freeze takes effect this long after its last
+ * rule write, and what the replayer must apply is what the source took until then.
+ */
+export const RULE_SETTLE_MS = 1000;
+
+/** What one attempt made of the freeze: the rules it created, and writes-to-source if it made it answer 503. */
+export interface FreezeMade {
+  readonly created: string[];
+  writes?: string;
+}
+
+/**
+ * Freezes writes (a retried attempt keeps the freeze it finds, and its start) and waits, within the freeze's bound
+ * (CUTOVER_FREEZE_TIMEOUT_MS from its start), for the replayer to have applied every write captured before the
+ * freeze took effect. Returns the replayer's last verdict (not caught up means timed out, and the caller lifts the
+ * freeze), what this attempt made (a stale attempt undoes only that: endCutoverFreeze), and `since`, the moment
+ * after which no write reached the source, when writes-to-source answers 503 (else writes it matches still do).
  */
 export async function freezeForCutover(
   deps: CutoverFreezeDeps,
   rollout: Rollout,
   current: Weights,
   fence: string | undefined,
-): Promise<{ verdict: ReplayLagVerdict; created: readonly string[] }> {
+): Promise<{ verdict: ReplayLagVerdict; made: FreezeMade; since: Date | undefined }> {
   const kept = rollout.cutoverFreeze && !rollout.cutoverFreeze.liftedAt ? rollout.cutoverFreeze : undefined;
   const startedAt = kept?.startedAt ?? deps.now().toISOString();
   const attempt = kept?.attempt ?? (timedOutFreeze(rollout)?.attempt ?? 0) + 1;
   const begun: CutoverFreezeRecord = { startedAt, attempt };
   await deps.store.update(deps.listenerArn, rollout.executionArn, { cutoverFreeze: begun }, fence);
-  const created: string[] = [];
+  const made: FreezeMade = { created: [] };
   let frozen: CutoverFreezeRecord = begun;
+  let writesFrozen = false;
   try {
     const port = rulesPort(deps, deps.listenerArn);
     const found = await rulesOf(port, rollout.executionArn);
     const base = rollout.readsFirst?.basePriority ?? DEFAULT_READS_FIRST.basePriority;
     for (const spec of FREEZE_RULE_SET) {
       if (found.some((rule) => rule.name === spec.name)) continue;
-      created.push(await port.createRule(spec, base + spec.offset, current, rollout.executionArn));
+      made.created.push(await port.createRule(spec, base + spec.offset, current, rollout.executionArn));
     }
+    // writes-to-source comes before the freeze's rules: left forwarding, the writes it matches (POST
+    // /<index>/_doc/<id>, ...) would reach the source through the whole wait. Now it answers what freeze-writes does.
+    const writes = found.find((rule) => specOf(rule)?.role === 'writes');
+    if (writes && !isFrozenWritesRule(writes) && port.setRuleResponse) {
+      made.writes = writes.arn;
+      await port.setRuleResponse(writes.arn, FREEZE_RESPONSE);
+    }
+    writesFrozen = !writes || isFrozenWritesRule(writes) || made.writes !== undefined;
     frozen = { ...begun, frozenAt: kept?.frozenAt ?? deps.now().toISOString() };
     await deps.store.update(deps.listenerArn, rollout.executionArn, { cutoverFreeze: frozen }, fence);
   } catch (error) {
     // No cutover without the freeze: the rules made so far go, and the step fails (or is retried) as any rule
     // write of it does; a stale attempt lifts nothing of a live freeze (endCutoverFreeze).
-    await endCutoverFreeze(deps, rollout.executionArn, fence, created, begun, {}).catch(
-      (liftError: unknown) =>
-        deps.log.warn('could not lift the cutover freeze after a failed freeze', {
-          error: String(liftError),
-        }),
+    await endCutoverFreeze(deps, rollout.executionArn, fence, made, begun, {}).catch((liftError: unknown) =>
+      deps.log.warn('could not lift the cutover freeze after a failed freeze', {
+        error: String(liftError),
+      }),
     );
     throw error;
   }
   deps.log.info('writes frozen for the cutover: waiting for the replayer to apply what the source took', {
     executionArn: rollout.executionArn,
   });
-  const verdict = await waitUntilApplied(deps, new Date(frozen.frozenAt ?? startedAt), Date.parse(startedAt));
-  return { verdict, created };
+  const since = settled(deps, new Date(frozen.frozenAt ?? startedAt));
+  const verdict = await waitUntilApplied(deps, since, Date.parse(startedAt));
+  return { verdict, made, since: writesFrozen ? since : undefined };
+}
+
+/** When a rule change made at `at` has taken effect on every node of the load balancer. */
+export function settled(deps: Pick<CutoverFreezeDeps, 'ruleSettleMs'>, at: Date): Date {
+  return new Date(at.getTime() + (deps.ruleSettleMs ?? RULE_SETTLE_MS));
 }
 
 /** A freeze of this cutover tried at most this many times: writes are refused at most this many freeze bounds. */
@@ -113,8 +147,9 @@ export async function replayReadyForFreeze(
 }
 
 /**
- * Polls the replayer until it has applied every write the source took before `since` (writes frozen), at most
- * the cutover freeze's bound from `from`. Returns its last verdict.
+ * Polls the replayer, from `since` on, until it has applied every write the source took before `since` (writes
+ * frozen), at most the cutover freeze's bound from `from` (the freeze's start: every wait of it shares the bound).
+ * Returns its last verdict.
  */
 export async function waitUntilApplied(
   deps: CutoverFreezeDeps,
@@ -123,6 +158,8 @@ export async function waitUntilApplied(
 ): Promise<ReplayLagVerdict> {
   const deadline = from + (deps.cutoverFreezeTimeoutMs ?? CUTOVER_FREEZE_TIMEOUT_MS);
   const judge = () => deps.replayLag?.appliedBefore?.(since) ?? noReplayer();
+  const settling = Math.min(since.getTime(), deadline) - deps.now().getTime();
+  if (settling > 0) await (deps.sleep ?? sleep)(settling);
   for (;;) {
     const verdict = await judge();
     const left = deadline - deps.now().getTime();
@@ -147,7 +184,7 @@ export async function endCutoverFreeze(
   deps: CutoverFreezeDeps,
   executionArn: string,
   fence: string | undefined,
-  created: readonly string[],
+  made: FreezeMade,
   begun: CutoverFreezeRecord,
   ended: Pick<CutoverFreezeRecord, 'replay' | 'replayDetail'>,
 ): Promise<void> {
@@ -162,11 +199,13 @@ export async function endCutoverFreeze(
     return;
   }
   const port = rulesPort(deps, deps.listenerArn);
-  for (const arn of created) await port.deleteRule(arn);
-  if (created.length > 0)
-    deps.log.warn('a stale cutover attempt removed the freeze rules it made after the freeze ended', {
+  for (const arn of made.created) await port.deleteRule(arn);
+  // Gone already if the cutover removed it: nothing to put back then.
+  if (made.writes) await port.setRuleWeights(made.writes, PIN_WEIGHTS).catch(() => undefined);
+  if (made.created.length > 0 || made.writes)
+    deps.log.warn('a stale cutover attempt undid what it made of the freeze after the freeze ended', {
       executionArn,
-      removed: created.length,
+      removed: made.created.length,
     });
 }
 

@@ -67,6 +67,8 @@ export interface EngineDeps {
   readonly reverseReplay?: ReverseReplayPort;
   /** How long the write cutover keeps writes frozen for the replayer. @default CUTOVER_FREEZE_TIMEOUT_MS */
   readonly cutoverFreezeTimeoutMs?: number;
+  /** How long ALB may route by a listener's old rules after a change. @default RULE_SETTLE_MS; 0 locally */
+  readonly ruleSettleMs?: number;
   /** The non-reads the freeze answered 503, for the record. Absent: not counted (AWS). */
   readonly frozenRequests?: FrozenRequestsPort;
   /**

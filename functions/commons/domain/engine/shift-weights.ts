@@ -17,7 +17,7 @@ import {
   runSteps,
   writeReadRules,
 } from '../reads-first.ts';
-import { isPinRule, PIN_WEIGHTS } from '../swing-rules.ts';
+import { isFreezeRule, isPinRule, PIN_WEIGHTS } from '../swing-rules.ts';
 import type { FoundSwingRule, ReplayLagVerdict, Rollout, Weights } from '../types.ts';
 import { parseOrThrow } from '../validation.ts';
 import { isIncrease, percentToWeights, sameWeights } from '../weights.ts';
@@ -27,6 +27,7 @@ import {
   liftCutoverFreeze,
   MAX_CUTOVER_FREEZES,
   replayReadyForFreeze,
+  settled,
   timedOutFreeze,
   waitUntilApplied,
 } from './cutover-freeze.ts';
@@ -58,6 +59,7 @@ export type ShiftDeps = Pick<
   | 'replayLag'
   | 'frozenRequests'
   | 'cutoverFreezeTimeoutMs'
+  | 'ruleSettleMs'
 >;
 
 export interface ShiftResult {
@@ -307,14 +309,14 @@ async function cutOverWrites(
     await removeRules(rulesPort(deps, deps.listenerArn), rules, deps.log, 'reads');
   } else {
     await refuseFreezingAgainSoon(deps, rollout, index, fence);
-    const { verdict, created } = await freezeForCutover(deps, rollout, current, fence);
+    const { verdict, made, since } = await freezeForCutover(deps, rollout, current, fence);
     const begun = (await deps.store.get(deps.listenerArn))?.rollout?.cutoverFreeze ?? {
       startedAt: deps.now().toISOString(),
     };
     let ended: ReplayLagVerdict = verdict;
     // A stale attempt (a Retry runs the step) lifts nothing of a freeze that attempt may be waiting under.
     const lift = () =>
-      endCutoverFreeze(deps, rollout.executionArn, fence, created, begun, {
+      endCutoverFreeze(deps, rollout.executionArn, fence, made, begun, {
         replay: ended.caughtUp ? 'applied' : 'timed-out',
         replayDetail: ended.detail,
       });
@@ -325,11 +327,14 @@ async function cutOverWrites(
     try {
       await refuseRaisingUnderAlarm(deps, step, 'the target (the write cutover)');
       cutoverAt = await writeCutover(deps, rollout, index, step, desired, fence);
-      // writes-to-source (a rule before the freeze's) kept sending its writes to the source until now: once it is
-      // gone they meet the freeze too, and the replayer applies what it sent before any client write lands.
-      await removeRules(rulesPort(deps, deps.listenerArn), rules, deps.log, 'reads');
-      const removedAt = deps.now();
-      ended = await waitUntilApplied(deps, removedAt, removedAt.getTime());
+      // The freeze's own rules stay (a retry's snapshot has them) until the lift below.
+      const unfrozen = rules.filter((rule) => !isFreezeRule(rule));
+      await removeRules(rulesPort(deps, deps.listenerArn), unfrozen, deps.log, 'reads');
+      // Nothing reached the source after `since` when writes-to-source answered 503 (one more look, at once);
+      // else (a rules port that cannot make it answer) what it sent until its removal is waited for, within the
+      // same bound: the freeze's waits share it, so ShiftWeights keeps time for its calls after them.
+      const after = since ?? settled(deps, deps.now());
+      ended = await waitUntilApplied(deps, after, Date.parse(begun.startedAt));
     } finally {
       // Lifted whatever happened: a freeze never outlives the step that made it (I9).
       await lift();
