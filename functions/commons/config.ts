@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { ValidationFailed } from '#domain/errors.ts';
-import { ALB_RULE_LIMITS, SWING_RULE_SET } from '#domain/swing-rules.ts';
+import { ALB_RULE_LIMITS, SWING_PRIORITY_SPAN } from '#domain/swing-rules.ts';
 import type {
   InsufficientDataPolicy,
   ListenerTarget,
@@ -69,7 +69,7 @@ export function alarmOptionsFromEnv(env: NodeJS.ProcessEnv = process.env) {
 }
 
 /** The highest first priority at which all of Swing's rules still fit under ALB's highest priority. */
-export const MAX_RULE_PRIORITY = ALB_RULE_LIMITS.maxPriority - SWING_RULE_SET.length + 1;
+export const MAX_RULE_PRIORITY = ALB_RULE_LIMITS.maxPriority - SWING_PRIORITY_SPAN + 1;
 /** Step Functions' longest wait: a task token lives at most a year. */
 const MAX_WAIT_SECONDS = 31_536_000;
 
@@ -89,8 +89,8 @@ export const ReadsFirstSettingsSchema = strictObjectOf(
       .min(1, { error: (issue) => `is ${issue.input}: ALB rule priorities start at 1` })
       .max(MAX_RULE_PRIORITY, {
         error: (issue) =>
-          `is ${issue.input}: Swing's ${SWING_RULE_SET.length} rules take it and the next ` +
-          `${SWING_RULE_SET.length - 1}, and ALB's highest priority is ${ALB_RULE_LIMITS.maxPriority}: ` +
+          `is ${issue.input}: Swing's rules take it and the next ${SWING_PRIORITY_SPAN - 1}, and ` +
+          `ALB's highest priority is ${ALB_RULE_LIMITS.maxPriority}: ` +
           `use at most ${MAX_RULE_PRIORITY}`,
       }),
     // OpenSearch caps a scroll's keep-alive at search.max_keep_alive, 24 h by default.

@@ -22,13 +22,13 @@ describe('Lossless rollback after the cutover: freeze, drain, restore, lift', ()
     await run.world.fireAlarm(ALARM);
     await run.draining();
 
-    // Frozen: the five freeze rules, three answering 503 and two forwarding POST reads as the listener does.
+    // Frozen: the nine freeze rules, seven answering 503 and two forwarding POST reads as the listener does.
     const frozen = run.world.elb.currentRules.filter((rule) =>
       FREEZE_RULE_SET.some((spec) => rule.tags.some((tag) => tag.Value === spec.name)),
     );
     expect(frozen).toHaveLength(FREEZE_RULE_SET.length);
     const answers = frozen.flatMap((rule) => rule.Actions ?? []).filter((a) => a.Type === 'fixed-response');
-    expect(answers).toHaveLength(3);
+    expect(answers).toHaveLength(7);
     expect(answers[0]?.FixedResponseConfig).toEqual({
       StatusCode: '503',
       ContentType: 'application/json',
@@ -224,7 +224,7 @@ describe('Before the cutover, Preflight says whether a rollback after it would b
     const result = await world.start({ plan: '10,100' }).result;
     expect(result).toMatchObject({ status: 'FAILED', error: 'ListenerShapeInvalid' });
     expect(result.status === 'FAILED' ? result.cause : '').toMatch(
-      /priorities Swing needs \(1000-1017\) are taken/,
+      /priorities Swing needs \(1000-1021\) are taken/,
     );
     expect(listenerWritesSince(world.elb, before)).toEqual([]);
   });

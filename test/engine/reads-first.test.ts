@@ -391,7 +391,7 @@ describe('Reads-first preflight refusals change nothing', () => {
       world,
       { plan: '10,100' },
       'ListenerShapeInvalid',
-      /priorities Swing needs \(1000-1012\) are taken/,
+      /priorities Swing needs \(1000-1021\) are taken/,
     );
   });
 

@@ -3,6 +3,7 @@ import type { EngineDeps } from '#domain/engine/deps.ts';
 import { preflight } from '#domain/engine/preflight.ts';
 import { safetyNet } from '#domain/engine/safety-net.ts';
 import { shiftWeights } from '#domain/engine/shift-weights.ts';
+import { FREEZE_RULE_SET } from '#domain/swing-rules.ts';
 import type { ReplayLagVerdict } from '#domain/types.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
 import { readsFirstWorld, replayLagCutover } from '#test/support/reads-first-world.ts';
@@ -40,7 +41,7 @@ describe('Review 4: the safety net halting a rollout whose cutover froze writes'
     await world.until((rollout) => rollout?.cutoverFreeze?.frozenAt !== undefined, 'the cutover freeze');
     const frozenRules = () =>
       world.elb.swingRules.filter((rule) => rule.tags.some((tag) => tag.Value?.startsWith('freeze-')));
-    expect(frozenRules()).toHaveLength(5);
+    expect(frozenRules()).toHaveLength(FREEZE_RULE_SET.length);
 
     // Act: the operator sets the weights by hand and stops the execution; its safety net acts.
     world.elb.setByHand({ source: 900, target: 99 });

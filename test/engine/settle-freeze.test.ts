@@ -45,7 +45,8 @@ function watchFreeze(run: Run, drainAfterMs?: number) {
   run.world.elb.onRuleWrite = (rule, weights) => {
     onRuleWrite?.(rule, weights);
     const isNew = !run.world.elb.currentRules.some((current) => current.RuleArn === rule.RuleArn);
-    if (isNew && rule.Priority !== undefined && Number(rule.Priority) >= 1013) seen.created += 1;
+    const freezePriority = FREEZE_RULE_SET.some((spec) => String(1000 + spec.offset) === rule.Priority);
+    if (isNew && freezePriority) seen.created += 1;
     queueMicrotask(frozen);
   };
   return { seen, stop: () => undefined };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ValidationFailed } from '#domain/errors.ts';
 import { DEFAULT_READS_FIRST } from '#domain/reads-first.ts';
-import { SWING_RULE_SET } from '#domain/swing-rules.ts';
+import { SWING_PRIORITY_SPAN } from '#domain/swing-rules.ts';
 import {
   CONFIG_FILE_CONTEXT,
   cronIssue,
@@ -297,7 +297,7 @@ describe('Function: parseSwingConfig (reads first)', () => {
     expect(fields).toEqual([
       {
         field: 'config.readsFirst.rulePriority',
-        message: expect.stringContaining(`Swing's ${SWING_RULE_SET.length} rules take it`),
+        message: expect.stringContaining(`Swing's rules take it and the next ${SWING_PRIORITY_SPAN - 1}`),
       },
       { field: 'config.readsFirst.cutoverGate', message: expect.stringContaining("'replay-lag'") },
       {

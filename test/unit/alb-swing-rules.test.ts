@@ -18,7 +18,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AlbSwingRules } from '#adapters/swing-rules.ts';
 import { ListenerShapeInvalid, RuleGone, ValidationFailed } from '#domain/errors.ts';
-import { isIntact, isSourceOnly, PIN_WEIGHTS, SWING_RULE_SET } from '#domain/swing-rules.ts';
+import {
+  isIntact,
+  isSourceOnly,
+  PIN_WEIGHTS,
+  SWING_PRIORITY_SPAN,
+  SWING_RULE_SET,
+} from '#domain/swing-rules.ts';
 import type { ListenerTarget } from '#domain/types.ts';
 
 const ACCOUNT = 'arn:aws:elasticloadbalancing:us-east-1:123456789012';
@@ -430,7 +436,7 @@ describe('Class: AlbSwingRules', () => {
       await expect(refusal).rejects.toThrow(
         new RegExp(
           `priority 103, which Swing's rule reads-get-head needs on listener .*, is taken by someone else's rule ` +
-            `\\(${holder.rule.RuleArn}\\).*choose another rulePriority \\(a free range of ${SWING_RULE_SET.length}\\)`,
+            `\\(${holder.rule.RuleArn}\\).*choose another rulePriority \\(a free range of ${SWING_PRIORITY_SPAN}\\)`,
         ),
       );
     });

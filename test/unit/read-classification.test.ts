@@ -1,6 +1,6 @@
 import type { RuleCondition } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { describe, expect, it } from 'vitest';
-import { SWING_RULE_SET } from '#domain/swing-rules.ts';
+import { ALL_SWING_RULES, SWING_RULE_SET } from '#domain/swing-rules.ts';
 import type { SwingRuleCondition, SwingRuleSpec } from '#domain/types.ts';
 import { compileConditions, parseRequest } from '../../local/alb-rules.ts';
 import { type ClientEndpoint, clientEndpoints } from '../../scripts/client-endpoints.ts';
@@ -256,5 +256,90 @@ describe('Reads-first rules against the REST APIs of OpenSearch and Elasticsearc
       'POST /_search -> pin',
     ]);
     expect([...moved].filter((line) => line.endsWith('-> reads')).length).toBeGreaterThan(10);
+  });
+});
+
+/** POST reads the pins keep on the source (explanations, statistics, a task search), frozen or not. */
+const PINNED_POST_READS = new Set([
+  'sql.translate',
+  'sql.explain',
+  'sql.postStats',
+  'ppl.explain',
+  'ppl.postStats',
+  'ml.searchTasks',
+]);
+
+/** The rules on the listener while writes are frozen (the freeze's, Swing's reads-first set), by priority. */
+const FROZEN = [...ALL_SWING_RULES]
+  .sort((a, b) => a.offset - b.offset)
+  .map((spec) => ({ spec, matches: compileConditions(spec.conditions.map(elbCondition)) }));
+
+/** The first rule of the frozen listener a request meets, as sent and as resolved. */
+function frozenRulesMet(method: string, url: string): (SwingRuleSpec | undefined)[] {
+  const first = (target: string) =>
+    FROZEN.find((rule) => rule.matches(parseRequest({ method, url: target, headers: {} })))?.spec;
+  return [first(url), first(resolved(url))];
+}
+
+describe('The write freeze against the REST APIs of OpenSearch and Elasticsearch', () => {
+  it('answers 503 to every write, with any id a client may choose, as sent or resolved: no pin takes one first', () => {
+    const writes = ENDPOINTS.filter(
+      (endpoint) =>
+        ['PUT', 'POST', 'DELETE', 'PATCH'].includes(endpoint.method) &&
+        !READ_APIS.has(endpoint.api) &&
+        !CONTINUATIONS.has(endpoint.api) &&
+        !PINNED_POST_READS.has(endpoint.api),
+    );
+    expect(writes.length).toBeGreaterThan(500);
+    const passing: string[] = [];
+    for (const endpoint of writes) {
+      const methods = endpoint.method === 'PUT' ? ['PUT', 'POST'] : [endpoint.method];
+      for (const method of methods) {
+        for (const url of instances(endpoint.path)) {
+          for (const spec of frozenRulesMet(method, url)) {
+            if (!spec?.respond) passing.push(`${method} ${url} -> ${spec?.name ?? 'default'}`);
+          }
+        }
+      }
+    }
+    // Resolved, a pipeline id `..` leaves `/_search/`: an index-less search (a point in time's continuation), not
+    // refused. Reaching the source, the raw path names the pipeline: ALB resolving dot segments, undocumented.
+    expect(passing).toEqual([
+      'POST /_search/pipeline/.. -> pin-indexless-search',
+      'POST /_search/pipeline/%2e%2e -> pin-indexless-search',
+    ]);
+  });
+
+  it('lets what continues state on the source reach it; openings, clears and rethrottles wait out the freeze', () => {
+    const refused = new Set<string>();
+    for (const endpoint of ENDPOINTS.filter((candidate) => CONTINUATIONS.has(candidate.api))) {
+      const url = fill(endpoint.path, (param) =>
+        INDEX_PARAMS.has(param) ? 'logs-2024' : 'oTUltX4IQMOUUVeiohTt8A:12345',
+      );
+      const [spec] = frozenRulesMet(endpoint.method, url);
+      if (spec?.respond) refused.add(`${endpoint.method} ${endpoint.api}`);
+      else expect(`${endpoint.api} -> ${spec?.role}`).toMatch(/-> pin$/);
+    }
+    // Clears and deletions, openings of new state, and a reindex's controls: none continues a read.
+    expect([...refused].sort()).toEqual([
+      'DELETE asyncSearch.delete',
+      'DELETE asynchronousSearch.delete',
+      'DELETE clearScroll',
+      'DELETE closePointInTime',
+      'DELETE deleteAllPits',
+      'DELETE deletePit',
+      'DELETE eql.delete',
+      'DELETE esql.asyncQueryDelete',
+      'DELETE ml.deleteTask',
+      'DELETE sql.deleteAsync',
+      'DELETE tasks.delete',
+      'POST asyncSearch.submit',
+      'POST asynchronousSearch.search',
+      'POST cancelReindex',
+      'POST deleteByQueryRethrottle',
+      'POST openPointInTime',
+      'POST reindexRethrottle',
+      'POST updateByQueryRethrottle',
+    ]);
   });
 });

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { MAX_RULE_PRIORITY, readsFirstDefaultsFromEnv, replayLagFromEnv } from '#commons/config.ts';
 import { ValidationFailed } from '#domain/errors.ts';
 import { DEFAULT_READS_FIRST } from '#domain/reads-first.ts';
-import { ALB_RULE_LIMITS, SWING_RULE_SET, swingPriorities } from '#domain/swing-rules.ts';
+import {
+  ALB_RULE_LIMITS,
+  ALL_SWING_RULES,
+  SWING_PRIORITY_SPAN,
+  swingPriorities,
+} from '#domain/swing-rules.ts';
 
 function issuesOf(parse: () => unknown) {
   try {
@@ -61,12 +66,15 @@ describe('Function: readsFirstDefaultsFromEnv', () => {
   });
 
   it('refuses a base priority whose last rule would pass ALB highest priority', () => {
-    expect(swingPriorities(MAX_RULE_PRIORITY).at(-1)).toBe(ALB_RULE_LIMITS.maxPriority);
+    // The freeze's rules included: the last of them takes ALB's highest priority.
+    expect(Math.max(...swingPriorities(MAX_RULE_PRIORITY, ALL_SWING_RULES))).toBe(
+      ALB_RULE_LIMITS.maxPriority,
+    );
     const settings = { ...DEFAULT_READS_FIRST, basePriority: MAX_RULE_PRIORITY + 1 };
     expect(issuesOf(() => readsFirstDefaultsFromEnv(defaults({ traffic: 'all', settings })))).toEqual([
       {
         field: 'READS_FIRST_DEFAULTS.settings.basePriority',
-        message: expect.stringContaining(`Swing's ${SWING_RULE_SET.length} rules`),
+        message: expect.stringContaining(`Swing's rules take it and the next ${SWING_PRIORITY_SPAN - 1}`),
       },
     ]);
   });

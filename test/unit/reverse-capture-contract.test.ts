@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { reverseCaptureFromEnv } from '#commons/config.ts';
 import { ValidationFailed } from '#domain/errors.ts';
-import { albLimitBreaches, FREEZE_RESPONSE, FREEZE_RULE_SET, SWING_RULE_SET } from '#domain/swing-rules.ts';
+import {
+  ALL_SWING_RULES,
+  albLimitBreaches,
+  FREEZE_RESPONSE,
+  FREEZE_RULE_SET,
+  SWING_RULE_SET,
+} from '#domain/swing-rules.ts';
 
 function issuesOf(run: () => unknown): unknown {
   try {
@@ -63,10 +69,24 @@ describe('Constant: FREEZE_RULE_SET', () => {
     }
   });
 
-  it('comes after every rule of the reads-first set, at priorities of its own', () => {
-    const lastOffset = Math.max(...SWING_RULE_SET.map((spec) => spec.offset));
-    const offsets = FREEZE_RULE_SET.map((spec) => spec.offset);
-    expect(Math.min(...offsets)).toBe(lastOffset + 1);
+  it('stands around the reads-first set, at priorities of its own: the writes the pins match before them', () => {
+    const offsetOf = (name: string) =>
+      ALL_SWING_RULES.find((spec) => spec.name === name)?.offset ?? Number.NaN;
+    const ofRole = (role: string) =>
+      SWING_RULE_SET.filter((spec) => spec.role === role).map((spec) => spec.offset);
+    const before = ['freeze-methods', 'freeze-dot-segments', 'freeze-encoded-dots', 'freeze-by-query'];
+    for (const name of [...before, 'freeze-pinned-ids']) {
+      expect(offsetOf(name), name).toBeLessThan(Math.min(...ofRole('pin')));
+    }
+    // freeze-writes before writes-to-source (which sends its POSTs to the source), after the pins.
+    expect(offsetOf('freeze-writes')).toBeGreaterThan(Math.max(...ofRole('pin')));
+    expect(offsetOf('freeze-writes')).toBeLessThan(Math.min(...ofRole('writes')));
+    // The POST reads' forwards and the catch-all after the read rules, the catch-all last.
+    for (const name of ['freeze-reads-search', 'freeze-reads-lookups', 'freeze-post']) {
+      expect(offsetOf(name), name).toBeGreaterThan(Math.max(...ofRole('reads')));
+    }
+    expect(offsetOf('freeze-post')).toBe(Math.max(...ALL_SWING_RULES.map((spec) => spec.offset)));
+    const offsets = ALL_SWING_RULES.map((spec) => spec.offset);
     expect(new Set(offsets).size).toBe(offsets.length);
     expect(new Set([...SWING_RULE_SET, ...FREEZE_RULE_SET].map((spec) => spec.name)).size).toBe(
       SWING_RULE_SET.length + FREEZE_RULE_SET.length,

@@ -3,11 +3,13 @@ import { ListenerShapeInvalid } from '#domain/errors.ts';
 import { SWING_OWNER_TAG } from '#domain/listener-rules.ts';
 import {
   ALB_RULE_LIMITS,
+  ALL_SWING_RULES,
   albLimitBreaches,
   isIntact,
   PIN_WEIGHTS,
   pinIsOwn,
   refuseRuleConflicts,
+  SWING_PRIORITY_SPAN,
   SWING_RULE_SET,
   swingPriorities,
 } from '#domain/swing-rules.ts';
@@ -89,14 +91,16 @@ describe('Constant: SWING_RULE_SET', () => {
       expect({ [spec.name]: albLimitBreaches(spec) }).toEqual({ [spec.name]: [] });
   });
 
-  it('takes one priority per rule, contiguous from the base, the pins, then writes-to-source, then the read rules', () => {
-    const offsets = SWING_RULE_SET.map((spec) => spec.offset).sort((a, b) => a - b);
-    expect(offsets).toEqual(SWING_RULE_SET.map((_, index) => index));
+  it('takes one priority per rule, contiguous from the base with the freeze, the pins, then writes-to-source, then the read rules', () => {
+    // With the freeze's rules, every priority of the span once (ALB's priorities are unique).
+    const offsets = ALL_SWING_RULES.map((spec) => spec.offset).sort((a, b) => a - b);
+    expect(offsets).toEqual(ALL_SWING_RULES.map((_, index) => index));
+    expect(SWING_PRIORITY_SPAN).toBe(ALL_SWING_RULES.length);
     const offsetsOf = (role: SwingRuleSpec['role']) =>
       SWING_RULE_SET.filter((spec) => spec.role === role).map((spec) => spec.offset);
     expect(Math.max(...offsetsOf('pin'))).toBeLessThan(Math.min(...offsetsOf('writes')));
     expect(Math.max(...offsetsOf('writes'))).toBeLessThan(Math.min(...offsetsOf('reads')));
-    expect(swingPriorities(BASE)).toEqual(SWING_RULE_SET.map((_, index) => BASE + index));
+    expect(swingPriorities(BASE)).toEqual(SWING_RULE_SET.map((spec) => BASE + spec.offset));
   });
 
   it('matches the read, write and pin paths of the design, no more and no fewer', () => {
@@ -294,19 +298,19 @@ describe('Function: refuseRuleConflicts', () => {
     const holder = listenerRule(BASE + 3);
     const error = refusal({ listenerArn: LISTENER_ARN, rules: [holder], basePriority: BASE });
     expect(error.message).toContain(LISTENER_ARN);
-    expect(error.message).toContain('the priorities Swing needs (100-112) are taken by');
+    expect(error.message).toContain('the priorities Swing needs (100-121) are taken by');
     expect(error.message).toContain(`${holder.arn} (priority 103`);
-    expect(error.message).toContain('choose another rulePriority (a free range of 13)');
+    expect(error.message).toContain('choose another rulePriority (a free range of 22)');
     expect(error.message).toContain('Nothing was changed');
   });
 
   it('refuses a rule of someone else’s evaluated after Swing’s, which Swing’s rules would shadow, naming both fixes', () => {
-    const shadowed = listenerRule(BASE + SWING_RULE_SET.length);
+    const shadowed = listenerRule(BASE + SWING_PRIORITY_SPAN);
     const error = refusal({ listenerArn: LISTENER_ARN, rules: [shadowed], basePriority: BASE });
     expect(error.message).toContain("evaluated after Swing's");
     expect(error.message).toContain(shadowed.arn);
     expect(error.message).toContain(
-      `choose a rulePriority above theirs (${BASE + SWING_RULE_SET.length + 1} or more), or give those rules priorities below ${BASE}`,
+      `choose a rulePriority above theirs (${BASE + SWING_PRIORITY_SPAN + 1} or more), or give those rules priorities below ${BASE}`,
     );
     expect(error.message).not.toContain('are taken by');
   });
@@ -334,18 +338,18 @@ describe('Function: refuseRuleConflicts', () => {
   });
 
   it.each([
-    [0, 'priorities 0-12, outside'],
-    [-5, 'priorities -5-7, outside'],
-    [ALB_RULE_LIMITS.maxPriority - 11, 'priorities 49989-50001, outside'],
+    [0, 'priorities 0-21, outside'],
+    [-5, 'priorities -5-16, outside'],
+    [ALB_RULE_LIMITS.maxPriority - 20, 'priorities 49980-50001, outside'],
   ])('refuses the base priority %d, which puts Swing’s rules outside ALB’s range', (base, found) => {
     const error = refusal({ listenerArn: LISTENER_ARN, rules: [], basePriority: base });
     expect(error.message).toContain(found);
-    expect(error.message).toContain('set rulePriority to a number from 1 to 49988');
+    expect(error.message).toContain('set rulePriority to a number from 1 to 49979');
   });
 
   it('accepts the highest base priority that still fits', () => {
     expect(() =>
-      refuseRuleConflicts({ listenerArn: LISTENER_ARN, rules: [], basePriority: 49_988 }),
+      refuseRuleConflicts({ listenerArn: LISTENER_ARN, rules: [], basePriority: 49_979 }),
     ).not.toThrow();
   });
 
@@ -354,7 +358,7 @@ describe('Function: refuseRuleConflicts', () => {
     (base) => {
       const error = refusal({ listenerArn: LISTENER_ARN, rules: [], basePriority: base });
       expect(error.message).toContain(`rulePriority ${base} is not a whole number`);
-      expect(error.message).toContain('set rulePriority to a number from 1 to 49988');
+      expect(error.message).toContain('set rulePriority to a number from 1 to 49979');
     },
   );
 

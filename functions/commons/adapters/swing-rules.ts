@@ -24,7 +24,7 @@ import {
   WeightsNotApplied,
 } from '#domain/errors.ts';
 import { SWING_OWNER_TAG, SWING_RULE_TAG } from '#domain/listener-rules.ts';
-import { ALB_RULE_LIMITS, SWING_RULE_SET } from '#domain/swing-rules.ts';
+import { ALB_RULE_LIMITS, SWING_PRIORITY_SPAN } from '#domain/swing-rules.ts';
 import type {
   FixedResponse,
   FoundSwingRule,
@@ -270,7 +270,7 @@ export class AlbSwingRules implements SwingRulesPort {
     throw new ListenerShapeInvalid(
       `priority ${priority}, which Swing's rule ${spec.name} needs on listener ${listenerArn}, is taken by ` +
         `${whose} (${holder.rule.RuleArn}), added after preflight checked the listener: choose another ` +
-        `rulePriority (a free range of ${SWING_RULE_SET.length}) or move that rule, then start again`,
+        `rulePriority (a free range of ${SWING_PRIORITY_SPAN}) or move that rule, then start again`,
       { cause },
     );
   }

@@ -8,6 +8,7 @@ import {
   isSourceOnly,
   PIN_WEIGHTS,
   pinIsOwn,
+  SWING_PRIORITY_SPAN,
   SWING_RULE_SET,
   specOf,
 } from './swing-rules.ts';
@@ -54,8 +55,8 @@ export const ReadsFirstSettingsSchema = strictObjectOf(
       .number({ error: 'must be the first listener rule priority Swing may take, e.g. 1000' })
       .int({ error: 'must be a whole number' })
       .min(1, { error: 'must be at least 1' })
-      .max(50_000 - SWING_RULE_SET.length + 1, {
-        error: `must be at most ${50_000 - SWING_RULE_SET.length + 1}: Swing takes ${SWING_RULE_SET.length} priorities from it`,
+      .max(50_000 - SWING_PRIORITY_SPAN + 1, {
+        error: `must be at most ${50_000 - SWING_PRIORITY_SPAN + 1}: Swing takes ${SWING_PRIORITY_SPAN} priorities from it`,
       }),
     scrollKeepAliveSeconds: seconds(
       'how long scroll contexts stay pinned to the source after the cutover',
@@ -302,7 +303,8 @@ export async function removeRules(
 }
 
 /**
- * The freeze order of removal: the catch-alls that answer 503 first, then the POST reads' forwards, then
+ * The freeze order of removal: the catch-alls that answer 503 first (those before the pins too: what they refused
+ * then goes where a pin sends it, as before the freeze), then the POST reads' forwards, then
  * `freeze-writes` last (while a POST-read forward routes, a write a read pattern also matches must still be
  * refused, not sent where the reads go). Every freeze rule goes, whatever else is found: a freeze never outlives
  * the rollback (I9). Returns how many it removed.
@@ -319,6 +321,10 @@ export async function liftFreeze(
   const order = [
     'freeze-post',
     'freeze-methods',
+    'freeze-dot-segments',
+    'freeze-encoded-dots',
+    'freeze-by-query',
+    'freeze-pinned-ids',
     'freeze-reads-search',
     'freeze-reads-lookups',
     'freeze-writes',

@@ -12,7 +12,8 @@ import type {
 import { sameWeights } from './weights.ts';
 
 /**
- * Swing's listener rules in reads-first mode, evaluated in this order (each `offset` from the base priority):
+ * Swing's listener rules in reads-first mode, evaluated in this order (each `offset` from the base priority; the
+ * write freeze's rules, FREEZE_RULE_SET, take offsets 0 to 4, 14 and 19 to 21 around them):
  *
  * - The pins, to the source whatever the read share: requests that continue state held by one cluster. Scroll
  *   and point-in-time contexts, index-less `/_search` (the only form a search within a point in time takes: its
@@ -38,7 +39,7 @@ export const SWING_RULE_SET: readonly SwingRuleSpec[] = [
   {
     name: 'pin-scroll-pit',
     role: 'pin',
-    offset: 0,
+    offset: 5,
     conditions: [
       { field: 'path-pattern', values: ['/_search/scroll*', '*/_pit*', '*/_search/point_in_time*'] },
     ],
@@ -46,7 +47,7 @@ export const SWING_RULE_SET: readonly SwingRuleSpec[] = [
   {
     name: 'pin-indexless-search',
     role: 'pin',
-    offset: 1,
+    offset: 6,
     // `/_search` with or without its slash (a point-in-time search carries its id in the body), and asynchronous
     // searches and queries (Elasticsearch's `_async_search`, OpenSearch's `_plugins/_asynchronous_search` and
     // `_plugins/_async_query`): submitted by POST and fetched by GET, they live on the cluster that runs them.
@@ -55,13 +56,13 @@ export const SWING_RULE_SET: readonly SwingRuleSpec[] = [
   {
     name: 'pin-scroll-param',
     role: 'pin',
-    offset: 2,
+    offset: 7,
     conditions: [{ field: 'query-string', values: [{ key: 'scroll', value: '*' }] }],
   },
   {
     name: 'pin-tasks',
     role: 'pin',
-    offset: 3,
+    offset: 8,
     // A task runs on the cluster that started it: its status (`GET /_tasks/<id>`), its cancel and rethrottle,
     // Elasticsearch's reindex status (`GET /_reindex/<task>`, never `POST /_reindex` itself, a write) and
     // OpenSearch's ML tasks.
@@ -70,7 +71,7 @@ export const SWING_RULE_SET: readonly SwingRuleSpec[] = [
   {
     name: 'pin-query-cursors',
     role: 'pin',
-    offset: 4,
+    offset: 9,
     // SQL and PPL cursors (Elasticsearch's `_sql`, OpenSearch's `_plugins/_sql` and `_plugins/_ppl`): a cursor
     // goes back in the body of the next request, which no rule sees.
     conditions: [{ field: 'path-pattern', values: ['/_sql*', '/_plugins/_sql*', '/_plugins/_ppl*'] }],
@@ -78,14 +79,14 @@ export const SWING_RULE_SET: readonly SwingRuleSpec[] = [
   {
     name: 'pin-query-results',
     role: 'pin',
-    offset: 5,
+    offset: 10,
     // Open Distro's SQL, EQL results and status by id, ES|QL's asynchronous results.
     conditions: [{ field: 'path-pattern', values: ['/_opendistro/_sql*', '/_eql/*', '/_query/async*'] }],
   },
   {
     name: 'pin-job-status',
     role: 'pin',
-    offset: 6,
+    offset: 11,
     // Reads only (their writes follow the default action): the status of a snapshot or of Elasticsearch's
     // migration reindex started on the source, and the cat APIs (tasks, snapshots, point-in-time segments, ...).
     conditions: [
@@ -96,19 +97,19 @@ export const SWING_RULE_SET: readonly SwingRuleSpec[] = [
   {
     name: 'pin-dot-segments',
     role: 'pin',
-    offset: 7,
+    offset: 12,
     conditions: [{ field: 'path-pattern', values: ['*/..*', '*/./*', '*/.'] }],
   },
   {
     name: 'pin-encoded-dots',
     role: 'pin',
-    offset: 8,
+    offset: 13,
     conditions: [{ field: 'path-pattern', values: ['*%2e*', '*%2E*'] }],
   },
   {
     name: 'writes-to-source',
     role: 'writes',
-    offset: 9,
+    offset: 15,
     conditions: [
       { field: 'http-request-method', values: ['POST'] },
       { field: 'path-pattern', values: ['/_*/*', '/*/_*/*'] },
@@ -117,13 +118,13 @@ export const SWING_RULE_SET: readonly SwingRuleSpec[] = [
   {
     name: 'reads-get-head',
     role: 'reads',
-    offset: 10,
+    offset: 16,
     conditions: [{ field: 'http-request-method', values: ['GET', 'HEAD'] }],
   },
   {
     name: 'reads-search',
     role: 'reads',
-    offset: 11,
+    offset: 17,
     conditions: [
       { field: 'http-request-method', values: ['POST'] },
       { field: 'path-pattern', values: ['*/_search', '*/_msearch'] },
@@ -132,7 +133,7 @@ export const SWING_RULE_SET: readonly SwingRuleSpec[] = [
   {
     name: 'reads-lookups',
     role: 'reads',
-    offset: 12,
+    offset: 18,
     conditions: [
       { field: 'http-request-method', values: ['POST'] },
       { field: 'path-pattern', values: ['*/_count', '*/_mget', '*/_field_caps'] },
@@ -159,21 +160,69 @@ export const FREEZE_RESPONSE: FixedResponse = Object.freeze({
 });
 
 /**
- * The write freeze of a rollback after the cutover (reverse capture configured), evaluated after every rule of
- * `SWING_RULE_SET` (offsets 13 to 17 from the base priority, after the read rules' 10 to 12, before the default
- * action). ALB's conditions cannot say "not a read", and one condition holds at most 3 values, so five rules: the
- * methods no read uses (503); the POSTs `writes-to-source` matches (503: a write that a read pattern also
- * matches, such as a document id `_search`); the POST reads, forwarded where the default action sends them when the
- * freeze is made (reads keep flowing, to the cluster that has every write); every other POST (503). GET and HEAD
- * fall through to the default action. A rule of `SWING_RULE_SET` still there (pins within the cutover's bake, the
- * cutover's own rules not yet removed) comes first: what it sends to the source lands on the source, not the target.
+ * The write freeze (a rollback after the cutover with reverse capture, and the write cutover itself). ALB evaluates
+ * rules in priority order and has no "except when frozen", so the freeze's rules stand around `SWING_RULE_SET`'s:
+ *
+ * - before the pins (offsets 0 to 4), 503 for every write a pin matches: PUT, DELETE and PATCH (no pinned read
+ *   uses them; a scroll's or point in time's clear waits out the freeze), and the POSTs the pins take that are
+ *   writes or open new state, never a continuation: a path with dot segments or encoded dots (`/i/_doc/..v2`),
+ *   `_delete_by_query`, `_update_by_query` and `_reindex` (they take `scroll=`), and a segment starting `_pit`
+ *   or `_async` (document ids; also a point in time's opening and an asynchronous search's submission, which
+ *   wait out the freeze; their continuations, `/_search` and GETs, reach the pins);
+ * - `freeze-writes` (14) before `writes-to-source` (15), which sends its POSTs to the source until the cutover
+ *   removes it: 503 for the POSTs a read pattern also matches;
+ * - after the read rules (19 to 21): the POST reads forwarded where the default action sends them when the freeze
+ *   is made (reads keep flowing, to the cluster that has every write), then every other POST (503).
+ *
+ * GET and HEAD fall through to the pins, the read rules and the default action. ALB's conditions cannot say "not
+ * a read", and one rule holds at most 5 condition values and 5 wildcards, hence nine rules.
  */
 export const FREEZE_RULE_SET: readonly SwingRuleSpec[] = [
   {
     name: 'freeze-methods',
     role: 'freeze',
-    offset: 13,
+    offset: 0,
     conditions: [{ field: 'http-request-method', values: ['PUT', 'DELETE', 'PATCH'] }],
+    respond: FREEZE_RESPONSE,
+  },
+  {
+    name: 'freeze-dot-segments',
+    role: 'freeze',
+    offset: 1,
+    conditions: [
+      { field: 'http-request-method', values: ['POST'] },
+      { field: 'path-pattern', values: ['*/..*', '*/./*', '*/.'] },
+    ],
+    respond: FREEZE_RESPONSE,
+  },
+  {
+    name: 'freeze-encoded-dots',
+    role: 'freeze',
+    offset: 2,
+    conditions: [
+      { field: 'http-request-method', values: ['POST'] },
+      { field: 'path-pattern', values: ['*%2e*', '*%2E*'] },
+    ],
+    respond: FREEZE_RESPONSE,
+  },
+  {
+    name: 'freeze-by-query',
+    role: 'freeze',
+    offset: 3,
+    conditions: [
+      { field: 'http-request-method', values: ['POST'] },
+      { field: 'path-pattern', values: ['*/_delete_by_query*', '*/_update_by_query*', '/_reindex*'] },
+    ],
+    respond: FREEZE_RESPONSE,
+  },
+  {
+    name: 'freeze-pinned-ids',
+    role: 'freeze',
+    offset: 4,
+    conditions: [
+      { field: 'http-request-method', values: ['POST'] },
+      { field: 'path-pattern', values: ['*/_pit*', '*/_async*'] },
+    ],
     respond: FREEZE_RESPONSE,
   },
   {
@@ -189,7 +238,7 @@ export const FREEZE_RULE_SET: readonly SwingRuleSpec[] = [
   {
     name: 'freeze-reads-search',
     role: 'freeze',
-    offset: 15,
+    offset: 19,
     conditions: [
       { field: 'http-request-method', values: ['POST'] },
       { field: 'path-pattern', values: ['*/_search', '*/_msearch'] },
@@ -198,7 +247,7 @@ export const FREEZE_RULE_SET: readonly SwingRuleSpec[] = [
   {
     name: 'freeze-reads-lookups',
     role: 'freeze',
-    offset: 16,
+    offset: 20,
     conditions: [
       { field: 'http-request-method', values: ['POST'] },
       { field: 'path-pattern', values: ['*/_count', '*/_mget', '*/_field_caps'] },
@@ -207,7 +256,7 @@ export const FREEZE_RULE_SET: readonly SwingRuleSpec[] = [
   {
     name: 'freeze-post',
     role: 'freeze',
-    offset: 17,
+    offset: 21,
     conditions: [{ field: 'http-request-method', values: ['POST'] }],
     respond: FREEZE_RESPONSE,
   },
@@ -314,9 +363,11 @@ export function refuseRuleConflicts(input: {
   for (const spec of ruleSet) {
     for (const breach of albLimitBreaches(spec)) problems.push(`Swing's rule ${spec.name} ${breach}`);
   }
-  const needed = swingPriorities(basePriority, ruleSet);
+  // The whole span, the freeze's priorities included whatever `ruleSet` is: a rule of someone else's inside it
+  // would sit between Swing's rules.
+  const needed = Array.from({ length: SWING_PRIORITY_SPAN }, (_, offset) => basePriority + offset);
   const highest = Math.max(...needed);
-  const fitting = `set rulePriority to a number from 1 to ${ALB_RULE_LIMITS.maxPriority - ruleSet.length + 1}`;
+  const fitting = `set rulePriority to a number from 1 to ${ALB_RULE_LIMITS.maxPriority - SWING_PRIORITY_SPAN + 1}`;
   if (!Number.isInteger(basePriority)) {
     // NaN passes both range comparisons below; CreateRule would refuse it only once the rollout writes.
     problems.push(`rulePriority ${basePriority} is not a whole number: ${fitting}`);
@@ -339,7 +390,7 @@ export function refuseRuleConflicts(input: {
     problems.push(
       `the priorities Swing needs (${basePriority}-${highest}) are taken by ${taken.map(ruleText).join('; ')}: ` +
         'choose another rulePriority (a free range of ' +
-        `${ruleSet.length}) or move those rules`,
+        `${SWING_PRIORITY_SPAN}) or move those rules`,
     );
   }
   // Swing's rules come after every rule of someone else's, so that each keeps every request it would take
@@ -348,7 +399,7 @@ export function refuseRuleConflicts(input: {
   if (after.length > 0) {
     const last = Math.max(...others.map((rule) => Number(rule.priority)));
     const above =
-      last + ruleSet.length <= ALB_RULE_LIMITS.maxPriority
+      last + SWING_PRIORITY_SPAN <= ALB_RULE_LIMITS.maxPriority
         ? `choose a rulePriority above theirs (${last + 1} or more), or `
         : '';
     problems.push(
@@ -392,6 +443,9 @@ function sameCondition(a: SwingRuleCondition, b: SwingRuleCondition): boolean {
 
 /** Every rule Swing may create: the reads-first set, then the freeze's. */
 export const ALL_SWING_RULES: readonly SwingRuleSpec[] = [...SWING_RULE_SET, ...FREEZE_RULE_SET];
+
+/** How many priorities Swing takes from its base: its rules' and the freeze's, interleaved (offsets 0 to 21). */
+export const SWING_PRIORITY_SPAN = Math.max(...ALL_SWING_RULES.map((spec) => spec.offset)) + 1;
 
 /** The spec of a rule Swing found, when its name is one of the rule sets'. */
 export function specOf(rule: Pick<FoundSwingRule, 'name'>): SwingRuleSpec | undefined {
