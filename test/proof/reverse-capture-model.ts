@@ -30,6 +30,13 @@ export interface ReverseScenario {
   readonly ok:
     | { readonly by: 'none' | 'at-once' }
     | { readonly by: 'late' | 'twice'; readonly lateMs: number };
+  /**
+   * The lag alarm as CloudWatch has it: its state judges the replayer as it was this long ago (periods that
+   * ended before its evaluation, published late), and was OK before the freeze (the replayer kept up, the writes
+   * of the last moments still queued). Its reading says so (coversUntil) and its OK event comes this much later.
+   * Absent: an exact reading (the local mode's).
+   */
+  readonly alarmJudgesMsAgo?: number;
   /** ELBv2 refuses the CreateRule of this freeze rule (its index in FREEZE_RULE_SET), for good. */
   readonly refuseFreezeRule?: number;
   /** An operator's `swing abort` this long after the freeze stood. */
@@ -71,6 +78,8 @@ export const reverseScenarioArbitrary: fc.Arbitrary<ReverseScenario> = fc.record
       lateMs: fc.integer({ min: 1, max: 60_000 }),
     }),
   ),
+  // One run in two reads the lag as CloudWatch does, up to three minutes behind.
+  alarmJudgesMsAgo: sometimes(1, fc.integer({ min: 0, max: 180_000 })),
   // One run in five: ELBv2 refuses a freeze rule; one in four: an operator aborts during the freeze.
   refuseFreezeRule: sometimes(4, fc.integer({ min: 0, max: FREEZE_RULE_SET.length - 1 })),
   abortAfterMs: sometimes(3, fc.integer({ min: 0, max: 30_000 })),
@@ -139,9 +148,10 @@ export function reverseCaptureWorld(input: {
     if (reverse.drainsAfterMs !== 'stuck') {
       observation.drainedAt = observation.frozenAt + reverse.drainsAfterMs;
       const ok = reverse.ok;
-      if (ok.by === 'at-once' || ok.by === 'twice') input.deliverLater(reverse.drainsAfterMs, okEvent);
-      if (ok.by === 'late' || ok.by === 'twice')
-        input.deliverLater(reverse.drainsAfterMs + ok.lateMs, okEvent);
+      // The alarm goes to OK once an evaluation has judged the drained replayer.
+      const okAfterMs = reverse.drainsAfterMs + (reverse.alarmJudgesMsAgo ?? 0);
+      if (ok.by === 'at-once' || ok.by === 'twice') input.deliverLater(okAfterMs, okEvent);
+      if (ok.by === 'late' || ok.by === 'twice') input.deliverLater(okAfterMs + ok.lateMs, okEvent);
     }
     if (reverse.abortAfterMs !== undefined) {
       input.deliverLater(reverse.abortAfterMs, () => {
@@ -187,10 +197,22 @@ export function reverseCaptureWorld(input: {
         drainTimeoutSeconds: reverse.drainTimeoutSeconds,
       },
       reverseReplay: {
-        check: async (): Promise<ReverseReplayVerdict> =>
-          drained()
-            ? { drained: true, detail: `${REVERSE_LAG_ALARM} is OK` }
-            : { drained: false, detail: `${REVERSE_LAG_ALARM} is in ALARM` },
+        check: async (): Promise<ReverseReplayVerdict> => {
+          if (reverse.alarmJudgesMsAgo === undefined) {
+            return drained()
+              ? { drained: true, detail: `${REVERSE_LAG_ALARM} is OK` }
+              : { drained: false, detail: `${REVERSE_LAG_ALARM} is in ALARM` };
+          }
+          // The replayer as it was then: keeping up before the freeze, drained from drainedAt on.
+          const judged = Date.now() - reverse.alarmJudgesMsAgo;
+          const { frozenAt, drainedAt } = observation;
+          const ok =
+            frozenAt === undefined || judged < frozenAt || (drainedAt !== undefined && judged >= drainedAt);
+          const coversUntil = new Date(judged).toISOString();
+          return ok
+            ? { drained: true, detail: `${REVERSE_LAG_ALARM} is OK`, coversUntil }
+            : { drained: false, detail: `${REVERSE_LAG_ALARM} is in ALARM`, coversUntil };
+        },
       },
     },
   };
