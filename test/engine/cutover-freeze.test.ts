@@ -97,6 +97,28 @@ describe('The write cutover freezes writes until the forward replayer has applie
     });
   });
 
+  it('a hand change to the listener while writes are frozen halts the cutover: no ModifyListener over it, no freeze left', async () => {
+    const run = queuedReplayerWorld();
+    const handWeights = { source: 500, target: 499 };
+    const appliedBefore = run.world.deps.replayLag?.appliedBefore;
+    let changed = false;
+    Object.assign(run.world.deps.replayLag ?? {}, {
+      appliedBefore: async (since: Date) => {
+        // An operator moves the listener while the freeze waits for the replayer.
+        if (!changed) run.world.elb.setByHand(handWeights);
+        changed = true;
+        return appliedBefore ? appliedBefore(since) : { caughtUp: true, detail: 'nothing queued' };
+      },
+    });
+    const result = await run.world.start({ plan: '100:1', readsFirst: replayLagCutover() }).result;
+
+    expect(changed).toBe(true);
+    expect(result).toMatchObject({ status: 'FAILED', error: 'WeightsDrifted' });
+    expect(run.world.elb.weights).toEqual(handWeights);
+    expect(run.target).not.toContain('client writes');
+    expect(freezeRulesOn(run.world)).toEqual([]);
+  });
+
   it('a replayer that does not empty in time: the freeze is lifted, no cutover, the step waits without freezing again', async () => {
     const run = queuedReplayerWorld({ stuck: true });
     // Each wait for the replayer, as the record says it, and the freeze rules standing when it is written.

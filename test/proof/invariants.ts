@@ -542,6 +542,7 @@ export function expectDriftLeftAlone(run: Run, record: ListenerRecord | undefine
         sameWeights(event.weights, run.starting)
       ) &&
       !(event.operation === 'DeleteRule' && freezeRules.has(event.rule)) &&
+      !unfreezesWrites(run, event) &&
       !(event.operation === 'ModifyListener' && staleRestoreAfter(run, first.seq)) &&
       event.seq > first.seq,
   );
@@ -1147,7 +1148,9 @@ export function expectReadsFirst(run: Run, record: ListenerRecord | undefined): 
     );
     const after = swingCalls(RULE_OR_LISTENER_WRITES).filter(
       (event) =>
-        event.seq > visible.seq && !(event.operation === 'DeleteRule' && freezeRules.has(event.rule)),
+        event.seq > visible.seq &&
+        !(event.operation === 'DeleteRule' && freezeRules.has(event.rule)) &&
+        !unfreezesWrites(run, event),
     );
     expect(after, `no rule write nor ModifyListener after Swing's rules were changed by hand${why}`).toEqual(
       [],
@@ -1273,4 +1276,25 @@ export async function expectInvariants(run: Run): Promise<void> {
       run.reconciled.includes('restored') ||
       run.settlers.some((settler) => settler.action === 'restored'),
   });
+}
+
+/**
+ * Lifting the write cutover's freeze puts writes-to-source back to forwarding to the source only, after the freeze
+ * made it answer 503 (a ModifyRule of Swing's to a fixed-response): undoing Swing's own freeze, as deleting the
+ * freeze's rules is, not a write over a hand change.
+ */
+function unfreezesWrites(run: Run, event: ElbEvent): boolean {
+  if (event.kind !== 'call' || event.operation !== 'ModifyRule' || !event.weights) return false;
+  if (!sameWeights(event.weights, { source: 999, target: 0 })) return false;
+  return run.world.elb.log.some(
+    (earlier) =>
+      earlier.kind === 'call' &&
+      earlier.caller === 'swing' &&
+      earlier.operation === 'ModifyRule' &&
+      earlier.outcome === 'ok' &&
+      earlier.rule === event.rule &&
+      // A fixed-response forwards nowhere: the fake logs it with no weights, or 0 / 0.
+      (!earlier.weights || earlier.weights.source + earlier.weights.target === 0) &&
+      earlier.seq < event.seq,
+  );
 }

@@ -454,10 +454,14 @@ export function specOf(rule: Pick<FoundSwingRule, 'name'>): SwingRuleSpec | unde
 
 /** `writes-to-source` answering the freeze's 503, as the write cutover's freeze makes it (cutover-freeze.ts). */
 export function isFrozenWritesRule(rule: FoundSwingRule): boolean {
+  const answer = rule.respond;
+  // The freeze's very answer, body included: a fixed-response put there by hand is a hand change, left alone.
   return (
     specOf(rule)?.role === 'writes' &&
     rule.weights === undefined &&
-    rule.respond?.statusCode === FREEZE_RESPONSE.statusCode
+    answer?.statusCode === FREEZE_RESPONSE.statusCode &&
+    answer.contentType === FREEZE_RESPONSE.contentType &&
+    answer.messageBody === FREEZE_RESPONSE.messageBody
   );
 }
 

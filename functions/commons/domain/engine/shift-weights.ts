@@ -325,6 +325,15 @@ async function cutOverWrites(
       await waitAgainForReplayer(deps, rollout, index, fence, verdict.detail);
     }
     try {
+      // The listener read again: the freeze took seconds since the step's first read, and ELBv2 has no conditional
+      // write, so a hand change made meanwhile would be overwritten (I4).
+      const frozenWeights = await deps.listener.readWeights();
+      if (!isOwnWrite(rollout, frozenWeights))
+        await throwDriftUnlessForced(
+          deps,
+          rollout.executionArn,
+          driftError(rollout, frozenWeights, deps.listenerArn),
+        );
       await refuseRaisingUnderAlarm(deps, step, 'the target (the write cutover)');
       cutoverAt = await writeCutover(deps, rollout, index, step, desired, fence);
       // The freeze's own rules stay (a retry's snapshot has them) until the lift below.
