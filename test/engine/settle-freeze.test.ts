@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { safetyNet } from '#domain/engine/safety-net.ts';
 import { SETTLER_FREEZE_LEASE_MS } from '#domain/engine/settle-freeze.ts';
-import { ListenerShapeInvalid } from '#domain/errors.ts';
+import { ListenerShapeInvalid, TransientFailure } from '#domain/errors.ts';
 import { FREEZE_RULE_SET } from '#domain/swing-rules.ts';
 import type { RolloutPatch, SwingRulesPort, Weights } from '#domain/types.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
@@ -311,5 +311,31 @@ describe('A rollout that ends outside its rollback path after the cutover is set
     expect(last?.freeze).toMatchObject({ drain: 'drained', liftedAt: expect.any(String) });
     expect(run.world.elb.swingRules).toEqual([]);
     expect(run.world.elb.weights).toEqual(START);
+  });
+
+  it('a throttled CreateRule in the settler freeze is tried again within the invocation, as the restore is', async () => {
+    const run = losslessWorld();
+    settlerTiming(run);
+    await run.inCutoverBake();
+    const real = run.world.deps.swingRules as SwingRulesPort;
+    let throttles = 2;
+    (run.world.deps as { swingRules: SwingRulesPort }).swingRules = Object.assign(Object.create(real), {
+      createRule: async (...args: Parameters<SwingRulesPort['createRule']>) => {
+        if (args[0].name === 'freeze-methods' && throttles > 0) {
+          throttles -= 1;
+          throw new TransientFailure('CreateRule: Throttling: Rate exceeded');
+        }
+        return real.createRule(...args);
+      },
+    });
+    const watch = watchFreeze(run, 20);
+    run.execution.stop();
+    const result = await run.execution.result;
+
+    expect(throttles).toBe(0);
+    expect(result).toMatchObject({ status: 'ABORTED', safetyNet: 'restored' });
+    expect(run.restore.at).toBeGreaterThanOrEqual(watch.seen.drainedAt ?? Number.POSITIVE_INFINITY);
+    expect((await run.finished())?.exposure).toMatchObject({ reverseReplay: 'drained' });
+    expect(run.world.elb.swingRules).toEqual([]);
   });
 });

@@ -83,16 +83,17 @@ export async function freeze(deps: FreezeDeps, event: unknown): Promise<FreezeRe
  * machine (the safety net, the reconciler: settle-freeze.ts): frozen already, refused already, not applying, or
  * recorded (`rolling-back`, `freeze.startedAt`), its rules created, and `frozenAt` with the drain's deadline.
  * Fenced: each record write throws LockLost once the execution no longer holds the lock. With `claim` (a settler),
- * the freeze is begun anew only if the record's is still the one read (none, or one its maker abandoned), and its
- * later writes only while it stays this one's: a twin settler's claim fails with Superseded instead of creating
- * rules beside it (after its restore, they would send reads back to the target).
+ * the freeze is begun as `claim.startedAt` only if the record's is still the one read (none, one its maker
+ * abandoned, or this settler's own after a throttled call), and its later writes only while it stays this one's: a
+ * twin settler's claim fails with Superseded instead of creating rules beside it (after its restore, they would send
+ * reads back to the target).
  */
 export async function freezeRollout(
   deps: FreezeDeps,
   rollout: Rollout,
   reason: RollbackReason,
   operatorDecided: boolean,
-  claim = false,
+  claim?: { readonly read: string | null; readonly startedAt: string },
 ): Promise<FreezeResult> {
   const { executionArn } = rollout;
   if (rollout.freeze?.frozenAt) {
@@ -116,7 +117,7 @@ export async function freezeRollout(
   const found = await rulesOf(rulesPort(deps, deps.listenerArn), executionArn);
   if (rulesDrift(rollout, found)) return { frozen: false, note: "Swing's rules were changed by hand" };
   const timeoutMs = (deps.reverseCapture?.drainTimeoutSeconds ?? 0) * 1000;
-  const startedAt = (claim ? undefined : rollout.freeze?.startedAt) ?? deps.now().toISOString();
+  const startedAt = claim?.startedAt ?? rollout.freeze?.startedAt ?? deps.now().toISOString();
   const begun: FreezeRecord = {
     startedAt,
     drainDeadline: new Date(Date.parse(startedAt) + timeoutMs).toISOString(),
@@ -135,7 +136,7 @@ export async function freezeRollout(
       freeze: begun,
     },
     undefined,
-    claim ? { freezeStartedAt: rollout.freeze?.startedAt ?? null } : undefined,
+    claim ? { freezeStartedAt: claim.read } : undefined,
   );
   // A rule a retry overlapping this one created meanwhile is taken as made (the adapter).
   const refused = await createFreezeRules(deps, rollout, current, found);

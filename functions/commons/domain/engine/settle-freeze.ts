@@ -1,4 +1,4 @@
-import { DrainPending, ListenerShapeInvalid, LockLost, Superseded } from '../errors.ts';
+import { DrainPending, ListenerShapeInvalid, LockLost, Superseded, TransientFailure } from '../errors.ts';
 import { hasCutOver, liftFreeze, rulesOf } from '../reads-first.ts';
 import type { RollbackReason, Rollout } from '../types.ts';
 import { type EngineDeps, sleep } from './deps.ts';
@@ -47,6 +47,9 @@ export async function freezeBeforeSettling(
   const { executionArn } = given;
   const until = deps.now().getTime() + (deps.maxDrainWaitMs ?? Number.POSITIVE_INFINITY);
   let attempted = false;
+  // The freeze this settler claimed (its start), and the throttled calls absorbed, as the restore absorbs them.
+  let mine: string | undefined;
+  let throttled = 0;
   try {
     // The record as it is now: a twin settler may have frozen it since the caller read it.
     let rollout = await heldBy(deps, executionArn);
@@ -54,11 +57,22 @@ export async function freezeBeforeSettling(
       const begun = rollout.freeze;
       if (begun?.frozenAt || begun?.failed || begun?.liftedAt) break;
       const now = deps.now().getTime();
-      if (!begun || now >= Date.parse(begun.startedAt) + SETTLER_FREEZE_LEASE_MS) {
+      const ours = begun !== undefined && begun.startedAt === mine;
+      if (!begun || ours || now >= Date.parse(begun.startedAt) + SETTLER_FREEZE_LEASE_MS) {
         attempted = true;
-        if (await claimFreeze(deps, rollout, reason, operatorDecided)) {
+        mine = ours ? mine : new Date(now).toISOString();
+        const claim = { read: begun?.startedAt ?? null, startedAt: mine as string };
+        const outcome = await claimFreeze(deps, rollout, reason, operatorDecided, claim);
+        if (outcome === 'done') {
           rollout = await heldBy(deps, executionArn);
           break;
+        }
+        if (outcome === 'taken') {
+          mine = undefined;
+        } else {
+          throttled += 1;
+          if (throttled > SETTLER_THROTTLE_RETRIES) throw outcome;
+          await (deps.sleep ?? sleep)(100 * 2 ** throttled);
         }
       } else if (now >= until) {
         throw new DrainPending(
@@ -77,23 +91,31 @@ export async function freezeBeforeSettling(
   }
 }
 
-/** This settler's freeze (true: made, refused, not needed or impossible), or false when a twin claimed it first. */
+/** Throttled calls a settler's freeze absorbs before it fails the invocation (Lambda retries it). */
+const SETTLER_THROTTLE_RETRIES = 4;
+
+/**
+ * This settler's freeze: `done` (made, refused, not needed or impossible), `taken` when a twin claimed it first, or
+ * the throttling (TransientFailure) that interrupted it, to try again on the record as it is then.
+ */
 async function claimFreeze(
   deps: SettleFreezeDeps,
   rollout: Rollout,
   reason: RollbackReason,
   operatorDecided: boolean,
-): Promise<boolean> {
+  claim: { readonly read: string | null; readonly startedAt: string },
+): Promise<'done' | 'taken' | TransientFailure> {
   try {
-    const result = await freezeRollout(deps, rollout, reason, operatorDecided, true);
+    const result = await freezeRollout(deps, rollout, reason, operatorDecided, claim);
     if (result.frozen) {
       deps.log.warn('the settler froze writes before its restore', { executionArn: rollout.executionArn });
     }
-    return true;
+    return 'done';
   } catch (error) {
-    if (error instanceof Superseded) return false;
+    if (error instanceof Superseded) return 'taken';
+    if (error instanceof TransientFailure) return error;
     // The listener reshaped by hand (its weights unreadable): no freeze; the restore halts on it (I4).
-    if (error instanceof ListenerShapeInvalid) return true;
+    if (error instanceof ListenerShapeInvalid) return 'done';
     throw error;
   }
 }
