@@ -780,7 +780,11 @@ export async function runScenario(scenario: Scenario, stepFunctions: LocalStepFu
         break;
       }
       case 'rule-drift': {
-        const rules = world.elb.swingRules;
+        // A re-weight needs a forward: the freeze's fixed-response rules (first by priority since the freeze has
+        // nine) have none, and "re-weighting" one by hand would change nothing while the checks count a hand change.
+        const rules = world.elb.swingRules.filter(
+          (rule) => !fault.weights || rule.Actions?.some((action) => action.Type === 'forward'),
+        );
         const rule = rules[fault.rule % Math.max(1, rules.length)];
         if (rule?.RuleArn) world.elb.setRuleByHand(rule.RuleArn, fault.weights);
         break;
