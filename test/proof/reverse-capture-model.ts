@@ -185,6 +185,14 @@ export function reverseCaptureWorld(input: {
       }
       return input.swingRules.createRule(...args);
     },
+    // A freeze the cutover left standing (its lift refused) is adopted by the rollback's Freeze, which then
+    // creates nothing: writes are frozen from the moment a task outside the cutover finds every rule standing.
+    readSwingRules: async (...args: Parameters<SwingRulesPort['readSwingRules']>) => {
+      const rules = await input.swingRules.readSwingRules(...args);
+      const standing = input.elb.currentRules.filter((rule) => isFreezePriority(rule.Priority)).length;
+      if (observation.frozenAt === undefined && !inCutover() && standing === FREEZE_RULE_SET.length) frozen();
+      return rules;
+    },
   });
   return {
     observation,
