@@ -5,8 +5,8 @@ import {
   settleEndedExecution,
 } from './engine/safety-net.ts';
 import { LockLost } from './errors.ts';
-import { DEFAULT_READS_FIRST, removeRules, rulesDrift } from './reads-first.ts';
-import { isPinRule } from './swing-rules.ts';
+import { DEFAULT_READS_FIRST, liftFreeze, removeRules, rulesDrift } from './reads-first.ts';
+import { isFreezeRule, isPinRule } from './swing-rules.ts';
 import type { ExecutionStatus, ExecutionStatusPort, FoundSwingRule, ListenerRecord } from './types.ts';
 
 /**
@@ -170,9 +170,16 @@ async function sweepLeftoverRules(deps: ReconcilerDeps, record: ListenerRecord |
     // A hold after the cutover halts with the failure's own reason (AlarmFired, ...) and a `hold` exposure.
     const held = done.reason?.error === 'HeldAfterCutover' || done.exposure?.policy === 'hold';
     if (done.outcome === 'halted' && !held) {
+      // A halt never leaves a freeze (I9): a freeze rule still here landed late (a stale Freeze attempt that
+      // died before its record check), and refuses writes with nobody to lift it. It goes; the rest is the
+      // operator's.
+      const lateFreeze = owned.filter(isFreezeRule);
+      if (lateFreeze.length > 0) {
+        swept += await liftFreeze(deps.swingRules, lateFreeze, deps.log, { restoreWrites: false });
+      }
       deps.log.warn('rules of a halted rollout left alone: the operator decides', {
         owner,
-        rules: owned.length,
+        rules: owned.length - lateFreeze.length,
       });
       continue;
     }
