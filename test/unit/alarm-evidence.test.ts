@@ -45,10 +45,10 @@ beforeEach(() => {
 });
 
 describe('Function: stateCoversUntil', () => {
-  it('dates a recent transition by the end of the newest period it judged, not by when it happened', () => {
-    // OK since 10 s ago, judging the minute that started 100 s ago: its evidence ends 40 s ago.
+  it('dates a recent transition by the start of the newest period it judged, not by when it happened', () => {
+    // OK since 10 s ago, judging the minute that started 100 s ago: a sample of that minute may be 100 s old.
     expect(stateCoversUntil({ stateUpdatedAt: at(-10), reasonData: reasonData(at(-100)) }, NOW)).toEqual(
-      at(-40),
+      at(-100),
     );
   });
 
@@ -130,8 +130,10 @@ describe('Function: handleAlarmEvent (the reverse lag alarm)', () => {
     });
     // Its newest minute started 100 s ago (ended 40 s ago, before the freeze): nothing released.
     expect(await handleAlarmEvent(deps, event(at(-100)))).toBe('ignored-state');
-    // Its newest minute started 50 s ago (ended 10 s ago, after the freeze): released.
-    expect(await handleAlarmEvent(deps, event(at(-50)))).toBe('released-drain');
+    // Started 50 s ago, before the freeze (ended 10 s ago, after it): its samples may all predate the freeze.
+    expect(await handleAlarmEvent(deps, event(at(-50)))).toBe('ignored-state');
+    // Started 20 s ago, after the freeze: released.
+    expect(await handleAlarmEvent(deps, event(at(-20)))).toBe('released-drain');
     expect(sent).toHaveLength(1);
   });
 });

@@ -26,6 +26,22 @@ export interface AlarmStateEvidence {
 
 /** The end of the newest period the state's evaluation judged, from its reason data, when it lists datapoints. */
 export function newestEvaluatedEnd(reasonData: string | undefined): Date | undefined {
+  const newest = newestEvaluatedPeriod(reasonData);
+  return newest && new Date(newest.start.getTime() + newest.periodSeconds * 1000);
+}
+
+/**
+ * The start of the newest period the state's evaluation judged. A period's datapoint is the statistic of
+ * whatever samples fell anywhere in it, possibly only ones taken before its last second: a period speaks for
+ * no instant after its start. What must not be claimed too late (a drain) is dated by this.
+ */
+export function newestEvaluatedStart(reasonData: string | undefined): Date | undefined {
+  return newestEvaluatedPeriod(reasonData)?.start;
+}
+
+function newestEvaluatedPeriod(
+  reasonData: string | undefined,
+): { readonly start: Date; readonly periodSeconds: number } | undefined {
   if (!reasonData) return undefined;
   let parsed: unknown;
   try {
@@ -41,7 +57,7 @@ export function newestEvaluatedEnd(reasonData: string | undefined): Date | undef
   const starts = evaluatedDatapoints
     .map((point) => Date.parse((point as { timestamp?: unknown })?.timestamp as string))
     .filter((time) => !Number.isNaN(time));
-  return starts.length === 0 ? undefined : new Date(Math.max(...starts) + period * 1000);
+  return starts.length === 0 ? undefined : { start: new Date(Math.max(...starts)), periodSeconds: period };
 }
 
 /** The period the reason data names, if any. */
@@ -62,7 +78,7 @@ export function reasonPeriodSeconds(reasonData: string | undefined): number | un
  * Undefined when nothing dates it.
  */
 export function stateCoversUntil(evidence: AlarmStateEvidence, now: Date): Date | undefined {
-  const transition = newestEvaluatedEnd(evidence.reasonData) ?? evidence.stateUpdatedAt;
+  const transition = newestEvaluatedStart(evidence.reasonData) ?? evidence.stateUpdatedAt;
   const period = evidence.periodSeconds ?? reasonPeriodSeconds(evidence.reasonData);
   const standing =
     period !== undefined && evidence.evaluationPeriods !== undefined && evidence.stateUpdatedAt

@@ -1,4 +1,4 @@
-import { newestEvaluatedEnd } from '../alarm-evidence.ts';
+import { newestEvaluatedEnd, newestEvaluatedStart } from '../alarm-evidence.ts';
 import { type AlarmStateChange, AlarmStateChangeSchema } from '../events.ts';
 import type { InsufficientDataPolicy } from '../types.ts';
 import { parseOrThrow } from '../validation.ts';
@@ -123,10 +123,12 @@ async function releaseDrain(deps: AlarmEventDeps, change: AlarmStateChange): Pro
   const record = await deps.store.get(deps.listenerArn);
   const rollout = record?.lockOwner ? record.rollout : undefined;
   if (!rollout?.taskToken || rollout.taskKind !== 'drain') return 'no-open-task';
-  const judgedUntil = newestEvaluatedEnd(change.detail.state.reasonData)?.getTime();
-  const changedAt = judgedUntil ?? Date.parse(change.detail.state.timestamp ?? change.time ?? '');
+  // Dated by the newest period's start: a period that began before the freeze may hold only earlier samples.
+  const judgedFrom = newestEvaluatedStart(change.detail.state.reasonData)?.getTime();
+  const changedAt = judgedFrom ?? Date.parse(change.detail.state.timestamp ?? change.time ?? '');
   const frozenAt = Date.parse(rollout.freeze?.frozenAt ?? '');
-  if (!Number.isNaN(changedAt) && !Number.isNaN(frozenAt) && changedAt < frozenAt) return 'ignored-state';
+  // An OK nothing dates, or one from before the freeze, proves no drain: the drain's own checks go on.
+  if (Number.isNaN(changedAt) || Number.isNaN(frozenAt) || changedAt < frozenAt) return 'ignored-state';
   const detail = `reverse lag alarm ${change.detail.alarmName} went to ${value}: ${change.detail.state.reason ?? ''}`;
   const sent = await deps.callbacks.succeed(rollout.taskToken, { drained: true, detail });
   deps.log.info('the reverse replayer drained: the rollback restores', {
