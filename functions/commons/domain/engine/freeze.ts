@@ -138,6 +138,19 @@ export async function freezeRollout(
     undefined,
     claim ? { freezeStartedAt: claim.read } : undefined,
   );
+  // `swing rollback --force` records itself before it restores by hand: one recorded since this freeze read the
+  // record restores now, and no freeze rule goes on the listener after the operator's restore (I4).
+  const forcedAt = (await deps.store.get(deps.listenerArn))?.rollout?.forcedRollbackAt;
+  if (forcedAt !== undefined) {
+    await deps.store.update(
+      deps.listenerArn,
+      executionArn,
+      { freeze: { ...begun, liftedAt: forcedAt } },
+      undefined,
+      mine,
+    );
+    return { frozen: false, note: `swing rollback --force restored the listener at ${forcedAt}: no freeze` };
+  }
   // A rule a retry overlapping this one created meanwhile is taken as made (the adapter).
   const refused = await createFreezeRules(deps, rollout, current, found);
   if (refused) {
@@ -216,20 +229,24 @@ export async function createMissingFreezeRules(
       removed: created.length,
     });
     throw new Superseded(
-      `a stale Freeze attempt of ${rollout.executionArn}: the freeze was lifted (or the lock released) since; ` +
-        'the rules it made are removed',
+      `a stale Freeze attempt of ${rollout.executionArn}: the freeze was lifted (or the lock released, or ` +
+        'swing rollback --force recorded) since; the rules it made are removed',
     );
   }
 }
 
-/** Whether this execution still holds the lock with a freeze recorded and not lifted. */
+/**
+ * Whether this execution still holds the lock with a freeze recorded and not lifted, and no forced rollback
+ * recorded: the operator took the listener over (the command restores by hand), and Swing adds no rule after it.
+ */
 async function freezeStillStands(
   deps: Pick<FreezeDeps, 'listenerArn' | 'store'>,
   executionArn: string,
 ): Promise<boolean> {
   const record = await deps.store.get(deps.listenerArn);
-  const freeze = record?.lockOwner === executionArn ? record.rollout?.freeze : undefined;
-  return freeze !== undefined && freeze.liftedAt === undefined;
+  const rollout = record?.lockOwner === executionArn ? record.rollout : undefined;
+  const freeze = rollout?.freeze;
+  return freeze !== undefined && freeze.liftedAt === undefined && rollout?.forcedRollbackAt === undefined;
 }
 
 /**
