@@ -177,6 +177,10 @@ export class ObservedRolloutStore implements RolloutStore {
     return this.inner.request(listenerArn, flags);
   }
 
+  refuse(listenerArn: string, executionArn: string): Promise<'recorded' | 'held'> {
+    return this.inner.refuse(listenerArn, executionArn);
+  }
+
   private observe(rollout: Rollout): void {
     if (rollout.freeze) {
       for (const event of freezeEvents(rollout.freeze, this.freezeStages)) this.log.record(event);

@@ -1,7 +1,7 @@
 import { ModifyListenerCommand, type Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { describe, expect, it } from 'vitest';
 import { LISTENER, recordedRules } from '#test/support/fake-aws.ts';
-import { makeWorld } from '#test/support/rollout-world.ts';
+import { makeWorld, refusalOnly } from '#test/support/rollout-world.ts';
 
 /** Rules another team put on the listener: a fixed response, a forward to another group, a redirect. */
 const RECORDED_RULES = recordedRules().filter((rule) => !rule.IsDefault);
@@ -36,7 +36,8 @@ describe('Preflight: the listener rules that bypass the swing', () => {
     const world = makeWorld();
     world.elb.setRules([...RECORDED_RULES, RULE_TO_SOURCE]);
 
-    const result = await world.start({ plan: 'canary' }).result;
+    const execution = world.start({ plan: 'canary' });
+    const result = await execution.result;
 
     expect(result).toMatchObject({ status: 'FAILED', error: 'ListenerShapeInvalid' });
     const cause = result.status === 'FAILED' ? result.cause : '';
@@ -46,7 +47,7 @@ describe('Preflight: the listener rules that bypass the swing', () => {
     // Only the rule that takes swung traffic is the reason; the others are not.
     expect(cause).not.toContain(RECORDED_RULES[0]?.RuleArn);
     expect(world.elb.mock.commandCalls(ModifyListenerCommand)).toHaveLength(0);
-    expect(await world.store.get(LISTENER.listenerArn)).toBeUndefined();
+    expect(await world.store.get(LISTENER.listenerArn)).toEqual(refusalOnly(execution.executionArn));
     expect(world.notifications).toMatchObject([
       { outcome: 'refused', reason: { error: 'ListenerShapeInvalid' } },
     ]);

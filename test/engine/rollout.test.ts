@@ -14,6 +14,7 @@ import {
   makeWorld,
   operatorOf,
   paused,
+  refusalOnly,
 } from '#test/support/rollout-world.ts';
 
 const START = { source: 1, target: 0 };
@@ -165,15 +166,16 @@ describe('State machine: rollout.asl.json with the real engine', () => {
     },
   );
 
-  it('refuses to start while a watched alarm is already in ALARM, writing nothing', async () => {
+  it('refuses to start while a watched alarm is already in ALARM, writing nothing but its refusal', async () => {
     const world = makeWorld();
     world.cloudWatch.set(ALARM, 'ALARM');
 
-    const result = await world.start({ plan: 'canary' }).result;
+    const execution = world.start({ plan: 'canary' });
+    const result = await execution.result;
 
     expect(result).toMatchObject({ status: 'FAILED', error: 'AlarmFiring' });
     expect(world.elb.writes).toEqual([]);
-    expect(await world.store.get(LISTENER.listenerArn)).toBeUndefined();
+    expect(await world.store.get(LISTENER.listenerArn)).toEqual(refusalOnly(execution.executionArn));
   });
 
   it('makes no increase when an alarm is in ALARM before a step, and rolls back', async () => {
@@ -497,7 +499,8 @@ describe('State machine: rollout.asl.json with the real engine', () => {
   it('refuses a plan that starts below the target share, so that no rollback can raise it under alarm', async () => {
     const world = makeWorld({ starting: percentToWeights(50) });
 
-    const result = await world.start({ plan: 'canary' }).result;
+    const execution = world.start({ plan: 'canary' });
+    const result = await execution.result;
 
     expect(result).toMatchObject({ status: 'FAILED', error: 'ValidationFailed' });
     expect(result.status === 'FAILED' && result.cause).toContain(
@@ -505,7 +508,7 @@ describe('State machine: rollout.asl.json with the real engine', () => {
     );
     expect(result.status === 'FAILED' && result.cause).toContain('Start the plan at 50 % or more');
     expect(world.elb.writes).toEqual([]);
-    expect(await world.store.get(LISTENER.listenerArn)).toBeUndefined();
+    expect(await world.store.get(LISTENER.listenerArn)).toEqual(refusalOnly(execution.executionArn));
     expect(await world.start({ plan: '50:1,100' }).result).toMatchObject({ status: 'SUCCEEDED' });
   });
 
@@ -566,7 +569,8 @@ describe('State machine: rollout.asl.json with the real engine', () => {
       );
     };
 
-    const result = await world.start({ plan: 'canary', requestedBy: 'schedule:nightly' }).result;
+    const execution = world.start({ plan: 'canary', requestedBy: 'schedule:nightly' });
+    const result = await execution.result;
 
     expect(result).toMatchObject({ status: 'FAILED', error: 'AccessDenied' });
     expect(world.notifications).toEqual([
@@ -582,7 +586,7 @@ describe('State machine: rollout.asl.json with the real engine', () => {
       },
     ]);
     expect(world.elb.writes).toEqual([]);
-    expect(await world.store.get(LISTENER.listenerArn)).toBeUndefined();
+    expect(await world.store.get(LISTENER.listenerArn)).toEqual(refusalOnly(execution.executionArn));
   });
 
   it('notifies a Preflight that failed after taking the lock as refused, and releases the lock', async () => {

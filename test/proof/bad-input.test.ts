@@ -326,12 +326,20 @@ describe('Bad input: listener shapes (I6)', () => {
     if ('rules' in shape) world.elb.setRules(shape.rules);
     const actionsBefore = world.elb.rawActions;
 
-    const result = await world.sfn.start({ ...deps, listener }, { plan: 'canary' }).result;
+    const execution = world.sfn.start({ ...deps, listener }, { plan: 'canary' });
+    const result = await execution.result;
 
     expect(result).toMatchObject({ status: 'FAILED', error: refusal.error, safetyNet: 'nothing-held' });
     expect(messageOf(result.status === 'FAILED' ? result.cause : '')).toContain(refusal.names);
     const { weights, ...writes } = snapshot();
-    expect(writes).toEqual({ modifyCalls: 0, storeWrites: 0, callbacks: 0 });
+    // One store write, after the refusal: ReportRefusal records it, so that a late attempt of this Preflight (the
+    // listener fixed meanwhile) cannot take the lock for an ended execution. Nothing else is on the record.
+    expect(writes).toEqual({ modifyCalls: 0, storeWrites: 1, callbacks: 0 });
+    expect(await world.store.get(LISTENER.listenerArn)).toEqual({
+      listenerArn: LISTENER.listenerArn,
+      history: [],
+      refusedStarts: [execution.executionArn],
+    });
     expect(world.elb.rawActions).toEqual(actionsBefore);
     expect(weights).toEqual(world.elb.weights);
   });

@@ -70,7 +70,7 @@ afterAll(async () => {
 });
 
 describe.each(LOCK_STORES)('Lock: simultaneous starts on one listener (I3), on $name', (lockStore) => {
-  it(`lets exactly one of ${STARTS} simultaneous starts proceed; the others fail with RolloutLocked and write nothing`, async () => {
+  it(`lets exactly one of ${STARTS} simultaneous starts proceed; the others fail with RolloutLocked and write nothing but their refusal`, async () => {
     // Prepare: one listener, one record store, one executor; a reference run counts one rollout's store writes.
     const reference = makeWorld();
     const referenceStore = await lockStore.fresh(reference);
@@ -104,9 +104,13 @@ describe.each(LOCK_STORES)('Lock: simultaneous starts on one listener (I3), on $
     expect(world.elb.writes).toEqual(expectedWrites);
     expect(world.elb.mock.commandCalls(ModifyListenerCommand)).toHaveLength(expectedWrites.length);
     expect(world.elb.weights).toEqual(percentToWeights(100));
-    expect(writes()).toBe(storeWritesOfOneRollout);
+    // The winner's rollout, and each refused start's record of its refusal (ReportRefusal), one write each.
+    expect(writes()).toBe(storeWritesOfOneRollout + losers.length);
     const record = await store.get(LISTENER.listenerArn);
     expect(record?.lockOwner).toBeUndefined();
+    expect([...(record?.refusedStarts ?? [])].sort()).toEqual(
+      executions.flatMap((execution, index) => (index === winner ? [] : [execution.executionArn])).sort(),
+    );
     expect(record?.history.map((rollout) => rollout.executionArn)).toEqual([
       executions[winner]?.executionArn,
     ]);

@@ -301,6 +301,10 @@ class CountingStore implements RolloutStore {
     this.writes += 1;
     return rollout;
   }
+  /** Not counted: recording its own refusal (ReportRefusal) is the one write a refused racer makes. */
+  refuse(listenerArn: string, executionArn: string) {
+    return this.inner.refuse(listenerArn, executionArn);
+  }
 }
 
 /** A foreign rule as ELBv2 lists it. */
@@ -1243,6 +1247,7 @@ function heldStore(inner: RolloutStore, holdCall: () => Promise<void> | undefine
     openWait: held((...args: Parameters<RolloutStore['openWait']>) => inner.openWait(...args)),
     release: held((...args: Parameters<RolloutStore['release']>) => inner.release(...args)),
     request: held((...args: Parameters<RolloutStore['request']>) => inner.request(...args)),
+    refuse: held((...args: Parameters<RolloutStore['refuse']>) => inner.refuse(...args)),
   };
 }
 

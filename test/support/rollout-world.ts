@@ -274,3 +274,13 @@ const LISTENER_WRITES = new Set(['CreateRule', 'ModifyRule', 'DeleteRule', 'Modi
 export function listenerWritesSince(elb: FakeElbv2, from: number) {
   return elb.log.slice(from).filter((event) => event.kind === 'call' && LISTENER_WRITES.has(event.operation));
 }
+
+/**
+ * The listener's record after a start refused before it held the lock: nothing but the refusal, which
+ * ReportRefusal records so that a late attempt of that Preflight never takes the lock.
+ */
+export const refusalOnly = (executionArn: string) => ({
+  listenerArn: LISTENER.listenerArn,
+  history: [],
+  refusedStarts: [executionArn],
+});

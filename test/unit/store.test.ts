@@ -764,7 +764,9 @@ describe('Class: DynamoDbRolloutStore', () => {
           'SET lockOwner = :owner, rollout = :rollout, history = if_not_exists(history, :empty)',
         ConditionExpression:
           'attribute_not_exists(lockOwner) AND (attribute_not_exists(rollout) OR rollout.executionArn <> :owner)' +
-          ' AND (attribute_not_exists(rollout.quietUntil) OR rollout.quietUntil <= :startedAt)',
+          ' AND (attribute_not_exists(rollout.quietUntil) OR rollout.quietUntil <= :startedAt)' +
+          ' AND NOT contains(#refusedStarts, :owner)',
+        ExpressionAttributeNames: { '#refusedStarts': 'refusedStarts' },
         ExpressionAttributeValues: {
           ':owner': owner,
           ':startedAt': rollout.startedAt,

@@ -44,6 +44,35 @@ export interface LockFields {
   readonly lastRollout?: string;
   /** The last rollout's quiet period (quiet.ts), when the lock is free. */
   readonly quietUntil?: string;
+  /** The executions whose start was reported refused (`ListenerRecord.refusedStarts`). */
+  readonly refusedStarts?: readonly string[];
+}
+
+/** How many refused starts the record keeps: more than can be refused within one Preflight attempt's life. */
+export const REFUSED_STARTS_LIMIT = 50;
+
+/** The refused starts a record lists, or undefined when the field is malformed (not a list of strings). */
+export function refusedStartsIn(value: unknown): readonly string[] | undefined {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((entry) => typeof entry === 'string')) return undefined;
+  return value;
+}
+
+/**
+ * The list with `executionArn` appended, the oldest dropped beyond REFUSED_STARTS_LIMIT. A malformed list is
+ * replaced whole: nothing in it can be trusted to name an execution, and an unreadable list must not stop the
+ * refusal from being recorded (it is Swing's own bookkeeping, not what a restore reads).
+ */
+export function withRefusedStart(value: unknown, executionArn: string): string[] {
+  const listed = refusedStartsIn(value) ?? [];
+  return [...listed.filter((arn) => arn !== executionArn), executionArn].slice(-REFUSED_STARTS_LIMIT);
+}
+
+export function refusedStartMessage(listenerArn: string, executionArn: string): string {
+  return (
+    `execution ${executionArn} was reported refused on listener ${listenerArn}: a late attempt of its preflight ` +
+    'must not take the lock'
+  );
 }
 
 /**
@@ -59,6 +88,9 @@ export function refusedAcquire(
 ): AcquireResult {
   const { executionArn } = rollout;
   if (seen.holder === executionArn) return 'already-held';
+  if (seen.refusedStarts?.includes(executionArn)) {
+    throw new LockLost(refusedStartMessage(listenerArn, executionArn), { cause });
+  }
   if (seen.holder === undefined && seen.lastRollout === executionArn) {
     throw new LockLost(
       `execution ${executionArn} already released the lock on listener ${listenerArn}: a late attempt of its ` +

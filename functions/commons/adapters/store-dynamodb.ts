@@ -10,7 +10,9 @@ import {
   lockLostMessage,
   nobodyHoldsMessage,
   refusedAcquire,
+  refusedStartsIn,
   supersededMessage,
+  withRefusedStart,
 } from '#adapters/rollout-record.ts';
 import { classifyAwsError, LockLost, Superseded, TransientFailure, withoutSecret } from '#domain/errors.ts';
 import type {
@@ -27,6 +29,9 @@ export interface DynamoDbRolloutStoreOptions {
   /** Finished rollouts kept per listener, oldest dropped first. @default 25 */
   readonly historyLimit?: number;
 }
+
+/** Conditional writes a refusal tries (one of the racing refusals lands each round), then TransientFailure. */
+const REFUSE_ATTEMPTS = 30;
 
 interface PatchExpression {
   readonly sets: string[];
@@ -89,9 +94,16 @@ function stringIn(value: unknown): string | undefined {
   return typeof marshalled === 'string' ? marshalled : undefined;
 }
 
+/** A list of strings, as the document client returns it or marshalled (`{ L: [{ S }] }`). */
+function stringListIn(value: unknown): unknown {
+  const marshalled = (value as { L?: unknown } | undefined)?.L;
+  return Array.isArray(marshalled) ? marshalled.map(stringIn) : value;
+}
+
 /** Who holds the lock, and whose rollout the record keeps, from an item in either form. */
 function lockFieldsIn(item: unknown): LockFields {
   const record = item as {
+    refusedStarts?: unknown;
     lockOwner?: unknown;
     rollout?: {
       executionArn?: unknown;
@@ -102,7 +114,9 @@ function lockFieldsIn(item: unknown): LockFields {
   const holder = stringIn(record?.lockOwner);
   const lastRollout = stringIn(record?.rollout?.executionArn ?? record?.rollout?.M?.executionArn);
   const quietUntil = stringIn(record?.rollout?.quietUntil ?? record?.rollout?.M?.quietUntil);
+  const refusedStarts = refusedStartsIn(stringListIn(record?.refusedStarts));
   return {
+    ...(refusedStarts ? { refusedStarts } : {}),
     ...(holder ? { holder } : {}),
     ...(lastRollout ? { lastRollout } : {}),
     ...(quietUntil ? { quietUntil } : {}),
@@ -199,10 +213,13 @@ export class DynamoDbRolloutStore implements RolloutStore {
             'SET lockOwner = :owner, rollout = :rollout, history = if_not_exists(history, :empty)',
           // Free, and not just released by this very execution. Never "or held by :owner": a stale preflight
           // attempt (its answer lost, a retry took the lock meanwhile) would replace the running rollout. Nor
-          // within the last rollout's quiet period (quiet.ts): ISO times in one format compare as strings.
+          // within the last rollout's quiet period (quiet.ts): ISO times in one format compare as strings. Nor
+          // reported refused (refuse): a late attempt of a refused start's preflight must not take the lock.
           ConditionExpression:
             'attribute_not_exists(lockOwner) AND (attribute_not_exists(rollout) OR rollout.executionArn <> :owner)' +
-            ' AND (attribute_not_exists(rollout.quietUntil) OR rollout.quietUntil <= :startedAt)',
+            ' AND (attribute_not_exists(rollout.quietUntil) OR rollout.quietUntil <= :startedAt)' +
+            ' AND NOT contains(#refusedStarts, :owner)',
+          ExpressionAttributeNames: { '#refusedStarts': 'refusedStarts' },
           ExpressionAttributeValues: {
             ':owner': rollout.executionArn,
             ':startedAt': rollout.startedAt,
@@ -367,6 +384,59 @@ export class DynamoDbRolloutStore implements RolloutStore {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw classifyAwsError(error, `UpdateItem releasing the lock on ${listenerArn}`);
     }
+  }
+
+  /**
+   * Read, append (bounded), then write on the condition that the list has not changed since the read (its version
+   * is the same) and the execution does not hold the lock: concurrent refusals each land, and a stale preflight
+   * attempt's acquire and this write are ordered by DynamoDB, whichever comes first (the acquire's condition
+   * refuses a listed execution).
+   */
+  async refuse(listenerArn: string, executionArn: string): Promise<'recorded' | 'held'> {
+    for (let attempt = 0; attempt < REFUSE_ATTEMPTS; attempt += 1) {
+      const record = await this.get(listenerArn);
+      if (record?.lockOwner === executionArn) return 'held';
+      if (refusedStartsIn(record?.refusedStarts)?.includes(executionArn)) return 'recorded';
+      const version: unknown = (record as { refusedStartsVersion?: unknown } | undefined)
+        ?.refusedStartsVersion;
+      // A damaged version (not a number) is replaced as a damaged list is; still one writer wins the condition.
+      const unchanged =
+        version === undefined
+          ? 'attribute_not_exists(#version)'
+          : typeof version === 'number'
+            ? '#version = :version'
+            : 'NOT attribute_type(#version, :number)';
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { listenerArn },
+            UpdateExpression: 'SET #refusedStarts = :refusedStarts, #version = :nextVersion',
+            ConditionExpression: `(attribute_not_exists(lockOwner) OR lockOwner <> :execution) AND ${unchanged}`,
+            ExpressionAttributeNames: {
+              '#refusedStarts': 'refusedStarts',
+              '#version': 'refusedStartsVersion',
+            },
+            ExpressionAttributeValues: {
+              ':refusedStarts': withRefusedStart(record?.refusedStarts, executionArn),
+              ':execution': executionArn,
+              ':nextVersion': typeof version === 'number' ? version + 1 : 1,
+              ...(typeof version === 'number' ? { ':version': version } : {}),
+              ...(version !== undefined && typeof version !== 'number' ? { ':number': 'N' } : {}),
+            },
+          }),
+        );
+        return 'recorded';
+      } catch (error) {
+        // The lock was taken or another refusal landed since the read: read again.
+        if (!(error instanceof ConditionalCheckFailedException)) {
+          throw classifyAwsError(error, `UpdateItem recording a refused start on ${listenerArn}`);
+        }
+      }
+    }
+    throw new TransientFailure(
+      `the record of ${listenerArn} kept changing while the refusal of ${executionArn} was recorded: try again`,
+    );
   }
 
   async request(

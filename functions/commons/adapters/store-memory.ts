@@ -7,7 +7,9 @@ import {
   nobodyHoldsMessage,
   opensOn,
   refusedAcquire,
+  refusedStartsIn,
   supersededMessage,
+  withRefusedStart,
 } from '#adapters/rollout-record.ts';
 import { LockLost, Superseded } from '#domain/errors.ts';
 import { stillQuiet } from '#domain/quiet.ts';
@@ -53,20 +55,24 @@ export class MemoryRolloutStore implements RolloutStore {
 
   async acquire(listenerArn: string, rollout: Rollout): Promise<AcquireResult> {
     const record = this.records.get(listenerArn);
-    // DynamoDB's condition: free, and not just released by this very execution.
+    const refusedStarts = refusedStartsIn(record?.refusedStarts) ?? [];
+    // DynamoDB's condition: free, and not just released by this very execution, nor reported refused.
     // ... and not within the last rollout's quiet period (quiet.ts).
     if (
       record?.lockOwner !== undefined ||
       record?.rollout?.executionArn === rollout.executionArn ||
+      refusedStarts.includes(rollout.executionArn) ||
       stillQuiet(record?.rollout, rollout.startedAt)
     ) {
       return refusedAcquire(listenerArn, rollout, {
         ...(record?.lockOwner ? { holder: record.lockOwner } : {}),
         ...(record?.rollout ? { lastRollout: record.rollout.executionArn } : {}),
         ...(record?.rollout?.quietUntil ? { quietUntil: record.rollout.quietUntil } : {}),
+        refusedStarts,
       });
     }
     this.records.set(listenerArn, {
+      ...record,
       listenerArn,
       lockOwner: rollout.executionArn,
       rollout: structuredClone(rollout),
@@ -113,13 +119,23 @@ export class MemoryRolloutStore implements RolloutStore {
     const record = this.records.get(listenerArn);
     if (record?.lockOwner !== executionArn || !record.rollout) return false;
     const rollout = applyRolloutPatch(record.rollout, structuredClone(final));
+    const { lockOwner: _released, ...kept } = record;
     this.records.set(listenerArn, {
-      listenerArn,
+      ...kept,
       rollout,
       history: boundedHistory([...record.history, structuredClone(rollout)], this.historyLimit),
     });
     this.successfulWrites += 1;
     return true;
+  }
+
+  async refuse(listenerArn: string, executionArn: string): Promise<'recorded' | 'held'> {
+    const record = this.records.get(listenerArn);
+    if (record?.lockOwner === executionArn) return 'held';
+    const refusedStarts = withRefusedStart(record?.refusedStarts, executionArn);
+    this.records.set(listenerArn, { listenerArn, history: [], ...record, refusedStarts });
+    this.successfulWrites += 1;
+    return 'recorded';
   }
 
   async request(

@@ -1,10 +1,7 @@
 import type { CutoverFreezeRecord, FreezeRecord, LosslessVerdict } from './reverse-capture-types.ts';
 
-/**
- * Shapes and ports shared by the handlers, the CLI and the local mode.
- * Adapters (ELBv2, CloudWatch, DynamoDB, Step Functions, HTTP) implement the ports; AWS clients are
- * passed to the adapters, never created inside domain code.
- */
+// Shapes and ports shared by the handlers, the CLI and the local mode. Adapters (ELBv2, CloudWatch, DynamoDB,
+// Step Functions, HTTP) implement the ports; AWS clients are passed to them, never created in domain code.
 
 /** A pair of ALB forward weights (integers 0..999 each, never both 0). */
 export interface Weights {
@@ -96,10 +93,7 @@ export interface ListenerPort {
   stickinessSeconds(): Promise<number | undefined>;
 }
 
-/**
- * The listener's other rules. A port of its own, apart from ListenerPort: only Preflight reads them, so only its
- * role holds DescribeRules.
- */
+/** The listener's other rules, a port apart from ListenerPort: only Preflight's role holds DescribeRules. */
 export interface ListenerRulesPort {
   /** The listener's rules other than its default rule, in priority order (DescribeRules). */
   readRules(): Promise<readonly DescribedListenerRule[]>;
@@ -162,10 +156,7 @@ export interface FoundSwingRule {
   readonly respond?: FixedResponse;
 }
 
-/**
- * Swing's own listener rules in reads-first mode. Writes go to rules Swing created and tagged, never to others;
- * IAM scopes the rule actions to this listener's rules.
- */
+/** Swing's own rules in reads-first mode: writes go only to rules it tagged (IAM: this listener's rules). */
 export interface SwingRulesPort {
   /** Swing's rules on this listener (tagged `swing:owner`), in priority order. */
   readSwingRules(): Promise<readonly FoundSwingRule[]>;
@@ -404,6 +395,10 @@ export interface ListenerRecord {
   readonly rollout?: Rollout;
   /** Finished rollouts, newest last, bounded. */
   readonly history: readonly Rollout[];
+  /** Executions whose start was reported refused (the newest, bounded): none of them may take the lock after. */
+  readonly refusedStarts?: readonly string[];
+  /** DynamoDB only: bumped with every refusedStarts write, the condition that orders concurrent refusals. */
+  readonly refusedStartsVersion?: number;
 }
 
 export type RolloutPatch = Partial<Omit<Rollout, 'executionArn' | 'startedAt' | 'plan' | 'startingWeights'>>;
@@ -489,6 +484,12 @@ export interface RolloutStore {
     opening: WaitOpening,
     patch: RolloutPatch,
   ): Promise<Rollout | undefined>;
+  /**
+   * Records, with a conditional write, that `executionArn`'s start was reported refused, so that no late attempt
+   * of its preflight takes the lock after (acquire throws `LockLost`). Returns `held`, writing nothing, when that
+   * execution holds the lock (a stale attempt took it): the caller releases it, then records.
+   */
+  refuse(listenerArn: string, executionArn: string): Promise<'recorded' | 'held'>;
   /** Operator requests (abort, pause) on whoever holds the lock; throws `LockLost` if nobody does. */
   request(
     listenerArn: string,

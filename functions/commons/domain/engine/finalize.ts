@@ -17,6 +17,7 @@ import {
   throwDriftUnlessForced,
   throwIfAborted,
 } from './record.ts';
+import { recordRefusal } from './refusal.ts';
 
 /**
  * Complete and the other ends (RolledBack, Halt, Rehearsed, ReportRefusal, ReportPlatformRefusal): one handler
@@ -30,8 +31,9 @@ export type FinalizeDeps = Pick<
   Partial<Pick<EngineDeps, 'alarms' | 'quietAfterReleaseMs' | 'frozenRequests'>>;
 
 /**
- * Records the outcome, notifies and releases the lock. Safe to repeat. A `refused` start held nothing: it is
- * only reported, so that a start nobody watches (a schedule at night) is not turned down in silence.
+ * Records the outcome, notifies and releases the lock. Safe to repeat. A `refused` start is reported, so that a
+ * start nobody watches (a schedule at night) is not turned down in silence, and recorded as refused, so that a
+ * late attempt of its Preflight never holds the lock after (recordRefusal).
  */
 export async function finalize(
   deps: FinalizeDeps,
@@ -41,6 +43,11 @@ export async function finalize(
   if (outcome === 'refused') {
     const requestedBy = requestedByOf(input);
     const reason = reasonFrom(error, deps.now());
+    // A store that fails does not silence the refusal: reported, then the task's Retry records it again.
+    const recordFailure = await recordRefusal(deps, executionArn, error, input, reason).then(
+      () => undefined,
+      (failure: unknown) => failure ?? new Error('recording the refusal failed'),
+    );
     await notifyQuietly(deps, {
       outcome,
       listenerArn: deps.listenerArn,
@@ -49,6 +56,7 @@ export async function finalize(
       reason,
     });
     deps.log.warn('rollout refused', { executionArn, requestedBy, reason });
+    if (recordFailure) throw recordFailure;
     return { outcome, released: false };
   }
   const record = await deps.store.get(deps.listenerArn);
