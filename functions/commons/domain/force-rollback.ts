@@ -306,8 +306,10 @@ async function releaseOrStop(
     (rollout.cutoverStartedAt !== undefined && !sameWeights(plan.current, plan.starting));
   const written = cutOver ? await writeExposure({ ...deps, log: quietLog }, rollout, 'rollback') : undefined;
   // With reverse capture (the record says so: a freeze, or Preflight's verdict), what the replayer replayed.
+  // A freeze that stood with no drain recorded was never proven drained: timed out, not "not frozen".
   const reverseReplay: WriteExposure['reverseReplay'] = rollout.freeze
-    ? (rollout.freeze.drain ?? 'not-frozen')
+    ? (rollout.freeze.drain ??
+      (rollout.freeze.frozenAt && !rollout.freeze.failed ? 'timed-out' : 'not-frozen'))
     : rollout.losslessRollback?.lossless
       ? 'not-frozen'
       : undefined;
