@@ -57,14 +57,42 @@ export function replayLagAlarm(
   prefix: string,
   lag: ReplayLagMetric,
 ): { alarm: cloudwatch.Alarm; name: string } {
-  const name = `${prefix}-replay-lag`;
-  const alarm = new cloudwatch.Alarm(scope, 'ReplayLagAlarm', {
+  return lagAlarm(scope, 'ReplayLagAlarm', `${prefix}-replay-lag`, lag, {
+    lags: 'The replayer lags the source: ',
+    effect: 'Reads-first steps and the write cutover wait while it is in ALARM; it rolls nothing back.',
+  });
+}
+
+/**
+ * OK once the reverse replayer has drained (its lag at or below the threshold): a rollback after the write
+ * cutover waits for it with writes frozen. Not a watched alarm either: it never rolls anything back.
+ */
+export function reverseLagAlarm(
+  scope: Construct,
+  prefix: string,
+  lag: ReplayLagMetric,
+): { alarm: cloudwatch.Alarm; name: string } {
+  return lagAlarm(scope, 'ReverseLagAlarm', `${prefix}-reverse-lag`, lag, {
+    lags: "The reverse replayer (target's writes onto the source) lags: ",
+    effect: 'A rollback after the write cutover keeps writes frozen until it is OK (or the drain times out).',
+  });
+}
+
+/** A replayer's lag alarm: in ALARM while any period of the window is above the threshold. */
+function lagAlarm(
+  scope: Construct,
+  id: string,
+  name: string,
+  lag: ReplayLagMetric,
+  words: { readonly lags: string; readonly effect: string },
+): { alarm: cloudwatch.Alarm; name: string } {
+  const alarm = new cloudwatch.Alarm(scope, id, {
     alarmName: name,
     alarmDescription:
-      `The replayer lags the source: ${lag.namespace} ${lag.metricName} (${lag.statistic}) above ${lag.threshold} ` +
+      `${words.lags}${lag.namespace} ${lag.metricName} (${lag.statistic}) above ${lag.threshold} ` +
       `in a period of the last ${lag.evaluationPeriods}` +
       (lag.missingData === 'lagging' ? ', or no datapoint. ' : '. ') +
-      'Reads-first steps and the write cutover wait while it is in ALARM; it rolls nothing back.',
+      words.effect,
     metric: new cloudwatch.Metric({
       namespace: lag.namespace,
       metricName: lag.metricName,
@@ -77,44 +105,7 @@ export function replayLagAlarm(
     evaluationPeriods: lag.evaluationPeriods,
     // Caught up (OK) means no period of the window above the threshold: one lagging period is lagging.
     datapointsToAlarm: 1,
-    // An idle replayer and wrong dimensions both send no datapoint: never caught up unless the policy says so.
-    treatMissingData:
-      lag.missingData === 'lagging'
-        ? cloudwatch.TreatMissingData.BREACHING
-        : cloudwatch.TreatMissingData.NOT_BREACHING,
-  });
-  return { alarm, name };
-}
-
-/**
- * OK once the reverse replayer has drained (its lag at or below the threshold): a rollback after the write
- * cutover waits for it with writes frozen. Not a watched alarm either: it never rolls anything back.
- */
-export function reverseLagAlarm(
-  scope: Construct,
-  prefix: string,
-  lag: ReplayLagMetric,
-): { alarm: cloudwatch.Alarm; name: string } {
-  const name = `${prefix}-reverse-lag`;
-  const alarm = new cloudwatch.Alarm(scope, 'ReverseLagAlarm', {
-    alarmName: name,
-    alarmDescription:
-      `The reverse replayer (target's writes onto the source) lags: ${lag.namespace} ${lag.metricName} ` +
-      `(${lag.statistic}) above ${lag.threshold} in a period of the last ${lag.evaluationPeriods}` +
-      (lag.missingData === 'lagging' ? ', or no datapoint. ' : '. ') +
-      'A rollback after the write cutover keeps writes frozen until it is OK (or the drain times out).',
-    metric: new cloudwatch.Metric({
-      namespace: lag.namespace,
-      metricName: lag.metricName,
-      dimensionsMap: { ...lag.dimensions },
-      statistic: lag.statistic,
-      period: Duration.seconds(lag.periodSeconds),
-    }),
-    threshold: lag.threshold,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-    evaluationPeriods: lag.evaluationPeriods,
-    datapointsToAlarm: 1,
-    // No datapoint is never drained unless the policy says so: a stopped replayer sends none either.
+    // No datapoint (an idle or stopped replayer, wrong dimensions) is never caught up unless the policy says so.
     treatMissingData:
       lag.missingData === 'lagging'
         ? cloudwatch.TreatMissingData.BREACHING
