@@ -124,7 +124,7 @@ export async function freezeRollout(
   };
   const mine = claim ? { freezeStartedAt: startedAt } : undefined;
   // rolling-back first, as Rollback: no stale ShiftWeights attempt passes its fence after this write.
-  await deps.store.update(
+  const begunOn = await deps.store.update(
     deps.listenerArn,
     executionArn,
     {
@@ -140,7 +140,7 @@ export async function freezeRollout(
   );
   // `swing rollback --force` records itself before it restores by hand: one recorded since this freeze read the
   // record restores now, and no freeze rule goes on the listener after the operator's restore (I4).
-  const forcedAt = (await deps.store.get(deps.listenerArn))?.rollout?.forcedRollbackAt;
+  const forcedAt = begunOn.forcedRollbackAt;
   if (forcedAt !== undefined) {
     await deps.store.update(
       deps.listenerArn,
