@@ -75,9 +75,7 @@ export function reverseLagSettings(config: ReverseCaptureSource): ReverseLagSett
     : { ...section.lag, qualifier: section.lag.qualifier ?? frontDoorQualifier };
   // No load balancer here: the stage in its name is the forward replayer's qualifier, never the reverse one's.
   const metric = replayLagMetric({ replayLag: lag });
-  const drainTimeoutSeconds =
-    section.drainTimeoutSeconds ??
-    Math.min(MAX_REVERSE_DRAIN_TIMEOUT_SECONDS, reverseDrainFloorSeconds(section.lag) + 30);
+  const drainTimeoutSeconds = section.drainTimeoutSeconds ?? defaultDrainTimeoutSeconds(section.lag);
   return { metric, drainTimeoutSeconds };
 }
 
@@ -93,6 +91,11 @@ export function reverseDrainFloorSeconds(lag: {
   return standingOkVouchesAfterSeconds(lag) + DRAIN_RECHECK_SECONDS;
 }
 
+/** The drain's bound when the config sets none: its floor and 30 s more, within the longest freeze allowed. */
+function defaultDrainTimeoutSeconds(lag: Parameters<typeof reverseDrainFloorSeconds>[0]): number {
+  return Math.min(MAX_REVERSE_DRAIN_TIMEOUT_SECONDS, reverseDrainFloorSeconds(lag) + 30);
+}
+
 /** The config's complaint about the drain's bound, if any: one the lag alarm could never prove a drain within. */
 export function reverseDrainIssue(config: ReverseCaptureSource): [string[], string] | undefined {
   const section = config.reverseCapture;
@@ -105,7 +108,7 @@ export function reverseDrainIssue(config: ReverseCaptureSource): [string[], stri
     `is ${section.drainTimeoutSeconds}: the reverse lag alarm (${evaluationPeriods} x ${periodSeconds} s) can ` +
       `vouch for a drain only ${floor} s after the freeze (its window, CloudWatch's delay, one recheck), so a ` +
       "rollback would refuse writes for nothing and still leave the target's writes on the target only: use at " +
-      `least ${floor}, leave it out (${Math.min(MAX_REVERSE_DRAIN_TIMEOUT_SECONDS, floor + 30)}), or shorten ` +
+      `least ${floor}, leave it out (${defaultDrainTimeoutSeconds(section.lag)}), or shorten ` +
       'reverseCapture.lag.periodSeconds',
   ];
 }

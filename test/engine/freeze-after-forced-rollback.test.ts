@@ -8,8 +8,8 @@ import { ALARM } from '#test/support/rollout-world.ts';
  * An alarm in the write cutover's bake sends the rollout to Freeze while an operator runs `swing rollback --force`
  * (found by the fault model: SWING_FC_SEED=836222380 SWING_FC_PATH=100:109:0:0:0:0:0:0:0:2). The command records
  * forcedRollbackAt, then restores the listener by hand, between Freeze's read of the listener and its first
- * CreateRule. ELBv2 has no conditional write: Freeze must see the forced rollback in the record before each rule
- * it creates, or it freezes writes on a listener the operator has restored (I4: nothing written after a hand
+ * CreateRule. ELBv2 has no conditional write: Freeze must see the forced rollback in the record before its
+ * first rule and after each, or it freezes writes on a listener the operator has restored (I4: nothing written after a hand
  * change), refusing writes until its drain ends.
  */
 
