@@ -3,8 +3,8 @@ import { preflight } from '#domain/engine/preflight.ts';
 import { shiftWeights } from '#domain/engine/shift-weights.ts';
 import { forceRollback } from '#domain/force-rollback.ts';
 import { reconcile } from '#domain/reconciler.ts';
-import type { ExecutionStatus } from '#domain/types.ts';
 import { percentToWeights } from '#domain/weights.ts';
+import { forceRollbackDeps, holderExecutions } from '#test/support/forced-rollback.ts';
 import { makeWorld } from '#test/support/rollout-world.ts';
 
 /**
@@ -22,26 +22,14 @@ async function completingWorld() {
   return world;
 }
 
-function forceDeps(
-  world: Awaited<ReturnType<typeof completingWorld>>,
-  status: ExecutionStatus,
-  stoppedAt?: Date,
-) {
-  return {
-    listenerArn: world.deps.listenerArn,
-    store: world.store,
-    listener: world.deps.listener,
-    rules: world.deps.swingRules!,
-    executions: { describe: async () => ({ status, stoppedAt }), stop: async () => undefined },
-    now: () => new Date(),
-  };
-}
-
 describe('swing rollback --force on a rollout Complete marked completing', () => {
   it('refuses while the holder may still finish it, changing nothing', async () => {
     const world = await completingWorld();
 
-    const result = await forceRollback(forceDeps(world, 'RUNNING'), { releaseLock: false });
+    const result = await forceRollback(
+      forceRollbackDeps(world, { executions: holderExecutions('RUNNING') }),
+      { releaseLock: false },
+    );
 
     expect(result).toMatchObject({ kind: 'refused', why: 'completing' });
     expect(world.elb.weights).toEqual(percentToWeights(100));
@@ -51,7 +39,7 @@ describe('swing rollback --force on a rollout Complete marked completing', () =>
   it('restores once the holder has ended, and the reconciler records a rollback, not a completion', async () => {
     const world = await completingWorld();
     const endedAt = new Date(Date.now() - 180_000);
-    const deps = forceDeps(world, 'FAILED', endedAt);
+    const deps = forceRollbackDeps(world, { executions: holderExecutions('FAILED', endedAt) });
 
     const result = await forceRollback(deps, { releaseLock: false });
     const run = await reconcile({ ...world.deps, executions: deps.executions, waitAfterStopMs: 75_000 });

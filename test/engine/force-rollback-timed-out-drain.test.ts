@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { preflight } from '#domain/engine/preflight.ts';
 import { shiftWeights } from '#domain/engine/shift-weights.ts';
 import { forceRollback } from '#domain/force-rollback.ts';
+import { forceRollbackDeps, holderExecutions } from '#test/support/forced-rollback.ts';
 import { readsFirstWorld, replayLagCutover } from '#test/support/reads-first-world.ts';
 
 /**
@@ -30,25 +31,10 @@ describe('swing rollback --force on an ended holder with a freeze whose drain wa
         drainDeadline: new Date(frozenAt.getTime() + 60_000).toISOString(),
       },
     });
-    const executions = {
-      describe: async () => ({ status: 'FAILED' as const, stoppedAt: new Date(Date.now() - 300_000) }),
-      stop: async () => undefined,
-    };
+    const executions = holderExecutions('FAILED', new Date(Date.now() - 300_000));
 
     // Act
-    const forced = await forceRollback(
-      {
-        listenerArn: world.deps.listenerArn,
-        store: world.store,
-        listener: world.deps.listener,
-        rules: world.deps.swingRules!,
-        executions,
-        now: () => new Date(),
-        requestedBy: 'operator',
-        ...(world.deps.targetRequests ? { targetRequests: world.deps.targetRequests } : {}),
-      },
-      { releaseLock: true },
-    );
+    const forced = await forceRollback(forceRollbackDeps(world, { executions }), { releaseLock: true });
 
     // Assess
     expect(forced).toMatchObject({ kind: 'done', released: true });

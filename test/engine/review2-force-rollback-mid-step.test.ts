@@ -6,6 +6,7 @@ import { forceRollback } from '#domain/force-rollback.ts';
 import { SWING_RULE_TAG } from '#domain/listener-rules.ts';
 import { SWING_RULE_SET } from '#domain/swing-rules.ts';
 import type { SwingRuleSpec, SwingRulesPort, Weights } from '#domain/types.ts';
+import { forceRollbackDeps } from '#test/support/forced-rollback.ts';
 import { readsFirstWorld, replayLagCutover } from '#test/support/reads-first-world.ts';
 
 /**
@@ -68,20 +69,14 @@ describe('Review 2: swing rollback --force --release-lock while the first read s
     // The operator forces the rollback: the holder runs, so it is stopped after the restore.
     let stopped = false;
     const forced = await forceRollback(
-      {
-        listenerArn: world.deps.listenerArn,
-        store: world.store,
-        listener: world.deps.listener,
-        rules: real,
+      forceRollbackDeps(world, {
         executions: {
           describe: async () => ({ status: 'RUNNING' }),
           stop: async () => {
             stopped = true;
           },
         },
-        now: () => new Date(),
-        requestedBy: 'operator',
-      },
+      }),
       { releaseLock: true },
     );
     expect(forced).toMatchObject({ kind: 'done', stopped: true });

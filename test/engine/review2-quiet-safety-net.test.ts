@@ -6,6 +6,7 @@ import { forceRollback } from '#domain/force-rollback.ts';
 import { QUIET_AFTER_RELEASE_SECONDS } from '#domain/quiet.ts';
 import type { Weights } from '#domain/types.ts';
 import { percentToWeights } from '#domain/weights.ts';
+import { forceRollbackDeps, holderExecutions } from '#test/support/forced-rollback.ts';
 import { makeWorld } from '#test/support/rollout-world.ts';
 import { ACCESS } from '../../infra/controller/handler-access.ts';
 
@@ -161,17 +162,7 @@ describe('Review 2: a duplicate safety-net invocation delivered late', () => {
 
     clock = t0 + 106_000;
     const forced = await forceRollback(
-      {
-        listenerArn: world.deps.listenerArn,
-        store: world.store,
-        listener: real,
-        rules: world.deps.swingRules as NonNullable<typeof world.deps.swingRules>,
-        executions: {
-          describe: async () => ({ status: 'FAILED', stoppedAt: new Date(t0) }),
-          stop: async () => undefined,
-        },
-        now,
-      },
+      forceRollbackDeps(world, { executions: holderExecutions('FAILED', new Date(t0)), now }),
       { releaseLock: true },
     );
     expect(forced).toMatchObject({ kind: 'done', released: true });

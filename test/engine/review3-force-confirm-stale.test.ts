@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { forceRollback } from '#domain/force-rollback.ts';
 import type { Weights } from '#domain/types.ts';
 import { isIncrease, percentToWeights } from '#domain/weights.ts';
+import { forceRollbackDeps } from '#test/support/forced-rollback.ts';
 import { baking, makeWorld } from '#test/support/rollout-world.ts';
 
 /**
@@ -34,9 +35,7 @@ describe('Review 3: swing rollback --force answered after the listener moved und
 
     const forceWrites: Weights[] = [];
     const forced = await forceRollback(
-      {
-        listenerArn: world.deps.listenerArn,
-        store: world.store,
+      forceRollbackDeps(world, {
         listener: {
           readWeights: () => world.deps.listener.readWeights(),
           writeWeights: async (weights) => {
@@ -44,14 +43,7 @@ describe('Review 3: swing rollback --force answered after the listener moved und
             return world.deps.listener.writeWeights(weights);
           },
         },
-        rules: world.deps.swingRules!,
-        executions: {
-          describe: (arn) => world.sfn.describe(arn),
-          stop: async () => undefined,
-        },
-        now: () => new Date(),
-        requestedBy: 'operator',
-      },
+      }),
       {
         releaseLock: false,
         // 3. While "Proceed? [y/N]" waits: Swing's own rollback ends the rollout, then a hand change to 0 %.

@@ -3,6 +3,7 @@ import { preflight } from '#domain/engine/preflight.ts';
 import { shiftWeights } from '#domain/engine/shift-weights.ts';
 import { forceRollback } from '#domain/force-rollback.ts';
 import { reconcile } from '#domain/reconciler.ts';
+import { forceRollbackDeps, holderExecutions } from '#test/support/forced-rollback.ts';
 import { readsFirstWorld, replayLagCutover } from '#test/support/reads-first-world.ts';
 
 /**
@@ -39,22 +40,8 @@ describe('Review 3: swing rollback --force (no --release-lock) on an ended holde
     expect(world.elb.swingRules.length).toBeGreaterThan(0);
 
     const endedAt = new Date(Date.now() - 180_000); // 2. failed 3 minutes ago, its status event lost
-    const executions = {
-      describe: async () => ({ status: 'FAILED' as const, stoppedAt: endedAt }),
-      stop: async () => undefined,
-    };
-    const forced = await forceRollback(
-      {
-        listenerArn: world.deps.listenerArn,
-        store: world.store,
-        listener: world.deps.listener,
-        rules: world.deps.swingRules!,
-        executions,
-        now: () => new Date(),
-        requestedBy: 'operator',
-      },
-      { releaseLock: false },
-    );
+    const executions = holderExecutions('FAILED', endedAt);
+    const forced = await forceRollback(forceRollbackDeps(world, { executions }), { releaseLock: false });
     expect(forced).toMatchObject({ kind: 'done', released: false });
     expect(world.elb.swingRules).toEqual([]);
 

@@ -3,6 +3,7 @@ import { forceRollback } from '#domain/force-rollback.ts';
 import { SWING_RULE_TAG } from '#domain/listener-rules.ts';
 import { SWING_RULE_SET } from '#domain/swing-rules.ts';
 import type { SwingRuleSpec, SwingRulesPort, Weights } from '#domain/types.ts';
+import { forceRollbackDeps } from '#test/support/forced-rollback.ts';
 import { readsFirstWorld, replayLagCutover } from '#test/support/reads-first-world.ts';
 
 /**
@@ -56,18 +57,7 @@ describe('Review 3: swing rollback --force (no --release-lock) while the first r
     );
     await world.until(() => stalled, 'the first read rule being created');
 
-    const forced = await forceRollback(
-      {
-        listenerArn: world.deps.listenerArn,
-        store: world.store,
-        listener: world.deps.listener,
-        rules: real,
-        executions: { describe: (arn) => world.sfn.describe(arn), stop: async () => undefined },
-        now: () => new Date(),
-        requestedBy: 'operator',
-      },
-      { releaseLock: false },
-    );
+    const forced = await forceRollback(forceRollbackDeps(world), { releaseLock: false });
     expect(forced).toMatchObject({ kind: 'done', stopped: false });
     const forcedAt = world.elb.log.length;
 

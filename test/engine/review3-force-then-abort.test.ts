@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { forceRollback } from '#domain/force-rollback.ts';
 import { abortRollout } from '#domain/operator.ts';
+import { forceRollbackDeps } from '#test/support/forced-rollback.ts';
 import { readsFirstWorld, replayLagCutover } from '#test/support/reads-first-world.ts';
 import { baking, operatorOf } from '#test/support/rollout-world.ts';
 
@@ -37,20 +38,14 @@ describe('Review 3: swing rollback --force (no --release-lock), then swing abort
 
     // 2. swing rollback --force --yes (no --release-lock): the holder runs.
     const forced = await forceRollback(
-      {
-        listenerArn: world.deps.listenerArn,
-        store: world.store,
-        listener: world.deps.listener,
-        rules: world.deps.swingRules!,
+      forceRollbackDeps(world, {
         executions: {
           describe: (arn) => world.sfn.describe(arn),
           stop: async () => {
             throw new Error('not stopped without --release-lock');
           },
         },
-        now: () => new Date(),
-        requestedBy: 'operator',
-      },
+      }),
       { releaseLock: false },
     );
     expect(forced).toMatchObject({ kind: 'done', stopped: false, released: false });
