@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { EngineDeps } from '#domain/engine/deps.ts';
-import type { ReplayLagVerdict, SwingRulesPort, Weights } from '#domain/types.ts';
-import { currentInvocation, LocalStepFunctions } from '#local/executor.ts';
+import type { SwingRulesPort } from '#domain/types.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
-import { LAG_ALARM, replayLagCutover } from '#test/support/reads-first-world.ts';
-import { ALARM, baking, makeWorld } from '#test/support/rollout-world.ts';
+import { freezeAnswerLost, inStaleFreeze, losslessWorld, START } from '#test/support/lossless-world.ts';
+import { ALARM } from '#test/support/rollout-world.ts';
 
 /**
  * Review 4 (issue 22): a Freeze attempt whose answer was lost runs on beside its Retry (Lambda.ServiceException:
@@ -15,19 +13,13 @@ import { ALARM, baking, makeWorld } from '#test/support/rollout-world.ts';
  * free again), so freeze rules answer every POST write with 503 on a listener whose rollout has ended.
  */
 
-const START: Weights = { source: 999, target: 0 };
-const REVERSE_ALARM = 'swing-reverse-lag';
-
 describe('Review 4: a stale Freeze attempt after the rollout ended', () => {
   it('leaves no freeze rule on the listener once the rollout has rolled back and released the lock', async () => {
-    // Prepare: the Freeze state's first attempt loses its answer (it runs on), as on AWS.
-    const sfn = new LocalStepFunctions({
-      msPerSecond: 1,
-      retryDelayMs: 1,
-      invocations: (call) =>
-        call.stateName === 'Freeze' && call.retryCount === 0 ? { answerLostAfterMs: 20 } : undefined,
-    });
-    const world = makeWorld({ starting: START, stepFunctions: sfn });
+    // Prepare: the Freeze state's first attempt loses its answer (it runs on), as on AWS. The reverse replayer
+    // drains: the Retry's drain ends at once.
+    const run = losslessWorld({ stepFunctions: freezeAnswerLost() });
+    const { world, execution } = run;
+    run.reverse.drained = true;
     let release: () => void = () => undefined;
     const released = new Promise<void>((resolve) => {
       release = resolve;
@@ -36,36 +28,16 @@ describe('Review 4: a stale Freeze attempt after the rollout ended', () => {
     const real = world.deps.swingRules as SwingRulesPort;
     const swingRules: SwingRulesPort = Object.assign(Object.create(real), {
       createRule: async (...args: Parameters<SwingRulesPort['createRule']>) => {
-        const call = currentInvocation();
         // The stale attempt hangs in its second CreateRule (a throttled, slow ELBv2 call).
-        if (call?.stateName === 'Freeze' && call.retryCount === 0 && args[0].name === 'freeze-writes') {
+        if (inStaleFreeze() && args[0].name === 'freeze-writes') {
           staleHeld = true;
           await released;
         }
         return real.createRule(...args);
       },
     });
-    const deps: EngineDeps = {
-      ...world.deps,
-      swingRules,
-      replayLag: {
-        check: async (): Promise<ReplayLagVerdict> => ({ caughtUp: true, detail: `${LAG_ALARM} is OK` }),
-      },
-      targetRequests: { countBetween: async () => 40 },
-      replayLagAlarm: LAG_ALARM,
-      reverseCapture: { lagAlarm: REVERSE_ALARM, missingData: 'lagging', drainTimeoutSeconds: 600 },
-      // The reverse replayer drains: the Retry's drain ends at once.
-      reverseReplay: { check: async () => ({ drained: true, detail: `${REVERSE_ALARM} is OK` }) },
-    };
-    const execution = world.sfn.start(deps, {
-      traffic: 'reads-first',
-      plan: '100:1',
-      readsFirst: { ...replayLagCutover(), cutoverBakeSeconds: 80_000, afterCutover: 'rollback' },
-    });
-    await world.until(
-      (rollout) => baking(1)(rollout) && rollout?.cutoverAt !== undefined,
-      'the cutover bake',
-    );
+    Object.assign(world.deps, { swingRules });
+    await run.inCutoverBake();
 
     // Act: an alarm in the cutover's bake; the Freeze's first attempt hangs, its Retry freezes and the rollback
     // runs to its end while the first attempt is still running.

@@ -1,22 +1,29 @@
 import { handleAlarmEvent } from '#domain/engine/alarm-event.ts';
 import type { EngineDeps } from '#domain/engine/deps.ts';
 import type { Weights } from '#domain/types.ts';
+import { currentInvocation, LocalStepFunctions } from '#local/executor.ts';
 import { LISTENER } from './fake-aws.ts';
 import { readsFirstWorld, replayLagCutover } from './reads-first-world.ts';
 import { baking } from './rollout-world.ts';
 
 /**
  * A reads-first rollout with reverse capture configured, in its cutover's bake: the reverse replayer's lag the
- * test drives (`reverse.drained`), when the starting weights came back, and the waits the lossless tests need.
+ * test drives (`reverse.drained`), when the starting weights came back, and the waits the lossless tests need; on
+ * the executor `stepFunctions` when given (freezeAnswerLost's, say).
  */
 
 export const START: Weights = { source: 999, target: 0 };
 export const REVERSE_ALARM = 'swing-reverse-lag';
 
 export function losslessWorld(
-  options: { drainTimeoutSeconds?: number; afterCutover?: 'rollback' | 'hold'; alarmReadable?: boolean } = {},
+  options: {
+    drainTimeoutSeconds?: number;
+    afterCutover?: 'rollback' | 'hold';
+    alarmReadable?: boolean;
+    stepFunctions?: LocalStepFunctions;
+  } = {},
 ) {
-  const world = readsFirstWorld({ targetRequests: 40 });
+  const world = readsFirstWorld({ targetRequests: 40, stepFunctions: options.stepFunctions });
   const reverse = { drained: false, checks: 0 };
   Object.assign(world.deps, {
     reverseCapture: {
@@ -69,3 +76,21 @@ export function losslessWorld(
 
 export const freezeRulesOn = (world: ReturnType<typeof readsFirstWorld>) =>
   world.elb.swingRules.filter((rule) => rule.tags.some((tag) => tag.Value?.startsWith('freeze-')));
+
+/**
+ * An executor on which the rollback's Freeze loses its first attempt's answer (Lambda.ServiceException): Step
+ * Functions retries while that attempt still runs on, as on AWS.
+ */
+export const freezeAnswerLost = () =>
+  new LocalStepFunctions({
+    msPerSecond: 1,
+    retryDelayMs: 1,
+    invocations: (call) =>
+      call.stateName === 'Freeze' && call.retryCount === 0 ? { answerLostAfterMs: 20 } : undefined,
+  });
+
+/** Whether the caller runs in Freeze's first attempt: the stale one, on freezeAnswerLost's executor. */
+export const inStaleFreeze = () => {
+  const call = currentInvocation();
+  return call?.stateName === 'Freeze' && call.retryCount === 0;
+};

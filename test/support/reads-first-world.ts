@@ -2,6 +2,7 @@ import { handleAlarmEvent } from '#domain/engine/alarm-event.ts';
 import type { EngineDeps } from '#domain/engine/deps.ts';
 import type { ReplayLagVerdict, Weights } from '#domain/types.ts';
 import { isIncrease } from '#domain/weights.ts';
+import type { LocalStepFunctions } from '#local/executor.ts';
 import { makeWorld } from './rollout-world.ts';
 
 /** The replay-lag alarm of a reads-first world: its OK event releases a step waiting for the replayer. */
@@ -26,10 +27,13 @@ export function replayLagCutover(overrides: Record<string, unknown> = {}): Recor
 
 /**
  * A world that runs reads-first: the rules adapter over the fake listener (makeWorld's), a replay-lag check the
- * test drives (`lag.lagging`), the target's requests for the exposure report, and the lag alarm's events.
+ * test drives (`lag.lagging`), the target's requests for the exposure report, and the lag alarm's events; on
+ * `stepFunctions` when given (an executor whose invocations the test shapes).
  */
-export function readsFirstWorld(options: { lagging?: () => boolean; targetRequests?: number } = {}) {
-  const world = makeWorld({ starting: { source: 999, target: 0 } });
+export function readsFirstWorld(
+  options: { lagging?: () => boolean; targetRequests?: number; stepFunctions?: LocalStepFunctions } = {},
+) {
+  const world = makeWorld({ starting: { source: 999, target: 0 }, stepFunctions: options.stepFunctions });
   const lag = { lagging: options.lagging ?? (() => false) };
   const deps: EngineDeps = {
     ...world.deps,
