@@ -19,13 +19,24 @@ export interface ExposureMeasure {
   readonly targetRequests: { readonly total: number } & RequestKindCounts;
 }
 
+/**
+ * The index of the cutover's write of the default action in `writes`: it comes just after the record says the
+ * cutover started, and is the first to give writes a share (-1: none). The record's cutoverAt is written a few
+ * milliseconds after it.
+ */
+export function cutoverWriteIndex(
+  writes: readonly Pick<WeightWrite, 'at' | 'weights'>[],
+  cutoverStartedAt: number,
+): number {
+  return writes.findIndex((write) => write.at >= cutoverStartedAt - 5 && write.weights.target > 0);
+}
+
 export function measureExposure(
   writes: readonly WeightWrite[],
   cutoverStartedAt: number,
   now: { readonly at: number; readonly routed: Record<Group, number>; readonly kinds: RequestKindCounts },
 ): ExposureMeasure | undefined {
-  // The cutover's write comes just after the record says it started, and is the first to give writes a share.
-  const index = writes.findIndex((write) => write.at >= cutoverStartedAt - 5 && write.weights.target > 0);
+  const index = cutoverWriteIndex(writes, cutoverStartedAt);
   const cutover = writes[index];
   if (!cutover) return undefined;
   const restore = writes.slice(index + 1).find((write) => write.weights.target < cutover.weights.target);

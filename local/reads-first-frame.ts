@@ -49,13 +49,15 @@ export function readsFirstLines(input: {
   readonly bar: (fraction: number) => string;
   /** The exposure measured from the weight writes (ExposureFromWrites), as the summary gives it. */
   readonly exposureMs?: number | undefined;
+  /** The cutover's write as the weight events have it (ExposureFromWrites), the summary's and the report's instant. */
+  readonly cutoverWriteAt?: string | undefined;
   /** The target path captures: a rollback after the cutover freezes writes and replays them onto the source. */
   readonly reverseCapture?: boolean;
 }): string[] {
   const reads = readShare(input.rollout, input.weights);
   const writes = weightsToPercent(input.weights);
   const phase = readsFirstPhase(input.rollout, input.status, input.cutoverGate);
-  const cutoverAt = input.rollout?.cutoverAt ?? input.rollout?.cutoverStartedAt;
+  const cutoverAt = input.cutoverWriteAt ?? input.rollout?.cutoverAt ?? input.rollout?.cutoverStartedAt;
   const rollback = input.reverseCapture
     ? 'a rollback now freezes writes, replays them onto the source'
     : 'a rollback now reports the write exposure';
@@ -103,6 +105,11 @@ export class ExposureFromWrites {
     if (!this.cutover) {
       if (event.weights.target > 0) this.cutover = { at, target: event.weights.target };
     } else if (event.weights.target < this.cutover.target) this.restoredAt = at;
+  }
+
+  /** When the cutover's write was seen, ISO 8601; undefined until it was. */
+  cutoverAt(): string | undefined {
+    return this.cutover ? new Date(this.cutover.at).toISOString() : undefined;
   }
 
   /** Milliseconds from the cutover's write to the restore's; undefined until both were seen. */

@@ -11,7 +11,7 @@ import { LOCAL_LISTENER_ARN, type LocalEngine, localEngine } from './run/engine.
 import { type ExecutionRun, runExecution } from './run/execution.ts';
 import { measureLocalDivergence } from './run/measure.ts';
 import { closeAll, type LocalServers, startServers } from './run/servers.ts';
-import { summarize, targetWritesAround } from './summarize.ts';
+import { summarize } from './summarize.ts';
 import {
   EXIT,
   LOCAL_INITIAL_DOCUMENTS,
@@ -67,7 +67,7 @@ export async function runLocal(
     clients,
     divergence,
     traffic: options.traffic,
-    targetWrites: servers.target ? targetWritesAround(servers.target, rollout?.cutoverAt) : undefined,
+    target: servers.target,
     swingRulesLeft: await engine.swingRulesLeft(),
     startedAt,
     endTotals: servers.alb.totals().weighted,

@@ -25,9 +25,22 @@ export interface Write {
   readonly totals: AlbTotals['weighted'];
 }
 
+/**
+ * When writes were cut over: the cutover's write of the default action, the instant its weights event, the live
+ * view and the report show. The record's cutoverAt is written a few milliseconds after it (or, when a crash
+ * left it unwritten, is the cutover's start); it stands in only if no write is found.
+ */
+function cutoverWriteAt(
+  rollout: Rollout | undefined,
+  timeline: Pick<LocalTimeline, 'cutoverWriteAt'>,
+): string | undefined {
+  if (!rollout?.cutoverAt) return undefined;
+  return timeline.cutoverWriteAt(rollout.cutoverStartedAt ?? rollout.cutoverAt) ?? rollout.cutoverAt;
+}
+
 /** Writes clients sent straight to the target stand-in, before and after the cutover (all of them before, if none). */
-export function targetWritesAround(
-  target: ClusterStandIn,
+function targetWritesAround(
+  target: Pick<ClusterStandIn, 'writes'>,
   cutoverAt: string | undefined,
 ): LocalSummary['targetWrites'] {
   const cutover = cutoverAt ? Date.parse(cutoverAt) : Number.POSITIVE_INFINITY;
@@ -49,7 +62,8 @@ export function summarize(input: {
   clients: ClientTrafficCounts;
   divergence: LocalDivergence | undefined;
   traffic: TrafficMode;
-  targetWrites: LocalSummary['targetWrites'];
+  /** The target stand-in, whose own log tells the writes clients sent it (absent with upstream clusters). */
+  target: Pick<ClusterStandIn, 'writes'> | undefined;
   swingRulesLeft: number;
   startedAt: number;
   endTotals: AlbTotals['weighted'];
@@ -57,6 +71,7 @@ export function summarize(input: {
   timeline: LocalTimeline;
 }): LocalSummary {
   const { result, rollout, writes } = input;
+  const cutoverAt = cutoverWriteAt(rollout, input.timeline);
   const outcome: LocalSummary['outcome'] = input.interrupted
     ? 'interrupted'
     : result.status === 'SUCCEEDED'
@@ -132,8 +147,8 @@ export function summarize(input: {
     },
     ...(input.divergence ? { divergence: input.divergence } : {}),
     traffic: input.traffic,
-    ...(rollout?.cutoverAt ? { cutoverAt: rollout.cutoverAt } : {}),
-    ...(input.targetWrites ? { targetWrites: input.targetWrites } : {}),
+    ...(cutoverAt ? { cutoverAt } : {}),
+    ...(input.target ? { targetWrites: targetWritesAround(input.target, cutoverAt) } : {}),
     ...(rollout?.exposure ? { exposure: localExposure(rollout, input.timeline) } : {}),
     ...(rollout?.freeze ? { freeze: localFreeze(rollout.freeze) } : {}),
     ...(rollout?.cutoverFreeze ? { cutoverFreeze: localCutoverFreeze(rollout.cutoverFreeze) } : {}),

@@ -86,7 +86,10 @@ export interface LocalSummary {
   readonly divergence?: LocalDivergence;
   /** How the rollout moved traffic: every request by weight, or reads first and writes at the cutover. */
   readonly traffic: TrafficMode;
-  /** Reads-first: when writes were cut over to the target (absent: they never were). */
+  /**
+   * Reads-first: when writes were cut over to the target, the instant of the cutover's write of the default
+   * action, as its weights event, the live view and the report have it (absent: they never were).
+   */
   readonly cutoverAt?: string;
   /**
    * Reads-first: writes clients sent straight to the target before and after the cutover, from the target

@@ -13,7 +13,7 @@ import {
   startsStepWithoutWrite,
   type UnstampedEvent,
 } from './events.ts';
-import { type ExposureMeasure, measureExposure } from './exposure-measure.ts';
+import { cutoverWriteIndex, type ExposureMeasure, measureExposure } from './exposure-measure.ts';
 import type { RequestKindCounts } from './request-kinds.ts';
 import {
   type ReadRuleWrite,
@@ -203,6 +203,15 @@ export class LocalTimeline implements EventRecorder, EventSource {
       routed: this.alb.totals().routed,
       kinds: this.kinds(),
     });
+  }
+
+  /**
+   * When the cutover's write of the default action took effect, ISO 8601: the instant the weights event, the
+   * live view and the report show (the record's cutoverAt follows it by a few milliseconds). Undefined: none.
+   */
+  cutoverWriteAt(cutoverStartedAt: string): string | undefined {
+    const write = this.boundaries[cutoverWriteIndex(this.boundaries, Date.parse(cutoverStartedAt))];
+    return write ? iso(write.at) : undefined;
   }
 
   /** The last time the weights were written, ms; undefined before the first write. */

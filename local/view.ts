@@ -440,6 +440,7 @@ export class LiveView {
           cutoverGate: phase?.cutoverGate === true,
           bar: (fraction) => bar(fraction, barWidth),
           exposureMs: this.exposure.ms(),
+          cutoverWriteAt: this.exposure.cutoverAt(),
           reverseCapture: frame.reverse !== undefined,
         })
       : [`ramp     ${bar(share / 100, barWidth)} ${share.toFixed(1)} % target`];

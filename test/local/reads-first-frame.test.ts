@@ -35,6 +35,38 @@ describe('Live view, reads-first phase: the pins leaving', () => {
   });
 });
 
+describe('Live view, reads-first: the cutover time in the phase line', () => {
+  it('is the cutover’s weight write, as the summary and the report have it, even when the record’s is a second later', () => {
+    const exposure = new ExposureFromWrites();
+    exposure.seen({
+      kind: 'phase',
+      at: '2026-03-02T10:00:59.990Z',
+      status: 'shifting',
+      stepIndex: 1,
+      steps: 3,
+      targetPercent: 100,
+      stepKind: 'cutover',
+    });
+    exposure.seen({
+      kind: 'weights',
+      at: '2026-03-02T10:00:59.998Z',
+      weights: { source: 0, target: 999 },
+      targetPercent: 100,
+    });
+    expect(exposure.cutoverAt()).toBe('2026-03-02T10:00:59.998Z');
+    // The record's cutoverAt is written after the ModifyListener, here across a second's boundary.
+    const lines = readsFirstLines({
+      rollout: rolloutWith([cutover]),
+      weights: { source: 0, target: 999 },
+      status: 'baking',
+      cutoverGate: false,
+      bar: () => '[#####]',
+      cutoverWriteAt: exposure.cutoverAt(),
+    });
+    expect(lines).toContain('phase    writes cut over at 10:00:59; pins held on the source');
+  });
+});
+
 describe('Live view, reads-first: the exposure in the ended frame', () => {
   it('is measured from the cutover’s weight write to the restore’s, as the summary measures it, not the record’s times', () => {
     const exposure = new ExposureFromWrites();

@@ -1,8 +1,12 @@
 import { createColors } from 'picocolors';
 import { describe, expect, it } from 'vitest';
 import { judgeDeliveredSplit } from '#domain/delivered-split.ts';
+import type { Rollout } from '#domain/types.ts';
+import type { DocumentWrite } from '#local/documents.ts';
+import { summarize } from '#local/summarize.ts';
 import type { LocalSummary, StepSummary } from '#local/summary.ts';
 import { summaryLines } from '#local/summary-text.ts';
+import { LocalTimeline } from '#local/timeline.ts';
 
 const c = createColors(false);
 
@@ -71,5 +75,66 @@ describe('The local summary names each step as the live view does', () => {
     expect(splits[4]).toContain('not judged: this step changes no weight');
     expect(splits[4]).toContain('the target took 380 of 380 requests');
     expect(splits[1]).toMatch(/asked 50(\.\d+)? %, delivered 50 % of 1000 \(as asked/);
+  });
+});
+
+describe("The local summary's write cutover is the instant the events, the live view and the report show", () => {
+  // The engine records cutoverStartedAt, writes the default action, then records cutoverAt a few ms later.
+  const cutoverStartedAt = '2026-12-07T07:00:10.000Z';
+  const cutoverWrite = '2026-12-07T07:00:10.001Z';
+  const clientWrite = '2026-12-07T07:00:10.003Z';
+  const recordedCutoverAt = '2026-12-07T07:00:10.006Z';
+  const counts = { requests: 0, errors5xx: 0 };
+  const totals = {
+    weighted: { source: counts, target: counts },
+    all: { source: counts, target: counts },
+    routed: { source: 0, target: 0 },
+    byRoute: {},
+  };
+  let now = Date.parse('2026-12-07T07:00:00.000Z');
+  const timeline = new LocalTimeline({ totals: () => totals } as never, () => now);
+  timeline.recordWeights({ source: 1, target: 0 });
+  now = Date.parse(cutoverWrite);
+  timeline.recordWeights({ source: 0, target: 999 });
+  const rollout = {
+    traffic: 'reads-first',
+    plan: { steps: [{ targetPercent: 100, bakeSeconds: 1, gate: false }] },
+    steps: [],
+    cutoverStartedAt,
+    cutoverAt: recordedCutoverAt,
+  } as unknown as Rollout;
+  // A client's write the target took between the weight change and the record's cutoverAt.
+  const target = { writes: () => [{ at: Date.parse(clientWrite), replayed: false } as DocumentWrite] };
+  const summary = summarize({
+    result: { status: 'SUCCEEDED' } as never,
+    rollout,
+    interrupted: false,
+    startingWeights: { source: 1, target: 0 },
+    finalWeights: { source: 0, target: 999 },
+    writes: [],
+    firstAlarmAt: undefined,
+    transitions: 10,
+    clients: { sent: 0, ok: 0, failed: 0, failedByCluster: {}, unknownApi: 0, scrolls: {} } as never,
+    divergence: undefined,
+    traffic: 'reads-first',
+    target,
+    swingRulesLeft: 0,
+    startedAt: Date.parse('2026-12-07T07:00:00.000Z'),
+    endTotals: totals.weighted,
+    plan: rollout.plan,
+    timeline,
+  });
+
+  it("says writes cut over at the cutover's weights event, not at the record's time after it", () => {
+    const event = summary.timeline.events.find((each) => each.kind === 'weights' && each.weights.target > 0);
+    expect(event?.at).toBe(cutoverWrite);
+    expect(summary.cutoverAt).toBe(cutoverWrite);
+    expect(summaryLines(summary, c)).toContainEqual(
+      expect.stringContaining(`reads first: writes cut over at ${cutoverWrite}; `),
+    );
+  });
+
+  it('counts the writes the target took before and after that same instant', () => {
+    expect(summary.targetWrites).toEqual({ beforeCutover: 0, afterCutover: 1 });
   });
 });
