@@ -5,8 +5,9 @@ import { shiftWeights } from '#domain/engine/shift-weights.ts';
 import { forceRollback } from '#domain/force-rollback.ts';
 import { SWING_RULE_TAG } from '#domain/listener-rules.ts';
 import { SWING_RULE_SET } from '#domain/swing-rules.ts';
-import type { SwingRuleSpec, SwingRulesPort, Weights } from '#domain/types.ts';
+import type { SwingRulesPort } from '#domain/types.ts';
 import { forceRollbackDeps } from '#test/support/forced-rollback.ts';
+import { holdingCalls } from '#test/support/held-calls.ts';
 import { readsFirstWorld, replayLagCutover } from '#test/support/reads-first-world.ts';
 
 /**
@@ -38,33 +39,19 @@ function expectNoUnguardedReadRule(world: ReturnType<typeof readsFirstWorld>, wh
 describe('Review 2: swing rollback --force --release-lock while the first read step creates its rules', () => {
   it('leaves no read rule on the listener once the safety net has acted', async () => {
     const world = readsFirstWorld();
-    const real = world.deps.swingRules as SwingRulesPort;
-    let release: () => void = () => undefined;
-    const stall = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let stalled = false;
-    const stallingRules = new Proxy(real, {
-      get(target, property, receiver) {
-        const value = Reflect.get(target, property, receiver);
-        if (property !== 'createRule') return typeof value === 'function' ? value.bind(target) : value;
-        return async (spec: SwingRuleSpec, priority: number, weights: Weights, owner: string) => {
-          // A throttled CreateRule (SDK retries) before the first read rule.
-          if (spec.role === 'reads' && !stalled) {
-            stalled = true;
-            await stall;
-          }
-          return real.createRule(spec, priority, weights, owner);
-        };
-      },
-    });
-    const deps = { ...world.deps, swingRules: stallingRules };
+    // A throttled CreateRule (SDK retries) before the first read rule.
+    const createReads = holdingCalls(
+      world.deps.swingRules as SwingRulesPort,
+      'createRule',
+      (spec) => spec.role === 'reads',
+    );
+    const deps = { ...world.deps, swingRules: createReads.port };
     await preflight(deps, {
       executionArn: EXECUTION,
       input: { plan: '10:1000,100', traffic: 'reads-first', readsFirst: replayLagCutover() },
     });
     const step = shiftWeights(deps, { executionArn: EXECUTION, index: 0 });
-    await world.until(() => stalled, 'the first read rule being created');
+    await world.until(() => createReads.stalled, 'the first read rule being created');
 
     // The operator forces the rollback: the holder runs, so it is stopped after the restore.
     let stopped = false;
@@ -84,7 +71,7 @@ describe('Review 2: swing rollback --force --release-lock while the first read s
     expectNoUnguardedReadRule(world, 'after the forced rollback');
 
     // The running step's CreateRule goes through; the step ends (its answer lost: the execution was stopped).
-    release();
+    createReads.release();
     await step.catch(() => undefined);
     expectNoUnguardedReadRule(world, 'after the stalled step landed its read rules');
 

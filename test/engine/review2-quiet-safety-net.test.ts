@@ -7,6 +7,7 @@ import { QUIET_AFTER_RELEASE_SECONDS } from '#domain/quiet.ts';
 import type { Weights } from '#domain/types.ts';
 import { percentToWeights } from '#domain/weights.ts';
 import { forceRollbackDeps, holderExecutions } from '#test/support/forced-rollback.ts';
+import { holdingCalls } from '#test/support/held-calls.ts';
 import { makeWorld } from '#test/support/rollout-world.ts';
 import { ACCESS } from '../../infra/controller/handler-access.ts';
 
@@ -49,23 +50,8 @@ describe('Review 2: a duplicate safety-net invocation delivered late', () => {
     // Invocation Y (the event's second delivery) starts 5 s after the stop; its ModifyListener stalls.
     const yStartedAt = t0 + 5_000;
     clock = yStartedAt;
-    let releaseStall: () => void = () => undefined;
-    const stall = new Promise<void>((resolve) => {
-      releaseStall = resolve;
-    });
-    let yStalled = false;
     const real = world.deps.listener;
-    const stallingListener = new Proxy(real, {
-      get(target, property, receiver) {
-        const value = Reflect.get(target, property, receiver);
-        if (property !== 'writeWeights') return typeof value === 'function' ? value.bind(target) : value;
-        return async (weights: Weights) => {
-          yStalled = true;
-          await stall;
-          return real.writeWeights(weights);
-        };
-      },
-    });
+    const yWrites = holdingCalls(real, 'writeWeights');
     const netDeps = (listener: SafetyNetDeps['listener']): SafetyNetDeps => ({
       ...engine,
       listener,
@@ -74,8 +60,8 @@ describe('Review 2: a duplicate safety-net invocation delivered late', () => {
         clock += ms;
       },
     });
-    const y = safetyNet(netDeps(stallingListener), stopEvent);
-    await world.until(() => yStalled, 'invocation Y stalled in its ModifyListener');
+    const y = safetyNet(netDeps(yWrites.port), stopEvent);
+    await world.until(() => yWrites.stalled, 'invocation Y stalled in its ModifyListener');
 
     // Invocation X (the first delivery) restores and releases at stop + 75 s.
     clock = t0 + SAFETY_NET_WAIT_SECONDS * 1000;
@@ -96,7 +82,7 @@ describe('Review 2: a duplicate safety-net invocation delivered late', () => {
     expect(await world.lockOwner()).toBeUndefined();
 
     // Y's stalled ModifyListener lands on a free listener (the starting weights X restored); B starts after.
-    releaseStall();
+    yWrites.release();
     await y.catch(() => undefined);
     expect(world.elb.weights).toEqual(START);
     clock = Date.parse(quietUntil as string) + 1_000;
@@ -130,27 +116,11 @@ describe('Review 2: a duplicate safety-net invocation delivered late', () => {
     };
     const startedAt = t0 + 1_000;
     clock = startedAt;
-    let releaseStall: () => void = () => undefined;
-    const stall = new Promise<void>((resolve) => {
-      releaseStall = resolve;
-    });
-    let stalled = false;
-    const real = world.deps.listener;
-    const stallingListener = new Proxy(real, {
-      get(target, property, receiver) {
-        const value = Reflect.get(target, property, receiver);
-        if (property !== 'writeWeights') return typeof value === 'function' ? value.bind(target) : value;
-        return async (weights: Weights) => {
-          stalled = true;
-          await stall;
-          return real.writeWeights(weights);
-        };
-      },
-    });
+    const netWrites = holdingCalls(world.deps.listener, 'writeWeights');
     const net = safetyNet(
       {
         ...engine,
-        listener: stallingListener,
+        listener: netWrites.port,
         waitAfterStopMs: SAFETY_NET_WAIT_SECONDS * 1000,
         sleep: async (ms) => {
           clock += ms;
@@ -158,7 +128,7 @@ describe('Review 2: a duplicate safety-net invocation delivered late', () => {
       },
       stopEvent,
     );
-    await world.until(() => stalled, 'the safety net stalled in its ModifyListener');
+    await world.until(() => netWrites.stalled, 'the safety net stalled in its ModifyListener');
 
     clock = t0 + 106_000;
     const forced = await forceRollback(
@@ -179,7 +149,7 @@ describe('Review 2: a duplicate safety-net invocation delivered late', () => {
       preflight(engine, { executionArn: B, input: { plan: '10:1000,50:1000,100' } }),
     ).rejects.toMatchObject({ name: 'ListenerQuiet' });
     expect(await world.lockOwner()).toBeUndefined();
-    releaseStall();
+    netWrites.release();
     await net.catch(() => undefined);
     expect(world.elb.weights).toEqual(START);
   });

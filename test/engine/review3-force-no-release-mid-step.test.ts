@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { forceRollback } from '#domain/force-rollback.ts';
 import { SWING_RULE_TAG } from '#domain/listener-rules.ts';
 import { SWING_RULE_SET } from '#domain/swing-rules.ts';
-import type { SwingRuleSpec, SwingRulesPort, Weights } from '#domain/types.ts';
+import type { SwingRulesPort } from '#domain/types.ts';
 import { forceRollbackDeps } from '#test/support/forced-rollback.ts';
+import { holdingCalls } from '#test/support/held-calls.ts';
 import { readsFirstWorld, replayLagCutover } from '#test/support/reads-first-world.ts';
 
 /**
@@ -32,36 +33,22 @@ const isRead = (ruleName: string) => SWING_RULE_SET.find((spec) => spec.name ===
 describe('Review 3: swing rollback --force (no --release-lock) while the first read step creates its rules', () => {
   it('does not let the rollout ramp on and complete after the forced rollback', async () => {
     const world = readsFirstWorld();
-    const real = world.deps.swingRules as SwingRulesPort;
-    let release: () => void = () => undefined;
-    const stall = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let stalled = false;
-    const stallingRules = new Proxy(real, {
-      get(target, property, receiver) {
-        const value = Reflect.get(target, property, receiver);
-        if (property !== 'createRule') return typeof value === 'function' ? value.bind(target) : value;
-        return async (spec: SwingRuleSpec, priority: number, weights: Weights, owner: string) => {
-          if (spec.role === 'reads' && !stalled) {
-            stalled = true;
-            await stall;
-          }
-          return real.createRule(spec, priority, weights, owner);
-        };
-      },
-    });
+    const createReads = holdingCalls(
+      world.deps.swingRules as SwingRulesPort,
+      'createRule',
+      (spec) => spec.role === 'reads',
+    );
     const execution = world.sfn.start(
-      { ...world.deps, swingRules: stallingRules },
+      { ...world.deps, swingRules: createReads.port },
       { traffic: 'reads-first', plan: '10:1,50:1,100:1', readsFirst: replayLagCutover() },
     );
-    await world.until(() => stalled, 'the first read rule being created');
+    await world.until(() => createReads.stalled, 'the first read rule being created');
 
     const forced = await forceRollback(forceRollbackDeps(world), { releaseLock: false });
     expect(forced).toMatchObject({ kind: 'done', stopped: false });
     const forcedAt = world.elb.log.length;
 
-    release();
+    createReads.release();
     const result = await execution.result;
     const last = (await world.store.get(world.deps.listenerArn))?.history.at(-1);
     const readShareRaisedAfter = world.elb.log
