@@ -107,16 +107,15 @@ export function stepName(step: Pick<StepSummary, 'number' | 'of' | 'kind' | 'per
 }
 
 /**
- * The step's delivered split; the pins' step changes no weight (it sends the pinned reads to the target), so
- * there is no asked share to judge, and the pinned reads are not counted apart: say what it measured instead.
+ * The step's delivered split, judged as the report's row judges it. The pins' step writes no weight, so what
+ * its split counts is said: the default action's requests from the pins' removal, which every request follows
+ * once they are gone (local/step-splits.ts), judged against the cutover's weights.
  */
 function deliveredSplitText(step: StepSummary): string {
-  if (step.kind !== 'pins') return describeDeliveredSplit(step.delivered);
-  const { source, target } = step.requests;
-  return (
-    `not judged: this step changes no weight, it sends the pinned reads to the target (not counted apart ` +
-    `from the others); in its window the target took ${target} of ${source + target} requests`
-  );
+  const split = describeDeliveredSplit(step.delivered);
+  return step.kind === 'pins'
+    ? `${split}; the default action's requests, which every read and write follows once the pins left`
+    : split;
 }
 
 /** The write exposure, as measured here to the millisecond when it was (the record's whole seconds otherwise). */

@@ -273,7 +273,7 @@ export const PAGE_SCRIPT = `
   table.appendChild(body);
   var level = (data.steps.find(function (step) { return step.delivered; }) || {}).delivered;
   document.getElementById('split-hint').textContent =
-    (readsFirst ? 'Reads-first: a read step counts the read rules\\' requests, the write cutover the default action\\'s. ' : '') +
+    (readsFirst ? 'Reads-first: a read step counts the read rules\\' requests; the write cutover, and the pins\\' step from their removal, the default action\\'s. ' : '') +
     'Delivered: the target\\'s share of the requests served during the step. Split: a two-sided binomial test of that share against the asked one' +
     (level ? ' at level ' + level.level : '') + '; "too few" when there are too few requests to judge. Hover a badge for its notes.';
 

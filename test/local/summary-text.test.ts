@@ -36,13 +36,13 @@ function step(
 
 describe('The local summary names each step as the live view does', () => {
   // A completed reads-first run: three read steps, the write cutover, the pins' step. The pins' step changes no
-  // weight, so the routed counts its split would be judged on are none.
+  // weight: its split counts the default action from the pins' removal, which every request then follows.
   const steps = [
     step(1, 'reads', 10, { source: 899, target: 100 }, { source: 900, target: 100 }),
     step(2, 'reads', 50, { source: 499, target: 500 }, { source: 500, target: 500 }),
     step(3, 'reads', 100, { source: 0, target: 999 }, { source: 0, target: 1000 }),
     step(4, 'cutover', 100, { source: 0, target: 999 }, { source: 0, target: 400 }),
-    step(5, 'pins', 100, { source: 0, target: 999 }, { source: 0, target: 380 }, { source: 0, target: 0 }),
+    step(5, 'pins', 100, { source: 0, target: 999 }, { source: 0, target: 380 }, { source: 0, target: 372 }),
   ];
   const summary = {
     outcome: 'completed',
@@ -68,12 +68,15 @@ describe('The local summary names each step as the live view does', () => {
     ]);
   });
 
-  it("says the pins' step is not judged and what it measured, not 'too few requests to judge'", () => {
+  it("judges the pins' step's split as the report's row does (as asked), saying what it counted", () => {
     const splits = lines.filter((line) => line.startsWith('    delivered split:'));
     expect(splits).toHaveLength(5);
-    expect(splits[4]).not.toContain('too few');
-    expect(splits[4]).toContain('not judged: this step changes no weight');
-    expect(splits[4]).toContain('the target took 380 of 380 requests');
+    expect(steps[4]!.delivered.verdict).toBe('as-asked');
+    expect(splits[4]).toBe(
+      '    delivered split: asked 100 %, delivered 100 % of 372 (as asked at level 0.001, p=1.0); ' +
+        "the default action's requests, which every read and write follows once the pins left",
+    );
+    expect(splits[4]).not.toContain('not judged');
     expect(splits[1]).toMatch(/asked 50(\.\d+)? %, delivered 50 % of 1000 \(as asked/);
   });
 });
