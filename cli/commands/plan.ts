@@ -56,7 +56,8 @@ export function renderTimeline(plan: Plan, view: TrafficView = ALL_TRAFFIC): str
     const kind = steps[position]?.kind;
     const weights = percentToWeights(step.targetPercent);
     const gate = kind === 'cutover' ? (step.gate ? 'promote' : 'replay-lag') : step.gate ? 'promote' : '-';
-    const label = kind === 'cutover' || kind === 'pins' ? kind : String(step.index + 1);
+    // Numbered as the live view, the summary, the report and the events number them: `2/5`, `4/5 cutover`.
+    const label = `${step.index + 1}/${steps.length}${kind === 'cutover' || kind === 'pins' ? ` ${kind}` : ''}`;
     const target =
       kind === 'cutover'
         ? '100 % writes'

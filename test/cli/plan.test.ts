@@ -14,10 +14,10 @@ describe('Command: swing plan', () => {
     const lines = result.stdout.trim().split('\n');
     expect(lines[0]).toBe('Plan 5:5m,25:10m,50:10m!,100');
     expect(lines[1]).toMatch(/^STEP\s+TARGET\s+WEIGHTS\s+BAKE\s+GATE\s+STARTS\s+BAKED$/);
-    expect(lines[2]).toMatch(/^1\s+5 %\s+949\/50\s+5m\s+-\s+\+0s\s+\+5m$/);
-    expect(lines[3]).toMatch(/^2\s+25 %\s+749\/250\s+10m\s+-\s+\+5m\s+\+15m$/);
-    expect(lines[4]).toMatch(/^3\s+50 %\s+499\/500\s+10m\s+promote\s+\+15m\s+\+25m$/);
-    expect(lines[5]).toMatch(/^4\s+100 %\s+0\/999\s+0s\s+-\s+\+25m\s+\+25m$/);
+    expect(lines[2]).toMatch(/^1\/4\s+5 %\s+949\/50\s+5m\s+-\s+\+0s\s+\+5m$/);
+    expect(lines[3]).toMatch(/^2\/4\s+25 %\s+749\/250\s+10m\s+-\s+\+5m\s+\+15m$/);
+    expect(lines[4]).toMatch(/^3\/4\s+50 %\s+499\/500\s+10m\s+promote\s+\+15m\s+\+25m$/);
+    expect(lines[5]).toMatch(/^4\/4\s+100 %\s+0\/999\s+0s\s+-\s+\+25m\s+\+25m$/);
     expect(lines[6]).toBe(
       'Total: 25m of bake after the smoke test, plus the wait at 1 gate for `swing promote`',
     );
@@ -85,10 +85,10 @@ describe('Command: swing plan', () => {
     expect(result.code).toBe(0);
     expect(result.clientRequests).toBe(0);
     const lines = result.stdout.trim().split('\n');
-    expect(lines[2]).toMatch(/^1\s+5 % reads\s+949\/50\s+5m\s+-\s+\+0s\s+\+5m$/);
-    expect(lines[4]).toMatch(/^3\s+100 % reads\s+0\/999\s+0s\s+-/);
+    expect(lines[2]).toMatch(/^1\/5\s+5 % reads\s+949\/50\s+5m\s+-\s+\+0s\s+\+5m$/);
+    expect(lines[4]).toMatch(/^3\/5\s+100 % reads\s+0\/999\s+0s\s+-/);
     // The default cutover: a manual gate whose timeout rolls the reads back; it bakes 10m (keep-alive 5m).
-    expect(lines[5]).toMatch(/^cutover\s+100 % writes\s+0\/999\s+10m\s+promote\s+\+15m\s+\+25m$/);
+    expect(lines[5]).toMatch(/^4\/5 cutover\s+100 % writes\s+0\/999\s+10m\s+promote\s+\+15m\s+\+25m$/);
     expect(result.stdout).toContain('writes stay on the source, captured, until the cutover');
     expect(result.stdout).toContain(
       'Write cutover: waits for `swing promote` (after 1h: rollback, the reads go back, nothing lost); it bakes 10m',
@@ -117,13 +117,13 @@ describe('Command: swing plan', () => {
 
     // Assess
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/\ncutover\s+100 % writes\s+0\/999\s+20m\s+replay-lag\s+/);
+    expect(result.stdout).toMatch(/\n3\/4 cutover\s+100 % writes\s+0\/999\s+20m\s+replay-lag\s+/);
     expect(result.stdout).toContain('Write cutover: goes once the replayer has caught up');
     expect(result.stdout).toContain('holds the writes on the target and halts');
     // The reordering the AWS cutover still allows is said, never silent.
     expect(result.stdout).toContain('On AWS the cutover does not freeze writes yet');
     // Then the pins leave, baked on their own (cutoverBakeSeconds, 10m by default) under alarm watch.
-    expect(result.stdout).toMatch(/\npins\s+100 % pinned reads\s+0\/999\s+10m\s+-\s+\+25m\s+\+35m/);
+    expect(result.stdout).toMatch(/\n4\/4 pins\s+100 % pinned reads\s+0\/999\s+10m\s+-\s+\+25m\s+\+35m/);
     expect(result.stdout).toContain('Pins: then the pins go');
     expect(result.stdout).toMatch(/Total: 35m of bake after the smoke test\n?$/);
   });

@@ -31,7 +31,7 @@ describe('Command: swing start --dry-run', () => {
       expect(text.code).toBe(0);
       expect(commandsSent()).toBe(0);
       expect(text.stdout).toContain("Dry run, without AWS: would start the stack's state machine");
-      expect(text.stdout).toMatch(/\n3\s+50 %.*promote/);
+      expect(text.stdout).toMatch(/\n3\/4\s+50 %.*promote/);
       expect(text.stdout).toContain('"gate":{"timeoutSeconds":7200}');
       expect(text.stdout).toContain(
         `Not checked (they need the stack and its listener): ${LISTENER_CHECKS.join('; ')}.\nSkipped because ${why}`,

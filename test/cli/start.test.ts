@@ -536,7 +536,7 @@ describe('Command: swing start', () => {
       expect(text.code).toBe(0);
       expect(aws.sfn).not.toReceiveCommand(StartExecutionCommand);
       expect(text.stdout).toContain('Traffic: reads-first\n');
-      expect(text.stdout).toMatch(/\ncutover\s+100 % writes\s+0\/999\s+10m\s+promote/);
+      expect(text.stdout).toMatch(/\n3\/4 cutover\s+100 % writes\s+0\/999\s+10m\s+promote/);
       expect(text.stdout).toContain('"traffic":"reads-first"');
       expect(json).toMatchObject({ dryRun: true, traffic: 'reads-first', input: { traffic: 'reads-first' } });
       expect(json).not.toHaveProperty('warning');
@@ -611,7 +611,7 @@ describe('Command: swing start', () => {
 
       // Assess
       expect(result.stdout).toContain("Traffic: reads-first (the stack's default)\n");
-      expect(result.stdout).toMatch(/\ncutover\s+100 % writes\s+0\/999\s+10m\s+replay-lag/);
+      expect(result.stdout).toMatch(/\n3\/4 cutover\s+100 % writes\s+0\/999\s+10m\s+replay-lag/);
       expect(result.stdout).not.toContain("Swing's defaults under your flags");
     });
 
