@@ -16,9 +16,15 @@ export type ReadsFirstPhase =
   | 'pins gone'
   | 'ended';
 
-/** The warning the cutover gate carries, in the frame, its event line and its key prompt. */
-export const CUTOVER_GATE_WARNING =
-  'writes move to the target next; after that a rollback reports the write exposure (writes on the target only)';
+/**
+ * The warning the cutover gate carries, in the frame, its event line and its key prompt: what a rollback after
+ * passing it does, with reverse capture (freeze and replay back) or without (the write exposure).
+ */
+export function cutoverGateWarning(reverseCapture: boolean): string {
+  return reverseCapture
+    ? 'writes move to the target next; after that a rollback freezes writes and replays them onto the source'
+    : 'writes move to the target next; after that a rollback reports the write exposure (writes on the target only)';
+}
 
 export function readShare(rollout: Rollout | undefined, weights: Weights): number {
   // Before the cutover the read rules carry the reads; once they are gone (or restored) reads follow the default.
@@ -66,8 +72,7 @@ export function readsFirstLines(input: {
   const detail: Record<ReadsFirstPhase, string> = {
     'reads ramping': 'reads ramping; writes stay on the source',
     'waiting for the replayer': 'waiting for the replayer to catch up before the next step',
-    'at the cutover gate':
-      'CUTOVER GATE: writes move to the target next\n         after that, a rollback reports the write exposure',
+    'at the cutover gate': `CUTOVER GATE: writes move to the target next\n         after that, ${input.reverseCapture ? 'a rollback freezes writes, replays them onto the source' : 'a rollback reports the write exposure'}`,
     'writes cut over': `writes cut over${cutoverAt ? ` at ${cutoverAt.slice(11, 19)}` : ''}; pins held on the source\n         ${rollback}`,
     'pins gone': `pins gone: the pinned reads bake on the target under alarm watch\n         ${rollback}`,
     ended: input.rollout?.exposure

@@ -90,6 +90,7 @@ function startRecording(options: LocalOptions, io: LocalIo, alb: LocalAlb, targe
     plan: options.plan,
     log: timeline,
     traffic: options.traffic,
+    reverseCapture: options.reverseCapture,
     ...(options.promoteAt !== undefined ? { promoteAt: options.promoteAt } : {}),
   });
   view.notice(allModeWarning(options));

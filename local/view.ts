@@ -20,7 +20,7 @@ import { printableDeep } from '#report/printable.ts';
 import { AlarmLines, alarmChangeLogged } from './alarm-lines.ts';
 import type { EventSource, LocalEvent } from './events.ts';
 import { freezeEventText, freezeFrameLine } from './freeze-text.ts';
-import { CUTOVER_GATE_WARNING, ExposureFromWrites, readsFirstLines } from './reads-first-frame.ts';
+import { cutoverGateWarning, ExposureFromWrites, readsFirstLines } from './reads-first-frame.ts';
 import type { LocalIo, LocalSummary } from './summary.ts';
 import { summaryLines } from './summary-text.ts';
 
@@ -50,6 +50,8 @@ export interface LiveViewOptions {
   readonly promoteAt?: number;
   /** Reads-first draws the read share and the write share apart, and the phase. Default all. */
   readonly traffic?: TrafficMode;
+  /** The target path captures: a rollback after the cutover freezes writes and replays them onto the source. */
+  readonly reverseCapture?: boolean;
 }
 
 type Colors = ReturnType<typeof createColors>;
@@ -144,18 +146,24 @@ function gateHint(keys: boolean, percent: number, promoteAt: number | undefined,
   return `waiting for promote: run with --promote-at ${percent} to pass it`;
 }
 
-/** One event in words, and how loud it is. */
-/** An event as one line of text; text from outside Swing in it is made printable first. */
+/** What an event's words depend on: keys to press, `--promote-at`, reverse capture. */
+interface EventContext {
+  readonly keys: boolean;
+  readonly promoteAt?: number;
+  readonly reverseCapture?: boolean;
+}
+
+/** An event as one line of text, and how loud it is; text from outside Swing in it is made printable first. */
 export function describeEvent(
   event: LocalEvent,
-  context: { keys: boolean; promoteAt?: number },
+  context: EventContext,
 ): { text: string; tone: 'info' | 'good' | 'warn' | 'bad' } {
   return describePrintableEvent(printableDeep(event), context);
 }
 
 function describePrintableEvent(
   event: LocalEvent,
-  context: { keys: boolean; promoteAt?: number },
+  context: EventContext,
 ): { text: string; tone: 'info' | 'good' | 'warn' | 'bad' } {
   switch (event.kind) {
     case 'phase': {
@@ -173,7 +181,7 @@ function describePrintableEvent(
           }
           if (event.stepKind === 'cutover') {
             return {
-              text: `${step}: WRITE CUTOVER: writes move to the target, on the target only from now`,
+              text: `${step}: WRITE CUTOVER: writes move to the target, ${context.reverseCapture ? 'replayed onto the source from now' : 'on the target only from now'}`,
               tone: 'warn',
             };
           }
@@ -196,7 +204,7 @@ function describePrintableEvent(
         case 'gated':
           if (event.cutoverGate) {
             return {
-              text: `${step}: CUTOVER GATE: ${CUTOVER_GATE_WARNING}; ${gateHint(context.keys, event.targetPercent, context.promoteAt, true)}`,
+              text: `${step}: CUTOVER GATE: ${cutoverGateWarning(context.reverseCapture === true)}; ${gateHint(context.keys, event.targetPercent, context.promoteAt, true)}`,
               tone: 'warn',
             };
           }
@@ -357,6 +365,7 @@ export class LiveView {
     }
     const { text, tone } = describeEvent(event, {
       keys: this.keys,
+      reverseCapture: this.options.reverseCapture === true,
       ...(this.options.promoteAt !== undefined ? { promoteAt: this.options.promoteAt } : {}),
     });
     if (!this.logUpdate) {

@@ -76,7 +76,7 @@ describe('Live view of a reads-first run on an 80-column terminal', () => {
     // The cutover gate says what passing it does, in the frame and in its event line.
     const gateFrame = drawn.find((frame) => frame.some((line) => line.includes('CUTOVER GATE')));
     expect(gateFrame?.join(' ')).toMatch(
-      /CUTOVER GATE: writes move to the target next +after that, a rollback reports/,
+      /CUTOVER GATE: writes move to the target next +after that, a rollback freezes writes, replays them onto the source/,
     );
     expect(gateFrame?.join(' ')).toContain('press p to cut the writes over');
     // At 80x24 the outcome is still on screen when the run has ended, below the summary.
@@ -85,7 +85,8 @@ describe('Live view of a reads-first run on an 80-column terminal', () => {
     // Reads-first captures every write until the cutover: no all-mode warning.
     expect(text).not.toContain('Warning: traffic all');
     expect(text).toMatch(/step 3\/5: CUTOVER GATE: writes move to the target next/);
-    expect(text).toContain('step 4/5: WRITE CUTOVER');
+    // Reverse capture is on by default in a reads-first local run: the writes are replayed back, not left there.
+    expect(text).toContain('step 4/5: WRITE CUTOVER: writes move to the target, replayed onto the source');
     // After the cutover both shares are 100, and the phase says the writes cut over.
     expect(
       drawn.some(

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Rollout, StepRecord } from '#domain/types.ts';
+import type { LocalEvent } from '#local/events.ts';
 import { ExposureFromWrites, readsFirstLines, readsFirstPhase } from '#local/reads-first-frame.ts';
+import { describeEvent } from '#local/view.ts';
 
 /** The live view's phase line once the pins have left in their own step (the pinned reads' bake). */
 
@@ -102,5 +104,54 @@ describe('Live view, reads-first: the exposure in the ended frame', () => {
       exposureMs: exposure.ms(),
     });
     expect(lines).toContain('phase    ended; write exposure 461 ms, cutover to restore');
+  });
+});
+
+describe('Live view, reads-first: what a rollback after the cutover does, with reverse capture or without', () => {
+  const gateLines = (reverseCapture: boolean) =>
+    readsFirstLines({
+      rollout: { steps: [] } as unknown as Rollout,
+      weights: { source: 999, target: 0 },
+      status: 'gated',
+      cutoverGate: true,
+      bar: () => '[.....]',
+      reverseCapture,
+    });
+  const event = (reverseCapture: boolean, status: 'gated' | 'shifting') =>
+    describeEvent(
+      {
+        kind: 'phase',
+        at: '2026-03-02T10:01:00.000Z',
+        status,
+        stepIndex: 3,
+        steps: 5,
+        targetPercent: 100,
+        stepKind: 'cutover',
+        cutoverGate: true,
+      } as LocalEvent,
+      { keys: true, reverseCapture },
+    ).text;
+
+  it('the cutover gate: a freeze and a replay back with reverse capture, the write exposure without', () => {
+    expect(gateLines(true)).toContain(
+      '         after that, a rollback freezes writes, replays them onto the source',
+    );
+    expect(gateLines(false)).toContain('         after that, a rollback reports the write exposure');
+    expect([...gateLines(true), ...gateLines(false)].every((line) => line.length <= 80)).toBe(true);
+    expect(event(true, 'gated')).toContain(
+      'after that a rollback freezes writes and replays them onto the source',
+    );
+    expect(event(false, 'gated')).toContain(
+      'after that a rollback reports the write exposure (writes on the target only)',
+    );
+  });
+
+  it('the write cutover: replayed onto the source with reverse capture, on the target only without', () => {
+    expect(event(true, 'shifting')).toContain(
+      'WRITE CUTOVER: writes move to the target, replayed onto the source from now',
+    );
+    expect(event(false, 'shifting')).toContain(
+      'WRITE CUTOVER: writes move to the target, on the target only from now',
+    );
   });
 });
