@@ -1,6 +1,7 @@
+import { reverseCaptureOf, rollbackAfterCutoverText } from '#domain/lossless.ts';
 import { DEFAULT_READS_FIRST, runSteps } from '#domain/reads-first.ts';
 import { malformedStartingWeights } from '#domain/record-check.ts';
-import type { Rollout, Weights, WriteExposure } from '#domain/types.ts';
+import type { LosslessVerdict, Rollout, Weights, WriteExposure } from '#domain/types.ts';
 import { formatWeights, weightsToPercent } from '#domain/weights.ts';
 import { exposureWindowText } from '#report/exposure-window.ts';
 import { durationText, loud, percentText, progressBar, secondsBetween } from './render.ts';
@@ -125,7 +126,7 @@ export function readsFirstStatusLines(
     lines.push([
       'Cutover',
       loud(
-        `writes cut over at ${rollout.cutoverAt} (${ago} ago): every write since is on the target only, and a rollback now leaves them there`,
+        `writes cut over at ${rollout.cutoverAt} (${ago} ago): ${writesSinceText(rollout)}; ${rollbackAfterCutoverText(rollout.losslessRollback)}`,
         isTTY,
       ),
     ]);
@@ -141,10 +142,24 @@ export function readsFirstStatusLines(
       'Cutover',
       `not yet: writes stay on the source (captured), so a rollback now loses nothing; the cutover comes last, ${gate}`,
     ]);
+    if (rollout.losslessRollback) lines.push(['After it', afterCutoverVerdict(rollout.losslessRollback)]);
   }
   const pins = pinsLine(rollout);
   if (pins) lines.push(['Pins', pins]);
   return lines;
+}
+
+/** Where the target's writes since the cutover are: on the target only, or replayed back (reverse capture). */
+function writesSinceText(rollout: Rollout): string {
+  return reverseCaptureOf(rollout.losslessRollback)
+    ? 'every write since is on the target, and replayed onto the source by the reverse replayer'
+    : 'every write since is on the target only';
+}
+
+/** Preflight's verdict on a rollback after the cutover, as `swing status` says it before the cutover. */
+function afterCutoverVerdict(verdict: LosslessVerdict): string {
+  if (verdict.lossless) return `a rollback after the cutover is lossless: ${verdict.detail}`;
+  return `a rollback after the cutover is NOT lossless: ${verdict.detail}`;
 }
 
 /**

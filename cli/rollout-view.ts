@@ -80,6 +80,8 @@ export function snapshotJson(snapshot: StatusSnapshot) {
     reads: rollout?.traffic === 'reads-first' ? (rollout.readsWritten ?? null) : null,
     waitingForReplay: running && rollout?.status === 'waiting-replay',
     cutoverAt: rollout?.cutoverAt ?? null,
+    // Preflight's verdict: would a rollback after the cutover lose nothing (reverse capture), and what limits it.
+    losslessRollback: rollout?.losslessRollback ?? null,
     exposure: rollout?.exposure ?? null,
     alarms: snapshot.alarms.alarms,
     rollout: rollout ? publicRollout(rollout) : null,

@@ -1,3 +1,4 @@
+import { MIGRATION_ASSISTANT_REVERSE_LIMITS_IN_SHORT } from '#domain/lossless.ts';
 import {
   describePlan,
   formatDuration,
@@ -85,17 +86,21 @@ export function renderTimeline(plan: Plan, view: TrafficView = ALL_TRAFFIC): str
   ].join('\n');
 }
 
-/** Whether that rollback loses nothing, as far as the stack is known. */
+/**
+ * Whether that rollback loses nothing, as far as the stack is known. On AWS never proven: the reverse replayer is
+ * the Migration Assistant's and its drain signal a lag alarm (their limits, as Preflight records them).
+ */
 function losslessText(reverseLagAlarm: string | null | undefined): string {
-  const lossless =
+  const freeze =
     "writes are frozen (503) until the reverse replayer has put the target's writes back on the source (at most " +
-    'reverseCapture.drainTimeoutSeconds), then the starting weights come back: lossless';
+    'reverseCapture.drainTimeoutSeconds), then the starting weights come back';
+  const limits = `not proven lossless (${MIGRATION_ASSISTANT_REVERSE_LIMITS_IN_SHORT}; \`swing status\` shows Preflight's verdict)`;
   if (typeof reverseLagAlarm === 'string')
-    return `reverse capture is on (${reverseLagAlarm}), so ${lossless}`;
+    return `reverse capture is on (${reverseLagAlarm}), so ${freeze}; ${limits}`;
   const exposure = 'it reports the write exposure (the writes the target took are on the target only)';
   if (reverseLagAlarm === null)
     return `this stack has no reverse capture (no ReverseLagAlarm output): not lossless, ${exposure}`;
-  return `with reverse capture (reverseCapture in the config) ${lossless}; without it ${exposure}`;
+  return `with reverse capture (reverseCapture in the config) ${freeze}, ${limits}; without it ${exposure}`;
 }
 
 /** What the reads-first steps, the write cutover and a rehearsal's restore do, in words. */

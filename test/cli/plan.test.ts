@@ -95,7 +95,7 @@ describe('Command: swing plan', () => {
     );
     // swing plan reads no stack: whether a rollback after the cutover is lossless depends on reverse capture.
     expect(result.stdout).toMatch(
-      /a failure after it rolls back: with reverse capture .* lossless; without it it reports the write exposure/,
+      /a failure after it rolls back: with reverse capture .* the starting weights come back, not proven lossless \(a lag alarm, not a count, ends the drain.*a write the target refused; `swing status` shows Preflight's verdict\); without it it reports the write exposure/,
     );
     expect(result.stdout).not.toContain('restore');
   });
@@ -273,7 +273,7 @@ describe('Program: swing', () => {
     const plan = { steps: [{ targetPercent: 100, bakeSeconds: 60, gate: false }] };
     const view = { traffic: 'reads-first' as const, planEnd: 'hold' as const, settings: DEFAULT_READS_FIRST };
     expect(renderTimeline(plan, { ...view, reverseLagAlarm: 'swing-reverse-lag' })).toMatch(
-      /rolls back: reverse capture is on \(swing-reverse-lag\), so writes are frozen \(503\).*lossless/,
+      /rolls back: reverse capture is on \(swing-reverse-lag\), so writes are frozen \(503\).*the starting weights come back; not proven lossless \(a lag alarm, not a count, ends the drain, and the Migration Assistant's replayer replays onto the source a write the target refused/,
     );
     expect(renderTimeline(plan, { ...view, reverseLagAlarm: null })).toContain(
       'this stack has no reverse capture (no ReverseLagAlarm output): not lossless',

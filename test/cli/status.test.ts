@@ -515,11 +515,62 @@ describe('Command: swing status, reads-first', () => {
     expect(result.stdout).toMatch(/Rollout\s+migrate-orders-3: baking, step 5 of 6/);
     expect(result.stdout).toMatch(/Reads\s+\[#{30}\] 100\.0 % to the target \(the read rules are gone/);
     expect(result.stdout).toMatch(
-      /Cutover\s+writes cut over at 2026-03-02T10:08:00.000Z \(3m ago\): every write since is on the target only/,
+      /Cutover\s+writes cut over at 2026-03-02T10:08:00.000Z \(3m ago\): every write since is on the target only; a rollback now leaves them there and reports them \(the write exposure\)/,
     );
     expect(result.stdout).toMatch(
       /Pins\s+keep scroll, point-in-time, task and cursor reads on the source until the cutover has baked; then they go, under alarm watch/,
     );
+  });
+
+  it('with reverse capture, says before the cutover what Preflight found: not lossless on AWS, and why', async () => {
+    // Prepare: the verdict Preflight records with AWS's reverse replayer (the Migration Assistant's) and its alarm.
+    const losslessRollback = {
+      lossless: false,
+      reverseCapture: true,
+      detail: 'reverse capture is configured: ... at most 220 s ...; not proven lossless here: A; B',
+      limits: ['A', 'B'],
+    };
+    aws.dynamo.on(GetCommand).resolves({ Item: readsFirstRecord({ losslessRollback }) });
+
+    // Act
+    const result = await swing(['status']);
+    const json = JSON.parse((await swing(['status', '--json'])).stdout);
+
+    // Assess
+    expect(result.stdout).toMatch(
+      /After it\s+a rollback after the cutover is NOT lossless: reverse capture is configured: .* not proven lossless here: A; B/,
+    );
+    expect(json.losslessRollback).toEqual(losslessRollback);
+  });
+
+  it('with reverse capture, says after the cutover that writes are replayed back and a rollback freezes and drains', async () => {
+    // Prepare
+    aws.elbv2.on(DescribeListenersCommand).resolves(listenerAt(0, 999));
+    const cutOver = (losslessRollback: Rollout['losslessRollback']) =>
+      readsFirstRecord({
+        stepIndex: 4,
+        lastWritten: { source: 0, target: 999 },
+        readsWritten: undefined,
+        cutoverAt: '2026-03-02T10:08:00.000Z',
+        ...(losslessRollback ? { losslessRollback } : {}),
+      });
+    aws.dynamo.on(GetCommand).resolves({
+      Item: cutOver({ lossless: false, reverseCapture: true, detail: 'd', limits: ['A', 'B'] }),
+    });
+
+    // Act
+    const limited = (await swing(['status'])).stdout;
+    aws.dynamo.on(GetCommand).resolves({
+      Item: cutOver({ lossless: true, reverseCapture: true, detail: 'd' }),
+    });
+    const exact = (await swing(['status'])).stdout;
+
+    // Assess
+    expect(limited).toMatch(
+      /Cutover\s+writes cut over at 2026-03-02T10:08:00.000Z \(3m ago\): every write since is on the target, and replayed onto the source by the reverse replayer; a rollback now freezes writes \(503\) until the reverse replayer has put them on the source, or its drain timeout, then restores; not proven lossless: A; B/,
+    );
+    expect(limited).not.toContain('After it');
+    expect(exact).toMatch(/then restores: lossless/);
   });
 
   it('says when the pins left and that the pinned reads bake on the target under alarm watch', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rollback } from '#domain/engine/rollback.ts';
 import { ListenerShapeInvalid } from '#domain/errors.ts';
+import { migrationAssistantReverseLimits } from '#domain/lossless.ts';
 import { abortRollout } from '#domain/operator.ts';
 import { FREEZE_RESPONSE, FREEZE_RULE_SET } from '#domain/swing-rules.ts';
 import type { Rollout, SwingRulesPort } from '#domain/types.ts';
@@ -173,6 +174,7 @@ describe('Before the cutover, Preflight says whether a rollback after it would b
     await run.inCutoverBake();
     expect((await run.world.rollout())?.losslessRollback).toMatchObject({
       lossless: true,
+      reverseCapture: true,
       detail: expect.stringContaining('at most 600 s'),
     });
     // Stopped after the cutover, the safety net freezes writes and waits for the drain: over at once here.
@@ -181,12 +183,35 @@ describe('Before the cutover, Preflight says whether a rollback after it would b
     await run.execution.result;
   });
 
+  it("not lossless where its replayer or signal has limits (AWS's), and still freezes and drains", async () => {
+    const limits = migrationAssistantReverseLimits('lagging');
+    const run = losslessWorld({ limits });
+    await run.inCutoverBake();
+    const verdict = (await run.world.rollout())?.losslessRollback;
+    expect(verdict).toMatchObject({ lossless: false, reverseCapture: true, limits });
+    expect(verdict?.detail).toContain(
+      'freezes writes (503) until the reverse replayer has drained, at most 600 s',
+    );
+    expect(verdict?.detail).toContain('not proven lossless here: the reverse lag alarm measures');
+    expect(verdict?.detail).toContain('a write the target refused');
+    // A verdict short of lossless changes nothing of the rollback: it freezes, waits for the drain, then restores.
+    await run.world.fireAlarm(ALARM);
+    await run.draining();
+    expect(run.restore.at).toBeUndefined();
+    run.reverse.drained = true;
+    await run.reverseLagOk();
+    await run.execution.result;
+    expect((await run.finished())?.freeze).toMatchObject({ drain: 'drained' });
+    expect(run.world.elb.swingRules).toEqual([]);
+  });
+
   it('not lossless when its lag alarm cannot be read, nor without reverse capture', async () => {
     // The safety net of the stop below freezes writes and waits out the drain's (1 s) deadline.
     const run = losslessWorld({ alarmReadable: false, drainTimeoutSeconds: 1 });
     await run.inCutoverBake();
     expect((await run.world.rollout())?.losslessRollback).toMatchObject({
       lossless: false,
+      reverseCapture: true,
       detail: expect.stringContaining('cannot be read'),
     });
     run.execution.stop();
@@ -200,6 +225,7 @@ describe('Before the cutover, Preflight says whether a rollback after it would b
     await plain.until((rollout) => baking(1)(rollout), 'the cutover bake');
     expect((await plain.rollout())?.losslessRollback).toMatchObject({
       lossless: false,
+      reverseCapture: false,
       detail: expect.stringContaining('no reverse capture'),
     });
     execution.stop();

@@ -21,6 +21,8 @@ export function losslessWorld(
     afterCutover?: 'rollback' | 'hold';
     alarmReadable?: boolean;
     stepFunctions?: LocalStepFunctions;
+    /** What the reverse replayer and its signal cannot promise (the port's limits; AWS's, say). */
+    limits?: readonly string[];
   } = {},
 ) {
   const world = readsFirstWorld({ targetRequests: 40, stepFunctions: options.stepFunctions });
@@ -32,6 +34,7 @@ export function losslessWorld(
       drainTimeoutSeconds: options.drainTimeoutSeconds ?? 600,
     },
     reverseReplay: {
+      ...(options.limits ? { limits: options.limits } : {}),
       check: async () => {
         reverse.checks += 1;
         if (options.alarmReadable === false) {

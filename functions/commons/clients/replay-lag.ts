@@ -1,6 +1,7 @@
 import { CloudWatchReplayLag } from '#adapters/replay-lag.ts';
 import { cloudWatchClient } from '#clients/cloudwatch.ts';
 import { replayLagFromEnv, reverseCaptureFromEnv } from '#commons/config.ts';
+import { migrationAssistantReverseLimits } from '#domain/lossless.ts';
 import type { ReplayLagPort, ReverseReplayPort } from '#domain/types.ts';
 
 /**
@@ -24,7 +25,8 @@ export function replayLagFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
 
 /**
  * The reverse replayer's lag check (reverse capture: REVERSE_LAG_ALARM), the same CloudWatch alarm reading as the
- * forward one: OK is drained. Undefined when reverse capture is not configured.
+ * forward one: OK is drained, with the limits of that alarm and of the Migration Assistant's replayer. Undefined
+ * when reverse capture is not configured.
  */
 export function reverseReplayFromEnvironment(
   env: NodeJS.ProcessEnv = process.env,
@@ -37,6 +39,7 @@ export function reverseReplayFromEnvironment(
     label: 'reverse lag alarm',
   });
   return {
+    limits: migrationAssistantReverseLimits(settings.missingData),
     check: async () => {
       const { caughtUp, detail, readable, coversUntil } = await lag.check();
       return {

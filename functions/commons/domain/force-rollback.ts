@@ -2,6 +2,7 @@ import { refuseRestoreRaisingTarget } from './engine/record.ts';
 import { hasEnded } from './engine/safety-net.ts';
 import { writeExposure } from './engine/write-exposure.ts';
 import { LockLost, Superseded } from './errors.ts';
+import { reverseCaptureOf } from './lossless.ts';
 import { QUIET_AFTER_RELEASE_SECONDS, quietPatch } from './quiet.ts';
 import { removeRules, rulesOf } from './reads-first.ts';
 import { malformedStartingWeights } from './record-check.ts';
@@ -310,7 +311,7 @@ async function releaseOrStop(
   const reverseReplay: WriteExposure['reverseReplay'] = rollout.freeze
     ? (rollout.freeze.drain ??
       (rollout.freeze.frozenAt && !rollout.freeze.failed ? 'timed-out' : 'not-frozen'))
-    : rollout.losslessRollback?.lossless
+    : reverseCaptureOf(rollout.losslessRollback)
       ? 'not-frozen'
       : undefined;
   const exposure = written && reverseReplay ? { ...written, reverseReplay } : written;

@@ -33,6 +33,12 @@ export interface ReverseReplayVerdict {
 /** The reverse replayer's lag (like ReplayLagPort for the forward replayer): a missing or unreadable alarm is not drained. */
 export interface ReverseReplayPort {
   check(): Promise<ReverseReplayVerdict>;
+  /**
+   * What this replayer and its drain signal cannot promise, in words. None for an exact one (the local mode's: it
+   * knows its own queue and skips a write the target refused); on AWS, the Migration Assistant's replayer and its lag
+   * alarm's (lossless.ts). Preflight calls a rollback after the cutover lossless only without any.
+   */
+  readonly limits?: readonly string[];
 }
 
 /** Requests the freeze rules answered with 503 between two instants, when something counts them (the local ALB). */
@@ -67,10 +73,17 @@ export interface FreezeRecord {
 
 /** Preflight's verdict, before the cutover: would a rollback after it lose nothing? */
 export interface LosslessVerdict {
-  /** True when reverse capture is configured and its lag alarm exists (readable). */
+  /** True only when reverse capture is configured, its drain signal is readable and nothing limits it (`limits`). */
   readonly lossless: boolean;
+  /**
+   * Reverse capture is configured: a rollback after the cutover freezes writes and waits for the reverse replayer.
+   * Absent in records written before it existed, whose `lossless` meant this.
+   */
+  readonly reverseCapture?: boolean;
   /** Why, in words (the alarm, its state; or what to configure). */
   readonly detail: string;
+  /** What keeps the freeze and drain short of lossless here (the port's limits), when any. */
+  readonly limits?: readonly string[];
 }
 
 /**

@@ -144,8 +144,9 @@ export async function preflight(deps: PreflightDeps, event: unknown): Promise<Cu
 }
 
 /**
- * Before the cutover: would a rollback after it lose nothing? Only with reverse capture configured and its lag
- * alarm there to read (else the freeze would wait out its whole timeout and the exposure would be reported).
+ * Before the cutover: would a rollback after it lose nothing? Only with reverse capture configured, its lag alarm
+ * there to read (else the freeze would wait out its whole timeout and the exposure would be reported), and no limit
+ * of its replayer or signal (the port's limits: on AWS, the Migration Assistant's replayer and its lag alarm).
  */
 export async function losslessVerdict(
   deps: Pick<PreflightDeps, 'reverseCapture' | 'reverseReplay' | 'log'>,
@@ -153,26 +154,33 @@ export async function losslessVerdict(
   if (!deps.reverseCapture) {
     return {
       lossless: false,
+      reverseCapture: false,
       detail:
         'no reverse capture is configured: a rollback after the write cutover leaves the writes the target took ' +
         'since on the target only, and reports them (the write exposure)',
     };
   }
   const verdict = await reverseVerdict(deps);
+  const timeout = deps.reverseCapture.drainTimeoutSeconds;
   if (verdict.readable === false || !deps.reverseReplay) {
     return {
       lossless: false,
+      reverseCapture: true,
       detail:
         `reverse capture is configured but its lag alarm cannot be read (${verdict.detail}): a rollback after the ` +
-        `cutover would freeze writes for its whole drain timeout (${deps.reverseCapture.drainTimeoutSeconds} s), ` +
-        'then restore and report the exposure',
+        `cutover would freeze writes for its whole drain timeout (${timeout} s), then restore and report the exposure`,
     };
   }
+  const freezes =
+    'reverse capture is configured: a rollback after the write cutover freezes writes (503) until the reverse ' +
+    `replayer has drained, at most ${timeout} s, then restores (${verdict.detail})`;
+  const limits = deps.reverseReplay.limits ?? [];
+  if (limits.length === 0) return { lossless: true, reverseCapture: true, detail: freezes };
   return {
-    lossless: true,
-    detail:
-      'reverse capture is configured: a rollback after the write cutover freezes writes (503) until the reverse ' +
-      `replayer has drained, at most ${deps.reverseCapture.drainTimeoutSeconds} s, then restores (${verdict.detail})`,
+    lossless: false,
+    reverseCapture: true,
+    detail: `${freezes}; not proven lossless here: ${limits.join('; ')}`,
+    limits,
   };
 }
 
