@@ -3,6 +3,7 @@ import { preflight } from '#domain/engine/preflight.ts';
 import { shiftWeights } from '#domain/engine/shift-weights.ts';
 import { forceRollback } from '#domain/force-rollback.ts';
 import type { LosslessVerdict } from '#domain/types.ts';
+import { forceRollbackDeps, holderExecutions } from '#test/support/forced-rollback.ts';
 import { readsFirstWorld, replayLagCutover } from '#test/support/reads-first-world.ts';
 
 /**
@@ -21,21 +22,8 @@ async function forcedAfterCutover(losslessRollback: LosslessVerdict) {
   await shiftWeights(world.deps, { executionArn: EXECUTION, index: 0 });
   await shiftWeights(world.deps, { executionArn: EXECUTION, index: 1 });
   await world.store.update(world.deps.listenerArn, EXECUTION, { losslessRollback });
-  const executions = {
-    describe: async () => ({ status: 'FAILED' as const, stoppedAt: new Date(Date.now() - 300_000) }),
-    stop: async () => undefined,
-  };
   const forced = await forceRollback(
-    {
-      listenerArn: world.deps.listenerArn,
-      store: world.store,
-      listener: world.deps.listener,
-      rules: world.deps.swingRules!,
-      executions,
-      now: () => new Date(),
-      requestedBy: 'operator',
-      ...(world.deps.targetRequests ? { targetRequests: world.deps.targetRequests } : {}),
-    },
+    forceRollbackDeps(world, { executions: holderExecutions('FAILED', new Date(Date.now() - 300_000)) }),
     { releaseLock: true },
   );
   expect(forced).toMatchObject({ kind: 'done', released: true });
