@@ -92,17 +92,27 @@ export const PAGE_SCRIPT = `
   if (rollback && rollback.restoredAt) {
     markers.push({ kind: 'rollback', at: rollback.restoredAt, label: 'rollback', title: 'rollback: weights restored' });
   }
-  var hints = [];
-  if (markers.some(function (m) { return m.kind === 'alarm'; })) hints.push('red lines: an alarm entered ALARM');
-  if (data.cutoverAt) hints.push('teal: the write cutover');
-  if (data.pinsRemovedAt) hints.push('dotted: the pins removed');
-  if (rollback && rollback.restoredAt) hints.push('dashed: the starting weights restored');
   var bands = [];
   if (rollback && rollback.at && rollback.restoredAt) bands.push({ kind: 'rollback', from: rollback.at, to: rollback.restoredAt });
   if (data.exposure) bands.push({ kind: 'exposure', from: data.exposure.from, to: data.exposure.to, label: 'exposure ' + data.exposure.windowMs + ' ms' });
-  if (bands.some(function (b) { return b.kind === 'rollback'; })) hints.push('red shade: from the alarm to the restore');
-  if (data.exposure) hints.push('hatched: the write exposure, whose writes are on the target only');
-  if (hints.length > 0) document.getElementById('timeline-hint').textContent = 'Times in UTC. ' + hints.join('; ') + '.';
+
+  // The legend of the lines and shades across every chart, each swatch drawn by its marker's or band's own rule.
+  var legend = document.getElementById('marker-legend');
+  [
+    ['marker', 'alarm', 'an alarm entered ALARM'],
+    ['marker', 'cutover', 'the write cutover: writes move to the target'],
+    ['marker', 'pins', 'the pins removed: the pinned reads go to the target'],
+    ['marker', 'rollback', 'the starting weights restored'],
+    ['band', 'rollback', 'from the alarm to the restore'],
+    ['band', 'exposure', 'the write exposure, whose writes are on the target only'],
+  ].forEach(function (entry) {
+    var shown = entry[0] === 'marker'
+      ? markers.some(function (m) { return m.kind === entry[1]; })
+      : bands.some(function (b) { return b.kind === entry[1]; });
+    if (!shown) return;
+    var swatch = el('span', { class: entry[0] === 'marker' ? 'swatch swatch-' + entry[1] : 'swatch band band-' + entry[1] });
+    legend.appendChild(el('li', { 'data-kind': entry[0] + '-' + entry[1] }, [swatch, text(entry[2])]));
+  });
 
   // Labels sit in a strip above the plot, never on its lines: each takes the side of its marker that stays
   // inside the chart and crosses no other marker, and the first row where it overlaps no other label.

@@ -131,6 +131,61 @@ describe('Report of a reads-first run rolled back after its cutover, opened in h
     }
   });
 
+  it('draws the cutover in a colour of its own, readable against both shares, with an entry in the legend', async () => {
+    const seen = await opened.page.evaluate(() => {
+      const chart = (window as unknown as ReportWindow).swingReport.charts.find(
+        (one) => one.id === 'weight',
+      )!;
+      const plot = chart.plot as unknown as {
+        series: Array<{ label: string; stroke: string | ((u: unknown, i: number) => string) }>;
+      };
+      const stroke = (i: number) => {
+        const value = plot.series[i]!.stroke;
+        return typeof value === 'function' ? value(chart.plot, i) : value;
+      };
+      // Colours as the browser computes them (rgb(...)): a stroke through a probe element's color.
+      const computed = (value: string) => {
+        const probe = document.createElement('span');
+        probe.style.color = value;
+        document.body.appendChild(probe);
+        const colour = getComputedStyle(probe).color;
+        probe.remove();
+        return colour;
+      };
+      const border = (node: Element | null) => (node ? getComputedStyle(node).borderLeftColor : undefined);
+      const legend = document.querySelector('#marker-legend li[data-kind="marker-cutover"]');
+      return {
+        reads: computed(stroke(1)),
+        writes: computed(stroke(2)),
+        labels: [plot.series[1]!.label, plot.series[2]!.label],
+        marker: border(chart.plot.over.querySelector('.marker-cutover')),
+        label: getComputedStyle(chart.plot.root.parentElement!.querySelector('.marker-label-cutover')!).color,
+        others: ['alarm', 'rollback'].map((kind) => border(chart.plot.over.querySelector(`.marker-${kind}`))),
+        legend: legend
+          ? { text: legend.textContent, swatch: border(legend.querySelector('.swatch')) }
+          : undefined,
+        legendKinds: Array.from(document.querySelectorAll('#marker-legend li'), (li) =>
+          li.getAttribute('data-kind'),
+        ),
+      };
+    });
+    expect(seen.labels).toEqual(['read share', 'write share']);
+    expect(seen.marker).toBeDefined();
+    // Its own colour: neither share's, nor another marker's.
+    for (const other of [seen.reads, seen.writes, ...seen.others]) expect(seen.marker).not.toBe(other);
+    // Readable where it crosses either share's line (WCAG's 3:1 for graphics), and its label on the page.
+    expect(contrast(seen.marker!, seen.reads)).toBeGreaterThanOrEqual(3);
+    expect(contrast(seen.marker!, seen.writes)).toBeGreaterThanOrEqual(3);
+    expect(seen.label).toBe(seen.marker);
+    expect(contrast(seen.label, 'rgb(255, 255, 255)')).toBeGreaterThanOrEqual(4.5);
+    // The legend names it, with a swatch of the marker's own colour, beside the other lines and shades drawn.
+    expect(seen.legend?.text).toContain('the write cutover');
+    expect(seen.legend?.swatch).toBe(seen.marker);
+    expect(seen.legendKinds).toEqual(
+      expect.arrayContaining(['marker-alarm', 'marker-cutover', 'marker-rollback', 'band-exposure']),
+    );
+  });
+
   it('puts each marker label above the plot, clear of every line and of the other labels, inside the chart', async () => {
     const layout = await opened.page.evaluate(() =>
       (window as unknown as ReportWindow).swingReport.charts.map((chart) => {
@@ -232,3 +287,16 @@ describe('Report of a reads-first run rolled back after its cutover, opened in h
     }
   });
 });
+
+/** WCAG's contrast ratio of two computed colours, `rgb(r, g, b)`. */
+function contrast(a: string, b: string): number {
+  const luminance = (colour: string) => {
+    const [r, g, bl] = (colour.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map((part) => {
+      const c = Number(part) / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * bl!;
+  };
+  const [dark, light] = [luminance(a), luminance(b)].sort((x, y) => x - y);
+  return (light! + 0.05) / (dark! + 0.05);
+}
