@@ -28,7 +28,7 @@ import { parseOrThrow } from '../validation.ts';
 import { sameWeights } from '../weights.ts';
 import { type EngineDeps, sleep } from './deps.ts';
 import { awaitDrain } from './drain.ts';
-import { liftedFreeze, liftRecordedFreeze } from './freeze.ts';
+import { liftedFreeze, liftRecordedFreeze, sweepLateFreezeRules } from './freeze.ts';
 import { driftError, isOwnWrite, readWeightsQuietly, refuseRestoreRaisingTarget } from './record.ts';
 import { reverseExposure } from './rollback.ts';
 import { freezeBeforeSettling, liftStrayFreeze } from './settle-freeze.ts';
@@ -443,6 +443,26 @@ async function completeDecidedRollout(
 }
 
 /**
+ * A rollout that froze writes and ended through its own path (RolledBack, Halt) lifted its freeze and looked for
+ * late freeze rules once it released the lock (Finalize), but a Freeze attempt whose answer was lost runs on
+ * beside its Retry until its function's timeout, and ELBv2 has no conditional write: a CreateRule of it that lands
+ * after that look, its Lambda stopped before its record check could see the lift, leaves a freeze rule refusing
+ * writes with no rollout to lift it. Once no task the execution started can still act (the wait that precedes every
+ * decision here, which covers the rollback function's timeout), the execution's freeze rules go. Fenced by their
+ * owner tag: a finished rollout never takes the lock again, and a newer one's rules carry its own.
+ */
+async function sweepAfterItsEnd(
+  deps: SafetyNetDeps,
+  finished: Rollout,
+  stoppedAt: Date,
+): Promise<SafetyNetAction> {
+  if (!finished.freeze) return 'nothing-held';
+  await waitOutInFlightTasks(deps, stoppedAt);
+  await withTransientRetries(() => sweepLateFreezeRules(deps, finished.executionArn));
+  return 'nothing-held';
+}
+
+/**
  * I7: an execution stopped, timed out or failed outside the catch paths still holds the lock; put the
  * starting weights back (unless someone changed them by hand) and release it.
  */
@@ -451,12 +471,15 @@ export async function safetyNet(deps: SafetyNetDeps, event: unknown): Promise<Sa
   const { executionArn, status } = change.detail;
   if (status !== 'ABORTED' && status !== 'FAILED' && status !== 'TIMED_OUT') return 'ignored-status';
   let record = await deps.store.get(deps.listenerArn);
-  const endedThroughItsOwnPaths =
-    record?.lockOwner !== executionArn &&
-    (record?.rollout?.executionArn === executionArn ||
-      (record?.history ?? []).some((rollout) => rollout.executionArn === executionArn));
-  if (endedThroughItsOwnPaths) return 'nothing-held';
   const stoppedAt = change.time ? new Date(change.time) : deps.now();
+  const finished =
+    record?.lockOwner === executionArn
+      ? undefined
+      : [...(record?.history ?? []), ...(record?.rollout ? [record.rollout] : [])].findLast(
+          (rollout) => rollout.executionArn === executionArn,
+        );
+  // Ended through its own paths (or settled already): nothing held, but a stale Freeze attempt may still land a rule.
+  if (finished) return sweepAfterItsEnd(deps, finished, stoppedAt);
   if (await waitOutInFlightTasks(deps, stoppedAt)) record = await deps.store.get(deps.listenerArn);
   if (record?.lockOwner !== executionArn || !record.rollout) return 'nothing-held';
   if (await runsAgain(deps, executionArn, stoppedAt)) return 'redriven';
