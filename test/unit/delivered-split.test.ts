@@ -86,6 +86,13 @@ describe('Delivered split', () => {
       });
       expect(smallShare.verdict).toBe('too-few');
       expect(smallShare.notes?.[0]).toMatch(/needs 500/);
+      // A 100 % share (the write cutover's) has no smaller side: it needs the minimum, not 5 / 1e-9 requests.
+      const whole = judgeDeliveredSplit({
+        weights: { source: 0, target: 999 },
+        requests: { source: 0, target: 35 },
+      });
+      expect(whole.verdict).toBe('too-few');
+      expect(whole.notes?.[0]).toBe('35 requests are too few to judge a 100 % share (needs 100)');
     });
   });
 

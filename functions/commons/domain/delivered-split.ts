@@ -93,17 +93,15 @@ export function judgeDeliveredSplit(
   const expectedSmallerSide = n * Math.min(share, 1 - share);
   const exactSide = share === 0 || share === 1;
   if (n < policy.minRequests || (!exactSide && expectedSmallerSide < policy.minExpectedPerSide)) {
+    // A 0 % or 100 % share has no smaller side to expect requests on: it needs the minimum only.
+    const needed = exactSide
+      ? policy.minRequests
+      : Math.max(policy.minRequests, Math.ceil(policy.minExpectedPerSide / Math.min(p, 1 - p)));
     return {
       ...base,
       deliveredPercent,
       verdict: 'too-few',
-      notes: [
-        ...notes,
-        `${n} requests are too few to judge a ${askedPercent} % share (needs ${Math.max(
-          policy.minRequests,
-          Math.ceil(policy.minExpectedPerSide / Math.max(Math.min(p, 1 - p), 1e-9)),
-        )})`,
-      ],
+      notes: [...notes, `${n} requests are too few to judge a ${askedPercent} % share (needs ${needed})`],
     };
   }
   const pValue = binomialTwoSidedPValue(target, n, share);
