@@ -2,6 +2,7 @@ import { type CommandHandler, durationOption } from '../action.ts';
 import type { CommandContext } from '../context.ts';
 import { deliveredLines, deliveredSplits } from '../delivered.ts';
 import { CliFailure } from '../exit-codes.ts';
+import { refusedReplays, refusedReplaysText } from '../refused-replays.ts';
 import { endJson, exitCodeOf, renderEnd } from '../rollout-end.ts';
 import { renderSnapshot, snapshotJson, watchRollout } from '../rollout-view.ts';
 import { readSnapshot } from '../status-snapshot.ts';
@@ -38,16 +39,28 @@ export const runStatus: CommandHandler = async (ctx, command) => {
       ? (await deliveredSplits(ctx, [rollout], snapshot.stickinessSeconds)).get(rollout.executionArn)
       : undefined;
     const delivered = rollout ? deliveredLines(rollout, splits) : [];
-    ctx.result({ ...snapshotJson(snapshot), delivered: splits ?? null }, () =>
-      [
-        renderSnapshot(snapshot, ctx.deps.isTTY),
-        ...(delivered.length > 0
-          ? [
-              "Delivered split (target groups' RequestCount, whole settled minutes):",
-              ...delivered.map((line) => `  ${line}`),
-            ]
-          : []),
-      ].join('\n'),
+    // After a cutover with reverse capture: the writes the target refused that the source took anyway.
+    const refused = rollout
+      ? await refusedReplays(
+          ctx.clients.cloudWatch,
+          await ctx.config.known('reverseLagAlarm'),
+          rollout,
+          ctx.deps.now(),
+        )
+      : undefined;
+    ctx.result(
+      { ...snapshotJson(snapshot), delivered: splits ?? null, refusedReplays: refused ?? null },
+      () =>
+        [
+          renderSnapshot(snapshot, ctx.deps.isTTY),
+          ...(delivered.length > 0
+            ? [
+                "Delivered split (target groups' RequestCount, whole settled minutes):",
+                ...delivered.map((line) => `  ${line}`),
+              ]
+            : []),
+          ...(refused ? [`Refused writes replayed: ${refusedReplaysText(refused)}`] : []),
+        ].join('\n'),
     );
     if (options.watch) ctx.say('No rollout is running: nothing to watch.');
     return;

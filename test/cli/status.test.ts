@@ -1,3 +1,4 @@
+import { DescribeStacksCommand, type DescribeStacksCommandOutput } from '@aws-sdk/client-cloudformation';
 import { DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   DescribeListenersCommand,
@@ -571,6 +572,112 @@ describe('Command: swing status, reads-first', () => {
     );
     expect(limited).not.toContain('After it');
     expect(exact).toMatch(/then restores: lossless/);
+  });
+
+  describe('after a cutover with reverse capture: the writes the target refused that the source took', () => {
+    const verdict = { lossless: false, reverseCapture: true, detail: 'd', limits: ['A', 'B'] };
+    const ended = (losslessRollback?: Rollout['losslessRollback']) =>
+      readsFirstRecord({
+        stepIndex: 4,
+        lastWritten: { source: 999, target: 0 },
+        readsWritten: undefined,
+        cutoverAt: '2026-03-02T10:08:00.000Z',
+        endedAt: '2026-03-02T10:10:00.000Z',
+        ...(losslessRollback ? { losslessRollback } : {}),
+      });
+    const withReverseLagAlarm = () => {
+      const described = fixture<DescribeStacksCommandOutput>('cloudformation-describe-stacks');
+      described.Stacks![0]!.Outputs!.push({ OutputKey: 'ReverseLagAlarm', OutputValue: 'swing-reverse-lag' });
+      aws.cloudFormation.on(DescribeStacksCommand).resolves(described);
+      aws.cloudWatch.on(DescribeAlarmsCommand, { AlarmNames: ['swing-reverse-lag'] }).resolves({
+        MetricAlarms: [
+          {
+            AlarmName: 'swing-reverse-lag',
+            Namespace: 'OpenSearchMigrations',
+            MetricName: 'lagBetweenSourceAndTargetRequests',
+            Dimensions: [
+              { Name: 'OTelLib', Value: 'replayer' },
+              { Name: 'qualifier', Value: 'dev-reverse' },
+            ],
+          },
+        ],
+      });
+    };
+    const tupleSeries = (label: string, values: number[]) => ({
+      Id: 'refused',
+      Label: label,
+      Values: values,
+    });
+
+    it("counts them from the reverse replayer's tupleComparison: write methods, refused by the target, taken by the source", async () => {
+      // Prepare
+      withReverseLagAlarm();
+      aws.cloudWatch.on(GetMetricDataCommand).resolves({
+        MetricDataResults: [
+          tupleSeries('POST 500 200', [2, 1]),
+          tupleSeries('PUT 400 200', [1]),
+          tupleSeries('GET 500 200', [5]), // a read
+          tupleSeries('PUT 200 400', [3]), // the source refused a write the target took
+          tupleSeries('DELETE 500 500', [4]), // both refused
+        ],
+      });
+      aws.dynamo.on(GetCommand).resolves({ Item: ended(verdict) });
+
+      // Act
+      const result = await swing(['status']);
+      const json = JSON.parse((await swing(['status', '--json'])).stdout);
+
+      // Assess
+      expect(result.stdout).toMatch(
+        /Refused writes replayed: 4 writes the target refused \(4xx\/5xx\) the reverse replayer applied to the source \(2xx\) from 2026-03-02T10:08:00.000Z to 2026-03-02T10:11:00.000Z \(POST 3, PUT 1; POST counts failed searches too\)/,
+      );
+      expect(json.refusedReplays).toMatchObject({ writes: 4, byMethod: { POST: 3, PUT: 1 } });
+      const query = aws.cloudWatch
+        .commandCalls(GetMetricDataCommand)
+        .map((call) => call.args[0].input)
+        .find((input) => input.MetricDataQueries?.[0]?.Id === 'refused');
+      expect(query?.MetricDataQueries?.[0]?.Expression).toBe(
+        "SEARCH('{OpenSearchMigrations,OTelLib,method,qualifier,sourceStatusCode,statusCodesMatch,targetStatusCode} " +
+          'MetricName="tupleComparison" qualifier="dev-reverse" statusCodesMatch="false"\', \'Sum\', 60)',
+      );
+      // From the minute before the cutover to now (10:11), before 15 minutes after the end (10:25).
+      expect(query?.StartTime).toEqual(new Date('2026-03-02T10:07:00.000Z'));
+      expect(query?.EndTime).toEqual(new Date('2026-03-02T10:11:00.000Z'));
+    });
+
+    it('says none were, and says why it could not count', async () => {
+      withReverseLagAlarm();
+      aws.cloudWatch
+        .on(GetMetricDataCommand)
+        .resolves({ MetricDataResults: [tupleSeries('PUT 200 400', [3])] });
+      aws.dynamo.on(GetCommand).resolves({ Item: ended(verdict) });
+      expect((await swing(['status'])).stdout).toContain(
+        'Refused writes replayed: no write the target refused was replayed onto the source',
+      );
+
+      aws.cloudWatch.on(GetMetricDataCommand).rejects(new Error('AccessDenied: cloudwatch:GetMetricData'));
+      expect((await swing(['status'])).stdout).toContain(
+        'Refused writes replayed: writes the target refused that the source took: not counted: AccessDenied',
+      );
+
+      mockDeployedStack(ended(verdict));
+      expect((await swing(['status'])).stdout).toContain(
+        'not counted: this stack has no ReverseLagAlarm output to name the reverse replayer',
+      );
+    });
+
+    it('asks nothing without reverse capture', async () => {
+      withReverseLagAlarm();
+      aws.dynamo
+        .on(GetCommand)
+        .resolves({ Item: ended({ lossless: false, reverseCapture: false, detail: 'none' }) });
+      const result = await swing(['status']);
+      expect(result.stdout).not.toContain('Refused writes replayed');
+      const asked = aws.cloudWatch
+        .commandCalls(GetMetricDataCommand)
+        .filter((call) => call.args[0].input.MetricDataQueries?.[0]?.Id === 'refused');
+      expect(asked).toEqual([]);
+    });
   });
 
   it('says when the pins left and that the pinned reads bake on the target under alarm watch', async () => {
