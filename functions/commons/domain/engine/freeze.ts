@@ -1,4 +1,4 @@
-import { Superseded, TransientFailure } from '../errors.ts';
+import { LockLost, Superseded, TransientFailure } from '../errors.ts';
 import { RollbackEventSchema } from '../events.ts';
 import { DEFAULT_READS_FIRST, hasCutOver, liftFreeze, rulesDrift, rulesOf } from '../reads-first.ts';
 import { malformedRecord } from '../record-check.ts';
@@ -123,21 +123,13 @@ export async function freezeRollout(
     drainDeadline: new Date(Date.parse(startedAt) + timeoutMs).toISOString(),
   };
   const mine = claim ? { freezeStartedAt: startedAt } : undefined;
-  // rolling-back first, as Rollback: no stale ShiftWeights attempt passes its fence after this write.
-  const begunOn = await deps.store.update(
-    deps.listenerArn,
-    executionArn,
-    {
-      status: 'rolling-back',
-      reason,
-      ...(rollout.cutoverAt === undefined ? { cutoverAt: rollout.cutoverStartedAt } : {}),
-      taskToken: undefined,
-      taskKind: undefined,
-      freeze: begun,
-    },
-    undefined,
-    claim ? { freezeStartedAt: claim.read } : undefined,
-  );
+  const begunOn = await beginFreeze(deps, rollout, reason, begun, claim);
+  // Another attempt of this Freeze began the freeze since this one read the record: on from the record as it is.
+  if (!begunOn) {
+    const record = await deps.store.get(deps.listenerArn);
+    if (record?.lockOwner !== executionArn || !record.rollout?.freeze) throw lockLost(deps, executionArn);
+    return freezeRollout(deps, record.rollout, reason, operatorDecided);
+  }
   // `swing rollback --force` records itself before it restores by hand: one recorded since this freeze read the
   // record restores now, and no freeze rule goes on the listener after the operator's restore (I4).
   const forcedAt = begunOn.forcedRollbackAt;
@@ -179,6 +171,42 @@ export async function freezeRollout(
     drainDeadline: frozen.drainDeadline,
   });
   return { frozen: true, recheckSeconds: recheckSeconds(frozen, frozenAt), note: 'frozen' };
+}
+
+/**
+ * Records the freeze as begun, `rolling-back` first as Rollback does (no stale ShiftWeights attempt passes its fence
+ * after this write). A Freeze attempt whose answer was lost runs on beside its Retry, and its write may land after
+ * the Retry froze (`frozenAt`) or the drain ended: it must not put the freeze back to only begun, or DrainCheck and
+ * Rollback would find no freeze to drain and restore at once, the reverse replayer not drained. So a freeze is begun
+ * only where none is (a conditional write: undefined returned when another attempt began one since the read), and
+ * one the read found begun is left as it stands, with the wait's token (Drain's, by now). A settler's claim is its
+ * own condition.
+ */
+async function beginFreeze(
+  deps: FreezeDeps,
+  rollout: Rollout,
+  reason: RollbackReason,
+  begun: FreezeRecord,
+  claim: { readonly read: string | null } | undefined,
+): Promise<Rollout | undefined> {
+  const beginning = claim !== undefined || rollout.freeze === undefined;
+  const patch = {
+    status: 'rolling-back' as const,
+    reason,
+    ...(rollout.cutoverAt === undefined ? { cutoverAt: rollout.cutoverStartedAt } : {}),
+    ...(beginning ? { taskToken: undefined, taskKind: undefined, freeze: begun } : {}),
+  };
+  const guard = claim ? { freezeStartedAt: claim.read } : beginning ? { freezeStartedAt: null } : undefined;
+  try {
+    return await deps.store.update(deps.listenerArn, rollout.executionArn, patch, undefined, guard);
+  } catch (error) {
+    if (claim || !(error instanceof Superseded)) throw error;
+    return undefined;
+  }
+}
+
+function lockLost(deps: Pick<FreezeDeps, 'listenerArn'>, executionArn: string): LockLost {
+  return new LockLost(`listener ${deps.listenerArn}: ${executionArn} no longer holds the lock`);
 }
 
 /**
