@@ -82,7 +82,7 @@ export function renderReportHtml(data: ReportData): string {
 }
 
 const PAGE_STYLE = `
-:root { --source: #2b6cb0; --target: #dd6b20; --weight: #6b46c1; --reads: #2c7a7b; --alarm: #c53030; --ok: #2f855a; --muted: #5a6472; --cutover: #000; }
+:root { --source: #2b6cb0; --target: #dd6b20; --weight: #6b46c1; --reads: #2c7a7b; --alarm: #c53030; --ok: #2f855a; --muted: #5a6472; --cutover: #000; --pins: #806f00; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1a202c; background: #f7f8fa; }
 main { max-width: 1120px; margin: 0 auto; padding: 24px; }
@@ -105,12 +105,15 @@ section:empty { display: none; }
 .chart { margin: 8px 0 20px; }
 .chart h3 { font-size: 14px; margin: 0 0 4px; }
 /* Markers, and their swatches in the legend, drawn by the same rules. The cutover's black is its own: the only
-   colour 3:1 or more against every line (the read share's teal, the write share's purple, source, target). */
+   colour 3:1 or more against every line (the read share's teal, the write share's purple, source, target).
+   The pins' olive is its own too: 4.2:1 beside the black, 5:1 on white, and apart from the teal and the purple
+   in hue (CIEDE2000 33 and 64; at least 31 and 57 in red-green colour blindness), since no colour 3:1 from the
+   teal in lightness stays 3:1 on white. */
 .marker, .swatch { border-left: 2px solid var(--alarm); }
 .marker { position: absolute; top: 0; bottom: 0; width: 0; pointer-events: none; }
 .marker-rollback, .swatch-rollback { border-left: 2px dashed #742a2a; }
 .marker-cutover, .swatch-cutover { border-left: 2px solid var(--cutover); }
-.marker-pins, .swatch-pins { border-left: 2px dotted var(--reads); }
+.marker-pins, .swatch-pins { border-left: 2px dotted var(--pins); }
 .marker-legend { list-style: none; display: flex; flex-wrap: wrap; gap: 2px 20px; margin: 6px 0 0; padding: 0; font-size: 12px; color: var(--muted); }
 .marker-legend:empty { display: none; }
 .swatch { display: inline-block; width: 0; height: 14px; margin-right: 6px; vertical-align: -3px; }
@@ -119,7 +122,7 @@ section:empty { display: none; }
 .marker-label { position: absolute; top: 0; font-size: 11px; line-height: 15px; white-space: nowrap; color: var(--alarm); padding: 0 3px; }
 .marker-label-rollback { color: #742a2a; }
 .marker-label-cutover { color: var(--cutover); font-weight: 600; }
-.marker-label-pins { color: var(--reads); font-weight: 600; }
+.marker-label-pins { color: var(--pins); font-weight: 600; }
 .band { position: absolute; top: 0; bottom: 0; background: rgba(197, 48, 48, .10); pointer-events: none; }
 .band-exposure { background: repeating-linear-gradient(135deg, rgba(44, 122, 123, .16) 0 6px, rgba(44, 122, 123, .04) 6px 12px); }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }

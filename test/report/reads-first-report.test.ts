@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { wcagContrast as contrast } from 'culori';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLocalOptions } from '#local/options.ts';
 import { runLocal } from '#local/run.ts';
@@ -287,16 +288,3 @@ describe('Report of a reads-first run rolled back after its cutover, opened in h
     }
   });
 });
-
-/** WCAG's contrast ratio of two computed colours, `rgb(r, g, b)`. */
-function contrast(a: string, b: string): number {
-  const luminance = (colour: string) => {
-    const [r, g, bl] = (colour.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map((part) => {
-      const c = Number(part) / 255;
-      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-    });
-    return 0.2126 * r! + 0.7152 * g! + 0.0722 * bl!;
-  };
-  const [dark, light] = [luminance(a), luminance(b)].sort((x, y) => x - y);
-  return (light! + 0.05) / (dark! + 0.05);
-}
