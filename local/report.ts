@@ -2,6 +2,7 @@ import { formatPlanSpec } from '#domain/plan.ts';
 import { runSteps } from '#domain/reads-first.ts';
 import { formatWeights } from '#domain/weights.ts';
 import type { ReportData, ReportEvent, ReportExposure, ReportStep, WeightSteps } from '#report/model.ts';
+import { eventStepLabel } from '#report/step-names.ts';
 import { freezeEventText, freezeNote } from './freeze-text.ts';
 import type { LocalDivergence, LocalExposure, LocalSummary } from './summary.ts';
 import type { TimelineEvent } from './timeline.ts';
@@ -21,13 +22,6 @@ const PHASE_TEXT: Record<string, string> = {
   halted: 'halted',
 };
 
-/** `step 2/4`, and in reads-first what the step moves: `step 4/4, write cutover`. */
-function stepLabel(index: number, of: number, kind: string | undefined): string {
-  const what =
-    kind === 'cutover' ? ', write cutover' : kind === 'pins' ? ', pins' : kind === 'reads' ? ', reads' : '';
-  return `step ${Math.min(index + 1, of)}/${of}${what}`;
-}
-
 function eventOf(event: TimelineEvent): ReportEvent {
   switch (event.kind) {
     case 'weights':
@@ -42,7 +36,7 @@ function eventOf(event: TimelineEvent): ReportEvent {
         event.status === 'baked' ||
         event.status === 'gated' ||
         event.status === 'shifting'
-          ? ` (${stepLabel(event.stepIndex, event.steps, event.stepKind)})`
+          ? ` (${eventStepLabel(Math.min(event.stepIndex + 1, event.steps), event.steps, event.stepKind)})`
           : '';
       const reason = event.reason ? `: ${event.reason.error}: ${event.reason.cause}` : '';
       const pins = (event.stepKind as string | undefined) === 'pins';

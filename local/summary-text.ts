@@ -2,6 +2,7 @@ import type { createColors } from 'picocolors';
 import { describeDeliveredSplit } from '#domain/delivered-split.ts';
 import { formatWeights } from '#domain/weights.ts';
 import { exposureWindowText } from '#report/exposure-window.ts';
+import { STEP_KIND_NAMES } from '#report/step-names.ts';
 import { freezeSummaryLines } from './freeze-text.ts';
 import type { LocalExposure, LocalSummary, StepSummary } from './summary.ts';
 
@@ -98,11 +99,9 @@ export function summaryLines(summary: LocalSummary, c: ReturnType<typeof createC
 /** `step 2/5, reads 50 %`, `step 4/5, write cutover`, `step 5/5, pins removed`; all mode `step 2/3, 50 %`. */
 export function stepName(step: Pick<StepSummary, 'number' | 'of' | 'kind' | 'percent'>): string {
   const what =
-    step.kind === 'cutover'
-      ? 'write cutover'
-      : step.kind === 'pins'
-        ? 'pins removed'
-        : `${step.kind === 'reads' ? 'reads ' : ''}${step.percent} %`;
+    step.kind === 'cutover' || step.kind === 'pins'
+      ? STEP_KIND_NAMES[step.kind]
+      : `${step.kind === 'reads' ? 'reads ' : ''}${step.percent} %`;
   return `step ${step.number}/${step.of}, ${what}`;
 }
 

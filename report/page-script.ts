@@ -1,3 +1,5 @@
+import { STEP_KIND_NAMES } from './step-names.ts';
+
 /**
  * The report page's own script: plain browser JavaScript, no build step, no network. It draws only the
  * ReportData the page carries (report/model.ts).
@@ -7,6 +9,8 @@ export const PAGE_SCRIPT = `
   'use strict';
   var data = JSON.parse(document.getElementById('swing-data').textContent);
   var colors = { source: '#2b6cb0', target: '#dd6b20', weight: '#6b46c1', reads: '#2c7a7b' };
+  // What each reads-first step moves, named as the summary and the events name it (report/step-names.ts).
+  var stepKindNames = ${JSON.stringify(STEP_KIND_NAMES)};
   var readsFirst = data.traffic === 'reads-first';
   var charts = [];
   window.swingReport = { data: data, charts: charts };
@@ -88,7 +92,7 @@ export const PAGE_SCRIPT = `
     if (event.kind === 'alarm' && event.state === 'ALARM') markers.push({ kind: 'alarm', at: event.at, label: 'ALARM', title: event.text });
   });
   if (data.cutoverAt) markers.push({ kind: 'cutover', at: data.cutoverAt, label: 'cutover', title: 'write cutover: writes move to the target' });
-  if (data.pinsRemovedAt) markers.push({ kind: 'pins', at: data.pinsRemovedAt, label: 'pins removed', title: 'the pins leave: pinned reads go to the target' });
+  if (data.pinsRemovedAt) markers.push({ kind: 'pins', at: data.pinsRemovedAt, label: stepKindNames.pins, title: 'the pins leave: pinned reads go to the target' });
   if (rollback && rollback.restoredAt) {
     markers.push({ kind: 'rollback', at: rollback.restoredAt, label: 'rollback', title: 'rollback: weights restored' });
   }
@@ -256,7 +260,7 @@ export const PAGE_SCRIPT = `
     var verdictText = { 'as-asked': 'as asked', off: 'OFF', 'too-few': 'too few', 'not-measured': 'not measured' }[verdict];
     var badge = el('span', { class: 'verdict verdict-' + verdict, text: verdictText });
     if (d && d.notes && d.notes.length) badge.title = d.notes.join('\\n');
-    var kindText = step.kind === 'cutover' ? ' write cutover' : step.kind === 'pins' ? ' pins removed' : step.kind === 'reads' ? ' reads' : '';
+    var kindText = step.kind ? ' ' + stepKindNames[step.kind] : '';
     var numberText = step.number !== undefined ? step.number + '/' + step.of : String(step.index + 1);
     var cells = [
       [numberText + kindText + (step.state === 'rolled-back' ? ' (rolled back)' : step.state === 'not-reached' ? ' (not reached)' : ''), ''],

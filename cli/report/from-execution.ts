@@ -6,6 +6,7 @@ import { DEFAULT_READS_FIRST, type RunStep, runSteps } from '#domain/reads-first
 import type { Plan, ReadsFirstSettings, Weights, WriteExposure } from '#domain/types.ts';
 import { formatWeights, weightsToPercent } from '#domain/weights.ts';
 import type { ReportData, ReportEvent, ReportExposure, ReportRollback, ReportStep } from '#report/model.ts';
+import { eventStepLabel } from '#report/step-names.ts';
 
 interface ShiftedStep {
   index: number;
@@ -17,13 +18,6 @@ interface ShiftedStep {
 }
 
 const STEP_KINDS: readonly string[] = ['reads', 'cutover', 'pins'];
-
-/** `step 2/4`, and in reads-first what the step moves: `step 4/5, write cutover`, as the local report says. */
-function stepLabel(index: number, of: number | undefined, kind: string | undefined): string {
-  const what =
-    kind === 'cutover' ? ', write cutover' : kind === 'pins' ? ', pins' : kind === 'reads' ? ', reads' : '';
-  return `step ${index + 1}${of ? `/${of}` : ''}${what}`;
-}
 
 function parseJson(text: string | undefined): Record<string, unknown> | undefined {
   if (!text) return undefined;
@@ -137,7 +131,7 @@ function onTaskStateExited(facts: HistoryFacts, event: HistoryEvent, at: string)
       facts.events.push({
         at,
         kind: 'weights',
-        text: `${stepLabel(step.index, facts.runSteps?.length, kind)}: weights ${formatWeights(step.weights)}`,
+        text: `${eventStepLabel(step.index + 1, facts.runSteps?.length, kind)}: weights ${formatWeights(step.weights)}`,
       });
     }
   }
