@@ -224,11 +224,11 @@ export function rulesDrift(
     }
   }
   // Once recorded, every rule must be there until the cutover (after it Swing removes the read rules itself) or
-  // until a rollback began (a retried Rollback finds the rules its first attempt deleted).
+  // until a rollback began removing them (a retried Rollback finds the rules its first attempt deleted).
   if (
     rollout.readsWritten !== undefined &&
     !hasCutOver(rollout) &&
-    rollout.status !== 'rolling-back' &&
+    !removingOwnRules(rollout) &&
     !options.ignoreMissing
   ) {
     const missing = SWING_RULE_SET.filter((spec) => !rules.some((rule) => rule.name === spec.name));
@@ -237,6 +237,16 @@ export function rulesDrift(
     }
   }
   return undefined;
+}
+
+/**
+ * Whether Swing may be removing its own rules: every remover (Rollback, the settlers) records `rolling-back` before
+ * its first DeleteRule. A rollback that found a hand change records that as its reason in the same write and
+ * removes nothing (nor does one that found the record damaged): its `rolling-back` excuses no missing rule.
+ */
+export function removingOwnRules(rollout: Rollout): boolean {
+  const haltsFor = rollout.reason?.error;
+  return rollout.status === 'rolling-back' && haltsFor !== 'WeightsDrifted' && haltsFor !== 'RecordMalformed';
 }
 
 function forwardOf(rule: FoundSwingRule): FoundSwingRule {

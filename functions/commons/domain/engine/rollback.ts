@@ -4,6 +4,7 @@ import {
   DEFAULT_READS_FIRST,
   hasCutOver,
   removeRules,
+  removingOwnRules,
   rulesDrift,
   rulesDriftError,
   rulesOf,
@@ -124,37 +125,30 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
   }
   // Before any write, the record's included: Halt then records this refusal as the reason.
   if (restoring && ours) refuseRestoreRaisingTarget(rollout, current, deps.listenerArn);
-  let rules =
-    rollout.traffic === 'reads-first' ? await rulesOf(rulesPort(deps, deps.listenerArn), executionArn) : [];
   // A stale read step's ModifyRule, landed after the next step, is Swing's own write too (as isPlannedStep).
   // After `swing rollback --force` (recorded before it changed anything) the rules it removed are missing by
   // Swing's own doing, and a step it raced may have written its read rules after it.
-  const driftIn = (
-    found: readonly FoundSwingRule[],
-    options: { ignoreMissing?: boolean; forced?: boolean } = {},
-  ) => {
+  const driftIn: DriftIn = (found, options = {}) => {
     const forced = options.forced ?? isForced(rollout);
     return rulesDrift(rollout, found, {
       staleSteps: forced || staleShiftMsLeft(deps, rollout) > 0,
       ignoreMissing: forced || options.ignoreMissing,
     });
   };
-  let rulesChanged = driftIn(rules);
-  // DescribeRules and DescribeTags may not show a rule created just now: missing rules are read again before
-  // they count as deleted by someone.
-  for (
-    let read = 1;
-    read < STALE_SHIFT_READS && rulesChanged && !driftIn(rules, { ignoreMissing: true });
-    read += 1
-  ) {
-    await (deps.sleep ?? sleep)(STALE_SHIFT_READ_GAP_MS);
-    rules = await rulesOf(rulesPort(deps, deps.listenerArn), executionArn);
-    rulesChanged = driftIn(rules);
-  }
+  const { rules, changed } = await judgedRules(deps, rollout, driftIn);
+  let rulesChanged = changed;
+  // A hand change is recorded as the reason with rolling-back, in one write: no twin takes the rules missing then
+  // for Swing's removal (removingOwnRules), and Halt reports it.
+  const handChange =
+    restoring && !ours
+      ? driftError(rollout, current, deps.listenerArn)
+      : rulesChanged
+        ? rulesDriftError(deps.listenerArn, rulesChanged)
+        : undefined;
   // After this write no ShiftWeights attempt passes its fence; the record it returns holds the latest that did.
   const rollingBack = await deps.store.update(deps.listenerArn, executionArn, {
     status: 'rolling-back',
-    ...(reason ? { reason } : {}),
+    ...(handChange ? { reason: handChangeReason(handChange, reason, deps.now()) } : reason ? { reason } : {}),
     // A retry of this rollback finds the listener restored: the record must still say the writes had moved.
     ...(cutOver && rollout.cutoverAt === undefined ? { cutoverAt: rollout.cutoverStartedAt } : {}),
     taskToken: undefined,
@@ -169,6 +163,8 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
   }
   if (restoring && !ours) throw driftError(rollout, current, deps.listenerArn);
   if (rulesChanged) throw rulesDriftError(deps.listenerArn, rulesChanged);
+  // The change was `swing rollback --force`'s, recorded before that write: the rollback's own reason goes back.
+  if (handChange) await deps.store.update(deps.listenerArn, executionArn, { reason });
   // The default action first (before the cutover it is untouched), then the rules: removing a read rule sends
   // its reads where the default action sends them, so no removal raises the target's share.
   if (restoring) await deps.listener.writeWeights(rollout.startingWeights);
@@ -201,6 +197,52 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
     note: rehearsal ? 'rehearsal: restored at its end, as planned' : `restored after ${reason?.error}`,
     ...(exposure ? { exposure } : {}),
   };
+}
+
+type DriftIn = (
+  found: readonly FoundSwingRule[],
+  options?: { ignoreMissing?: boolean; forced?: boolean },
+) => string | undefined;
+
+/** The execution's rules of Swing's (none in all mode) and how they differ from what Swing made, if they do. */
+async function judgedRules(
+  deps: RollbackDeps,
+  rollout: Rollout,
+  driftIn: DriftIn,
+): Promise<{ rules: FoundSwingRule[]; changed: string | undefined }> {
+  if (rollout.traffic !== 'reads-first') return { rules: [], changed: undefined };
+  const port = rulesPort(deps, deps.listenerArn);
+  let rules = await rulesOf(port, rollout.executionArn);
+  let changed = driftIn(rules);
+  // DescribeRules and DescribeTags may not show a rule created just now: missing rules are read again before
+  // they count as deleted by someone.
+  const onlyMissing = () => changed !== undefined && !driftIn(rules, { ignoreMissing: true });
+  for (let read = 1; read < STALE_SHIFT_READS && onlyMissing(); read += 1) {
+    await (deps.sleep ?? sleep)(STALE_SHIFT_READ_GAP_MS);
+    rules = await rulesOf(port, rollout.executionArn);
+    changed = driftIn(rules);
+  }
+  // Missing rules are judged against the record read AFTER the rules, not the one read at the start: a twin
+  // attempt (a lost answer's, running on beside its Retry) records rolling-back before its first DeleteRule, so a
+  // rule this read found gone by its hand shows as being removed there.
+  if (onlyMissing() && (await removedByOwnHand(deps, rollout.executionArn))) changed = undefined;
+  return { rules, changed };
+}
+
+/**
+ * Whether the record, read now, says Swing is removing the execution's rules (rolling-back, recorded by a remover
+ * before its first DeleteRule, with no hand change found) or `swing rollback --force` acted.
+ */
+async function removedByOwnHand(deps: RollbackDeps, executionArn: string): Promise<boolean> {
+  const record = await deps.store.get(deps.listenerArn);
+  const now = record?.lockOwner === executionArn ? record.rollout : undefined;
+  return now !== undefined && (removingOwnRules(now) || isForced(now));
+}
+
+/** The hand change a rollback found, and the reason it was rolling back for: what Halt reports. */
+function handChangeReason(drift: Error, reason: RollbackReason | undefined, now: Date): RollbackReason {
+  const then = reason ? `. Then ${reason.error}: ${reason.cause}` : '';
+  return { error: drift.name, cause: `${drift.message}${then}`.slice(0, 2000), at: now.toISOString() };
 }
 
 function isForced(rollout: Rollout): boolean {
