@@ -20,6 +20,7 @@ import { haltOnMalformedRecord, malformedRecord } from '../record-check.ts';
 import type {
   ExecutionStatus,
   ExecutionStatusPort,
+  ListenerRecord,
   RollbackReason,
   Rollout,
   RolloutOutcome,
@@ -462,6 +463,14 @@ async function sweepAfterItsEnd(
   return 'nothing-held';
 }
 
+/** The execution's rollout once it no longer holds the lock (in the history, or the record's last), if any. */
+function finishedRollout(record: ListenerRecord | undefined, executionArn: string): Rollout | undefined {
+  if (record?.lockOwner === executionArn) return undefined;
+  return [...(record?.history ?? []), ...(record?.rollout ? [record.rollout] : [])].findLast(
+    (rollout) => rollout.executionArn === executionArn,
+  );
+}
+
 /**
  * I7: an execution stopped, timed out or failed outside the catch paths still holds the lock; put the
  * starting weights back (unless someone changed them by hand) and release it.
@@ -472,15 +481,13 @@ export async function safetyNet(deps: SafetyNetDeps, event: unknown): Promise<Sa
   if (status !== 'ABORTED' && status !== 'FAILED' && status !== 'TIMED_OUT') return 'ignored-status';
   let record = await deps.store.get(deps.listenerArn);
   const stoppedAt = change.time ? new Date(change.time) : deps.now();
-  const finished =
-    record?.lockOwner === executionArn
-      ? undefined
-      : [...(record?.history ?? []), ...(record?.rollout ? [record.rollout] : [])].findLast(
-          (rollout) => rollout.executionArn === executionArn,
-        );
   // Ended through its own paths (or settled already): nothing held, but a stale Freeze attempt may still land a rule.
+  const finished = finishedRollout(record, executionArn);
   if (finished) return sweepAfterItsEnd(deps, finished, stoppedAt);
   if (await waitOutInFlightTasks(deps, stoppedAt)) record = await deps.store.get(deps.listenerArn);
+  // Released during the wait (its Finalize ran on after the stop, or a settler): the same sweep, the wait over.
+  const releasedMeanwhile = finishedRollout(record, executionArn);
+  if (releasedMeanwhile) return sweepAfterItsEnd(deps, releasedMeanwhile, stoppedAt);
   if (record?.lockOwner !== executionArn || !record.rollout) return 'nothing-held';
   if (await runsAgain(deps, executionArn, stoppedAt)) return 'redriven';
   return settleEndedExecution(deps, record.rollout, {
