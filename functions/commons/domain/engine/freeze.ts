@@ -143,8 +143,20 @@ export async function freezeRollout(
     );
     return { frozen: false, note: `swing rollback --force restored the listener at ${forcedAt}: no freeze` };
   }
+  // The listener again, after the begin: a stale attempt (its answer lost) whose begin stalled past a hand change
+  // that made its Retry find no freeze, and past Finalize's read, would otherwise freeze the operator's listener
+  // (I4) with nobody to lift it (I9). A hand change after this read is ELBv2's window: no conditional write.
+  const now = await deps.listener.readWeights();
+  if (!freezeApplies(deps, begunOn, now, operatorDecided)) {
+    // Recorded lifted unless a lifter (Rollback after a restore) got there first: its record is the fuller one.
+    if (await freezeStillStands(deps, executionArn)) {
+      const lifted = { freeze: { ...begun, liftedAt: deps.now().toISOString() } };
+      await deps.store.update(deps.listenerArn, executionArn, lifted, undefined, mine);
+    }
+    return { frozen: false, note: 'no freeze: the listener changed since the freeze began' };
+  }
   // A rule a retry overlapping this one created meanwhile is taken as made (the adapter).
-  const refused = await createFreezeRules(deps, rollout, current, found);
+  const refused = await createFreezeRules(deps, rollout, now, found);
   if (refused) {
     await deps.store.update(
       deps.listenerArn,
