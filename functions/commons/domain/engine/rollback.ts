@@ -242,7 +242,12 @@ async function removedByOwnHand(deps: RollbackDeps, executionArn: string): Promi
 /** The hand change a rollback found, and the reason it was rolling back for: what Halt reports. */
 function handChangeReason(drift: Error, reason: RollbackReason | undefined, now: Date): RollbackReason {
   const then = reason ? `. Then ${reason.error}: ${reason.cause}` : '';
-  return { error: drift.name, cause: `${drift.message}${then}`.slice(0, 2000), at: now.toISOString() };
+  // The reason's own fields stay (the alarm it began for, when it fired), as the hold path's hand-change reason.
+  return {
+    ...(reason ?? { at: now.toISOString() }),
+    error: drift.name,
+    cause: `${drift.message}${then}`.slice(0, 2000),
+  };
 }
 
 function isForced(rollout: Rollout): boolean {
