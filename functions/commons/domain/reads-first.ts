@@ -17,6 +17,7 @@ import type {
   PlanEnd,
   PlanStep,
   ReadsFirstSettings,
+  RollbackReason,
   Rollout,
   SwingRulesPort,
   TrafficMode,
@@ -247,6 +248,18 @@ export function rulesDrift(
 export function removingOwnRules(rollout: Rollout): boolean {
   const haltsFor = rollout.reason?.error;
   return rollout.status === 'rolling-back' && haltsFor !== 'WeightsDrifted' && haltsFor !== 'RecordMalformed';
+}
+
+/**
+ * The hand change (or damaged record) a rollback found and recorded with `rolling-back`, if it did: the rollout
+ * halts on it. Whoever reads it later (a Retry of that Rollback, a settler) halts too and writes nothing, even if
+ * the listener looks as Swing left it again: the operator, told of the halt, may have undone the change, and the
+ * listener is theirs from the moment Swing found it (I4). `swing rollback --force` (recorded) overrides it: the
+ * operator decided to go back.
+ */
+export function recordedHalt(rollout: Rollout): RollbackReason | undefined {
+  const found = rollout.status === 'rolling-back' && !removingOwnRules(rollout);
+  return found && rollout.forcedRollbackAt === undefined ? rollout.reason : undefined;
 }
 
 function forwardOf(rule: FoundSwingRule): FoundSwingRule {

@@ -1,8 +1,9 @@
-import { DrainPending, HeldAfterCutover } from '../errors.ts';
+import { DrainPending, HeldAfterCutover, RecordMalformed, WeightsDrifted } from '../errors.ts';
 import { RollbackEventSchema } from '../events.ts';
 import {
   DEFAULT_READS_FIRST,
   hasCutOver,
+  recordedHalt,
   removeRules,
   removingOwnRules,
   rulesDrift,
@@ -69,6 +70,10 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
     };
   }
   let rollout = record.rollout;
+  // An earlier attempt found a hand change (or the record damaged) and recorded it: this one halts on it as well,
+  // writing nothing (not the reason again: it would nest), even where the operator has undone the change since.
+  const halted = recordedHalt(rollout);
+  if (halted) throw recordedHaltError(halted);
   const malformed = malformedRecord(rollout);
   if (malformed) await recordRollbackHalt(deps, rollout, malformed);
   // Writes frozen: nothing restores before the reverse replayer drained or the drain's deadline passed.
@@ -248,6 +253,12 @@ function handChangeReason(drift: Error, reason: RollbackReason | undefined, now:
     error: drift.name,
     cause: `${drift.message}${then}`.slice(0, 2000),
   };
+}
+
+function recordedHaltError(reason: RollbackReason): Error {
+  return reason.error === 'RecordMalformed'
+    ? new RecordMalformed(reason.cause)
+    : new WeightsDrifted(reason.cause);
 }
 
 function isForced(rollout: Rollout): boolean {
