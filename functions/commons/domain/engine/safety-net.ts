@@ -11,6 +11,7 @@ import { endedNow } from '../quiet.ts';
 import {
   DEFAULT_READS_FIRST,
   hasCutOver,
+  recordedHalt,
   removeRules,
   rulesDrift,
   rulesDriftError,
@@ -184,12 +185,17 @@ export async function settleEndedExecution(
   given: Rollout,
   ended: EndedExecution,
 ): Promise<SafetyNetAction> {
-  const { executionArn, status } = ended;
+  const { executionArn } = ended;
   // Unless `swing rollback --force` restored the listener after Complete decided (its holder had ended): then
   // the listener is back at the start, and the rollout is settled as rolled back.
   if (given.status === 'completing' && given.forcedRollbackAt === undefined) {
     return completeDecidedRollout(deps, given, ended);
   }
+  // Its Rollback found a hand change (or the record damaged) and recorded it: it halts on that, writing nothing,
+  // even where the operator has undone the change since (recordedHalt). No freeze first, no restore.
+  const found = recordedHalt(given);
+  if (found)
+    return endSettling(deps, given, ended, { action: 'halted-drift', reason: found, exposed: false });
   const prepared = await beforeRestore(deps, given, ended);
   if (typeof prepared === 'string') return prepared;
   const { rollout, reason, holding } = prepared;
@@ -224,6 +230,11 @@ export async function settleEndedExecution(
       // or the reconciler settling the same holder records rolling-back before its first DeleteRule, so a rule
       // this read finds gone by a settler's hand shows as rolling-back here (a fence: mark, then delete).
       const settling = await heldRollout(deps, executionArn);
+      const foundMeanwhile = recordedHalt(settling);
+      if (foundMeanwhile) {
+        haltReason = foundMeanwhile;
+        return 'halted-drift';
+      }
       // A rule missing at the first read was deleted by someone (I4: halt, touch nothing, as Rollback does);
       // missing once a settler (or Rollback) recorded rolling-back, or at a retry after a throttled removal, it is
       // Swing's own doing, and so are those `swing rollback --force` removed (recorded), with the read rules a
@@ -272,9 +283,20 @@ export async function settleEndedExecution(
       throw error;
     }
   }
+  return endSettling(deps, rollout, ended, { action, reason: haltReason ?? reason, exposed });
+}
+
+/** Notifies the outcome of a settled rollout and releases its lock: restored, or halted leaving no freeze. */
+async function endSettling(
+  deps: SafetyNetDeps,
+  rollout: Rollout,
+  ended: EndedExecution,
+  settled: { action: SafetyNetAction; reason: RollbackReason; exposed: boolean },
+): Promise<SafetyNetAction> {
+  const { executionArn, status } = ended;
+  const { action, exposed, reason: finalReason } = settled;
   const halted = action === 'halted-drift' || action === 'halted-restore-raises-target';
   const outcome: RolloutOutcome = halted ? 'halted' : 'rolled-back';
-  const finalReason = haltReason ?? reason;
   // A restore after the cutover loses the writes the target took since: never in silence.
   const exposure = !halted && exposed ? await reverseExposure(deps, rollout) : undefined;
   // A restore removed every rule of the rollout (the freeze first); a halt leaves the rest to the operator, never a
