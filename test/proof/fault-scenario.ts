@@ -39,7 +39,12 @@ export type Trigger =
   /** Just before the main rollout's nth ModifyListener (reads-first: the first is the write cutover). */
   | { readonly on: 'listener-write'; readonly n: number }
   /** Just before the nth AWS call the main rollout makes while its execution is in `state`. */
-  | { readonly on: 'in-state'; readonly state: TriggerState; readonly n: number };
+  | { readonly on: 'in-state'; readonly state: TriggerState; readonly n: number }
+  /**
+   * Reverse capture: `afterMs` after the rollback's freeze stood (every freeze rule on the listener), while the
+   * execution runs (its Drain); with `settlers`, also during a settler's drain once it ended.
+   */
+  | { readonly on: 'frozen'; readonly afterMs: number; readonly settlers?: true };
 
 /** States a fault can strike in, by the calls made there (Complete's included: a failure while it finishes). */
 export type TriggerState = 'ShiftWeights' | 'AfterBake' | 'Complete' | 'Rollback' | 'Rehearse';
@@ -105,7 +110,12 @@ export type Fault =
    * An operator sets the weights by hand while Swing waits. Only during bakes and gates: a hand change inside
    * the adapter's read-then-write of ModifyListener is lost in any design (ELBv2 has no conditional write).
    */
-  | { readonly kind: 'drift'; readonly at: Extract<Trigger, { on: 'wait' }>; readonly weights: Weights }
+  | {
+      readonly kind: 'drift';
+      /** `frozen`: during the rollback's drain (reverse capture's `late-rule`, reverse-capture-model.ts). */
+      readonly at: Extract<Trigger, { on: 'wait' | 'frozen' }>;
+      readonly weights: Weights;
+    }
   /**
    * An operator reshapes the listener by hand while Swing waits (a maintenance page, a redirect, a forward to
    * another group): like drift, Swing must halt and leave it alone.
@@ -407,6 +417,12 @@ const DRAWN_BY_DEFAULT = {
   foreignRules: true,
   recordDamage: true,
   priorHolder: true,
+  /**
+   * Reverse capture's `late-rule` hand change also during a settler's drain (the safety net's, the reconciler's):
+   * off while the reconciler sweeps the rules of a rollout held after the cutover that a settler then halted for
+   * that hand change (docs/guarantees.md).
+   */
+  settlerHandChange: false,
 };
 export type DrawnKind = keyof typeof DRAWN_BY_DEFAULT;
 
@@ -1099,12 +1115,35 @@ function scenarioOf(
 }
 
 /**
- * Reverse capture's drawn alarm and end after the cutover (reverse-capture-model.ts), as more faults of the run.
+ * Reverse capture's drawn alarm and end after the cutover (reverse-capture-model.ts), as more faults of the run,
+ * and the hand change during the drain that halts the rollback of a `late-rule` freeze fault.
  */
 function withAlarmAfterCutover(scenario: Scenario): Scenario {
+  const drawn = withAlarmAndEnd(scenario);
+  const late = scenario.readsFirst?.reverse?.freezeFault;
+  if (late?.kind !== 'late-rule' || scenario.readsFirst?.rehearsal) return drawn;
+  const handChange: Fault = {
+    kind: 'drift',
+    at: {
+      on: 'frozen',
+      afterMs: late.handChangeAfterMs,
+      ...(DRAWN.settlerHandChange ? { settlers: true as const } : {}),
+    },
+    weights: late.handWeights,
+  };
+  return {
+    ...drawn,
+    faults: [...drawn.faults, handChange],
+    statusEventLost: drawn.statusEventLost || late.statusEventLost,
+  };
+}
+
+function withAlarmAndEnd(scenario: Scenario): Scenario {
   const readsFirst = scenario.readsFirst;
-  const { alarmAfterCutover: alarm, endAfterCutover: end } = readsFirst?.reverse ?? {};
+  const { alarmAfterCutover: alarm, endAfterCutover: end, freezeFault } = readsFirst?.reverse ?? {};
   if (!readsFirst || readsFirst.rehearsal || (!alarm && !end)) return scenario;
+  // A run drawn to end after the cutover, or with a fault of the rollback's Freeze, is made to reach the cutover.
+  const reach = end !== undefined || freezeFault !== undefined;
   const waits = waitsOf(scenario.steps, readsFirst);
   const inBake = (bake: 'cutover' | 'pins', afterMs: number): Extract<Trigger, { on: 'wait' }> => ({
     on: 'wait',
@@ -1118,10 +1157,10 @@ function withAlarmAfterCutover(scenario: Scenario): Scenario {
     delivery: { by: 'at-once' },
   });
   const faults: Fault[] = alarm ? [alarmAt(inBake(alarm.in, alarm.afterMs))] : [];
-  // A run drawn to end after the cutover keeps only the faults that cannot end it before: those that slow or
-  // throttle, and any that strike in the cutover's bake or later, or in the Rollback state.
+  // Such a run keeps only the faults that cannot end it before: those that slow or throttle, and any that strike
+  // in the cutover's bake or later, or in the Rollback state.
   const cutoverBake = waits.length - 2;
-  const kept = end
+  const kept = reach
     ? scenario.faults.filter(
         (fault) =>
           ENDS_NOTHING.has(fault.kind) ||
@@ -1141,7 +1180,7 @@ function withAlarmAfterCutover(scenario: Scenario): Scenario {
       ...(end.by === 'stop-event-lost' ? { statusEventLost: true as const } : {}),
     });
   }
-  if (!end) return { ...scenario, faults: [...kept, ...faults] };
+  if (!reach) return { ...scenario, faults: [...kept, ...faults] };
   // Its gates are promoted, so that it reaches the cutover.
   const promoted = (resolution: GateResolution): GateResolution =>
     resolution.by === 'promote' ? resolution : { by: 'promote', afterMs: 2000 };

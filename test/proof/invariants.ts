@@ -16,7 +16,7 @@ import {
   expectPauseHolds,
   expectResumePassesNoGate,
 } from './operator-and-listener-invariants.ts';
-import { expectLosslessRollback, isFreezePriority } from './reverse-capture-model.ts';
+import { expectLosslessRollback, isFreezePriority, isStaleFreezeRule } from './reverse-capture-model.ts';
 
 /**
  * The invariants of docs/guarantees.md, checked on the fakes' actual state after a run of the model-based fault test.
@@ -523,11 +523,18 @@ export function expectDriftLeftAlone(run: Run, record: ListenerRecord | undefine
       )
       .map((fault) => fault.elbLogAt),
   );
-  const handChangeAfterForce = run.fired.some(
-    (fault) => (fault.fault.kind === 'drift' || fault.fault.kind === 'reshape') && fault.elbLogAt > forcedAt,
+  // Until the next hand change after it: from there on, the operator is acting again.
+  const nextHandAfterForce = Math.min(
+    Number.POSITIVE_INFINITY,
+    ...run.fired
+      .filter(
+        (fault) =>
+          (fault.fault.kind === 'drift' || fault.fault.kind === 'reshape') && fault.elbLogAt > forcedAt,
+      )
+      .map((fault) => fault.elbLogAt),
   );
   const settlingForced = (index: number) =>
-    onlyForced || (forcedAt >= 0 && !handChangeAfterForce && index >= forcedAt);
+    onlyForced || (forcedAt >= 0 && index >= forcedAt && index < nextHandAfterForce);
   const writesAfter = run.world.elb.log.filter(
     (event, index) =>
       event.kind === 'call' &&
@@ -543,6 +550,7 @@ export function expectDriftLeftAlone(run: Run, record: ListenerRecord | undefine
       ) &&
       !(event.operation === 'DeleteRule' && freezeRules.has(event.rule)) &&
       !unfreezesWrites(run, event) &&
+      !isStaleFreezeRule(run.reverse, index, event) &&
       !(event.operation === 'ModifyListener' && staleRestoreAfter(run, first.seq)) &&
       event.seq > first.seq,
   );
@@ -1088,6 +1096,12 @@ export function expectReadsFirst(run: Run, record: ListenerRecord | undefined): 
       continue;
     }
     if (!event.weights) continue;
+    // A stale Freeze attempt's late rule forwards as the default action did when that attempt read the listener,
+    // before the hand change (ELBv2 has no conditional write): it must go (I9 below), it is not a restore.
+    if (isStaleFreezeRule(run.reverse, at, event)) {
+      ruleWeights.set(event.rule, event.weights);
+      continue;
+    }
     // A rule created forwarding exactly as the default action does sends its requests where they went (the
     // freeze's POST-read forwards, issue 22): no raise, whatever the default action's share.
     const asDefault = event.operation === 'CreateRule' && sameWeights(event.weights, defaultWeights);
@@ -1150,7 +1164,8 @@ export function expectReadsFirst(run: Run, record: ListenerRecord | undefined): 
       (event) =>
         event.seq > visible.seq &&
         !(event.operation === 'DeleteRule' && freezeRules.has(event.rule)) &&
-        !unfreezesWrites(run, event),
+        !unfreezesWrites(run, event) &&
+        !isStaleFreezeRule(run.reverse, log.indexOf(event), event),
     );
     expect(after, `no rule write nor ModifyListener after Swing's rules were changed by hand${why}`).toEqual(
       [],
@@ -1183,7 +1198,8 @@ export function expectReadsFirst(run: Run, record: ListenerRecord | undefined): 
   // Before the reconciler: the rollout's own paths and the safety net left nothing, except the pins a hold
   // keeps, what an attempt Step Functions had given up on wrote late, and a lost status event's lock (the
   // reconciler settles those).
-  const lateWriters = run.struck.length > 0 || run.result.statusEventLost === true;
+  const lateWriters =
+    run.struck.length > 0 || run.result.statusEventLost === true || run.reverse?.lateRule !== undefined;
   if (!leftAlone && !heldAfterCutover(finished) && !lateWriters) {
     expect(
       observed.rulesAtSettle,

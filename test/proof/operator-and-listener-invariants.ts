@@ -8,7 +8,7 @@ import { compileConditions, parseRequest } from '#local/alb-rules.ts';
 import { type FiredFault, foreignRule, type Run } from './fault-run.ts';
 import { isForceAfterLostStop } from './fault-scenario.ts';
 import { story, waitIntervals } from './invariants.ts';
-import { isFreezePriority } from './reverse-capture-model.ts';
+import { isFreezePriority, isStaleFreezeRule } from './reverse-capture-model.ts';
 
 /**
  * The guarantees of the kinds of event the fault model draws since issue 20: operator commands at any moment,
@@ -236,15 +236,19 @@ export function expectDamagedRecordHalts(run: Run, record: ListenerRecord | unde
       .filter((rule) => isFreezePriority(rule.Priority))
       .map((rule) => rule.RuleArn),
   );
+  // A hold after the cutover keeps its rules until the scroll keep-alive passed; the reconciler then sweeps them,
+  // reading the cutover's time and settings, never the starting weights the damage took.
+  const held = finished?.reason?.error === 'HeldAfterCutover' || finished?.exposure?.policy === 'hold';
   const writes = log
     .slice(from)
     .filter(
-      (event) =>
+      (event, index) =>
+        !isStaleFreezeRule(run.reverse, from + index, event) &&
         event.kind === 'call' &&
         event.caller === 'swing' &&
         event.outcome === 'ok' &&
         ['ModifyListener', 'CreateRule', 'ModifyRule', 'DeleteRule'].includes(event.operation) &&
-        !(event.operation === 'DeleteRule' && freezeRules.has(event.rule)),
+        !(event.operation === 'DeleteRule' && (freezeRules.has(event.rule) || held)),
     );
   expect(writes, `no restore writes after the record was damaged${why}`).toEqual([]);
   if (run.result.status === 'FAILED') {
