@@ -443,6 +443,42 @@ describe.each(CONTRACT_TARGETS)('Contract: RolloutStore, run against $name', (ta
       await expect(claim(first, later)).resolves.toMatchObject({ freeze: { startedAt: later } });
     });
 
+    it('refuses a write guarded against a recorded halt once a rollback recorded the hand change it found (its error), changing nothing', async () => {
+      const { store } = await target.fresh();
+      await store.acquire(LISTENER_ARN, rolloutOf('run-1', { status: 'baking' }));
+      const alarm = { error: 'AlarmFired', cause: 'alarm swing-alarm fired', at: '2026-11-24T10:05:00.000Z' };
+      const rollingBack = () =>
+        store.update(
+          LISTENER_ARN,
+          executionArn('run-1'),
+          { status: 'rolling-back', reason: alarm },
+          undefined,
+          {
+            noRecordedHalt: true,
+          },
+        );
+      // rolling-back with another reason, or a hand change recorded without rolling-back (the hold path), passes.
+      await expect(rollingBack()).resolves.toMatchObject({ reason: { error: 'AlarmFired' } });
+      const drift = {
+        ...alarm,
+        error: 'WeightsDrifted',
+        cause: 'rules pin-scroll-pit were deleted by someone',
+      };
+      await store.update(LISTENER_ARN, executionArn('run-1'), { status: 'baking', reason: drift });
+      await expect(rollingBack()).resolves.toMatchObject({ reason: { error: 'AlarmFired' } });
+
+      for (const found of [drift, { ...drift, error: 'RecordMalformed', cause: 'the record is malformed' }]) {
+        await store.update(LISTENER_ARN, executionArn('run-1'), { status: 'rolling-back', reason: found });
+        await expect(rollingBack()).rejects.toMatchObject({ name: found.error, message: found.cause });
+        expect((await store.get(LISTENER_ARN))?.rollout?.reason).toEqual(found);
+      }
+      // A recorded swing rollback --force overrides it: the operator decided to go back.
+      await store.update(LISTENER_ARN, executionArn('run-1'), {
+        forcedRollbackAt: '2026-11-24T10:06:00.000Z',
+      });
+      await expect(rollingBack()).resolves.toMatchObject({ reason: { error: 'AlarmFired' } });
+    });
+
     it('refuses an update on a listener that has no record', async () => {
       const { store } = await target.fresh();
 

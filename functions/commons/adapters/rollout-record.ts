@@ -1,5 +1,15 @@
-import { Aborted, ListenerQuiet, LockLost, Paused, RolloutLocked, Superseded } from '#domain/errors.ts';
+import {
+  Aborted,
+  ListenerQuiet,
+  LockLost,
+  Paused,
+  RecordMalformed,
+  RolloutLocked,
+  Superseded,
+  WeightsDrifted,
+} from '#domain/errors.ts';
 import { quietMessage, stillQuiet } from '#domain/quiet.ts';
+import { recordedHalt } from '#domain/reads-first.ts';
 import type {
   AcquireResult,
   Rollout,
@@ -164,7 +174,13 @@ export function supersededMessage(listenerArn: string, executionArn: string): st
 export function guardRefusal(
   rollout: Rollout,
   guard: UpdateGuard | undefined,
-): Aborted | Paused | Superseded | undefined {
+): Aborted | Paused | Superseded | WeightsDrifted | RecordMalformed | undefined {
+  // A hand change (or a damaged record) a rollback found and recorded: the writer halts on it too.
+  const halt = guard?.noRecordedHalt ? recordedHalt(rollout) : undefined;
+  if (halt)
+    return halt.error === 'RecordMalformed'
+      ? new RecordMalformed(halt.cause)
+      : new WeightsDrifted(halt.cause);
   if (guard?.notNotified && rollout.notified !== undefined) {
     return new Superseded(
       `the outcome of ${rollout.executionArn} was already notified (${rollout.notified})`,

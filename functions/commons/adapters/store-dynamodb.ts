@@ -149,12 +149,18 @@ function guardCondition(guard: UpdateGuard | undefined) {
       : freezeAt === null
         ? ' AND attribute_not_exists(rollout.#guardFreeze)'
         : ' AND rollout.#guardFreeze.#guardStartedAt = :freezeStartedAt';
+  // recordedHalt: rolling-back with a found hand change (or damaged record) as the reason, no forced rollback.
+  const halt = guard?.noRecordedHalt
+    ? ' AND (attribute_exists(rollout.forcedRollbackAt) OR NOT (rollout.#guardStatus = :rollingBack AND' +
+      ' rollout.#guardReason.#guardError IN (:drifted, :malformed)))'
+    : '';
   const names: Record<string, string> = {
-    ...(completing ? { '#guardStatus': 'status' } : {}),
+    ...(completing || halt ? { '#guardStatus': 'status' } : {}),
+    ...(halt ? { '#guardReason': 'reason', '#guardError': 'error' } : {}),
     ...(freeze ? { '#guardFreeze': 'freeze' } : {}),
     ...(typeof freezeAt === 'string' ? { '#guardStartedAt': 'startedAt' } : {}),
   };
-  if (flags.length === 0 && !absent && !completing && !freeze) return undefined;
+  if (flags.length === 0 && !absent && !completing && !freeze && !halt) return undefined;
   return {
     condition:
       flags
@@ -162,12 +168,16 @@ function guardCondition(guard: UpdateGuard | undefined) {
         .join('') +
       absent +
       completing +
-      freeze,
+      freeze +
+      halt,
     names,
     values: {
       ...(flags.length > 0 ? { ':unflagged': false } : {}),
       ...(completing ? { ':completing': 'completing' } : {}),
       ...(typeof freezeAt === 'string' ? { ':freezeStartedAt': freezeAt } : {}),
+      ...(halt
+        ? { ':rollingBack': 'rolling-back', ':drifted': 'WeightsDrifted', ':malformed': 'RecordMalformed' }
+        : {}),
     },
   };
 }

@@ -82,10 +82,7 @@ export interface RuleMatcher {
 export interface ListenerPort {
   /** Describes the listener, checks its shape (else `ListenerShapeInvalid`) and returns its weights. */
   readWeights(): Promise<Weights>;
-  /**
-   * Writes the weights, keeping everything else of the action list as it was, then reads the listener
-   * back and verifies (else `WeightsNotApplied`).
-   */
+  /** Writes the weights (the rest of the action list as it was), reads them back (else `WeightsNotApplied`). */
   writeWeights(weights: Weights): Promise<void>;
   /** Healthy targets in the target target group (DescribeTargetHealth). */
   healthyTargetCount(): Promise<number>;
@@ -437,6 +434,8 @@ export interface UpdateGuard {
   readonly notNotified?: boolean;
   /** Refuse with `Superseded`, changing nothing, unless the freeze began then (`null`: none): a settler's claim. */
   readonly freezeStartedAt?: string | null;
+  /** Refuse with its error, changing nothing, once a rollback recorded the halt it found (`recordedHalt`). */
+  readonly noRecordedHalt?: boolean;
 }
 
 /** The rollout record and the per-listener lock (I3). */

@@ -192,7 +192,7 @@ export async function freezeRollout(
  * Rollback would find no freeze to drain and restore at once, the reverse replayer not drained. So a freeze is begun
  * only where none is (a conditional write: undefined returned when another attempt began one since the read), and
  * one the read found begun is left as it stands, with the wait's token (Drain's, by now). A settler's claim is its
- * own condition.
+ * own condition. A hand change a rollback recorded with `rolling-back` refuses it (WeightsDrifted): Rollback halts.
  */
 async function beginFreeze(
   deps: FreezeDeps,
@@ -208,7 +208,9 @@ async function beginFreeze(
     ...(rollout.cutoverAt === undefined ? { cutoverAt: rollout.cutoverStartedAt } : {}),
     ...(beginning ? { taskToken: undefined, taskKind: undefined, freeze: begun } : {}),
   };
-  const guard = claim ? { freezeStartedAt: claim.read } : beginning ? { freezeStartedAt: null } : undefined;
+  // Never over a hand change a rollback found and recorded (recordedHalt): that halt stands, with its reason.
+  const freezeGuard = claim ? { freezeStartedAt: claim.read } : beginning ? { freezeStartedAt: null } : {};
+  const guard = { ...freezeGuard, noRecordedHalt: true };
   try {
     return await deps.store.update(deps.listenerArn, rollout.executionArn, patch, undefined, guard);
   } catch (error) {

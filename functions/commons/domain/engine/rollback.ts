@@ -151,13 +151,9 @@ export async function rollback(deps: RollbackDeps, event: unknown): Promise<Roll
         ? rulesDriftError(deps.listenerArn, rulesChanged)
         : undefined;
   // After this write no ShiftWeights attempt passes its fence; the record it returns holds the latest that did.
-  const rollingBack = await deps.store.update(deps.listenerArn, executionArn, {
-    status: 'rolling-back',
-    ...(handChange ? { reason: handChangeReason(handChange, reason, deps.now()) } : reason ? { reason } : {}),
-    // A retry of this rollback finds the listener restored: the record must still say the writes had moved.
-    ...(cutOver && rollout.cutoverAt === undefined ? { cutoverAt: rollout.cutoverStartedAt } : {}),
-    taskToken: undefined,
-    taskKind: undefined,
+  const rollingBack = await markRollingBack(deps, rollout, {
+    reason: handChange ? handChangeReason(handChange, reason, deps.now()) : reason,
+    cutOver,
   });
   // `swing rollback --force` recorded between this function's first read and that write: what it changed
   // before this read is its doing, not a hand change.
@@ -242,6 +238,29 @@ async function removedByOwnHand(deps: RollbackDeps, executionArn: string): Promi
   const record = await deps.store.get(deps.listenerArn);
   const now = record?.lockOwner === executionArn ? record.rollout : undefined;
   return now !== undefined && (removingOwnRules(now) || isForced(now));
+}
+
+/**
+ * Records `rolling-back` (with the reason, when there is one) before the first change. Refused (WeightsDrifted) once
+ * another attempt recorded a hand change it found since this one's first read (recordedHalt): a stale attempt that
+ * judged the rules before that change must neither overwrite it nor remove what is left.
+ */
+function markRollingBack(
+  deps: RollbackDeps,
+  rollout: Rollout,
+  { reason, cutOver }: { reason: RollbackReason | undefined; cutOver: boolean },
+): Promise<Rollout> {
+  const patch = {
+    status: 'rolling-back' as const,
+    ...(reason ? { reason } : {}),
+    // A retry of this rollback finds the listener restored: the record must still say the writes had moved.
+    ...(cutOver && rollout.cutoverAt === undefined ? { cutoverAt: rollout.cutoverStartedAt } : {}),
+    taskToken: undefined,
+    taskKind: undefined,
+  };
+  return deps.store.update(deps.listenerArn, rollout.executionArn, patch, undefined, {
+    noRecordedHalt: true,
+  });
 }
 
 /** The hand change a rollback found, and the reason it was rolling back for: what Halt reports. */
