@@ -1,4 +1,10 @@
-import { DrainPending, HeldAfterCutover, RecordMalformed, WeightsDrifted } from '../errors.ts';
+import {
+  DrainPending,
+  HeldAfterCutover,
+  RecordMalformed,
+  TransientFailure,
+  WeightsDrifted,
+} from '../errors.ts';
 import { RollbackEventSchema } from '../events.ts';
 import {
   DEFAULT_READS_FIRST,
@@ -226,17 +232,25 @@ async function judgedRules(
   // Missing rules are judged against the record read AFTER the rules, not the one read at the start: a twin
   // attempt (a lost answer's, running on beside its Retry) records rolling-back before its first DeleteRule, so a
   // rule this read found gone by its hand shows as being removed there.
-  if (onlyMissing() && (await removedByOwnHand(deps, rollout.executionArn))) changed = undefined;
+  if (onlyMissing() && (await removedByOwnHand(deps, rollout))) changed = undefined;
   return { rules, changed };
 }
 
 /**
  * Whether the record, read now, says Swing is removing the execution's rules (rolling-back, recorded by a remover
- * before its first DeleteRule, with no hand change found) or `swing rollback --force` acted.
+ * before its first DeleteRule, with no hand change found) or `swing rollback --force` acted. A write cutover
+ * recorded since the first read (a stale attempt of it, its answer lost, landing now: it removes the read rules
+ * itself) throws TransientFailure: the listener read before it is stale too, so the Retry reads all afresh.
  */
-async function removedByOwnHand(deps: RollbackDeps, executionArn: string): Promise<boolean> {
+async function removedByOwnHand(deps: RollbackDeps, rollout: Rollout): Promise<boolean> {
   const record = await deps.store.get(deps.listenerArn);
-  const now = record?.lockOwner === executionArn ? record.rollout : undefined;
+  const now = record?.lockOwner === rollout.executionArn ? record.rollout : undefined;
+  if (now && hasCutOver(now) && !hasCutOver(rollout)) {
+    throw new TransientFailure(
+      `listener ${deps.listenerArn}: the write cutover of ${rollout.executionArn} was recorded while Rollback read ` +
+        "Swing's rules (a stale attempt of it landing): Rollback reads the record, the listener and the rules again",
+    );
+  }
   return now !== undefined && (removingOwnRules(now) || isForced(now));
 }
 
