@@ -721,6 +721,18 @@ export function expectBoundedEventToEnd(run: Run): void {
 }
 
 /**
+ * Every delivery of the safety net failed (Lambda retries a failed one twice), ELBv2 refusing its restore (a drawn
+ * refusal) after a drain that outlasted an invocation: the reconciler is the backstop that settles the rollout.
+ */
+function safetyNetGaveUp(run: Run): boolean {
+  return (
+    run.result.safetyNet === undefined &&
+    run.safetyNetRedeliveries >= 2 &&
+    run.fired.some((fault) => fault.fault.kind === 'modify-error' || fault.fault.kind === 'outage')
+  );
+}
+
+/**
  * I7: an execution stopped from outside, or failed outside the catch paths (RollbackFailed), ends with the
  * safety net having put the starting weights back (end state checked by I1) and released the lock.
  */
@@ -732,7 +744,8 @@ export function expectRestoredByTheSafetyNet(run: Run, record?: ListenerRecord):
   // A twin safety net or a reconciler run racing it (SettleRace) may have settled it: then this one found
   // nothing held, and the racer's answer is the one that says what was done.
   const racing = run.settlers.map((settler) => settler.action);
-  const settledBy = result.statusEventLost
+  const byReconciler = result.statusEventLost === true || safetyNetGaveUp(run);
+  const settledBy = byReconciler
     ? settlingAnswer(run)
     : result.safetyNet === 'nothing-held'
       ? (racing.find(
@@ -740,7 +753,7 @@ export function expectRestoredByTheSafetyNet(run: Run, record?: ListenerRecord):
           (action) => action !== undefined && !QUIET_ANSWERS.has(action) && !action.startsWith('failed'),
         ) ?? result.safetyNet)
       : result.safetyNet;
-  const actor = result.statusEventLost ? 'the reconciler' : 'the safety net';
+  const actor = byReconciler ? 'the reconciler' : 'the safety net';
   const finished = mainRollout(run, record);
   // The after-cutover policy `hold` governs what no operator decided (a failure), never a stop or an abort.
   const policyHolds =
@@ -789,7 +802,7 @@ export function expectRestoredByTheSafetyNet(run: Run, record?: ListenerRecord):
   }
   // The reconciler never touches a lock that is free or whose holder still runs. Reads-first: it may sweep
   // rules no rollout's own path removed (pins a hold keeps for the scroll keep-alive, checked as I9).
-  if (!result.statusEventLost) {
+  if (!byReconciler) {
     if (run.readsFirst) {
       // A rule write refused for good may meet the reconciler's sweep: the next scheduled run sweeps again.
       const ruleWritesFail = run.fired.some((fault) => fault.fault.kind === 'rule-fail');
@@ -1199,7 +1212,10 @@ export function expectReadsFirst(run: Run, record: ListenerRecord | undefined): 
   // keeps, what an attempt Step Functions had given up on wrote late, and a lost status event's lock (the
   // reconciler settles those).
   const lateWriters =
-    run.struck.length > 0 || run.result.statusEventLost === true || run.reverse?.lateRule !== undefined;
+    run.struck.length > 0 ||
+    run.result.statusEventLost === true ||
+    safetyNetGaveUp(run) ||
+    run.reverse?.lateRule !== undefined;
   if (!leftAlone && !heldAfterCutover(finished) && !lateWriters) {
     expect(
       observed.rulesAtSettle,
