@@ -3,7 +3,7 @@ import { type ReconcilerDeps, reconcile } from '#domain/reconciler.ts';
 import type { ExecutionStatusPort, Weights } from '#domain/types.ts';
 import { percentToWeights } from '#domain/weights.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
-import { baking, losingStatusEvents, makeWorld } from '#test/support/rollout-world.ts';
+import { baking, listenerWritesSince, losingStatusEvents, makeWorld } from '#test/support/rollout-world.ts';
 
 /**
  * EventBridge delivers execution-status events best effort: these rollouts end outside the catch paths with
@@ -76,6 +76,35 @@ describe('Reconciler: a lock whose holder ended and whose status event was lost'
     expect((await world.store.get(LISTENER.listenerArn))?.history.at(-1)).toMatchObject({
       outcome: 'halted',
     });
+  });
+
+  it('halts on a hand change its Rollback found and recorded, even undone since, writing nothing', async () => {
+    const { world, execution } = await stoppedWithLostEvent();
+    execution.stop();
+    await execution.result;
+    // What a Rollback that found a hand change records (rolling-back, WeightsDrifted) before its Halt; the operator
+    // has put the listener back at Swing's weights since, and the execution ended without releasing the lock.
+    const found = {
+      error: 'WeightsDrifted',
+      cause: 'listener was set to 30/70 by hand. Then AlarmFired: alarm fired',
+      alarm: 'swing-alarm',
+      at: '2026-12-07T18:00:00.000Z',
+    };
+    await world.store.update(LISTENER.listenerArn, execution.executionArn, {
+      status: 'rolling-back',
+      reason: found,
+    });
+    const writes = world.elb.log.length;
+
+    expect(await world.sfn.reconcile(world.deps)).toMatchObject({ action: 'halted-drift' });
+    expect(listenerWritesSince(world.elb, writes)).toEqual([]);
+    expect(world.elb.weights).toEqual(percentToWeights(50));
+    expect(await world.lockOwner()).toBeUndefined();
+    expect((await world.store.get(LISTENER.listenerArn))?.history.at(-1)).toMatchObject({
+      outcome: 'halted',
+      reason: found,
+    });
+    expect(world.notifications.at(-1)).toMatchObject({ outcome: 'halted', reason: found });
   });
 
   it('leaves a running holder alone', async () => {
