@@ -147,6 +147,14 @@ async function statusUnknown(
  * the lock since the record was read), and never the rules of a rollout halted for drift: the operator is
  * acting there, and Swing touches nothing.
  */
+/** Halts that leave the rollout's rules to the operator: the listener or the record changed, or cannot be trusted. */
+const HAND_HALTS = new Set([
+  'WeightsDrifted',
+  'RecordMalformed',
+  'ListenerShapeInvalid',
+  'RestoreRaisesTarget',
+]);
+
 async function sweepLeftoverRules(deps: ReconcilerDeps, record: ListenerRecord | undefined): Promise<number> {
   if (!deps.swingRules) return 0;
   const rules = await deps.swingRules.readSwingRules();
@@ -167,8 +175,11 @@ async function sweepLeftoverRules(deps: ReconcilerDeps, record: ListenerRecord |
       });
       continue;
     }
-    // A hold after the cutover halts with the failure's own reason (AlarmFired, ...) and a `hold` exposure.
-    const held = done.reason?.error === 'HeldAfterCutover' || done.exposure?.policy === 'hold';
+    // A hold after the cutover halts with the failure's own reason (AlarmFired, ...) and a `hold` exposure; one
+    // halted for a hand change (or a record or listener it could not trust) is the operator's, hold or not.
+    const handHalted = HAND_HALTS.has(done.reason?.error ?? '');
+    const held =
+      !handHalted && (done.reason?.error === 'HeldAfterCutover' || done.exposure?.policy === 'hold');
     if (done.outcome === 'halted' && !held) {
       // A halt never leaves a freeze (I9): a freeze rule still here landed late (a stale Freeze attempt that
       // died before its record check), and refuses writes with nobody to lift it. It goes; the rest is the

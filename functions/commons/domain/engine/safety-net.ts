@@ -254,7 +254,9 @@ export async function settleEndedExecution(
         }
         return rules.length > 0 ? 'restored' : 'already-restored';
       }
-      if (!isOwnWrite(settling, current)) return 'halted-drift';
+      // Weights changed by hand: the halt's reason names it (below), or the reconciler would take a held rollout's
+      // record for a plain hold and sweep its rules after the operator acted (I4).
+      if (!isOwnWrite(settling, current)) throw driftError(settling, current, deps.listenerArn);
       refuseRestoreRaisingTarget(rollout, current, deps.listenerArn);
       await markRollingBack();
       // As Rollback: the default action first, then the rules.
@@ -269,6 +271,7 @@ export async function settleEndedExecution(
       // A listener reshaped by hand is the operator's: leave it, but do not hold the lock forever.
     } else if (error instanceof ListenerShapeInvalid) {
       action = 'halted-drift';
+      haltReason = { error: error.name, cause: error.message, at: deps.now().toISOString() };
     } else if (error instanceof LockLost) {
       // A twin invocation (EventBridge delivers at least once) or the reconciler settled it meanwhile; a freeze
       // rule this one created after the twin removed the rules would stand with nobody to lift it.
