@@ -19,7 +19,6 @@ import type {
   ReadsFirstSettings,
   RollbackReason,
   Rollout,
-  SwingRuleSpec,
   SwingRulesPort,
   TrafficMode,
   Weights,
@@ -227,40 +226,18 @@ export function rulesDrift(
   }
   // Once recorded, every rule must be there until the cutover (after it Swing removes the read rules itself) or
   // until a rollback began removing them (a retried Rollback finds the rules its first attempt deleted).
-  // Under rolling-back, only as a removal in Swing's order leaves them (removeRules): a pin gone while a read rule
-  // or writes-to-source stands, or writes-to-source gone while a read rule stands, is no remover's doing.
-  if (rollout.readsWritten !== undefined && !hasCutOver(rollout) && !options.ignoreMissing) {
-    const missing = missingRules(rules);
-    if (missing.length > 0 && !ownRemovalLeaves(rollout, rules)) {
+  if (
+    rollout.readsWritten !== undefined &&
+    !hasCutOver(rollout) &&
+    !removingOwnRules(rollout) &&
+    !options.ignoreMissing
+  ) {
+    const missing = SWING_RULE_SET.filter((spec) => !rules.some((rule) => rule.name === spec.name));
+    if (missing.length > 0) {
       return `rules ${missing.map((spec) => spec.name).join(', ')} of Swing's were deleted by someone`;
     }
   }
   return undefined;
-}
-
-function missingRules(rules: readonly FoundSwingRule[]): SwingRuleSpec[] {
-  return SWING_RULE_SET.filter((spec) => !rules.some((rule) => rule.name === spec.name));
-}
-
-/**
- * Whether `rules` are as a removal of Swing's may leave them: the record says one is under way (removingOwnRules),
- * and what is missing goes before everything still there in removeRules' order.
- */
-export function ownRemovalLeaves(rollout: Rollout, rules: readonly FoundSwingRule[]): boolean {
-  return removingOwnRules(rollout) && removedInOrder(missingRules(rules), rules);
-}
-
-/** removeRules' order: the read rules, then writes-to-source, then the pins. */
-const REMOVAL_RANK: Readonly<Record<string, number>> = { reads: 0, writes: 1, pin: 2 };
-
-/** Whether no rule that a removal in Swing's order deletes before a missing one is still there. */
-function removedInOrder(missing: readonly SwingRuleSpec[], rules: readonly FoundSwingRule[]): boolean {
-  const rank = (role: string | undefined) => (role === undefined ? undefined : REMOVAL_RANK[role]);
-  const lastMissing = Math.max(...missing.map((spec) => rank(spec.role) ?? 0));
-  return !rules.some((rule) => {
-    const standing = rank(specOf(rule)?.role);
-    return standing !== undefined && standing < lastMissing;
-  });
 }
 
 /**

@@ -9,9 +9,9 @@ import { RollbackEventSchema } from '../events.ts';
 import {
   DEFAULT_READS_FIRST,
   hasCutOver,
-  ownRemovalLeaves,
   recordedHalt,
   removeRules,
+  removingOwnRules,
   rulesDrift,
   rulesDriftError,
   rulesOf,
@@ -232,7 +232,7 @@ async function judgedRules(
   // Missing rules are judged against the record read AFTER the rules, not the one read at the start: a twin
   // attempt (a lost answer's, running on beside its Retry) records rolling-back before its first DeleteRule, so a
   // rule this read found gone by its hand shows as being removed there.
-  if (onlyMissing() && (await removedByOwnHand(deps, rollout, rules))) changed = undefined;
+  if (onlyMissing() && (await removedByOwnHand(deps, rollout))) changed = undefined;
   return { rules, changed };
 }
 
@@ -242,11 +242,7 @@ async function judgedRules(
  * recorded since the first read (a stale attempt of it, its answer lost, landing now: it removes the read rules
  * itself) throws TransientFailure: the listener read before it is stale too, so the Retry reads all afresh.
  */
-async function removedByOwnHand(
-  deps: RollbackDeps,
-  rollout: Rollout,
-  rules: readonly FoundSwingRule[],
-): Promise<boolean> {
+async function removedByOwnHand(deps: RollbackDeps, rollout: Rollout): Promise<boolean> {
   const record = await deps.store.get(deps.listenerArn);
   const now = record?.lockOwner === rollout.executionArn ? record.rollout : undefined;
   if (now && hasCutOver(now) && !hasCutOver(rollout)) {
@@ -255,7 +251,7 @@ async function removedByOwnHand(
         "Swing's rules (a stale attempt of it landing): Rollback reads the record, the listener and the rules again",
     );
   }
-  return now !== undefined && (ownRemovalLeaves(now, rules) || isForced(now));
+  return now !== undefined && (removingOwnRules(now) || isForced(now));
 }
 
 /**
