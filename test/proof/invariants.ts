@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { QUIET_AFTER_RELEASE_SECONDS } from '#domain/quiet.ts';
-import type { ListenerRecord, Rollout } from '#domain/types.ts';
+import type { ListenerRecord, Rollout, Weights } from '#domain/types.ts';
 import { formatWeights, isIncrease, percentToWeights, sameWeights } from '#domain/weights.ts';
 import type { CloudWatchEvent, ElbEvent } from '#test/support/fake-aws.ts';
 import { LISTENER } from '#test/support/fake-aws.ts';
@@ -376,6 +376,8 @@ export function expectNoIncreaseUnderAlarm(run: Run): void {
   let weights = starting;
   let alarmRead: 'clear' | 'firing' | undefined;
   let healthRead: number | undefined;
+  // The checks behind a throttled write, for its retry (same weights).
+  let refused: { weights: Weights; alarmRead?: 'clear' | 'firing'; healthRead?: number } | undefined;
   let alarmState = 'OK';
   const firingStates =
     run.scenario.insufficientData === 'firing' ? ['ALARM', 'INSUFFICIENT_DATA'] : ['ALARM'];
@@ -411,6 +413,9 @@ export function expectNoIncreaseUnderAlarm(run: Run): void {
       if (event.outcome === 'ok') weights = event.weights;
     } else if (event.operation === 'ModifyListener' && event.weights) {
       const restore = event.weights.source === starting.source && event.weights.target === starting.target;
+      const retried = refused && sameWeights(refused.weights, event.weights) ? refused : undefined;
+      alarmRead ??= retried?.alarmRead;
+      healthRead ??= retried?.healthRead;
       if (event.outcome === 'ok' && isIncrease(weights, event.weights)) {
         // Preflight refuses a plan that starts below the target's share, so a rollback only ever lowers it.
         expect(restore, `a restore of the starting weights never raises the target's share${why}`).toBe(
@@ -435,6 +440,16 @@ export function expectNoIncreaseUnderAlarm(run: Run): void {
         }
       }
       if (event.outcome === 'ok') weights = event.weights;
+      // A write ELBv2 throttled changed nothing: the SDK's retry of the same weights rests on the checks made
+      // before it (an alarm that fired meanwhile is judged by the read-write window above).
+      refused =
+        event.outcome === 'throttled'
+          ? {
+              weights: event.weights,
+              alarmRead: alarmRead ?? refused?.alarmRead,
+              healthRead: healthRead ?? refused?.healthRead,
+            }
+          : undefined;
       alarmRead = undefined;
       healthRead = undefined;
     }
