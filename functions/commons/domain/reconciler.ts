@@ -1,5 +1,6 @@
 import {
   hasEnded,
+  recordedRolloutOf,
   type SafetyNetAction,
   type SafetyNetDeps,
   settleEndedExecution,
@@ -159,12 +160,11 @@ async function sweepLeftoverRules(deps: ReconcilerDeps, record: ListenerRecord |
   if (!deps.swingRules) return 0;
   const rules = await deps.swingRules.readSwingRules();
   if (rules.length === 0) return 0;
-  const finished = [...(record?.history ?? []), ...(record?.rollout ? [record.rollout] : [])];
   const owners = new Map<string, FoundSwingRule[]>();
   for (const rule of rules) owners.set(rule.owner, [...(owners.get(rule.owner) ?? []), rule]);
   let swept = 0;
   for (const [owner, owned] of owners) {
-    const done = finished.findLast((rollout) => rollout.executionArn === owner);
+    const done = recordedRolloutOf(record, owner);
     // Fenced against a new holder: the record was read before the rules were listed, and a run may stall in
     // between while a rollout takes the lock and writes its rules. Only rules whose Swing tag names a rollout
     // this record shows finished are swept; a finished rollout never takes the lock again.

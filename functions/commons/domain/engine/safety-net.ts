@@ -488,12 +488,19 @@ async function sweepAfterItsEnd(
   return 'nothing-held';
 }
 
-/** The execution's rollout once it no longer holds the lock (in the history, or the record's last), if any. */
-function finishedRollout(record: ListenerRecord | undefined, executionArn: string): Rollout | undefined {
-  if (record?.lockOwner === executionArn) return undefined;
+/** The execution's rollout in the record (in the history, or the record's last), if any. */
+export function recordedRolloutOf(
+  record: ListenerRecord | undefined,
+  executionArn: string,
+): Rollout | undefined {
   return [...(record?.history ?? []), ...(record?.rollout ? [record.rollout] : [])].findLast(
     (rollout) => rollout.executionArn === executionArn,
   );
+}
+
+/** The execution's rollout once it no longer holds the lock, if any. */
+function finishedRollout(record: ListenerRecord | undefined, executionArn: string): Rollout | undefined {
+  return record?.lockOwner === executionArn ? undefined : recordedRolloutOf(record, executionArn);
 }
 
 /**
